@@ -1,0 +1,36 @@
+"""cgraph: differentiation made visible.
+
+A function is a networkx DAG of typed op nodes; passes evaluate it, derive its
+reverse-mode adjoint graph, simplify it into symbolic derivatives, check it against
+finite differences, and draw it in the lecture's two diagram conventions.
+
+>>> import cgraph as cg
+>>> g = cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+>>> round(float(cg.evaluate(g, x=2, z=3)["y"]), 8)
+412.19145728
+"""
+
+from __future__ import annotations
+
+from .errors import *  # noqa: F403
+from .graph import Graph
+from .node import Node
+from .ops import *  # noqa: F403
+from .passes.adjoint import adjoint
+from .passes.evaluate import Values, evaluate
+from .passes.finite_diff import finite_difference
+from .passes.grad import grad
+
+# --- parsing and serialisation (parse.py, io.py)
+
+# --- simplification and printing (passes/simplify.py, printing/)
+
+# --- gradient checks (passes/check.py)
+
+# --- diagrams (export/)
+
+# --- neural networks (nn/)
+
+# --- compiled callables (compile.py)
+
+__version__ = "0.1.0"

@@ -1,0 +1,102 @@
+"""The cgraph error hierarchy.
+
+Every error cgraph raises on purpose derives from :class:`CGraphError` and from the
+closest builtin exception, so ``except ValueError`` keeps working for callers that do
+not know cgraph. Messages name the node (and its op and operand position), the input,
+the file, or the line and column at fault.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArityError",
+    "CGraphError",
+    "CycleError",
+    "DomainError",
+    "ExportError",
+    "GraphError",
+    "GraphvizNotFoundError",
+    "InputError",
+    "LoadError",
+    "NodeNotFoundError",
+    "NotDifferentiableError",
+    "ParseError",
+    "RenderError",
+    "ShapeError",
+    "UnknownOpError",
+]
+
+
+class CGraphError(Exception):
+    """Base class of every cgraph error; catch this to catch them all."""
+
+
+class GraphError(CGraphError, ValueError):
+    """A malformed graph: duplicate names, bad operands, no outputs, ..."""
+
+
+class CycleError(GraphError):
+    """The graph has a cycle; ``cycle`` holds its edges as ``(source, target)`` pairs."""
+
+    def __init__(self, message: str, cycle: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.cycle = cycle or []
+
+
+class UnknownOpError(GraphError, KeyError):
+    """An op name that is not in the registry."""
+
+    __str__ = Exception.__str__  # KeyError would repr() the message
+
+
+class ArityError(GraphError):
+    """An op applied to the wrong number of operands (or with a gap in its ports)."""
+
+
+class NodeNotFoundError(CGraphError, KeyError):
+    """A node name (an output, a ``wrt`` or ``of`` target) that is not in the graph."""
+
+    __str__ = Exception.__str__
+
+
+class ShapeError(CGraphError, ValueError):
+    """Operand shapes an op cannot combine; names the node and the shapes."""
+
+
+class InputError(CGraphError, ValueError):
+    """Missing, unexpected or wrongly shaped inputs to a pass."""
+
+
+class DomainError(CGraphError, ArithmeticError):
+    """A node's value left the finite numbers: ``log(-1)``, ``x/0``, overflow, NaN."""
+
+
+class NotDifferentiableError(CGraphError, TypeError):
+    """An op without a derivative rule lies between ``of`` and ``wrt``."""
+
+
+class ParseError(CGraphError, ValueError):
+    """Text that is not a formula or program cgraph accepts; carries line and column."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(where + message)
+        self.line = line
+        self.column = column
+        self.reason = message
+
+
+class LoadError(CGraphError, ValueError):
+    """A saved graph that cannot be read back: bad JSON, schema, version or content."""
+
+
+class ExportError(CGraphError, RuntimeError):
+    """A diagram could not be produced: unknown format, unsuitable graph, ..."""
+
+
+class GraphvizNotFoundError(ExportError, FileNotFoundError):
+    """Graphviz's ``dot`` program is not installed or not on ``PATH``."""
+
+
+class RenderError(ExportError):
+    """Graphviz ran but failed; carries its stderr."""

@@ -1,0 +1,388 @@
+"""The IR: a function as a ``networkx.MultiDiGraph`` of typed op nodes.
+
+Node id = the node's unique name. Edges run operand -> user and the edge *key* is the
+operand position, so ``x * x`` is two parallel edges with keys 0 and 1; operand order
+is always read from the keys, never from insertion order.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .errors import ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
+from .node import Node
+from .ops.registry import OPS, SOURCE_OPS, OpDef, get_op
+
+__all__ = ["Graph", "Node", "apply_op"]
+
+ROLES = ("input", "param", "const", "op")
+
+
+class Graph:
+    """A function as a DAG of typed op nodes.
+
+    Parameters
+    ----------
+    name : str
+        A label for the graph (shown in diagrams).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph("lecture")
+    >>> x, z = g.input("x"), g.input("z")
+    >>> a = (x * z).named("a")
+    >>> y = g.output(cg.exp(a) + a, name="y")
+    >>> g.inputs, g.outputs
+    (['x', 'z'], ['y'])
+    >>> float(cg.evaluate(g, x=2.0, z=3.0)["y"])  # doctest: +ELLIPSIS
+    409.42...
+    """
+
+    def __init__(self, name: str = "graph") -> None:
+        self.name = name
+        self.nx = nx.MultiDiGraph()
+        self._outputs: list[str] = []
+        self._generated = 0  # last tN handed out
+        self._next_order = 0  # creation index, for stable ordering
+        self._version = 0
+        self._cache: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ sources
+    def input(self, name: str, *, shape: Any = None, dtype: Any = None) -> Node:
+        """Add an input ``name``; ``shape`` may use ``None`` for a batch dimension."""
+        return self._add_source("input", name, shape=_shape(shape, name), attrs={"dtype": dtype})
+
+    def param(self, name: str, *, shape: Any = None, value: Any = None) -> Node:
+        """Add a trainable parameter; ``value`` (optional) is used when none is fed."""
+        if value is not None:
+            value = np.asarray(value, dtype=np.result_type(value, np.float64))
+            if shape is None:
+                shape = value.shape
+            elif tuple(value.shape) != tuple(shape):
+                raise ShapeError(f"param {name!r}: value of shape {value.shape} does not match shape {shape}")
+        return self._add_source("param", name, shape=_shape(shape, name), attrs={"value": value})
+
+    def const(self, value: Any, *, name: str | None = None) -> Node:
+        """Add a constant; Python ints and ``Fraction`` stay exact for ``simplify``."""
+        value = _const_value(value, name)
+        shape = () if not isinstance(value, np.ndarray) else value.shape
+        return self._add_source("const", name, shape=shape, attrs={"value": value})
+
+    def _add_source(self, op: str, name: str | None, *, shape: Any, attrs: dict) -> Node:
+        name = self._claim(name)
+        self._add_node(name, op, attrs, op if op != "const" else "const", shape)
+        return Node(self, name)
+
+    # ------------------------------------------------------------------ ops
+    def apply(self, op: str | OpDef, *operands: Any, name: str | None = None, **attrs: Any) -> Node:
+        """Add a node computing ``op`` of ``operands`` (Nodes or Python numbers)."""
+        opdef = op if isinstance(op, OpDef) else get_op(op, node=name)
+        nodes = [self._operand(v) for v in operands]
+        return self._apply(opdef, nodes, {**opdef.attrs, **attrs}, name)
+
+    def _apply(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Node:
+        if not opdef.arity_ok(len(operands)):
+            raise ArityError(
+                f"{opdef.name} takes {opdef.arity_text()} operand(s), got {len(operands)}"
+                + (f" (node {name!r})" if name else "")
+            )
+        shape = self._infer(opdef, operands, attrs, name)
+        name = self._claim(name)
+        self._add_node(name, opdef.name, attrs, "op", shape)
+        for i, src in enumerate(operands):
+            self.nx.add_edge(src, name, key=i)
+        return Node(self, name)
+
+    def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
+        shapes = [self.nx.nodes[o]["shape"] for o in operands]
+        try:
+            return opdef.shape(*shapes, **attrs)
+        except (ValueError, TypeError) as exc:
+            who = f"node {name!r} ({opdef.name})" if name else f"{opdef.name}"
+            args = ", ".join(f"{o!r} {s}" for o, s in zip(operands, shapes))
+            raise ShapeError(f"{who} of {args}: {exc}") from None
+
+    def _operand(self, v: Any) -> str:
+        if isinstance(v, Node):
+            if v.graph is not self:
+                raise GraphError(f"node {v.name!r} belongs to graph {v.graph.name!r}, not {self.name!r}")
+            return v.name
+        if isinstance(v, str) and v in self.nx:
+            return v
+        if isinstance(v, (numbers.Number, np.ndarray, np.generic)) and not isinstance(v, bool):
+            return self._scalar_const(v)
+        raise GraphError(f"cannot use {v!r} ({type(v).__name__}) as an operand of graph {self.name!r}")
+
+    def _scalar_const(self, v: Any) -> str:
+        # unnamed scalar constants are shared: `2*x + 2*z` uses one node for 2
+        value = _const_value(v, None)
+        if isinstance(value, np.ndarray):
+            return self.const(value).name
+        key = ("const", type(value), value)
+        found = self._cache.setdefault("consts", {}).get(key)
+        if found is not None and found in self.nx and self.nx.nodes[found]["op"] == "const":
+            return found
+        name = self.const(value).name
+        self._cache["consts"][key] = name
+        return name
+
+    def output(self, node: Node | str, *, name: str | None = None) -> Node:
+        """Mark ``node`` as an output (renaming it to ``name`` if given) and return it."""
+        node = self.node(node.name if isinstance(node, Node) else node)
+        if name is not None and name != node.name:
+            node = node.named(name)
+        if node.name not in self._outputs:
+            self._outputs.append(node.name)
+            self._touch()
+        return node
+
+    def set_outputs(self, names: list[str]) -> None:
+        """Replace the list of outputs (each must be a node of the graph)."""
+        for n in names:
+            self.node(n)
+        self._outputs = list(dict.fromkeys(names))
+        self._touch()
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def inputs(self) -> list[str]:
+        """Names of the input nodes, in creation order."""
+        return self._by_role("input")
+
+    @property
+    def params(self) -> list[str]:
+        """Names of the parameter nodes, in creation order."""
+        return self._by_role("param")
+
+    @property
+    def outputs(self) -> list[str]:
+        """Names of the output nodes, in the order they were marked."""
+        return [o for o in self._outputs if o in self.nx]
+
+    def _by_role(self, role: str) -> list[str]:
+        return self._cached(("role", role), lambda: [n for n, r in self.nx.nodes(data="role") if r == role])
+
+    def node(self, name: str) -> Node:
+        """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
+        if name not in self.nx:
+            close = sorted(n for n in self.nx if str(n).lower() == str(name).lower())
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise NodeNotFoundError(f"graph {self.name!r} has no node {name!r}{hint}")
+        return Node(self, name)
+
+    __getitem__ = node
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nx
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.schedule())
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def operands(self, name: str) -> tuple[str, ...]:
+        """The operand names of node ``name``, in operand order (read from edge keys)."""
+        return self._cached("operands", self._all_operands)[name]
+
+    def users(self, name: str) -> list[str]:
+        """The nodes that use ``name`` as an operand (each once)."""
+        return list(dict.fromkeys(self.nx.successors(name)))
+
+    def attrs(self, name: str) -> dict:
+        """The node's op attributes (``value`` of a const, ``axis``, ...)."""
+        return self.nx.nodes[name]["attrs"]
+
+    def schedule(self) -> tuple[str, ...]:
+        """A topological order of every node (creation order where free), cached."""
+        return self._cached("schedule", self._toposort)
+
+    def _toposort(self) -> tuple[str, ...]:
+        try:
+            return tuple(nx.topological_sort(self.nx))
+        except nx.NetworkXUnfeasible:
+            cycle = nx.find_cycle(self.nx)
+            edges = [(u, v) for u, v, *_ in cycle]
+            path = " -> ".join([str(edges[0][0])] + [str(v) for _, v in edges])
+            raise CycleError(f"graph {self.name!r} has a cycle: {path}", edges) from None
+
+    def _all_operands(self) -> dict[str, tuple[str, ...]]:
+        out = {}
+        for n, preds in self.nx.pred.items():
+            pairs = [(k, u) for u, keys in preds.items() for k in keys]
+            if len(pairs) > 1:
+                pairs.sort(key=lambda p: p[0] if type(p[0]) is int else -1)
+            out[n] = tuple(u for _, u in pairs)
+        return out
+
+    def _cached(self, key: Any, build: Any) -> Any:
+        stamp = (self._version, self.nx.number_of_nodes(), self.nx.number_of_edges())
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = build()
+        self._cache[key] = (stamp, value)
+        return value
+
+    # ------------------------------------------------------------------ mutation helpers
+    def _claim(self, name: str | None) -> str:
+        if name is None:
+            while True:
+                self._generated += 1
+                name = f"t{self._generated}"
+                if name not in self.nx:
+                    return name
+        if not isinstance(name, str) or not name:
+            raise GraphError(f"a node name must be a non-empty string, not {name!r}")
+        if name in self.nx:
+            raise GraphError(f"graph {self.name!r} already has a node named {name!r}")
+        return name
+
+    def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, **extra: Any) -> None:
+        self.nx.add_node(name, op=op, attrs=attrs, role=role, shape=shape, order=self._next_order, **extra)
+        self._next_order += 1
+        self._touch()
+
+    def _touch(self) -> None:
+        self._version += 1
+
+    def rename(self, old: str, new: str) -> Node:
+        """Rename node ``old`` to ``new`` keeping its edges (and output slot)."""
+        self.node(old)
+        if new == old:
+            return Node(self, old)
+        new = self._claim(new)
+        self.nx.add_node(new, **self.nx.nodes[old])
+        for u, _, k in list(self.nx.in_edges(old, keys=True)):
+            self.nx.add_edge(u if u != old else new, new, key=k)
+        for _, v, k in list(self.nx.out_edges(old, keys=True)):
+            self.nx.add_edge(new, v, key=k)
+        self.nx.remove_node(old)
+        self._outputs = [new if o == old else o for o in self._outputs]
+        self._touch()
+        return Node(self, new)
+
+    def copy(self, name: str | None = None) -> Graph:
+        """An independent copy (node attribute dicts copied one level deep)."""
+        g = Graph(self.name if name is None else name)
+        g.nx.add_nodes_from((n, {**d, "attrs": dict(d["attrs"])}) for n, d in self.nx.nodes(data=True))
+        g.nx.add_edges_from(self.nx.edges(keys=True))
+        g._outputs = list(self._outputs)
+        g._generated = self._generated
+        g._next_order = self._next_order
+        return g
+
+    # ------------------------------------------------------------------ validation
+    def validate(self) -> Graph:
+        """Check the graph; return it unchanged or raise a typed error naming the node.
+
+        Finds cycles, unknown ops, wrong arity, gaps in operand ports, bad roles,
+        operands of source nodes, unknown outputs and shape mismatches.
+        """
+        stamp = ("valid",)
+        if self._cached(stamp, lambda: None) is True:
+            return self
+        for name, data in self.nx.nodes(data=True):
+            _check_node(self, name, data)
+        order = self.schedule()
+        for name in order:
+            data = self.nx.nodes[name]
+            if data["op"] in SOURCE_OPS:
+                continue
+            opdef = OPS[data["op"]]
+            data["shape"] = self._infer(opdef, list(self.operands(name)), data["attrs"], name)
+        for o in self._outputs:
+            if o not in self.nx:
+                raise NodeNotFoundError(f"output {o!r} is not a node of graph {self.name!r}")
+        stamp_now = (self._version, self.nx.number_of_nodes(), self.nx.number_of_edges())
+        self._cache[stamp] = (stamp_now, True)
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"<cgraph.Graph {self.name!r}: {len(self)} nodes, inputs {self.inputs}, "
+            f"params {self.params}, outputs {self.outputs}>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        from .export.notebook import mimebundle
+
+        return mimebundle(self)
+
+
+def _check_node(g: Graph, name: str, data: Mapping) -> None:
+    if not isinstance(name, str) or not name:
+        raise GraphError(f"node {name!r}: node names must be non-empty strings")
+    op, role = data.get("op"), data.get("role")
+    if role not in ROLES:
+        raise GraphError(f"node {name!r}: unknown role {role!r} (one of {', '.join(ROLES)})")
+    if not isinstance(data.get("attrs"), dict):
+        raise GraphError(f"node {name!r}: attrs must be a dict")
+    keys = [k for _, _, k in g.nx.in_edges(name, keys=True)]
+    if op in SOURCE_OPS:
+        if role != (op if op != "const" else "const"):
+            raise GraphError(f"node {name!r}: op {op!r} must have role {op!r}, not {role!r}")
+        if keys:
+            raise ArityError(f"node {name!r}: a {op} node takes no operands, has {len(keys)}")
+        return
+    opdef = get_op(op, node=name)
+    if role != "op":
+        raise GraphError(f"node {name!r}: an {op} node must have role 'op', not {role!r}")
+    if not all(type(k) is int for k in keys) or sorted(keys) != list(range(len(keys))):
+        raise ArityError(f"node {name!r} ({op}): operand ports {sorted(keys, key=str)} are not 0..{len(keys) - 1}")
+    if not opdef.arity_ok(len(keys)):
+        raise ArityError(f"node {name!r} ({op}) takes {opdef.arity_text()} operand(s), got {len(keys)}")
+
+
+def _shape(shape: Any, name: str) -> tuple | None:
+    if shape is None:
+        return None
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"{name!r}: shape must be a tuple of ints or None, not {shape!r}") from None
+    for d in dims:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
+            raise ShapeError(f"{name!r}: bad dimension {d!r} in shape {shape!r}")
+    return tuple(None if d is None else int(d) for d in dims)
+
+
+def _const_value(value: Any, name: str | None) -> Any:
+    if isinstance(value, bool) or value is None:
+        raise GraphError(f"constant {name or ''!r}: {value!r} is not a number")
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value) if isinstance(value, Fraction) and value.denominator != 1 else int(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic) and value.ndim == 0:
+        return value.item() if value.dtype.kind in "iuf" else _bad_const(value, name)
+    if isinstance(value, numbers.Number):
+        return _bad_const(value, name)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        _bad_const(value, name)
+    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
+
+
+def _bad_const(value: Any, name: str | None) -> Any:
+    raise GraphError(f"constant {name or ''!r}: {value!r} is not a real number or array")
+
+
+def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:
+    """Build ``opdef`` of ``operands`` in the graph the Node operands belong to."""
+    graphs = {id(v.graph): v.graph for v in operands if isinstance(v, Node)}
+    if not graphs:
+        raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
+    if len(graphs) > 1:
+        raise GraphError(f"{opdef.name}(): operands come from different graphs")
+    g = next(iter(graphs.values()))
+    return g._apply(opdef, [g._operand(v) for v in operands], dict(attrs), name)

@@ -1,0 +1,132 @@
+"""``Node``: a thin handle (graph + name) that carries the operators."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+class Node:
+    """A handle on one node of a :class:`~cgraph.Graph`; it holds no state of its own.
+
+    The operators ``+ - * / ** @`` and unary ``-`` build op nodes; Python numbers are
+    promoted to constants.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x = g.input("x")
+    >>> y = (x * x + 1).named("y")
+    >>> y.op, [o.name for o in y.operands]
+    ('add', ['t1', 't2'])
+    """
+
+    __slots__ = ("graph", "name")
+    __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
+
+    def __init__(self, graph: Graph, name: str) -> None:
+        self.graph = graph
+        self.name = name
+
+    @property
+    def _data(self) -> dict:
+        return self.graph.nx.nodes[self.name]
+
+    @property
+    def op(self) -> str:
+        """The op's name (``"mul"``; ``"input"``, ``"param"``, ``"const"`` for sources)."""
+        return self._data["op"]
+
+    @property
+    def role(self) -> str:
+        """``"input"``, ``"param"``, ``"const"`` or ``"op"``."""
+        return self._data["role"]
+
+    @property
+    def shape(self) -> tuple | None:
+        """The inferred shape (``None`` entries are unknown dimensions)."""
+        return self._data["shape"]
+
+    @property
+    def attrs(self) -> dict:
+        """The op attributes (``value`` of a constant, ``axis`` of a reduction, ...)."""
+        return self._data["attrs"]
+
+    @property
+    def operands(self) -> tuple[Node, ...]:
+        """The operand nodes, in operand order."""
+        return tuple(Node(self.graph, o) for o in self.graph.operands(self.name))
+
+    def named(self, name: str) -> Node:
+        """Rename this node to ``name`` and return its handle."""
+        return self.graph.rename(self.name, name)
+
+    def _op(self, op: str, *operands: Any, **attrs: Any) -> Node:
+        return self.graph.apply(op, *operands, **attrs)
+
+    def __add__(self, other: Any) -> Node:
+        return self._op("add", self, other)
+
+    def __radd__(self, other: Any) -> Node:
+        return self._op("add", other, self)
+
+    def __sub__(self, other: Any) -> Node:
+        return self._op("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Node:
+        return self._op("sub", other, self)
+
+    def __mul__(self, other: Any) -> Node:
+        return self._op("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Node:
+        return self._op("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Node:
+        return self._op("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Node:
+        return self._op("div", other, self)
+
+    def __pow__(self, other: Any) -> Node:
+        return self._op("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Node:
+        return self._op("pow", other, self)
+
+    def __matmul__(self, other: Any) -> Node:
+        return self._op("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Node:
+        return self._op("matmul", other, self)
+
+    def __neg__(self) -> Node:
+        return self._op("neg", self)
+
+    def __pos__(self) -> Node:
+        return self
+
+    @property
+    def T(self) -> Node:  # noqa: N802 - numpy's name
+        """The transpose (reverses the axes)."""
+        return self._op("transpose", self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and other.graph is self.graph and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash((id(self.graph), self.name))
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        if self.name not in self.graph.nx:
+            return f"<Node {self.name!r} (removed)>"
+        if self.role == "op":
+            args = ", ".join(self.graph.operands(self.name))
+            return f"<Node {self.name!r} = {self.op}({args})>"
+        return f"<Node {self.name!r}: {self.role}>"

@@ -1,0 +1,65 @@
+"""Arithmetic ops: add, sub, mul, div, neg, pow (and the operators on Node)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import shapes
+from .registry import OpDef, Prec, register
+
+__all__ = ["add", "div", "mul", "neg", "pow", "sub"]
+
+
+def _mul_vjp(g, out, *xs):
+    # d(x0*x1*...)/dxi = product of the others
+    if len(xs) == 2:
+        return (g * xs[1], g * xs[0])
+    return tuple(g * mul(*(x for j, x in enumerate(xs) if j != i)) for i in range(len(xs)))
+
+
+def _pow_vjp(g, out, a, b):
+    return (g * (b * a ** (b - 1)), g * (out * log(a)))
+
+
+ADD = register(OpDef(
+    "add", None, lambda *xs: functools.reduce(np.add, xs), shapes.broadcast,
+    lambda g, out, *xs: (g,) * len(xs),
+    text=" + ", latex=" + ", prec=Prec.ADD, arg_prec=(Prec.ADD,), label="+",
+    commutative=True, elementwise=True, doc="Sum of two or more operands.",
+))
+SUB = register(OpDef(
+    "sub", 2, np.subtract, shapes.broadcast, lambda g, out, a, b: (g, -g),
+    text="{0} - {1}", latex="{0} - {1}", prec=Prec.ADD, arg_prec=(Prec.ADD, Prec.MUL),
+    label="−", elementwise=True, doc="Difference ``x - y``.",
+))
+MUL = register(OpDef(
+    "mul", None, lambda *xs: functools.reduce(np.multiply, xs), shapes.broadcast, _mul_vjp,
+    # a*(b/c), a*(-b): later operands need more than MUL, so the lecture's g_f*(1/a)
+    text="*", latex=" ", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
+    latex_arg_prec=(Prec.MUL, Prec.POW), label="×", commutative=True, elementwise=True,
+    doc="Product of two or more operands.",
+))
+DIV = register(OpDef(
+    "div", 2, np.divide, shapes.broadcast,
+    lambda g, out, a, b: (g * (1 / b), g * (-a / b**2)),  # the lecture's g_e*(1/b), g_e*(-a/b^2)
+    text="{0}/{1}", latex=r"\frac{{{0}}}{{{1}}}", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
+    latex_prec=Prec.ATOM, latex_arg_prec=(0, 0), label="÷", elementwise=True,
+    domain="divisor != 0", doc="Quotient ``x / y``.",
+))
+NEG = register(OpDef(
+    "neg", 1, np.negative, shapes.same, lambda g, out, a: (-g,),
+    text="-{0}", latex="-{0}", prec=Prec.UNARY, arg_prec=(Prec.POW,), label="−",
+    elementwise=True, doc="Negation ``-x``.",
+))
+POW = register(OpDef(
+    "pow", 2, np.power, shapes.broadcast, _pow_vjp,
+    text="{0}^{1}", latex="{0}^{{{1}}}", prec=Prec.POW, arg_prec=(Prec.ATOM, Prec.POW),
+    latex_arg_prec=(Prec.ATOM, 0), label="xʸ", elementwise=True,
+    domain="base > 0, or an integer exponent", doc="Power ``x ** y``.",
+))
+
+add, sub, mul, div, neg, pow = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW))
+
+from .elementwise import log  # noqa: E402  (the pow rule needs log; elementwise needs mul)

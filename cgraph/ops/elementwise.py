@@ -1,0 +1,80 @@
+"""Elementwise functions: exp log sin cos tan tanh sigmoid softplus relu sqrt abs square,
+and the zero-derivative helpers step and sign that their rules use."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import shapes
+from .registry import OpDef, Prec, register
+
+__all__ = [
+    "abs", "cos", "exp", "log", "relu", "sigmoid", "sign", "sin", "softplus", "sqrt",
+    "square", "step", "tan", "tanh",
+]
+
+
+def _unary(name, fn, vjp, *, latex, label, doc, domain="", latex_prec=None, latex_arg_prec=None):
+    op = OpDef(
+        name, 1, fn, shapes.same, vjp, text=name + "({0})", latex=latex, prec=Prec.ATOM,
+        arg_prec=(0,), latex_prec=latex_prec, latex_arg_prec=latex_arg_prec, label=label,
+        elementwise=True, domain=domain, doc=doc,
+    )
+    return register(op)
+
+
+def _sigmoid(x):
+    # exp(-log(1 + e^-x)) never overflows: sigmoid(-1000) = 0.0, sigmoid(1000) = 1.0
+    return np.exp(-np.logaddexp(0.0, np.negative(x)))
+
+
+def _step(x):
+    return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
+
+
+def _sign(x):
+    return np.sign(x).astype(np.result_type(x, np.float32))
+
+
+def _lr(name):
+    return rf"\{name}\left({{0}}\right)"
+
+
+EXP = _unary("exp", np.exp, lambda g, out, a: (g * out,), latex="e^{{{0}}}", label="exp",
+             latex_prec=Prec.POW, latex_arg_prec=(0,),
+             doc="Elementwise exponential.")
+LOG = _unary("log", np.log, lambda g, out, a: (g * (1 / a),), latex=_lr("ln"), label="ln",
+             doc="Elementwise natural logarithm.", domain="x > 0")
+SIN = _unary("sin", np.sin, lambda g, out, a: (g * cos(a),), latex=_lr("sin"), label="sin",
+             doc="Elementwise sine.")
+COS = _unary("cos", np.cos, lambda g, out, a: (-(g * sin(a)),), latex=_lr("cos"), label="cos",
+             doc="Elementwise cosine.")
+TAN = _unary("tan", np.tan, lambda g, out, a: (g * (1 + out**2),), latex=_lr("tan"),
+             label="tan", doc="Elementwise tangent.")
+TANH = _unary("tanh", np.tanh, lambda g, out, a: (g * (1 - out**2),), latex=_lr("tanh"),
+              label="tanh", doc="Elementwise hyperbolic tangent.")
+SIGMOID = _unary("sigmoid", _sigmoid, lambda g, out, a: (g * (out * (1 - out)),),
+                 latex=r"\sigma\left({0}\right)", label="σ",
+                 doc="Logistic sigmoid ``1/(1 + exp(-x))``, computed stably.")
+SOFTPLUS = _unary("softplus", lambda x: np.logaddexp(0.0, x), lambda g, out, a: (g * sigmoid(a),),
+                  latex=r"\operatorname{{softplus}}\left({0}\right)", label="softplus",
+                  doc="``log(1 + exp(x))``, computed stably.")
+RELU = _unary("relu", lambda x: np.maximum(x, 0.0), lambda g, out, a: (g * step(a),),
+              latex=r"\operatorname{{ReLU}}\left({0}\right)", label="ReLU",
+              doc="``max(x, 0)``; its derivative at 0 is taken as 0.")
+SQRT = _unary("sqrt", np.sqrt, lambda g, out, a: (g / (2 * out),), latex=r"\sqrt{{{0}}}",
+              label="√", doc="Elementwise square root.", domain="x >= 0")
+ABS = _unary("abs", np.abs, lambda g, out, a: (g * sign(a),), latex=r"\left|{0}\right|",
+             label="|·|", doc="Absolute value; its derivative at 0 is taken as 0.")
+SQUARE = _unary("square", np.square, lambda g, out, a: (g * (2 * a),), latex="{0}^{{2}}",
+                latex_prec=Prec.POW, latex_arg_prec=(Prec.ATOM,), label="x²", doc="Elementwise square.")
+# derivatives of relu/abs: piecewise constant, so their own derivative is 0 (no node)
+STEP = _unary("step", _step, lambda g, out, a: (None,), latex=r"H\left({0}\right)",
+              label="step", doc="Heaviside step ``1 if x > 0 else 0`` (0 at 0).")
+SIGN = _unary("sign", _sign, lambda g, out, a: (None,), latex=r"\operatorname{{sign}}\left({0}\right)",
+              label="sign", doc="Sign ``-1, 0, 1``.")
+
+(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign) = (
+    op.function for op in (EXP, LOG, SIN, COS, TAN, TANH, SIGMOID, SOFTPLUS, RELU, SQRT, ABS,
+                           SQUARE, STEP, SIGN)
+)

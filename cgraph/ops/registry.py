@@ -1,0 +1,162 @@
+"""The op registry: one :class:`OpDef` per op, holding everything cgraph knows about it.
+
+An op is defined once, in one family module (``arithmetic``, ``elementwise``,
+``tensor``, ``nn``), by a single :func:`register` call. Passes, printers and exporters
+read these tables; none of them has an ``if op == ...`` chain.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GraphError, UnknownOpError
+
+if TYPE_CHECKING:
+    from ..graph import Node
+
+Shape = tuple | None  # a tuple of ints / None (unknown dim), or None (unknown shape)
+VJP = Callable[..., tuple]
+
+
+class Prec:
+    """Printing precedences: a higher number binds tighter."""
+
+    ADD = 1  # a + b, a - b
+    MUL = 2  # a*b, a/b
+    UNARY = 3  # -a
+    POW = 4  # a^b
+    ATOM = 10  # names, numbers, calls f(a)
+
+
+@dataclass(frozen=True, slots=True)
+class OpDef:
+    """Everything cgraph knows about one op. Nothing about an op is defined anywhere else.
+
+    Attributes
+    ----------
+    name : the key, and the function name ``cg.parse`` accepts.
+    arity : number of operands, or ``None`` for variadic (at least ``min_arity``).
+    eval : numpy evaluation ``eval(*operands, **attrs)``.
+    shape : shape rule ``shape(*operand_shapes, **attrs) -> shape``; raises ValueError
+        with a reason when the shapes do not combine.
+    vjp : vector-Jacobian rule ``vjp(g, out, *operands, **attrs)`` over graph Nodes,
+        returning one Node (or ``None`` for a zero contribution) per operand; ``None``
+        marks an op that is not differentiable.
+    text, latex : templates ``"{0} - {1}"``; for variadic ops the separator placed
+        between operands (``" + "``).
+    prec : the precedence of the op's printed form.
+    arg_prec : for each operand position, the least precedence it may have without
+        parentheses in text (the last entry repeats for variadic ops).
+    latex_arg_prec : the same for LaTeX (``\\frac`` needs no parentheses).
+    latex_prec : the precedence of the LaTeX form when it differs from ``prec``.
+    label : what the computation-graph box shows (``×``, ``ln``, ``σ``).
+    attrs : the op's keyword attributes and their defaults (``axis``...).
+    commutative : operands may be reordered (CSE sorts them).
+    elementwise : output element i depends only on operand elements i (broadcast).
+    min_arity : the least number of operands of a variadic op.
+    transparent : printers show the operand itself (``identity``).
+    domain : where the op is finite, in words (for error messages).
+    doc : one line, used for the free function's docstring.
+    """
+
+    name: str
+    arity: int | None
+    eval: Callable[..., Any]
+    shape: Callable[..., Shape]
+    vjp: VJP | None
+    text: str
+    latex: str
+    prec: int = Prec.ATOM
+    arg_prec: tuple[int, ...] = (0,)
+    latex_arg_prec: tuple[int, ...] | None = None
+    latex_prec: int | None = None
+    label: str = ""
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    commutative: bool = False
+    elementwise: bool = False
+    min_arity: int = 2
+    transparent: bool = False
+    domain: str = ""
+    doc: str = ""
+
+    @property
+    def variadic(self) -> bool:
+        return self.arity is None
+
+    def arity_ok(self, n: int) -> bool:
+        return n >= self.min_arity if self.arity is None else n == self.arity
+
+    def arity_text(self) -> str:
+        return f"at least {self.min_arity}" if self.arity is None else str(self.arity)
+
+    def printed_prec(self, *, latex: bool = False) -> int:
+        return self.latex_prec if latex and self.latex_prec is not None else self.prec
+
+    def operand_prec(self, i: int, *, latex: bool = False) -> int:
+        table = self.latex_arg_prec if latex and self.latex_arg_prec is not None else self.arg_prec
+        return table[min(i, len(table) - 1)]
+
+    @property
+    def function(self) -> Callable[..., Node]:
+        """The free builder function ``cg.<name>(*operands, name=None, **attrs)``."""
+        return _FUNCTIONS[self.name]
+
+
+OPS: dict[str, OpDef] = {}
+_FUNCTIONS: dict[str, Callable[..., Node]] = {}
+#: ops that are graph sources rather than computations
+SOURCE_OPS = frozenset({"input", "param", "const"})
+
+
+def register(op: OpDef) -> OpDef:
+    """Add ``op`` to the registry and build its free function; a name is taken once."""
+    if op.name in OPS or op.name in SOURCE_OPS:
+        raise GraphError(f"op {op.name!r} is already registered")
+    OPS[op.name] = op
+    _FUNCTIONS[op.name] = _make_function(op)
+    return op
+
+
+def get_op(name: str, *, node: str | None = None) -> OpDef:
+    """The OpDef called ``name``; ``UnknownOpError`` (naming ``node``) if there is none."""
+    try:
+        return OPS[name]
+    except (KeyError, TypeError):
+        where = f"node {node!r}: " if node is not None else ""
+        known = ", ".join(sorted(OPS))
+        raise UnknownOpError(f"{where}unknown op {name!r}; known ops: {known}") from None
+
+
+def _make_function(op: OpDef) -> Callable[..., Node]:
+    defaults = MappingProxyType(dict(op.attrs))
+
+    def function(*operands: Any, name: str | None = None, **attrs: Any) -> Node:
+        from ..graph import apply_op  # graph imports the registry, so this import is late
+
+        unknown = set(attrs) - set(defaults)
+        if unknown:
+            raise TypeError(f"{op.name}() got unexpected keyword argument(s) {sorted(unknown)}")
+        return apply_op(op, operands, {**defaults, **attrs}, name=name)
+
+    params = [inspect.Parameter("operands", inspect.Parameter.VAR_POSITIONAL)]
+    if op.arity is not None:
+        params = [
+            inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY)
+            for n in ("x", "y", "z")[: op.arity]
+        ]
+    params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in defaults.items()]
+    params.append(inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None))
+    function.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = (
+        f"{op.doc}\n\nBuilds a ``{op.name}`` node in the graph of the operands. Python numbers"
+        " are promoted to constants; ``name=`` names the node.\n\n"
+        f"Examples\n--------\n>>> import cgraph as cg\n>>> g = cg.Graph()\n"
+        f">>> x = g.input('x')\n>>> y = cg.{op.name}({', '.join(['x'] * (op.arity or 2))})\n"
+        f">>> y.op\n'{op.name}'\n"
+    )
+    return function

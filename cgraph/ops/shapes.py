@@ -1,0 +1,122 @@
+"""Shape rules shared by the op families.
+
+A shape is a tuple whose entries are ints or ``None`` (an unknown dimension, such as a
+batch), or ``None`` as a whole (nothing is known). Rules raise ``ValueError`` with a
+reason; the graph turns that into a ``ShapeError`` naming the node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Shape = tuple | None
+
+
+def _dim(a: int | None, b: int | None) -> int | None:
+    if a == 1:
+        return b
+    if b == 1 or a == b:
+        return a
+    if a is None or b is None:
+        return a if b is None else b  # an unknown dim must match (or be 1): keep the known one
+    raise ValueError(f"dimensions {a} and {b} do not broadcast")
+
+
+def broadcast(*shapes: Shape) -> Shape:
+    """numpy broadcasting over possibly unknown shapes."""
+    if any(s is None for s in shapes):
+        return None
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[int | None] = [1] * ndim
+    for s in shapes:
+        padded = (1,) * (ndim - len(s)) + tuple(s)
+        try:
+            out = [_dim(a, b) for a, b in zip(out, padded)]
+        except ValueError:
+            raise ValueError("shapes " + " and ".join(map(str, shapes)) + " do not broadcast") from None
+    return tuple(out)
+
+
+def same(s: Shape) -> Shape:
+    return s
+
+
+def scalar(*_: Any, **__: Any) -> Shape:
+    return ()
+
+
+def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple) as sorted non-negative ints for ``ndim`` dims."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for {ndim} dimension(s)")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def reduce(s: Shape, axis: Any = None, keepdims: bool = False) -> Shape:
+    """The shape after reducing ``axis`` of ``s``."""
+    if s is None:
+        return None if (axis is not None or keepdims) else ()
+    axes = normalize_axis(axis, len(s))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(s))
+    return tuple(d for i, d in enumerate(s) if i not in axes)
+
+
+def matmul(a: Shape, b: Shape) -> Shape:
+    if a is None or b is None:
+        return None
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError("matmul needs operands of at least one dimension, not scalars")
+    a2 = (1,) + tuple(a) if len(a) == 1 else tuple(a)
+    b2 = tuple(b) + (1,) if len(b) == 1 else tuple(b)
+    k1, k2 = a2[-1], b2[-2]
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise ValueError(f"inner dimensions {a} @ {b} do not match ({k1} != {k2})")
+    batch = broadcast(a2[:-2], b2[:-2])
+    out = tuple(batch) + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def transpose(s: Shape, axes: Any = None) -> Shape:
+    if s is None:
+        return None
+    if axes is None:
+        return tuple(reversed(s))
+    perm = tuple(axes)
+    if sorted(a % max(len(s), 1) for a in perm) != list(range(len(s))) or len(perm) != len(s):
+        raise ValueError(f"axes {perm} are not a permutation of the {len(s)} dimensions of {s}")
+    return tuple(s[a] for a in perm)
+
+
+def reshape(s: Shape, shape: Any = None) -> Shape:
+    target = tuple(shape)
+    if sum(d == -1 for d in target) > 1:
+        raise ValueError(f"reshape target {target} has more than one -1")
+    if s is None or any(d is None for d in s):
+        return tuple(None if d == -1 else d for d in target)
+    size = 1
+    for d in s:
+        size *= d
+    known = 1
+    for d in target:
+        if d != -1:
+            known *= d
+    if -1 in target:
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape {s} into {target}")
+        return tuple(size // known if d == -1 else d for d in target)
+    if known != size:
+        raise ValueError(f"cannot reshape {s} (size {size}) into {target} (size {known})")
+    return target

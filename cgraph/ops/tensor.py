@@ -1,0 +1,146 @@
+"""Tensor ops: matmul, sum, mean, transpose, reshape, and the shape plumbing the adjoint
+pass needs (identity, sum_to, expand_to, reshape_like, size, zeros_like)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import shapes
+from .registry import OpDef, Prec, register
+
+__all__ = [
+    "expand_to", "identity", "matmul", "mean", "reshape", "reshape_like", "size", "sum",
+    "sum_to", "transpose", "zeros_like",
+]
+
+_CALL = {"prec": Prec.ATOM, "arg_prec": (0,)}
+
+
+def _swap_last(x):
+    s = x.shape
+    if s is None or len(s) == 2:
+        return transpose(x)
+    return transpose(x, axes=tuple(range(len(s) - 2)) + (len(s) - 1, len(s) - 2))
+
+
+def _matmul_vjp(g, out, a, b):
+    sa, sb = a.shape, b.shape
+    a1 = sa is not None and len(sa) == 1
+    b1 = sb is not None and len(sb) == 1
+    if a1 and b1:  # dot product
+        return (g * b, g * a)
+    if a1:  # (k,) @ (k, n)
+        return (matmul(b, g), matmul(reshape(a, shape=(-1, 1)), reshape(g, shape=(1, -1))))
+    if b1:  # (n, k) @ (k,)
+        return (matmul(reshape(g, shape=(-1, 1)), reshape(b, shape=(1, -1))), matmul(_swap_last(a), g))
+    return (matmul(g, _swap_last(b)), matmul(_swap_last(a), g))
+
+
+def _sum_to(x, like):
+    """Sum ``x`` over the axes numpy broadcast ``like`` along, giving ``like``'s shape."""
+    x = np.asarray(x)
+    target = np.shape(like)
+    if x.shape == target:
+        return x
+    lead = x.ndim - len(target)
+    if lead < 0:
+        return np.broadcast_to(x, target).copy()
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(target) if d == 1 and x.shape[lead + i] != 1
+    )
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    return out.reshape(target)
+
+
+def _expand_to(x, like, axis=None, keepdims=True):
+    if axis is not None and not keepdims:
+        x = np.expand_dims(x, shapes.normalize_axis(axis, np.ndim(like)))
+    return np.broadcast_to(x, np.shape(like))
+
+
+def _expand_vjp(g, out, x, like, axis=None, keepdims=True):
+    if axis is not None and not keepdims:
+        return (sum(g, axis=axis), None)
+    return (sum_to(g, x), None)
+
+
+def _size(x, axis=None):
+    dims = np.shape(x)
+    return float(np.prod([dims[a] for a in shapes.normalize_axis(axis, len(dims))]))
+
+
+def _transpose_vjp(g, out, a, axes=None):
+    return (transpose(g) if axes is None else transpose(g, axes=tuple(np.argsort(axes).tolist())),)
+
+
+def _reshape_vjp(g, out, a, shape=None):
+    known = a.shape is not None and all(d is not None for d in a.shape)
+    return (reshape(g, shape=a.shape) if known else reshape_like(g, a),)
+
+
+MATMUL = register(OpDef(
+    "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
+    prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
+))
+SUM = register(OpDef(
+    "sum", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+    shapes.reduce, lambda g, out, a, axis=None, keepdims=False: (expand_to(g, a, axis=axis, keepdims=keepdims),),
+    text="sum({0}{kw})", latex=r"\sum\left({0}\right)", label="Σ",
+    attrs={"axis": None, "keepdims": False}, doc="Sum over ``axis`` (all axes by default).", **_CALL,
+))
+MEAN = register(OpDef(
+    "mean", 1, lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    shapes.reduce,
+    lambda g, out, a, axis=None, keepdims=False: (
+        expand_to(g, a, axis=axis, keepdims=keepdims) / size(a, axis=axis),),
+    text="mean({0}{kw})", latex=r"\operatorname{{mean}}\left({0}\right)", label="mean",
+    attrs={"axis": None, "keepdims": False}, doc="Mean over ``axis`` (all axes by default).", **_CALL,
+))
+TRANSPOSE = register(OpDef(
+    "transpose", 1, lambda x, axes=None: np.transpose(x, axes), shapes.transpose, _transpose_vjp,
+    text="transpose({0}{kw})", latex="{0}^{{\\top}}", latex_prec=Prec.POW,
+    latex_arg_prec=(Prec.ATOM,), label="ᵀ", attrs={"axes": None},
+    doc="Permute the axes (reverse them by default).", **_CALL,
+))
+RESHAPE = register(OpDef(
+    "reshape", 1, lambda x, shape=None: np.reshape(x, shape), shapes.reshape, _reshape_vjp,
+    text="reshape({0}{kw})", latex=r"\operatorname{{reshape}}\left({0}\right)", label="reshape",
+    attrs={"shape": None}, doc="Give the operand a new ``shape`` (one entry may be -1).", **_CALL,
+))
+IDENTITY = register(OpDef(
+    "identity", 1, lambda x: x, shapes.same, lambda g, out, a: (g,), text="{0}", latex="{0}",
+    label="=", transparent=True, elementwise=True,
+    doc="The operand itself (names an adjoint that equals another node).", **_CALL,
+))
+SUM_TO = register(OpDef(
+    "sum_to", 2, _sum_to, lambda s, like: like, lambda g, out, x, like: (expand_to(g, x), None),
+    text="sum_to({0}, {1})", latex=r"\operatorname{{sum\_to}}\left({0}, {1}\right)", label="Σ→",
+    doc="Sum the first operand down to the shape of the second (undoes broadcasting).", **_CALL,
+))
+EXPAND_TO = register(OpDef(
+    "expand_to", 2, _expand_to, lambda s, like, axis=None, keepdims=True: like, _expand_vjp,
+    text="expand_to({0}, {1}{kw})", latex=r"\operatorname{{expand}}\left({0}, {1}\right)",
+    label="expand", attrs={"axis": None, "keepdims": True},
+    doc="Broadcast the first operand to the shape of the second, re-inserting reduced ``axis``.",
+    **_CALL,
+))
+RESHAPE_LIKE = register(OpDef(
+    "reshape_like", 2, lambda x, like: np.reshape(x, np.shape(like)), lambda s, like: like,
+    lambda g, out, x, like: (reshape_like(g, x), None), text="reshape_like({0}, {1})",
+    latex=r"\operatorname{{reshape}}\left({0}, {1}\right)", label="reshape",
+    doc="Reshape the first operand to the shape of the second.", **_CALL,
+))
+SIZE = register(OpDef(
+    "size", 1, _size, shapes.scalar, lambda g, out, a, axis=None: (None,), text="size({0}{kw})",
+    latex=r"\left|{0}\right|", label="size", attrs={"axis": None},
+    doc="The number of elements along ``axis`` (all by default), as a float.", **_CALL,
+))
+ZEROS_LIKE = register(OpDef(
+    "zeros_like", 1, lambda x: np.zeros(np.shape(x), np.result_type(x, np.float32)), shapes.same,
+    lambda g, out, a: (None,), text="zeros_like({0})", latex="0", label="0",
+    doc="Zeros of the operand's shape.", **_CALL,
+))
+
+(matmul, sum, mean, transpose, reshape, identity, sum_to, expand_to, reshape_like, size,
+ zeros_like) = (op.function for op in (MATMUL, SUM, MEAN, TRANSPOSE, RESHAPE, IDENTITY, SUM_TO,
+                                        EXPAND_TO, RESHAPE_LIKE, SIZE, ZEROS_LIKE))

@@ -1,0 +1,1 @@
+"""Passes: plain functions from a graph to a graph or to values."""

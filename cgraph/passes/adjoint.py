@@ -1,0 +1,248 @@
+"""Reverse-mode differentiation as a graph-to-graph pass (the lecture's Approach 3).
+
+``adjoint(g)`` returns a new graph holding the forward nodes plus one adjoint node
+``g_<name>`` for every node between ``of`` and ``wrt``; a node used by several
+consumers gets one ``add`` node summing their contributions, exactly as the lecture's
+``g_a = g_f*(-c/a^2) + g_e*(1/b) + g_d*exp(a)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..errors import GraphError, NodeNotFoundError, NotDifferentiableError, ShapeError
+from ..graph import Graph
+from ..node import Node
+from ..ops import add, identity, sum_to, zeros_like
+from ..ops.registry import OPS, SOURCE_OPS
+
+
+def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> Graph:
+    """The reverse-mode adjoint graph of ``g``.
+
+    Parameters
+    ----------
+    g : Graph
+        The forward graph; it is not modified.
+    wrt : name or list of names, optional
+        The nodes to differentiate with respect to (default: every input and param,
+        in creation order).
+    of : str, optional
+        The node to differentiate (default: the single output). It must be a scalar
+        or of unknown shape; an unknown shape is differentiated pointwise (the
+        gradient of the sum of its elements).
+
+    Returns
+    -------
+    Graph
+        The forward nodes plus one adjoint node per node on a path from ``wrt`` to
+        ``of``, named ``g_<name>`` (``g2_<name>``, ... where that name is taken); its
+        outputs are the adjoints of ``wrt``, in order. Adjoint nodes carry the node
+        attribute ``adjoint_of`` (the forward node), and every node the pass adds has
+        ``adjoint=True``.
+
+    Raises
+    ------
+    NodeNotFoundError
+        ``wrt`` or ``of`` is not a node of ``g``.
+    NotDifferentiableError
+        An op without a derivative rule lies between ``of`` and ``wrt``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = x*z + sin(x)")
+    >>> ga = cg.adjoint(g)
+    >>> ga.outputs
+    ['g_x', 'g_z']
+    >>> print(cg.to_text(ga, form="program").splitlines()[-1])
+    g_z = g_t1*x
+    """
+    g.validate()
+    of = _resolve_of(g, of)
+    wrt = _resolve_wrt(g, wrt)
+    active = _between(g, wrt, of)
+    out = g.copy(name=f"adjoint of {g.name}")
+    out.set_outputs([])
+    before = set(out.nx)
+    sweep = _Sweep(out, before, active)
+    sweep.seed(of)
+    for n in reversed(g.schedule()):
+        if n in active and n in sweep.contribs:
+            sweep.backprop(n)
+    names = [sweep.finish(w) for w in wrt]
+    out.set_outputs(names)
+    _prune(out, before, names)
+    return out
+
+
+def _resolve_of(g: Graph, of: str | None) -> str:
+    if of is None:
+        if len(g.outputs) != 1:
+            raise GraphError(
+                f"graph {g.name!r} has {len(g.outputs)} outputs {g.outputs}; say which with of=..."
+            )
+        of = g.outputs[0]
+    g.node(of)
+    shape = g.nx.nodes[of]["shape"]
+    if shape is not None and any(d != 1 for d in shape):
+        raise ShapeError(
+            f"cannot differentiate non-scalar node {of!r} of shape {shape}: reduce it first "
+            "(e.g. cg.sum) or differentiate one element"
+        )
+    return of
+
+
+def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
+    if wrt is None:
+        return g.inputs + g.params
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    for w in names:
+        if w not in g.nx:
+            raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}")
+    if len(set(names)) != len(names):
+        raise GraphError(f"wrt lists a node twice: {names}")
+    return names
+
+
+def _between(g: Graph, wrt: list[str], of: str) -> set[str]:
+    """Nodes on some path from a wrt node to ``of`` (both ends included)."""
+    up = nx.ancestors(g.nx, of) | {of}
+    down: set[str] = set()
+    frontier = [w for w in wrt if w in up]
+    down.update(frontier)
+    while frontier:  # iterative BFS restricted to ancestors of `of`
+        n = frontier.pop()
+        for s in g.nx.successors(n):
+            if s in up and s not in down:
+                down.add(s)
+                frontier.append(s)
+    return down
+
+
+class _Sweep:
+    """State of one reverse sweep: contributions per forward node, and adjoint names."""
+
+    def __init__(self, out: Graph, forward: set[str], active: set[str]) -> None:
+        self.g = out
+        self.forward = forward
+        self.active = active
+        self.contribs: dict[str, list[Node]] = {}
+        self.adjoint: dict[str, str] = {}
+        self.claimed: set[str] = set()
+
+    def name_for(self, n: str) -> str:
+        k = 1
+        while True:
+            name = f"g_{n}" if k == 1 else f"g{k}_{n}"
+            if name not in self.g.nx:
+                return name
+            k += 1
+
+    def seed(self, of: str) -> None:
+        node = self.g.const(1, name=self.name_for(of))
+        self._mark(node.name, of)
+        self.adjoint[of] = node.name
+        self.contribs[of] = []
+
+    def accumulate(self, n: str) -> Node:
+        if n in self.adjoint:
+            return Node(self.g, self.adjoint[n])
+        parts = self.contribs[n]
+        name = self.name_for(n)
+        fresh = parts[0].name not in self.forward and parts[0].name not in self.claimed
+        if len(parts) == 1 and fresh and parts[0].name not in self.adjoint.values():
+            node = parts[0].named(name)  # the contribution itself becomes g_n
+        elif len(parts) == 1:
+            node = identity(parts[0], name=name)  # the lecture's g_d = g_y
+        else:
+            node = add(*parts, name=name)
+        self.claimed.add(node.name)
+        self._mark(node.name, n)
+        self.adjoint[n] = node.name
+        return node
+
+    def backprop(self, n: str) -> None:
+        gn = self.accumulate(n)
+        data = self.g.nx.nodes[n]
+        if data["op"] in SOURCE_OPS:
+            return
+        opdef = OPS[data["op"]]
+        operands = self.g.operands(n)
+        if opdef.vjp is None:
+            raise NotDifferentiableError(f"node {n!r} ({opdef.name}) has no derivative rule")
+        if not opdef.elementwise and _needs_reduce(gn.shape, data["shape"]):
+            gn = sum_to(gn, Node(self.g, n))
+        args = [Node(self.g, o) for o in operands]
+        parts = opdef.vjp(gn, Node(self.g, n), *args, **data["attrs"])
+        if len(parts) != len(operands):
+            raise NotDifferentiableError(
+                f"node {n!r} ({opdef.name}): its rule gave {len(parts)} adjoints for {len(operands)} operands"
+            )
+        for o, part in zip(operands, parts):
+            if part is None or o not in self.active:
+                continue  # constants and nodes that do not lead to wrt get nothing
+            if _needs_reduce(part.shape, self.g.nx.nodes[o]["shape"]):
+                part = sum_to(part, Node(self.g, o))
+            self.contribs.setdefault(o, []).append(part)
+
+    def finish(self, w: str) -> str:
+        if w in self.adjoint:
+            return self.adjoint[w]
+        if w in self.contribs:
+            return self.accumulate(w).name
+        node = zeros_like(Node(self.g, w), name=self.name_for(w))  # w does not reach `of`
+        self._mark(node.name, w)
+        return node.name
+
+    def _mark(self, name: str, of: str) -> None:
+        self.g.nx.nodes[name]["adjoint_of"] = of
+
+
+def _needs_reduce(part: Any, target: Any) -> bool:
+    """True when ``part`` is known to carry dims that ``target`` only broadcast along."""
+    if part is None or target is None or tuple(part) == tuple(target):
+        return False
+    if len(part) < len(target):
+        return False  # a smaller adjoint broadcasts up by itself
+    lead = len(part) - len(target)
+    return lead > 0 or any(t == 1 and p != 1 for p, t in zip(part[lead:], target))
+
+
+def _prune(g: Graph, forward: set[str], outputs: list[str]) -> None:
+    """Drop the nodes the pass added that no output needs; mark the rest adjoint."""
+    keep: set[str] = set()
+    stack = list(outputs)
+    while stack:
+        n = stack.pop()
+        if n in keep:
+            continue
+        keep.add(n)
+        stack.extend(p for p in g.nx.predecessors(n) if p not in forward)
+    dead = [n for n in g.nx if n not in forward and n not in keep]
+    g.nx.remove_nodes_from(dead)
+    for n in keep - forward:
+        g.nx.nodes[n]["adjoint"] = True
+    g._touch()
+
+
+def fit_to(value: Any, shape: tuple) -> np.ndarray:
+    """``value`` summed over the dims it was broadcast along, then broadcast to ``shape``.
+
+    Used by ``grad`` where shapes were unknown when the adjoint graph was built.
+    """
+    v = np.asarray(value)
+    if v.shape == tuple(shape):
+        return value
+    lead = v.ndim - len(shape)
+    if lead > 0:
+        v = v.sum(axis=tuple(range(lead)))
+    v = v.reshape((1,) * (len(shape) - v.ndim) + v.shape)
+    axes = tuple(i for i, (d, t) in enumerate(zip(v.shape, shape)) if t == 1 and d != 1)
+    if axes:
+        v = v.sum(axis=axes, keepdims=True)
+    return np.broadcast_to(v, shape).copy()
