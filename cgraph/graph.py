@@ -190,7 +190,19 @@ class Graph:
 
     def operands(self, name: str) -> tuple[str, ...]:
         """The operand names of node ``name``, in operand order (read from edge keys)."""
-        return self._cached("operands", self._all_operands)[name]
+        # read from the node's own in-edges: a whole-graph table would be rebuilt after
+        # every mutation, making passes that build while they read (adjoint) quadratic
+        try:
+            preds = self.nx._pred[name]
+        except KeyError:
+            self.node(name)
+            raise
+        if len(preds) == 1:
+            ((u, keys),) = preds.items()
+            return (u,) * len(keys)
+        pairs = [(k, u) for u, keys in preds.items() for k in keys]
+        pairs.sort(key=_port)
+        return tuple(u for _, u in pairs)
 
     def users(self, name: str) -> list[str]:
         """The nodes that use ``name`` as an operand (each once)."""
@@ -213,23 +225,27 @@ class Graph:
             path = " -> ".join([str(edges[0][0])] + [str(v) for _, v in edges])
             raise CycleError(f"graph {self.name!r} has a cycle: {path}", edges) from None
 
-    def _all_operands(self) -> dict[str, tuple[str, ...]]:
-        out = {}
-        for n, preds in self.nx.pred.items():
-            pairs = [(k, u) for u, keys in preds.items() for k in keys]
-            if len(pairs) > 1:
-                pairs.sort(key=lambda p: p[0] if type(p[0]) is int else -1)
-            out[n] = tuple(u for _, u in pairs)
-        return out
-
     def _cached(self, key: Any, build: Any) -> Any:
-        stamp = (self._version, self.nx.number_of_nodes(), self.nx.number_of_edges())
+        stamp = self._stamp()
         hit = self._cache.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
         value = build()
         self._cache[key] = (stamp, value)
         return value
+
+    def _stamp(self) -> tuple:
+        """Changes whenever the graph does: through our methods or through ``g.nx``'s."""
+        nxg = self.nx
+        cache = getattr(nxg, "__networkx_cache__", None)
+        if cache is None:  # networkx < 3.3: counting edges is O(E), but still right
+            return (self._version, id(nxg), nxg.number_of_nodes(), nxg.number_of_edges())
+        # networkx clears this dict on every structural mutation (add/remove node or
+        # edge), so a token we leave in it survives exactly as long as the structure
+        token = cache.get("cgraph")
+        if token is None:
+            token = cache["cgraph"] = object()
+        return (self._version, token)
 
     # ------------------------------------------------------------------ mutation helpers
     def _claim(self, name: str | None) -> str:
@@ -301,8 +317,7 @@ class Graph:
         for o in self._outputs:
             if o not in self.nx:
                 raise NodeNotFoundError(f"output {o!r} is not a node of graph {self.name!r}")
-        stamp_now = (self._version, self.nx.number_of_nodes(), self.nx.number_of_edges())
-        self._cache[stamp] = (stamp_now, True)
+        self._cache[stamp] = (self._stamp(), True)
         return self
 
     def __repr__(self) -> str:
@@ -315,6 +330,10 @@ class Graph:
         from .export.notebook import mimebundle
 
         return mimebundle(self)
+
+
+def _port(pair: tuple) -> Any:
+    return pair[0] if type(pair[0]) is int else -1
 
 
 def _check_node(g: Graph, name: str, data: Mapping) -> None:
