@@ -30,6 +30,7 @@ from .passes.grad import grad
 # --- diagrams (export/)
 
 # --- neural networks (nn/)
+from . import nn
 
 # --- compiled callables (compile.py)
 
