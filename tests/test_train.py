@@ -231,3 +231,25 @@ def test_bad_arguments_raise_value_errors(kwargs, match):
 def test_mismatched_data_is_an_input_error():
     with pytest.raises(cg.InputError, match="4 rows.*3"):
         train(MLP([2, 1]), XOR_X, XOR_Y[:3])
+
+
+def test_dropout_masks_are_inverted_and_seeded():
+    from cgraph.nn import dropout_mask
+
+    rng = np.random.default_rng(7)
+    masks = np.array([dropout_mask(rng, 50, 0.3) for _ in range(400)])
+    assert set(np.unique(masks)) == {0.0, 1 / 0.7}
+    n = masks.size  # the mean stays 1 within 3 sigma of a scaled Bernoulli(0.7)
+    assert abs(masks.mean() - 1.0) < 3 * np.sqrt(0.3 / 0.7 / n)
+    np.testing.assert_array_equal(dropout_mask(rng, 5, 0.0), np.ones(5))
+    a, b = dropout_mask(np.random.default_rng(1), 9, 0.5), dropout_mask(np.random.default_rng(1), 9, 0.5)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="dropout"):
+        dropout_mask(rng, 3, 1.0)
+
+
+def test_training_uses_net_params_even_if_replaced():
+    net = MLP([2, 1], loss="bce", seed=0)
+    net.params["W1"] = net.params["W1"].copy()  # breaks the graph's link to the array
+    h = train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.5), batch_size=4, epochs=5)
+    assert h.final_loss == pytest.approx(net.loss(XOR_X, XOR_Y), rel=1e-12)

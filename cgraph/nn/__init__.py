@@ -17,7 +17,7 @@ from __future__ import annotations
 from .losses import ACTIVATIONS, LOSSES, Loss, bce, cross_entropy, mse
 from .mlp import MLP
 from .optim import SGD, Adam, Momentum, Optimizer, RMSProp
-from .train import History, gradient_graph, train
+from .train import History, dropout_mask, gradient_graph, train
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,6 +32,7 @@ __all__ = [
     "RMSProp",
     "bce",
     "cross_entropy",
+    "dropout_mask",
     "gradient_graph",
     "mse",
     "train",

@@ -189,11 +189,12 @@ class MLP:
     # ------------------------------------------------------------------ evaluation
     def predict(self, X: Any) -> np.ndarray:
         """The network's output ``yhat`` for inputs ``X`` (batch x d); no dropout."""
-        return plan(self._forward, ["yhat"]).run({"X": self.features(X)})["yhat"]
+        return plan(self._forward, ["yhat"]).run({"X": self.features(X), **self.params})["yhat"]
 
     def loss(self, X: Any, Y: Any) -> float:
         """The mean loss over ``(X, Y)`` with the current weights (no L2, no dropout)."""
-        return float(plan(self.graph, ["loss"]).run({"X": self.features(X), "Y": self.targets(Y)})["loss"])
+        feeds = {"X": self.features(X), "Y": self.targets(Y), **self.params}
+        return float(plan(self.graph, ["loss"]).run(feeds)["loss"])
 
     def features(self, X: Any) -> np.ndarray:
         """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1)."""

@@ -21,7 +21,7 @@ from ..passes.plan import Plan, plan
 from .mlp import MLP
 from .optim import Adam, Optimizer
 
-__all__ = ["History", "gradient_graph", "train"]
+__all__ = ["History", "dropout_mask", "gradient_graph", "train"]
 
 REASONS = ("max_epochs", "converged", "early_stopping", "nan")
 
@@ -316,8 +316,7 @@ class _Run:
             idx = order[start : start + size]
             feeds = {"X": X[idx], "Y": Y[idx], **params}
             for name, width in self.hidden:
-                keep = self.rng.random(width) >= self.cfg.dropout
-                feeds[name] = keep.astype(self.net.dtype) / (1 - self.cfg.dropout)
+                feeds[name] = dropout_mask(self.rng, width, self.cfg.dropout, self.net.dtype)
             vals = self.step.run(feeds, nonfinite="propagate")
             if not np.isfinite(vals[self.of]):
                 return False
@@ -327,8 +326,23 @@ class _Run:
         return True
 
 
+def dropout_mask(rng: np.random.Generator, width: int, p: float, dtype: Any = np.float64) -> np.ndarray:
+    """An inverted-dropout mask: each unit kept with probability ``1 - p`` and scaled by
+    ``1 / (1 - p)``, so the expected activation is unchanged; ``p = 0`` gives ones.
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> cg.nn.dropout_mask(np.random.default_rng(0), 6, 0.5)
+    array([2., 0., 0., 0., 2., 2.])
+    """
+    if not 0 <= p < 1:
+        raise ArgumentError(f"dropout must be a rate in [0, 1), not {p!r}")
+    return (rng.random(width) >= p).astype(dtype) / (1 - p)
+
+
 def _loss(net: MLP, X: np.ndarray, Y: np.ndarray) -> float:
-    feeds = {"X": X, "Y": Y}
+    feeds = {"X": X, "Y": Y, **net.params}
     return float(plan(net.graph, ["loss"]).run(feeds, nonfinite="propagate")["loss"])
 
 
