@@ -33,6 +33,7 @@ from .export.render import render
 from .export.steps import backprop_frames, backprop_steps
 
 # --- neural networks (nn/)
+from . import nn
 
 # --- compiled callables (compile.py)
 
