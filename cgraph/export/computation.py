@@ -224,8 +224,12 @@ class _Drawing:
             self.d.add_edge(D.edge(rid, self.ids[v], headport=port, **style))
 
     def _ranks(self) -> None:
-        """Inputs and params in the first rank; outputs last; ``g_n`` beside ``n`` in a two-part drawing."""
-        groups = [("min", [n for n in self.ids if self.g.nx.nodes[n]["role"] in ("input", "param")])]
+        """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
+        # a function of inputs alone (the lecture's x, z) lines them up in the first column; where
+        # there are parameters (a network), every source sits next to its first use instead
+        sources = [n for n in self.ids if self.g.nx.nodes[n]["role"] in ("input", "param")]
+        lined_up = not any(self.g.nx.nodes[n]["role"] == "param" for n in sources)
+        groups = [("min", sources if lined_up else [])]
         if not self.mirror:
             groups.append(("max", [n for n in self.g.outputs if n in self.ids and self.g.nx.out_degree(n) == 0]))
         else:

@@ -51,8 +51,8 @@ _GREEK = {
     "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ",
     "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
 }  # fmt: skip
-_HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307"}
-_SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_(hat|bar|tilde|dot))?")
+_HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+_SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde))?")
 _ADJOINT = re.compile(r"g(\d*)_(.+)")
 
 

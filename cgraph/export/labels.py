@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Box", "place_on_segments"]
+import networkx as nx
+
+__all__ = ["Box", "drawing_order", "place_on_segments"]
 
 Point = tuple[float, float]
 STEPS = 20
@@ -90,3 +92,46 @@ def place_on_segments(segments: list[tuple[Point, Point]], sizes: list[tuple[flo
         placed.append(Box(q[0] + ux * (margin + best), q[1] + uy * (margin + best), w, h))
         out.append(round(best, 1))
     return out
+
+
+def drawing_order(segments: list[tuple[Point, Point]], sizes: list[tuple[float, float]], spots: list[float], *,
+                  margin: float, groups: list[int] | None = None, scale: float = 72.0) -> list[int]:
+    """An order to draw the edges in so that an edge crossing a label is drawn before it.
+
+    Graphviz paints each edge together with its label, so a later edge paints over an
+    earlier label. It paints edges grouped by their tail node (in the order the nodes
+    are declared), so with ``groups`` (the tail of each segment) the order keeps each
+    group together: declare the tails in the order their groups first appear. Where
+    crossings form a cycle, one of them loses.
+
+    Examples
+    --------
+    >>> drawing_order([((0, 0), (2, 0)), ((1, -1), (1, 1))], [(30, 12), (0, 0)], [30.0, 0.0], margin=20)
+    [1, 0]
+    """
+    groups = list(range(len(segments))) if groups is None else groups
+    pts = [((p[0] * scale, p[1] * scale), (q[0] * scale, q[1] * scale)) for p, q in segments]
+    between, within = nx.DiGraph(), nx.DiGraph()
+    between.add_nodes_from(groups)
+    within.add_nodes_from(range(len(pts)))
+    for k, ((p, q), (w, h), s) in enumerate(zip(pts, sizes, spots)):
+        if w <= 0:
+            continue
+        length = math.dist(p, q)
+        ux, uy = (p[0] - q[0]) / length, (p[1] - q[1]) / length
+        box = Box(q[0] + ux * (margin + s), q[1] + uy * (margin + s), w, h)
+        for j, (a, b) in enumerate(pts):
+            if j != k and box.crosses(a, b):
+                (within if groups[j] == groups[k] else between).add_edge(*((j, k) if groups[j] == groups[k] else (groups[j], groups[k])))
+    rank = {grp: n for n, grp in enumerate(_toposort(between))}
+    inner = {seg: n for n, seg in enumerate(_toposort(within))}
+    return sorted(range(len(pts)), key=lambda k: (rank[groups[k]], inner[k]))
+
+
+def _toposort(g: nx.DiGraph) -> list:
+    """A topological order after dropping an edge of each cycle (deterministic)."""
+    g = g.copy()
+    while not nx.is_directed_acyclic_graph(g):
+        u, v = nx.find_cycle(g)[0][:2]
+        g.remove_edge(u, v)
+    return list(nx.lexicographical_topological_sort(g))

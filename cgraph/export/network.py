@@ -31,7 +31,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from . import dot as D
-from .labels import place_on_segments
+from .labels import drawing_order, place_on_segments
 
 __all__ = ["Layer", "layers", "network_dot"]
 
@@ -180,26 +180,37 @@ def network_dot(
     D.defaults(d, "edge", {"arrowsize": 0.6, "color": EDGE, "fontname": D.FONT, "fontsize": FONT_WEIGHT})
     top = max(len(s) for s in shown) / 2 * gap_y
     where: dict[tuple[int, int], tuple[float, float]] = {}
+    circles: dict[str, pydot.Node] = {}
+    extras = []
     for ly, units in zip(stack, shown):
         x = ly.index * gap_x
         for slot, j in enumerate(units):
             y = ((len(units) - 1) / 2 - slot) * gap_y
             name = f"u{ly.index}_{slot}"
             if j is None:
-                d.add_node(D.node(name, label=D.html_label("⋮"), shape="plaintext", fontsize=22, pos=_pos(x, y)))
+                extras.append(D.node(name, label=D.html_label("⋮"), shape="plaintext", fontsize=22, pos=_pos(x, y)))
                 continue
             where[(ly.index, j)] = (x, y)
-            d.add_node(D.node(name, label=D.html_label(_unit(ly, j, len(stack) - 1, hidden)), pos=_pos(x, y)))
+            circles[name] = D.node(name, label=D.html_label(_unit(ly, j, len(stack) - 1, hidden)), pos=_pos(x, y))
         if captions:
             text = _caption(ly, len([u for u in units if u is not None]))
-            d.add_node(D.node(f"c{ly.index}", label=D.html_label(text), shape="plaintext", fixedsize=False,
-                              fontsize=12, fontcolor="#444444", pos=_pos(x, top + 0.45)))
-    _edges(d, stack, shown, where, weights, mats, precision, max_labels)
+            extras.append(D.node(f"c{ly.index}", label=D.html_label(text), shape="plaintext", fixedsize=False,
+                                 fontsize=12, fontcolor="#444444", pos=_pos(x, top + 0.45)))
+    edges = _edges(stack, shown, where, weights, mats, precision, max_labels)
+    # Graphviz paints edges grouped by tail in node order: declaring tails in drawing order keeps labels on top
+    for name in list(dict.fromkeys(e.get_source() for e in edges)) + list(circles):
+        if name in circles:
+            d.add_node(circles.pop(name))
+    for item in extras:
+        d.add_node(item)
+    for e in edges:
+        d.add_edge(e)
     return d
 
 
-def _edges(d: pydot.Dot, stack: list[Layer], shown: list[list], where: Mapping, weights: str,
-           mats: Mapping[int, np.ndarray], precision: int, max_labels: int) -> None:
+def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
+           mats: Mapping[int, np.ndarray], precision: int, max_labels: int) -> list[pydot.Edge]:
+    """The edges with their labels placed, in the order they should be painted."""
     pairs, quiet = [], set()  # (layer k, source unit i, target unit j)
     for ly in stack[1:]:
         src = [i for i in shown[ly.index - 1] if i is not None]
@@ -211,19 +222,24 @@ def _edges(d: pydot.Dot, stack: list[Layer], shown: list[list], where: Mapping, 
     texts = [("", "") if p in quiet else _weight_text(*p, weights, mats, precision) for p in pairs]
     segments = [(where[(k - 1, i)], where[(k, j)]) for k, i, j in pairs]
     sizes = [(_width(t), FONT_WEIGHT * 1.7) if t[1] else (0.0, 0.0) for t in texts]
-    spots = place_on_segments(segments, sizes, margin=UNIT / 2 * 72 + 9) if weights != "none" else [None] * len(pairs)
+    margin = UNIT / 2 * 72 + 9
+    spots = place_on_segments(segments, sizes, margin=margin) if weights != "none" else [0.0] * len(pairs)
     biggest = max((float(np.max(np.abs(m))) for m in mats.values()), default=1.0) or 1.0
     slot = {(ly.index, j): n for ly, units in zip(stack, shown) for n, j in enumerate(units)}
-    for (k, i, j), (label_html, _), spot in zip(pairs, texts, spots):
+    tails = [slot[(k - 1, i)] + 10_000 * k for k, i, _ in pairs]
+    out = []
+    for n in drawing_order(segments, sizes, spots, margin=margin, groups=tails):
+        (k, i, j), (label_html, _), spot = pairs[n], texts[n], spots[n]
         attrs: dict[str, Any] = {}
-        if spot is not None and label_html:
+        if label_html:
             # labeldistance counts from the arrow tip on the circle, 9 points before our margin
             attrs.update(headlabel=D.html_label(_boxed(label_html)), labelangle=0, labeldistance=round((spot + 9) / 10, 2))
         if weights == "value":
             w = float(mats[k][i, j])
             attrs.update(color=POSITIVE if w >= 0 else NEGATIVE, penwidth=round(0.6 + 2.2 * abs(w) / biggest, 2),
                          fontcolor=POSITIVE if w >= 0 else NEGATIVE)
-        d.add_edge(D.edge(f"u{k - 1}_{slot[(k - 1, i)]}", f"u{k}_{slot[(k, j)]}", **attrs))
+        out.append(D.edge(f"u{k - 1}_{slot[(k - 1, i)]}", f"u{k}_{slot[(k, j)]}", **attrs))
+    return out
 
 
 def _weight_text(k: int, i: int, j: int, weights: str, mats: Mapping, precision: int) -> tuple[str, str]:
