@@ -162,7 +162,7 @@ def formula(text: str, *, size: float = 14) -> str:
 
     Examples
     --------
-    >>> formula("g_c = g_f*(1/a)")
+    >>> formula("g_c = g_f*(1/a)").replace(NBSP, " ")
     '<I>g</I><SUB><FONT POINT-SIZE="10"><I>c</I></FONT></SUB> = <I>g</I><SUB><FONT POINT-SIZE="10"><I>f</I></FONT></SUB>·(1/<I>a</I>)'
     """
     out, pos, raise_next, operand = [], 0, False, False

@@ -65,7 +65,7 @@ def place_on_segments(segments: list[tuple[Point, Point]], sizes: list[tuple[flo
     Examples
     --------
     >>> place_on_segments([((0, 0), (2, 0)), ((0, 1), (2, 0))], [(30, 12), (30, 12)], margin=20)
-    [6.0, 6.0]
+    [15.0, 20.5]
     """
     pts = [((p[0] * scale, p[1] * scale), (q[0] * scale, q[1] * scale)) for p, q in segments]
     centres = {pt for seg in pts for pt in seg}
@@ -106,7 +106,7 @@ def drawing_order(segments: list[tuple[Point, Point]], sizes: list[tuple[float, 
 
     Examples
     --------
-    >>> drawing_order([((0, 0), (2, 0)), ((1, -1), (1, 1))], [(30, 12), (0, 0)], [30.0, 0.0], margin=20)
+    >>> drawing_order([((0, 0), (2, 0)), ((1.2, -1), (1.2, 1))], [(30, 12), (0, 0)], [30.0, 0.0], margin=20)
     [1, 0]
     """
     groups = list(range(len(segments))) if groups is None else groups
