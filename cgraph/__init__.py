@@ -29,8 +29,12 @@ from .parse import parse
 # --- gradient checks (passes/check.py)
 
 # --- diagrams (export/)
+from .export import to_dot
+from .export.render import render
+from .export.steps import backprop_frames, backprop_steps
 
 # --- neural networks (nn/)
+from . import nn
 
 # --- compiled callables (compile.py)
 
