@@ -23,6 +23,7 @@ from .passes.grad import grad
 
 # --- parsing and serialisation (parse.py, io.py)
 from .parse import parse
+from .io import dumps, load, loads, save
 
 # --- simplification and printing (passes/simplify.py, printing/)
 
