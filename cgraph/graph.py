@@ -205,8 +205,16 @@ class Graph:
         return self._cached("schedule", self._toposort)
 
     def _toposort(self) -> tuple[str, ...]:
+        # operands are created before their users, so creation order is nearly always a
+        # topological order already: sort by it (fast) and check, else a keyed toposort
+        order = dict(self.nx.nodes(data="order"))
+        if all(type(v) is int for v in order.values()):
+            nodes = sorted(self.nx, key=order.__getitem__)
+            if all(order[u] < order[v] for u, v in self.nx.edges()):
+                return tuple(nodes)
+        rank = {n: (0, v, "") if type(v) is int else (1, 0, str(n)) for n, v in order.items()}
         try:
-            return tuple(nx.topological_sort(self.nx))
+            return tuple(nx.lexicographical_topological_sort(self.nx, key=rank.__getitem__))
         except nx.NetworkXUnfeasible:
             cycle = nx.find_cycle(self.nx)
             edges = [(u, v) for u, v, *_ in cycle]
