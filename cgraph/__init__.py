@@ -31,6 +31,7 @@ from .printing import to_latex, to_text
 # --- diagrams (export/)
 
 # --- neural networks (nn/)
+from . import nn
 
 # --- compiled callables (compile.py)
 

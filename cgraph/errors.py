@@ -9,6 +9,7 @@ the file, or the line and column at fault.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "ArityError",
     "CGraphError",
     "CycleError",
@@ -61,6 +62,11 @@ class NodeNotFoundError(CGraphError, KeyError):
 
 class ShapeError(CGraphError, ValueError):
     """Operand shapes an op cannot combine; names the node and the shapes."""
+
+
+class ArgumentError(CGraphError, ValueError):
+    """A bad argument to a builder, optimizer or training run: an unknown choice (activation,
+    loss) or a value outside its range (a learning rate <= 0, a zero-width layer)."""
 
 
 class InputError(CGraphError, ValueError):

@@ -1,0 +1,114 @@
+"""Losses and activations of ``cg.nn``, as graph builders.
+
+A loss is built from the output layer's *pre-activation* ``a`` (the logits) and the
+targets ``Y``, never from the squashed prediction, so it stays finite where the
+prediction saturates: binary cross-entropy is ``softplus(a) - y*a`` (that is,
+``-y log sigmoid(a) - (1-y) log(1 - sigmoid(a))`` written with log-sigmoid), and
+cross-entropy uses ``log_softmax``. Every loss is the mean over the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import ArgumentError
+from ..node import Node
+from ..ops import log_softmax, mean, relu, sigmoid, softmax, softplus, square, tanh
+from ..ops import sum as sum_
+
+__all__ = ["ACTIVATIONS", "LOSSES", "Loss", "activation_fn", "bce", "cross_entropy", "get_loss", "mse"]
+
+#: hidden-layer activations by name (the names the network diagram shows)
+ACTIVATIONS: dict[str, Callable[..., Node]] = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu}
+
+
+def mse(a: Node, y: Node, *, name: str | None = "loss") -> Node:
+    """Mean squared error ``mean((a - y)^2)`` over the batch and the outputs.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> a, y = g.input("a"), g.input("y")
+    >>> loss = cg.nn.mse(a, y)
+    >>> float(cg.evaluate(g, a=[[1.0], [3.0]], y=[[0.0], [1.0]])["loss"])
+    2.5
+    """
+    return mean(square(a - y), name=name)
+
+
+def bce(a: Node, y: Node, *, name: str | None = "loss") -> Node:
+    """Binary cross-entropy of logits ``a``: ``mean(softplus(a) - y*a)``.
+
+    This equals ``mean(-y log sigmoid(a) - (1-y) log(1 - sigmoid(a)))`` but never takes
+    the log of a saturated sigmoid, so logits of +-1000 give finite losses and gradients.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> a, y = g.input("a"), g.input("y")
+    >>> loss = cg.nn.bce(a, y)
+    >>> float(cg.evaluate(g, a=[[1000.0], [-1000.0]], y=[[0.0], [1.0]])["loss"])
+    1000.0
+    """
+    return mean(softplus(a) - y * a, name=name)
+
+
+def cross_entropy(a: Node, y: Node, *, name: str | None = "loss") -> Node:
+    """Cross-entropy of logits ``a`` (batch x classes) against one-hot ``y``.
+
+    ``mean over the batch of -sum(y * log_softmax(a), axis=-1)``; ``log_softmax`` is
+    computed stably (shifted by the row maximum).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> a, y = g.input("a"), g.input("y")
+    >>> loss = cg.nn.cross_entropy(a, y)
+    >>> float(cg.evaluate(g, a=[[0.0, 1000.0]], y=[[1.0, 0.0]])["loss"])
+    1000.0
+    """
+    return mean(-sum_(y * log_softmax(a, axis=-1), axis=-1), name=name)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss and the output layer it implies.
+
+    Attributes
+    ----------
+    name : the name ``MLP(loss=...)`` accepts.
+    activation : the output layer's activation, as the network diagram names it.
+    output : builds the prediction from the output pre-activation; ``None`` when the
+        pre-activation is itself the prediction (the identity output of ``mse``).
+    build : builds the scalar loss from the output pre-activation and the targets.
+    """
+
+    name: str
+    activation: str
+    output: Callable[..., Node] | None
+    build: Callable[..., Node]
+
+
+LOSSES: dict[str, Loss] = {
+    "mse": Loss("mse", "identity", None, mse),
+    "bce": Loss("bce", "sigmoid", sigmoid, bce),
+    "cross_entropy": Loss("cross_entropy", "softmax", lambda a, **kw: softmax(a, axis=-1, **kw), cross_entropy),
+}
+
+
+def get_loss(name: str) -> Loss:
+    """The :class:`Loss` called ``name``; ``ArgumentError`` listing the known ones if none."""
+    if name not in LOSSES:
+        raise ArgumentError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}")
+    return LOSSES[name]
+
+
+def activation_fn(name: str) -> Callable[..., Node]:
+    """The op function of hidden activation ``name``; ``ArgumentError`` if unknown."""
+    if name not in ACTIVATIONS:
+        raise ArgumentError(f"unknown activation {name!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}")
+    return ACTIVATIONS[name]

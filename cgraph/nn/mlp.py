@@ -1,0 +1,255 @@
+"""Multi-layer perceptrons as graphs: ``cg.nn.MLP``.
+
+A network is a :class:`~cgraph.Graph` like any other: it evaluates, differentiates,
+prints and draws with the same passes. Its nodes carry the layered-network metadata
+(``layer``, ``layer_kind``, ``activation``, ``weights``, ``bias``, ``preactivation``)
+that the network diagram reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArgumentError, InputError
+from ..graph import Graph, Node
+from ..ops import add, square
+from ..ops import sum as sum_
+from ..passes.plan import plan
+from .losses import activation_fn, get_loss
+
+__all__ = ["MLP"]
+
+
+class MLP:
+    """A fully connected feed-forward network whose loss is a graph node.
+
+    Layer ``l`` computes ``z_l = act(z_{l-1} @ W_l + b_l)`` with ``W_l`` of shape
+    ``(n_{l-1}, n_l)``, so ``W_l[i, j]`` is the weight from unit ``i`` of layer ``l-1``
+    to unit ``j`` of layer ``l`` (the lecture's ``w_{j,i}^{(l)}``).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[d, n_1, ..., n_L]``: the input width, then the width of every layer; at
+        least two entries, each at least 1.
+    activation : {"sigmoid", "tanh", "relu"}
+        The hidden layers' activation.
+    loss : {"mse", "bce", "cross_entropy"}
+        The loss; it fixes the output layer: identity for ``mse``, sigmoid for
+        ``bce``, softmax for ``cross_entropy`` (one-hot targets, or integer class
+        labels, which are one-hot encoded). The loss is computed from the output
+        pre-activation, stably (see :mod:`cgraph.nn.losses`), as a mean over the batch.
+    seed : int or numpy Generator, optional
+        Seeds the initialisation (``np.random.default_rng(seed)``).
+    dtype : float64 or float32
+        The dtype of the parameters (and of the data fed to the network).
+    name : str
+        The graph's name.
+
+    Attributes
+    ----------
+    graph : Graph
+        Inputs ``X`` (batch x d) and ``Y`` (batch x n_L), params ``W1 b1 W2 b2 ...``;
+        pre-activations ``a1 a2 ...``, hidden activations ``z1 z2 ...``, the prediction
+        ``yhat`` and the output ``loss``. The params' ``value`` attributes are the live
+        arrays of ``params``, so ``cg.evaluate(net.graph, X=..., Y=...)`` sees the
+        current weights.
+    params : dict
+        ``{name: numpy array}``: the live parameter arrays, updated in place by training.
+
+    Notes
+    -----
+    Initialisation ("small random numbers", as the lecture asks): weights of a layer of
+    ReLU units are drawn He-uniform, ``U(-r, r)`` with ``r = sqrt(6 / n_in)``; all
+    other weights Glorot/Xavier-uniform, ``r = sqrt(6 / (n_in + n_out))``; biases
+    start at 0.
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="bce", seed=0)
+    >>> net.graph.inputs, net.graph.params, net.graph.outputs
+    (['X', 'Y'], ['W1', 'b1', 'W2', 'b2'], ['loss'])
+    >>> net.predict(np.zeros((4, 2))).ravel()
+    array([0.5, 0.5, 0.5, 0.5])
+    >>> round(net.loss(np.zeros((4, 2)), [0, 1, 1, 0]), 6)  # log 2
+    0.693147
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "sigmoid",
+        loss: str = "mse",
+        *,
+        seed: int | np.random.Generator | None = 0,
+        dtype: Any = np.float64,
+        name: str = "mlp",
+    ) -> None:
+        self.sizes = _check_sizes(sizes)
+        activation_fn(activation)
+        self.activation = activation
+        self.loss_kind = get_loss(loss)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ArgumentError(f"MLP dtype must be float64 or float32, not {self.dtype}")
+        self.name = name
+        self.params: dict[str, np.ndarray] = {}
+        for k in range(1, self.depth + 1):
+            self.params[f"W{k}"] = np.zeros((self.sizes[k - 1], self.sizes[k]), self.dtype)
+            self.params[f"b{k}"] = np.zeros(self.sizes[k], self.dtype)
+        self.initialize(seed)
+        self.graph = self.build()
+        self._forward = self.build(with_loss=False)
+
+    @property
+    def depth(self) -> int:
+        """``L``, the number of layers of weights (hidden layers + the output layer)."""
+        return len(self.sizes) - 1
+
+    def initialize(self, seed: int | np.random.Generator | None = None) -> None:
+        """Draw fresh initial weights in place (the scheme of the class Notes)."""
+        rng = np.random.default_rng(seed)
+        for k in range(1, self.depth + 1):
+            n_in, n_out = self.sizes[k - 1], self.sizes[k]
+            relu = self.activation == "relu" and k < self.depth
+            r = np.sqrt(6.0 / n_in) if relu else np.sqrt(6.0 / (n_in + n_out))
+            self.params[f"W{k}"][...] = rng.uniform(-r, r, size=(n_in, n_out))
+            self.params[f"b{k}"][...] = 0.0
+
+    # ------------------------------------------------------------------ graphs
+    def build(self, *, l2: float = 0.0, l2_bias: bool = True, dropout: bool = False, with_loss: bool = True) -> Graph:
+        """A new graph of this network, sharing the live parameter arrays.
+
+        Parameters
+        ----------
+        l2 : float
+            With ``l2 > 0`` the output is the lecture's augmented loss
+            ``loss_aug = loss + l2 * l2_penalty`` where ``l2_penalty`` is the sum of the
+            squared weights (the lecture's sum runs from ``i = 0``, so it includes the
+            biases unless ``l2_bias=False``).
+        l2_bias : bool
+            Whether the penalty includes the biases.
+        dropout : bool
+            Multiply every hidden activation ``z_l`` by a fed mask input ``M_l`` (shape
+            ``(n_l,)``, one mask per step) giving ``d_l``, which the next layer uses.
+        with_loss : bool
+            ``False`` builds the prediction alone (no ``Y``, no loss).
+
+        Examples
+        --------
+        >>> import cgraph as cg
+        >>> net = cg.nn.MLP([2, 3, 1], seed=0)
+        >>> g = net.build(l2=0.1, dropout=True)
+        >>> g.inputs, g.outputs
+        (['X', 'Y', 'M1'], ['loss_aug'])
+        """
+        g = Graph(self.name)
+        X = g.input("X", shape=(None, self.sizes[0]), dtype=self.dtype.name)
+        _meta(X, layer=0, layer_kind="input", activation="identity")
+        Y = g.input("Y", shape=(None, self.sizes[-1]), dtype=self.dtype.name) if with_loss else None
+        act = activation_fn(self.activation)
+        h = X
+        for k in range(1, self.depth + 1):
+            W, b = self._param(g, f"W{k}", weights=k), self._param(g, f"b{k}", bias=k)
+            last = k == self.depth
+            identity_out = last and self.loss_kind.output is None
+            pre = (h @ W + b).named("yhat" if identity_out else f"a{k}")
+            _meta(pre, preactivation=k)
+            if not last:
+                h = act(pre, name=f"z{k}")
+                _meta(h, layer=k, layer_kind="hidden", activation=self.activation)
+                if dropout:
+                    h = (h * g.input(f"M{k}", shape=(self.sizes[k],), dtype=self.dtype.name)).named(f"d{k}")
+        out = pre if identity_out else self.loss_kind.output(pre, name="yhat")
+        _meta(out, layer=self.depth, layer_kind="output", activation=self.loss_kind.activation)
+        if not with_loss:
+            g.output(out)
+            return g
+        loss = self.loss_kind.build(pre, Y, name="loss")
+        if l2 < 0 or not np.isfinite(l2):
+            raise ArgumentError(f"l2 must be a finite number >= 0, not {l2!r}")
+        if l2 > 0:
+            names = [p for p in self.params if l2_bias or p.startswith("W")]
+            terms = [sum_(square(g.node(p))) for p in names]
+            penalty = (terms[0] if len(terms) == 1 else add(*terms)).named("l2_penalty")
+            loss = (loss + float(l2) * penalty).named("loss_aug")
+        g.output(loss)
+        return g
+
+    def _param(self, g: Graph, name: str, **meta: Any) -> Node:
+        node = g.param(name, shape=self.params[name].shape)
+        node.attrs["value"] = self.params[name]  # the live array, even in float32
+        _meta(node, **meta)
+        return node
+
+    # ------------------------------------------------------------------ evaluation
+    def predict(self, X: Any) -> np.ndarray:
+        """The network's output ``yhat`` for inputs ``X`` (batch x d); no dropout."""
+        return plan(self._forward, ["yhat"]).run({"X": self.features(X), **self.params})["yhat"]
+
+    def loss(self, X: Any, Y: Any) -> float:
+        """The mean loss over ``(X, Y)`` with the current weights (no L2, no dropout)."""
+        feeds = {"X": self.features(X), "Y": self.targets(Y), **self.params}
+        return float(plan(self.graph, ["loss"]).run(feeds)["loss"])
+
+    def features(self, X: Any) -> np.ndarray:
+        """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1)."""
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim == 1 and self.sizes[0] == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise InputError(f"input 'X': expected shape (batch, {self.sizes[0]}), got {X.shape}")
+        return X
+
+    def targets(self, Y: Any) -> np.ndarray:
+        """``Y`` as a (batch x n_L) array: 1-D targets of a one-output network become a
+        column; integer class labels for ``cross_entropy`` become one-hot rows."""
+        Y = np.asarray(Y)
+        n = self.sizes[-1]
+        if Y.ndim == 1 and self.loss_kind.name == "cross_entropy" and n > 1:
+            labels = Y.astype(np.int64)
+            if not np.array_equal(labels, Y) or labels.size and (labels.min() < 0 or labels.max() >= n):
+                raise InputError(f"input 'Y': class labels must be integers in 0..{n - 1}")
+            Y = np.eye(n, dtype=self.dtype)[labels]
+        elif Y.ndim == 1 and n == 1:
+            Y = Y[:, None]
+        if Y.ndim != 2 or Y.shape[1] != n:
+            raise InputError(f"input 'Y': expected shape (batch, {n}), got {Y.shape}")
+        return Y.astype(self.dtype, copy=False)
+
+    # ------------------------------------------------------------------ weights
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of the current parameter arrays."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def restore(self, snapshot: Mapping[str, np.ndarray]) -> None:
+        """Copy ``snapshot`` back into the live parameter arrays (in place)."""
+        for k, v in snapshot.items():
+            self.params[k][...] = v
+
+    def __repr__(self) -> str:
+        return f"MLP({list(self.sizes)}, activation={self.activation!r}, loss={self.loss_kind.name!r})"
+
+
+def _meta(node: Node, **meta: Any) -> None:
+    node.graph.nx.nodes[node.name].update(meta)
+
+
+def _check_sizes(sizes: Any) -> tuple[int, ...]:
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise ArgumentError(f"MLP sizes must be a sequence of layer widths, not {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ArgumentError(f"MLP sizes {list(sizes)} need at least two entries: the input width and the output width")
+    for i, n in enumerate(sizes):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ArgumentError(f"MLP sizes[{i}] = {n!r} is not an int")
+        if n < 1:
+            what = "input" if i == 0 else "output" if i == len(sizes) - 1 else f"hidden layer {i}"
+            raise ArgumentError(f"MLP sizes[{i}] = {n}: the {what} has zero width; every layer needs at least one unit")
+    return tuple(int(n) for n in sizes)

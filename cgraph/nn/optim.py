@@ -1,0 +1,213 @@
+"""The lecture's optimizers: SGD, momentum, RMSProp and Adam.
+
+Each optimizer updates the parameter arrays *in place* from gradients (both
+``{name: array}``) and keeps its own state per parameter name: the step count ``t``
+and, by kind, the velocity ``V``, the scaling factor ``S``, the first moment ``M``.
+The formulas are the lecture's, with ``eps`` added where a division needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArgumentError, InputError, ShapeError
+
+__all__ = ["SGD", "Adam", "Momentum", "Optimizer", "RMSProp"]
+
+
+class Optimizer:
+    """Base class: ``step(params, grads)`` updates ``params`` in place; ``reset()`` forgets.
+
+    Subclasses implement ``_update(name, w, g)`` for one parameter array.
+    """
+
+    def __init__(self, lr: float) -> None:
+        self.lr = _positive("lr", lr)
+        self.t = 0
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> None:
+        """Update every array of ``params`` in place from ``grads`` (one step, ``t += 1``)."""
+        missing = [k for k in params if k not in grads]
+        if missing:
+            raise InputError(f"{type(self).__name__}.step: no gradient for param(s) {', '.join(map(repr, missing))}")
+        checked = {}
+        for name, w in params.items():
+            g = np.asarray(grads[name])
+            if g.shape != np.shape(w):
+                raise ShapeError(
+                    f"{type(self).__name__}.step: gradient of {name!r} has shape {g.shape}, param {np.shape(w)}"
+                )
+            if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not w.flags.writeable:
+                raise InputError(f"{type(self).__name__}.step: param {name!r} must be a writable float numpy array")
+            checked[name] = g
+        self.t += 1
+        for name, w in params.items():
+            self._update(name, w, checked[name])
+
+    def reset(self) -> None:
+        """Forget the state (``t = 0``, no velocities or scaling factors)."""
+        self.t = 0
+        self.state = {}
+
+    def _slot(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
+        # the lecture's G_{-1} = 0 (.) W, S_{-1} = 0 (.) W
+        return self.state.setdefault(name, {}).setdefault(key, np.zeros(np.shape(like), np.result_type(like, 0.0)))
+
+    def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Mini-batch stochastic gradient descent.
+
+    ``W <- W - lr * G``: the lecture's ``W_{t+1} = W_t - eta * G``.
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> w = np.array([1.0, 2.0])
+    >>> cg.nn.SGD(lr=0.1).step({"w": w}, {"w": np.array([1.0, -1.0])})
+    >>> w
+    array([0.9, 2.1])
+    """
+
+    def __init__(self, lr: float = 0.1) -> None:
+        super().__init__(lr)
+
+    def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
+        w -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """SGD with (heavy-ball) momentum.
+
+    ``V_t = beta * V_{t-1} + G_t``, ``W <- W - lr * V_t``, with ``V_{-1} = 0``: the
+    lecture's ``W_{t+1} = W_t - eta (beta G_{t-1} + G_t)``, where ``G_{t-1}`` is the
+    running direction of the previous step (``V_{t-1}``).
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> w, opt = np.array([0.0]), cg.nn.Momentum(lr=1.0, beta=0.5)
+    >>> for _ in range(2):
+    ...     opt.step({"w": w}, {"w": np.array([1.0])})
+    >>> w  # -(1) - (0.5*1 + 1)
+    array([-2.5])
+    """
+
+    def __init__(self, lr: float = 0.01, beta: float = 0.9) -> None:
+        super().__init__(lr)
+        self.beta = _decay("beta", beta)
+
+    def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
+        v = self._slot(name, "V", w)
+        v *= self.beta
+        v += g
+        w -= self.lr * v
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "beta": self.beta}
+
+
+class RMSProp(Optimizer):
+    """Root-mean-square propagation.
+
+    ``S_t = beta * S_{t-1} + (1 - beta) * G_t * G_t``,
+    ``W <- W - lr * G_t / (sqrt(S_t) + eps)``: the lecture's
+    ``W_{t+1} = W_t - gamma / sqrt(S_t) (.) G_t`` with ``eps`` guarding the division.
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> w = np.array([0.0])
+    >>> cg.nn.RMSProp(lr=0.1, beta=0.75, eps=1e-12).step({"w": w}, {"w": np.array([3.0])})
+    >>> np.round(w, 6)  # -0.1 * 3 / sqrt(0.25 * 9)
+    array([-0.2])
+    """
+
+    def __init__(self, lr: float = 0.001, beta: float = 0.9, eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        self.beta = _decay("beta", beta)
+        self.eps = _positive("eps", eps)
+
+    def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
+        s = self._slot(name, "S", w)
+        s *= self.beta
+        s += (1 - self.beta) * (g * g)
+        w -= self.lr * g / (np.sqrt(s) + self.eps)
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "beta": self.beta, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation: SGD + momentum + RMSProp, with bias correction.
+
+    ``M_t = beta1 M_{t-1} + (1 - beta1) G_t``, ``S_t = beta2 S_{t-1} + (1 - beta2) G_t * G_t``,
+    ``W <- W - lr * (M_t / (1 - beta1^t)) / (sqrt(S_t / (1 - beta2^t)) + eps)``: the
+    lecture's ``W_{t+1} = W_t - eta / sqrt(S_t / (1 - beta2^t)) (.) (M_t / (1 - beta1^t))``
+    with ``eps`` outside the square root. ``t`` counts steps and is 1 on the first,
+    where the corrected moments are ``G`` and ``G*G``, so the first step is about
+    ``lr * sign(G)``.
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> w = np.array([0.0, 0.0])
+    >>> cg.nn.Adam(lr=0.01).step({"w": w}, {"w": np.array([5.0, -0.001])})
+    >>> np.round(w, 6)
+    array([-0.01,  0.01])
+    """
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        self.beta1 = _decay("beta1", beta1)
+        self.beta2 = _decay("beta2", beta2)
+        self.eps = _positive("eps", eps)
+
+    def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
+        m, s = self._slot(name, "M", w), self._slot(name, "S", w)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        s *= self.beta2
+        s += (1 - self.beta2) * (g * g)
+        m_hat = m / (1 - self.beta1**self.t)
+        s_hat = s / (1 - self.beta2**self.t)
+        w -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+
+    def _hyper(self) -> dict[str, float]:
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ArgumentError(f"{name} must be a number, not {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ArgumentError(f"{name} must be finite, not {value}")
+    return value
+
+
+def _positive(name: str, value: Any) -> float:
+    value = _number(name, value)
+    if value <= 0:
+        raise ArgumentError(f"{name} must be > 0, not {value}")
+    return value
+
+
+def _decay(name: str, value: Any) -> float:
+    value = _number(name, value)
+    if not 0 <= value < 1:
+        raise ArgumentError(f"{name} must be in [0, 1), not {value}")
+    return value

@@ -1,0 +1,374 @@
+"""``cg.nn.train``: the lecture's mini-batch gradient descent, driven by the adjoint graph.
+
+The gradient of the (augmented) loss is built once, with :func:`cgraph.adjoint`, and
+evaluated per mini-batch through a compiled plan that keeps only the loss and the
+gradients. There is no second, hand-written backprop.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+
+from ..errors import ArgumentError, InputError
+from ..graph import Graph
+from ..passes.adjoint import adjoint
+from ..passes.plan import Plan, plan
+from .mlp import MLP
+from .optim import Adam, Optimizer
+
+__all__ = ["History", "dropout_mask", "gradient_graph", "train"]
+
+REASONS = ("max_epochs", "converged", "early_stopping", "nan")
+
+
+@dataclass
+class History:
+    """What happened in :func:`train`: per-epoch losses of the run that was kept.
+
+    Attributes
+    ----------
+    train_loss : list of float
+        The mean training loss (no L2 term, no dropout) after each epoch.
+    val_loss : list of float
+        The mean validation loss after each epoch (empty without validation).
+    stopped_epoch : int
+        The last epoch that ran.
+    best_epoch : int
+        The epoch of the lowest validation loss (of the lowest training loss without
+        validation); 0 means the initial weights.
+    restart : int
+        The index of the run kept (the one with the lowest training error).
+    reason : str
+        Why the run stopped: ``"max_epochs"``, ``"converged"`` (improvement over the
+        last ``window`` epochs at most ``min_delta``), ``"early_stopping"`` (no
+        validation improvement for ``patience`` epochs) or ``"nan"`` (the loss left the
+        finite numbers in epoch ``stopped_epoch``).
+    final_loss : float
+        The training loss of the weights the run ended with (the restart criterion).
+    steps : int
+        The number of optimizer steps taken.
+    runs : list of History
+        One History per restart (the kept one included).
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    stopped_epoch: int = 0
+    best_epoch: int = 0
+    restart: int = 0
+    reason: str = "max_epochs"
+    final_loss: float = float("nan")
+    steps: int = 0
+    runs: list[History] = field(default_factory=list, repr=False)
+
+    def __str__(self) -> str:
+        val = f", val loss {self.val_loss[self.best_epoch - 1]:.6g}" if self.val_loss and self.best_epoch else ""
+        return (
+            f"History: run {self.restart} stopped after epoch {self.stopped_epoch} ({self.reason}); "
+            f"best epoch {self.best_epoch}; final training loss {self.final_loss:.6g}{val}"
+        )
+
+
+def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
+    """The adjoint graph of ``of`` with respect to ``wrt``, built once per training run.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> net = cg.nn.MLP([2, 3, 1], seed=0)
+    >>> cg.nn.gradient_graph(net.graph, list(net.params), "loss").outputs
+    ['g_W1', 'g_b1', 'g_W2', 'g_b2']
+    """
+    return adjoint(graph, wrt=list(wrt), of=of)
+
+
+def train(
+    net: MLP,
+    X: Any,
+    Y: Any,
+    *,
+    optimizer: Optimizer | None = None,
+    batch_size: int | None = 32,
+    epochs: int = 100,
+    l2: float = 0.0,
+    l2_bias: bool = True,
+    dropout: float = 0.0,
+    validation: tuple[Any, Any] | None = None,
+    patience: int | None = None,
+    min_delta: float = 0.0,
+    window: int | None = None,
+    restarts: int = 1,
+    restore_best: bool = True,
+    seed: int | None = 0,
+    verbose: bool | None = None,
+) -> History:
+    """Train ``net`` by mini-batch gradient descent; its params end holding the kept weights.
+
+    Each epoch shuffles the data and takes one optimizer step per mini-batch of
+    ``batch_size`` rows (the last batch holds the remainder). The gradient comes from
+    the adjoint graph of the training graph ``net.build(l2=..., dropout=...)``, built
+    once and evaluated per batch.
+
+    Parameters
+    ----------
+    net : MLP
+    X, Y : array_like
+        Training inputs (N x d) and targets (see :meth:`MLP.targets`).
+    optimizer : Optimizer, optional
+        Default ``Adam()``. Its state is reset at the start of every run.
+    batch_size : int or None
+        ``B``; ``None`` means full batches.
+    epochs : int
+        The most epochs a run may take.
+    l2 : float
+        ``lambda`` of the lecture's augmented loss ``loss + lambda * sum of squared
+        weights``, built into the training graph, so its gradient comes from the adjoint.
+    l2_bias : bool
+        Include the biases in the penalty (the lecture's sum runs from ``i = 0``).
+    dropout : float
+        ``p`` in [0, 1): each step drops every hidden unit with probability ``p``
+        (one mask per step, the lecture's "randomly remove some of the nodes"), scaling
+        the kept ones by ``1/(1-p)`` (inverted dropout), so prediction needs no mask.
+        A dropped unit's incoming and outgoing weights get a zero gradient that step.
+    validation : (Xv, Yv), optional
+        Evaluated after every epoch. With ``restore_best`` the network ends holding the
+        weights of the epoch with the lowest validation loss.
+    patience : int, optional
+        Early stopping: stop after ``patience`` epochs without a validation improvement
+        of more than ``min_delta`` (needs ``validation``).
+    min_delta : float
+        The least improvement that counts (early stopping and ``window``).
+    window : int, optional
+        Termination by convergence: stop once more than ``window`` epochs have run and
+        the training loss improved by at most ``min_delta`` over the last ``window``.
+    restarts : int
+        ``k`` runs: the first from the current weights, the others from fresh random
+        initialisations; the run with the lowest training error is kept.
+    restore_best : bool
+        With validation, end with the best validation weights (else the last ones). A
+        run whose loss turns NaN always falls back to its best finite weights.
+    seed : int, optional
+        Seeds the shuffling, the dropout masks and the restarts' initialisations.
+    verbose : bool, optional
+        Show one updating progress line per epoch; by default only when stderr is a
+        terminal.
+
+    Returns
+    -------
+    History
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    >>> Y = np.array([0, 1, 1, 1], dtype=float)
+    >>> net = cg.nn.MLP([2, 1], loss="bce", seed=0)
+    >>> h = cg.nn.train(net, X, Y, optimizer=cg.nn.SGD(lr=1.0), batch_size=4, epochs=200)
+    >>> h.stopped_epoch, h.train_loss[-1] < h.train_loss[0]
+    (200, True)
+    >>> (net.predict(X).ravel() > 0.5).astype(int)
+    array([0, 1, 1, 1])
+    """
+    cfg = _Config.check(batch_size, epochs, dropout, patience, min_delta, window, restarts, l2, validation)
+    optimizer = Adam() if optimizer is None else optimizer
+    if not isinstance(optimizer, Optimizer):
+        raise ArgumentError(f"optimizer must be a cg.nn optimizer (SGD, Momentum, RMSProp, Adam), not {optimizer!r}")
+    data = _data(net, X, Y, "X", "Y")
+    val = None if validation is None else _data(net, *validation, "validation X", "validation Y")
+    tg = net.build(l2=l2, l2_bias=l2_bias, dropout=cfg.dropout > 0)
+    of = tg.outputs[0]
+    gg = gradient_graph(tg, list(net.params), of)
+    step = plan(gg, [of, *gg.outputs])
+    grad_of = {o: gg.nx.nodes[o]["adjoint_of"] for o in gg.outputs}
+    show = _Progress(sys.stderr, verbose, cfg.epochs, restarts)
+    runs: list[History] = []
+    kept, kept_loss = net.snapshot(), np.inf
+    for r, child in enumerate(np.random.SeedSequence(seed).spawn(restarts)):
+        init_seq, data_seq = child.spawn(2)
+        if r > 0:
+            net.initialize(np.random.default_rng(init_seq))
+        optimizer.reset()
+        run = _Run(net, optimizer, step, of, grad_of, cfg, np.random.default_rng(data_seq), show)
+        h = run.fit(data, val, restart=r, restore_best=restore_best)
+        runs.append(h)
+        if r == 0 or h.final_loss < kept_loss:  # NaN compares False: a diverged run never wins
+            kept, kept_loss, best = net.snapshot(), h.final_loss, r
+    show.close()
+    net.restore(kept)
+    h = runs[best]
+    return History(h.train_loss, h.val_loss, h.stopped_epoch, h.best_epoch, best, h.reason, h.final_loss, h.steps, runs)
+
+
+def _data(net: MLP, X: Any, Y: Any, xname: str, yname: str) -> tuple[np.ndarray, np.ndarray]:
+    Xa, Ya = net.features(X), net.targets(Y)
+    if len(Xa) != len(Ya):
+        raise InputError(f"{xname} has {len(Xa)} rows but {yname} has {len(Ya)}")
+    if len(Xa) == 0:
+        raise InputError(f"{xname} has no rows")
+    return Xa, Ya
+
+
+@dataclass(frozen=True)
+class _Config:
+    batch_size: int | None
+    epochs: int
+    dropout: float
+    patience: int | None
+    min_delta: float
+    window: int | None
+    restarts: int
+
+    @classmethod
+    def check(cls, batch_size, epochs, dropout, patience, min_delta, window, restarts, l2, validation) -> _Config:
+        if batch_size is not None:
+            _int_at_least("batch_size", batch_size, 1)
+        _int_at_least("epochs", epochs, 1)
+        _int_at_least("restarts", restarts, 1)
+        if patience is not None:
+            _int_at_least("patience", patience, 1)
+            if validation is None:
+                raise ArgumentError("patience (early stopping) needs a validation set: validation=(Xv, Yv)")
+        if window is not None:
+            _int_at_least("window", window, 1)
+        if not _finite(dropout) or not 0 <= dropout < 1:
+            raise ArgumentError(f"dropout must be a rate in [0, 1), not {dropout!r}")
+        if not _finite(min_delta) or min_delta < 0:
+            raise ArgumentError(f"min_delta must be a finite number >= 0, not {min_delta!r}")
+        if not _finite(l2) or l2 < 0:
+            raise ArgumentError(f"l2 must be a finite number >= 0, not {l2!r}")
+        if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
+            raise ArgumentError("validation must be a pair (Xv, Yv)")
+        return cls(batch_size, epochs, float(dropout), patience, float(min_delta), window, restarts)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _int_at_least(name: str, v: Any, least: int) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+        raise ArgumentError(f"{name} must be an int >= {least}, not {v!r}")
+
+
+class _Run:
+    """One training run from the network's current weights."""
+
+    def __init__(
+        self,
+        net: MLP,
+        opt: Optimizer,
+        step: Plan,
+        of: str,
+        grad_of: dict[str, str],
+        cfg: _Config,
+        rng: np.random.Generator,
+        show: _Progress,
+    ) -> None:
+        self.net, self.opt, self.step, self.of, self.grad_of = net, opt, step, of, grad_of
+        self.cfg, self.rng, self.show = cfg, rng, show
+        self.hidden = [(f"M{k}", net.sizes[k]) for k in range(1, net.depth)] if cfg.dropout > 0 else []
+        self.steps = 0
+
+    def fit(self, data: tuple, val: tuple | None, *, restart: int, restore_best: bool) -> History:
+        h, cfg = History(restart=restart), self.cfg
+        best, best_loss, wait = self.net.snapshot(), np.inf, 0
+        for epoch in range(1, cfg.epochs + 1):
+            ok = self._epoch(*data)
+            h.stopped_epoch = epoch
+            h.train_loss.append(_loss(self.net, *data) if ok else float("nan"))
+            if val is not None:
+                h.val_loss.append(_loss(self.net, *val) if ok else float("nan"))
+            monitor = h.val_loss[-1] if val is not None else h.train_loss[-1]
+            if not np.isfinite(monitor):
+                h.reason = "nan"
+                break
+            if monitor < best_loss - cfg.min_delta:
+                best, best_loss, h.best_epoch, wait = self.net.snapshot(), monitor, epoch, 0
+            else:
+                wait += 1
+            self.show.epoch(epoch, h)
+            if cfg.patience is not None and wait >= cfg.patience:
+                h.reason = "early_stopping"
+                break
+            if cfg.window is not None and len(h.train_loss) > cfg.window:
+                gain = h.train_loss[-cfg.window - 1] - min(h.train_loss[-cfg.window :])
+                if gain <= cfg.min_delta:
+                    h.reason = "converged"
+                    break
+        if h.reason == "nan" or (val is not None and restore_best):
+            self.net.restore(best)
+        h.final_loss = _loss(self.net, *data)
+        h.steps = self.steps
+        return h
+
+    def _epoch(self, X: np.ndarray, Y: np.ndarray) -> bool:
+        """One pass over shuffled mini-batches; False if the loss left the finite numbers."""
+        n = len(X)
+        size = n if self.cfg.batch_size is None else self.cfg.batch_size
+        order = self.rng.permutation(n)
+        params = self.net.params
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            feeds = {"X": X[idx], "Y": Y[idx], **params}
+            for name, width in self.hidden:
+                feeds[name] = dropout_mask(self.rng, width, self.cfg.dropout, self.net.dtype)
+            vals = self.step.run(feeds, nonfinite="propagate")
+            if not np.isfinite(vals[self.of]):
+                return False
+            grads = {self.grad_of[o]: vals[o] for o in self.grad_of}
+            self.opt.step(params, grads)
+            self.steps += 1
+        return True
+
+
+def dropout_mask(rng: np.random.Generator, width: int, p: float, dtype: Any = np.float64) -> np.ndarray:
+    """An inverted-dropout mask: each unit kept with probability ``1 - p`` and scaled by
+    ``1 / (1 - p)``, so the expected activation is unchanged; ``p = 0`` gives ones.
+
+    Examples
+    --------
+    >>> import numpy as np, cgraph as cg
+    >>> cg.nn.dropout_mask(np.random.default_rng(0), 6, 0.5)
+    array([2., 0., 0., 0., 2., 2.])
+    """
+    if not 0 <= p < 1:
+        raise ArgumentError(f"dropout must be a rate in [0, 1), not {p!r}")
+    return (rng.random(width) >= p).astype(dtype) / (1 - p)
+
+
+def _loss(net: MLP, X: np.ndarray, Y: np.ndarray) -> float:
+    feeds = {"X": X, "Y": Y, **net.params}
+    return float(plan(net.graph, ["loss"]).run(feeds, nonfinite="propagate")["loss"])
+
+
+class _Progress:
+    """One updating line per epoch on a terminal; silent otherwise (or when told)."""
+
+    def __init__(self, stream: IO[str], verbose: bool | None, epochs: int, restarts: int) -> None:
+        tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.on = tty if verbose is None else bool(verbose)
+        self.tty, self.stream, self.epochs, self.restarts = tty, stream, epochs, restarts
+        self.width = 0
+
+    def epoch(self, epoch: int, h: History) -> None:
+        if not self.on:
+            return
+        run = f"run {h.restart + 1}/{self.restarts}  " if self.restarts > 1 else ""
+        val = f"  val {h.val_loss[-1]:.6g}" if h.val_loss else ""
+        line = f"{run}epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  loss {h.train_loss[-1]:.6g}{val}"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = max(self.width, len(line))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.on and self.tty and self.width:
+            self.stream.write("\n")
+            self.stream.flush()

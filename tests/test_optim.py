@@ -1,0 +1,162 @@
+"""The optimizers against the lecture's formulas, computed independently here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+from cgraph.nn import SGD, Adam, Momentum, RMSProp
+
+SHAPES = {"W1": (3, 4), "b1": (4,), "W2": (4, 1)}
+STEPS = 25
+
+
+def _params(rng):
+    return {k: rng.normal(size=s) for k, s in SHAPES.items()}
+
+
+def _grads(rng):
+    return [{k: rng.normal(size=s) for k, s in SHAPES.items()} for _ in range(STEPS)]
+
+
+def _run(opt, rng):
+    params, grads = _params(rng), _grads(rng)
+    start = {k: v.copy() for k, v in params.items()}
+    ids = {k: id(v) for k, v in params.items()}
+    trajectory = []
+    for g in grads:
+        opt.step(params, g)
+        trajectory.append({k: v.copy() for k, v in params.items()})
+    assert {k: id(v) for k, v in params.items()} == ids  # updated in place
+    return start, grads, trajectory
+
+
+def _compare(trajectory, expected):
+    for got, want in zip(trajectory, expected, strict=True):
+        for k in SHAPES:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=0)
+
+
+def test_sgd_matches_formula():
+    start, grads, traj = _run(SGD(lr=0.05), np.random.default_rng(1))
+    w, expected = {k: v.copy() for k, v in start.items()}, []
+    for g in grads:
+        w = {k: w[k] - 0.05 * g[k] for k in w}  # W_{t+1} = W_t - eta G
+        expected.append(w)
+    _compare(traj, expected)
+
+
+def test_momentum_matches_heavy_ball_formula():
+    lr, beta = 0.03, 0.8
+    start, grads, traj = _run(Momentum(lr=lr, beta=beta), np.random.default_rng(2))
+    w = {k: v.copy() for k, v in start.items()}
+    v = {k: np.zeros(s) for k, s in SHAPES.items()}
+    expected = []
+    for g in grads:
+        v = {k: beta * v[k] + g[k] for k in w}  # V_t = beta V_{t-1} + G_t
+        w = {k: w[k] - lr * v[k] for k in w}
+        expected.append(w)
+    _compare(traj, expected)
+
+
+def test_rmsprop_matches_formula():
+    lr, beta, eps = 0.01, 0.9, 1e-8
+    start, grads, traj = _run(RMSProp(lr=lr, beta=beta, eps=eps), np.random.default_rng(3))
+    w = {k: v.copy() for k, v in start.items()}
+    s = {k: np.zeros(sh) for k, sh in SHAPES.items()}
+    expected = []
+    for g in grads:
+        s = {k: beta * s[k] + (1 - beta) * g[k] * g[k] for k in w}
+        w = {k: w[k] - lr * g[k] / (np.sqrt(s[k]) + eps) for k in w}
+        expected.append(w)
+    _compare(traj, expected)
+
+
+def test_adam_matches_formula_with_both_bias_corrections():
+    lr, b1, b2, eps = 0.002, 0.85, 0.99, 1e-7
+    opt = Adam(lr=lr, beta1=b1, beta2=b2, eps=eps)
+    start, grads, traj = _run(opt, np.random.default_rng(4))
+    w = {k: v.copy() for k, v in start.items()}
+    m = {k: np.zeros(sh) for k, sh in SHAPES.items()}
+    s = {k: np.zeros(sh) for k, sh in SHAPES.items()}
+    expected = []
+    for t, g in enumerate(grads, start=1):
+        m = {k: b1 * m[k] + (1 - b1) * g[k] for k in w}
+        s = {k: b2 * s[k] + (1 - b2) * g[k] ** 2 for k in w}
+        w = {k: w[k] - lr * (m[k] / (1 - b1**t)) / (np.sqrt(s[k] / (1 - b2**t)) + eps) for k in w}
+        expected.append(w)
+    _compare(traj, expected)
+    assert opt.t == STEPS
+
+
+def test_first_adam_step_is_about_lr_times_sign():
+    rng = np.random.default_rng(5)
+    w0 = rng.normal(size=(5, 3))
+    g = rng.normal(size=(5, 3)) * 10.0 ** rng.integers(-3, 4, size=(5, 3))
+    w = w0.copy()
+    Adam(lr=0.01).step({"w": w}, {"w": g})
+    np.testing.assert_allclose(w0 - w, 0.01 * np.sign(g), rtol=1e-4)
+
+
+def test_sgd_step_is_exact_and_momentum_two_steps_closed_form():
+    w = np.array([1.0, -2.0])
+    SGD(lr=0.5).step({"w": w}, {"w": np.array([0.25, 1.0])})
+    assert w.tolist() == [0.875, -2.5]
+    w, opt = np.array([0.0]), Momentum(lr=0.1, beta=0.5)
+    g1, g2 = np.array([2.0]), np.array([-1.0])
+    opt.step({"w": w}, {"w": g1})
+    opt.step({"w": w}, {"w": g2})
+    np.testing.assert_allclose(w, -0.1 * g1 - 0.1 * (0.5 * g1 + g2), rtol=1e-15)
+
+
+def test_state_is_per_param_and_reset_forgets():
+    opt = Adam(lr=0.1)
+    a, b = np.zeros(2), np.zeros(3)
+    opt.step({"a": a, "b": b}, {"a": np.ones(2), "b": -np.ones(3)})
+    assert opt.t == 1 and set(opt.state) == {"a", "b"}
+    opt.reset()
+    assert opt.t == 0 and opt.state == {}
+
+
+def test_float32_params_are_updated_in_place():
+    w = np.ones(3, dtype=np.float32)
+    Momentum(lr=0.1, beta=0.9).step({"w": w}, {"w": np.ones(3)})
+    assert w.dtype == np.float32
+    np.testing.assert_allclose(w, 0.9)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(lr=0),
+        lambda: SGD(lr=-1),
+        lambda: SGD(lr=float("nan")),
+        lambda: SGD(lr="0.1"),
+        lambda: Momentum(lr=0.1, beta=1.0),
+        lambda: Momentum(lr=0.1, beta=-0.1),
+        lambda: RMSProp(lr=0.1, beta=1.5),
+        lambda: RMSProp(lr=0.1, eps=0.0),
+        lambda: Adam(beta1=1.0),
+        lambda: Adam(beta2=-0.5),
+        lambda: Adam(eps=-1e-8),
+        lambda: Adam(lr=float("inf")),
+    ],
+)
+def test_invalid_hyperparameters_raise_value_error(make):
+    with pytest.raises(ValueError) as info:
+        make()
+    assert isinstance(info.value, cg.CGraphError)
+
+
+def test_bad_gradients_are_named():
+    opt = SGD(lr=0.1)
+    with pytest.raises(cg.InputError, match="'b'"):
+        opt.step({"a": np.zeros(2), "b": np.zeros(2)}, {"a": np.zeros(2)})
+    with pytest.raises(cg.ShapeError, match="'a'"):
+        opt.step({"a": np.zeros(2)}, {"a": np.zeros(3)})
+    assert opt.t == 0  # nothing was applied
+
+
+def test_repr_shows_hyperparameters():
+    assert repr(Adam(lr=0.01)) == "Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)"

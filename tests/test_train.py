@@ -1,0 +1,255 @@
+"""Training: the lecture's mini-batch loop, termination, early stopping, L2, dropout, restarts."""
+
+from __future__ import annotations
+
+import importlib
+import io
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+from cgraph.nn import MLP, SGD, Adam, Momentum, train
+
+train_mod = importlib.import_module("cgraph.nn.train")  # the module, not cg.nn.train
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([0, 1, 1, 0], dtype=float)
+
+
+def _overfit_setup():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, 12)
+    Y = np.sin(X) + rng.normal(scale=0.4, size=12)
+    Xv = np.linspace(-3, 3, 40)
+    return X, Y, (Xv, np.sin(Xv))
+
+
+def test_xor_reaches_full_training_accuracy():
+    net = MLP([2, 4, 1], activation="tanh", loss="bce", seed=0)
+    h = train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.05), batch_size=4, epochs=300)
+    assert ((net.predict(XOR_X).ravel() > 0.5) == XOR_Y).all()
+    assert h.reason == "max_epochs" and h.stopped_epoch == 300 and len(h.train_loss) == 300
+    assert h.train_loss[-1] < 0.05 and h.val_loss == []
+
+
+def test_early_stopping_stops_before_epochs_and_restores_the_best_weights():
+    X, Y, val = _overfit_setup()
+    net = MLP([1, 32, 32, 1], activation="tanh", seed=0)
+    h = train(net, X, Y, optimizer=Adam(lr=0.02), batch_size=None, epochs=1500, validation=val, patience=20)
+    assert h.reason == "early_stopping" and h.stopped_epoch < 1500
+    assert h.stopped_epoch == h.best_epoch + 20
+    assert len(h.val_loss) == h.stopped_epoch
+    assert h.val_loss[h.best_epoch - 1] == min(h.val_loss)
+    assert net.loss(*val) == pytest.approx(min(h.val_loss), rel=1e-12)  # the best weights are in place
+    assert h.val_loss[-1] > min(h.val_loss)  # ... and they differ from the last ones
+
+
+def test_restore_best_false_keeps_the_last_weights():
+    X, Y, val = _overfit_setup()
+    net = MLP([1, 8, 1], activation="tanh", seed=0)
+    h = train(net, X, Y, optimizer=Adam(lr=0.02), batch_size=None, epochs=30, validation=val, restore_best=False)
+    assert net.loss(*val) == pytest.approx(h.val_loss[-1], rel=1e-12)
+
+
+def test_termination_by_minimum_improvement_over_a_window():
+    net = MLP([2, 4, 1], activation="tanh", loss="bce", seed=0)
+    h = train(net, XOR_X, XOR_Y, optimizer=SGD(lr=1e-4), batch_size=4, epochs=500, window=5, min_delta=1e-3)
+    assert h.reason == "converged" and h.stopped_epoch == 6  # the first epoch the window is full
+    h = train(net, XOR_X, XOR_Y, optimizer=SGD(lr=1e-4), batch_size=4, epochs=8, window=5, min_delta=0.0)
+    assert h.reason == "max_epochs" and h.stopped_epoch == 8  # still improving, if slowly
+
+
+def test_last_partial_batch_is_used():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    h = train(MLP([2, 1], seed=0), X, Y, optimizer=SGD(lr=0.01), batch_size=4, epochs=3)
+    assert h.steps == 9  # batches of 4, 4, 2 per epoch
+    h = train(MLP([2, 1], seed=0), X, Y, optimizer=SGD(lr=0.01), batch_size=None, epochs=3)
+    assert h.steps == 3
+
+
+def test_restarts_keep_the_run_with_the_lowest_training_error():
+    net = MLP([2, 2, 1], activation="sigmoid", loss="bce", seed=3)
+    h = train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.05), batch_size=4, epochs=60, restarts=4, seed=1)
+    finals = [r.final_loss for r in h.runs]
+    assert len(h.runs) == 4 and len(set(finals)) == 4  # different initialisations
+    assert h.restart == int(np.argmin(finals))
+    assert [r.restart for r in h.runs] == [0, 1, 2, 3]
+    assert h.final_loss == min(finals) and h.train_loss == h.runs[h.restart].train_loss
+    assert net.loss(XOR_X, XOR_Y) == pytest.approx(min(finals), rel=1e-12)
+
+
+def test_first_restart_starts_from_the_current_weights():
+    a, b = MLP([2, 3, 1], seed=5), MLP([2, 3, 1], seed=5)
+    ha = train(a, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=5, restarts=1, seed=2)
+    hb = train(b, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=5, restarts=3, seed=2)
+    assert hb.runs[0].train_loss == ha.train_loss
+
+
+def test_l2_shrinks_the_weight_norm():
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=40)
+
+    def norm(l2, l2_bias=True):
+        net = MLP([3, 8, 1], activation="tanh", seed=0)
+        train(net, X, Y, optimizer=Adam(lr=0.01), batch_size=8, epochs=40, l2=l2, l2_bias=l2_bias)
+        return net
+
+    plain, reg = norm(0.0), norm(0.05)
+    w = lambda net: sum(np.sum(net.params[k] ** 2) for k in net.params if k.startswith("W"))
+    assert w(reg) < 0.7 * w(plain)
+    assert np.sum(reg.params["b1"] ** 2) < np.sum(norm(0.05, l2_bias=False).params["b1"] ** 2)
+
+
+def test_same_seed_gives_the_same_trajectory():
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(30, 3)), rng.integers(0, 3, 30)
+
+    def run(seed):
+        net = MLP([3, 6, 3], activation="relu", loss="cross_entropy", seed=0)
+        h = train(
+            net,
+            X,
+            Y,
+            optimizer=Momentum(lr=0.05, beta=0.9),
+            batch_size=7,
+            epochs=15,
+            dropout=0.3,
+            restarts=2,
+            seed=seed,
+        )
+        return h, net.params
+
+    (h1, p1), (h2, p2), (h3, _) = run(4), run(4), run(5)
+    assert h1.train_loss == h2.train_loss and h1.runs[1].train_loss == h2.runs[1].train_loss
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k])
+    assert h3.train_loss != h1.train_loss
+
+
+def test_dropout_trains_and_prediction_has_no_mask():
+    net = MLP([2, 16, 1], activation="tanh", loss="bce", seed=0)
+    train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.03), batch_size=4, epochs=400, dropout=0.2)
+    first = net.predict(XOR_X)
+    np.testing.assert_array_equal(first, net.predict(XOR_X))  # deterministic
+    assert ((first.ravel() > 0.5) == XOR_Y).all()
+
+
+def test_nan_loss_stops_and_reports_the_epoch():
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(20, 2)) * 10, rng.normal(size=20) * 1e3
+    net = MLP([2, 8, 1], activation="relu", seed=0)
+    h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
+    assert h.reason == "nan" and h.stopped_epoch < 50
+    assert not np.isfinite(h.train_loss[-1]) and len(h.train_loss) == h.stopped_epoch
+    assert all(np.isfinite(p).all() for p in net.params.values())  # fell back to finite weights
+    assert "nan" in str(h) and f"epoch {h.stopped_epoch}" in str(h)
+
+
+def test_the_gradient_graph_is_built_once(monkeypatch):
+    calls = []
+    real = train_mod.adjoint
+    monkeypatch.setattr(train_mod, "adjoint", lambda *a, **k: calls.append(k) or real(*a, **k))
+    net = MLP([2, 3, 1], seed=0)
+    train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), batch_size=2, epochs=4, restarts=2, l2=0.1, dropout=0.1)
+    assert len(calls) == 1 and calls[0]["of"] == "loss_aug"
+
+
+def test_optimizer_state_is_reset_per_run():
+    opt = Adam(lr=0.01)
+    train(MLP([2, 1], seed=0), XOR_X, XOR_Y, optimizer=opt, batch_size=4, epochs=3, restarts=2)
+    assert opt.t == 3  # the last run's steps only
+
+
+def test_cross_entropy_with_integer_labels():
+    rng = np.random.default_rng(5)
+    centers = np.array([[0, 3], [3, 0], [-3, -3]])
+    labels = rng.integers(0, 3, 60)
+    X = centers[labels] + rng.normal(scale=0.5, size=(60, 2))
+    net = MLP([2, 5, 3], activation="relu", loss="cross_entropy", seed=0)
+    train(net, X, labels, optimizer=Adam(lr=0.05), batch_size=16, epochs=30)
+    assert (net.predict(X).argmax(axis=1) == labels).mean() == 1.0
+
+
+def test_progress_line_on_a_terminal(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    train(MLP([2, 1], seed=0), XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=3)
+    out = tty.getvalue()
+    assert out.count("\r") == 3 and out.endswith("\n") and out.count("\n") == 1
+    assert "epoch 3/3" in out and "loss" in out
+    tty.truncate(0)
+    tty.seek(0)
+    train(MLP([2, 1], seed=0), XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=3, verbose=False)
+    assert tty.getvalue() == ""
+
+
+def test_silent_when_not_a_terminal_unless_asked(capsys):
+    train(MLP([2, 1], seed=0), XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=2)
+    assert capsys.readouterr().err == ""
+    train(
+        MLP([2, 1], seed=0),
+        XOR_X,
+        XOR_Y,
+        optimizer=SGD(lr=0.1),
+        epochs=2,
+        verbose=True,
+        validation=(XOR_X, XOR_Y),
+        restarts=2,
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 4 and lines[0].startswith("run 1/2  epoch 1/2  loss") and "val" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"patience": 0, "validation": (XOR_X, XOR_Y)}, "patience"),
+        ({"patience": 3}, "validation set"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"dropout": -0.1}, "dropout"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"epochs": 0}, "epochs"),
+        ({"restarts": 0}, "restarts"),
+        ({"l2": -1.0}, "l2"),
+        ({"min_delta": -1.0}, "min_delta"),
+        ({"window": 0}, "window"),
+        ({"optimizer": "adam"}, "optimizer"),
+        ({"validation": (XOR_X,)}, "pair"),
+    ],
+)
+def test_bad_arguments_raise_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match) as info:
+        train(MLP([2, 1]), XOR_X, XOR_Y, **kwargs)
+    assert isinstance(info.value, cg.CGraphError)
+
+
+def test_mismatched_data_is_an_input_error():
+    with pytest.raises(cg.InputError, match="4 rows.*3"):
+        train(MLP([2, 1]), XOR_X, XOR_Y[:3])
+
+
+def test_dropout_masks_are_inverted_and_seeded():
+    from cgraph.nn import dropout_mask
+
+    rng = np.random.default_rng(7)
+    masks = np.array([dropout_mask(rng, 50, 0.3) for _ in range(400)])
+    assert set(np.unique(masks)) == {0.0, 1 / 0.7}
+    n = masks.size  # the mean stays 1 within 3 sigma of a scaled Bernoulli(0.7)
+    assert abs(masks.mean() - 1.0) < 3 * np.sqrt(0.3 / 0.7 / n)
+    np.testing.assert_array_equal(dropout_mask(rng, 5, 0.0), np.ones(5))
+    a, b = dropout_mask(np.random.default_rng(1), 9, 0.5), dropout_mask(np.random.default_rng(1), 9, 0.5)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="dropout"):
+        dropout_mask(rng, 3, 1.0)
+
+
+def test_training_uses_net_params_even_if_replaced():
+    net = MLP([2, 1], loss="bce", seed=0)
+    net.params["W1"] = net.params["W1"].copy()  # breaks the graph's link to the array
+    h = train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.5), batch_size=4, epochs=5)
+    assert h.final_loss == pytest.approx(net.loss(XOR_X, XOR_Y), rel=1e-12)
