@@ -24,6 +24,7 @@ from .passes.grad import grad
 # --- parsing and serialisation (parse.py, io.py)
 
 # --- simplification and printing (passes/simplify.py, printing/)
+from .passes.simplify import simplify
 from .printing import to_latex, to_text
 
 # --- gradient checks (passes/check.py)

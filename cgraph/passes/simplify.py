@@ -80,8 +80,15 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     y = x*z + x
     >>> print(cg.to_text(cg.simplify(g, x=2, z=3)))
     y = 8
-    >>> print(cg.to_text(cg.simplify(cg.parse("exp(x*z) + x/log(z)"), x=2, z=3)))
-    y = exp(6) + 2/log(3)
+    >>> d = cg.simplify(cg.adjoint(g), x=2, z=3)  # dy/dx = z + 1, dy/dz = x
+    >>> print(cg.to_text(d))
+    g_x = 4
+    g_z = 2
+    >>> h = cg.Graph()
+    >>> u, v = h.input("u"), h.input("v")
+    >>> w = h.output(cg.exp(u * v) + u / cg.log(v), name="w")
+    >>> print(cg.to_text(cg.simplify(h, u=2, v=3)))
+    w = exp(6) + 2/log(3)
     """
     source = _bind(g, bindings)
     current = source

@@ -61,8 +61,8 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     >>> y = g.output(cg.exp(x * z) + cg.sin(cg.log(x)) / (x * z), name="y")
     >>> print(cg.to_latex(g))
     y = e^{x z} + \frac{\sin\left(\ln\left(x\right)\right)}{x z}
-    >>> print(cg.to_latex(cg.adjoint(g, wrt=["z"])))
-    \frac{\partial y}{\partial z} = g_{y} e^{x z} x + g_{y} \left(-\frac{\sin\left(\ln\left(x\right)\right)}{\left(x z\right)^{2}}\right) x
+    >>> print(cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["z"]))))
+    \frac{\partial y}{\partial z} = \frac{-\sin\left(\ln\left(x\right)\right)}{\left(x z\right)^{2}} x + e^{x z} x
     """
     g, result = layout(obj, form, LATEX, max_length=max_length, caller="to_latex")
     if isinstance(result, Entry):
