@@ -30,6 +30,9 @@ from .printing import to_latex, to_text
 # --- gradient checks (passes/check.py)
 
 # --- diagrams (export/)
+from .export import to_dot
+from .export.render import render
+from .export.steps import backprop_frames, backprop_steps
 
 # --- neural networks (nn/)
 from . import nn

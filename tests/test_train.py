@@ -253,3 +253,15 @@ def test_training_uses_net_params_even_if_replaced():
     net.params["W1"] = net.params["W1"].copy()  # breaks the graph's link to the array
     h = train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.5), batch_size=4, epochs=5)
     assert h.final_loss == pytest.approx(net.loss(XOR_X, XOR_Y), rel=1e-12)
+
+
+def test_float32_network_trains_in_float32():
+    net = MLP([2, 4, 1], activation="tanh", loss="bce", seed=0, dtype=np.float32)
+    train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.05), batch_size=4, epochs=300)
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    assert ((net.predict(XOR_X).ravel() > 0.5) == XOR_Y).all()
+
+
+def test_train_needs_an_mlp():
+    with pytest.raises(cg.ArgumentError, match="MLP"):
+        train(cg.Graph(), XOR_X, XOR_Y)

@@ -174,6 +174,8 @@ def train(
     >>> (net.predict(X).ravel() > 0.5).astype(int)
     array([0, 1, 1, 1])
     """
+    if not isinstance(net, MLP):
+        raise ArgumentError(f"train needs a cg.nn.MLP, not {type(net).__name__}")
     cfg = _Config.check(batch_size, epochs, dropout, patience, min_delta, window, restarts, l2, validation)
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):

@@ -1,0 +1,237 @@
+"""The ``cgraph`` command: draw, differentiate and check formulas from the shell.
+
+Each subcommand is one function registered with :func:`command`; adding one touches
+nothing else. A user's mistake (bad formula, missing file, unknown input) prints one
+line on stderr and exits with status 1 (2 for bad command-line usage), never a
+traceback.
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +ELLIPSIS
+cgraph ...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import CGraphError, InputError, LoadError
+
+__all__ = ["COMMANDS", "command", "load_graph", "main", "parse_bindings"]
+
+#: name -> (help, add_arguments, run); ``run(args) -> exit status``
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]):  # noqa: A002
+    """Register ``run(args) -> int`` as subcommand ``name`` with its ``arguments`` adder."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = (help, arguments, run)
+        return run
+
+    return register
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``cgraph`` command with ``argv`` (default: ``sys.argv[1:]``); the exit status."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="cgraph",
+        description="Differentiation made visible: computation graphs, adjoint graphs, symbolic "
+        "derivatives and lecture-style diagrams. FORMULA_OR_FILE is a formula "
+        "('exp(x*z) + sin(x)'), a file holding a program in the same syntax (one "
+        "'name = expression' per line), or a graph saved as JSON by cg.save.",
+    )
+    parser.add_argument("--version", action="version", version=f"cgraph {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (text, arguments, _) in COMMANDS.items():
+        p = sub.add_parser(name, help=text, description=text)
+        arguments(p)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command][2](args)
+    except (CGraphError, OSError) as exc:
+        print(f"cgraph {args.command}: error: {_message(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or exc}: {exc.filename}"
+    return str(exc)
+
+
+# ---------------------------------------------------------------------------- shared arguments
+def load_graph(source: str) -> Any:
+    """A Graph from a formula, a program file, or a saved JSON graph."""
+    import cgraph as cg
+
+    path = Path(source)
+    looks_like_file = path.suffix.lower() in (".json", ".txt", ".cg", ".py", ".prog") or "/" in source
+    if path.is_file():
+        if path.suffix.lower() == ".json":
+            return cg.load(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise LoadError(f"{source}: not a text file (a program or a JSON graph)") from None
+        return cg.parse(text)
+    if looks_like_file and not any(ch in source for ch in "()+*"):
+        raise FileNotFoundError(2, "no such file", source)
+    return cg.parse(source)
+
+
+def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["x=2", "z=[1, 2]"]`` -> ``{"x": 2.0, "z": array([1., 2.])}``.
+
+    Examples
+    --------
+    >>> parse_bindings(["x=2", "z=-0.5"])
+    {'x': 2.0, 'z': -0.5}
+    """
+    import numpy as np
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--at expects name=value pairs such as x=2, not {item!r}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise InputError(f"--at {item!r}: {text!r} is not a number or a [list] of numbers") from None
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"--at {item!r}: {text!r} is not a number or a [list] of numbers") from None
+        out[name.strip()] = float(array) if array.ndim == 0 else array
+    return out
+
+
+def _source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="FORMULA_OR_FILE", help="a formula, a program file, or a saved JSON graph")
+
+
+def _at(p: argparse.ArgumentParser, *, required: bool = False) -> None:
+    p.add_argument("--at", nargs="+", metavar="NAME=VALUE", required=required,
+                   help="input values, e.g. --at x=2 z=3 (a value may be a [list])")
+
+
+# ---------------------------------------------------------------------------- draw
+def _draw_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write: .svg .pdf .png or .dot")
+    p.add_argument("--style", choices=("computation", "network"), default="computation",
+                   help="the drawing convention (default: computation)")
+    p.add_argument("--adjoint", action="store_true", help="draw the adjoint (reverse-mode) graph")
+    p.add_argument("--wrt", nargs="+", metavar="NAME", help="with --adjoint: differentiate with respect to these")
+    p.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"), default="LR", help="computation style: flow direction")
+    p.add_argument("--weights", choices=("symbol", "value", "none"), default="symbol", help="network style: edge labels")
+    _at(p)
+
+
+@command("draw", "draw a graph as a diagram (SVG, PDF, PNG or DOT)", _draw_args)
+def _draw(args: argparse.Namespace) -> int:
+    import cgraph as cg
+
+    g = load_graph(args.source)
+    at = parse_bindings(args.at)
+    if args.adjoint:
+        g = cg.adjoint(g, wrt=args.wrt)
+    if args.style == "network":
+        options: dict[str, Any] = {"weights": args.weights}
+    else:
+        options = {"rankdir": args.rankdir}
+        if at:
+            options["values"] = cg.evaluate(g, at)
+    path = cg.render(g, args.output, style=args.style, **options)
+    print(path)
+    return 0
+
+
+# ---------------------------------------------------------------------------- steps
+def _steps_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder for the frames")
+    p.add_argument("--format", nargs="+", default=["svg"], choices=("svg", "pdf", "png", "dot"),
+                   help="file types to write per frame (default: svg)")
+    p.add_argument("--wrt", nargs="+", metavar="NAME", help="differentiate with respect to these")
+    _at(p)
+
+
+@command("steps", "write the reverse sweep (backprop) as one frame per adjoint node", _steps_args)
+def _steps(args: argparse.Namespace) -> int:
+    import cgraph as cg
+
+    g = load_graph(args.source)
+    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format, wrt=args.wrt)
+    for p in paths:
+        print(p)
+    return 0
+
+
+# ---------------------------------------------------------------------------- grad
+def _grad_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    p.add_argument("--wrt", nargs="+", metavar="NAME", help="differentiate with respect to these (default: all inputs)")
+    p.add_argument("--latex", action="store_true", help="print LaTeX")
+    p.add_argument("--program", action="store_true", help="print the adjoint program, one step a line")
+    _at(p)
+
+
+@command("grad", "print symbolic derivatives (and their values with --at)", _grad_args)
+def _grad(args: argparse.Namespace) -> int:
+    import cgraph as cg
+
+    g = load_graph(args.source)
+    at = parse_bindings(args.at)
+    ga = cg.adjoint(g, wrt=args.wrt)
+    if args.program:
+        print(cg.to_latex(ga, form="program") if args.latex else cg.to_text(ga, form="program"))
+    else:
+        simple = cg.simplify(ga)
+        print(cg.to_latex(simple) if args.latex else cg.to_text(simple))
+    if at:
+        values = cg.grad(g, wrt=args.wrt, **at)
+        width = max(len(str(n)) for n in values)
+        for name, value in values.items():
+            print(f"d{g.outputs[0]}/d{name:<{width}} = {_number(value)}")
+    return 0
+
+
+def _number(value: Any) -> str:
+    import numpy as np
+
+    v = np.asarray(value)
+    return f"{v.item():.17g}" if v.ndim == 0 else np.array2string(v, precision=10)
+
+
+# ---------------------------------------------------------------------------- check
+def _check_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    _at(p, required=True)
+
+
+@command("check", "compare the adjoint gradient with finite differences", _check_args)
+def _check(args: argparse.Namespace) -> int:
+    import cgraph as cg
+
+    report = cg.check_gradients(load_graph(args.source), **parse_bindings(args.at))
+    print(report)
+    return 0 if report.ok else 1

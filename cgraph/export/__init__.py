@@ -1,0 +1,58 @@
+"""Diagrams: DOT in the lecture's two conventions, rendering through Graphviz, notebooks, backprop frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydot
+
+from ..errors import ExportError
+from ..graph import Graph
+
+__all__ = ["STYLES", "to_dot"]
+
+STYLES = ("computation", "network")
+
+
+def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
+    """``g`` as a ``pydot.Dot`` in one of the lecture's two drawing conventions.
+
+    Parameters
+    ----------
+    g : Graph
+    style : {"computation", "network"}
+        ``"computation"``: one box per variable, its function inside and its name
+        outside (see :func:`cgraph.export.computation.computation_dot` for the options).
+        ``"network"``: one circle per unit, edges labelled with their weights; only for
+        layered networks (see :func:`cgraph.export.network.network_dot`).
+    **options
+        Options of the chosen style.
+
+    Returns
+    -------
+    pydot.Dot
+        Deterministic: the same graph gives byte-identical ``to_string()``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x = g.input("x")
+    >>> _ = g.output(cg.exp(x), name="y")
+    >>> print(cg.to_dot(g).to_string())  # doctest: +ELLIPSIS
+    digraph cgraph {
+    ...
+    n1 [label=<exp>, xlabel=<...<I>y</I>...>];
+    ...
+    n0 -> n1;
+    }
+    """
+    if style == "computation":
+        from .computation import computation_dot
+
+        return computation_dot(g, **options)
+    if style == "network":
+        from .network import network_dot
+
+        return network_dot(g, **options)
+    raise ExportError(f"unknown diagram style {style!r}; use one of {', '.join(STYLES)}")

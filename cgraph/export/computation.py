@@ -1,0 +1,284 @@
+"""The computation-graph convention of the lecture.
+
+One rectangle per variable of the algorithm; inside the box the function it computes
+(the op's ``label`` from the registry; an input or parameter shows its own symbol, a
+named constant its value), outside the box (``xlabel``) the variable's name; directed
+edges without labels. Of a binary non-commutative op (``a/b``, ``a - b``, ``a @ b``)
+the first operand enters its box the usual way (from the left), the second from above.
+
+An adjoint graph is drawn in two parts: the forward graph quiet and grey, the adjoint
+nodes in colour below it, flowing backwards, each ``g_<name>`` in the same column as
+``<name>``; where an adjoint rule reads a forward value, the value's name is written
+beside the box that reads it rather than drawn as a long edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import networkx as nx
+import pydot
+
+from ..errors import ExportError
+from ..graph import Graph
+from ..ops.registry import OPS
+from . import dot as D
+
+__all__ = ["computation_dot"]
+
+INK = "#1a1a1a"
+QUIET = "#9a9a9a"
+QUIET_INK = "#5f5f5f"
+ADJOINT = "#b03a2e"
+REF = "#8a8a8a"
+HIGHLIGHT_FILL = "#fdebd0"
+HIGHLIGHT = "#d35400"
+VALUE = "#1f618d"
+RANKDIRS = ("LR", "RL", "TB", "BT")
+CONSTANTS = ("inline", "boxes", "hide")
+
+
+def computation_dot(
+    g: Graph,
+    *,
+    values: Mapping[str, Any] | None = None,
+    adjoints: Mapping[str, Any] | None = None,
+    rankdir: str = "LR",
+    precision: int = 4,
+    constants: str = "inline",
+    show_generated: bool = False,
+    notes: Mapping[str, str] | None = None,
+    pending: Collection[str] = (),
+    highlight: Collection[str] = (),
+    highlight_edges: Collection[tuple[str, str]] = (),
+    title: str | None = None,
+) -> pydot.Dot:
+    """``g`` in the lecture's computation-graph convention, as a ``pydot.Dot``.
+
+    Parameters
+    ----------
+    g : Graph
+    values : mapping, optional
+        Node values (``cg.evaluate(g, ...)``); each box shows its value under its
+        function. Evaluate an adjoint graph to see the adjoint values in its ``g_`` boxes.
+    adjoints : mapping, optional
+        Adjoint values of forward nodes (``{"a": 404.9}``), written ``g_a = 404.9`` in
+        the box of ``a`` (a value of ``None`` writes just ``g_a``): the gradients on the
+        forward graph.
+    rankdir : {"LR", "RL", "TB", "BT"}
+        Direction of the data flow.
+    precision : int
+        Significant digits of the values shown.
+    constants : {"inline", "boxes", "hide"}
+        Unnamed constants (``2`` in ``2*x``) written small beside each box that uses
+        them (``"inline"``), drawn as one box each (``"boxes"``), or left out.
+    show_generated : bool
+        Also write generated names (``t12``) outside their boxes.
+    notes : mapping, optional
+        An extra line of text inside the box of each named node.
+    pending : collection, optional
+        Names among ``adjoints`` whose line is reserved but not shown yet, so that
+        successive frames keep the same layout.
+    highlight, highlight_edges : optional
+        Node names, and ``(operand, user)`` pairs, drawn emphasised.
+    title : str, optional
+        A caption above the drawing.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x, z = g.input("x"), g.input("z")
+    >>> _ = g.output(cg.sin(x * z), name="y")
+    >>> d = cg.to_dot(g)
+    >>> d.get_node_defaults()[0]["shape"], len(d.get_nodes()) - 2, len(d.get_edges())
+    ('box', 4, 3)
+    """
+    if rankdir not in RANKDIRS:
+        raise ExportError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
+    if constants not in CONSTANTS:
+        raise ExportError(f"constants must be one of {', '.join(CONSTANTS)}, not {constants!r}")
+    g.validate()
+    return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
+                    constants=constants, show_generated=show_generated, notes=notes or {},
+                    pending=set(pending), hot=set(highlight), hot_edges=set(highlight_edges), title=title).build()
+
+
+class _Drawing:
+    """One computation-graph drawing being assembled."""
+
+    def __init__(self, g: Graph, *, values: Mapping, adjoints: Mapping, rankdir: str, precision: int,
+                 constants: str, show_generated: bool, notes: Mapping, pending: set, hot: set,
+                 hot_edges: set, title: str | None) -> None:
+        self.pending = pending
+        self.g, self.values, self.adjoints, self.precision = g, values, adjoints, precision
+        self.show_generated, self.notes, self.hot, self.hot_edges = show_generated, notes, hot, hot_edges
+        self.across = rankdir in ("LR", "RL")
+        boxed = [n for n in g.nx if not (self._loose_const(n) and constants != "boxes")]
+        self.ids = D.node_ids(g, boxed)
+        self.constants = constants
+        self.two_part = any(self._adj(n) for n in self.ids)
+        self.mirror = self.two_part and _mirror_ok(g, self.ids)
+        self.refs = 0
+        label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
+        self.d = D.dot_graph(
+            rankdir=rankdir, forcelabels=True, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
+            labelloc="t", fontsize=16, label=label, newrank=True if self.mirror else None,
+        )
+        D.defaults(self.d, "node", {"shape": "box", "fontname": D.FONT, "fontsize": 14, "margin": "0.1,0.04",
+                                    "height": 0.4, "width": 0.45, "color": INK, "fontcolor": INK})
+        D.defaults(self.d, "edge", {"arrowsize": 0.7, "color": INK, "tailport": "e" if self.across else "s",
+                                    "headport": "w" if self.across else "n"})
+
+    def _adj(self, n: str) -> bool:
+        return bool(self.g.nx.nodes[n].get("adjoint"))
+
+    def _loose_const(self, n: str) -> bool:
+        return self.g.nx.nodes[n]["role"] == "const" and _generated(n)
+
+    def build(self) -> pydot.Dot:
+        parts = [("", list(self.ids))]
+        if self.mirror:  # two bands; dot stacks the first one lowest, so the adjoint comes first
+            parts = [("adjoint", [n for n in self.ids if self._adj(n)]),
+                     ("forward", [n for n in self.ids if not self._adj(n)])]
+        self.home: dict[str, Any] = {}
+        for name, members in parts:
+            box = pydot.Cluster(name, peripheries=0) if name else self.d
+            for n in members:
+                box.add_node(self._box(n, self.ids[n]))
+                self.home[n] = box
+            if name:
+                self.d.add_subgraph(box)
+        self._ranks()
+        for v in self.ids:
+            ports = _ports(self.g, v, self.across)
+            for pos, u in enumerate(self.g.operands(v)):
+                self._edge(u, v, ports[pos] if ports else None)
+        return self.d
+
+    def _box(self, n: str, dot_id: str) -> pydot.Node:
+        data = self.g.nx.nodes[n]
+        role, adj = data["role"], self._adj(n)
+        if role in ("input", "param"):
+            lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
+        elif role == "const":
+            lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
+        else:
+            lines = [D.html_text(OPS[data["op"]].label or data["op"]) + _kw(data)]
+        if n in self.values and role != "const":
+            colour = ADJOINT if adj else VALUE
+            text = D.html_text(D.format_value(self.values[n], self.precision))
+            lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
+        if n in self.adjoints:
+            text = D.math_name(f"g_{n}", size=11)
+            if self.adjoints[n] is not None:
+                text += " = " + D.html_text(D.format_value(self.adjoints[n], self.precision))
+            colour = "transparent" if n in self.pending else ADJOINT
+            lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
+        if self.notes.get(n):
+            lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
+        attrs: dict[str, Any] = {"label": D.html_label("<BR/>".join(lines))}
+        if role not in ("input", "param") and (self.show_generated or not _generated(n)):
+            ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
+            attrs["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
+        if self.two_part:
+            attrs.update(color=ADJOINT if adj else QUIET, fontcolor=ADJOINT if adj else QUIET_INK)
+            if adj:
+                attrs["penwidth"] = 1.3
+        if n in self.hot:
+            attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
+        return D.node(dot_id, **attrs)
+
+    def _edge(self, u: str, v: str, port: str | None) -> None:
+        if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):
+            return
+        hot = (u, v) in self.hot_edges
+        if u not in self.ids:  # an unnamed constant, written beside its user
+            self._ref(D.html_text(D.format_value(self.g.nx.nodes[u]["attrs"].get("value"), self.precision)), v, port)
+            return
+        if self.mirror and self._adj(v) and not self._adj(u):
+            self._ref(f'<FONT FACE="{D.MATH_FONT}">{D.math_name(u)}</FONT>', v, port)
+            return
+        attrs: dict[str, Any] = {}
+        if self.two_part:
+            attrs.update(color=ADJOINT if self._adj(v) else QUIET, penwidth=1.2 if self._adj(v) else None)
+        if hot:
+            attrs.update(color=HIGHLIGHT, penwidth=2.6)
+        if self.mirror and self._adj(v):  # adjoints flow backwards: draw the edge reversed
+            self.d.add_edge(D.edge(self.ids[v], self.ids[u], dir="back", tailport=port, **attrs))
+        else:
+            self.d.add_edge(D.edge(self.ids[u], self.ids[v], headport=port, **attrs))
+
+    def _ref(self, label: str, v: str, port: str | None) -> None:
+        rid = f"r{self.refs}"
+        self.refs += 1
+        self.home[v].add_node(D.node(rid, label=D.html_label(label), shape="plaintext", fontsize=12, fontcolor=REF,
+                               height=0.2, width=0.2, margin=0.02))
+        style = {"color": "#c0c0c0", "arrowsize": 0.5}
+        if self.mirror and self._adj(v):
+            self.d.add_edge(D.edge(self.ids[v], rid, dir="back", tailport=port, **style))
+        else:
+            self.d.add_edge(D.edge(rid, self.ids[v], headport=port, **style))
+
+    def _ranks(self) -> None:
+        """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
+        # a function of inputs alone (the lecture's x, z) lines them up in the first column; where
+        # there are parameters (a network), every source sits next to its first use instead
+        sources = [n for n in self.ids if self.g.nx.nodes[n]["role"] in ("input", "param")]
+        lined_up = not any(self.g.nx.nodes[n]["role"] == "param" for n in sources)
+        groups = [("min", sources if lined_up else [])]
+        if not self.mirror:
+            groups.append(("max", [n for n in self.g.outputs if n in self.ids and self.g.nx.out_degree(n) == 0]))
+        else:
+            for n in self.ids:
+                of = self.g.nx.nodes[n].get("adjoint_of")
+                if of in self.ids and not self._adj(of):
+                    groups.append(("same", [of, n]))
+        for rank, members in groups:
+            if members:
+                sub = pydot.Subgraph(rank=rank)
+                for m in members:
+                    sub.add_node(pydot.Node(self.ids[m]))
+                self.d.add_subgraph(sub)
+
+
+def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
+    """True when drawing the adjoint part backwards gives consistent rank constraints."""
+    h = nx.DiGraph()
+    same = {n: g.nx.nodes[n].get("adjoint_of") for n in shown}
+    rep = {n: (of if of in shown and not g.nx.nodes[of].get("adjoint") else n) for n, of in same.items()}
+    for u, v in g.nx.edges():
+        if u not in shown or v not in shown:
+            continue
+        au, av = g.nx.nodes[u].get("adjoint"), g.nx.nodes[v].get("adjoint")
+        if av and not au:
+            continue  # read by name, no edge
+        a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])
+        if a == b:
+            return False
+        h.add_edge(a, b)
+    return nx.is_directed_acyclic_graph(h)
+
+
+def _ports(g: Graph, v: str, across: bool) -> tuple[str | None, str] | None:
+    """Operand order of a binary non-commutative op: the first operand enters the box the
+    usual way, the second from the side (from above when the flow is horizontal), which
+    keeps the corner where Graphviz writes the name free."""
+    op = g.nx.nodes[v]["op"]
+    if op in OPS and len(g.operands(v)) == 2 and not OPS[op].commutative:
+        return (None, "n" if across else "e")
+    return None
+
+
+def _kw(data: Mapping) -> str:
+    opdef = OPS[data["op"]]
+    extra = {k: v for k, v in data["attrs"].items() if k in opdef.attrs and v != opdef.attrs[k]}
+    if not extra:
+        return ""
+    text = ", ".join(f"{k}={v}" for k, v in sorted(extra.items()))
+    return f'<BR/><FONT POINT-SIZE="9">{D.html_text(text)}</FONT>'
+
+
+def _generated(n: str) -> bool:
+    return n[:1] == "t" and n[1:].isdigit()

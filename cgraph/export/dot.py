@@ -1,0 +1,299 @@
+"""Shared DOT helpers: safe text, pretty math names, stable ids and deterministic pydot objects.
+
+Every string a user controls (node names, values) reaches Graphviz only through
+:func:`html_text` (inside HTML-like labels) or :func:`quote` (double-quoted strings),
+after :func:`clean`. DOT ids are opaque (``n0``, ``n1`` ... in a stable topological order)
+so no name can become a port, a keyword or a statement; attribute names come from the
+exporters' own code, never from user data.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Mapping
+from numbers import Number
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pydot
+
+from ..graph import Graph
+
+__all__ = [
+    "MAX_LABEL",
+    "clean",
+    "dot_graph",
+    "edge",
+    "format_value",
+    "formula",
+    "html_label",
+    "html_text",
+    "math_name",
+    "node",
+    "node_ids",
+    "quote",
+    "sub",
+    "sup",
+]
+
+#: longest user text (in characters) put into one label; Graphviz rejects strings over 16384
+MAX_LABEL = 80
+FONT = "DejaVu Sans"
+MATH_FONT = "DejaVu Serif"
+
+_GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eps": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "lam": "λ", "mu": "μ",
+    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ",
+    "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}  # fmt: skip
+_HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+_SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde))?")
+_ADJOINT = re.compile(r"g(\d*)_(.+)")
+
+
+def clean(text: Any, limit: int = MAX_LABEL) -> str:
+    """``text`` as a string Graphviz accepts: no control characters or lone surrogates, capped.
+
+    Examples
+    --------
+    >>> clean("a\\x00b\\tc")
+    'ab c'
+    >>> clean("x" * 100, limit=10)
+    'xxxxxxxxx…'
+    """
+    s = str(text)
+    out = []
+    for ch in s:
+        if ch in "\t\n":
+            out.append(" " if ch == "\t" else ch)
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append("\ufffd")  # a lone surrogate cannot be encoded as UTF-8
+        elif unicodedata.category(ch) in ("Cc", "Cs"):
+            continue  # NUL and other control characters are syntax errors in DOT
+        else:
+            out.append(ch)
+    s = "".join(out)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def quote(text: Any, limit: int = MAX_LABEL) -> str:
+    """A double-quoted DOT string showing ``text`` literally (pydot emits it verbatim).
+
+    Examples
+    --------
+    >>> print(quote('C:\\\\path\\\\ "q"'))
+    "C:\\\\path\\\\ \\"q\\""
+    """
+    s = clean(text, limit).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{s}"'
+
+
+def html_text(text: Any, limit: int = MAX_LABEL) -> str:
+    """``text`` escaped for the inside of an HTML-like label (shown literally).
+
+    Examples
+    --------
+    >>> html_text("a<b & \\\\N")
+    'a&lt;b &amp; \\\\\\\\N'
+    """
+    s = html.escape(clean(text, limit), quote=True)
+    if not s:
+        return "&#160;"  # Graphviz rejects empty HTML elements such as <FONT></FONT>
+    # Graphviz still expands escapes such as \\N inside HTML labels: double every backslash
+    return s.replace("\\", "\\\\").replace("\n", "<BR/>")
+
+
+def html_label(fragment: str) -> str:
+    """Wrap an already escaped HTML fragment as a DOT HTML-like label (never ``<>``)."""
+    return f"<{fragment if fragment.strip() else ' '}>"
+
+
+def math_name(name: Any, *, size: float = 14, italic: bool = True) -> str:
+    """An HTML fragment showing a variable name as math: ``x1``, ``x_1`` -> x<SUB>1</SUB>.
+
+    Recognised forms are a letter word with an optional index (``W1``, ``x_12``,
+    ``z_out``), Greek letter names (``alpha``), accents (``y_hat`` -> ŷ) and adjoint
+    names ``g_<name>`` (g with the name as subscript; ``g2_<name>`` for a second
+    adjoint). Anything else is shown literally. ``size`` is the font size in points
+    the fragment is set in (indices are set smaller).
+
+    Examples
+    --------
+    >>> math_name("x_1")
+    '<I>x</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'
+    >>> math_name("y_hat")
+    '<I>ŷ</I>'
+    >>> math_name("a<b")
+    'a&lt;b'
+    """
+    text = clean(name)
+    m = _ADJOINT.fullmatch(text)
+    if m and _SIMPLE.fullmatch(m.group(2)):
+        order = sup(f"({m.group(1)})", size) if m.group(1) else ""
+        inner = math_name(m.group(2), size=small(size), italic=italic)
+        return f"{_it('g', italic)}{order}{sub(inner, size)}"
+    m = _SIMPLE.fullmatch(text)
+    if not m:
+        return html_text(text)
+    base, digits, word, accent = m.groups()
+    if word in _HATS and not accent:
+        word, accent = None, word
+    base = _GREEK.get(base, base)
+    slanted = italic and len(base) == 1  # math style: one-letter names italic, words upright
+    if accent:
+        base = unicodedata.normalize("NFC", base[0] + _HATS[accent] + base[1:])
+    index = digits or (_GREEK.get(word, word) if word else "")
+    return _it(base, slanted) + (sub(html_text(index), size) if index else "")
+
+
+_TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|(?P<op>\S))")
+NBSP = "\u00a0"  # Graphviz's SVG drops plain spaces at the edges of a text run
+_OPS = {"*": "·", "-": "−", "/": "/", "+": "+", "@": f"{NBSP}@{NBSP}"}
+
+
+def formula(text: str, *, size: float = 14) -> str:
+    """An HTML fragment showing a cgraph formula (``g_e*(-a/b^2)``) as math: names
+    with real subscripts, ``·`` for ``*``, ``−`` for ``-`` and ``^`` as a superscript.
+
+    Examples
+    --------
+    >>> formula("g_c = g_f*(1/a)").replace(NBSP, " ")
+    '<I>g</I><SUB><FONT POINT-SIZE="10"><I>c</I></FONT></SUB> = <I>g</I><SUB><FONT POINT-SIZE="10"><I>f</I></FONT></SUB>·(1/<I>a</I>)'
+    """
+    out, pos, raise_next, operand = [], 0, False, False
+    text = clean(text, 400)
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        if m["name"]:
+            piece = math_name(m["name"], size=size)
+        elif m["num"]:
+            piece = html_text(m["num"])
+        elif m["op"] == "^":
+            raise_next = True
+            continue
+        elif m["op"] == "=":
+            piece = f"{NBSP}={NBSP}"
+        elif m["op"] in "+-" and operand:  # binary: spaced; unary: tight
+            piece = f"{NBSP}{_OPS[m['op']]}{NBSP}"
+        else:
+            piece = html_text(_OPS.get(m["op"], m["op"]))
+        operand = bool(m["name"] or m["num"]) or m["op"] == ")"
+        if raise_next and (m["name"] or m["num"]):
+            piece = sup(piece, size)
+        elif raise_next:
+            piece = "^" + piece
+        raise_next = False
+        out.append(piece)
+    return "".join(out)
+
+
+def small(size: float) -> float:
+    """The font size of an index set beside text of ``size`` points."""
+    return round(size * 0.72)
+
+
+def sub(fragment: str, size: float) -> str:
+    """``fragment`` (escaped HTML) as a subscript of text set in ``size`` points."""
+    return f'<SUB><FONT POINT-SIZE="{small(size)}">{fragment}</FONT></SUB>'
+
+
+def sup(fragment: str, size: float) -> str:
+    """``fragment`` (escaped HTML) as a superscript of text set in ``size`` points."""
+    return f'<SUP><FONT POINT-SIZE="{small(size)}">{fragment}</FONT></SUP>'
+
+
+def _it(text: str, italic: bool) -> str:
+    return f"<I>{html_text(text)}</I>" if italic else html_text(text)
+
+
+def format_value(value: Any, precision: int = 4) -> str:
+    """A short text for a node's value: a number to ``precision`` significant digits,
+    a small array in brackets, or a larger one as its shape.
+
+    Examples
+    --------
+    >>> format_value(412.19145728)
+    '412.2'
+    >>> format_value([1.0, 2.5])
+    '[1, 2.5]'
+    >>> format_value(np.zeros((30, 2)))
+    'array 30×2'
+    """
+    if isinstance(value, Number) and not isinstance(value, np.ndarray):
+        return _number(value, precision)
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return _number(arr.item(), precision)
+    if arr.size <= 4 and arr.ndim == 1:
+        return "[" + ", ".join(_number(v, precision) for v in arr.tolist()) + "]"
+    return "array " + "×".join(str(d) for d in arr.shape)
+
+
+def _number(v: Any, precision: int) -> str:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        if abs(int(v)) < 10**precision * 1000:
+            return str(int(v)).replace("-", "−")
+        v = float(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return clean(v)
+    if f != f or f in (float("inf"), float("-inf")):
+        return str(f)
+    text = f"{f:.{precision}g}"
+    text = text.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+    return text.replace("-", "−")  # a real minus sign
+
+
+def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:
+    """Opaque DOT ids ``n0, n1, ...`` in a stable topological order (creation order where free)."""
+    order = nx.lexicographical_topological_sort(g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n)))
+    keep = None if names is None else set(names)
+    return {n: f"n{i}" for i, n in enumerate(n for n in order if keep is None or n in keep)}
+
+
+def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
+    """An empty directed ``pydot.Dot`` with sorted graph attributes."""
+    d = pydot.Dot(name, graph_type="digraph", strict=False)
+    for k in sorted(attrs):
+        if attrs[k] is not None:
+            d.set(k, _attr(attrs[k]))
+    return d
+
+
+def node(dot_id: str, **attrs: Any) -> pydot.Node:
+    """A ``pydot.Node`` with its attributes in sorted order (deterministic DOT)."""
+    return pydot.Node(dot_id, **{k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None})
+
+
+def edge(src: str, dst: str, **attrs: Any) -> pydot.Edge:
+    """A ``pydot.Edge`` with its attributes in sorted order."""
+    return pydot.Edge(src, dst, **{k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None})
+
+
+def _attr(v: Any) -> str:
+    # our own attribute values: numbers, keywords, or labels already quoted / HTML-wrapped
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    s = str(v)
+    if s.startswith(("<", '"')):
+        return s
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+", s):
+        return s
+    return quote(s, limit=10_000)
+
+
+def defaults(d: pydot.Dot, kind: str, attrs: Mapping[str, Any]) -> None:
+    """Set the ``node [...]`` or ``edge [...]`` defaults with sorted attributes."""
+    setter = d.set_node_defaults if kind == "node" else d.set_edge_defaults
+    setter(**{k: _attr(attrs[k]) for k in sorted(attrs)})

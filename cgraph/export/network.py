@@ -1,0 +1,308 @@
+"""The neural-network convention of the lecture.
+
+One circle per unit, labelled with its variable (``x₁``, ``z₂⁽¹⁾``, ``ŷ``); every edge
+labelled with its weight ``w_{j,i}^{(l)}`` (j the target unit, i the source unit) or its
+value; the bias is not a node and its weight appears nowhere; no loss nodes.
+
+Layered-network metadata (what ``cg.nn`` writes, and what any graph needs to be drawn
+this way):
+
+- ``layer`` (int) on the node holding the units of a layer: 0 for the input features,
+  1..L-1 for the hidden activations, L for the output; with ``layer_kind``
+  (``"input"``, ``"hidden"``, ``"output"``) and ``activation`` (``"tanh"``, ...);
+- ``weights`` (int l) on the parameter ``W_l`` of shape ``(n_{l-1}, n_l)``, the forward
+  computation being ``H_{l-1} @ W_l + b_l``;
+- ``bias`` (int l) on ``b_l`` (never drawn).
+
+Unit counts come from the shapes. Layers are columns, left to right, with positions
+pinned (Graphviz ``neato``), so units never change order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pydot
+
+from ..errors import ExportError
+from ..graph import Graph
+from ..ops.registry import OPS
+from . import dot as D
+from .labels import drawing_order, place_on_segments
+
+__all__ = ["Layer", "layers", "network_dot"]
+
+WEIGHTS = ("symbol", "value", "none")
+UNIT = 0.62  # circle diameter, inches
+FONT_UNIT = 13
+FONT_WEIGHT = 11
+POSITIVE, NEGATIVE, EDGE = "#b03a2e", "#1f618d", "#555555"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a layered network: its node, kind, activation and unit count."""
+
+    index: int
+    node: str
+    kind: str
+    activation: str
+    units: int
+    weights: str | None  # the param W_l feeding this layer (None for the input layer)
+
+
+def layers(g: Graph) -> list[Layer]:
+    """The layers of ``g`` read from its layer metadata, checked; ``ExportError`` says what is missing.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> from cgraph.export.network import layers
+    >>> g = cg.Graph()
+    >>> x = g.input("X", shape=(None, 2))
+    >>> layers(g)
+    Traceback (most recent call last):
+    ...
+    cgraph.errors.ExportError: graph 'graph' is not a layered network: no node carries 'layer' metadata...
+    """
+    nodes = g.nx.nodes
+    marked: dict[int, str] = {}
+    for n, data in g.nx.nodes(data=True):
+        if "layer" in data:
+            k = data["layer"]
+            if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+                raise ExportError(f"node {n!r}: 'layer' must be an int, not {k!r}")
+            if int(k) in marked:
+                raise ExportError(f"nodes {marked[int(k)]!r} and {n!r} both claim layer {k}")
+            marked[int(k)] = n
+    if not marked:
+        raise ExportError(
+            f"graph {g.name!r} is not a layered network: no node carries 'layer' metadata, so it has no "
+            "units to draw as circles. The network style draws networks built by cg.nn.MLP (or graphs "
+            "whose nodes carry layer/weights metadata, see cgraph.export.network); use style='computation'."
+        )
+    depth = max(marked)
+    missing = sorted(set(range(depth + 1)) - set(marked))
+    if depth < 1 or missing:
+        raise ExportError(f"graph {g.name!r}: layers must be numbered 0..L with L >= 1; found {sorted(marked)}")
+    weights = {int(d["weights"]): n for n, d in g.nx.nodes(data=True) if "weights" in d}
+    out = []
+    for k in range(depth + 1):
+        n = marked[k]
+        w = weights.get(k) if k else None
+        if k and w is None:
+            raise ExportError(f"graph {g.name!r}: layer {k} (node {n!r}) has no weight matrix (a param with weights={k})")
+        kind = nodes[n].get("layer_kind") or ("input" if k == 0 else "output" if k == depth else "hidden")
+        out.append(Layer(k, n, kind, str(nodes[n].get("activation", "")), _units(g, n, k, weights), w))
+    return out
+
+
+def _units(g: Graph, n: str, k: int, weights: Mapping[int, str]) -> int:
+    known = []
+    shape = g.nx.nodes[n]["shape"]
+    if shape and shape[-1] is not None:
+        known.append((shape[-1], f"the shape {shape} of {n!r}"))
+    for w, axis in ((weights.get(k + 1), 0), (weights.get(k), 1)):
+        wshape = g.nx.nodes[w]["shape"] if w else None
+        if w and (wshape is None or len(wshape) != 2):
+            raise ExportError(f"weight matrix {w!r} must be 2-D (n_(l-1), n_l), has shape {wshape}")
+        if w and wshape[axis] is not None:
+            known.append((wshape[axis], f"the shape {wshape} of {w!r}"))
+    if not known:
+        raise ExportError(f"layer {k} (node {n!r}): its number of units is unknown (no shapes)")
+    if len({c for c, _ in known}) > 1:
+        raise ExportError(f"layer {k} (node {n!r}): unit counts disagree: " + ", ".join(f"{c} from {why}" for c, why in known))
+    if known[0][0] < 1:
+        raise ExportError(f"layer {k} (node {n!r}) has no units")
+    return int(known[0][0])
+
+
+def network_dot(
+    g: Graph,
+    *,
+    weights: str = "symbol",
+    values: Mapping[str, Any] | None = None,
+    precision: int = 2,
+    max_units: int = 8,
+    max_labels: int = 16,
+    hidden: str = "z",
+    captions: bool = True,
+    title: str | None = None,
+) -> pydot.Dot:
+    """A layered network in the lecture's neural-network convention, as a ``pydot.Dot``.
+
+    Parameters
+    ----------
+    g : Graph
+        A graph carrying layer metadata (every ``cg.nn.MLP`` graph does).
+    weights : {"symbol", "value", "none"}
+        Edge labels: ``w_{j,i}^{(l)}``, the weight's value (from ``values`` or the
+        param's own value; edges coloured by sign, width by magnitude), or none.
+    values : mapping, optional
+        Parameter values by name (e.g. ``net.params``), overriding the params' values.
+    precision : int
+        Decimals of the weight values.
+    max_units : int
+        Wider layers show their first units, a ⋮ and their last unit, with the number
+        left out in the caption.
+    max_labels : int
+        Between two layers joined by more edges than this, only the edges into the
+        first unit are labelled (their pattern names the rest); the others stay readable.
+    hidden : str
+        The letter of the hidden units (``"z"`` gives z₁⁽¹⁾; ``"a"``, ``"h"`` ...).
+    captions : bool
+        Write the layer names (and activations) above the columns.
+    title : str, optional
+        A caption above the drawing.
+
+    Raises
+    ------
+    ExportError
+        The graph has no (or inconsistent) layer metadata, or a weight value is missing.
+    """
+    if weights not in WEIGHTS:
+        raise ExportError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
+    if max_units < 3:
+        raise ExportError(f"max_units must be at least 3, not {max_units}")
+    g.validate()
+    stack = layers(g)
+    mats = {ly.index: _matrix(g, ly, values) for ly in stack[1:]} if weights == "value" else {}
+    shown = [_shown(ly.units, max_units) for ly in stack]
+    gap_x = 2.0 + 0.2 * max(len(s) for s in shown) if weights != "none" else 1.6
+    gap_y = 0.95
+    d = D.dot_graph(layout="neato", splines="line", outputorder="edgesfirst", fontname=D.FONT, labelloc="t",
+                    fontsize=16, label=D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None)
+    D.defaults(d, "node", {"shape": "circle", "fixedsize": True, "width": UNIT, "fontname": D.FONT,
+                           "fontsize": FONT_UNIT, "penwidth": 1.2})
+    D.defaults(d, "edge", {"arrowsize": 0.6, "color": EDGE, "fontname": D.FONT, "fontsize": FONT_WEIGHT})
+    top = max(len(s) for s in shown) / 2 * gap_y
+    where: dict[tuple[int, int], tuple[float, float]] = {}
+    circles: dict[str, pydot.Node] = {}
+    extras = []
+    for ly, units in zip(stack, shown):
+        x = ly.index * gap_x
+        for slot, j in enumerate(units):
+            y = ((len(units) - 1) / 2 - slot) * gap_y
+            name = f"u{ly.index}_{slot}"
+            if j is None:
+                extras.append(D.node(name, label=D.html_label("⋮"), shape="plaintext", fontsize=22, pos=_pos(x, y)))
+                continue
+            where[(ly.index, j)] = (x, y)
+            circles[name] = D.node(name, label=D.html_label(_unit(ly, j, len(stack) - 1, hidden)), pos=_pos(x, y))
+        if captions:
+            text = _caption(ly, len([u for u in units if u is not None]))
+            extras.append(D.node(f"c{ly.index}", label=D.html_label(text), shape="plaintext", fixedsize=False,
+                                 fontsize=12, fontcolor="#444444", pos=_pos(x, top + 0.45)))
+    edges = _edges(stack, shown, where, weights, mats, precision, max_labels)
+    # Graphviz paints edges grouped by tail in node order: declaring tails in drawing order keeps labels on top
+    for name in list(dict.fromkeys(e.get_source() for e in edges)) + list(circles):
+        if name in circles:
+            d.add_node(circles.pop(name))
+    for item in extras:
+        d.add_node(item)
+    for e in edges:
+        d.add_edge(e)
+    return d
+
+
+def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
+           mats: Mapping[int, np.ndarray], precision: int, max_labels: int) -> list[pydot.Edge]:
+    """The edges with their labels placed, in the order they should be painted."""
+    pairs, quiet = [], set()  # (layer k, source unit i, target unit j)
+    for ly in stack[1:]:
+        src = [i for i in shown[ly.index - 1] if i is not None]
+        dst = [j for j in shown[ly.index] if j is not None]
+        for j in dst:
+            pairs += [(ly.index, i, j) for i in src]
+            if len(src) * len(dst) > max_labels and j != dst[0]:
+                quiet.update((ly.index, i, j) for i in src)
+    texts = [("", "") if p in quiet else _weight_text(*p, weights, mats, precision) for p in pairs]
+    segments = [(where[(k - 1, i)], where[(k, j)]) for k, i, j in pairs]
+    sizes = [(_width(t), FONT_WEIGHT * 1.7) if t[1] else (0.0, 0.0) for t in texts]
+    margin = UNIT / 2 * 72 + 9
+    spots = place_on_segments(segments, sizes, margin=margin) if weights != "none" else [0.0] * len(pairs)
+    biggest = max((float(np.max(np.abs(m))) for m in mats.values()), default=1.0) or 1.0
+    slot = {(ly.index, j): n for ly, units in zip(stack, shown) for n, j in enumerate(units)}
+    tails = [slot[(k - 1, i)] + 10_000 * k for k, i, _ in pairs]
+    out = []
+    for n in drawing_order(segments, sizes, spots, margin=margin, groups=tails):
+        (k, i, j), (label_html, _), spot = pairs[n], texts[n], spots[n]
+        attrs: dict[str, Any] = {}
+        if label_html:
+            # labeldistance counts from the arrow tip on the circle, 9 points before our margin
+            attrs.update(headlabel=D.html_label(_boxed(label_html)), labelangle=0, labeldistance=round((spot + 9) / 10, 2))
+        if weights == "value":
+            w = float(mats[k][i, j])
+            attrs.update(color=POSITIVE if w >= 0 else NEGATIVE, penwidth=round(0.6 + 2.2 * abs(w) / biggest, 2),
+                         fontcolor=POSITIVE if w >= 0 else NEGATIVE)
+        out.append(D.edge(f"u{k - 1}_{slot[(k - 1, i)]}", f"u{k}_{slot[(k, j)]}", **attrs))
+    return out
+
+
+def _weight_text(k: int, i: int, j: int, weights: str, mats: Mapping, precision: int) -> tuple[str, str]:
+    """The label of the edge from unit i of layer k-1 to unit j of layer k (HTML, plain)."""
+    if weights == "symbol":
+        return (f"<I>w</I>{D.sub(f'{j + 1},{i + 1}', FONT_WEIGHT)}{D.sup(f'({k})', FONT_WEIGHT)}",
+                f"w{j + 1},{i + 1}({k})")
+    if weights == "value":
+        text = _number(float(mats[k][i, j]), precision)
+        return D.html_text(text), text
+    return "", ""
+
+
+def _boxed(fragment: str) -> str:
+    # a white backing so the label stays readable where it sits on its own (or another) edge
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="1" CELLSPACING="0" BGCOLOR="white"><TR><TD>{fragment}</TD></TR></TABLE>'
+
+
+def _width(text: tuple[str, str]) -> float:
+    return 0.62 * FONT_WEIGHT * max(1, len(text[1])) * (0.8 if "(" in text[1] else 1.0) + 4
+
+
+def _number(w: float, precision: int) -> str:
+    text = f"{w:.{precision}f}"
+    return text.replace("-", "−") if not text.strip("-0.") == "" else text.lstrip("-")
+
+
+def _matrix(g: Graph, ly: Layer, values: Mapping[str, Any] | None) -> np.ndarray:
+    name = ly.weights
+    value = (values or {}).get(name)
+    if value is None:
+        value = g.nx.nodes[name]["attrs"].get("value")
+    if value is None:
+        raise ExportError(f"weights='value' needs the value of {name!r}: pass values={{'{name}': ...}} (e.g. net.params)")
+    mat = np.asarray(value, dtype=float)
+    if mat.ndim != 2:
+        raise ExportError(f"weight matrix {name!r} must be 2-D, has shape {mat.shape}")
+    return mat
+
+
+def _shown(units: int, max_units: int) -> list[int | None]:
+    """Unit indices to draw: all of them, or the first ones, None for ⋮, and the last."""
+    if units <= max_units:
+        return list(range(units))
+    return list(range(max_units - 2)) + [None, units - 1]
+
+
+def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
+    size = FONT_UNIT
+    if ly.index == 0:
+        return f"<I>x</I>{D.sub(str(j + 1), size)}"
+    if ly.index == depth:
+        return "<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else "")
+    return f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}"
+
+
+def _caption(ly: Layer, drawn: int) -> str:
+    act = ly.activation
+    symbol = OPS[act].label if act in OPS and act not in ("identity",) else ("linear" if act == "identity" else act)
+    text = {"input": "input", "output": "output"}.get(ly.kind, f"hidden {ly.index}")
+    more = f"<BR/>(+{ly.units - drawn})" if ly.units > drawn else ""
+    return D.html_text(f"{text} ({symbol})" if symbol and ly.index else text) + more
+
+
+def _pos(x: float, y: float) -> str:
+    return f'"{x:.3f},{y:.3f}!"'

@@ -1,0 +1,170 @@
+"""Backprop for slides: the reverse sweep as a numbered sequence of frames.
+
+The lecture: "then compute partial derivatives, starting from y and working back". Each
+frame draws the forward computation graph with the adjoints computed so far written in
+their boxes, the node whose adjoint this step computes highlighted together with the
+edges its adjoint is read from (those to the nodes that use it), and the step's
+formula (``g_b = g_e*(-a/b^2) + g_c*cos(b)``) with its value when inputs are given.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydot
+
+from ..errors import ExportError
+from ..graph import Graph
+from . import dot as D
+from .computation import HIGHLIGHT, computation_dot
+
+__all__ = ["Step", "backprop_frames", "backprop_steps"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the reverse sweep: the adjoint ``adjoint`` of forward node ``node``."""
+
+    number: int
+    node: str
+    adjoint: str
+    formula: str
+    value: Any
+    dot: pydot.Dot
+
+
+def backprop_steps(
+    g: Graph,
+    feeds: Mapping[str, Any] | None = None,
+    /,
+    *,
+    wrt: Sequence[str] | str | None = None,
+    of: str | None = None,
+    precision: int = 4,
+    rankdir: str = "LR",
+    **inputs: Any,
+) -> list[Step]:
+    """The reverse sweep of ``g``, one :class:`Step` (with its drawing) per adjoint node,
+    in the order the adjoint graph computes them.
+
+    Parameters
+    ----------
+    g : Graph
+        The forward graph.
+    feeds : mapping, optional
+        Input values by name (alternative to keywords); with inputs, every frame shows
+        the forward values and the adjoint values computed so far.
+    wrt, of : optional
+        As in :func:`cgraph.adjoint`.
+    precision, rankdir :
+        As in :func:`cgraph.to_dot`.
+    **inputs
+        Input values.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x, z = g.input("x"), g.input("z")
+    >>> _ = g.output((x * z).named("a") + x, name="y")
+    >>> [s.adjoint for s in cg.backprop_steps(g, x=2.0, z=3.0)]
+    ['g_y', 'g_a', 'g_z', 'g_x']
+    """
+    from .. import adjoint, evaluate
+
+    feeds = {**(feeds or {}), **inputs}
+    ga = adjoint(g, wrt=wrt, of=of)
+    order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
+    values = evaluate(ga, feeds) if feeds else {}
+    formulas = _formulas(ga, order)
+    forward = [ga.nx.nodes[n]["adjoint_of"] for n in order]
+    final = {node: (values.get(name) if values else None) for node, name in zip(forward, order)}
+    steps: list[Step] = []
+    for k, (name, node) in enumerate(zip(order, forward), 1):
+        later = set(forward[k:])  # their lines are reserved, so every frame has the same layout
+        reads = [(node, u) for u in g.users(node) if u in final and u not in later]
+        d = computation_dot(g, values=values or None, adjoints=final, pending=later, rankdir=rankdir,
+                            precision=precision, highlight=[node], highlight_edges=reads)
+        for e in d.get_edges():  # the adjoint flows back along the edges it reads
+            if e.get("color") == f'"{HIGHLIGHT}"':
+                attrs = {**e.get_attributes(), "dir": "back"}
+                e.obj_dict["attributes"] = dict(sorted(attrs.items()))
+        text = formulas[name]
+        title = f"{k}. " + text + ("" if not values else f" = {D.format_value(values[name], precision)}")
+        shown = D.html_text(f"step {k} of {len(order)}:  ") + D.formula(title.split(". ", 1)[1], size=16)
+        d.set("label", D.html_label(shown))
+        d.set("labelloc", "t")
+        steps.append(Step(k, node, name, text, values.get(name) if values else None, d))
+    return steps
+
+
+def backprop_frames(
+    g: Graph,
+    out_dir: str | os.PathLike,
+    feeds: Mapping[str, Any] | None = None,
+    /,
+    *,
+    formats: Sequence[str] = ("svg",),
+    **options: Any,
+) -> list[Path]:
+    """Write the reverse sweep of ``g`` as frames ``step_01.svg``, ``step_02.svg``, ... into ``out_dir``.
+
+    Parameters
+    ----------
+    g : Graph
+    out_dir : str or Path
+        The folder (created if missing).
+    feeds : mapping, optional
+        Input values by name; as keywords too.
+    formats : sequence of {"svg", "pdf", "png", "dot"}
+        The files to write per frame.
+    **options
+        ``wrt``, ``of``, ``precision``, ``rankdir`` and input values, as in
+        :func:`backprop_steps`.
+
+    Returns
+    -------
+    list of Path
+        The files written, frame by frame.
+
+    Examples
+    --------
+    >>> import cgraph as cg, tempfile
+    >>> g = cg.Graph()
+    >>> _ = g.output(cg.sin(g.input("x")), name="y")
+    >>> [p.name for p in cg.backprop_frames(g, tempfile.mkdtemp(), formats=["dot"], x=1.0)]
+    ['step_01.dot', 'step_02.dot']
+    """
+    from .render import FORMATS, render
+
+    for fmt in formats:
+        if f".{fmt}" not in FORMATS:
+            raise ExportError(f"unknown frame format {fmt!r}; use svg, pdf, png or dot")
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create folder {str(folder)!r}: {exc.strerror or exc}") from exc
+    written = []
+    steps = backprop_steps(g, feeds, **options)
+    width = max(2, len(str(len(steps))))
+    for step in steps:
+        for fmt in formats:
+            written.append(render(step.dot, folder / f"step_{step.number:0{width}d}.{fmt}"))
+    return written
+
+
+def _formulas(ga: Graph, order: list[str]) -> dict[str, str]:
+    """``{adjoint name: "g_c = g_f*(1/a)"}`` from the adjoint program of the symbolic printer."""
+    from .. import to_text
+
+    lines = {}
+    for line in to_text(ga, form="program").splitlines():
+        name, sep, _ = line.partition(" = ")
+        if sep:
+            lines[name.strip()] = line.strip()
+    return {n: lines.get(n, n) for n in order}

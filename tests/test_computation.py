@@ -1,0 +1,194 @@
+"""The computation-graph convention, checked point by point on the DOT read back by pydot."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pydot
+import pytest
+from graphs_for_diagrams import layered, lecture
+
+import cgraph as cg
+from cgraph.export.computation import ADJOINT, HIGHLIGHT
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")  # pyparsing, via pydot
+
+
+def parsed(d: pydot.Dot) -> pydot.Dot:
+    (back,) = pydot.graph_from_dot_data(d.to_string())
+    return back
+
+
+def boxes(d: pydot.Dot) -> dict[str, pydot.Node]:
+    found = {n.get_name(): n for n in d.get_nodes() if re.fullmatch(r"n\d+", n.get_name())}
+    for sub in d.get_subgraphs():
+        found.update({k: v for k, v in boxes(sub).items() if v.get("label") is not None})
+    return found
+
+
+def all_edges(d: pydot.Dot) -> list[pydot.Edge]:
+    return d.get_edges() + [e for s in d.get_subgraphs() for e in all_edges(s)]
+
+
+def text(label: str | None) -> str:
+    """The visible text of an HTML-like label."""
+    label = label or ""
+    if label.startswith("<") and label.endswith(">"):
+        label = label[1:-1]
+    return re.sub(r"<[^>]*>", "", label).replace("&#160;", " ")
+
+
+def test_lecture_graph_is_nine_boxes_and_twelve_unlabelled_edges():
+    d = parsed(cg.to_dot(lecture()))
+    nodes = boxes(d)
+    assert len(nodes) == 9
+    assert len(d.get_edges()) == 12
+    for e in d.get_edges():
+        assert e.get("label") is None and e.get("xlabel") is None and e.get("headlabel") is None
+    assert d.get("rankdir") == "LR"
+    assert d.get("forcelabels") == "true"
+    shapes = {d.get_node_defaults()[0]["shape"]} | {n.get("shape") for n in nodes.values() if n.get("shape")}
+    assert shapes == {"box"}
+
+
+def test_function_inside_name_outside():
+    d = parsed(cg.to_dot(lecture()))
+    inside = sorted(text(n.get("label")) for n in boxes(d).values())
+    assert inside == sorted(["x", "z", "×", "ln", "sin", "exp", "÷", "÷", "+"])
+    outside = sorted(text(n.get("xlabel")) for n in boxes(d).values() if n.get("xlabel"))
+    assert outside == list("abcdefy")  # inputs show their own symbol inside and nothing outside
+
+
+def test_sources_first_and_output_last():
+    d = parsed(cg.to_dot(lecture()))
+    ranks = {s.get("rank"): [n.get_name() for n in s.get_nodes()] for s in d.get_subgraphs()}
+    assert ranks == {"min": ["n0", "n1"], "max": ["n8"]}
+
+
+def test_operand_order_of_non_commutative_ops_is_visible():
+    g = cg.Graph()
+    a, b = g.input("a"), g.input("b")
+    g.output((b - a).named("d"))
+    d = parsed(cg.to_dot(g))
+    ports = {(e.get_source(), e.get_destination()): e.get("headport") for e in d.get_edges()}
+    assert ports == {("n1", "n2"): None, ("n0", "n2"): "n"}  # b (first) enters the usual way, a from above
+
+
+def test_repeated_operand_gives_parallel_edges():
+    g = cg.Graph()
+    x = g.input("x")
+    g.output((x * x).named("y"))
+    d = parsed(cg.to_dot(g))
+    assert [(e.get_source(), e.get_destination()) for e in d.get_edges()] == [("n0", "n1"), ("n0", "n1")]
+    assert "strict" not in d.to_string().split("{")[0]
+
+
+def test_values_are_shown_in_the_boxes():
+    g = lecture()
+    d = cg.to_dot(g, values=cg.evaluate(g, x=2.0, z=3.0))
+    labels = {text(n.get("xlabel")): text(n.get("label")) for n in boxes(parsed(d)).values()}
+    assert labels["y"] == "+412.2" and labels["a"] == "×6" and labels["b"] == "ln0.6931"
+
+
+def test_weights_features_labels_and_bias_are_nodes():
+    g = layered([2, 3, 1])
+    d = parsed(cg.to_dot(g))
+    inside = [text(n.get("label")) for n in boxes(d).values()]
+    for name in ("X", "Y", "W1", "b1", "W2", "b2"):
+        assert any(t.startswith(name[0]) and t.endswith(name[1:]) for t in inside), name
+    assert "loss" in [text(n.get("xlabel")) for n in boxes(d).values()]
+
+
+def test_adjoint_graph_two_parts_mirrored():
+    g = lecture()
+    ga = cg.adjoint(g)
+    d = parsed(cg.to_dot(ga, values=cg.evaluate(ga, x=2.0, z=3.0)))
+    assert d.get("newrank") == "true"
+    clusters = {s.get_name(): s for s in d.get_subgraphs() if s.get_name().startswith("cluster")}
+    assert set(clusters) == {"cluster_adjoint", "cluster_forward"}
+    names = {text(n.get("xlabel")): n for n in boxes(d).values() if n.get("xlabel")}
+    assert {"ga", "gb", "gx", "gz", "gy"} <= set(names)  # g_a written with a real subscript
+    assert names["ga"].get("color") == f'"{ADJOINT}"' and names["a"].get("color") != f'"{ADJOINT}"'
+    assert "404.9" in text(names["ga"].get("label"))
+    same = [sorted(n.get_name() for n in s.get_nodes()) for s in d.get_subgraphs() if s.get("rank") == "same"]
+    assert len(same) == 9  # every g_n shares the column of n
+    backwards = [e for e in all_edges(d) if e.get("dir") == "back"]
+    assert backwards and all(e.get("color") in (f'"{ADJOINT}"', '"#c0c0c0"') for e in backwards)
+
+
+def test_second_adjoint_falls_back_to_a_plain_layout():
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(cg.sin(x * x, name="y"))
+    gg = cg.adjoint(cg.adjoint(g), of="g_x")
+    text_ = cg.to_dot(gg).to_string()
+    assert "digraph" in text_  # whatever the layout, it is drawable (checked through dot below)
+
+
+@pytest.mark.parametrize("mode", ["inline", "boxes", "hide"])
+def test_constants(mode):
+    g = cg.Graph()
+    x = g.input("x")
+    g.output((2 * x + 2).named("y"))
+    d = parsed(cg.to_dot(g, constants=mode))
+    n_boxes = len(boxes(d))
+    plain = [n for n in d.get_nodes() if n.get("shape") == "plaintext"]
+    assert (n_boxes, len(plain)) == {"inline": (3, 2), "boxes": (4, 0), "hide": (3, 0)}[mode]
+
+
+def test_highlight_and_adjoint_annotations():
+    g = lecture()
+    d = parsed(cg.to_dot(g, adjoints={"a": 404.9, "b": None}, highlight=["a"], highlight_edges=[("a", "d")]))
+    by_name = {text(n.get("xlabel")): n for n in boxes(d).values()}
+    assert "ga = 404.9" in text(by_name["a"].get("label")).replace("\xa0", " ")
+    assert text(by_name["b"].get("label")).endswith("gb")
+    assert by_name["a"].get("fillcolor") is not None
+    hot = [e for e in d.get_edges() if e.get("color") == f'"{HIGHLIGHT}"']
+    assert len(hot) == 1
+
+
+def test_bad_options_raise_export_error():
+    with pytest.raises(cg.ExportError, match="rankdir"):
+        cg.to_dot(lecture(), rankdir="XY")
+    with pytest.raises(cg.ExportError, match="constants"):
+        cg.to_dot(lecture(), constants="some")
+    with pytest.raises(cg.ExportError, match="style"):
+        cg.to_dot(lecture(), style="fancy")
+
+
+def test_same_graph_same_bytes_across_processes():
+    code = (
+        "import sys; sys.path[:0] = ['.', 'tests']\n"
+        "import cgraph as cg; from graphs_for_diagrams import lecture\n"
+        "g = lecture(); ga = cg.adjoint(g)\n"
+        "print(cg.to_dot(ga, values=cg.evaluate(ga, x=2.0, z=3.0)).to_string())\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    outs = {
+        subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("0", "1", "12345")
+    }
+    assert len(outs) == 1
+
+
+def test_attributes_are_sorted():
+    for line in cg.to_dot(lecture()).to_string().splitlines():
+        m = re.search(r"\[(.*)\];$", line)
+        if m and "<" not in m.group(1):
+            keys = [kv.split("=")[0].strip() for kv in m.group(1).split(", ")]
+            assert keys == sorted(keys), line
+
+
+def test_long_chain_is_fast_and_iterative():
+    g = cg.Graph()
+    h = g.input("x")
+    for _ in range(1_000):
+        h = cg.sin(h)
+    g.output(h)
+    d = cg.to_dot(g)
+    assert len(boxes(d)) == 1_001
+    assert len(d.get_edges()) == 1_000

@@ -1,0 +1,138 @@
+"""Safe labels: any node name gives DOT that Graphviz parses, with exactly one node per graph node."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+
+import numpy as np
+import pydot
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cgraph as cg
+from cgraph.export import dot as D
+from cgraph.export.render import run_dot
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")  # pyparsing, via pydot's parser
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+NASTY = [
+    'C:\\path\\', 'a "q" b', "\\N", "x\\ly", "two\nlines", "tab\there", "∂y/∂x₁", "😀 emoji", "<x>",
+    "a & b", "a<b>c", "W:0", "a::b", "mul:0", "{brace}", "[0:]", "graph", "node", "Edge", "EDGE", "subgraph",
+    "strict", "digraph", "x[0]", "a;b", "a]b;c{d}", "-->", "//", "/* c */", "#", "'", "\\", '"', "&amp;",
+    "]]>", "<!--", "\\\\", "a\\", " ", "  lead", "1.5", "-2", "x_1", "g_a", "W1",
+]
+
+
+def svg_nodes(svg: str) -> int:
+    return len(re.findall(r'class="node"', svg))
+
+
+def svg_text(svg: str) -> str:
+    return "".join(html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+
+
+def two_node_graph(a: str, b: str) -> cg.Graph:
+    g = cg.Graph("names")
+    g.output(cg.exp(g.input(a), name=b))
+    return g
+
+
+@needs_dot
+@pytest.mark.parametrize("name", NASTY)
+def test_nasty_names_render_one_node_each(name):
+    other = name + "!"
+    svg = run_dot(cg.to_dot(two_node_graph(name, other)).to_string(), "svg").decode()
+    assert svg_nodes(svg) == 2
+    shown = svg_text(svg).replace("\xa0", " ")
+    for n in (name, other):
+        plain = D.clean(n).replace("\n", "").strip()
+        if plain and not re.fullmatch(r"[A-Za-z]+_?\d*|g_[a-z]|W1", plain):  # math names are typeset
+            assert plain in shown.replace("\n", ""), (n, shown)
+
+
+@needs_dot
+def test_injection_payload_cannot_add_nodes():
+    # research §A1.3: a trailing backslash plus quotes in a later attribute became raw DOT
+    evil = ' ];injected [shape=box, label=PWNED]; n1 [label=\'", tooltip=" ]; //'
+    g = two_node_graph("a\\", evil)
+    svg = run_dot(cg.to_dot(g).to_string(), "svg").decode()
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert svg_nodes(svg) == 2
+    assert "injected" not in titles and "PWNED" not in titles
+    assert sorted(titles[1:3]) == ["n0", "n1"] or "n0" in titles
+
+
+@needs_dot
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(min_size=1, max_size=30), min_size=2, max_size=4, unique=True))
+def test_any_names_render(names):
+    g = cg.Graph("fuzz")
+    nodes = [g.input(names[0])]
+    for n in names[1:]:
+        nodes.append(cg.sin(nodes[-1], name=n))
+    g.output(nodes[-1])
+    text = cg.to_dot(g).to_string()
+    svg = run_dot(text, "svg").decode()
+    assert svg_nodes(svg) == len(names)
+    assert pydot.graph_from_dot_data(text) is not None
+
+
+@needs_dot
+@pytest.mark.parametrize("bad", ["a\x00b", "\x07bell", "\ud800lone", "x" * 20_000, "\x1b[31mred"])
+def test_control_characters_surrogates_and_huge_names(bad):
+    svg = run_dot(cg.to_dot(two_node_graph(bad, "y")).to_string(), "svg").decode()
+    assert svg_nodes(svg) == 2
+
+
+def test_clean_strips_and_caps():
+    assert D.clean("a\x00b\x01c") == "abc"
+    assert D.clean("\ud800") == "\ufffd"
+    assert len(D.clean("x" * 20_000)) == D.MAX_LABEL
+    assert D.clean("x" * 20_000).endswith("…")
+
+
+def test_quote_and_html_escape():
+    assert D.quote('C:\\p\\ "q"') == '"C:\\\\p\\\\ \\"q\\""'
+    assert D.html_text("<a & b>") == "&lt;a &amp; b&gt;"
+    assert D.html_text("\\N") == "\\\\N"
+    assert D.html_label("") == "< >"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("x1", '<I>x</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("x_1", '<I>x</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("W12", '<I>W</I><SUB><FONT POINT-SIZE="10">12</FONT></SUB>'),
+        ("g_a", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>a</I></FONT></SUB>'),
+        ("y_hat", "<I>ŷ</I>"),
+        ("alpha", "<I>α</I>"),
+        ("loss", "loss"),
+        ("a<b", "a&lt;b"),
+    ],
+)
+def test_math_names(name, expected):
+    assert D.math_name(name) == expected
+
+
+def test_formula_uses_real_subscripts_and_minus():
+    out = D.formula("g_b = g_e*(-a/b^2)")
+    assert "_" not in out and "−" in out and "<SUP>" in out and "·" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(412.19145728, "412.2"), (-0.5, "−0.5"), (3, "3"), (1e-12, "1e−12"), (np.float64(2.0), "2"),
+     ([1.0, -2.5], "[1, −2.5]"), (np.zeros((30, 2)), "array 30×2"), (float("nan"), "nan")],
+)
+def test_format_value(value, text):
+    assert D.format_value(value) == text
+
+
+def test_ids_are_opaque_and_stable():
+    g = two_node_graph("graph", "Edge")
+    assert D.node_ids(g) == {"graph": "n0", "Edge": "n1"}

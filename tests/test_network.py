@@ -1,0 +1,148 @@
+"""The neural-network convention, checked point by point on the DOT read back by pydot."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pydot
+import pytest
+from graphs_for_diagrams import layered, lecture
+
+import cgraph as cg
+from cgraph.export.network import layers
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")  # pyparsing, via pydot
+
+
+def parsed(d: pydot.Dot) -> pydot.Dot:
+    (back,) = pydot.graph_from_dot_data(d.to_string())
+    return back
+
+
+def units(d: pydot.Dot) -> dict[str, pydot.Node]:
+    return {n.get_name(): n for n in d.get_nodes() if re.fullmatch(r"u\d+_\d+", n.get_name()) and n.get("shape") != "plaintext"}
+
+
+def text(label: str | None) -> str:
+    label = label or ""
+    if label.startswith("<") and label.endswith(">"):
+        label = label[1:-1]
+    return re.sub(r"<[^>]*>", "", label)
+
+
+def test_mlp_231_is_six_circles_and_nine_labelled_edges():
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
+    circles = units(d)
+    assert len(circles) == 6
+    assert d.get_node_defaults()[0]["shape"] == "circle"
+    edges = d.get_edges()
+    assert len(edges) == 9
+    assert all(e.get("headlabel") for e in edges)
+    assert d.get("layout") == "neato"
+    assert all(n.get("pos").endswith('!"') for n in circles.values())  # pinned
+
+
+def test_unit_labels_use_real_sub_and_superscripts():
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
+    labels = {k: n.get("label") for k, n in units(d).items()}
+    assert text(labels["u0_0"]) == "x1" and "<SUB>" in labels["u0_0"]
+    assert text(labels["u1_1"]) == "z2(1)" and "<SUP>" in labels["u1_1"]
+    assert text(labels["u2_0"]) == "ŷ"
+    assert not any("_" in text(v) for v in labels.values())
+
+
+def test_weight_symbols_are_target_then_source():
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
+    by_pair = {(e.get_source(), e.get_destination()): text(e.get("headlabel")) for e in d.get_edges()}
+    assert by_pair[("u0_1", "u1_0")] == "w1,2(1)"  # from x2 to z1: j=1 (target), i=2 (source)
+    assert by_pair[("u1_2", "u2_0")] == "w1,3(2)"
+
+
+def test_weight_values_come_from_the_params():
+    g = layered([2, 3, 1], seed=3)
+    w1 = g.nx.nodes["W1"]["attrs"]["value"]
+    d = parsed(cg.to_dot(g, style="network", weights="value", precision=3))
+    by_pair = {(e.get_source(), e.get_destination()): e for e in d.get_edges()}
+    shown = text(by_pair[("u0_1", "u1_2")].get("headlabel")).replace("−", "-")
+    assert float(shown) == pytest.approx(w1[1, 2], abs=1e-3)
+    other = {"W1": np.full((2, 3), 0.5), "W2": np.full((3, 1), -2.0)}
+    d = parsed(cg.to_dot(g, style="network", weights="value", values=other))
+    assert {text(e.get("headlabel")) for e in d.get_edges()} == {"0.50", "−2.00"}
+
+
+def test_no_weight_labels():
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network", weights="none"))
+    assert not any(e.get("headlabel") for e in d.get_edges())
+
+
+def test_no_bias_or_loss_nodes():
+    d = parsed(cg.to_dot(layered([3, 4, 4, 2]), style="network"))
+    everything = " ".join(text(n.get("label")) for n in d.get_nodes())
+    assert "b1" not in everything and "loss" not in everything and "Y" not in everything
+    assert len(units(d)) == 3 + 4 + 4 + 2
+    assert len(d.get_edges()) == 3 * 4 + 4 * 4 + 4 * 2
+
+
+def test_units_of_a_layer_are_aligned_and_ordered():
+    d = parsed(cg.to_dot(layered([3, 4, 2]), style="network"))
+    pos = {k: tuple(float(v) for v in n.get("pos").strip('"!').split(",")) for k, n in units(d).items()}
+    for layer in range(3):
+        col = sorted((k for k in pos if k.startswith(f"u{layer}_")), key=lambda k: int(k.split("_")[1]))
+        assert len({pos[k][0] for k in col}) == 1
+        ys = [pos[k][1] for k in col]
+        assert ys == sorted(ys, reverse=True)  # unit 1 on top
+
+
+def test_wide_layers_are_elided():
+    g = layered([784, 100, 10], values=False)
+    d = parsed(cg.to_dot(g, style="network"))
+    circles = units(d)
+    assert len([k for k in circles if k.startswith("u0_")]) == 7
+    dots = [n for n in d.get_nodes() if text(n.get("label")) == "⋮"]
+    assert len(dots) == 3
+    captions = [text(n.get("label")) for n in d.get_nodes() if n.get_name().startswith("c")]
+    assert any("(+777)" in c for c in captions) and any("(+93)" in c for c in captions)
+    labels = {text(n.get("label")) for n in circles.values()}
+    assert "x784" in labels and "z100(1)" in labels and "ŷ10" in labels
+
+
+def test_dense_layers_are_thinned():
+    d = parsed(cg.to_dot(layered([8, 8, 3]), style="network"))
+    labelled = [e for e in d.get_edges() if e.get("headlabel")]
+    assert len(d.get_edges()) == 64 + 24
+    assert len(labelled) == 8 + 8  # only the edges into the first unit of each dense layer pair
+
+
+@pytest.mark.parametrize(
+    ("graph", "message"),
+    [
+        (lecture, "not a layered network: no node carries 'layer'"),
+        (lambda: _without(layered([2, 3, 1]), "W2", "weights"), "layer 2 .* has no weight matrix"),
+        (lambda: _without(layered([2, 3, 1]), "z1", "layer"), "numbered 0..L"),
+    ],
+)
+def test_graphs_without_metadata_say_why(graph, message):
+    with pytest.raises(cg.ExportError, match=message):
+        cg.to_dot(graph(), style="network")
+
+
+def test_value_mode_needs_values():
+    with pytest.raises(cg.ExportError, match="needs the value of 'W1'"):
+        cg.to_dot(layered([2, 3, 1], values=False), style="network", weights="value")
+
+
+def test_layers_reads_the_metadata():
+    stack = layers(layered([3, 4, 2]))
+    assert [(ly.index, ly.units, ly.kind, ly.activation) for ly in stack] == [
+        (0, 3, "input", "identity"), (1, 4, "hidden", "tanh"), (2, 2, "output", "sigmoid")]
+
+
+def test_network_dot_is_deterministic():
+    g = layered([3, 4, 4, 2])
+    assert cg.to_dot(g, style="network").to_string() == cg.to_dot(g, style="network").to_string()
+
+
+def _without(g, node, key):
+    del g.nx.nodes[node][key]
+    return g

@@ -1,0 +1,94 @@
+"""Rendering through the real Graphviz binary, and every failure as a typed error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from graphs_for_diagrams import layered, lecture
+
+import cgraph as cg
+from cgraph.export import render as R
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+MAGIC = {".svg": b"<?xml", ".pdf": b"%PDF", ".png": b"\x89PNG", ".dot": b"digraph"}
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix", [".dot", ".svg", ".pdf", ".png"])
+@pytest.mark.parametrize("style", ["computation", "network"])
+def test_every_format(tmp_path, suffix, style):
+    g = lecture() if style == "computation" else layered([3, 4, 2])
+    out = cg.render(g, tmp_path / f"g{suffix}", style=style)
+    assert out.read_bytes().startswith(MAGIC[suffix])
+    assert [p.name for p in tmp_path.iterdir()] == [f"g{suffix}"]  # no temporary file left
+
+
+@needs_dot
+def test_adjoint_graph_with_values_renders(tmp_path):
+    ga = cg.adjoint(lecture())
+    svg = cg.render(ga, tmp_path / "a.svg", values=cg.evaluate(ga, x=2.0, z=3.0)).read_text()
+    assert svg.count('class="node"') >= 37
+
+
+def test_unknown_suffix(tmp_path):
+    with pytest.raises(cg.ExportError, match=r"unknown file type '\.jpg'"):
+        cg.render(lecture(), tmp_path / "g.jpg")
+
+
+def test_missing_folder_names_the_path(tmp_path):
+    target = tmp_path / "nope" / "g.dot"
+    with pytest.raises(cg.ExportError, match="does not exist") as info:
+        cg.render(lecture(), target)
+    assert str(target) in str(info.value)
+
+
+def test_dot_missing_gives_install_hint(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(cg.GraphvizNotFoundError, match="apt-get install graphviz") as info:
+        cg.render(lecture(), tmp_path / "g.svg")
+    assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, cg.ExportError)
+    assert not (tmp_path / "g.svg").exists()
+    assert cg.render(lecture(), tmp_path / "g.dot").exists()  # DOT text needs no Graphviz
+
+
+@needs_dot
+def test_graphviz_failure_carries_stderr():
+    with pytest.raises(cg.RenderError, match="Graphviz failed.*(svgx|Format)"):
+        R.run_dot("digraph { a -> b }", "svgx")
+    with pytest.raises(cg.RenderError, match="syntax error"):
+        R.run_dot("digraph { a -> }", "svg")
+
+
+@needs_dot
+def test_failure_is_the_same_under_python_O():
+    code = (
+        "import cgraph.export.render as R, cgraph as cg\n"
+        "try:\n    R.run_dot('digraph { a -> }', 'svg')\n"
+        "except cg.RenderError as e:\n    print('RenderError', 'syntax error' in str(e))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-O", "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "RenderError True"
+
+
+def test_failed_render_leaves_old_file_untouched(tmp_path, monkeypatch):
+    target = tmp_path / "g.svg"
+    target.write_text("old")
+
+    def broken(text, fmt):
+        raise cg.RenderError("boom")
+
+    monkeypatch.setattr(R, "run_dot", broken)
+    with pytest.raises(cg.RenderError):
+        cg.render(lecture(), target)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+def test_render_accepts_a_finished_dot(tmp_path):
+    d = cg.to_dot(lecture(), rankdir="TB")
+    assert "rankdir=TB" in cg.render(d, tmp_path / "g.dot").read_text()
