@@ -26,6 +26,8 @@ from .parse import parse
 from .io import dumps, load, loads, save
 
 # --- simplification and printing (passes/simplify.py, printing/)
+from .passes.simplify import simplify
+from .printing import to_latex, to_text
 
 # --- gradient checks (passes/check.py)
 
