@@ -159,7 +159,7 @@ class _Builder:
                 self._keep_metadata(n, n)
                 new = n
             elif data["role"] == "const":
-                new = self.const(data["attrs"]["value"])
+                new = self.const(data["attrs"]["value"], hint=n)
             else:
                 args = self._gather(n)
                 new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
@@ -249,12 +249,15 @@ class _Builder:
         """Build a node for a rule (it is simplified too)."""
         return self.build(op, list(args), {**OPS[op].attrs, **attrs})
 
-    def const(self, value: Any) -> str:
-        """The constant ``value`` (one node per distinct value)."""
+    def const(self, value: Any, *, hint: str | None = None) -> str:
+        """The constant ``value`` (one node per distinct value), named ``hint`` if free."""
         value = _const_value(value, None)
         key = ("const", _freeze(value))
         if key not in self.cse:
-            self._remember(key, self.g.const(value).name)
+            # keeping the old name lets the fixpoint loop see that nothing changed (a
+            # fresh tN per pass made every graph with a constant run MAX_PASSES passes)
+            name = hint if hint is not None and hint not in self.g.nx else None
+            self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None) -> str:
