@@ -22,6 +22,7 @@ from .passes.finite_diff import finite_difference
 from .passes.grad import grad
 
 # --- parsing and serialisation (parse.py, io.py)
+from .parse import parse
 
 # --- simplification and printing (passes/simplify.py, printing/)
 
