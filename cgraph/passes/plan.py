@@ -140,7 +140,10 @@ class Plan:
             args = operands[n]
             donors = ()
             if ufunc is not None and owned:
-                donors = tuple(k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i)
+                later = args[limit:]  # a variadic op still reads these after the first call
+                donors = tuple(
+                    k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i and o not in later
+                )
             if weak and all(o in weak for o in args):
                 weak.add(n)
                 fn = _weakly(fn)
