@@ -23,8 +23,11 @@ from .passes.grad import grad
 
 # --- parsing and serialisation (parse.py, io.py)
 from .parse import parse
+from .io import dumps, load, loads, save
 
 # --- simplification and printing (passes/simplify.py, printing/)
+from .passes.simplify import simplify
+from .printing import to_latex, to_text
 
 # --- gradient checks (passes/check.py)
 
