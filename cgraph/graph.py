@@ -379,6 +379,11 @@ class Graph:
         stamp = ("valid",)
         if self._cached(stamp, lambda: None) is True:
             return self
+        with gc_paused():
+            self._validate()
+        return self
+
+    def _validate(self) -> None:
         nodes = self.nx._node
         for name, data in nodes.items():
             _check_node(self, name, data)
@@ -393,8 +398,7 @@ class Graph:
         for o in self._outputs:
             if o not in self.nx:
                 raise NodeNotFoundError(f"output {o!r} is not a node of graph {self.name!r}")
-        self._cache[stamp] = (self._stamp(), True)
-        return self
+        self._cache[("valid",)] = (self._stamp(), True)
 
     def __repr__(self) -> str:
         return (
