@@ -265,3 +265,20 @@ def test_a_100000_node_chain_without_recursion():
         sys.setrecursionlimit(limit)
     assert len(order) == 100_001 and order[0] == "x" and order[-1] == h.name and len(copy) == 100_001
     assert 0 < value < 0.01  # sin iterated shrinks slowly towards 0
+
+
+def test_output_names_an_op_node_but_never_renames_an_input():
+    g = cg.Graph()
+    x = g.input("x")
+    y = g.output(x, name="y")
+    assert g.inputs == ["x"] and y.op == "identity" and g.outputs == ["y"]
+    t = g.output(cg.sin(x), name="s")
+    assert t.name == "s" and t.op == "sin" and g.outputs == ["y", "s"]
+
+
+def test_shared_constants_keep_the_sign_of_zero():
+    g = cg.Graph()
+    x = g.input("x")
+    y = g.output(1 / (x * 0.0) + 1 / (x * -0.0), name="y")
+    assert float(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"]) != float("inf")  # inf + -inf = nan
+    assert (x * 2.0).operands[1] == (x * 2.0).operands[1]
