@@ -279,6 +279,6 @@ def test_output_names_an_op_node_but_never_renames_an_input():
 def test_shared_constants_keep_the_sign_of_zero():
     g = cg.Graph()
     x = g.input("x")
-    y = g.output(1 / (x * 0.0) + 1 / (x * -0.0), name="y")
-    assert float(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"]) != float("inf")  # inf + -inf = nan
+    g.output(1 / (x * 0.0) + 1 / (x * -0.0), name="y")
+    assert np.isnan(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"])  # inf + -inf, not inf + inf
     assert (x * 2.0).operands[1] == (x * 2.0).operands[1]
