@@ -40,5 +40,6 @@ from .export.steps import backprop_frames, backprop_steps
 from . import nn
 
 # --- compiled callables (compile.py)
+from .compile import compile  # cg.compile, as API.md names it (shadows the builtin only here)
 
 __version__ = "0.1.0"
