@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph
+from ..graph import Graph, gc_paused
 from ..node import Node
 from ..ops import add, identity, sum_to, zeros_like
 from ..ops.registry import OPS, SOURCE_OPS
@@ -72,14 +72,15 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
     out = g.copy(name=f"adjoint of {g.name}")
     out.set_outputs([])
     before = set(out.nx)
-    sweep = _Sweep(out, before, active, of)
-    sweep.seed(of)
-    for n in reversed(g.schedule()):
-        if n in active and n in sweep.contribs:
-            sweep.backprop(n)
-    names = [sweep.finish(w) for w in wrt]
-    out.set_outputs(names)
-    _prune(out, before, names)
+    with gc_paused():
+        sweep = _Sweep(out, before, active, of)
+        sweep.seed(of)
+        for n in reversed(g.schedule()):
+            if n in active and n in sweep.contribs:
+                sweep.backprop(n)
+        names = [sweep.finish(w) for w in wrt]
+        out.set_outputs(names)
+        _prune(out, before, names)
     return out
 
 
