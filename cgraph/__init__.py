@@ -23,6 +23,7 @@ from .passes.grad import grad
 
 # --- parsing and serialisation (parse.py, io.py)
 from .parse import parse
+from .io import dumps, load, loads, save
 
 # --- simplification and printing (passes/simplify.py, printing/)
 from .passes.simplify import simplify
@@ -40,5 +41,6 @@ from .export.steps import backprop_frames, backprop_steps
 from . import nn
 
 # --- compiled callables (compile.py)
+from .compile import compile  # cg.compile, as API.md names it (shadows the builtin only here)
 
 __version__ = "0.1.0"
