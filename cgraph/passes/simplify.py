@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..graph import Graph, _const_value
+from ..graph import Graph, _const_value, gc_paused
 from ..ops.registry import OPS
 from .plan import check_input
 from .rules import RULES, Candidate
@@ -93,14 +93,15 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     source = _bind(g, bindings)
     current = source
     signature = None
-    for _ in range(MAX_PASSES):
-        rebuilt = _Builder(current, numeric=numeric).run()
-        new_signature = _signature(rebuilt)
-        if new_signature == signature:
-            break
-        current, signature = rebuilt, new_signature
-    if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
-        current = _Builder(source, numeric=numeric, rules=False).run()
+    with gc_paused():
+        for _ in range(MAX_PASSES):
+            rebuilt = _Builder(current, numeric=numeric).run()
+            new_signature = _signature(rebuilt)
+            if new_signature == signature:
+                break
+            current, signature = rebuilt, new_signature
+        if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
+            current = _Builder(source, numeric=numeric, rules=False).run()
     return current
 
 
@@ -250,13 +251,11 @@ class _Builder:
         return self.build(op, list(args), {**OPS[op].attrs, **attrs})
 
     def const(self, value: Any, *, hint: str | None = None) -> str:
-        """The constant ``value`` (one node per distinct value), named ``hint`` if free."""
+        """The constant ``value`` (one node per distinct value)."""
         value = _const_value(value, None)
         key = ("const", _freeze(value))
         if key not in self.cse:
-            # keeping the old name lets the fixpoint loop see that nothing changed (a
-            # fresh tN per pass made every graph with a constant run MAX_PASSES passes)
-            name = hint if hint is not None and hint not in self.g.nx else None
+            name = hint if hint is not None and _generated(hint, self.old) and hint not in self.g.nx else None
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
@@ -417,10 +416,16 @@ def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
 
 
 def _signature(g: Graph) -> Any:
-    nodes = g.nx.nodes
+    """The graph's structure, blind to generated names (``t12`` vs ``t31``)."""
+    nodes = g.nx._node
+    index = {n: i for i, n in enumerate(g.schedule())}
     return (
-        tuple(g.outputs),
-        tuple((n, nodes[n]["op"], g.operands(n), _freeze(tuple(sorted(nodes[n]["attrs"].items())))) for n in g.schedule()),
+        tuple(index[o] for o in g.outputs),
+        tuple(
+            (None if _generated(n, g) else n, nodes[n]["op"], tuple(index[o] for o in g.operands(n)),
+             _freeze(tuple(sorted(nodes[n]["attrs"].items()))))
+            for n in index
+        ),
     )
 
 
