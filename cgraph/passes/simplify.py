@@ -414,10 +414,17 @@ def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
 
 
 def _signature(g: Graph) -> Any:
+    # structure by schedule position, not by name: a pass that only hands constants fresh
+    # generated names (t28 -> t32) has reached the fixpoint
     nodes = g.nx.nodes
+    order = g.schedule()
+    index = {n: i for i, n in enumerate(order)}
     return (
         tuple(g.outputs),
-        tuple((n, nodes[n]["op"], g.operands(n), _freeze(tuple(sorted(nodes[n]["attrs"].items())))) for n in g.schedule()),
+        tuple(
+            (nodes[n]["op"], tuple(index[o] for o in g.operands(n)), _freeze(tuple(sorted(nodes[n]["attrs"].items()))))
+            for n in order
+        ),
     )
 
 
