@@ -213,3 +213,21 @@ def test_get_op_names_the_node_and_lists_the_known_ops():
         cg.get_op("frob", node="n")
     with pytest.raises(cg.GraphError, match="already registered"):
         cg.register(cg.OPS["sin"])
+
+
+@pytest.mark.parametrize(("name", "i", "case"), ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])
+def test_vjp_rule_matches_finite_differences(name, i, case):
+    operands, attrs, reference = case
+    if name in ("step", "sign"):  # away from the jump at 0, where differences blow up
+        operands = (np.array([-1.5, 0.5, 2.0]),)
+    g, feeds, out = build(name, operands, attrs, [np.shape(v) for v in operands])
+    # d(a^b)/db = a^b ln(a) does not exist for a < 0: differentiate the base only
+    wrt = ["u0"] if (name, i) == ("pow", 1) else None
+    weights = g.const(np.asarray(RNG.normal(size=np.shape(reference(*operands)))) + 0.5)
+    g.set_outputs([])
+    g.output(cg.sum(out * weights), name="loss")
+    adjoint = cg.grad(g, wrt, **feeds)
+    numeric = cg.finite_difference(g, wrt, **feeds)
+    for w in wrt or feeds:
+        assert np.shape(adjoint[w]) == np.shape(feeds[w]), w
+        np.testing.assert_allclose(adjoint[w], numeric[w], rtol=1e-5, atol=1e-6, err_msg=f"{name} d/d{w}")
