@@ -157,6 +157,8 @@ def test_bad_options_raise_export_error():
         cg.to_dot(lecture(), constants="some")
     with pytest.raises(cg.ExportError, match="style"):
         cg.to_dot(lecture(), style="fancy")
+    with pytest.raises(cg.ExportError, match="no option 'weights'"):
+        cg.to_dot(lecture(), weights="value")
 
 
 def test_same_graph_same_bytes_across_processes():
