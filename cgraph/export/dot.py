@@ -24,6 +24,7 @@ from ..graph import Graph
 
 __all__ = [
     "MAX_LABEL",
+    "NBSP",
     "clean",
     "dot_graph",
     "edge",
