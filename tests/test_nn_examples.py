@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,11 @@ def test_universal_approximation_error_falls_with_units(tmp_path, capsys):
     errors = _load("universal_approximation").main(units=(1, 2, 4), epochs=1500, exports=tmp_path)
     assert errors == sorted(errors, reverse=True) and errors[-1] < 0.1
     assert "hidden units" in capsys.readouterr().out
+    dot = (tmp_path / "universal_approximation.dot").read_text()
+    assert len(re.findall(r"^u\d+_\d+ \[", dot, re.M)) == 1 + 4 + 1  # the last network fitted: [1, 4, 1]
+    edges = re.findall(r"^u\d+_\d+ -> u\d+_\d+ \[.*$", dot, re.M)
+    assert len(edges) == 8 and all("label=" in e for e in edges)  # every weight shown
+    assert (tmp_path / "universal_approximation.svg").exists()
 
 
 def test_optimizers_example_writes_the_loss_table(tmp_path):

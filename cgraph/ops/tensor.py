@@ -38,7 +38,7 @@ def _matmul_vjp(g, out, a, b):
 
 def _sum_to(x, like):
     """Sum ``x`` over the axes numpy broadcast ``like`` along, giving ``like``'s shape."""
-    x = np.asarray(x)
+    x = np.asarray(x, dtype=np.result_type(x, like))  # a Python-float adjoint stays weak: float32 in, float32 out
     target = np.shape(like)
     if x.shape == target:
         return x
@@ -55,7 +55,7 @@ def _sum_to(x, like):
 def _expand_to(x, like, axis=None, keepdims=True):
     if axis is not None and not keepdims:
         x = np.expand_dims(x, shapes.normalize_axis(axis, np.ndim(like)))
-    return np.broadcast_to(x, np.shape(like))
+    return np.broadcast_to(np.asarray(x, dtype=np.result_type(x, like)), np.shape(like))
 
 
 def _expand_vjp(g, out, x, like, axis=None, keepdims=True):

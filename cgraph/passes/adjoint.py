@@ -147,6 +147,7 @@ class _Sweep:
         node = self.g.const(1, name=self.name_for(of))
         self._mark(node.name, of)
         self.adjoint[of] = node.name
+        self.claimed.add(node.name)
         self.contribs[of] = []
 
     def accumulate(self, n: str) -> Node:
@@ -155,7 +156,7 @@ class _Sweep:
         parts = self.contribs[n]
         name = self.name_for(n)
         fresh = parts[0].name not in self.forward and parts[0].name not in self.claimed
-        if len(parts) == 1 and fresh and parts[0].name not in self.adjoint.values():
+        if len(parts) == 1 and fresh:  # every adjoint name is in `claimed`
             node = parts[0].named(name)  # the contribution itself becomes g_n
         elif len(parts) == 1:
             node = identity(parts[0], name=name)  # the lecture's g_d = g_y

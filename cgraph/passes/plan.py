@@ -2,7 +2,10 @@
 
 Operands are resolved to slots and op functions bound ahead of time; a slot is released
 after its last use unless its value is asked for, so peak memory stays near the forward
-pass's. Plans are cached on the graph and rebuilt when it changes.
+pass's. An elementwise step whose operand dies at that step writes its result into that
+operand's buffer (numpy ``out=``) when the shapes and dtype match, so a training loop does
+not hand the allocator a fresh megabyte-sized temporary for every op. Plans are cached on
+the graph and rebuilt when it changes.
 """
 
 from __future__ import annotations
@@ -15,43 +18,115 @@ import numpy as np
 
 from ..errors import DomainError, InputError, ShapeError
 from ..graph import Graph
-from ..ops.registry import OPS
+from ..ops.registry import OPS, SOURCE_OPS
 
 NONFINITE = ("raise", "propagate")
 
+#: an operand buffer is reused from this many elements on: below it, malloc's own free
+#: lists are as fast as the checks (and small arrays never reach mmap)
+REUSE_MIN_SIZE = 4096
+
+# Per-op facts for buffer reuse. Ops whose ``eval`` is itself a numpy ufunc and that are
+# elementwise are found in the registry; only the variadic ones need naming here.
+_VARIADIC_UFUNCS = {
+    "add": np.add,  # eval = functools.reduce(np.add, operands)
+    "mul": np.multiply,  # eval = functools.reduce(np.multiply, operands)
+}
+# Ops whose eval always returns a new array, never a view of (or an operand itself):
+# their results may be overwritten once dead, and they may consume such buffers.
+_FRESH = {
+    "matmul",  # np.matmul allocates its result
+    "sum", "mean", "logsumexp", "softmax", "log_softmax",  # reductions and their kin
+    "sigmoid", "softplus", "relu", "step", "sign", "zeros_like",  # computed elementwise
+}
+
+
+def _inplace_ufunc(op: str) -> np.ufunc | None:
+    """The ufunc that computes ``op`` with ``out=``, or None."""
+    if op in _VARIADIC_UFUNCS:
+        return _VARIADIC_UFUNCS[op]
+    opdef = OPS.get(op)
+    if opdef is not None and opdef.elementwise and isinstance(opdef.eval, np.ufunc):
+        return opdef.eval
+    return None
+
 
 class Plan:
-    """A compiled forward schedule of ``graph`` that returns the values of ``keep``."""
+    """A compiled forward schedule of ``graph`` that returns the values of ``keep``.
 
-    __slots__ = ("graph", "keep", "steps", "sources", "consts", "n_slots", "keep_slots", "feedable")
+    Parameters
+    ----------
+    graph : Graph
+        Validated on construction.
+    keep : collection of str, optional
+        The nodes whose values :meth:`run` returns (every node when None); all other
+        buffers are released after their last use and may be reused.
+    reuse : bool
+        Write elementwise results into dead operands' buffers (``out=``). The results
+        are bitwise the same either way.
 
-    def __init__(self, graph: Graph, keep: Collection[str] | None = None) -> None:
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> from cgraph.passes.plan import Plan
+    >>> g = cg.Graph()
+    >>> x = g.input("x")
+    >>> y = g.output(cg.exp(x) * 2.0, name="y")
+    >>> Plan(g, ["y"]).run({"x": 0.0})
+    {'y': np.float64(2.0)}
+    """
+
+    __slots__ = ("graph", "keep", "steps", "sources", "consts", "n_slots", "keep_slots", "feedable", "reuse")
+
+    def __init__(self, graph: Graph, keep: Collection[str] | None = None, *, reuse: bool = True) -> None:
         graph.validate()
         order = graph.schedule()
+        nodes = graph.nx._node
+        operands = graph._operand_table()
         slot = {n: i for i, n in enumerate(order)}
-        nodes = graph.nx.nodes
         self.graph = graph
         self.keep = tuple(order) if keep is None else tuple(keep)
+        for n in self.keep:
+            graph.node(n)  # NodeNotFoundError for a bad name
         keep_set = set(self.keep)
         self.n_slots = len(order)
         self.keep_slots = [(n, slot[n]) for n in self.keep]
         self.sources = [(n, slot[n], nodes[n]) for n in order if nodes[n]["role"] in ("input", "param")]
         self.feedable = {n for n, _, _ in self.sources}
         self.consts = [(slot[n], _const(nodes[n]["attrs"]["value"])) for n in order if nodes[n]["op"] == "const"]
+        ops = [n for n in order if nodes[n]["op"] not in SOURCE_OPS]
         last_use: dict[str, int] = {}
-        ops = [n for n in order if nodes[n]["role"] == "op"]
         for i, n in enumerate(ops):
-            for o in graph.operands(n):
+            for o in operands[n]:
                 last_use[o] = i
         frees: list[list[int]] = [[] for _ in ops]
         for o, i in last_use.items():
             if o not in keep_set:
                 frees[i].append(slot[o])
-        self.steps = [
-            (slot[n], OPS[nodes[n]["op"]].eval, tuple(slot[o] for o in graph.operands(n)),
-             _kwargs(nodes[n]), tuple(frees[i]), n)
-            for i, n in enumerate(ops)
-        ]
+        owned = _owned(graph, ops, operands, keep_set) if reuse else set()
+        self.reuse = reuse
+        # values computed from constants alone stay Python floats, as the constants do,
+        # so that they do not turn float32 arrays into float64 (numpy's weak scalars)
+        weak = {n for n in order if nodes[n]["op"] == "const" and not isinstance(nodes[n]["attrs"]["value"], np.ndarray)}
+        steps = []
+        for i, n in enumerate(ops):
+            data = nodes[n]
+            args = operands[n]
+            ufunc = _inplace_ufunc(data["op"]) if owned else None
+            donors = ()
+            if ufunc is not None:
+                limit = 2 if data["op"] in _VARIADIC_UFUNCS else len(args)  # reduce order kept
+                donors = tuple(k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i)
+            kw = _kwargs(data)
+            fn = OPS[data["op"]].eval
+            if all(o in weak for o in args):
+                weak.add(n)
+                fn = _weakly(fn)
+            steps.append((
+                slot[n], fn, tuple(slot[o] for o in args), kw or None,
+                tuple(frees[i]), n, ufunc if donors else None, donors,
+            ))
+        self.steps = steps
 
     def run(self, feeds: Mapping[str, Any], *, nonfinite: str = "raise") -> dict[str, Any]:
         """Evaluate with ``feeds`` (inputs and params by name) and return the kept values."""
@@ -61,31 +136,41 @@ class Plan:
         self._feed(env, feeds, nonfinite)
         for s, value in self.consts:
             env[s] = value
-        step = None
         try:
             if nonfinite == "raise":
                 with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
-                    for step in self.steps:
-                        out, fn, args, kw, free, _ = step
-                        env[out] = fn(*[env[a] for a in args], **kw)
-                        for f in free:
-                            env[f] = None
+                    _execute(self.steps, env, self.reuse)
             else:
                 with np.errstate(all="ignore"):
-                    for step in self.steps:
-                        out, fn, args, kw, free, _ = step
-                        env[out] = fn(*[env[a] for a in args], **kw)
-                        for f in free:
-                            env[f] = None
-        except FloatingPointError:
-            raise _domain_error(self.graph, step[5], [env[a] for a in step[2]], step[3]) from None
-        except (ValueError, IndexError, TypeError) as exc:
-            if step is None:
-                raise
-            shapes = ", ".join(f"{o!r} {np.shape(env[a])}" for o, a in zip(self.graph.operands(step[5]), step[2]))
-            node = step[5]
-            raise ShapeError(f"node {node!r} ({self.graph.nx.nodes[node]['op']}) of {shapes}: {exc}") from None
+                    _execute(self.steps, env, self.reuse)
+        except (FloatingPointError, ValueError, IndexError, TypeError):
+            # a reused buffer may hold a half-written result: re-run without reuse (the
+            # same values, bitwise) to report the failing node with its real operands
+            self._explain(feeds, nonfinite)
+            raise
         return {n: env[s] for n, s in self.keep_slots}
+
+    def _explain(self, feeds: Mapping[str, Any], nonfinite: str) -> None:
+        env: list[Any] = [None] * self.n_slots
+        self._feed(env, feeds, nonfinite)
+        for s, value in self.consts:
+            env[s] = value
+        errstate = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
+        with np.errstate(**errstate) if nonfinite == "raise" else np.errstate(all="ignore"):
+            for step in self.steps:
+                out, fn, args, kw, free = step[:5]
+                vals = [env[a] for a in args]
+                try:
+                    env[out] = fn(*vals) if kw is None else fn(*vals, **kw)
+                except FloatingPointError:
+                    raise _domain_error(self.graph, step[5], vals, kw or {}) from None
+                except (ValueError, IndexError, TypeError) as exc:
+                    node = step[5]
+                    shapes = ", ".join(f"{o!r} {np.shape(v)}" for o, v in zip(self.graph.operands(node), vals))
+                    op = self.graph.nx._node[node]["op"]
+                    raise ShapeError(f"node {node!r} ({op}) of {shapes}: {exc}") from None
+                for f in free:
+                    env[f] = None
 
     def _feed(self, env: list, feeds: Mapping[str, Any], nonfinite: str) -> None:
         extra = [k for k in feeds if k not in self.feedable]
@@ -103,6 +188,56 @@ class Plan:
             env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite)
         if missing:
             raise InputError(f"graph {self.graph.name!r} is missing input(s) {', '.join(map(repr, missing))}")
+
+
+def _execute(steps: list, env: list, reuse: bool) -> None:
+    """The interpreter loop: every step, then the slots that die there."""
+    for out, fn, args, kw, free, _, ufunc, donors in steps:
+        vals = [env[a] for a in args]
+        res = _into_donor(ufunc, vals, donors) if ufunc is not None else None
+        if res is None:
+            res = fn(*vals) if kw is None else fn(*vals, **kw)
+        env[out] = res
+        for f in free:
+            env[f] = None
+
+
+def _into_donor(ufunc: np.ufunc, vals: list, donors: tuple[int, ...]) -> Any:
+    """``ufunc`` of ``vals`` written into a dying operand whose shape and dtype it has."""
+    for k in donors:
+        d = vals[k]
+        if type(d) is not np.ndarray or d.size < REUSE_MIN_SIZE:
+            continue
+        if np.result_type(*vals) != d.dtype or np.broadcast_shapes(*[np.shape(v) for v in vals]) != d.shape:
+            continue
+        if len(vals) <= 2 or ufunc.nin == 1:
+            return ufunc(*vals, out=d)
+        ufunc(vals[0], vals[1], out=d)  # variadic: the same left-to-right order as reduce
+        for v in vals[2:]:
+            ufunc(d, v, out=d)
+        return d
+    return None
+
+
+def _weakly(fn: Any) -> Any:
+    """``fn`` whose 0-d results come back as Python floats (weak in numpy's promotion)."""
+
+    def weak(*args: Any, **kw: Any) -> Any:
+        out = fn(*args, **kw)
+        return float(out) if np.ndim(out) == 0 else out
+
+    return weak
+
+
+def _owned(graph: Graph, ops: list[str], operands: Mapping, keep: set[str]) -> set[str]:
+    """Nodes whose buffer nothing else can see: a fresh result whose users all copy."""
+    nodes = graph.nx._node
+    fresh = {n for n in ops if nodes[n]["op"] in _FRESH or _inplace_ufunc(nodes[n]["op"]) is not None}
+    escaped = set(keep)
+    for n in ops:
+        if n not in fresh:  # identity, reshape, transpose, ... may return a view
+            escaped.update(operands[n])
+    return fresh - escaped
 
 
 def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
