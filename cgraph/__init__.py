@@ -22,8 +22,12 @@ from .passes.finite_diff import finite_difference
 from .passes.grad import grad
 
 # --- parsing and serialisation (parse.py, io.py)
+from .parse import parse
+from .io import dumps, load, loads, save
 
 # --- simplification and printing (passes/simplify.py, printing/)
+from .passes.simplify import simplify
+from .printing import to_latex, to_text
 
 # --- gradient checks (passes/check.py)
 
@@ -36,5 +40,6 @@ from .export.steps import backprop_frames, backprop_steps
 from . import nn
 
 # --- compiled callables (compile.py)
+from .compile import compile  # cg.compile, as API.md names it (shadows the builtin only here)
 
 __version__ = "0.1.0"

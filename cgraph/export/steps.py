@@ -72,7 +72,7 @@ def backprop_steps(
     >>> x, z = g.input("x"), g.input("z")
     >>> _ = g.output((x * z).named("a") + x, name="y")
     >>> [s.adjoint for s in cg.backprop_steps(g, x=2.0, z=3.0)]
-    ['g_y', 'g_a', 'g_z', 'g_x']
+    ['g_y', 'g_a', 'g_x', 'g_z']
     """
     from .. import adjoint, evaluate
 

@@ -50,7 +50,8 @@ DIV = register(OpDef(
 ))
 NEG = register(OpDef(
     "neg", 1, np.negative, shapes.same, lambda g, out, a: (-g,),
-    text="-{0}", latex="-{0}", prec=Prec.UNARY, arg_prec=(Prec.POW,), label="−",
+    # text: -(x*z) keeps the tree; LaTeX: -x z reads as -(x z) already
+    text="-{0}", latex="-{0}", prec=Prec.UNARY, arg_prec=(Prec.POW,), latex_arg_prec=(Prec.MUL,), label="−",
     elementwise=True, doc="Negation ``-x``.",
 ))
 POW = register(OpDef(

@@ -101,7 +101,9 @@ def transpose(s: Shape, axes: Any = None) -> Shape:
 
 
 def reshape(s: Shape, shape: Any = None) -> Shape:
-    target = tuple(shape)
+    if shape is None:
+        raise ValueError("reshape needs a target shape=(...)")
+    target = (shape,) if isinstance(shape, int) else tuple(shape)
     if sum(d == -1 for d in target) > 1:
         raise ValueError(f"reshape target {target} has more than one -1")
     if s is None or any(d is None for d in s):

@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph
+from ..graph import Graph, gc_paused
 from ..node import Node
 from ..ops import add, identity, sum_to, zeros_like
 from ..ops.registry import OPS, SOURCE_OPS
@@ -42,7 +42,10 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         The forward nodes plus one adjoint node per node on a path from ``wrt`` to
         ``of``, named ``g_<name>`` (``g2_<name>``, ... where that name is taken); its
         outputs are the adjoints of ``wrt``, in order. Adjoint nodes carry the node
-        attribute ``adjoint_of`` (the forward node), and every node the pass adds has
+        attributes ``adjoint_of`` (the forward node ``n`` of ``g_n``),
+        ``derivative_of`` (``of``: ``g_n`` holds d(of)/dn) and ``partial``
+        (``(f, (n, x1, ...))`` when ``of`` is itself a derivative d f/dx1...: the
+        derivative's full name, for printing), and every node the pass adds has
         ``adjoint=True``.
 
     Raises
@@ -65,11 +68,16 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
     g.validate()
     of = _resolve_of(g, of)
     wrt = _resolve_wrt(g, wrt)
+    with gc_paused():  # about 2 new nodes per forward op, and no cyclic garbage among them
+        return _adjoint(g, wrt, of)
+
+
+def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
     active = _between(g, wrt, of)
     out = g.copy(name=f"adjoint of {g.name}")
     out.set_outputs([])
     before = set(out.nx)
-    sweep = _Sweep(out, before, active)
+    sweep = _Sweep(out, before, active, of)
     sweep.seed(of)
     for n in reversed(g.schedule()):
         if n in active and n in sweep.contribs:
@@ -127,13 +135,16 @@ def _between(g: Graph, wrt: list[str], of: str) -> set[str]:
 class _Sweep:
     """State of one reverse sweep: contributions per forward node, and adjoint names."""
 
-    def __init__(self, out: Graph, forward: set[str], active: set[str]) -> None:
+    def __init__(self, out: Graph, forward: set[str], active: set[str], of: str) -> None:
         self.g = out
         self.forward = forward
         self.active = active
-        self.contribs: dict[str, list[Node]] = {}
+        self.of = of
+        self.contribs: dict[str, list[str]] = {}
         self.adjoint: dict[str, str] = {}
         self.claimed: set[str] = set()
+        self.renamed: dict[str, str] = {}
+        self.chain = _partial_chain(out, of)
 
     def name_for(self, n: str) -> str:
         k = 1
@@ -153,25 +164,30 @@ class _Sweep:
     def accumulate(self, n: str) -> Node:
         if n in self.adjoint:
             return Node(self.g, self.adjoint[n])
-        parts = self.contribs[n]
+        parts = [self.renamed.get(p, p) for p in self.contribs[n]]
         name = self.name_for(n)
-        fresh = parts[0].name not in self.forward and parts[0].name not in self.claimed
-        if len(parts) == 1 and fresh:  # every adjoint name is in `claimed`
-            node = parts[0].named(name)  # the contribution itself becomes g_n
+        first = parts[0]
+        fresh = first not in self.forward and first not in self.claimed
+        if len(parts) == 1 and fresh:
+            node = self.g.rename(first, name)  # the contribution itself becomes g_n
+            self.renamed[first] = name
+            # re-stamp its creation index so programs list g_n where it is completed
+            self.g.nx.nodes[name]["order"] = self.g._next_order
+            self.g._next_order += 1
         elif len(parts) == 1:
-            node = identity(parts[0], name=name)  # the lecture's g_d = g_y
+            node = identity(Node(self.g, first), name=name)  # the lecture's g_d = g_y
         else:
-            node = add(*parts, name=name)
+            node = add(*(Node(self.g, p) for p in parts), name=name)
         self.claimed.add(node.name)
         self._mark(node.name, n)
         self.adjoint[n] = node.name
         return node
 
     def backprop(self, n: str) -> None:
-        gn = self.accumulate(n)
         data = self.g.nx.nodes[n]
         if data["op"] in SOURCE_OPS:
-            return
+            return  # inputs are accumulated by finish(), in wrt order
+        gn = self.accumulate(n)
         opdef = OPS[data["op"]]
         operands = self.g.operands(n)
         if opdef.vjp is None:
@@ -189,7 +205,7 @@ class _Sweep:
                 continue  # constants and nodes that do not lead to wrt get nothing
             if _needs_reduce(part.shape, self.g.nx.nodes[o]["shape"]):
                 part = sum_to(part, Node(self.g, o))
-            self.contribs.setdefault(o, []).append(part)
+            self.contribs.setdefault(o, []).append(part.name)
 
     def finish(self, w: str) -> str:
         if w in self.adjoint:
@@ -200,8 +216,17 @@ class _Sweep:
         self._mark(node.name, w)
         return node.name
 
-    def _mark(self, name: str, of: str) -> None:
-        self.g.nx.nodes[name]["adjoint_of"] = of
+    def _mark(self, name: str, n: str) -> None:
+        data = self.g.nx.nodes[name]
+        data["adjoint_of"] = n
+        data["derivative_of"] = self.of
+        data["partial"] = (self.chain[0], (n, *self.chain[1]))
+
+
+def _partial_chain(g: Graph, of: str) -> tuple[str, tuple[str, ...]]:
+    """``(f, (x1, ...))`` when ``of`` is itself d f/dx1..., else ``(of, ())``."""
+    partial = g.nx.nodes[of].get("partial")
+    return (partial[0], tuple(partial[1])) if partial else (of, ())
 
 
 def _needs_reduce(part: Any, target: Any) -> bool:

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import DomainError, InputError, ShapeError
-from ..graph import Graph
-from ..ops.registry import OPS, SOURCE_OPS
+from ..graph import Graph, gc_paused
+from ..ops.registry import OPS
 
 NONFINITE = ("raise", "propagate")
 
@@ -41,14 +41,15 @@ _FRESH = {
 }
 
 
-def _inplace_ufunc(op: str) -> np.ufunc | None:
-    """The ufunc that computes ``op`` with ``out=``, or None."""
+def _kind(op: str) -> tuple[Any, np.ufunc | None, int]:
+    """(eval, the ufunc that computes ``op`` with ``out=`` or None, how many leading
+    operands may donate their buffer)."""
+    opdef = OPS[op]
     if op in _VARIADIC_UFUNCS:
-        return _VARIADIC_UFUNCS[op]
-    opdef = OPS.get(op)
-    if opdef is not None and opdef.elementwise and isinstance(opdef.eval, np.ufunc):
-        return opdef.eval
-    return None
+        return opdef.eval, _VARIADIC_UFUNCS[op], 2  # later operands: reduce's order kept
+    if opdef.elementwise and isinstance(opdef.eval, np.ufunc):
+        return opdef.eval, opdef.eval, opdef.eval.nin
+    return opdef.eval, None, 0
 
 
 class Plan:
@@ -80,51 +81,76 @@ class Plan:
 
     def __init__(self, graph: Graph, keep: Collection[str] | None = None, *, reuse: bool = True) -> None:
         graph.validate()
+        with gc_paused():  # one tuple per node, no cycles: the collector would only rescan
+            self._compile(graph, keep, reuse)
+
+    def _compile(self, graph: Graph, keep: Collection[str] | None, reuse: bool) -> None:
         order = graph.schedule()
         nodes = graph.nx._node
         operands = graph._operand_table()
-        slot = {n: i for i, n in enumerate(order)}
         self.graph = graph
-        self.keep = tuple(order) if keep is None else tuple(keep)
+        self.keep = order if keep is None else tuple(keep)
         for n in self.keep:
             graph.node(n)  # NodeNotFoundError for a bad name
         keep_set = set(self.keep)
+        slot: dict[str, int] = {}
+        sources, consts, ops = [], [], []
+        # values computed from constants alone stay Python floats, as the constants do,
+        # so that they do not turn float32 arrays into float64 (numpy's weak scalars)
+        weak = set()
+        for i, n in enumerate(order):
+            slot[n] = i
+            data = nodes[n]
+            role = data["role"]
+            if role == "op":
+                ops.append(n)
+            elif role == "const":
+                value = data["attrs"]["value"]
+                consts.append((i, _const(value)))
+                if not isinstance(value, np.ndarray):
+                    weak.add(n)
+            else:
+                sources.append((n, i, data))
+        if keep is not None:
+            ops = _needed(ops, operands, keep_set)
         self.n_slots = len(order)
         self.keep_slots = [(n, slot[n]) for n in self.keep]
-        self.sources = [(n, slot[n], nodes[n]) for n in order if nodes[n]["role"] in ("input", "param")]
-        self.feedable = {n for n, _, _ in self.sources}
-        self.consts = [(slot[n], _const(nodes[n]["attrs"]["value"])) for n in order if nodes[n]["op"] == "const"]
-        ops = [n for n in order if nodes[n]["op"] not in SOURCE_OPS]
+        self.sources = sources
+        self.feedable = {n for n, _, _ in sources}
+        self.consts = consts
         last_use: dict[str, int] = {}
         for i, n in enumerate(ops):
             for o in operands[n]:
                 last_use[o] = i
-        frees: list[list[int]] = [[] for _ in ops]
+        frees: dict[int, list[int]] = {}
         for o, i in last_use.items():
             if o not in keep_set:
-                frees[i].append(slot[o])
-        owned = _owned(graph, ops, operands, keep_set) if reuse else set()
+                frees.setdefault(i, []).append(slot[o])
+        owned = _owned(nodes, ops, operands, keep_set) if reuse else set()
         self.reuse = reuse
-        # values computed from constants alone stay Python floats, as the constants do,
-        # so that they do not turn float32 arrays into float64 (numpy's weak scalars)
-        weak = {n for n in order if nodes[n]["op"] == "const" and not isinstance(nodes[n]["attrs"]["value"], np.ndarray)}
+        kinds: dict[str, tuple] = {}
         steps = []
         for i, n in enumerate(ops):
             data = nodes[n]
+            op = data["op"]
+            kind = kinds.get(op)
+            if kind is None:
+                kind = kinds[op] = _kind(op)
+            fn, ufunc, limit = kind
             args = operands[n]
-            ufunc = _inplace_ufunc(data["op"]) if owned else None
             donors = ()
-            if ufunc is not None:
-                limit = 2 if data["op"] in _VARIADIC_UFUNCS else len(args)  # reduce order kept
-                donors = tuple(k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i)
-            kw = _kwargs(data)
-            fn = OPS[data["op"]].eval
-            if all(o in weak for o in args):
+            if ufunc is not None and owned:
+                later = args[limit:]  # a variadic op still reads these after the first call
+                donors = tuple(
+                    k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i and o not in later
+                )
+            if weak and all(o in weak for o in args):
                 weak.add(n)
                 fn = _weakly(fn)
+            attrs = data["attrs"]
             steps.append((
-                slot[n], fn, tuple(slot[o] for o in args), kw or None,
-                tuple(frees[i]), n, ufunc if donors else None, donors,
+                slot[n], fn, tuple([slot[o] for o in args]), _kwargs(attrs) if attrs else None,
+                tuple(frees.get(i, ())), n, ufunc if donors else None, donors,
             ))
         self.steps = steps
 
@@ -229,10 +255,21 @@ def _weakly(fn: Any) -> Any:
     return weak
 
 
-def _owned(graph: Graph, ops: list[str], operands: Mapping, keep: set[str]) -> set[str]:
+def _needed(ops: list[str], operands: Mapping, keep: set[str]) -> list[str]:
+    """The op nodes (in schedule order) whose values ``keep`` depends on."""
+    needed = set(keep)
+    stack = list(keep)
+    while stack:
+        for o in operands[stack.pop()]:
+            if o not in needed:
+                needed.add(o)
+                stack.append(o)
+    return [n for n in ops if n in needed]
+
+
+def _owned(nodes: Mapping, ops: list[str], operands: Mapping, keep: set[str]) -> set[str]:
     """Nodes whose buffer nothing else can see: a fresh result whose users all copy."""
-    nodes = graph.nx._node
-    fresh = {n for n in ops if nodes[n]["op"] in _FRESH or _inplace_ufunc(nodes[n]["op"]) is not None}
+    fresh = {n for n in ops if nodes[n]["op"] in _FRESH or _kind(nodes[n]["op"])[1] is not None}
     escaped = set(keep)
     for n in ops:
         if n not in fresh:  # identity, reshape, transpose, ... may return a view
@@ -290,8 +327,7 @@ def _const(value: Any) -> Any:
     return value
 
 
-def _kwargs(data: Mapping) -> dict:
-    attrs = data["attrs"]
+def _kwargs(attrs: Mapping) -> dict:
     return {k: (tuple(v) if isinstance(v, list) else v) for k, v in attrs.items()}
 
 

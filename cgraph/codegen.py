@@ -1,0 +1,132 @@
+"""What ``cg.compile`` writes for each op: one table for Python floats (``math``), one
+for numpy, and the few helpers the generated code calls.
+
+An entry is a format template over the operands' expressions (each a variable or a
+literal, so no parentheses are needed) or a function of those expressions. Ops
+without a numpy entry call their registry ``eval``; a graph with an op that has no
+``math`` entry gets no scalar path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+
+def _variadic(sep: str) -> Any:
+    return lambda *xs: sep.join(xs)
+
+
+def _int_literal(expr: str) -> str | None:
+    """``"2"`` for an exponent literal like ``2.0``, else None."""
+    try:
+        value = float(expr.strip("()"))
+    except ValueError:
+        return None
+    if value.is_integer() and abs(value) <= 64:
+        return str(int(value)) if value >= 0 else f"({int(value)})"
+    return None
+
+
+def _math_pow(base: str, exponent: str) -> str:
+    # float ** int is real for any base; math.pow raises ValueError where numpy gives nan
+    n = _int_literal(exponent)
+    if n == "2":
+        return f"{base} * {base}"  # correctly rounded either way, and 3x faster
+    return f"{base} ** {n}" if n is not None else f"fpow({base}, {exponent})"
+
+
+MATH: dict[str, Any] = {
+    "add": _variadic(" + "),  # a + b + c, the order reduce(np.add) uses
+    "sub": "{0} - {1}",  # a - b
+    "mul": _variadic(" * "),  # a * b * c
+    "div": "{0} / {1}",  # ZeroDivisionError where numpy divides by zero
+    "neg": "-{0}",  # -a
+    "pow": _math_pow,  # a ** 2, math.pow(a, b)
+    "exp": "exp({0})",  # OverflowError where numpy overflows
+    "log": "log({0})",  # ValueError for x <= 0
+    "sin": "sin({0})",
+    "cos": "cos({0})",
+    "tan": "tan({0})",
+    "tanh": "tanh({0})",
+    "sqrt": "sqrt({0})",  # ValueError for x < 0
+    "abs": "abs({0})",
+    "square": "{0} * {0}",
+    "sigmoid": "_sigmoid({0})",
+    "softplus": "_softplus({0})",
+    "relu": "({0} if {0} > 0.0 else 0.0)",
+    "step": "(1.0 if {0} > 0.0 else 0.0)",  # 0 at 0, as the op
+    "sign": "_sign({0})",
+    "identity": "{0}",
+    "zeros_like": "0.0",
+    "size": "1.0",  # the number of elements of a scalar
+    "sum": "{0}",  # of a scalar: itself
+    "mean": "{0}",
+    "sum_to": "{0}",  # scalars: nothing was broadcast
+    "expand_to": "{0}",
+    "reshape_like": "{0}",
+}
+
+NUMPY: dict[str, Any] = {
+    "add": _variadic(" + "),  # np.add, left to right as reduce(np.add)
+    "sub": "{0} - {1}",
+    "mul": _variadic(" * "),
+    "div": "{0} / {1}",
+    "neg": "-{0}",
+    "pow": "np.power({0}, {1})",  # never Python's complex-valued float ** float
+    "exp": "np.exp({0})",
+    "log": "np.log({0})",
+    "sin": "np.sin({0})",
+    "cos": "np.cos({0})",
+    "tan": "np.tan({0})",
+    "tanh": "np.tanh({0})",
+    "sqrt": "np.sqrt({0})",
+    "abs": "np.abs({0})",
+    "square": "np.square({0})",
+    "matmul": "{0} @ {1}",
+    "identity": "{0}",
+}
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function on a float, without overflow (as the op computes it)."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    """``log(1 + exp(x))`` on a float, without overflow."""
+    return x + math.log1p(math.exp(-x)) if x > 0.0 else math.log1p(math.exp(x))
+
+
+def sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+def weak(value: Any) -> Any:
+    """A 0-d result of constants as a Python float, as the evaluation plan keeps it."""
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def param_value(inputs: Mapping[str, Any], name: str, attrs: Mapping) -> Any:
+    """The fed value of param ``name``, else its value in the graph (KeyError if none)."""
+    if name in inputs:
+        return inputs[name]
+    value = attrs.get("value")
+    if value is None:
+        raise KeyError(name)
+    return value
+
+
+#: the names the scalar code calls: bare, as in the formula (a global lookup, not an attribute)
+MATH_NAMES = {
+    "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
+    "tanh": math.tanh, "sqrt": math.sqrt, "fpow": math.pow,
+}
+
+HELPERS = {"_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value}

@@ -1,0 +1,181 @@
+"""The tokenizer behind :func:`cgraph.parse`: text to a flat list of tokens.
+
+It accepts only what a formula needs (names, numbers, ``+ - * / ^ ** @ ( ) , = ;``,
+comments, newlines) and names anything else precisely, so hostile Python
+(``__import__``, ``x.__class__``, lambdas, comprehensions, strings, subscripts) fails
+here, at its own line and column, before any parsing happens.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from typing import Any, NamedTuple
+
+from .errors import ParseError
+
+__all__ = ["MAX_INT_DIGITS", "MAX_LENGTH", "Token", "tokenize"]
+
+#: longest text :func:`cgraph.parse` reads, in characters
+MAX_LENGTH = 1_000_000
+#: most digits of an integer literal (CPython's own limit for str -> int)
+MAX_INT_DIGITS = 4300
+
+_LITERALS = {"True": True, "False": False, "None": None}
+
+_TOKEN = re.compile(
+    r"(?P<ws>[ \t]+)"
+    r"|(?P<nl>\r\n|\r|\n|;)"
+    r"|(?P<comment>\#[^\r\n]*)"
+    r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<name>[^\W\d]\w*)"
+    r"|(?P<op>\*\*|==|//|[-+*/^@(),=])"
+)
+
+# characters that are never part of a formula, each with the reason shown to the user
+_REFUSED = {
+    "'": "string literals are not allowed",
+    '"': "string literals are not allowed",
+    ".": "attribute access ('.') is not allowed",
+    "[": "subscripts and lists ('[') are not allowed",
+    "]": "subscripts and lists (']') are not allowed",
+    "{": "dicts and sets ('{') are not allowed",
+    "}": "dicts and sets ('}') are not allowed",
+    ":": "':' is not allowed (no lambdas, slices or annotations)",
+    "\\": "'\\' is not allowed; a line continues by itself inside parentheses",
+}
+_UNSUPPORTED_OPS = set("%&|~<>!")
+_BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+class Token(NamedTuple):
+    """One token: ``kind`` is ``num name lit op nl end``; line and column are 1-based."""
+
+    kind: str
+    value: Any
+    line: int
+    col: int
+
+    def show(self) -> str:
+        """The token as the user wrote it, for messages."""
+        if self.kind == "nl":
+            return "end of line" if self.value != ";" else "';'"
+        if self.kind == "end":
+            return "end of text"
+        return repr(self.value if self.kind != "lit" else str(self.value))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; ``ParseError`` at the first character that is not allowed.
+
+    Newlines inside parentheses continue the line (as in Python); ``;`` separates
+    statements like a newline.
+
+    Examples
+    --------
+    >>> [t.value for t in tokenize("y = 2*x^3")]
+    ['y', '=', 2, '*', 'x', '^', 3, None]
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"cg.parse needs a str, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        line, col = _position(text, MAX_LENGTH)
+        raise ParseError(f"the text is longer than {MAX_LENGTH:,} characters ({len(text):,})", line, col)
+    _refuse_invisible(text)
+    tokens: list[Token] = []
+    pos, line, line_start, depth, n = 0, 1, 0, 0, len(text)
+    match = _TOKEN.match
+    while pos < n:
+        m = match(text, pos)
+        col = pos - line_start + 1
+        if m is None:
+            raise ParseError(_unexpected(text[pos]), line, col)
+        kind, value, end = m.lastgroup, m.group(), m.end()
+        if kind == "name":
+            end = _extend_name(text, end)
+            tokens.append(_name_token(text[pos:end], line, col))
+        elif kind == "num":
+            tokens.append(Token("num", _number(text, value, end, line, col), line, col))
+        elif kind == "op":
+            if value in ("==", "//"):
+                what = "comparison ('==')" if value == "==" else "floor division ('//')"
+                raise ParseError(f"{what} is not supported", line, col)
+            depth += value == "("
+            depth -= value == ")" and depth > 0
+            tokens.append(Token("op", value, line, col))
+        elif kind == "nl":
+            if depth == 0 or value == ";":
+                tokens.append(Token("nl", value, line, col))
+            if value != ";":
+                line, line_start = line + 1, end
+        pos = end
+    tokens.append(Token("end", None, line, pos - line_start + 1))
+    return tokens
+
+
+def _name_token(name: str, line: int, col: int) -> Token:
+    if not name.isidentifier():
+        raise ParseError(f"{name!r} is not a valid name", line, col)
+    if name in _LITERALS:
+        return Token("lit", _LITERALS[name], line, col)
+    if keyword.iskeyword(name):
+        raise ParseError(f"the Python keyword {name!r} is not allowed in a formula", line, col)
+    if name.startswith("__"):
+        raise ParseError(f"the name {name!r} is not allowed: names starting with '__' are reserved", line, col)
+    return Token("name", name, line, col)
+
+
+def _extend_name(text: str, end: int) -> int:
+    # `\w` misses combining marks that Python identifiers allow (x̂ is x + U+0302)
+    while end < len(text) and ("a" + text[end]).isidentifier():
+        end += 1
+    return end
+
+
+def _number(text: str, value: str, end: int, line: int, col: int) -> int | float:
+    if end < len(text) and (text[end] == "." or ("a" + text[end]).isidentifier()):
+        m = re.match(r"[\w.]*", text[end:])
+        shown = value + (m.group() if m else "")
+        raise ParseError(f"invalid number {shown!r} (write 2*x, not 2x)", line, col)
+    if any(c in value for c in ".eE"):
+        number = float(value)
+        if number in (float("inf"), float("-inf")):
+            raise ParseError(f"the number {value} is too large for a float", line, col)
+        return number
+    if len(value) > MAX_INT_DIGITS:
+        raise ParseError(f"an integer of {len(value)} digits is too long (at most {MAX_INT_DIGITS})", line, col)
+    return int(value)
+
+
+def _refuse_invisible(text: str) -> None:
+    # control, format (bidi overrides, zero-width), surrogate and unassigned characters
+    # can hide what a formula says; refuse them anywhere, comments included
+    for m in re.finditer(r"[^\t\n\r\x20-\x7e]", text):
+        c = m.group()
+        if unicodedata.category(c) in _BAD_CATEGORIES:
+            line, col = _position(text, m.start())
+            raise ParseError(_unexpected(c), line, col)
+
+
+def _unexpected(c: str) -> str:
+    if c in _REFUSED:
+        return _REFUSED[c]
+    if c in _UNSUPPORTED_OPS:
+        return f"the operator {c!r} is not supported (formulas use + - * / ^ ** @)"
+    code = f"U+{ord(c):04X}"
+    cat = unicodedata.category(c)
+    if cat == "Cs":
+        return f"lone surrogate {code} is not allowed"
+    if c == "\x00":
+        return "the NUL character (U+0000) is not allowed"
+    if cat in _BAD_CATEGORIES:
+        kind = "control" if cat == "Cc" else "invisible" if cat in ("Cf", "Zl", "Zp") else "unassigned"
+        return f"{kind} character {code} {unicodedata.name(c, '')}".rstrip() + " is not allowed"
+    return f"unexpected character {c!r} ({code} {unicodedata.name(c, '?')})"
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    head = text[:index]
+    line = head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+    return line, index - max(head.rfind("\n"), head.rfind("\r"))

@@ -1,0 +1,498 @@
+"""``cg.parse``: a formula or a small program as a Graph, without ``eval``.
+
+A hand-written tokenizer (:mod:`cgraph.lexer`) and an iterative shunting-yard parser
+(explicit stacks, no recursion) turn the text into expression trees; a builder walks
+them, also iteratively, into graph nodes, merging identical subexpressions. Nothing in
+the text is ever executed: no ``eval``, ``exec``, ``compile`` or ``ast``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CGraphError, ParseError
+from .graph import Graph
+from .lexer import MAX_LENGTH, Token, tokenize
+from .ops.registry import OPS
+
+__all__ = ["MAX_LENGTH", "MAX_NESTING", "parse"]
+
+#: deepest nesting of parentheses and calls :func:`parse` accepts
+MAX_NESTING = 10_000
+
+# symbol: (op, precedence, right-associative); as in Python, unary minus binds between
+# * and ** (-x^2 is -(x^2), 2^-x is 2^(-x))
+_BINARY = {
+    "+": ("add", 1, False),
+    "-": ("sub", 1, False),
+    "*": ("mul", 2, False),
+    "/": ("div", 2, False),
+    "@": ("matmul", 2, False),
+    "^": ("pow", 4, True),
+    "**": ("pow", 4, True),
+}
+_UNARY = 3
+_OUTPUT_NAMES = ("y", "out")
+
+
+@dataclass(slots=True, eq=False)
+class _Expr:
+    """A parsed expression: a number, a name, or an op applied to argument trees."""
+
+    kind: str  # "num" | "name" | "op"
+    value: Any  # the number, the name, or the op's name
+    tok: Token
+    args: list[_Expr] = field(default_factory=list)
+    attrs: dict = field(default_factory=dict)
+    grouped: bool = False  # parenthesised or a call: an infix chain does not extend it
+
+
+@dataclass(slots=True, eq=False)
+class _Call:
+    """An open call ``f(`` on the operator stack."""
+
+    tok: Token
+    paren: Token
+    height: int  # the output stack's size at the '('
+    kwargs: dict = field(default_factory=dict)
+    after_comma: bool = False
+
+
+def parse(text: str, *, name: str = "graph") -> Graph:
+    """Build a Graph from a formula or a small program.
+
+    Parameters
+    ----------
+    text : str
+        One expression (its output is named ``y``; ``out`` if ``y`` is one of its
+        names), or a program of ``name = expression`` lines. Names never assigned are
+        inputs, in order of first appearance; the last assigned name is the output.
+        Operators: ``+ - * / @``, unary ``-``, power ``^`` or ``**`` (right-assoc.,
+        binding tighter than unary minus: ``-x^2`` is ``-(x^2)``); every op's function
+        by its name (``exp(x)``, ``sum(X, axis=1)``: keyword attributes take literal
+        ints, tuples of ints, ``True``, ``False``, ``None``). Numbers: ``7`` (an exact
+        int), ``2.5``, ``1e-3``. ``#`` starts a comment; ``;`` separates statements;
+        newlines inside parentheses continue the line.
+    name : str
+        The graph's name.
+
+    Returns
+    -------
+    Graph
+        Identical subexpressions are one node (``x*z`` and ``z*x`` too); a chain
+        ``d + e + f`` (or ``*``) in one expression is one variadic node.
+
+    Raises
+    ------
+    ParseError
+        With ``line`` and ``column`` (1-based) for anything else: unknown functions,
+        wrong arity, a name assigned twice or used before its assignment, names of
+        functions used as variables, Python constructs (attributes, strings,
+        subscripts, lambdas, ...), unbalanced parentheses, control characters, text
+        longer than ``MAX_LENGTH`` or nested deeper than ``MAX_NESTING``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("a = x*z\\nb = log(x)\\nc = sin(b)\\nd = exp(a)\\ne = a/b\\nf = c/a\\ny = d + e + f")
+    >>> list(g.nx), g.nx.number_of_edges()
+    (['x', 'z', 'a', 'b', 'c', 'd', 'e', 'f', 'y'], 12)
+    >>> g.inputs, g.outputs
+    (['x', 'z'], ['y'])
+    >>> round(float(cg.evaluate(g, x=2, z=3)["y"]), 6)
+    412.191457
+    >>> g = cg.parse("-x^2 + 1e-3")
+    >>> [(n, g.node(n).op) for n in g.schedule()]
+    [('x', 'input'), ('t1', 'const'), ('t2', 'pow'), ('t3', 'neg'), ('t4', 'const'), ('y', 'add')]
+    """
+    tokens = tokenize(text)
+    statements = _Parser(tokens).statements()
+    if not statements:
+        raise ParseError("empty formula: no expression or assignment", 1, 1)
+    return _Builder(tokens, name).build(statements)
+
+
+class _Parser:
+    """Tokens to ``(target token or None, expression tree)`` per statement."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def next(self) -> Token:
+        tok = self.tokens[self.pos]
+        self.pos += tok.kind != "end"
+        return tok
+
+    def peek(self, k: int = 0) -> Token:
+        return self.tokens[min(self.pos + k, len(self.tokens) - 1)]
+
+    def statements(self) -> list[tuple[Token | None, _Expr]]:
+        out = []
+        while True:
+            while self.peek().kind == "nl":
+                self.next()
+            if self.peek().kind == "end":
+                return out
+            target = None
+            if self.peek().kind == "name" and self.peek(1).value == "=" and self.peek(1).kind == "op":
+                target = self.next()
+                self.next()
+            out.append((target, self.expression()))
+
+    def expression(self) -> _Expr:
+        """One expression up to the end of its statement (shunting-yard, no recursion)."""
+        out: list[_Expr] = []
+        ops: list[Any] = []  # ("bin", symbol, tok) | ("neg"/"pos", tok) | ("group", tok) | _Call
+        depth = 0
+        expect = True  # an operand comes next
+        while True:
+            tok = self.next()
+            top = ops[-1] if ops else None
+            if expect:
+                if isinstance(top, _Call) and tok.kind == "name" and self.peek().value == "=":
+                    self._keyword(top, tok)
+                    if self._after_keyword(top):
+                        depth -= 1
+                        self._close_call(ops.pop(), out)
+                        expect = False
+                    continue
+                if isinstance(top, _Call) and top.kwargs and tok.value != ")":
+                    raise ParseError(f"positional argument {tok.show()} follows a keyword argument", tok.line, tok.col)
+                if tok.kind == "num":
+                    out.append(_Expr("num", tok.value, tok))
+                    expect = False
+                elif tok.kind == "name" and self.peek().value == "(" and self.peek().kind == "op":
+                    _check_function(tok)
+                    paren = self.next()
+                    depth = _deeper(depth, paren)
+                    ops.append(_Call(tok, paren, len(out)))
+                elif tok.kind == "name":
+                    if tok.value in OPS:
+                        raise ParseError(f"{tok.value!r} is a function; call it as {tok.value}(...)", tok.line, tok.col)
+                    out.append(_Expr("name", tok.value, tok))
+                    expect = False
+                elif tok.value == "(" and tok.kind == "op":
+                    depth = _deeper(depth, tok)
+                    ops.append(("group", tok))
+                elif tok.value in ("-", "+") and tok.kind == "op":
+                    ops.append(("neg" if tok.value == "-" else "pos", tok))
+                elif tok.value == ")" and isinstance(top, _Call) and (top.after_comma or len(out) == top.height):
+                    depth -= 1
+                    self._close_call(ops.pop(), out)
+                    expect = False
+                else:
+                    if tok.kind in ("nl", "end"):
+                        _check_closed(ops)
+                    raise ParseError(_expected_operand(tok, top), tok.line, tok.col)
+            elif tok.kind == "op" and tok.value in _BINARY:
+                _, prec, right = _BINARY[tok.value]
+                while ops and _binds(ops[-1]) is not None:
+                    p = _binds(ops[-1])
+                    if p < prec or (p == prec and right):
+                        break
+                    _reduce(ops.pop(), out)
+                ops.append(("bin", tok.value, tok))
+                expect = True
+            elif tok.value == ")" and tok.kind == "op":
+                frame = self._unwind(ops, out, tok)
+                depth -= 1
+                if isinstance(frame, _Call):
+                    self._close_call(frame, out)
+                else:
+                    out[-1].grouped = True
+            elif tok.value == "," and tok.kind == "op":
+                frame = self._unwind(ops, out, tok, comma=True)
+                frame.after_comma = True
+                ops.append(frame)
+                expect = True
+            elif tok.kind in ("nl", "end"):
+                _check_closed(ops)
+                while ops:
+                    _reduce(ops.pop(), out)
+                assert len(out) == 1, out
+                return out[0]
+            else:
+                raise ParseError(_expected_operator(tok, out[-1]), tok.line, tok.col)
+
+    def _unwind(self, ops: list, out: list, tok: Token, *, comma: bool = False) -> Any:
+        """Reduce down to the innermost open '(' or call and pop it."""
+        while ops:
+            frame = ops.pop()
+            if isinstance(frame, _Call) or frame[0] == "group":
+                if comma and not isinstance(frame, _Call):
+                    raise ParseError("',' outside a function call (tuples are not allowed)", tok.line, tok.col)
+                return frame
+            _reduce(frame, out)
+        what = "',' outside a function call" if comma else "unbalanced ')': no '(' is open"
+        raise ParseError(what, tok.line, tok.col)
+
+    def _keyword(self, call: _Call, tok: Token) -> None:
+        op = OPS[call.tok.value]
+        self.next()  # '='
+        if tok.value not in op.attrs:
+            allowed = ", ".join(op.attrs) or "none"
+            raise ParseError(
+                f"{call.tok.value}() has no keyword {tok.value!r} (keywords: {allowed})", tok.line, tok.col
+            )
+        if tok.value in call.kwargs:
+            raise ParseError(f"keyword {tok.value!r} given twice", tok.line, tok.col)
+        call.kwargs[tok.value] = self._literal(tok.value)
+
+    def _literal(self, key: str) -> Any:
+        """An int, ``-int``, True, False, None or a tuple of ints, as a keyword's value."""
+        tok = self.next()
+        if tok.kind == "lit":
+            return tok.value
+        if tok.kind == "op" and tok.value == "(":
+            items = []
+            while self.peek().value != ")" or self.peek().kind != "op":
+                items.append(self._int(key))
+                sep = self.next()
+                if sep.value == ")" and sep.kind == "op":
+                    return tuple(items)
+                if sep.value != "," or sep.kind != "op":
+                    raise ParseError(
+                        f"expected ',' or ')' in the tuple for {key}=, found {sep.show()}", sep.line, sep.col
+                    )
+            self.next()
+            return tuple(items)
+        self.pos -= tok.kind != "end"
+        return self._int(key)
+
+    def _int(self, key: str) -> int:
+        tok = self.next()
+        sign = 1
+        if tok.kind == "op" and tok.value == "-":
+            sign, tok = -1, self.next()
+        if tok.kind != "num" or not isinstance(tok.value, int):
+            raise ParseError(
+                f"{key}= takes a literal int, a tuple of ints, True, False or None, not {tok.show()}", tok.line, tok.col
+            )
+        return sign * tok.value
+
+    def _after_keyword(self, call: _Call) -> bool:
+        """Consume the ',' or ')' after a keyword argument; True at ')'."""
+        tok = self.next()
+        if tok.kind == "op" and tok.value == ",":
+            call.after_comma = True
+            return False
+        if tok.kind == "op" and tok.value == ")":
+            return True
+        raise ParseError(f"expected ',' or ')' after a keyword argument, found {tok.show()}", tok.line, tok.col)
+
+    def _close_call(self, call: _Call, out: list) -> None:
+        args = out[call.height :]
+        del out[call.height :]
+        op = OPS[call.tok.value]
+        if not op.arity_ok(len(args)):
+            t = call.tok
+            n = op.arity if op.arity is not None else op.min_arity
+            raise ParseError(
+                f"{op.name}() takes {op.arity_text()} argument{'s' * (n != 1)}, got {len(args)}"
+                + (f" (attributes go by keyword: {', '.join(k + '=...' for k in op.attrs)})" if op.attrs else ""),
+                t.line,
+                t.col,
+            )
+        out.append(_Expr("op", op.name, call.tok, args, dict(call.kwargs), grouped=True))
+
+
+def _binds(frame: Any) -> int | None:
+    """The precedence of an operator frame; None for '(' and calls."""
+    if isinstance(frame, _Call) or frame[0] == "group":
+        return None
+    return _UNARY if frame[0] in ("neg", "pos") else _BINARY[frame[1]][1]
+
+
+def _reduce(frame: tuple, out: list[_Expr]) -> None:
+    kind, tok = frame[0], frame[-1]
+    if kind == "pos":
+        return
+    if kind == "neg":
+        a = out.pop()
+        # -3 is the constant -3; -2^2 is still -(2^2) because ^ reduced first
+        out.append(_Expr("num", -a.value, tok) if a.kind == "num" else _Expr("op", "neg", tok, [a]))
+        return
+    op = _BINARY[frame[1]][0]
+    b, a = out.pop(), out.pop()
+    if OPS[op].variadic and a.kind == "op" and a.value == op and not a.grouped:
+        a.args.append(b)  # d + e + f is one add node, as in the lecture
+        out.append(a)
+    else:
+        out.append(_Expr("op", op, tok, [a, b]))
+
+
+def _check_closed(ops: list) -> None:
+    for frame in reversed(ops):
+        if _binds(frame) is None:
+            t = frame.paren if isinstance(frame, _Call) else frame[1]
+            raise ParseError("this '(' is never closed", t.line, t.col)
+
+
+def _deeper(depth: int, tok: Token) -> int:
+    if depth >= MAX_NESTING:
+        raise ParseError(f"parentheses nest deeper than {MAX_NESTING:,} levels", tok.line, tok.col)
+    return depth + 1
+
+
+def _check_function(tok: Token) -> None:
+    if tok.value not in OPS:
+        known = ", ".join(sorted(OPS))
+        raise ParseError(f"unknown function {tok.value!r}; known functions: {known}", tok.line, tok.col)
+
+
+def _expected_operand(tok: Token, top: Any) -> str:
+    if tok.kind in ("nl", "end"):
+        return f"the expression is incomplete at {tok.show()}"
+    if tok.kind == "lit":
+        return f"{tok.value} is only allowed as the value of a keyword argument"
+    if tok.value == ")" and isinstance(top, tuple) and top[0] == "group":
+        return "empty parentheses '()'"
+    if tok.value == ")" and top is None:
+        return "unbalanced ')': no '(' is open"
+    return f"expected a name, number or '(' but found {tok.show()}"
+
+
+def _expected_operator(tok: Token, last: _Expr) -> str:
+    if tok.value == "(" and tok.kind == "op":
+        if last.kind == "name":
+            return f"unknown function {last.value!r}; write {last.value}*(...) to multiply"
+        return "an expression cannot be called; write *(...) to multiply"
+    if tok.value == "=":
+        return "unexpected '=': only 'name = expression' at the start of a line assigns"
+    return f"expected an operator, ')' or the end of the line but found {tok.show()}"
+
+
+class _Builder:
+    """Expression trees to graph nodes, merging identical subexpressions (hash-consing)."""
+
+    def __init__(self, tokens: list[Token], name: str) -> None:
+        self.g = Graph(name)
+        self.reserved = {t.value for t in tokens if t.kind == "name"}
+        self.counter = 0
+        self.names: list[str] = []  # node id -> current name (anonymous nodes get renamed)
+        self.keys: dict[tuple, int] = {}  # (op, operand ids, attrs) -> node id
+        self.ids: dict[str, int] = {}  # user name -> node id
+        self.anonymous: set[int] = set()
+        self.assigned: dict[str, Token] = {}
+        self.used: dict[str, Token] = {}  # input name -> first use
+        self.pending: Token | None = None  # the name being assigned
+
+    def build(self, statements: list[tuple[Token | None, _Expr]]) -> Graph:
+        output = None
+        for i, (target, tree) in enumerate(statements):
+            if target is None and i < len(statements) - 1:
+                raise ParseError(
+                    "this expression is not assigned to anything (write name = ...)", tree.tok.line, tree.tok.col
+                )
+            if target is not None:
+                self._check_target(target)
+            name = target.value if target is not None else self._output_name()
+            self._statement(tree, name, target)
+            output = name
+        self.g.output(output)
+        return self.g.validate()
+
+    def _check_target(self, t: Token) -> None:
+        if t.value in OPS:
+            raise ParseError(f"cannot assign to {t.value!r}: it is the name of a function", t.line, t.col)
+        if t.value in self.assigned:
+            first = self.assigned[t.value]
+            raise ParseError(f"{t.value!r} is assigned twice (first on line {first.line})", t.line, t.col)
+
+    def _output_name(self) -> str:
+        for n in _OUTPUT_NAMES:
+            if n not in self.ids and n not in self.reserved:
+                return n
+        k = 2
+        while f"out{k}" in self.reserved:
+            k += 1
+        return f"out{k}"
+
+    def _statement(self, tree: _Expr, name: str, target: Token | None) -> None:
+        if target is not None and name in self.used:
+            _used_before(self.used[name], target)
+        self.pending = target
+        root = self._node(tree, name)
+        self.pending = None
+        if self.names[root] == name:
+            pass  # the root was created under its name
+        elif root in self.anonymous:
+            self.g.rename(self.names[root], name)
+            self.names[root] = name
+            self.anonymous.discard(root)
+        else:  # `b = a`: a node of its own, like the lecture's g_d = g_y
+            root = self._new(tree.tok, "identity", [root], {}, name, key=None)
+        self.ids[name] = root
+        if target is not None:
+            self.assigned[name] = target
+
+    def _node(self, tree: _Expr, root_name: str) -> int:
+        """The node id of ``tree``, built bottom-up with an explicit stack."""
+        done: dict[int, int] = {}  # id(expr) -> node id
+        stack = [(tree, False)]
+        while stack:
+            e, ready = stack.pop()
+            if e.kind == "op" and not ready:
+                stack.append((e, True))
+                stack.extend((a, False) for a in reversed(e.args))
+                continue
+            name = root_name if e is tree else None
+            if e.kind == "num":
+                done[id(e)] = self._intern(e.tok, "const", [], {"value": e.value}, name)
+            elif e.kind == "name":
+                done[id(e)] = self._name(e.tok)
+            else:
+                args = [done[id(a)] for a in e.args]
+                done[id(e)] = self._intern(e.tok, e.value, args, {**OPS[e.value].attrs, **e.attrs}, name)
+        return done[id(tree)]
+
+    def _name(self, tok: Token) -> int:
+        if self.pending is not None and tok.value == self.pending.value:
+            _used_before(tok, self.pending)
+        if tok.value not in self.ids:
+            self.used[tok.value] = tok
+            self.ids[tok.value] = self._new(tok, "input", [], {}, tok.value, key=None)
+        return self.ids[tok.value]
+
+    def _intern(self, tok: Token, op: str, args: list[int], attrs: dict, name: str | None) -> int:
+        ops = sorted(args) if op != "const" and OPS[op].commutative else args
+        # repr tells 0.0 from -0.0, which compare equal
+        key = (
+            op,
+            tuple(ops),
+            tuple((k, type(v).__name__, repr(v) if type(v) is float else v) for k, v in attrs.items()),
+        )
+        if key not in self.keys:
+            self.keys[key] = self._new(tok, op, args, attrs, name, key=key)
+        return self.keys[key]
+
+    def _new(self, tok: Token, op: str, args: list[int], attrs: dict, name: str | None, key: Any) -> int:
+        anonymous = name is None
+        if anonymous:
+            name = self._fresh()
+        try:
+            if op == "input":
+                self.g.input(name)
+            elif op == "const":
+                self.g.const(attrs["value"], name=name)
+            else:
+                self.g.apply(op, *(self.names[a] for a in args), name=name, **attrs)
+        except CGraphError as exc:
+            raise ParseError(str(exc), tok.line, tok.col) from None
+        self.names.append(name)
+        if anonymous:
+            self.anonymous.add(len(self.names) - 1)
+        return len(self.names) - 1
+
+    def _fresh(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"t{self.counter}"
+            if name not in self.reserved and name not in self.g.nx:
+                return name
+
+
+def _used_before(use: Token, target: Token) -> None:
+    raise ParseError(f"{use.value!r} is used before its assignment on line {target.line}", use.line, use.col)

@@ -1,0 +1,425 @@
+"""``simplify``: constant folding, algebraic identities, CSE and dead-node removal, to a
+fixpoint. It turns an adjoint graph into the symbolic derivative (the lecture's
+Approach 2 read off Approach 3).
+
+One pass rebuilds the graph in schedule order. Each node is built from its already
+simplified operands by :meth:`_Builder.build`: fold it if its operands are constants,
+else try the identities of :data:`cgraph.passes.rules.RULES` for its op, else merge it
+with an equal node (CSE) or create it. Passes repeat until the graph stops changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..graph import Graph, _const_value
+from ..ops.registry import OPS
+from .plan import check_input
+from .rules import RULES, Candidate
+
+#: the fixpoint loop's backstop; real graphs settle in two or three passes
+MAX_PASSES = 50
+#: exact results with more bits than this stay unevaluated (``9^9^9`` never hangs)
+MAX_EXACT_BITS = 4096
+#: how deeply rules may build nodes that are themselves simplified
+MAX_DEPTH = 16
+
+_PLAIN = ("op", "attrs", "role", "shape", "order")  # node data that is not metadata
+
+
+def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
+    """A simpler graph computing the same function.
+
+    Parameters
+    ----------
+    g : Graph
+        The graph to simplify; it is not modified.
+    numeric : bool
+        ``False`` (default) keeps exact constants exact: Python ints and Fractions fold
+        with exact rational arithmetic (``1/2`` stays ``Fraction(1, 2)``), and
+        functions of them with no exact value (``exp(6)``, ``log(2)``,
+        ``sin(log(2))``) stay symbolic. ``True`` folds those to floats.
+    **bindings
+        Values for inputs (or params): each becomes a constant. Bind ints or
+        Fractions for exact results; floats fold numerically.
+
+    Returns
+    -------
+    Graph
+        A new graph with the same outputs (by name and metadata: an adjoint output
+        ``g_x`` stays ``g_x``) and inputs. It is the fixpoint of: constant folding
+        through each op's own ``eval``; the identities of
+        :data:`cgraph.passes.rules.RULES` (``u*1 -> u``, ``u + 0 -> u``, ``--u -> u``,
+        like terms, ``exp(log(u)) -> u`` for positive ``u``...); flattening of nested
+        sums and products used once; merging of equal subexpressions (commutative
+        operands sorted); and removal of nodes no output needs (inputs are kept).
+        It never has more op nodes than ``g``, and simplifying it again changes
+        nothing. Time is about linear in the graph's size.
+
+    Notes
+    -----
+    Identities assume every subexpression is finite, as computer algebra does:
+    ``u*0 -> 0``, ``u - u -> 0`` and ``u/u -> 1`` hold wherever ``u`` is defined, so
+    they can only *remove* NaN/inf points. Shapes are kept: a node is replaced only by
+    one of the same shape (``x*0`` becomes ``zeros_like(x)`` for an array ``x``), except
+    that nodes of unknown shape (inputs declared without one) are treated pointwise,
+    so ``x*0`` is the scalar ``0`` there (equal up to broadcasting).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x, z = g.input("x"), g.input("z")
+    >>> y = g.output((x * z) * 1 + 0 * cg.sin(x) + cg.log(cg.exp(x)), name="y")
+    >>> print(cg.to_text(cg.simplify(g)))
+    y = x*z + x
+    >>> print(cg.to_text(cg.simplify(g, x=2, z=3)))
+    y = 8
+    >>> d = cg.simplify(cg.adjoint(g), x=2, z=3)  # dy/dx = z + 1, dy/dz = x
+    >>> print(cg.to_text(d))
+    g_x = 4
+    g_z = 2
+    >>> h = cg.Graph()
+    >>> u, v = h.input("u"), h.input("v")
+    >>> w = h.output(cg.exp(u * v) + u / cg.log(v), name="w")
+    >>> print(cg.to_text(cg.simplify(h, u=2, v=3)))
+    w = exp(6) + 2/log(3)
+    """
+    source = _bind(g, bindings)
+    current = source
+    signature = None
+    for _ in range(MAX_PASSES):
+        rebuilt = _Builder(current, numeric=numeric).run()
+        new_signature = _signature(rebuilt)
+        if new_signature == signature:
+            break
+        current, signature = rebuilt, new_signature
+    if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
+        current = _Builder(source, numeric=numeric, rules=False).run()
+    return current
+
+
+def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
+    """``g`` (uncopied when nothing is bound) with the bound inputs turned into constants."""
+    g.validate()
+    if not bindings:
+        return g
+    out = g.copy()
+    for name, value in bindings.items():
+        if name not in out.nx or out.nx.nodes[name]["role"] not in ("input", "param"):
+            what = "no node" if name not in out.nx else f"a {out.nx.nodes[name]['role']} node"
+            raise InputError(f"simplify: cannot bind {name!r}: graph {g.name!r} has {what} of that name")
+        data = out.nx.nodes[name]
+        check_input(name, value, data["shape"])
+        value = _const_value(value, name)
+        data.update(op="const", role="const", attrs={"value": value}, shape=np.shape(value))
+    out._touch()
+    return out.validate()
+
+
+class _Builder:
+    """One simplification pass over ``old``, building the new graph."""
+
+    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True) -> None:
+        self.old = old
+        self.numeric = numeric
+        self.use_rules = rules
+        self.g = Graph(old.name)
+        self.g._generated = old._generated
+        self.map: dict[str, str] = {}
+        self.cse: dict[Any, str] = {}
+        self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames
+        self.mapped: set[str] = set()
+        self.refs: dict[str, int] = {}
+        self.new_nodes: list[str] = []
+        self.depth = 0
+        self.building: set[Any] = set()
+        outputs = set(old.outputs)
+        self.absorbed = {
+            n for n in old.nx
+            if old.nx.nodes[n]["role"] == "op" and OPS[old.nx.nodes[n]["op"]].variadic
+            and n not in outputs and old.nx.out_degree(n) == 1
+            and old.nx.nodes[next(iter(old.nx.successors(n)))]["op"] == old.nx.nodes[n]["op"]
+        }
+
+    # ---------------------------------------------------------------- the pass
+    def run(self) -> Graph:
+        old = self.old
+        for n in old.schedule():
+            if n in self.absorbed:
+                continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
+            data = old.nx.nodes[n]
+            if data["role"] in ("input", "param"):
+                self.g._add_node(n, data["op"], dict(data["attrs"]), data["role"], data["shape"])
+                self._keep_metadata(n, n)
+                new = n
+            elif data["role"] == "const":
+                new = self.const(data["attrs"]["value"])
+            else:
+                args = self._gather(n)
+                new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+            self.map[n] = new
+            self.mapped.add(new)
+            self.refs[new] = self.refs.get(new, 0) + old.nx.out_degree(n)
+        self._finish_outputs()
+        return self.g
+
+    def _gather(self, n: str) -> list[str]:
+        out = []
+        stack = list(reversed(self.old.operands(n)))
+        while stack:
+            o = stack.pop()
+            if o in self.absorbed:
+                stack.extend(reversed(self.old.operands(o)))
+            else:
+                out.append(self.map[o])
+        return out
+
+    def _finish_outputs(self) -> None:
+        old, g = self.old, self.g
+        names = []
+        for o in old.outputs:
+            r = self.map[o]
+            if r != o:
+                if g.nx.nodes[r]["role"] == "op" and _generated(r, old) and r not in names:
+                    g.rename(r, o)
+                    self._rename_keys(r, o)
+                elif g.nx.nodes[r]["role"] == "const":
+                    g.const(g.nx.nodes[r]["attrs"]["value"], name=o)
+                else:
+                    g._apply(OPS["identity"], [r], {}, o)
+            self._keep_metadata(o, o)
+            names.append(o)
+        g.set_outputs(names)
+        keep = set(old.inputs) | set(old.params)
+        stack = list(names) if names else [self.map[n] for n in old.nx if old.nx.out_degree(n) == 0 and n in self.map]
+        while stack:
+            n = stack.pop()
+            if n not in keep:
+                keep.add(n)
+                stack.extend(g.nx.predecessors(n))
+        g.nx.remove_nodes_from([n for n in list(g.nx) if n not in keep])
+        g._touch()
+
+    def _keep_metadata(self, old_name: str, new_name: str) -> None:
+        extra = {k: v for k, v in self.old.nx.nodes[old_name].items() if k not in _PLAIN}
+        self.g.nx.nodes[new_name].update(extra)
+
+    def _rename_keys(self, old: str, new: str) -> None:
+        keys = self.keys.pop(old, [])
+        for key in keys:
+            self.cse[key] = new
+        self.keys[new] = keys
+
+    def _remember(self, key: Any, name: str) -> str:
+        self.cse[key] = name
+        self.keys.setdefault(name, []).append(key)
+        return name
+
+    # ---------------------------------------------------------------- building
+    def build(self, op: str, args: list[str], attrs: dict, *, hint: str | None = None) -> str:
+        """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
+        key = _key(op, args, attrs)
+        if key in self.cse:
+            return self.cse[key]
+        folded = self.fold(op, args, attrs)
+        if folded is not None:
+            return folded
+        cand = self._candidate(op, args, attrs)
+        if cand is not None and key not in self.building and self.depth < MAX_DEPTH:
+            self.building.add(key)
+            self.depth += 1
+            try:
+                for rule in RULES.get(op, ()):
+                    start = len(self.new_nodes)
+                    result = rule(self, cand)
+                    if result is not None and self._affordable(cand, result, start):
+                        return self._remember(key, self._named(result, hint, start))
+            finally:
+                self.depth -= 1
+                self.building.discard(key)
+        return self._create(op, args, attrs, hint)
+
+    def make(self, op: str, *args: str, **attrs: Any) -> str:
+        """Build a node for a rule (it is simplified too)."""
+        return self.build(op, list(args), {**OPS[op].attrs, **attrs})
+
+    def const(self, value: Any) -> str:
+        """The constant ``value`` (one node per distinct value)."""
+        value = _const_value(value, None)
+        key = ("const", _freeze(value))
+        if key not in self.cse:
+            self._remember(key, self.g.const(value).name)
+        return self.cse[key]
+
+    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None) -> str:
+        name = hint if hint is not None and hint not in self.g.nx else None
+        node = self.g._apply(OPS[op], args, attrs, name).name
+        if name is not None:
+            self._keep_metadata(hint, node)
+        else:
+            for a in args:  # a rule's new use of a node (old uses come from the old graph)
+                self.refs[a] = self.refs.get(a, 0) + 1
+        self.new_nodes.append(node)
+        return self._remember(_key(op, args, attrs), node)
+
+    def _named(self, result: str, hint: str | None, start: int) -> str:
+        # a node a rule made for a named one inherits its name: g_b stays g_b
+        if (hint is None or _generated(hint, self.old) or hint in self.g.nx or len(self.new_nodes) == start
+                or self.g.nx.nodes[result]["role"] != "op" or not _generated(result, self.old)
+                or result in self.mapped):
+            return result
+        self.g.rename(result, hint)
+        self._rename_keys(result, hint)
+        self._keep_metadata(hint, hint)
+        return hint
+
+    def _candidate(self, op: str, args: list[str], attrs: dict) -> Candidate | None:
+        if not self.use_rules or op not in RULES:
+            return None
+        try:
+            shape = OPS[op].shape(*(self.g.nx.nodes[a]["shape"] for a in args), **attrs)
+        except (ValueError, TypeError):
+            return None
+        return Candidate(op, tuple(args), attrs, shape)
+
+    def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
+        """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""
+        new = set(self.new_nodes[start:])
+        if len(new) <= 1:
+            return True  # it replaces cand itself
+        freed = self._closure(cand)
+        reach: set[str] = set()
+        stack = [result]
+        while stack:  # what result still uses, among the new and the freeable nodes
+            n = stack.pop()
+            if n not in reach and (n in new or n in freed):
+                reach.add(n)
+                stack.extend(self.g.nx.predecessors(n))
+        created = sum(1 for n in new & reach if self.g.nx.nodes[n]["role"] == "op")
+        return created <= 1 + len(freed - reach)
+
+    def _closure(self, cand: Candidate) -> set[str]:
+        """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""
+        out: set[str] = set()
+        level = list(cand.args)
+        for _ in range(3):
+            level = [a for a in level if a not in out and self.g.nx.nodes[a]["role"] == "op" and self.single(a)]
+            out.update(level)
+            level = [p for a in level for p in self.g.operands(a)]
+        return out
+
+    # ---------------------------------------------------------------- folding
+    def fold(self, op: str, args: list[str], attrs: dict) -> str | None:
+        """The constant ``op(*args)`` when every operand is a constant and it folds."""
+        nodes = self.g.nx.nodes
+        if not args or any(nodes[a]["op"] != "const" for a in args):
+            return None
+        values = [nodes[a]["attrs"]["value"] for a in args]
+        opdef = OPS[op]
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items()}
+        if not self.numeric and all(isinstance(v, (int, Fraction)) for v in values):
+            return self._fold_exact(opdef, values, kwargs)
+        try:
+            with np.errstate(all="raise"):
+                result = opdef.eval(*(float(v) if isinstance(v, (int, Fraction)) else v for v in values), **kwargs)
+        except (ArithmeticError, ValueError, TypeError, FloatingPointError):
+            return None
+        result = np.asarray(result)
+        if result.dtype.kind not in "iuf" or not np.isfinite(result).all():
+            return None
+        return self.const(result.item() if result.ndim == 0 else result)
+
+    def _fold_exact(self, opdef: Any, values: list, kwargs: dict) -> str | None:
+        if opdef.name == "pow" and not _small_power(*values):
+            return None  # 9^(9^9) stays a power
+        try:
+            result = opdef.eval(*(Fraction(v) for v in values), **kwargs)
+        except (ArithmeticError, ValueError, TypeError, AttributeError):
+            return None
+        if isinstance(result, np.ndarray) and result.ndim == 0:
+            result = result.item()
+        if isinstance(result, (int, np.integer)) and not isinstance(result, bool):
+            result = Fraction(int(result))
+        if not isinstance(result, Fraction):
+            return None  # exp(6), log(2): no exact value, keep it symbolic
+        if max(result.numerator.bit_length(), result.denominator.bit_length()) > MAX_EXACT_BITS:
+            return None
+        return self.const(result)
+
+    # ---------------------------------------------------------------- queries for rules
+    def op(self, n: str) -> str:
+        return self.g.nx.nodes[n]["op"]
+
+    def args(self, n: str) -> tuple[str, ...]:
+        return self.g.operands(n)
+
+    def attrs(self, n: str) -> dict:
+        return self.g.nx.nodes[n]["attrs"]
+
+    def shape(self, n: str) -> Any:
+        return self.g.nx.nodes[n]["shape"]
+
+    def value(self, n: str) -> Any:
+        """The value of a scalar constant node, else None."""
+        data = self.g.nx.nodes[n]
+        if data["op"] != "const":
+            return None
+        v = data["attrs"]["value"]
+        return None if isinstance(v, np.ndarray) else v
+
+    def array(self, n: str) -> Any:
+        """The value of any constant node (scalar or array), else None."""
+        data = self.g.nx.nodes[n]
+        return data["attrs"]["value"] if data["op"] == "const" else None
+
+    def single(self, n: str) -> bool:
+        """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
+        return self.refs.get(n, 0) <= 1
+
+
+def _small_power(base: Any, exponent: Any) -> bool:
+    if not isinstance(exponent, int) and Fraction(exponent).denominator != 1:
+        return True  # not exact anyway: the eval gives a float and nothing folds
+    e = abs(int(exponent))
+    b = Fraction(base)
+    bits = max(b.numerator.bit_length(), b.denominator.bit_length())
+    return bits <= 1 or e * bits <= MAX_EXACT_BITS
+
+
+def _generated(name: str, g: Graph) -> bool:
+    from ..printing.render import is_generated
+
+    return is_generated(name)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple(_freeze(v) for v in value))
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return (type(value).__name__, value)
+
+
+def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
+    operands = tuple(sorted(args)) if OPS[op].commutative else tuple(args)
+    return (op, operands, tuple(sorted((k, _freeze(v)) for k, v in attrs.items())))
+
+
+def _signature(g: Graph) -> Any:
+    nodes = g.nx.nodes
+    return (
+        tuple(g.outputs),
+        tuple((n, nodes[n]["op"], g.operands(n), _freeze(tuple(sorted(nodes[n]["attrs"].items())))) for n in g.schedule()),
+    )
+
+
+def _op_count(g: Graph) -> int:
+    return sum(1 for _, role in g.nx.nodes(data="role") if role == "op")

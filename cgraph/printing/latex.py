@@ -1,0 +1,169 @@
+"""LaTeX printing: the same renderer as the text printer, with the OpDefs' LaTeX
+templates, LaTeX names (``x_{1}``, ``\\alpha``) and ``\\frac{\\partial y}{\\partial x}``
+on the left of adjoint outputs."""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..graph import Graph
+from ..node import Node
+from ..ops.registry import Prec
+from .render import MAX_LENGTH, Entry, Style, layout
+
+GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+    "varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+)
+_UNICODE_GREEK = dict(zip(
+    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
+))
+_SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+            "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
+_INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
+
+
+def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
+    r"""A graph or node as LaTeX (math mode, without the surrounding ``$``).
+
+    Parameters
+    ----------
+    obj : Graph or Node
+        For a graph: one line per output (several lines in an ``aligned``
+        environment); an adjoint output ``g_x`` of ``y`` is written
+        ``\frac{\partial y}{\partial x} = ...``. For a node: its expression alone
+        (``"expanded"``) or the program that computes it.
+    form : {"expanded", "program"}
+        As in :func:`cgraph.to_text`.
+    max_length : int
+        As in :func:`cgraph.to_text`.
+
+    Returns
+    -------
+    str
+        ``\frac`` for quotients, ``\ln``, ``\sin``, ``e^{x z}``, products by
+        juxtaposition (``\cdot`` before a digit), indexed names as subscripts
+        (``x1`` -> ``x_{1}``) and Greek names as letters (``alpha`` -> ``\alpha``).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x, z = g.input("x"), g.input("z")
+    >>> y = g.output(cg.exp(x * z) + cg.sin(cg.log(x)) / (x * z), name="y")
+    >>> print(cg.to_latex(g))
+    y = e^{x z} + \frac{\sin\left(\ln\left(x\right)\right)}{x z}
+    >>> print(cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["z"]))))
+    \frac{\partial y}{\partial z} = \frac{-\sin\left(\ln\left(x\right)\right)}{\left(x z\right)^{2}} x + e^{x z} x
+    """
+    g, result = layout(obj, form, LATEX, max_length=max_length, caller="to_latex")
+    if isinstance(result, Entry):
+        return result.text
+    expanded = form == "expanded" and not _is_program(result, g)
+    lines = [(lhs(g, name) if expanded else latex_name(name), entry.text) for name, entry in result]
+    if len(lines) == 1:
+        return f"{lines[0][0]} = {lines[0][1]}"
+    body = " \\\\\n".join(f"{left} &= {right}" for left, right in lines)
+    return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
+
+
+def _is_program(lines: list, g: Graph) -> bool:
+    # layout() fell back to the program form: its lines are not just the outputs
+    return [n for n, _ in lines] != (g.outputs or [n for n, _ in lines])
+
+
+def lhs(g: Graph, name: str) -> str:
+    r"""The left-hand side of output ``name``: ``\frac{\partial y}{\partial x}`` for an adjoint."""
+    data = g.nx.nodes[name]
+    partial = data.get("partial")
+    if not partial:
+        return latex_name(name)
+    base, wrt = partial[0], list(partial[1])
+    top = r"\partial " + latex_name(base) if len(wrt) == 1 else rf"\partial^{{{len(wrt)}}} {latex_name(base)}"
+    groups: list[list[Any]] = []
+    for w in wrt:
+        if groups and groups[-1][0] == w:
+            groups[-1][1] += 1
+        else:
+            groups.append([w, 1])
+    bottom = r" \, ".join(
+        r"\partial " + latex_name(w) + (f"^{{{k}}}" if k > 1 else "") for w, k in groups
+    )
+    return rf"\frac{{{top}}}{{{bottom}}}"
+
+
+def latex_name(name: str) -> str:
+    r"""A node name as a LaTeX symbol: ``x1``/``x_1`` -> ``x_{1}``, ``alpha`` -> ``\alpha``,
+    ``g_x`` -> ``g_{x}``, ``w1_2`` -> ``w_{1,2}``, ``loss`` -> ``\mathrm{loss}``."""
+    head, sep, tail = name.partition("_")
+    if not sep or not head or not tail:
+        m = _INDEXED.fullmatch(name)
+        return f"{_symbol(m.group(1))}_{{{m.group(2)}}}" if m else _symbol(name)
+    m = _INDEXED.fullmatch(head)
+    if m:
+        return f"{_symbol(m.group(1))}_{{{m.group(2)},{_sub(tail)}}}"
+    return f"{_symbol(head)}_{{{_sub(tail)}}}"
+
+
+def _sub(text: str) -> str:
+    if text.isdigit():
+        return text
+    m = _INDEXED.fullmatch(text)
+    if m:
+        return f"{_symbol(m.group(1))}_{{{m.group(2)}}}"
+    return _symbol(text)
+
+
+def _symbol(text: str) -> str:
+    if text in GREEK:
+        return "\\" + text
+    if len(text) == 1 and text in _UNICODE_GREEK:
+        return "\\" + _UNICODE_GREEK[text]
+    escaped = "".join(_SPECIAL.get(ch, ch) for ch in text)
+    if len(text) == 1 and (text.isascii() and text.isalpha()):
+        return escaped
+    if text.isascii() and text.isdigit():
+        return text
+    return r"\mathrm{" + escaped + "}"
+
+
+def number_latex(value: Any) -> Entry:
+    r"""A constant as LaTeX: ``3``, ``\frac{1}{2}``, ``2.5 \cdot 10^{-5}``."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return number_latex(value.item())
+        rows = np.atleast_2d(value)
+        if value.ndim > 2:
+            return Entry(r"\mathrm{array}" + "".join(f"_{{{d}}}" if i == 0 else f"{{\\times}}{d}" for i, d in enumerate(value.shape)), Prec.ATOM)
+        body = r" \\ ".join(" & ".join(number_latex(v).text for v in row) for row in rows.tolist())
+        return Entry(r"\begin{bmatrix} " + body + r" \end{bmatrix}", Prec.ATOM)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return number_latex(int(value))
+        sign = "-" if value < 0 else ""
+        return Entry(rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}", Prec.UNARY if sign else Prec.ATOM)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return Entry(r"\mathrm{NaN}", Prec.ATOM)
+        if math.isinf(value):
+            return Entry(r"-\infty" if value < 0 else r"\infty", Prec.UNARY if value < 0 else Prec.ATOM)
+        text = repr(value)
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            text = rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+            return Entry(text, Prec.UNARY if value < 0 else Prec.MUL)
+    text = str(value)
+    return Entry(text, Prec.UNARY if text.startswith("-") else Prec.ATOM)
+
+
+LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)")

@@ -1,0 +1,251 @@
+"""The one precedence-aware renderer behind ``to_text`` and ``to_latex``.
+
+Every op prints through its OpDef's ``text``/``latex`` template, precedence and
+per-operand precedences; a :class:`Style` supplies what differs between the two
+outputs (how names, numbers and parentheses look). Nothing here knows any op by name.
+Rendering walks the graph's schedule, never recursing, so 10^5-node chains print.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..graph import Graph
+from ..ops.registry import OPS, SOURCE_OPS, OpDef, Prec
+
+#: the longest expression (characters) the expanded form writes before it gives up
+MAX_LENGTH = 20_000
+#: an unnamed, single-use temporary is written inline in a program up to this length
+INLINE_LENGTH = 60
+
+_GENERATED = re.compile(r"t\d+")
+_FORMATTER = string.Formatter()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A rendered expression and the precedence of its outermost operator."""
+
+    text: str
+    prec: int
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """What differs between text and LaTeX output."""
+
+    latex: bool
+    name: Callable[[str], str]  # node name -> printed symbol
+    number: Callable[[Any], Entry]  # constant value -> printed number
+    open: str = "("
+    close: str = ")"
+
+
+class ExpressionTooLong(Exception):  # noqa: N818 - internal signal, never reaches users
+    """Raised inside the renderer when an expression passes its length cap."""
+
+    def __init__(self, node: str, length: int) -> None:
+        super().__init__(node, length)
+        self.node = node
+        self.length = length
+
+
+def is_generated(name: str) -> bool:
+    """True for names the graph made up (``t1``, ``t2``...), which printers may inline."""
+    return _GENERATED.fullmatch(name) is not None
+
+
+def needed(g: Graph, targets: Iterable[str]) -> set[str]:
+    """``targets`` and all their ancestors (iteratively)."""
+    seen: set[str] = set()
+    stack = list(targets)
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(g.nx.predecessors(n))
+    return seen
+
+
+def render_node(g: Graph, n: str, operands: list[Entry], style: Style) -> Entry:
+    """``n`` printed from its operands' already-rendered entries."""
+    data = g.nx.nodes[n]
+    op = data["op"]
+    if op == "const":
+        return style.number(data["attrs"]["value"])
+    if op in SOURCE_OPS:
+        return Entry(style.name(n), Prec.ATOM)
+    opdef = OPS[op]
+    if opdef.transparent:
+        return operands[0]
+    latex = style.latex
+    parts = []
+    for i, arg in enumerate(operands):
+        text = arg.text
+        if arg.prec < opdef.operand_prec(i, latex=latex):
+            text = style.open + text + style.close
+        parts.append(text)
+    template = opdef.latex if latex else opdef.text
+    if opdef.variadic:
+        text = _join(template, parts, latex)
+    else:
+        text = _fill(template, parts, _keywords(opdef, data["attrs"]))
+    return Entry(text, opdef.printed_prec(latex=latex))
+
+
+def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = MAX_LENGTH) -> dict[str, Entry]:
+    """Every target as one expression over the sources; ``ExpressionTooLong`` past the cap."""
+    targets = list(targets)
+    keep = needed(g, targets)
+    entries: dict[str, Entry] = {}
+    for n in g.schedule():
+        if n not in keep:
+            continue
+        entry = render_node(g, n, [entries[o] for o in g.operands(n)], style)
+        if len(entry.text) > max_length:
+            raise ExpressionTooLong(n, len(entry.text))
+        entries[n] = entry
+    return {t: entries[t] for t in targets}
+
+
+def program(g: Graph, nodes: Iterable[str], style: Style, *, always: Iterable[str] = ()) -> list[tuple[str, Entry]]:
+    """The lecture's listing: ``(name, expression)`` per line, in evaluation order.
+
+    Named nodes, outputs, ``always`` and multi-use nodes get their own line; constants
+    and unnamed single-use temporaries are written inline where they stay short, so
+    the listing is linear in the graph's size.
+    """
+    wanted = set(nodes)
+    lines_for = set(g.outputs) | set(always)
+    atoms: dict[str, Entry] = {}
+    lines: list[tuple[str, Entry]] = []
+    for n in g.schedule():
+        if n not in wanted:
+            continue
+        role = g.nx.nodes[n]["role"]
+        entry = render_node(g, n, [atoms[o] for o in g.operands(n)], style)
+        if role in ("input", "param"):
+            atoms[n] = entry
+            continue
+        own_line = n in lines_for or not is_generated(n)
+        if role == "op" and not own_line:
+            own_line = g.nx.out_degree(n) != 1 or len(entry.text) > INLINE_LENGTH
+        if own_line:
+            lines.append((n, entry))
+            atoms[n] = Entry(style.name(n), Prec.ATOM)
+        else:
+            atoms[n] = entry
+    return lines
+
+
+def _join(separator: str, parts: list[str], latex: bool) -> str:
+    out = parts[0]
+    plus = separator.strip() == "+"
+    juxtapose = latex and separator.isspace()
+    for part in parts[1:]:
+        if plus and part.startswith("-"):
+            out += " - " + part[1:]  # a + -b  ->  a - b
+        elif juxtapose and (part[:1] in "0123456789.-" or out[-1:].isdigit() and part.startswith("\\frac")):
+            out += r" \cdot " + part  # x 2 would read as x2, 2 \frac{1}{x} as a mixed number
+        else:
+            out += separator + part
+    return out
+
+
+def _fill(template: str, parts: list[str], kw: str) -> str:
+    out = []
+    for literal, field, _, _ in _FORMATTER.parse(template):
+        if field is None:
+            out.append(literal)
+            continue
+        if field == "kw":
+            out.append(literal + kw)
+            continue
+        part = parts[int(field)]
+        if part.startswith("-") and literal.endswith((" - ", " + ")):
+            # a - -b -> a + b and a + -b -> a - b: unary minus binds tighter than + and -
+            literal = literal[:-3] + (" + " if literal.endswith(" - ") else " - ")
+            part = part[1:]
+        out.append(literal + part)
+    return "".join(out)
+
+
+def _keywords(opdef: OpDef, attrs: dict) -> str:
+    """The non-default attributes as ``, axis=1``."""
+    out = []
+    for key, default in opdef.attrs.items():
+        value = attrs.get(key, default)
+        if _differs(value, default):
+            out.append(f", {key}={format_attr(value)}")
+    return "".join(out)
+
+
+def _differs(value: Any, default: Any) -> bool:
+    if isinstance(value, (list, tuple)) or isinstance(default, (list, tuple)):
+        return not isinstance(value, (list, tuple)) or not isinstance(default, (list, tuple)) or (
+            tuple(value) != tuple(default)
+        )
+    return value != default
+
+
+def format_attr(value: Any) -> str:
+    """An attribute value in Python syntax (tuples for sequences)."""
+    if isinstance(value, (list, tuple)):
+        items = [format_attr(v) for v in value]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+FORMS = ("expanded", "program")
+
+
+def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -> tuple[Graph, list[tuple[str, Entry]] | Entry]:
+    """The lines ``[(name, expression)]`` of a graph, or the one expression of a node.
+
+    The expanded form falls back to the program form (with a warning) when an
+    expression would pass ``max_length`` characters: expression swell.
+    """
+    from ..errors import GraphError
+    from ..node import Node
+
+    if form not in FORMS:
+        raise ValueError(f"{caller}: form must be one of {FORMS}, not {form!r}")
+    if isinstance(obj, Node):
+        g, target = obj.graph, obj.name
+    elif isinstance(obj, Graph):
+        g, target = obj, None
+    else:
+        raise GraphError(f"{caller} prints a Graph or a Node, not {type(obj).__name__}")
+    g.validate()
+    if form == "expanded":
+        targets = [target] if target is not None else _targets(g)
+        try:
+            entries = expand(g, targets, style, max_length=max_length)
+        except ExpressionTooLong as exc:
+            import warnings
+
+            warnings.warn(
+                f"{caller}: the expanded form of {exc.node!r} passes {max_length} characters "
+                "(expression swell); writing the program form instead (raise max_length= to force it)",
+                stacklevel=3,
+            )
+        else:
+            return g, (entries[target] if target is not None else [(t, entries[t]) for t in targets])
+    if target is None:
+        return g, program(g, g.nx, style)
+    return g, program(g, needed(g, [target]), style, always=[target])
+
+
+def _targets(g: Graph) -> list[str]:
+    if g.outputs:
+        return g.outputs
+    # no outputs marked: print what nothing else uses
+    return [n for n in g.schedule() if g.nx.nodes[n]["role"] == "op" and g.nx.out_degree(n) == 0]

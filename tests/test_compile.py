@@ -1,0 +1,187 @@
+"""cg.compile: generated functions agree with evaluate/grad, cannot be injected into,
+show readable source and raise the same typed errors."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cgraph as cg
+
+LECTURE = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+HOSTILE = "x'); import os; os.system('echo hi'); ('"
+
+
+def lecture() -> cg.Graph:
+    return cg.parse(LECTURE)
+
+
+def test_lecture_forward_and_gradients_match_evaluate_and_grad():
+    g = lecture()
+    f = cg.compile(g, wrt=["x", "z"])
+    out = f(x=2.0, z=3.0)
+    assert set(out) == {"y", "g_x", "g_z"}
+    assert out["y"] == pytest.approx(float(cg.evaluate(g, x=2.0, z=3.0)["y"]), rel=1e-14)
+    d = cg.grad(g, x=2.0, z=3.0)
+    assert out["g_x"] == pytest.approx(1208.3812151266, rel=1e-12)
+    assert out["g_x"] == pytest.approx(float(d["x"]), rel=1e-13)
+    assert out["g_z"] == pytest.approx(float(d["z"]), rel=1e-13)
+    assert type(out["y"]) is float  # the math path
+
+
+def test_forward_only_and_ints_and_arrays():
+    g = lecture()
+    f = cg.compile(g)
+    assert set(f(x=2, z=3)) == {"y"}
+    assert f(x=2, z=3)["y"] == pytest.approx(412.19145728412116)
+    xs = np.array([1.5, 2.0, 3.0])
+    np.testing.assert_allclose(f(x=xs, z=3.0)["y"], cg.evaluate(g, x=xs, z=3.0)["y"], rtol=1e-14)
+    fg = cg.compile(g, wrt="x")
+    np.testing.assert_allclose(fg(x=xs, z=3.0)["g_x"], cg.grad(g, "x", x=xs, z=3.0)["x"], rtol=1e-13)
+
+
+def test_gradient_of_broadcast_input_is_summed_to_its_shape():
+    g = cg.parse("y = x*z")
+    f = cg.compile(g, wrt=["x", "z"])
+    out = f(x=2.0, z=np.array([1.0, 2.0, 3.0]))
+    want = cg.grad(g, x=2.0, z=np.array([1.0, 2.0, 3.0]))
+    assert np.shape(out["g_x"]) == np.shape(want["x"]) == ()
+    np.testing.assert_allclose(out["g_x"], want["x"])
+    np.testing.assert_allclose(out["g_z"], want["z"])
+
+
+UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "relu", "square", "abs", "softplus", "neg"]
+
+
+def random_scalar_graph(seed: int, n_ops: int = 12) -> cg.Graph:
+    rng = np.random.default_rng(seed)
+    g = cg.Graph(f"r{seed}")
+    nodes = [g.input("a"), g.input("b")]
+    for _ in range(n_ops):
+        a = nodes[rng.integers(len(nodes))]
+        b = nodes[rng.integers(len(nodes))]
+        k = rng.integers(6)
+        if k < 3:
+            nodes.append(getattr(cg, UNARY[rng.integers(len(UNARY))])(a))
+        elif k == 3:
+            nodes.append(a * b + 0.5)
+        elif k == 4:
+            nodes.append(a - b * 2)
+        else:
+            nodes.append(cg.sin(a) ** 2 / (1 + b * b))
+    g.output(cg.add(*nodes[-3:]), name="out")
+    return g
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), a=st.floats(-2, 2), b=st.floats(-2, 2))
+def test_random_scalar_graphs_match_grad(seed, a, b):
+    g = random_scalar_graph(seed)
+    f = cg.compile(g, wrt=["a", "b"])
+    out = f(a=a, b=b)
+    assert out["out"] == pytest.approx(float(cg.evaluate(g, a=a, b=b)["out"]), rel=1e-12, abs=1e-12)
+    d = cg.grad(g, a=a, b=b)
+    assert out["g_a"] == pytest.approx(float(d["a"]), rel=1e-11, abs=1e-11)
+    assert out["g_b"] == pytest.approx(float(d["b"]), rel=1e-11, abs=1e-11)
+    arr = f(a=np.array([a, a]), b=b)  # the numpy path gives the same numbers
+    np.testing.assert_allclose(arr["out"], [out["out"]] * 2, rtol=1e-12, atol=1e-12)
+
+
+def test_arrays_and_tensor_ops_match_grad():
+    rng = np.random.default_rng(0)
+    g = cg.Graph("mlp")
+    X = g.input("X", shape=(None, 3))
+    W = g.param("W", value=rng.standard_normal((3, 4)))
+    b = g.param("b", value=np.zeros(4))
+    Y = g.input("Y", shape=(None, 4))
+    loss = -cg.mean(cg.sum(Y * cg.log_softmax(cg.tanh(X @ W + b)), axis=-1))
+    g.output(loss, name="loss")
+    f = cg.compile(g, wrt=["W", "b"])
+    Xv, Yv = rng.standard_normal((5, 3)), np.eye(4)[[0, 1, 2, 3, 0]]
+    out = f(X=Xv, Y=Yv)
+    d = cg.grad(g, ["W", "b"], X=Xv, Y=Yv)
+    np.testing.assert_allclose(out["g_W"], d["W"], rtol=1e-12)
+    np.testing.assert_allclose(out["g_b"], d["b"], rtol=1e-12)
+    assert out["loss"] == pytest.approx(float(cg.evaluate(g, X=Xv, Y=Yv)["loss"]))
+    W2 = rng.standard_normal((3, 4))  # a fed param overrides the graph's value
+    np.testing.assert_allclose(f(X=Xv, Y=Yv, W=W2)["g_W"], cg.grad(g, ["W"], X=Xv, Y=Yv, W=W2)["W"], rtol=1e-12)
+
+
+def test_float32_stays_float32():
+    g = cg.parse("y = sum(exp(x) * 0.5 + x)")
+    f = cg.compile(g, wrt="x")
+    out = f(x=np.ones(3, np.float32))
+    assert out["g_x"].dtype == np.float32 and np.asarray(out["y"]).dtype == np.float32
+
+
+def test_hostile_names_cannot_inject_code(capfd):
+    g = cg.Graph("g'); import os; os.system('echo graph'); ('\n")
+    x = g.input(HOSTILE)
+    z = g.input("z\nimport os\nos.system('echo newline')")
+    y = (cg.sin(x) * z).named("y\"); os.system('echo y'); (\"")
+    g.output(y)
+    f = cg.compile(g, wrt=[HOSTILE])
+    out = f(**{HOSTILE: 0.5, "z\nimport os\nos.system('echo newline')": 2.0})
+    assert out[y.name] == pytest.approx(2 * math.sin(0.5))
+    assert out[f"g_{HOSTILE}"] == pytest.approx(2 * math.cos(0.5))
+    assert capfd.readouterr().out == ""  # nothing ran
+    tree = ast.parse(f.source)  # valid Python, and the names are only string constants in it
+    assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert "system" not in {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert "os" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def test_source_is_readable_and_cached():
+    g = lecture()
+    f = cg.compile(g, wrt=["x", "z"])
+    assert "def compiled(**inputs):" in f.source
+    assert "exp(" in f.source and "log(" in f.source
+    assert "return {'y': " in f.source
+    assert cg.compile(g, wrt=["x", "z"]) is f
+    assert cg.compile(g, wrt=["x"]) is not f
+    g.output(g["y"] * 2.0, name="y2")  # the graph changed: a new function
+    f2 = cg.compile(g)
+    assert set(f2(x=2.0, z=3.0)) == {"y", "y2"}
+
+
+@pytest.mark.parametrize("inputs", [{"x": 2.0, "z": 3.0}, {"x": np.array([2.0]), "z": 3.0}])
+def test_domain_errors_are_typed_and_name_the_node(inputs):
+    g = cg.parse("y = log(x - 2) + z")
+    f = cg.compile(g, wrt=["x"])
+    with pytest.raises(cg.DomainError, match="log"):
+        f(**inputs)
+    g2 = cg.parse("y = exp(x) * z")
+    with pytest.raises(cg.DomainError, match="exp|mul"):
+        cg.compile(g2)(x=1000.0, z=1.0)
+    with pytest.raises(cg.DomainError):
+        cg.compile(cg.parse("y = x*z*z"))(x=1e300, z=1e300)  # overflow in *, no Python error
+
+
+def test_input_errors_match_evaluate():
+    f = cg.compile(lecture())
+    with pytest.raises(cg.InputError, match="missing"):
+        f(x=2.0)
+    with pytest.raises(cg.InputError, match="unexpected"):
+        f(x=2.0, z=3.0, w=1.0)
+    with pytest.raises(cg.InputError, match="not finite"):
+        f(x=math.inf, z=3.0)
+    with pytest.raises(cg.InputError):
+        f(x="two", z=3.0)
+    with pytest.raises(cg.ShapeError):
+        f(x=np.ones(2), z=np.ones(3))
+
+
+def test_compile_without_outputs_or_with_many_outputs():
+    g = cg.Graph()
+    g.input("x")
+    with pytest.raises(cg.GraphError):
+        cg.compile(g)
+    g = cg.parse("a = x*x\nb = a + x")
+    g.set_outputs(["a", "b"])
+    assert cg.compile(g)(x=3.0) == {"a": 9.0, "b": 12.0}
+    assert cg.compile(g, wrt="x", of="b")(x=3.0)["g_x"] == 7.0

@@ -1,0 +1,139 @@
+"""to_latex: names, numbers, derivative left-hand sides, and a LaTeX-free validity check."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from strategies import expressions
+from test_text import lecture
+
+import cgraph as cg
+from cgraph.printing.latex import latex_name
+
+KNOWN_MACROS = {
+    "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
+    "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
+    "times",
+} | set(cg.printing.latex.GREEK)
+ENVIRONMENTS = {"aligned", "bmatrix"}
+
+
+def check_latex(text: str) -> None:
+    """Fail unless ``text`` would compile: balanced groups, known macros and environments."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "{}" and i > 0 and text[i - 1] == "\\":
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0, f"unbalanced }} at {i}: {text}"
+    assert depth == 0, f"unbalanced {{ in {text}"
+    for macro in re.findall(r"\\([A-Za-z]+)", text):
+        assert macro in KNOWN_MACROS, f"unknown macro \\{macro} in {text}"
+    assert text.count(r"\left") == text.count(r"\right")
+    assert re.findall(r"\\begin\{(\w+)\}", text) == re.findall(r"\\end\{(\w+)\}", text)
+    assert set(re.findall(r"\\begin\{(\w+)\}", text)) <= ENVIRONMENTS
+    assert not re.search(r"_\{[^{}]*\}_", text), f"double subscript in {text}"
+    assert "$" not in text.replace(r"\$", "")
+
+
+def test_lecture_forward():
+    text = cg.to_latex(lecture())
+    assert text == r"y = e^{x z} + \frac{x z}{\ln\left(x\right)} + \frac{\sin\left(\ln\left(x\right)\right)}{x z}"
+    check_latex(text)
+
+
+def test_lecture_adjoint_program_is_aligned_with_lecture_names():
+    text = cg.to_latex(cg.adjoint(lecture()), form="program")
+    assert text.startswith("\\begin{aligned}\na &= x z \\\\\n")
+    assert r"g_{c} &= g_{f} \frac{1}{a} \\" in text
+    assert r"g_{b} &= g_{e} \frac{-a}{b^{2}} + g_{c} \cos\left(b\right) \\" in text
+    assert text.endswith("g_{z} &= g_{a} x\n\\end{aligned}")
+    check_latex(text)
+
+
+def test_adjoint_outputs_are_partial_derivatives():
+    text = cg.to_latex(cg.simplify(cg.adjoint(lecture())))
+    lines = text.splitlines()
+    assert lines[0] == r"\begin{aligned}"
+    assert lines[1].startswith(r"\frac{\partial y}{\partial x} &= ")
+    assert lines[2].startswith(r"\frac{\partial y}{\partial z} &= ")
+    check_latex(text)
+
+
+def test_second_derivatives_name_both_variables():
+    first = cg.adjoint(lecture())
+    second = cg.adjoint(first, of="g_x", wrt=["x", "z"])
+    text = cg.to_latex(cg.simplify(second))
+    assert r"\frac{\partial^{2} y}{\partial x^{2}} &= " in text
+    assert r"\frac{\partial^{2} y}{\partial z \, \partial x} &= " in text
+    check_latex(text)
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("x", "x"), ("x1", "x_{1}"), ("x_1", "x_{1}"), ("w_12", "w_{12}"), ("W1", "W_{1}"),
+        ("alpha", r"\alpha"), ("alpha2", r"\alpha_{2}"), ("Sigma", r"\Sigma"), ("α", r"\alpha"),
+        ("g_x", "g_{x}"), ("g_W1", "g_{W_{1}}"), ("g_loss", r"g_{\mathrm{loss}}"), ("g2_x", "g_{2,x}"),
+        ("w1_2", "w_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
+        ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{é}"),
+    ],
+)
+def test_names(name, expected):
+    assert latex_name(name) == expected
+    check_latex(expected)
+
+
+def _one(build):
+    g = cg.Graph()
+    a, b = g.input("a"), g.input("b")
+    return cg.to_latex(build(a, b))
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda a, b: a * 2, r"a \cdot 2"),
+        (lambda a, b: 2 * a, "2 a"),
+        (lambda a, b: cg.mul(2, 1 / a), r"2 \cdot \frac{1}{a}"),
+        (lambda a, b: Fraction(1, 2) * a, r"\frac{1}{2} a"),
+        (lambda a, b: a * Fraction(-1, 2), r"a \left(-\frac{1}{2}\right)"),
+        (lambda a, b: a * 2.5e-05, r"a \left(2.5 \cdot 10^{-5}\right)"),
+        (lambda a, b: 2.5e-05 * a, r"2.5 \cdot 10^{-5} a"),
+        (lambda a, b: cg.exp(a * b), "e^{a b}"),
+        (lambda a, b: cg.exp(a) ** 2, r"\left(e^{a}\right)^{2}"),
+        (lambda a, b: a ** (b + 1), "a^{b + 1}"),
+        (lambda a, b: -(a * b), "-a b"),
+        (lambda a, b: -(a + b), r"-\left(a + b\right)"),
+        (lambda a, b: a - (-b), "a + b"),
+        (lambda a, b: (a + b) / (a - b), r"\frac{a + b}{a - b}"),
+        (lambda a, b: cg.sqrt(a), r"\sqrt{a}"),
+        (lambda a, b: cg.sigmoid(a), r"\sigma\left(a\right)"),
+        (lambda a, b: cg.abs(a), r"\left|a\right|"),
+        (lambda a, b: cg.square(a + b), r"\left(a + b\right)^{2}"),
+    ],
+)
+def test_operators(build, expected):
+    text = _one(build)
+    assert text == expected
+    check_latex(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions())
+def test_random_graphs_give_valid_latex(g):
+    for form in ("expanded", "program"):
+        check_latex(cg.to_latex(g, form=form))
+    check_latex(cg.to_latex(cg.simplify(cg.adjoint(g))))
+
+
+def test_every_op_template_is_valid_latex():
+    for op in cg.OPS.values():
+        g = cg.Graph()
+        x = g.input("x", shape=(2, 2))
+        args = [x] * (op.arity or 3)
+        node = g.apply(op.name, *args, **({"shape": (4,)} if op.name == "reshape" else {}))
+        check_latex(cg.to_latex(node))

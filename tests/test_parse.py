@@ -1,0 +1,425 @@
+"""cg.parse: the lecture's program, operators, merging, programs, errors, hostile text."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cgraph as cg
+from cgraph.lexer import MAX_LENGTH
+from cgraph.parse import MAX_NESTING
+
+LECTURE = "a = x*z\nb = log(x)\nc = sin(b)\nd = exp(a)\ne = a/b\nf = c/a\ny = d + e + f"
+FORMULA = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+Y = 412.19145728412116
+
+
+def ops(g):
+    return {n: (g.nx.nodes[n]["op"], g.operands(n)) for n in g.schedule()}
+
+
+def value(text, **inputs):
+    return cg.evaluate(cg.parse(text), **inputs)[cg.parse(text).outputs[0]]
+
+
+# ---------------------------------------------------------------- the lecture
+def test_lecture_program_is_the_lectures_graph():
+    g = cg.parse(LECTURE)
+    assert list(g.schedule()) == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
+    assert g.nx.number_of_edges() == 12
+    assert g.inputs == ["x", "z"] and g.outputs == ["y"]
+    assert ops(g) == {
+        "x": ("input", ()),
+        "z": ("input", ()),
+        "a": ("mul", ("x", "z")),
+        "b": ("log", ("x",)),
+        "c": ("sin", ("b",)),
+        "d": ("exp", ("a",)),
+        "e": ("div", ("a", "b")),
+        "f": ("div", ("c", "a")),
+        "y": ("add", ("d", "e", "f")),
+    }
+    assert cg.evaluate(g, x=2, z=3)["y"] == pytest.approx(Y, rel=1e-15)
+
+
+def test_lecture_formula_merges_x_times_z():
+    g = cg.parse(FORMULA)
+    assert len(g) == 9 and g.nx.number_of_edges() == 12
+    (xz,) = [n for n in g.nx if g.nx.nodes[n]["op"] == "mul"]
+    assert len(g.users(xz)) == 3  # exp(a), a/b, c/a
+    assert g.outputs == ["y"] and g.node("y").op == "add" and len(g.operands("y")) == 3
+    assert float(cg.evaluate(g, x=2, z=3)["y"]) == pytest.approx(Y, rel=1e-15)
+
+
+# ---------------------------------------------------------------- operators
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-2^2", -4.0),
+        ("-2**2", -4.0),
+        ("2^3^2", 512.0),  # right-associative
+        ("2**-1", 0.5),
+        ("2^-1^2", 0.5),  # 2^(-(1^2))
+        ("(-2)^2", 4.0),
+        ("2*-3", -6.0),
+        ("--3", 3.0),
+        ("+3", 3.0),
+        ("12/3/2", 2.0),
+        ("12/(3/2)", 8.0),
+        ("10 - 3 - 2", 5.0),
+        ("2 + 3*4^2", 50.0),
+        ("1e-3 * 1000", 1.0),
+        (".5 + 1.", 1.5),
+        ("7", 7.0),
+    ],
+)
+def test_precedence_and_numbers_follow_python(text, expected):
+    assert float(value(text)) == expected
+
+
+def test_unary_minus_binds_looser_than_power():
+    g = cg.parse("-x^2")
+    assert g.node("y").op == "neg" and g.node("y").operands[0].op == "pow"
+    g = cg.parse("-x*z")
+    assert g.node("y").op == "mul" and g.node("y").operands[0].op == "neg"
+
+
+def test_number_literals_keep_their_type():
+    g = cg.parse("y = 7*x + 2.5*x + 1e-3 - -3")
+    consts = {g.attrs(n)["value"] for n in g.nx if g.nx.nodes[n]["op"] == "const"}
+    assert consts == {7, 2.5, 0.001, -3}
+    assert {type(v) for v in consts} == {int, float}
+    assert not any(isinstance(v, Fraction) for v in consts)
+
+
+@pytest.mark.parametrize(
+    ("text", "op", "n"),
+    [("a + b + c", "add", 3), ("a*b*c*d", "mul", 4), ("a - b - c", "sub", 2), ("a + b - c + d", "add", 2)],
+)
+def test_chains_flatten_into_variadic_nodes(text, op, n):
+    g = cg.parse(text)
+    assert g.node("y").op == op and len(g.operands("y")) == n
+
+
+def test_parenthesised_groups_and_calls_do_not_flatten():
+    g = cg.parse("(a + b) + c")
+    assert [g.node(o).op for o in g.operands("y")] == ["add", "input"]
+    g = cg.parse("add(a, b) + c")
+    assert len(g.operands("y")) == 2
+    g = cg.parse("add(a, b, c)")
+    assert g.operands("y") == ("a", "b", "c")
+
+
+def test_x_times_x_keeps_both_operands():
+    g = cg.parse("x*x")
+    assert g.operands("y") == ("x", "x") and g.nx.number_of_edges() == 2
+    assert float(cg.evaluate(g, x=3.0)["y"]) == 9.0
+
+
+def test_matmul_and_keyword_attributes():
+    g = cg.parse("y = sum(X @ W, axis=1, keepdims=True) + mean(transpose(X, axes=(1, 0)))")
+    sums = [n for n in g.nx if g.nx.nodes[n]["op"] == "sum"]
+    assert g.attrs(sums[0]) == {"axis": 1, "keepdims": True}
+    X, W = np.arange(6.0).reshape(3, 2), np.ones((2, 4))
+    expected = np.sum(X @ W, axis=1, keepdims=True) + np.mean(X.T)
+    np.testing.assert_allclose(cg.evaluate(g, X=X, W=W)["y"], expected)
+    g = cg.parse("reshape(x, shape=(2, -1,))")
+    assert g.attrs("y") == {"shape": (2, -1)}
+
+
+@pytest.mark.parametrize("name", sorted(cg.OPS))
+def test_every_op_is_callable_by_name(name):
+    op = cg.OPS[name]
+    args = ", ".join(["x", "z", "w"][: op.arity or 3])
+    extra = ", shape=(-1,)" if name == "reshape" else ""
+    g = cg.parse(f"{name}({args}{extra})")
+    assert g.node("y").op == name and len(g.operands("y")) == (op.arity or 3)
+
+
+# ---------------------------------------------------------------- merging
+def test_identical_subexpressions_are_one_node():
+    g = cg.parse("x*z + z*x + sin(x) * sin(x)")
+    assert sum(1 for n in g.nx if g.nx.nodes[n]["op"] == "mul") == 2  # x*z (=z*x) and sin*sin
+    assert sum(1 for n in g.nx if g.nx.nodes[n]["op"] == "sin") == 1
+    g = cg.parse("x - z + (z - x)")  # sub is not commutative
+    assert sum(1 for n in g.nx if g.nx.nodes[n]["op"] == "sub") == 2
+
+
+def test_merging_respects_attributes_and_constant_types():
+    g = cg.parse("sum(X, axis=0) + sum(X, axis=1) + sum(X) + sum(X, axis=None)")
+    assert sum(1 for n in g.nx if g.nx.nodes[n]["op"] == "sum") == 3
+    g = cg.parse("2*x + 2.0*x + 2*z")
+    consts = [g.attrs(n)["value"] for n in g.nx if g.nx.nodes[n]["op"] == "const"]
+    assert sorted(map(repr, consts)) == ["2", "2.0"]
+
+
+def test_a_later_statement_reuses_an_earlier_named_node():
+    g = cg.parse("a = x*z\nd = exp(x*z)")
+    assert g.operands("d") == ("a",)
+    # an unnamed node that a later line names gets that name
+    g = cg.parse("d = exp(x*z)\na = z*x")
+    assert g.operands("d") == ("a",) and len(g) == 4
+
+
+# ---------------------------------------------------------------- programs
+def test_program_syntax():
+    text = "# the lecture, abridged\r\n\r\na = x*z   # product\r\nb = log(\n    x\n)\n\n; y = a +\\\n b"
+    with pytest.raises(cg.ParseError, match="'\\\\' is not allowed"):
+        cg.parse(text)
+    g = cg.parse(text.replace("\\\n", ""))
+    assert g.outputs == ["y"] and g.operands("y") == ("a", "b")
+
+
+def test_inputs_in_order_of_first_appearance_and_last_assignment_is_output():
+    g = cg.parse("p = w*v\nq = u + p\nr = q*w")
+    assert g.inputs == ["w", "v", "u"] and g.outputs == ["r"]
+
+
+def test_unicode_names():
+    g = cg.parse("θ = 2*α\nŷ = θ + β₀" if "β₀".isidentifier() else "θ = 2*α\nŷ = θ + βx")
+    assert g.inputs[0] == "α" and g.outputs == ["ŷ"]
+
+
+def test_output_names_and_aliases():
+    assert cg.parse("x*z").outputs == ["y"]
+    assert cg.parse("x*y").outputs == ["out"]  # y is an input
+    g = cg.parse("x")
+    assert g.node("y").op == "identity" and g.operands("y") == ("x",)
+    g = cg.parse("a = x*z\nb = a")
+    assert g.outputs == ["b"] and g.node("b").op == "identity"
+    g = cg.parse("y = 2")
+    assert g.node("y").op == "const" and g.attrs("y")["value"] == 2
+    g = cg.parse("a = sin(x)\ncos(a)")
+    assert g.outputs == ["y"] and g.node("y").op == "cos"
+
+
+def test_generated_names_avoid_names_in_the_text():
+    g = cg.parse("t1 = exp(x)*sin(x)\nt2 = t1 + cos(x)")
+    assert {"t1", "t2"} <= set(g.nx) and g.outputs == ["t2"]
+    assert g.operands("t2")[0] == "t1"
+
+
+def test_graph_name_and_validated():
+    g = cg.parse("x + 1", name="tiny")
+    assert g.name == "tiny" and g.validate() is g
+
+
+# ---------------------------------------------------------------- errors
+ERRORS = [
+    ("", 1, 1, "empty"),
+    ("  # only a comment\n\n", 1, 1, "empty"),
+    ("foo(x)", 1, 1, "unknown function 'foo'; known functions: abs, add"),
+    ("y = x + bar(2)", 1, 9, "unknown function 'bar'"),
+    ("exp(x, z)", 1, 1, "exp() takes 1 argument, got 2"),
+    ("add(x)", 1, 1, "add() takes at least 2 arguments, got 1"),
+    ("sin()", 1, 1, "sin() takes 1 argument, got 0"),
+    ("sum(x, 1)", 1, 1, "attributes go by keyword: axis=..., keepdims=..."),
+    ("sum(x, foo=1)", 1, 8, "no keyword 'foo'"),
+    ("sum(x, axis=1, axis=2)", 1, 16, "given twice"),
+    ("sum(axis=1, x)", 1, 13, "follows a keyword argument"),
+    ("sum(x, axis=z)", 1, 13, "literal int"),
+    ("sum(x, axis=1.5)", 1, 13, "literal int"),
+    ("a = x\na = 2", 2, 1, "'a' is assigned twice (first on line 1)"),
+    ("y = a + 1\na = x", 1, 5, "'a' is used before its assignment on line 2"),
+    ("x = x + 1", 1, 5, "'x' is used before its assignment"),
+    ("exp = x + 1", 1, 1, "cannot assign to 'exp'"),
+    ("y = sin + 1", 1, 5, "'sin' is a function"),
+    ("x + 1\ny = 2", 1, 3, "not assigned"),
+    ("(x + 1", 1, 1, "never closed"),
+    ("y = exp (x", 1, 9, "never closed"),
+    ("x + 1)", 1, 6, "unbalanced ')'"),
+    ("x\n)", 2, 1, "unbalanced ')'"),
+    ("()", 1, 2, "empty parentheses"),
+    ("x + 1 2", 1, 7, "expected an operator"),
+    ("x y", 1, 3, "expected an operator"),
+    ("x +", 1, 4, "incomplete"),
+    ("y =", 1, 4, "incomplete"),
+    ("2x", 1, 1, "invalid number '2x'"),
+    ("1.2.3", 1, 1, "invalid number"),
+    ("0x1f", 1, 1, "invalid number"),
+    ("1j", 1, 1, "invalid number"),
+    ("1e999", 1, 1, "too large"),
+    ("9" * 5000, 1, 1, "too long"),
+    ("a = b = c", 1, 7, "unexpected '='"),
+    ("x == z", 1, 3, "comparison"),
+    ("x // 2", 1, 3, "floor division"),
+    ("x % 2", 1, 3, "'%' is not supported"),
+    ("x < 2", 1, 3, "'<' is not supported"),
+    ("(x, z)", 1, 3, "tuples are not allowed"),
+    ("x(2)", 1, 1, "unknown function 'x'"),
+    ("2(3)", 1, 2, "cannot be called"),
+    ("True", 1, 1, "keyword argument"),
+    ("x\x00", 1, 2, "NUL"),
+    ("x +\n\x07", 2, 1, "control character U+0007"),
+    ("x\u202e+1", 1, 2, "invisible character U+202E"),
+    ("\ufeffx", 1, 1, "U+FEFF"),
+    ("x + \ud800", 1, 5, "lone surrogate U+D800"),
+    ("x\u00a0+ 1", 1, 2, "NO-BREAK SPACE"),
+    ("x $ 1", 1, 3, "unexpected character '$'"),
+    ("a = 1\nb = a\n  c = sin(", 3, 10, "never closed"),
+    ("x\r\ny +\r\n", 2, 4, "incomplete"),
+    ("reshape(x)", 1, 1, "reshape needs a target shape"),
+    ("exp(2 @ 3)", 1, 7, "matmul"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "col", "message"), ERRORS)
+def test_errors_name_line_column_and_culprit(text, line, col, message):
+    with pytest.raises(cg.ParseError) as info:
+        cg.parse(text)
+    err = info.value
+    assert (err.line, err.column) == (line, col), str(err)
+    assert message in str(err)
+    assert str(err).startswith(f"line {line}, column {col}: ")
+    assert isinstance(err, ValueError) and isinstance(err, cg.CGraphError)
+
+
+HOSTILE = [
+    ("__import__('os').system('x')", 1, 1, "'__import__' is not allowed"),
+    ("x.__class__", 1, 2, "attribute access"),
+    ("(lambda: 1)()", 1, 2, "keyword 'lambda'"),
+    ("[x for x in y]", 1, 1, "lists ('[')"),
+    ('"a"+"b"', 1, 1, "string literals"),
+    ("x[0]", 1, 2, "subscripts"),
+    ("{1: 2}", 1, 1, "dicts and sets"),
+    ("y = __builtins__", 1, 5, "reserved"),
+    ("import os", 1, 1, "keyword 'import'"),
+    ("exec('1')", 1, 6, "string literals"),
+    ("eval(x)", 1, 1, "unknown function 'eval'"),
+    ("getattr(x, y)", 1, 1, "unknown function 'getattr'"),
+    ("x if z else w", 1, 3, "keyword 'if'"),
+    ("f'{x}'", 1, 2, "string literals"),
+    ("x := 1", 1, 3, "':'"),
+    ("@x", 1, 1, "expected a name"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "col", "message"), HOSTILE)
+def test_hostile_python_is_refused_with_the_construct_named(text, line, col, message):
+    with pytest.raises(cg.ParseError) as info:
+        cg.parse(text)
+    assert (info.value.line, info.value.column) == (line, col)
+    assert message in str(info.value)
+
+
+def test_parse_never_evaluates_or_compiles(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("parse must not eval/exec/compile")
+
+    for name in ("eval", "exec", "compile"):
+        monkeypatch.setattr(builtins, name, forbidden)
+    monkeypatch.setattr(ast, "parse", forbidden)
+    assert float(cg.evaluate(cg.parse(FORMULA), x=2, z=3)["y"]) == pytest.approx(Y)
+    with pytest.raises(cg.ParseError):
+        cg.parse("__import__('os').system('echo hacked')")
+
+
+def test_not_a_string():
+    with pytest.raises(cg.ParseError, match="needs a str, not bytes"):
+        cg.parse(b"x + 1")
+
+
+# ---------------------------------------------------------------- limits
+def test_deep_nesting_raises_parse_error_not_recursion_error():
+    with pytest.raises(cg.ParseError, match=f"deeper than {MAX_NESTING:,}") as info:
+        cg.parse("(" * 100_000 + "x" + ")" * 100_000)
+    assert (info.value.line, info.value.column) == (1, MAX_NESTING + 1)
+    with pytest.raises(cg.ParseError, match="incomplete"):
+        cg.parse("1+" * 100_000)
+
+
+def test_deep_but_allowed_nesting_parses_without_recursion():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)  # anything recursive per level would fail here
+    try:
+        g = cg.parse("(" * MAX_NESTING + "x" + ")" * MAX_NESTING)
+        chain = cg.parse("sin(" * 3000 + "x" + ")" * 3000)
+        negs = cg.parse("-" * 20_001 + "x")
+        powers = cg.parse("x^" * 3000 + "1")
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(g) == 2 and len(chain) == 3001 and len(powers) == 3002
+    assert negs.node("y").op == "neg" and len(negs) == 20_002
+
+
+def test_length_cap():
+    with pytest.raises(cg.ParseError, match="longer than 1,000,000 characters") as info:
+        cg.parse("x+" * (MAX_LENGTH // 2) + "x")
+    assert (info.value.line, info.value.column) == (1, MAX_LENGTH + 1)
+
+
+# ---------------------------------------------------------------- random trees
+_UNARY = {
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "abs": np.abs,
+    "square": np.square,
+    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+    "neg": np.negative,
+}
+_BIN = {"+": (np.add, 1), "-": (np.subtract, 1), "*": (np.multiply, 2), "/": (np.divide, 2), "^": (np.power, 4)}
+
+leaves = st.one_of(
+    st.sampled_from(["x", "z", "w"]),
+    st.integers(1, 9),  # no 0: the parser folds -0 to the int 0, numpy negates 0.0 to -0.0
+    st.floats(0.05, 20, allow_nan=False).map(lambda f: round(f, 3)),
+)
+trees = st.recursive(
+    leaves,
+    lambda kids: st.one_of(
+        st.tuples(st.sampled_from(sorted(_UNARY)), kids),
+        st.tuples(st.sampled_from(sorted(_BIN)), kids, kids),
+    ),
+    max_leaves=16,
+)
+
+
+def _write(tree):
+    """(text, precedence) of a tree; parentheses keep the tree's exact shape."""
+    if not isinstance(tree, tuple):
+        return (str(tree), 10)
+    if len(tree) == 2:
+        op, a = tree
+        text, p = _write(a)
+        if op == "neg":
+            return ("-" + (text if p >= 4 else f"({text})"), 3)
+        return (f"{op}({text})", 10)
+    op, a, b = tree
+    prec = _BIN[op][1]
+    (ta, pa), (tb, pb) = _write(a), _write(b)
+    left_ok = pa > prec if op == "^" else pa >= prec
+    right_ok = pb >= prec if op == "^" else pb > prec
+    return (f"{ta if left_ok else f'({ta})'} {op} {tb if right_ok else f'({tb})'}", prec)
+
+
+def _numpy(tree, env):
+    if isinstance(tree, str):
+        return env[tree]
+    if not isinstance(tree, tuple):
+        return np.float64(tree)
+    if len(tree) == 2:
+        return _UNARY[tree[0]](_numpy(tree[1], env))
+    return _BIN[tree[0]][0](_numpy(tree[1], env), _numpy(tree[2], env))
+
+
+@settings(max_examples=80, deadline=None)
+@given(trees)
+def test_random_expression_trees_round_trip_through_text(tree):
+    text, _ = _write(tree)
+    env = {"x": np.array([-1.5, 0.3, 2.0]), "z": np.float64(0.7), "w": np.array([[1.1], [-0.4]])}
+    with np.errstate(all="ignore"):
+        expected = np.broadcast_to(_numpy(tree, env), np.broadcast_shapes(*(np.shape(v) for v in env.values())))
+    g = cg.parse(text)
+    feeds = {k: v for k, v in env.items() if k in g.inputs}
+    got = cg.evaluate(g, nonfinite="propagate", **feeds)[g.outputs[0]]
+    got = np.broadcast_to(got, expected.shape) if np.ndim(got) <= expected.ndim else got
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)

@@ -1,0 +1,185 @@
+"""Evaluation plans: buffer reuse never changes a result, dtypes are kept, plans are
+cached per graph and rebuilt when it changes, ``keep`` subsets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cgraph as cg
+from cgraph.passes.plan import REUSE_MIN_SIZE, Plan, plan
+
+UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "relu", "square", "abs", "neg", "softplus"]
+BINARY = ["add", "sub", "mul"]
+BIG = (3, REUSE_MIN_SIZE)  # large enough for reuse to kick in
+
+
+def random_graph(seed: int, n_ops: int = 25, shape: tuple = BIG) -> cg.Graph:
+    """A random DAG of elementwise ops (fan-out, broadcasting, views) over three inputs."""
+    rng = np.random.default_rng(seed)
+    g = cg.Graph(f"random{seed}")
+    nodes = [g.input("x", shape=shape), g.input("z", shape=shape), g.input("w", shape=shape[1:])]
+    for _ in range(n_ops):
+        pick = rng.random()
+        a = nodes[rng.integers(len(nodes))]
+        if pick < 0.45:
+            nodes.append(getattr(cg, UNARY[rng.integers(len(UNARY))])(a))
+        elif pick < 0.85:
+            b = nodes[rng.integers(len(nodes))]
+            nodes.append(getattr(cg, BINARY[rng.integers(len(BINARY))])(a, b))
+        elif pick < 0.9:
+            nodes.append(cg.add(a, nodes[-1], nodes[rng.integers(len(nodes))]))  # variadic
+        elif pick < 0.95:
+            nodes.append(cg.transpose(cg.transpose(a)))  # views of a buffer
+        else:
+            nodes.append(a * 0.5)
+    g.output(cg.sum(cg.add(*nodes[-3:])), name="y")
+    return g
+
+
+def feeds_for(g: cg.Graph, dtype=np.float64, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    return {n: rng.uniform(-1, 1, g.nx.nodes[n]["shape"]).astype(dtype) for n in g.inputs}
+
+
+def naive(g: cg.Graph, feeds: dict) -> dict:
+    """Evaluation without a plan: the op table applied in schedule order, nothing freed."""
+    env = {}
+    for n in g.schedule():
+        data = g.nx.nodes[n]
+        if data["role"] in ("input", "param"):
+            env[n] = feeds[n]
+        elif data["role"] == "const":
+            v = data["attrs"]["value"]
+            env[n] = float(v) if isinstance(v, int) else v
+        else:
+            env[n] = cg.OPS[data["op"]].eval(*[env[o] for o in g.operands(n)], **data["attrs"])
+    return env
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reuse_never_changes_results_of_random_graphs(seed, dtype):
+    g = random_graph(seed)
+    ga = cg.adjoint(g)
+    feeds = feeds_for(g, dtype, seed=seed)
+    want = naive(ga, feeds)
+    with np.errstate(all="ignore"):
+        got = Plan(ga, ga.outputs).run(feeds, nonfinite="propagate")
+        plain = Plan(ga, ga.outputs, reuse=False).run(feeds, nonfinite="propagate")
+    for o in ga.outputs:
+        np.testing.assert_array_equal(got[o], want[o])  # bitwise: same ufuncs, same order
+        np.testing.assert_array_equal(plain[o], want[o])
+        assert np.asarray(got[o]).dtype == dtype
+
+
+def test_reuse_happens_and_inputs_are_untouched():
+    g = random_graph(7)
+    ga = cg.adjoint(g)
+    p = Plan(ga, ga.outputs)
+    assert any(step[6] is not None for step in p.steps), "no step writes into a dying buffer"
+    feeds = feeds_for(g)
+    before = {k: v.copy() for k, v in feeds.items()}
+    p.run(feeds, nonfinite="propagate")
+    p.run(feeds, nonfinite="propagate")
+    for k in feeds:
+        np.testing.assert_array_equal(feeds[k], before[k])
+
+
+def test_kept_values_are_never_overwritten():
+    g = cg.Graph()
+    x = g.input("x", shape=BIG)
+    a = cg.exp(x, name="a")
+    b = cg.sin(a, name="b")  # a dies here, but is kept below
+    c = cg.identity(b, name="c")  # an alias of b
+    d = cg.cos(b, name="d")  # b's last use: may not be overwritten, c sees it
+    g.output(cg.sum(c + d), name="y")
+    feeds = {"x": np.linspace(0, 1, np.prod(BIG)).reshape(BIG)}
+    vals = Plan(g, ["a", "c", "y"]).run(feeds)
+    np.testing.assert_array_equal(vals["a"], np.exp(feeds["x"]))
+    np.testing.assert_array_equal(vals["c"], np.sin(np.exp(feeds["x"])))
+
+
+def test_keep_subset_returns_only_those_and_prunes():
+    g = cg.Graph()
+    x = g.input("x")
+    a = cg.exp(x, name="a")
+    cg.log(x - 10.0, name="dead")  # would raise a DomainError if evaluated
+    g.output(a * 2.0, name="y")
+    vals = Plan(g, ["y"]).run({"x": 0.0})
+    assert list(vals) == ["y"] and float(vals["y"]) == 2.0
+    with pytest.raises(cg.DomainError, match="'dead'"):
+        cg.evaluate(g, x=0.0)  # evaluate computes every node
+    assert set(Plan(g, ["a", "y"]).run({"x": 0.0})) == {"a", "y"}
+    with pytest.raises(cg.NodeNotFoundError):
+        Plan(g, ["nope"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_stays_float32_through_adjoint(dtype):
+    g = cg.Graph()
+    X = g.input("X", shape=(None, 4))
+    W = g.param("W", value=np.ones((4, 3), dtype))
+    b = g.param("b", value=np.zeros(3, dtype))
+    h = cg.tanh(X @ W + b)
+    g.output(cg.mean(cg.sum(cg.log_softmax(h) * 0.5, axis=-1)) * 2 + 1, name="loss")
+    X_val = np.ones((5, 4), dtype)
+    grads = cg.grad(g, X=X_val)
+    assert {k: v.dtype for k, v in grads.items()} == {"X": dtype, "W": dtype, "b": dtype}
+    vals = cg.evaluate(g, X=X_val)
+    assert np.asarray(vals["loss"]).dtype == dtype
+
+
+def test_plan_cached_and_invalidated_on_mutation():
+    g = cg.Graph()
+    x = g.input("x")
+    y = g.output(cg.exp(x), name="y")
+    p1 = plan(g, ["y"])
+    assert plan(g, ["y"]) is p1
+    g.output(y * 3.0, name="z")  # a new node: the graph changed
+    p2 = plan(g, ["y"])
+    assert p2 is not p1
+    assert float(cg.evaluate(g, x=0.0)["z"]) == 3.0
+    # a change made through networkx directly is seen too
+    g.nx.remove_edge("x", "y", key=0)
+    g.nx.add_edge("z", "y", key=0)
+    with pytest.raises(cg.CycleError):
+        plan(g, ["y"])
+
+
+def test_compiled_plan_reuses_the_adjoint_of_grad():
+    g = cg.parse("y = x*z + sin(x)")
+    cg.grad(g, x=1.0, z=2.0)
+    from cgraph.passes.grad import gradient_graph
+
+    ga = gradient_graph(g)
+    assert gradient_graph(g) is ga
+    p = plan(ga, ga.outputs)
+    cg.grad(g, x=3.0, z=1.0)
+    assert plan(ga, ga.outputs) is p
+
+
+def test_errors_after_reuse_name_the_node_with_real_operands():
+    g = cg.Graph()
+    x = g.input("x", shape=BIG)
+    a = cg.exp(x, name="a")
+    b = cg.neg(a, name="b")  # writes into a's buffer
+    g.output(cg.sum(cg.log(b, name="bad")), name="y")
+    with pytest.raises(cg.DomainError, match=r"node 'bad' \(log\).*log\(b="):
+        cg.evaluate(g, x=np.zeros(BIG))
+    with pytest.raises(cg.DomainError, match="node 'bad'"):
+        cg.grad(g, x=np.zeros(BIG))
+
+
+def test_big_chain_is_linear_enough():
+    # 30k nodes: would take minutes if any pass were quadratic
+    g = cg.Graph()
+    h = x = g.input("x")
+    for i in range(10_000):
+        h = cg.sin(h) * 0.5 + x if i % 2 else cg.sin(h)
+    g.output(h, name="y")
+    d = cg.grad(g, x=0.3)
+    assert np.isfinite(d["x"])
