@@ -71,7 +71,7 @@ def test_missing_file(tmp_path):
 
 
 def test_bad_bindings_and_network_style_on_a_plain_graph(tmp_path):
-    out = run("check", "x*z", "--at", "x=two")
+    out = run("grad", "x*z", "--at", "x=two")
     assert out.returncode == 1 and "--at" in out.stderr and "Traceback" not in out.stderr
     out = run("draw", "x*z", "-o", str(tmp_path / "n.dot"), "--style", "network")
     assert out.returncode == 1 and "not a layered network" in out.stderr
@@ -85,12 +85,6 @@ def test_grad_prints_derivatives_and_values():
     assert out.returncode == 0 and "g_x" in out.stdout
     out = run("grad", "x*z", "--latex")
     assert out.returncode == 0 and "\\" in out.stdout
-
-
-def test_check_reports_and_sets_the_status():
-    out = run("check", FORMULA, "--at", "x=2", "z=3")
-    assert out.returncode == 0, out.stderr
-    assert "x" in out.stdout and "z" in out.stdout
 
 
 def test_steps_writes_frames(tmp_path):

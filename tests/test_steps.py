@@ -40,7 +40,7 @@ def test_formula_and_value_in_the_title():
     steps = {s.adjoint: s for s in cg.backprop_steps(lecture(), x=2.0, z=3.0)}
     gb = steps["g_b"]
     assert gb.formula.startswith("g_b = ")
-    assert gb.value == pytest.approx(-12.3578, rel=1e-4)
+    assert gb.value == pytest.approx(-12.36000740, rel=1e-8)
     title = gb.dot.get("label")
     assert "−12.36" in title and "_" not in re.sub(r"<[^>]*>", "", title)
 

@@ -175,7 +175,7 @@ class _Drawing:
         if n in self.adjoints:
             text = D.math_name(f"g_{n}", size=11)
             if self.adjoints[n] is not None:
-                text += f"{D.NBSP}={D.NBSP}" + D.html_text(D.format_value(self.adjoints[n], self.precision))
+                text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
         if self.notes.get(n):
