@@ -139,7 +139,8 @@ class Graph:
         value = _const_value(v, None)
         if isinstance(value, np.ndarray):
             return self.const(value).name
-        key = ("const", type(value), value)
+        # repr: 0.0 and -0.0 compare equal but are different constants (1/-0.0 = -inf)
+        key = ("const", type(value), repr(value) if type(value) is float else value)
         found = self._cache.setdefault("consts", {}).get(key)
         if found is not None and found in self.nx and self.nx.nodes[found]["op"] == "const":
             return found
@@ -148,10 +149,17 @@ class Graph:
         return name
 
     def output(self, node: Node | str, *, name: str | None = None) -> Node:
-        """Mark ``node`` as an output (renaming it to ``name`` if given) and return it."""
+        """Mark ``node`` as an output (renaming it to ``name`` if given) and return it.
+
+        An input or param keeps its name (it is fed by that name): ``name`` then
+        goes to a new ``identity`` node of it.
+        """
         node = self.node(node.name if isinstance(node, Node) else node)
         if name is not None and name != node.name:
-            node = node.named(name)
+            if node.role in ("input", "param"):
+                node = self.apply("identity", node, name=name)
+            else:
+                node = node.named(name)
         if node.name not in self._outputs:
             self._outputs.append(node.name)
             self._touch()

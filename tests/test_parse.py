@@ -423,3 +423,17 @@ def test_random_expression_trees_round_trip_through_text(tree):
     got = cg.evaluate(g, nonfinite="propagate", **feeds)[g.outputs[0]]
     got = np.broadcast_to(got, expected.shape) if np.ndim(got) <= expected.ndim else got
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+FORMULA_CHARS = "xyzab0123456789.eE+-*/^@(),=;# \t\n_" + "sinexplogsumaxTrue" + "'\"[]{}:.\\%<>!&|~$?αβ\u00a0\x00\ud800"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=FORMULA_CHARS, max_size=40), st.text(max_size=20)))
+def test_any_text_parses_or_raises_a_parse_error(text):
+    try:
+        g = cg.parse(text)
+    except cg.ParseError as err:
+        assert err.line >= 1 and err.column >= 1, err
+    else:
+        assert g.outputs and g.validate() is g

@@ -17,7 +17,7 @@ class Values(dict):
     def table(self, names: list[str] | None = None) -> str:
         """The values as an aligned two-column table."""
         names = list(self) if names is None else names
-        width = max((len(str(n)) for n in names), default=4)
+        width = max([len("node")] + [len(str(n)) for n in names])
         rows = [f"{'node':<{width}}  value", f"{'-' * width}  {'-' * 20}"]
         for n in names:
             v = np.asarray(self[n])

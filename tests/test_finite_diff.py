@@ -1,0 +1,95 @@
+"""cg.finite_difference: the lecture's Approach 1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+from cgraph.passes.finite_diff import default_step
+
+FORMULA = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+DYDX = 1208.3812151266095  # 3e^6 + 3/ln2 - 3/ln2^2 + cos(ln2)/12 - sin(ln2)/12
+DYDZ = 809.7074792185640  # 2e^6 + 2/ln2 - sin(ln2)/18
+
+
+def test_lecture_value_and_gradient():
+    g = cg.parse(FORMULA)
+    assert float(cg.evaluate(g, x=2, z=3)["y"]) == 412.19145728412116
+    d = cg.finite_difference(g, x=2, z=3)
+    assert set(d) == {"x", "z"}
+    assert float(d["x"]) == pytest.approx(DYDX, rel=1e-6)
+    assert float(d["z"]) == pytest.approx(DYDZ, rel=1e-6)
+    # the lecture's own step, 1e-8, is still within 1e-6 here
+    d = cg.finite_difference(g, eps=1e-8, x=2, z=3)
+    assert float(d["x"]) == pytest.approx(DYDX, rel=1e-6)
+
+
+def test_lecture_exact_values_are_the_symbolic_result():
+    ln2 = np.log(2)
+    assert 3 * np.exp(6) + 3 / ln2 - 3 / ln2**2 + np.cos(ln2) / 12 - np.sin(ln2) / 12 == pytest.approx(DYDX, rel=1e-15)
+    assert 2 * np.exp(6) + 2 / ln2 - np.sin(ln2) / 18 == pytest.approx(DYDZ, rel=1e-15)
+
+
+def test_arrays_are_differentiated_elementwise():
+    g = cg.Graph()
+    X = g.input("X", shape=(3, 2))
+    W = g.param("W", value=np.array([[1.0, -2.0], [0.5, 3.0]]))
+    g.output(cg.sum(cg.square(X @ W)), name="loss")
+    Xv = np.arange(6.0).reshape(3, 2) / 5
+    d = cg.finite_difference(g, X=Xv)
+    Wv = W.attrs["value"]
+    np.testing.assert_allclose(d["X"], 2 * (Xv @ Wv) @ Wv.T, rtol=1e-7)
+    np.testing.assert_allclose(d["W"], 2 * Xv.T @ (Xv @ Wv), rtol=1e-7)
+    assert d["X"].shape == (3, 2) and d["W"].shape == (2, 2)
+
+
+def test_wrt_and_of():
+    g = cg.parse("a = x*z\ny = a + sin(z)")
+    assert list(cg.finite_difference(g, wrt="z", x=2.0, z=0.0)) == ["z"]
+    assert float(cg.finite_difference(g, wrt=["z"], x=2.0, z=0.0)["z"]) == pytest.approx(3.0, rel=1e-9)
+    assert float(cg.finite_difference(g, wrt="x", of="a", x=2.0, z=5.0)["x"]) == pytest.approx(5.0, rel=1e-9)
+
+
+def test_outputs_of_unknown_shape_are_summed_known_non_scalars_refused():
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(cg.finite_difference(cg.parse("y = x^2"), x=x)["x"], 2 * x, rtol=1e-8)
+    g = cg.Graph()
+    g.output(cg.square(g.input("X", shape=(2,))), name="y")
+    with pytest.raises(cg.ShapeError, match="non-scalar node 'y' of shape \\(2,\\)"):
+        cg.finite_difference(g, X=x)
+
+
+def test_errors():
+    g = cg.parse("y = x*z")
+    with pytest.raises(cg.InputError, match="missing input\\(s\\) 'z'"):
+        cg.finite_difference(g, x=1.0)
+    with pytest.raises(cg.NodeNotFoundError, match="wrt 'q'"):
+        cg.finite_difference(g, wrt="q", x=1.0, z=1.0)
+    with pytest.raises(cg.GraphError, match="'y' is a op node"):
+        cg.finite_difference(g, wrt="y", x=1.0, z=1.0)
+    two = cg.parse("y = x*z")
+    two.set_outputs(["y", "x"])
+    with pytest.raises(cg.GraphError, match="has 2 outputs"):
+        cg.finite_difference(two, x=1.0, z=1.0)
+
+
+def test_default_step_scales_with_magnitude_and_dtype():
+    eps64, eps32 = np.finfo(np.float64).eps, np.finfo(np.float32).eps
+    np.testing.assert_allclose(default_step(np.array([0.0, 0.5, -1e4])), np.cbrt(eps64) * np.array([1, 1, 1e4]))
+    assert default_step(np.array([1.0], dtype=np.float32))[0] == pytest.approx(np.cbrt(eps32))
+    assert default_step(np.array([3]))[0] == pytest.approx(3 * np.cbrt(eps64))
+
+
+def test_float32_inputs_give_float32_gradients_of_float32_accuracy():
+    g = cg.parse("y = x^3")
+    d = cg.finite_difference(g, x=np.array([1.5], dtype=np.float32))["x"]
+    assert d.dtype == np.float32 and d[0] == pytest.approx(6.75, rel=1e-3)
+
+
+def test_finite_difference_does_not_change_the_graph_or_the_inputs():
+    g = cg.parse(FORMULA)
+    x = np.array([2.0, 3.0])
+    before = cg.dumps(g)
+    cg.finite_difference(g, x=x, z=3.0)
+    assert cg.dumps(g) == before and x.tolist() == [2.0, 3.0]

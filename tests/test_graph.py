@@ -1,0 +1,284 @@
+"""The IR: roles, names, shapes, operand order, validation, rename, copy, scale."""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+
+
+def lecture():
+    g = cg.Graph("lecture")
+    x, z = g.input("x"), g.input("z")
+    a = (x * z).named("a")
+    b = cg.log(x, name="b")
+    c = cg.sin(b, name="c")
+    g.output(cg.add(cg.exp(a, name="d"), (a / b).named("e"), (c / a).named("f"), name="y"))
+    return g
+
+
+# ---------------------------------------------------------------- building
+def test_roles_and_name_lists_in_creation_order():
+    g = cg.Graph()
+    z, x = g.input("z"), g.input("x")
+    W = g.param("W", shape=(2,))
+    g.param("b", value=[1.0, 2.0])
+    two = g.const(2)
+    y = g.output(x * W + two * z, name="y")
+    assert (g.inputs, g.params, g.outputs) == (["z", "x"], ["W", "b"], ["y"])
+    assert [g.node(n).role for n in ("z", "W", two.name, y.name)] == ["input", "param", "const", "op"]
+    assert g.nx.nodes["y"]["op"] == "add" and "order" in g.nx.nodes["y"]
+    assert g.attrs("b")["value"].dtype == np.float64
+
+
+def test_lecture_graph_has_nine_nodes_and_twelve_edges():
+    g = lecture()
+    assert list(g.schedule()) == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
+    assert g.nx.number_of_edges() == 12
+    assert g.operands("y") == ("d", "e", "f") and sorted(g.users("a")) == ["d", "e", "f"]
+    assert float(cg.evaluate(g, x=2, z=3)["y"]) == 412.19145728412116
+
+
+def test_x_times_x_is_two_edges_keyed_by_position():
+    g = cg.Graph()
+    x = g.input("x")
+    y = x * x
+    assert sorted(k for _, _, k in g.nx.in_edges(y.name, keys=True)) == [0, 1]
+    assert g.operands(y.name) == ("x", "x") and g.users("x") == [y.name]
+
+
+def test_operand_order_comes_from_edge_keys_not_insertion_order():
+    g = cg.Graph()
+    a, b = g.input("a"), g.input("b")
+    d = g.apply("sub", a, b, name="d")
+    g.nx.remove_edges_from([("a", "d", 0), ("b", "d", 1)])
+    g.nx.add_edge("b", "d", key=1)
+    g.nx.add_edge("a", "d", key=0)
+    g._touch()
+    assert g.operands("d") == ("a", "b")
+    assert float(cg.evaluate(g, a=5.0, b=2.0)[d.name]) == 3.0
+
+
+def test_operators_and_number_promotion():
+    g = cg.Graph()
+    x = g.input("x")
+    ops = {
+        "add": x + 1,
+        "sub": 2 - x,
+        "mul": 3 * x,
+        "div": x / 4,
+        "pow": x**2,
+        "neg": -x,
+        "matmul": x @ x,
+    }
+    for op, node in ops.items():
+        assert node.op == op
+    assert +x is x and x.T.op == "transpose"
+    assert [o.role for o in ops["sub"].operands] == ["const", "input"]
+    assert (2 * x).operands[0] == (x * 2).operands[1]  # unnamed constants are shared
+    assert np.float64(2.0) * x is not None and (np.float64(2.0) * x).op == "mul"
+    with pytest.raises(cg.GraphError, match="cannot use True"):
+        x + True
+    with pytest.raises(cg.GraphError, match="cannot use 'nope'"):
+        x + "nope"
+    h = cg.Graph("h")
+    with pytest.raises(cg.GraphError, match="belongs to graph 'h'"):
+        x + h.input("x")
+
+
+def test_constants_keep_their_exact_type():
+    g = cg.Graph()
+    values = [g.const(v).attrs["value"] for v in (7, Fraction(1, 3), Fraction(4, 2), 2.5, np.float32(0.5), np.int64(3))]
+    assert values == [7, Fraction(1, 3), 2, 2.5, 0.5, 3]
+    assert [type(v) for v in values] == [int, Fraction, int, float, float, int]
+    arr = g.const([1, 2]).attrs["value"]
+    assert arr.dtype == np.float64 and g.const(np.zeros((2, 3))).shape == (2, 3)
+    for bad in (True, None, 1j, "2", [1j]):
+        with pytest.raises(cg.GraphError):
+            g.const(bad)
+
+
+def test_shapes_with_a_batch_dimension():
+    g = cg.Graph()
+    X = g.input("X", shape=(None, 2))
+    W = g.param("W", shape=(2, 3))
+    b = g.param("b", shape=3)
+    h = cg.tanh(X @ W + b)
+    assert X.shape == (None, 2) and b.shape == (3,) and h.shape == (None, 3)
+    assert cg.sum(h, axis=1).shape == (None,) and cg.mean(h).shape == ()
+    assert g.input("u").shape is None and (g.node("u") * h).shape is None
+    with pytest.raises(cg.ShapeError, match="node 'bad' \\(matmul\\) of 'W' \\(2, 3\\), 'W' \\(2, 3\\)"):
+        g.apply("matmul", W, W, name="bad")
+    with pytest.raises(cg.ShapeError, match="do not broadcast"):
+        h + g.param("c", shape=(4,))
+    for bad in ((2, -1), (2, 1.5), "ab", (True,)):
+        with pytest.raises(cg.ShapeError, match="'v'"):
+            cg.Graph().input("v", shape=bad)
+    with pytest.raises(cg.ShapeError, match="does not match shape"):
+        g.param("P", shape=(2,), value=np.ones(3))
+
+
+def test_names_are_unique_and_lookups_name_the_missing_node():
+    g = lecture()
+    with pytest.raises(cg.GraphError, match="already has a node named 'x'"):
+        g.input("x")
+    with pytest.raises(cg.GraphError, match="already has a node named 'a'"):
+        g.node("b").named("a")
+    with pytest.raises(cg.GraphError, match="non-empty string"):
+        g.input("")
+    with pytest.raises(cg.NodeNotFoundError, match="has no node 'Y'; did you mean 'y'"):
+        g.node("Y")
+    assert "y" in g and "Y" not in g and len(g) == 9 and list(g) == list(g.schedule())
+    assert "9 nodes" in repr(g) and repr(g.node("a")) == "<Node 'a' = mul(x, z)>"
+
+
+def test_generated_names_are_short_and_skip_taken_ones():
+    g = cg.Graph()
+    g.input("t1")
+    x = g.input("x")
+    assert (x + 1).name == "t3"  # t2 is the constant 1
+
+
+# ---------------------------------------------------------------- validation
+def test_validate_returns_the_graph():
+    g = lecture()
+    assert g.validate() is g
+
+
+def test_validate_finds_cycles_and_names_them():
+    g = cg.Graph()
+    x = g.input("x")
+    a = cg.add(x, x, name="a")
+    b = cg.sin(a, name="b")
+    g.nx.remove_edge("x", "a", key=1)
+    g.nx.add_edge(b.name, "a", key=1)
+    g._touch()
+    with pytest.raises(cg.CycleError, match="has a cycle: (a -> b -> a|b -> a -> b)") as info:
+        g.validate()
+    assert set(info.value.cycle) == {("a", "b"), ("b", "a")}
+
+
+def test_validate_finds_unknown_ops():
+    g = lecture()
+    g.nx.nodes["c"]["op"] = "frob"
+    g._touch()
+    with pytest.raises(cg.UnknownOpError, match="node 'c': unknown op 'frob'"):
+        g.validate()
+
+
+def test_validate_finds_wrong_arity_and_port_gaps():
+    g = lecture()
+    g.nx.remove_edge("b", "e", key=1)
+    g._touch()
+    with pytest.raises(cg.ArityError, match="node 'e' \\(div\\) takes 2 operand\\(s\\), got 1"):
+        g.validate()
+    g = lecture()
+    g.nx.remove_edge("e", "y", key=1)
+    g.nx.add_edge("e", "y", key=3)
+    g._touch()
+    with pytest.raises(cg.ArityError, match="node 'y' \\(add\\): operand ports \\[0, 2, 3\\] are not 0..2"):
+        g.validate()
+    g = lecture()
+    g.nx.add_edge("z", "x", key=0)
+    g._touch()
+    with pytest.raises(cg.ArityError, match="node 'x': a input node takes no operands"):
+        g.validate()
+
+
+def test_validate_finds_bad_roles_and_shape_mismatches():
+    g = lecture()
+    g.nx.nodes["a"]["role"] = "input"
+    g._touch()
+    with pytest.raises(cg.GraphError, match="node 'a': an mul node must have role 'op'"):
+        g.validate()
+    g = cg.Graph()
+    X = g.input("X", shape=(None, 2))
+    g.output(X @ g.param("W", shape=(2, 3)), name="y")
+    g.nx.nodes["W"]["shape"] = (4, 3)
+    g._touch()
+    with pytest.raises(cg.ShapeError, match="node 'y' \\(matmul\\) of 'X' \\(None, 2\\), 'W' \\(4, 3\\)"):
+        g.validate()
+
+
+def test_duplicate_names_cannot_arise():
+    g = cg.Graph()
+    g.input("x")
+    with pytest.raises(cg.GraphError, match="'x'"):
+        g.param("x")
+    with pytest.raises(cg.GraphError, match="'x'"):
+        g.const(1.0, name="x")
+
+
+# ---------------------------------------------------------------- rename and copy
+def test_rename_keeps_edges_order_and_output():
+    g = lecture()
+    g.rename("a", "xz")
+    g.rename("y", "out")
+    assert g.operands("e") == ("xz", "b") and g.outputs == ["out"]
+    assert list(g.schedule()) == ["x", "z", "xz", "b", "c", "d", "e", "f", "out"]
+    assert float(cg.evaluate(g, x=2, z=3)["out"]) == 412.19145728412116
+    assert g.rename("b", "b").name == "b"
+
+
+def test_copy_is_independent():
+    g = lecture()
+    h = g.copy(name="copy")
+    h.rename("a", "xz")
+    h.nx.nodes["b"]["attrs"]["note"] = 1
+    h.nx.nodes["c"]["layer"] = 3
+    cg.exp(h.node("y"), name="extra")
+    h.set_outputs(["extra"])
+    assert h.name == "copy" and g.name == "lecture"
+    assert "a" in g and "xz" not in g and "extra" not in g and g.outputs == ["y"]
+    assert "note" not in g.attrs("b") and "layer" not in g.nx.nodes["c"]
+    assert len(g.schedule()) == 9 and len(h.schedule()) == 10
+    assert (h.node("y") + 1).name not in g
+
+
+def test_set_outputs_checks_names():
+    g = lecture()
+    g.set_outputs(["e", "f", "e"])
+    assert g.outputs == ["e", "f"]
+    with pytest.raises(cg.NodeNotFoundError):
+        g.set_outputs(["nope"])
+
+
+# ---------------------------------------------------------------- scale
+def test_a_100000_node_chain_without_recursion():
+    limit = sys.getrecursionlimit()
+    g = cg.Graph("chain")
+    h = g.input("x")
+    for _ in range(100_000):
+        h = cg.sin(h)
+    g.output(h)
+    sys.setrecursionlimit(300)  # nothing may recurse per node
+    try:
+        g.validate()
+        value = cg.evaluate(g, x=1.0)[h.name]
+        order = g.schedule()
+        copy = g.copy()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(order) == 100_001 and order[0] == "x" and order[-1] == h.name and len(copy) == 100_001
+    assert 0 < value < 0.01  # sin iterated shrinks slowly towards 0
+
+
+def test_output_names_an_op_node_but_never_renames_an_input():
+    g = cg.Graph()
+    x = g.input("x")
+    y = g.output(x, name="y")
+    assert g.inputs == ["x"] and y.op == "identity" and g.outputs == ["y"]
+    t = g.output(cg.sin(x), name="s")
+    assert t.name == "s" and t.op == "sin" and g.outputs == ["y", "s"]
+
+
+def test_shared_constants_keep_the_sign_of_zero():
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(1 / (x * 0.0) + 1 / (x * -0.0), name="y")
+    assert np.isnan(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"])  # inf + -inf, not inf + inf
+    assert (x * 2.0).operands[1] == (x * 2.0).operands[1]

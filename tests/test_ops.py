@@ -1,0 +1,233 @@
+"""The op registry: every op's evaluation against a plain numpy reference, its shape rule,
+its free function. Parametrised over ``cg.ops.OPS``: a newly registered op fails here
+until it has a reference below."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+
+RNG = np.random.default_rng(0)
+
+
+def normal(*shape):
+    return RNG.normal(size=shape)
+
+
+def positive(*shape):
+    return RNG.uniform(0.2, 3.0, size=shape)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# op: [(operands, attrs, numpy reference of the operands)], with broadcasting shapes
+CASES = {
+    "add": [((normal(3, 1), normal(1, 4), normal(4)), {}, lambda a, b, c: a + b + c)],
+    "sub": [((normal(2, 3), normal(3)), {}, np.subtract)],
+    "mul": [((normal(3, 1), normal(4), normal(1, 1)), {}, lambda a, b, c: a * b * c)],
+    "div": [((normal(2, 3), positive(2, 1)), {}, np.divide)],
+    "neg": [((normal(5),), {}, np.negative)],
+    "pow": [((positive(2, 3), normal(3)), {}, np.power), ((normal(4), np.array(3.0)), {}, lambda a, b: a**3)],
+    "exp": [((normal(2, 2),), {}, np.exp)],
+    "log": [((positive(4),), {}, np.log)],
+    "sin": [((normal(4),), {}, np.sin)],
+    "cos": [((normal(4),), {}, np.cos)],
+    "tan": [((RNG.uniform(-1.2, 1.2, 5),), {}, np.tan)],
+    "tanh": [((normal(4),), {}, np.tanh)],
+    "sigmoid": [((normal(6) * 5,), {}, lambda x: 1 / (1 + np.exp(-x)))],
+    "softplus": [((normal(6) * 5,), {}, lambda x: np.log1p(np.exp(x)))],
+    "relu": [((normal(6),), {}, lambda x: np.where(x > 0, x, 0.0))],
+    "sqrt": [((positive(3),), {}, np.sqrt)],
+    "abs": [((normal(5),), {}, np.abs)],
+    "square": [((normal(5),), {}, lambda x: x * x)],
+    "step": [((np.array([-1.0, 0.0, 2.0]),), {}, lambda x: np.array([0.0, 0.0, 1.0]))],
+    "sign": [((np.array([-3.0, 0.0, 2.0]),), {}, lambda x: np.array([-1.0, 0.0, 1.0]))],
+    "identity": [((normal(2, 3),), {}, lambda x: x)],
+    "matmul": [
+        ((normal(2, 3), normal(3, 4)), {}, lambda a, b: a @ b),
+        ((normal(5, 2, 3), normal(3, 4)), {}, lambda a, b: np.einsum("bij,jk->bik", a, b)),
+        ((normal(3), normal(3, 4)), {}, lambda a, b: np.einsum("j,jk->k", a, b)),
+        ((normal(2, 3), normal(3)), {}, lambda a, b: np.einsum("ij,j->i", a, b)),
+        ((normal(3), normal(3)), {}, lambda a, b: np.sum(a * b)),
+    ],
+    "sum": [
+        ((normal(2, 3, 4),), {}, lambda x: x.sum()),
+        ((normal(2, 3, 4),), {"axis": 1}, lambda x: x.sum(1)),
+        ((normal(2, 3, 4),), {"axis": (0, -1), "keepdims": True}, lambda x: x.sum((0, 2), keepdims=True)),
+    ],
+    "mean": [
+        ((normal(2, 3),), {}, lambda x: x.sum() / 6),
+        ((normal(2, 3),), {"axis": 0, "keepdims": True}, lambda x: x.sum(0, keepdims=True) / 2),
+    ],
+    "transpose": [
+        ((normal(2, 3),), {}, lambda x: x.T),
+        ((normal(2, 3, 4),), {"axes": (1, 2, 0)}, lambda x: np.moveaxis(x, 0, -1)),
+    ],
+    "reshape": [((normal(2, 6),), {"shape": (3, -1)}, lambda x: x.reshape(3, 4))],
+    "reshape_like": [((normal(2, 6), normal(4, 3)), {}, lambda x, like: x.reshape(4, 3))],
+    "sum_to": [
+        ((normal(3, 4), normal(1, 4)), {}, lambda x, like: x.sum(0, keepdims=True)),
+        ((normal(2, 3, 4), normal(4)), {}, lambda x, like: x.sum((0, 1))),
+    ],
+    "expand_to": [
+        ((normal(1, 4), normal(3, 4)), {}, lambda x, like: np.tile(x, (3, 1))),
+        ((normal(3), normal(3, 4)), {"axis": 1, "keepdims": False}, lambda x, like: np.tile(x[:, None], (1, 4))),
+    ],
+    "size": [((normal(2, 3),), {}, lambda x: 6.0), ((normal(2, 3),), {"axis": 1}, lambda x: 3.0)],
+    "zeros_like": [((normal(2, 3),), {}, lambda x: np.zeros((2, 3)))],
+    "softmax": [
+        ((normal(3, 4) * 30,), {}, _softmax),
+        ((normal(3, 4),), {"axis": 0}, lambda x: _softmax(x, axis=0)),
+    ],
+    "log_softmax": [((normal(3, 4) * 30,), {}, lambda x: np.log(_softmax(x)))],
+    "logsumexp": [
+        ((normal(3, 4),), {}, lambda x: np.log(np.exp(x).sum())),
+        ((normal(3, 4),), {"axis": 1, "keepdims": True}, lambda x: np.log(np.exp(x).sum(1, keepdims=True))),
+    ],
+}
+ALL = [(name, i, case) for name in sorted(CASES) for i, case in enumerate(CASES[name])]
+
+
+def test_every_registered_op_has_a_reference():
+    assert set(cg.OPS) == set(CASES)
+
+
+def build(name, operands, attrs, shapes):
+    g = cg.Graph(name)
+    ins = [g.input(f"u{i}", shape=s) for i, s in enumerate(shapes)]
+    out = g.output(g.apply(name, *ins, **attrs), name="out")
+    return g, {f"u{i}": v for i, v in enumerate(operands)}, out
+
+
+@pytest.mark.parametrize(("name", "i", "case"), ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])
+def test_eval_matches_numpy_and_the_shape_rule_matches_the_value(name, i, case):
+    operands, attrs, reference = case
+    g, feeds, out = build(name, operands, attrs, [np.shape(v) for v in operands])
+    got = cg.evaluate(g, **feeds)["out"]
+    expected = reference(*operands)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert out.shape == np.shape(expected), f"{name}: shape rule {out.shape}, value {np.shape(expected)}"
+
+
+@pytest.mark.parametrize(("name", "i", "case"), ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])
+def test_shape_rule_with_unknown_batch_dimensions(name, i, case):
+    operands, attrs, reference = case
+    shapes = [(None,) + np.shape(v)[1:] if np.ndim(v) >= 2 else np.shape(v) for v in operands]
+    g, feeds, out = build(name, operands, attrs, shapes)
+    expected = np.shape(reference(*operands))
+    assert out.shape is None or len(out.shape) == len(expected)
+    assert all(d is None or d == e for d, e in zip(out.shape or (), expected))
+    got = cg.evaluate(g, **feeds)["out"]
+    assert np.shape(got) == expected
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unknown_shapes_are_accepted(name):
+    arity = cg.OPS[name].arity or 3
+    g = cg.Graph()
+    attrs = {"shape": (-1,)} if name == "reshape" else {}
+    node = g.apply(name, *[g.input(f"u{i}") for i in range(arity)], **attrs)
+    assert node.shape is None or isinstance(node.shape, tuple)
+
+
+@pytest.mark.parametrize("name", sorted(cg.OPS))
+def test_every_op_has_a_free_function_and_its_fields(name):
+    op = cg.OPS[name]
+    fn = getattr(cg, name)
+    assert fn is op.function and fn.__name__ == name and callable(fn)
+    assert op.label and op.text and op.latex and op.doc
+    params = inspect.signature(fn).parameters
+    assert set(op.attrs) <= set(params) and "name" in params
+    g = cg.Graph()
+    operands = [g.input(f"u{i}") for i in range(op.arity or 2)]
+    attrs = {"shape": (-1,)} if name == "reshape" else {}
+    node = fn(*operands, name="n", **attrs)
+    assert node.op == name and node.name == "n" and [o.name for o in node.operands] == [o.name for o in operands]
+
+
+def test_free_functions_refuse_unknown_keywords_and_foreign_operands():
+    g, h = cg.Graph("g"), cg.Graph("h")
+    x, z = g.input("x"), h.input("z")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        cg.sum(x, axes=1)
+    with pytest.raises(cg.GraphError, match="different graphs"):
+        cg.add(x, z)
+    with pytest.raises(cg.GraphError, match="at least one operand must be a graph Node"):
+        cg.exp(2.0)
+    with pytest.raises(cg.ArityError, match="add takes at least 2 operand"):
+        cg.add(x)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, op in cg.OPS.items() if op.elementwise and n not in ("step", "sign", "identity"))
+)
+def test_elementwise_ops_keep_float32(name):
+    op = cg.OPS[name]
+    args = [np.array([0.5, 1.5], dtype=np.float32)] * (op.arity or 2)
+    out = op.eval(*args)
+    assert out.dtype == np.float32, f"{name} gave {out.dtype}"
+
+
+def test_stable_functions_at_extremes():
+    x = np.array([-1000.0, 0.0, 1000.0])
+    with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):  # as evaluate does
+        np.testing.assert_allclose(cg.OPS["sigmoid"].eval(x), [0.0, 0.5, 1.0])
+        np.testing.assert_allclose(cg.OPS["softplus"].eval(x), [0.0, np.log(2), 1000.0])
+        np.testing.assert_allclose(cg.OPS["softmax"].eval(x), [0.0, 0.0, 1.0])
+        np.testing.assert_allclose(cg.OPS["logsumexp"].eval(x), 1000.0)
+        np.testing.assert_allclose(cg.OPS["log_softmax"].eval(x), [-2000.0, -1000.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("name", "shapes", "attrs", "message"),
+    [
+        ("add", [(2, 3), (4,)], {}, "do not broadcast"),
+        ("matmul", [(2, 3), (4, 5)], {}, "inner dimensions"),
+        ("matmul", [(), (3,)], {}, "at least one dimension"),
+        ("sum", [(2, 3)], {"axis": 2}, "out of range"),
+        ("sum", [(2, 3)], {"axis": (0, 0)}, "repeated axis"),
+        ("transpose", [(2, 3)], {"axes": (0, 0)}, "not a permutation"),
+        ("reshape", [(2, 3)], {"shape": (4, -1)}, "cannot reshape"),
+        ("reshape", [(2, 3)], {"shape": (-1, -1)}, "more than one -1"),
+        ("reshape", [(2, 3)], {}, "needs a target shape"),
+        ("softmax", [(2, 3)], {"axis": 3}, "out of range"),
+    ],
+)
+def test_shape_rules_raise_shape_errors_naming_the_node(name, shapes, attrs, message):
+    g = cg.Graph()
+    ins = [g.input(f"u{i}", shape=s) for i, s in enumerate(shapes)]
+    with pytest.raises(cg.ShapeError, match=message) as info:
+        g.apply(name, *ins, name="bad", **attrs)
+    assert f"node 'bad' ({name})" in str(info.value) and "'u0'" in str(info.value)
+
+
+def test_get_op_names_the_node_and_lists_the_known_ops():
+    with pytest.raises(cg.UnknownOpError, match="node 'n': unknown op 'frob'; known ops: abs, add"):
+        cg.get_op("frob", node="n")
+    with pytest.raises(cg.GraphError, match="already registered"):
+        cg.register(cg.OPS["sin"])
+
+
+@pytest.mark.parametrize(("name", "i", "case"), ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])
+def test_vjp_rule_matches_finite_differences(name, i, case):
+    operands, attrs, reference = case
+    if name in ("step", "sign"):  # away from the jump at 0, where differences blow up
+        operands = (np.array([-1.5, 0.5, 2.0]),)
+    g, feeds, out = build(name, operands, attrs, [np.shape(v) for v in operands])
+    # d(a^b)/db = a^b ln(a) does not exist for a < 0: differentiate the base only
+    wrt = ["u0"] if (name, i) == ("pow", 1) else None
+    weights = g.const(np.asarray(RNG.normal(size=np.shape(reference(*operands)))) + 0.5)
+    g.set_outputs([])
+    g.output(cg.sum(out * weights), name="loss")
+    adjoint = cg.grad(g, wrt, **feeds)
+    numeric = cg.finite_difference(g, wrt, **feeds)
+    for w in wrt or feeds:
+        assert np.shape(adjoint[w]) == np.shape(feeds[w]), w
+        np.testing.assert_allclose(adjoint[w], numeric[w], rtol=1e-5, atol=1e-6, err_msg=f"{name} d/d{w}")
