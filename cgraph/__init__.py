@@ -30,6 +30,7 @@ from .passes.simplify import simplify
 from .printing import to_latex, to_text
 
 # --- gradient checks (passes/check.py)
+from .passes.check import GradientReport, GradientRow, check_gradients
 
 # --- diagrams (export/)
 from .export import to_dot

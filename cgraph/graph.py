@@ -349,14 +349,19 @@ class Graph:
         if new == old:
             return Node(self, old)
         new = self._claim(new)
-        self.nx.add_node(new, **self.nx.nodes[old])
-        for u, _, k in list(self.nx.in_edges(old, keys=True)):
-            self.nx.add_edge(u if u != old else new, new, key=k)
-        for _, v, k in list(self.nx.out_edges(old, keys=True)):
-            self.nx.add_edge(new, v, key=k)
-        self.nx.remove_node(old)
-        self._outputs = [new if o == old else o for o in self._outputs]
-        self._touch()
+        # move the adjacency entries (networkx shares each key dict between _succ and
+        # _pred, so moving them keeps the edges); O(degree), not O(graph)
+        nxg = self.nx
+        nxg._node[new] = nxg._node.pop(old)
+        succ, pred = nxg._succ.pop(old), nxg._pred.pop(old)
+        nxg._succ[new], nxg._pred[new] = succ, pred
+        for v in succ:
+            nxg._pred[v][new] = nxg._pred[v].pop(old)
+        for u in pred:
+            nxg._succ[u][new] = nxg._succ[u].pop(old)
+        if old in self._outputs:
+            self._outputs = [new if o == old else o for o in self._outputs]
+        self._changed()
         return Node(self, new)
 
     def copy(self, name: str | None = None) -> Graph:

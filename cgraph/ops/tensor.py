@@ -24,16 +24,22 @@ def _swap_last(x):
 
 
 def _matmul_vjp(g, out, a, b):
-    sa, sb = a.shape, b.shape
-    a1 = sa is not None and len(sa) == 1
-    b1 = sb is not None and len(sb) == 1
-    if a1 and b1:  # dot product
+    # operands of unknown shape are taken as matrices; declare shapes for vectors/batches
+    na = None if a.shape is None else len(a.shape)
+    nb = None if b.shape is None else len(b.shape)
+    if na == 1 and nb == 1:  # dot product
         return (g * b, g * a)
-    if a1:  # (k,) @ (k, n)
+    if na == 1 and nb == 2:  # (k,) @ (k, n)
         return (matmul(b, g), matmul(reshape(a, shape=(-1, 1)), reshape(g, shape=(1, -1))))
-    if b1:  # (n, k) @ (k,)
+    if nb == 1 and na == 2:  # (n, k) @ (k,)
         return (matmul(reshape(g, shape=(-1, 1)), reshape(b, shape=(1, -1))), matmul(_swap_last(a), g))
-    return (matmul(g, _swap_last(b)), matmul(_swap_last(a), g))
+    if na == 1:  # (k,) @ (..., k, n) -> (..., n): spread g over k, then contract
+        spread = expand_to(g, b, axis=-2, keepdims=False)
+        return (sum(b * spread, axis=-1), reshape(a, shape=(-1, 1)) * spread)
+    if nb == 1:  # (..., n, k) @ (k,) -> (..., n)
+        spread = expand_to(g, a, axis=-1, keepdims=False)
+        return (spread * b, sum(a * spread, axis=-2))
+    return (matmul(g, _swap_last(b)), matmul(_swap_last(a), g))  # batch dims reduce centrally
 
 
 def _sum_to(x, like):

@@ -112,9 +112,11 @@ def _scaled(b: Any, coef: Any, bases: list) -> str:
 def _distribute(b: Any, c: Candidate, coef: Any, s: str) -> str | None:
     """``coef * (t1 + t2)`` as ``coef*t1 + coef*t2`` (kept only if the graph does not grow)."""
     terms = []
-    for t in b.args(s):
+    signs = (1, -1) if b.op(s) == "sub" else (1,) * len(b.args(s))
+    for sign, t in zip(signs, b.args(s)):
         k, base = _term(b, t)
-        terms.append(b.const(_exact(coef * k)) if base is None else _scaled(b, coef * k, [base]))
+        k = sign * coef * k
+        terms.append(b.const(_exact(k)) if base is None else _scaled(b, k, [base]))
     result = b.make("add", *terms)
     return result if _fits(b, result, c) else None
 
@@ -133,6 +135,9 @@ def _collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     order: list[str | None] = []
     merged = False
     for sign, n in signed:
+        if b.value(n) is None and _is(b, n, 0):
+            merged = True  # + zeros_like(u), + [0, 0]
+            continue
         coef, base = _term(b, n)
         if base in groups:
             merged = True
@@ -261,7 +266,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
 
 
 def _summed(b: Any, n: Any) -> bool:
-    return isinstance(n, str) and b.op(n) == "add" and b.single(n)
+    return isinstance(n, str) and b.op(n) in ("add", "sub") and b.single(n)
 
 
 def _div_simple(b: Any, c: Candidate) -> str | None:

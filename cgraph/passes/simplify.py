@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..graph import Graph, _const_value
+from ..graph import Graph, _const_value, gc_paused
 from ..ops.registry import OPS
 from .plan import check_input
 from .rules import RULES, Candidate
@@ -93,14 +93,15 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     source = _bind(g, bindings)
     current = source
     signature = None
-    for _ in range(MAX_PASSES):
-        rebuilt = _Builder(current, numeric=numeric).run()
-        new_signature = _signature(rebuilt)
-        if new_signature == signature:
-            break
-        current, signature = rebuilt, new_signature
-    if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
-        current = _Builder(source, numeric=numeric, rules=False).run()
+    with gc_paused():
+        for _ in range(MAX_PASSES):
+            rebuilt = _Builder(current, numeric=numeric).run()
+            new_signature = _signature(rebuilt)
+            if new_signature == signature:
+                break
+            current, signature = rebuilt, new_signature
+        if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
+            current = _Builder(source, numeric=numeric, rules=False).run()
     return current
 
 
@@ -159,7 +160,7 @@ class _Builder:
                 self._keep_metadata(n, n)
                 new = n
             elif data["role"] == "const":
-                new = self.const(data["attrs"]["value"])
+                new = self.const(data["attrs"]["value"], hint=n)
             else:
                 args = self._gather(n)
                 new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
@@ -249,12 +250,13 @@ class _Builder:
         """Build a node for a rule (it is simplified too)."""
         return self.build(op, list(args), {**OPS[op].attrs, **attrs})
 
-    def const(self, value: Any) -> str:
+    def const(self, value: Any, *, hint: str | None = None) -> str:
         """The constant ``value`` (one node per distinct value)."""
         value = _const_value(value, None)
         key = ("const", _freeze(value))
         if key not in self.cse:
-            self._remember(key, self.g.const(value).name)
+            name = hint if hint is not None and _generated(hint, self.old) and hint not in self.g.nx else None
+            self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None) -> str:
@@ -414,10 +416,16 @@ def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
 
 
 def _signature(g: Graph) -> Any:
-    nodes = g.nx.nodes
+    """The graph's structure, blind to generated names (``t12`` vs ``t31``)."""
+    nodes = g.nx._node
+    index = {n: i for i, n in enumerate(g.schedule())}
     return (
-        tuple(g.outputs),
-        tuple((n, nodes[n]["op"], g.operands(n), _freeze(tuple(sorted(nodes[n]["attrs"].items())))) for n in g.schedule()),
+        tuple(index[o] for o in g.outputs),
+        tuple(
+            (None if _generated(n, g) else n, nodes[n]["op"], tuple(index[o] for o in g.operands(n)),
+             _freeze(tuple(sorted(nodes[n]["attrs"].items()))))
+            for n in index
+        ),
     )
 
 

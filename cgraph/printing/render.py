@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Graph
+from ..graph import Graph, gc_paused
 from ..ops.registry import OPS, SOURCE_OPS, OpDef, Prec
 
 #: the longest expression (characters) the expanded form writes before it gives up
@@ -225,6 +225,11 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
     else:
         raise GraphError(f"{caller} prints a Graph or a Node, not {type(obj).__name__}")
     g.validate()
+    with gc_paused():
+        return g, _layout(g, target, form, style, max_length=max_length, caller=caller)
+
+
+def _layout(g: Graph, target: str | None, form: str, style: Style, *, max_length: int, caller: str) -> Any:
     if form == "expanded":
         targets = [target] if target is not None else _targets(g)
         try:
@@ -235,13 +240,13 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
             warnings.warn(
                 f"{caller}: the expanded form of {exc.node!r} passes {max_length} characters "
                 "(expression swell); writing the program form instead (raise max_length= to force it)",
-                stacklevel=3,
+                stacklevel=4,
             )
         else:
-            return g, (entries[target] if target is not None else [(t, entries[t]) for t in targets])
+            return entries[target] if target is not None else [(t, entries[t]) for t in targets]
     if target is None:
-        return g, program(g, g.nx, style)
-    return g, program(g, needed(g, [target]), style, always=[target])
+        return program(g, g.nx, style)
+    return program(g, needed(g, [target]), style, always=[target])
 
 
 def _targets(g: Graph) -> list[str]:

@@ -1,0 +1,450 @@
+"""The derivative rules of every op and the adjoint pass.
+
+Every op of the registry is checked against central finite differences at random
+in-domain points (float64, rtol 1e-5, atol 1e-8, away from kinks); elementwise and
+arithmetic ops also against SymPy's ``diff``, to first and second order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import cgraph as cg
+
+RTOL, ATOL = 1e-5, 1e-8
+
+
+def _uniform(lo, hi):
+    return lambda rng, shape: rng.uniform(lo, hi, shape)
+
+
+def _away_from_zero(rng, shape):  # kinks of relu/abs/step/sign sit at 0
+    return rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def _like(rng, shape):
+    return rng.uniform(-1, 1, shape)
+
+
+ANY = _uniform(-2, 2)
+POSITIVE = _uniform(0.5, 2)
+
+# op -> (operand shapes, attrs, sampler per operand, SymPy function or None)
+OP_CASES = {
+    "add": ([(2, 3), (3,), (2, 1)], {}, [ANY, ANY, ANY], lambda *xs: sum(xs)),
+    "sub": ([(2, 3), (3,)], {}, [ANY, ANY], lambda a, b: a - b),
+    "mul": ([(2, 3), (2, 3), (1, 3)], {}, [ANY, ANY, ANY], lambda *xs: math.prod(xs)),
+    "div": ([(2, 3), (3,)], {}, [ANY, _away_from_zero], lambda a, b: a / b),
+    "neg": ([(2, 3)], {}, [ANY], lambda a: -a),
+    "pow": ([(2, 3), (2, 3)], {}, [POSITIVE, ANY], lambda a, b: a**b),
+    "exp": ([(2, 3)], {}, [ANY], sp.exp),
+    "log": ([(2, 3)], {}, [POSITIVE], sp.log),
+    "sin": ([(2, 3)], {}, [ANY], sp.sin),
+    "cos": ([(2, 3)], {}, [ANY], sp.cos),
+    "tan": ([(2, 3)], {}, [_uniform(-1.2, 1.2)], sp.tan),
+    "tanh": ([(2, 3)], {}, [ANY], sp.tanh),
+    "sigmoid": ([(2, 3)], {}, [ANY], lambda a: 1 / (1 + sp.exp(-a))),
+    "softplus": ([(2, 3)], {}, [ANY], lambda a: sp.log(1 + sp.exp(a))),
+    "relu": ([(2, 3)], {}, [_away_from_zero], lambda a: sp.Max(a, 0)),
+    "sqrt": ([(2, 3)], {}, [POSITIVE], sp.sqrt),
+    "abs": ([(2, 3)], {}, [_away_from_zero], sp.Abs),
+    "square": ([(2, 3)], {}, [ANY], lambda a: a**2),
+    "step": ([(2, 3)], {}, [_away_from_zero], sp.Heaviside),
+    "sign": ([(2, 3)], {}, [_away_from_zero], sp.sign),
+    "identity": ([(2, 3)], {}, [ANY], lambda a: a),
+    "matmul": ([(2, 4, 3), (3, 5)], {}, [ANY, ANY], None),
+    "sum": ([(2, 3, 4)], {"axis": (0, 2), "keepdims": True}, [ANY], None),
+    "mean": ([(2, 3, 4)], {"axis": 1}, [ANY], None),
+    "transpose": ([(2, 3, 4)], {"axes": (1, 2, 0)}, [ANY], None),
+    "reshape": ([(2, 3, 4)], {"shape": (4, -1)}, [ANY], None),
+    "sum_to": ([(2, 3, 4), (3, 1)], {}, [ANY, _like], None),
+    "expand_to": ([(3, 1), (2, 3, 4)], {}, [ANY, _like], None),
+    "reshape_like": ([(2, 6), (3, 4)], {}, [ANY, _like], None),
+    "size": ([(2, 3)], {"axis": 1}, [ANY], None),
+    "zeros_like": ([(2, 3)], {}, [ANY], None),
+    "softmax": ([(2, 3, 4)], {"axis": 1}, [ANY], None),
+    "log_softmax": ([(2, 3, 4)], {"axis": -1}, [ANY], None),
+    "logsumexp": ([(2, 3, 4)], {"axis": (0, 2)}, [ANY], None),
+}
+
+
+def test_every_registered_op_has_a_case():
+    assert set(OP_CASES) == set(cg.OPS), "add a case for each new op (and its derivative rule)"
+    for name, op in cg.OPS.items():
+        assert op.vjp is not None, f"{name} has no derivative rule"
+
+
+def weighted_sum(node, rng):
+    """``sum(node * W)`` for a fixed random W: a scalar whose gradient is not uniform."""
+    shape = node.shape
+    if shape is None or shape == ():
+        return cg.sum(node * float(rng.uniform(0.5, 1.5)))
+    return cg.sum(node * rng.uniform(0.5, 1.5, shape))
+
+
+def op_graph(name, shapes, attrs, rng):
+    g = cg.Graph(name)
+    xs = [g.input(f"a{i}", shape=s) for i, s in enumerate(shapes)]
+    node = g.apply(name, *xs, **attrs)
+    g.output(weighted_sum(node, rng), name="y")
+    return g
+
+
+def assert_grad_matches_fd(g, feeds, wrt=None):
+    analytic = cg.grad(g, wrt, feeds)
+    numeric = cg.finite_difference(g, wrt, feeds=feeds)
+    for w, value in numeric.items():
+        assert np.shape(analytic[w]) == np.shape(value), w
+        np.testing.assert_allclose(analytic[w], value, rtol=RTOL, atol=ATOL, err_msg=w)
+
+
+@pytest.mark.parametrize("name", sorted(OP_CASES))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rule_matches_finite_differences(name, seed):
+    rng = np.random.default_rng(seed)
+    shapes, attrs, samplers, _ = OP_CASES[name]
+    g = op_graph(name, shapes, attrs, rng)
+    feeds = {f"a{i}": sample(rng, s) for i, (s, sample) in enumerate(zip(shapes, samplers))}
+    assert_grad_matches_fd(g, feeds)
+
+
+SYMPY_OPS = sorted(n for n, case in OP_CASES.items() if case[3] is not None)
+
+
+def _scalar_case(name, seed):
+    rng = np.random.default_rng(seed)
+    shapes, attrs, samplers, fn = OP_CASES[name]
+    symbols = sp.symbols(f"a0:{len(shapes)}", real=True)
+    g = cg.Graph(name)
+    xs = [g.input(str(s)) for s in symbols]
+    g.output(g.apply(name, *xs, **attrs), name="y")
+    point = {str(s): float(sample(rng, ())) for s, sample in zip(symbols, samplers)}
+    return g, fn(*symbols), symbols, point
+
+
+def _at(expr, symbols, point):
+    return float(expr.subs({s: point[str(s)] for s in symbols}).evalf(30))
+
+
+@pytest.mark.parametrize("name", SYMPY_OPS)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rule_matches_sympy(name, seed):
+    g, f, symbols, point = _scalar_case(name, seed)
+    grads = cg.grad(g, **point)
+    for s in symbols:
+        assert float(grads[str(s)]) == pytest.approx(_at(sp.diff(f, s), symbols, point), rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("name", SYMPY_OPS)
+def test_second_derivatives_match_sympy(name):
+    g, f, symbols, point = _scalar_case(name, 3)
+    first = cg.adjoint(g)
+    for out, s in zip(first.outputs, symbols):
+        second = cg.adjoint(first, of=out, wrt=[str(t) for t in symbols])
+        values = cg.evaluate(second, point)
+        for name2, t in zip(second.outputs, symbols):
+            expected = _at(sp.diff(f, s, t), symbols, point)
+            assert float(values[name2]) == pytest.approx(expected, rel=1e-10, abs=1e-12), (out, name2)
+
+
+def test_relu_and_abs_take_subgradient_zero_at_zero():
+    for name in ("relu", "abs", "step", "sign"):
+        g = cg.Graph()
+        x = g.input("x")
+        g.output(g.apply(name, x), name="y")
+        assert float(cg.grad(g, x=0.0)["x"]) == 0.0, name
+        assert float(cg.grad(g, x=np.zeros(3))["x"].sum()) == 0.0
+
+
+# ------------------------------------------------------------------ shapes (hypothesis)
+def _feeds(rng, shapes, sample=ANY):
+    return {f"a{i}": sample(rng, s) for i, s in enumerate(shapes)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3), st.sampled_from(["add", "sub", "mul", "div", "pow"]), st.integers(0, 99))
+def test_broadcasting_reduces_gradients_to_operand_shapes(bshapes, name, seed):
+    rng = np.random.default_rng(seed)
+    shapes = list(bshapes.input_shapes)[: (3 if name in ("add", "mul") else 2)]
+    g = cg.Graph()
+    xs = [g.input(f"a{i}", shape=s) for i, s in enumerate(shapes)]
+    g.output(weighted_sum(g.apply(name, *xs), rng), name="y")
+    feeds = _feeds(rng, shapes, POSITIVE if name in ("div", "pow") else ANY)
+    assert_grad_matches_fd(g, feeds)
+
+
+@st.composite
+def matmul_shapes(draw):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2)).input_shapes
+    a = draw(st.sampled_from([(k,), batch[0] + (n, k)]))
+    b = draw(st.sampled_from([(k,), batch[1] + (k, m)]))
+    return a, b
+
+
+@settings(max_examples=50, deadline=None)
+@given(matmul_shapes(), st.booleans(), st.integers(0, 99))
+def test_matmul_gradients(shapes, known, seed):
+    known = known or any(len(s) != 2 for s in shapes)  # unknown shapes are taken as matrices
+    rng = np.random.default_rng(seed)
+    g = cg.Graph()
+    a, b = (g.input(f"a{i}", shape=s if known else None) for i, s in enumerate(shapes))
+    node = a @ b
+    out_shape = np.matmul(np.zeros(shapes[0]), np.zeros(shapes[1])).shape
+    g.output(cg.sum(node * rng.uniform(0.5, 1.5, out_shape)), name="y")
+    assert_grad_matches_fd(g, _feeds(rng, shapes))
+
+
+@st.composite
+def reductions(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    name = draw(st.sampled_from(["sum", "mean", "logsumexp", "softmax", "log_softmax", "transpose", "reshape"]))
+    ndim = len(shape)
+    if name in ("softmax", "log_softmax"):
+        return shape, name, {"axis": draw(st.integers(-ndim, ndim - 1))}
+    if name == "transpose":
+        return shape, name, {"axes": tuple(draw(st.permutations(range(ndim))))}
+    if name == "reshape":
+        return shape, name, {"shape": (-1,) if draw(st.booleans()) else (1, -1, 1)}
+    axis = draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1), st.sets(st.integers(0, ndim - 1), min_size=1).map(tuple)))
+    return shape, name, {"axis": axis, "keepdims": draw(st.booleans())}
+
+
+@settings(max_examples=60, deadline=None)
+@given(reductions(), st.integers(0, 99))
+def test_reduction_and_shape_op_gradients(case, seed):
+    shape, name, attrs = case
+    rng = np.random.default_rng(seed)
+    g = cg.Graph()
+    x = g.input("a0", shape=shape)
+    g.output(weighted_sum(g.apply(name, x, **attrs), rng), name="y")
+    assert_grad_matches_fd(g, _feeds(rng, [shape]))
+
+
+@pytest.mark.parametrize("n", [3, 4, 7])
+def test_variadic_add_and_mul_with_repeated_operands(n):
+    rng = np.random.default_rng(n)
+    g = cg.Graph()
+    xs = [g.input(f"a{i}") for i in range(3)]
+    args = [xs[i % 3] for i in range(n)]
+    g.output(cg.mul(*args) + cg.add(*args) * xs[0], name="y")
+    feeds = {f"a{i}": float(rng.uniform(0.5, 1.5)) for i in range(3)}
+    assert_grad_matches_fd(g, feeds)
+
+
+def test_pow_with_a_variable_exponent():
+    g = cg.Graph()
+    x, z = g.input("x"), g.input("z")
+    g.output(x**z + z**x, name="y")
+    grads = cg.grad(g, x=1.7, z=0.6)
+    assert float(grads["x"]) == pytest.approx(0.6 * 1.7**-0.4 + 0.6**1.7 * math.log(0.6), rel=1e-13)
+    assert float(grads["z"]) == pytest.approx(1.7**0.6 * math.log(1.7) + 1.7 * 0.6**0.7, rel=1e-13)
+
+
+# ------------------------------------------------------------------ the lecture
+def lecture():
+    g = cg.Graph("lecture")
+    x, z = g.input("x"), g.input("z")
+    a = (x * z).named("a")
+    b = cg.log(x, name="b")
+    c = cg.sin(b, name="c")
+    d = cg.exp(a, name="d")
+    e = (a / b).named("e")
+    f = (c / a).named("f")
+    g.output(cg.add(d, e, f, name="y"))
+    return g
+
+
+L2 = math.log(2)
+DYDX = 3 * math.exp(6) + 3 / L2 - 3 / L2**2 + math.cos(L2) / 12 - math.sin(L2) / 12
+DYDZ = 2 * math.exp(6) + 2 / L2 - math.sin(L2) / 18
+
+
+def test_lecture_gradient_equals_the_symbolic_values():
+    grads = cg.grad(lecture(), x=2.0, z=3.0)
+    assert float(grads["x"]) == pytest.approx(DYDX, rel=1e-12)
+    assert float(grads["z"]) == pytest.approx(DYDZ, rel=1e-12)
+
+
+def test_lecture_g_a_sums_three_contributions_in_one_add_node():
+    ga = cg.adjoint(lecture())
+    node = ga["g_a"]
+    assert node.op == "add"
+    parts = node.operands
+    assert len(parts) == 3 and all(p.op == "mul" for p in parts)
+    # g_f*(-c/a^2) + g_e*(1/b) + g_d*d, in the lecture's order
+    assert [p.operands[0].name for p in parts] == ["g_f", "g_e", "g_d"]
+    assert sum(1 for n in ga.nx if ga.nx.nodes[n].get("adjoint_of") == "a") == 1
+    assert ga.outputs == ["g_x", "g_z"]
+    assert ga.nx.nodes["g_x"]["adjoint_of"] == "x" and ga.nx.nodes["g_x"]["derivative_of"] == "y"
+    assert all(ga.nx.nodes[n].get("adjoint") for n in ga.nx if n not in lecture().nx)
+
+
+def test_lecture_hessian_row_matches_sympy():
+    x, z = sp.symbols("x z", positive=True)
+    y = sp.exp(x * z) + x * z / sp.log(x) + sp.sin(sp.log(x)) / (x * z)
+    first = cg.adjoint(lecture())
+    hessian_row = cg.adjoint(first, of="g_x", wrt=["x", "z"])
+    assert hessian_row.outputs == ["g2_x", "g2_z"]
+    values = cg.evaluate(hessian_row, x=2.0, z=3.0)
+    for out, var in zip(hessian_row.outputs, (x, z)):
+        expected = float(sp.diff(y, x, var).subs({x: 2, z: 3}).evalf(30))
+        assert float(values[out]) == pytest.approx(expected, rel=1e-12)
+
+
+# ------------------------------------------------------------------ the pass's contract
+def test_fan_out_of_a_thousand_consumers_is_one_sum():
+    g = cg.Graph()
+    x = g.input("x")
+    a = cg.sin(x, name="a")
+    g.output(cg.add(*[a * k for k in range(1, 1001)]), name="y")
+    ga = cg.adjoint(g)
+    assert ga["g_a"].op == "add" and len(ga["g_a"].operands) == 1000
+    assert float(cg.grad(g, x=0.3)["x"]) == pytest.approx(500500 * math.cos(0.3), rel=1e-12)
+
+
+def test_x_times_x_gives_2x():
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * x, name="y")
+    assert float(cg.grad(g, x=1.5)["x"]) == 3.0
+    assert cg.to_text(cg.simplify(cg.adjoint(g))) == "g_x = 2*x"
+
+
+def test_wrt_not_upstream_of_the_output_gets_zeros_of_its_shape():
+    g = cg.Graph()
+    x = g.input("x")
+    g.input("w", shape=(3,))
+    g.output(cg.sin(x), name="y")
+    ga = cg.adjoint(g)
+    assert ga["g_w"].op == "zeros_like"
+    grads = cg.grad(g, x=0.5, w=np.ones(3))
+    assert grads["w"].shape == (3,) and not grads["w"].any()
+
+
+def test_nothing_is_computed_for_nodes_that_do_not_lead_to_wrt():
+    g = cg.Graph()
+    x, z = g.input("x"), g.input("z")
+    g.output(cg.exp(cg.sin(z)) * x, name="y")
+    ga = cg.adjoint(g, wrt=["x"])
+    adjoints = {ga.nx.nodes[n].get("adjoint_of") for n in ga.nx} - {None}
+    assert adjoints == {"y", "x"}
+
+
+def _snapshot(g):
+    return (
+        sorted((n, repr(sorted((k, repr(v)) for k, v in d.items()))) for n, d in g.nx.nodes(data=True)),
+        sorted(g.nx.edges(keys=True)),
+        list(g.outputs),
+    )
+
+
+def test_passes_never_mutate_their_input():
+    g = lecture()
+    before = _snapshot(g)
+    ga = cg.adjoint(g)
+    cg.grad(g, x=2.0, z=3.0)
+    assert _snapshot(g) == before
+    before_adjoint = _snapshot(ga)
+    cg.adjoint(ga, of="g_x")
+    cg.simplify(ga, x=2, z=3)
+    cg.to_text(ga, form="program")
+    cg.to_latex(ga)
+    assert _snapshot(ga) == before_adjoint
+
+
+def test_errors_name_the_culprit():
+    g = lecture()
+    with pytest.raises(cg.NodeNotFoundError, match="'w'"):
+        cg.adjoint(g, wrt=["w"])
+    with pytest.raises(cg.NodeNotFoundError, match="'q'"):
+        cg.adjoint(g, of="q")
+    h = cg.Graph()
+    v = h.input("v", shape=(3,))
+    h.output(cg.sin(v), name="y")
+    with pytest.raises(cg.ShapeError, match="'y'"):
+        cg.adjoint(h)
+
+
+# ------------------------------------------------------------------ cost
+def op_count(g):
+    return sum(1 for _, role in g.nx.nodes(data="role") if role == "op")
+
+
+def adjoint_ratio(g):
+    """Op nodes the adjoint pass adds, per op node of the forward graph."""
+    return (op_count(cg.adjoint(g)) - op_count(g)) / op_count(g)
+
+
+def sin_chain(n):
+    g = cg.Graph()
+    node = g.input("x")
+    for _ in range(n):
+        node = cg.sin(node)
+    g.output(node, name="y")
+    return g
+
+
+def product(n):  # W3's g_n = prod(x + i)
+    g = cg.Graph()
+    x = g.input("x")
+    node = x + 1
+    for i in range(2, n + 1):
+        node = node * (x + i)
+    g.output(node, name="y")
+    return g
+
+
+def swell(n):  # W3's h_{k+1} = x*exp(-h_k) + log(1 + h_k^2)
+    g = cg.Graph()
+    x = g.input("x")
+    h = x
+    for _ in range(n):
+        h = x * cg.exp(-h) + cg.log(1 + h**2)
+    g.output(h, name="y")
+    return g
+
+
+def ladder(n):  # W5's x_{k+1} = (sin x_k + x_{k-1})/2
+    g = cg.Graph()
+    prev, cur = g.input("x0"), g.input("x1")
+    for _ in range(n):
+        prev, cur = cur, 0.5 * (cg.sin(cur) + prev)
+    g.output(cur, name="y")
+    return g
+
+
+def mlp():
+    return cg.nn.MLP([4, 8, 8, 3], activation="tanh", loss="cross_entropy", seed=0).graph
+
+
+@pytest.mark.parametrize("build", [lecture, lambda: sin_chain(80), lambda: product(80), lambda: swell(80), lambda: ladder(80), mlp])
+def test_cheap_gradient_principle(build):
+    g = build()
+    ratio = adjoint_ratio(g)
+    assert ratio <= 4, ratio
+
+
+def test_product_of_80_factors_gradient():
+    g = product(80)
+    x = 0.37
+    expected = sum(math.prod(x + j for j in range(1, 81) if j != i) for i in range(1, 81))
+    assert float(cg.grad(g, x=x)["x"]) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_100000_node_chain_has_an_adjoint():
+    g = sin_chain(100_000)
+    ga = cg.adjoint(g)
+    assert op_count(ga) <= 3 * 100_000 + 10
+    x, expected = 0.5, 1.0
+    for _ in range(100_000):  # d sin^n(x)/dx = product of cos(x_k)
+        expected *= math.cos(x)
+        x = math.sin(x)
+    assert float(cg.grad(g, x=0.5)["x"]) == pytest.approx(expected, rel=1e-9)

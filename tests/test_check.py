@@ -1,0 +1,79 @@
+"""check_gradients: the report, and that it catches a wrong derivative rule."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from test_adjoint import lecture
+
+import cgraph as cg
+
+
+def test_lecture_gradients_pass():
+    report = cg.check_gradients(lecture(), x=2.0, z=3.0)
+    assert report.ok and bool(report)
+    assert [r.input for r in report.rows] == ["x", "z"]
+    assert report.rows[0].index == ()
+    assert report.max_rel_error < 1e-8
+    text = str(report)
+    lines = text.splitlines()
+    assert lines[0].split() == ["input", "index", "analytic", "numeric", "abs", "error", "rel", "error", "ok"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].startswith("x ") and lines[2].endswith("yes")
+    assert lines[-1].startswith("all gradients match (max rel error")
+    column = lines[0].index("numeric")  # aligned columns
+    assert all(line[column - 2:column] == "  " and line[column] != " " for line in lines[2:4])
+
+
+def test_a_wrong_rule_is_caught(monkeypatch):
+    log = cg.OPS["log"]
+    wrong = dataclasses.replace(log, vjp=lambda g, out, a: (g * a,))  # d log(a) = a?
+    monkeypatch.setitem(cg.OPS, "log", wrong)
+    report = cg.check_gradients(lecture(), x=2.0, z=3.0)
+    assert not report.ok
+    assert [r.ok for r in report.rows] == [False, True]  # only dy/dx goes through log
+    assert "FAILED: 1 of 2 elements differ" in str(report)
+    assert " NO" in str(report)
+
+
+def test_arrays_get_one_row_per_element_and_a_subset_of_wrt():
+    net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse", seed=0)
+    rng = np.random.default_rng(0)
+    feeds = {"X": rng.normal(size=(5, 2)), "Y": rng.normal(size=(5, 1)), **net.params}
+    report = cg.check_gradients(net.graph, feeds=feeds)
+    assert report.ok, str(report)
+    sizes = {n: np.size(v) for n, v in feeds.items()}
+    assert len(report.rows) == sum(sizes.values())
+    assert report.rows[0].index == (0, 0)
+    only = cg.check_gradients(net.graph, ["W1"], feeds)
+    assert {r.input for r in only.rows} == {"W1"} and len(only.rows) == 6
+
+
+def test_long_reports_show_the_worst_rows():
+    g = cg.Graph()
+    v = g.input("v", shape=(100,))
+    g.output(cg.sum(cg.sin(v)), name="y")
+    report = cg.check_gradients(g, v=np.linspace(0, 1, 100))
+    text = str(report)
+    assert "60 more rows with smaller errors not shown" in text
+    assert len(text.splitlines()) == 2 + 40 + 2
+
+
+def test_float32_inputs_warn():
+    g = cg.Graph()
+    x = g.input("x", shape=(2,))
+    g.output(cg.sum(x * x), name="y")
+    with pytest.warns(UserWarning, match="float64"):
+        report = cg.check_gradients(g, x=np.array([1.0, 2.0], dtype=np.float32), rtol=1e-2)
+    assert report.warnings and "warning:" in str(report)
+
+
+def test_kinks_are_where_the_subgradient_and_the_difference_disagree():
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(cg.relu(x), name="y")
+    assert cg.check_gradients(g, x=1.0).ok
+    report = cg.check_gradients(g, x=0.0)
+    assert not report.ok and report.rows[0].analytic == 0.0 and report.rows[0].numeric == pytest.approx(0.5)

@@ -1,0 +1,299 @@
+"""simplify: exact folding, the identity table, CSE, dead nodes, bindings, and the
+properties every simplification must have (same value, idempotent, never larger)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, assume, given, settings
+from strategies import expressions, finite_values, points
+from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+from test_adjoint import ladder, lecture, mlp, op_count, product, sin_chain, swell
+
+import cgraph as cg
+from cgraph.passes.rules import RULES
+from cgraph.passes.simplify import _signature
+
+X, Z = sp.symbols("x z", positive=True)
+LN = sp.log
+LECTURE_DYDX = Z * sp.exp(X * Z) + Z / LN(X) - Z / LN(X) ** 2 + sp.cos(LN(X)) / (X**2 * Z) - sp.sin(LN(X)) / (X**2 * Z)
+LECTURE_DYDZ = X * sp.exp(X * Z) + X / LN(X) - sp.sin(LN(X)) / (X * Z**2)
+FOLDED_DYDX = 3 * sp.exp(6) + 3 / LN(2) - 3 / LN(2) ** 2 + sp.cos(LN(2)) / 12 - sp.sin(LN(2)) / 12
+FOLDED_DYDZ = 2 * sp.exp(6) + 2 / LN(2) - sp.sin(LN(2)) / 18
+
+
+def to_sympy(text: str) -> sp.Expr:
+    """Our expanded text as a SymPy expression (``^`` is a power)."""
+    names = {"x": X, "z": Z, "log": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos}
+    return parse_expr(text, local_dict=names, transformations=standard_transformations + (convert_xor,))
+
+
+def expressions_of(g: cg.Graph) -> dict[str, str]:
+    return dict(line.split(" = ", 1) for line in cg.to_text(g).splitlines())
+
+
+def test_lecture_derivatives_equal_the_lecture_expressions():
+    simple = cg.simplify(cg.adjoint(lecture()))
+    assert simple.outputs == ["g_x", "g_z"]
+    exprs = expressions_of(simple)
+    assert sp.simplify(to_sympy(exprs["g_x"]) - LECTURE_DYDX) == 0
+    assert sp.simplify(to_sympy(exprs["g_z"]) - LECTURE_DYDZ) == 0
+    assert op_count(simple) < op_count(cg.adjoint(lecture()))
+
+
+def test_lecture_values_fold_exactly_in_terms_of_exp6_and_log2():
+    folded = cg.simplify(cg.adjoint(lecture()), x=2, z=3)
+    exprs = expressions_of(folded)
+    assert "exp(6)" in exprs["g_x"] and "log(2)" in exprs["g_x"]
+    assert sp.simplify(to_sympy(exprs["g_x"]) - FOLDED_DYDX) == 0
+    assert sp.simplify(to_sympy(exprs["g_z"]) - FOLDED_DYDZ) == 0
+    values = cg.evaluate(folded)
+    assert float(values["g_x"]) == pytest.approx(float(FOLDED_DYDX), rel=1e-12)
+    assert float(values["g_z"]) == pytest.approx(float(FOLDED_DYDZ), rel=1e-12)
+
+
+def test_each_derivative_alone_reads_like_the_lecture():
+    dz = cg.simplify(cg.adjoint(lecture(), wrt=["z"]), x=2, z=3)
+    assert cg.to_text(dz) == "g_z = -sin(log(2))/18 + 2/log(2) + 2*exp(6)"
+
+
+def test_numeric_folds_everything_to_floats():
+    folded = cg.simplify(cg.adjoint(lecture()), numeric=True, x=2, z=3)
+    assert [folded.nx.nodes[o]["op"] for o in folded.outputs] == ["const", "const"]
+    assert folded.nx.nodes["g_x"]["attrs"]["value"] == pytest.approx(float(FOLDED_DYDX), rel=1e-13)
+
+
+def test_outputs_keep_their_names_and_metadata():
+    ga = cg.adjoint(lecture())
+    simple = cg.simplify(ga)
+    for out in ga.outputs:
+        for key in ("adjoint_of", "derivative_of", "partial", "adjoint"):
+            assert simple.nx.nodes[out][key] == ga.nx.nodes[out][key]
+    assert "y" not in simple.nx  # the forward output no gradient needs is dead
+    assert simple.inputs == ["x", "z"]
+
+
+def _graph(build, names=("u", "v")):
+    g = cg.Graph()
+    args = [g.input(n) for n in names]
+    g.output(build(*args), name="y")
+    return g
+
+
+def _simplified(build):
+    return cg.to_text(cg.simplify(_graph(build))).removeprefix("y = ")
+
+
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda u, v: u * 1, "u"),
+        (lambda u, v: 1 * u, "u"),
+        (lambda u, v: u * 0 + v, "v"),
+        (lambda u, v: u + 0, "u"),
+        (lambda u, v: 0 + u, "u"),
+        (lambda u, v: u - 0, "u"),
+        (lambda u, v: 0 - u, "-u"),
+        (lambda u, v: u - u, "0"),
+        (lambda u, v: -(-u), "u"),
+        (lambda u, v: u / 1, "u"),
+        (lambda u, v: 0 / u, "0"),
+        (lambda u, v: u / u, "1"),
+        (lambda u, v: u**1, "u"),
+        (lambda u, v: u**0, "1"),
+        (lambda u, v: 1**u, "1"),
+        (lambda u, v: (u**2) ** 3, "u^6"),
+        (lambda u, v: u + u, "2*u"),
+        (lambda u, v: 2 * u + 3 * u, "5*u"),
+        (lambda u, v: u + -u, "0"),
+        (lambda u, v: 3 * u - u, "2*u"),
+        (lambda u, v: u - (-v), "u + v"),
+        (lambda u, v: -(u - v), "v - u"),
+        (lambda u, v: -(3 * u), "-3*u"),
+        (lambda u, v: 2 * u * 3, "6*u"),
+        (lambda u, v: (-u) * v, "-u*v"),
+        (lambda u, v: 3 * (u / 6), "u/2"),
+        (lambda u, v: (6 * u) / 4, "3*u/2"),
+        (lambda u, v: (-u) / 2, "-u/2"),
+        (lambda u, v: u * (1 / v), "u/v"),
+        (lambda u, v: u / (1 / v), "u*v"),
+        (lambda u, v: (-u) / (-v), "u/v"),
+        (lambda u, v: 3 * (u + v), "3*(u + v)"),  # distributing would add a node
+        (lambda u, v: (u + v) / 2, "(u + v)/2"),
+        (lambda u, v: 3 * (u / 6 + 2 * v), "u/2 + 6*v"),  # here it does not
+        (lambda u, v: (4 * u - 6 * v) / 2, "2*u - 3*v"),
+        (lambda u, v: (u + 1) + (v + 2), "u + v + 3"),
+        (lambda u, v: (u * v) * (2 * u), "2*u*v*u"),
+        (lambda u, v: cg.exp(cg.log(u)), "exp(log(u))"),  # u may be negative: not valid
+        (lambda u, v: cg.exp(cg.log(cg.exp(u) + 1)), "exp(u) + 1"),  # provably positive
+        (lambda u, v: cg.log(cg.exp(u)), "u"),
+        (lambda u, v: cg.identity(u) * v, "u*v"),
+        (lambda u, v: cg.abs(cg.abs(-u)), "abs(u)"),
+        (lambda u, v: cg.sin(u) + cg.sin(u), "2*sin(u)"),  # CSE first, then like terms
+        (lambda u, v: u * v + v * u, "2*u*v"),  # commutative operands merge
+        (lambda u, v: cg.exp(0 * u), "1"),
+        (lambda u, v: cg.log(u - u + 1), "0"),
+        (lambda u, v: cg.sigmoid(u * 0), "1/2"),
+        (lambda u, v: cg.sqrt(u * 0 + Fraction(9, 4)), "3/2"),
+        (lambda u, v: cg.sqrt(u * 0 + 2), "sqrt(2)"),
+        (lambda u, v: cg.relu(u * 0 - 3) + cg.step(u * 0 + 2) + cg.sign(u * 0 - 5), "0"),
+    ],
+)
+def test_identities(build, expected):
+    assert _simplified(build) == expected
+
+
+def test_the_rules_table_has_one_line_comments():
+    import inspect
+
+    import cgraph.passes.rules as rules
+
+    source = inspect.getsource(rules)
+    table = source[source.index("RULES: dict"):]
+    for op in RULES:
+        line = next(line for line in table.splitlines() if line.strip().startswith(f'"{op}"'))
+        index = table.splitlines().index(line)
+        window = "\n".join(table.splitlines()[index:index + 4])
+        assert "->" in window and "#" in window, op
+    assert set(RULES) <= set(cg.OPS)
+
+
+@pytest.mark.parametrize(
+    "bindings, expected",
+    [
+        ({"u": Fraction(1, 3), "v": Fraction(1, 6)}, "1/2"),
+        ({"u": 1, "v": 2}, "3"),
+        ({"u": 0.1, "v": 0.2}, repr(0.1 + 0.2)),
+    ],
+)
+def test_exact_rationals_stay_exact(bindings, expected):
+    assert _simplified_bound(lambda u, v: u + v, **bindings) == expected
+
+
+def _simplified_bound(build, **bindings):
+    return cg.to_text(cg.simplify(_graph(build), **bindings)).removeprefix("y = ")
+
+
+def test_transcendental_constants_stay_symbolic_unless_numeric():
+    build = lambda u, v: cg.exp(u * v) + cg.sin(cg.log(u)) / v  # noqa: E731
+    assert _simplified_bound(build, u=2, v=3) == "exp(6) + sin(log(2))/3"
+    numeric = cg.simplify(_graph(build), numeric=True, u=2, v=3)
+    assert numeric.nx.nodes["y"]["attrs"]["value"] == pytest.approx(math.exp(6) + math.sin(math.log(2)) / 3)
+
+
+def test_huge_exact_powers_are_left_as_powers():
+    assert _simplified_bound(lambda u, v: u ** (u ** u), u=9, v=1) == "9^387420489"
+    assert _simplified_bound(lambda u, v: u**v, u=2, v=10) == "1024"
+    assert _simplified_bound(lambda u, v: u**v, u=Fraction(2, 3), v=-2) == "9/4"
+    assert _simplified_bound(lambda u, v: u ** Fraction(1, 2), u=2, v=1) == "2^(1/2)"
+
+
+def test_division_by_zero_is_not_folded():
+    assert _simplified_bound(lambda u, v: u / v, u=1, v=0) == "1/0"
+
+
+def test_bindings_are_checked():
+    g = _graph(lambda u, v: u + v)
+    with pytest.raises(cg.InputError, match="'w'"):
+        cg.simplify(g, w=1)
+    with pytest.raises(cg.InputError, match="'y'"):
+        cg.simplify(g, y=1)
+    h = cg.Graph()
+    h.output(cg.sum(h.input("a", shape=(2,))), name="y")
+    with pytest.raises(cg.InputError, match="'a'"):
+        cg.simplify(h, a=np.ones(3))
+    assert cg.evaluate(cg.simplify(h, a=np.array([1.0, 2.0])))["y"] == 3.0
+
+
+def test_array_shapes_are_kept():
+    g = cg.Graph()
+    a = g.input("a", shape=(3,))
+    g.output(a * 0 + a * 1, name="y")
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == "y = a"
+    g2 = cg.Graph()
+    b = g2.input("b", shape=(3,))
+    g2.output(b * 0, name="y")
+    assert cg.to_text(cg.simplify(g2)) == "y = zeros_like(b)"
+    assert cg.evaluate(cg.simplify(g2), b=np.ones(3))["y"].shape == (3,)
+
+
+def test_unused_inputs_are_kept_and_dead_nodes_dropped():
+    g = cg.Graph()
+    x, z = g.input("x"), g.input("z")
+    cg.exp(z)  # dead
+    g.output(x * 1, name="y")
+    simple = cg.simplify(g)
+    assert simple.inputs == ["x", "z"] and len(simple) == 3  # x, z, y = identity(x)
+    assert float(cg.evaluate(simple, x=2.0, z=1.0)["y"]) == 2.0
+
+
+def test_simplify_does_not_mutate_and_is_idempotent_on_the_benchmarks():
+    for build in (lecture, lambda: product(80), lambda: swell(12), lambda: ladder(40), mlp, lambda: sin_chain(50)):
+        ga = cg.adjoint(build())
+        before = _signature(ga)
+        once = cg.simplify(ga)
+        assert _signature(ga) == before
+        assert _signature(cg.simplify(once)) == _signature(once)
+        assert op_count(once) <= op_count(ga)
+
+
+def test_product_of_80_factors_simplifies_to_its_gradient():
+    g = product(80)
+    simple = cg.simplify(cg.adjoint(g))
+    assert op_count(simple) <= op_count(cg.adjoint(g))
+    x = 0.37
+    np.testing.assert_allclose(cg.evaluate(simple, x=x)["g_x"], cg.grad(g, x=x)["x"], rtol=1e-12)
+
+
+def test_long_chains_simplify_without_recursion():
+    g = cg.adjoint(sin_chain(20_000))
+    simple = cg.simplify(g)
+    assert op_count(simple) <= op_count(g)
+    np.testing.assert_allclose(cg.evaluate(simple, x=0.5)["g_x"], cg.grad(sin_chain(20_000), x=0.5)["x"], rtol=1e-12)
+
+
+def _assert_same_values(g, simple, point, vals):
+    scale = max(1.0, max(float(np.max(np.abs(v))) for v in vals.values()))
+    got = cg.evaluate(simple, {k: v for k, v in point.items() if k in simple.inputs}, nonfinite="propagate")
+    for out in g.outputs:
+        np.testing.assert_allclose(got[out], vals[out], rtol=1e-12, atol=1e-12 * scale, err_msg=out)
+
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(expressions(), points())
+def test_random_graphs_keep_their_value_shrink_and_settle(g, point):
+    vals = finite_values(g, point)
+    assume(vals is not None)
+    simple = cg.simplify(g)
+    _assert_same_values(g, simple, point, vals)
+    assert op_count(simple) <= op_count(g)
+    assert _signature(cg.simplify(simple)) == _signature(simple)
+
+
+@SETTINGS
+@given(expressions(max_steps=8), points())
+def test_random_adjoints_keep_their_value_shrink_and_settle(g, point):
+    ga = cg.adjoint(g)
+    vals = finite_values(ga, point)
+    assume(vals is not None)
+    simple = cg.simplify(ga)
+    _assert_same_values(ga, simple, point, vals)
+    assert op_count(simple) <= op_count(ga)
+    assert _signature(cg.simplify(simple)) == _signature(simple)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(expressions(max_steps=8), points())
+def test_random_graphs_fold_exactly_when_bound(g, point):
+    vals = finite_values(g, point)
+    assume(vals is not None)
+    simple = cg.simplify(g, **point)
+    _assert_same_values(g, simple, {}, vals)
