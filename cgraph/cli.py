@@ -235,3 +235,31 @@ def _check(args: argparse.Namespace) -> int:
     report = cg.check_gradients(load_graph(args.source), **parse_bindings(args.at))
     print(report)
     return 0 if report.ok else 1
+
+
+# ---------------------------------------------------------------------------- compile
+def _compile_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    p.add_argument("--wrt", nargs="+", metavar="NAME", help="gradients with respect to these (default: every input)")
+    p.add_argument("--no-grad", action="store_true", help="compile the forward function alone")
+    p.add_argument("--source", dest="show_source", action="store_true",
+                   help="print the generated Python code (the default without --at)")
+    _at(p)
+
+
+@command("compile", "generate a plain Python function for a formula and its gradient", _compile_args)
+def _compile(args: argparse.Namespace) -> int:
+    import cgraph as cg
+
+    g = load_graph(args.source)
+    wrt = None if args.no_grad else (args.wrt or g.inputs + g.params)
+    f = cg.compile(g, wrt=wrt)
+    at = parse_bindings(args.at)
+    if args.show_source or not at:
+        print(f.source, end="")
+    if at:
+        values = f(**at)
+        width = max(len(str(n)) for n in values)
+        for name, value in values.items():
+            print(f"{name:<{width}} = {_number(value)}")
+    return 0

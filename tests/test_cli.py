@@ -87,6 +87,12 @@ def test_grad_prints_derivatives_and_values():
     assert out.returncode == 0 and "\\" in out.stdout
 
 
+def test_check_reports_and_sets_the_status():
+    out = run("check", FORMULA, "--at", "x=2", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert "x" in out.stdout and "z" in out.stdout
+
+
 def test_steps_writes_frames(tmp_path):
     out = run("steps", FORMULA, "-o", str(tmp_path / "fr"),
               "--format", "dot", "--at", "x=2", "z=3")
