@@ -4,7 +4,11 @@ Run: ``python3 examples/lecture.py``. Builds the function twice (through the Gra
 and with ``cg.parse`` from the lecture's program), checks that both give the lecture's
 graph of 9 nodes and 12 edges, prints the forward values of the intermediates
 a ... f and y, and the gradient by central finite differences (the lecture's
-Approach 1) next to the lecture's symbolic result.
+Approach 1) next to the lecture's symbolic result. Then Approach 3 and Approach 2 from
+the graph: the adjoint program (g_y ... g_x, g_z, the lecture's reverse sweep), the
+symbolic derivatives it simplifies to (as text and LaTeX), their exact values at x=2,
+z=3 in terms of exp(6) and log(2), and the gradient check of the adjoint against
+finite differences.
 """
 
 from __future__ import annotations
@@ -84,6 +88,21 @@ def finite_difference_table(g: cg.Graph) -> str:
     return "\n".join(rows)
 
 
+def adjoint_program(g: cg.Graph) -> str:
+    """The lecture's reverse sweep, g_y = 1 ... g_x, g_z, as the adjoint graph prints."""
+    return cg.to_text(cg.adjoint(g), form="program")
+
+
+def symbolic_derivatives(g: cg.Graph) -> cg.Graph:
+    """dy/dx and dy/dz as expressions in x and z: the adjoint graph, simplified."""
+    return cg.simplify(cg.adjoint(g))
+
+
+def exact_values(g: cg.Graph) -> list[cg.Graph]:
+    """Each derivative folded exactly at x=2, z=3 (ints bind exactly: exp(6), log(2) stay)."""
+    return [cg.simplify(cg.adjoint(g, wrt=[w]), x=2, z=3) for w in ("x", "z")]
+
+
 def main() -> None:
     g, h = build_with_graph_api(), build_with_parse()
     check_agree(g, h)
@@ -94,6 +113,23 @@ def main() -> None:
     print(forward_table(g))
     print("\ngradient by central finite differences")
     print(finite_difference_table(g))
+    print("\nreverse mode: the adjoint program (the lecture's g_y ... g_x, g_z)")
+    print(adjoint_program(g))
+    derivatives = symbolic_derivatives(g)
+    print("\nsymbolic derivatives (the adjoint graph, simplified)")
+    print(cg.to_text(derivatives))
+    print("\nthe same in LaTeX")
+    print(cg.to_latex(derivatives))
+    print("\nexact values at x = 2, z = 3")
+    folded = exact_values(g)
+    for h in folded:
+        print(cg.to_text(h))
+    print("\nnumerically")
+    for h in folded:
+        (name,) = h.outputs
+        print(f"{name} = {float(cg.evaluate(h)[name])!r}")
+    print("\ngradient check: the adjoint against central finite differences")
+    print(cg.check_gradients(g, **POINT))
 
 
 if __name__ == "__main__":
