@@ -281,3 +281,25 @@ def test_repr_and_snapshot():
     net.params["W1"] += 1
     net.restore(snap)
     np.testing.assert_array_equal(net.params["W1"], snap["W1"])
+
+
+@pytest.mark.parametrize("act,loss", list(itertools.product(ACTS, LOSSES)))
+def test_simplified_gradient_graph_matches_the_adjoint_and_finite_differences(act, loss):
+    rng = np.random.default_rng(20 + 3 * ACTS.index(act) + LOSSES.index(loss))
+    net = MLP([3, 4, 3, 2], activation=act, loss=loss, seed=1)
+    for p in net.params.values():
+        p += rng.normal(scale=0.3, size=p.shape)
+    X, Y = _data(net, 5, rng)
+    feeds = {"X": X, "Y": Y, "M1": np.array([0.0, 2.0, 2.0, 2.0]), "M2": np.array([2.0, 0.0, 2.0])}
+    g = net.build(l2=0.05, dropout=True)
+    sg = net.gradient_graph(l2=0.05, dropout=True)
+    assert sg.outputs == ["loss_aug", "g_W1", "g_b1", "g_W2", "g_b2", "g_W3", "g_b3"]
+    ops = lambda h: sum(1 for _, r in h.nx.nodes(data="role") if r == "op")
+    assert ops(sg) < ops(cg.adjoint(g, wrt=list(net.params), of="loss_aug"))
+    values = cg.evaluate(sg, feeds)
+    exact = cg.grad(g, wrt=list(net.params), **feeds)
+    approx = cg.finite_difference(g, wrt=list(net.params), **feeds)
+    np.testing.assert_allclose(values["loss_aug"], cg.evaluate(g, feeds)["loss_aug"], rtol=1e-14)
+    for k in net.params:
+        np.testing.assert_allclose(values[f"g_{k}"], exact[k], rtol=1e-12, atol=1e-15)
+    assert _max_rel_error({k: values[f"g_{k}"] for k in net.params}, approx) < 1e-6

@@ -11,7 +11,7 @@ import pytest
 import cgraph as cg
 from cgraph.nn import MLP, SGD, Adam, Momentum, train
 
-train_mod = importlib.import_module("cgraph.nn.train")  # the module, not cg.nn.train
+mlp_mod = importlib.import_module("cgraph.nn.mlp")
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_Y = np.array([0, 1, 1, 0], dtype=float)
 
@@ -148,11 +148,14 @@ def test_nan_loss_stops_and_reports_the_epoch():
 
 def test_the_gradient_graph_is_built_once(monkeypatch):
     calls = []
-    real = train_mod.adjoint
-    monkeypatch.setattr(train_mod, "adjoint", lambda *a, **k: calls.append(k) or real(*a, **k))
+    real = mlp_mod.adjoint
+    monkeypatch.setattr(mlp_mod, "adjoint", lambda *a, **k: calls.append(k) or real(*a, **k))
     net = MLP([2, 3, 1], seed=0)
-    train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), batch_size=2, epochs=4, restarts=2, l2=0.1, dropout=0.1)
+    for _ in range(2):  # restarts, steps and later calls all reuse it
+        train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), batch_size=2, epochs=4, restarts=2, l2=0.1, dropout=0.1)
     assert len(calls) == 1 and calls[0]["of"] == "loss_aug"
+    train(net, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), batch_size=2, epochs=1)  # another configuration
+    assert len(calls) == 2 and calls[1]["of"] == "loss"
 
 
 def test_optimizer_state_is_reset_per_run():

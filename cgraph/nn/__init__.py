@@ -1,7 +1,7 @@
 """Neural networks as graphs: MLPs, stable losses, the lecture's optimizers, training.
 
 A network is a :class:`~cgraph.Graph`; its gradient is :func:`cgraph.adjoint` of its
-loss, built once and evaluated per mini-batch. There is no second, hand-written
+loss, simplified with :func:`cgraph.simplify`, built once and evaluated per mini-batch. There is no second, hand-written
 backprop.
 
 >>> import numpy as np, cgraph as cg
@@ -15,9 +15,9 @@ array([0, 1, 1, 0])
 from __future__ import annotations
 
 from .losses import ACTIVATIONS, LOSSES, Loss, bce, cross_entropy, mse
-from .mlp import MLP
+from .mlp import MLP, gradient_graph
 from .optim import SGD, Adam, Momentum, Optimizer, RMSProp
-from .train import History, dropout_mask, gradient_graph, train
+from .train import History, dropout_mask, train
 
 __all__ = [
     "ACTIVATIONS",

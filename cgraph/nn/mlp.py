@@ -17,10 +17,12 @@ from ..errors import ArgumentError, InputError
 from ..graph import Graph, Node
 from ..ops import add, square
 from ..ops import sum as sum_
+from ..passes.adjoint import adjoint
 from ..passes.plan import plan
+from ..passes.simplify import simplify
 from .losses import activation_fn, get_loss
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "gradient_graph"]
 
 
 class MLP:
@@ -104,6 +106,7 @@ class MLP:
         self.initialize(seed)
         self.graph = self.build()
         self._forward = self.build(with_loss=False)
+        self._gradients: dict[tuple, Graph] = {}
 
     @property
     def depth(self) -> int:
@@ -180,6 +183,27 @@ class MLP:
         g.output(loss)
         return g
 
+    def gradient_graph(self, *, l2: float = 0.0, l2_bias: bool = True, dropout: bool = False) -> Graph:
+        """The gradient of the training loss as a graph, built once per configuration.
+
+        :func:`gradient_graph` of ``build(l2=..., l2_bias=..., dropout=...)``, cached on
+        the network: every training run and every step reuses it.
+
+        Examples
+        --------
+        >>> import cgraph as cg
+        >>> net = cg.nn.MLP([2, 3, 1], seed=0)
+        >>> net.gradient_graph(l2=0.1).outputs
+        ['loss_aug', 'g_W1', 'g_b1', 'g_W2', 'g_b2']
+        >>> net.gradient_graph(l2=0.1) is net.gradient_graph(l2=0.1)
+        True
+        """
+        key = (float(l2), bool(l2_bias), bool(dropout))
+        if key not in self._gradients:
+            g = self.build(l2=l2, l2_bias=l2_bias, dropout=dropout)
+            self._gradients[key] = gradient_graph(g, list(self.params), g.outputs[0])
+        return self._gradients[key]
+
     def _param(self, g: Graph, name: str, **meta: Any) -> Node:
         node = g.param(name, shape=self.params[name].shape)
         node.attrs["value"] = self.params[name]  # the live array, even in float32
@@ -233,6 +257,26 @@ class MLP:
 
     def __repr__(self) -> str:
         return f"MLP({list(self.sizes)}, activation={self.activation!r}, loss={self.loss_kind.name!r})"
+
+
+def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
+    """``of`` and its gradient with respect to ``wrt``, as one simplified graph.
+
+    :func:`cgraph.adjoint` of ``graph``, then :func:`cgraph.simplify` (common
+    subexpressions merged, identities applied: e.g. the ``sigmoid`` that the ``bce``
+    derivative needs becomes the prediction node). Its outputs are ``of`` followed by
+    the gradients ``g_<w>``, in ``wrt``'s order.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> net = cg.nn.MLP([2, 3, 1], seed=0)
+    >>> cg.nn.gradient_graph(net.graph, list(net.params), "loss").outputs
+    ['loss', 'g_W1', 'g_b1', 'g_W2', 'g_b2']
+    """
+    ga = adjoint(graph, wrt=list(wrt), of=of)
+    ga.set_outputs([of, *ga.outputs])  # keep the loss through dead-node removal
+    return simplify(ga)
 
 
 def _meta(node: Node, **meta: Any) -> None:

@@ -1,6 +1,7 @@
 """``cg.nn.train``: the lecture's mini-batch gradient descent, driven by the adjoint graph.
 
-The gradient of the (augmented) loss is built once, with :func:`cgraph.adjoint`, and
+The gradient of the (augmented) loss is built once per network and configuration, with
+:func:`cgraph.adjoint` and :func:`cgraph.simplify` (:meth:`MLP.gradient_graph`), and
 evaluated per mini-batch through a compiled plan that keeps only the loss and the
 gradients. There is no second, hand-written backprop.
 """
@@ -8,20 +9,17 @@ gradients. There is no second, hand-written backprop.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
 
 from ..errors import ArgumentError, InputError
-from ..graph import Graph
-from ..passes.adjoint import adjoint
 from ..passes.plan import Plan, plan
 from .mlp import MLP
 from .optim import Adam, Optimizer
 
-__all__ = ["History", "dropout_mask", "gradient_graph", "train"]
+__all__ = ["History", "dropout_mask", "train"]
 
 REASONS = ("max_epochs", "converged", "early_stopping", "nan")
 
@@ -74,19 +72,6 @@ class History:
         )
 
 
-def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
-    """The adjoint graph of ``of`` with respect to ``wrt``, built once per training run.
-
-    Examples
-    --------
-    >>> import cgraph as cg
-    >>> net = cg.nn.MLP([2, 3, 1], seed=0)
-    >>> cg.nn.gradient_graph(net.graph, list(net.params), "loss").outputs
-    ['g_W1', 'g_b1', 'g_W2', 'g_b2']
-    """
-    return adjoint(graph, wrt=list(wrt), of=of)
-
-
 def train(
     net: MLP,
     X: Any,
@@ -111,8 +96,8 @@ def train(
 
     Each epoch shuffles the data and takes one optimizer step per mini-batch of
     ``batch_size`` rows (the last batch holds the remainder). The gradient comes from
-    the adjoint graph of the training graph ``net.build(l2=..., dropout=...)``, built
-    once and evaluated per batch.
+    the simplified adjoint graph of the training graph ``net.build(l2=..., dropout=...)``
+    (:meth:`MLP.gradient_graph`), built once and evaluated per batch.
 
     Parameters
     ----------
@@ -182,11 +167,10 @@ def train(
         raise ArgumentError(f"optimizer must be a cg.nn optimizer (SGD, Momentum, RMSProp, Adam), not {optimizer!r}")
     data = _data(net, X, Y, "X", "Y")
     val = None if validation is None else _data(net, *validation, "validation X", "validation Y")
-    tg = net.build(l2=l2, l2_bias=l2_bias, dropout=cfg.dropout > 0)
-    of = tg.outputs[0]
-    gg = gradient_graph(tg, list(net.params), of)
-    step = plan(gg, [of, *gg.outputs])
-    grad_of = {o: gg.nx.nodes[o]["adjoint_of"] for o in gg.outputs}
+    gg = net.gradient_graph(l2=l2, l2_bias=l2_bias, dropout=cfg.dropout > 0)
+    of, grads = gg.outputs[0], gg.outputs[1:]
+    step = plan(gg, gg.outputs)
+    grad_of = {o: gg.nx.nodes[o]["adjoint_of"] for o in grads}
     show = _Progress(sys.stderr, verbose, cfg.epochs, restarts)
     runs: list[History] = []
     kept, kept_loss = net.snapshot(), np.inf
