@@ -104,8 +104,9 @@ def html_text(text: Any, limit: int = MAX_LABEL) -> str:
     s = html.escape(clean(text, limit), quote=True)
     if not s:
         return "&#160;"  # Graphviz rejects empty HTML elements such as <FONT></FONT>
-    # Graphviz still expands escapes such as \\N inside HTML labels: double every backslash
-    return s.replace("\\", "\\\\").replace("\n", "<BR/>")
+    # Graphviz still expands escapes such as \\N inside HTML labels: double every backslash.
+    # Graphviz 2.43's HTML lexer rejects a text run of only ']' (``<I>]</I>``): use &#93;
+    return s.replace("\\", "\\\\").replace("]", "&#93;").replace("\n", "<BR/>")
 
 
 def html_label(fragment: str) -> str:
