@@ -10,6 +10,7 @@ once its whole content exists, so a failure never leaves a partial file.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess  # nosec B404: runs only the dot binary found on PATH, with fixed arguments
 import tempfile
@@ -29,6 +30,8 @@ INSTALL_HINT = (
     "conda: conda install graphviz; Windows: https://graphviz.org/download/) so that `dot` is on PATH, "
     "or write a .dot file instead"
 )
+CAIRO = ("pdf", "png")  # formats Graphviz draws with cairo, which shrinks sub/superscripts itself
+_SIZED_INDEX = re.compile(r'<(SUB|SUP)><FONT POINT-SIZE="[0-9.]+">')
 TIMEOUT = 300  # seconds; a layout that takes longer is not a diagram anyone can read
 PNG_DPI = 144
 
@@ -98,6 +101,8 @@ def run_dot(text: str, fmt: str) -> bytes:
     if exe is None:
         raise GraphvizNotFoundError(f"Graphviz's `dot` program was not found on PATH: {INSTALL_HINT}")
     args = [exe, f"-T{fmt}"] + ([f"-Gdpi={PNG_DPI}"] if fmt == "png" else [])
+    if fmt in CAIRO:
+        text = _cairo_indices(text)
     try:
         done = subprocess.run(  # noqa: S603  (fixed argument list, no shell)
             args, input=text.encode("utf-8"), capture_output=True, timeout=TIMEOUT, check=False
@@ -110,6 +115,13 @@ def run_dot(text: str, fmt: str) -> bytes:
     if done.returncode != 0 or not done.stdout:
         raise RenderError(f"Graphviz failed (exit code {done.returncode}) making {fmt}: {stderr or 'no output'}")
     return done.stdout
+
+
+def _cairo_indices(text: str) -> str:
+    """Drop the explicit font size of indices: Graphviz's SVG writer keeps the size it is
+    given (so the exporters make indices smaller), its cairo renderers shrink them again."""
+    text = _SIZED_INDEX.sub(r"<\1>", text)
+    return text.replace("</FONT></SUB>", "</SUB>").replace("</FONT></SUP>", "</SUP>")
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
