@@ -140,12 +140,13 @@ class _Builder:
         self.new_nodes: list[str] = []
         self.depth = 0
         self.building: set[Any] = set()
+        self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
+        self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
         outputs = set(old.outputs)
         self.absorbed = {
-            n for n in old.nx
-            if old.nx.nodes[n]["role"] == "op" and OPS[old.nx.nodes[n]["op"]].variadic
-            and n not in outputs and old.nx.out_degree(n) == 1
-            and old.nx.nodes[next(iter(old.nx.successors(n)))]["op"] == old.nx.nodes[n]["op"]
+            n for n, d in self.old_nodes.items()
+            if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs and self._uses(n) == 1
+            and self.old_nodes[next(iter(self.old_succ[n]))]["op"] == d["op"]
         }
 
     # ---------------------------------------------------------------- the pass
@@ -154,7 +155,7 @@ class _Builder:
         for n in old.schedule():
             if n in self.absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
-            data = old.nx.nodes[n]
+            data = self.old_nodes[n]
             if data["role"] in ("input", "param"):
                 self.g._add_node(n, data["op"], dict(data["attrs"]), data["role"], data["shape"])
                 self._keep_metadata(n, n)
@@ -166,9 +167,13 @@ class _Builder:
                 new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
             self.map[n] = new
             self.mapped.add(new)
-            self.refs[new] = self.refs.get(new, 0) + old.nx.out_degree(n)
+            self.refs[new] = self.refs.get(new, 0) + self._uses(n)
         self._finish_outputs()
         return self.g
+
+    def _uses(self, n: str) -> int:
+        """How often the old graph uses ``n`` as an operand (x*x uses x twice)."""
+        return sum(len(keys) for keys in self.old_succ[n].values())
 
     def _gather(self, n: str) -> list[str]:
         out = []
@@ -198,7 +203,7 @@ class _Builder:
             names.append(o)
         g.set_outputs(names)
         keep = set(old.inputs) | set(old.params)
-        stack = list(names) if names else [self.map[n] for n in old.nx if old.nx.out_degree(n) == 0 and n in self.map]
+        stack = list(names) if names else [self.map[n] for n in old.nx if not self.old_succ[n] and n in self.map]
         while stack:
             n = stack.pop()
             if n not in keep:
@@ -208,8 +213,9 @@ class _Builder:
         g._touch()
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
-        extra = {k: v for k, v in self.old.nx.nodes[old_name].items() if k not in _PLAIN}
-        self.g.nx.nodes[new_name].update(extra)
+        data = self.old_nodes[old_name]
+        if len(data) > len(_PLAIN):
+            self.nodes[new_name].update((k, v) for k, v in data.items() if k not in _PLAIN)
 
     def _rename_keys(self, old: str, new: str) -> None:
         keys = self.keys.pop(old, [])
@@ -273,7 +279,7 @@ class _Builder:
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
         if (hint is None or _generated(hint, self.old) or hint in self.g.nx or len(self.new_nodes) == start
-                or self.g.nx.nodes[result]["role"] != "op" or not _generated(result, self.old)
+                or self.nodes[result]["role"] != "op" or not _generated(result, self.old)
                 or result in self.mapped):
             return result
         self.g.rename(result, hint)
@@ -285,7 +291,7 @@ class _Builder:
         if not self.use_rules or op not in RULES:
             return None
         try:
-            shape = OPS[op].shape(*(self.g.nx.nodes[a]["shape"] for a in args), **attrs)
+            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
         except (ValueError, TypeError):
             return None
         return Candidate(op, tuple(args), attrs, shape)
@@ -303,7 +309,7 @@ class _Builder:
             if n not in reach and (n in new or n in freed):
                 reach.add(n)
                 stack.extend(self.g.nx.predecessors(n))
-        created = sum(1 for n in new & reach if self.g.nx.nodes[n]["role"] == "op")
+        created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
         return created <= 1 + len(freed - reach)
 
     def _closure(self, cand: Candidate) -> set[str]:
@@ -311,7 +317,7 @@ class _Builder:
         out: set[str] = set()
         level = list(cand.args)
         for _ in range(3):
-            level = [a for a in level if a not in out and self.g.nx.nodes[a]["role"] == "op" and self.single(a)]
+            level = [a for a in level if a not in out and self.nodes[a]["role"] == "op" and self.single(a)]
             out.update(level)
             level = [p for a in level for p in self.g.operands(a)]
         return out
@@ -319,7 +325,7 @@ class _Builder:
     # ---------------------------------------------------------------- folding
     def fold(self, op: str, args: list[str], attrs: dict) -> str | None:
         """The constant ``op(*args)`` when every operand is a constant and it folds."""
-        nodes = self.g.nx.nodes
+        nodes = self.nodes
         if not args or any(nodes[a]["op"] != "const" for a in args):
             return None
         values = [nodes[a]["attrs"]["value"] for a in args]
@@ -356,20 +362,20 @@ class _Builder:
 
     # ---------------------------------------------------------------- queries for rules
     def op(self, n: str) -> str:
-        return self.g.nx.nodes[n]["op"]
+        return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
         return self.g.operands(n)
 
     def attrs(self, n: str) -> dict:
-        return self.g.nx.nodes[n]["attrs"]
+        return self.nodes[n]["attrs"]
 
     def shape(self, n: str) -> Any:
-        return self.g.nx.nodes[n]["shape"]
+        return self.nodes[n]["shape"]
 
     def value(self, n: str) -> Any:
         """The value of a scalar constant node, else None."""
-        data = self.g.nx.nodes[n]
+        data = self.nodes[n]
         if data["op"] != "const":
             return None
         v = data["attrs"]["value"]
@@ -377,7 +383,7 @@ class _Builder:
 
     def array(self, n: str) -> Any:
         """The value of any constant node (scalar or array), else None."""
-        data = self.g.nx.nodes[n]
+        data = self.nodes[n]
         return data["attrs"]["value"] if data["op"] == "const" else None
 
     def single(self, n: str) -> bool:
@@ -417,16 +423,16 @@ def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
 
 def _signature(g: Graph) -> Any:
     """The graph's structure, blind to generated names (``t12`` vs ``t31``)."""
-    nodes = g.nx._node
+    nodes, pred = g.nx._node, g.nx._pred
     index = {n: i for i, n in enumerate(g.schedule())}
-    return (
-        tuple(index[o] for o in g.outputs),
-        tuple(
-            (None if _generated(n, g) else n, nodes[n]["op"], tuple(index[o] for o in g.operands(n)),
-             _freeze(tuple(sorted(nodes[n]["attrs"].items()))))
-            for n in index
-        ),
-    )
+    rows = []
+    for n in index:
+        data = nodes[n]
+        ports = sorted((k, index[u]) for u, keys in pred[n].items() for k in keys)
+        attrs = data["attrs"]
+        rows.append((None if _generated(n, g) else n, data["op"], tuple(ports),
+                     _freeze(tuple(sorted(attrs.items()))) if attrs else ()))
+    return tuple(index[o] for o in g.outputs), tuple(rows)
 
 
 def _op_count(g: Graph) -> int:
