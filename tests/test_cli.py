@@ -81,6 +81,7 @@ def test_grad_prints_derivatives_and_values():
     out = run("grad", FORMULA, "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr
     assert "1208.38121" in out.stdout and "809.70747" in out.stdout
+    assert "exp(6)" in out.stdout  # the exact value at the point, as in the lecture
     out = run("grad", "y = x*z + sin(x)", "--program")
     assert out.returncode == 0 and "g_x" in out.stdout
     out = run("grad", "x*z", "--latex")
