@@ -28,4 +28,4 @@ def test_exports_are_fresh(tmp_path):
         if not svg.exists():
             stale.append(str(svg.relative_to(ROOT)))
     assert not stale, f"exports/ is stale; run python3 examples/make_exports.py ({', '.join(stale)})"
-    assert (ROOT / "exports" / "lecture_adjoint_slide.pdf").exists()
+    assert (ROOT / "exports" / "lecture_slide.pdf").exists()

@@ -32,6 +32,7 @@ INSTALL_HINT = (
 )
 CAIRO = ("pdf", "png")  # formats Graphviz draws with cairo, which shrinks sub/superscripts itself
 _SIZED_INDEX = re.compile(r'<(SUB|SUP)><FONT POINT-SIZE="[0-9.]+">')
+_PDF_DATE = re.compile(rb"(/CreationDate \(D:)\d{14}Z\)")
 TIMEOUT = 300  # seconds; a layout that takes longer is not a diagram anyone can read
 PNG_DPI = 144
 
@@ -114,6 +115,8 @@ def run_dot(text: str, fmt: str) -> bytes:
     stderr = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0 or not done.stdout:
         raise RenderError(f"Graphviz failed (exit code {done.returncode}) making {fmt}: {stderr or 'no output'}")
+    if fmt == "pdf":  # cairo stamps the time; a fixed stamp of the same length keeps the byte offsets valid
+        return _PDF_DATE.sub(rb"\g<1>20000101000000Z)", done.stdout, count=1)
     return done.stdout
 
 
