@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..graph import Graph, _const_value, gc_paused
 from ..ops.registry import OPS
+from ..printing.render import is_generated
 from .plan import check_input
 from .rules import RULES, Candidate
 
@@ -95,7 +96,11 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     signature = None
     with gc_paused():
         for _ in range(MAX_PASSES):
-            rebuilt = _Builder(current, numeric=numeric).run()
+            builder = _Builder(current, numeric=numeric)
+            rebuilt = builder.run()
+            if not builder.changed:  # nothing folded, rewritten, merged or dropped
+                current = rebuilt
+                break
             new_signature = _signature(rebuilt)
             if new_signature == signature:
                 break
@@ -140,14 +145,19 @@ class _Builder:
         self.new_nodes: list[str] = []
         self.depth = 0
         self.building: set[Any] = set()
+        self.changed = False
         self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
-        self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
-        outputs = set(old.outputs)
+        self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
+        self.old_nodes, succ = old.nx._node, old.nx._succ
+        self.old_operands = old._operand_table()
+        self.uses = {n: sum(len(keys) for keys in users.values()) for n, users in succ.items()}
+        self.outputs = outputs = set(old.outputs)
         self.absorbed = {
             n for n, d in self.old_nodes.items()
-            if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs and self._uses(n) == 1
-            and self.old_nodes[next(iter(self.old_succ[n]))]["op"] == d["op"]
+            if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs and self.uses[n] == 1
+            and self.old_nodes[next(iter(succ[n]))]["op"] == d["op"]
         }
+        self.changed = bool(self.absorbed)
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
@@ -162,26 +172,26 @@ class _Builder:
                 new = n
             elif data["role"] == "const":
                 new = self.const(data["attrs"]["value"], hint=n)
+            elif n in self.outputs and data["op"] == "identity":
+                new = self.map[self.old_operands[n][0]]  # an output's name tag: put back at the end
             else:
                 args = self._gather(n)
                 new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+            if new in self.mapped:
+                self.changed = True  # merged with an equal node
             self.map[n] = new
             self.mapped.add(new)
-            self.refs[new] = self.refs.get(new, 0) + self._uses(n)
+            self.refs[new] = self.refs.get(new, 0) + self.uses[n]
         self._finish_outputs()
         return self.g
 
-    def _uses(self, n: str) -> int:
-        """How often the old graph uses ``n`` as an operand (x*x uses x twice)."""
-        return sum(len(keys) for keys in self.old_succ[n].values())
-
     def _gather(self, n: str) -> list[str]:
         out = []
-        stack = list(reversed(self.old.operands(n)))
+        stack = list(reversed(self.old_operands[n]))
         while stack:
             o = stack.pop()
             if o in self.absorbed:
-                stack.extend(reversed(self.old.operands(o)))
+                stack.extend(reversed(self.old_operands[o]))
             else:
                 out.append(self.map[o])
         return out
@@ -193,8 +203,7 @@ class _Builder:
             r = self.map[o]
             if r != o:
                 if g.nx.nodes[r]["role"] == "op" and _generated(r, old) and r not in names:
-                    g.rename(r, o)
-                    self._rename_keys(r, o)
+                    self._rename(r, o)
                 elif g.nx.nodes[r]["role"] == "const":
                     g.const(g.nx.nodes[r]["attrs"]["value"], name=o)
                 else:
@@ -209,7 +218,10 @@ class _Builder:
             if n not in keep:
                 keep.add(n)
                 stack.extend(g.nx.predecessors(n))
-        g.nx.remove_nodes_from([n for n in list(g.nx) if n not in keep])
+        dead = [n for n in g.nx if n not in keep]
+        if dead:
+            g.nx.remove_nodes_from(dead)
+            self.changed = self.changed or any(n in self.mapped for n in dead)
         g._touch()
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
@@ -217,11 +229,18 @@ class _Builder:
         if len(data) > len(_PLAIN):
             self.nodes[new_name].update((k, v) for k, v in data.items() if k not in _PLAIN)
 
-    def _rename_keys(self, old: str, new: str) -> None:
+    def _rename(self, old: str, new: str) -> None:
+        """Rename a node of the new graph, keeping the builder's tables right."""
+        self.g.rename(old, new)
         keys = self.keys.pop(old, [])
         for key in keys:
             self.cse[key] = new
         self.keys[new] = keys
+        if old in self.arguments:
+            self.arguments[new] = self.arguments.pop(old)
+        for user in self.g.nx._succ[new]:
+            if user in self.arguments:
+                self.arguments[user] = tuple(new if a == old else a for a in self.arguments[user])
 
     def _remember(self, key: Any, name: str) -> str:
         self.cse[key] = name
@@ -236,6 +255,7 @@ class _Builder:
             return self.cse[key]
         folded = self.fold(op, args, attrs)
         if folded is not None:
+            self.changed = True
             return folded
         cand = self._candidate(op, args, attrs)
         if cand is not None and key not in self.building and self.depth < MAX_DEPTH:
@@ -246,6 +266,8 @@ class _Builder:
                     start = len(self.new_nodes)
                     result = rule(self, cand)
                     if result is not None and self._affordable(cand, result, start):
+                        if self.cse.get(key) != result:  # else the rule rebuilt cand itself
+                            self.changed = True
                         return self._remember(key, self._named(result, hint, start))
             finally:
                 self.depth -= 1
@@ -274,6 +296,7 @@ class _Builder:
             for a in args:  # a rule's new use of a node (old uses come from the old graph)
                 self.refs[a] = self.refs.get(a, 0) + 1
         self.new_nodes.append(node)
+        self.arguments[node] = tuple(args)
         return self._remember(_key(op, args, attrs), node)
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
@@ -282,8 +305,7 @@ class _Builder:
                 or self.nodes[result]["role"] != "op" or not _generated(result, self.old)
                 or result in self.mapped):
             return result
-        self.g.rename(result, hint)
-        self._rename_keys(result, hint)
+        self._rename(result, hint)
         self._keep_metadata(hint, hint)
         return hint
 
@@ -319,7 +341,7 @@ class _Builder:
         for _ in range(3):
             level = [a for a in level if a not in out and self.nodes[a]["role"] == "op" and self.single(a)]
             out.update(level)
-            level = [p for a in level for p in self.g.operands(a)]
+            level = [p for a in level for p in self.args(a)]
         return out
 
     # ---------------------------------------------------------------- folding
@@ -365,7 +387,8 @@ class _Builder:
         return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
-        return self.g.operands(n)
+        found = self.arguments.get(n)
+        return found if found is not None else self.g.operands(n)
 
     def attrs(self, n: str) -> dict:
         return self.nodes[n]["attrs"]
@@ -401,8 +424,6 @@ def _small_power(base: Any, exponent: Any) -> bool:
 
 
 def _generated(name: str, g: Graph) -> bool:
-    from ..printing.render import is_generated
-
     return is_generated(name)
 
 
