@@ -424,6 +424,12 @@ class Graph:
 
         return mimebundle(self)
 
+    def _repr_svg_(self) -> str | None:
+        """The computation-graph diagram as SVG, or None (never an error) without Graphviz."""
+        from .export.notebook import mimebundle
+
+        return mimebundle(self).get("image/svg+xml")
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -431,6 +437,9 @@ def gc_paused() -> Iterator[None]:
 
     Building a 10^5-node graph allocates about 10^6 dicts; with the collector on, it
     rescans them over and over (about 2x the build time) and finds nothing to free.
+    After a big build the new objects go straight to the oldest generation (freeze then
+    unfreeze), so the collector does not scan them all at once on resuming either; they
+    are scanned with the rest at the next full collection.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -438,7 +447,14 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if gc.get_count()[0] > _BIG_BUILD:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
+
+
+#: objects allocated in a paused pass beyond which they are promoted without a scan
+_BIG_BUILD = 100_000
 
 
 def _port(pair: tuple) -> Any:

@@ -244,16 +244,18 @@ def _prune(g: Graph, forward: set[str], outputs: list[str]) -> None:
     """Drop the nodes the pass added that no output needs; mark the rest adjoint."""
     keep: set[str] = set()
     stack = list(outputs)
+    pred = g.nx._pred  # the adjacency dict itself: no view object per node
     while stack:
         n = stack.pop()
         if n in keep:
             continue
         keep.add(n)
-        stack.extend(p for p in g.nx.predecessors(n) if p not in forward)
-    dead = [n for n in g.nx if n not in forward and n not in keep]
+        stack.extend(p for p in pred[n] if p not in forward and p not in keep)
+    dead = [n for n in g.nx._node if n not in forward and n not in keep]
     g.nx.remove_nodes_from(dead)
+    nodes = g.nx._node
     for n in keep - forward:
-        g.nx.nodes[n]["adjoint"] = True
+        nodes[n]["adjoint"] = True
     g._touch()
 
 

@@ -144,7 +144,7 @@ class Plan:
                 donors = tuple(
                     k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i and o not in later
                 )
-            if weak and all(o in weak for o in args):
+            if weak and weak.issuperset(args):
                 weak.add(n)
                 fn = _weakly(fn)
             attrs = data["attrs"]
@@ -258,18 +258,17 @@ def _weakly(fn: Any) -> Any:
 def _needed(ops: list[str], operands: Mapping, keep: set[str]) -> list[str]:
     """The op nodes (in schedule order) whose values ``keep`` depends on."""
     needed = set(keep)
-    stack = list(keep)
-    while stack:
-        for o in operands[stack.pop()]:
-            if o not in needed:
-                needed.add(o)
-                stack.append(o)
+    for n in reversed(ops):  # users come after their operands: one backward sweep
+        if n in needed:
+            needed.update(operands[n])
     return [n for n in ops if n in needed]
 
 
 def _owned(nodes: Mapping, ops: list[str], operands: Mapping, keep: set[str]) -> set[str]:
     """Nodes whose buffer nothing else can see: a fresh result whose users all copy."""
-    fresh = {n for n in ops if nodes[n]["op"] in _FRESH or _kind(nodes[n]["op"])[1] is not None}
+    kinds = {nodes[n]["op"] for n in ops}
+    fresh_ops = {op for op in kinds if op in _FRESH or _kind(op)[1] is not None}
+    fresh = {n for n in ops if nodes[n]["op"] in fresh_ops}
     escaped = set(keep)
     for n in ops:
         if n not in fresh:  # identity, reshape, transpose, ... may return a view
