@@ -50,18 +50,21 @@ def _is(b: Any, n: str, k: int) -> bool:
 
 
 def _fits(b: Any, n: str, c: Candidate) -> bool:
-    """``n`` may stand in for ``c``: same shape, or a scalar for a node of unknown shape."""
+    """``n`` may stand in for ``c``: same shape, or a scalar for a node of unknown shape
+    that only elementwise ops use (``b.pointwise``), where broadcasting restores it."""
     s = b.shape(n)
-    return s == c.shape or (c.shape is None and s == ())
+    return s == c.shape or (c.shape is None and s == () and b.pointwise)
 
 
 def _filled(b: Any, c: Candidate, k: int) -> str | None:
     """The constant ``k`` in ``c``'s shape (None when that needs an array we avoid)."""
-    if c.shape is None or c.shape == ():
+    if c.shape == () or (c.shape is None and b.pointwise):
         return b.const(k)
     if k == 0:
         for a in c.args:
-            if b.shape(a) == c.shape and b.op(a) != "const":
+            # an operand of c's shape; of unknown shape only if the others cannot widen it
+            same = b.shape(a) == c.shape and (c.shape is not None or all(o == a or b.shape(o) == () for o in c.args))
+            if same and b.op(a) != "const":
                 return b.make("zeros_like", a)
     return None
 
@@ -210,7 +213,7 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
     s = b.shape(u)
     if s is not None and None not in s and s == c.shape:
         return u
-    return u if c.shape is None and s == () and b.op(u) == "const" else None
+    return u if c.shape is None and s == () and b.op(u) == "const" and b.pointwise else None
 
 
 def _sqrt_exact(r: Fraction) -> Fraction | None:
@@ -346,11 +349,13 @@ def _size_known(b: Any, c: Candidate) -> str | None:
         return None
     axes = c.attrs.get("axis")
     axes = range(len(s)) if axes is None else [axes] if isinstance(axes, int) else axes
+    if not all(-len(s) <= a < len(s) for a in axes):
+        return None  # evaluation reports the bad axis, naming the node
     return b.const(math.prod(s[a] for a in axes))
 
 
 def _zeros_scalar(b: Any, c: Candidate) -> str | None:
-    return b.const(0) if c.shape is None or c.shape == () else None
+    return b.const(0) if c.shape == () or (c.shape is None and b.pointwise) else None
 
 
 def _abs_abs(b: Any, c: Candidate) -> str | None:
