@@ -428,6 +428,12 @@ class Graph:
 
         return mimebundle(self)
 
+    def _repr_svg_(self) -> str | None:
+        """The computation-graph diagram as SVG, or None (never an error) without Graphviz."""
+        from .export.notebook import mimebundle
+
+        return mimebundle(self).get("image/svg+xml")
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:

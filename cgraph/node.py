@@ -123,6 +123,15 @@ class Node:
     def __bool__(self) -> bool:
         return True
 
+    def _repr_latex_(self) -> str | None:
+        """A notebook shows a node as its formula (``cg.to_latex``); never raises."""
+        from .printing import to_latex
+
+        try:
+            return "$\\displaystyle " + to_latex(self) + "$"
+        except Exception:  # noqa: BLE001 - display must not fail; repr() remains
+            return None
+
     def __repr__(self) -> str:
         if self.name not in self.graph.nx:
             return f"<Node {self.name!r} (removed)>"

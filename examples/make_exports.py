@@ -2,9 +2,9 @@
 
 Run: ``python3 examples/make_exports.py``. The lecture's function
 ``y = exp(xz) + xz/ln(x) + sin(ln(x))/(xz)``: its forward graph, the same graph with the
-values and gradients at x=2, z=3, its adjoint graph, and the reverse sweep as one frame
-per adjoint node; a small MLP [3, 4, 4, 2] in both conventions; and a [2, 3, 1] network
-trained on XOR, drawn with its weights. ``tests/test_exports.py`` regenerates the DOT
+values and gradients at x=2, z=3 (also as a slide-sized PDF), its adjoint graph, and the
+reverse sweep as one frame per adjoint node; a small MLP [3, 4, 4, 2] in both conventions;
+and a [2, 3, 1] network trained on XOR, drawn with its weights. ``tests/test_exports.py`` regenerates the DOT
 files and fails if ``exports/`` is stale.
 """
 
@@ -69,11 +69,10 @@ def build(out: Path = EXPORTS, formats: Iterable[str] = ("dot", "svg"), *, slide
         path.parent.mkdir(parents=True, exist_ok=True)
         for fmt in formats:
             written.append(cg.render(graph, path.with_suffix(f".{fmt}"), **options))
-    if slide_pdf:
-        ga = cg.adjoint(cg.parse(LECTURE))
-        dot = cg.to_dot(ga, values=cg.evaluate(ga, **AT))
-        dot.set("size", f'"{SLIDE}"')
-        written.append(cg.render(dot, out / "lecture_adjoint_slide.pdf"))
+    if slide_pdf:  # the gradients on the lecture's graph, scaled to fill a 16:9 slide
+        dot = next(cg.to_dot(g, **options) for stem, g, options in diagrams() if stem == "lecture_gradients")
+        dot.set("size", f'"{SLIDE}!"')
+        written.append(cg.render(dot, out / "lecture_slide.pdf"))
     return written
 
 

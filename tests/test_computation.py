@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 import pydot
 import pytest
 from graphs_for_diagrams import layered, lecture
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cgraph as cg
 from cgraph.export.computation import ADJOINT, HIGHLIGHT
+from cgraph.export.render import run_dot
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")  # pyparsing, via pydot
 
@@ -38,7 +42,7 @@ def text(label: str | None) -> str:
     label = label or ""
     if label.startswith("<") and label.endswith(">"):
         label = label[1:-1]
-    return re.sub(r"<[^>]*>", "", label).replace("&#160;", " ")
+    return re.sub(r"<[^>]*>", "", label).replace("&#160;", " ").replace("\u2060", "").replace("\xa0", " ")
 
 
 def test_lecture_graph_is_nine_boxes_and_twelve_unlabelled_edges():
@@ -143,7 +147,7 @@ def test_highlight_and_adjoint_annotations():
     g = lecture()
     d = parsed(cg.to_dot(g, adjoints={"a": 404.9, "b": None}, highlight=["a"], highlight_edges=[("a", "d")]))
     by_name = {text(n.get("xlabel")): n for n in boxes(d).values()}
-    assert "ga = 404.9" in text(by_name["a"].get("label")).replace("\xa0", " ")
+    assert "ga = 404.9" in text(by_name["a"].get("label"))
     assert text(by_name["b"].get("label")).endswith("gb")
     assert by_name["a"].get("fillcolor") is not None
     hot = [e for e in d.get_edges() if e.get("color") == f'"{HIGHLIGHT}"']
@@ -157,6 +161,8 @@ def test_bad_options_raise_export_error():
         cg.to_dot(lecture(), constants="some")
     with pytest.raises(cg.ExportError, match="style"):
         cg.to_dot(lecture(), style="fancy")
+    with pytest.raises(cg.ExportError, match="no option 'weights'"):
+        cg.to_dot(lecture(), weights="value")
 
 
 def test_same_graph_same_bytes_across_processes():
@@ -186,9 +192,45 @@ def test_attributes_are_sorted():
 def test_long_chain_is_fast_and_iterative():
     g = cg.Graph()
     h = g.input("x")
-    for _ in range(1_000):
+    for _ in range(10_000):
         h = cg.sin(h)
     g.output(h)
     d = cg.to_dot(g)
-    assert len(boxes(d)) == 1_001
-    assert len(d.get_edges()) == 1_000
+    assert len(boxes(d)) == 10_001
+    assert len(d.get_edges()) == 10_000
+
+
+OPS_2 = ["add", "mul", "sub", "div"]
+OPS_1 = ["sin", "exp", "neg", "tanh", "square"]
+
+
+@st.composite
+def random_graphs(draw):
+    """A random DAG: node k only uses earlier nodes (duplicates allowed, as in x*x)."""
+    g = cg.Graph("random")
+    nodes = [g.input(f"x{i}") for i in range(draw(st.integers(1, 3)))]
+    for _ in range(draw(st.integers(1, 12))):
+        if draw(st.booleans()):
+            op, args = draw(st.sampled_from(OPS_2)), draw(st.lists(st.sampled_from(nodes), min_size=2, max_size=2))
+        else:
+            op, args = draw(st.sampled_from(OPS_1)), [draw(st.sampled_from(nodes))]
+        if draw(st.booleans()):
+            args = [*args[:-1], 2] if op in OPS_2 else args
+        nodes.append(g.apply(op, *args, name=draw(st.sampled_from([None, None, f"v{len(nodes)}"]))))
+    g.output(nodes[-1])
+    return g
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs(), st.booleans(), st.sampled_from(["LR", "TB"]))
+def test_random_graphs_and_their_adjoints_always_render(g, second, rankdir):
+    ga = cg.adjoint(g)
+    if second:
+        ga = cg.adjoint(ga, of=ga.outputs[0])
+    for graph in (g, ga):
+        d = cg.to_dot(graph, rankdir=rankdir)
+        svg = run_dot(d.to_string(), "svg").decode()
+        drawn = len(re.findall(r'class="node"', svg))
+        assert drawn == len(boxes(parsed(d))) + sum(1 for n in d.get_nodes() if n.get("shape") == "plaintext") + sum(
+            1 for s in d.get_subgraphs() for n in s.get_nodes() if n.get("shape") == "plaintext")

@@ -137,3 +137,13 @@ def test_every_op_template_is_valid_latex():
         args = [x] * (op.arity or 3)
         node = g.apply(op.name, *args, **({"shape": (4,)} if op.name == "reshape" else {}))
         check_latex(cg.to_latex(node))
+
+
+def test_nodes_show_as_formulas_in_notebooks():
+    g = lecture()
+    assert g["e"]._repr_latex_() == r"$\displaystyle \frac{x z}{\ln\left(x\right)}$"
+    h = cg.Graph()
+    a = h.input("a")
+    node = cg.sin(a)
+    h.nx.remove_node("a")  # a broken graph still does not break the display
+    assert node._repr_latex_() is None

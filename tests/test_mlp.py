@@ -46,10 +46,13 @@ def _max_rel_error(exact, approx):
 
 
 def _check(graph, feeds, wrt):
+    """cg.check_gradients at rtol 1e-6 (atol 1e-9 for tiny entries); the hybrid error and the adjoint's gradient."""
+    report = cg.check_gradients(graph, wrt=wrt, rtol=1e-6, atol=1e-9, **feeds)
+    assert report.ok, str(report)
     exact = cg.grad(graph, wrt=wrt, **feeds)
     approx = cg.finite_difference(graph, wrt=wrt, **feeds)
     for k in wrt:
-        assert exact[k].shape == approx[k].shape, k
+        assert exact[k].shape == approx[k].shape == np.shape(graph.attrs(k)["value"]), k
     return _max_rel_error(exact, approx), exact
 
 

@@ -146,3 +146,9 @@ def test_network_dot_is_deterministic():
 def _without(g, node, key):
     del g.nx.nodes[node][key]
     return g
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz is not installed")
+def test_wide_network_renders(tmp_path):
+    svg = cg.render(layered([784, 100, 10], values=False), tmp_path / "wide.svg", style="network").read_text()
+    assert svg.count('class="node"') == 7 + 7 + 7 + 3 + 3  # units, ⋮ and captions

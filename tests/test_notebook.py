@@ -16,6 +16,7 @@ def test_svg_when_graphviz_is_there():
     bundle = lecture()._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     assert bundle["text/plain"].startswith("<cgraph.Graph 'lecture'")
+    assert lecture()._repr_svg_().lstrip().startswith("<?xml")
 
 
 def test_text_with_dot_and_hint_without_graphviz(tmp_path, monkeypatch):
@@ -23,6 +24,7 @@ def test_text_with_dot_and_hint_without_graphviz(tmp_path, monkeypatch):
     bundle = lecture()._repr_mimebundle_()
     assert set(bundle) == {"text/plain"}
     assert "digraph" in bundle["text/plain"] and "install Graphviz" in bundle["text/plain"]
+    assert lecture()._repr_svg_() is None
 
 
 def test_render_errors_and_broken_graphs_do_not_raise(monkeypatch):

@@ -92,3 +92,10 @@ def test_failed_render_leaves_old_file_untouched(tmp_path, monkeypatch):
 def test_render_accepts_a_finished_dot(tmp_path):
     d = cg.to_dot(lecture(), rankdir="TB")
     assert "rankdir=TB" in cg.render(d, tmp_path / "g.dot").read_text()
+
+
+@needs_dot
+def test_pdf_bytes_do_not_change_between_runs(tmp_path):
+    a = cg.render(lecture(), tmp_path / "a.pdf").read_bytes()
+    b = cg.render(lecture(), tmp_path / "b.pdf").read_bytes()
+    assert a == b

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pydot
@@ -48,11 +49,13 @@ def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
     }
     """
     if style == "computation":
-        from .computation import computation_dot
-
-        return computation_dot(g, **options)
-    if style == "network":
-        from .network import network_dot
-
-        return network_dot(g, **options)
-    raise ExportError(f"unknown diagram style {style!r}; use one of {', '.join(STYLES)}")
+        from .computation import computation_dot as draw
+    elif style == "network":
+        from .network import network_dot as draw
+    else:
+        raise ExportError(f"unknown diagram style {style!r}; use one of {', '.join(STYLES)}")
+    known = [p for p in inspect.signature(draw).parameters if p != "g"]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ExportError(f"the {style} style has no option {', '.join(map(repr, unknown))}; its options: {', '.join(known)}")
+    return draw(g, **options)

@@ -121,6 +121,11 @@ class _Drawing:
         self.two_part = any(self._adj(n) for n in self.ids)
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
         self.refs = 0
+        # forward values read by adjoint rules are written by name: those names must be visible,
+        self.referenced = set()
+        if self.two_part:  # and the forward node of every g_n, so that g_t4 has its t4
+            self.referenced = {u for v in self.ids if self._adj(v) for u in g.operands(v) if not self._adj(u)}
+            self.referenced |= {g.nx.nodes[v].get("adjoint_of") for v in self.ids if self._adj(v)}
         label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
         self.d = D.dot_graph(
             rankdir=rankdir, forcelabels=True, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
@@ -173,13 +178,13 @@ class _Drawing:
         if n in self.adjoints:
             text = D.math_name(f"g_{n}", size=11)
             if self.adjoints[n] is not None:
-                text += " = " + D.html_text(D.format_value(self.adjoints[n], self.precision))
+                text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
         if self.notes.get(n):
             lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
         attrs: dict[str, Any] = {"label": D.html_label("<BR/>".join(lines))}
-        if role not in ("input", "param") and (self.show_generated or not _generated(n)):
+        if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
             attrs["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
         if self.two_part:

@@ -24,6 +24,7 @@ from ..graph import Graph
 
 __all__ = [
     "MAX_LABEL",
+    "NBSP",
     "clean",
     "dot_graph",
     "edge",
@@ -35,6 +36,7 @@ __all__ = [
     "node",
     "node_ids",
     "quote",
+    "spaced",
     "sub",
     "sup",
 ]
@@ -153,8 +155,17 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True) -> str:
 
 
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|(?P<op>\S))")
-NBSP = "\u00a0"  # Graphviz's SVG drops plain spaces at the edges of a text run
-_OPS = {"*": "·", "-": "−", "/": "/", "+": "+", "@": f"{NBSP}@{NBSP}"}
+NBSP = "\u00a0"
+_JOIN = "\u2060"  # a zero-width word joiner: keeps SVG viewers from stripping the spaces beside it
+
+
+def spaced(text: str, space: str = NBSP) -> str:
+    """``text`` with a space either side that survives at the edge of an SVG text run
+    (Graphviz writes each font change as its own run, and viewers strip edge spaces)."""
+    return f"{_JOIN}{space}{text}{space}{_JOIN}"
+
+
+_OPS = {"*": spaced("·", "\u200a"), "-": "−", "/": "/", "+": "+", "@": spaced("@")}
 
 
 def formula(text: str, *, size: float = 14) -> str:
@@ -163,7 +174,7 @@ def formula(text: str, *, size: float = 14) -> str:
 
     Examples
     --------
-    >>> formula("g_c = g_f*(1/a)").replace(NBSP, " ")
+    >>> formula("g_c = g_f*(1/a)").replace(spaced("="), " = ").replace(spaced("·", "\\u200a"), "·")
     '<I>g</I><SUB><FONT POINT-SIZE="10"><I>c</I></FONT></SUB> = <I>g</I><SUB><FONT POINT-SIZE="10"><I>f</I></FONT></SUB>·(1/<I>a</I>)'
     """
     out, pos, raise_next, operand = [], 0, False, False
@@ -181,9 +192,9 @@ def formula(text: str, *, size: float = 14) -> str:
             raise_next = True
             continue
         elif m["op"] == "=":
-            piece = f"{NBSP}={NBSP}"
+            piece = spaced("=")
         elif m["op"] in "+-" and operand:  # binary: spaced; unary: tight
-            piece = f"{NBSP}{_OPS[m['op']]}{NBSP}"
+            piece = spaced(_OPS[m["op"]])
         else:
             piece = html_text(_OPS.get(m["op"], m["op"]))
         operand = bool(m["name"] or m["num"]) or m["op"] == ")"

@@ -10,6 +10,7 @@ once its whole content exists, so a failure never leaves a partial file.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess  # nosec B404: runs only the dot binary found on PATH, with fixed arguments
 import tempfile
@@ -29,6 +30,9 @@ INSTALL_HINT = (
     "conda: conda install graphviz; Windows: https://graphviz.org/download/) so that `dot` is on PATH, "
     "or write a .dot file instead"
 )
+CAIRO = ("pdf", "png")  # formats Graphviz draws with cairo, which shrinks sub/superscripts itself
+_SIZED_INDEX = re.compile(r'<(SUB|SUP)><FONT POINT-SIZE="[0-9.]+">')
+_PDF_DATE = re.compile(rb"(/CreationDate \(D:)\d{14}Z\)")
 TIMEOUT = 300  # seconds; a layout that takes longer is not a diagram anyone can read
 PNG_DPI = 144
 
@@ -98,6 +102,8 @@ def run_dot(text: str, fmt: str) -> bytes:
     if exe is None:
         raise GraphvizNotFoundError(f"Graphviz's `dot` program was not found on PATH: {INSTALL_HINT}")
     args = [exe, f"-T{fmt}"] + ([f"-Gdpi={PNG_DPI}"] if fmt == "png" else [])
+    if fmt in CAIRO:
+        text = _cairo_indices(text)
     try:
         done = subprocess.run(  # noqa: S603  (fixed argument list, no shell)
             args, input=text.encode("utf-8"), capture_output=True, timeout=TIMEOUT, check=False
@@ -109,7 +115,16 @@ def run_dot(text: str, fmt: str) -> bytes:
     stderr = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0 or not done.stdout:
         raise RenderError(f"Graphviz failed (exit code {done.returncode}) making {fmt}: {stderr or 'no output'}")
+    if fmt == "pdf":  # cairo stamps the time; a fixed stamp of the same length keeps the byte offsets valid
+        return _PDF_DATE.sub(rb"\g<1>20000101000000Z)", done.stdout, count=1)
     return done.stdout
+
+
+def _cairo_indices(text: str) -> str:
+    """Drop the explicit font size of indices: Graphviz's SVG writer keeps the size it is
+    given (so the exporters make indices smaller), its cairo renderers shrink them again."""
+    text = _SIZED_INDEX.sub(r"<\1>", text)
+    return text.replace("</FONT></SUB>", "</SUB>").replace("</FONT></SUP>", "</SUP>")
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:

@@ -24,6 +24,8 @@ from .computation import HIGHLIGHT, computation_dot
 
 __all__ = ["Step", "backprop_frames", "backprop_steps"]
 
+TITLE_SIZE = 16
+
 
 @dataclass(frozen=True)
 class Step:
@@ -83,6 +85,10 @@ def backprop_steps(
     formulas = _formulas(ga, order)
     forward = [ga.nx.nodes[n]["adjoint_of"] for n in order]
     final = {node: (values.get(name) if values else None) for node, name in zip(forward, order)}
+    titles = [_title(k, len(order), formulas[n], values.get(n) if values else None, precision)
+              for k, n in enumerate(order, 1)]
+    # every title gets the width of the longest, so no frame's drawing shifts sideways
+    width = max(round(len(plain) * 0.62 * TITLE_SIZE) + 24 for _, plain in titles)
     steps: list[Step] = []
     for k, (name, node) in enumerate(zip(order, forward), 1):
         later = set(forward[k:])  # their lines are reserved, so every frame has the same layout
@@ -93,12 +99,10 @@ def backprop_steps(
             if e.get("color") == f'"{HIGHLIGHT}"':
                 attrs = {**e.get_attributes(), "dir": "back"}
                 e.obj_dict["attributes"] = dict(sorted(attrs.items()))
-        text = formulas[name]
-        title = f"{k}. " + text + ("" if not values else f" = {D.format_value(values[name], precision)}")
-        shown = D.html_text(f"step {k} of {len(order)}:  ") + D.formula(title.split(". ", 1)[1], size=16)
-        d.set("label", D.html_label(shown))
+        cell = f'<TABLE BORDER="0" CELLPADDING="4"><TR><TD WIDTH="{width}">{titles[k - 1][0]}</TD></TR></TABLE>'
+        d.set("label", D.html_label(cell))
         d.set("labelloc", "t")
-        steps.append(Step(k, node, name, text, values.get(name) if values else None, d))
+        steps.append(Step(k, node, name, formulas[name], values.get(name) if values else None, d))
     return steps
 
 
@@ -156,6 +160,16 @@ def backprop_frames(
         for fmt in formats:
             written.append(render(step.dot, folder / f"step_{step.number:0{width}d}.{fmt}"))
     return written
+
+
+def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tuple[str, str]:
+    """The frame's title as HTML and as plain text: ``step 6 of 9: g_b = ... = -12.36``."""
+    rhs = formula.partition(" = ")[2].strip()
+    shown = formula
+    if value is not None and rhs != D.format_value(value, precision).replace("−", "-"):
+        shown += f" = {D.format_value(value, precision).replace('−', '-')}"
+    head = f"step {k} of {total}:"
+    return D.html_text(head) + D.spaced("") + D.formula(shown, size=TITLE_SIZE), f"{head}  {shown}"
 
 
 def _formulas(ga: Graph, order: list[str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..graph import Graph, _const_value, gc_paused
 from ..ops.registry import OPS
+from ..printing.render import is_generated
 from .plan import check_input
 from .rules import RULES, Candidate
 
@@ -95,7 +96,11 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     signature = None
     with gc_paused():
         for _ in range(MAX_PASSES):
-            rebuilt = _Builder(current, numeric=numeric).run()
+            builder = _Builder(current, numeric=numeric)
+            rebuilt = builder.run()
+            if not builder.changed:  # nothing folded, rewritten, merged or dropped
+                current = rebuilt
+                break
             new_signature = _signature(rebuilt)
             if new_signature == signature:
                 break
@@ -140,13 +145,19 @@ class _Builder:
         self.new_nodes: list[str] = []
         self.depth = 0
         self.building: set[Any] = set()
-        outputs = set(old.outputs)
+        self.changed = False
+        self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
+        self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
+        self.old_nodes, succ = old.nx._node, old.nx._succ
+        self.old_operands = old._operand_table()
+        self.uses = {n: sum(len(keys) for keys in users.values()) for n, users in succ.items()}
+        self.outputs = outputs = set(old.outputs)
         self.absorbed = {
-            n for n in old.nx
-            if old.nx.nodes[n]["role"] == "op" and OPS[old.nx.nodes[n]["op"]].variadic
-            and n not in outputs and old.nx.out_degree(n) == 1
-            and old.nx.nodes[next(iter(old.nx.successors(n)))]["op"] == old.nx.nodes[n]["op"]
+            n for n, d in self.old_nodes.items()
+            if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs and self.uses[n] == 1
+            and self.old_nodes[next(iter(succ[n]))]["op"] == d["op"]
         }
+        self.changed = bool(self.absorbed)
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
@@ -154,29 +165,33 @@ class _Builder:
         for n in old.schedule():
             if n in self.absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
-            data = old.nx.nodes[n]
+            data = self.old_nodes[n]
             if data["role"] in ("input", "param"):
                 self.g._add_node(n, data["op"], dict(data["attrs"]), data["role"], data["shape"])
                 self._keep_metadata(n, n)
                 new = n
             elif data["role"] == "const":
                 new = self.const(data["attrs"]["value"], hint=n)
+            elif n in self.outputs and data["op"] == "identity":
+                new = self.map[self.old_operands[n][0]]  # an output's name tag: put back at the end
             else:
                 args = self._gather(n)
                 new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+            if new in self.mapped:
+                self.changed = True  # merged with an equal node
             self.map[n] = new
             self.mapped.add(new)
-            self.refs[new] = self.refs.get(new, 0) + old.nx.out_degree(n)
+            self.refs[new] = self.refs.get(new, 0) + self.uses[n]
         self._finish_outputs()
         return self.g
 
     def _gather(self, n: str) -> list[str]:
         out = []
-        stack = list(reversed(self.old.operands(n)))
+        stack = list(reversed(self.old_operands[n]))
         while stack:
             o = stack.pop()
             if o in self.absorbed:
-                stack.extend(reversed(self.old.operands(o)))
+                stack.extend(reversed(self.old_operands[o]))
             else:
                 out.append(self.map[o])
         return out
@@ -188,8 +203,7 @@ class _Builder:
             r = self.map[o]
             if r != o:
                 if g.nx.nodes[r]["role"] == "op" and _generated(r, old) and r not in names:
-                    g.rename(r, o)
-                    self._rename_keys(r, o)
+                    self._rename(r, o)
                 elif g.nx.nodes[r]["role"] == "const":
                     g.const(g.nx.nodes[r]["attrs"]["value"], name=o)
                 else:
@@ -198,24 +212,35 @@ class _Builder:
             names.append(o)
         g.set_outputs(names)
         keep = set(old.inputs) | set(old.params)
-        stack = list(names) if names else [self.map[n] for n in old.nx if old.nx.out_degree(n) == 0 and n in self.map]
+        stack = list(names) if names else [self.map[n] for n in old.nx if not self.old_succ[n] and n in self.map]
         while stack:
             n = stack.pop()
             if n not in keep:
                 keep.add(n)
                 stack.extend(g.nx.predecessors(n))
-        g.nx.remove_nodes_from([n for n in list(g.nx) if n not in keep])
+        dead = [n for n in g.nx if n not in keep]
+        if dead:
+            g.nx.remove_nodes_from(dead)
+            self.changed = self.changed or any(n in self.mapped for n in dead)
         g._touch()
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
-        extra = {k: v for k, v in self.old.nx.nodes[old_name].items() if k not in _PLAIN}
-        self.g.nx.nodes[new_name].update(extra)
+        data = self.old_nodes[old_name]
+        if len(data) > len(_PLAIN):
+            self.nodes[new_name].update((k, v) for k, v in data.items() if k not in _PLAIN)
 
-    def _rename_keys(self, old: str, new: str) -> None:
+    def _rename(self, old: str, new: str) -> None:
+        """Rename a node of the new graph, keeping the builder's tables right."""
+        self.g.rename(old, new)
         keys = self.keys.pop(old, [])
         for key in keys:
             self.cse[key] = new
         self.keys[new] = keys
+        if old in self.arguments:
+            self.arguments[new] = self.arguments.pop(old)
+        for user in self.g.nx._succ[new]:
+            if user in self.arguments:
+                self.arguments[user] = tuple(new if a == old else a for a in self.arguments[user])
 
     def _remember(self, key: Any, name: str) -> str:
         self.cse[key] = name
@@ -230,6 +255,7 @@ class _Builder:
             return self.cse[key]
         folded = self.fold(op, args, attrs)
         if folded is not None:
+            self.changed = True
             return folded
         cand = self._candidate(op, args, attrs)
         if cand is not None and key not in self.building and self.depth < MAX_DEPTH:
@@ -240,6 +266,8 @@ class _Builder:
                     start = len(self.new_nodes)
                     result = rule(self, cand)
                     if result is not None and self._affordable(cand, result, start):
+                        if self.cse.get(key) != result:  # else the rule rebuilt cand itself
+                            self.changed = True
                         return self._remember(key, self._named(result, hint, start))
             finally:
                 self.depth -= 1
@@ -268,16 +296,16 @@ class _Builder:
             for a in args:  # a rule's new use of a node (old uses come from the old graph)
                 self.refs[a] = self.refs.get(a, 0) + 1
         self.new_nodes.append(node)
+        self.arguments[node] = tuple(args)
         return self._remember(_key(op, args, attrs), node)
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
         if (hint is None or _generated(hint, self.old) or hint in self.g.nx or len(self.new_nodes) == start
-                or self.g.nx.nodes[result]["role"] != "op" or not _generated(result, self.old)
+                or self.nodes[result]["role"] != "op" or not _generated(result, self.old)
                 or result in self.mapped):
             return result
-        self.g.rename(result, hint)
-        self._rename_keys(result, hint)
+        self._rename(result, hint)
         self._keep_metadata(hint, hint)
         return hint
 
@@ -285,7 +313,7 @@ class _Builder:
         if not self.use_rules or op not in RULES:
             return None
         try:
-            shape = OPS[op].shape(*(self.g.nx.nodes[a]["shape"] for a in args), **attrs)
+            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
         except (ValueError, TypeError):
             return None
         return Candidate(op, tuple(args), attrs, shape)
@@ -303,7 +331,7 @@ class _Builder:
             if n not in reach and (n in new or n in freed):
                 reach.add(n)
                 stack.extend(self.g.nx.predecessors(n))
-        created = sum(1 for n in new & reach if self.g.nx.nodes[n]["role"] == "op")
+        created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
         return created <= 1 + len(freed - reach)
 
     def _closure(self, cand: Candidate) -> set[str]:
@@ -311,15 +339,15 @@ class _Builder:
         out: set[str] = set()
         level = list(cand.args)
         for _ in range(3):
-            level = [a for a in level if a not in out and self.g.nx.nodes[a]["role"] == "op" and self.single(a)]
+            level = [a for a in level if a not in out and self.nodes[a]["role"] == "op" and self.single(a)]
             out.update(level)
-            level = [p for a in level for p in self.g.operands(a)]
+            level = [p for a in level for p in self.args(a)]
         return out
 
     # ---------------------------------------------------------------- folding
     def fold(self, op: str, args: list[str], attrs: dict) -> str | None:
         """The constant ``op(*args)`` when every operand is a constant and it folds."""
-        nodes = self.g.nx.nodes
+        nodes = self.nodes
         if not args or any(nodes[a]["op"] != "const" for a in args):
             return None
         values = [nodes[a]["attrs"]["value"] for a in args]
@@ -356,20 +384,21 @@ class _Builder:
 
     # ---------------------------------------------------------------- queries for rules
     def op(self, n: str) -> str:
-        return self.g.nx.nodes[n]["op"]
+        return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
-        return self.g.operands(n)
+        found = self.arguments.get(n)
+        return found if found is not None else self.g.operands(n)
 
     def attrs(self, n: str) -> dict:
-        return self.g.nx.nodes[n]["attrs"]
+        return self.nodes[n]["attrs"]
 
     def shape(self, n: str) -> Any:
-        return self.g.nx.nodes[n]["shape"]
+        return self.nodes[n]["shape"]
 
     def value(self, n: str) -> Any:
         """The value of a scalar constant node, else None."""
-        data = self.g.nx.nodes[n]
+        data = self.nodes[n]
         if data["op"] != "const":
             return None
         v = data["attrs"]["value"]
@@ -377,7 +406,7 @@ class _Builder:
 
     def array(self, n: str) -> Any:
         """The value of any constant node (scalar or array), else None."""
-        data = self.g.nx.nodes[n]
+        data = self.nodes[n]
         return data["attrs"]["value"] if data["op"] == "const" else None
 
     def single(self, n: str) -> bool:
@@ -395,8 +424,6 @@ def _small_power(base: Any, exponent: Any) -> bool:
 
 
 def _generated(name: str, g: Graph) -> bool:
-    from ..printing.render import is_generated
-
     return is_generated(name)
 
 
@@ -417,16 +444,16 @@ def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
 
 def _signature(g: Graph) -> Any:
     """The graph's structure, blind to generated names (``t12`` vs ``t31``)."""
-    nodes = g.nx._node
+    nodes, pred = g.nx._node, g.nx._pred
     index = {n: i for i, n in enumerate(g.schedule())}
-    return (
-        tuple(index[o] for o in g.outputs),
-        tuple(
-            (None if _generated(n, g) else n, nodes[n]["op"], tuple(index[o] for o in g.operands(n)),
-             _freeze(tuple(sorted(nodes[n]["attrs"].items()))))
-            for n in index
-        ),
-    )
+    rows = []
+    for n in index:
+        data = nodes[n]
+        ports = sorted((k, index[u]) for u, keys in pred[n].items() for k in keys)
+        attrs = data["attrs"]
+        rows.append((None if _generated(n, g) else n, data["op"], tuple(ports),
+                     _freeze(tuple(sorted(attrs.items()))) if attrs else ()))
+    return tuple(index[o] for o in g.outputs), tuple(rows)
 
 
 def _op_count(g: Graph) -> int:

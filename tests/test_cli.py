@@ -1,0 +1,101 @@
+"""The cgraph command, end to end as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LECTURE = "a = x*z\nb = log(x)\nc = sin(b)\nd = exp(a)\ne = a/b\nf = c/a\ny = d + e + f\n"
+FORMULA = "exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-m", "cgraph", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_version_and_help():
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("cgraph ")
+    out = run("--help")
+    assert out.returncode == 0
+    for name in ("draw", "grad", "check", "steps"):
+        assert name in out.stdout
+
+
+def test_no_command_is_a_usage_error():
+    out = run()
+    assert out.returncode == 2 and "usage" in out.stderr
+
+
+@needs_dot
+def test_draw_formula_and_program_file(tmp_path):
+    out = run("draw", FORMULA, "-o", str(tmp_path / "f.svg"), "--at", "x=2", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "f.svg").read_text().lstrip().startswith("<?xml")
+    prog = tmp_path / "lecture.txt"
+    prog.write_text(LECTURE)
+    out = run("draw", str(prog), "-o", str(tmp_path / "a.dot"), "--adjoint")
+    assert out.returncode == 0, out.stderr
+    assert "cluster_adjoint" in (tmp_path / "a.dot").read_text()
+
+
+def test_draw_network_from_saved_graph(tmp_path):
+    code = "import cgraph as cg; cg.save(cg.nn.MLP([2, 3, 1], seed=0).graph, 'net.json')"
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = run("draw", "net.json", "-o", "net.dot", "--style", "network", "--weights", "value", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "layout=neato" in (tmp_path / "net.dot").read_text()
+
+
+def test_bad_formula_is_one_line_on_stderr(tmp_path):
+    out = run("draw", "exp(x*", "-o", str(tmp_path / "f.svg"))
+    assert out.returncode == 1
+    assert out.stderr.startswith("cgraph draw: error:") and "Traceback" not in out.stderr
+    assert "line 1" in out.stderr or "column" in out.stderr
+
+
+def test_missing_file(tmp_path):
+    out = run("grad", str(tmp_path / "nope.json"))
+    assert out.returncode == 1 and "no such file" in out.stderr and "nope.json" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_bindings_and_network_style_on_a_plain_graph(tmp_path):
+    out = run("grad", "x*z", "--at", "x=two")
+    assert out.returncode == 1 and "--at" in out.stderr and "Traceback" not in out.stderr
+    out = run("draw", "x*z", "-o", str(tmp_path / "n.dot"), "--style", "network")
+    assert out.returncode == 1 and "not a layered network" in out.stderr
+
+
+def test_grad_prints_derivatives_and_values():
+    out = run("grad", FORMULA, "--at", "x=2", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert "1208.38121" in out.stdout and "809.70747" in out.stdout
+    assert "exp(6)" in out.stdout  # the exact value at the point, as in the lecture
+    out = run("grad", "y = x*z + sin(x)", "--program")
+    assert out.returncode == 0 and "g_x" in out.stdout
+    out = run("grad", "x*z", "--latex")
+    assert out.returncode == 0 and "\\" in out.stdout
+
+
+def test_check_reports_and_sets_the_status():
+    out = run("check", FORMULA, "--at", "x=2", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert "x" in out.stdout and "z" in out.stdout
+
+
+def test_steps_writes_frames(tmp_path):
+    out = run("steps", FORMULA, "-o", str(tmp_path / "fr"),
+              "--format", "dot", "--at", "x=2", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert len(list((tmp_path / "fr").glob("step_*.dot"))) == len(out.stdout.split())

@@ -1,0 +1,31 @@
+"""exports/ holds the rendered example diagrams: regenerate the DOT and compare."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_make_exports():
+    spec = importlib.util.spec_from_file_location("make_exports", ROOT / "examples" / "make_exports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_exports_are_fresh(tmp_path):
+    make = load_make_exports()
+    fresh = make.build(tmp_path, formats=("dot",), slide_pdf=False)
+    assert fresh
+    stale = []
+    for path in fresh:
+        committed = ROOT / "exports" / path.relative_to(tmp_path)
+        if not committed.exists() or committed.read_text(encoding="utf-8") != path.read_text(encoding="utf-8"):
+            stale.append(str(committed.relative_to(ROOT)))
+        svg = committed.with_suffix(".svg")
+        if not svg.exists():
+            stale.append(str(svg.relative_to(ROOT)))
+    assert not stale, f"exports/ is stale; run python3 examples/make_exports.py ({', '.join(stale)})"
+    assert (ROOT / "exports" / "lecture_slide.pdf").exists()

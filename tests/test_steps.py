@@ -1,0 +1,74 @@
+"""Backprop frames: one per adjoint node, in the order the adjoint graph computes them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from graphs_for_diagrams import lecture
+
+import cgraph as cg
+from cgraph.export.computation import HIGHLIGHT
+from cgraph.export.render import run_dot
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+
+
+def test_one_step_per_adjoint_node_in_computation_order():
+    g = lecture()
+    steps = cg.backprop_steps(g, x=2.0, z=3.0)
+    ga = cg.adjoint(g)
+    order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of")]
+    assert [s.adjoint for s in steps] == order
+    assert steps[0].adjoint == "g_y" and {s.adjoint for s in steps[-2:]} == {"g_x", "g_z"}
+    assert [s.number for s in steps] == list(range(1, 10))
+
+
+def test_each_frame_highlights_the_node_and_the_edges_it_reads():
+    g = lecture()
+    reads = {"g_y": 0, "g_d": 1, "g_e": 1, "g_f": 1, "g_c": 1, "g_b": 2, "g_a": 3, "g_z": 1, "g_x": 2}
+    for step in cg.backprop_steps(g, x=2.0, z=3.0):
+        text = step.dot.to_string()
+        assert text.count("fillcolor=") == 1
+        hot = [line for line in text.splitlines() if "->" in line and HIGHLIGHT in line]
+        assert len(hot) == reads[step.adjoint], step.adjoint
+        assert all("dir=back" in line for line in hot)
+
+
+def test_formula_and_value_in_the_title():
+    steps = {s.adjoint: s for s in cg.backprop_steps(lecture(), x=2.0, z=3.0)}
+    gb = steps["g_b"]
+    assert gb.formula.startswith("g_b = ")
+    assert gb.value == pytest.approx(-12.36000740, rel=1e-8)
+    title = gb.dot.get("label")
+    assert "−12.36" in title and "_" not in re.sub(r"<[^>]*>", "", title)
+
+
+def test_without_inputs_there_are_no_values():
+    steps = cg.backprop_steps(lecture())
+    assert all(s.value is None for s in steps)
+    assert "412.2" not in steps[0].dot.to_string()
+
+
+@needs_dot
+def test_every_frame_has_the_same_layout():
+    def positions(step):
+        plain = run_dot(step.dot.to_string(), "plain").decode()
+        return [line.split()[:4] for line in plain.splitlines() if line.startswith("node")]
+
+    steps = cg.backprop_steps(lecture(), x=2.0, z=3.0)
+    first = positions(steps[0])
+    assert all(positions(s) == first for s in steps[1:])
+
+
+@needs_dot
+def test_frames_are_written(tmp_path):
+    paths = cg.backprop_frames(lecture(), tmp_path / "frames", formats=["svg", "dot"], x=2.0, z=3.0)
+    assert [p.name for p in paths[:4]] == ["step_01.svg", "step_01.dot", "step_02.svg", "step_02.dot"]
+    assert len(paths) == 18 and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_bad_frame_format(tmp_path):
+    with pytest.raises(cg.ExportError, match="gif"):
+        cg.backprop_frames(lecture(), tmp_path, formats=["gif"])
