@@ -83,7 +83,6 @@ def load_graph(source: str) -> Any:
     import cgraph as cg
 
     path = Path(source)
-    looks_like_file = path.suffix.lower() in (".json", ".txt", ".cg", ".py", ".prog") or "/" in source
     if path.is_file():
         if path.suffix.lower() == ".json":
             return cg.load(path)
@@ -92,9 +91,13 @@ def load_graph(source: str) -> Any:
         except UnicodeDecodeError:
             raise LoadError(f"{source}: not a text file (a program or a JSON graph)") from None
         return cg.parse(text)
-    if looks_like_file and not any(ch in source for ch in "()+*"):
-        raise FileNotFoundError(2, "no such file", source)
-    return cg.parse(source)
+    try:
+        return cg.parse(source)
+    except cg.ParseError:
+        # "x/y" is a formula; "net.json" or "examples/f.txt" that does not parse is a missing file
+        if path.suffix.lower() in (".json", ".txt", ".cg", ".prog") or ("/" in source and " " not in source):
+            raise FileNotFoundError(2, "no such file", source) from None
+        raise
 
 
 def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:

@@ -64,6 +64,11 @@ def test_bad_formula_is_one_line_on_stderr(tmp_path):
     assert "line 1" in out.stderr or "column" in out.stderr
 
 
+def test_a_formula_with_a_slash_is_not_a_path():
+    out = run("grad", "x/y")
+    assert out.returncode == 0 and "g_y" in out.stdout
+
+
 def test_missing_file(tmp_path):
     out = run("grad", str(tmp_path / "nope.json"))
     assert out.returncode == 1 and "no such file" in out.stderr and "nope.json" in out.stderr
