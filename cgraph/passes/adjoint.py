@@ -86,6 +86,7 @@ def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
         names = [sweep.finish(w) for w in wrt]
         out.set_outputs(names)
         _prune(out, before, names)
+    out._mark_valid()  # built by g.apply from a validated graph: checked node by node already
     return out
 
 
