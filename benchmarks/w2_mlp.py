@@ -91,9 +91,9 @@ def cgraph_mlp(dtype) -> cg.Graph:
 
 def _cgraph_adam(dtype, X, Y):
     net = cg.nn.MLP(list(SIZES), activation="tanh", loss="cross_entropy", seed=0, dtype=dtype)
-    gg = cg.nn.gradient_graph(net.graph, list(net.params), "loss")
-    step = plan(gg, ["loss", *gg.outputs])
-    grad_of = {o: gg.nx.nodes[o]["adjoint_of"] for o in gg.outputs}
+    gg = net.gradient_graph()  # as cg.nn.train does: outputs [loss, g_W1, g_b1, ...]
+    step = plan(gg, gg.outputs)
+    grad_of = {o: gg.nx.nodes[o]["adjoint_of"] for o in gg.outputs[1:]}
     opt = cg.nn.Adam(lr=1e-3)
 
     def call():

@@ -83,7 +83,6 @@ def load_graph(source: str) -> Any:
     import cgraph as cg
 
     path = Path(source)
-    looks_like_file = path.suffix.lower() in (".json", ".txt", ".cg", ".py", ".prog") or "/" in source
     if path.is_file():
         if path.suffix.lower() == ".json":
             return cg.load(path)
@@ -92,9 +91,13 @@ def load_graph(source: str) -> Any:
         except UnicodeDecodeError:
             raise LoadError(f"{source}: not a text file (a program or a JSON graph)") from None
         return cg.parse(text)
-    if looks_like_file and not any(ch in source for ch in "()+*"):
-        raise FileNotFoundError(2, "no such file", source)
-    return cg.parse(source)
+    try:
+        return cg.parse(source)
+    except cg.ParseError:
+        # "x/y" is a formula; "net.json" or "examples/f.txt" that does not parse is a missing file
+        if path.suffix.lower() in (".json", ".txt", ".cg", ".prog") or ("/" in source and " " not in source):
+            raise FileNotFoundError(2, "no such file", source) from None
+        raise
 
 
 def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
@@ -103,7 +106,7 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
     Examples
     --------
     >>> parse_bindings(["x=2", "z=-0.5"])
-    {'x': 2.0, 'z': -0.5}
+    {'x': 2, 'z': -0.5}
     """
     import numpy as np
 
@@ -120,7 +123,8 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
             array = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
             raise InputError(f"--at {item!r}: {text!r} is not a number or a [list] of numbers") from None
-        out[name.strip()] = float(array) if array.ndim == 0 else array
+        exact = isinstance(value, (int, float)) and not isinstance(value, bool)
+        out[name.strip()] = value if exact else array  # 2 stays the integer 2: exact in simplify
     return out
 
 
@@ -197,22 +201,37 @@ def _grad_args(p: argparse.ArgumentParser) -> None:
 
 @command("grad", "print symbolic derivatives (and their values with --at)", _grad_args)
 def _grad(args: argparse.Namespace) -> int:
+    import numpy as np
+
     import cgraph as cg
 
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
-    if args.program:
-        print(cg.to_latex(ga, form="program") if args.latex else cg.to_text(ga, form="program"))
-    else:
-        simple = cg.simplify(ga)
-        print(cg.to_latex(simple) if args.latex else cg.to_text(simple))
+    show = cg.to_latex if args.latex else cg.to_text
+    print(show(ga, form="program") if args.program else show(cg.simplify(ga)))
     if at:
         values = cg.grad(g, wrt=args.wrt, **at)
-        width = max(len(str(n)) for n in values)
-        for name, value in values.items():
-            print(f"d{g.outputs[0]}/d{name:<{width}} = {_number(value)}")
+        print("at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":")
+        exact = {}
+        if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
+            # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
+            for line in cg.to_text(cg.simplify(ga, **at)).splitlines():
+                name, _, rhs = line.partition(" = ")
+                exact[name] = rhs
+        for out, (name, value) in zip(ga.outputs, values.items()):
+            rhs = exact.get(out, "")
+            shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
+            print(f"d{g.outputs[0]}/d{name} = {shown}{_number(value)}")
     return 0
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(value: Any) -> str:

@@ -411,6 +411,10 @@ class Graph:
         for o in self._outputs:
             if o not in self.nx:
                 raise NodeNotFoundError(f"output {o!r} is not a node of graph {self.name!r}")
+        self._mark_valid()
+
+    def _mark_valid(self) -> None:
+        """Record that the graph as it is now passed validation (until it changes)."""
         self._cache[("valid",)] = (self._stamp(), True)
 
     def __repr__(self) -> str:

@@ -60,6 +60,7 @@ OP_CASES = {
     "sign": ([(2, 3)], {}, [_away_from_zero], sp.sign),
     "identity": ([(2, 3)], {}, [ANY], lambda a: a),
     "matmul": ([(2, 4, 3), (3, 5)], {}, [ANY, ANY], None),
+    "matmul_grad": ([(2, 5), (2, 3), (3, 5)], {"operand": 1}, [ANY, ANY, ANY], None),
     "sum": ([(2, 3, 4)], {"axis": (0, 2), "keepdims": True}, [ANY], None),
     "mean": ([(2, 3, 4)], {"axis": 1}, [ANY], None),
     "transpose": ([(2, 3, 4)], {"axes": (1, 2, 0)}, [ANY], None),
@@ -452,3 +453,21 @@ def test_a_long_chain_gradient_is_the_product_of_the_local_derivatives():
         expected *= math.cos(x)
         x = math.sin(x)
     assert float(cg.grad(g, x=0.5)["x"]) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("sa", "sb"), [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3,)), ((1, 2, 3), (5, 3, 4))]
+)
+def test_matmul_of_undeclared_shapes_differentiates_vectors_and_batches(sa, sb):
+    # cg.parse declares no shapes: the rule cannot tell a vector from a matrix when the
+    # adjoint graph is built (it used to assume matrices: a wrong d/dB for a vector a)
+    rng = np.random.default_rng(0)
+    g = cg.parse("sum((a @ B) * c)")
+    feeds = {"a": rng.normal(size=sa), "B": rng.normal(size=sb)}
+    feeds["c"] = rng.normal(size=np.shape(feeds["a"] @ feeds["B"]))
+    assert_grad_matches_fd(g, feeds)
+    ga = cg.adjoint(g, wrt=["a", "B"])  # second order, through matmul_grad's own rule
+    u, v = ga.input("u"), ga.input("v")
+    ga.set_outputs([])
+    ga.output(cg.sum(ga["g_a"] * u) + cg.sum(ga["g_B"] * v), name="s")
+    assert_grad_matches_fd(ga, {**feeds, "u": rng.normal(size=sa), "v": rng.normal(size=sb)}, wrt=["a", "B", "c"])

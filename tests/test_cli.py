@@ -64,6 +64,11 @@ def test_bad_formula_is_one_line_on_stderr(tmp_path):
     assert "line 1" in out.stderr or "column" in out.stderr
 
 
+def test_a_formula_with_a_slash_is_not_a_path():
+    out = run("grad", "x/y")
+    assert out.returncode == 0 and "g_y" in out.stdout
+
+
 def test_missing_file(tmp_path):
     out = run("grad", str(tmp_path / "nope.json"))
     assert out.returncode == 1 and "no such file" in out.stderr and "nope.json" in out.stderr
@@ -81,6 +86,7 @@ def test_grad_prints_derivatives_and_values():
     out = run("grad", FORMULA, "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr
     assert "1208.38121" in out.stdout and "809.70747" in out.stdout
+    assert "exp(6)" in out.stdout  # the exact value at the point, as in the lecture
     out = run("grad", "y = x*z + sin(x)", "--program")
     assert out.returncode == 0 and "g_x" in out.stdout
     out = run("grad", "x*z", "--latex")

@@ -57,6 +57,13 @@ CASES = {
         ((normal(2, 3), normal(3)), {}, lambda a, b: np.einsum("ij,j->i", a, b)),
         ((normal(3), normal(3)), {}, lambda a, b: np.sum(a * b)),
     ],
+    "matmul_grad": [  # (g, a, b): the adjoints of a and of b in a @ b
+        ((normal(2, 4), normal(2, 3), normal(3, 4)), {}, lambda g, a, b: g @ b.T),
+        ((normal(2, 4), normal(2, 3), normal(3, 4)), {"operand": 1}, lambda g, a, b: a.T @ g),
+        ((normal(4), normal(3), normal(3, 4)), {"operand": 1}, lambda g, a, b: np.outer(a, g)),
+        ((np.array(1.5), normal(3), normal(3)), {}, lambda g, a, b: 1.5 * b),
+        ((normal(5, 2, 4), normal(2, 3), normal(3, 4)), {}, lambda g, a, b: (g @ b.T).sum(0)),
+    ],
     "sum": [
         ((normal(2, 3, 4),), {}, lambda x: x.sum()),
         ((normal(2, 3, 4),), {"axis": 1}, lambda x: x.sum(1)),

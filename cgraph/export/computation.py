@@ -121,8 +121,11 @@ class _Drawing:
         self.two_part = any(self._adj(n) for n in self.ids)
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
         self.refs = 0
-        # forward values read by adjoint rules are written by name: those names must be visible
-        self.referenced = {u for v in self.ids if self._adj(v) for u in g.operands(v) if not self._adj(u)} if self.mirror else set()
+        # forward values read by adjoint rules are written by name: those names must be visible,
+        self.referenced = set()
+        if self.two_part:  # and the forward node of every g_n, so that g_t4 has its t4
+            self.referenced = {u for v in self.ids if self._adj(v) for u in g.operands(v) if not self._adj(u)}
+            self.referenced |= {g.nx.nodes[v].get("adjoint_of") for v in self.ids if self._adj(v)}
         label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
         self.d = D.dot_graph(
             rankdir=rankdir, forcelabels=True, nodesep=0.4, ranksep=0.42, fontname=D.FONT,

@@ -9,7 +9,7 @@ from . import shapes
 from .registry import OpDef, Prec, register
 
 __all__ = [
-    "expand_to", "identity", "matmul", "mean", "reshape", "reshape_like", "size", "sum",
+    "expand_to", "identity", "matmul", "matmul_grad", "mean", "reshape", "reshape_like", "size", "sum",
     "sum_to", "transpose", "zeros_like",
 ]
 
@@ -24,9 +24,10 @@ def _swap_last(x):
 
 
 def _matmul_vjp(g, out, a, b):
-    # operands of unknown shape are taken as matrices; declare shapes for vectors/batches
     na = None if a.shape is None else len(a.shape)
     nb = None if b.shape is None else len(b.shape)
+    if na is None or nb is None:  # vector or matrix decides the rule: matmul_grad looks at the values
+        return (matmul_grad(g, a, b, operand=0), matmul_grad(g, a, b, operand=1))
     if na == 1 and nb == 1:  # dot product
         return (g * b, g * a)
     if na == 1 and nb == 2:  # (k,) @ (k, n)
@@ -40,6 +41,28 @@ def _matmul_vjp(g, out, a, b):
         spread = expand_to(g, a, axis=-1, keepdims=False)
         return (spread * b, sum(a * spread, axis=-2))
     return (matmul(g, _swap_last(b)), matmul(_swap_last(a), g))  # batch dims reduce centrally
+
+
+def _matmul_grad(g, a, b, operand=0):
+    """The adjoint of operand 0 (``g @ b^T``) or 1 (``a^T @ g``) of ``a @ b``, for operands
+    of any number of dimensions (numpy's 1-D promotions undone), summed to its shape."""
+    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = g[..., None] if b.ndim == 1 else g  # b's axis first: a scalar g (two vectors) becomes (1, 1)
+    g2 = g2[..., None, :] if a.ndim == 1 else g2
+    if operand == 0:
+        out = np.matmul(g2, np.swapaxes(b2, -1, -2))
+        return _sum_to(out[..., 0, :] if a.ndim == 1 else out, a)
+    out = np.matmul(np.swapaxes(a2, -1, -2), g2)
+    return _sum_to(out[..., :, 0] if b.ndim == 1 else out, b)
+
+
+def _matmul_grad_vjp(h, out, g, a, b, operand=0):
+    # both adjoints are bilinear: <h, g b^T> = <h b, g> = <h^T g, b>, and alike for a^T g
+    if operand == 0:
+        return (matmul(h, b), None, matmul_grad(g, h, b, operand=1))
+    return (matmul(a, h), matmul_grad(g, a, h, operand=0), None)
 
 
 def _sum_to(x, like):
@@ -87,6 +110,13 @@ def _reshape_vjp(g, out, a, shape=None):
 MATMUL = register(OpDef(
     "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
     prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
+))
+MATMUL_GRAD = register(OpDef(
+    "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
+    _matmul_grad_vjp, text="matmul_grad({0}, {1}, {2}{kw})",
+    latex=r"\operatorname{{matmul\_grad}}\left({0}, {1}, {2}\right)", label="∂@", attrs={"operand": 0},
+    doc="The adjoint of operand ``operand`` (0 or 1) of ``a @ b`` from ``g``: the matmul rule "
+    "where the operands' number of dimensions is unknown when the adjoint graph is built.", **_CALL,
 ))
 SUM = register(OpDef(
     "sum", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
@@ -148,5 +178,5 @@ ZEROS_LIKE = register(OpDef(
 ))
 
 (matmul, sum, mean, transpose, reshape, identity, sum_to, expand_to, reshape_like, size,
- zeros_like) = (op.function for op in (MATMUL, SUM, MEAN, TRANSPOSE, RESHAPE, IDENTITY, SUM_TO,
-                                        EXPAND_TO, RESHAPE_LIKE, SIZE, ZEROS_LIKE))
+ zeros_like, matmul_grad) = (op.function for op in (MATMUL, SUM, MEAN, TRANSPOSE, RESHAPE, IDENTITY, SUM_TO,
+                                                    EXPAND_TO, RESHAPE_LIKE, SIZE, ZEROS_LIKE, MATMUL_GRAD))

@@ -86,6 +86,7 @@ def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
         names = [sweep.finish(w) for w in wrt]
         out.set_outputs(names)
         _prune(out, before, names)
+    out._mark_valid()  # built by g.apply from a validated graph: checked node by node already
     return out
 
 
@@ -231,9 +232,11 @@ def _partial_chain(g: Graph, of: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _needs_reduce(part: Any, target: Any) -> bool:
-    """True when ``part`` is known to carry dims that ``target`` only broadcast along."""
-    if part is None or target is None or tuple(part) == tuple(target):
-        return False
+    """True when ``part`` may carry dims that ``target`` only broadcast along."""
+    if target is None or (part is not None and tuple(part) == tuple(target)):
+        return False  # an unknown target is differentiated pointwise (grad fits it at the end)
+    if part is None:
+        return True  # an adjoint of unknown shape reaching a node of known shape: x + logsumexp(x)
     if len(part) < len(target):
         return False  # a smaller adjoint broadcasts up by itself
     lead = len(part) - len(target)

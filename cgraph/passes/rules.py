@@ -68,7 +68,7 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
     s = b.shape(u)
     if s is not None and None not in s and s == c.shape:
         return u
-    return u if c.shape is None and s == () and b.op(u) == "const" else None
+    return u if c.shape is None and s == () and b.op(u) == "const" and b.pointwise else None
 
 
 def _keeps_zero(b: Any, c: Candidate) -> str | None:
@@ -84,7 +84,7 @@ def _zero_spread(b: Any, c: Candidate) -> str | None:
 
 def _zeros_of_less(b: Any, c: Candidate) -> str | None:
     """``zeros_like(u) -> 0`` for scalar u; ``zeros_like(a + b) -> zeros_like(a)`` when a has its shape."""
-    if c.shape is None or c.shape == ():
+    if c.shape == () or (c.shape is None and b.pointwise):
         return b.const(0)
     u = c.args[0]
     if b.op(u) in ("const", "input", "param"):
@@ -230,6 +230,8 @@ def _size_known(b: Any, c: Candidate) -> str | None:
         return None
     axes = c.attrs.get("axis")
     axes = range(len(s)) if axes is None else [axes] if isinstance(axes, int) else axes
+    if not all(-len(s) <= a < len(s) for a in axes):
+        return None  # evaluation reports the bad axis, naming the node
     return b.const(math.prod(s[a] for a in axes))
 
 

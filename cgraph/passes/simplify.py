@@ -67,7 +67,8 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     they can only *remove* NaN/inf points. Shapes are kept: a node is replaced only by
     one of the same shape (``x*0`` becomes ``zeros_like(x)`` for an array ``x``), except
     that nodes of unknown shape (inputs declared without one) are treated pointwise,
-    so ``x*0`` is the scalar ``0`` there (equal up to broadcasting).
+    so ``x*0`` is the scalar ``0`` there (equal up to broadcasting) where only
+    elementwise ops use it; under a reduction or reshape it becomes ``zeros_like(x)``.
 
     Examples
     --------
@@ -157,6 +158,8 @@ class _Builder:
             and self.old_nodes[next(iter(succ[n]))]["op"] == d["op"]
         }
         self.changed = bool(self.absorbed)
+        self.pointwise_ok = _pointwise(old)
+        self.pointwise = True  # may the node being built be replaced by a broadcastable stand-in?
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
@@ -175,6 +178,7 @@ class _Builder:
                 new = self.map[self.old_operands[n][0]]  # an output's name tag: put back at the end
             else:
                 args = self._gather(n)
+                self.pointwise = n in self.pointwise_ok
                 new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
             if new in self.mapped:
                 self.changed = True  # merged with an equal node
@@ -253,8 +257,9 @@ class _Builder:
     def build(self, op: str, args: list[str], attrs: dict, *, hint: str | None = None) -> str:
         """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
         key = _key(op, args, attrs)
-        if key in self.cse:
-            return self.cse[key]
+        hit = self.cse.get(key)
+        if hit is not None and (self.pointwise or self._keeps_shape(hit, op, args, attrs)):
+            return hit
         folded = self.fold(op, args, attrs)
         if folded is not None:
             self.changed = True
@@ -275,6 +280,15 @@ class _Builder:
                 self.depth -= 1
                 self.building.discard(key)
         return self._create(op, args, attrs, hint)
+
+    def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
+        # a stand-in merged where pointwise use allowed it (u - u -> 0) is not equal where
+        # a reduction or reshape reads the shape
+        try:
+            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
+        except (ValueError, TypeError):
+            return True
+        return self.nodes[hit]["shape"] == shape
 
     def make(self, op: str, *args: str, **attrs: Any) -> str:
         """Build a node for a rule (it is simplified too)."""
@@ -385,6 +399,21 @@ class _Builder:
     def single(self, n: str) -> bool:
         """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
         return self.refs.get(n, 0) <= 1
+
+
+def _pointwise(old: Graph) -> set[str]:
+    """The nodes whose every use, down to the outputs, is elementwise.
+
+    Only there may a node of unknown shape be replaced by a broadcastable stand-in (the
+    scalar ``0`` for ``u - u``): a reduction or reshape further down reads its shape, so
+    ``sum(x/x)`` must not become ``sum(1)``.
+    """
+    nodes, succ = old.nx._node, old.nx._succ
+    ok: set[str] = set()
+    for n in reversed(old.schedule()):
+        if all(u in ok and OPS[nodes[u]["op"]].elementwise for u in succ[n]):
+            ok.add(n)
+    return ok
 
 
 def _generated(name: str, g: Graph) -> bool:

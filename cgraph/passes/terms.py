@@ -43,18 +43,21 @@ def is_(b: Any, n: str, k: int) -> bool:
 
 
 def fits(b: Any, n: str, c: Candidate) -> bool:
-    """``n`` may stand in for ``c``: same shape, or a scalar for a node of unknown shape."""
+    """``n`` may stand in for ``c``: same shape, or a scalar for a node of unknown shape
+    that only elementwise ops use (``b.pointwise``), where broadcasting restores it."""
     s = b.shape(n)
-    return s == c.shape or (c.shape is None and s == ())
+    return s == c.shape or (c.shape is None and s == () and b.pointwise)
 
 
 def filled(b: Any, c: Candidate, k: int) -> str | None:
     """The constant ``k`` in ``c``'s shape (None when that needs an array we avoid)."""
-    if c.shape is None or c.shape == ():
+    if c.shape == () or (c.shape is None and b.pointwise):
         return b.const(k)
     if k == 0:
         for a in c.args:
-            if b.shape(a) == c.shape and b.op(a) != "const":
+            # an operand of c's shape; of unknown shape only if the others cannot widen it
+            same = b.shape(a) == c.shape and (c.shape is not None or all(o == a or b.shape(o) == () for o in c.args))
+            if same and b.op(a) != "const":
                 return b.make("zeros_like", a)
     return None
 
