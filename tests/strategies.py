@@ -328,3 +328,36 @@ def describe(g) -> str:
         attrs = {k: v for k, v in d["attrs"].items() if v is not None and k != "dtype"}
         lines.append(f"{n} = {d['op']}({', '.join(g.operands(n))}) {attrs or ''} : {d['shape']}")
     return "\n".join(lines)
+
+
+@st.composite
+def array_expressions(draw, *, max_steps: int = 8):
+    """Like ``expressions`` over inputs of declared, broadcastable array shapes, with
+    reductions; steps whose shapes do not combine are skipped."""
+    shapes = draw(st.sampled_from([[(3,), (2, 3)], [(2, 1), (3,)], [(2, 3), (2, 3)], [(), (3,)]]))
+    g = cg.Graph("random arrays")
+    nodes = [g.input(f"x{i}", shape=s) for i, s in enumerate(shapes)]
+    kinds = ["unary", "binary", "pattern", "pattern", "reduce"]
+    for _ in range(draw(st.integers(1, max_steps))):
+        kind = draw(st.sampled_from(kinds))
+        u, v = (draw(st.sampled_from(nodes)) for _ in range(2))
+        try:
+            if kind == "unary":
+                node = getattr(cg, draw(st.sampled_from(UNARY)))(u)
+            elif kind == "binary":
+                node = getattr(cg, draw(st.sampled_from(["add", "sub", "mul"])))(u, v)
+            elif kind == "reduce":
+                axis = draw(st.sampled_from([None, 0, -1]))
+                node = getattr(cg, draw(st.sampled_from(["sum", "mean"])))(u, axis=axis, keepdims=draw(st.booleans()))
+            else:
+                node = draw(st.sampled_from(PATTERNS))(u, v)
+        except cg.ShapeError:
+            continue
+        nodes.append(node)
+    g.output(cg.sum(nodes[-1]), name="y")
+    return g
+
+
+def array_points(g, seed: int):
+    rng = np.random.default_rng(seed)
+    return {n: rng.uniform(0.3, 2.0, g.nx.nodes[n]["shape"]) for n in g.inputs}

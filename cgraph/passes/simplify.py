@@ -11,7 +11,6 @@ with an equal node (CSE) or create it. Passes repeat until the graph stops chang
 from __future__ import annotations
 
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -20,13 +19,12 @@ from ..errors import InputError
 from ..graph import Graph, _const_value, gc_paused
 from ..ops.registry import OPS
 from ..printing.render import is_generated
+from .fold import NOT_FOLDED, fold
 from .plan import check_input
 from .rules import RULES, Candidate
 
 #: the fixpoint loop's backstop; real graphs settle in two or three passes
 MAX_PASSES = 50
-#: exact results with more bits than this stay unevaluated (``9^9^9`` never hangs)
-MAX_EXACT_BITS = 4096
 #: how deeply rules may build nodes that are themselves simplified
 MAX_DEPTH = 16
 
@@ -137,7 +135,8 @@ class _Builder:
         self.numeric = numeric
         self.use_rules = rules
         self.g = Graph(old.name)
-        self.g._generated = old._generated
+        # new names must not collide with old ones (a loaded graph may not know its count)
+        self.g._generated = max([old._generated] + [int(n[1:]) for n in old.nx if _generated(n, old)])
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
         self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames
@@ -202,12 +201,15 @@ class _Builder:
 
     def _finish_outputs(self) -> None:
         old, g = self.old, self.g
-        names = []
+        names: list[str] = []
+        renamed: dict[str, str] = {}
         for o in old.outputs:
             r = self.map[o]
+            r = renamed.get(r, r)  # two outputs of one value: the second refers to the first
             if r != o:
                 if g.nx.nodes[r]["role"] == "op" and _generated(r, old) and r not in names:
                     self._rename(r, o)
+                    renamed[r] = o
                 elif g.nx.nodes[r]["role"] == "const":
                     g.const(g.nx.nodes[r]["attrs"]["value"], name=o)
                 else:
@@ -364,37 +366,8 @@ class _Builder:
         nodes = self.nodes
         if not args or any(nodes[a]["op"] != "const" for a in args):
             return None
-        values = [nodes[a]["attrs"]["value"] for a in args]
-        opdef = OPS[op]
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items()}
-        if not self.numeric and all(isinstance(v, (int, Fraction)) for v in values):
-            return self._fold_exact(opdef, values, kwargs)
-        try:
-            with np.errstate(all="raise"):
-                result = opdef.eval(*(float(v) if isinstance(v, (int, Fraction)) else v for v in values), **kwargs)
-        except (ArithmeticError, ValueError, TypeError, FloatingPointError):
-            return None
-        result = np.asarray(result)
-        if result.dtype.kind not in "iuf" or not np.isfinite(result).all():
-            return None
-        return self.const(result.item() if result.ndim == 0 else result)
-
-    def _fold_exact(self, opdef: Any, values: list, kwargs: dict) -> str | None:
-        if opdef.name == "pow" and not _small_power(*values):
-            return None  # 9^(9^9) stays a power
-        try:
-            result = opdef.eval(*(Fraction(v) for v in values), **kwargs)
-        except (ArithmeticError, ValueError, TypeError, AttributeError):
-            return None
-        if isinstance(result, np.ndarray) and result.ndim == 0:
-            result = result.item()
-        if isinstance(result, (int, np.integer)) and not isinstance(result, bool):
-            result = Fraction(int(result))
-        if not isinstance(result, Fraction):
-            return None  # exp(6), log(2): no exact value, keep it symbolic
-        if max(result.numerator.bit_length(), result.denominator.bit_length()) > MAX_EXACT_BITS:
-            return None
-        return self.const(result)
+        result = fold(OPS[op], [nodes[a]["attrs"]["value"] for a in args], attrs, numeric=self.numeric)
+        return None if result is NOT_FOLDED else self.const(result)
 
     # ---------------------------------------------------------------- queries for rules
     def op(self, n: str) -> str:
@@ -441,15 +414,6 @@ def _pointwise(old: Graph) -> set[str]:
         if all(u in ok and OPS[nodes[u]["op"]].elementwise for u in succ[n]):
             ok.add(n)
     return ok
-
-
-def _small_power(base: Any, exponent: Any) -> bool:
-    if not isinstance(exponent, int) and Fraction(exponent).denominator != 1:
-        return True  # not exact anyway: the eval gives a float and nothing folds
-    e = abs(int(exponent))
-    b = Fraction(base)
-    bits = max(b.numerator.bit_length(), b.denominator.bit_length())
-    return bits <= 1 or e * bits <= MAX_EXACT_BITS
 
 
 def _generated(name: str, g: Graph) -> bool:

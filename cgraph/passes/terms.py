@@ -1,0 +1,171 @@
+"""Reading nodes as ``coefficient * base`` and building canonical terms, for the
+simplifier's rules (:mod:`cgraph.passes.rules`).
+
+Terms are read as ``coefficient * base`` (``3*u``, ``-u``, ``u/4`` = ``1/4 * u``, and
+``c/v`` = ``c * (1/v)`` with a reciprocal base that need not exist as a node), so that
+coefficients fold and like terms collect; the canonical forms are ``3*u``, ``-u``,
+``u/4``, ``-u/4``, ``3*u/4`` and ``3/v``. ``b`` is the simplifier's builder: it answers
+``op``/``args``/``shape``/``value``/``array``/``single`` and builds with ``make``/``const``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class Candidate(NamedTuple):
+    """The node being built: ``op(*args, **attrs)`` of shape ``shape``."""
+
+    op: str
+    args: tuple[str, ...]
+    attrs: dict
+    shape: Any
+
+
+EXACT = (int, Fraction)
+
+
+def num(b: Any, n: str) -> Any:
+    """The number a scalar constant holds (None for anything else)."""
+    v = b.value(n)
+    return v if isinstance(v, (int, float, Fraction)) else None
+
+
+def is_(b: Any, n: str, k: int) -> bool:
+    """True when ``n`` is the constant ``k`` (scalar, or an array of k's)."""
+    v = b.array(n)
+    if v is None:
+        return k == 0 and b.op(n) == "zeros_like"
+    return bool(np.all(np.asarray(v) == k)) if isinstance(v, np.ndarray) else v == k
+
+
+def fits(b: Any, n: str, c: Candidate) -> bool:
+    """``n`` may stand in for ``c``: same shape, or a scalar for a node of unknown shape
+    that only elementwise ops use (``b.pointwise``), where broadcasting restores it."""
+    s = b.shape(n)
+    return s == c.shape or (c.shape is None and s == () and b.pointwise)
+
+
+def filled(b: Any, c: Candidate, k: int) -> str | None:
+    """The constant ``k`` in ``c``'s shape (None when that needs an array we avoid)."""
+    if c.shape == () or (c.shape is None and b.pointwise):
+        return b.const(k)
+    if k == 0:
+        for a in c.args:
+            # an operand of c's shape; of unknown shape only if the others cannot widen it
+            same = b.shape(a) == c.shape and (c.shape is not None or all(o == a or b.shape(o) == () for o in c.args))
+            if same and b.op(a) != "const":
+                return b.make("zeros_like", a)
+    return None
+
+
+def term(b: Any, n: str) -> tuple[Any, Any]:
+    """``n`` as ``(coefficient, base)``; a constant is ``(value, None)`` and ``c/v`` is
+    ``(c, ("1/", v))``: a reciprocal base that need not exist as a node."""
+    v = num(b, n)
+    if v is not None:
+        return v, None
+    coef: Any = 1
+    for _ in range(3):  # -(3*u)/4 is three levels deep at most
+        op, args = b.op(n), b.args(n)
+        if op == "neg":
+            coef, n = -coef, args[0]
+        elif op == "mul" and len(args) == 2 and num(b, args[0]) is not None:
+            coef, n = coef * num(b, args[0]), args[1]
+        elif op == "div" and isinstance(num(b, args[1]), EXACT) and num(b, args[1]) != 0:
+            coef, n = coef * Fraction(1, 1) / num(b, args[1]), args[0]
+        elif op == "div" and num(b, args[0]) is not None and b.op(args[1]) != "const":
+            return exact(coef * num(b, args[0])), ("1/", args[1])
+        else:
+            break
+    return exact(coef), n
+
+
+def exact(v: Any) -> Any:
+    return int(v) if isinstance(v, Fraction) and v.denominator == 1 else v
+
+
+def scaled(b: Any, coef: Any, bases: list) -> str:
+    """``coef`` times the product of ``bases``, in canonical form (``bases`` non-empty)."""
+    coef = exact(coef)
+    plain = [x for x in bases if isinstance(x, str)]
+    below = [x[1] for x in bases if not isinstance(x, str)]
+    num, den = (coef.numerator, coef.denominator) if isinstance(coef, Fraction) else (coef, 1)
+    if below or den != 1:
+        top = scaled(b, num, plain) if plain else b.const(num)
+        bottom = ([b.const(den)] if den != 1 else []) + below
+        return b.make("div", top, bottom[0] if len(bottom) == 1 else b.make("mul", *bottom))
+    if coef == -1:
+        return b.make("neg", scaled(b, 1, plain))
+    if coef == 1:
+        return plain[0] if len(plain) == 1 else b.make("mul", *plain)
+    return b.make("mul", b.const(coef), *plain)
+
+
+def distribute(b: Any, c: Candidate, coef: Any, s: str) -> str | None:
+    """``coef * (t1 + t2)`` as ``coef*t1 + coef*t2`` (kept only if the graph does not grow)."""
+    terms = []
+    signs = (1, -1) if b.op(s) == "sub" else (1,) * len(b.args(s))
+    for sign, t in zip(signs, b.args(s)):
+        k, base = term(b, t)
+        k = sign * coef * k
+        terms.append(b.const(exact(k)) if base is None else scaled(b, k, [base]))
+    result = b.make("add", *terms)
+    return result if fits(b, result, c) else None
+
+
+def sum_(b: Any, c: Candidate, terms: list[str]) -> str | None:
+    """``terms`` added up, standing in for ``c`` (None when shapes would change)."""
+    if not terms:
+        return filled(b, c, 0)
+    result = terms[0] if len(terms) == 1 else b.make("add", *terms)
+    return result if fits(b, result, c) else None
+
+
+def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
+    """Collect like terms and constants of ``sum(sign * node)``; None when nothing merges."""
+    groups: dict[str | None, Any] = {}
+    order: list[str | None] = []
+    merged = False
+    for sign, n in signed:
+        if b.value(n) is None and is_(b, n, 0):
+            merged = True  # + zeros_like(u), + [0, 0]
+            continue
+        coef, base = term(b, n)
+        if base in groups:
+            merged = True
+            groups[base] = groups[base] + sign * coef
+        else:
+            order.append(base)
+            groups[base] = sign * coef
+    constant = groups.pop(None, 0)
+    if None in order:
+        order.remove(None)
+        consts = [i for i, (_, n) in enumerate(signed) if num(b, n) is not None]
+        # canonical: one non-zero constant, added last
+        merged = merged or len(consts) > 1 or constant == 0 or consts[-1] != len(signed) - 1 or signed[-1][0] < 0
+    if not merged:
+        return None
+    terms = [scaled(b, groups[base], [base]) for base in order if groups[base] != 0]
+    if constant != 0:
+        terms.append(b.const(exact(constant)))
+    return sum_(b, c, terms)
+
+
+def positive(b: Any, n: str) -> bool:
+    """True when ``n`` is provably > 0 wherever it is defined (a few levels deep)."""
+    stack, seen = [n], 0
+    while stack:
+        n = stack.pop()
+        seen += 1
+        v = num(b, n)
+        op = b.op(n)
+        if v is not None and v > 0 or op in ("exp", "sigmoid", "softplus"):
+            continue
+        if seen > 16 or op not in ("mul", "div", "add", "sqrt", "pow", "softmax"):
+            return False
+        stack.extend(b.args(n)[:1] if op == "pow" else b.args(n))
+    return True
