@@ -228,6 +228,15 @@ def _operands(draw, op, items):
             return None
         v = other(lambda s: len(s) >= 1 and (s[0] if len(s) == 1 else s[-2]) == su[-1])
         return ([u, v], {}) if v is not None else None
+    if op == "matmul_grad":  # (g, a, b) with g of a @ b's shape
+        if nd == 0:
+            return None
+        b = other(lambda s: len(s) >= 1 and (s[0] if len(s) == 1 else s[-2]) == su[-1])
+        if b is None:
+            return None
+        out = np.shape(np.matmul(u.value, b.value))
+        g = other(lambda s: s == out)
+        return [g, u, b], {"operand": draw(st.sampled_from([0, 1]))}
     if op == "sum_to":  # u summed down to a shape that broadcasts up to u's
         return [u, other(lambda s: _broadcasts(s, su) and np.broadcast_shapes(s, su) == su)], {}
     if op == "expand_to":  # u broadcast up to like's shape

@@ -194,7 +194,9 @@ class _Sweep:
         operands = self.g.operands(n)
         if opdef.vjp is None:
             raise NotDifferentiableError(f"node {n!r} ({opdef.name}) has no derivative rule")
-        if not opdef.elementwise and _needs_reduce(gn.shape, data["shape"]):
+        if not opdef.elementwise and (data["shape"] is None or _needs_reduce(gn.shape, data["shape"])):
+            # pointwise adjoints (over undeclared shapes) may be wider than n: a reduction's
+            # rule needs exactly n's shape (x + logsumexp(x, keepdims=True))
             gn = sum_to(gn, Node(self.g, n))
         args = [Node(self.g, o) for o in operands]
         parts = opdef.vjp(gn, Node(self.g, n), *args, **data["attrs"])
