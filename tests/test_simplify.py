@@ -223,6 +223,24 @@ def test_array_shapes_are_kept():
     assert cg.evaluate(cg.simplify(g2), b=np.ones(3))["y"].shape == (3,)
 
 
+def test_a_spread_scalar_times_an_array_of_its_shape_is_the_scalar_times_it():
+    g = cg.Graph()
+    x = g.input("x", shape=(4,))
+    g.output(cg.sum(x**2 + cg.sin(x)), name="f")
+    d = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(d) == "g_x = cos(x) + 2*x"
+    point = np.array([0.5, -1.0, 2.0, 3.0])
+    np.testing.assert_allclose(cg.evaluate(d, x=point)["g_x"], np.cos(point) + 2 * point)
+    # the spread is kept where the other factor does not have the product's shape
+    h = cg.Graph()
+    a, v = h.input("a", shape=(3,)), h.input("v", shape=())
+    h.output(cg.expand_to(2, a) * v, name="y")
+    assert "expand_to" in cg.to_text(cg.simplify(h))
+    u = h.input("u", shape=(None,))
+    h.output(cg.expand_to(2, u) * u, name="w")
+    assert "expand_to" in cg.to_text(cg.simplify(h))
+
+
 def test_unused_inputs_are_kept_and_dead_nodes_dropped():
     g = cg.Graph()
     x, z = g.input("x"), g.input("z")

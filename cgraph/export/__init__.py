@@ -8,7 +8,7 @@ from typing import Any
 import pydot
 
 from ..errors import ExportError
-from ..graph import Graph
+from ..graph import Graph, gc_paused
 
 __all__ = ["STYLES", "to_dot"]
 
@@ -58,4 +58,5 @@ def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise ExportError(f"the {style} style has no option {', '.join(map(repr, unknown))}; its options: {', '.join(known)}")
-    return draw(g, **options)
+    with gc_paused():  # a drawing is about 10 small objects per node, none of them cyclic garbage
+        return draw(g, **options)

@@ -20,7 +20,7 @@ import networkx as nx
 import numpy as np
 import pydot
 
-from ..graph import Graph
+from ..graph import Graph, gc_paused
 
 __all__ = [
     "MAX_LABEL",
@@ -272,9 +272,18 @@ def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:
     return {n: f"n{i}" for i, n in enumerate(n for n in order if keep is None or n in keep)}
 
 
+class _Dot(pydot.Dot):
+    """A ``pydot.Dot`` whose text is written with the cyclic GC paused: pydot makes a few
+    small lists per statement, and on a big drawing the collector would rescan them all."""
+
+    def to_string(self, *args: Any, **kwargs: Any) -> str:
+        with gc_paused():
+            return super().to_string(*args, **kwargs)
+
+
 def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
     """An empty directed ``pydot.Dot`` with sorted graph attributes."""
-    d = pydot.Dot(name, graph_type="digraph", strict=False)
+    d = _Dot(name, graph_type="digraph", strict=False)
     for k in sorted(attrs):
         if attrs[k] is not None:
             d.set(k, _attr(attrs[k]))

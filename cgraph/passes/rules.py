@@ -15,6 +15,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from ..ops.registry import OPS
 from .terms import (
     EXACT,
     Candidate,
@@ -126,6 +127,24 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
 
 def _mul_zero(b: Any, c: Candidate) -> str | None:
     return filled(b, c, 0) if any(is_(b, a, 0) for a in c.args) else None
+
+
+def _mul_spread(b: Any, c: Candidate) -> str | None:
+    """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` when the other factors already
+    have the product's (fully known) shape, so broadcasting ``k`` spreads it the same."""
+    if c.shape is None or None in c.shape:
+        return None
+    args = list(c.args)
+    for i, a in enumerate(args):
+        if b.op(a) == "expand_to" and b.shape(b.args(a)[0]) == ():
+            args[i] = b.args(a)[0]
+    if args == list(c.args):
+        return None
+    try:
+        shape = OPS["mul"].shape(*(b.shape(a) for a in args))
+    except (ValueError, TypeError):
+        return None
+    return b.make("mul", *args) if shape == c.shape else None
 
 
 def _mul_terms(b: Any, c: Candidate) -> str | None:
@@ -256,6 +275,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "mul": (
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
+        _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              3*(u + v) -> 3*u + 3*v when that does not grow the graph
     ),

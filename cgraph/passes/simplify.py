@@ -94,16 +94,20 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     current = source
     signature = None
     with gc_paused():
-        for _ in range(MAX_PASSES):
+        for i in range(MAX_PASSES):
             builder = _Builder(current, numeric=numeric)
             rebuilt = builder.run()
             if not builder.changed:  # nothing folded, rewritten, merged or dropped
                 current = rebuilt
                 break
-            new_signature = _signature(rebuilt)
-            if new_signature == signature:
-                break
-            current, signature = rebuilt, new_signature
+            if i > 0:  # signatures are compared only from the second change on: most graphs never need one
+                if signature is None:
+                    signature = _signature(current)
+                new_signature = _signature(rebuilt)
+                if new_signature == signature:
+                    break
+                signature = new_signature
+            current = rebuilt
         if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
             current = _Builder(source, numeric=numeric, rules=False).run()
     return current
