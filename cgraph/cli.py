@@ -83,7 +83,11 @@ def load_graph(source: str) -> Any:
     import cgraph as cg
 
     path = Path(source)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # a formula too long to be a file name
+        is_file = False
+    if is_file:
         if path.suffix.lower() == ".json":
             return cg.load(path)
         try:

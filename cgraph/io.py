@@ -24,6 +24,7 @@ a wrong arity, a shape mismatch) are chained as its ``__cause__``.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -86,6 +87,8 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     text = dumps(g)
+    if not path.parent.is_dir():  # else the error would name the temporary file
+        raise FileNotFoundError(errno.ENOENT, f"cannot save the graph: folder {str(path.parent)!r} does not exist", str(path))
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -129,7 +132,12 @@ def loads(text: str, *, source: str = "<string>") -> Graph:
 
 # ---------------------------------------------------------------------- writing
 def _json(obj: Any) -> str:
-    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+    text = json.dumps(obj, allow_nan=False, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a name: JSON's \ud800 escape keeps it exactly
+        text = json.dumps(obj, allow_nan=False)
+    return text
 
 
 def _encode_node(g: Graph, n: str) -> dict:
@@ -225,6 +233,8 @@ def _decode_json(text: str, source: str) -> Any:
         raise LoadError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{end}") from None
     except RecursionError:
         raise LoadError(f"{source}: JSON nested too deeply") from None
+    except LoadError:
+        raise  # from the hooks above, already naming the source
     except ValueError as exc:  # e.g. an integer beyond Python's digit limit
         raise LoadError(f"{source}: invalid JSON: {exc}") from None
 

@@ -73,7 +73,7 @@ def test_missing_unexpected_and_misshaped_inputs_name_themselves():
         cg.evaluate(g)
     with pytest.raises(cg.InputError, match="'Q' is not a node of graph 'net'"):
         cg.evaluate(g, X=np.ones((3, 2)), W=np.ones((2, 1)), Q=1.0)
-    with pytest.raises(cg.InputError, match="'y' is a op node, not an input"):
+    with pytest.raises(cg.InputError, match="'y' is an op node, not an input"):
         cg.evaluate(g, X=np.ones((3, 2)), W=np.ones((2, 1)), y=1.0)
     with pytest.raises(cg.InputError, match="input 'X': expected shape \\(batch, 2\\), got \\(3, 3\\)"):
         cg.evaluate(g, X=np.ones((3, 3)), W=np.ones((2, 1)))

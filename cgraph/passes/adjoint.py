@@ -8,13 +8,13 @@ consumers gets one ``add`` node summing their contributions, exactly as the lect
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
-from ..errors import GraphError, NodeNotFoundError, NotDifferentiableError, ShapeError
+from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
 from ..graph import Graph, gc_paused
 from ..node import Node
 from ..ops import add, identity, sum_to, zeros_like
@@ -97,7 +97,8 @@ def _resolve_of(g: Graph, of: str | None) -> str:
                 f"graph {g.name!r} has {len(g.outputs)} outputs {g.outputs}; say which with of=..."
             )
         of = g.outputs[0]
-    g.node(of)
+    if of not in g.nx:
+        raise NodeNotFoundError(f"of {of!r} is not a node of graph {g.name!r}")
     shape = g.nx.nodes[of]["shape"]
     if shape is not None and any(d != 1 for d in shape):
         raise ShapeError(
@@ -110,6 +111,11 @@ def _resolve_of(g: Graph, of: str | None) -> str:
 def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
     if wrt is None:
         return g.inputs + g.params
+    if isinstance(wrt, Mapping):
+        raise InputError(
+            f"wrt must be a node name or a list of names, not a mapping {_keys(wrt)}; "
+            "pass input values as feeds=... or as keyword arguments"
+        )
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     for w in names:
         if w not in g.nx:
@@ -117,6 +123,10 @@ def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
     if len(set(names)) != len(names):
         raise GraphError(f"wrt lists a node twice: {names}")
     return names
+
+
+def _keys(m: Mapping) -> str:
+    return "{" + ", ".join(repr(k) for k in list(m)[:4]) + (", ..." if len(m) > 4 else "") + "}"
 
 
 def _between(g: Graph, wrt: list[str], of: str) -> set[str]:
@@ -147,6 +157,10 @@ class _Sweep:
         self.claimed: set[str] = set()
         self.renamed: dict[str, str] = {}
         self.chain = _partial_chain(out, of)
+        # over undeclared shapes and elementwise ops only, adjoints may stay as wide as the
+        # broadcast (pointwise derivatives, summed by grad at the end); as soon as a declared
+        # shape or a reduction is involved, every adjoint is kept to its node's exact shape
+        self.exact = not _pointwise(out, active)
 
     def name_for(self, n: str) -> str:
         k = 1
@@ -194,10 +208,10 @@ class _Sweep:
         operands = self.g.operands(n)
         if opdef.vjp is None:
             raise NotDifferentiableError(f"node {n!r} ({opdef.name}) has no derivative rule")
-        if not opdef.elementwise and (data["shape"] is None or _needs_reduce(gn.shape, data["shape"])):
-            # pointwise adjoints (over undeclared shapes) may be wider than n: a reduction's
-            # rule needs exactly n's shape (x + logsumexp(x, keepdims=True))
+        if not opdef.elementwise and _needs_reduce(gn.shape, data["shape"]):
             gn = sum_to(gn, Node(self.g, n))
+        elif self.exact and n == self.of and data["shape"] is None:
+            gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
         args = [Node(self.g, o) for o in operands]
         parts = opdef.vjp(gn, Node(self.g, n), *args, **data["attrs"])
         if len(parts) != len(operands):
@@ -207,7 +221,10 @@ class _Sweep:
         for o, part in zip(operands, parts):
             if part is None or o not in self.active:
                 continue  # constants and nodes that do not lead to wrt get nothing
-            if _needs_reduce(part.shape, self.g.nx.nodes[o]["shape"]):
+            target = self.g.nx.nodes[o]["shape"]
+            # an operand of undeclared shape may have been broadcast: sum at run time
+            widened = self.exact and target is None and opdef.elementwise and len(operands) > 1
+            if widened or _needs_reduce(part.shape, target):
                 part = sum_to(part, Node(self.g, o))
             self.contribs.setdefault(o, []).append(part.name)
 
@@ -231,6 +248,16 @@ def _partial_chain(g: Graph, of: str) -> tuple[str, tuple[str, ...]]:
     """``(f, (x1, ...))`` when ``of`` is itself d f/dx1..., else ``(of, ())``."""
     partial = g.nx.nodes[of].get("partial")
     return (partial[0], tuple(partial[1])) if partial else (of, ())
+
+
+def _pointwise(g: Graph, active: set[str]) -> bool:
+    """True when every active node has an undeclared shape and every active op is elementwise."""
+    nodes = g.nx._node
+    for n in active:
+        data = nodes[n]
+        if data["shape"] is not None or (data["role"] == "op" and not OPS[data["op"]].elementwise):
+            return False
+    return True
 
 
 def _needs_reduce(part: Any, target: Any) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import GraphError
 from ..graph import Graph
 from .plan import plan
 
@@ -61,5 +62,7 @@ def evaluate(
     >>> round(float(vals["y"]), 6)
     6.693147
     """
+    if not len(g):
+        raise GraphError(f"graph {g.name!r} is empty: it has no nodes to evaluate")
     feeds = {**(feeds or {}), **inputs}
     return Values(plan(g).run(feeds, nonfinite=nonfinite))

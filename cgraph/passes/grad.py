@@ -61,7 +61,10 @@ def grad(
     feeds = {**(feeds or {}), **inputs}
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
-    values = plan(ga, ga.outputs).run(feeds, nonfinite=nonfinite)
+    # the function's own value too: a derivative where the function is undefined (d/dx log(x)
+    # at x = -1) is a DomainError naming the node, not the formula's value there
+    keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1])]))
+    values = plan(ga, keep).run(feeds, nonfinite=nonfinite)
     out = {}
     for w, o in zip(names, ga.outputs):
         like = feeds.get(w)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DomainError, InputError, ShapeError
+from ..errors import ArgumentError, DomainError, InputError, ShapeError
 from ..graph import Graph, gc_paused
 from ..ops.registry import OPS
 
@@ -77,7 +77,9 @@ class Plan:
     {'y': np.float64(2.0)}
     """
 
-    __slots__ = ("graph", "keep", "steps", "sources", "consts", "n_slots", "keep_slots", "feedable", "reuse")
+    __slots__ = (
+        "graph", "keep", "steps", "sources", "consts", "n_slots", "keep_slots", "feedable", "reuse", "nonfinite_consts",
+    )
 
     def __init__(self, graph: Graph, keep: Collection[str] | None = None, *, reuse: bool = True) -> None:
         graph.validate()
@@ -118,6 +120,7 @@ class Plan:
         self.sources = sources
         self.feedable = {n for n, _, _ in sources}
         self.consts = consts
+        self.nonfinite_consts = _nonfinite_consts(graph, consts, order, ops, operands, keep_set)
         last_use: dict[str, int] = {}
         for i, n in enumerate(ops):
             for o in operands[n]:
@@ -159,11 +162,13 @@ class Plan:
     def run(self, feeds: Mapping[str, Any], *, nonfinite: str = "raise") -> dict[str, Any]:
         """Evaluate with ``feeds`` (inputs and params by name) and return the kept values."""
         if nonfinite not in NONFINITE:
-            raise ValueError(f"nonfinite must be one of {NONFINITE}, not {nonfinite!r}")
+            raise ArgumentError(f"nonfinite must be one of {NONFINITE}, not {nonfinite!r}")
         env: list[Any] = [None] * self.n_slots
         self._feed(env, feeds, nonfinite)
         for s, value in self.consts:
             env[s] = value
+        if nonfinite == "raise" and self.nonfinite_consts:
+            raise self.nonfinite_consts[0]
         try:
             if nonfinite == "raise":
                 with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
@@ -341,11 +346,30 @@ def _extra_message(g: Graph, extra: list[str]) -> str:
     parts = []
     for k in extra:
         if k in g.nx:
-            parts.append(f"{k!r} is a {g.nx.nodes[k]['role']} node, not an input")
+            role = g.nx.nodes[k]["role"]
+            parts.append(f"{k!r} is {'an' if role[0] in 'aeiou' else 'a'} {role} node, not an input")
         else:
             parts.append(f"{k!r} is not a node of graph {g.name!r}")
     inputs = ", ".join(g.inputs + g.params) or "none"
     return "unexpected input(s): " + "; ".join(parts) + f" (inputs: {inputs})"
+
+
+def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands: Mapping, keep: set) -> list:
+    """A DomainError per NaN/Inf constant the plan uses: numpy propagates NaN without a
+    floating-point error, so the run's errstate would not see it."""
+    bad = [order[i] for i, v in consts if not np.isfinite(np.asarray(v, dtype=np.float64)).all()]
+    if not bad:
+        return []
+    used = keep | {o for n in ops for o in operands[n]}
+    errors = []
+    for n in bad:
+        if n in used:
+            value = np.asarray(g.nx._node[n]["attrs"]["value"], dtype=np.float64)
+            shown = value if value.ndim == 0 else value[~np.isfinite(value)][0]
+            errors.append(DomainError(
+                f"node {n!r} (const) is not finite ({shown}); pass nonfinite='propagate' to keep numpy's nan/inf"
+            ))
+    return errors
 
 
 def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
@@ -361,6 +385,11 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
     what = out[tuple(bad[0])] if len(bad) else out
     operands = ", ".join(f"{o}={_short(v)}" for o, v in zip(g.operands(node), vals))
     domain = f" (defined for {op.domain})" if op.domain else ""
+    if not len(bad) and np.isfinite(out).all():  # a step inside the op overflowed, not its value
+        return DomainError(
+            f"node {node!r} ({op.name}): a floating-point overflow inside {op.name}({operands}) (its value is"
+            " finite); pass nonfinite='propagate' to accept it"
+        )
     return DomainError(
         f"node {node!r} ({op.name}) is not finite{where}: {op.name}({operands}) = {what}{domain};"
         " pass nonfinite='propagate' to keep numpy's nan/inf"

@@ -215,11 +215,11 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
     The expanded form falls back to the program form (with a warning) when an
     expression would pass ``max_length`` characters: expression swell.
     """
-    from ..errors import GraphError
+    from ..errors import ArgumentError, GraphError
     from ..node import Node
 
     if form not in FORMS:
-        raise ValueError(f"{caller}: form must be one of {FORMS}, not {form!r}")
+        raise ArgumentError(f"{caller}: form must be one of {FORMS}, not {form!r}")
     if isinstance(obj, Node):
         g, target = obj.graph, obj.name
     elif isinstance(obj, Graph):
