@@ -283,7 +283,7 @@ class _Builder:
             finally:
                 self.depth -= 1
                 self.building.discard(key)
-        return self._create(op, args, attrs, hint)
+        return self._create(op, args, attrs, hint, key)
 
     def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
         # a stand-in merged where pointwise use allowed it (u - u -> 0) is not equal where
@@ -307,7 +307,7 @@ class _Builder:
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None) -> str:
+    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any) -> str:
         name = hint if hint is not None and hint not in self.g.nx else None
         node = self.g._apply(OPS[op], args, attrs, name).name
         if name is not None:
@@ -317,7 +317,7 @@ class _Builder:
                 self.refs[a] = self.refs.get(a, 0) + 1
         self.new_nodes.append(node)
         self.arguments[node] = tuple(args)
-        return self._remember(_key(op, args, attrs), node)
+        return self._remember(key, node)
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
@@ -436,6 +436,8 @@ def _freeze(value: Any) -> Any:
 
 def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
     operands = tuple(sorted(args)) if OPS[op].commutative else tuple(args)
+    if not attrs:
+        return (op, operands, ())
     return (op, operands, tuple(sorted((k, _freeze(v)) for k, v in attrs.items())))
 
 

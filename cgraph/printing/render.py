@@ -75,7 +75,7 @@ def needed(g: Graph, targets: Iterable[str]) -> set[str]:
 
 def render_node(g: Graph, n: str, operands: list[Entry], style: Style) -> Entry:
     """``n`` printed from its operands' already-rendered entries."""
-    data = g.nx.nodes[n]
+    data = g.nx._node[n]  # networkx's own dict: a view per call costs more than the rest here
     op = data["op"]
     if op == "const":
         return style.number(data["attrs"]["value"])
@@ -104,10 +104,11 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
     targets = list(targets)
     keep = needed(g, targets)
     entries: dict[str, Entry] = {}
+    operands = g._operand_table()
     for n in g.schedule():
         if n not in keep:
             continue
-        entry = render_node(g, n, [entries[o] for o in g.operands(n)], style)
+        entry = render_node(g, n, [entries[o] for o in operands[n]], style)
         if len(entry.text) > max_length:
             raise ExpressionTooLong(n, len(entry.text))
         entries[n] = entry
@@ -125,17 +126,18 @@ def program(g: Graph, nodes: Iterable[str], style: Style, *, always: Iterable[st
     lines_for = set(g.outputs) | set(always)
     atoms: dict[str, Entry] = {}
     lines: list[tuple[str, Entry]] = []
+    nodes, succ, operands = g.nx._node, g.nx._succ, g._operand_table()
     for n in g.schedule():
         if n not in wanted:
             continue
-        role = g.nx.nodes[n]["role"]
-        entry = render_node(g, n, [atoms[o] for o in g.operands(n)], style)
+        role = nodes[n]["role"]
+        entry = render_node(g, n, [atoms[o] for o in operands[n]], style)
         if role in ("input", "param"):
             atoms[n] = entry
             continue
         own_line = n in lines_for or not is_generated(n)
         if role == "op" and not own_line:
-            own_line = g.nx.out_degree(n) != 1 or len(entry.text) > INLINE_LENGTH
+            own_line = sum(map(len, succ[n].values())) != 1 or len(entry.text) > INLINE_LENGTH  # out-degree
         if own_line:
             lines.append((n, entry))
             atoms[n] = Entry(style.name(n), Prec.ATOM)
