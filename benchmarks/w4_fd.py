@@ -103,6 +103,7 @@ def run(report: Report, *, quick: bool) -> None:
             x0 = np.random.default_rng(D).uniform(-1.5, 1.5, D)
             g = build(fn, D)
             f = cg.compile(g, wrt="x")
+            f_grad = cg.compile(cg.adjoint(g))  # the gradient alone, as the hand-written baseline computes
             want = hand_grad(fn)(x0)
             err = np.max(np.abs(f(x=x0)["g_x"] - want)) / max(1.0, np.max(np.abs(want)))
             assert err < 1e-12, (fn, D, err)
@@ -110,6 +111,7 @@ def run(report: Report, *, quick: bool) -> None:
                 "numpy-hand gradient": lambda fn=fn, x0=x0: hand_grad(fn)(x0),
                 "numpy forward": lambda fn=fn, x0=x0: hand_forward(fn)(x0),
                 "cgraph compile": lambda f=f, x0=x0: f(x=x0),
+                "cgraph compile, gradient only": lambda f=f_grad, x0=x0: f(x=x0),
                 "cgraph grad": lambda g=g, x0=x0: cg.grad(g, x=x0),
             }
             if available("torch"):
@@ -128,9 +130,14 @@ def run(report: Report, *, quick: bool) -> None:
             if D == dims[0]:
                 compiled_small.append(res["cgraph compile"]["median"])
             if D == dims[-1]:
-                big[fn] = (res["cgraph compile"]["ratio"], res["cgraph grad"]["ratio"])
-    for fn, (rc, rg) in big.items():
-        report.goal(W, f"{fn} D=10^4 reverse-mode gradient (compile) / numpy-hand", rc, 1.5, note=f"cg.grad: {rg:.2f}x")
+                big[fn] = (res["cgraph compile"]["ratio"], res["cgraph grad"]["ratio"],
+                           res["cgraph compile, gradient only"]["ratio"], res["numpy forward"]["ratio"])
+    for fn, (rc, rg, ro, rf) in big.items():
+        # cg.compile(g, wrt=...) returns the value with the gradient: it pays a forward pass
+        # (numpy forward / numpy-hand gradient = rf) that the hand-written gradient does not
+        report.goal(W, f"{fn} D=10^4 reverse-mode gradient (compile) / numpy-hand", rc, 1.5,
+                    note=f"cg.grad: {rg:.2f}x; compiled gradient alone: {ro:.2f}x; value+gradient includes "
+                    f"a forward pass costing {rf:.2f}x")
     report.goal(W, "compiled gradient call at D=10 (worst function)", max(compiled_small) * 1e6, 20, unit=" us")
 
 
