@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ArgumentError, DomainError, InputError, ShapeError
 from ..graph import Graph, gc_paused
-from ..ops.registry import OPS
+from ..ops.registry import OPS, get_op
 
 NONFINITE = ("raise", "propagate")
 
@@ -105,6 +105,8 @@ class Plan:
             data = nodes[n]
             role = data["role"]
             if role == "op":
+                if data["op"] not in OPS:  # changed through g.nx after validation
+                    get_op(data["op"], node=n)
                 ops.append(n)
             elif role == "const":
                 value = data["attrs"]["value"]
