@@ -121,6 +121,8 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
     grads = {o: ga.nx._node[o]["adjoint_of"] for o in ga.outputs}
     target = ga.copy(name=g.name)
     target.set_outputs(list(dict.fromkeys(g.outputs + ga.outputs)))
+    ga.validate()  # cached; a copy of a valid graph whose outputs are its nodes is valid too
+    target._mark_valid()
     return simplify(target), grads
 
 

@@ -31,6 +31,9 @@ EXACT = (int, Fraction)
 def num(b: Any, n: str) -> Any:
     """The number a scalar constant holds (None for anything else)."""
     v = b.value(n)
+    t = type(v)
+    if t is int or t is float or t is Fraction or v is None:  # the common cases, without an ABC check
+        return v
     return v if isinstance(v, (int, float, Fraction)) else None
 
 
