@@ -26,6 +26,9 @@ __all__ = ["Graph", "Node", "apply_op"]
 ROLES = ("input", "param", "const", "op")
 
 
+_INFER: Any = object()  # _apply's default: infer the shape from the operands
+
+
 class Graph:
     """A function as a DAG of typed op nodes.
 
@@ -93,13 +96,15 @@ class Graph:
         nodes = [self._operand(v) for v in operands]
         return self._apply(opdef, nodes, {**opdef.attrs, **attrs}, name)
 
-    def _apply(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Node:
+    def _apply(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None, shape: Any = _INFER) -> Node:
+        # `shape`: the caller's own result of opdef.shape on these operands (simplify has it)
         if not opdef.arity_ok(len(operands)):
             raise ArityError(
                 f"{opdef.name} takes {opdef.arity_text()} operand(s), got {len(operands)}"
                 + (f" (node {name!r})" if name else "")
             )
-        shape = self._infer(opdef, operands, attrs, name)
+        if shape is _INFER:
+            shape = self._infer(opdef, operands, attrs, name)
         name = self._claim(name)
         self._add_node(name, opdef.name, attrs, "op", shape)
         # the edges written straight into networkx's adjacency dicts (as its add_edge

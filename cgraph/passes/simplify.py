@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..graph import Graph, _const_value, gc_paused
+from ..graph import _INFER, Graph, _const_value, gc_paused
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from .fold import NOT_FOLDED, fold
@@ -283,7 +283,7 @@ class _Builder:
             finally:
                 self.depth -= 1
                 self.building.discard(key)
-        return self._create(op, args, attrs, hint, key)
+        return self._create(op, args, attrs, hint, key, _INFER if cand is None else cand.shape)
 
     def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
         # a stand-in merged where pointwise use allowed it (u - u -> 0) is not equal where
@@ -307,9 +307,9 @@ class _Builder:
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any) -> str:
+    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
         name = hint if hint is not None and hint not in self.g.nx else None
-        node = self.g._apply(OPS[op], args, attrs, name).name
+        node = self.g._apply(OPS[op], args, attrs, name, shape).name
         if name is not None:
             self._keep_metadata(hint, node)
         else:
