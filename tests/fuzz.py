@@ -1,0 +1,48 @@
+"""The long fuzz run: the fuzz and property tests, round after round, with many more examples.
+
+    python -m tests.fuzz --minutes 10            # from the repository root
+    python -m tests.fuzz --minutes 60 --scale 100
+
+Each round runs ``tests/test_fuzz.py`` and ``tests/test_properties.py`` in a fresh
+process with ``CGRAPH_EXAMPLES_SCALE`` times the suite's number of hypothesis examples,
+with fresh random seeds; it stops at the first failure (hypothesis prints the
+falsifying example and keeps it in ``.hypothesis/`` so the normal suite replays it) or
+when the time is up. The exit status is 0 when every round passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ["tests/test_fuzz.py", "tests/test_properties.py"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="how long to fuzz (default 10)")
+    parser.add_argument("--scale", type=float, default=20.0, help="examples per round, times the suite's (default 20)")
+    args = parser.parse_args(argv)
+    deadline = time.monotonic() + 60 * args.minutes
+    env = {**os.environ, "CGRAPH_EXAMPLES_SCALE": str(args.scale)}
+    rounds = 0
+    while time.monotonic() < deadline:
+        rounds += 1
+        print(f"fuzz round {rounds} (scale {args.scale:g}, {max(0.0, deadline - time.monotonic()) / 60:.1f} min left)", flush=True)
+        done = subprocess.run(  # noqa: S603 - our own interpreter and test files
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *TESTS], cwd=ROOT, env=env, check=False
+        )
+        if done.returncode != 0:
+            print(f"fuzz: round {rounds} failed (see above)", flush=True)
+            return 1
+    print(f"fuzz: {rounds} round(s) passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
