@@ -136,3 +136,23 @@ def test_format_value(value, text):
 def test_ids_are_opaque_and_stable():
     g = two_node_graph("graph", "Edge")
     assert D.node_ids(g) == {"graph": "n0", "Edge": "n1"}
+
+
+def test_node_ids_follow_the_lexicographic_topological_order_by_creation_index():
+    import networkx as nx
+
+    from cgraph.export.dot import node_ids
+
+    def reference(g):
+        order = nx.lexicographical_topological_sort(g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n)))
+        return {n: f"n{i}" for i, n in enumerate(order)}
+
+    g = cg.parse("y = x*z + sin(x)\nw = y*y")
+    assert node_ids(g) == reference(g)
+    names = list(g.nx)
+    for n, k in zip(names, reversed(range(len(names)))):  # creation order no longer topological
+        g.nx.nodes[n]["order"] = k
+    assert node_ids(g) == reference(g)
+    for n in names:  # indices that tie: names break the ties
+        g.nx.nodes[n]["order"] = 0
+    assert node_ids(g) == reference(g)
