@@ -24,7 +24,7 @@ import numpy as np
 
 from . import codegen
 from .errors import GraphError
-from .graph import Graph
+from .graph import Graph, require_graph
 from .ops.registry import OPS
 from .passes.adjoint import fit_to
 from .passes.grad import gradient_graph
@@ -71,7 +71,7 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     >>> [line.strip() for line in f.source.splitlines() if "cos(" in line]
     ["v5 = cos(v0)  # 't3' (cos)", "v5 = np.cos(v0)  # 't3' (cos)"]
     """
-    g.validate()
+    require_graph(g, "compile").validate()
     key = ("compiled", None if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt), of)
     return g._cached(key, lambda: _build(g, wrt, of))
 

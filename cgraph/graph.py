@@ -237,11 +237,12 @@ class Graph:
 
     def users(self, name: str) -> list[str]:
         """The nodes that use ``name`` as an operand (each once)."""
-        return list(dict.fromkeys(self.nx.successors(name)))
+        self.node(name)
+        return list(dict.fromkeys(self.nx._succ[name]))
 
     def attrs(self, name: str) -> dict:
         """The node's op attributes (``value`` of a const, ``axis``, ...)."""
-        return self.nx.nodes[name]["attrs"]
+        return self.nx.nodes[self.node(name).name]["attrs"]
 
     def schedule(self) -> tuple[str, ...]:
         """A topological order of every node (creation order where free), cached."""
@@ -528,6 +529,14 @@ def _const_value(value: Any, name: str | None) -> Any:
 
 def _bad_const(value: Any, name: str | None) -> Any:
     raise GraphError(f"constant {name or ''!r}: {value!r} is not a real number or array")
+
+
+def require_graph(obj: Any, caller: str) -> Graph:
+    """``obj`` if it is a Graph, else a GraphError saying what ``caller`` needs."""
+    if not isinstance(obj, Graph):
+        hint = " (turn text into a graph with cg.parse)" if isinstance(obj, str) else ""
+        raise GraphError(f"{caller} needs a cg.Graph, not {type(obj).__name__}{hint}")
+    return obj
 
 
 def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:

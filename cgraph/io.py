@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CGraphError, GraphError, LoadError
-from .graph import Graph
+from .graph import Graph, require_graph
 from .ops.registry import OPS, SOURCE_OPS
 
 __all__ = ["FORMAT", "VERSION", "dumps", "load", "loads", "save"]
@@ -64,7 +64,7 @@ def dumps(g: Graph) -> str:
     >>> list(h.nx) == list(g.nx), float(cg.evaluate(h, x=3.0)["y"])
     (True, 10.0)
     """
-    g.validate()
+    require_graph(g, "dumps").validate()
     order = sorted(g.nx, key=lambda n: g.nx.nodes[n]["order"])
     head = {"format": FORMAT, "version": VERSION, "name": g.name, "outputs": list(g.outputs)}
     lines = [_json(head)[:-1] + ","]

@@ -33,7 +33,10 @@ class Node:
 
     @property
     def _data(self) -> dict:
-        return self.graph.nx.nodes[self.name]
+        try:
+            return self.graph.nx._node[self.name]
+        except KeyError:
+            return self.graph.node(self.name)._data  # NodeNotFoundError: renamed or removed
 
     @property
     def op(self) -> str:

@@ -788,3 +788,30 @@ def test_b4_50_same_seed_same_run_and_no_empty_layers():
     assert runs[0] == runs[1]
     with pytest.raises(cg.ArgumentError, match=r"MLP sizes\[1\] = 0: the hidden layer 1 has zero width"):
         cg.nn.MLP([2, 0, 1])
+
+
+# =============================================================================== beyond the inventory
+def test_passes_given_something_else_than_a_graph_say_so():
+    for name, call in [("evaluate", lambda: cg.evaluate("y = 2*x", x=1.0)), ("grad", lambda: cg.grad(None)),
+                       ("adjoint", lambda: cg.adjoint([1])), ("simplify", lambda: cg.simplify("x")),
+                       ("finite_difference", lambda: cg.finite_difference(3)), ("to_dot", lambda: cg.to_dot("x")),
+                       ("dumps", lambda: cg.save("x", "g.json")), ("compile", lambda: cg.compile("x")),
+                       ("check_gradients", lambda: cg.check_gradients("x"))]:
+        with pytest.raises(cg.GraphError, match=f"{name} needs a cg.Graph, not "):
+            call()
+
+
+def test_stale_handles_and_bad_options_are_typed():
+    g = cg.parse("y = x*z")
+    for call in (lambda: g.attrs("nope"), lambda: g.users("nope"), lambda: cg.Node(g, "nope").op):
+        with pytest.raises(cg.NodeNotFoundError, match="has no node 'nope'"):
+            call()
+    for eps in (0, -1e-3, float("nan"), "a", True):
+        with pytest.raises(cg.ArgumentError, match="eps must be a finite number > 0"):
+            cg.finite_difference(g, eps=eps, x=1.0, z=2.0)
+    with pytest.raises(cg.ArgumentError, match="nonfinite must be one of"):
+        cg.evaluate(g, x=1.0, z=2.0, nonfinite="ignore")
+    with pytest.raises(cg.ArgumentError, match="form must be one of"):
+        cg.to_latex(g, form="tree")
+    with pytest.raises(cg.InputError, match="cannot bind 'y': graph 'graph' has an op node of that name"):
+        cg.simplify(g, y=1)

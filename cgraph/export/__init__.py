@@ -8,7 +8,7 @@ from typing import Any
 import pydot
 
 from ..errors import ExportError
-from ..graph import Graph, gc_paused
+from ..graph import Graph, gc_paused, require_graph
 
 __all__ = ["STYLES", "to_dot"]
 
@@ -48,6 +48,7 @@ def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
     n0 -> n1;
     }
     """
+    require_graph(g, "to_dot")
     if style == "computation":
         from .computation import computation_dot as draw
     elif style == "network":

@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph, gc_paused
+from ..graph import Graph, gc_paused, require_graph
 from ..node import Node
 from ..ops import add, identity, sum_to, zeros_like
 from ..ops.registry import OPS, SOURCE_OPS
@@ -65,7 +65,7 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
     >>> print(cg.to_text(ga, form="program").splitlines()[-1])
     g_z = g_t1*x
     """
-    g.validate()
+    require_graph(g, "adjoint").validate()
     of = _resolve_of(g, of)
     wrt = _resolve_wrt(g, wrt)
     with gc_paused():  # about 2 new nodes per forward op, and no cyclic garbage among them

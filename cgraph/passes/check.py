@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Graph
+from ..graph import Graph, require_graph
 from .finite_diff import finite_difference
 from .grad import grad
 
@@ -138,6 +138,7 @@ def check_gradients(
     >>> print(str(report).splitlines()[0])
     input  index  analytic            numeric             abs error  rel error  ok
     """
+    require_graph(g, "check_gradients")
     feeds = {**(feeds or {}), **inputs}
     notes = _precision_warnings(g, feeds, wrt)
     for note in notes:

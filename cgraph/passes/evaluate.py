@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GraphError
-from ..graph import Graph
+from ..graph import Graph, require_graph
 from .plan import plan
 
 
@@ -62,6 +62,7 @@ def evaluate(
     >>> round(float(vals["y"]), 6)
     6.693147
     """
+    require_graph(g, "evaluate")
     if not len(g):
         raise GraphError(f"graph {g.name!r} is empty: it has no nodes to evaluate")
     feeds = {**(feeds or {}), **inputs}

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GraphError, InputError
-from ..graph import Graph
+from ..errors import ArgumentError, GraphError, InputError
+from ..graph import Graph, require_graph
 from .adjoint import _resolve_of, _resolve_wrt
 from .plan import check_input, plan
 
@@ -65,6 +65,9 @@ def finite_difference(
     >>> round(float(cg.finite_difference(g, x=1.0)["x"]), 8)
     5.0
     """
+    require_graph(g, "finite_difference")
+    if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)) or not 0 < eps < np.inf):
+        raise ArgumentError(f"eps must be a finite number > 0, not {eps!r}")
     feeds = {**(feeds or {}), **inputs}
     of = _resolve_of(g, of)
     names = _resolve_wrt(g, wrt)

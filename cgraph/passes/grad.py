@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Graph
+from ..graph import Graph, require_graph
 from .adjoint import adjoint, fit_to
 from .plan import plan
 
@@ -58,6 +58,7 @@ def grad(
     >>> round(float(d["x"]), 7), round(float(d["z"]), 7)
     (1208.3812151, 809.7074792)
     """
+    require_graph(g, "grad")
     feeds = {**(feeds or {}), **inputs}
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..graph import _INFER, Graph, _const_value, gc_paused
+from ..graph import _INFER, Graph, _const_value, gc_paused, require_graph
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from .fold import NOT_FOLDED, fold
@@ -115,13 +115,14 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
 
 def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
     """``g`` (uncopied when nothing is bound) with the bound inputs turned into constants."""
-    g.validate()
+    require_graph(g, "simplify").validate()
     if not bindings:
         return g
     out = g.copy()
     for name, value in bindings.items():
         if name not in out.nx or out.nx.nodes[name]["role"] not in ("input", "param"):
-            what = "no node" if name not in out.nx else f"a {out.nx.nodes[name]['role']} node"
+            role = out.nx.nodes[name]["role"] if name in out.nx else None
+            what = "no node" if role is None else f"{'an' if role == 'op' else 'a'} {role} node"
             raise InputError(f"simplify: cannot bind {name!r}: graph {g.name!r} has {what} of that name")
         data = out.nx.nodes[name]
         check_input(name, value, data["shape"])
