@@ -125,7 +125,7 @@ class _Drawing:
         self.referenced = set()
         if self.two_part:  # and the forward node of every g_n, so that g_t4 has its t4
             self.referenced = {u for v in self.ids if self._adj(v) for u in g.operands(v) if not self._adj(u)}
-            self.referenced |= {g.nx.nodes[v].get("adjoint_of") for v in self.ids if self._adj(v)}
+            self.referenced |= {g.nx._node[v].get("adjoint_of") for v in self.ids if self._adj(v)}
         label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
         self.d = D.dot_graph(
             rankdir=rankdir, forcelabels=True, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
@@ -137,10 +137,10 @@ class _Drawing:
                                     "headport": "w" if self.across else "n"})
 
     def _adj(self, n: str) -> bool:
-        return bool(self.g.nx.nodes[n].get("adjoint"))
+        return bool(self.g.nx._node[n].get("adjoint"))
 
     def _loose_const(self, n: str) -> bool:
-        return self.g.nx.nodes[n]["role"] == "const" and _generated(n)
+        return self.g.nx._node[n]["role"] == "const" and _generated(n)
 
     def build(self) -> pydot.Dot:
         parts = [("", list(self.ids))]
@@ -156,14 +156,15 @@ class _Drawing:
             if name:
                 self.d.add_subgraph(box)
         self._ranks()
+        operands = self.g._operand_table()  # cached by validate
         for v in self.ids:
             ports = _ports(self.g, v, self.across)
-            for pos, u in enumerate(self.g.operands(v)):
+            for pos, u in enumerate(operands[v]):
                 self._edge(u, v, ports[pos] if ports else None)
         return self.d
 
     def _box(self, n: str, dot_id: str) -> pydot.Node:
-        data = self.g.nx.nodes[n]
+        data = self.g.nx._node[n]
         role, adj = data["role"], self._adj(n)
         if role in ("input", "param"):
             lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
@@ -200,7 +201,7 @@ class _Drawing:
             return
         hot = (u, v) in self.hot_edges
         if u not in self.ids:  # an unnamed constant, written beside its user
-            self._ref(D.html_text(D.format_value(self.g.nx.nodes[u]["attrs"].get("value"), self.precision)), v, port)
+            self._ref(D.html_text(D.format_value(self.g.nx._node[u]["attrs"].get("value"), self.precision)), v, port)
             return
         if self.mirror and self._adj(v) and not self._adj(u):
             self._ref(f'<FONT FACE="{D.MATH_FONT}">{D.math_name(u)}</FONT>', v, port)
@@ -230,14 +231,14 @@ class _Drawing:
         """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
         # a function of inputs alone (the lecture's x, z) lines them up in the first column; where
         # there are parameters (a network), every source sits next to its first use instead
-        sources = [n for n in self.ids if self.g.nx.nodes[n]["role"] in ("input", "param")]
-        lined_up = not any(self.g.nx.nodes[n]["role"] == "param" for n in sources)
+        sources = [n for n in self.ids if self.g.nx._node[n]["role"] in ("input", "param")]
+        lined_up = not any(self.g.nx._node[n]["role"] == "param" for n in sources)
         groups = [("min", sources if lined_up else [])]
         if not self.mirror:
             groups.append(("max", [n for n in self.g.outputs if n in self.ids and self.g.nx.out_degree(n) == 0]))
         else:
             for n in self.ids:
-                of = self.g.nx.nodes[n].get("adjoint_of")
+                of = self.g.nx._node[n].get("adjoint_of")
                 if of in self.ids and not self._adj(of):
                     groups.append(("same", [of, n]))
         for rank, members in groups:
@@ -251,12 +252,12 @@ class _Drawing:
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
     """True when drawing the adjoint part backwards gives consistent rank constraints."""
     h = nx.DiGraph()
-    same = {n: g.nx.nodes[n].get("adjoint_of") for n in shown}
-    rep = {n: (of if of in shown and not g.nx.nodes[of].get("adjoint") else n) for n, of in same.items()}
+    same = {n: g.nx._node[n].get("adjoint_of") for n in shown}
+    rep = {n: (of if of in shown and not g.nx._node[of].get("adjoint") else n) for n, of in same.items()}
     for u, v in g.nx.edges():
         if u not in shown or v not in shown:
             continue
-        au, av = g.nx.nodes[u].get("adjoint"), g.nx.nodes[v].get("adjoint")
+        au, av = g.nx._node[u].get("adjoint"), g.nx._node[v].get("adjoint")
         if av and not au:
             continue  # read by name, no edge
         a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])
@@ -270,8 +271,8 @@ def _ports(g: Graph, v: str, across: bool) -> tuple[str | None, str] | None:
     """Operand order of a binary non-commutative op: the first operand enters the box the
     usual way, the second from the side (from above when the flow is horizontal), which
     keeps the corner where Graphviz writes the name free."""
-    op = g.nx.nodes[v]["op"]
-    if op in OPS and len(g.operands(v)) == 2 and not OPS[op].commutative:
+    op = g.nx._node[v]["op"]
+    if op in OPS and len(g._operand_table()[v]) == 2 and not OPS[op].commutative:
         return (None, "n" if across else "e")
     return None
 
