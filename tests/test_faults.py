@@ -824,3 +824,29 @@ def test_stale_handles_and_bad_options_are_typed():
         cg.to_latex(g, form="tree")
     with pytest.raises(cg.InputError, match="cannot bind 'y': graph 'graph' has an op node of that name"):
         cg.simplify(g, y=1)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["grad", "foo(x)"], "line 1, column 1: unknown function 'foo'"),
+        (["grad", "x*z", "--at", "x=1"], "missing input(s) 'z'"),
+        (["grad", "log(x)", "--at", "x=-1"], "node 'y' (log) is not finite: log(x=-1) = nan"),
+        (["grad", "x*z", "--wrt", "q"], "wrt 'q' is not a node"),
+        (["grad", "(" * 20_000 + "x"], "parentheses nest deeper than 10,000 levels"),
+        (["grad", "x", "--at", "x=abc"], "--at 'x=abc': 'abc' is not a number"),
+        (["draw", "x*z", "-o", "missing/y.svg"], "folder 'missing' does not exist"),
+        (["draw", "x*z", "-o", "y.jpg"], "unknown file type '.jpg'"),
+        (["draw", "x*z", "-o", "y.svg", "--style", "network"], "is not a layered network"),
+        (["grad", "missing.json"], "no such file: missing.json"),
+    ],
+    ids=["function", "input", "domain", "wrt", "nesting", "binding", "folder", "suffix", "style", "file"],
+)
+def test_the_command_gives_one_line_and_status_1(argv, message, capsys, tmp_path, monkeypatch):
+    from cgraph.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith(f"cgraph {argv[0]}: error: ") and message in err, err
+    assert "Traceback" not in out + err and list(tmp_path.iterdir()) == []
