@@ -430,6 +430,7 @@ def test_b4_26_huge_powers_never_hang():
     assert cg.to_text(cg.simplify(cg.parse("2^10000"))) == "y = 2^10000"  # too big to fold exactly
     assert cg.to_text(cg.simplify(cg.parse("9^9^9"))) == "y = 9^387420489"
     assert cg.to_text(cg.simplify(cg.parse("2^10000 + x"), numeric=True)) == "y = 2^10000 + x"  # inf never folds
+    assert cg.to_text(cg.simplify(cg.parse("2.0^10000 + x"))) == "y = 2.0^10000 + x"
     assert cg.to_text(cg.simplify(cg.parse("2^100"))) == "y = 1267650600228229401496703205376"
     with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: pow\(t1=2, t2=10000\) = inf"):
         cg.evaluate(cg.parse("y = 2^10000 + x"), x=1.0)
