@@ -362,9 +362,9 @@ def _read_dtype(r: _Reader, where: str, name: Any, *, kinds: str) -> np.dtype | 
         return None
     try:
         dtype = np.dtype(name) if isinstance(name, str) else None
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # numpy's dtype parser raises all three
         dtype = None
-    if dtype is None or dtype.kind not in kinds:
+    if dtype is None or dtype.kind not in kinds or dtype.name != name:  # only the names dumps writes
         r.fail(f"{where}: unsupported dtype {name!r}")
     return dtype
 

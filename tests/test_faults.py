@@ -456,6 +456,15 @@ def test_b4_27_long_chains_without_recursion():
     assert float(cg.evaluate(back, x=0.5)["y"]) == value == float(cg.evaluate(parsed, x=0.5)["y"])
 
 
+def test_b4_27_a_100000_node_chain_simplifies():
+    # at this size evaluate and validate: test_graph; adjoint and grad: test_adjoint; the program
+    # text: test_text. to_dot takes about 5 s here, so it is tested at 20,000 nodes above
+    g = chain(100_000)
+    with low_recursion_limit():
+        simple = cg.simplify(g)
+    assert len(simple) == len(g) and simple.outputs == ["y"]
+
+
 def test_b4_28_fan_out_of_1000_sums_every_contribution():
     g = cg.Graph("fan")
     u = cg.sin(g.input("x"), name="u")
