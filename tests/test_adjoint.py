@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from graphs import lecture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -250,17 +251,6 @@ def test_pow_with_a_variable_exponent():
 
 
 # ------------------------------------------------------------------ the lecture
-def lecture():
-    g = cg.Graph("lecture")
-    x, z = g.input("x"), g.input("z")
-    a = (x * z).named("a")
-    b = cg.log(x, name="b")
-    c = cg.sin(b, name="c")
-    d = cg.exp(a, name="d")
-    e = (a / b).named("e")
-    f = (c / a).named("f")
-    g.output(cg.add(d, e, f, name="y"))
-    return g
 
 
 L2 = math.log(2)

@@ -10,7 +10,7 @@ import sys
 
 import pydot
 import pytest
-from graphs_for_diagrams import layered, lecture
+from graphs import layered, lecture
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,7 +168,7 @@ def test_bad_options_raise_export_error():
 def test_same_graph_same_bytes_across_processes():
     code = (
         "import sys; sys.path[:0] = ['.', 'tests']\n"
-        "import cgraph as cg; from graphs_for_diagrams import lecture\n"
+        "import cgraph as cg; from graphs import lecture\n"
         "g = lecture(); ga = cg.adjoint(g)\n"
         "print(cg.to_dot(ga, values=cg.evaluate(ga, x=2.0, z=3.0)).to_string())\n"
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from graphs_for_diagrams import layered, lecture
+from graphs import layered, lecture
 
 import cgraph as cg
 from cgraph.export import dot as D

@@ -7,18 +7,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from graphs import lecture
 
 import cgraph as cg
-
-
-def lecture():
-    g = cg.Graph("lecture")
-    x, z = g.input("x"), g.input("z")
-    a = (x * z).named("a")
-    b = cg.log(x, name="b")
-    c = cg.sin(b, name="c")
-    g.output(cg.add(cg.exp(a, name="d"), (a / b).named("e"), (c / a).named("f"), name="y"))
-    return g
 
 
 # ---------------------------------------------------------------- building

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pydot
 import pytest
-from graphs_for_diagrams import layered, lecture
+from graphs import layered, lecture
 
 import cgraph as cg
 from cgraph.export.network import layers

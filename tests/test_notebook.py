@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from graphs_for_diagrams import lecture
+from graphs import lecture
 
 import cgraph as cg
 from cgraph.export import notebook

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from graphs_for_diagrams import layered, lecture
+from graphs import layered, lecture
 
 import cgraph as cg
 from cgraph.export import render as R

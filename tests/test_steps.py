@@ -6,7 +6,7 @@ import re
 import shutil
 
 import pytest
-from graphs_for_diagrams import lecture
+from graphs import lecture
 
 import cgraph as cg
 from cgraph.export.computation import HIGHLIGHT

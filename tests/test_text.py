@@ -7,25 +7,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from graphs import lecture
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import expressions, finite_values, points
 
 import cgraph as cg
 from cgraph.printing.render import MAX_LENGTH
-
-
-def lecture():
-    g = cg.Graph("lecture")
-    x, z = g.input("x"), g.input("z")
-    a = (x * z).named("a")
-    b = cg.log(x, name="b")
-    c = cg.sin(b, name="c")
-    d = cg.exp(a, name="d")
-    e = (a / b).named("e")
-    f = (c / a).named("f")
-    g.output(cg.add(d, e, f, name="y"))
-    return g
-
 
 LECTURE_ADJOINT = """\
 a = x*z

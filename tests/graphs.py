@@ -1,4 +1,4 @@
-"""Graphs the diagram tests draw: the lecture's function and hand-built layered networks."""
+"""Graphs the tests share: the lecture's function and hand-built layered networks."""
 
 from __future__ import annotations
 
