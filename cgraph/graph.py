@@ -7,24 +7,20 @@ is always read from the keys, never from insertion order.
 
 from __future__ import annotations
 
-import gc
 import numbers
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from fractions import Fraction
+from collections.abc import Iterator
 from typing import Any
 
 import networkx as nx
 import numpy as np
 
+from .checks import check_node, const_value, normalize_shape
 from .errors import ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
+from .memory import gc_paused
 from .node import Node
 from .ops.registry import OPS, SOURCE_OPS, OpDef, get_op
 
 __all__ = ["Graph", "Node", "apply_op"]
-
-ROLES = ("input", "param", "const", "op")
-
 
 _INFER: Any = object()  # _apply's default: infer the shape from the operands
 
@@ -62,7 +58,7 @@ class Graph:
     # ------------------------------------------------------------------ sources
     def input(self, name: str, *, shape: Any = None, dtype: Any = None) -> Node:
         """Add an input ``name``; ``shape`` may use ``None`` for a batch dimension."""
-        return self._add_source("input", name, shape=_shape(shape, name), attrs={"dtype": dtype})
+        return self._add_source("input", name, shape=normalize_shape(shape, name), attrs={"dtype": dtype})
 
     def param(self, name: str, *, shape: Any = None, value: Any = None) -> Node:
         """Add a trainable parameter; ``value`` (optional) is used when none is fed."""
@@ -76,11 +72,11 @@ class Graph:
                 shape = value.shape
             elif tuple(value.shape) != tuple(shape):
                 raise ShapeError(f"param {name!r}: value of shape {value.shape} does not match shape {shape}")
-        return self._add_source("param", name, shape=_shape(shape, name), attrs={"value": value})
+        return self._add_source("param", name, shape=normalize_shape(shape, name), attrs={"value": value})
 
     def const(self, value: Any, *, name: str | None = None) -> Node:
         """Add a constant; Python ints and ``Fraction`` stay exact for ``simplify``."""
-        value = _const_value(value, name)
+        value = const_value(value, name)
         shape = () if not isinstance(value, np.ndarray) else value.shape
         return self._add_source("const", name, shape=shape, attrs={"value": value})
 
@@ -141,7 +137,7 @@ class Graph:
 
     def _scalar_const(self, v: Any) -> str:
         # unnamed scalar constants are shared: `2*x + 2*z` uses one node for 2
-        value = _const_value(v, None)
+        value = const_value(v, None)
         if isinstance(value, np.ndarray):
             return self.const(value).name
         # repr: 0.0 and -0.0 compare equal but are different constants (1/-0.0 = -inf)
@@ -405,7 +401,7 @@ class Graph:
     def _validate(self) -> None:
         nodes = self.nx._node
         for name, data in nodes.items():
-            _check_node(self, name, data)
+            check_node(self, name, data)
         order = self.schedule()
         operands = self._operand_table()
         for name in order:
@@ -441,94 +437,8 @@ class Graph:
         return mimebundle(self).get("image/svg+xml")
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic GC while a pass builds many objects and no cycles.
-
-    Building a 10^5-node graph allocates about 10^6 dicts; with the collector on, it
-    rescans them over and over (about 2x the build time) and finds nothing to free.
-    After a big build the new objects go straight to the oldest generation (freeze then
-    unfreeze), so the collector does not scan them all at once on resuming either; they
-    are scanned with the rest at the next full collection.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            if gc.get_count()[0] > _BIG_BUILD:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
-#: objects allocated in a paused pass beyond which they are promoted without a scan
-_BIG_BUILD = 100_000
-
-
 def _port(pair: tuple) -> Any:
     return pair[0] if type(pair[0]) is int else -1
-
-
-def _check_node(g: Graph, name: str, data: Mapping) -> None:
-    if not isinstance(name, str) or not name:
-        raise GraphError(f"node {name!r}: node names must be non-empty strings")
-    op, role = data.get("op"), data.get("role")
-    if role not in ROLES:
-        raise GraphError(f"node {name!r}: unknown role {role!r} (one of {', '.join(ROLES)})")
-    if not isinstance(data.get("attrs"), dict):
-        raise GraphError(f"node {name!r}: attrs must be a dict")
-    keys = [k for ks in g.nx._pred[name].values() for k in ks]
-    if op in SOURCE_OPS:
-        if role != (op if op != "const" else "const"):
-            raise GraphError(f"node {name!r}: op {op!r} must have role {op!r}, not {role!r}")
-        if keys:
-            raise ArityError(f"node {name!r}: a {op} node takes no operands, has {len(keys)}")
-        return
-    opdef = get_op(op, node=name)
-    if role != "op":
-        raise GraphError(f"node {name!r}: an {op} node must have role 'op', not {role!r}")
-    if not all(type(k) is int for k in keys) or sorted(keys) != list(range(len(keys))):
-        raise ArityError(f"node {name!r} ({op}): operand ports {sorted(keys, key=str)} are not 0..{len(keys) - 1}")
-    if not opdef.arity_ok(len(keys)):
-        raise ArityError(f"node {name!r} ({op}) takes {opdef.arity_text()} operand(s), got {len(keys)}")
-
-
-def _shape(shape: Any, name: str) -> tuple | None:
-    if shape is None:
-        return None
-    if isinstance(shape, int):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise ShapeError(f"{name!r}: shape must be a tuple of ints or None, not {shape!r}") from None
-    for d in dims:
-        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
-            raise ShapeError(f"{name!r}: bad dimension {d!r} in shape {shape!r}")
-    return tuple(None if d is None else int(d) for d in dims)
-
-
-def _const_value(value: Any, name: str | None) -> Any:
-    if isinstance(value, bool) or value is None:
-        raise GraphError(f"constant {name or ''!r}: {value!r} is not a number")
-    if isinstance(value, (int, Fraction)):
-        return Fraction(value) if isinstance(value, Fraction) and value.denominator != 1 else int(value)
-    if isinstance(value, float):
-        return value
-    if isinstance(value, np.generic) and value.ndim == 0:
-        return value.item() if value.dtype.kind in "iuf" else _bad_const(value, name)
-    if isinstance(value, numbers.Number):
-        return _bad_const(value, name)
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iuf":
-        _bad_const(value, name)
-    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
-
-
-def _bad_const(value: Any, name: str | None) -> Any:
-    raise GraphError(f"constant {name or ''!r}: {value!r} is not a real number or array")
 
 
 def require_graph(obj: Any, caller: str) -> Graph:

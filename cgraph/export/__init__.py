@@ -8,7 +8,8 @@ from typing import Any
 import pydot
 
 from ..errors import ExportError
-from ..graph import Graph, gc_paused, require_graph
+from ..graph import Graph, require_graph
+from ..memory import gc_paused
 
 __all__ = ["STYLES", "to_dot"]
 

@@ -20,7 +20,8 @@ import networkx as nx
 import numpy as np
 import pydot
 
-from ..graph import Graph, gc_paused
+from ..graph import Graph
+from ..memory import gc_paused
 
 __all__ = [
     "MAX_LABEL",

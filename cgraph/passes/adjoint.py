@@ -15,7 +15,8 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph, gc_paused, require_graph
+from ..graph import Graph, require_graph
+from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, identity, sum_to, zeros_like
 from ..ops.registry import OPS, SOURCE_OPS

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError, DomainError, InputError, ShapeError
-from ..graph import Graph, gc_paused
+from ..graph import Graph
+from ..memory import gc_paused
 from ..ops.registry import OPS, get_op
 
 NONFINITE = ("raise", "propagate")

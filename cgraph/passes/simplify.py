@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import const_value
 from ..errors import InputError
-from ..graph import _INFER, Graph, _const_value, gc_paused, require_graph
+from ..graph import _INFER, Graph, require_graph
+from ..memory import gc_paused
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from .fold import NOT_FOLDED, fold
@@ -126,7 +128,7 @@ def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
             raise InputError(f"simplify: cannot bind {name!r}: graph {g.name!r} has {what} of that name")
         data = out.nx.nodes[name]
         check_input(name, value, data["shape"])
-        value = _const_value(value, name)
+        value = const_value(value, name)
         data.update(op="const", role="const", attrs={"value": value}, shape=np.shape(value))
     out._touch()
     return out.validate()
@@ -301,7 +303,7 @@ class _Builder:
 
     def const(self, value: Any, *, hint: str | None = None) -> str:
         """The constant ``value`` (one node per distinct value)."""
-        value = _const_value(value, None)
+        value = const_value(value, None)
         key = ("const", _freeze(value))
         if key not in self.cse:
             name = hint if hint is not None and _generated(hint, self.old) and hint not in self.g.nx else None

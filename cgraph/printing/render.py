@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import Graph, gc_paused
+from ..graph import Graph
+from ..memory import gc_paused
 from ..ops.registry import OPS, SOURCE_OPS, OpDef, Prec
 
 #: the longest expression (characters) the expanded form writes before it gives up

@@ -1,0 +1,81 @@
+"""Checks of what users hand the IR: stored node data, declared shapes, constants."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ArityError, GraphError, ShapeError
+from .ops.registry import SOURCE_OPS, get_op
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+ROLES = ("input", "param", "const", "op")
+
+
+def check_node(g: Graph, name: str, data: Mapping) -> None:
+    """Raise a GraphError subclass naming ``name`` if its stored data is malformed."""
+    if not isinstance(name, str) or not name:
+        raise GraphError(f"node {name!r}: node names must be non-empty strings")
+    op, role = data.get("op"), data.get("role")
+    if role not in ROLES:
+        raise GraphError(f"node {name!r}: unknown role {role!r} (one of {', '.join(ROLES)})")
+    if not isinstance(data.get("attrs"), dict):
+        raise GraphError(f"node {name!r}: attrs must be a dict")
+    keys = [k for ks in g.nx._pred[name].values() for k in ks]
+    if op in SOURCE_OPS:
+        if role != (op if op != "const" else "const"):
+            raise GraphError(f"node {name!r}: op {op!r} must have role {op!r}, not {role!r}")
+        if keys:
+            raise ArityError(f"node {name!r}: a {op} node takes no operands, has {len(keys)}")
+        return
+    opdef = get_op(op, node=name)
+    if role != "op":
+        raise GraphError(f"node {name!r}: an {op} node must have role 'op', not {role!r}")
+    if not all(type(k) is int for k in keys) or sorted(keys) != list(range(len(keys))):
+        raise ArityError(f"node {name!r} ({op}): operand ports {sorted(keys, key=str)} are not 0..{len(keys) - 1}")
+    if not opdef.arity_ok(len(keys)):
+        raise ArityError(f"node {name!r} ({op}) takes {opdef.arity_text()} operand(s), got {len(keys)}")
+
+
+def normalize_shape(shape: Any, name: str) -> tuple | None:
+    """A declared shape as a tuple of ints / None (a batch dim), or None; ShapeError if bad."""
+    if shape is None:
+        return None
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"{name!r}: shape must be a tuple of ints or None, not {shape!r}") from None
+    for d in dims:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
+            raise ShapeError(f"{name!r}: bad dimension {d!r} in shape {shape!r}")
+    return tuple(None if d is None else int(d) for d in dims)
+
+
+def const_value(value: Any, name: str | None) -> Any:
+    """A constant as cgraph stores it: exact int/Fraction, float, or a float array."""
+    if isinstance(value, bool) or value is None:
+        raise GraphError(f"constant {name or ''!r}: {value!r} is not a number")
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value) if isinstance(value, Fraction) and value.denominator != 1 else int(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, np.generic) and value.ndim == 0:
+        return value.item() if value.dtype.kind in "iuf" else _bad_const(value, name)
+    if isinstance(value, numbers.Number):
+        return _bad_const(value, name)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        _bad_const(value, name)
+    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
+
+
+def _bad_const(value: Any, name: str | None) -> Any:
+    raise GraphError(f"constant {name or ''!r}: {value!r} is not a real number or array")
