@@ -78,15 +78,14 @@ def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
     out = g.copy(name=f"adjoint of {g.name}")
     out.set_outputs([])
     before = set(out.nx)
-    with gc_paused():
-        sweep = _Sweep(out, before, active, of)
-        sweep.seed(of)
-        for n in reversed(g.schedule()):
-            if n in active and n in sweep.contribs:
-                sweep.backprop(n)
-        names = [sweep.finish(w) for w in wrt]
-        out.set_outputs(names)
-        _prune(out, before, names)
+    sweep = _Sweep(out, before, active, of)
+    sweep.seed(of)
+    for n in reversed(g.schedule()):
+        if n in active and n in sweep.contribs:
+            sweep.backprop(n)
+    names = [sweep.finish(w) for w in wrt]
+    out.set_outputs(names)
+    _prune(out, before, names)
     out._mark_valid()  # built by g.apply from a validated graph: checked node by node already
     return out
 
