@@ -249,22 +249,25 @@ class Graph:
         return order if order is not None else self._kahn()
 
     def _creation_order(self) -> tuple[str, ...] | None:
-        """The nodes by creation index when that is topological (always, for graphs
-        built through the API: an operand exists before its users), else None.
+        """The nodes by creation index when those are distinct and topological (always,
+        for graphs built through the API: an operand exists before its users), else None.
 
         Printed programs and diagrams then follow the order the user wrote
-        (``x z a b c d e f y``), not a breadth-first order (``x z b a ...``).
+        (``x z a b c d e f y``), not a breadth-first order (``x z b a ...``); it is also
+        exactly the lexicographic topological order by ``(order, name)``.
         """
         pred, nodes = self.nx._pred, self.nx._node
         try:
-            order = sorted(nodes, key=lambda n: nodes[n]["order"])  # timsort: O(n) on sorted runs
+            index = {n: d["order"] for n, d in nodes.items()}
+            order = sorted(nodes, key=index.__getitem__)  # timsort: O(n) on sorted runs
         except (KeyError, TypeError):
             return None
-        rank = {n: i for i, n in enumerate(order)}
-        for i, n in enumerate(order):
-            for p in pred[n]:
-                if rank[p] >= i:
-                    return None
+        if len(set(index.values())) != len(index):
+            return None
+        for n in order:
+            i = index[n]
+            if any(index[p] >= i for p in pred[n]):
+                return None
         return tuple(order)
 
     def _kahn(self) -> tuple[str, ...]:

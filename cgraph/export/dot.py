@@ -268,7 +268,7 @@ def _number(v: Any, precision: int) -> str:
 
 def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:
     """Opaque DOT ids ``n0, n1, ...`` in a stable topological order (creation order where free)."""
-    order = _creation_order(g) or nx.lexicographical_topological_sort(
+    order = g._creation_order() or nx.lexicographical_topological_sort(
         g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n)))
     keep = None if names is None else set(names)
     return {n: f"n{i}" for i, n in enumerate(n for n in order if keep is None or n in keep)}
@@ -281,27 +281,6 @@ class _Dot(pydot.Dot):
     def to_string(self, *args: Any, **kwargs: Any) -> str:
         with gc_paused():
             return super().to_string(*args, **kwargs)
-
-
-def _creation_order(g: Graph) -> list[str] | None:
-    """The nodes by their distinct creation indices when that order is topological, else None.
-
-    It is then exactly the lexicographical topological order by ``(order, name)`` (the
-    smallest remaining index is always free), found in one sort instead of a heap walk.
-    """
-    nodes, pred = g.nx._node, g.nx._pred
-    try:
-        index = {n: d["order"] for n, d in nodes.items()}
-        seq = sorted(nodes, key=index.__getitem__)
-    except (KeyError, TypeError):
-        return None
-    if len(set(index.values())) != len(index):
-        return None
-    for v in seq:
-        iv = index[v]
-        if any(index[u] >= iv for u in pred[v]):
-            return None
-    return seq
 
 
 def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
