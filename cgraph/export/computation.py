@@ -151,7 +151,7 @@ class _Drawing:
         for name, members in parts:
             box = pydot.Cluster(name, peripheries=0) if name else self.d
             for n in members:
-                box.add_node(self._box(n, self.ids[n]))
+                D.put_node(box, self.ids[n], self._box(n))
                 self.home[n] = box
             if name:
                 self.d.add_subgraph(box)
@@ -163,7 +163,7 @@ class _Drawing:
                 self._edge(u, v, ports[pos] if ports else None)
         return self.d
 
-    def _box(self, n: str, dot_id: str) -> pydot.Node:
+    def _box(self, n: str) -> dict[str, Any]:
         data = self.g.nx._node[n]
         role, adj = data["role"], self._adj(n)
         if role in ("input", "param"):
@@ -194,7 +194,7 @@ class _Drawing:
                 attrs["penwidth"] = 1.3
         if n in self.hot:
             attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
-        return D.node(dot_id, **attrs)
+        return attrs
 
     def _edge(self, u: str, v: str, port: str | None) -> None:
         if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):
@@ -212,20 +212,20 @@ class _Drawing:
         if hot:
             attrs.update(color=HIGHLIGHT, penwidth=2.6)
         if self.mirror and self._adj(v):  # adjoints flow backwards: draw the edge reversed
-            self.d.add_edge(D.edge(self.ids[v], self.ids[u], dir="back", tailport=port, **attrs))
+            D.put_edge(self.d, self.ids[v], self.ids[u], {"dir": "back", "tailport": port, **attrs})
         else:
-            self.d.add_edge(D.edge(self.ids[u], self.ids[v], headport=port, **attrs))
+            D.put_edge(self.d, self.ids[u], self.ids[v], {"headport": port, **attrs})
 
     def _ref(self, label: str, v: str, port: str | None) -> None:
         rid = f"r{self.refs}"
         self.refs += 1
-        self.home[v].add_node(D.node(rid, label=D.html_label(label), shape="plaintext", fontsize=12, fontcolor=REF,
-                               height=0.2, width=0.2, margin=0.02))
+        D.put_node(self.home[v], rid, {"label": D.html_label(label), "shape": "plaintext", "fontsize": 12,
+                                       "fontcolor": REF, "height": 0.2, "width": 0.2, "margin": 0.02})
         style = {"color": "#c0c0c0", "arrowsize": 0.5}
         if self.mirror and self._adj(v):
-            self.d.add_edge(D.edge(self.ids[v], rid, dir="back", tailport=port, **style))
+            D.put_edge(self.d, self.ids[v], rid, {"dir": "back", "tailport": port, **style})
         else:
-            self.d.add_edge(D.edge(rid, self.ids[v], headport=port, **style))
+            D.put_edge(self.d, rid, self.ids[v], {"headport": port, **style})
 
     def _ranks(self) -> None:
         """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""

@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from numbers import Number
 from typing import Any
 
@@ -22,6 +23,7 @@ import pydot
 
 from ..graph import Graph
 from ..memory import gc_paused
+from .dottext import add_edge, add_node, dot_text, writer_ok
 
 __all__ = [
     "MAX_LABEL",
@@ -36,7 +38,10 @@ __all__ = [
     "math_name",
     "node",
     "node_ids",
+    "put_edge",
+    "put_node",
     "quote",
+    "sorted_attrs",
     "spaced",
     "sub",
     "sup",
@@ -275,12 +280,15 @@ def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:
 
 
 class _Dot(pydot.Dot):
-    """A ``pydot.Dot`` whose text is written with the cyclic GC paused: pydot makes a few
-    small lists per statement, and on a big drawing the collector would rescan them all."""
+    """A ``pydot.Dot`` written by :func:`cgraph.export.dottext.dot_text`: the text pydot
+    writes, in linear time, from the drawing as it is now (changes included); with the
+    cyclic GC paused, since a big drawing's text is built from many small lists."""
 
-    def to_string(self, *args: Any, **kwargs: Any) -> str:
+    def to_string(self, indent: Any = "", indent_level: int = 0, inline: bool = False) -> str:
         with gc_paused():
-            return super().to_string(*args, **kwargs)
+            if writer_ok():
+                return dot_text(self, indent, indent_level, inline)
+            return super().to_string(indent, indent_level, inline)
 
 
 def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
@@ -294,12 +302,27 @@ def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
 
 def node(dot_id: str, **attrs: Any) -> pydot.Node:
     """A ``pydot.Node`` with its attributes in sorted order (deterministic DOT)."""
-    return pydot.Node(dot_id, **{k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None})
+    return pydot.Node(dot_id, **sorted_attrs(attrs))
 
 
 def edge(src: str, dst: str, **attrs: Any) -> pydot.Edge:
     """A ``pydot.Edge`` with its attributes in sorted order."""
-    return pydot.Edge(src, dst, **{k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None})
+    return pydot.Edge(src, dst, **sorted_attrs(attrs))
+
+
+def put_node(parent: pydot.Graph, dot_id: str, attrs: Mapping[str, Any]) -> None:
+    """``parent.add_node(node(dot_id, **attrs))``, without the throw-away ``pydot.Node``."""
+    add_node(parent, dot_id, sorted_attrs(attrs))
+
+
+def put_edge(parent: pydot.Graph, src: str, dst: str, attrs: Mapping[str, Any]) -> None:
+    """``parent.add_edge(edge(src, dst, **attrs))``, without the throw-away ``pydot.Edge``."""
+    add_edge(parent, src, dst, sorted_attrs(attrs))
+
+
+def sorted_attrs(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """``attrs`` in sorted order as DOT values, leaving out those that are ``None``."""
+    return {k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None}
 
 
 def _attr(v: Any) -> str:
@@ -311,6 +334,12 @@ def _attr(v: Any) -> str:
     s = str(v)
     if s.startswith(("<", '"')):
         return s
+    return _word(s)
+
+
+@lru_cache(maxsize=1024)
+def _word(s: str) -> str:
+    # the few plain values a drawing uses (colours, ports, shapes) recur on every node
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+", s):
         return s
     return quote(s, limit=10_000)
