@@ -23,6 +23,24 @@ from .ops.registry import OPS, SOURCE_OPS, OpDef, get_op
 __all__ = ["Graph", "Node", "apply_op"]
 
 _INFER: Any = object()  # _apply's default: infer the shape from the operands
+_VALID = ("valid",)  # the cache key of "this graph passed validation"
+
+
+class _EdgeData(dict):
+    """The data dict of every edge: cgraph's edges carry none (the edge key is the
+    operand position), so all edges share this one empty, read-only dict instead of
+    paying for one dict each (about 100 bytes an edge)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise GraphError("cgraph's edges carry no data (the edge key is the operand position); "
+                         "keep per-edge information in a dict of your own")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
+
+
+EDGE_DATA = _EdgeData()
 
 
 class Graph:
@@ -54,6 +72,7 @@ class Graph:
         self._next_order = 0  # creation index, for stable ordering
         self._version = 0
         self._cache: dict[Any, Any] = {}
+        self._mark_valid()  # an empty graph is valid, and the building methods keep it so
 
     # ------------------------------------------------------------------ sources
     def input(self, name: str, *, shape: Any = None, dtype: Any = None) -> Node:
@@ -81,8 +100,11 @@ class Graph:
         return self._add_source("const", name, shape=shape, attrs={"value": value})
 
     def _add_source(self, op: str, name: str | None, *, shape: Any, attrs: dict) -> Node:
+        valid = self._is_valid()
         name = self._claim(name)
         self._add_node(name, op, attrs, op if op != "const" else "const", shape)
+        if valid:
+            self._mark_valid()
         return Node(self, name)
 
     # ------------------------------------------------------------------ ops
@@ -101,6 +123,7 @@ class Graph:
             )
         if shape is _INFER:
             shape = self._infer(opdef, operands, attrs, name)
+        valid = self._is_valid()
         name = self._claim(name)
         self._add_node(name, opdef.name, attrs, "op", shape)
         # the edges written straight into networkx's adjacency dicts (as its add_edge
@@ -111,7 +134,9 @@ class Graph:
             keys = pred.get(src)
             if keys is None:
                 keys = pred[src] = succ[src][name] = {}
-            keys[i] = {}
+            keys[i] = EDGE_DATA
+        if valid:  # a node checked as it was made, fed by existing nodes: no cycle either
+            self._mark_valid()
         return Node(self, name)
 
     def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
@@ -163,7 +188,7 @@ class Graph:
                 node = node.named(name)
         if node.name not in self._outputs:
             self._outputs.append(node.name)
-            self._touch()
+            self._outputs_changed()
         return node
 
     def set_outputs(self, names: list[str]) -> None:
@@ -171,7 +196,7 @@ class Graph:
         for n in names:
             self.node(n)
         self._outputs = list(dict.fromkeys(names))
-        self._touch()
+        self._outputs_changed()
 
     # ------------------------------------------------------------------ queries
     @property
@@ -346,13 +371,22 @@ class Graph:
         self._version += 1
 
     def _touch(self) -> None:
+        """After a change networkx does not see (node data, outputs): caches are stale."""
         self._version += 1
+
+    def _outputs_changed(self) -> None:
+        # the output list was checked node by node: a valid graph stays valid
+        valid = self._is_valid()
+        self._touch()
+        if valid:
+            self._mark_valid()
 
     def rename(self, old: str, new: str) -> Node:
         """Rename node ``old`` to ``new`` keeping its edges (and output slot)."""
         self.node(old)
         if new == old:
             return Node(self, old)
+        valid = self._is_valid()
         new = self._claim(new)
         # move the adjacency entries (networkx shares each key dict between _succ and
         # _pred, so moving them keeps the edges); O(degree), not O(graph)
@@ -367,6 +401,8 @@ class Graph:
         if old in self._outputs:
             self._outputs = [new if o == old else o for o in self._outputs]
         self._changed()
+        if valid:
+            self._mark_valid()
         return Node(self, new)
 
     def copy(self, name: str | None = None) -> Graph:
@@ -381,10 +417,13 @@ class Graph:
             for u, nbrs in self.nx._succ.items():
                 su = succ[u]
                 for v, keys in nbrs.items():
-                    su[v] = pred[v][u] = {k: dict(d) for k, d in keys.items()}
+                    su[v] = pred[v][u] = {k: d if d is EDGE_DATA else dict(d) for k, d in keys.items()}
         g._outputs = list(self._outputs)
         g._generated = self._generated
         g._next_order = self._next_order
+        g._changed()  # written straight into networkx's dicts: the empty graph's marks are stale
+        if self._is_valid():
+            g._mark_valid()
         return g
 
     # ------------------------------------------------------------------ validation
@@ -394,8 +433,7 @@ class Graph:
         Finds cycles, unknown ops, wrong arity, gaps in operand ports, bad roles,
         operands of source nodes, unknown outputs and shape mismatches.
         """
-        stamp = ("valid",)
-        if self._cached(stamp, lambda: None) is True:
+        if self._is_valid():
             return self
         with gc_paused():
             self._validate()
@@ -419,8 +457,13 @@ class Graph:
         self._mark_valid()
 
     def _mark_valid(self) -> None:
-        """Record that the graph as it is now passed validation (until it changes)."""
-        self._cache[("valid",)] = (self._stamp(), True)
+        """Record that the graph as it is now is valid (until it changes other than
+        through the building methods, which check each node as they make it)."""
+        self._cache[_VALID] = (self._stamp(), True)
+
+    def _is_valid(self) -> bool:
+        hit = self._cache.get(_VALID)
+        return hit is not None and hit[0] == self._stamp()
 
     def __repr__(self) -> str:
         return (
