@@ -100,11 +100,8 @@ class Graph:
         return self._add_source("const", name, shape=shape, attrs={"value": value})
 
     def _add_source(self, op: str, name: str | None, *, shape: Any, attrs: dict) -> Node:
-        valid = self._is_valid()
         name = self._claim(name)
-        self._add_node(name, op, attrs, op if op != "const" else "const", shape)
-        if valid:
-            self._mark_valid()
+        self._add_node(name, op, attrs, op if op != "const" else "const", shape, checked=True)
         return Node(self, name)
 
     # ------------------------------------------------------------------ ops
@@ -123,20 +120,30 @@ class Graph:
             )
         if shape is _INFER:
             shape = self._infer(opdef, operands, attrs, name)
-        valid = self._is_valid()
-        name = self._claim(name)
-        self._add_node(name, opdef.name, attrs, "op", shape)
+        nxg = self.nx
+        nodes = nxg._node
+        if name is None:  # _claim's generated name, inlined: this is the hot path of every build
+            while True:
+                self._generated += 1
+                name = f"t{self._generated}"
+                if name not in nodes:
+                    break
+        else:
+            name = self._claim(name)
+        nodes[name] = {"op": opdef.name, "attrs": attrs, "role": "op", "shape": shape, "order": self._next_order}
+        self._next_order += 1
+        nxg._succ[name] = {}
         # the edges written straight into networkx's adjacency dicts (as its add_edge
-        # does, minus the checks: both ends exist, the node is new): the hot path of
-        # every build and of the adjoint pass
-        pred, succ = self.nx._pred[name], self.nx._succ
+        # does, minus the checks: both ends exist, the node is new)
+        pred = nxg._pred[name] = {}
+        succ = nxg._succ
         for i, src in enumerate(operands):
             keys = pred.get(src)
             if keys is None:
                 keys = pred[src] = succ[src][name] = {}
             keys[i] = EDGE_DATA
-        if valid:  # a node checked as it was made, fed by existing nodes: no cycle either
-            self._mark_valid()
+        # checked as it was made and fed by existing nodes (so no cycle): a valid graph stays valid
+        self._changed(keep_valid=True)
         return Node(self, name)
 
     def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
@@ -254,7 +261,21 @@ class Graph:
 
     def _operand_table(self) -> dict[str, tuple[str, ...]]:
         """``operands`` of every node at once, cached until the graph changes (for passes)."""
-        return self._cached("operands", lambda: {n: self.operands(n) for n in self.nx._pred})
+        return self._cached("operands", self._read_operands)
+
+    def _read_operands(self) -> dict[str, tuple[str, ...]]:
+        table = {}
+        for n, preds in self.nx._pred.items():  # operands(), inlined: this runs over every node
+            if len(preds) == 1:
+                ((u, keys),) = preds.items()
+                table[n] = (u,) * len(keys)
+            elif preds:
+                pairs = [(k, u) for u, keys in preds.items() for k in keys]
+                pairs.sort(key=_port)
+                table[n] = tuple(u for _, u in pairs)
+            else:
+                table[n] = ()
+        return table
 
     def users(self, name: str) -> list[str]:
         """The nodes that use ``name`` as an operand (each once)."""
@@ -287,12 +308,15 @@ class Graph:
             order = sorted(nodes, key=index.__getitem__)  # timsort: O(n) on sorted runs
         except (KeyError, TypeError):
             return None
-        if len(set(index.values())) != len(index):
-            return None
+        last = None
         for n in order:
             i = index[n]
-            if any(index[p] >= i for p in pred[n]):
-                return None
+            if i == last:
+                return None  # two nodes share an index
+            last = i
+            for p in pred[n]:
+                if index[p] >= i:
+                    return None
         return tuple(order)
 
     def _kahn(self) -> tuple[str, ...]:
@@ -346,29 +370,45 @@ class Graph:
             while True:
                 self._generated += 1
                 name = f"t{self._generated}"
-                if name not in self.nx:
+                if name not in self.nx._node:
                     return name
         if not isinstance(name, str) or not name:
             raise GraphError(f"a node name must be a non-empty string, not {name!r}")
-        if name in self.nx:
+        if name in self.nx._node:
             raise GraphError(f"graph {self.name!r} already has a node named {name!r}")
         return name
 
-    def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, **extra: Any) -> None:
-        # `name` is new (from _claim): networkx's add_node, minus its checks
+    def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, *, checked: bool = False) -> None:
+        # `name` is new (from _claim): networkx's add_node, minus its checks; `checked`:
+        # the caller checked the node's data, so a valid graph stays valid
         nxg = self.nx
-        nxg._node[name] = {"op": op, "attrs": attrs, "role": role, "shape": shape, "order": self._next_order, **extra}
+        nxg._node[name] = {"op": op, "attrs": attrs, "role": role, "shape": shape, "order": self._next_order}
         nxg._succ[name] = {}
         nxg._pred[name] = {}
         self._next_order += 1
-        self._changed()
+        self._changed(keep_valid=checked)
 
-    def _changed(self) -> None:
-        """After writing networkx's dicts directly: clear its cache, as its own methods do."""
+    def _changed(self, keep_valid: bool = False) -> None:
+        """After writing networkx's dicts directly: clear its cache, as its own methods do
+        (but for our own token: the version number tells our caches). ``keep_valid``: the
+        change was checked, so a graph that was valid stays valid."""
         cache = getattr(self.nx, "__networkx_cache__", None)
-        if cache:
+        if cache is None:  # networkx < 3.3
+            valid = keep_valid and self._is_valid()
+            self._version += 1
+            if valid:
+                self._mark_valid()
+            return
+        token = cache.get("cgraph")
+        hit = self._cache.get(_VALID) if keep_valid and token is not None else None
+        valid = hit is not None and hit[0] == (self._version, token)
+        if token is None or len(cache) > 1:
             cache.clear()
+            if token is not None:
+                cache["cgraph"] = token
         self._version += 1
+        if valid:
+            self._cache[_VALID] = ((self._version, token), True)
 
     def _touch(self) -> None:
         """After a change networkx does not see (node data, outputs): caches are stale."""
@@ -386,7 +426,6 @@ class Graph:
         self.node(old)
         if new == old:
             return Node(self, old)
-        valid = self._is_valid()
         new = self._claim(new)
         # move the adjacency entries (networkx shares each key dict between _succ and
         # _pred, so moving them keeps the edges); O(degree), not O(graph)
@@ -400,9 +439,7 @@ class Graph:
             nxg._succ[u][new] = nxg._succ[u].pop(old)
         if old in self._outputs:
             self._outputs = [new if o == old else o for o in self._outputs]
-        self._changed()
-        if valid:
-            self._mark_valid()
+        self._changed(keep_valid=True)
         return Node(self, new)
 
     def copy(self, name: str | None = None) -> Graph:
@@ -497,10 +534,13 @@ def require_graph(obj: Any, caller: str) -> Graph:
 
 def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:
     """Build ``opdef`` of ``operands`` in the graph the Node operands belong to."""
-    graphs = {id(v.graph): v.graph for v in operands if isinstance(v, Node)}
-    if not graphs:
+    g = None
+    for v in operands:
+        if isinstance(v, Node):
+            if g is None:
+                g = v.graph
+            elif v.graph is not g:
+                raise GraphError(f"{opdef.name}(): operands come from different graphs")
+    if g is None:
         raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
-    if len(graphs) > 1:
-        raise GraphError(f"{opdef.name}(): operands come from different graphs")
-    g = next(iter(graphs.values()))
     return g._apply(opdef, [g._operand(v) for v in operands], dict(attrs), name)
