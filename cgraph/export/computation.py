@@ -24,6 +24,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from . import dot as D
+from .dottext import add_edge, add_node
 
 __all__ = ["computation_dot"]
 
@@ -118,7 +119,12 @@ class _Drawing:
         boxed = [n for n in g.nx if not (self._loose_const(n) and constants != "boxes")]
         self.ids = D.node_ids(g, boxed)
         self.constants = constants
-        self.two_part = any(self._adj(n) for n in self.ids)
+        self.adjoint = {n for n in self.ids if g.nx._node[n].get("adjoint")}
+        self.two_part = bool(self.adjoint)
+        self.op_labels: dict[str, str] = {}
+        self.styles: dict[tuple, dict[str, str]] = {}
+        self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
+                                         "width": 0.2, "margin": 0.02})
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
         self.refs = 0
         # forward values read by adjoint rules are written by name: those names must be visible,
@@ -137,7 +143,7 @@ class _Drawing:
                                     "headport": "w" if self.across else "n"})
 
     def _adj(self, n: str) -> bool:
-        return bool(self.g.nx._node[n].get("adjoint"))
+        return n in self.adjoint if n in self.ids else bool(self.g.nx._node[n].get("adjoint"))
 
     def _loose_const(self, n: str) -> bool:
         return self.g.nx._node[n]["role"] == "const" and _generated(n)
@@ -151,16 +157,27 @@ class _Drawing:
         for name, members in parts:
             box = pydot.Cluster(name, peripheries=0) if name else self.d
             for n in members:
-                D.put_node(box, self.ids[n], self._box(n))
+                add_node(box, self.ids[n], self._box(n))
                 self.home[n] = box
             if name:
                 self.d.add_subgraph(box)
         self._ranks()
-        operands = self.g._operand_table()  # cached by validate
-        for v in self.ids:
-            ports = _ports(self.g, v, self.across)
-            for pos, u in enumerate(operands[v]):
-                self._edge(u, v, ports[pos] if ports else None)
+        operands, nodes, ids = self.g._operand_table(), self.g.nx._node, self.ids
+        plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
+        ported: dict[str, bool] = {}  # op -> _from_side(op)
+        for v, vid in ids.items():
+            uses = operands[v]
+            op = nodes[v]["op"]
+            side = ported.get(op)
+            if side is None:
+                side = ported[op] = _from_side(op)
+            ports = (None, "n" if self.across else "e") if side and len(uses) == 2 else None
+            for pos, u in enumerate(uses):
+                port = ports[pos] if ports else None
+                if plain and port is None and u in ids:
+                    add_edge(self.d, ids[u], vid, {})  # what _edge does for it, without the checks
+                else:
+                    self._edge(u, v, port)
         return self.d
 
     def _box(self, n: str) -> dict[str, Any]:
@@ -170,8 +187,13 @@ class _Drawing:
             lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
         elif role == "const":
             lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
-        else:
+        elif data["attrs"]:
             lines = [D.html_text(OPS[data["op"]].label or data["op"]) + _kw(data)]
+        else:  # the common case: the op's symbol alone, the same in every box of that op
+            label = self.op_labels.get(data["op"])
+            if label is None:
+                label = self.op_labels[data["op"]] = D.html_text(OPS[data["op"]].label or data["op"])
+            lines = [label]
         if n in self.values and role != "const":
             colour = ADJOINT if adj else VALUE
             text = D.html_text(D.format_value(self.values[n], self.precision))
@@ -184,17 +206,41 @@ class _Drawing:
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
         if self.notes.get(n):
             lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
-        attrs: dict[str, Any] = {"label": D.html_label("<BR/>".join(lines))}
+        labels = {"label": D.html_label("<BR/>".join(lines))}
         if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            attrs["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
-        if self.two_part:
-            attrs.update(color=ADJOINT if adj else QUIET, fontcolor=ADJOINT if adj else QUIET_INK)
-            if adj:
-                attrs["penwidth"] = 1.3
-        if n in self.hot:
-            attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
-        return attrs
+            labels["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
+        return D.with_labels(self._box_style(adj, n in self.hot), labels)
+
+    def _box_style(self, adj: bool, hot: bool) -> dict[str, str]:
+        """A box's attributes besides its labels, as DOT values (a few kinds per drawing)."""
+        key = ("box", adj, hot)
+        if key not in self.styles:
+            attrs: dict[str, Any] = {}
+            if self.two_part:
+                attrs.update(color=ADJOINT if adj else QUIET, fontcolor=ADJOINT if adj else QUIET_INK)
+                if adj:
+                    attrs["penwidth"] = 1.3
+            if hot:
+                attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
+            self.styles[key] = D.sorted_attrs(attrs)
+        return self.styles[key]
+
+    def _edge_style(self, kind: str, adj: bool, hot: bool, back: bool, port: str | None) -> dict[str, str]:
+        """The attributes of an edge (``kind`` "edge") or of the edge from a name or value
+        written beside a box (``kind`` "ref"), as DOT values; each edge gets its own copy."""
+        key = (kind, adj, hot, back, port)
+        if key not in self.styles:
+            attrs: dict[str, Any] = {}
+            if kind == "ref":
+                attrs.update(color="#c0c0c0", arrowsize=0.5)
+            elif self.two_part:
+                attrs.update(color=ADJOINT if adj else QUIET, penwidth=1.2 if adj else None)
+            if hot:
+                attrs.update(color=HIGHLIGHT, penwidth=2.6)
+            attrs.update({"dir": "back", "tailport": port} if back else {"headport": port})
+            self.styles[key] = D.sorted_attrs(attrs)
+        return dict(self.styles[key])
 
     def _edge(self, u: str, v: str, port: str | None) -> None:
         if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):
@@ -206,26 +252,23 @@ class _Drawing:
         if self.mirror and self._adj(v) and not self._adj(u):
             self._ref(f'<FONT FACE="{D.MATH_FONT}">{D.math_name(u)}</FONT>', v, port)
             return
-        attrs: dict[str, Any] = {}
-        if self.two_part:
-            attrs.update(color=ADJOINT if self._adj(v) else QUIET, penwidth=1.2 if self._adj(v) else None)
-        if hot:
-            attrs.update(color=HIGHLIGHT, penwidth=2.6)
-        if self.mirror and self._adj(v):  # adjoints flow backwards: draw the edge reversed
-            D.put_edge(self.d, self.ids[v], self.ids[u], {"dir": "back", "tailport": port, **attrs})
+        back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
+        style = self._edge_style("edge", self._adj(v), hot, back, port)
+        if back:
+            add_edge(self.d, self.ids[v], self.ids[u], style)
         else:
-            D.put_edge(self.d, self.ids[u], self.ids[v], {"headport": port, **attrs})
+            add_edge(self.d, self.ids[u], self.ids[v], style)
 
     def _ref(self, label: str, v: str, port: str | None) -> None:
         rid = f"r{self.refs}"
         self.refs += 1
-        D.put_node(self.home[v], rid, {"label": D.html_label(label), "shape": "plaintext", "fontsize": 12,
-                                       "fontcolor": REF, "height": 0.2, "width": 0.2, "margin": 0.02})
-        style = {"color": "#c0c0c0", "arrowsize": 0.5}
-        if self.mirror and self._adj(v):
-            D.put_edge(self.d, self.ids[v], rid, {"dir": "back", "tailport": port, **style})
+        add_node(self.home[v], rid, D.with_labels(self.ref_style, {"label": D.html_label(label)}))
+        back = self.mirror and self._adj(v)
+        style = self._edge_style("ref", False, False, back, port)
+        if back:
+            add_edge(self.d, self.ids[v], rid, style)
         else:
-            D.put_edge(self.d, rid, self.ids[v], {"headport": port, **style})
+            add_edge(self.d, rid, self.ids[v], style)
 
     def _ranks(self) -> None:
         """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
@@ -267,14 +310,11 @@ def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
     return nx.is_directed_acyclic_graph(h)
 
 
-def _ports(g: Graph, v: str, across: bool) -> tuple[str | None, str] | None:
+def _from_side(op: str) -> bool:
     """Operand order of a binary non-commutative op: the first operand enters the box the
     usual way, the second from the side (from above when the flow is horizontal), which
     keeps the corner where Graphviz writes the name free."""
-    op = g.nx._node[v]["op"]
-    if op in OPS and len(g._operand_table()[v]) == 2 and not OPS[op].commutative:
-        return (None, "n" if across else "e")
-    return None
+    return op in OPS and not OPS[op].commutative
 
 
 def _kw(data: Mapping) -> str:

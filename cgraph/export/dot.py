@@ -42,6 +42,7 @@ __all__ = [
     "put_node",
     "quote",
     "sorted_attrs",
+    "with_labels",
     "spaced",
     "sub",
     "sup",
@@ -75,17 +76,18 @@ def clean(text: Any, limit: int = MAX_LABEL) -> str:
     'xxxxxxxxx…'
     """
     s = str(text)
-    out = []
-    for ch in s:
-        if ch in "\t\n":
-            out.append(" " if ch == "\t" else ch)
-        elif 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append("\ufffd")  # a lone surrogate cannot be encoded as UTF-8
-        elif unicodedata.category(ch) in ("Cc", "Cs"):
-            continue  # NUL and other control characters are syntax errors in DOT
-        else:
-            out.append(ch)
-    s = "".join(out)
+    if not (s.isascii() and s.isprintable()):  # printable ASCII (most text) passes unchanged
+        out = []
+        for ch in s:
+            if ch in "\t\n":
+                out.append(" " if ch == "\t" else ch)
+            elif 0xD800 <= ord(ch) <= 0xDFFF:
+                out.append("\ufffd")  # a lone surrogate cannot be encoded as UTF-8
+            elif unicodedata.category(ch) in ("Cc", "Cs"):
+                continue  # NUL and other control characters are syntax errors in DOT
+            else:
+                out.append(ch)
+        s = "".join(out)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
@@ -109,6 +111,12 @@ def html_text(text: Any, limit: int = MAX_LABEL) -> str:
     >>> html_text("a<b & \\\\N")
     'a&lt;b &amp; \\\\\\\\N'
     """
+    return _html_text(str(text), limit)
+
+
+@lru_cache(maxsize=4096)
+def _html_text(text: str, limit: int) -> str:
+    # labels recur (op symbols, constants): a drawing of 10^5 boxes escapes a few dozen texts
     s = html.escape(clean(text, limit), quote=True)
     if not s:
         return "&#160;"  # Graphviz rejects empty HTML elements such as <FONT></FONT>
@@ -318,6 +326,15 @@ def put_node(parent: pydot.Graph, dot_id: str, attrs: Mapping[str, Any]) -> None
 def put_edge(parent: pydot.Graph, src: str, dst: str, attrs: Mapping[str, Any]) -> None:
     """``parent.add_edge(edge(src, dst, **attrs))``, without the throw-away ``pydot.Edge``."""
     add_edge(parent, src, dst, sorted_attrs(attrs))
+
+
+def with_labels(style: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, str]:
+    """``style`` (DOT values, from :func:`sorted_attrs`) and HTML-like ``labels``
+    (from :func:`html_label`, which are DOT values as they are), in sorted order."""
+    if not style:
+        return dict(sorted(labels.items())) if len(labels) > 1 else dict(labels)
+    merged = {**style, **labels}
+    return {k: merged[k] for k in sorted(merged)}
 
 
 def sorted_attrs(attrs: Mapping[str, Any]) -> dict[str, str]:

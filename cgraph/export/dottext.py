@@ -37,25 +37,32 @@ import pydot.core
 
 __all__ = ["add_edge", "add_node", "dot_text", "writer_ok"]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEYWORDS = frozenset(pydot.core.dot_keywords)
+# an identifier that is not a DOT keyword (pydot compares keywords case-insensitively)
+_KEYWORDS = "|".join(pydot.core.dot_keywords)
+_PLAIN = re.compile(rf"(?!(?i:{_KEYWORDS})$)[A-Za-z_][A-Za-z0-9_]*").fullmatch
 _sequence = itemgetter("sequence")
 
 
-def _plain(name: Any) -> bool:
-    """True when pydot writes ``name`` as it is (an identifier, not a keyword)."""
-    return type(name) is str and _IDENT.fullmatch(name) is not None and name.lower() not in _KEYWORDS
+class _PlainMemo(dict):
+    """name -> whether pydot writes it as it is (an identifier, not a keyword); one per
+    writing, since a DOT id recurs in every edge at it."""
+
+    def __missing__(self, name: str) -> bool:
+        plain = self[name] = _PLAIN(name) is not None
+        return plain
 
 
 def add_node(parent: pydot.Graph, name: str, attrs: dict[str, Any]) -> None:
     """``parent.add_node(pydot.Node(name, **attrs))``, without the ``Node`` wrapper
     (the node keeps ``attrs`` itself: pass a dict of its own)."""
-    if not _plain(name):
+    if type(name) is not str or ":" in name:  # pydot.Node splits off a port
         parent.add_node(pydot.Node(name, **attrs))
         return
     od = parent.obj_dict
-    obj = {"attributes": attrs, "type": "node", "parent_graph": od.get("parent_graph"),
-           "sequence": parent.get_next_sequence_number(), "name": name, "port": None}
+    seq = od.get("current_child_sequence", 1)  # Graph.get_next_sequence_number, inlined
+    od["current_child_sequence"] = seq + 1
+    obj = {"attributes": attrs, "type": "node", "parent_graph": od.get("parent_graph"), "sequence": seq,
+           "name": name, "port": None}
     same = od["nodes"].get(name)
     if same is None:
         od["nodes"][name] = [obj]
@@ -70,8 +77,10 @@ def add_edge(parent: pydot.Graph, src: str, dst: str, attrs: dict[str, Any]) -> 
         parent.add_edge(pydot.Edge(src, dst, **attrs))
         return
     od = parent.obj_dict
+    seq = od.get("current_child_sequence", 1)
+    od["current_child_sequence"] = seq + 1
     obj = {"points": (src, dst), "attributes": attrs, "type": "edge", "parent_graph": od.get("parent_graph"),
-           "sequence": parent.get_next_sequence_number()}
+           "sequence": seq}
     same = od["edges"].get((src, dst))
     if same is None:
         od["edges"][(src, dst)] = [obj]
@@ -86,6 +95,7 @@ class _Writer:
         self.indent = indent
         self.formatted: dict[tuple[str, str], str] = {}
         self.arrows: dict[int, str] = {}
+        self.plain = _PlainMemo()
 
     def attr(self, key: str, value: Any) -> str:
         if type(value) is not str or type(key) is not str:
@@ -105,6 +115,9 @@ class _Writer:
         if not attributes:
             return ""
         attr = self.attr
+        if len(attributes) == 1:
+            ((k, v),) = attributes.items()
+            return " [" + attr(k, v) + "]"
         return " [" + ", ".join([attr(k, v) for k, v in attributes.items()]) + "]"
 
     def arrow(self, obj: dict) -> str:
@@ -142,18 +155,18 @@ class _Writer:
         objs += [obj for group in od["nodes"].values() for obj in group]
         objs += [obj for group in od["subgraphs"].values() for obj in group]
         objs.sort(key=_sequence)  # stable: ties stay edges, nodes, subgraphs, as in pydot
-        attrs, arrow, append = self.attrs, self.arrow, out.append
+        attrs, arrow, append, plain = self.attrs, self.arrow, out.append, self.plain
         for obj in objs:
             kind = obj["type"]
             if kind == "node":
                 name = obj["name"]
-                if _plain(name):
+                if type(name) is str and plain[name]:
                     append(f"{inner}{name}{attrs(obj)};\n")
                 else:
                     append(pydot.Node(obj_dict=obj).to_string(self.indent, level + 1) + "\n")
             elif kind == "edge":
                 src, dst = obj["points"]
-                if _plain(src) and _plain(dst):
+                if type(src) is str and type(dst) is str and plain[src] and plain[dst]:
                     append(f"{inner}{src} {arrow(obj)} {dst}{attrs(obj)};\n")
                 else:
                     append(pydot.Edge(obj_dict=obj).to_string(self.indent, level + 1) + "\n")
