@@ -24,7 +24,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from . import dot as D
-from .dottext import add_edge, add_node
+from .dottext import add_edge, add_node, add_subgraph
 
 __all__ = ["computation_dot"]
 
@@ -116,12 +116,26 @@ class _Drawing:
         self.g, self.values, self.adjoints, self.precision = g, values, adjoints, precision
         self.show_generated, self.notes, self.hot, self.hot_edges = show_generated, notes, hot, hot_edges
         self.across = rankdir in ("LR", "RL")
-        boxed = [n for n in g.nx if not (self._loose_const(n) and constants != "boxes")]
-        self.ids = D.node_ids(g, boxed)
         self.constants = constants
-        self.adjoint = {n for n in self.ids if g.nx._node[n].get("adjoint")}
+        # one pass over the nodes: DOT ids n0, n1... for the boxes (D.node_ids), the
+        # adjoint nodes, the sources; loose constants are written beside their users
+        self.ids: dict[str, str] = {}
+        self.adjoint: set[str] = set()
+        self.sources: list[str] = []
+        nodes, loose = g.nx._node, constants != "boxes"
+        for n in D.drawing_order(g):
+            data = nodes[n]
+            role = data["role"]
+            if loose and role == "const" and _generated(n):
+                continue
+            self.ids[n] = f"n{len(self.ids)}"
+            if data.get("adjoint"):
+                self.adjoint.add(n)
+            if role in ("input", "param"):
+                self.sources.append(n)
         self.two_part = bool(self.adjoint)
         self.op_labels: dict[str, str] = {}
+        self.annotated = bool(values or adjoints or notes)
         self.styles: dict[tuple, dict[str, str]] = {}
         self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
                                          "width": 0.2, "margin": 0.02})
@@ -149,51 +163,70 @@ class _Drawing:
         return self.g.nx._node[n]["role"] == "const" and _generated(n)
 
     def build(self) -> pydot.Dot:
-        parts = [("", list(self.ids))]
-        if self.mirror:  # two bands; dot stacks the first one lowest, so the adjoint comes first
-            parts = [("adjoint", [n for n in self.ids if self._adj(n)]),
-                     ("forward", [n for n in self.ids if not self._adj(n)])]
-        self.home: dict[str, Any] = {}
-        for name, members in parts:
-            box = pydot.Cluster(name, peripheries=0) if name else self.d
-            for n in members:
-                add_node(box, self.ids[n], self._box(n))
-                self.home[n] = box
-            if name:
-                self.d.add_subgraph(box)
-        self._ranks()
-        operands, nodes, ids = self.g._operand_table(), self.g.nx._node, self.ids
+        d, ids, nodes, operands = self.d, self.ids, self.g.nx._node, self.g._operand_table()
+        # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
+        below, above = (pydot.Cluster("adjoint", peripheries=0), pydot.Cluster("forward", peripheries=0)) \
+            if self.mirror else (d, d)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
-        ported: dict[str, bool] = {}  # op -> _from_side(op)
+        side_port = (None, "n" if self.across else "e")
+        from_side: dict[str, bool] = {}  # op -> _from_side(op)
+        self.home: dict[str, pydot.Graph] = {}
+        edges: list[tuple] = []  # (tail id, head id) of a plain edge, else (operand, user, port) for _edge
         for v, vid in ids.items():
+            data = nodes[v]
+            box = below if v in self.adjoint else above
+            add_node(box, vid, self._box(v, data))
+            self.home[v] = box
             uses = operands[v]
-            op = nodes[v]["op"]
-            side = ported.get(op)
+            if not uses:
+                continue
+            op = data["op"]
+            side = from_side.get(op)
             if side is None:
-                side = ported[op] = _from_side(op)
-            ports = (None, "n" if self.across else "e") if side and len(uses) == 2 else None
+                side = from_side[op] = _from_side(op)
+            ports = side_port if side and len(uses) == 2 else None
             for pos, u in enumerate(uses):
                 port = ports[pos] if ports else None
                 if plain and port is None and u in ids:
-                    add_edge(self.d, ids[u], vid, {})  # what _edge does for it, without the checks
+                    edges.append((ids[u], vid))
                 else:
-                    self._edge(u, v, port)
-        return self.d
+                    edges.append((u, v, port))
+        if self.mirror:
+            d.add_subgraph(below)
+            d.add_subgraph(above)
+        self._ranks()
+        for edge in edges:
+            if len(edge) == 2:
+                add_edge(d, edge[0], edge[1], {})  # what _edge does for it, without the checks
+            else:
+                self._edge(*edge)
+        return d
 
-    def _box(self, n: str) -> dict[str, Any]:
-        data = self.g.nx._node[n]
-        role, adj = data["role"], self._adj(n)
-        if role in ("input", "param"):
+    def _box(self, n: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        role, adj = data["role"], n in self.adjoint
+        if role == "op" and not data["attrs"]:  # most boxes: the op's symbol, the same in every box of it
+            lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
+        elif role in ("input", "param"):
             lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
         elif role == "const":
             lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
-        elif data["attrs"]:
+        else:
             lines = [D.html_text(OPS[data["op"]].label or data["op"]) + _kw(data)]
-        else:  # the common case: the op's symbol alone, the same in every box of that op
-            label = self.op_labels.get(data["op"])
-            if label is None:
-                label = self.op_labels[data["op"]] = D.html_text(OPS[data["op"]].label or data["op"])
-            lines = [label]
+        if self.annotated:
+            self._annotate(n, role, adj, lines)
+        labels = {"label": D.html_label("<BR/>".join(lines))}
+        if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
+            ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
+            labels["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
+        style = self._box_style(adj, n in self.hot)
+        return D.with_labels(style, labels) if style else labels  # "label" < "xlabel": sorted
+
+    def _op_label(self, op: str) -> str:
+        label = self.op_labels[op] = D.html_text(OPS[op].label or op)
+        return label
+
+    def _annotate(self, n: str, role: str, adj: bool, lines: list[str]) -> None:
+        """The value, adjoint and note lines under a box's function."""
         if n in self.values and role != "const":
             colour = ADJOINT if adj else VALUE
             text = D.html_text(D.format_value(self.values[n], self.precision))
@@ -206,11 +239,6 @@ class _Drawing:
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
         if self.notes.get(n):
             lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
-        labels = {"label": D.html_label("<BR/>".join(lines))}
-        if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
-            ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            labels["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
-        return D.with_labels(self._box_style(adj, n in self.hot), labels)
 
     def _box_style(self, adj: bool, hot: bool) -> dict[str, str]:
         """A box's attributes besides its labels, as DOT values (a few kinds per drawing)."""
@@ -274,7 +302,7 @@ class _Drawing:
         """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
         # a function of inputs alone (the lecture's x, z) lines them up in the first column; where
         # there are parameters (a network), every source sits next to its first use instead
-        sources = [n for n in self.ids if self.g.nx._node[n]["role"] in ("input", "param")]
+        sources = self.sources
         lined_up = not any(self.g.nx._node[n]["role"] == "param" for n in sources)
         groups = [("min", sources if lined_up else [])]
         if not self.mirror:
@@ -286,10 +314,7 @@ class _Drawing:
                     groups.append(("same", [of, n]))
         for rank, members in groups:
             if members:
-                sub = pydot.Subgraph(rank=rank)
-                for m in members:
-                    sub.add_node(pydot.Node(self.ids[m]))
-                self.d.add_subgraph(sub)
+                add_subgraph(self.d, {"rank": rank}, [self.ids[m] for m in members])
 
 
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_LABEL",
     "NBSP",
     "clean",
+    "drawing_order",
     "dot_graph",
     "edge",
     "format_value",
@@ -281,10 +282,24 @@ def _number(v: Any, precision: int) -> str:
 
 def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:
     """Opaque DOT ids ``n0, n1, ...`` in a stable topological order (creation order where free)."""
-    order = g._creation_order() or nx.lexicographical_topological_sort(
-        g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n)))
     keep = None if names is None else set(names)
-    return {n: f"n{i}" for i, n in enumerate(n for n in order if keep is None or n in keep)}
+    return {n: f"n{i}" for i, n in enumerate(n for n in drawing_order(g) if keep is None or n in keep)}
+
+
+def drawing_order(g: Graph) -> tuple[str, ...] | list[str]:
+    """Every node in creation order when that is topological, else in the lexicographic
+    topological order by ``(creation index, name)``: an order that depends on the graph
+    alone, so the same graph always gives the same DOT ids."""
+    order, nodes = g.schedule(), g.nx._node
+    # the schedule is the creation order whenever that is topological (with distinct
+    # indices); it is cached, so checking that it is sorted is cheaper than re-deriving it
+    try:
+        index = [nodes[n]["order"] for n in order]
+        if index == sorted(index) and len(set(index)) == len(index):
+            return order
+    except (KeyError, TypeError):
+        pass
+    return list(nx.lexicographical_topological_sort(g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n))))
 
 
 class _Dot(pydot.Dot):

@@ -35,7 +35,7 @@ from typing import Any
 import pydot
 import pydot.core
 
-__all__ = ["add_edge", "add_node", "dot_text", "writer_ok"]
+__all__ = ["add_edge", "add_node", "add_subgraph", "dot_text", "writer_ok"]
 
 # an identifier that is not a DOT keyword (pydot compares keywords case-insensitively)
 _KEYWORDS = "|".join(pydot.core.dot_keywords)
@@ -86,6 +86,29 @@ def add_edge(parent: pydot.Graph, src: str, dst: str, attrs: dict[str, Any]) -> 
         od["edges"][(src, dst)] = [obj]
     else:
         same.append(obj)
+
+
+def add_subgraph(parent: pydot.Graph, attrs: dict[str, Any], names: list[str]) -> None:
+    """``parent.add_subgraph(sub)`` of a new ``sub = pydot.Subgraph(**attrs)`` holding a
+    ``pydot.Node(name)`` per name (``{rank=same; n1; n2;}``), without the wrappers."""
+    if not all(type(n) is str and ":" not in n for n in names):
+        sub = pydot.Subgraph(**attrs)
+        for n in names:
+            sub.add_node(pydot.Node(n))
+        parent.add_subgraph(sub)
+        return
+    top = parent.obj_dict.get("parent_graph")
+    nodes = {}
+    for seq, n in enumerate(names, start=1):
+        obj = {"attributes": {}, "type": "node", "parent_graph": top, "sequence": seq, "name": n, "port": None}
+        nodes.setdefault(n, []).append(obj)
+    od = parent.obj_dict
+    seq = od.get("current_child_sequence", 1)
+    od["current_child_sequence"] = seq + 1
+    sub = {"attributes": attrs, "name": "", "type": "subgraph", "strict": False, "suppress_disconnected": False,
+           "simplify": False, "current_child_sequence": len(names) + 1, "nodes": nodes, "edges": {},
+           "subgraphs": {}, "parent_graph": top, "sequence": seq}
+    od["subgraphs"].setdefault("", []).append(sub)
 
 
 class _Writer:
@@ -209,6 +232,8 @@ def _probes() -> list[pydot.Graph]:
     s.add_node(pydot.Node("n1"))
     s.add_node(pydot.Node("n2"))
     d.add_subgraph(s)
+    add_subgraph(d, {"rank": "same"}, ["n0", "n2", "n0"])
+    add_subgraph(d, {"rank": "min"}, ["a:b"])
     q = pydot.Subgraph("quiet", suppress_disconnected=True, simplify=True)
     add_node(q, "n3", {})
     add_edge(q, "n0", "n1", {})
