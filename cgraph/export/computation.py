@@ -24,7 +24,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from . import dot as D
-from .dottext import add_edge, add_node, add_subgraph
+from .dottext import add_edge, add_edges, add_node, add_subgraph
 
 __all__ = ["computation_dot"]
 
@@ -195,11 +195,13 @@ class _Drawing:
             d.add_subgraph(below)
             d.add_subgraph(above)
         self._ranks()
-        for edge in edges:
-            if len(edge) == 2:
-                add_edge(d, edge[0], edge[1], {})  # what _edge does for it, without the checks
-            else:
+        start = 0  # plain edges go in runs: what _edge does for them, without its checks
+        for i, edge in enumerate(edges):
+            if len(edge) == 3:
+                add_edges(d, edges[start:i])
                 self._edge(*edge)
+                start = i + 1
+        add_edges(d, edges[start:])
         return d
 
     def _box(self, n: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -256,7 +258,7 @@ class _Drawing:
 
     def _edge_style(self, kind: str, adj: bool, hot: bool, back: bool, port: str | None) -> dict[str, str]:
         """The attributes of an edge (``kind`` "edge") or of the edge from a name or value
-        written beside a box (``kind`` "ref"), as DOT values; each edge gets its own copy."""
+        written beside a box (``kind`` "ref"), as DOT values (add_edge copies them)."""
         key = (kind, adj, hot, back, port)
         if key not in self.styles:
             attrs: dict[str, Any] = {}
@@ -268,7 +270,7 @@ class _Drawing:
                 attrs.update(color=HIGHLIGHT, penwidth=2.6)
             attrs.update({"dir": "back", "tailport": port} if back else {"headport": port})
             self.styles[key] = D.sorted_attrs(attrs)
-        return dict(self.styles[key])
+        return self.styles[key]
 
     def _edge(self, u: str, v: str, port: str | None) -> None:
         if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):

@@ -35,7 +35,7 @@ from typing import Any
 import pydot
 import pydot.core
 
-__all__ = ["add_edge", "add_node", "add_subgraph", "dot_text", "writer_ok"]
+__all__ = ["add_edge", "add_edges", "add_node", "add_subgraph", "dot_text", "writer_ok"]
 
 # an identifier that is not a DOT keyword (pydot compares keywords case-insensitively)
 _KEYWORDS = "|".join(pydot.core.dot_keywords)
@@ -73,19 +73,31 @@ def add_node(parent: pydot.Graph, name: str, attrs: dict[str, Any]) -> None:
 def add_edge(parent: pydot.Graph, src: str, dst: str, attrs: dict[str, Any]) -> None:
     """``parent.add_edge(pydot.Edge(src, dst, **attrs))``, without the ``Edge`` wrapper
     (the edge keeps ``attrs`` itself: pass a dict of its own)."""
-    if type(src) is not str or type(dst) is not str:
-        parent.add_edge(pydot.Edge(src, dst, **attrs))
-        return
+    add_edges(parent, [(src, dst)], attrs)
+
+
+def add_edges(parent: pydot.Graph, pairs: list[tuple[str, str]], attrs: dict[str, Any] | None = None) -> None:
+    """:func:`add_edge` for each ``(src, dst)`` in turn, each edge with its own copy of
+    ``attrs`` (none by default)."""
     od = parent.obj_dict
-    seq = od.get("current_child_sequence", 1)
-    od["current_child_sequence"] = seq + 1
-    obj = {"points": (src, dst), "attributes": attrs, "type": "edge", "parent_graph": od.get("parent_graph"),
-           "sequence": seq}
-    same = od["edges"].get((src, dst))
-    if same is None:
-        od["edges"][(src, dst)] = [obj]
-    else:
-        same.append(obj)
+    edges, top = od["edges"], od.get("parent_graph")
+    seq = od.get("current_child_sequence", 1)  # Graph.get_next_sequence_number, inlined
+    for points in pairs:
+        src, dst = points
+        if type(src) is not str or type(dst) is not str:
+            od["current_child_sequence"] = seq
+            parent.add_edge(pydot.Edge(src, dst, **(attrs or {})))
+            seq = od["current_child_sequence"]
+            continue
+        obj = {"points": points, "attributes": {} if attrs is None else dict(attrs), "type": "edge",
+               "parent_graph": top, "sequence": seq}
+        seq += 1
+        same = edges.get(points)
+        if same is None:
+            edges[points] = [obj]
+        else:
+            same.append(obj)
+    od["current_child_sequence"] = seq
 
 
 def add_subgraph(parent: pydot.Graph, attrs: dict[str, Any], names: list[str]) -> None:
@@ -133,19 +145,17 @@ class _Writer:
             self.formatted[pair] = text
         return text
 
-    def attrs(self, obj: dict) -> str:
-        attributes = obj["attributes"]
-        if not attributes:
-            return ""
+    def attrs(self, attributes: dict) -> str:
+        """`` [key=value, ...]`` of a statement with attributes."""
         attr = self.attr
         if len(attributes) == 1:
             ((k, v),) = attributes.items()
             return " [" + attr(k, v) + "]"
         return " [" + ", ".join([attr(k, v) for k, v in attributes.items()]) + "]"
 
-    def arrow(self, obj: dict) -> str:
-        # Edge.get_top_graph_type: follow parent_graph links up to the top graph
-        parent = obj.get("parent_graph")
+    def arrow(self, parent: pydot.Graph | None) -> str:
+        """``->`` or ``--`` for an edge whose ``parent_graph`` is ``parent``
+        (``Edge.get_top_graph_type``: follow the links up to the top graph)."""
         key = id(parent)
         arrow = self.arrows.get(key)
         if arrow is None:
@@ -178,21 +188,27 @@ class _Writer:
         objs += [obj for group in od["nodes"].values() for obj in group]
         objs += [obj for group in od["subgraphs"].values() for obj in group]
         objs.sort(key=_sequence)  # stable: ties stay edges, nodes, subgraphs, as in pydot
-        attrs, arrow, append, plain = self.attrs, self.arrow, out.append, self.plain
-        for obj in objs:
+        attrs, append, plain = self.attrs, out.append, self.plain
+        parent, arrow = self, ""  # the last edge's parent_graph and arrow: all edges share one
+        for obj in objs:  # the statements pydot would write, in its order: this loop is hot
             kind = obj["type"]
-            if kind == "node":
-                name = obj["name"]
-                if type(name) is str and plain[name]:
-                    append(f"{inner}{name}{attrs(obj)};\n")
-                else:
-                    append(pydot.Node(obj_dict=obj).to_string(self.indent, level + 1) + "\n")
-            elif kind == "edge":
+            if kind == "edge":
                 src, dst = obj["points"]
                 if type(src) is str and type(dst) is str and plain[src] and plain[dst]:
-                    append(f"{inner}{src} {arrow(obj)} {dst}{attrs(obj)};\n")
+                    if obj.get("parent_graph") is not parent:
+                        parent = obj.get("parent_graph")
+                        arrow = self.arrow(parent)
+                    a = obj["attributes"]
+                    append(f"{inner}{src} {arrow} {dst}{attrs(a) if a else ''};\n")
                 else:
                     append(pydot.Edge(obj_dict=obj).to_string(self.indent, level + 1) + "\n")
+            elif kind == "node":
+                name = obj["name"]
+                if type(name) is str and plain[name]:
+                    a = obj["attributes"]
+                    append(f"{inner}{name}{attrs(a) if a else ''};\n")
+                else:
+                    append(pydot.Node(obj_dict=obj).to_string(self.indent, level + 1) + "\n")
             else:  # a subgraph: pydot wraps it in a new object, so it never counts as strict
                 append(self.graph(obj, False, level + 1, False))
         out.append(f"{indent}}}")
