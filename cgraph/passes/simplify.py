@@ -5,7 +5,11 @@ Approach 2 read off Approach 3).
 One pass rebuilds the graph in schedule order. Each node is built from its already
 simplified operands by :meth:`_Builder.build`: fold it if its operands are constants,
 else try the identities of :data:`cgraph.passes.rules.RULES` for its op, else merge it
-with an equal node (CSE) or create it. Passes repeat until the graph stops changing.
+with an equal node (CSE) or create it. Passes repeat until the graph stops changing, but
+most graphs need one: the builder logs what its rules read besides structure, and
+:mod:`cgraph.passes.fixpoint` tells from those logs when another pass would change
+nothing; when one is needed, it copies every node whose log still holds instead of
+simplifying it again.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ MAX_PASSES = 50
 MAX_DEPTH = 16
 
 _PLAIN = ("op", "attrs", "role", "shape", "order")  # node data that is not metadata
+_DATA = len(_PLAIN)
 
 
 def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
@@ -177,25 +182,15 @@ class _Builder:
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
-        old, succ, same = self.old, self.old_succ, self.same
-        prev = self.prev
-        operands = self.old_operands
+        old, succ, same, absorbed = self.old, self.old_succ, self.same, self.absorbed
+        old_nodes, operands, mapping, mapped, refs = self.old_nodes, self.old_operands, self.map, self.mapped, self.refs
+        prev, outputs = self.prev, self.outputs
         for n in old.schedule():
-            if n in self.absorbed:
+            if n in absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
-            data = self.old_nodes[n]
-            if data["role"] in ("input", "param"):
-                self.g._add_node(n, data["op"], dict(data["attrs"]), data["role"], data["shape"])
-                self._keep_metadata(n, n)
-                new = n
-                same.add(n)
-            elif data["role"] == "const":
-                new = self.const(data["attrs"]["value"], hint=n)
-                if new == n:
-                    same.add(n)
-            elif n in self.outputs and data["op"] == "identity":
-                new = self.map[old.operands(n)[0]]  # an output's name tag: put back at the end
-            else:
+            data = old_nodes[n]
+            role = data["role"]
+            if role == "op" and not (data["op"] == "identity" and n in outputs):
                 self.building_for, self._pointwise = n, None
                 new = None
                 if prev is not None:
@@ -203,20 +198,31 @@ class _Builder:
                     if all(a in same for a in args):
                         new = self._copy(n, data, args)
                 if new is None:
-                    args = self._gather(n)
+                    args = self._gather(n) if absorbed else [mapping[o] for o in operands[n]]
                     self.reads.clear()
                     new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
                     if GUARD in self.records.get(new, ()):
                         self._recheck(new)
-                    if new == n and prev is not None and self.arguments.get(n) == operands[n] \
+                    if prev is not None and new == n and self.arguments.get(n) == operands[n] \
                             and all(a in same for a in args) and self.nodes[n]["op"] == data["op"] \
-                            and self.nodes[n]["attrs"] == data["attrs"]:
+                            and _key(data["op"], (), self.nodes[n]["attrs"]) == _key(data["op"], (), data["attrs"]):
                         same.add(n)
-            if new in self.mapped:
+            elif role == "op":
+                new = mapping[old.operands(n)[0]]  # an output's name tag: put back at the end
+            elif role == "const":
+                new = self.const(data["attrs"]["value"], hint=n)
+                if new == n:
+                    same.add(n)
+            else:
+                self.g._add_node(n, data["op"], dict(data["attrs"]), role, data["shape"])
+                self._keep_metadata(n, n)
+                new = n
+                same.add(n)
+            if new in mapped:
                 self.changed = True  # merged with an equal node
-            self.map[n] = new
-            self.mapped.add(new)
-            self.refs[new] = self.refs.get(new, 0) + sum(map(len, succ[n].values()))
+            mapping[n] = new
+            mapped.add(new)
+            refs[new] = refs.get(new, 0) + sum(map(len, succ[n].values()))
         self._finish_outputs()
         return self.g
 
@@ -234,14 +240,17 @@ class _Builder:
         key = _key(op, args, attrs)
         if key in self.cse:
             return None  # an equal node: merge it
-        self.g._apply(OPS[op], list(args), dict(attrs), n, data["shape"])
-        self._keep_metadata(n, n)
+        self._add(n, op, args, dict(attrs), data["shape"])
+        if len(data) > _DATA:
+            self._keep_metadata(n, n)
         self.new_nodes.append(n)
         self.arguments[n] = args
         if record is not None:
             self.records[n] = record
         self.same.add(n)
-        return self._remember(key, n)
+        self.cse[key] = n
+        self.keys[n] = [key]
+        return n
 
     def _replays(self, record: tuple) -> bool:
         """True when each read logged in ``record`` answers the same in this pass."""
@@ -333,7 +342,11 @@ class _Builder:
         """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
         reads = self.reads
         mark = len(reads)
-        key = _key(op, args, attrs)
+        opdef = OPS[op]
+        if attrs:
+            key = _key(op, args, attrs)
+        else:  # the common case, inlined
+            key = (op, tuple(sorted(args)) if opdef.commutative else tuple(args), ())
         hit = self.cse.get(key)
         if hit is not None:
             if self.depth:
@@ -342,19 +355,31 @@ class _Builder:
                 return hit
         elif self.depth:
             reads.append((MISS, key))
-        folded = self.fold(op, args, attrs)
-        if folded is not None:
-            self.changed = True
-            return folded
-        cand = self._candidate(op, args, attrs)
-        if cand is not None:
+        nodes = self.nodes
+        for a in args:
+            if nodes[a]["op"] != "const":
+                break
+        else:
+            folded = self.fold(op, args, attrs)
+            if folded is not None:
+                self.changed = True
+                return folded
+        rules = RULES.get(op) if self.use_rules else None
+        shape: Any = _INFER
+        if rules:
+            try:
+                shape = opdef.shape(*[nodes[a]["shape"] for a in args], **attrs)
+            except (ValueError, TypeError):
+                rules = None
+        if rules:
             if key in self.building or self.depth >= MAX_DEPTH:
                 reads.append(GUARD)  # rules skipped here run in another pass
             else:
+                cand = Candidate(op, tuple(args), attrs, shape)
                 self.building.add(key)
                 self.depth += 1
                 try:
-                    for rule in RULES.get(op, ()):
+                    for rule in rules:
                         start = len(self.new_nodes)
                         result = rule(self, cand)
                         if result is not None and self._affordable(cand, result, start):
@@ -364,7 +389,7 @@ class _Builder:
                 finally:
                     self.depth -= 1
                     self.building.discard(key)
-        node = self._create(op, args, attrs, hint, key, _INFER if cand is None else cand.shape)
+        node = self._create(op, args, attrs, hint, key, shape)
         if len(reads) > mark:
             self.records[node] = tuple(reads[mark:])
         return node
@@ -423,17 +448,36 @@ class _Builder:
         return self.cse[key]
 
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
-        name = hint if hint is not None and hint not in self.g.nx else None
-        node = self.g._apply(OPS[op], args, attrs, name, shape).name
+        g = self.g
+        name = hint if hint is not None and hint not in self.nodes else None
+        if shape is _INFER or name is None:
+            node = g._apply(OPS[op], args, attrs, name, shape).name
+        else:
+            node = self._add(name, op, args, attrs, shape)
         if name is not None:
-            self._keep_metadata(hint, node)
+            if len(self.old_nodes[hint]) > _DATA:
+                self._keep_metadata(hint, node)
         else:
             for a in args:  # a rule's new use of a node (old uses come from the old graph)
                 self.refs[a] = self.refs.get(a, 0) + 1
                 self.reads.append((USE, a))
         self.new_nodes.append(node)
         self.arguments[node] = tuple(args)
-        return self._remember(key, node)
+        self.cse[key] = node
+        self.keys[node] = [key]
+        return node
+
+    def _add(self, name: str, op: str, args: Any, attrs: dict, shape: Any) -> str:
+        """Graph._apply without its checks (a valid node's op, arity and shape; a new name)."""
+        g = self.g
+        g._add_node(name, op, attrs, "op", shape)
+        pred, succ = g.nx._pred[name], g.nx._succ
+        for i, src in enumerate(args):
+            keys = pred.get(src)
+            if keys is None:
+                keys = pred[src] = succ[src][name] = {}
+            keys[i] = {}
+        return name
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
@@ -485,7 +529,7 @@ class _Builder:
         """The constant ``op(*args)`` when every operand is a constant and it folds."""
         nodes = self.nodes
         if not args or any(nodes[a]["op"] != "const" for a in args):
-            return None
+            return None  # (build checks this first)
         result = fold(OPS[op], [nodes[a]["attrs"]["value"] for a in args], attrs, numeric=self.numeric)
         return None if result is NOT_FOLDED else self.const(result)
 
