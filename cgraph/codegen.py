@@ -118,14 +118,56 @@ def weak(value: Any) -> Any:
     return float(value) if np.ndim(value) == 0 else value
 
 
-def param_value(inputs: Mapping[str, Any], name: str, attrs: Mapping) -> Any:
-    """The fed value of param ``name``, else its value in the graph (KeyError if none)."""
-    if name in inputs:
-        return inputs[name]
+class _Unset:
+    def __repr__(self) -> str:
+        return "<the param's value in the graph>"
+
+
+#: the default of a param argument of ``positional``: take the param's value in the graph
+UNSET = _Unset()
+
+
+def param_value(value: Any, attrs: Mapping) -> Any:
+    """A param's fed ``value``, else (``UNSET``) its value in the graph (KeyError if none)."""
+    if value is not UNSET:
+        return value
     value = attrs.get("value")
     if value is None:
-        raise KeyError(name)
+        raise KeyError("value")
     return value
+
+
+#: ops whose operands' signs fold into their code exactly (IEEE arithmetic is symmetric:
+#: a + (-b) == a - b, (-a) * b == -(a * b), (-a) / b == -(a / b), bit for bit)
+SIGNED = frozenset({"add", "sub", "mul", "div", "neg"})
+
+
+def signed(op: str, args: list[str], negated: list[bool], may_negate: bool) -> tuple[str, bool]:
+    """The code of ``op`` (in ``SIGNED``) over operands whose values are ``-arg`` where
+    ``negated``, and whether the code's value is minus the op's value (only when
+    ``may_negate``, except for ``neg`` itself, whose code is then its operand's)."""
+    if op == "neg":  # -(-a) is a; -a is left for the user to fold in where it may be
+        if negated[0]:
+            return args[0], False
+        return (args[0], True) if may_negate else ("-" + args[0], False)
+    if op in ("mul", "div"):
+        negative = sum(negated) % 2 == 1
+        code = (" * " if op == "mul" else " / ").join(args)
+        if negative and not may_negate:
+            return "-" + code, False  # -a * b parses as (-a) * b: the same bits as -(a * b)
+        return code, negative
+    terms = list(zip(negated, args))
+    if op == "sub":
+        terms[1] = (not terms[1][0], terms[1][1])
+    negative = False
+    if terms[0][0]:
+        if not terms[1][0]:  # -a + b + c == b - a + c: only the first two swap, so the rounding is the same
+            terms[0], terms[1] = terms[1], terms[0]
+        elif may_negate:  # -a - b + c == -(a + b - c)
+            terms = [(not s, a) for s, a in terms]
+            negative = True
+    first = ("-" if terms[0][0] else "") + terms[0][1]
+    return first + "".join((" - " if s else " + ") + a for s, a in terms[1:]), negative
 
 
 #: the names the scalar code calls: bare, as in the formula (a global lookup, not an attribute)
@@ -134,4 +176,4 @@ MATH_NAMES = {
     "tanh": math.tanh, "sqrt": math.sqrt, "fpow": math.pow,
 }
 
-HELPERS = {"_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value}
+HELPERS = {"_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}

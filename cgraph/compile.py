@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import codegen
-from .errors import GraphError
+from .errors import GraphError, InputError
 from .graph import Graph, require_graph
 from .ops.registry import OPS
 from .passes.adjoint import fit_to
@@ -54,11 +54,21 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     Returns
     -------
     callable
-        ``f(**inputs) -> {name: value}``; ``f.source`` is its code and ``f.graph`` the
-        graph it was generated from. It raises what :func:`~cgraph.evaluate` raises
-        (``InputError``, ``DomainError``, ``ShapeError``). Python-float inputs give
-        Python floats (computed with ``math``); arrays give numpy values. The function
-        is cached on ``g`` until ``g`` changes.
+        ``f(**inputs) -> {name: value}``, with these attributes:
+
+        - ``f.positional(*values) -> tuple``: the same function without the dict on
+          either side, the fast entry point for hot loops. The values follow
+          ``f.inputs``, optionally followed by values for ``f.params`` (a param
+          left out takes its value in the graph); the results follow ``f.outputs``.
+          It computes the same numbers and raises the same errors as ``f``.
+        - ``f.inputs``, ``f.params``, ``f.outputs``: tuples of names, in the order
+          of the graph's creation (inputs, params) and of ``f``'s dict (outputs).
+        - ``f.source``: the generated code; ``f.graph``: the graph it came from.
+
+        Both forms raise what :func:`~cgraph.evaluate` raises (``InputError``,
+        ``DomainError``, ``ShapeError``), naming the input or node. Python-float
+        inputs give Python floats (computed with ``math``); arrays give numpy
+        values. The function is cached on ``g`` until ``g`` changes.
 
     Examples
     --------
@@ -68,6 +78,11 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     >>> out = f(x=2.0, z=3.0)
     >>> round(out["y"], 6), round(out["g_x"], 6), out["g_z"]
     (6.909297, 2.583853, 2.0)
+    >>> f.inputs, f.outputs
+    (('x', 'z'), ('y', 'g_x', 'g_z'))
+    >>> y, g_x, g_z = f.positional(2.0, 3.0)
+    >>> (y, g_x, g_z) == (out["y"], out["g_x"], out["g_z"])
+    True
     >>> [line.strip() for line in f.source.splitlines() if "cos(" in line]
     ["v5 = cos(v0)  # 't3' (cos)", "v5 = np.cos(v0)  # 't3' (cos)"]
     """
@@ -79,15 +94,19 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
 def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callable[..., dict]:
     target, grads = _target(g, wrt, of)
     writer = _Writer(target, grads)
-    (head, array, support), namespace = writer.module()
+    (head, array), namespace = writer.module()
+    _support(namespace, writer)
     number = next(_counter)
     if writer.scalar:  # the numpy path is compiled on its first call, not here
         namespace["_array_path"] = _deferred(array, f"<cgraph.compile #{number} numpy path>", namespace)
-        _run(head + support, f"<cgraph.compile #{number}>", namespace)
+        _run(head, f"<cgraph.compile #{number}>", namespace)
     else:
-        _run(head + array + support, f"<cgraph.compile #{number}>", namespace)
+        _run(head + array, f"<cgraph.compile #{number}>", namespace)
+        namespace["positional"] = namespace["_array_path"]
     f = namespace["compiled"]
-    f.source = head + array + support
+    f.positional = namespace["positional"]
+    f.inputs, f.params, f.outputs = tuple(writer.inputs), tuple(writer.params), tuple(target.outputs)
+    f.source = head + array
     f.graph = target
     return f
 
@@ -101,14 +120,48 @@ def _run(source: str, filename: str, namespace: dict) -> None:
     exec(code, namespace)  # noqa: S102
 
 
-def _deferred(source: str, filename: str, namespace: dict) -> Callable[[dict], dict]:
+def _deferred(source: str, filename: str, namespace: dict) -> Callable[..., tuple]:
     """A stand-in for ``_array_path`` that compiles the real one on its first call."""
 
-    def array_path(inputs: dict) -> dict:
+    def array_path(*args: Any) -> tuple:
         _run(source, filename, namespace)  # defines _array_path in the namespace, replacing us
-        return namespace["_array_path"](inputs)
+        return namespace["_array_path"](*args)
 
     return array_path
+
+
+def _support(ns: dict, writer: _Writer) -> None:
+    """The slow paths the generated code calls (plain closures: nothing to compile per graph)."""
+    g, grads = writer.g, writer.grads
+    names = tuple(writer.inputs + writer.params)
+    outputs = tuple(g.outputs)
+    known = frozenset(names)
+    n_inputs = len(writer.inputs)
+
+    def fallback(inputs: dict) -> dict:
+        # the interpreter: raises the typed error evaluate raises, naming the node
+        values = plan(g, g.outputs).run(inputs)
+        return {o: fit_to(v, np.shape(inputs[grads[o]])) if grads.get(o) in inputs else v
+                for o, v in values.items()}
+
+    def slow(*args: Any) -> tuple:  # positional in, through the interpreter
+        if len(args) < n_inputs:  # pragma: no cover - the generated signature requires them
+            raise InputError(f"missing input(s) {list(names[len(args):n_inputs])}")
+        values = fallback({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
+        return tuple(values[o] for o in outputs)
+
+    def other(*args: Any) -> tuple:
+        # ints and bools become floats (as evaluate does); anything else takes numpy
+        if all(type(a) in (float, int, bool) for a in args):
+            return ns["positional"](*map(float, args))
+        return ns["_array_path"](*args)
+
+    def extra(inputs: dict) -> dict:  # more keywords than inputs: params, or an unexpected name
+        if not known.issuperset(inputs):
+            return fallback(inputs)  # raises the InputError that names the unexpected input
+        return dict(zip(outputs, ns["positional"](*(inputs.get(n, codegen.UNSET) for n in names))))
+
+    ns.update(_fallback=fallback, _slow=slow, _other=other, _extra=extra)
 
 
 def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[Graph, dict[str, str]]:
@@ -127,8 +180,8 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
 
 
 class _Writer:
-    """Writes the module: ``compiled`` (the scalar fast path when the graph allows one),
-    ``_array_path`` (numpy) and ``_fallback`` (the evaluation plan)."""
+    """Writes the module: ``positional`` (the scalar fast path when the graph allows one),
+    ``compiled`` (the dict form around it) and ``_array_path`` (numpy)."""
 
     def __init__(self, g: Graph, grads: dict[str, str]) -> None:
         self.g = g
@@ -138,29 +191,38 @@ class _Writer:
         needed = _ancestors(self.operands, g.outputs)
         self.order = [n for n in g.schedule() if n in needed]
         self.var = {n: f"v{i}" for i, n in enumerate(self.order)}
-        sources = [n for n in g.schedule() if self.nodes[n]["role"] in ("input", "param")]
-        self.inputs = [n for n in sources if self.nodes[n]["role"] == "input"]
-        self.params = [n for n in sources if self.nodes[n]["role"] == "param"]
-        for n in sources:
+        self.inputs = list(g.inputs)
+        self.params = list(g.params)
+        for n in self.inputs + self.params:
             self.var.setdefault(n, f"v{len(self.var)}")
+        self.args = [self.var[n] for n in self.inputs + self.params]
         self.namespace: dict[str, Any] = {
             "np": np, "_fit": fit_to, "_check": check_input, **codegen.MATH_NAMES, **codegen.HELPERS,
-            "_graph": g, "_grads": grads, "_plan": plan, "_floats": (float, int, bool),
-            "_input_names": tuple(self.inputs), "_known": frozenset(sources),
+        }
+        # a node whose only use is an operand of add/sub/mul/div/neg may be left negated:
+        # its user folds the sign in exactly (a + -b is a - b in IEEE arithmetic)
+        uses: dict[str, list[str]] = {}
+        for n in self.order:
+            for o in self.operands.get(n, ()):
+                uses.setdefault(o, []).append(n)
+        outputs = set(g.outputs)
+        self.signable = {
+            n for n, users in uses.items()
+            if len(users) == 1 and n not in outputs and self.nodes[users[0]]["op"] in codegen.SIGNED
         }
         self.bound = 0
         self.scalar = False
 
-    def module(self) -> tuple[tuple[str, str, str], dict]:
-        """The source in three parts (the entry, the numpy path, the support) and its namespace."""
+    def module(self) -> tuple[tuple[str, str], dict]:
+        """The source in two parts (the entry points, the numpy path) and its namespace."""
         head = [
             f"# generated by cgraph.compile from graph {_lit(str(self.g.name))}: {len(self.order)} nodes",
             f"# outputs: {', '.join(map(_lit, self.g.outputs))}",
         ]
         self.scalar = self._scalar_ok()
-        entry = self._scalar() if self.scalar else ["def compiled(**inputs):", "    return _array_path(inputs)"]
-        text = ["\n".join(head), "\n".join(entry), "\n".join(self._array()), "\n".join(_SUPPORT)]
-        return (text[0] + "\n\n" + text[1] + "\n\n", text[2] + "\n\n", text[3] + "\n"), self.namespace
+        entry = self._scalar() + [""] if self.scalar else []
+        text = ["\n".join(head), "\n".join(entry + self._dict()), "\n".join(self._array())]
+        return (text[0] + "\n\n" + text[1] + "\n\n", text[2] + "\n"), self.namespace
 
     def _scalar_ok(self) -> bool:
         if self.params:
@@ -175,51 +237,67 @@ class _Writer:
                 return False
         return True
 
-    # ------------------------------------------------------------------ the two paths
-    def _scalar(self) -> list[str]:
+    # ------------------------------------------------------------------ the entry points
+    def _dict(self) -> list[str]:
+        """``compiled(**inputs)``: the dict form, around ``positional``."""
         v = self.var
-        lines = ["def compiled(**inputs):", "    try:"]
-        lines += [f"        {v[n]} = inputs[{_lit(n)}]" for n in self.inputs] or ["        pass"]
-        lines += ["    except KeyError:", "        return _fallback(inputs)"]
-        plain = "".join(f" or type({v[n]}) is not float" for n in self.inputs)
-        lines += [f"    if len(inputs) != {len(self.inputs)}{plain}:", "        return _other(inputs)"]
-        body, expr = self._steps(math_mode=True, indent="        ")
-        lines += ["    try:", *body, "    except (ArithmeticError, ValueError):", "        return _fallback(inputs)"]
-        # x - x is 0.0 for a finite float and nan (true) for inf and nan: a non-finite
-        # input (InputError) or output (an overflow in + - * raises nothing in Python)
-        # goes to the interpreter, which names it
-        finite = [v[n] for n in self.inputs] + [expr[o] for o in self.g.outputs]
-        checks = " or ".join(f"{e} - {e}" for e in dict.fromkeys(finite) if e.startswith("v"))
-        if checks:
-            lines += [f"    if {checks}:", "        return _fallback(inputs)"]
-        items = ", ".join(f"{_lit(o)}: {expr[o]}" for o in self.g.outputs)
+        lines = ["def compiled(**inputs):"]
+        if self.inputs:
+            lines += ["    try:", *(f"        {v[n]} = inputs[{_lit(n)}]" for n in self.inputs)]
+            lines += ["    except KeyError:", "        return _fallback(inputs)  # names the missing input"]
+        lines += [f"    if len(inputs) != {len(self.inputs)}:", "        return _extra(inputs)"]
+        results = [f"o{i}" for i in range(len(self.g.outputs))]
+        call = f"positional({', '.join(v[n] for n in self.inputs)})"
+        lines.append(f"    {_tuple(results)} = {call}")
+        items = ", ".join(f"{_lit(o)}: {r}" for o, r in zip(self.g.outputs, results))
         return lines + [f"    return {{{items}}}"]
+
+    def _scalar(self) -> list[str]:
+        args = ", ".join(self.args)
+        lines = [f"def positional({args}):"]
+        if self.args:
+            plain = " or ".join(f"type({a}) is not float" for a in self.args)
+            lines += [f"    if {plain}:", f"        return _other({args})"]
+        body, expr = self._steps(math_mode=True, indent="        ")
+        lines += ["    try:", *body, "    except (ArithmeticError, ValueError):", f"        return _slow({args})"]
+        # x * 0.0 is 0.0 for a finite float and nan (true) for inf and nan, and so is a
+        # sum holding one: a non-finite input (InputError) or output (an overflow in
+        # + - * raises nothing in Python) goes to the interpreter, which names it; a sum
+        # that overflows from finite terms only costs the slow path
+        finite = [v for v in dict.fromkeys(self.args + [expr[o] for o in self.g.outputs]) if v.startswith("v")]
+        if finite:
+            lines += [f"    if ({' + '.join(finite)}) * 0.0:", f"        return _slow({args})"]
+        return lines + [f"    return {_tuple([expr[o] for o in self.g.outputs])}"]
 
     def _array(self) -> list[str]:
         v = self.var
-        lines = ["def _array_path(inputs):", "    if not _known.issuperset(inputs):", "        return _fallback(inputs)"]
-        lines += ["    try:"]
+        params = [f"{v[n]}=_unset" for n in self.params]
+        args = ", ".join(self.args)
+        checks = []
         for n in self.inputs + self.params:
             shape = self._bind(self.nodes[n]["shape"], "shape")
-            if self.nodes[n]["role"] == "input":
-                value = f"inputs[{_lit(n)}]"
-            else:  # the fed value, else the param's value in the graph at call time
-                value = f"_param(inputs, {_lit(n)}, {self._bind(self.nodes[n]['attrs'], 'attrs')})"
-            lines.append(f"        {v[n]} = _check({_lit(n)}, {value}, {shape})")
-        lines += ["    except KeyError:", "        return _fallback(inputs)"]
+            value = v[n]
+            if self.nodes[n]["role"] == "param":  # the fed value, else the param's value in the graph at call time
+                value = f"_param({v[n]}, {self._bind(self.nodes[n]['attrs'], 'attrs')})"
+            checks.append(f"{v[n]} = _check({_lit(n)}, {value}, {shape})")
+        lines = [f"def _array_path({', '.join([v[n] for n in self.inputs] + params)}):"]
+        if self.params:  # a param without a value: the interpreter names it
+            lines += ["    try:", *(f"        {c}" for c in checks), "    except KeyError:", f"        return _slow({args})"]
+        else:
+            lines += [f"    {c}" for c in checks]
         body, expr = self._steps(math_mode=False, indent="            ")
         lines += [
             "    with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
             "        try:", *body,
             "        except (ArithmeticError, ValueError, TypeError, IndexError):",
-            "            return _fallback(inputs)",
+            f"            return _slow({args})",
         ]
-        items = ", ".join(f"{_lit(o)}: {self._fitted(o, expr[o])}" for o in self.g.outputs)
-        return lines + [f"    return {{{items}}}"]
+        return lines + [f"    return {_tuple([self._fitted(o, expr[o]) for o in self.g.outputs])}"]
 
     def _steps(self, *, math_mode: bool, indent: str) -> tuple[list[str], dict[str, str]]:
         """One assignment per op node; ``{node: the expression holding its value}``."""
         expr: dict[str, str] = {}
+        negated: set[str] = set()  # nodes whose value is minus their expression
         weak: set[str] = set()
         lines = []
         for n in self.order:
@@ -236,15 +314,26 @@ class _Writer:
                 continue
             operands = self.operands[n]
             args = [expr[o] for o in operands]
-            if data["op"] == "identity":  # the lecture's g_d = g_y: the same value, no code
+            op = data["op"]
+            if op == "identity":  # the lecture's g_d = g_y: the same value, no code
                 expr[n] = args[0]
                 continue
-            code = self._expr(data["op"], args, data["attrs"], math_mode)
-            if not math_mode and all(o in weak for o in operands):
-                weak.add(n)
-                code = f"_weak({code})"  # constants stay Python floats, as in evaluate
-            op = data["op"] if data["op"].isidentifier() else _lit(data["op"])
-            lines.append(f"{indent}{self.var[n]} = {code}  # {_lit(n)} ({op})")
+            all_weak = not math_mode and all(o in weak for o in operands)
+            if op in codegen.SIGNED and not all_weak:
+                may_negate = n in self.signable
+                code, negative = codegen.signed(op, args, [o in negated for o in operands], may_negate)
+                if negative and may_negate:
+                    negated.add(n)
+                if op == "neg" and code == args[0]:
+                    expr[n] = code  # no code: a sign its user folds in, or the operand itself
+                    continue
+            else:
+                code = self._expr(op, args, data["attrs"], math_mode)
+                if all_weak:
+                    weak.add(n)
+                    code = f"_weak({code})"  # constants stay Python floats, as in evaluate
+            label = op if op.isidentifier() else _lit(op)
+            lines.append(f"{indent}{self.var[n]} = {code}  # {_lit(n)} ({label})")
             expr[n] = self.var[n]
         return lines or [f"{indent}pass"], expr
 
@@ -292,22 +381,6 @@ class _Writer:
         return name
 
 
-_SUPPORT = [
-    "def _other(inputs):",
-    "    # ints and bools become floats (as evaluate does); anything else takes numpy",
-    "    if len(inputs) == len(_input_names) and all(type(v) in _floats for v in inputs.values()):",
-    "        if _known.issuperset(inputs):",
-    "            return compiled(**{k: float(v) for k, v in inputs.items()})",
-    "    return _array_path(inputs)",
-    "",
-    "",
-    "def _fallback(inputs):",
-    "    # the interpreter: raises the typed error evaluate raises, naming the node",
-    "    values = _plan(_graph, _graph.outputs).run(inputs)",
-    "    return {o: _fit(v, np.shape(inputs[_grads[o]])) if _grads.get(o) in inputs else v for o, v in values.items()}",
-]
-
-
 def _ancestors(operands: dict, outputs: list[str]) -> set[str]:
     seen = set(outputs)
     stack = list(outputs)
@@ -317,6 +390,10 @@ def _ancestors(operands: dict, outputs: list[str]) -> set[str]:
                 seen.add(o)
                 stack.append(o)
     return seen
+
+
+def _tuple(items: list[str]) -> str:
+    return f"{items[0]}," if len(items) == 1 else ", ".join(items)
 
 
 def _lit(name: str) -> str:

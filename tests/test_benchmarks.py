@@ -19,7 +19,7 @@ def test_quick_w1_runs_and_writes_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "== Goals (issue 6)" in proc.stdout and "cgraph compile" in proc.stdout
     data = json.loads(out.read_text())
-    assert {r["system"] for r in data["rows"]} >= {"python-hand (math)", "cgraph compile"}
+    assert {r["system"] for r in data["rows"]} >= {"python-hand (math)", "cgraph compile, positional", "cgraph compile, dict API"}
     assert all(g["workload"] == "W1" for g in data["goals"])
 
 

@@ -198,3 +198,77 @@ def test_cli_compile_prints_source_and_values(capsys):
     assert lines[0].startswith("y ") and float(lines[1].split("=")[1]) == pytest.approx(1208.3812151266)
     assert main(["compile", "log(x)", "--at", "x=-1"]) == 1
     assert "not finite" in capsys.readouterr().err
+
+
+def test_positional_gives_the_same_values_in_the_order_of_inputs_and_outputs():
+    g = lecture()
+    f = cg.compile(g, wrt=["z", "x"])
+    assert f.inputs == ("x", "z") and f.params == () and f.outputs == ("y", "g_z", "g_x")
+    out = f(x=2.0, z=3.0)
+    assert f.positional(2.0, 3.0) == tuple(out[o] for o in f.outputs)
+    assert f.positional(2, 3) == f.positional(2.0, 3.0)  # ints become floats, as in the dict form
+    xs = np.array([1.5, 2.0, 3.0])
+    for got, o in zip(f.positional(xs, 3.0), f.outputs):
+        np.testing.assert_array_equal(got, f(x=xs, z=3.0)[o])
+    single = cg.compile(g)
+    assert single.positional(2.0, 3.0) == (single(x=2.0, z=3.0)["y"],)
+
+
+def test_positional_with_params_defaults_to_the_graph_value():
+    g = cg.Graph("affine")
+    X = g.input("X", shape=(None, 2))
+    W = g.param("W", value=np.array([[1.0], [2.0]]))
+    g.output(cg.sum(X @ W), name="s")
+    f = cg.compile(g, wrt="W")
+    assert f.inputs == ("X",) and f.params == ("W",)
+    Xv = np.array([[1.0, 1.0], [2.0, 0.0]])
+    s, gW = f.positional(Xv)
+    assert s == pytest.approx(5.0) and gW.tolist() == [[3.0], [1.0]]
+    s2, _ = f.positional(Xv, np.array([[0.0], [1.0]]))
+    assert s2 == f(X=Xv, W=np.array([[0.0], [1.0]]))["s"] == pytest.approx(1.0)
+    with pytest.raises(cg.InputError, match="'X'"):
+        f.positional(np.ones((2, 3)))
+    g2 = cg.Graph()
+    g2.output(g2.input("x") * g2.param("p"), name="y")  # a param without a value must be fed
+    f2 = cg.compile(g2)
+    assert f2.positional(2.0, 3.0) == (6.0,)
+    with pytest.raises(cg.InputError, match="'p'"):
+        f2.positional(2.0)
+
+
+@pytest.mark.parametrize("form", ["dict", "positional"])
+def test_both_forms_raise_the_same_typed_errors_naming_the_node(form):
+    def call(f, **kw):
+        return f(**kw) if form == "dict" else f.positional(*(kw[n] for n in f.inputs))
+
+    f = cg.compile(cg.parse("y = log(x - 2) + z"), wrt=["x"])
+    for x in (2.0, np.array([2.0])):
+        with pytest.raises(cg.DomainError, match="log"):
+            call(f, x=x, z=3.0)
+    with pytest.raises(cg.DomainError):
+        call(cg.compile(cg.parse("y = x*z*z")), x=1e300, z=1e300)  # overflow in *, no Python error
+    f = cg.compile(lecture())
+    with pytest.raises(cg.InputError, match="'x' is not finite"):
+        call(f, x=math.inf, z=3.0)
+    with pytest.raises(cg.InputError, match="'z' is not finite"):
+        call(f, x=2.0, z=math.nan)
+    with pytest.raises(cg.InputError, match="'x'"):
+        call(f, x="two", z=3.0)
+    with pytest.raises(cg.ShapeError):
+        call(f, x=np.ones(2), z=np.ones(3))
+
+
+def test_signs_fold_into_their_users_bit_for_bit(monkeypatch):
+    g = cg.parse("y = -(x*z) + z/(-x) - (-(x - z))*exp(-z) + -x*-z - (-x - z)*(x - -z)")
+    f = cg.compile(g, wrt=["x", "z"])
+    body = f.source.split("def compiled")[0]
+    negs = sum(1 for n in f.graph.nx.nodes if f.graph.nx.nodes[n].get("op") == "neg")
+    assert body.count("(neg)") < negs  # a neg used once by + - * / costs no statement
+    monkeypatch.setattr(cg.codegen, "SIGNED", frozenset())  # every neg written out
+    plain = cg.compile(g.copy(), wrt=["x", "z"])
+    assert plain.source.count("(neg)") == 2 * negs
+    rng = np.random.default_rng(1)
+    for x, z in rng.uniform(-3, 3, (50, 2)):
+        assert f.positional(float(x), float(z)) == plain.positional(float(x), float(z))
+        for a, b in zip(f.positional(np.array([x]), np.array([z])), plain.positional(np.array([x]), np.array([z]))):
+            np.testing.assert_array_equal(a, b)
