@@ -240,7 +240,7 @@ class _Builder:
         key = _key(op, args, attrs)
         if key in self.cse:
             return None  # an equal node: merge it
-        self._add(n, op, args, dict(attrs), data["shape"])
+        self.g._apply(OPS[op], list(args), dict(attrs), n, data["shape"])
         if len(data) > _DATA:
             self._keep_metadata(n, n)
         self.new_nodes.append(n)
@@ -450,10 +450,7 @@ class _Builder:
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
         g = self.g
         name = hint if hint is not None and hint not in self.nodes else None
-        if shape is _INFER or name is None:
-            node = g._apply(OPS[op], args, attrs, name, shape).name
-        else:
-            node = self._add(name, op, args, attrs, shape)
+        node = g._apply(OPS[op], args, attrs, name, shape).name
         if name is not None:
             if len(self.old_nodes[hint]) > _DATA:
                 self._keep_metadata(hint, node)
@@ -466,18 +463,6 @@ class _Builder:
         self.cse[key] = node
         self.keys[node] = [key]
         return node
-
-    def _add(self, name: str, op: str, args: Any, attrs: dict, shape: Any) -> str:
-        """Graph._apply without its checks (a valid node's op, arity and shape; a new name)."""
-        g = self.g
-        g._add_node(name, op, attrs, "op", shape)
-        pred, succ = g.nx._pred[name], g.nx._succ
-        for i, src in enumerate(args):
-            keys = pred.get(src)
-            if keys is None:
-                keys = pred[src] = succ[src][name] = {}
-            keys[i] = {}
-        return name
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
