@@ -42,8 +42,8 @@ def _check_passes(g: cg.Graph) -> None:
         builder = _Builder(current, numeric=False, prev=prev)
         rebuilt = builder.run()
         if prev is not None:  # the same pass without the logs simplifies every node again
+            # (equal but for generated names: a copied node skips the nodes its rules made and dropped)
             assert _signature(_full_pass(current)[1]) == _signature(rebuilt)
-            assert cg.to_text(_full_pass(current)[1], form="program") == cg.to_text(rebuilt, form="program")
         if not builder.changed or builder.settled():
             again, after = _full_pass(rebuilt)
             assert not again.changed or _signature(after) == _signature(rebuilt)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..checks import const_value
 from ..errors import InputError
-from ..graph import _INFER, Graph, require_graph
+from ..graph import _INFER, EDGE_DATA, Graph, require_graph
 from ..memory import gc_paused
 from ..ops.registry import OPS
 from ..printing.render import is_generated
@@ -36,7 +36,7 @@ MAX_PASSES = 50
 #: how deeply rules may build nodes that are themselves simplified
 MAX_DEPTH = 16
 
-_PLAIN = ("op", "attrs", "role", "shape", "order")  # node data that is not metadata
+_PLAIN = frozenset(("op", "attrs", "role", "shape", "order"))  # node data that is not metadata
 _DATA = len(_PLAIN)
 
 
@@ -198,7 +198,8 @@ class _Builder:
                     if all(a in same for a in args):
                         new = self._copy(n, data, args)
                 if new is None:
-                    args = self._gather(n) if absorbed else [mapping[o] for o in operands[n]]
+                    args = operands[n]
+                    args = self._gather(n) if absorbed and not absorbed.isdisjoint(args) else [mapping[o] for o in args]
                     self.reads.clear()
                     new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
                     if GUARD in self.records.get(new, ()):
@@ -240,7 +241,7 @@ class _Builder:
         key = _key(op, args, attrs)
         if key in self.cse:
             return None  # an equal node: merge it
-        self.g._apply(OPS[op], list(args), dict(attrs), n, data["shape"])
+        self._add(n, op, args, dict(attrs), data["shape"])
         if len(data) > _DATA:
             self._keep_metadata(n, n)
         self.new_nodes.append(n)
@@ -297,14 +298,16 @@ class _Builder:
                     g._apply(OPS["identity"], [r], {}, o)
             self._keep_metadata(o, o)
             names.append(o)
+        g._changed()  # (after `_add`)
         g.set_outputs(names)
         keep = set(old.inputs) | set(old.params)
         stack = list(names) if names else [self.map[n] for n in old.nx if not self.old_succ[n] and n in self.map]
+        pred = g.nx._pred
         while stack:
             n = stack.pop()
             if n not in keep:
                 keep.add(n)
-                stack.extend(g.nx.predecessors(n))
+                stack.extend(pred[n])
         dead = [n for n in g.nx if n not in keep]
         if dead:
             g.nx.remove_nodes_from(dead)
@@ -313,8 +316,8 @@ class _Builder:
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
         data = self.old_nodes[old_name]
-        if len(data) > len(_PLAIN):
-            self.nodes[new_name].update((k, v) for k, v in data.items() if k not in _PLAIN)
+        if len(data) > _DATA:
+            self.nodes[new_name].update({k: data[k] for k in data if k not in _PLAIN})
 
     def _rename(self, old: str, new: str) -> None:
         """Rename a node of the new graph, keeping the builder's tables right."""
@@ -450,7 +453,10 @@ class _Builder:
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
         g = self.g
         name = hint if hint is not None and hint not in self.nodes else None
-        node = g._apply(OPS[op], args, attrs, name, shape).name
+        if name is None or shape is _INFER:
+            node = g._apply(OPS[op], args, attrs, name, shape).name
+        else:
+            node = self._add(name, op, args, attrs, shape)
         if name is not None:
             if len(self.old_nodes[hint]) > _DATA:
                 self._keep_metadata(hint, node)
@@ -463,6 +469,24 @@ class _Builder:
         self.cse[key] = node
         self.keys[node] = [key]
         return node
+
+    def _add(self, name: str, op: str, args: Any, attrs: dict, shape: Any) -> str:
+        """``Graph._apply`` for the nodes a pass names itself (most of them): their op,
+        arity and shape are known good and the name is new; the graph is told it changed
+        once, at the end of the pass."""
+        g = self.g
+        nxg = g.nx
+        nxg._node[name] = {"op": op, "attrs": attrs, "role": "op", "shape": shape, "order": g._next_order}
+        g._next_order += 1
+        nxg._succ[name] = {}
+        pred = nxg._pred[name] = {}
+        succ = nxg._succ
+        for i, src in enumerate(args):
+            keys = pred.get(src)
+            if keys is None:
+                keys = pred[src] = succ[src][name] = {}
+            keys[i] = EDGE_DATA
+        return name
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
