@@ -11,7 +11,8 @@ from test_adjoint import ladder, lecture, mlp, op_count, product, sin_chain, swe
 
 import cgraph as cg
 from cgraph.passes import fixpoint
-from cgraph.passes.simplify import _Builder, _signature
+from cgraph.passes.builder import Builder as _Builder
+from cgraph.passes.simplify import _signature
 
 SETTINGS = settings(max_examples=examples(60), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
