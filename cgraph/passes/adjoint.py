@@ -171,7 +171,7 @@ class _Sweep:
         k = 1
         while True:
             name = f"g_{n}" if k == 1 else f"g{k}_{n}"
-            if name not in self.g.nx:
+            if name not in self.nodes:
                 return name
             k += 1
 
