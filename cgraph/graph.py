@@ -23,6 +23,24 @@ from .ops.registry import OPS, SOURCE_OPS, OpDef, get_op
 __all__ = ["Graph", "Node", "apply_op"]
 
 _INFER: Any = object()  # _apply's default: infer the shape from the operands
+_VALID = ("valid",)  # the cache key of "this graph passed validation"
+
+
+class _EdgeData(dict):
+    """The data dict of every edge: cgraph's edges carry none (the edge key is the
+    operand position), so all edges share this one empty, read-only dict instead of
+    paying for one dict each (about 100 bytes an edge)."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise GraphError("cgraph's edges carry no data (the edge key is the operand position); "
+                         "keep per-edge information in a dict of your own")
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
+
+
+EDGE_DATA = _EdgeData()
 
 
 class Graph:
@@ -54,6 +72,7 @@ class Graph:
         self._next_order = 0  # creation index, for stable ordering
         self._version = 0
         self._cache: dict[Any, Any] = {}
+        self._mark_valid()  # an empty graph is valid, and the building methods keep it so
 
     # ------------------------------------------------------------------ sources
     def input(self, name: str, *, shape: Any = None, dtype: Any = None) -> Node:
@@ -82,7 +101,7 @@ class Graph:
 
     def _add_source(self, op: str, name: str | None, *, shape: Any, attrs: dict) -> Node:
         name = self._claim(name)
-        self._add_node(name, op, attrs, op if op != "const" else "const", shape)
+        self._add_node(name, op, attrs, op if op != "const" else "const", shape, checked=True)
         return Node(self, name)
 
     # ------------------------------------------------------------------ ops
@@ -101,17 +120,30 @@ class Graph:
             )
         if shape is _INFER:
             shape = self._infer(opdef, operands, attrs, name)
-        name = self._claim(name)
-        self._add_node(name, opdef.name, attrs, "op", shape)
+        nxg = self.nx
+        nodes = nxg._node
+        if name is None:  # _claim's generated name, inlined: this is the hot path of every build
+            while True:
+                self._generated += 1
+                name = f"t{self._generated}"
+                if name not in nodes:
+                    break
+        else:
+            name = self._claim(name)
+        nodes[name] = {"op": opdef.name, "attrs": attrs, "role": "op", "shape": shape, "order": self._next_order}
+        self._next_order += 1
+        nxg._succ[name] = {}
         # the edges written straight into networkx's adjacency dicts (as its add_edge
-        # does, minus the checks: both ends exist, the node is new): the hot path of
-        # every build and of the adjoint pass
-        pred, succ = self.nx._pred[name], self.nx._succ
+        # does, minus the checks: both ends exist, the node is new)
+        pred = nxg._pred[name] = {}
+        succ = nxg._succ
         for i, src in enumerate(operands):
             keys = pred.get(src)
             if keys is None:
                 keys = pred[src] = succ[src][name] = {}
-            keys[i] = {}
+            keys[i] = EDGE_DATA
+        # checked as it was made and fed by existing nodes (so no cycle): a valid graph stays valid
+        self._changed(keep_valid=True)
         return Node(self, name)
 
     def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
@@ -163,7 +195,7 @@ class Graph:
                 node = node.named(name)
         if node.name not in self._outputs:
             self._outputs.append(node.name)
-            self._touch()
+            self._outputs_changed()
         return node
 
     def set_outputs(self, names: list[str]) -> None:
@@ -171,7 +203,7 @@ class Graph:
         for n in names:
             self.node(n)
         self._outputs = list(dict.fromkeys(names))
-        self._touch()
+        self._outputs_changed()
 
     # ------------------------------------------------------------------ queries
     @property
@@ -229,7 +261,21 @@ class Graph:
 
     def _operand_table(self) -> dict[str, tuple[str, ...]]:
         """``operands`` of every node at once, cached until the graph changes (for passes)."""
-        return self._cached("operands", lambda: {n: self.operands(n) for n in self.nx._pred})
+        return self._cached("operands", self._read_operands)
+
+    def _read_operands(self) -> dict[str, tuple[str, ...]]:
+        table = {}
+        for n, preds in self.nx._pred.items():  # operands(), inlined: this runs over every node
+            if len(preds) == 1:
+                ((u, keys),) = preds.items()
+                table[n] = (u,) * len(keys)
+            elif preds:
+                pairs = [(k, u) for u, keys in preds.items() for k in keys]
+                pairs.sort(key=_port)
+                table[n] = tuple(u for _, u in pairs)
+            else:
+                table[n] = ()
+        return table
 
     def users(self, name: str) -> list[str]:
         """The nodes that use ``name`` as an operand (each once)."""
@@ -262,12 +308,15 @@ class Graph:
             order = sorted(nodes, key=index.__getitem__)  # timsort: O(n) on sorted runs
         except (KeyError, TypeError):
             return None
-        if len(set(index.values())) != len(index):
-            return None
+        last = None
         for n in order:
             i = index[n]
-            if any(index[p] >= i for p in pred[n]):
-                return None
+            if i == last:
+                return None  # two nodes share an index
+            last = i
+            for p in pred[n]:
+                if index[p] >= i:
+                    return None
         return tuple(order)
 
     def _kahn(self) -> tuple[str, ...]:
@@ -321,32 +370,56 @@ class Graph:
             while True:
                 self._generated += 1
                 name = f"t{self._generated}"
-                if name not in self.nx:
+                if name not in self.nx._node:
                     return name
         if not isinstance(name, str) or not name:
             raise GraphError(f"a node name must be a non-empty string, not {name!r}")
-        if name in self.nx:
+        if name in self.nx._node:
             raise GraphError(f"graph {self.name!r} already has a node named {name!r}")
         return name
 
-    def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, **extra: Any) -> None:
-        # `name` is new (from _claim): networkx's add_node, minus its checks
+    def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, *, checked: bool = False) -> None:
+        # `name` is new (from _claim): networkx's add_node, minus its checks; `checked`:
+        # the caller checked the node's data, so a valid graph stays valid
         nxg = self.nx
-        nxg._node[name] = {"op": op, "attrs": attrs, "role": role, "shape": shape, "order": self._next_order, **extra}
+        nxg._node[name] = {"op": op, "attrs": attrs, "role": role, "shape": shape, "order": self._next_order}
         nxg._succ[name] = {}
         nxg._pred[name] = {}
         self._next_order += 1
-        self._changed()
+        self._changed(keep_valid=checked)
 
-    def _changed(self) -> None:
-        """After writing networkx's dicts directly: clear its cache, as its own methods do."""
+    def _changed(self, keep_valid: bool = False) -> None:
+        """After writing networkx's dicts directly: clear its cache, as its own methods do
+        (but for our own token: the version number tells our caches). ``keep_valid``: the
+        change was checked, so a graph that was valid stays valid."""
         cache = getattr(self.nx, "__networkx_cache__", None)
-        if cache:
+        if cache is None:  # networkx < 3.3
+            valid = keep_valid and self._is_valid()
+            self._version += 1
+            if valid:
+                self._mark_valid()
+            return
+        token = cache.get("cgraph")
+        hit = self._cache.get(_VALID) if keep_valid and token is not None else None
+        valid = hit is not None and hit[0] == (self._version, token)
+        if token is None or len(cache) > 1:
             cache.clear()
+            if token is not None:
+                cache["cgraph"] = token
         self._version += 1
+        if valid:
+            self._cache[_VALID] = ((self._version, token), True)
 
     def _touch(self) -> None:
+        """After a change networkx does not see (node data, outputs): caches are stale."""
         self._version += 1
+
+    def _outputs_changed(self) -> None:
+        # the output list was checked node by node: a valid graph stays valid
+        valid = self._is_valid()
+        self._touch()
+        if valid:
+            self._mark_valid()
 
     def rename(self, old: str, new: str) -> Node:
         """Rename node ``old`` to ``new`` keeping its edges (and output slot)."""
@@ -366,7 +439,7 @@ class Graph:
             nxg._succ[u][new] = nxg._succ[u].pop(old)
         if old in self._outputs:
             self._outputs = [new if o == old else o for o in self._outputs]
-        self._changed()
+        self._changed(keep_valid=True)
         return Node(self, new)
 
     def copy(self, name: str | None = None) -> Graph:
@@ -381,10 +454,13 @@ class Graph:
             for u, nbrs in self.nx._succ.items():
                 su = succ[u]
                 for v, keys in nbrs.items():
-                    su[v] = pred[v][u] = {k: dict(d) for k, d in keys.items()}
+                    su[v] = pred[v][u] = {k: d if d is EDGE_DATA else dict(d) for k, d in keys.items()}
         g._outputs = list(self._outputs)
         g._generated = self._generated
         g._next_order = self._next_order
+        g._changed()  # written straight into networkx's dicts: the empty graph's marks are stale
+        if self._is_valid():
+            g._mark_valid()
         return g
 
     # ------------------------------------------------------------------ validation
@@ -394,8 +470,7 @@ class Graph:
         Finds cycles, unknown ops, wrong arity, gaps in operand ports, bad roles,
         operands of source nodes, unknown outputs and shape mismatches.
         """
-        stamp = ("valid",)
-        if self._cached(stamp, lambda: None) is True:
+        if self._is_valid():
             return self
         with gc_paused():
             self._validate()
@@ -419,8 +494,13 @@ class Graph:
         self._mark_valid()
 
     def _mark_valid(self) -> None:
-        """Record that the graph as it is now passed validation (until it changes)."""
-        self._cache[("valid",)] = (self._stamp(), True)
+        """Record that the graph as it is now is valid (until it changes other than
+        through the building methods, which check each node as they make it)."""
+        self._cache[_VALID] = (self._stamp(), True)
+
+    def _is_valid(self) -> bool:
+        hit = self._cache.get(_VALID)
+        return hit is not None and hit[0] == self._stamp()
 
     def __repr__(self) -> str:
         return (
@@ -454,10 +534,13 @@ def require_graph(obj: Any, caller: str) -> Graph:
 
 def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:
     """Build ``opdef`` of ``operands`` in the graph the Node operands belong to."""
-    graphs = {id(v.graph): v.graph for v in operands if isinstance(v, Node)}
-    if not graphs:
+    g = None
+    for v in operands:
+        if isinstance(v, Node):
+            if g is None:
+                g = v.graph
+            elif v.graph is not g:
+                raise GraphError(f"{opdef.name}(): operands come from different graphs")
+    if g is None:
         raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
-    if len(graphs) > 1:
-        raise GraphError(f"{opdef.name}(): operands come from different graphs")
-    g = next(iter(graphs.values()))
     return g._apply(opdef, [g._operand(v) for v in operands], dict(attrs), name)

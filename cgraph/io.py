@@ -274,7 +274,8 @@ def _build(r: _Reader, name: str, nodes: Any, outputs: Any) -> Graph:
         if n in g.nx:
             r.fail(f"nodes[{i}]: the name {n!r} is used twice")
         role = op if op in SOURCE_OPS else "op"
-        g._add_node(n, op, attrs, role, shape, **meta)
+        g._add_node(n, op, attrs, role, shape)
+        g.nx._node[n].update(meta)
         stored[n] = shape
         edges += [(src, n, k) for k, src in enumerate(operands)]
     for src, n, k in edges:

@@ -273,3 +273,44 @@ def test_shared_constants_keep_the_sign_of_zero():
     g.output(1 / (x * 0.0) + 1 / (x * -0.0), name="y")
     assert np.isnan(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"])  # inf + -inf, not inf + inf
     assert (x * 2.0).operands[1] == (x * 2.0).operands[1]
+
+
+def test_a_graph_built_through_the_api_is_valid_without_a_second_check(monkeypatch):
+    import cgraph.graph as graph_module
+
+    g = lecture()
+    h = g.copy()
+    h.rename("a", "a2")
+    h.output(h["a2"])
+
+    def refuse(*args):
+        raise AssertionError("validate re-checked a node that was checked as it was built")
+
+    monkeypatch.setattr(graph_module, "check_node", refuse)
+    assert g.validate() is g and h.validate() is h
+    # a change behind the API's back is checked again
+    h.nx.add_edge("y", "x", key=0)
+    with pytest.raises(AssertionError, match="re-checked"):
+        h.validate()
+
+
+def test_a_copy_of_an_unchecked_graph_is_checked():
+    g = lecture()
+    g.nx.nodes["c"]["op"] = "frob"
+    g._touch()
+    with pytest.raises(cg.UnknownOpError, match="node 'c'"):
+        g.copy().validate()
+
+
+def test_edges_share_one_read_only_data_dict():
+    g = lecture()
+    datas = [d for _, _, d in g.nx.edges(data=True)]
+    assert len(datas) == 12 and all(d is datas[0] and d == {} for d in datas)
+    with pytest.raises(cg.GraphError, match="edges carry no data"):
+        g.nx.edges["x", "a", 0]["color"] = "red"
+    assert g.copy().nx.edges["x", "a", 0] is datas[0]
+    h = cg.Graph()  # an edge added through networkx keeps its own data
+    u = h.input("u")
+    v = cg.exp(u)
+    h.nx.add_edge("u", v.name, key=1, note=1)
+    assert h.copy().nx.edges["u", v.name, 1] == {"note": 1}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
@@ -19,7 +18,7 @@ from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, identity, sum_to, zeros_like
-from ..ops.registry import OPS, SOURCE_OPS
+from ..ops.registry import OPS
 
 
 def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> Graph:
@@ -131,16 +130,21 @@ def _keys(m: Mapping) -> str:
 
 def _between(g: Graph, wrt: list[str], of: str) -> set[str]:
     """Nodes on some path from a wrt node to ``of`` (both ends included)."""
-    up = nx.ancestors(g.nx, of) | {of}
-    down: set[str] = set()
-    frontier = [w for w in wrt if w in up]
-    down.update(frontier)
-    while frontier:  # iterative BFS restricted to ancestors of `of`
-        n = frontier.pop()
-        for s in g.nx.successors(n):
+    pred, succ = g.nx._pred, g.nx._succ
+    up = {of}
+    stack = [of]
+    while stack:  # ancestors of `of`, iteratively, over networkx's own dicts
+        for p in pred[stack.pop()]:
+            if p not in up:
+                up.add(p)
+                stack.append(p)
+    down = {w for w in wrt if w in up}
+    stack = list(down)
+    while stack:  # descendants of wrt among them
+        for s in succ[stack.pop()]:
             if s in up and s not in down:
                 down.add(s)
-                frontier.append(s)
+                stack.append(s)
     return down
 
 
@@ -149,6 +153,7 @@ class _Sweep:
 
     def __init__(self, out: Graph, forward: set[str], active: set[str], of: str) -> None:
         self.g = out
+        self.nodes = out.nx._node  # networkx's own dict: the sweep reads it per node
         self.forward = forward
         self.active = active
         self.of = of
@@ -188,7 +193,7 @@ class _Sweep:
             node = self.g.rename(first, name)  # the contribution itself becomes g_n
             self.renamed[first] = name
             # re-stamp its creation index so programs list g_n where it is completed
-            self.g.nx.nodes[name]["order"] = self.g._next_order
+            self.nodes[name]["order"] = self.g._next_order
             self.g._next_order += 1
         elif len(parts) == 1:
             node = identity(Node(self.g, first), name=name)  # the lecture's g_d = g_y
@@ -200,33 +205,39 @@ class _Sweep:
         return node
 
     def backprop(self, n: str) -> None:
-        data = self.g.nx.nodes[n]
-        if data["op"] in SOURCE_OPS:
+        data = self.nodes[n]
+        if data["role"] != "op":
             return  # inputs are accumulated by finish(), in wrt order
         gn = self.accumulate(n)
         opdef = OPS[data["op"]]
-        operands = self.g.operands(n)
+        g = self.g
+        operands = g.operands(n)
         if opdef.vjp is None:
             raise NotDifferentiableError(f"node {n!r} ({opdef.name}) has no derivative rule")
         if not opdef.elementwise and _needs_reduce(gn.shape, data["shape"]):
             gn = sum_to(gn, Node(self.g, n))
         elif self.exact and n == self.of and data["shape"] is None:
             gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
-        args = [Node(self.g, o) for o in operands]
-        parts = opdef.vjp(gn, Node(self.g, n), *args, **data["attrs"])
+        args = [Node(g, o) for o in operands]
+        parts = opdef.vjp(gn, Node(g, n), *args, **data["attrs"])
         if len(parts) != len(operands):
             raise NotDifferentiableError(
                 f"node {n!r} ({opdef.name}): its rule gave {len(parts)} adjoints for {len(operands)} operands"
             )
+        active, nodes, contribs = self.active, self.nodes, self.contribs
         for o, part in zip(operands, parts):
-            if part is None or o not in self.active:
+            if part is None or o not in active:
                 continue  # constants and nodes that do not lead to wrt get nothing
-            target = self.g.nx.nodes[o]["shape"]
+            target = nodes[o]["shape"]
             # an operand of undeclared shape may have been broadcast: sum at run time
             widened = self.exact and target is None and opdef.elementwise and len(operands) > 1
-            if widened or _needs_reduce(part.shape, target):
-                part = sum_to(part, Node(self.g, o))
-            self.contribs.setdefault(o, []).append(part.name)
+            if widened or _needs_reduce(nodes[part.name]["shape"], target):
+                part = sum_to(part, Node(g, o))
+            found = contribs.get(o)
+            if found is None:
+                contribs[o] = [part.name]
+            else:
+                found.append(part.name)
 
     def finish(self, w: str) -> str:
         if w in self.adjoint:
@@ -238,7 +249,7 @@ class _Sweep:
         return node.name
 
     def _mark(self, name: str, n: str) -> None:
-        data = self.g.nx.nodes[name]
+        data = self.nodes[name]
         data["adjoint_of"] = n
         data["derivative_of"] = self.of
         data["partial"] = (self.chain[0], (n, *self.chain[1]))
@@ -262,7 +273,7 @@ def _pointwise(g: Graph, active: set[str]) -> bool:
 
 def _needs_reduce(part: Any, target: Any) -> bool:
     """True when ``part`` may carry dims that ``target`` only broadcast along."""
-    if target is None or (part is not None and tuple(part) == tuple(target)):
+    if part == target or target is None or (part is not None and tuple(part) == tuple(target)):
         return False  # an unknown target is differentiated pointwise (grad fits it at the end)
     if part is None:
         return True  # an adjoint of unknown shape reaching a node of known shape: x + logsumexp(x)

@@ -96,13 +96,12 @@ class Plan:
         for n in self.keep:
             graph.node(n)  # NodeNotFoundError for a bad name
         keep_set = set(self.keep)
-        slot: dict[str, int] = {}
+        slot = {n: i for i, n in enumerate(order)}
         sources, consts, ops = [], [], []
         # values computed from constants alone stay Python floats, as the constants do,
         # so that they do not turn float32 arrays into float64 (numpy's weak scalars)
         weak = set()
         for i, n in enumerate(order):
-            slot[n] = i
             data = nodes[n]
             role = data["role"]
             if role == "op":
@@ -131,18 +130,20 @@ class Plan:
         frees: dict[int, list[int]] = {}
         for o, i in last_use.items():
             if o not in keep_set:
-                frees.setdefault(i, []).append(slot[o])
+                found = frees.get(i)
+                if found is None:
+                    frees[i] = [slot[o]]
+                else:
+                    found.append(slot[o])
         owned = _owned(nodes, ops, operands, keep_set) if reuse else set()
         self.reuse = reuse
-        kinds: dict[str, tuple] = {}
+        kinds = {op: _kind(op) for op in {nodes[n]["op"] for n in ops}}
         steps = []
+        append, slot_of, no_frees = steps.append, slot.__getitem__, ()
         for i, n in enumerate(ops):
             data = nodes[n]
             op = data["op"]
-            kind = kinds.get(op)
-            if kind is None:
-                kind = kinds[op] = _kind(op)
-            fn, ufunc, limit = kind
+            fn, ufunc, limit = kinds[op]
             args = operands[n]
             if op == "pow" and _is_two(nodes[args[1]]):  # u**2 -> np.square(u): the same bits, faster
                 fn, ufunc, limit, args = np.square, np.square, 1, args[:1]
@@ -156,9 +157,9 @@ class Plan:
                 weak.add(n)
                 fn = _weakly(fn)
             attrs = data["attrs"]
-            steps.append((
-                slot[n], fn, tuple([slot[o] for o in args]), _kwargs(attrs) if attrs else None,
-                tuple(frees.get(i, ())), n, ufunc if donors else None, donors,
+            append((
+                slot_of(n), fn, tuple(map(slot_of, args)), _kwargs(attrs) if attrs else None,
+                frees.get(i, no_frees), n, ufunc if donors else None, donors,
             ))
         self.steps = steps
 
