@@ -5,7 +5,11 @@ Approach 2 read off Approach 3).
 One pass rebuilds the graph in schedule order. Each node is built from its already
 simplified operands by :meth:`_Builder.build`: fold it if its operands are constants,
 else try the identities of :data:`cgraph.passes.rules.RULES` for its op, else merge it
-with an equal node (CSE) or create it. Passes repeat until the graph stops changing.
+with an equal node (CSE) or create it. Passes repeat until the graph stops changing, but
+most graphs need one: the builder logs what its rules read besides structure, and
+:mod:`cgraph.passes.fixpoint` tells from those logs when another pass would change
+nothing; when one is needed, it copies every node whose log still holds instead of
+simplifying it again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from ..graph import _INFER, Graph, require_graph
 from ..memory import gc_paused
 from ..ops.registry import OPS
 from ..printing.render import is_generated
+from . import fixpoint
+from .fixpoint import GUARD, HIT, MISS, POINTWISE, USE, absorbed, replays
 from .fold import NOT_FOLDED, fold
 from .plan import check_input
 from .rules import RULES, Candidate
@@ -31,6 +37,7 @@ MAX_PASSES = 50
 MAX_DEPTH = 16
 
 _PLAIN = ("op", "attrs", "role", "shape", "order")  # node data that is not metadata
+_DATA = len(_PLAIN)
 
 
 def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
@@ -95,11 +102,12 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     source = _bind(g, bindings)
     current = source
     signature = None
+    builder = None  # the one that made `current`, when we did
     with gc_paused():
         for i in range(MAX_PASSES):
-            builder = _Builder(current, numeric=numeric)
+            builder = _Builder(current, numeric=numeric, prev=builder)
             rebuilt = builder.run()
-            if not builder.changed:  # nothing folded, rewritten, merged or dropped
+            if not builder.changed or builder.settled():  # another pass would change nothing
                 current = rebuilt
                 break
             if i > 0:  # signatures are compared only from the second change on: most graphs never need one
@@ -137,8 +145,9 @@ def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
 class _Builder:
     """One simplification pass over ``old``, building the new graph."""
 
-    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True) -> None:
+    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True, prev: _Builder | None = None) -> None:
         self.old = old
+        self.prev = prev  # the builder that made `old`, whose logs say which nodes to copy
         self.numeric = numeric
         self.use_rules = rules
         self.g = Graph(old.name)
@@ -155,45 +164,110 @@ class _Builder:
         self.changed = False
         self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
         self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
-        self.old_nodes, succ = old.nx._node, old.nx._succ
-        self.old_operands = old._operand_table()
-        self.uses = {n: sum(len(keys) for keys in users.values()) for n, users in succ.items()}
-        self.outputs = outputs = set(old.outputs)
-        self.absorbed = {
-            n for n, d in self.old_nodes.items()
-            if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs and self.uses[n] == 1
-            and self.old_nodes[next(iter(succ[n]))]["op"] == d["op"]
-        }
+        self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
+        self.old_operands = old._operand_table() if prev is None else prev.arguments
+        self.outputs = set(old.outputs)
+        self.absorbed = absorbed(old)
         self.changed = bool(self.absorbed)
-        self.pointwise_ok = _pointwise(old)
-        self.pointwise = True  # may the node being built be replaced by a broadcastable stand-in?
+        self.pointwise_memo: dict[str, bool] = {}
+        self.building_for: str | None = None  # the old node being rebuilt
+        self._pointwise: bool | None = None  # its pointwise-ness, computed when a rule asks
+        # what rules read besides structure (use counts, pointwise-ness, existing nodes),
+        # logged per created node: a node created with no such read, from operands that
+        # did not change, comes out of another pass as itself (see `settled`)
+        self.reads: list[tuple[Any, Any]] = []
+        self.records: dict[str, tuple[tuple[Any, Any], ...]] = {}
+        self.renamed_from: set[str] = set()
+        self.same: set[str] = set()  # old nodes rebuilt as themselves (same name, same operands)
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
-        old = self.old
+        old, succ, same, absorbed = self.old, self.old_succ, self.same, self.absorbed
+        old_nodes, operands, mapping, mapped, refs = self.old_nodes, self.old_operands, self.map, self.mapped, self.refs
+        prev, outputs = self.prev, self.outputs
         for n in old.schedule():
-            if n in self.absorbed:
+            if n in absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
-            data = self.old_nodes[n]
-            if data["role"] in ("input", "param"):
-                self.g._add_node(n, data["op"], dict(data["attrs"]), data["role"], data["shape"])
+            data = old_nodes[n]
+            role = data["role"]
+            if role == "op" and not (data["op"] == "identity" and n in outputs):
+                self.building_for, self._pointwise = n, None
+                new = None
+                if prev is not None:
+                    args = operands[n]
+                    if all(a in same for a in args):
+                        new = self._copy(n, data, args)
+                if new is None:
+                    args = self._gather(n) if absorbed else [mapping[o] for o in operands[n]]
+                    self.reads.clear()
+                    new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+                    if GUARD in self.records.get(new, ()):
+                        self._recheck(new)
+                    if prev is not None and new == n and self.arguments.get(n) == operands[n] \
+                            and all(a in same for a in args) and self.nodes[n]["op"] == data["op"] \
+                            and _key(data["op"], (), self.nodes[n]["attrs"]) == _key(data["op"], (), data["attrs"]):
+                        same.add(n)
+            elif role == "op":
+                new = mapping[old.operands(n)[0]]  # an output's name tag: put back at the end
+            elif role == "const":
+                new = self.const(data["attrs"]["value"], hint=n)
+                if new == n:
+                    same.add(n)
+            else:
+                self.g._add_node(n, data["op"], dict(data["attrs"]), role, data["shape"])
                 self._keep_metadata(n, n)
                 new = n
-            elif data["role"] == "const":
-                new = self.const(data["attrs"]["value"], hint=n)
-            elif n in self.outputs and data["op"] == "identity":
-                new = self.map[self.old_operands[n][0]]  # an output's name tag: put back at the end
-            else:
-                args = self._gather(n)
-                self.pointwise = n in self.pointwise_ok
-                new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
-            if new in self.mapped:
+                same.add(n)
+            if new in mapped:
                 self.changed = True  # merged with an equal node
-            self.map[n] = new
-            self.mapped.add(new)
-            self.refs[new] = self.refs.get(new, 0) + self.uses[n]
+            mapping[n] = new
+            mapped.add(new)
+            refs[new] = refs.get(new, 0) + sum(map(len, succ[n].values()))
         self._finish_outputs()
         return self.g
+
+    def _copy(self, n: str, data: dict, args: tuple[str, ...]) -> str | None:
+        """``n`` as it is, when building it would give it back; else None.
+
+        Its operands came out of this pass as themselves, so the rules that left it
+        alone in the pass that made it leave it alone again, unless what else they read
+        (use counts, pointwise-ness, existing nodes) answers differently now.
+        """
+        record = self.prev.records.get(n)
+        if record is not None and not self._replays(record):
+            return None
+        op, attrs = data["op"], data["attrs"]
+        key = _key(op, args, attrs)
+        if key in self.cse:
+            return None  # an equal node: merge it
+        self.g._apply(OPS[op], list(args), dict(attrs), n, data["shape"])
+        if len(data) > _DATA:
+            self._keep_metadata(n, n)
+        self.new_nodes.append(n)
+        self.arguments[n] = args
+        if record is not None:
+            self.records[n] = record
+        self.same.add(n)
+        self.cse[key] = n
+        self.keys[n] = [key]
+        return n
+
+    def _replays(self, record: tuple) -> bool:
+        """True when each read logged in ``record`` answers the same in this pass."""
+        renamed, same, cse, refs = self.prev.renamed_from, self.same, self.cse, self.refs
+
+        def pointwise() -> bool:
+            if self._pointwise is None:
+                self._pointwise = fixpoint.pointwise(self.old, self.building_for, self.pointwise_memo)
+            return self._pointwise
+
+        return replays(
+            record,
+            uses=lambda n: refs.get(n, 0) if n in same else None,
+            pointwise=pointwise,
+            hit=lambda key, n: cse.get(key) == n and n in same,
+            miss=lambda key: key not in cse and not any(a in renamed for a in key[1]),
+        )
 
     def _gather(self, n: str) -> list[str]:
         out = []
@@ -245,6 +319,9 @@ class _Builder:
     def _rename(self, old: str, new: str) -> None:
         """Rename a node of the new graph, keeping the builder's tables right."""
         self.g.rename(old, new)
+        self.renamed_from.add(old)
+        if old in self.records:
+            self.records[new] = self.records.pop(old)
         keys = self.keys.pop(old, [])
         for key in keys:
             self.cse[key] = new
@@ -263,30 +340,90 @@ class _Builder:
     # ---------------------------------------------------------------- building
     def build(self, op: str, args: list[str], attrs: dict, *, hint: str | None = None) -> str:
         """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
-        key = _key(op, args, attrs)
+        reads = self.reads
+        mark = len(reads)
+        opdef = OPS[op]
+        if attrs:
+            key = _key(op, args, attrs)
+        else:  # the common case, inlined
+            key = (op, tuple(sorted(args)) if opdef.commutative else tuple(args), ())
         hit = self.cse.get(key)
-        if hit is not None and (self.pointwise or self._keeps_shape(hit, op, args, attrs)):
-            return hit
-        folded = self.fold(op, args, attrs)
-        if folded is not None:
-            self.changed = True
-            return folded
-        cand = self._candidate(op, args, attrs)
-        if cand is not None and key not in self.building and self.depth < MAX_DEPTH:
-            self.building.add(key)
-            self.depth += 1
+        if hit is not None:
+            if self.depth:
+                reads.append((HIT, (key, hit, tuple(args))))  # a rule found an existing node
+            if self.pointwise or self._keeps_shape(hit, op, args, attrs):
+                return hit
+        elif self.depth:
+            reads.append((MISS, key))
+        nodes = self.nodes
+        for a in args:
+            if nodes[a]["op"] != "const":
+                break
+        else:
+            folded = self.fold(op, args, attrs)
+            if folded is not None:
+                self.changed = True
+                return folded
+        rules = RULES.get(op) if self.use_rules else None
+        shape: Any = _INFER
+        if rules:
             try:
-                for rule in RULES.get(op, ()):
-                    start = len(self.new_nodes)
-                    result = rule(self, cand)
-                    if result is not None and self._affordable(cand, result, start):
-                        if self.cse.get(key) != result:  # else the rule rebuilt cand itself
-                            self.changed = True
-                        return self._remember(key, self._named(result, hint, start))
-            finally:
-                self.depth -= 1
-                self.building.discard(key)
-        return self._create(op, args, attrs, hint, key, _INFER if cand is None else cand.shape)
+                shape = opdef.shape(*[nodes[a]["shape"] for a in args], **attrs)
+            except (ValueError, TypeError):
+                rules = None
+        if rules:
+            if key in self.building or self.depth >= MAX_DEPTH:
+                reads.append(GUARD)  # rules skipped here run in another pass
+            else:
+                cand = Candidate(op, tuple(args), attrs, shape)
+                self.building.add(key)
+                self.depth += 1
+                try:
+                    for rule in rules:
+                        start = len(self.new_nodes)
+                        result = rule(self, cand)
+                        if result is not None and self._affordable(cand, result, start):
+                            if self.cse.get(key) != result:  # else the rule rebuilt cand itself
+                                self.changed = True
+                            return self._remember(key, self._named(result, hint, start))
+                finally:
+                    self.depth -= 1
+                    self.building.discard(key)
+        node = self._create(op, args, attrs, hint, key, shape)
+        if len(reads) > mark:
+            self.records[node] = tuple(reads[mark:])
+        return node
+
+    def _recheck(self, node: str) -> None:
+        """Run the rules on ``node`` as the next pass would, now.
+
+        A rule's result often rebuilds its own candidate with the operands in another
+        order (``u*2 -> 2*u``); that node is created without trying the rules (they are
+        running already), so the next pass would try them. When none applies, its log
+        becomes what they read instead of the skip.
+        """
+        data = self.nodes[node]
+        op, args, attrs = data["op"], self.arguments[node], data["attrs"]
+        cand = self._candidate(op, list(args), attrs)
+        if cand is None:
+            return
+        key = _key(op, args, attrs)
+        mark, count = len(self.reads), len(self.new_nodes)
+        self.building.add(key)
+        self.depth += 1
+        try:
+            for rule in RULES.get(op, ()):
+                result = rule(self, cand)
+                if result == node:
+                    break  # it rebuilt itself: the next pass keeps it
+                if result is not None:
+                    return  # the next pass might rewrite it: leave the skip logged
+        finally:
+            self.depth -= 1
+            self.building.discard(key)
+        itself = (HIT, (key, node, args))  # made again as it is: the next pass would too
+        if len(self.new_nodes) == count and all(r[0] is not HIT or r == itself for r in self.reads[mark:]):
+            self.records[node] = tuple(r for r in self.reads[mark:] if r != itself)
 
     def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
         # a stand-in merged where pointwise use allowed it (u - u -> 0) is not equal where
@@ -311,16 +448,21 @@ class _Builder:
         return self.cse[key]
 
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
-        name = hint if hint is not None and hint not in self.g.nx else None
-        node = self.g._apply(OPS[op], args, attrs, name, shape).name
+        g = self.g
+        name = hint if hint is not None and hint not in self.nodes else None
+        node = g._apply(OPS[op], args, attrs, name, shape).name
         if name is not None:
-            self._keep_metadata(hint, node)
+            if len(self.old_nodes[hint]) > _DATA:
+                self._keep_metadata(hint, node)
         else:
             for a in args:  # a rule's new use of a node (old uses come from the old graph)
                 self.refs[a] = self.refs.get(a, 0) + 1
+                self.reads.append((USE, a))
         self.new_nodes.append(node)
         self.arguments[node] = tuple(args)
-        return self._remember(key, node)
+        self.cse[key] = node
+        self.keys[node] = [key]
+        return node
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
@@ -372,7 +514,7 @@ class _Builder:
         """The constant ``op(*args)`` when every operand is a constant and it folds."""
         nodes = self.nodes
         if not args or any(nodes[a]["op"] != "const" for a in args):
-            return None
+            return None  # (build checks this first)
         result = fold(OPS[op], [nodes[a]["attrs"]["value"] for a in args], attrs, numeric=self.numeric)
         return None if result is NOT_FOLDED else self.const(result)
 
@@ -405,22 +547,29 @@ class _Builder:
 
     def single(self, n: str) -> bool:
         """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
-        return self.refs.get(n, 0) <= 1
+        answer = self.refs.get(n, 0) <= 1
+        self.reads.append((n, answer))
+        return answer
 
+    @property
+    def pointwise(self) -> bool:
+        """May the node being built be replaced by a broadcastable stand-in? (see `_pointwise`)"""
+        answer = self._pointwise
+        if answer is None:
+            answer = self._pointwise = fixpoint.pointwise(self.old, self.building_for, self.pointwise_memo)
+        self.reads.append((POINTWISE, answer))
+        return answer
 
-def _pointwise(old: Graph) -> set[str]:
-    """The nodes whose every use, down to the outputs, is elementwise.
+    # ---------------------------------------------------------------- the fixpoint
+    def settled(self) -> bool:
+        """True when simplifying the new graph again would give it back (see `fixpoint`)."""
+        nodes, arguments = self.nodes, self.arguments
 
-    Only there may a node of unknown shape be replaced by a broadcastable stand-in (the
-    scalar ``0`` for ``u - u``): a reduction or reshape further down reads its shape, so
-    ``sum(x/x)`` must not become ``sum(1)``.
-    """
-    nodes, succ = old.nx._node, old.nx._succ
-    ok: set[str] = set()
-    for n in reversed(old.schedule()):
-        if all(u in ok and OPS[nodes[u]["op"]].elementwise for u in succ[n]):
-            ok.add(n)
-    return ok
+        def key_of(n: str) -> Any:
+            data = nodes[n]
+            return _key(data["op"], arguments[n], data["attrs"]) if n in arguments else None
+
+        return fixpoint.settled(self.g, self.records, self.renamed_from, key_of, self.cse.get)
 
 
 def _generated(name: str, g: Graph) -> bool:
