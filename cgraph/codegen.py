@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .ops.index import index_text
+from .passes.adjoint import fit_to
+from .passes.plan import check_input, plan
+
+if TYPE_CHECKING:
+    from .graph import Graph
 
 
 def _variadic(sep: str) -> Any:
@@ -93,7 +100,14 @@ NUMPY: dict[str, Any] = {
     "square": "np.square({0})",
     "matmul": "{0} @ {1}",
     "identity": "{0}",
+    "sum": lambda x, axis=None, keepdims=False: _reduce("np.add.reduce", x, axis, keepdims),  # np.sum's own kernel
+    "slice": lambda x, **attrs: f"{x}{index_text(**attrs)}",  # x[1::2]: a view, as the op's eval
 }
+
+
+def _reduce(fn: str, x: str, axis: Any, keepdims: bool) -> str:
+    axis = axis if axis is None else int(axis) if isinstance(axis, int) else tuple(int(a) for a in axis)
+    return f"{fn}({x}, axis={axis!r}{', keepdims=True' if keepdims else ''})"
 
 
 def sigmoid(x: float) -> float:
@@ -176,4 +190,80 @@ MATH_NAMES = {
     "tanh": math.tanh, "sqrt": math.sqrt, "fpow": math.pow,
 }
 
-HELPERS = {"_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
+def unslice_sum(like: Any, cover: bool, *parts: Any) -> np.ndarray:
+    """``unslice(g1, like, i1) + unslice(g2, like, i2) + ...`` in one buffer, for
+    ``parts = g1, i1, g2, i2, ...`` (numpy basic indices); ``cover``: the indices split
+    ``like``, so no element needs a zero first. Equal values, added left to right; only
+    the sign of a zero may differ."""
+    gs = parts[0::2]
+    out = (np.empty if cover else np.zeros)(np.shape(like), np.result_type(like, np.float32, *gs))
+    for g, index in zip(gs, parts[1::2]):
+        if cover:
+            out[index] = g
+        else:
+            out[index] += g
+    return out
+
+
+def check(name: str, value: Any, shape: tuple | None) -> Any:
+    """``check_input`` with a fast path for a float64/float32 array of the declared shape:
+    one dot product tells it is finite (an inf or nan makes ``v . v`` inf or nan; a
+    finite ``v . v`` that overflows only costs the full check). Called under
+    ``np.errstate(over="raise")``."""
+    if type(value) is np.ndarray and value.dtype in _FAST and value.ndim and (
+        shape is None or value.ndim == len(shape) and all(d is None or d == a for d, a in zip(shape, value.shape))
+    ):
+        flat = value.ravel()
+        try:
+            if math.isfinite(np.dot(flat, flat)):
+                return value
+        except FloatingPointError:  # the generated code runs under np.errstate(over="raise")
+            pass
+    return check_input(name, value, shape)
+
+
+_FAST = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def covers(d: int, cuts: list[slice]) -> bool:
+    """Whether ``cuts`` split ``range(d)``: every index in exactly one of them."""
+    ranges = [range(*cut.indices(d)) for cut in cuts]
+    k = ranges[0].step
+    if all(r.step == k for r in ranges) and sorted(r.start for r in ranges) == list(range(k)):
+        return all(len(r) == len(range(r.start, d, k)) for r in ranges)  # x[0::k], x[1::k], ...
+    return sum(map(len, ranges)) == d <= 4096 and len(set().union(*ranges)) == d
+
+
+HELPERS = {"_unslice_sum": unslice_sum, "_check": check, "_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
+
+
+def support(ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params: list[str]) -> None:
+    """Add to ``ns`` the slow paths the generated code calls (closures: nothing to compile
+    per graph): ``_fallback`` (the interpreter, for the dict form), ``_slow`` (the same for
+    ``positional``), ``_other`` (ints and non-float scalars) and ``_extra`` (params fed by
+    keyword, or an unexpected input)."""
+    names = tuple(inputs + params)
+    outputs = tuple(g.outputs)
+    known = frozenset(names)
+
+    def fallback(feeds: dict) -> dict:
+        # the interpreter: raises the typed error evaluate raises, naming the node
+        values = plan(g, g.outputs).run(feeds)
+        return {o: fit_to(v, np.shape(feeds[grads[o]])) if grads.get(o) in feeds else v for o, v in values.items()}
+
+    def slow(*args: Any) -> tuple:
+        values = fallback({n: a for n, a in zip(names, args) if a is not UNSET})
+        return tuple(values[o] for o in outputs)
+
+    def other(*args: Any) -> tuple:
+        # ints and bools become floats (as evaluate does); anything else takes numpy
+        if all(type(a) in (float, int, bool) for a in args):
+            return ns["positional"](*map(float, args))
+        return ns["_array_path"](*args)
+
+    def extra(feeds: dict) -> dict:
+        if not known.issuperset(feeds):
+            return fallback(feeds)  # raises the InputError that names the unexpected input
+        return dict(zip(outputs, ns["positional"](*(feeds.get(n, UNSET) for n in names))))
+
+    ns.update(_fallback=fallback, _slow=slow, _other=other, _extra=extra)

@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 
 from . import codegen
-from .errors import GraphError, InputError
+from .errors import GraphError
 from .graph import Graph, require_graph
 from .ops.registry import OPS
 from .passes.adjoint import fit_to
 from .passes.grad import gradient_graph
-from .passes.plan import check_input, plan
 from .passes.simplify import simplify
 
 __all__ = ["compile"]
@@ -95,7 +94,7 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
     target, grads = _target(g, wrt, of)
     writer = _Writer(target, grads)
     (head, array), namespace = writer.module()
-    _support(namespace, writer)
+    codegen.support(namespace, target, grads, writer.inputs, writer.params)
     number = next(_counter)
     if writer.scalar:  # the numpy path is compiled on its first call, not here
         namespace["_array_path"] = _deferred(array, f"<cgraph.compile #{number} numpy path>", namespace)
@@ -128,40 +127,6 @@ def _deferred(source: str, filename: str, namespace: dict) -> Callable[..., tupl
         return namespace["_array_path"](*args)
 
     return array_path
-
-
-def _support(ns: dict, writer: _Writer) -> None:
-    """The slow paths the generated code calls (plain closures: nothing to compile per graph)."""
-    g, grads = writer.g, writer.grads
-    names = tuple(writer.inputs + writer.params)
-    outputs = tuple(g.outputs)
-    known = frozenset(names)
-    n_inputs = len(writer.inputs)
-
-    def fallback(inputs: dict) -> dict:
-        # the interpreter: raises the typed error evaluate raises, naming the node
-        values = plan(g, g.outputs).run(inputs)
-        return {o: fit_to(v, np.shape(inputs[grads[o]])) if grads.get(o) in inputs else v
-                for o, v in values.items()}
-
-    def slow(*args: Any) -> tuple:  # positional in, through the interpreter
-        if len(args) < n_inputs:  # pragma: no cover - the generated signature requires them
-            raise InputError(f"missing input(s) {list(names[len(args):n_inputs])}")
-        values = fallback({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
-        return tuple(values[o] for o in outputs)
-
-    def other(*args: Any) -> tuple:
-        # ints and bools become floats (as evaluate does); anything else takes numpy
-        if all(type(a) in (float, int, bool) for a in args):
-            return ns["positional"](*map(float, args))
-        return ns["_array_path"](*args)
-
-    def extra(inputs: dict) -> dict:  # more keywords than inputs: params, or an unexpected name
-        if not known.issuperset(inputs):
-            return fallback(inputs)  # raises the InputError that names the unexpected input
-        return dict(zip(outputs, ns["positional"](*(inputs.get(n, codegen.UNSET) for n in names))))
-
-    ns.update(_fallback=fallback, _slow=slow, _other=other, _extra=extra)
 
 
 def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[Graph, dict[str, str]]:
@@ -197,7 +162,7 @@ class _Writer:
             self.var.setdefault(n, f"v{len(self.var)}")
         self.args = [self.var[n] for n in self.inputs + self.params]
         self.namespace: dict[str, Any] = {
-            "np": np, "_fit": fit_to, "_check": check_input, **codegen.MATH_NAMES, **codegen.HELPERS,
+            "np": np, "_fit": fit_to, **codegen.MATH_NAMES, **codegen.HELPERS,
         }
         # a node whose only use is an operand of add/sub/mul/div/neg may be left negated:
         # its user folds the sign in exactly (a + -b is a - b in IEEE arithmetic)
@@ -210,8 +175,26 @@ class _Writer:
             n for n, users in uses.items()
             if len(users) == 1 and n not in outputs and self.nodes[users[0]]["op"] in codegen.SIGNED
         }
+        self.fused = self._fusions(uses, outputs)
+        self.skip = {o for parts in self.fused.values() for o in parts}
         self.bound = 0
         self.scalar = False
+
+    def _fusions(self, uses: dict[str, list[str]], outputs: set[str]) -> dict[str, list[str]]:
+        """``{add node: its operands}`` for sums of ``unslice`` nodes of one array along one
+        axis (the adjoint of ``x[::2]`` and ``x[1::2]``), written as one buffer filled in."""
+        fused = {}
+        for n in self.order:
+            ops = self.operands.get(n, ())
+            if self.nodes[n]["op"] != "add" or any(
+                self.nodes[o]["op"] != "unslice" or len(uses[o]) != 1 or o in outputs for o in ops
+            ):
+                continue
+            likes = {self.operands[o][1] for o in ops}
+            axes = {self.nodes[o]["attrs"]["axis"] for o in ops}
+            if len(likes) == 1 and len(axes) == 1 and len(set(ops)) == len(ops):
+                fused[n] = list(ops)
+        return fused
 
     def module(self) -> tuple[tuple[str, str], dict]:
         """The source in two parts (the entry points, the numpy path) and its namespace."""
@@ -280,14 +263,17 @@ class _Writer:
             if self.nodes[n]["role"] == "param":  # the fed value, else the param's value in the graph at call time
                 value = f"_param({v[n]}, {self._bind(self.nodes[n]['attrs'], 'attrs')})"
             checks.append(f"{v[n]} = _check({_lit(n)}, {value}, {shape})")
-        lines = [f"def _array_path({', '.join([v[n] for n in self.inputs] + params)}):"]
+        lines = [
+            f"def _array_path({', '.join([v[n] for n in self.inputs] + params)}):",
+            "    with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
+        ]
         if self.params:  # a param without a value: the interpreter names it
-            lines += ["    try:", *(f"        {c}" for c in checks), "    except KeyError:", f"        return _slow({args})"]
+            lines += ["        try:", *(f"            {c}" for c in checks), "        except KeyError:",
+                      f"            return _slow({args})"]
         else:
-            lines += [f"    {c}" for c in checks]
+            lines += [f"        {c}" for c in checks]
         body, expr = self._steps(math_mode=False, indent="            ")
         lines += [
-            "    with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
             "        try:", *body,
             "        except (ArithmeticError, ValueError, TypeError, IndexError):",
             f"            return _slow({args})",
@@ -313,8 +299,14 @@ class _Writer:
                     weak.add(n)
                 continue
             operands = self.operands[n]
-            args = [expr[o] for o in operands]
             op = data["op"]
+            if n in self.skip:  # written by the sum it is fused into
+                continue
+            if n in self.fused:
+                lines.append(f"{indent}{self.var[n]} = {self._unslice_sum(n, expr)}  # {_lit(n)} (add of unslice)")
+                expr[n] = self.var[n]
+                continue
+            args = [expr[o] for o in operands]
             if op == "identity":  # the lecture's g_d = g_y: the same value, no code
                 expr[n] = args[0]
                 continue
@@ -341,10 +333,31 @@ class _Writer:
     def _expr(self, op: str, args: list[str], attrs: dict, math_mode: bool) -> str:
         template = (codegen.MATH if math_mode else codegen.NUMPY).get(op)
         if template is not None:
-            return template(*args) if callable(template) else template.format(*args)
+            return template(*args, **attrs) if callable(template) else template.format(*args)
         fn = self._bind(OPS[op].eval, f"op_{op}" if op.isidentifier() else "op")
         kw = "".join(f", {k}={self._attr(a)}" for k, a in attrs.items())
         return f"{fn}({', '.join(args)}{kw})"
+
+    def _unslice_sum(self, n: str, expr: dict[str, str]) -> str:
+        parts = self.fused[n]
+        like = self.operands[parts[0]][1]
+        attrs = [self.nodes[p]["attrs"] for p in parts]
+        axis = int(attrs[0]["axis"])
+        cuts = [slice(*(None if a[k] is None else int(a[k]) for k in ("start", "stop", "step"))) for a in attrs]
+        shape = self.nodes[like]["shape"]
+        if axis < 0:
+            if shape is None:  # which axis is not known before the call
+                return " + ".join(
+                    self._expr("unslice", [expr[o] for o in self.operands[p]], self.nodes[p]["attrs"], False)
+                    for p in parts
+                )
+            axis %= len(shape)
+        cover = shape is not None and None not in shape and codegen.covers(shape[axis], cuts)
+        pieces = "".join(
+            f", {expr[self.operands[p][0]]}, {self._bind((slice(None),) * axis + (cut,), 'index')}"
+            for p, cut in zip(parts, cuts)
+        )
+        return f"_unslice_sum({expr[like]}, {cover}{pieces})"
 
     def _fitted(self, out: str, expr: str) -> str:
         w = self.grads.get(out)

@@ -29,7 +29,7 @@ _VALID = ("valid",)  # the cache key of "this graph passed validation"
 class _EdgeData(dict):
     """The data dict of every edge: cgraph's edges carry none (the edge key is the
     operand position), so all edges share this one empty, read-only dict instead of
-    paying for one dict each (about 100 bytes an edge)."""
+    paying for one dict each (about 100 bytes an edge). Copies are the same object."""
 
     __slots__ = ()
 
@@ -37,7 +37,24 @@ class _EdgeData(dict):
         raise GraphError("cgraph's edges carry no data (the edge key is the operand position); "
                          "keep per-edge information in a dict of your own")
 
-    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
+    def update(self, *args: Any, **kwargs: Any) -> None:  # networkx updates with nothing
+        if kwargs or any(args):
+            self._refuse()
+
+    __setitem__ = __delitem__ = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> _EdgeData:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _EdgeData:
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (_edge_data, ())
+
+
+def _edge_data() -> _EdgeData:
+    return EDGE_DATA
 
 
 EDGE_DATA = _EdgeData()

@@ -243,6 +243,18 @@ def _operands(draw, op, items):
         return [u, other(lambda s: _broadcasts(s, su) and np.broadcast_shapes(s, su) == s)], {}
     if op == "reshape_like":
         return [u, other(lambda s: int(np.prod(s)) == int(np.prod(su)))], {}
+    if op in ("slice", "unslice"):  # a basic slice of an axis; unslice places u at a slice of like
+        if nd == 0:
+            return None
+        axis = draw(st.integers(-nd, nd - 1))
+        bounds = st.one_of(st.none(), st.integers(-4, 4))
+        attrs = {"start": draw(bounds), "stop": draw(bounds), "step": draw(st.sampled_from([None, 1, 2, -1, -2, 3])),
+                 "axis": axis}
+        cut = np.shape(u.value[(slice(None),) * (axis % nd) + (slice(attrs["start"], attrs["stop"], attrs["step"]),)])
+        if op == "slice":
+            return ([u], attrs) if 0 not in cut else None
+        g = other(lambda s: s == cut)
+        return ([g, u], attrs) if g is not None and 0 not in cut else None
     opdef = cg.OPS[op]
     n = opdef.arity if opdef.arity is not None else draw(st.integers(2, 3))
     args = [u]

@@ -69,6 +69,8 @@ OP_CASES = {
     "sum_to": ([(2, 3, 4), (3, 1)], {}, [ANY, _like], None),
     "expand_to": ([(3, 1), (2, 3, 4)], {}, [ANY, _like], None),
     "reshape_like": ([(2, 6), (3, 4)], {}, [ANY, _like], None),
+    "slice": ([(3, 7)], {"start": 1, "stop": -1, "step": 2, "axis": 1}, [ANY], None),
+    "unslice": ([(2, 3), (2, 7)], {"start": -1, "step": -3, "axis": -1}, [ANY, _like], None),
     "size": ([(2, 3)], {"axis": 1}, [ANY], None),
     "zeros_like": ([(2, 3)], {}, [ANY], None),
     "softmax": ([(2, 3, 4)], {"axis": 1}, [ANY], None),

@@ -272,3 +272,21 @@ def test_signs_fold_into_their_users_bit_for_bit(monkeypatch):
         assert f.positional(float(x), float(z)) == plain.positional(float(x), float(z))
         for a, b in zip(f.positional(np.array([x]), np.array([z])), plain.positional(np.array([x]), np.array([z]))):
             np.testing.assert_array_equal(a, b)
+
+
+def test_array_inputs_are_checked_as_evaluate_checks_them():
+    g = cg.Graph()
+    x = g.input("x", shape=(3,))
+    g.output(cg.sum(x * 1e-300), name="y")
+    f = cg.compile(g)
+    big = np.array([1e200, -1e200, 3.0])  # finite, though x . x overflows: the full check accepts it
+    assert f.positional(big)[0] == pytest.approx(float(cg.evaluate(g, x=big)["y"]))
+    for bad, match in ((np.array([1.0, np.nan, 2.0]), "'x' is not finite"), (np.ones(4), "'x': expected shape"),
+                       (np.array([1, 2, 3]), None), (np.ones(3, np.float32), None)):
+        if match is None:  # ints become floats; float32 stays float32
+            assert f.positional(bad)[0] == pytest.approx(float(cg.evaluate(g, x=bad)["y"]))
+            continue
+        with pytest.raises(cg.InputError, match=match):
+            f(x=bad)
+        with pytest.raises(cg.InputError, match=match):
+            f.positional(bad)

@@ -314,3 +314,15 @@ def test_edges_share_one_read_only_data_dict():
     v = cg.exp(u)
     h.nx.add_edge("u", v.name, key=1, note=1)
     assert h.copy().nx.edges["u", v.name, 1] == {"note": 1}
+
+
+def test_networkx_edge_methods_work_on_shared_edge_data():
+    import copy
+
+    g = lecture()
+    g.nx.add_edge("x", "a", key=0)  # an existing edge, no data: networkx updates it with nothing
+    g.nx.add_edges_from([("x", "a", 0)])
+    h = copy.deepcopy(g)
+    assert h.nx.edges["x", "a", 0] is g.nx.edges["x", "a", 0]
+    h.nx.add_edge("x", "b", key=7, note=1)  # a new edge gets a dict of its own
+    assert h.nx.edges["x", "b", 7] == {"note": 1} and g.nx.edges["x", "a", 0] == {}

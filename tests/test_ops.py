@@ -87,6 +87,16 @@ CASES = {
         ((normal(1, 4), normal(3, 4)), {}, lambda x, like: np.tile(x, (3, 1))),
         ((normal(3), normal(3, 4)), {"axis": 1, "keepdims": False}, lambda x, like: np.tile(x[:, None], (1, 4))),
     ],
+    "slice": [
+        ((normal(7),), {"step": 2}, lambda x: x[::2]),
+        ((normal(3, 6),), {"start": 1, "stop": -1, "step": 2, "axis": 1}, lambda x: x[:, 1:-1:2]),
+        ((normal(2, 3, 4),), {"start": -1, "step": -2, "axis": -1}, lambda x: x[..., -1::-2]),
+    ],
+    "unslice": [  # (values, like): zeros shaped like ``like``, the values at the slice
+        ((normal(3), normal(6)), {"start": 1, "step": 2}, lambda g, like: np.array([0, g[0], 0, g[1], 0, g[2]])),
+        ((normal(3, 1), normal(3, 5)), {"stop": 2, "axis": 1},
+         lambda g, like: np.concatenate([np.tile(g, (1, 2)), np.zeros((3, 3))], axis=1)),
+    ],
     "size": [((normal(2, 3),), {}, lambda x: 6.0), ((normal(2, 3),), {"axis": 1}, lambda x: 3.0)],
     "zeros_like": [((normal(2, 3),), {}, lambda x: np.zeros((2, 3)))],
     "softmax": [

@@ -3,9 +3,13 @@ fixpoint. It turns an adjoint graph into the symbolic derivative (the lecture's
 Approach 2 read off Approach 3).
 
 One pass rebuilds the graph in schedule order. Each node is built from its already
-simplified operands by :meth:`_Builder.build`: fold it if its operands are constants,
+simplified operands by :meth:`cgraph.passes.builder.Builder.build`: fold it if its operands are constants,
 else try the identities of :data:`cgraph.passes.rules.RULES` for its op, else merge it
-with an equal node (CSE) or create it. Passes repeat until the graph stops changing.
+with an equal node (CSE) or create it. Passes repeat until the graph stops changing, but
+most graphs need one: the builder logs what its rules read besides structure, and
+:mod:`cgraph.passes.fixpoint` tells from those logs when another pass would change
+nothing; when one is needed, it copies every node whose log still holds instead of
+simplifying it again.
 """
 
 from __future__ import annotations
@@ -17,20 +21,15 @@ import numpy as np
 
 from ..checks import const_value
 from ..errors import InputError
-from ..graph import _INFER, Graph, require_graph
+from ..graph import Graph, require_graph
 from ..memory import gc_paused
-from ..ops.registry import OPS
 from ..printing.render import is_generated
-from .fold import NOT_FOLDED, fold
+from .builder import Builder
+from .fixpoint import freeze
 from .plan import check_input
-from .rules import RULES, Candidate
 
 #: the fixpoint loop's backstop; real graphs settle in two or three passes
 MAX_PASSES = 50
-#: how deeply rules may build nodes that are themselves simplified
-MAX_DEPTH = 16
-
-_PLAIN = ("op", "attrs", "role", "shape", "order")  # node data that is not metadata
 
 
 def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
@@ -95,11 +94,12 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     source = _bind(g, bindings)
     current = source
     signature = None
+    builder = None  # the one that made `current`, when we did
     with gc_paused():
         for i in range(MAX_PASSES):
-            builder = _Builder(current, numeric=numeric)
+            builder = Builder(current, numeric=numeric, prev=builder)
             rebuilt = builder.run()
-            if not builder.changed:  # nothing folded, rewritten, merged or dropped
+            if not builder.changed or builder.settled():  # another pass would change nothing
                 current = rebuilt
                 break
             if i > 0:  # signatures are compared only from the second change on: most graphs never need one
@@ -111,7 +111,7 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
                 signature = new_signature
             current = rebuilt
         if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
-            current = _Builder(source, numeric=numeric, rules=False).run()
+            current = Builder(source, numeric=numeric, rules=False).run()
     return current
 
 
@@ -134,316 +134,6 @@ def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
     return out.validate()
 
 
-class _Builder:
-    """One simplification pass over ``old``, building the new graph."""
-
-    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True) -> None:
-        self.old = old
-        self.numeric = numeric
-        self.use_rules = rules
-        self.g = Graph(old.name)
-        # new names must not collide with old ones (a loaded graph may not know its count)
-        self.g._generated = max([old._generated] + [int(n[1:]) for n in old.nx if _generated(n, old)])
-        self.map: dict[str, str] = {}
-        self.cse: dict[Any, str] = {}
-        self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames
-        self.mapped: set[str] = set()
-        self.refs: dict[str, int] = {}
-        self.new_nodes: list[str] = []
-        self.depth = 0
-        self.building: set[Any] = set()
-        self.changed = False
-        self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
-        self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
-        self.old_nodes, succ = old.nx._node, old.nx._succ
-        self.old_operands = old._operand_table()
-        self.uses = {n: sum(len(keys) for keys in users.values()) for n, users in succ.items()}
-        self.outputs = outputs = set(old.outputs)
-        self.absorbed = {
-            n for n, d in self.old_nodes.items()
-            if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs and self.uses[n] == 1
-            and self.old_nodes[next(iter(succ[n]))]["op"] == d["op"]
-        }
-        self.changed = bool(self.absorbed)
-        self.pointwise_ok = _pointwise(old)
-        self.pointwise = True  # may the node being built be replaced by a broadcastable stand-in?
-
-    # ---------------------------------------------------------------- the pass
-    def run(self) -> Graph:
-        old = self.old
-        for n in old.schedule():
-            if n in self.absorbed:
-                continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
-            data = self.old_nodes[n]
-            if data["role"] in ("input", "param"):
-                self.g._add_node(n, data["op"], dict(data["attrs"]), data["role"], data["shape"])
-                self._keep_metadata(n, n)
-                new = n
-            elif data["role"] == "const":
-                new = self.const(data["attrs"]["value"], hint=n)
-            elif n in self.outputs and data["op"] == "identity":
-                new = self.map[self.old_operands[n][0]]  # an output's name tag: put back at the end
-            else:
-                args = self._gather(n)
-                self.pointwise = n in self.pointwise_ok
-                new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
-            if new in self.mapped:
-                self.changed = True  # merged with an equal node
-            self.map[n] = new
-            self.mapped.add(new)
-            self.refs[new] = self.refs.get(new, 0) + self.uses[n]
-        self._finish_outputs()
-        return self.g
-
-    def _gather(self, n: str) -> list[str]:
-        out = []
-        stack = list(reversed(self.old_operands[n]))
-        while stack:
-            o = stack.pop()
-            if o in self.absorbed:
-                stack.extend(reversed(self.old_operands[o]))
-            else:
-                out.append(self.map[o])
-        return out
-
-    def _finish_outputs(self) -> None:
-        old, g = self.old, self.g
-        names: list[str] = []
-        renamed: dict[str, str] = {}
-        for o in old.outputs:
-            r = self.map[o]
-            r = renamed.get(r, r)  # two outputs of one value: the second refers to the first
-            if r != o:
-                if g.nx.nodes[r]["role"] == "op" and _generated(r, old) and r not in names:
-                    self._rename(r, o)
-                    renamed[r] = o
-                elif g.nx.nodes[r]["role"] == "const":
-                    g.const(g.nx.nodes[r]["attrs"]["value"], name=o)
-                else:
-                    g._apply(OPS["identity"], [r], {}, o)
-            self._keep_metadata(o, o)
-            names.append(o)
-        g.set_outputs(names)
-        keep = set(old.inputs) | set(old.params)
-        stack = list(names) if names else [self.map[n] for n in old.nx if not self.old_succ[n] and n in self.map]
-        while stack:
-            n = stack.pop()
-            if n not in keep:
-                keep.add(n)
-                stack.extend(g.nx.predecessors(n))
-        dead = [n for n in g.nx if n not in keep]
-        if dead:
-            g.nx.remove_nodes_from(dead)
-            self.changed = self.changed or any(n in self.mapped for n in dead)
-        g._touch()
-
-    def _keep_metadata(self, old_name: str, new_name: str) -> None:
-        data = self.old_nodes[old_name]
-        if len(data) > len(_PLAIN):
-            self.nodes[new_name].update((k, v) for k, v in data.items() if k not in _PLAIN)
-
-    def _rename(self, old: str, new: str) -> None:
-        """Rename a node of the new graph, keeping the builder's tables right."""
-        self.g.rename(old, new)
-        keys = self.keys.pop(old, [])
-        for key in keys:
-            self.cse[key] = new
-        self.keys[new] = keys
-        if old in self.arguments:
-            self.arguments[new] = self.arguments.pop(old)
-        for user in self.g.nx._succ[new]:
-            if user in self.arguments:
-                self.arguments[user] = tuple(new if a == old else a for a in self.arguments[user])
-
-    def _remember(self, key: Any, name: str) -> str:
-        self.cse[key] = name
-        self.keys.setdefault(name, []).append(key)
-        return name
-
-    # ---------------------------------------------------------------- building
-    def build(self, op: str, args: list[str], attrs: dict, *, hint: str | None = None) -> str:
-        """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
-        key = _key(op, args, attrs)
-        hit = self.cse.get(key)
-        if hit is not None and (self.pointwise or self._keeps_shape(hit, op, args, attrs)):
-            return hit
-        folded = self.fold(op, args, attrs)
-        if folded is not None:
-            self.changed = True
-            return folded
-        cand = self._candidate(op, args, attrs)
-        if cand is not None and key not in self.building and self.depth < MAX_DEPTH:
-            self.building.add(key)
-            self.depth += 1
-            try:
-                for rule in RULES.get(op, ()):
-                    start = len(self.new_nodes)
-                    result = rule(self, cand)
-                    if result is not None and self._affordable(cand, result, start):
-                        if self.cse.get(key) != result:  # else the rule rebuilt cand itself
-                            self.changed = True
-                        return self._remember(key, self._named(result, hint, start))
-            finally:
-                self.depth -= 1
-                self.building.discard(key)
-        return self._create(op, args, attrs, hint, key, _INFER if cand is None else cand.shape)
-
-    def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
-        # a stand-in merged where pointwise use allowed it (u - u -> 0) is not equal where
-        # a reduction or reshape reads the shape
-        try:
-            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
-        except (ValueError, TypeError):
-            return True
-        return self.nodes[hit]["shape"] == shape
-
-    def make(self, op: str, *args: str, **attrs: Any) -> str:
-        """Build a node for a rule (it is simplified too)."""
-        return self.build(op, list(args), {**OPS[op].attrs, **attrs})
-
-    def const(self, value: Any, *, hint: str | None = None) -> str:
-        """The constant ``value`` (one node per distinct value)."""
-        value = const_value(value, None)
-        key = ("const", _freeze(value))
-        if key not in self.cse:
-            name = hint if hint is not None and _generated(hint, self.old) and hint not in self.g.nx else None
-            self._remember(key, self.g.const(value, name=name).name)
-        return self.cse[key]
-
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
-        name = hint if hint is not None and hint not in self.g.nx else None
-        node = self.g._apply(OPS[op], args, attrs, name, shape).name
-        if name is not None:
-            self._keep_metadata(hint, node)
-        else:
-            for a in args:  # a rule's new use of a node (old uses come from the old graph)
-                self.refs[a] = self.refs.get(a, 0) + 1
-        self.new_nodes.append(node)
-        self.arguments[node] = tuple(args)
-        return self._remember(key, node)
-
-    def _named(self, result: str, hint: str | None, start: int) -> str:
-        # a node a rule made for a named one inherits its name: g_b stays g_b
-        if (hint is None or _generated(hint, self.old) or hint in self.g.nx or len(self.new_nodes) == start
-                or self.nodes[result]["role"] != "op" or not _generated(result, self.old)
-                or result in self.mapped):
-            return result
-        self._rename(result, hint)
-        self._keep_metadata(hint, hint)
-        return hint
-
-    def _candidate(self, op: str, args: list[str], attrs: dict) -> Candidate | None:
-        if not self.use_rules or op not in RULES:
-            return None
-        try:
-            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
-        except (ValueError, TypeError):
-            return None
-        return Candidate(op, tuple(args), attrs, shape)
-
-    def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
-        """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""
-        new = set(self.new_nodes[start:])
-        if len(new) <= 1:
-            return True  # it replaces cand itself
-        freed = self._closure(cand)
-        reach: set[str] = set()
-        stack = [result]
-        while stack:  # what result still uses, among the new and the freeable nodes
-            n = stack.pop()
-            if n not in reach and (n in new or n in freed):
-                reach.add(n)
-                stack.extend(self.g.nx.predecessors(n))
-        created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
-        return created <= 1 + len(freed - reach)
-
-    def _closure(self, cand: Candidate) -> set[str]:
-        """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""
-        out: set[str] = set()
-        level = list(cand.args)
-        for _ in range(3):
-            level = [a for a in level if a not in out and self.nodes[a]["role"] == "op" and self.single(a)]
-            out.update(level)
-            level = [p for a in level for p in self.args(a)]
-        return out
-
-    # ---------------------------------------------------------------- folding
-    def fold(self, op: str, args: list[str], attrs: dict) -> str | None:
-        """The constant ``op(*args)`` when every operand is a constant and it folds."""
-        nodes = self.nodes
-        if not args or any(nodes[a]["op"] != "const" for a in args):
-            return None
-        result = fold(OPS[op], [nodes[a]["attrs"]["value"] for a in args], attrs, numeric=self.numeric)
-        return None if result is NOT_FOLDED else self.const(result)
-
-    # ---------------------------------------------------------------- queries for rules
-    def op(self, n: str) -> str:
-        return self.nodes[n]["op"]
-
-    def args(self, n: str) -> tuple[str, ...]:
-        found = self.arguments.get(n)
-        return found if found is not None else self.g.operands(n)
-
-    def attrs(self, n: str) -> dict:
-        return self.nodes[n]["attrs"]
-
-    def shape(self, n: str) -> Any:
-        return self.nodes[n]["shape"]
-
-    def value(self, n: str) -> Any:
-        """The value of a scalar constant node, else None."""
-        data = self.nodes[n]
-        if data["op"] != "const":
-            return None
-        v = data["attrs"]["value"]
-        return None if isinstance(v, np.ndarray) else v
-
-    def array(self, n: str) -> Any:
-        """The value of any constant node (scalar or array), else None."""
-        data = self.nodes[n]
-        return data["attrs"]["value"] if data["op"] == "const" else None
-
-    def single(self, n: str) -> bool:
-        """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
-        return self.refs.get(n, 0) <= 1
-
-
-def _pointwise(old: Graph) -> set[str]:
-    """The nodes whose every use, down to the outputs, is elementwise.
-
-    Only there may a node of unknown shape be replaced by a broadcastable stand-in (the
-    scalar ``0`` for ``u - u``): a reduction or reshape further down reads its shape, so
-    ``sum(x/x)`` must not become ``sum(1)``.
-    """
-    nodes, succ = old.nx._node, old.nx._succ
-    ok: set[str] = set()
-    for n in reversed(old.schedule()):
-        if all(u in ok and OPS[nodes[u]["op"]].elementwise for u in succ[n]):
-            ok.add(n)
-    return ok
-
-
-def _generated(name: str, g: Graph) -> bool:
-    return is_generated(name)
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return ("array", value.dtype.str, value.shape, value.tobytes())
-    if isinstance(value, (list, tuple)):
-        return ("seq", tuple(_freeze(v) for v in value))
-    if isinstance(value, float):
-        return ("float", repr(value))
-    return (type(value).__name__, value)
-
-
-def _key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
-    operands = tuple(sorted(args)) if OPS[op].commutative else tuple(args)
-    if not attrs:
-        return (op, operands, ())
-    return (op, operands, tuple(sorted((k, _freeze(v)) for k, v in attrs.items())))
-
-
 def _signature(g: Graph) -> Any:
     """The graph's structure, blind to generated names (``t12`` vs ``t31``)."""
     nodes, pred = g.nx._node, g.nx._pred
@@ -453,8 +143,8 @@ def _signature(g: Graph) -> Any:
         data = nodes[n]
         ports = sorted((k, index[u]) for u, keys in pred[n].items() for k in keys)
         attrs = data["attrs"]
-        rows.append((None if _generated(n, g) else n, data["op"], tuple(ports),
-                     _freeze(tuple(sorted(attrs.items()))) if attrs else ()))
+        rows.append((None if is_generated(n) else n, data["op"], tuple(ports),
+                     freeze(tuple(sorted(attrs.items()))) if attrs else ()))
     return tuple(index[o] for o in g.outputs), tuple(rows)
 
 

@@ -1,0 +1,142 @@
+"""Indexing ops: ``slice`` (a basic slice ``start:stop:step`` along one axis, what
+``x[1::2]`` builds) and ``unslice``, its adjoint (zeros with the slice filled in)."""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ArgumentError
+from . import shapes
+from .registry import OpDef, Prec, register
+
+if TYPE_CHECKING:
+    from ..node import Node
+
+__all__ = ["slice", "unslice"]
+
+_ATTRS = {"start": None, "stop": None, "step": None, "axis": 0}
+
+
+def _bound(key: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"slice {key}= must be an int or None, not {value!r}")
+    return int(value)
+
+
+def _axis(axis: Any, ndim: int) -> int:
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"slice axis= must be one int, not {axis!r}")
+    return shapes.normalize_axis(int(axis), ndim)[0]
+
+
+def _index(ndim: int, start: Any, stop: Any, step: Any, axis: Any) -> tuple:
+    """The numpy index of the slice: ``(:, :, start:stop:step)`` up to ``axis``."""
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if ndim == 0:
+        raise ValueError("a scalar cannot be sliced")
+    cut = builtins.slice(_bound("start", start), _bound("stop", stop), _bound("step", step))
+    return (builtins.slice(None),) * _axis(axis, ndim) + (cut,)
+
+
+def _slice(x, start=None, stop=None, step=None, axis=0):
+    x = np.asarray(x)
+    return x[_index(x.ndim, start, stop, step, axis)]
+
+
+def _unslice(g, like, start=None, stop=None, step=None, axis=0):
+    shape = np.shape(like)
+    out = np.zeros(shape, dtype=np.result_type(g, like, np.float32))  # a Python-float g stays weak
+    out[_index(len(shape), start, stop, step, axis)] = g
+    return out
+
+
+def _slice_shape(s, start=None, stop=None, step=None, axis=0):
+    if s is None:
+        _index(1, start, stop, step, 0)  # the attrs are checked even when the shape is not known
+        return None
+    index = _index(len(s), start, stop, step, axis)
+    ax, d = len(index) - 1, s[len(index) - 1]
+    n = None if d is None else len(range(*index[-1].indices(d)))
+    return tuple(s[:ax]) + (n,) + tuple(s[ax + 1:])
+
+
+def _unslice_shape(sg, like, start=None, stop=None, step=None, axis=0):
+    cut = _slice_shape(like, start, stop, step, axis)
+    if sg is not None and cut is not None:
+        try:
+            if shapes.broadcast(sg, cut) != cut:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"the values of shape {sg} do not fit the slice of shape {cut} of {like}") from None
+    return like
+
+
+def index_text(start=None, stop=None, step=None, axis=0) -> str:
+    """The slice as Python writes it: ``x[1::2]`` along axis 0, ``[:, ::2]`` along 1."""
+    start, stop, step = (None if v is None else int(v) for v in (start, stop, step))
+    cut = ("" if start is None else str(start)) + ":" + ("" if stop is None else str(stop))
+    if step is not None:
+        cut += f":{step}"
+    axis = int(axis)
+    if axis < 0:
+        return "[..., " + ", ".join([cut] + [":"] * (-axis - 1)) + "]"
+    return "[" + ", ".join([":"] * axis + [cut]) + "]"
+
+
+def getitem(x: Node, key: Any) -> Node:
+    """``x[key]`` for basic slices: ``x[::2]``, ``x[1:-1]``, ``x[:, 1::2]``, ``x[..., :3]``.
+
+    One ``slice`` node per sliced axis. Integer, array and ``None`` indices are not
+    graph ops (yet): they raise ``ArgumentError``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> x = g.input("x", shape=(6,))
+    >>> odd = x[1::2]
+    >>> odd.op, odd.attrs["start"], odd.attrs["step"], odd.shape
+    ('slice', 1, 2, (3,))
+    """
+    items = key if isinstance(key, tuple) else (key,)
+    lead = 0
+    if items and items[0] is Ellipsis:
+        lead, items = 1, items[1:]
+    out = x
+    for i, item in enumerate(items):
+        if not isinstance(item, builtins.slice):
+            raise ArgumentError(
+                f"node {x.name!r}: index {item!r} is not supported; graph indexing takes basic slices "
+                "(x[1::2], x[:, :3], x[..., ::2]): use cg.slice(x, start=, stop=, step=, axis=)"
+            )
+        if item == builtins.slice(None):
+            continue
+        axis = i - len(items) if lead else i
+        out = slice(out, start=operator.index(item.start) if item.start is not None else None,
+                    stop=operator.index(item.stop) if item.stop is not None else None,
+                    step=operator.index(item.step) if item.step is not None else None, axis=axis)
+    return out
+
+
+SLICE = register(OpDef(
+    "slice", 1, _slice, _slice_shape, lambda g, out, a, **attrs: (unslice(g, a, **attrs),),
+    text="slice({0}{kw})", latex=r"\operatorname{{slice}}\left({0}{kw}\right)", label="[:]",
+    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS),
+    doc="The basic slice ``start:stop:step`` of ``axis`` (``x[1::2]`` builds one).",
+))
+UNSLICE = register(OpDef(
+    "unslice", 2, _unslice, _unslice_shape, lambda h, out, g, like, **attrs: (slice(h, **attrs), None),
+    text="unslice({0}, {1}{kw})", latex=r"\operatorname{{unslice}}\left({0}, {1}{kw}\right)", label="[:]ᵀ",
+    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS),
+    doc="Zeros of the second operand's shape with the first placed at the slice ``start:stop:step`` of "
+    "``axis``: the adjoint of ``slice``.",
+))
+
+slice, unslice = SLICE.function, UNSLICE.function  # noqa: A001 - cg.slice, as cg.sum shadows sum
