@@ -136,7 +136,10 @@ class _Drawing:
         self.two_part = bool(self.adjoint)
         self.op_labels: dict[str, str] = {}
         self.annotated = bool(values or adjoints or notes)
+        self.uniform = not self.annotated and not show_generated  # see _box
+        self.uniform_boxes: dict[tuple[str, bool], dict[str, str]] = {}
         self.styles: dict[tuple, dict[str, str]] = {}
+        self.ref_boxes: dict[str, dict[str, str]] = {}  # label -> a reference's attributes
         self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
                                          "width": 0.2, "margin": 0.02})
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
@@ -170,13 +173,14 @@ class _Drawing:
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, "n" if self.across else "e")
         from_side: dict[str, bool] = {}  # op -> _from_side(op)
-        self.home: dict[str, pydot.Graph] = {}
+        self.home: dict[str, pydot.Graph] = {}  # the cluster of each box in a mirrored drawing
         edges: list[tuple] = []  # (tail id, head id) of a plain edge, else (operand, user, port) for _edge
         for v, vid in ids.items():
             data = nodes[v]
             box = below if v in self.adjoint else above
             add_node(box, vid, self._box(v, data))
-            self.home[v] = box
+            if box is not d:
+                self.home[v] = box
             uses = operands[v]
             if not uses:
                 continue
@@ -206,7 +210,19 @@ class _Drawing:
 
     def _box(self, n: str, data: Mapping[str, Any]) -> dict[str, Any]:
         role, adj = data["role"], n in self.adjoint
-        if role == "op" and not data["attrs"]:  # most boxes: the op's symbol, the same in every box of it
+        if role == "op" and not data["attrs"]:
+            if self.uniform and _generated(n) and n not in self.referenced and n not in self.hot:
+                # most boxes of a big graph: the op's symbol, no name, no value, the same in every
+                # box of that op; each box gets a copy, so that changing one changes only that one
+                key = (data["op"], adj)
+                attrs = self.uniform_boxes.get(key)
+                if attrs is None:
+                    attrs = self.uniform_boxes[key] = self._box_of(n, data, role, adj)
+                return dict(attrs)
+        return self._box_of(n, data, role, adj)
+
+    def _box_of(self, n: str, data: Mapping[str, Any], role: str, adj: bool) -> dict[str, Any]:
+        if role == "op" and not data["attrs"]:  # the op's symbol, the same in every box of it
             lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
         elif role in ("input", "param"):
             lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
@@ -292,7 +308,10 @@ class _Drawing:
     def _ref(self, label: str, v: str, port: str | None) -> None:
         rid = f"r{self.refs}"
         self.refs += 1
-        add_node(self.home[v], rid, D.with_labels(self.ref_style, {"label": D.html_label(label)}))
+        attrs = self.ref_boxes.get(label)
+        if attrs is None:
+            attrs = self.ref_boxes[label] = D.with_labels(self.ref_style, {"label": D.html_label(label)})
+        add_node(self.home.get(v, self.d), rid, dict(attrs))
         back = self.mirror and self._adj(v)
         style = self._edge_style("ref", False, False, back, port)
         if back:
