@@ -266,7 +266,7 @@ def test_signs_fold_into_their_users_bit_for_bit(monkeypatch):
     assert body.count("(neg)") < negs  # a neg used once by + - * / costs no statement
     monkeypatch.setattr(cg.codegen, "SIGNED", frozenset())  # every neg written out
     plain = cg.compile(g.copy(), wrt=["x", "z"])
-    assert plain.source.count("(neg)") == 2 * negs
+    assert plain.source.count("(neg)") == negs  # the math path; the numpy path comes with the first array
     rng = np.random.default_rng(1)
     for x, z in rng.uniform(-3, 3, (50, 2)):
         assert f.positional(float(x), float(z)) == plain.positional(float(x), float(z))
