@@ -137,6 +137,8 @@ def _make_function(op: OpDef) -> Callable[..., Node]:
     def function(*operands: Any, name: str | None = None, **attrs: Any) -> Node:
         from ..graph import apply_op  # graph imports the registry, so this import is late
 
+        if not attrs:  # the common call: no attributes to check or merge
+            return apply_op(op, operands, defaults, name=name)
         unknown = set(attrs) - set(defaults)
         if unknown:
             raise TypeError(f"{op.name}() got unexpected keyword argument(s) {sorted(unknown)}")

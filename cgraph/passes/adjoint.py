@@ -171,7 +171,7 @@ class _Sweep:
         k = 1
         while True:
             name = f"g_{n}" if k == 1 else f"g{k}_{n}"
-            if name not in self.g.nx:
+            if name not in self.nodes:
                 return name
             k += 1
 
@@ -293,12 +293,15 @@ def _prune(g: Graph, forward: set[str], outputs: list[str]) -> None:
         if n in keep:
             continue
         keep.add(n)
-        stack.extend(p for p in pred[n] if p not in forward and p not in keep)
-    dead = [n for n in g.nx._node if n not in forward and n not in keep]
-    g.nx.remove_nodes_from(dead)
+        for p in pred[n]:
+            if p not in keep and p not in forward:
+                stack.append(p)
     nodes = g.nx._node
-    for n in keep - forward:
-        nodes[n]["adjoint"] = True
+    dead = [n for n in nodes if n not in keep and n not in forward]
+    g.nx.remove_nodes_from(dead)
+    for n in keep:
+        if n not in forward:
+            nodes[n]["adjoint"] = True
     g._touch()
 
 
