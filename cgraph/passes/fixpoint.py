@@ -19,9 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..graph import Graph
 from ..ops.registry import OPS
 from ..printing.render import is_generated
+from .rules import RULES
 
 POINTWISE = object()  # (POINTWISE, answer): the builder's `pointwise`
 HIT = object()  # (HIT, (key, node, args)): a rule's make(op, *args) found node
@@ -142,3 +145,111 @@ def absorbed(g: Graph) -> set[str]:
                 if len(keys) == 1 and nodes[user]["op"] == d["op"]:
                     out.add(n)
     return out
+
+
+def freeze(value: Any) -> Any:
+    """``value`` as a hashable, exact key (``0.0`` and ``-0.0`` differ, arrays by bytes)."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return ("seq", tuple(freeze(v) for v in value))
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return (type(value).__name__, value)
+
+
+def cse_key(op: str, args: list[str] | tuple, attrs: dict) -> Any:
+    """The CSE key of ``op(*args, **attrs)``: commutative operands sorted."""
+    operands = tuple(sorted(args)) if OPS[op].commutative else tuple(args)
+    if not attrs:
+        return (op, operands, ())
+    return (op, operands, tuple(sorted((k, freeze(v)) for k, v in attrs.items())))
+
+
+class Replaying:
+    """The part of :class:`cgraph.passes.builder.Builder` that reads the logs: copying
+    the nodes of the previous pass whose logs replay, re-running the rules a guard
+    skipped, and telling whether the pass is settled."""
+
+    def _copy(self, n: str, data: dict, args: tuple[str, ...]) -> str | None:
+        """``n`` as it is, when building it would give it back; else None.
+
+        Its operands came out of this pass as themselves, so the rules that left it
+        alone in the pass that made it leave it alone again, unless what else they read
+        (use counts, pointwise-ness, existing nodes) answers differently now.
+        """
+        record = self.prev.records.get(n)
+        if record is not None and not self._replays(record):
+            return None
+        op, attrs = data["op"], data["attrs"]
+        key = cse_key(op, args, attrs)
+        if key in self.cse:
+            return None  # an equal node: merge it
+        self._add(n, op, args, dict(attrs), data["shape"])
+        self._keep_metadata(n, n)
+        self.new_nodes.append(n)
+        self.arguments[n] = args
+        if record is not None:
+            self.records[n] = record
+        self.same.add(n)
+        self.cse[key] = n
+        self.keys[n] = [key]
+        return n
+
+    def _replays(self, record: tuple) -> bool:
+        """True when each read logged in ``record`` answers the same in this pass."""
+        renamed, same, cse, refs = self.prev.renamed_from, self.same, self.cse, self.refs
+
+        def pointwise_here() -> bool:
+            if self._pointwise is None:
+                self._pointwise = pointwise(self.old, self.building_for, self.pointwise_memo)
+            return self._pointwise
+
+        return replays(
+            record,
+            uses=lambda n: refs.get(n, 0) if n in same else None,
+            pointwise=pointwise_here,
+            hit=lambda key, n: cse.get(key) == n and n in same,
+            miss=lambda key: key not in cse and not any(a in renamed for a in key[1]),
+        )
+
+    def _recheck(self, node: str) -> None:
+        """Run the rules on ``node`` as the next pass would, now.
+
+        A rule's result often rebuilds its own candidate with the operands in another
+        order (``u*2 -> 2*u``); that node is created without trying the rules (they are
+        running already), so the next pass would try them. When none applies, its log
+        becomes what they read instead of the skip.
+        """
+        data = self.nodes[node]
+        op, args, attrs = data["op"], self.arguments[node], data["attrs"]
+        cand = self._candidate(op, list(args), attrs)
+        if cand is None:
+            return
+        key = cse_key(op, args, attrs)
+        mark, count = len(self.reads), len(self.new_nodes)
+        self.building.add(key)
+        self.depth += 1
+        try:
+            for rule in RULES.get(op, ()):
+                result = rule(self, cand)
+                if result == node:
+                    break  # it rebuilt itself: the next pass keeps it
+                if result is not None:
+                    return  # the next pass might rewrite it: leave the skip logged
+        finally:
+            self.depth -= 1
+            self.building.discard(key)
+        itself = (HIT, (key, node, args))  # made again as it is: the next pass would too
+        if len(self.new_nodes) == count and all(r[0] is not HIT or r == itself for r in self.reads[mark:]):
+            self.records[node] = tuple(r for r in self.reads[mark:] if r != itself)
+
+    def settled(self) -> bool:
+        """True when simplifying the new graph again would give it back (see `fixpoint`)."""
+        nodes, arguments = self.nodes, self.arguments
+
+        def key_of(n: str) -> Any:
+            data = nodes[n]
+            return cse_key(data["op"], arguments[n], data["attrs"]) if n in arguments else None
+
+        return settled(self.g, self.records, self.renamed_from, key_of, self.cse.get)

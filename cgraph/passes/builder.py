@@ -1,0 +1,396 @@
+"""One pass of ``simplify``: :class:`Builder` rebuilds a graph node by node, in
+schedule order, each node from its already simplified operands: folded when they are
+constants, rewritten by the identities of :data:`cgraph.passes.rules.RULES`, merged with
+an equal node (CSE), or created; then dead nodes are dropped. What the rules read
+besides structure is logged for :mod:`cgraph.passes.fixpoint`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..checks import const_value
+from ..graph import _INFER, EDGE_DATA, Graph
+from ..ops.registry import OPS
+from ..printing.render import is_generated
+from . import fixpoint
+from .fixpoint import GUARD, HIT, MISS, POINTWISE, USE, Replaying, absorbed, cse_key, freeze
+from .fold import NOT_FOLDED, fold
+from .rules import RULES, Candidate
+
+#: how deeply rules may build nodes that are themselves simplified
+MAX_DEPTH = 16
+
+_PLAIN = frozenset(("op", "attrs", "role", "shape", "order"))  # node data that is not metadata
+_DATA = len(_PLAIN)
+
+
+class Builder(Replaying):
+    """One simplification pass over ``old``, building the new graph."""
+
+    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True, prev: Builder | None = None) -> None:
+        self.old = old
+        self.prev = prev  # the builder that made `old`, whose logs say which nodes to copy
+        self.numeric = numeric
+        self.use_rules = rules
+        self.g = Graph(old.name)
+        # new names must not collide with old ones (a loaded graph may not know its count)
+        self.g._generated = max([old._generated] + [int(n[1:]) for n in old.nx if is_generated(n)])
+        self.map: dict[str, str] = {}
+        self.cse: dict[Any, str] = {}
+        self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames
+        self.mapped: set[str] = set()
+        self.refs: dict[str, int] = {}
+        self.new_nodes: list[str] = []
+        self.depth = 0
+        self.building: set[Any] = set()
+        self.changed = False
+        self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
+        self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
+        self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
+        self.old_operands = old._operand_table() if prev is None else prev.arguments
+        self.outputs = set(old.outputs)
+        self.absorbed = absorbed(old)
+        self.changed = bool(self.absorbed)
+        self.pointwise_memo: dict[str, bool] = {}
+        self.building_for: str | None = None  # the old node being rebuilt
+        self._pointwise: bool | None = None  # its pointwise-ness, computed when a rule asks
+        # what rules read besides structure (use counts, pointwise-ness, existing nodes),
+        # logged per created node: a node created with no such read, from operands that
+        # did not change, comes out of another pass as itself (see `settled`)
+        self.reads: list[tuple[Any, Any]] = []
+        self.records: dict[str, tuple[tuple[Any, Any], ...]] = {}
+        self.renamed_from: set[str] = set()
+        self.same: set[str] = set()  # old nodes rebuilt as themselves (same name, same operands)
+
+    # ---------------------------------------------------------------- the pass
+    def run(self) -> Graph:
+        old, succ, same, absorbed = self.old, self.old_succ, self.same, self.absorbed
+        old_nodes, operands, mapping, mapped, refs = self.old_nodes, self.old_operands, self.map, self.mapped, self.refs
+        prev, outputs = self.prev, self.outputs
+        for n in old.schedule():
+            if n in absorbed:
+                continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
+            data = old_nodes[n]
+            role = data["role"]
+            if role == "op" and not (data["op"] == "identity" and n in outputs):
+                self.building_for, self._pointwise = n, None
+                new = None
+                if prev is not None:
+                    args = operands[n]
+                    if all(a in same for a in args):
+                        new = self._copy(n, data, args)
+                if new is None:
+                    args = operands[n]
+                    args = self._gather(n) if absorbed and not absorbed.isdisjoint(args) else [mapping[o] for o in args]
+                    self.reads.clear()
+                    new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+                    if GUARD in self.records.get(new, ()):
+                        self._recheck(new)
+                    if prev is not None and new == n and self.arguments.get(n) == operands[n] \
+                            and all(a in same for a in args) and self.nodes[n]["op"] == data["op"] \
+                            and cse_key(data["op"], (), self.nodes[n]["attrs"]) == cse_key(data["op"], (), data["attrs"]):
+                        same.add(n)
+            elif role == "op":
+                new = mapping[old.operands(n)[0]]  # an output's name tag: put back at the end
+            elif role == "const":
+                new = self.const(data["attrs"]["value"], hint=n)
+                if new == n:
+                    same.add(n)
+            else:
+                self.g._add_node(n, data["op"], dict(data["attrs"]), role, data["shape"])
+                self._keep_metadata(n, n)
+                new = n
+                same.add(n)
+            if new in mapped:
+                self.changed = True  # merged with an equal node
+            mapping[n] = new
+            mapped.add(new)
+            refs[new] = refs.get(new, 0) + sum(map(len, succ[n].values()))
+        self._finish_outputs()
+        return self.g
+
+    def _gather(self, n: str) -> list[str]:
+        out = []
+        stack = list(reversed(self.old_operands[n]))
+        while stack:
+            o = stack.pop()
+            if o in self.absorbed:
+                stack.extend(reversed(self.old_operands[o]))
+            else:
+                out.append(self.map[o])
+        return out
+
+    def _finish_outputs(self) -> None:
+        old, g = self.old, self.g
+        names: list[str] = []
+        renamed: dict[str, str] = {}
+        for o in old.outputs:
+            r = self.map[o]
+            r = renamed.get(r, r)  # two outputs of one value: the second refers to the first
+            if r != o:
+                if g.nx.nodes[r]["role"] == "op" and is_generated(r) and r not in names:
+                    self._rename(r, o)
+                    renamed[r] = o
+                elif g.nx.nodes[r]["role"] == "const":
+                    g.const(g.nx.nodes[r]["attrs"]["value"], name=o)
+                else:
+                    g._apply(OPS["identity"], [r], {}, o)
+            self._keep_metadata(o, o)
+            names.append(o)
+        g._changed()  # (after `_add`)
+        g.set_outputs(names)
+        keep = set(old.inputs) | set(old.params)
+        stack = list(names) if names else [self.map[n] for n in old.nx if not self.old_succ[n] and n in self.map]
+        pred = g.nx._pred
+        while stack:
+            n = stack.pop()
+            if n not in keep:
+                keep.add(n)
+                stack.extend(pred[n])
+        dead = [n for n in g.nx if n not in keep]
+        if dead:
+            g.nx.remove_nodes_from(dead)
+            self.changed = self.changed or any(n in self.mapped for n in dead)
+        g._touch()
+
+    def _keep_metadata(self, old_name: str, new_name: str) -> None:
+        data = self.old_nodes[old_name]
+        if len(data) > _DATA:
+            self.nodes[new_name].update({k: data[k] for k in data if k not in _PLAIN})
+
+    def _rename(self, old: str, new: str) -> None:
+        """Rename a node of the new graph, keeping the builder's tables right."""
+        self.g.rename(old, new)
+        self.renamed_from.add(old)
+        if old in self.records:
+            self.records[new] = self.records.pop(old)
+        keys = self.keys.pop(old, [])
+        for key in keys:
+            self.cse[key] = new
+        self.keys[new] = keys
+        if old in self.arguments:
+            self.arguments[new] = self.arguments.pop(old)
+        for user in self.g.nx._succ[new]:
+            if user in self.arguments:
+                self.arguments[user] = tuple(new if a == old else a for a in self.arguments[user])
+
+    def _remember(self, key: Any, name: str) -> str:
+        self.cse[key] = name
+        self.keys.setdefault(name, []).append(key)
+        return name
+
+    # ---------------------------------------------------------------- building
+    def build(self, op: str, args: list[str], attrs: dict, *, hint: str | None = None) -> str:
+        """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
+        reads = self.reads
+        mark = len(reads)
+        opdef = OPS[op]
+        if attrs:
+            key = cse_key(op, args, attrs)
+        else:  # the common case, inlined
+            key = (op, tuple(sorted(args)) if opdef.commutative else tuple(args), ())
+        hit = self.cse.get(key)
+        if hit is not None:
+            if self.depth:
+                reads.append((HIT, (key, hit, tuple(args))))  # a rule found an existing node
+            if self.pointwise or self._keeps_shape(hit, op, args, attrs):
+                return hit
+        elif self.depth:
+            reads.append((MISS, key))
+        nodes = self.nodes
+        for a in args:
+            if nodes[a]["op"] != "const":
+                break
+        else:
+            folded = self.fold(op, args, attrs)
+            if folded is not None:
+                self.changed = True
+                return folded
+        rules = RULES.get(op) if self.use_rules else None
+        shape: Any = _INFER
+        if rules:
+            try:
+                shape = opdef.shape(*[nodes[a]["shape"] for a in args], **attrs)
+            except (ValueError, TypeError):
+                rules = None
+        if rules:
+            if key in self.building or self.depth >= MAX_DEPTH:
+                reads.append(GUARD)  # rules skipped here run in another pass
+            else:
+                cand = Candidate(op, tuple(args), attrs, shape)
+                self.building.add(key)
+                self.depth += 1
+                try:
+                    for rule in rules:
+                        start = len(self.new_nodes)
+                        result = rule(self, cand)
+                        if result is not None and self._affordable(cand, result, start):
+                            if self.cse.get(key) != result:  # else the rule rebuilt cand itself
+                                self.changed = True
+                            return self._remember(key, self._named(result, hint, start))
+                finally:
+                    self.depth -= 1
+                    self.building.discard(key)
+        node = self._create(op, args, attrs, hint, key, shape)
+        if len(reads) > mark:
+            self.records[node] = tuple(reads[mark:])
+        return node
+
+    def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
+        # a stand-in merged where pointwise use allowed it (u - u -> 0) is not equal where
+        # a reduction or reshape reads the shape
+        try:
+            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
+        except (ValueError, TypeError):
+            return True
+        return self.nodes[hit]["shape"] == shape
+
+    def make(self, op: str, *args: str, **attrs: Any) -> str:
+        """Build a node for a rule (it is simplified too)."""
+        return self.build(op, list(args), {**OPS[op].attrs, **attrs})
+
+    def const(self, value: Any, *, hint: str | None = None) -> str:
+        """The constant ``value`` (one node per distinct value)."""
+        value = const_value(value, None)
+        key = ("const", freeze(value))
+        if key not in self.cse:
+            name = hint if hint is not None and is_generated(hint) and hint not in self.g.nx else None
+            self._remember(key, self.g.const(value, name=name).name)
+        return self.cse[key]
+
+    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
+        g = self.g
+        name = hint if hint is not None and hint not in self.nodes else None
+        if name is None or shape is _INFER:
+            node = g._apply(OPS[op], args, attrs, name, shape).name
+        else:
+            node = self._add(name, op, args, attrs, shape)
+        if name is not None:
+            if len(self.old_nodes[hint]) > _DATA:
+                self._keep_metadata(hint, node)
+        else:
+            for a in args:  # a rule's new use of a node (old uses come from the old graph)
+                self.refs[a] = self.refs.get(a, 0) + 1
+                self.reads.append((USE, a))
+        self.new_nodes.append(node)
+        self.arguments[node] = tuple(args)
+        self.cse[key] = node
+        self.keys[node] = [key]
+        return node
+
+    def _add(self, name: str, op: str, args: Any, attrs: dict, shape: Any) -> str:
+        """``Graph._apply`` for the nodes a pass names itself (most of them): their op,
+        arity and shape are known good and the name is new; the graph is told it changed
+        once, at the end of the pass."""
+        g = self.g
+        nxg = g.nx
+        nxg._node[name] = {"op": op, "attrs": attrs, "role": "op", "shape": shape, "order": g._next_order}
+        g._next_order += 1
+        nxg._succ[name] = {}
+        pred = nxg._pred[name] = {}
+        succ = nxg._succ
+        for i, src in enumerate(args):
+            keys = pred.get(src)
+            if keys is None:
+                keys = pred[src] = succ[src][name] = {}
+            keys[i] = EDGE_DATA
+        return name
+
+    def _named(self, result: str, hint: str | None, start: int) -> str:
+        # a node a rule made for a named one inherits its name: g_b stays g_b
+        if (hint is None or is_generated(hint) or hint in self.g.nx or len(self.new_nodes) == start
+                or self.nodes[result]["role"] != "op" or not is_generated(result)
+                or result in self.mapped):
+            return result
+        self._rename(result, hint)
+        self._keep_metadata(hint, hint)
+        return hint
+
+    def _candidate(self, op: str, args: list[str], attrs: dict) -> Candidate | None:
+        if not self.use_rules or op not in RULES:
+            return None
+        try:
+            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
+        except (ValueError, TypeError):
+            return None
+        return Candidate(op, tuple(args), attrs, shape)
+
+    def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
+        """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""
+        new = set(self.new_nodes[start:])
+        if len(new) <= 1:
+            return True  # it replaces cand itself
+        freed = self._closure(cand)
+        reach: set[str] = set()
+        stack = [result]
+        while stack:  # what result still uses, among the new and the freeable nodes
+            n = stack.pop()
+            if n not in reach and (n in new or n in freed):
+                reach.add(n)
+                stack.extend(self.g.nx.predecessors(n))
+        created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
+        return created <= 1 + len(freed - reach)
+
+    def _closure(self, cand: Candidate) -> set[str]:
+        """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""
+        out: set[str] = set()
+        level = list(cand.args)
+        for _ in range(3):
+            level = [a for a in level if a not in out and self.nodes[a]["role"] == "op" and self.single(a)]
+            out.update(level)
+            level = [p for a in level for p in self.args(a)]
+        return out
+
+    # ---------------------------------------------------------------- folding
+    def fold(self, op: str, args: list[str], attrs: dict) -> str | None:
+        """The constant ``op(*args)`` when every operand is a constant and it folds."""
+        nodes = self.nodes
+        if not args or any(nodes[a]["op"] != "const" for a in args):
+            return None  # (build checks this first)
+        result = fold(OPS[op], [nodes[a]["attrs"]["value"] for a in args], attrs, numeric=self.numeric)
+        return None if result is NOT_FOLDED else self.const(result)
+
+    # ---------------------------------------------------------------- queries for rules
+    def op(self, n: str) -> str:
+        return self.nodes[n]["op"]
+
+    def args(self, n: str) -> tuple[str, ...]:
+        found = self.arguments.get(n)
+        return found if found is not None else self.g.operands(n)
+
+    def attrs(self, n: str) -> dict:
+        return self.nodes[n]["attrs"]
+
+    def shape(self, n: str) -> Any:
+        return self.nodes[n]["shape"]
+
+    def value(self, n: str) -> Any:
+        """The value of a scalar constant node, else None."""
+        data = self.nodes[n]
+        if data["op"] != "const":
+            return None
+        v = data["attrs"]["value"]
+        return None if isinstance(v, np.ndarray) else v
+
+    def array(self, n: str) -> Any:
+        """The value of any constant node (scalar or array), else None."""
+        data = self.nodes[n]
+        return data["attrs"]["value"] if data["op"] == "const" else None
+
+    def single(self, n: str) -> bool:
+        """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
+        answer = self.refs.get(n, 0) <= 1
+        self.reads.append((n, answer))
+        return answer
+
+    @property
+    def pointwise(self) -> bool:
+        """May the node being built be replaced by a broadcastable stand-in? (see `_pointwise`)"""
+        answer = self._pointwise
+        if answer is None:
+            answer = self._pointwise = fixpoint.pointwise(self.old, self.building_for, self.pointwise_memo)
+        self.reads.append((POINTWISE, answer))
+        return answer
