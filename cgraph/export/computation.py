@@ -24,6 +24,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from . import dot as D
+from .dottext import add_edge, add_edges, add_node, add_subgraph
 
 __all__ = ["computation_dot"]
 
@@ -115,10 +116,29 @@ class _Drawing:
         self.g, self.values, self.adjoints, self.precision = g, values, adjoints, precision
         self.show_generated, self.notes, self.hot, self.hot_edges = show_generated, notes, hot, hot_edges
         self.across = rankdir in ("LR", "RL")
-        boxed = [n for n in g.nx if not (self._loose_const(n) and constants != "boxes")]
-        self.ids = D.node_ids(g, boxed)
         self.constants = constants
-        self.two_part = any(self._adj(n) for n in self.ids)
+        # one pass over the nodes: DOT ids n0, n1... for the boxes (D.node_ids), the
+        # adjoint nodes, the sources; loose constants are written beside their users
+        self.ids: dict[str, str] = {}
+        self.adjoint: set[str] = set()
+        self.sources: list[str] = []
+        nodes, loose = g.nx._node, constants != "boxes"
+        for n in D.drawing_order(g):
+            data = nodes[n]
+            role = data["role"]
+            if loose and role == "const" and _generated(n):
+                continue
+            self.ids[n] = f"n{len(self.ids)}"
+            if data.get("adjoint"):
+                self.adjoint.add(n)
+            if role in ("input", "param"):
+                self.sources.append(n)
+        self.two_part = bool(self.adjoint)
+        self.op_labels: dict[str, str] = {}
+        self.annotated = bool(values or adjoints or notes)
+        self.styles: dict[tuple, dict[str, str]] = {}
+        self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
+                                         "width": 0.2, "margin": 0.02})
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
         self.refs = 0
         # forward values read by adjoint rules are written by name: those names must be visible,
@@ -137,41 +157,78 @@ class _Drawing:
                                     "headport": "w" if self.across else "n"})
 
     def _adj(self, n: str) -> bool:
-        return bool(self.g.nx._node[n].get("adjoint"))
+        return n in self.adjoint if n in self.ids else bool(self.g.nx._node[n].get("adjoint"))
 
     def _loose_const(self, n: str) -> bool:
         return self.g.nx._node[n]["role"] == "const" and _generated(n)
 
     def build(self) -> pydot.Dot:
-        parts = [("", list(self.ids))]
-        if self.mirror:  # two bands; dot stacks the first one lowest, so the adjoint comes first
-            parts = [("adjoint", [n for n in self.ids if self._adj(n)]),
-                     ("forward", [n for n in self.ids if not self._adj(n)])]
-        self.home: dict[str, Any] = {}
-        for name, members in parts:
-            box = pydot.Cluster(name, peripheries=0) if name else self.d
-            for n in members:
-                box.add_node(self._box(n, self.ids[n]))
-                self.home[n] = box
-            if name:
-                self.d.add_subgraph(box)
+        d, ids, nodes, operands = self.d, self.ids, self.g.nx._node, self.g._operand_table()
+        # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
+        below, above = (pydot.Cluster("adjoint", peripheries=0), pydot.Cluster("forward", peripheries=0)) \
+            if self.mirror else (d, d)
+        plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
+        side_port = (None, "n" if self.across else "e")
+        from_side: dict[str, bool] = {}  # op -> _from_side(op)
+        self.home: dict[str, pydot.Graph] = {}
+        edges: list[tuple] = []  # (tail id, head id) of a plain edge, else (operand, user, port) for _edge
+        for v, vid in ids.items():
+            data = nodes[v]
+            box = below if v in self.adjoint else above
+            add_node(box, vid, self._box(v, data))
+            self.home[v] = box
+            uses = operands[v]
+            if not uses:
+                continue
+            op = data["op"]
+            side = from_side.get(op)
+            if side is None:
+                side = from_side[op] = _from_side(op)
+            ports = side_port if side and len(uses) == 2 else None
+            for pos, u in enumerate(uses):
+                port = ports[pos] if ports else None
+                if plain and port is None and u in ids:
+                    edges.append((ids[u], vid))
+                else:
+                    edges.append((u, v, port))
+        if self.mirror:
+            d.add_subgraph(below)
+            d.add_subgraph(above)
         self._ranks()
-        operands = self.g._operand_table()  # cached by validate
-        for v in self.ids:
-            ports = _ports(self.g, v, self.across)
-            for pos, u in enumerate(operands[v]):
-                self._edge(u, v, ports[pos] if ports else None)
-        return self.d
+        start = 0  # plain edges go in runs: what _edge does for them, without its checks
+        for i, edge in enumerate(edges):
+            if len(edge) == 3:
+                add_edges(d, edges[start:i])
+                self._edge(*edge)
+                start = i + 1
+        add_edges(d, edges[start:])
+        return d
 
-    def _box(self, n: str, dot_id: str) -> pydot.Node:
-        data = self.g.nx._node[n]
-        role, adj = data["role"], self._adj(n)
-        if role in ("input", "param"):
+    def _box(self, n: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        role, adj = data["role"], n in self.adjoint
+        if role == "op" and not data["attrs"]:  # most boxes: the op's symbol, the same in every box of it
+            lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
+        elif role in ("input", "param"):
             lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
         elif role == "const":
             lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
         else:
             lines = [D.html_text(OPS[data["op"]].label or data["op"]) + _kw(data)]
+        if self.annotated:
+            self._annotate(n, role, adj, lines)
+        labels = {"label": D.html_label("<BR/>".join(lines))}
+        if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
+            ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
+            labels["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
+        style = self._box_style(adj, n in self.hot)
+        return D.with_labels(style, labels) if style else labels  # "label" < "xlabel": sorted
+
+    def _op_label(self, op: str) -> str:
+        label = self.op_labels[op] = D.html_text(OPS[op].label or op)
+        return label
+
+    def _annotate(self, n: str, role: str, adj: bool, lines: list[str]) -> None:
+        """The value, adjoint and note lines under a box's function."""
         if n in self.values and role != "const":
             colour = ADJOINT if adj else VALUE
             text = D.html_text(D.format_value(self.values[n], self.precision))
@@ -184,17 +241,36 @@ class _Drawing:
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
         if self.notes.get(n):
             lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
-        attrs: dict[str, Any] = {"label": D.html_label("<BR/>".join(lines))}
-        if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
-            ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            attrs["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
-        if self.two_part:
-            attrs.update(color=ADJOINT if adj else QUIET, fontcolor=ADJOINT if adj else QUIET_INK)
-            if adj:
-                attrs["penwidth"] = 1.3
-        if n in self.hot:
-            attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
-        return D.node(dot_id, **attrs)
+
+    def _box_style(self, adj: bool, hot: bool) -> dict[str, str]:
+        """A box's attributes besides its labels, as DOT values (a few kinds per drawing)."""
+        key = ("box", adj, hot)
+        if key not in self.styles:
+            attrs: dict[str, Any] = {}
+            if self.two_part:
+                attrs.update(color=ADJOINT if adj else QUIET, fontcolor=ADJOINT if adj else QUIET_INK)
+                if adj:
+                    attrs["penwidth"] = 1.3
+            if hot:
+                attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
+            self.styles[key] = D.sorted_attrs(attrs)
+        return self.styles[key]
+
+    def _edge_style(self, kind: str, adj: bool, hot: bool, back: bool, port: str | None) -> dict[str, str]:
+        """The attributes of an edge (``kind`` "edge") or of the edge from a name or value
+        written beside a box (``kind`` "ref"), as DOT values (add_edge copies them)."""
+        key = (kind, adj, hot, back, port)
+        if key not in self.styles:
+            attrs: dict[str, Any] = {}
+            if kind == "ref":
+                attrs.update(color="#c0c0c0", arrowsize=0.5)
+            elif self.two_part:
+                attrs.update(color=ADJOINT if adj else QUIET, penwidth=1.2 if adj else None)
+            if hot:
+                attrs.update(color=HIGHLIGHT, penwidth=2.6)
+            attrs.update({"dir": "back", "tailport": port} if back else {"headport": port})
+            self.styles[key] = D.sorted_attrs(attrs)
+        return self.styles[key]
 
     def _edge(self, u: str, v: str, port: str | None) -> None:
         if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):
@@ -206,32 +282,29 @@ class _Drawing:
         if self.mirror and self._adj(v) and not self._adj(u):
             self._ref(f'<FONT FACE="{D.MATH_FONT}">{D.math_name(u)}</FONT>', v, port)
             return
-        attrs: dict[str, Any] = {}
-        if self.two_part:
-            attrs.update(color=ADJOINT if self._adj(v) else QUIET, penwidth=1.2 if self._adj(v) else None)
-        if hot:
-            attrs.update(color=HIGHLIGHT, penwidth=2.6)
-        if self.mirror and self._adj(v):  # adjoints flow backwards: draw the edge reversed
-            self.d.add_edge(D.edge(self.ids[v], self.ids[u], dir="back", tailport=port, **attrs))
+        back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
+        style = self._edge_style("edge", self._adj(v), hot, back, port)
+        if back:
+            add_edge(self.d, self.ids[v], self.ids[u], style)
         else:
-            self.d.add_edge(D.edge(self.ids[u], self.ids[v], headport=port, **attrs))
+            add_edge(self.d, self.ids[u], self.ids[v], style)
 
     def _ref(self, label: str, v: str, port: str | None) -> None:
         rid = f"r{self.refs}"
         self.refs += 1
-        self.home[v].add_node(D.node(rid, label=D.html_label(label), shape="plaintext", fontsize=12, fontcolor=REF,
-                               height=0.2, width=0.2, margin=0.02))
-        style = {"color": "#c0c0c0", "arrowsize": 0.5}
-        if self.mirror and self._adj(v):
-            self.d.add_edge(D.edge(self.ids[v], rid, dir="back", tailport=port, **style))
+        add_node(self.home[v], rid, D.with_labels(self.ref_style, {"label": D.html_label(label)}))
+        back = self.mirror and self._adj(v)
+        style = self._edge_style("ref", False, False, back, port)
+        if back:
+            add_edge(self.d, self.ids[v], rid, style)
         else:
-            self.d.add_edge(D.edge(rid, self.ids[v], headport=port, **style))
+            add_edge(self.d, rid, self.ids[v], style)
 
     def _ranks(self) -> None:
         """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
         # a function of inputs alone (the lecture's x, z) lines them up in the first column; where
         # there are parameters (a network), every source sits next to its first use instead
-        sources = [n for n in self.ids if self.g.nx._node[n]["role"] in ("input", "param")]
+        sources = self.sources
         lined_up = not any(self.g.nx._node[n]["role"] == "param" for n in sources)
         groups = [("min", sources if lined_up else [])]
         if not self.mirror:
@@ -243,10 +316,7 @@ class _Drawing:
                     groups.append(("same", [of, n]))
         for rank, members in groups:
             if members:
-                sub = pydot.Subgraph(rank=rank)
-                for m in members:
-                    sub.add_node(pydot.Node(self.ids[m]))
-                self.d.add_subgraph(sub)
+                add_subgraph(self.d, {"rank": rank}, [self.ids[m] for m in members])
 
 
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
@@ -267,14 +337,11 @@ def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
     return nx.is_directed_acyclic_graph(h)
 
 
-def _ports(g: Graph, v: str, across: bool) -> tuple[str | None, str] | None:
+def _from_side(op: str) -> bool:
     """Operand order of a binary non-commutative op: the first operand enters the box the
     usual way, the second from the side (from above when the flow is horizontal), which
     keeps the corner where Graphviz writes the name free."""
-    op = g.nx._node[v]["op"]
-    if op in OPS and len(g._operand_table()[v]) == 2 and not OPS[op].commutative:
-        return (None, "n" if across else "e")
-    return None
+    return op in OPS and not OPS[op].commutative
 
 
 def _kw(data: Mapping) -> str:

@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from numbers import Number
 from typing import Any
 
@@ -22,11 +23,13 @@ import pydot
 
 from ..graph import Graph
 from ..memory import gc_paused
+from .dottext import add_edge, add_node, dot_text, writer_ok
 
 __all__ = [
     "MAX_LABEL",
     "NBSP",
     "clean",
+    "drawing_order",
     "dot_graph",
     "edge",
     "format_value",
@@ -36,7 +39,11 @@ __all__ = [
     "math_name",
     "node",
     "node_ids",
+    "put_edge",
+    "put_node",
     "quote",
+    "sorted_attrs",
+    "with_labels",
     "spaced",
     "sub",
     "sup",
@@ -70,17 +77,18 @@ def clean(text: Any, limit: int = MAX_LABEL) -> str:
     'xxxxxxxxx…'
     """
     s = str(text)
-    out = []
-    for ch in s:
-        if ch in "\t\n":
-            out.append(" " if ch == "\t" else ch)
-        elif 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append("\ufffd")  # a lone surrogate cannot be encoded as UTF-8
-        elif unicodedata.category(ch) in ("Cc", "Cs"):
-            continue  # NUL and other control characters are syntax errors in DOT
-        else:
-            out.append(ch)
-    s = "".join(out)
+    if not (s.isascii() and s.isprintable()):  # printable ASCII (most text) passes unchanged
+        out = []
+        for ch in s:
+            if ch in "\t\n":
+                out.append(" " if ch == "\t" else ch)
+            elif 0xD800 <= ord(ch) <= 0xDFFF:
+                out.append("\ufffd")  # a lone surrogate cannot be encoded as UTF-8
+            elif unicodedata.category(ch) in ("Cc", "Cs"):
+                continue  # NUL and other control characters are syntax errors in DOT
+            else:
+                out.append(ch)
+        s = "".join(out)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
@@ -104,6 +112,12 @@ def html_text(text: Any, limit: int = MAX_LABEL) -> str:
     >>> html_text("a<b & \\\\N")
     'a&lt;b &amp; \\\\\\\\N'
     """
+    return _html_text(str(text), limit)
+
+
+@lru_cache(maxsize=4096)
+def _html_text(text: str, limit: int) -> str:
+    # labels recur (op symbols, constants): a drawing of 10^5 boxes escapes a few dozen texts
     s = html.escape(clean(text, limit), quote=True)
     if not s:
         return "&#160;"  # Graphviz rejects empty HTML elements such as <FONT></FONT>
@@ -268,19 +282,36 @@ def _number(v: Any, precision: int) -> str:
 
 def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:
     """Opaque DOT ids ``n0, n1, ...`` in a stable topological order (creation order where free)."""
-    order = g._creation_order() or nx.lexicographical_topological_sort(
-        g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n)))
     keep = None if names is None else set(names)
-    return {n: f"n{i}" for i, n in enumerate(n for n in order if keep is None or n in keep)}
+    return {n: f"n{i}" for i, n in enumerate(n for n in drawing_order(g) if keep is None or n in keep)}
+
+
+def drawing_order(g: Graph) -> tuple[str, ...] | list[str]:
+    """Every node in creation order when that is topological, else in the lexicographic
+    topological order by ``(creation index, name)``: an order that depends on the graph
+    alone, so the same graph always gives the same DOT ids."""
+    order, nodes = g.schedule(), g.nx._node
+    # the schedule is the creation order whenever that is topological (with distinct
+    # indices); it is cached, so checking that it is sorted is cheaper than re-deriving it
+    try:
+        index = [nodes[n]["order"] for n in order]
+        if index == sorted(index) and len(set(index)) == len(index):
+            return order
+    except (KeyError, TypeError):
+        pass
+    return list(nx.lexicographical_topological_sort(g.nx, key=lambda n: (g.nx.nodes[n].get("order", 0), str(n))))
 
 
 class _Dot(pydot.Dot):
-    """A ``pydot.Dot`` whose text is written with the cyclic GC paused: pydot makes a few
-    small lists per statement, and on a big drawing the collector would rescan them all."""
+    """A ``pydot.Dot`` written by :func:`cgraph.export.dottext.dot_text`: the text pydot
+    writes, in linear time, from the drawing as it is now (changes included); with the
+    cyclic GC paused, since a big drawing's text is built from many small lists."""
 
-    def to_string(self, *args: Any, **kwargs: Any) -> str:
+    def to_string(self, indent: Any = "", indent_level: int = 0, inline: bool = False) -> str:
         with gc_paused():
-            return super().to_string(*args, **kwargs)
+            if writer_ok():
+                return dot_text(self, indent, indent_level, inline)
+            return super().to_string(indent, indent_level, inline)
 
 
 def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
@@ -294,12 +325,36 @@ def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
 
 def node(dot_id: str, **attrs: Any) -> pydot.Node:
     """A ``pydot.Node`` with its attributes in sorted order (deterministic DOT)."""
-    return pydot.Node(dot_id, **{k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None})
+    return pydot.Node(dot_id, **sorted_attrs(attrs))
 
 
 def edge(src: str, dst: str, **attrs: Any) -> pydot.Edge:
     """A ``pydot.Edge`` with its attributes in sorted order."""
-    return pydot.Edge(src, dst, **{k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None})
+    return pydot.Edge(src, dst, **sorted_attrs(attrs))
+
+
+def put_node(parent: pydot.Graph, dot_id: str, attrs: Mapping[str, Any]) -> None:
+    """``parent.add_node(node(dot_id, **attrs))``, without the throw-away ``pydot.Node``."""
+    add_node(parent, dot_id, sorted_attrs(attrs))
+
+
+def put_edge(parent: pydot.Graph, src: str, dst: str, attrs: Mapping[str, Any]) -> None:
+    """``parent.add_edge(edge(src, dst, **attrs))``, without the throw-away ``pydot.Edge``."""
+    add_edge(parent, src, dst, sorted_attrs(attrs))
+
+
+def with_labels(style: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, str]:
+    """``style`` (DOT values, from :func:`sorted_attrs`) and HTML-like ``labels``
+    (from :func:`html_label`, which are DOT values as they are), in sorted order."""
+    if not style:
+        return dict(sorted(labels.items())) if len(labels) > 1 else dict(labels)
+    merged = {**style, **labels}
+    return {k: merged[k] for k in sorted(merged)}
+
+
+def sorted_attrs(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """``attrs`` in sorted order as DOT values, leaving out those that are ``None``."""
+    return {k: _attr(attrs[k]) for k in sorted(attrs) if attrs[k] is not None}
 
 
 def _attr(v: Any) -> str:
@@ -311,6 +366,12 @@ def _attr(v: Any) -> str:
     s = str(v)
     if s.startswith(("<", '"')):
         return s
+    return _word(s)
+
+
+@lru_cache(maxsize=1024)
+def _word(s: str) -> str:
+    # the few plain values a drawing uses (colours, ports, shapes) recur on every node
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|-?[0-9.]+", s):
         return s
     return quote(s, limit=10_000)

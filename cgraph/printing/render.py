@@ -12,7 +12,7 @@ import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,8 +29,7 @@ _GENERATED = re.compile(r"t\d+")
 _FORMATTER = string.Formatter()
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """A rendered expression and the precedence of its outermost operator."""
 
     text: str
@@ -82,66 +81,138 @@ def render_node(g: Graph, n: str, operands: list[Entry], style: Style) -> Entry:
         return style.number(data["attrs"]["value"])
     if op in SOURCE_OPS:
         return Entry(style.name(n), Prec.ATOM)
-    opdef = OPS[op]
+    return Entry(*_Printers(style)[op](operands, data["attrs"]))
+
+
+class _Printers(dict):
+    """Each op's printer for one style, compiled from its OpDef on first use: a function
+    ``(operand entries, attrs) -> (text, prec)``. A printing pass makes one of these, so
+    templates are parsed and precedence tables looked up once per op, not once per node."""
+
+    def __init__(self, style: Style) -> None:
+        super().__init__()
+        self.style = style
+
+    def __missing__(self, op: str) -> Callable[[list, dict], tuple[str, int]]:
+        printer = self[op] = _compile(OPS[op], self.style)
+        return printer
+
+
+def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, int]]:
     if opdef.transparent:
-        return operands[0]
+        return lambda args, attrs: args[0]
     latex = style.latex
-    parts = []
-    for i, arg in enumerate(operands):
-        text = arg.text
-        if arg.prec < opdef.operand_prec(i, latex=latex):
-            text = style.open + text + style.close
-        parts.append(text)
+    table = opdef.latex_arg_prec if latex and opdef.latex_arg_prec is not None else opdef.arg_prec
+    last = len(table) - 1
+    prec = opdef.printed_prec(latex=latex)
     template = opdef.latex if latex else opdef.text
+    open_, close = style.open, style.close
+
+    def parts_of(args: list) -> list[str]:
+        return [open_ + text + close if p < table[i if i < last else last] else text
+                for i, (text, p) in enumerate(args)]
+
     if opdef.variadic:
-        text = _join(template, parts, latex)
-    else:
-        text = _fill(template, parts, _keywords(opdef, data["attrs"]))
-    return Entry(text, opdef.printed_prec(latex=latex))
+        return lambda args, attrs: (_join(template, parts_of(args), latex), prec)
+    fields = [(literal, field) for literal, field, _, _ in _FORMATTER.parse(template)]
+    keywords = any(field == "kw" for _, field in fields)
+    if not any(literal.endswith((" - ", " + ")) for literal, field in fields if field not in (None, "kw")):
+        # no operand follows a binary minus or plus: str.format fills the template at C speed
+        if keywords:
+            return lambda args, attrs: (template.format(*parts_of(args), kw=_keywords(opdef, attrs)), prec)
+        if opdef.arity == 1:
+            least = table[0]
+
+            def unary(args: list, attrs: dict) -> tuple[str, int]:
+                text, p = args[0]
+                return template.format(open_ + text + close if p < least else text), prec
+
+            return unary
+        return lambda args, attrs: (template.format(*parts_of(args)), prec)
+
+    def fill(args: list, attrs: dict) -> tuple[str, int]:
+        parts = parts_of(args)
+        out = []
+        for literal, field in fields:
+            if field is None:
+                out.append(literal)
+            elif field == "kw":
+                out.append(literal + _keywords(opdef, attrs))
+            else:
+                part = parts[int(field)]
+                if part.startswith("-") and literal.endswith((" - ", " + ")):
+                    # a - -b -> a + b and a + -b -> a - b: unary minus binds tighter than + and -
+                    literal = literal[:-3] + (" + " if literal.endswith(" - ") else " - ")
+                    part = part[1:]
+                out.append(literal + part)
+        return "".join(out), prec
+
+    return fill
+
+
+def _walk(g: Graph) -> Iterable[tuple[tuple[str, dict], tuple[str, ...]]]:
+    """``((name, node data), operand names)`` for every node in schedule order."""
+    order, data, table = g.schedule(), g.nx._node, g._operand_table()
+    if len(order) == len(data) == len(table) and order == tuple(data) == tuple(table):
+        # the usual case (nodes stored in creation order): walk the dicts directly; on a
+        # 10^5-node graph each lookup by name is a cache miss, and they were half the time
+        return zip(data.items(), table.values())
+    return (((n, data[n]), table[n]) for n in order)
 
 
 def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = MAX_LENGTH) -> dict[str, Entry]:
     """Every target as one expression over the sources; ``ExpressionTooLong`` past the cap."""
     targets = list(targets)
     keep = needed(g, targets)
-    entries: dict[str, Entry] = {}
-    operands = g._operand_table()
-    for n in g.schedule():
+    entries: dict[str, tuple[str, int]] = {}
+    printers, number, name = _Printers(style), style.number, style.name
+    for (n, data), operands in _walk(g):
         if n not in keep:
             continue
-        entry = render_node(g, n, [entries[o] for o in operands[n]], style)
-        if len(entry.text) > max_length:
-            raise ExpressionTooLong(n, len(entry.text))
+        op = data["op"]
+        if op == "const":
+            entry = number(data["attrs"]["value"])
+        elif op in SOURCE_OPS:
+            entry = (name(n), Prec.ATOM)
+        else:
+            entry = printers[op]([entries[o] for o in operands], data["attrs"])
+        if len(entry[0]) > max_length:
+            raise ExpressionTooLong(n, len(entry[0]))
         entries[n] = entry
-    return {t: entries[t] for t in targets}
+    return {t: Entry(*entries[t]) for t in targets}
 
 
-def program(g: Graph, nodes: Iterable[str], style: Style, *, always: Iterable[str] = ()) -> list[tuple[str, Entry]]:
+def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iterable[str] = ()) -> list[tuple[str, Entry]]:
     """The lecture's listing: ``(name, expression)`` per line, in evaluation order.
 
     Named nodes, outputs, ``always`` and multi-use nodes get their own line; constants
     and unnamed single-use temporaries are written inline where they stay short, so
-    the listing is linear in the graph's size.
+    the listing is linear in the graph's size. ``nodes=None`` lists the whole graph.
     """
-    wanted = set(nodes)
+    wanted = None if nodes is None else set(nodes)
     lines_for = set(g.outputs) | set(always)
-    atoms: dict[str, Entry] = {}
+    atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
-    nodes, succ, operands = g.nx._node, g.nx._succ, g._operand_table()
-    for n in g.schedule():
-        if n not in wanted:
+    succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
+    make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
+    for (n, data), operands in _walk(g):
+        if wanted is not None and n not in wanted:
             continue
-        role = nodes[n]["role"]
-        entry = render_node(g, n, [atoms[o] for o in operands[n]], style)
-        if role in ("input", "param"):
-            atoms[n] = entry
+        role = data["role"]
+        if role == "op":
+            entry = printers[data["op"]]([atoms[o] for o in operands], data["attrs"])
+            # a generated name is t<digits> (is_generated, written out: this loop is hot)
+            own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal()) or (
+                len(entry[0]) > INLINE_LENGTH or sum(map(len, succ[n].values())) != 1)  # out-degree
+        elif role == "const":
+            entry = number(data["attrs"]["value"])
+            own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal())
+        else:  # input, param: always by name
+            atoms[n] = (name(n), Prec.ATOM)
             continue
-        own_line = n in lines_for or not is_generated(n)
-        if role == "op" and not own_line:
-            own_line = sum(map(len, succ[n].values())) != 1 or len(entry.text) > INLINE_LENGTH  # out-degree
         if own_line:
-            lines.append((n, entry))
-            atoms[n] = Entry(style.name(n), Prec.ATOM)
+            lines.append((n, make_entry(Entry, entry)))
+            atoms[n] = (name(n), Prec.ATOM)
         else:
             atoms[n] = entry
     return lines
@@ -159,24 +230,6 @@ def _join(separator: str, parts: list[str], latex: bool) -> str:
         else:
             out += separator + part
     return out
-
-
-def _fill(template: str, parts: list[str], kw: str) -> str:
-    out = []
-    for literal, field, _, _ in _FORMATTER.parse(template):
-        if field is None:
-            out.append(literal)
-            continue
-        if field == "kw":
-            out.append(literal + kw)
-            continue
-        part = parts[int(field)]
-        if part.startswith("-") and literal.endswith((" - ", " + ")):
-            # a - -b -> a + b and a + -b -> a - b: unary minus binds tighter than + and -
-            literal = literal[:-3] + (" + " if literal.endswith(" - ") else " - ")
-            part = part[1:]
-        out.append(literal + part)
-    return "".join(out)
 
 
 def _keywords(opdef: OpDef, attrs: dict) -> str:
@@ -248,7 +301,7 @@ def _layout(g: Graph, target: str | None, form: str, style: Style, *, max_length
         else:
             return entries[target] if target is not None else [(t, entries[t]) for t in targets]
     if target is None:
-        return program(g, g.nx, style)
+        return program(g, None, style)
     return program(g, needed(g, [target]), style, always=[target])
 
 
