@@ -255,7 +255,7 @@ class _Writer:
 
     def _scalar(self) -> list[str]:
         args = ", ".join(self.args)
-        lines = [f"def positional({args}):"]
+        lines = [f"def positional({', '.join(f'{a}=_unset' for a in self.args)}):"]  # missing: InputError
         if self.args:
             plain = " or ".join(f"type({a}) is not float" for a in self.args)
             lines += [f"    if {plain}:", f"        return _other({args})"]
@@ -282,7 +282,7 @@ class _Writer:
                 value = f"_param({v[n]}, {self._bind(self.nodes[n]['attrs'], 'attrs')})"
             checks.append(f"{v[n]} = _check({_lit(n)}, {value}, {shape})")
         lines = [
-            f"def _array_path({', '.join([v[n] for n in self.inputs] + params)}):",
+            f"def _array_path({', '.join([f'{v[n]}=_unset' for n in self.inputs] + params)}):",
             "    with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
         ]
         if self.params:  # a param without a value: the interpreter names it

@@ -290,3 +290,14 @@ def test_array_inputs_are_checked_as_evaluate_checks_them():
             f(x=bad)
         with pytest.raises(cg.InputError, match=match):
             f.positional(bad)
+
+
+def test_positional_names_a_missing_input():
+    for g in (lecture(), cg.parse("y = sum(x * z)")):
+        f = cg.compile(g, wrt="x")
+        for args in ((2.0,), (np.ones(2),), ()):
+            missing = f.inputs[len(args)]
+            with pytest.raises(cg.InputError, match=f"input '{missing}' is missing"):
+                f.positional(*args)
+        with pytest.raises(TypeError):  # more values than inputs and params: a Python calling error
+            f.positional(1.0, 2.0, 3.0)
