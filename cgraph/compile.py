@@ -188,26 +188,10 @@ class _Writer:
             n for n, users in uses.items()
             if len(users) == 1 and n not in outputs and self.nodes[users[0]]["op"] in codegen.SIGNED
         }
-        self.fused = self._fusions(uses, outputs)
+        self.fused = codegen.fusions(self.order, self.nodes, self.operands, uses, outputs)
         self.skip = {o for parts in self.fused.values() for o in parts}
         self.bound = 0
         self.scalar = False
-
-    def _fusions(self, uses: dict[str, list[str]], outputs: set[str]) -> dict[str, list[str]]:
-        """``{add node: its operands}`` for sums of ``unslice`` nodes of one array along one
-        axis (the adjoint of ``x[::2]`` and ``x[1::2]``), written as one buffer filled in."""
-        fused = {}
-        for n in self.order:
-            ops = self.operands.get(n, ())
-            if self.nodes[n]["op"] != "add" or any(
-                self.nodes[o]["op"] != "unslice" or len(uses[o]) != 1 or o in outputs for o in ops
-            ):
-                continue
-            likes = {self.operands[o][1] for o in ops}
-            axes = {self.nodes[o]["attrs"]["axis"] for o in ops}
-            if len(likes) == 1 and len(axes) == 1 and len(set(ops)) == len(ops):
-                fused[n] = list(ops)
-        return fused
 
     def module(self) -> tuple[str, dict]:
         """The entry points (and the numpy path when there is no math path) and the namespace."""
