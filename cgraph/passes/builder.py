@@ -380,7 +380,9 @@ class Builder(Replaying):
         return self.nodes[n]
 
     def op(self, n: str) -> str:
-        return self._look(n)["op"]
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined: the most frequent query)
+            self.looks.append(n)
+        return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
         self._look(n)
@@ -395,7 +397,9 @@ class Builder(Replaying):
 
     def value(self, n: str) -> Any:
         """The value of a scalar constant node, else None."""
-        data = self._look(n)
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
+            self.looks.append(n)
+        data = self.nodes[n]
         if data["op"] != "const":
             return None
         v = data["attrs"]["value"]
