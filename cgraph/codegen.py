@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import InputError
 from .ops.index import index_text
 from .passes.adjoint import fit_to
 from .passes.plan import check_input, plan
@@ -219,6 +220,8 @@ def check(name: str, value: Any, shape: tuple | None) -> Any:
                 return value
         except FloatingPointError:  # the generated code runs under np.errstate(over="raise")
             pass
+    if value is UNSET:  # an input left out of positional()
+        raise InputError(f"input {name!r} is missing: positional() takes the inputs in order")
     return check_input(name, value, shape)
 
 
