@@ -94,10 +94,12 @@ class Builder(Replaying):
                     new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
                     if GUARD in self.records.get(new, ()):
                         self._recheck(new)
-                    if new == n and self.arguments.get(n) == operands[n] \
-                            and self.nodes[n]["op"] == data["op"] and self.nodes[n]["shape"] == data["shape"] \
-                            and cse_key(data["op"], (), self.nodes[n]["attrs"]) == cse_key(data["op"], (), data["attrs"]):
-                        same.add(n)
+                    if new == n and self.arguments.get(n) == operands[n]:
+                        made = self.nodes[n]
+                        if made["op"] == data["op"] and made["shape"] == data["shape"] and (
+                                not (made["attrs"] or data["attrs"])
+                                or cse_key(data["op"], (), made["attrs"]) == cse_key(data["op"], (), data["attrs"])):
+                            same.add(n)
             elif role == "op":
                 new = mapping[old.operands(n)[0]]  # an output's name tag: put back at the end
             elif role == "const":
@@ -380,7 +382,9 @@ class Builder(Replaying):
         return self.nodes[n]
 
     def op(self, n: str) -> str:
-        return self._look(n)["op"]
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined: the most frequent query)
+            self.looks.append(n)
+        return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
         self._look(n)
@@ -395,7 +399,9 @@ class Builder(Replaying):
 
     def value(self, n: str) -> Any:
         """The value of a scalar constant node, else None."""
-        data = self._look(n)
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
+            self.looks.append(n)
+        data = self.nodes[n]
         if data["op"] != "const":
             return None
         v = data["attrs"]["value"]

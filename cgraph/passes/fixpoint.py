@@ -137,9 +137,10 @@ def absorbed(g: Graph) -> set[str]:
     ``(a + b) + c -> a + b + c``."""
     nodes, succ = g.nx._node, g.nx._succ
     outputs = set(g.outputs)
+    variadic = {name for name, opdef in OPS.items() if opdef.variadic}
     out = set()
     for n, d in nodes.items():
-        if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs:
+        if d["op"] in variadic and n not in outputs:
             users = succ[n]
             if len(users) == 1:
                 ((user, keys),) = users.items()
