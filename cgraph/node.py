@@ -106,6 +106,8 @@ class Node:
     def __rmatmul__(self, other: Any) -> Node:
         return self._op("matmul", other, self)
 
+    __iter__ = None  # indexing is slicing: a Node is not a sequence of its elements
+
     def __getitem__(self, key: Any) -> Node:
         """``x[1::2]``, ``x[:, :3]``: basic slices build ``slice`` nodes (see ``cg.slice``)."""
         from .ops.index import getitem  # the ops import Node, so this import is late

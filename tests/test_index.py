@@ -113,6 +113,8 @@ def test_shape_errors_name_the_node():
         v[0]
     with pytest.raises(cg.ArgumentError, match="not supported"):
         v[None, :]
+    with pytest.raises(TypeError, match="not iterable"):  # indexing is slicing, not a sequence protocol
+        list(v)
 
 
 def test_evaluation_errors_name_the_node():

@@ -366,3 +366,16 @@ def test_outputs_that_simplify_to_one_value_and_loaded_graphs():
         assert simple.outputs == ["g_x0", "g_x1"]
         values = cg.evaluate(simple, x0=np.ones((2, 3)), x1=np.ones((2, 3)))
         assert not values["g_x0"].any() and values["g_x1"].shape == (2, 3)
+
+
+def test_a_node_merged_into_one_a_rule_made_is_a_change():
+    # distributing 2*(x0 + exp(x0)) is tried and dropped, but its 2*exp(x0) is found
+    # again later: the pass that merges into it changed the graph (it used to stop there,
+    # one pass short of the fixpoint)
+    g = cg.Graph()
+    x0, _ = g.input("x0", shape=(3,)), g.input("x1", shape=(2, 3))
+    t2 = x0 + cg.exp(x0)
+    g.output(cg.sum(t2 + t2), name="y")
+    simple = cg.simplify(cg.adjoint(g))
+    assert _signature(cg.simplify(simple)) == _signature(simple)
+    assert cg.to_text(simple).count("exp(") == 2

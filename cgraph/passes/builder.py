@@ -25,6 +25,7 @@ MAX_DEPTH = 16
 
 _PLAIN = frozenset(("op", "attrs", "role", "shape", "order"))  # node data that is not metadata
 _DATA = len(_PLAIN)
+_SOURCES = ("const", "input", "param")
 
 
 class Builder(Replaying):
@@ -62,8 +63,11 @@ class Builder(Replaying):
         # did not change, comes out of another pass as itself (see `settled`)
         self.reads: list[tuple[Any, Any]] = []
         self.records: dict[str, tuple[tuple[Any, Any], ...]] = {}
+        self.looks: list[str] = []  # ... and the nodes they looked at beyond the operands
+        self.looked: dict[str, tuple[str, ...]] = {}
         self.renamed_from: set[str] = set()
-        self.same: set[str] = set()  # old nodes rebuilt as themselves (same name, same operands)
+        self.same: set[str] = set()  # old nodes rebuilt as themselves (name, op, operands, shape)
+        self.top_args: tuple[str, ...] = ()  # the operands of the old node being rebuilt
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
@@ -86,13 +90,16 @@ class Builder(Replaying):
                     args = operands[n]
                     args = self._gather(n) if absorbed and not absorbed.isdisjoint(args) else [mapping[o] for o in args]
                     self.reads.clear()
+                    self.looks.clear()
                     new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
                     if GUARD in self.records.get(new, ()):
                         self._recheck(new)
-                    if prev is not None and new == n and self.arguments.get(n) == operands[n] \
-                            and all(a in same for a in args) and self.nodes[n]["op"] == data["op"] \
-                            and cse_key(data["op"], (), self.nodes[n]["attrs"]) == cse_key(data["op"], (), data["attrs"]):
-                        same.add(n)
+                    if new == n and self.arguments.get(n) == operands[n]:
+                        made = self.nodes[n]
+                        if made["op"] == data["op"] and made["shape"] == data["shape"] and (
+                                not (made["attrs"] or data["attrs"])
+                                or cse_key(data["op"], (), made["attrs"]) == cse_key(data["op"], (), data["attrs"])):
+                            same.add(n)
             elif role == "op":
                 new = mapping[old.operands(n)[0]]  # an output's name tag: put back at the end
             elif role == "const":
@@ -154,6 +161,11 @@ class Builder(Replaying):
         if dead:
             g.nx.remove_nodes_from(dead)
             self.changed = self.changed or any(n in self.mapped for n in dead)
+        if not self.changed:  # nothing rewritten or merged: did every node come out as it was?
+            # (a rule's node that a later node merged into, or nodes in another order, would not)
+            nodes, same, outputs = self.old_nodes, self.same, self.outputs
+            self.changed = len(g.nx) != len(nodes) or not all(
+                n in same or (n in outputs and nodes[n]["op"] in ("identity", "const")) for n in nodes)
         g._touch()
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
@@ -167,6 +179,8 @@ class Builder(Replaying):
         self.renamed_from.add(old)
         if old in self.records:
             self.records[new] = self.records.pop(old)
+        if old in self.looked:
+            self.looked[new] = self.looked.pop(old)
         keys = self.keys.pop(old, [])
         for key in keys:
             self.cse[key] = new
@@ -185,13 +199,15 @@ class Builder(Replaying):
     # ---------------------------------------------------------------- building
     def build(self, op: str, args: list[str], attrs: dict, *, hint: str | None = None) -> str:
         """The simplified node ``op(*args)``: folded, rewritten, merged or created."""
-        reads = self.reads
-        mark = len(reads)
+        reads, looks = self.reads, self.looks
+        mark, seen = len(reads), len(looks)
         opdef = OPS[op]
         if attrs:
             key = cse_key(op, args, attrs)
         else:  # the common case, inlined
             key = (op, tuple(sorted(args)) if opdef.commutative else tuple(args), ())
+        if self.depth:  # a rule's make: what it finds depends on its operands
+            looks.extend(args)
         hit = self.cse.get(key)
         if hit is not None:
             if self.depth:
@@ -221,6 +237,8 @@ class Builder(Replaying):
                 reads.append(GUARD)  # rules skipped here run in another pass
             else:
                 cand = Candidate(op, tuple(args), attrs, shape)
+                if not self.depth:
+                    self.top_args = cand.args
                 self.building.add(key)
                 self.depth += 1
                 try:
@@ -237,6 +255,8 @@ class Builder(Replaying):
         node = self._create(op, args, attrs, hint, key, shape)
         if len(reads) > mark:
             self.records[node] = tuple(reads[mark:])
+        if len(looks) > seen:
+            self.looked[node] = tuple(looks[seen:])
         return node
 
     def _keeps_shape(self, hit: str, op: str, args: list[str], attrs: dict) -> bool:
@@ -339,7 +359,7 @@ class Builder(Replaying):
         out: set[str] = set()
         level = list(cand.args)
         for _ in range(3):
-            level = [a for a in level if a not in out and self.nodes[a]["role"] == "op" and self.single(a)]
+            level = [a for a in level if a not in out and self.op(a) not in _SOURCES and self.single(a)]
             out.update(level)
             level = [p for a in level for p in self.args(a)]
         return out
@@ -354,21 +374,33 @@ class Builder(Replaying):
         return None if result is NOT_FOLDED else self.const(result)
 
     # ---------------------------------------------------------------- queries for rules
+    # A rule's look at a node beyond the operands of the node being rebuilt is logged
+    # (`looks`): another pass may copy the node only if those nodes came out as they were.
+    def _look(self, n: str) -> dict:
+        if self.depth > 1 or n not in self.top_args:
+            self.looks.append(n)
+        return self.nodes[n]
+
     def op(self, n: str) -> str:
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined: the most frequent query)
+            self.looks.append(n)
         return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
+        self._look(n)
         found = self.arguments.get(n)
         return found if found is not None else self.g.operands(n)
 
     def attrs(self, n: str) -> dict:
-        return self.nodes[n]["attrs"]
+        return self._look(n)["attrs"]
 
     def shape(self, n: str) -> Any:
-        return self.nodes[n]["shape"]
+        return self._look(n)["shape"]
 
     def value(self, n: str) -> Any:
         """The value of a scalar constant node, else None."""
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
+            self.looks.append(n)
         data = self.nodes[n]
         if data["op"] != "const":
             return None
@@ -377,7 +409,7 @@ class Builder(Replaying):
 
     def array(self, n: str) -> Any:
         """The value of any constant node (scalar or array), else None."""
-        data = self.nodes[n]
+        data = self._look(n)
         return data["attrs"]["value"] if data["op"] == "const" else None
 
     def single(self, n: str) -> bool:

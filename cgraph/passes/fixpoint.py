@@ -6,8 +6,9 @@ shapes), which another pass sees again unchanged, and at a few things that may c
 between passes: how often a node is used (``single``), whether the node being built is
 only used elementwise (``pointwise``), which equal nodes exist already (a CSE hit or
 miss inside a rule), and whether a recursion guard skipped them. The builder logs those
-reads per node it creates. A node whose logged reads answer the same in the next pass,
-built from operands that came out of that pass as themselves, comes out as itself too:
+reads per node it creates, and the nodes its rules looked at beyond the node's operands.
+A node whose logged reads answer the same in the next pass, built from operands that came
+out of that pass as themselves (same name, op, operands and shape), comes out as itself:
 :func:`replays` decides that, for the next pass (:func:`settled`, so it need not run)
 or inside it (the builder then copies the node instead of simplifying it again).
 
@@ -136,9 +137,10 @@ def absorbed(g: Graph) -> set[str]:
     ``(a + b) + c -> a + b + c``."""
     nodes, succ = g.nx._node, g.nx._succ
     outputs = set(g.outputs)
+    variadic = {name for name, opdef in OPS.items() if opdef.variadic}
     out = set()
     for n, d in nodes.items():
-        if d["role"] == "op" and OPS[d["op"]].variadic and n not in outputs:
+        if d["op"] in variadic and n not in outputs:
             users = succ[n]
             if len(users) == 1:
                 ((user, keys),) = users.items()
@@ -181,6 +183,9 @@ class Replaying:
         record = self.prev.records.get(n)
         if record is not None and not self._replays(record):
             return None
+        looked = self.prev.looked.get(n)
+        if looked is not None and not all(m in self.same for m in looked):
+            return None
         op, attrs = data["op"], data["attrs"]
         key = cse_key(op, args, attrs)
         if key in self.cse:
@@ -191,6 +196,8 @@ class Replaying:
         self.arguments[n] = args
         if record is not None:
             self.records[n] = record
+        if looked is not None:
+            self.looked[n] = looked
         self.same.add(n)
         self.cse[key] = n
         self.keys[n] = [key]
@@ -226,8 +233,9 @@ class Replaying:
         cand = self._candidate(op, list(args), attrs)
         if cand is None:
             return
+        self.top_args = cand.args
         key = cse_key(op, args, attrs)
-        mark, count = len(self.reads), len(self.new_nodes)
+        mark, seen, count = len(self.reads), len(self.looks), len(self.new_nodes)
         self.building.add(key)
         self.depth += 1
         try:
@@ -243,6 +251,7 @@ class Replaying:
         itself = (HIT, (key, node, args))  # made again as it is: the next pass would too
         if len(self.new_nodes) == count and all(r[0] is not HIT or r == itself for r in self.reads[mark:]):
             self.records[node] = tuple(r for r in self.reads[mark:] if r != itself)
+            self.looked[node] = tuple(self.looks[seen:])
 
     def settled(self) -> bool:
         """True when simplifying the new graph again would give it back (see `fixpoint`)."""

@@ -149,4 +149,4 @@ def _signature(g: Graph) -> Any:
 
 
 def _op_count(g: Graph) -> int:
-    return sum(1 for _, role in g.nx.nodes(data="role") if role == "op")
+    return sum(1 for d in g.nx._node.values() if d["role"] == "op")
