@@ -210,3 +210,11 @@ def test_a_constant_subexpression_that_fails_is_reported_at_run_time():
     with pytest.raises(cg.DomainError, match="node 'bad' \\(log\\)"):
         p.run({"x": 1.0})
     assert np.isnan(p.run({"x": 1.0}, nonfinite="propagate")["y"])
+
+
+def test_a_constant_array_made_from_a_scalar_is_not_folded_but_still_evaluated():
+    g = cg.Graph()
+    x = g.input("x")
+    two = cg.reshape(g.const(2), shape=(-1,))  # an array: left to the run
+    g.output(cg.sum(two) * x, name="y")
+    assert float(cg.evaluate(g, x=1.5)["y"]) == 3.0

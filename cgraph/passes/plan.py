@@ -39,6 +39,7 @@ _FRESH = {
     "matmul",  # np.matmul allocates its result
     "sum", "mean", "logsumexp", "softmax", "log_softmax",  # reductions and their kin
     "sigmoid", "softplus", "relu", "step", "sign", "zeros_like",  # computed elementwise
+    "unslice",  # zeros with the slice written in
 }
 
 
@@ -152,7 +153,8 @@ class Plan:
             attrs = data["attrs"]
             if weak and weak.issuperset(args):
                 weak.add(n)
-                value = _fold(fn, [known[a] for a in args], _kwargs(attrs) if attrs else {})
+                values = [known.get(a) for a in args]
+                value = None if None in values else _fold(fn, values, _kwargs(attrs) if attrs else {})
                 if value is not None:
                     known[n] = value
                     consts.append((slot_of(n), value))
