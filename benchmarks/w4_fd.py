@@ -1,9 +1,11 @@
 """W4: the full gradient of f: R^D -> R, reverse mode against central finite differences.
 
 Two functions: the extended (pairwise) Rosenbrock function
-sum(100 (x_2i - x_2i-1^2)^2 + (1 - x_2i-1)^2) and sum(x^2 + sin x), for D = 10 ... 10^4.
-Reverse mode (cg.grad, cg.compile, the peers) as paired ratios against a hand-written
-numpy gradient; finite differences (cg.finite_difference) by time and error.
+sum(100 (x_2i - x_2i-1^2)^2 + (1 - x_2i-1)^2) (built with the slices x[::2], x[1::2]) and
+sum(x^2 + sin x), for D = 10 ... 10^4. Reverse mode (cg.grad, cg.compile, the peers) as
+paired ratios against a hand-written numpy gradient; the compiled value+gradient also
+against a hand-written function returning both; finite differences (cg.finite_difference)
+by time and error.
 """
 
 from __future__ import annotations

@@ -228,6 +228,22 @@ def check(name: str, value: Any, shape: tuple | None) -> Any:
 _FAST = (np.dtype(np.float64), np.dtype(np.float32))
 
 
+def fusions(order: list[str], nodes: Mapping, operands: Mapping, uses: Mapping, outputs: set[str]) -> dict:
+    """``{add node: its operands}`` for sums of ``unslice`` nodes of one array along one
+    axis (the adjoint of ``x[::2]`` and ``x[1::2]``), to be written as one buffer filled in
+    (:func:`unslice_sum`); each of those ``unslice`` nodes is used by that sum alone."""
+    fused = {}
+    for n in order:
+        ops = operands.get(n, ())
+        if nodes[n]["op"] != "add" or any(
+            nodes[o]["op"] != "unslice" or len(uses[o]) != 1 or o in outputs for o in ops
+        ):
+            continue
+        if len({operands[o][1] for o in ops}) == 1 and len({nodes[o]["attrs"]["axis"] for o in ops}) == 1:
+            fused[n] = list(ops)  # (an unslice used twice by the sum has two uses: never fused)
+    return fused
+
+
 def covers(d: int, cuts: list[slice]) -> bool:
     """Whether ``cuts`` split ``range(d)``: every index in exactly one of them."""
     ranges = [range(*cut.indices(d)) for cut in cuts]

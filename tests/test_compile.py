@@ -8,8 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
+from strategies import describe, examples, op_graphs
 
 import cgraph as cg
 
@@ -301,3 +302,22 @@ def test_positional_names_a_missing_input():
                 f.positional(*args)
         with pytest.raises(TypeError):  # more values than inputs and params: a Python calling error
             f.positional(1.0, 2.0, 3.0)
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
+@given(op_graphs(max_steps=6))
+def test_random_graphs_of_every_op_match_evaluate_and_grad(case):
+    g, point, _ = case
+    note(describe(g))
+    try:
+        want = cg.evaluate(g, point)["y"]
+        grads = cg.grad(g, feeds=point)
+    except cg.DomainError:
+        return  # outside a domain: both raise (tested above), and no values to compare
+    f = cg.compile(g, wrt=g.inputs)
+    got = f.positional(*(point[n] for n in f.inputs))
+    out = dict(zip(f.outputs, got))
+    np.testing.assert_allclose(out["y"], want, rtol=1e-9, atol=1e-9)
+    for w, value in grads.items():
+        assert np.shape(out[f"g_{w}"]) == np.shape(value), w
+        np.testing.assert_allclose(out[f"g_{w}"], value, rtol=1e-9, atol=1e-9, err_msg=w)
