@@ -24,7 +24,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from . import dot as D
-from .dottext import add_edge, add_edges, add_node, add_subgraph
+from .recipe import Part
 
 __all__ = ["computation_dot"]
 
@@ -136,7 +136,10 @@ class _Drawing:
         self.two_part = bool(self.adjoint)
         self.op_labels: dict[str, str] = {}
         self.annotated = bool(values or adjoints or notes)
+        self.uniform = not self.annotated and not show_generated  # see _box
+        self.uniform_boxes: dict[tuple[str, bool], dict[str, str]] = {}
         self.styles: dict[tuple, dict[str, str]] = {}
+        self.ref_boxes: dict[str, dict[str, str]] = {}  # label -> a reference's attributes
         self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
                                          "width": 0.2, "margin": 0.02})
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
@@ -163,20 +166,22 @@ class _Drawing:
         return self.g.nx._node[n]["role"] == "const" and _generated(n)
 
     def build(self) -> pydot.Dot:
-        d, ids, nodes, operands = self.d, self.ids, self.g.nx._node, self.g._operand_table()
+        ids, nodes, operands = self.ids, self.g.nx._node, self.g._operand_table()
+        top = self.top = Part()  # recorded, made into pydot objects when someone looks (recipe.py)
         # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
-        below, above = (pydot.Cluster("adjoint", peripheries=0), pydot.Cluster("forward", peripheries=0)) \
-            if self.mirror else (d, d)
+        below, above = (top.cluster("adjoint", {"peripheries": 0}), top.cluster("forward", {"peripheries": 0})) \
+            if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, "n" if self.across else "e")
         from_side: dict[str, bool] = {}  # op -> _from_side(op)
-        self.home: dict[str, pydot.Graph] = {}
+        self.home: dict[str, Part] = {}  # the cluster of each box in a mirrored drawing
         edges: list[tuple] = []  # (tail id, head id) of a plain edge, else (operand, user, port) for _edge
         for v, vid in ids.items():
             data = nodes[v]
             box = below if v in self.adjoint else above
-            add_node(box, vid, self._box(v, data))
-            self.home[v] = box
+            box.node(vid, self._box(v, data))
+            if box is not top:
+                self.home[v] = box
             uses = operands[v]
             if not uses:
                 continue
@@ -191,22 +196,32 @@ class _Drawing:
                     edges.append((ids[u], vid))
                 else:
                     edges.append((u, v, port))
-        if self.mirror:
-            d.add_subgraph(below)
-            d.add_subgraph(above)
         self._ranks()
         start = 0  # plain edges go in runs: what _edge does for them, without its checks
         for i, edge in enumerate(edges):
             if len(edge) == 3:
-                add_edges(d, edges[start:i])
+                top.edges(edges[start:i])
                 self._edge(*edge)
                 start = i + 1
-        add_edges(d, edges[start:])
-        return d
+        top.edges(edges[start:])
+        self.d.record(top)
+        return self.d
 
     def _box(self, n: str, data: Mapping[str, Any]) -> dict[str, Any]:
         role, adj = data["role"], n in self.adjoint
-        if role == "op" and not data["attrs"]:  # most boxes: the op's symbol, the same in every box of it
+        if role == "op" and not data["attrs"]:
+            if self.uniform and _generated(n) and n not in self.referenced and n not in self.hot:
+                # most boxes of a big graph: the op's symbol, no name, no value, the same in every
+                # box of that op; each box gets a copy, so that changing one changes only that one
+                key = (data["op"], adj)
+                attrs = self.uniform_boxes.get(key)
+                if attrs is None:
+                    attrs = self.uniform_boxes[key] = self._box_of(n, data, role, adj)
+                return dict(attrs)
+        return self._box_of(n, data, role, adj)
+
+    def _box_of(self, n: str, data: Mapping[str, Any], role: str, adj: bool) -> dict[str, Any]:
+        if role == "op" and not data["attrs"]:  # the op's symbol, the same in every box of it
             lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
         elif role in ("input", "param"):
             lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
@@ -258,7 +273,7 @@ class _Drawing:
 
     def _edge_style(self, kind: str, adj: bool, hot: bool, back: bool, port: str | None) -> dict[str, str]:
         """The attributes of an edge (``kind`` "edge") or of the edge from a name or value
-        written beside a box (``kind`` "ref"), as DOT values (add_edge copies them)."""
+        written beside a box (``kind`` "ref"), as DOT values (each edge gets a copy)."""
         key = (kind, adj, hot, back, port)
         if key not in self.styles:
             attrs: dict[str, Any] = {}
@@ -285,20 +300,23 @@ class _Drawing:
         back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
         style = self._edge_style("edge", self._adj(v), hot, back, port)
         if back:
-            add_edge(self.d, self.ids[v], self.ids[u], style)
+            self.top.edge(self.ids[v], self.ids[u], style)
         else:
-            add_edge(self.d, self.ids[u], self.ids[v], style)
+            self.top.edge(self.ids[u], self.ids[v], style)
 
     def _ref(self, label: str, v: str, port: str | None) -> None:
         rid = f"r{self.refs}"
         self.refs += 1
-        add_node(self.home[v], rid, D.with_labels(self.ref_style, {"label": D.html_label(label)}))
+        attrs = self.ref_boxes.get(label)
+        if attrs is None:
+            attrs = self.ref_boxes[label] = D.with_labels(self.ref_style, {"label": D.html_label(label)})
+        self.home.get(v, self.top).node(rid, dict(attrs))
         back = self.mirror and self._adj(v)
         style = self._edge_style("ref", False, False, back, port)
         if back:
-            add_edge(self.d, self.ids[v], rid, style)
+            self.top.edge(self.ids[v], rid, style)
         else:
-            add_edge(self.d, rid, self.ids[v], style)
+            self.top.edge(rid, self.ids[v], style)
 
     def _ranks(self) -> None:
         """Inputs in the first rank, outputs in the last; ``g_n`` beside ``n`` in a two-part drawing."""
@@ -316,7 +334,7 @@ class _Drawing:
                     groups.append(("same", [of, n]))
         for rank, members in groups:
             if members:
-                add_subgraph(self.d, {"rank": rank}, [self.ids[m] for m in members])
+                self.top.rank({"rank": rank}, [self.ids[m] for m in members])
 
 
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:

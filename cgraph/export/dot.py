@@ -23,7 +23,8 @@ import pydot
 
 from ..graph import Graph
 from ..memory import gc_paused
-from .dottext import add_edge, add_node, dot_text, writer_ok
+from .dottext import dot_text, writer_ok
+from .recipe import NotPlain, Part, materialize, pending_text, recipe_ok
 
 __all__ = [
     "MAX_LABEL",
@@ -39,8 +40,6 @@ __all__ = [
     "math_name",
     "node",
     "node_ids",
-    "put_edge",
-    "put_node",
     "quote",
     "sorted_attrs",
     "with_labels",
@@ -303,15 +302,42 @@ def drawing_order(g: Graph) -> tuple[str, ...] | list[str]:
 
 
 class _Dot(pydot.Dot):
-    """A ``pydot.Dot`` written by :func:`cgraph.export.dottext.dot_text`: the text pydot
-    writes, in linear time, from the drawing as it is now (changes included); with the
-    cyclic GC paused, since a big drawing's text is built from many small lists."""
+    """The ``pydot.Dot`` of a drawing, which may hold its statements as a recorded
+    :class:`cgraph.export.recipe.Part` until anything touches ``obj_dict`` (see that
+    module): pydot keeps all of a graph's state there, so the recorded text is valid
+    exactly as long as it was never touched. Text is written in linear time
+    (:mod:`cgraph.export.dottext`) with the cyclic GC paused."""
+
+    @property  # type: ignore[override]
+    def obj_dict(self) -> dict:
+        state = self.__dict__
+        if state.get("_pending") is not None:
+            part = state.pop("_pending")
+            with gc_paused():
+                materialize(self, part)
+        return state["_obj_dict"]
+
+    @obj_dict.setter
+    def obj_dict(self, value: dict) -> None:
+        self.__dict__["_obj_dict"] = value
+
+    def record(self, part: Part) -> None:
+        """Hold ``part`` 's statements, to be added when ``obj_dict`` is first read."""
+        if self.__dict__.get("_pending") is not None:
+            self.obj_dict  # noqa: B018 - materialize the earlier recording first
+        self.__dict__["_pending"] = part
 
     def to_string(self, indent: Any = "", indent_level: int = 0, inline: bool = False) -> str:
         with gc_paused():
-            if writer_ok():
-                return dot_text(self, indent, indent_level, inline)
-            return super().to_string(indent, indent_level, inline)
+            if not writer_ok():
+                return super().to_string(indent, indent_level, inline)
+            part = self.__dict__.get("_pending")
+            if part is not None and recipe_ok():
+                try:
+                    return pending_text(self, self.__dict__["_obj_dict"], part, indent, indent_level, inline)
+                except NotPlain:
+                    pass  # a name pydot would quote: let pydot's rules (via the writer) decide
+            return dot_text(self, indent, indent_level, inline)
 
 
 def dot_graph(name: str = "cgraph", **attrs: Any) -> pydot.Dot:
@@ -331,16 +357,6 @@ def node(dot_id: str, **attrs: Any) -> pydot.Node:
 def edge(src: str, dst: str, **attrs: Any) -> pydot.Edge:
     """A ``pydot.Edge`` with its attributes in sorted order."""
     return pydot.Edge(src, dst, **sorted_attrs(attrs))
-
-
-def put_node(parent: pydot.Graph, dot_id: str, attrs: Mapping[str, Any]) -> None:
-    """``parent.add_node(node(dot_id, **attrs))``, without the throw-away ``pydot.Node``."""
-    add_node(parent, dot_id, sorted_attrs(attrs))
-
-
-def put_edge(parent: pydot.Graph, src: str, dst: str, attrs: Mapping[str, Any]) -> None:
-    """``parent.add_edge(edge(src, dst, **attrs))``, without the throw-away ``pydot.Edge``."""
-    add_edge(parent, src, dst, sorted_attrs(attrs))
 
 
 def with_labels(style: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, str]:

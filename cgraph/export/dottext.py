@@ -21,9 +21,10 @@ with the change. On first use the writer checks itself against pydot on a small 
 drawing that exercises every shortcut; should an installed pydot write anything
 differently, the writer steps aside and pydot writes every drawing.
 
-:func:`add_node` and :func:`add_edge` insert into a graph exactly the ``obj_dict`` s
-``graph.add_node(pydot.Node(...))`` and ``graph.add_edge(pydot.Edge(...))`` would,
-without building and discarding a wrapper object per statement.
+:func:`add_node`, :func:`add_edges` and :func:`add_subgraph` insert into a graph exactly
+the ``obj_dict`` s ``graph.add_node(pydot.Node(...))``, ``graph.add_edge(pydot.Edge(...))``
+and ``graph.add_subgraph(...)`` would, without building and discarding wrapper objects
+(a recorded drawing is made into pydot objects through them: :mod:`.recipe`).
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -113,7 +115,27 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
                 for i, (text, p) in enumerate(args)]
 
     if opdef.variadic:
-        return lambda args, attrs: (_join(template, parts_of(args), latex), prec)
+        if len(table) > 2:
+            return lambda args, attrs: (_join(template, parts_of(args), latex), prec)
+        first, rest = table[0], table[last]
+        plus, juxtapose = template.strip() == "+", latex and template.isspace()
+
+        def variadic(args: list, attrs: dict) -> tuple[str, int]:
+            # _join(template, parts_of(args), latex), written out: sums and products are most nodes
+            text, p = args[0]
+            out = open_ + text + close if p < first else text
+            for text, p in args[1:]:
+                if p < rest:
+                    text = open_ + text + close
+                if plus and text.startswith("-"):
+                    out += " - " + text[1:]
+                elif juxtapose and (text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac")):
+                    out += r" \cdot " + text
+                else:
+                    out += template + text
+            return out, prec
+
+        return variadic
     fields = [(literal, field) for literal, field, _, _ in _FORMATTER.parse(template)]
     keywords = any(field == "kw" for _, field in fields)
     if not any(literal.endswith((" - ", " + ")) for literal, field in fields if field not in (None, "kw")):
@@ -128,6 +150,15 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
                 return template.format(open_ + text + close if p < least else text), prec
 
             return unary
+        if opdef.arity == 2:
+            first, second = table[0], table[min(1, last)]
+
+            def binary(args: list, attrs: dict) -> tuple[str, int]:
+                (a, pa), (b, pb) = args
+                return template.format(open_ + a + close if pa < first else a,
+                                       open_ + b + close if pb < second else b), prec
+
+            return binary
         return lambda args, attrs: (template.format(*parts_of(args)), prec)
 
     def fill(args: list, attrs: dict) -> tuple[str, int]:
@@ -160,6 +191,11 @@ def _walk(g: Graph) -> Iterable[tuple[tuple[str, dict], tuple[str, ...]]]:
     return (((n, data[n]), table[n]) for n in order)
 
 
+def _uses(g: Graph) -> Counter:
+    """How many times each node is an operand (its out-degree), counted at C speed."""
+    return Counter(chain.from_iterable(g._operand_table().values()))
+
+
 def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = MAX_LENGTH) -> dict[str, Entry]:
     """Every target as one expression over the sources; ``ExpressionTooLong`` past the cap."""
     targets = list(targets)
@@ -175,7 +211,7 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
         elif op in SOURCE_OPS:
             entry = (name(n), Prec.ATOM)
         else:
-            entry = printers[op]([entries[o] for o in operands], data["attrs"])
+            entry = printers[op](list(map(entries.__getitem__, operands)), data["attrs"])
         if len(entry[0]) > max_length:
             raise ExpressionTooLong(n, len(entry[0]))
         entries[n] = entry
@@ -193,17 +229,18 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     lines_for = set(g.outputs) | set(always)
     atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
-    succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
+    uses, printers, name, number = _uses(g), _Printers(style), style.name, style.number
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
+    atom = atoms.__getitem__
     for (n, data), operands in _walk(g):
         if wanted is not None and n not in wanted:
             continue
         role = data["role"]
         if role == "op":
-            entry = printers[data["op"]]([atoms[o] for o in operands], data["attrs"])
+            entry = printers[data["op"]](list(map(atom, operands)), data["attrs"])
             # a generated name is t<digits> (is_generated, written out: this loop is hot)
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal()) or (
-                len(entry[0]) > INLINE_LENGTH or sum(map(len, succ[n].values())) != 1)  # out-degree
+                len(entry[0]) > INLINE_LENGTH or uses[n] != 1)
         elif role == "const":
             entry = number(data["attrs"]["value"])
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal())
