@@ -59,7 +59,7 @@ def test_lecture_values_fold_exactly_in_terms_of_exp6_and_log2():
 
 def test_each_derivative_alone_reads_like_the_lecture():
     dz = cg.simplify(cg.adjoint(lecture(), wrt=["z"]), x=2, z=3)
-    assert cg.to_text(dz) == "g_z = -sin(log(2))/18 + 2/log(2) + 2*exp(6)"
+    assert cg.to_text(dz) == "g_z = 2/log(2) + 2*exp(6) - sin(log(2))/18"
 
 
 def test_numeric_folds_everything_to_floats():
@@ -123,6 +123,11 @@ def _simplified(build):
         (lambda u, v: u * (1 / v), "u/v"),
         (lambda u, v: u / (1 / v), "u*v"),
         (lambda u, v: (-u) / (-v), "u/v"),
+        (lambda u, v: (-u) / cg.exp(v), "-u/exp(v)"),  # the sign moves out: -(u/exp(v))
+        (lambda u, v: u / cg.exp(v) + (-u) / cg.exp(v), "0"),
+        (lambda u, v: -u + v, "v - u"),  # a sum starts with a positive term
+        (lambda u, v: -cg.sin(u) / v + cg.exp(v) + 3, "exp(v) - sin(u)/v + 3"),  # the constant stays last
+        (lambda u, v: -u + 3, "-u + 3"),
         (lambda u, v: 3 * (u + v), "3*(u + v)"),  # distributing would add a node
         (lambda u, v: (u + v) / 2, "(u + v)/2"),
         (lambda u, v: 3 * (u / 6 + 2 * v), "u/2 + 6*v"),  # here it does not

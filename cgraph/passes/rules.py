@@ -110,6 +110,22 @@ def _add_terms(b: Any, c: Candidate) -> str | None:
     return collect(b, c, [(1, a) for a in c.args])
 
 
+def _add_order(b: Any, c: Candidate) -> str | None:
+    """A sum that starts with a negative term starts with a positive one instead (the
+    constant stays last): ``-u/v + w -> w - u/v``."""
+    if num(b, c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
+        return None
+    plus = [a for a in c.args if num(b, a) is None and not _negative(term(b, a)[0])]
+    if not plus:
+        return None
+    minus = [a for a in c.args if num(b, a) is None and _negative(term(b, a)[0])]
+    return b.make("add", *plus, *minus, *[a for a in c.args if num(b, a) is not None])
+
+
+def _negative(k: Any) -> bool:
+    return isinstance(k, (int, float, Fraction)) and k < 0
+
+
 def _sub_terms(b: Any, c: Candidate) -> str | None:
     u, v = c.args
     if is_(b, v, 0):
@@ -202,6 +218,13 @@ def _div_coefficient(b: Any, c: Candidate) -> str | None:
     return result if fits(b, result, c) else None
 
 
+def _div_neg(b: Any, c: Candidate) -> str | None:
+    u, v = c.args
+    if b.op(u) == "neg" and b.op(v) not in ("neg", "const") and b.single(u):
+        return b.make("neg", b.make("div", b.args(u)[0], v))
+    return None
+
+
 def _neg_neg(b: Any, c: Candidate) -> str | None:
     a = c.args[0]
     if b.op(a) == "neg":
@@ -269,6 +292,7 @@ def _relu(r: Fraction) -> Fraction:
 RULES: dict[str, tuple[Rule, ...]] = {
     "add": (
         _add_terms,  # u + 0 -> u, 2 + u + 3 -> u + 5, u + 2*u -> 3*u, u + -u -> 0
+        _add_order,  # -u/v + w -> w - u/v: positive terms first (the constant last)
     ),
     "sub": (
         _sub_terms,  # u - 0 -> u, 0 - u -> -u, u - u -> 0, u - (-v) -> u + v, 3*u - u -> 2*u
@@ -282,6 +306,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "div": (
         _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
+        _div_neg,  # (-u)/v -> -(u/v) (so sums see the sign: u/v + (-u)/v -> 0, w + (-u)/v -> w - u/v)
     ),
     "neg": (
         _keeps_zero,  # -0 -> 0 (a zeros_like too)
