@@ -183,3 +183,38 @@ def test_big_chain_is_linear_enough():
     g.output(h, name="y")
     d = cg.grad(g, x=0.3)
     assert np.isfinite(d["x"])
+
+
+def test_constant_subexpressions_are_folded_once_and_keep_float32():
+    g = cg.Graph()
+    x = g.input("x")
+    one = g.const(2) - g.const(1)  # the adjoint's u^(2 - 1)
+    g.output(x ** one * (g.const(3.0) / 2), name="y")
+    p = Plan(g, ["y"])
+    power = g.operands("y")[0]
+    assert [step[5] for step in p.steps] == [power, "y"]  # no step for 2 - 1 or 3.0/2
+    assert p.steps[0][1] is np.positive  # u**1 is u itself: a copy, not a pow
+    x32 = np.array([1.5, -0.0, np.inf, np.nan], dtype=np.float32)
+    y = p.run({"x": x32}, nonfinite="propagate")["y"]
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, x32 ** np.float32(1) * np.float32(1.5))
+    assert np.signbit(y[1])
+
+
+def test_a_constant_subexpression_that_fails_is_reported_at_run_time():
+    g = cg.Graph()
+    x = g.input("x")
+    bad = cg.log(g.const(-1.0), name="bad")
+    g.output(x + bad, name="y")
+    p = Plan(g, ["y"])  # compiling does not raise
+    with pytest.raises(cg.DomainError, match="node 'bad' \\(log\\)"):
+        p.run({"x": 1.0})
+    assert np.isnan(p.run({"x": 1.0}, nonfinite="propagate")["y"])
+
+
+def test_a_constant_array_made_from_a_scalar_is_not_folded_but_still_evaluated():
+    g = cg.Graph()
+    x = g.input("x")
+    two = cg.reshape(g.const(2), shape=(-1,))  # an array: left to the run
+    g.output(cg.sum(two) * x, name="y")
+    assert float(cg.evaluate(g, x=1.5)["y"]) == 3.0

@@ -39,6 +39,7 @@ _FRESH = {
     "matmul",  # np.matmul allocates its result
     "sum", "mean", "logsumexp", "softmax", "log_softmax",  # reductions and their kin
     "sigmoid", "softplus", "relu", "step", "sign", "zeros_like",  # computed elementwise
+    "unslice",  # zeros with the slice written in
 }
 
 
@@ -115,6 +116,7 @@ class Plan:
                     weak.add(n)
             else:
                 sources.append((n, i, data))
+        consts_by_slot = {i: (v if type(v) is float else None) for i, v in consts}
         if keep is not None:
             ops = _needed(ops, operands, keep_set)
         self.n_slots = len(order)
@@ -138,6 +140,9 @@ class Plan:
         owned = _owned(nodes, ops, operands, keep_set) if reuse else set()
         self.reuse = reuse
         kinds = {op: _kind(op) for op in {nodes[n]["op"] for n in ops}}
+        # scalar values known now: the constants, and what the plan folds from them once
+        # (the adjoint's `2 - 1` in u^(2 - 1)) instead of on every run
+        known = {n: v for n in weak if (v := consts_by_slot[slot[n]]) is not None}
         steps = []
         append, slot_of, no_frees = steps.append, slot.__getitem__, ()
         for i, n in enumerate(ops):
@@ -145,18 +150,25 @@ class Plan:
             op = data["op"]
             fn, ufunc, limit = kinds[op]
             args = operands[n]
-            if op == "pow" and _is_two(nodes[args[1]]):  # u**2 -> np.square(u): the same bits, faster
-                fn, ufunc, limit, args = np.square, np.square, 1, args[:1]
+            attrs = data["attrs"]
+            if weak and weak.issuperset(args):
+                weak.add(n)
+                values = [known.get(a) for a in args]
+                value = None if None in values else _fold(fn, values, _kwargs(attrs) if attrs else {})
+                if value is not None:
+                    known[n] = value
+                    consts.append((slot_of(n), value))
+                    continue
+                fn = _weakly(fn)  # a step that would fail: it fails at run time, naming the node
+            elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
+                fn = ufunc = _POWERS[known[args[1]]]
+                limit, args = 1, args[:1]
             donors = ()
             if ufunc is not None and owned:
                 later = args[limit:]  # a variadic op still reads these after the first call
                 donors = tuple(
                     k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i and o not in later
                 )
-            if weak and weak.issuperset(args):
-                weak.add(n)
-                fn = _weakly(fn)
-            attrs = data["attrs"]
             append((
                 slot_of(n), fn, tuple(map(slot_of, args)), _kwargs(attrs) if attrs else None,
                 frees.get(i, no_frees), n, ufunc if donors else None, donors,
@@ -266,9 +278,22 @@ def _weakly(fn: Any) -> Any:
     return weak
 
 
-def _is_two(data: Mapping) -> bool:
-    value = data["attrs"].get("value") if data["op"] == "const" else None
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 2
+#: u**k computed by a cheaper ufunc with the same bits: x*x is what pow(x, 2) rounds to,
+#: and pow(x, 1) is x itself (NaN, -0.0 and inf included)
+_POWERS = {2.0: np.square, 1.0: np.positive}
+
+
+def _fold(fn: Any, values: list, kw: dict) -> float | None:
+    """``fn`` of scalar constants, once: a finite float, or None when it fails (the run
+    then reports it, naming the node) or is not a finite scalar."""
+    try:
+        with np.errstate(all="raise"):
+            out = fn(*values, **kw)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if np.ndim(out) != 0 or not np.isfinite(out):
+        return None
+    return float(out)
 
 
 def _needed(ops: list[str], operands: Mapping, keep: set[str]) -> list[str]:
