@@ -90,3 +90,18 @@ def test_render_and_write_use_the_recording(tmp_path):
     path = tmp_path / "g.dot"
     d.write(str(path))
     assert path.read_text() == pydot_text(cg.to_dot(lecture()))
+
+
+def test_boxes_that_share_a_style_change_one_at_a_time():
+    g = cg.Graph()
+    node = g.input("x")
+    for _ in range(4):
+        node = cg.sin(node)  # unnamed sin boxes: one recorded style for all of them
+    g.output(cg.exp(node), name="y")
+    d = cg.to_dot(g)
+    before = d.to_string()
+    assert before.count("[label=<sin>];") == 4
+    d.get_node("n2")[0].set("color", "red")
+    after = d.to_string()
+    assert after.count("[label=<sin>];") == 3 and after.count("color=red") == 1 and after == pydot_text(d)
+    assert cg.to_dot(g).to_string() == before  # a new drawing starts from the unchanged style

@@ -212,12 +212,12 @@ class _Drawing:
         if role == "op" and not data["attrs"]:
             if self.uniform and _generated(n) and n not in self.referenced and n not in self.hot:
                 # most boxes of a big graph: the op's symbol, no name, no value, the same in every
-                # box of that op; each box gets a copy, so that changing one changes only that one
+                # box of that op (one style, shared by the recorded statements: recipe.Part.node)
                 key = (data["op"], adj)
                 attrs = self.uniform_boxes.get(key)
                 if attrs is None:
                     attrs = self.uniform_boxes[key] = self._box_of(n, data, role, adj)
-                return dict(attrs)
+                return attrs
         return self._box_of(n, data, role, adj)
 
     def _box_of(self, n: str, data: Mapping[str, Any], role: str, adj: bool) -> dict[str, Any]:
@@ -310,7 +310,7 @@ class _Drawing:
         attrs = self.ref_boxes.get(label)
         if attrs is None:
             attrs = self.ref_boxes[label] = D.with_labels(self.ref_style, {"label": D.html_label(label)})
-        self.home.get(v, self.top).node(rid, dict(attrs))
+        self.home.get(v, self.top).node(rid, attrs)
         back = self.mirror and self._adj(v)
         style = self._edge_style("ref", False, False, back, port)
         if back:

@@ -40,7 +40,10 @@ class Part:
         self.items: list[tuple] = []
 
     def node(self, name: str, attrs: dict[str, str]) -> None:
-        """``add_node(pydot.Node(name, **attrs))``; ``attrs`` become the node's own."""
+        """``add_node(pydot.Node(name, **attrs))`` (the node gets a copy of ``attrs``).
+
+        Statements may share one ``attrs`` dict (a style), which must not change once
+        recorded: the text of a shared dict is formatted once."""
         self.items.append((NODE, name, attrs))
 
     def edge(self, src: str, dst: str, attrs: dict[str, str]) -> None:
@@ -69,7 +72,7 @@ def materialize(graph: pydot.Graph, part: Part) -> None:
     for item in part.items:
         kind = item[0]
         if kind == NODE:
-            add_node(graph, item[1], item[2])
+            add_node(graph, item[1], dict(item[2]))
         elif kind == RUN:
             add_edges(graph, item[1])
         elif kind == EDGE:
@@ -111,7 +114,15 @@ def pending_text(dot: pydot.Dot, od: dict, part: Part, indent: Any = "", indent_
 
 def _statements(writer: _Writer, items: list[tuple], level: int, arrow: str, out: list[str]) -> None:
     inner = pydot.Common.get_indent(writer.indent, level)
-    attrs, append, plain = writer.attrs, out.append, writer.plain
+    append, plain = out.append, writer.plain
+    formatted: dict[int, str] = {}  # id(attrs) -> " [...]": styles are shared, and alive while we write
+
+    def attrs(a: dict) -> str:
+        text = formatted.get(id(a))
+        if text is None:
+            text = formatted[id(a)] = writer.attrs(a)
+        return text
+
     for item in items:
         kind = item[0]
         if kind == RUN:

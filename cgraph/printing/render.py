@@ -231,7 +231,8 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     lines: list[tuple[str, Entry]] = []
     uses, printers, name, number = _uses(g), _Printers(style), style.name, style.number
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
-    atom = atoms.__getitem__
+    atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
+    same_name = name is str  # plain text: a node's name prints as itself
     for (n, data), operands in _walk(g):
         if wanted is not None and n not in wanted:
             continue
@@ -245,11 +246,11 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
             entry = number(data["attrs"]["value"])
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal())
         else:  # input, param: always by name
-            atoms[n] = (name(n), Prec.ATOM)
+            atoms[n] = (n if same_name else name(n), ATOM)
             continue
         if own_line:
-            lines.append((n, make_entry(Entry, entry)))
-            atoms[n] = (name(n), Prec.ATOM)
+            append((n, make_entry(Entry, entry)))
+            atoms[n] = (n if same_name else name(n), ATOM)
         else:
             atoms[n] = entry
     return lines
