@@ -37,8 +37,10 @@ class Builder(Replaying):
         self.numeric = numeric
         self.use_rules = rules
         self.g = Graph(old.name)
-        # new names must not collide with old ones (a loaded graph may not know its count)
-        self.g._generated = max([old._generated] + [int(n[1:]) for n in old.nx if is_generated(n)])
+        # new names must not collide with old ones (a loaded graph may not know its count;
+        # one we built does)
+        self.g._generated = old._generated if prev is not None else max(
+            [old._generated] + [int(n[1:]) for n in old.nx if is_generated(n)])
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
         self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames

@@ -132,12 +132,21 @@ def pointwise(g: Graph, n: str, memo: dict[str, bool]) -> bool:
     return memo[n]
 
 
+_VARIADIC: list = [-1, frozenset()]  # (len(OPS) when computed, the variadic op names)
+
+
+def _variadic() -> frozenset:
+    if _VARIADIC[0] != len(OPS):  # ops registered since: recompute
+        _VARIADIC[:] = [len(OPS), frozenset(name for name, opdef in OPS.items() if opdef.variadic)]
+    return _VARIADIC[1]
+
+
 def absorbed(g: Graph) -> set[str]:
     """The variadic nodes a pass splices into their one user of the same op:
     ``(a + b) + c -> a + b + c``."""
     nodes, succ = g.nx._node, g.nx._succ
     outputs = set(g.outputs)
-    variadic = {name for name, opdef in OPS.items() if opdef.variadic}
+    variadic = _variadic()
     out = set()
     for n, d in nodes.items():
         if d["op"] in variadic and n not in outputs:

@@ -115,11 +115,10 @@ def _add_order(b: Any, c: Candidate) -> str | None:
     constant stays last): ``-u/v + w -> w - u/v``."""
     if num(b, c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
         return None
-    plus = [a for a in c.args if num(b, a) is None and not _negative(term(b, a)[0])]
-    if not plus:
-        return None
-    minus = [a for a in c.args if num(b, a) is None and _negative(term(b, a)[0])]
-    return b.make("add", *plus, *minus, *[a for a in c.args if num(b, a) is not None])
+    plus, minus, consts = [], [], []
+    for a in c.args:
+        (consts if num(b, a) is not None else minus if _negative(term(b, a)[0]) else plus).append(a)
+    return b.make("add", *plus, *minus, *consts) if plus else None
 
 
 def _negative(k: Any) -> bool:
