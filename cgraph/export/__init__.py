@@ -33,7 +33,11 @@ def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
     Returns
     -------
     pydot.Dot
-        Deterministic: the same graph gives byte-identical ``to_string()``.
+        Deterministic: the same graph gives byte-identical ``to_string()``. A drawing
+        in the computation style holds its statements until anything reads its pydot
+        objects (``get_nodes()``, ``set(...)``...), which are then built whole; writing
+        it (``to_string()``, ``write``, :func:`cgraph.render`) needs no objects at all,
+        so a 10^5-node drawing writes in well under a second.
 
     Examples
     --------

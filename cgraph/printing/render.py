@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 import string
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -191,9 +189,14 @@ def _walk(g: Graph) -> Iterable[tuple[tuple[str, dict], tuple[str, ...]]]:
     return (((n, data[n]), table[n]) for n in order)
 
 
-def _uses(g: Graph) -> Counter:
-    """How many times each node is an operand (its out-degree), counted at C speed."""
-    return Counter(chain.from_iterable(g._operand_table().values()))
+def _out_degree_is_not_one(users: dict) -> bool:
+    """Whether a node with these users (networkx's ``succ[n]``: user -> edge keys) is not
+    used exactly once: no user, several users, or one user that uses it twice."""
+    if len(users) != 1:
+        return True
+    for keys in users.values():
+        return len(keys) != 1
+    return True
 
 
 def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = MAX_LENGTH) -> dict[str, Entry]:
@@ -229,7 +232,7 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     lines_for = set(g.outputs) | set(always)
     atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
-    uses, printers, name, number = _uses(g), _Printers(style), style.name, style.number
+    succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
     atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
     same_name = name is str  # plain text: a node's name prints as itself
@@ -241,7 +244,7 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
             entry = printers[data["op"]](list(map(atom, operands)), data["attrs"])
             # a generated name is t<digits> (is_generated, written out: this loop is hot)
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal()) or (
-                len(entry[0]) > INLINE_LENGTH or uses[n] != 1)
+                len(entry[0]) > INLINE_LENGTH or _out_degree_is_not_one(succ[n]))
         elif role == "const":
             entry = number(data["attrs"]["value"])
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal())
