@@ -234,3 +234,36 @@ def test_random_graphs_and_their_adjoints_always_render(g, second, rankdir):
         drawn = len(re.findall(r'class="node"', svg))
         assert drawn == len(boxes(parsed(d))) + sum(1 for n in d.get_nodes() if n.get("shape") == "plaintext") + sum(
             1 for s in d.get_subgraphs() for n in s.get_nodes() if n.get("shape") == "plaintext")
+
+
+def test_the_mirror_check_agrees_with_networkx():
+    import networkx as nx
+
+    from cgraph.export.computation import _mirror_ok
+
+    def reference(g, shown):
+        h = nx.DiGraph()
+        same = {n: g.nx.nodes[n].get("adjoint_of") for n in shown}
+        rep = {n: (of if of in shown and not g.nx.nodes[of].get("adjoint") else n) for n, of in same.items()}
+        for u, v in g.nx.edges():
+            if u not in shown or v not in shown:
+                continue
+            au, av = g.nx.nodes[u].get("adjoint"), g.nx.nodes[v].get("adjoint")
+            if av and not au:
+                continue
+            a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])
+            if a == b:
+                return False
+            h.add_edge(a, b)
+        return nx.is_directed_acyclic_graph(h)
+
+    g = lecture()
+    seen = set()
+    for h in (g, cg.adjoint(g), cg.adjoint(cg.adjoint(g, wrt=["x"])), cg.simplify(cg.adjoint(g)),
+              cg.adjoint(cg.parse("y = x*x*sin(x) + exp(-x)")), cg.adjoint(cg.adjoint(cg.parse("y = x*x")))):
+        for shown in (list(h.nx), [n for n in h.nx if h.nx.nodes[n]["role"] != "const"]):
+            shown = {n: n for n in shown}
+            expected = reference(h, shown)
+            assert _mirror_ok(h, shown) == expected
+            seen.add(expected)
+    assert seen == {True, False}

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-import networkx as nx
 import pydot
 
 from ..errors import ExportError
@@ -147,8 +146,9 @@ class _Drawing:
         # forward values read by adjoint rules are written by name: those names must be visible,
         self.referenced = set()
         if self.two_part:  # and the forward node of every g_n, so that g_t4 has its t4
-            self.referenced = {u for v in self.ids if self._adj(v) for u in g.operands(v) if not self._adj(u)}
-            self.referenced |= {g.nx._node[v].get("adjoint_of") for v in self.ids if self._adj(v)}
+            operands = g._operand_table()
+            self.referenced = {u for v in self.adjoint for u in operands[v] if not self._adj(u)}
+            self.referenced |= {g.nx._node[v].get("adjoint_of") for v in self.adjoint}
         label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
         self.d = D.dot_graph(
             rankdir=rankdir, forcelabels=True, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
@@ -339,20 +339,41 @@ class _Drawing:
 
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
     """True when drawing the adjoint part backwards gives consistent rank constraints."""
-    h = nx.DiGraph()
-    same = {n: g.nx._node[n].get("adjoint_of") for n in shown}
-    rep = {n: (of if of in shown and not g.nx._node[of].get("adjoint") else n) for n, of in same.items()}
-    for u, v in g.nx.edges():
-        if u not in shown or v not in shown:
+    nodes = g.nx._node
+    rep = {}  # a node, or the forward node its g_ box is drawn beside
+    for n in shown:
+        of = nodes[n].get("adjoint_of")
+        rep[n] = of if of in shown and not nodes[of].get("adjoint") else n
+    after: dict[str, set[str]] = {}  # the constraint graph, as plain dicts (a drawing has 10^5 boxes)
+    for v, preds in g.nx._pred.items():
+        if v not in shown:
             continue
-        au, av = g.nx._node[u].get("adjoint"), g.nx._node[v].get("adjoint")
-        if av and not au:
-            continue  # read by name, no edge
-        a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])
-        if a == b:
-            return False
-        h.add_edge(a, b)
-    return nx.is_directed_acyclic_graph(h)
+        av = nodes[v].get("adjoint")
+        for u in preds:
+            if u not in shown:
+                continue
+            au = nodes[u].get("adjoint")
+            if av and not au:
+                continue  # read by name, no edge
+            a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])
+            if a == b:
+                return False
+            after.setdefault(a, set()).add(b)
+    # acyclic iff Kahn's algorithm removes every node
+    waiting: dict[str, int] = {}
+    for targets in after.values():
+        for b in targets:
+            waiting[b] = waiting.get(b, 0) + 1
+    ready = [a for a in after if a not in waiting]
+    done = 0
+    while ready:
+        a = ready.pop()
+        done += 1
+        for b in after.get(a, ()):
+            waiting[b] -= 1
+            if not waiting[b]:
+                ready.append(b)
+    return done == len(after.keys() | waiting.keys())
 
 
 def _from_side(op: str) -> bool:

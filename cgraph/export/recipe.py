@@ -140,17 +140,22 @@ def _statements(writer: _Writer, items: list[tuple], level: int, arrow: str, out
             if not (plain[src] and plain[dst]):
                 raise NotPlain(src, dst)
             append(f"{inner}{src} {arrow} {dst}{attrs(a) if a else ''};\n")
-        else:  # a subgraph, written as pydot writes one at this level
-            if kind == SUB:
-                name = pydot.core.quote_id_if_necessary("cluster_" + item[1].name)
-                head = f"subgraph {pydot.core.quote_id_if_necessary(name)} {{\n" if name else "subgraph {\n"
-                graph_attrs, members = item[1].attrs, item[1].items
-            else:
-                head, graph_attrs, members = "subgraph {\n", item[1], [(NODE, n, {}) for n in item[2]]
+        elif kind == RANK:  # {rank=same; n1; n2;}: one per forward node in a two-part drawing
             deeper = pydot.Common.get_indent(writer.indent, level + 1)
-            append(inner + head)
-            out.extend(f"{deeper}{writer.attr(k, v)};\n" for k, v in graph_attrs.items())
-            _statements(writer, members, level + 1, arrow, out)
+            append(inner + "subgraph {\n")
+            out.extend(f"{deeper}{writer.attr(k, v)};\n" for k, v in item[1].items())
+            for n in item[2]:
+                if not plain[n]:
+                    raise NotPlain(n)
+                append(f"{deeper}{n};\n")
+            append(f"{inner}}}\n")
+        else:  # a cluster, written as pydot writes one at this level
+            sub = item[1]
+            name = pydot.core.quote_id_if_necessary("cluster_" + sub.name)
+            deeper = pydot.Common.get_indent(writer.indent, level + 1)
+            append(inner + (f"subgraph {pydot.core.quote_id_if_necessary(name)} {{\n" if name else "subgraph {\n"))
+            out.extend(f"{deeper}{writer.attr(k, v)};\n" for k, v in sub.attrs.items())
+            _statements(writer, sub.items, level + 1, arrow, out)
             append(f"{inner}}}\n")
 
 
