@@ -49,7 +49,6 @@ class Builder(Replaying):
         self.new_nodes: list[str] = []
         self.depth = 0
         self.building: set[Any] = set()
-        self.changed = False
         self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
         self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
         self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
