@@ -175,6 +175,7 @@ def test_simplify_keeps_the_value_never_grows_and_settles(case, numeric):
     assert_values_close(got, values, FOLD_RTOL, g.outputs)
     assert op_count(simple) <= op_count(g)
     assert _signature(cg.simplify(simple, numeric=numeric)) == _signature(simple)
+    _assert_valid_as_marked(simple)
 
 
 @FEW
@@ -189,6 +190,17 @@ def test_simplify_of_the_adjoint_keeps_its_value(case):
     assert_values_close(got, want, FOLD_RTOL, ga.outputs)
     assert op_count(simple) <= op_count(ga)
     assert _signature(cg.simplify(simple)) == _signature(simple)
+    _assert_valid_as_marked(ga)
+    _assert_valid_as_marked(simple)
+
+
+def _assert_valid_as_marked(g: cg.Graph) -> None:
+    """A pass's result is marked valid, and a full check (after forgetting it) agrees."""
+    assert g._is_valid()
+    shapes = {n: d["shape"] for n, d in g.nx.nodes(data=True)}
+    g._touch()
+    g.validate()
+    assert {n: d["shape"] for n, d in g.nx.nodes(data=True)} == shapes
 
 
 @SETTINGS

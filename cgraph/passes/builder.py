@@ -168,6 +168,7 @@ class Builder(Replaying):
             self.changed = len(g.nx) != len(nodes) or not all(
                 n in same or (n in outputs and nodes[n]["op"] in ("identity", "const")) for n in nodes)
         g._touch()
+        g._mark_valid()  # every node made from a valid graph by checked rules: no second check
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
         data = self.old_nodes[old_name]
