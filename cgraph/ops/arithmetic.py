@@ -66,7 +66,7 @@ NEG = register(OpDef(
 POW = register(OpDef(
     "pow", 2, np.power, shapes.broadcast, _pow_vjp,
     text="{0}^{1}", latex="{0}^{{{1}}}", prec=Prec.POW, arg_prec=(Prec.ATOM, Prec.POW),
-    latex_arg_prec=(Prec.ATOM, 0), label="xʸ", elementwise=True,
+    latex_arg_prec=(Prec.ATOM, 0), label="^", elementwise=True,
     domain="base > 0, or an integer exponent", doc="Power ``x ** y``.",
 ))
 
