@@ -137,8 +137,7 @@ class Graph:
             )
         if shape is _INFER:
             shape = self._infer(opdef, operands, attrs, name)
-        nxg = self.nx
-        nodes = nxg._node
+        nodes = self.nx._node
         if name is None:  # _claim's generated name, inlined: this is the hot path of every build
             while True:
                 self._generated += 1
@@ -147,21 +146,26 @@ class Graph:
                     break
         else:
             name = self._claim(name)
-        nodes[name] = {"op": opdef.name, "attrs": attrs, "role": "op", "shape": shape, "order": self._next_order}
+        self._write_op(name, opdef.name, operands, attrs, shape)
+        # checked as it was made and fed by existing nodes (so no cycle): a valid graph stays valid
+        self._changed(keep_valid=True)
+        return Node(self, name)
+
+    def _write_op(self, name: str, op: str, operands: Any, attrs: dict, shape: Any) -> None:
+        """The op node ``name`` and its operand edges, written straight into networkx's
+        dicts (as its add_node/add_edge do, minus the checks: the name is new, the
+        operands exist). The caller then calls ``_changed``, once for many nodes if it likes."""
+        nxg = self.nx
+        nxg._node[name] = {"op": op, "attrs": attrs, "role": "op", "shape": shape, "order": self._next_order}
         self._next_order += 1
-        nxg._succ[name] = {}
-        # the edges written straight into networkx's adjacency dicts (as its add_edge
-        # does, minus the checks: both ends exist, the node is new)
-        pred = nxg._pred[name] = {}
         succ = nxg._succ
+        succ[name] = {}
+        pred = nxg._pred[name] = {}
         for i, src in enumerate(operands):
             keys = pred.get(src)
             if keys is None:
                 keys = pred[src] = succ[src][name] = {}
             keys[i] = EDGE_DATA
-        # checked as it was made and fed by existing nodes (so no cycle): a valid graph stays valid
-        self._changed(keep_valid=True)
-        return Node(self, name)
 
     def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
         nodes = self.nx._node

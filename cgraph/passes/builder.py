@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import const_value
-from ..graph import _INFER, EDGE_DATA, Graph
+from ..graph import _INFER, Graph
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from . import fixpoint
@@ -307,18 +307,7 @@ class Builder(Replaying):
         """``Graph._apply`` for the nodes a pass names itself (most of them): their op,
         arity and shape are known good and the name is new; the graph is told it changed
         once, at the end of the pass."""
-        g = self.g
-        nxg = g.nx
-        nxg._node[name] = {"op": op, "attrs": attrs, "role": "op", "shape": shape, "order": g._next_order}
-        g._next_order += 1
-        nxg._succ[name] = {}
-        pred = nxg._pred[name] = {}
-        succ = nxg._succ
-        for i, src in enumerate(args):
-            keys = pred.get(src)
-            if keys is None:
-                keys = pred[src] = succ[src][name] = {}
-            keys[i] = EDGE_DATA
+        self.g._write_op(name, op, args, attrs, shape)
         return name
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
