@@ -137,20 +137,21 @@ class Plan:
                     frees[i] = [slot[o]]
                 else:
                     found.append(slot[o])
-        owned = _owned(nodes, ops, operands, keep_set) if reuse else set()
+        datas = [nodes[n] for n in ops]
+        op_names = [d["op"] for d in datas]
+        kinds = {op: _kind(op) for op in set(op_names)}
+        owned = _owned(ops, op_names, kinds, operands, keep_set) if reuse else set()
         self.reuse = reuse
-        kinds = {op: _kind(op) for op in {nodes[n]["op"] for n in ops}}
         # scalar values known now: the constants, and what the plan folds from them once
         # (the adjoint's `2 - 1` in u^(2 - 1)) instead of on every run
         known = {n: v for n in weak if (v := consts_by_slot[slot[n]]) is not None}
         steps = []
         append, slot_of, no_frees = steps.append, slot.__getitem__, ()
         for i, n in enumerate(ops):
-            data = nodes[n]
-            op = data["op"]
+            op = op_names[i]
             fn, ufunc, limit = kinds[op]
             args = operands[n]
-            attrs = data["attrs"]
+            attrs = datas[i]["attrs"]
             if weak and weak.issuperset(args):
                 weak.add(n)
                 values = [known.get(a) for a in args]
@@ -166,9 +167,9 @@ class Plan:
             donors = ()
             if ufunc is not None and owned:
                 later = args[limit:]  # a variadic op still reads these after the first call
-                donors = tuple(
-                    k for k, o in enumerate(args[:limit]) if o in owned and last_use[o] == i and o not in later
-                )
+                for k, o in enumerate(args[:limit]):
+                    if o in owned and last_use[o] == i and o not in later:
+                        donors += (k,)
             append((
                 slot_of(n), fn, tuple(map(slot_of, args)), _kwargs(attrs) if attrs else None,
                 frees.get(i, no_frees), n, ufunc if donors else None, donors,
@@ -305,14 +306,15 @@ def _needed(ops: list[str], operands: Mapping, keep: set[str]) -> list[str]:
     return [n for n in ops if n in needed]
 
 
-def _owned(nodes: Mapping, ops: list[str], operands: Mapping, keep: set[str]) -> set[str]:
+def _owned(ops: list[str], op_names: list[str], kinds: Mapping, operands: Mapping, keep: set[str]) -> set[str]:
     """Nodes whose buffer nothing else can see: a fresh result whose users all copy."""
-    kinds = {nodes[n]["op"] for n in ops}
-    fresh_ops = {op for op in kinds if op in _FRESH or _kind(op)[1] is not None}
-    fresh = {n for n in ops if nodes[n]["op"] in fresh_ops}
+    fresh_ops = {op for op, kind in kinds.items() if op in _FRESH or kind[1] is not None}
+    fresh = set()
     escaped = set(keep)
-    for n in ops:
-        if n not in fresh:  # identity, reshape, transpose, ... may return a view
+    for n, op in zip(ops, op_names):
+        if op in fresh_ops:
+            fresh.add(n)
+        else:  # identity, reshape, transpose, ... may return a view
             escaped.update(operands[n])
     return fresh - escaped
 
