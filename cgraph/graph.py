@@ -216,7 +216,7 @@ class Graph:
                 node = node.named(name)
         if node.name not in self._outputs:
             self._outputs.append(node.name)
-            self._outputs_changed()
+            self._changed(keep_valid=True)  # outputs checked node by node
         return node
 
     def set_outputs(self, names: list[str]) -> None:
@@ -224,7 +224,7 @@ class Graph:
         for n in names:
             self.node(n)
         self._outputs = list(dict.fromkeys(names))
-        self._outputs_changed()
+        self._changed(keep_valid=True)  # outputs checked node by node
 
     # ------------------------------------------------------------------ queries
     @property
@@ -410,9 +410,10 @@ class Graph:
         self._changed(keep_valid=checked)
 
     def _changed(self, keep_valid: bool = False) -> None:
-        """After writing networkx's dicts directly: clear its cache, as its own methods do
-        (but for our own token: the version number tells our caches). ``keep_valid``: the
-        change was checked, so a graph that was valid stays valid."""
+        """After a change made through our own methods (often by writing networkx's dicts
+        directly): clear networkx's cache, as its own methods do (but for our own token:
+        the version number tells our caches). ``keep_valid``: the change was checked, so a
+        graph that was valid stays valid."""
         cache = getattr(self.nx, "__networkx_cache__", None)
         if cache is None:  # networkx < 3.3
             valid = keep_valid and self._is_valid()
@@ -434,13 +435,6 @@ class Graph:
     def _touch(self) -> None:
         """After a change networkx does not see (node data, outputs): caches are stale."""
         self._version += 1
-
-    def _outputs_changed(self) -> None:
-        # the output list was checked node by node: a valid graph stays valid
-        valid = self._is_valid()
-        self._touch()
-        if valid:
-            self._mark_valid()
 
     def rename(self, old: str, new: str) -> Node:
         """Rename node ``old`` to ``new`` keeping its edges (and output slot)."""

@@ -100,8 +100,11 @@ class Plan:
         slot = {n: i for i, n in enumerate(order)}
         sources, consts, ops = [], [], []
         # values computed from constants alone stay Python floats, as the constants do,
-        # so that they do not turn float32 arrays into float64 (numpy's weak scalars)
+        # so that they do not turn float32 arrays into float64 (numpy's weak scalars);
+        # `known`: those of them whose value is known now: the scalar constants, and what
+        # the plan folds from them once (the adjoint's `2 - 1` in u^(2 - 1)), not every run
         weak = set()
+        known: dict[str, float] = {}
         for i, n in enumerate(order):
             data = nodes[n]
             role = data["role"]
@@ -114,9 +117,9 @@ class Plan:
                 consts.append((i, _const(value)))
                 if not isinstance(value, np.ndarray):
                     weak.add(n)
+                    known[n] = consts[-1][1]
             else:
                 sources.append((n, i, data))
-        consts_by_slot = {i: (v if type(v) is float else None) for i, v in consts}
         if keep is not None:
             ops = _needed(ops, operands, keep_set)
         self.n_slots = len(order)
@@ -142,9 +145,6 @@ class Plan:
         kinds = {op: _kind(op) for op in set(op_names)}
         owned = _owned(ops, op_names, kinds, operands, keep_set) if reuse else set()
         self.reuse = reuse
-        # scalar values known now: the constants, and what the plan folds from them once
-        # (the adjoint's `2 - 1` in u^(2 - 1)) instead of on every run
-        known = {n: v for n in weak if (v := consts_by_slot[slot[n]]) is not None}
         steps = []
         append, slot_of, no_frees = steps.append, slot.__getitem__, ()
         for i, n in enumerate(ops):

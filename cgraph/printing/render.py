@@ -73,17 +73,6 @@ def needed(g: Graph, targets: Iterable[str]) -> set[str]:
     return seen
 
 
-def render_node(g: Graph, n: str, operands: list[Entry], style: Style) -> Entry:
-    """``n`` printed from its operands' already-rendered entries."""
-    data = g.nx._node[n]  # networkx's own dict: a view per call costs more than the rest here
-    op = data["op"]
-    if op == "const":
-        return style.number(data["attrs"]["value"])
-    if op in SOURCE_OPS:
-        return Entry(style.name(n), Prec.ATOM)
-    return Entry(*_Printers(style)[op](operands, data["attrs"]))
-
-
 class _Printers(dict):
     """Each op's printer for one style, compiled from its OpDef on first use: a function
     ``(operand entries, attrs) -> (text, prec)``. A printing pass makes one of these, so
