@@ -12,6 +12,7 @@ the property tests for longer (see docs/errors.md).
 from __future__ import annotations
 
 import builtins
+import copy
 import json
 import warnings
 from contextlib import contextmanager
@@ -132,7 +133,9 @@ def _mutate(data, doc):
     for _ in range(data.draw(st.integers(1, 3))):
         path = data.draw(st.sampled_from(paths))
         kind = data.draw(st.sampled_from(["replace", "delete", "add", "duplicate"]))
-        new = data.draw(st.one_of(st.sampled_from(SPECIAL), json_values))
+        # a copy: SPECIAL's lists and dicts are shared, and a later mutation of the document
+        # must not reach them (it once made {} contain itself, in a later example)
+        new = copy.deepcopy(data.draw(st.one_of(st.sampled_from(SPECIAL), json_values)))
         if not path:
             return new
         parent = doc
@@ -146,7 +149,7 @@ def _mutate(data, doc):
         elif kind == "add" and isinstance(parent, dict):
             parent[data.draw(st.sampled_from(FIELDS))] = new
         elif isinstance(parent, list):
-            parent.append(parent[key])
+            parent.append(copy.deepcopy(parent[key]))
         paths = list(_paths(doc))
     return doc
 
