@@ -5,6 +5,7 @@ until it has a reference below."""
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -248,3 +249,18 @@ def test_vjp_rule_matches_finite_differences(name, i, case):
     for w in wrt or feeds:
         assert np.shape(adjoint[w]) == np.shape(feeds[w]), w
         np.testing.assert_allclose(adjoint[w], numeric[w], rtol=1e-5, atol=1e-6, err_msg=f"{name} d/d{w}")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble, np.int8, np.int64, bool])
+@pytest.mark.parametrize("shape", [(0,), (7,), (3, 5), (2, 3, 4)])
+def test_mean_and_size_equal_numpy_to_the_bit(dtype, shape):
+    # mean has a fast path for whole float arrays: it must give np.mean's value and dtype
+    x = (RNG.normal(size=shape) * 50).astype(dtype)
+    mean, size = cg.OPS["mean"].eval, cg.OPS["size"].eval
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the mean of an empty array warns, in numpy too
+        for axis, keepdims in [(None, False), (None, True), (-1, False)]:
+            ours, ref = mean(x, axis=axis, keepdims=keepdims), np.mean(x, axis=axis, keepdims=keepdims)
+            assert np.asarray(ours).dtype == np.asarray(ref).dtype and np.shape(ours) == np.shape(ref)
+            np.testing.assert_array_equal(ours, ref)
+            assert size(x, axis=axis) == float(np.prod(np.shape(x)) if axis is None else shape[-1])

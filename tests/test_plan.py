@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cgraph as cg
-from cgraph.passes.plan import REUSE_MIN_SIZE, Plan, plan
+from cgraph.passes.plan import REUSE_MIN_SIZE, Plan, _fits, plan
 
 UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "relu", "square", "abs", "neg", "softplus"]
 BINARY = ["add", "sub", "mul"]
@@ -218,3 +218,19 @@ def test_a_constant_array_made_from_a_scalar_is_not_folded_but_still_evaluated()
     two = cg.reshape(g.const(2), shape=(-1,))  # an array: left to the run
     g.output(cg.sum(two) * x, name="y")
     assert float(cg.evaluate(g, x=1.5)["y"]) == 3.0
+
+
+@given(st.lists(st.integers(1, 3), min_size=0, max_size=3), st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=3))
+def test_fits_agrees_with_numpy_broadcasting(shape, others):
+    # the donor check's fast path: which operand shapes broadcast to the donor's shape
+    shape = tuple(shape)
+    vals = [np.zeros(shape)]
+    for keep, ones in others:  # a trailing part of the shape, some dims set to 1, or a longer shape
+        s = shape[len(shape) - min(keep, len(shape)):]
+        vals.append(np.zeros(tuple(1 if ones else d for d in s) if keep % 2 else (2, *s)))
+    vals.append(1.5)
+    try:
+        expected = np.broadcast_shapes(*[np.shape(v) for v in vals]) == shape
+    except ValueError:
+        return  # not broadcastable at all: a valid graph never asks
+    assert _fits(vals, shape) == expected

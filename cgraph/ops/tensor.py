@@ -3,6 +3,8 @@ pass needs (identity, sum_to, expand_to, reshape_like, size, zeros_like)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import shapes
@@ -95,7 +97,16 @@ def _expand_vjp(g, out, x, like, axis=None, keepdims=True):
 
 def _size(x, axis=None):
     dims = np.shape(x)
-    return float(np.prod([dims[a] for a in shapes.normalize_axis(axis, len(dims))]))
+    if axis is None:
+        return float(math.prod(dims))
+    return float(math.prod([dims[a] for a in shapes.normalize_axis(axis, len(dims))]))
+
+
+def _mean(x, axis=None, keepdims=False):
+    if axis is None and not keepdims and type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \
+            and x.size:
+        return x.sum() / x.size  # np.mean's own arithmetic for these dtypes, minus its ~2 us of dispatch
+    return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 def _transpose_vjp(g, out, a, axes=None):
@@ -125,7 +136,7 @@ SUM = register(OpDef(
     attrs={"axis": None, "keepdims": False}, doc="Sum over ``axis`` (all axes by default).", **_CALL,
 ))
 MEAN = register(OpDef(
-    "mean", 1, lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+    "mean", 1, _mean,
     shapes.reduce,
     lambda g, out, a, axis=None, keepdims=False: (
         expand_to(g, a, axis=axis, keepdims=keepdims) / size(a, axis=axis),),

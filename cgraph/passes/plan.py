@@ -258,7 +258,7 @@ def _into_donor(ufunc: np.ufunc, vals: list, donors: tuple[int, ...]) -> Any:
         d = vals[k]
         if type(d) is not np.ndarray or d.size < REUSE_MIN_SIZE:
             continue
-        if np.result_type(*vals) != d.dtype or np.broadcast_shapes(*[np.shape(v) for v in vals]) != d.shape:
+        if np.result_type(*vals) != d.dtype or not _fits(vals, d.shape):
             continue
         if len(vals) <= 2 or ufunc.nin == 1:
             return ufunc(*vals, out=d)
@@ -267,6 +267,16 @@ def _into_donor(ufunc: np.ufunc, vals: list, donors: tuple[int, ...]) -> Any:
             ufunc(d, v, out=d)
         return d
     return None
+
+
+def _fits(vals: list, shape: tuple) -> bool:
+    """Whether ``vals`` broadcast to ``shape``: same shapes, scalars and trailing parts
+    decided at once; np.broadcast_shapes (a few us) only for the rest."""
+    for v in vals:
+        s = np.shape(v)
+        if s != shape and s != shape[len(shape) - len(s):]:
+            return np.broadcast_shapes(*[np.shape(v) for v in vals]) == shape
+    return True
 
 
 def _weakly(fn: Any) -> Any:
