@@ -26,38 +26,101 @@ _INFER: Any = object()  # _apply's default: infer the shape from the operands
 _VALID = ("valid",)  # the cache key of "this graph passed validation"
 
 
-class _EdgeData(dict):
-    """The data dict of every edge: cgraph's edges carry none (the edge key is the
-    operand position), so all edges share this one empty, read-only dict instead of
-    paying for one dict each (about 100 bytes an edge). Copies are the same object."""
+class _Shared(dict):
+    """A dict that many nodes or edges share instead of paying for one each, hence
+    read-only: a write raises GraphError saying why. Copies are the same object."""
 
     __slots__ = ()
+    _why = ""
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        raise GraphError("cgraph's edges carry no data (the edge key is the operand position); "
-                         "keep per-edge information in a dict of your own")
+        raise GraphError(self._why)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # networkx updates with nothing
+    def update(self, *args: Any, **kwargs: Any) -> None:  # networkx updates edge data with nothing
         if kwargs or any(args):
             self._refuse()
 
     __setitem__ = __delitem__ = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
 
-    def __copy__(self) -> _EdgeData:
+    def __copy__(self) -> _Shared:
         return self
 
-    def __deepcopy__(self, memo: Any) -> _EdgeData:
+    def __deepcopy__(self, memo: Any) -> _Shared:
         return self
+
+
+class _EdgeData(_Shared):
+    """The data dict of every edge: cgraph's edges carry none (the edge key is the
+    operand position), so all edges share this one empty dict (about 100 bytes an edge)."""
+
+    __slots__ = ()
+    _why = ("cgraph's edges carry no data (the edge key is the operand position); "
+            "keep per-edge information in a dict of your own")
 
     def __reduce__(self) -> tuple:
         return (_edge_data, ())
+
+
+class _NoAttrs(_Shared):
+    """The attrs dict of every op node without attributes (sin, add, ...): one shared
+    empty dict rather than one each (64 bytes a node)."""
+
+    __slots__ = ()
+    _why = "this node's op takes no attributes"
+
+    def __reduce__(self) -> tuple:
+        return (_no_attrs, ())
+
+
+class _Keys(_Shared):
+    """The key dict ``{i: EDGE_DATA}`` of an edge u -> v where u is operand i of v (and
+    no other operand of v). Nearly every edge is "operand 0" or "operand 1", so these
+    are shared (about 200 bytes an edge); _OpGraph gives an edge a private dict before
+    networkx's own methods edit it."""
+
+    __slots__ = ()
+    _why = "this edge's key dict is shared: edit edges with g.nx.add_edge/remove_edge"
+
+    def __reduce__(self) -> tuple:
+        return (_position_keys, tuple(self))
 
 
 def _edge_data() -> _EdgeData:
     return EDGE_DATA
 
 
+def _no_attrs() -> _NoAttrs:
+    return NO_ATTRS
+
+
 EDGE_DATA = _EdgeData()
+NO_ATTRS = _NoAttrs()
+
+
+def _position_keys(i: int) -> _Keys:
+    return POSITION_KEYS[i]
+
+
+POSITION_KEYS = [_Keys({i: EDGE_DATA}) for i in range(64)]  # "operand i", for the first 64 positions
+
+
+class _OpGraph(nx.MultiDiGraph):
+    """networkx's MultiDiGraph, except that an edge's shared key dict (``_Keys``) is
+    replaced by a private copy before networkx's add_edge/remove_edge edit it (its
+    add_edges_from and remove_edges_from go through these)."""
+
+    def _own_keys(self, u: Any, v: Any) -> None:
+        nbrs = self._succ.get(u)
+        if nbrs is not None and type(nbrs.get(v)) is _Keys:
+            self._succ[u][v] = self._pred[v][u] = dict(nbrs[v])
+
+    def add_edge(self, u_for_edge: Any, v_for_edge: Any, key: Any = None, **attr: Any) -> Any:
+        self._own_keys(u_for_edge, v_for_edge)
+        return super().add_edge(u_for_edge, v_for_edge, key, **attr)
+
+    def remove_edge(self, u: Any, v: Any, key: Any = None) -> None:
+        self._own_keys(u, v)
+        super().remove_edge(u, v, key)
 
 
 class Graph:
@@ -83,7 +146,7 @@ class Graph:
 
     def __init__(self, name: str = "graph") -> None:
         self.name = name
-        self.nx = nx.MultiDiGraph()
+        self.nx = _OpGraph()
         self._outputs: list[str] = []
         self._generated = 0  # last tN handed out
         self._next_order = 0  # creation index, for stable ordering
@@ -156,7 +219,7 @@ class Graph:
         dicts (as its add_node/add_edge do, minus the checks: the name is new, the
         operands exist). The caller then calls ``_changed``, once for many nodes if it likes."""
         nxg = self.nx
-        nxg._node[name] = {"op": op, "attrs": attrs, "role": "op", "shape": shape, "order": self._next_order}
+        nxg._node[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": "op", "shape": shape, "order": self._next_order}
         self._next_order += 1
         succ = nxg._succ
         succ[name] = {}
@@ -164,8 +227,11 @@ class Graph:
         for i, src in enumerate(operands):
             keys = pred.get(src)
             if keys is None:
-                keys = pred[src] = succ[src][name] = {}
-            keys[i] = EDGE_DATA
+                pred[src] = succ[src][name] = POSITION_KEYS[i] if i < 64 else {i: EDGE_DATA}
+            else:  # the same operand again (x*x, or 1+1+...+x): a dict of its own
+                if type(keys) is _Keys:
+                    keys = pred[src] = succ[src][name] = dict(keys)
+                keys[i] = EDGE_DATA
 
     def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
         nodes = self.nx._node
@@ -403,7 +469,8 @@ class Graph:
         # `name` is new (from _claim): networkx's add_node, minus its checks; `checked`:
         # the caller checked the node's data, so a valid graph stays valid
         nxg = self.nx
-        nxg._node[name] = {"op": op, "attrs": attrs, "role": role, "shape": shape, "order": self._next_order}
+        nxg._node[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": role, "shape": shape,
+                           "order": self._next_order}
         nxg._succ[name] = {}
         nxg._pred[name] = {}
         self._next_order += 1
@@ -463,13 +530,15 @@ class Graph:
         node, succ, pred = g.nx._node, g.nx._succ, g.nx._pred
         with gc_paused():  # many small dicts, none of them cyclic garbage
             for n, d in self.nx._node.items():
-                node[n] = {**d, "attrs": dict(d["attrs"])}
+                attrs = d["attrs"]
+                node[n] = {**d, "attrs": attrs if attrs is NO_ATTRS else dict(attrs)}
                 succ[n] = {}
                 pred[n] = {}
             for u, nbrs in self.nx._succ.items():
                 su = succ[u]
                 for v, keys in nbrs.items():
-                    su[v] = pred[v][u] = {k: d if d is EDGE_DATA else dict(d) for k, d in keys.items()}
+                    su[v] = pred[v][u] = keys if type(keys) is _Keys else {k: d if d is EDGE_DATA else dict(d)
+                                                                           for k, d in keys.items()}
         g._outputs = list(self._outputs)
         g._generated = self._generated
         g._next_order = self._next_order

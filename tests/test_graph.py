@@ -219,13 +219,13 @@ def test_copy_is_independent():
     g = lecture()
     h = g.copy(name="copy")
     h.rename("a", "xz")
-    h.nx.nodes["b"]["attrs"]["note"] = 1
+    h.nx.nodes["x"]["attrs"]["note"] = 1
     h.nx.nodes["c"]["layer"] = 3
     cg.exp(h.node("y"), name="extra")
     h.set_outputs(["extra"])
     assert h.name == "copy" and g.name == "lecture"
     assert "a" in g and "xz" not in g and "extra" not in g and g.outputs == ["y"]
-    assert "note" not in g.attrs("b") and "layer" not in g.nx.nodes["c"]
+    assert "note" not in g.attrs("x") and "layer" not in g.nx.nodes["c"]
     assert len(g.schedule()) == 9 and len(h.schedule()) == 10
     assert (h.node("y") + 1).name not in g
 
@@ -314,6 +314,35 @@ def test_edges_share_one_read_only_data_dict():
     v = cg.exp(u)
     h.nx.add_edge("u", v.name, key=1, note=1)
     assert h.copy().nx.edges["u", v.name, 1] == {"note": 1}
+
+
+def test_edges_of_one_position_share_their_key_dict_until_networkx_edits_one():
+    import copy
+
+    g = lecture()
+    keys = g.nx._succ["x"]["a"]  # x is operand 0 of a = x*z, as x is of b = log(x)
+    assert keys == {0: {}} and g.nx._succ["x"]["b"] is keys and g.copy().nx._succ["x"]["a"] is keys
+    rebuild, args = keys.__reduce__()  # what pickling a graph (multiprocessing) would do
+    assert copy.deepcopy(g).nx._succ["x"]["a"] is keys and rebuild(*args) is keys
+    with pytest.raises(cg.GraphError, match="shared"):
+        keys[1] = {}
+    g.nx.add_edge("x", "a", key=1)  # networkx's own methods: the edge gets a dict of its own first
+    g.nx.remove_edge("x", "b", 0)
+    assert sorted(g.nx._succ["x"]["a"]) == [0, 1] and "b" not in g.nx._succ["x"] and keys == {0: {}}
+    assert g.nx._succ["z"]["a"] == {1: {}} and g.nx._succ["x"]["a"] is not keys
+    h = cg.Graph()  # the same operand twice: one dict of its own with both positions
+    u = h.input("u")
+    assert h.nx._succ["u"][(u * u).name] == {0: {}, 1: {}}
+
+
+def test_ops_without_attributes_share_one_read_only_attrs_dict():
+    g = lecture()
+    assert g.attrs("a") is g.attrs("b") is g.copy().attrs("c") and g.attrs("a") == {}
+    with pytest.raises(cg.GraphError, match="takes no attributes"):
+        g.attrs("a")["axis"] = 0
+    assert g.attrs("x") is not g.copy().attrs("x")  # attributes of their own are copied
+    rebuild, args = g.attrs("a").__reduce__()
+    assert rebuild(*args) is g.attrs("a")
 
 
 def test_networkx_edge_methods_work_on_shared_edge_data():
