@@ -10,6 +10,7 @@ the graph and rebuilt when it changes.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection, Mapping
 from fractions import Fraction
 from typing import Any
@@ -128,21 +129,21 @@ class Plan:
         self.feedable = {n for n, _, _ in sources}
         self.consts = consts
         self.nonfinite_consts = _nonfinite_consts(graph, consts, order, ops, operands, keep_set)
-        # lists by slot and by step rather than dicts: at 10^5 nodes the dicts were a
-        # third of the plan's peak memory
-        last_use = [-1] * len(order)  # by slot: the step that reads it last
+        # an int array by slot and a list by step, rather than dicts or a list of int
+        # objects: at 10^5 nodes those were a third of the plan's peak memory
+        last_use = array("q", [-1]) * len(order)  # by slot: the step that reads it last
         for i, n in enumerate(ops):
             for o in operands[n]:
                 last_use[slot[o]] = i
         frees: list[tuple[int, ...]] = [()] * len(ops)  # by step: the slots that die there
-        for s in range(len(order)):
+        for n, s in slot.items():  # slot's own int objects: the steps hold them anyway
             i = last_use[s]
-            if i >= 0 and order[s] not in keep_set:
+            if i >= 0 and n not in keep_set:
                 frees[i] += (s,)
-        datas = [nodes[n] for n in ops]
-        op_names = [d["op"] for d in datas]
+        op_names = [nodes[n]["op"] for n in ops]
         kinds = {op: _kind(op) for op in set(op_names)}
-        owned = _owned(ops, op_names, kinds, operands, keep_set) if reuse else set()
+        fresh_ops = {op for op, kind in kinds.items() if op in _FRESH or kind[1] is not None}
+        seen = _seen(ops, op_names, fresh_ops, operands, keep_set)
         self.reuse = reuse
         steps = []
         append, slot_of = steps.append, slot.__getitem__
@@ -150,7 +151,7 @@ class Plan:
             op = op_names[i]
             fn, ufunc, limit = kinds[op]
             args = operands[n]
-            attrs = datas[i]["attrs"]
+            attrs = nodes[n]["attrs"]
             if weak and weak.issuperset(args):
                 weak.add(n)
                 values = [known.get(a) for a in args]
@@ -164,10 +165,13 @@ class Plan:
                 fn = ufunc = _POWERS[known[args[1]]]
                 limit, args = 1, args[:1]
             donors = ()
-            if ufunc is not None and owned:
+            if ufunc is not None and reuse:
                 later = args[limit:]  # a variadic op still reads these after the first call
                 for k, o in enumerate(args[:limit]):
-                    if o in owned and last_use[slot_of(o)] == i and o not in later:
+                    # o donates its buffer: o's step made it fresh, nothing else sees it,
+                    # and this step is the last to read o
+                    if (last_use[slot_of(o)] == i and o not in later and o not in seen
+                            and nodes[o]["role"] == "op" and nodes[o]["op"] in fresh_ops):
                         donors += (k,)
             append((
                 slot_of(n), fn, tuple(map(slot_of, args)), _kwargs(attrs) if attrs else None,
@@ -315,18 +319,14 @@ def _needed(ops: list[str], operands: Mapping, keep: set[str]) -> list[str]:
     return [n for n in ops if n in needed]
 
 
-def _owned(ops: list[str], op_names: list[str], kinds: Mapping, operands: Mapping, keep: set[str]) -> set[str]:
-    """Nodes whose buffer nothing else can see: a fresh result whose users all copy."""
-    fresh_ops = {op for op, kind in kinds.items() if op in _FRESH or kind[1] is not None}
-    fresh = set()
-    escaped = set(keep)
+def _seen(ops: list[str], op_names: list[str], fresh_ops: set[str], operands: Mapping, keep: set[str]) -> set[str]:
+    """Nodes whose buffer something besides their users' steps can see: the kept ones and
+    the operands of ops that may return a view of them (identity, reshape, transpose...)."""
+    seen = set(keep)
     for n, op in zip(ops, op_names):
-        if op in fresh_ops:
-            fresh.add(n)
-        else:  # identity, reshape, transpose, ... may return a view
-            escaped.update(operands[n])
-    fresh.difference_update(escaped)
-    return fresh
+        if op not in fresh_ops:
+            seen.update(operands[n])
+    return seen
 
 
 def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
