@@ -65,7 +65,7 @@ def grad(
     # the function's own value too: a derivative where the function is undefined (d/dx log(x)
     # at x = -1) is a DomainError naming the node, not the formula's value there
     keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1])]))
-    values = plan(ga, keep).run(feeds, nonfinite=nonfinite)
+    values = plan(ga, keep).run(feeds, nonfinite=nonfinite, source=g)
     out = {}
     for w, o in zip(names, ga.outputs):
         like = feeds.get(w)

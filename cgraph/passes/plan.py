@@ -179,12 +179,14 @@ class Plan:
             ))
         self.steps = steps
 
-    def run(self, feeds: Mapping[str, Any], *, nonfinite: str = "raise") -> dict[str, Any]:
-        """Evaluate with ``feeds`` (inputs and params by name) and return the kept values."""
+    def run(self, feeds: Mapping[str, Any], *, nonfinite: str = "raise", source: Graph | None = None) -> dict[str, Any]:
+        """Evaluate with ``feeds`` (inputs and params by name) and return the kept values.
+        ``source``: the graph that input errors name, when it is not the plan's own (grad
+        runs the adjoint graph of the user's graph)."""
         if nonfinite not in NONFINITE:
             raise ArgumentError(f"nonfinite must be one of {NONFINITE}, not {nonfinite!r}")
         env: list[Any] = [None] * self.n_slots
-        self._feed(env, feeds, nonfinite)
+        self._feed(env, feeds, nonfinite, source or self.graph)
         for s, value in self.consts:
             env[s] = value
         if nonfinite == "raise" and self.nonfinite_consts:
@@ -205,7 +207,7 @@ class Plan:
 
     def _explain(self, feeds: Mapping[str, Any], nonfinite: str) -> None:
         env: list[Any] = [None] * self.n_slots
-        self._feed(env, feeds, nonfinite)
+        self._feed(env, feeds, nonfinite, self.graph)
         for s, value in self.consts:
             env[s] = value
         errstate = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
@@ -225,10 +227,10 @@ class Plan:
                 for f in free:
                     env[f] = None
 
-    def _feed(self, env: list, feeds: Mapping[str, Any], nonfinite: str) -> None:
+    def _feed(self, env: list, feeds: Mapping[str, Any], nonfinite: str, source: Graph) -> None:
         extra = [k for k in feeds if k not in self.feedable]
         if extra:
-            raise InputError(_extra_message(self.graph, extra))
+            raise InputError(_extra_message(source, extra))
         missing = []
         for name, s, data in self.sources:
             if name in feeds:
@@ -240,7 +242,7 @@ class Plan:
                 continue
             env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite)
         if missing:
-            raise InputError(f"graph {self.graph.name!r} is missing input(s) {', '.join(map(repr, missing))}")
+            raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}")
 
 
 def _execute(steps: list, env: list, reuse: bool) -> None:
