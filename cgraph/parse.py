@@ -8,6 +8,7 @@ the text is ever executed: no ``eval``, ``exec``, ``compile`` or ``ast``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ _BINARY = {
 }
 _UNARY = 3
 _OUTPUT_NAMES = ("y", "out")
+#: names that are numbers, as to_text prints non-finite constants (-inf is -(inf))
+_NUMBER_NAMES = {"nan": math.nan, "inf": math.inf}
 
 
 @dataclass(slots=True, eq=False)
@@ -72,7 +75,7 @@ def parse(text: str, *, name: str = "graph") -> Graph:
         binding tighter than unary minus: ``-x^2`` is ``-(x^2)``); every op's function
         by its name (``exp(x)``, ``sum(X, axis=1)``: keyword attributes take literal
         ints, tuples of ints, ``True``, ``False``, ``None``). Numbers: ``7`` (an exact
-        int), ``2.5``, ``1e-3``. ``#`` starts a comment; ``;`` separates statements;
+        int), ``2.5``, ``1e-3``, and ``nan`` and ``inf``, as :func:`to_text` prints them. ``#`` starts a comment; ``;`` separates statements;
         newlines inside parentheses continue the line.
     name : str
         The graph's name.
@@ -168,6 +171,9 @@ class _Parser:
                     paren = self.next()
                     depth = _deeper(depth, paren)
                     ops.append(_Call(tok, paren, len(out)))
+                elif tok.kind == "name" and tok.value in _NUMBER_NAMES:
+                    out.append(_Expr("num", _NUMBER_NAMES[tok.value], tok))
+                    expect = False
                 elif tok.kind == "name":
                     if tok.value in OPS:
                         raise ParseError(f"{tok.value!r} is a function; call it as {tok.value}(...)", tok.line, tok.col)
@@ -397,6 +403,8 @@ class _Builder:
     def _check_target(self, t: Token) -> None:
         if t.value in OPS:
             raise ParseError(f"cannot assign to {t.value!r}: it is the name of a function", t.line, t.col)
+        if t.value in _NUMBER_NAMES:
+            raise ParseError(f"cannot assign to {t.value!r}: it is a number", t.line, t.col)
         if t.value in self.assigned:
             first = self.assigned[t.value]
             raise ParseError(f"{t.value!r} is assigned twice (first on line {first.line})", t.line, t.col)

@@ -447,3 +447,26 @@ def test_any_text_parses_or_raises_a_parse_error(text):
         assert err.line >= 1 and err.column >= 1, err
     else:
         assert g.outputs and g.validate() is g
+
+
+def test_nan_and_inf_are_numbers_and_non_finite_constants_round_trip_through_text():
+    g = cg.Graph("nonfinite")
+    x = g.input("x")
+    g.output(x * g.const(float("inf")) + g.const(float("nan")) - g.const(float("-inf")), name="y")
+    text = cg.to_text(g, form="program")
+    back = cg.parse(text)
+    assert back.inputs == ["x"]  # not inputs called nan and inf
+    assert cg.to_text(back, form="program") == text
+    for v in (-2.0, 0.5):
+        ours = cg.evaluate(back, x=v, nonfinite="propagate")["y"]
+        ref = cg.evaluate(g, x=v, nonfinite="propagate")["y"]
+        assert np.array_equal(ours, ref, equal_nan=True)
+    with pytest.raises(cg.DomainError, match="not finite"):  # as for the graph it came from
+        cg.evaluate(back, x=1.0)
+    assert float(cg.evaluate(cg.parse("y = exp(-inf) + x"), x=1.0, nonfinite="propagate")["y"]) == 1.0
+
+
+@pytest.mark.parametrize("text", ["nan = x", "y = x\ninf = y"])
+def test_nan_and_inf_cannot_be_assigned(text):
+    with pytest.raises(cg.ParseError, match="cannot assign to '(nan|inf)': it is a number"):
+        cg.parse(text)
