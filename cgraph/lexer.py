@@ -30,7 +30,7 @@ _TOKEN = re.compile(
     r"|(?P<comment>\#[^\r\n]*)"
     r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[^\W\d]\w*)"
-    r"|(?P<op>\*\*|==|//|[-+*/^@(),=])"
+    r"|(?P<op>\*\*|==|//|[-+*/^@(),=\[\]])"
 )
 
 # characters that are never part of a formula, each with the reason shown to the user
@@ -38,12 +38,10 @@ _REFUSED = {
     "'": "string literals are not allowed",
     '"': "string literals are not allowed",
     ".": "attribute access ('.') is not allowed",
-    "[": "subscripts and lists ('[') are not allowed",
-    "]": "subscripts and lists (']') are not allowed",
     "{": "dicts and sets ('{') are not allowed",
     "}": "dicts and sets ('}') are not allowed",
     ":": "':' is not allowed (no lambdas, slices or annotations)",
-    "\\": "'\\' is not allowed; a line continues by itself inside parentheses",
+    "\\": "'\\' is not allowed; a line continues by itself inside parentheses and brackets",
 }
 _UNSUPPORTED_OPS = set("%&|~<>!")
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -101,8 +99,8 @@ def tokenize(text: str) -> list[Token]:
             if value in ("==", "//"):
                 what = "comparison ('==')" if value == "==" else "floor division ('//')"
                 raise ParseError(f"{what} is not supported", line, col)
-            depth += value == "("
-            depth -= value == ")" and depth > 0
+            depth += value in "(["
+            depth -= value in ")]" and depth > 0
             tokens.append(Token("op", value, line, col))
         elif kind == "nl":
             if depth == 0 or value == ";":

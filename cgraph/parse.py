@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .errors import CGraphError, ParseError
 from .graph import Graph
 from .lexer import MAX_LENGTH, Token, tokenize
@@ -21,6 +23,8 @@ __all__ = ["MAX_LENGTH", "MAX_NESTING", "parse"]
 
 #: deepest nesting of parentheses and calls :func:`parse` accepts
 MAX_NESTING = 10_000
+#: most dimensions of an array literal (numpy's own limit is 64)
+MAX_ARRAY_DIMS = 32
 
 # symbol: (op, precedence, right-associative); as in Python, unary minus binds between
 # * and ** (-x^2 is -(x^2), 2^-x is 2^(-x))
@@ -75,7 +79,8 @@ def parse(text: str, *, name: str = "graph") -> Graph:
         binding tighter than unary minus: ``-x^2`` is ``-(x^2)``); every op's function
         by its name (``exp(x)``, ``sum(X, axis=1)``: keyword attributes take literal
         ints, tuples of ints, ``True``, ``False``, ``None``). Numbers: ``7`` (an exact
-        int), ``2.5``, ``1e-3``, and ``nan`` and ``inf``, as :func:`to_text` prints them. ``#`` starts a comment; ``;`` separates statements;
+        int), ``2.5``, ``1e-3``, and ``nan`` and ``inf``, as :func:`to_text` prints them;
+        array constants as lists of numbers, ``[1, 2.5]`` or ``[[1, 0], [0, 1]]``. ``#`` starts a comment; ``;`` separates statements;
         newlines inside parentheses continue the line.
     name : str
         The graph's name.
@@ -184,6 +189,9 @@ class _Parser:
                     ops.append(("group", tok))
                 elif tok.value in ("-", "+") and tok.kind == "op":
                     ops.append(("neg" if tok.value == "-" else "pos", tok))
+                elif tok.value == "[" and tok.kind == "op":
+                    out.append(_Expr("num", self._array(tok), tok))
+                    expect = False
                 elif tok.value == ")" and isinstance(top, _Call) and (top.after_comma or len(out) == top.height):
                     depth -= 1
                     self._close_call(ops.pop(), out)
@@ -221,6 +229,51 @@ class _Parser:
                 return out[0]
             else:
                 raise ParseError(_expected_operator(tok, out[-1]), tok.line, tok.col)
+
+    def _array(self, open_tok: Token) -> np.ndarray:
+        """The list literal that ``open_tok`` ('[') opens, as a float64 array: numbers
+        (``nan``, ``inf`` and a sign included) and lists of them, as ``to_text`` prints
+        array constants. Read with an explicit stack, like everything here."""
+        root: list = []
+        stack = [root]
+        item = True  # an element or ']' comes next (else ',' or ']')
+        while stack:
+            tok = self.next()
+            if tok.kind == "op" and tok.value == "]" and (item or stack[-1]):
+                stack.pop()
+                item = False
+            elif not item and tok.kind == "op" and tok.value == ",":
+                item = True
+            elif item and tok.kind == "op" and tok.value == "[":
+                if len(stack) >= MAX_ARRAY_DIMS:
+                    raise ParseError(f"lists nest deeper than {MAX_ARRAY_DIMS} levels", tok.line, tok.col)
+                stack[-1].append([])
+                stack.append(stack[-1][-1])
+            elif item:
+                stack[-1].append(self._array_number(tok))
+                item = False
+            else:
+                raise ParseError(f"expected ',' or ']' in a list but found {tok.show()}", tok.line, tok.col)
+        try:
+            return np.array(root, dtype=np.float64)
+        except ValueError:
+            raise ParseError("the lists of an array must have equal lengths (no ragged lists)",
+                             open_tok.line, open_tok.col) from None
+
+    def _array_number(self, tok: Token) -> float:
+        sign = 1.0
+        if tok.kind == "op" and tok.value in ("-", "+"):
+            sign = -1.0 if tok.value == "-" else 1.0
+            tok = self.next()
+        if tok.kind == "name" and tok.value in _NUMBER_NAMES:
+            return sign * _NUMBER_NAMES[tok.value]
+        if tok.kind == "num":
+            try:
+                return sign * float(tok.value)
+            except OverflowError:
+                raise ParseError(f"an integer of {len(str(tok.value))} digits is too large for a float",
+                                 tok.line, tok.col) from None
+        raise ParseError(f"a list holds numbers (or lists of them), not {tok.show()}", tok.line, tok.col)
 
     def _unwind(self, ops: list, out: list, tok: Token, *, comma: bool = False) -> Any:
         """Reduce down to the innermost open '(' or call and pop it."""
@@ -361,6 +414,8 @@ def _expected_operand(tok: Token, top: Any) -> str:
 
 
 def _expected_operator(tok: Token, last: _Expr) -> str:
+    if tok.value == "[" and tok.kind == "op":
+        return "subscripts ('[' after a value) are not allowed"
     if tok.value == "(" and tok.kind == "op":
         if last.kind == "name":
             return f"unknown function {last.value!r}; write {last.value}*(...) to multiply"
@@ -470,7 +525,7 @@ class _Builder:
         key = (
             op,
             tuple(ops),
-            tuple((k, type(v).__name__, repr(v) if type(v) is float else v) for k, v in attrs.items()),
+            tuple((k, type(v).__name__, _hashable(v)) for k, v in attrs.items()),
         )
         if key not in self.keys:
             self.keys[key] = self._new(tok, op, args, attrs, name, key=key)
@@ -500,6 +555,16 @@ class _Builder:
             name = f"t{self.counter}"
             if name not in self.reserved and name not in self.g.nx:
                 return name
+
+
+def _hashable(v: Any) -> Any:
+    """An attribute value as part of a dict key: repr tells 0.0 from -0.0 (which compare
+    equal) and names nan; an array is its shape and bytes."""
+    if type(v) is float:
+        return repr(v)
+    if isinstance(v, np.ndarray):
+        return (v.shape, v.dtype.str, v.tobytes())
+    return v
 
 
 def _used_before(use: Token, target: Token) -> None:

@@ -628,14 +628,16 @@ def test_b4_40_notebook_display_never_raises(monkeypatch):
         ("__import__('os').system('x')", "column 1: the name '__import__' is not allowed"),
         ("x.__class__", "column 2: attribute access ('.') is not allowed"),
         ("(lambda: 1)()", "column 2: the Python keyword 'lambda' is not allowed"),
-        ("[x for x in y]", "column 1: subscripts and lists ('[') are not allowed"),
+        ("[x for x in y]", "column 4: the Python keyword 'for' is not allowed"),
+        ("[x, 1]", "column 2: a list holds numbers (or lists of them), not 'x'"),
         ('"a"+"b"', "column 1: string literals are not allowed"),
         ("exec('1')", "column 6: string literals are not allowed"),
         ("x if y else z", "column 3: the Python keyword 'if' is not allowed"),
         ("x; import os", "column 4: the Python keyword 'import' is not allowed"),
         ("y = x % 2", "column 7: the operator '%' is not supported"),
     ],
-    ids=["import", "attribute", "lambda", "comprehension", "strings", "exec", "ternary", "statement", "modulo"],
+    ids=["import", "attribute", "lambda", "comprehension", "list-of-names", "strings", "exec", "ternary", "statement",
+         "modulo"],
 )
 def test_b4_41_python_constructs_are_refused(text, message, monkeypatch):
     import builtins

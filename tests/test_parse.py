@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import cgraph as cg
 from cgraph.lexer import MAX_LENGTH
@@ -285,7 +286,8 @@ HOSTILE = [
     ("__import__('os').system('x')", 1, 1, "'__import__' is not allowed"),
     ("x.__class__", 1, 2, "attribute access"),
     ("(lambda: 1)()", 1, 2, "keyword 'lambda'"),
-    ("[x for x in y]", 1, 1, "lists ('[')"),
+    ("[x for x in y]", 1, 4, "keyword 'for'"),
+    ("[sin(x)]", 1, 2, "a list holds numbers"),
     ('"a"+"b"', 1, 1, "string literals"),
     ("x[0]", 1, 2, "subscripts"),
     ("{1: 2}", 1, 1, "dicts and sets"),
@@ -470,3 +472,54 @@ def test_nan_and_inf_are_numbers_and_non_finite_constants_round_trip_through_tex
 def test_nan_and_inf_cannot_be_assigned(text):
     with pytest.raises(cg.ParseError, match="cannot assign to '(nan|inf)': it is a number"):
         cg.parse(text)
+
+
+def test_array_constants_are_lists_of_numbers():
+    g = cg.parse("y = x @ [[1, 0],\n [0, -2.5]] + [-inf, nan,] + [[1, 0], [0, -2.5]]")
+    consts = [n for n in g.schedule() if g.node(n).op == "const"]
+    assert len(consts) == 2  # the same array twice is one node
+    values = [g.attrs(n)["value"] for n in consts]
+    np.testing.assert_array_equal(values[0], [[1.0, 0.0], [0.0, -2.5]])
+    np.testing.assert_array_equal(values[1], [-np.inf, np.nan])
+    assert all(v.dtype == np.float64 for v in values)
+    assert cg.parse("y = x*[]").attrs("t1")["value"].shape == (0,)
+    flat, nested = cg.parse("a = x*[1, 2]\ny = a*[[1, 2]]").schedule()[1::2][:2]
+    assert flat != nested  # the same numbers in another shape are another constant
+
+
+ARRAY_ERRORS = [
+    ("x*[1, [2]]", 1, 3, "equal lengths"),
+    ("x*[[1, 2], [3]]", 1, 3, "equal lengths"),
+    ("x*[1,,2]", 1, 6, "a list holds numbers"),
+    ("x*[1 2]", 1, 6, "expected ',' or ']'"),
+    ("x*[a]", 1, 4, "a list holds numbers (or lists of them), not 'a'"),
+    ("x*[1", 1, 5, "expected ',' or ']' in a list but found end of text"),
+    ("x*[--1]", 1, 5, "not '-'"),
+    ("x*[" + "9" * 400 + "]", 1, 4, "an integer of 400 digits is too large"),
+    ("x*" + "[" * 33 + "]" * 33, 1, 35, "lists nest deeper than 32 levels"),
+    ("x]", 1, 2, "expected an operator"),
+    ("[1][0]", 1, 4, "subscripts"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "col", "message"), ARRAY_ERRORS)
+def test_bad_array_literals_are_parse_errors(text, line, col, message):
+    with pytest.raises(cg.ParseError) as info:
+        cg.parse(text)
+    assert (info.value.line, info.value.column) == (line, col) and message in str(info.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3)), st.booleans())
+def test_array_constants_round_trip_through_text(value, program):
+    g = cg.Graph("arrays")
+    x = g.input("x")
+    g.output(x * g.const(value) + g.const(value[..., :1]), name="y")
+    form = "program" if program else "expanded"
+    back = cg.parse(cg.to_text(g, form=form))
+    if value.size or value.ndim == 1:  # else it reads back as reshape([], shape=...): a node of its own
+        assert cg.to_text(back, form=form) == cg.to_text(g, form=form)
+    ours, ref = (cg.evaluate(h, x=1.5, nonfinite="propagate")["y"] for h in (back, g))
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    np.testing.assert_array_equal(ours, ref)  # nan where nan
+    assert np.array_equal(np.signbit(ours), np.signbit(ref))  # and -0.0 where -0.0

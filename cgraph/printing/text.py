@@ -66,6 +66,8 @@ def number_text(value: Any) -> Entry:
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return number_text(value.item())
+        if value.size == 0 and value.ndim > 1:  # nested lists cannot show the dims after a 0
+            return Entry(f"reshape([], shape={value.shape!r})", Prec.ATOM)
         return Entry(repr(value.tolist()), Prec.ATOM)
     if isinstance(value, np.generic):
         value = value.item()
