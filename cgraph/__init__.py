@@ -27,6 +27,7 @@ from .io import dumps, load, loads, save
 
 # --- simplification and printing (passes/simplify.py, printing/)
 from .passes.simplify import simplify
+from .passes.expand import expand
 from .printing import to_latex, to_text
 
 # --- gradient checks (passes/check.py)

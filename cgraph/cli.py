@@ -200,6 +200,7 @@ def _grad_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wrt", nargs="+", metavar="NAME", help="differentiate with respect to these (default: all inputs)")
     p.add_argument("--latex", action="store_true", help="print LaTeX")
     p.add_argument("--program", action="store_true", help="print the adjoint program, one step a line")
+    p.add_argument("--expand", action="store_true", help="multiply the derivatives out into sums of terms")
     _at(p)
 
 
@@ -213,14 +214,16 @@ def _grad(args: argparse.Namespace) -> int:
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
     show = cg.to_latex if args.latex else cg.to_text
-    print(show(ga, form="program") if args.program else show(cg.simplify(ga)))
+    derivatives = cg.expand(cg.simplify(ga)) if args.expand else cg.simplify(ga)
+    print(show(ga, form="program") if args.program else show(derivatives))
     if at:
         values = cg.grad(g, wrt=args.wrt, **at)
         print("at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":")
         exact = {}
         if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
             # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
-            for line in cg.to_text(cg.simplify(ga, **at)).splitlines():
+            bound = cg.simplify(ga, **at)
+            for line in cg.to_text(cg.expand(bound) if args.expand else bound).splitlines():
                 name, _, rhs = line.partition(" = ")
                 exact[name] = rhs
         for out, (name, value) in zip(ga.outputs, values.items()):

@@ -18,6 +18,7 @@ from .errors import CGraphError, ParseError
 from .graph import Graph
 from .lexer import MAX_LENGTH, Token, tokenize
 from .ops.registry import OPS
+from .passes.fixpoint import freeze
 
 __all__ = ["MAX_LENGTH", "MAX_NESTING", "parse"]
 
@@ -521,11 +522,11 @@ class _Builder:
 
     def _intern(self, tok: Token, op: str, args: list[int], attrs: dict, name: str | None) -> int:
         ops = sorted(args) if op != "const" and OPS[op].commutative else args
-        # repr tells 0.0 from -0.0, which compare equal
+        # freeze tells 0.0 from -0.0 (which compare equal), and arrays by their bytes
         key = (
             op,
             tuple(ops),
-            tuple((k, type(v).__name__, _hashable(v)) for k, v in attrs.items()),
+            tuple((k, freeze(v)) for k, v in attrs.items()),
         )
         if key not in self.keys:
             self.keys[key] = self._new(tok, op, args, attrs, name, key=key)
@@ -555,16 +556,6 @@ class _Builder:
             name = f"t{self.counter}"
             if name not in self.reserved and name not in self.g.nx:
                 return name
-
-
-def _hashable(v: Any) -> Any:
-    """An attribute value as part of a dict key: repr tells 0.0 from -0.0 (which compare
-    equal) and names nan; an array is its shape and bytes."""
-    if type(v) is float:
-        return repr(v)
-    if isinstance(v, np.ndarray):
-        return (v.shape, v.dtype.str, v.tobytes())
-    return v
 
 
 def _used_before(use: Token, target: Token) -> None:

@@ -98,6 +98,11 @@ def symbolic_derivatives(g: cg.Graph) -> cg.Graph:
     return cg.simplify(cg.adjoint(g))
 
 
+def expanded_derivatives(g: cg.Graph) -> cg.Graph:
+    """The same, multiplied out into sums of terms: the lecture's dy/dx and dy/dz."""
+    return cg.expand(symbolic_derivatives(g))
+
+
 def exact_values(g: cg.Graph) -> list[cg.Graph]:
     """Each derivative folded exactly at x=2, z=3 (ints bind exactly: exp(6), log(2) stay)."""
     return [cg.simplify(cg.adjoint(g, wrt=[w]), x=2, z=3) for w in ("x", "z")]
@@ -118,8 +123,11 @@ def main() -> None:
     derivatives = symbolic_derivatives(g)
     print("\nsymbolic derivatives (the adjoint graph, simplified)")
     print(cg.to_text(derivatives))
+    expanded = expanded_derivatives(g)
+    print("\nmultiplied out (cg.expand): the lecture's sums of terms")
+    print(cg.to_text(expanded))
     print("\nthe same in LaTeX")
-    print(cg.to_latex(derivatives))
+    print(cg.to_latex(expanded))
     print("\nexact values at x = 2, z = 3")
     folded = exact_values(g)
     for h in folded:

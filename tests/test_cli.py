@@ -91,6 +91,8 @@ def test_grad_prints_derivatives_and_values():
     assert out.returncode == 0 and "g_x" in out.stdout
     out = run("grad", "x*z", "--latex")
     assert out.returncode == 0 and "\\" in out.stdout
+    out = run("grad", FORMULA, "--expand")
+    assert out.returncode == 0 and "g_z = x/log(x) + x*exp(x*z) - sin(log(x))/(x*z^2)" in out.stdout
 
 
 def test_check_reports_and_sets_the_status():

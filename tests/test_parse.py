@@ -522,4 +522,5 @@ def test_array_constants_round_trip_through_text(value, program):
     ours, ref = (cg.evaluate(h, x=1.5, nonfinite="propagate")["y"] for h in (back, g))
     assert ours.shape == ref.shape and ours.dtype == ref.dtype
     np.testing.assert_array_equal(ours, ref)  # nan where nan
-    assert np.array_equal(np.signbit(ours), np.signbit(ref))  # and -0.0 where -0.0
+    real = ~np.isnan(ref)  # a nan's sign bit means nothing (and prints as nan)
+    assert np.array_equal(np.signbit(ours[real]), np.signbit(ref[real]))  # -0.0 where -0.0

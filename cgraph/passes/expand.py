@@ -1,0 +1,252 @@
+"""``expand``: a scalar graph as a sum of terms ``c * u^a * v^b ...``, the way a
+derivative is written by hand.
+
+Every scalar node is read as a polynomial in *atoms*: a dict ``{monomial: coefficient}``
+whose monomial is a sorted tuple of ``(atom, integer exponent)``. Atoms are inputs,
+params and calls of functions (``exp``, ``log``, ``sin``...) whose arguments are
+expanded in turn; ``+ - *`` and ``/`` by a single term multiply out, integer powers of a
+single term multiply its exponents. Anything else (a power of a sum, a fractional power,
+an array op) stays one atom. The result is rebuilt term by term, then simplified.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from ..graph import Graph, require_graph
+from ..memory import gc_paused
+from .builder import _PLAIN
+from .fixpoint import cse_key
+from .simplify import simplify
+
+#: most terms one expanded product may have; a product that would have more stays a product
+MAX_TERMS = 64
+
+Poly = dict  # {monomial: coefficient}; a monomial is a tuple of (atom name, exponent)
+_ONE: tuple = ()
+
+
+def expand(g: Graph) -> Graph:
+    """``g`` with every scalar output multiplied out into a sum of terms.
+
+    Parameters
+    ----------
+    g : Graph
+        The graph to expand (not modified); typically a simplified adjoint graph.
+
+    Returns
+    -------
+    Graph
+        A new graph with the same outputs (names and metadata: ``g_x`` stays the
+        derivative of its output) and inputs. Products and quotients are multiplied
+        out (``(a + b)*c`` becomes ``a*c + b*c``, ``(x*z/log(x)^2)/x`` becomes
+        ``z/log(x)^2``) and like terms collected; a product that would have more than
+        ``MAX_TERMS`` terms stays a product. Powers of sums, fractional powers and
+        array-valued nodes are kept as they are (their arguments are expanded). The
+        result is simplified, so it has no foldable constants; unlike ``simplify``,
+        expanding may make a graph larger, because a shared factor is written out
+        once per term.
+
+    Notes
+    -----
+    As in :func:`simplify`, identities assume every subexpression is finite:
+    ``u/u`` becomes 1 and ``u^2/u`` becomes ``u``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+    >>> d = cg.simplify(cg.adjoint(g))
+    >>> print(cg.to_text(cg.expand(d)))
+    g_x = cos(log(x))/(x^2*z) - z/log(x)^2 + z/log(x) + z*exp(x*z) - sin(log(x))/(x^2*z)
+    g_z = x/log(x) + x*exp(x*z) - sin(log(x))/(x*z^2)
+    """
+    require_graph(g, "expand").validate()
+    with gc_paused():
+        return simplify(_Expander(g).run())
+
+
+class _Expander:
+    def __init__(self, g: Graph) -> None:
+        self.old = g
+        self.new = Graph(g.name)
+        self.poly: dict[str, Poly | None] = {}  # old node -> its polynomial (None: not scalar)
+        self.built: dict[str, str] = {}  # old node -> its node in the new graph
+        self.atoms: dict[Any, str] = {}  # cse_key of (op, new operands, attrs) -> new node
+        self.made: dict[Any, str] = {}  # frozen polynomial -> new node
+
+    def run(self) -> Graph:
+        old, nodes = self.old, self.old.nx._node
+        for n in old.schedule():
+            data = nodes[n]
+            role, op = data["role"], data["op"]
+            if role in ("input", "param"):
+                self.new._add_node(n, op, dict(data["attrs"]), role, data["shape"], checked=True)
+                self.built[n] = n
+                self.poly[n] = {((n, 1),): 1} if _scalar(data["shape"]) else None
+            elif role == "const":
+                v = data["attrs"]["value"]
+                self.poly[n] = {_ONE: v} if isinstance(v, (int, float, Fraction)) else None
+                if self.poly[n] is None:
+                    self.built[n] = self.new.const(v).name
+            else:
+                p = self._read(n, op, old.operands(n), data) if _scalar(data["shape"]) else None
+                self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
+                if self.poly[n] is None:
+                    self.built[n] = self._atom(op, old.operands(n), data["attrs"])
+        for o in old.outputs:
+            if nodes[o]["role"] in ("input", "param"):  # y = x
+                self.new.output(o)
+                continue
+            node = self.new.apply("identity", self._node(o), name=o)
+            self.new.nx._node[node.name].update({k: v for k, v in nodes[o].items() if k not in _PLAIN})
+            self.new.output(node)
+        return self.new
+
+    # ---------------------------------------------------------------- reading
+    def _read(self, n: str, op: str, args: tuple[str, ...], data: dict) -> Poly | None:
+        polys = [self._operand(a) for a in args]
+        if None in polys[:1] or (op in ("add", "sub", "mul", "div") and None in polys):
+            return None  # an array operand: the node stays as it is
+        if op == "identity":
+            return polys[0]
+        if op == "neg":
+            return _scale(polys[0], -1)
+        if op in ("add", "sub"):
+            out: Poly = {}
+            for i, p in enumerate(polys):
+                _add_into(out, p, -1 if op == "sub" and i == 1 else 1)
+            return out
+        if op == "mul":
+            out = {_ONE: 1}
+            for p in polys:
+                out = _times(out, p)
+                if out is None:
+                    return None
+            return out
+        if op == "div":
+            return _times(polys[0], self._power(args[1], -1))
+        if op in ("pow", "square"):
+            k = 2 if op == "square" else _integer(polys[1])
+            if k is not None:
+                return self._power(args[0], k)
+        if op in _ATOMIC_SCALAR_OPS or op == "pow":  # a function, or a power we do not multiply out
+            return {((self._atom(op, args, data["attrs"]), 1),): 1}
+        return None
+
+    def _operand(self, a: str) -> Poly | None:
+        """The polynomial of operand ``a``: its own, or ``a`` as one atom (None for an array)."""
+        p = self.poly[a]
+        if p is None and _scalar(self.old.nx._node[a]["shape"]):
+            return {((self.built[a], 1),): 1}
+        return p
+
+    def _power(self, a: str, k: int) -> Poly:
+        """``a^k``: a single term's exponents times ``k``; a sum stays one atom, ``(u + v)^k``."""
+        p = self._operand(a)
+        if len(p) == 1:
+            ((m, c),) = p.items()
+            if c != 0 or k > 0:
+                coef = Fraction(c) ** k if isinstance(c, (int, Fraction)) else c**k
+                return {tuple((u, e * k) for u, e in m): _exact(coef)}
+        return {((self._node(a), k),): 1}
+
+    # -------------------------------------------------------------- building
+    def _atom(self, op: str, args: tuple[str, ...], attrs: dict) -> str:
+        operands = tuple(self._node(a) for a in args)
+        key = cse_key(op, operands, attrs)
+        if key not in self.atoms:
+            self.atoms[key] = self.new.apply(op, *operands, **attrs).name
+        return self.atoms[key]
+
+    def _node(self, old_name: str) -> str:
+        """The new graph's node for ``old_name``: its polynomial, written out."""
+        if old_name in self.built:
+            return self.built[old_name]
+        p = self.poly[old_name]
+        key = tuple((m, repr(c)) for m, c in p.items())
+        if key not in self.made:
+            self.made[key] = self._write(p)
+        self.built[old_name] = self.made[key]
+        return self.built[old_name]
+
+    def _write(self, p: Poly) -> str:
+        g = self.new
+        terms = [self._term(c, m) for m, c in p.items() if c != 0]
+        if not terms:
+            return g.const(0).name
+        return terms[0] if len(terms) == 1 else g.apply("add", *terms).name
+
+    def _term(self, coef: Any, monomial: tuple) -> str:
+        g = self.new
+        nodes = g.nx._node
+        # as written by hand: the variables first (z*exp(x*z)), then the functions, in
+        # the order they were made
+        monomial = sorted(monomial, key=lambda ae: (nodes[ae[0]]["role"] == "op", nodes[ae[0]]["order"]))
+        top = [self._factor(a, e) for a, e in monomial if e > 0]
+        bottom = [self._factor(a, -e) for a, e in monomial if e < 0]
+        if isinstance(coef, Fraction) and coef.denominator != 1:  # 2*x/3, 1/(4*x^2)
+            bottom.insert(0, g.const(coef.denominator).name)
+            coef = coef.numerator
+        factors = ([g.const(coef).name] if coef != 1 or not top else []) + top
+        node = factors[0] if len(factors) == 1 else g.apply("mul", *factors).name
+        if bottom:
+            node = g.apply("div", node, bottom[0] if len(bottom) == 1 else g.apply("mul", *bottom)).name
+        return node
+
+    def _factor(self, atom: str, exponent: int) -> str:
+        return atom if exponent == 1 else self.new.apply("pow", atom, self.new.const(exponent)).name
+
+
+#: scalar functions that become atoms (their arguments expanded); any other op is kept as is
+_ATOMIC_SCALAR_OPS = frozenset((
+    "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "sqrt", "abs", "relu", "step", "sign",
+))
+
+
+def _scalar(shape: Any) -> bool:
+    return shape is None or shape == ()
+
+
+def _integer(p: Poly | None) -> int | None:
+    """The exponent of a power, when it is a constant integer (of at most 64)."""
+    if p is None or set(p) - {_ONE}:
+        return None
+    v = p.get(_ONE, 0)
+    whole = v.is_integer() if isinstance(v, float) else isinstance(v, int) or v.denominator == 1
+    return int(v) if whole and abs(v) <= 64 else None
+
+
+def _scale(p: Poly, k: Any) -> Poly:
+    return {m: c * k for m, c in p.items()}
+
+
+def _add_into(out: Poly, p: Poly, sign: int) -> None:
+    for m, c in p.items():
+        total = out.get(m, 0) + sign * c
+        if total == 0:
+            out.pop(m, None)
+        else:
+            out[m] = total
+
+
+def _times(p: Poly, q: Poly) -> Poly | None:
+    if len(p) * len(q) > MAX_TERMS:
+        return None
+    out: Poly = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            _add_into(out, {_merge(m1, m2): c1 * c2}, 1)
+    return out
+
+
+def _merge(m1: tuple, m2: tuple) -> tuple:
+    exps = dict(m1)
+    for a, e in m2:
+        exps[a] = exps.get(a, 0) + e
+    return tuple(sorted((a, e) for a, e in exps.items() if e != 0))
+
+
+def _exact(v: Any) -> Any:
+    return int(v) if isinstance(v, Fraction) and v.denominator == 1 else v

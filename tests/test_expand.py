@@ -1,0 +1,106 @@
+"""expand: the lecture's derivatives term by term, and for random graphs the same value,
+outputs and metadata; products past MAX_TERMS and non-scalar nodes kept as they are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, assume, given, settings
+from strategies import expressions, finite_values, points
+from test_adjoint import lecture, mlp
+from test_simplify import LECTURE_DYDX, LECTURE_DYDZ, expressions_of, to_sympy
+
+import cgraph as cg
+from cgraph.passes.expand import MAX_TERMS
+
+
+def terms(text: str) -> list[str]:
+    """The top-level terms of a sum, as printed (signs dropped)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and text[i : i + 3] in (" + ", " - "):
+            out.append(text[start:i])
+            start = i + 3
+    return [*out, text[start:]]
+
+
+def test_the_lecture_derivatives_are_the_lectures_sums_of_terms():
+    expanded = cg.expand(cg.simplify(cg.adjoint(lecture())))
+    exprs = expressions_of(expanded)
+    assert exprs == {
+        "g_x": "cos(log(x))/(x^2*z) - z/log(x)^2 + z/log(x) + z*exp(x*z) - sin(log(x))/(x^2*z)",
+        "g_z": "x/log(x) + x*exp(x*z) - sin(log(x))/(x*z^2)",
+    }
+    # the lecture's five terms of dy/dx and three of dy/dz, each of them exactly
+    for name, lecture_sum in (("g_x", LECTURE_DYDX), ("g_z", LECTURE_DYDZ)):
+        ours = {to_sympy(t) for t in terms(exprs[name])}
+        assert ours == {-t if t.could_extract_minus_sign() else t for t in lecture_sum.args}
+        assert sp.simplify(to_sympy(exprs[name]) - lecture_sum) == 0
+    latex = cg.to_latex(expanded)
+    assert r"\frac{\partial y}{\partial x} &= \frac{\cos\left(\ln\left(x\right)\right)}{x^{2} z}" in latex
+
+
+def test_outputs_keep_their_names_metadata_and_inputs():
+    d = cg.simplify(cg.adjoint(lecture()))
+    e = cg.expand(d)
+    assert e.outputs == d.outputs and e.inputs == d.inputs
+    for o in e.outputs:
+        assert e.nx.nodes[o]["adjoint_of"] == d.nx.nodes[o]["adjoint_of"]
+    assert cg.to_text(cg.expand(e)) == cg.to_text(e)  # expanding again changes nothing
+    g = cg.parse("y = x")
+    assert cg.to_text(cg.expand(g)) == "y = x"
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("(x + 1)*(x - 1)", "x^2 - 1"),
+        ("(x*z/log(x)^2)/x", "z/log(x)^2"),
+        ("x/(x + 1)", "x/(x + 1)"),  # a quotient by a sum stays a quotient
+        ("(x + z)^2", "(x + z)^2"),  # and a power of a sum a power
+        ("sqrt(x^2)", "sqrt(x^2)"),  # |x|, not x: no fractional powers of products
+        ("exp((x + 1)*z) - exp(x*z + z)", "0"),  # arguments of functions are expanded too
+        ("2*(x/3 - z/2)", "2*x/3 - z"),
+        ("(2*x)^(-2)", "1/(4*x^2)"),
+        ("x^2.0*x/x^4", "1/x"),
+    ],
+)
+def test_what_is_multiplied_out_and_what_is_kept(formula, expected):
+    assert expressions_of(cg.expand(cg.parse(formula)))["y"] == expected
+
+
+def test_a_product_past_max_terms_stays_a_product():
+    names = [f"a{i}" for i in range(14)]
+    formula = "*".join(f"({u} + {v})" for u, v in zip(names[::2], names[1::2]))  # 2^7 = 128 terms
+    g = cg.parse(formula)
+    text = expressions_of(cg.expand(g))["y"]
+    assert len(terms(text)) <= MAX_TERMS
+    point = {n: 0.1 * (i + 1) for i, n in enumerate(names)}
+    assert float(cg.evaluate(cg.expand(g), point)["y"]) == pytest.approx(float(cg.evaluate(g, point)["y"]), rel=1e-12)
+
+
+def test_array_graphs_keep_their_values():
+    g = mlp()
+    ga = cg.simplify(cg.adjoint(g))
+    rng = np.random.default_rng(0)
+    feeds = {n: rng.normal(size=[d or 4 for d in ga.nx.nodes[n]["shape"]]) for n in ga.inputs + ga.params}
+    before, after = cg.evaluate(ga, feeds), cg.evaluate(cg.expand(ga), feeds)
+    for o in ga.outputs:
+        np.testing.assert_allclose(after[o], before[o], rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(expressions(max_steps=8), points())
+def test_random_graphs_and_their_derivatives_keep_their_value(g, point):
+    for h in (g, cg.simplify(cg.adjoint(g))):
+        vals = finite_values(h, point)
+        assume(vals is not None)
+        expanded = cg.expand(h)
+        assert expanded.outputs == h.outputs
+        got = cg.evaluate(expanded, {k: v for k, v in point.items() if k in expanded.inputs}, nonfinite="propagate")
+        scale = max(1.0, max(float(np.max(np.abs(v))) for v in vals.values()))
+        for o in h.outputs:
+            np.testing.assert_allclose(got[o], vals[o], rtol=1e-9, atol=1e-9 * scale, err_msg=o)
