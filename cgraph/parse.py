@@ -80,9 +80,10 @@ def parse(text: str, *, name: str = "graph") -> Graph:
         binding tighter than unary minus: ``-x^2`` is ``-(x^2)``); every op's function
         by its name (``exp(x)``, ``sum(X, axis=1)``: keyword attributes take literal
         ints, tuples of ints, ``True``, ``False``, ``None``). Numbers: ``7`` (an exact
-        int), ``2.5``, ``1e-3``, and ``nan`` and ``inf``, as :func:`to_text` prints them;
-        array constants as lists of numbers, ``[1, 2.5]`` or ``[[1, 0], [0, 1]]``. ``#`` starts a comment; ``;`` separates statements;
-        newlines inside parentheses continue the line.
+        int), ``2.5``, ``1e-3``, ``nan``, ``inf``; array constants are lists of them,
+        ``[1, 2.5]`` or ``[[1, 0], [0, 1]]`` (as :func:`to_text` prints constants).
+        ``#`` starts a comment; ``;`` separates statements; newlines inside
+        parentheses or brackets continue the line.
     name : str
         The graph's name.
 
@@ -240,7 +241,7 @@ class _Parser:
         item = True  # an element or ']' comes next (else ',' or ']')
         while stack:
             tok = self.next()
-            if tok.kind == "op" and tok.value == "]" and (item or stack[-1]):
+            if tok.kind == "op" and tok.value == "]":  # also right after '[' or a trailing ',
                 stack.pop()
                 item = False
             elif not item and tok.kind == "op" and tok.value == ",":

@@ -143,7 +143,7 @@ class Plan:
         op_names = [nodes[n]["op"] for n in ops]
         kinds = {op: _kind(op) for op in set(op_names)}
         fresh_ops = {op for op, kind in kinds.items() if op in _FRESH or kind[1] is not None}
-        seen = _seen(ops, op_names, fresh_ops, operands, keep_set)
+        seen = _seen(ops, op_names, fresh_ops, operands, keep_set) if reuse else set()
         self.reuse = reuse
         steps = []
         append, slot_of = steps.append, slot.__getitem__
