@@ -12,7 +12,7 @@ from test_adjoint import lecture, mlp
 from test_simplify import LECTURE_DYDX, LECTURE_DYDZ, expressions_of, to_sympy
 
 import cgraph as cg
-from cgraph.passes.expand import MAX_TERMS
+from cgraph.passes.expand import GROWTH, GROWTH_SLACK, MAX_TERMS
 
 
 def terms(text: str) -> list[str]:
@@ -80,6 +80,27 @@ def test_a_product_past_max_terms_stays_a_product():
     assert len(terms(text)) <= MAX_TERMS
     point = {n: 0.1 * (i + 1) for i, n in enumerate(names)}
     assert float(cg.evaluate(cg.expand(g), point)["y"]) == pytest.approx(float(cg.evaluate(g, point)["y"]), rel=1e-12)
+
+
+def test_a_deep_chain_expands_without_recursion_and_within_its_growth_budget():
+    import sys
+
+    g = cg.Graph("chain")
+    x = g.input("x")
+    h = x
+    for i in range(3000):  # each sin(h) would repeat h's whole sum: the budget stops that
+        h = cg.sin(h) * 0.5 + h if i % 2 else (h + 1) * x
+    g.output(h, name="y")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        e = cg.expand(g)
+    finally:
+        sys.setrecursionlimit(limit)
+    ops = sum(1 for n in g.nx if g.nx.nodes[n]["role"] == "op")
+    assert sum(1 for n in e.nx if e.nx.nodes[n]["role"] == "op") <= GROWTH * ops + GROWTH_SLACK
+    before, after = (float(cg.evaluate(h, x=0.1)["y"]) for h in (g, e))
+    assert after == pytest.approx(before, rel=1e-12)
 
 
 def test_array_graphs_keep_their_values():

@@ -22,6 +22,10 @@ from .simplify import simplify
 
 #: most terms one expanded product may have; a product that would have more stays a product
 MAX_TERMS = 64
+#: the expanded graph may grow to this many times the op nodes of the original (plus
+#: GROWTH_SLACK); past that, the remaining nodes are kept as they are
+GROWTH = 4
+GROWTH_SLACK = 256
 
 Poly = dict  # {monomial: coefficient}; a monomial is a tuple of (atom name, exponent)
 _ONE: tuple = ()
@@ -46,7 +50,8 @@ def expand(g: Graph) -> Graph:
         array-valued nodes are kept as they are (their arguments are expanded). The
         result is simplified, so it has no foldable constants; unlike ``simplify``,
         expanding may make a graph larger, because a shared factor is written out
-        once per term.
+        once per term: up to ``GROWTH`` times its op nodes (plus ``GROWTH_SLACK``),
+        past which the remaining nodes are kept as they are.
 
     Notes
     -----
@@ -78,6 +83,7 @@ class _Expander:
 
     def run(self) -> Graph:
         old, nodes = self.old, self.old.nx._node
+        budget = GROWTH * sum(1 for d in nodes.values() if d["role"] == "op") + GROWTH_SLACK
         for n in old.schedule():
             data = nodes[n]
             role, op = data["role"], data["op"]
@@ -91,7 +97,8 @@ class _Expander:
                 if self.poly[n] is None:
                     self.built[n] = self.new.const(v).name
             else:
-                p = self._read(n, op, old.operands(n), data) if _scalar(data["shape"]) else None
+                expanding = _scalar(data["shape"]) and len(self.new.nx) < budget
+                p = self._read(n, op, old.operands(n), data) if expanding else None
                 self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
                 if self.poly[n] is None:
                     self.built[n] = self._atom(op, old.operands(n), data["attrs"])
