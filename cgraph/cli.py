@@ -214,7 +214,7 @@ def _grad(args: argparse.Namespace) -> int:
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
     show = cg.to_latex if args.latex else cg.to_text
-    derivatives = cg.expand(cg.simplify(ga)) if args.expand else cg.simplify(ga)
+    derivatives = cg.expand(ga) if args.expand else cg.simplify(ga)
     print(show(ga, form="program") if args.program else show(derivatives))
     if at:
         values = cg.grad(g, wrt=args.wrt, **at)
@@ -222,8 +222,8 @@ def _grad(args: argparse.Namespace) -> int:
         exact = {}
         if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
             # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
-            bound = cg.simplify(ga, **at)
-            for line in cg.to_text(cg.expand(bound) if args.expand else bound).splitlines():
+            bound = cg.simplify(derivatives if args.expand else ga, **at)
+            for line in cg.to_text(bound).splitlines():
                 name, _, rhs = line.partition(" = ")
                 exact[name] = rhs
         for out, (name, value) in zip(ga.outputs, values.items()):

@@ -91,8 +91,9 @@ def test_grad_prints_derivatives_and_values():
     assert out.returncode == 0 and "g_x" in out.stdout
     out = run("grad", "x*z", "--latex")
     assert out.returncode == 0 and "\\" in out.stdout
-    out = run("grad", FORMULA, "--expand")
-    assert out.returncode == 0 and "g_z = x/log(x) + x*exp(x*z) - sin(log(x))/(x*z^2)" in out.stdout
+    out = run("grad", FORMULA, "--expand", "--at", "x=2", "z=3")
+    assert out.returncode == 0 and "g_z = x*exp(x*z) + x/log(x) - sin(log(x))/(x*z^2)" in out.stdout
+    assert "dy/dz = 2*exp(6) + 2/log(2) - sin(log(2))/18 = 809.70747" in out.stdout  # the lecture's line
 
 
 def test_check_reports_and_sets_the_status():

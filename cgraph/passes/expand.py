@@ -53,6 +53,12 @@ def expand(g: Graph) -> Graph:
         once per term: up to ``GROWTH`` times its op nodes (plus ``GROWTH_SLACK``),
         past which the remaining nodes are kept as they are.
 
+        The terms of an adjoint graph's outputs (``cg.adjoint(g)``, not yet simplified)
+        come in the order a hand derivation writes them: summand by summand of the
+        function, and within a product or quotient operand by operand (the chain-rule
+        path from the output, compared position by position). Other graphs keep the
+        order in which their terms appear.
+
     Notes
     -----
     As in :func:`simplify`, identities assume every subexpression is finite:
@@ -62,10 +68,13 @@ def expand(g: Graph) -> Graph:
     --------
     >>> import cgraph as cg
     >>> g = cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
-    >>> d = cg.simplify(cg.adjoint(g))
-    >>> print(cg.to_text(cg.expand(d)))
-    g_x = cos(log(x))/(x^2*z) - z/log(x)^2 + z/log(x) + z*exp(x*z) - sin(log(x))/(x^2*z)
-    g_z = x/log(x) + x*exp(x*z) - sin(log(x))/(x*z^2)
+    >>> d = cg.expand(cg.adjoint(g))
+    >>> print(cg.to_text(d))
+    g_x = z*exp(x*z) + z/log(x) - z/log(x)^2 + cos(log(x))/(x^2*z) - sin(log(x))/(x^2*z)
+    g_z = x*exp(x*z) + x/log(x) - sin(log(x))/(x*z^2)
+    >>> print(cg.to_text(cg.simplify(d, x=2, z=3)))
+    g_x = 3*exp(6) + 3/log(2) - 3/log(2)^2 + cos(log(2))/12 - sin(log(2))/12
+    g_z = 2*exp(6) + 2/log(2) - sin(log(2))/18
     """
     require_graph(g, "expand").validate()
     with gc_paused():
@@ -80,6 +89,8 @@ class _Expander:
         self.built: dict[str, str] = {}  # old node -> its node in the new graph
         self.atoms: dict[Any, str] = {}  # cse_key of (op, new operands, attrs) -> new node
         self.made: dict[Any, str] = {}  # frozen polynomial -> new node
+        # the chain-rule path of each term of an adjoint: old node -> {monomial: (path, at)}
+        self.paths: dict[str, dict[tuple, tuple]] = {}
 
     def run(self) -> Graph:
         old, nodes = self.old, self.old.nx._node
@@ -96,12 +107,16 @@ class _Expander:
                 self.poly[n] = {_ONE: v} if isinstance(v, (int, float, Fraction)) else None
                 if self.poly[n] is None:
                     self.built[n] = self.new.const(v).name
+                elif data.get("adjoint_of") is not None and data["adjoint_of"] == data.get("derivative_of"):
+                    self.paths[n] = {_ONE: ((), data["adjoint_of"])}  # the seed, g_y = 1
             else:
                 expanding = _scalar(data["shape"]) and len(self.new.nx) < budget
                 p = self._read(n, op, old.operands(n), data) if expanding else None
                 self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
                 if self.poly[n] is None:
                     self.built[n] = self._atom(op, old.operands(n), data["attrs"])
+                else:
+                    self._trace(n, op, old.operands(n), data)
         for o in old.outputs:
             if nodes[o]["role"] in ("input", "param"):  # y = x
                 self.new.output(o)
@@ -142,6 +157,41 @@ class _Expander:
             return {((self._atom(op, args, data["attrs"]), 1),): 1}
         return None
 
+    def _trace(self, n: str, op: str, args: tuple[str, ...], data: dict) -> None:
+        """The chain-rule path of each term of ``n``, when ``n`` is part of an adjoint:
+        the operand positions taken from the output down (``y = d + e + f``: the terms
+        through ``d`` start with 0), so that terms can be listed as a hand derivation
+        writes them, summand by summand and operand by operand."""
+        traced = [self.paths.get(a) for a in args]
+        if not any(traced):
+            return
+        poly, found = self.poly[n], {}
+        if op in ("add", "sub", "neg", "identity"):
+            for t in traced:
+                for m, path in (t or {}).items():
+                    if m in poly and (m not in found or path[0] < found[m][0]):
+                        found[m] = path
+        elif op in ("mul", "div") and sum(map(bool, traced)) == 1 and (op == "mul" or traced[0]):
+            # an adjoint times local derivatives: each term keeps its adjoint term's path
+            j = next(i for i, t in enumerate(traced) if t)
+            factor: Poly | None = {_ONE: 1}
+            for i, a in enumerate(args):
+                if i != j and factor is not None:
+                    factor = _times(factor, self._operand(a) if op == "mul" else self._power(a, -1))
+            for m1, path in traced[j].items() if factor is not None else ():
+                for m2 in factor:
+                    m = _merge(m1, m2)
+                    if m in poly and (m not in found or path[0] < found[m][0]):
+                        found[m] = path
+        of = data.get("adjoint_of")
+        if of is not None:  # g_o: each term came down from a user u of o, at o's position in u
+            for m, (path, u) in found.items():
+                positions = self.old.operands(u) if u in self.old.nx else ()
+                if of in positions:
+                    found[m] = ((*path, positions.index(of)), of)
+        if found:
+            self.paths[n] = found
+
     def _operand(self, a: str) -> Poly | None:
         """The polynomial of operand ``a``: its own, or ``a`` as one atom (None for an array)."""
         p = self.poly[a]
@@ -172,6 +222,10 @@ class _Expander:
         if old_name in self.built:
             return self.built[old_name]
         p = self.poly[old_name]
+        paths = self.paths.get(old_name)
+        if paths:  # as a hand derivation lists them; untraced terms after, as they come
+            last = (len(p),)
+            p = dict(sorted(p.items(), key=lambda mc: paths[mc[0]][0] if mc[0] in paths else last))
         key = tuple((m, repr(c)) for m, c in p.items())
         if key not in self.made:
             self.made[key] = self._write(p)
