@@ -186,9 +186,9 @@ class _Expander:
         of = data.get("adjoint_of")
         if of is not None:  # g_o: each term came down from a user u of o, at o's position in u
             for m, (path, u) in found.items():
-                positions = self.old.operands(u) if u in self.old.nx else ()
-                if of in positions:
-                    found[m] = ((*path, positions.index(of)), of)
+                operands = self.old.operands(u) if u in self.old.nx else ()
+                if of in operands:
+                    found[m] = ((*path, operands.index(of)), of)
         if found:
             self.paths[n] = found
 
