@@ -145,3 +145,12 @@ def test_random_graphs_and_their_derivatives_keep_their_value(g, point):
         scale = max(1.0, *(float(np.max(np.abs(v))) for v in [*vals.values(), *got.values()]))
         for o in h.outputs:
             np.testing.assert_allclose(got[o], vals[o], rtol=1e-9, atol=1e-9 * scale, err_msg=o)
+
+
+def test_bad_input_is_a_typed_error_naming_expand_or_the_cycle():
+    with pytest.raises(cg.GraphError, match="expand needs a cg.Graph, not str"):
+        cg.expand("y = x")
+    g = cg.parse("a = x*z\ny = a + 1")
+    g.nx.add_edge("y", "a", key=2)
+    with pytest.raises(cg.CycleError, match="y -> a -> y"):
+        cg.expand(g)
