@@ -268,6 +268,18 @@ ERRORS = [
     ("x\r\ny +\r\n", 2, 4, "incomplete"),
     ("reshape(x)", 1, 1, "reshape needs a target shape"),
     ("exp(2 @ 3)", 1, 7, "matmul"),
+    # array constants
+    ("x*[1, [2]]", 1, 3, "equal lengths"),
+    ("x*[[1, 2], [3]]", 1, 3, "equal lengths"),
+    ("x*[1,,2]", 1, 6, "a list holds numbers"),
+    ("x*[1 2]", 1, 6, "expected ',' or ']'"),
+    ("x*[a]", 1, 4, "a list holds numbers (or lists of them), not 'a'"),
+    ("x*[1", 1, 5, "expected ',' or ']' in a list but found end of text"),
+    ("x*[--1]", 1, 5, "not '-'"),
+    ("x*[" + "9" * 400 + "]", 1, 4, "an integer of 400 digits is too large"),
+    ("x*" + "[" * 33 + "]" * 33, 1, 35, "lists nest deeper than 32 levels"),
+    ("x]", 1, 2, "expected an operator"),
+    ("[1][0]", 1, 4, "subscripts"),
 ]
 
 
@@ -485,28 +497,6 @@ def test_array_constants_are_lists_of_numbers():
     assert cg.parse("y = x*[]").attrs("t1")["value"].shape == (0,)
     flat, nested = cg.parse("a = x*[1, 2]\ny = a*[[1, 2]]").schedule()[1::2][:2]
     assert flat != nested  # the same numbers in another shape are another constant
-
-
-ARRAY_ERRORS = [
-    ("x*[1, [2]]", 1, 3, "equal lengths"),
-    ("x*[[1, 2], [3]]", 1, 3, "equal lengths"),
-    ("x*[1,,2]", 1, 6, "a list holds numbers"),
-    ("x*[1 2]", 1, 6, "expected ',' or ']'"),
-    ("x*[a]", 1, 4, "a list holds numbers (or lists of them), not 'a'"),
-    ("x*[1", 1, 5, "expected ',' or ']' in a list but found end of text"),
-    ("x*[--1]", 1, 5, "not '-'"),
-    ("x*[" + "9" * 400 + "]", 1, 4, "an integer of 400 digits is too large"),
-    ("x*" + "[" * 33 + "]" * 33, 1, 35, "lists nest deeper than 32 levels"),
-    ("x]", 1, 2, "expected an operator"),
-    ("[1][0]", 1, 4, "subscripts"),
-]
-
-
-@pytest.mark.parametrize(("text", "line", "col", "message"), ARRAY_ERRORS)
-def test_bad_array_literals_are_parse_errors(text, line, col, message):
-    with pytest.raises(cg.ParseError) as info:
-        cg.parse(text)
-    assert (info.value.line, info.value.column) == (line, col) and message in str(info.value)
 
 
 @settings(max_examples=60, deadline=None)
