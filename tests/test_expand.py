@@ -152,5 +152,5 @@ def test_bad_input_is_a_typed_error_naming_expand_or_the_cycle():
         cg.expand("y = x")
     g = cg.parse("a = x*z\ny = a + 1")
     g.nx.add_edge("y", "a", key=2)
-    with pytest.raises(cg.CycleError, match="y -> a -> y"):
+    with pytest.raises(cg.CycleError, match="has a cycle: (y -> a -> y|a -> y -> a)"):  # where it starts varies
         cg.expand(g)
