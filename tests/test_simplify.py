@@ -384,3 +384,22 @@ def test_a_node_merged_into_one_a_rule_made_is_a_change():
     simple = cg.simplify(cg.adjoint(g))
     assert _signature(cg.simplify(simple)) == _signature(simple)
     assert cg.to_text(simple).count("exp(") == 2
+
+
+@pytest.mark.parametrize("formula", ["sum(x1 + (x0 - x0))", "sum(x1 + x0*0)", "mean(x0*0 + x1)", "sum(x1 + (x0 - x0)*x0)"])
+def test_dropping_a_zero_keeps_the_broadcast_shape_a_reduction_reads(formula):
+    # x0 (3,) and x1 (2, 1) are declared nowhere: x1 + zeros_like(x0) is (2, 3), not x1
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(g)
+    point = {"x0": np.arange(3.0), "x1": np.ones((2, 1))}
+    want = cg.evaluate(g, point)["y"]
+    assert float(cg.evaluate(simple, {k: v for k, v in point.items() if k in simple.inputs})["y"]) == float(want)
+
+
+def test_a_compiled_gradient_over_broadcast_unknown_shapes_equals_grad():
+    # found by the fuzzer: the simplified adjoint summed a (2, 1) adjoint into x0's (3,)
+    g = cg.parse("t6 = abs(1 + x0^2) - abs(1 + x0^2)\ny = sum(x1 + t6)")
+    point = {"x0": np.zeros(3), "x1": np.zeros((2, 1))}
+    compiled = cg.compile(g, wrt=g.inputs)(**point)
+    for name, value in cg.grad(g, feeds=point).items():
+        np.testing.assert_array_equal(compiled[f"g_{name}"], value)

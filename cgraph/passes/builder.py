@@ -26,6 +26,15 @@ MAX_DEPTH = 16
 _PLAIN = frozenset(("op", "attrs", "role", "shape", "order"))  # node data that is not metadata
 _DATA = len(_PLAIN)
 _SOURCES = ("const", "input", "param")
+_SCALAR: frozenset = frozenset()  # the extent of a scalar
+_LIKE_OPS = ("expand_to", "sum_to", "reshape_like")  # (u, like): the shape of `like`
+
+
+def _union(parts: list[frozenset]) -> frozenset:
+    first = parts[0]
+    if all(p == first for p in parts):
+        return first  # the common case: no new set
+    return first.union(*parts[1:])
 
 
 class Builder(Replaying):
@@ -57,6 +66,7 @@ class Builder(Replaying):
         self.absorbed = absorbed(old)
         self.changed = bool(self.absorbed)
         self.pointwise_memo: dict[str, bool] = {}
+        self.extents: dict[str, frozenset] = {}  # new node -> see `extent`
         self.building_for: str | None = None  # the old node being rebuilt
         self._pointwise: bool | None = None  # its pointwise-ness, computed when a rule asks
         # what rules read besides structure (use counts, pointwise-ness, existing nodes),
@@ -268,7 +278,62 @@ class Builder(Replaying):
             shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
         except (ValueError, TypeError):
             return True
+        if shape is None:
+            return self.nodes[hit]["shape"] is None and self.extent(hit) == self.extent_of(op, args)
         return self.nodes[hit]["shape"] == shape
+
+    def extent(self, n: str) -> frozenset:
+        """What the shape of ``n`` is the broadcast of: its nodes of unknown shape (and
+        declared shapes, standing for themselves). Two nodes of unknown shape have the same
+        shape when their extents are equal: ``x*1`` and ``x`` do, ``x1 + zeros_like(x0)``
+        and ``x1`` need not. Depends only on the nodes below ``n``, so it is not logged."""
+        memo = self.extents
+        found = memo.get(n)
+        if found is not None:
+            return found
+        nodes, stack = self.nodes, [n]
+        while stack:  # depth first over the operands, without recursion
+            m = stack[-1]
+            if m in memo:
+                stack.pop()
+                continue
+            data = nodes[m]
+            shape = data["shape"]
+            if shape is not None:
+                memo[m] = _SCALAR if shape == () else frozenset((shape,))
+                stack.pop()
+                continue
+            deps = self._extent_operands(data["op"], self.arguments.get(m) or self.g.operands(m))
+            if deps is None:
+                memo[m] = frozenset((m,))  # an input, or an op that makes a shape of its own
+                stack.pop()
+                continue
+            todo = [a for a in deps if a not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
+            memo[m] = _union([memo[a] for a in deps])
+            stack.pop()
+        return memo[n]
+
+    def extent_of(self, op: str, args: Any) -> frozenset | None:
+        """The extent ``op(*args)`` would have (None: a shape of its own)."""
+        deps = self._extent_operands(op, args)
+        if deps is None:
+            return None
+        memo = self.extents
+        return _union([memo.get(a) or self.extent(a) for a in deps])
+
+    @staticmethod
+    def _extent_operands(op: str, args: Any) -> Any:
+        opdef = OPS.get(op)
+        if opdef is None or opdef.arity == 0 or not args:
+            return None
+        if op == "zeros_like":
+            return args[:1]
+        if op in _LIKE_OPS:
+            return args[1:2]
+        return args if opdef.elementwise else None
 
     def make(self, op: str, *args: str, **attrs: Any) -> str:
         """Build a node for a rule (it is simplified too)."""

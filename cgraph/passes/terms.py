@@ -46,10 +46,15 @@ def is_(b: Any, n: str, k: int) -> bool:
 
 
 def fits(b: Any, n: str, c: Candidate) -> bool:
-    """``n`` may stand in for ``c``: same shape, or a scalar for a node of unknown shape
-    that only elementwise ops use (``b.pointwise``), where broadcasting restores it."""
+    """``n`` may stand in for ``c``: the same shape (for unknown shapes: the broadcast of
+    the same nodes, ``b.extent``), or, where only elementwise ops use ``c``
+    (``b.pointwise``), any unknown or scalar shape that broadcasting restores."""
     s = b.shape(n)
-    return s == c.shape or (c.shape is None and s == () and b.pointwise)
+    if c.shape is not None:
+        return s == c.shape
+    if s is None and b.extent(n) == b.extent_of(c.op, c.args):
+        return True
+    return (s is None or s == ()) and b.pointwise
 
 
 def filled(b: Any, c: Candidate, k: int) -> str | None:
