@@ -69,7 +69,9 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     one of the same shape (``x*0`` becomes ``zeros_like(x)`` for an array ``x``), except
     that nodes of unknown shape (inputs declared without one) are treated pointwise,
     so ``x*0`` is the scalar ``0`` there (equal up to broadcasting) where only
-    elementwise ops use it; under a reduction or reshape it becomes ``zeros_like(x)``.
+    elementwise ops use it; under a reduction or reshape it becomes ``zeros_like(x)``,
+    and a node of unknown shape is replaced only by one broadcast over the same nodes
+    (``sum(x1 + x0*0)`` keeps ``x0``'s share of the shape).
 
     Examples
     --------
