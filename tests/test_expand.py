@@ -101,6 +101,16 @@ def test_a_product_past_max_terms_stays_a_product():
     assert float(cg.evaluate(cg.expand(g), point)["y"]) == pytest.approx(float(cg.evaluate(g, point)["y"]), rel=1e-12)
 
 
+@pytest.mark.parametrize("formula", ["sum(x1 + x0*0)", "sum(x1 + x0 - x0)", "mean((x1 + x0)*x1 - x0*x1)"])
+def test_terms_that_cancel_under_a_reduction_keep_their_broadcast(formula):
+    # x0 (3,) and x1 (2, 1) are declared nowhere: the sum runs over (2, 3), not x1's (2, 1)
+    g = cg.parse(f"y = {formula}")
+    expanded = cg.expand(g)
+    point = {"x0": np.arange(3.0), "x1": np.ones((2, 1))}
+    want = float(cg.evaluate(g, point)["y"])
+    assert float(cg.evaluate(expanded, {k: v for k, v in point.items() if k in expanded.inputs})["y"]) == want
+
+
 def test_a_deep_chain_expands_without_recursion_and_within_its_growth_budget():
     import sys
 

@@ -17,7 +17,7 @@ from typing import Any
 from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from .builder import _PLAIN
-from .fixpoint import cse_key
+from .fixpoint import cse_key, pointwise
 from .simplify import simplify
 
 #: most terms one expanded product may have; a product that would have more stays a product
@@ -62,7 +62,11 @@ def expand(g: Graph) -> Graph:
     Notes
     -----
     As in :func:`simplify`, identities assume every subexpression is finite:
-    ``u/u`` becomes 1 and ``u^2/u`` becomes ``u``.
+    ``u/u`` becomes 1 and ``u^2/u`` becomes ``u``; and a node of undeclared shape is
+    multiplied out only where elementwise ops alone use it (an output, or the operand of
+    ``+``, ``*``, ``exp``...), where terms equal up to broadcasting may cancel. Under a
+    reduction or reshape it is kept, so ``sum(x1 + x0 - x0)`` keeps ``x0``'s share of
+    the shape.
 
     Examples
     --------
@@ -89,6 +93,7 @@ class _Expander:
         self.built: dict[str, str] = {}  # old node -> its node in the new graph
         self.atoms: dict[Any, str] = {}  # cse_key of (op, new operands, attrs) -> new node
         self.made: dict[Any, str] = {}  # frozen polynomial -> new node
+        self.pointwise_memo: dict[str, bool] = {}
         # the chain-rule path of each term of an adjoint: old node -> {monomial: (path, at)}
         self.paths: dict[str, dict[tuple, tuple]] = {}
 
@@ -101,7 +106,7 @@ class _Expander:
             if role in ("input", "param"):
                 self.new._add_node(n, op, dict(data["attrs"]), role, data["shape"], checked=True)
                 self.built[n] = n
-                self.poly[n] = {((n, 1),): 1} if _scalar(data["shape"]) else None
+                self.poly[n] = {((n, 1),): 1} if self._expandable(n, data["shape"]) else None
             elif role == "const":
                 v = data["attrs"]["value"]
                 self.poly[n] = {_ONE: v} if isinstance(v, (int, float, Fraction)) else None
@@ -110,7 +115,7 @@ class _Expander:
                 elif data.get("adjoint_of") is not None and data["adjoint_of"] == data.get("derivative_of"):
                     self.paths[n] = {_ONE: ((), data["adjoint_of"])}  # the seed, g_y = 1
             else:
-                expanding = _scalar(data["shape"]) and len(self.new.nx) < budget
+                expanding = self._expandable(n, data["shape"]) and len(self.new.nx) < budget
                 p = self._read(n, op, old.operands(n), data) if expanding else None
                 self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
                 if self.poly[n] is None:
@@ -191,6 +196,12 @@ class _Expander:
                     found[m] = ((*path, operands.index(of)), of)
         if found:
             self.paths[n] = found
+
+    def _expandable(self, n: str, shape: Any) -> bool:
+        """A scalar, or a node of unknown shape that only elementwise ops use: where a
+        reduction or reshape reads the shape, cancelling terms could drop a broadcast
+        (``sum(x1 + x0 - x0)`` is not ``sum(x1)``), so such a node stays as it is."""
+        return shape == () or (shape is None and pointwise(self.old, n, self.pointwise_memo))
 
     def _operand(self, a: str) -> Poly | None:
         """The polynomial of operand ``a``: its own, or ``a`` as one atom (None for an array)."""
