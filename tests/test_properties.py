@@ -31,7 +31,16 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
-from strategies import describe, examples, expressions, finite_values, op_graphs, points
+from strategies import (
+    array_expressions,
+    array_points,
+    describe,
+    examples,
+    expressions,
+    finite_values,
+    op_graphs,
+    points,
+)
 
 import cgraph as cg
 from cgraph.export.render import run_dot
@@ -311,3 +320,21 @@ def test_no_pass_mutates_its_input(case):
     cg.simplify(ga, **point)
     cg.to_text(ga, form="program")
     assert canonical(ga) == before_adjoint
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
+@given(array_expressions(), st.integers(0, 1000))
+def test_simplify_and_expand_keep_array_values_through_undeclared_shapes(g, seed):
+    # the same graph read back from text declares no shapes: broadcasting happens at run
+    # time, and a pass may not drop a broadcast that a reduction reads
+    undeclared = cg.parse(cg.to_text(g, form="program"))
+    point = {k: v for k, v in array_points(g, seed).items() if k in undeclared.inputs}
+    for graph in (undeclared, cg.adjoint(undeclared)):
+        vals = finite_values(graph, point)
+        assume(vals is not None)
+        scale = max(1.0, max(float(np.max(np.abs(v))) for v in vals.values()))
+        for result in (cg.simplify(graph), cg.expand(graph)):
+            got = cg.evaluate(result, {k: v for k, v in point.items() if k in result.inputs}, nonfinite="propagate")
+            for out in graph.outputs:  # outputs of undeclared shape: equal up to broadcasting
+                np.testing.assert_allclose(np.broadcast_to(got[out], np.shape(vals[out])), vals[out],
+                                           rtol=1e-9, atol=1e-9 * scale, err_msg=out)

@@ -93,8 +93,8 @@ def _zeros_of_less(b: Any, c: Candidate) -> str | None:
     if b.op(u) == "zeros_like":
         return u
     for a in b.args(u):
-        if b.shape(a) == c.shape and b.op(a) != "const":
-            return b.make("zeros_like", a)
+        if b.op(a) != "const" and b.shape(a) == c.shape and (c.shape is not None or b.extent(a) == b.extent(u)):
+            return b.make("zeros_like", a)  # (an unknown shape: a broadcast over the same nodes as u)
     return None
 
 
