@@ -29,10 +29,14 @@ def _sigmoid(x):
 
 
 def _step(x):
+    if type(x) in (float, int, bool):  # a weak Python number stays one (as numpy keeps it weak)
+        return float(x > 0)
     return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
 
 
 def _sign(x):
+    if type(x) in (float, int, bool):
+        return float(np.sign(x))
     return np.sign(x).astype(np.result_type(x, np.float32))
 
 
