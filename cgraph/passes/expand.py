@@ -19,6 +19,7 @@ from ..memory import gc_paused
 from .builder import _PLAIN
 from .fixpoint import cse_key, pointwise
 from .simplify import simplify
+from .terms import exact
 
 #: most terms one expanded product may have; a product that would have more stays a product
 MAX_TERMS = 64
@@ -115,13 +116,14 @@ class _Expander:
                 elif data.get("adjoint_of") is not None and data["adjoint_of"] == data.get("derivative_of"):
                     self.paths[n] = {_ONE: ((), data["adjoint_of"])}  # the seed, g_y = 1
             else:
+                args = old.operands(n)
                 expanding = self._expandable(n, data["shape"]) and len(self.new.nx) < budget
-                p = self._read(n, op, old.operands(n), data) if expanding else None
+                p = self._read(n, op, args, data) if expanding else None
                 self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
                 if self.poly[n] is None:
-                    self.built[n] = self._atom(op, old.operands(n), data["attrs"])
+                    self.built[n] = self._atom(op, args, data["attrs"])
                 else:
-                    self._trace(n, op, old.operands(n), data)
+                    self._trace(n, op, args, data)
         for o in old.outputs:
             if nodes[o]["role"] in ("input", "param"):  # y = x
                 self.new.output(o)
@@ -217,7 +219,7 @@ class _Expander:
             ((m, c),) = p.items()
             if c != 0 or k > 0:
                 coef = Fraction(c) ** k if isinstance(c, (int, Fraction)) else c**k
-                return {tuple((u, e * k) for u, e in m): _exact(coef)}
+                return {tuple((u, e * k) for u, e in m): exact(coef)}
         return {((self._node(a), k),): 1}
 
     # -------------------------------------------------------------- building
@@ -318,7 +320,3 @@ def _merge(m1: tuple, m2: tuple) -> tuple:
     for a, e in m2:
         exps[a] = exps.get(a, 0) + e
     return tuple(sorted((a, e) for a, e in exps.items() if e != 0))
-
-
-def _exact(v: Any) -> Any:
-    return int(v) if isinstance(v, Fraction) and v.denominator == 1 else v
