@@ -321,8 +321,7 @@ class Builder(Replaying):
         deps = self._extent_operands(op, args)
         if deps is None:
             return None
-        memo = self.extents
-        return _union([memo.get(a) or self.extent(a) for a in deps])
+        return _union([self.extent(a) for a in deps])
 
     @staticmethod
     def _extent_operands(op: str, args: Any) -> Any:

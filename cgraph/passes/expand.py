@@ -118,7 +118,7 @@ class _Expander:
             else:
                 args = old.operands(n)
                 expanding = self._expandable(n, data["shape"]) and len(self.new.nx) < budget
-                p = self._read(n, op, args, data) if expanding else None
+                p = self._read(op, args) if expanding else None
                 self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
                 if self.poly[n] is None:
                     self.built[n] = self._atom(op, args, data["attrs"])
@@ -134,7 +134,7 @@ class _Expander:
         return self.new
 
     # ---------------------------------------------------------------- reading
-    def _read(self, n: str, op: str, args: tuple[str, ...], data: dict) -> Poly | None:
+    def _read(self, op: str, args: tuple[str, ...]) -> Poly | None:
         polys = [self._operand(a) for a in args]
         if None in polys[:1] or (op in ("add", "sub", "mul", "div") and None in polys):
             return None  # an array operand: the node stays as it is
@@ -160,9 +160,7 @@ class _Expander:
             k = 2 if op == "square" else _integer(polys[1])
             if k is not None:
                 return self._power(args[0], k)
-        if op in _ATOMIC_SCALAR_OPS or op == "pow":  # a function, or a power we do not multiply out
-            return {((self._atom(op, args, data["attrs"]), 1),): 1}
-        return None
+        return None  # a function (exp, log, ...) or another power: run() makes it an atom
 
     def _trace(self, n: str, op: str, args: tuple[str, ...], data: dict) -> None:
         """The chain-rule path of each term of ``n``, when ``n`` is part of an adjoint:
@@ -271,12 +269,6 @@ class _Expander:
 
     def _factor(self, atom: str, exponent: int) -> str:
         return atom if exponent == 1 else self.new.apply("pow", atom, self.new.const(exponent)).name
-
-
-#: scalar functions that become atoms (their arguments expanded); any other op is kept as is
-_ATOMIC_SCALAR_OPS = frozenset((
-    "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "sqrt", "abs", "relu", "step", "sign",
-))
 
 
 def _scalar(shape: Any) -> bool:
