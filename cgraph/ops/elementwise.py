@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from .registry import OpDef, Prec, register
+from .registry import OpDef, Prec, keeps_weak, register
 
 __all__ = [
     "abs", "cos", "exp", "log", "relu", "sigmoid", "sign", "sin", "softplus", "sqrt",
@@ -28,15 +28,13 @@ def _sigmoid(x):
     return np.exp(-np.logaddexp(0.0, np.negative(x)))
 
 
+@keeps_weak
 def _step(x):
-    if type(x) in (float, int, bool):  # a weak Python number stays one (as numpy keeps it weak)
-        return float(x > 0)
     return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
 
 
+@keeps_weak
 def _sign(x):
-    if type(x) in (float, int, bool):
-        return float(np.sign(x))
     return np.sign(x).astype(np.result_type(x, np.float32))
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..errors import GraphError, UnknownOpError
 
 if TYPE_CHECKING:
@@ -110,6 +112,20 @@ OPS: dict[str, OpDef] = {}
 _FUNCTIONS: dict[str, Callable[..., Node]] = {}
 #: ops that are graph sources rather than computations
 SOURCE_OPS = frozenset({"input", "param", "const"})
+
+
+def keeps_weak(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The eval ``fn`` of an op that picks its result dtype with
+    ``np.result_type(x, np.float32)`` (float32 stays float32), made to give a Python float
+    for a Python number, as a ufunc would: numpy's weak-scalar rule would pick float32 for
+    it, so ``cos(step(size(x)))`` was computed in float32."""
+
+    def op(x: Any, *args: Any, **kw: Any) -> Any:
+        if type(x) in (float, int, bool):
+            return float(fn(np.float64(x), *args, **kw))
+        return fn(x, *args, **kw)
+
+    return op
 
 
 def register(op: OpDef) -> OpDef:
