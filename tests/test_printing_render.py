@@ -23,7 +23,7 @@ from cgraph.printing.latex import LATEX
 from cgraph.printing.text import TEXT
 
 STYLES = {"text": TEXT, "latex": LATEX}
-TEXTS = ["x", "-y", "2", "-0.5", "\\frac{1}{2}", "a + b", "3.5", "x_{1}", "-\\frac{a}{b}", "7", ".5"]
+TEXTS = ["x", "-1", "-y", "2", "-0.5", "\\frac{1}{2}", "a + b", "3.5", "x_{1}", "-\\frac{a}{b}", "7", ".5"]
 PRECS = [Prec.ADD, Prec.MUL, Prec.UNARY, Prec.POW, Prec.ATOM]
 
 
@@ -34,7 +34,7 @@ def reference_printer(op: str, args: list[tuple[str, int]], attrs: dict, style: 
     parts = [style.open + t + style.close if p < opdef.operand_prec(i, latex=latex) else t for i, (t, p) in enumerate(args)]
     template = opdef.latex if latex else opdef.text
     if opdef.variadic:
-        return R._join(template, parts, latex), opdef.printed_prec(latex=latex)
+        return R._join(template, parts, latex, negated=R._unit_minus(template, args)), opdef.printed_prec(latex=latex)
     out = []
     for literal, field, _, _ in string.Formatter().parse(template):
         if field is None:

@@ -107,6 +107,19 @@ def test_fewest_parentheses(build, expected):
     assert _one(build) == expected
 
 
+def test_a_product_led_by_minus_one_prints_a_minus_sign():
+    g = cg.Graph()
+    x, z = g.input("x"), g.input("z")
+    m = cg.mul(g.const(-1), x, z)
+    g.output(cg.add(g.input("a") * m, m - cg.mul(g.const(-1), g.const(2), x), cg.mul(g.const(-1), -x)), name="y")
+    text = cg.to_text(g)
+    assert text == "y = a*(-x*z) - x*z + 1*2*x - (-x)"  # -1*2 stays a number
+    assert cg.to_latex(g).endswith(r"= a \left(-x z\right) - x z + 1 \cdot 2 x - \left(-x\right)")
+    back = cg.parse(text.split(" = ", 1)[1])
+    feeds = {"a": 1.5, "x": 0.3, "z": -2.0}
+    assert cg.evaluate(back, **feeds)["y"] == pytest.approx(cg.evaluate(g, **feeds)["y"], rel=1e-15)
+
+
 def test_program_inlines_short_unnamed_single_use_temporaries_only():
     g = cg.Graph()
     x = g.input("x")

@@ -407,7 +407,20 @@ class Builder(Replaying):
                 reach.add(n)
                 stack.extend(self.g.nx.predecessors(n))
         created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
-        return created <= 1 + len(freed - reach)
+        return created <= 1 + len(freed - reach) + self._terms_merged(cand, result)
+
+    def _terms_merged(self, cand: Candidate, result: str) -> int:
+        """How many terms of a sum or factors of a product ``result`` saves, when it is
+        still a sum or a product: ``u + u + w -> 2*u + w`` and ``3*u*u -> 3*u^2`` save
+        one. Each may cost a node, so like terms and equal factors collect as a hand
+        derivation collects them (``simplify`` still never returns more op nodes than it
+        was given)."""
+        cost = 0
+        if cand.op == "mul" and self.nodes[result]["op"] == "neg":  # 1*u*(-1)*v -> -(u*v)
+            result, cost = self.arguments[result][0], 1
+        if cand.op not in ("add", "mul") or self.nodes[result]["op"] != cand.op:
+            return 0
+        return max(0, len(cand.args) - len(self.arguments.get(result, cand.args)) - cost)
 
     def _closure(self, cand: Candidate) -> set[str]:
         """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""

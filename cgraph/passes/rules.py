@@ -3,8 +3,10 @@
 A rule ``rule(b, c)`` looks at a candidate node ``c`` (op, operand names, attrs, shape)
 whose operands are already simplified, and returns the name of an equal node (built
 with ``b.make`` / ``b.const``) or ``None``. The builder only accepts a rule's result
-when it creates no more nodes than it frees, so no rule grows the graph; a rule that
-rebuilds its own candidate just gets the plain node back, so rules cannot loop. The
+when it creates no more nodes than it frees (plus one per term of a sum, or factor of
+a product, that it saves: ``u + u + w -> 2*u + w``), so rules do not grow the graph;
+a rule that rebuilds its own candidate just gets the plain node back, so rules cannot
+loop. The
 term algebra they share (``3*u``, ``-u/4``, like terms) is in :mod:`cgraph.passes.terms`.
 """
 
@@ -175,12 +177,48 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
             bases.append(base)
     if coef == 0 or not bases:
         return None
+    bases, merged = _powers(b, bases)
+    if not bases:
+        return filled(b, c, coef)  # u^2*u^-2 -> 1
+    changed = changed or merged
     if len(bases) == 1 and isinstance(coef, EXACT) and coef != 1 and _summed(b, bases[0]):
         return distribute(b, c, coef, bases[0])
     if not changed:
         return None
     result = scaled(b, coef, bases)
     return result if fits(b, result, c) else None
+
+
+def _powers(b: Any, bases: list) -> tuple[list, bool]:
+    """Equal factors as one power, in the place of the first: ``u*v*u -> u^2*v``,
+    ``u^2*u -> u^3``, ``u^2*v*u^-2 -> v`` (integer exponents; a reciprocal base ``1/v``
+    stays as it is). Factors that cancel are dropped, assuming ``u != 0`` as
+    ``u/u -> 1`` does; the list may come back empty."""
+    split = []
+    exponents: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for base in bases:
+        u, k = base, 1
+        if isinstance(base, str) and b.op(base) == "pow":
+            e = num(b, b.args(base)[1])
+            if type(e) is int:
+                u, k = b.args(base)[0], e
+        split.append((u, k))
+        if isinstance(u, str):
+            exponents[u] = exponents.get(u, 0) + k
+            count[u] = count.get(u, 0) + 1
+    merge = {u for u, c in count.items() if c > 1}
+    if not merge:
+        return bases, False
+    out = []
+    for (u, k), base in zip(split, bases):
+        if u not in merge:
+            out.append(base)
+        elif u in exponents:  # the first factor of u: the whole power goes here
+            e = exponents.pop(u)
+            if e != 0:
+                out.append(u if e == 1 else base if e == k else b.make("pow", u, b.const(e)))
+    return out, True
 
 
 def _summed(b: Any, n: Any) -> bool:
@@ -300,7 +338,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
-        #              3*(u + v) -> 3*u + 3*v when that does not grow the graph
+        #              u*v*u -> u^2*v, 3*(u + v) -> 3*u + 3*v when that does not grow the graph
     ),
     "div": (
         _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v

@@ -103,7 +103,8 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
 
     if opdef.variadic:
         if len(table) > 2:
-            return lambda args, attrs: (_join(template, parts_of(args), latex), prec)
+            return lambda args, attrs: (
+                _join(template, parts_of(args), latex, negated=_unit_minus(template, args)), prec)
         first, rest = table[0], table[last]
         plus, juxtapose = template.strip() == "+", latex and template.isspace()
 
@@ -111,9 +112,15 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
             # _join(template, parts_of(args), latex), written out: sums and products are most nodes
             text, p = args[0]
             out = open_ + text + close if p < first else text
+            minus = not plus and _unit_minus(template, args)
             for text, p in args[1:]:
                 if p < rest:
                     text = open_ + text + close
+                if minus:
+                    minus = False
+                    if text[:1] not in _NUMERIC:
+                        out = "-" + text  # -1*x*y -> -x*y
+                        continue
                 if plus and text.startswith("-"):
                     out += " - " + text[1:]
                 elif juxtapose and (text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac")):
@@ -248,10 +255,23 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     return lines
 
 
-def _join(separator: str, parts: list[str], latex: bool) -> str:
+_NUMERIC = "0123456789.-+"  # a factor after which -1 stays a number: -1*2, -1*-x
+
+
+def _unit_minus(separator: str, args: list) -> bool:
+    """Whether a product starts with the constant -1 (a name "-1" would be an atom)."""
+    return separator.strip() != "+" and len(args) > 1 and tuple(args[0]) == ("-1", Prec.UNARY)
+
+
+def _join(separator: str, parts: list[str], latex: bool, *, negated: bool = False) -> str:
+    """``parts`` joined by ``separator`` (a sum's or product's); ``negated``: the first
+    part is the constant -1 of a product, written as a minus sign before a factor that
+    does not start with a digit or a sign."""
     out = parts[0]
     plus = separator.strip() == "+"
     juxtapose = latex and separator.isspace()
+    if negated and len(parts) > 1 and parts[1][:1] not in _NUMERIC:
+        out, parts = "-" + parts[1], parts[1:]
     for part in parts[1:]:
         if plus and part.startswith("-"):
             out += " - " + part[1:]  # a + -b  ->  a - b
