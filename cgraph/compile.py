@@ -26,7 +26,7 @@ from . import codegen
 from .errors import GraphError
 from .graph import Graph, require_graph
 from .ops.registry import OPS
-from .passes.adjoint import fit_to
+from .passes.adjoint import fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
 from .passes.simplify import simplify
 
@@ -92,7 +92,7 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     "v5 = np.cos(v0)  # 't3' (cos)"
     """
     require_graph(g, "compile").validate()
-    key = ("compiled", None if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt), of)
+    key = ("compiled", wrt_names(wrt), of)
     return g._cached(key, lambda: _build(g, wrt, of))
 
 

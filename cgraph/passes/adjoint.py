@@ -107,15 +107,36 @@ def _resolve_of(g: Graph, of: str | None) -> str:
     return of
 
 
-def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
+def wrt_names(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """``wrt`` as a tuple of names (None stays None); InputError when it holds anything but
+    names, such as the input values ``grad(g, 2.0)`` passes where ``wrt`` goes."""
     if wrt is None:
-        return g.inputs + g.params
+        return None
+    if isinstance(wrt, str):
+        return (wrt,)
     if isinstance(wrt, Mapping):
         raise InputError(
             f"wrt must be a node name or a list of names, not a mapping {_keys(wrt)}; "
             "pass input values as feeds=... or as keyword arguments"
         )
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        names = None
+    if names is None or isinstance(wrt, np.ndarray) or not all(isinstance(w, str) for w in names):
+        shown = repr(wrt) if len(repr(wrt)) <= 60 else repr(wrt)[:57] + "..."
+        raise InputError(
+            f"wrt must be a node name or a list of names, not {shown}; "
+            "pass input values as keyword arguments (x=2.0) or as feeds=..."
+        )
+    return names
+
+
+def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
+    names = wrt_names(wrt)
+    if names is None:
+        return g.inputs + g.params
+    names = list(names)
     for w in names:
         if w not in g.nx:
             raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}")

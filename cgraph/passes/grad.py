@@ -8,19 +8,19 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph, require_graph
-from .adjoint import adjoint, fit_to, pointwise_of
-from .plan import plan
+from .adjoint import adjoint, fit_to, pointwise_of, wrt_names
+from .plan import merge_feeds, plan
 
 
 def gradient_graph(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> Graph:
     """``adjoint(g, wrt, of)``, cached on ``g`` until ``g`` changes."""
-    key = ("adjoint", None if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt), of)
+    key = ("adjoint", wrt_names(wrt), of)
     return g._cached(key, lambda: adjoint(g, wrt=wrt, of=of))
 
 
 def spread_node(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> str | None:
     """``pointwise_of(g, wrt, of)``, cached on ``g`` until ``g`` changes."""
-    key = ("pointwise", None if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt), of)
+    key = ("pointwise", wrt_names(wrt), of)
     return g._cached(key, lambda: pointwise_of(g, wrt=wrt, of=of))
 
 
@@ -65,7 +65,7 @@ def grad(
     (1208.3812151, 809.7074792)
     """
     require_graph(g, "grad")
-    feeds = {**(feeds or {}), **inputs}
+    feeds = merge_feeds(feeds, inputs)
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
     # the function's own value too: a derivative where the function is undefined (d/dx log(x)

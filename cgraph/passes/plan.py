@@ -331,6 +331,20 @@ def _seen(ops: list[str], op_names: list[str], fresh_ops: set[str], operands: Ma
     return seen
 
 
+def merge_feeds(feeds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``feeds`` and the keyword ``inputs`` as one dict; InputError when ``feeds`` is no
+    mapping (``evaluate(g, 2.0)``: values go by name)."""
+    if feeds is None:
+        return dict(inputs)
+    if not isinstance(feeds, Mapping):
+        shown = repr(feeds) if len(repr(feeds)) <= 60 else repr(feeds)[:57] + "..."
+        raise InputError(
+            f"feeds must be a mapping from input names to values, not {shown}; "
+            "or pass the values as keyword arguments (x=2.0)"
+        )
+    return {**feeds, **inputs}
+
+
 def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
     """The cached :class:`Plan` of ``graph`` keeping ``keep`` (all nodes when None)."""
     key = ("plan", None if keep is None else tuple(keep))
