@@ -3,6 +3,7 @@ backpropagation", as a report comparing ``grad`` with ``finite_difference``."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_wrt
 from .finite_diff import finite_difference
@@ -141,6 +143,10 @@ def check_gradients(
     input  index  analytic            numeric             abs error  rel error  ok
     """
     require_graph(g, "check_gradients")
+    for key, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(tol) or tol < 0:
+            raise ArgumentError(f"{key} must be a finite number >= 0, not {tol!r}")
     feeds = merge_feeds(feeds, inputs)
     notes = _precision_warnings(g, feeds, wrt)
     for note in notes:
