@@ -10,6 +10,7 @@ the graph and rebuilt when it changes.
 
 from __future__ import annotations
 
+import numbers
 from array import array
 from collections.abc import Collection, Mapping
 from fractions import Fraction
@@ -357,7 +358,9 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise") 
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - anything numpy refuses is bad input
         raise InputError(f"input {name!r}: cannot convert {type(value).__name__} to an array ({exc})") from None
-    if arr.dtype.kind in "biu" or arr.dtype == object and _numeric(arr):
+    if arr.dtype == object:
+        arr = _numeric(name, arr)
+    if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
         raise InputError(f"input {name!r}: expected real numbers, got dtype {arr.dtype}")
@@ -375,10 +378,26 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise") 
     return arr[()] if arr.ndim == 0 else arr
 
 
-def _numeric(arr: np.ndarray) -> bool:
+def _numeric(name: str, arr: np.ndarray) -> np.ndarray:
+    """An object array (Python ints past int64, Fractions, None...) as float64 when it
+    holds real numbers only; else unchanged, and the caller names its dtype."""
+    for v in arr.flat:
+        if v is None:
+            raise InputError(f"input {name!r}: expected real numbers, got None")
+        if not isinstance(v, numbers.Real):
+            return arr
     try:
-        arr.astype(np.float64)
-    except (TypeError, ValueError):
+        return arr.astype(np.float64)
+    except OverflowError:
+        big = next(v for v in arr.flat if not _fits_float(v))
+        text = str(big) if len(str(big)) <= 20 else str(big)[:12] + "..."
+        raise InputError(f"input {name!r}: {text} is too large for a float") from None
+
+
+def _fits_float(v: Any) -> bool:
+    try:
+        float(v)
+    except OverflowError:
         return False
     return True
 
