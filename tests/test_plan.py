@@ -254,3 +254,10 @@ def test_exact_numbers_are_inputs():
 
     assert cg.evaluate(cg.parse("y = 2*x"), x=[Fraction(1, 2), 3])["y"].tolist() == [1.0, 6.0]
     assert cg.evaluate(cg.parse("y = 2*x"), x=10**300)["y"] == 2e300
+
+
+def test_a_reduction_leaving_the_finite_numbers_names_its_node():
+    # the operand does not broadcast to the reduced value: it is shown whole
+    g = cg.parse("y = sum(x, axis=0)")
+    with pytest.raises(cg.DomainError, match=re.escape("node 'y' (sum) is not finite at index (0,): sum(x=array(2, 1)) = inf")):
+        cg.evaluate(g, x=np.array([[1e308], [1e308]]))

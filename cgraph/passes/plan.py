@@ -457,7 +457,7 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
     if len(bad):
         idx = tuple(int(i) for i in bad[0])
         where = f" at index {idx}"
-        vals = [np.broadcast_to(a, out.shape)[idx] if np.shape(a) != () else a for a in args]
+        vals = [_element(a, out.shape, idx) for a in args]
     what = out[tuple(bad[0])] if len(bad) else out
     operands = ", ".join(f"{o}={_short(v)}" for o, v in zip(g.operands(node), vals))
     domain = f" (defined for {op.domain})" if op.domain else ""
@@ -470,6 +470,17 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
         f"node {node!r} ({op.name}) is not finite{where}: {op.name}({operands}) = {what}{domain};"
         " pass nonfinite='propagate' to keep numpy's nan/inf"
     )
+
+
+def _element(a: Any, shape: tuple, idx: tuple) -> Any:
+    """The element of operand ``a`` behind element ``idx`` of an elementwise op's value;
+    the whole operand for an op whose value does not broadcast from it (a reduction)."""
+    if np.shape(a) == ():
+        return a
+    try:
+        return np.broadcast_to(a, shape)[idx]
+    except ValueError:
+        return a
 
 
 def _short(v: Any) -> str:
