@@ -39,4 +39,6 @@ def test_workload_baselines_compute_what_cgraph_computes():
         assert np.allclose(cg.grad(w4_fd.build(fn, 10), x=x)["x"], w4_fd.hand_grad(fn)(x))
     y, gx = w5_big.hand_ladder(301, 0.3)
     assert np.isclose(cg.grad(w5_big.ladder(301), x=0.3)["x"], gx)
+    g = w5_big.ladder(301)
+    assert w5_big.store_floor(g, cg.adjoint(g)) > 0
     assert w3_swell.op_count(w3_swell.build("chain", 3)) == 21

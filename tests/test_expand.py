@@ -3,6 +3,8 @@ outputs and metadata; products past MAX_TERMS and non-scalar nodes kept as they 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -62,6 +64,17 @@ def test_terms_of_an_adjoint_come_in_the_order_of_a_hand_derivation(formula, der
     assert expressions_of(cg.expand(cg.adjoint(cg.parse(formula))))["g_x"] == derivative
 
 
+def test_a_second_derivative_collects_its_like_terms():
+    # d2/dx2 of x*sin(x): simplify keeps cos(x) + cos(x) (collecting them would add a
+    # node), expand writes it the way SymPy does
+    g = cg.adjoint(cg.adjoint(cg.parse("x*sin(x)")), of="g_x")
+    e = cg.expand(g)
+    assert cg.to_text(e) == "g2_x = 2*cos(x) - x*sin(x)"
+    assert cg.to_latex(e).endswith(r"= 2 \cos\left(x\right) - x \sin\left(x\right)")
+    for x in (0.3, -2.0, 5.0):
+        assert cg.evaluate(e, x=x)["g2_x"] == pytest.approx(2 * math.cos(x) - x * math.sin(x), rel=1e-15)
+
+
 def test_outputs_keep_their_names_metadata_and_inputs():
     d = cg.simplify(cg.adjoint(lecture()))
     e = cg.expand(d)
@@ -85,6 +98,9 @@ def test_outputs_keep_their_names_metadata_and_inputs():
         ("2*(x/3 - z/2)", "2*x/3 - z"),
         ("(2*x)^(-2)", "1/(4*x^2)"),
         ("x^2.0*x/x^4", "1/x"),
+        ("a - x*sin(x) - x*sin(x)/2", "a - 3*x*sin(x)/2"),
+        ("a - 1*x*sin(x)", "a - x*sin(x)"),  # a coefficient -1 is a minus sign, not -1*
+        ("a - x*z/w", "a - x*z/w"),
     ],
 )
 def test_what_is_multiplied_out_and_what_is_kept(formula, expected):

@@ -261,11 +261,12 @@ class _Expander:
         if isinstance(coef, Fraction) and coef.denominator != 1:  # 2*x/3, 1/(4*x^2)
             bottom.insert(0, g.const(coef.denominator).name)
             coef = coef.numerator
-        factors = ([g.const(coef).name] if coef != 1 or not top else []) + top
+        negated = coef == -1 and bool(top)  # -x*y, as simplify writes it, not -1*x*y
+        factors = ([g.const(coef).name] if coef != 1 and not negated or not top else []) + top
         node = factors[0] if len(factors) == 1 else g.apply("mul", *factors).name
         if bottom:
             node = g.apply("div", node, bottom[0] if len(bottom) == 1 else g.apply("mul", *bottom)).name
-        return node
+        return g.apply("neg", node).name if negated else node
 
     def _factor(self, atom: str, exponent: int) -> str:
         return atom if exponent == 1 else self.new.apply("pow", atom, self.new.const(exponent)).name
