@@ -256,7 +256,9 @@ def covers(d: int, cuts: list[slice]) -> bool:
 HELPERS = {"_unslice_sum": unslice_sum, "_check": check, "_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
 
 
-def support(ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params: list[str]) -> None:
+def support(
+    ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params: list[str], spread: str | None = None
+) -> None:
     """Add to ``ns`` the slow paths the generated code calls (closures: nothing to compile
     per graph): ``_fallback`` (the interpreter, for the dict form), ``_slow`` (the same for
     ``positional``), ``_other`` (ints and non-float scalars) and ``_extra`` (params fed by
@@ -267,8 +269,10 @@ def support(ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params
 
     def fallback(feeds: dict) -> dict:
         # the interpreter: raises the typed error evaluate raises, naming the node
-        values = plan(g, g.outputs).run(feeds)
-        return {o: fit_to(v, np.shape(feeds[grads[o]])) if grads.get(o) in feeds else v for o, v in values.items()}
+        values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
+        shape = None if spread is None else np.shape(values[spread])
+        return {o: fit_to(values[o], np.shape(feeds[grads[o]]), shape) if grads.get(o) in feeds else values[o]
+                for o in g.outputs}
 
     def slow(*args: Any) -> tuple:
         values = fallback({n: a for n, a in zip(names, args) if a is not UNSET})

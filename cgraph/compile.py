@@ -26,8 +26,8 @@ from . import codegen
 from .errors import GraphError
 from .graph import Graph, require_graph
 from .ops.registry import OPS
-from .passes.adjoint import fit_to
-from .passes.grad import gradient_graph
+from .passes.adjoint import fit_to, wrt_names
+from .passes.grad import gradient_graph, spread_node
 from .passes.simplify import simplify
 
 __all__ = ["compile"]
@@ -92,15 +92,15 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     "v5 = np.cos(v0)  # 't3' (cos)"
     """
     require_graph(g, "compile").validate()
-    key = ("compiled", None if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt), of)
+    key = ("compiled", wrt_names(wrt), of)
     return g._cached(key, lambda: _build(g, wrt, of))
 
 
 def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callable[..., dict]:
-    target, grads = _target(g, wrt, of)
-    writer = _Writer(target, grads)
+    target, grads, spread = _target(g, wrt, of)
+    writer = _Writer(target, grads, spread)
     head, namespace = writer.module()
-    codegen.support(namespace, target, grads, writer.inputs, writer.params)
+    codegen.support(namespace, target, grads, writer.inputs, writer.params, spread)
     number = next(_counter)
     _run(head, f"<cgraph.compile #{number}>", namespace)
     f = namespace["compiled"]
@@ -142,31 +142,37 @@ def _deferred(writer: _Writer, f: Callable, filename: str) -> Callable[..., tupl
     return array_path
 
 
-def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[Graph, dict[str, str]]:
-    """The graph to write code for, and ``{gradient output: its wrt node}``."""
+def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[Graph, dict[str, str], str | None]:
+    """The graph to write code for, ``{gradient output: its wrt node}`` and the node whose
+    shape pointwise gradients are spread over (``grad``'s ``spread_node``), if any."""
     if wrt is None:
         if not g.outputs:
             raise GraphError(f"graph {g.name!r} has no outputs to compile")
-        return simplify(g), {}
+        return simplify(g), {}, None
     ga = gradient_graph(g, wrt, of)
     grads = {o: ga.nx._node[o]["adjoint_of"] for o in ga.outputs}
+    spread = spread_node(g, wrt, of) if ga.outputs else None
+    outputs = list(dict.fromkeys(g.outputs + ga.outputs))
     target = ga.copy(name=g.name)
-    target.set_outputs(list(dict.fromkeys(g.outputs + ga.outputs)))
+    target.set_outputs(outputs + ([spread] if spread is not None and spread not in outputs else []))
     ga.validate()  # cached; a copy of a valid graph whose outputs are its nodes is valid too
     target._mark_valid()
-    return simplify(target), grads
+    target = simplify(target)  # keeps the spread node, computed but not returned
+    target.set_outputs(outputs)
+    return target, grads, spread
 
 
 class _Writer:
     """Writes the module: ``positional`` (the scalar fast path when the graph allows one),
     ``compiled`` (the dict form around it) and ``_array_path`` (numpy)."""
 
-    def __init__(self, g: Graph, grads: dict[str, str]) -> None:
+    def __init__(self, g: Graph, grads: dict[str, str], spread: str | None = None) -> None:
         self.g = g
         self.grads = grads
+        self.spread = spread
         self.nodes = g.nx._node
         self.operands = g._operand_table()
-        needed = _ancestors(self.operands, g.outputs)
+        needed = _ancestors(self.operands, g.outputs + ([spread] if spread is not None else []))
         self.order = [n for n in g.schedule() if n in needed]
         self.var = {n: f"v{i}" for i, n in enumerate(self.order)}
         self.inputs = list(g.inputs)
@@ -284,7 +290,7 @@ class _Writer:
             "        except (ArithmeticError, ValueError, TypeError, IndexError):",
             f"            return _slow({args})",
         ]
-        return lines + [f"    return {_tuple([self._fitted(o, expr[o]) for o in self.g.outputs])}"]
+        return lines + [f"    return {_tuple([self._fitted(o, expr) for o in self.g.outputs])}"]
 
     def _steps(self, *, math_mode: bool, indent: str) -> tuple[list[str], dict[str, str]]:
         """One assignment per op node; ``{node: the expression holding its value}``."""
@@ -365,14 +371,16 @@ class _Writer:
         )
         return f"_unslice_sum({expr[like]}, {cover}{pieces})"
 
-    def _fitted(self, out: str, expr: str) -> str:
+    def _fitted(self, out: str, expr: dict[str, str]) -> str:
         w = self.grads.get(out)
         if w is None:
-            return expr
+            return expr[out]
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         if shape_w is not None and shape_w == shape_o and None not in shape_w:
-            return expr
-        return f"_fit({expr}, np.shape({self.var[w]}))"  # as grad(): summed to the input's shape
+            return expr[out]
+        if self.spread is not None:  # as grad(): spread over the output, summed to the input's shape
+            return f"_fit({expr[out]}, np.shape({self.var[w]}), np.shape({expr[self.spread]}))"
+        return f"_fit({expr[out]}, np.shape({self.var[w]}))"  # as grad(): summed to the input's shape
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):

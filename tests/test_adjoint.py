@@ -366,6 +366,14 @@ def test_errors_name_the_culprit():
         cg.adjoint(h)
 
 
+@pytest.mark.parametrize("fn", [cg.adjoint, cg.grad, cg.finite_difference, cg.check_gradients, cg.compile])
+@pytest.mark.parametrize("wrt", [2.0, 3, np.ones(2), [2.0], ["x", None]])
+def test_input_values_given_as_wrt_are_an_input_error(fn, wrt):
+    # grad(g, 2.0), as jax.grad(f)(2.0) reads: the second positional argument is wrt
+    with pytest.raises(cg.InputError, match="wrt .*names"):
+        fn(cg.parse("y = 2*x"), wrt)
+
+
 # ------------------------------------------------------------------ cost
 def op_count(g):
     return sum(1 for _, role in g.nx.nodes(data="role") if role == "op")

@@ -77,3 +77,11 @@ def test_kinks_are_where_the_subgradient_and_the_difference_disagree():
     assert cg.check_gradients(g, x=1.0).ok
     report = cg.check_gradients(g, x=0.0)
     assert not report.ok and report.rows[0].analytic == 0.0 and report.rows[0].numeric == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("option", [{"rtol": -1.0}, {"atol": -1e-8}, {"rtol": "a"}, {"atol": float("nan")},
+                                    {"rtol": None}, {"rtol": True}])
+def test_bad_tolerances_are_an_argument_error(option):
+    (key, value), = option.items()
+    with pytest.raises(cg.ArgumentError, match=f"{key} must be a finite number >= 0"):
+        cg.check_gradients(cg.parse("y = 2*x"), x=1.0, **option)

@@ -56,6 +56,20 @@ def test_gradient_of_broadcast_input_is_summed_to_its_shape():
     np.testing.assert_allclose(out["g_z"], want["z"])
 
 
+@pytest.mark.parametrize("text, of", [("x*x + z", None), ("t = x*x + z\ny = t*1", "t")])
+def test_pointwise_gradient_of_a_non_scalar_output_is_that_of_its_sum(text, of):
+    # the derivative by z is the constant 1 at each of y's 3 elements: 3, as grad says
+    g = cg.parse(text)
+    f = cg.compile(g, wrt=["x", "z"], of=of)
+    feeds = {"x": np.ones(3), "z": 2.0}
+    want = cg.grad(g, of=of, **feeds)
+    np.testing.assert_allclose(want["z"], 3.0)
+    out = f(**feeds)
+    np.testing.assert_allclose(out["g_z"], 3.0)
+    np.testing.assert_allclose(out["g_x"], want["x"])
+    np.testing.assert_allclose(f.positional(np.ones(3), 2.0)[f.outputs.index("g_z")], 3.0)
+
+
 UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "relu", "square", "abs", "softplus", "neg"]
 
 

@@ -173,6 +173,18 @@ def test_bad_options_raise_export_error():
         cg.to_dot(lecture(), weights="value")
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"precision": -3}, "precision must be an int >= 0, not -3"),
+    ({"precision": "a"}, "precision must be an int >= 0, not 'a'"),
+    ({"precision": 2.5}, "precision must be an int >= 0, not 2.5"),
+    ({"values": 5}, "values must be a mapping from node names to values"),
+    ({"adjoints": [1.0]}, "adjoints must be a mapping from node names to values"),
+])
+def test_bad_value_options_raise_export_error(options, message):
+    with pytest.raises(cg.ExportError, match=re.escape(message)):
+        cg.to_dot(lecture(), **options).to_string()
+
+
 def test_same_graph_same_bytes_across_processes():
     code = (
         "import sys; sys.path[:0] = ['.', 'tests']\n"

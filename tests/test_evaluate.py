@@ -86,6 +86,13 @@ def test_missing_unexpected_and_misshaped_inputs_name_themselves():
     assert isinstance(cg.InputError("x"), ValueError)
 
 
+@pytest.mark.parametrize("fn", [cg.evaluate, cg.backprop_steps])
+@pytest.mark.parametrize("feeds", [2.0, [2.0], np.ones(2), "x=2"])
+def test_feeds_that_are_no_mapping_are_an_input_error(fn, feeds):
+    with pytest.raises(cg.InputError, match="feeds must be a mapping"):
+        fn(cg.parse("y = 2*x"), feeds)
+
+
 @pytest.mark.parametrize(
     ("text", "inputs", "node", "op", "value"),
     [

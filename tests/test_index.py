@@ -111,6 +111,11 @@ def test_shape_errors_name_the_node():
     assert "'place'" in str(info.value)
     with pytest.raises(cg.ArgumentError, match="node 'v': index 0 is not supported"):
         v[0]
+    with pytest.raises(cg.ShapeError, match="start= must be an int or None, not 1.5"):
+        v[1.5:]  # as cg.slice(v, start=1.5) says, not a bare TypeError
+    with pytest.raises(cg.ShapeError, match="step= must be an int or None, not 'a'"):
+        v[::"a"]
+    assert v[np.int64(1):].attrs["start"] == 1
     with pytest.raises(cg.ArgumentError, match="not supported"):
         v[None, :]
     with pytest.raises(TypeError, match="not iterable"):  # indexing is slicing, not a sequence protocol

@@ -306,3 +306,9 @@ def test_simplified_gradient_graph_matches_the_adjoint_and_finite_differences(ac
     for k in net.params:
         np.testing.assert_allclose(values[f"g_{k}"], exact[k], rtol=1e-12, atol=1e-15)
     assert _max_rel_error({k: values[f"g_{k}"] for k in net.params}, approx) < 1e-6
+
+
+@pytest.mark.parametrize("seed", ["a", -1, 1.5])
+def test_a_bad_seed_is_an_argument_error(seed):
+    with pytest.raises(cg.ArgumentError, match="seed must be an int >= 0"):
+        cg.nn.MLP([2, 3, 1], seed=seed)

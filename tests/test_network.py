@@ -152,3 +152,10 @@ def _without(g, node, key):
 def test_wide_network_renders(tmp_path):
     svg = cg.render(layered([784, 100, 10], values=False), tmp_path / "wide.svg", style="network").read_text()
     assert svg.count('class="node"') == 7 + 7 + 7 + 3 + 3  # units, ⋮ and captions
+
+
+@pytest.mark.parametrize("precision", [-1, "2", 1.5, None])
+def test_a_bad_precision_is_an_export_error(precision):
+    net = cg.nn.MLP([2, 3, 1], seed=0)
+    with pytest.raises(cg.ExportError, match="precision must be an int >= 0"):
+        cg.to_dot(net.graph, style="network", weights="value", precision=precision).to_string()

@@ -272,3 +272,21 @@ def test_a_python_number_never_comes_out_as_float32(name):
     # cos(step(size(x))) was computed in float32, and zeros_like(1.5) was a float32 zero
     out = cg.OPS[name].eval(0.75)
     assert type(out) is float or np.asarray(out).dtype == np.float64, f"{name} gave {type(out).__name__}"
+
+
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((0, 3), 0), ((0, 3), 1)])
+def test_mean_of_nothing_warns_nothing(shape, axis):
+    # numpy's "Mean of empty slice" RuntimeWarning never reaches the user: the value is
+    # nan (propagate) or a DomainError naming the node (raise), as for any 0/0
+    import warnings
+
+    g = cg.parse(f"y = mean(x, axis={axis})")
+    x = np.ones(shape, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cg.evaluate(g, x=x, nonfinite="propagate")["y"]
+        want = np.full(np.sum(x, axis=axis).shape, np.nan)
+        np.testing.assert_array_equal(got, want)
+        if np.size(want):
+            with pytest.raises(cg.DomainError, match="node 'y' \\(mean\\)"):
+                cg.evaluate(g, x=x)

@@ -3,6 +3,8 @@ cached per graph and rebuilt when it changes, ``keep`` subsets."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -234,3 +236,28 @@ def test_fits_agrees_with_numpy_broadcasting(shape, others):
     except ValueError:
         return  # not broadcastable at all: a valid graph never asks
     assert _fits(vals, shape) == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    (None, "input 'x': expected real numbers, got None"),
+    ([1.0, None], "input 'x': expected real numbers, got None"),
+    (10**400, "input 'x': 10000000000"),
+    ([1, 10**400], "too large for a float"),
+])
+def test_inputs_that_are_no_floats_name_the_input(value, message):
+    with pytest.raises(cg.InputError, match=re.escape(message)):
+        cg.evaluate(cg.parse("y = 2*x"), x=value)
+
+
+def test_exact_numbers_are_inputs():
+    from fractions import Fraction
+
+    assert cg.evaluate(cg.parse("y = 2*x"), x=[Fraction(1, 2), 3])["y"].tolist() == [1.0, 6.0]
+    assert cg.evaluate(cg.parse("y = 2*x"), x=10**300)["y"] == 2e300
+
+
+def test_a_reduction_leaving_the_finite_numbers_names_its_node():
+    # the operand does not broadcast to the reduced value: it is shown whole
+    g = cg.parse("y = sum(x, axis=0)")
+    with pytest.raises(cg.DomainError, match=re.escape("node 'y' (sum) is not finite at index (0,): sum(x=array(2, 1)) = inf")):
+        cg.evaluate(g, x=np.array([[1e308], [1e308]]))

@@ -121,3 +121,10 @@ def test_the_walk_follows_the_schedule_when_the_node_dicts_are_in_another_order(
     h.nx._node[first].update(data)
     assert list(h.nx._node)[-1] == first and h.schedule()[0] != list(h.nx._node)[0]
     assert R.program(h, None, TEXT) == expected
+
+
+@pytest.mark.parametrize("fn", [cg.to_text, cg.to_latex])
+@pytest.mark.parametrize("max_length", [0, -1, "a", 2.5, None, True])
+def test_a_bad_max_length_is_an_argument_error(fn, max_length):
+    with pytest.raises(cg.ArgumentError, match="max_length must be an int >= 1"):
+        fn(cg.parse("y = 2*x"), max_length=max_length)

@@ -268,3 +268,10 @@ def test_float32_network_trains_in_float32():
 def test_train_needs_an_mlp():
     with pytest.raises(cg.ArgumentError, match="MLP"):
         train(cg.Graph(), XOR_X, XOR_Y)
+
+
+@pytest.mark.parametrize("seed", ["a", -1, 1.5])
+def test_a_bad_training_seed_is_an_argument_error(seed):
+    net = cg.nn.MLP([2, 3, 1], loss="bce", seed=0)
+    with pytest.raises(cg.ArgumentError, match="seed must be an int >= 0"):
+        cg.nn.train(net, np.ones((4, 2)), np.ones(4), epochs=1, seed=seed)

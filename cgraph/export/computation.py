@@ -99,6 +99,7 @@ def computation_dot(
         raise ExportError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
     if constants not in CONSTANTS:
         raise ExportError(f"constants must be one of {', '.join(CONSTANTS)}, not {constants!r}")
+    D.check_options(precision, values=values, adjoints=adjoints)
     g.validate()
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
                     constants=constants, show_generated=show_generated, notes=notes or {},

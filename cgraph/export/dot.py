@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 import pydot
 
+from ..errors import ExportError
 from ..graph import Graph
 from ..memory import gc_paused
 from .dottext import dot_text, writer_ok
@@ -238,6 +239,17 @@ def sup(fragment: str, size: float) -> str:
 
 def _it(text: str, italic: bool) -> str:
     return f"<I>{html_text(text)}</I>" if italic else html_text(text)
+
+
+def check_options(precision: Any, **mappings: Any) -> None:
+    """ExportError unless ``precision`` is an int >= 0 and each of ``mappings`` (``values=``,
+    ``adjoints=``) is a mapping or None: the drawing options that hold numbers."""
+    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 0:
+        raise ExportError(f"precision must be an int >= 0, not {precision!r}")
+    for key, m in mappings.items():
+        if m is not None and not isinstance(m, Mapping):
+            raise ExportError(f"{key} must be a mapping from node names to values (cg.evaluate(...)), not "
+                              f"{type(m).__name__}")
 
 
 def format_value(value: Any, precision: int = 4) -> str:

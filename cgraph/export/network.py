@@ -165,6 +165,7 @@ def network_dot(
     """
     if weights not in WEIGHTS:
         raise ExportError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
+    D.check_options(precision, values=values)
     if max_units < 3:
         raise ExportError(f"max_units must be at least 3, not {max_units}")
     g.validate()

@@ -19,6 +19,7 @@ import pydot
 
 from ..errors import ExportError
 from ..graph import Graph
+from ..passes.plan import merge_feeds
 from . import dot as D
 from .computation import HIGHLIGHT, computation_dot
 
@@ -78,7 +79,7 @@ def backprop_steps(
     """
     from .. import adjoint, evaluate
 
-    feeds = {**(feeds or {}), **inputs}
+    feeds = merge_feeds(feeds, inputs)
     ga = adjoint(g, wrt=wrt, of=of)
     order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
     values = evaluate(ga, feeds) if feeds else {}

@@ -115,7 +115,7 @@ class MLP:
 
     def initialize(self, seed: int | np.random.Generator | None = None) -> None:
         """Draw fresh initial weights in place (the scheme of the class Notes)."""
-        rng = np.random.default_rng(seed)
+        rng = rng_of(seed)
         for k in range(1, self.depth + 1):
             n_in, n_out = self.sizes[k - 1], self.sizes[k]
             relu = self.activation == "relu" and k < self.depth
@@ -297,3 +297,19 @@ def _check_sizes(sizes: Any) -> tuple[int, ...]:
             what = "input" if i == 0 else "output" if i == len(sizes) - 1 else f"hidden layer {i}"
             raise ArgumentError(f"MLP sizes[{i}] = {n}: the {what} has zero width; every layer needs at least one unit")
     return tuple(int(n) for n in sizes)
+
+
+def rng_of(seed: Any) -> np.random.Generator:
+    """``np.random.default_rng(seed)``; ArgumentError for a seed numpy refuses."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"seed must be an int >= 0, a numpy Generator or None, not {seed!r} ({exc})") from None
+
+
+def seed_sequence(seed: Any) -> np.random.SeedSequence:
+    """``np.random.SeedSequence(seed)``; ArgumentError for a seed numpy refuses."""
+    try:
+        return np.random.SeedSequence(seed)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"seed must be an int >= 0 or None, not {seed!r} ({exc})") from None

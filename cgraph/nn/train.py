@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ArgumentError, InputError
 from ..passes.plan import Plan, plan
-from .mlp import MLP
+from .mlp import MLP, seed_sequence
 from .optim import Adam, Optimizer
 
 __all__ = ["History", "dropout_mask", "train"]
@@ -162,6 +162,7 @@ def train(
     if not isinstance(net, MLP):
         raise ArgumentError(f"train needs a cg.nn.MLP, not {type(net).__name__}")
     cfg = _Config.check(batch_size, epochs, dropout, patience, min_delta, window, restarts, l2, validation)
+    seeds = seed_sequence(seed)
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
         raise ArgumentError(f"optimizer must be a cg.nn optimizer (SGD, Momentum, RMSProp, Adam), not {optimizer!r}")
@@ -174,7 +175,7 @@ def train(
     show = _Progress(sys.stderr, verbose, cfg.epochs, restarts)
     runs: list[History] = []
     kept, kept_loss = net.snapshot(), np.inf
-    for r, child in enumerate(np.random.SeedSequence(seed).spawn(restarts)):
+    for r, child in enumerate(seeds.spawn(restarts)):
         init_seq, data_seq = child.spawn(2)
         if r > 0:
             net.initialize(np.random.default_rng(init_seq))

@@ -119,10 +119,19 @@ def getitem(x: Node, key: Any) -> Node:
         if item == builtins.slice(None):
             continue
         axis = i - len(items) if lead else i
-        out = slice(out, start=operator.index(item.start) if item.start is not None else None,
-                    stop=operator.index(item.stop) if item.stop is not None else None,
-                    step=operator.index(item.step) if item.step is not None else None, axis=axis)
+        out = slice(out, start=_as_int(item.start), stop=_as_int(item.stop), step=_as_int(item.step), axis=axis)
     return out
+
+
+def _as_int(bound: Any) -> Any:
+    """A slice bound as an int where Python would take it as one; anything else is left to
+    ``slice``, whose check names the bound (``start= must be an int or None, not 1.5``)."""
+    if bound is None or isinstance(bound, bool):
+        return bound
+    try:
+        return operator.index(bound)
+    except TypeError:
+        return bound
 
 
 SLICE = register(OpDef(

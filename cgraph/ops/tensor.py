@@ -106,6 +106,8 @@ def _mean(x, axis=None, keepdims=False):
     if axis is None and not keepdims and type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \
             and x.size:
         return x.sum() / x.size  # np.mean's own arithmetic for these dtypes, minus its ~2 us of dispatch
+    if not np.size(x):  # 0/0 under the caller's errstate (nan, or a DomainError), not np.mean's RuntimeWarning
+        return np.true_divide(np.sum(x, axis=axis, keepdims=keepdims), 0.0)
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 

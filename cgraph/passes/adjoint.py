@@ -107,15 +107,36 @@ def _resolve_of(g: Graph, of: str | None) -> str:
     return of
 
 
-def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
+def wrt_names(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """``wrt`` as a tuple of names (None stays None); InputError when it holds anything but
+    names, such as the input values ``grad(g, 2.0)`` passes where ``wrt`` goes."""
     if wrt is None:
-        return g.inputs + g.params
+        return None
+    if isinstance(wrt, str):
+        return (wrt,)
     if isinstance(wrt, Mapping):
         raise InputError(
             f"wrt must be a node name or a list of names, not a mapping {_keys(wrt)}; "
             "pass input values as feeds=... or as keyword arguments"
         )
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        names = None
+    if names is None or isinstance(wrt, np.ndarray) or not all(isinstance(w, str) for w in names):
+        shown = repr(wrt) if len(repr(wrt)) <= 60 else repr(wrt)[:57] + "..."
+        raise InputError(
+            f"wrt must be a node name or a list of names, not {shown}; "
+            "pass input values as keyword arguments (x=2.0) or as feeds=..."
+        )
+    return names
+
+
+def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
+    names = wrt_names(wrt)
+    if names is None:
+        return g.inputs + g.params
+    names = list(names)
     for w in names:
         if w not in g.nx:
             raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}")
@@ -305,14 +326,32 @@ def _prune(g: Graph, forward: set[str], outputs: list[str]) -> None:
     g._touch()
 
 
-def fit_to(value: Any, shape: tuple) -> np.ndarray:
+def pointwise_of(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> str | None:
+    """``of`` when ``adjoint(g, wrt, of)`` holds pointwise derivatives (undeclared shapes and
+    elementwise ops only), else None.
+
+    A pointwise derivative d(of)/dw may be narrower than ``of`` (the derivative of
+    ``x*x + z`` by ``z`` is the constant 1): the gradient of the sum of ``of``'s elements
+    spreads it over ``of``'s shape before summing it down to ``w``'s (``fit_to(...,
+    spread=)``).
+    """
+    of = _resolve_of(g, of)
+    return of if _pointwise(g, _between(g, _resolve_wrt(g, wrt), of)) else None
+
+
+def fit_to(value: Any, shape: tuple, spread: tuple | None = None) -> np.ndarray:
     """``value`` summed over the dims it was broadcast along, then broadcast to ``shape``.
 
     Used by ``grad`` where shapes were unknown when the adjoint graph was built.
+    ``spread``: the shape of the differentiated node when ``value`` is a pointwise
+    derivative (see :func:`pointwise_of`); ``value`` is broadcast to it first.
     """
     v = np.asarray(value)
+    if spread is not None and v.shape != tuple(spread):
+        v = np.broadcast_to(v, np.broadcast_shapes(v.shape, tuple(spread)))
+        value = None  # a read-only view: copied below
     if v.shape == tuple(shape):
-        return value
+        return v.copy() if value is None else value
     lead = v.ndim - len(shape)
     if lead > 0:
         v = v.sum(axis=tuple(range(lead)))

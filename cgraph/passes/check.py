@@ -3,6 +3,7 @@ backpropagation", as a report comparing ``grad`` with ``finite_difference``."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,9 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..graph import Graph, require_graph
+from .adjoint import _resolve_wrt
 from .finite_diff import finite_difference
 from .grad import grad
+from .plan import merge_feeds
 
 #: how many rows ``str(report)`` shows before it keeps only the worst ones
 MAX_ROWS = 40
@@ -139,7 +143,11 @@ def check_gradients(
     input  index  analytic            numeric             abs error  rel error  ok
     """
     require_graph(g, "check_gradients")
-    feeds = {**(feeds or {}), **inputs}
+    for key, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(tol) or tol < 0:
+            raise ArgumentError(f"{key} must be a finite number >= 0, not {tol!r}")
+    feeds = merge_feeds(feeds, inputs)
     notes = _precision_warnings(g, feeds, wrt)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
@@ -159,7 +167,7 @@ def check_gradients(
 
 
 def _precision_warnings(g: Graph, feeds: Mapping[str, Any], wrt: Any) -> list[str]:
-    names = g.inputs + g.params if wrt is None else [wrt] if isinstance(wrt, str) else list(wrt)
+    names = _resolve_wrt(g, wrt)
     low = [n for n in names if np.asarray(feeds.get(n, 0.0)).dtype in (np.float32, np.float16)]
     if not low:
         return []

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import GraphError
 from ..graph import Graph, require_graph
-from .plan import plan
+from .plan import merge_feeds, plan
 
 
 class Values(dict):
@@ -65,5 +65,5 @@ def evaluate(
     require_graph(g, "evaluate")
     if not len(g):
         raise GraphError(f"graph {g.name!r} is empty: it has no nodes to evaluate")
-    feeds = {**(feeds or {}), **inputs}
+    feeds = merge_feeds(feeds, inputs)
     return Values(plan(g).run(feeds, nonfinite=nonfinite))

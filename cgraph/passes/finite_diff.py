@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import ArgumentError, GraphError, InputError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_of, _resolve_wrt
-from .plan import check_input, plan
+from .plan import check_input, merge_feeds, plan
 
 
 def default_step(x: np.ndarray) -> np.ndarray:
@@ -68,7 +68,7 @@ def finite_difference(
     require_graph(g, "finite_difference")
     if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)) or not 0 < eps < np.inf):
         raise ArgumentError(f"eps must be a finite number > 0, not {eps!r}")
-    feeds = {**(feeds or {}), **inputs}
+    feeds = merge_feeds(feeds, inputs)
     of = _resolve_of(g, of)
     names = _resolve_wrt(g, wrt)
     run = plan(g, [of]).run

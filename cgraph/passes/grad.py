@@ -8,14 +8,20 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph, require_graph
-from .adjoint import adjoint, fit_to
-from .plan import plan
+from .adjoint import adjoint, fit_to, pointwise_of, wrt_names
+from .plan import merge_feeds, plan
 
 
 def gradient_graph(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> Graph:
     """``adjoint(g, wrt, of)``, cached on ``g`` until ``g`` changes."""
-    key = ("adjoint", None if wrt is None else (wrt,) if isinstance(wrt, str) else tuple(wrt), of)
+    key = ("adjoint", wrt_names(wrt), of)
     return g._cached(key, lambda: adjoint(g, wrt=wrt, of=of))
+
+
+def spread_node(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> str | None:
+    """``pointwise_of(g, wrt, of)``, cached on ``g`` until ``g`` changes."""
+    key = ("pointwise", wrt_names(wrt), of)
+    return g._cached(key, lambda: pointwise_of(g, wrt=wrt, of=of))
 
 
 def grad(
@@ -59,17 +65,14 @@ def grad(
     (1208.3812151, 809.7074792)
     """
     require_graph(g, "grad")
-    feeds = {**(feeds or {}), **inputs}
+    feeds = merge_feeds(feeds, inputs)
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
     # the function's own value too: a derivative where the function is undefined (d/dx log(x)
     # at x = -1) is a DomainError naming the node, not the formula's value there
-    keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1])]))
+    keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1]), *names]))
     values = plan(ga, keep).run(feeds, nonfinite=nonfinite, source=g)
-    out = {}
-    for w, o in zip(names, ga.outputs):
-        like = feeds.get(w)
-        if like is None and ga.nx.nodes[w]["role"] == "param":
-            like = ga.nx.nodes[w]["attrs"].get("value")
-        out[w] = values[o] if like is None else fit_to(values[o], np.shape(like))
-    return out
+    # a pointwise derivative is spread over the output's shape, then summed to the node's
+    spread = spread_node(g, wrt, of)
+    shape = None if spread is None else np.shape(values[spread])
+    return {w: fit_to(values[o], np.shape(values[w]), shape) for w, o in zip(names, ga.outputs)}

@@ -10,6 +10,7 @@ the graph and rebuilt when it changes.
 
 from __future__ import annotations
 
+import numbers
 from array import array
 from collections.abc import Collection, Mapping
 from fractions import Fraction
@@ -331,6 +332,20 @@ def _seen(ops: list[str], op_names: list[str], fresh_ops: set[str], operands: Ma
     return seen
 
 
+def merge_feeds(feeds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``feeds`` and the keyword ``inputs`` as one dict; InputError when ``feeds`` is no
+    mapping (``evaluate(g, 2.0)``: values go by name)."""
+    if feeds is None:
+        return dict(inputs)
+    if not isinstance(feeds, Mapping):
+        shown = repr(feeds) if len(repr(feeds)) <= 60 else repr(feeds)[:57] + "..."
+        raise InputError(
+            f"feeds must be a mapping from input names to values, not {shown}; "
+            "or pass the values as keyword arguments (x=2.0)"
+        )
+    return {**feeds, **inputs}
+
+
 def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
     """The cached :class:`Plan` of ``graph`` keeping ``keep`` (all nodes when None)."""
     key = ("plan", None if keep is None else tuple(keep))
@@ -343,7 +358,9 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise") 
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - anything numpy refuses is bad input
         raise InputError(f"input {name!r}: cannot convert {type(value).__name__} to an array ({exc})") from None
-    if arr.dtype.kind in "biu" or arr.dtype == object and _numeric(arr):
+    if arr.dtype == object:
+        arr = _numeric(name, arr)
+    if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
         raise InputError(f"input {name!r}: expected real numbers, got dtype {arr.dtype}")
@@ -361,10 +378,26 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise") 
     return arr[()] if arr.ndim == 0 else arr
 
 
-def _numeric(arr: np.ndarray) -> bool:
+def _numeric(name: str, arr: np.ndarray) -> np.ndarray:
+    """An object array (Python ints past int64, Fractions, None...) as float64 when it
+    holds real numbers only; else unchanged, and the caller names its dtype."""
+    for v in arr.flat:
+        if v is None:
+            raise InputError(f"input {name!r}: expected real numbers, got None")
+        if not isinstance(v, numbers.Real):
+            return arr
     try:
-        arr.astype(np.float64)
-    except (TypeError, ValueError):
+        return arr.astype(np.float64)
+    except OverflowError:
+        big = next(v for v in arr.flat if not _fits_float(v))
+        text = str(big) if len(str(big)) <= 20 else str(big)[:12] + "..."
+        raise InputError(f"input {name!r}: {text} is too large for a float") from None
+
+
+def _fits_float(v: Any) -> bool:
+    try:
+        float(v)
+    except OverflowError:
         return False
     return True
 
@@ -424,7 +457,7 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
     if len(bad):
         idx = tuple(int(i) for i in bad[0])
         where = f" at index {idx}"
-        vals = [np.broadcast_to(a, out.shape)[idx] if np.shape(a) != () else a for a in args]
+        vals = [_element(a, out.shape, idx) for a in args]
     what = out[tuple(bad[0])] if len(bad) else out
     operands = ", ".join(f"{o}={_short(v)}" for o, v in zip(g.operands(node), vals))
     domain = f" (defined for {op.domain})" if op.domain else ""
@@ -437,6 +470,17 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
         f"node {node!r} ({op.name}) is not finite{where}: {op.name}({operands}) = {what}{domain};"
         " pass nonfinite='propagate' to keep numpy's nan/inf"
     )
+
+
+def _element(a: Any, shape: tuple, idx: tuple) -> Any:
+    """The element of operand ``a`` behind element ``idx`` of an elementwise op's value;
+    the whole operand for an op whose value does not broadcast from it (a reduction)."""
+    if np.shape(a) == ():
+        return a
+    try:
+        return np.broadcast_to(a, shape)[idx]
+    except ValueError:
+        return a
 
 
 def _short(v: Any) -> str:

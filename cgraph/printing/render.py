@@ -324,6 +324,8 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
 
     if form not in FORMS:
         raise ArgumentError(f"{caller}: form must be one of {FORMS}, not {form!r}")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise ArgumentError(f"{caller}: max_length must be an int >= 1, not {max_length!r}")
     if isinstance(obj, Node):
         g, target = obj.graph, obj.name
     elif isinstance(obj, Graph):
