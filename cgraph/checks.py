@@ -62,7 +62,7 @@ def normalize_shape(shape: Any, name: str) -> tuple | None:
 def const_value(value: Any, name: str | None) -> Any:
     """A constant as cgraph stores it: exact int/Fraction, float, or a float array."""
     if isinstance(value, bool) or value is None:
-        raise GraphError(f"constant {name or ''!r}: {value!r} is not a number")
+        _bad_const(value, name)
     if isinstance(value, (int, Fraction)):
         return Fraction(value) if isinstance(value, Fraction) and value.denominator != 1 else int(value)
     if isinstance(value, float):
@@ -78,4 +78,5 @@ def const_value(value: Any, name: str | None) -> Any:
 
 
 def _bad_const(value: Any, name: str | None) -> Any:
-    raise GraphError(f"constant {name or ''!r}: {value!r} is not a real number or array")
+    what = "a constant" if name is None else f"constant {name!r}"
+    raise GraphError(f"{what}: {value!r} is not a real number or array")

@@ -89,8 +89,10 @@ def test_constants_keep_their_exact_type():
     arr = g.const([1, 2]).attrs["value"]
     assert arr.dtype == np.float64 and g.const(np.zeros((2, 3))).shape == (2, 3)
     for bad in (True, None, 1j, "2", [1j]):
-        with pytest.raises(cg.GraphError):
+        with pytest.raises(cg.GraphError, match=r"^a constant: .* is not a real number or array$"):
             g.const(bad)
+    with pytest.raises(cg.GraphError, match="^constant 'c': 1j is not"):
+        g.const(1j, name="c")
 
 
 def test_shapes_with_a_batch_dimension():

@@ -245,6 +245,25 @@ def test_targets_accept_labels_and_columns():
         net.loss(np.ones((2, 2)), np.ones((2, 2)))
 
 
+@pytest.mark.parametrize(
+    ("X", "Y", "match"),
+    [
+        ([[1.0, np.nan]], [1.0], r"input 'X' is not finite \(nan at index \(0, 1\)\)$"),
+        ([[1.0, 2.0]], [np.inf], r"input 'Y' is not finite \(inf at index \(0,\)\)$"),
+        ([["a", "b"]], [1.0], "input 'X': expected real numbers"),
+        ([[1.0, None]], [1.0], "input 'X': expected real numbers, got None"),
+        ([[1.0, 2.0]], [[1.0, 10**400]], "input 'Y': 1000+[.]{3} is too large for a float"),
+    ],
+)
+def test_data_that_is_not_finite_real_numbers_is_an_input_error(X, Y, match):
+    net = MLP([2, 3, 1], seed=0)
+    with pytest.raises(cg.InputError, match=match):
+        cg.nn.train(net, X, Y, epochs=1)
+    if "'X'" in match:
+        with pytest.raises(cg.InputError, match=match):
+            net.predict(X)
+
+
 def test_float32_network():
     net = MLP([2, 3, 1], activation="relu", seed=0, dtype=np.float32)
     assert all(p.dtype == np.float32 for p in net.params.values())

@@ -18,7 +18,7 @@ from ..graph import Graph, Node
 from ..ops import add, square
 from ..ops import sum as sum_
 from ..passes.adjoint import adjoint
-from ..passes.plan import plan
+from ..passes.plan import check_input, plan
 from ..passes.simplify import simplify
 from .losses import activation_fn, get_loss
 
@@ -221,8 +221,9 @@ class MLP:
         return float(plan(self.graph, ["loss"]).run(feeds)["loss"])
 
     def features(self, X: Any) -> np.ndarray:
-        """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1)."""
-        X = np.asarray(X, dtype=self.dtype)
+        """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1);
+        non-numbers, NaN and infinities are an ``InputError`` naming the entry."""
+        X = check_input("X", X, None, allow=False).astype(self.dtype, copy=False)
         if X.ndim == 1 and self.sizes[0] == 1:
             X = X[:, None]
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
@@ -232,7 +233,7 @@ class MLP:
     def targets(self, Y: Any) -> np.ndarray:
         """``Y`` as a (batch x n_L) array: 1-D targets of a one-output network become a
         column; integer class labels for ``cross_entropy`` become one-hot rows."""
-        Y = np.asarray(Y)
+        Y = np.asarray(check_input("Y", Y, None, allow=False))
         n = self.sizes[-1]
         if Y.ndim == 1 and self.loss_kind.name == "cross_entropy" and n > 1:
             labels = Y.astype(np.int64)

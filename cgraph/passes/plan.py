@@ -352,8 +352,9 @@ def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
     return graph._cached(key, lambda: Plan(graph, keep))
 
 
-def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise") -> Any:
-    """``value`` as a float numpy value, checked against the declared ``shape``."""
+def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", allow: bool = True) -> Any:
+    """``value`` as a float numpy value, checked against the declared ``shape``;
+    ``allow``: whether the caller takes ``nonfinite='propagate'`` (the error says so)."""
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - anything numpy refuses is bad input
@@ -372,9 +373,8 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise") 
         bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
         where = "" if arr.ndim == 0 else f" at index {tuple(int(i) for i in bad)}"
         value = np.atleast_1d(arr)[tuple(bad)]
-        raise InputError(
-            f"input {name!r} is not finite ({value}{where}); pass nonfinite='propagate' to allow NaN/Inf"
-        )
+        hint = "; pass nonfinite='propagate' to allow NaN/Inf" if allow else ""
+        raise InputError(f"input {name!r} is not finite ({value}{where}){hint}")
     return arr[()] if arr.ndim == 0 else arr
 
 
