@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (text, arguments, _) in COMMANDS.items():
         p = sub.add_parser(name, help=text, description=text)
         arguments(p)
+        p.set_defaults(usage_error=p.error)  # a command's own check of its options: status 2
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
@@ -64,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return COMMANDS[args.command][2](args)
+    except SystemExit as exc:  # args.usage_error(...)
+        return int(exc.code or 0)
     except (CGraphError, OSError) as exc:
         print(f"cgraph {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1
@@ -84,9 +88,12 @@ def load_graph(source: str) -> Any:
 
     path = Path(source)
     try:
-        is_file = path.is_file()
+        is_file, is_dir = path.is_file(), path.is_dir()
     except OSError:  # a formula too long to be a file name
-        is_file = False
+        is_file = is_dir = False
+    # "sub/" or "/data" names a folder; a bare "x" is a formula even if a folder x exists
+    if is_dir and (any(sep in source for sep in ("/", os.sep)) or not _parses(source)):
+        raise IsADirectoryError(21, "is a directory, not a formula or a file", source)
     if is_file:
         if path.suffix.lower() == ".json":
             return cg.load(path)
@@ -104,6 +111,16 @@ def load_graph(source: str) -> Any:
         raise
 
 
+def _parses(text: str) -> bool:
+    import cgraph as cg
+
+    try:
+        cg.parse(text)
+    except cg.CGraphError:
+        return False
+    return True
+
+
 def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
     """``["x=2", "z=[1, 2]"]`` -> ``{"x": 2.0, "z": array([1., 2.])}``.
 
@@ -111,14 +128,22 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
     --------
     >>> parse_bindings(["x=2", "z=-0.5"])
     {'x': 2, 'z': -0.5}
+    >>> parse_bindings(["x=2", "x=3"])
+    Traceback (most recent call last):
+    cgraph.errors.InputError: --at gives 'x' twice: x=2 and x=3
     """
     import numpy as np
 
     out: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items or []:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             raise InputError(f"--at expects name=value pairs such as x=2, not {item!r}")
+        key = name.strip()
+        if key in given:
+            raise InputError(f"--at gives {key!r} twice: {given[key]} and {item}")
+        given[key] = item
         try:
             value = json.loads(text)
         except json.JSONDecodeError:
@@ -128,7 +153,7 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
         except (TypeError, ValueError):
             raise InputError(f"--at {item!r}: {text!r} is not a number or a [list] of numbers") from None
         exact = isinstance(value, (int, float)) and not isinstance(value, bool)
-        out[name.strip()] = value if exact else array  # 2 stays the integer 2: exact in simplify
+        out[key] = value if exact else array  # 2 stays the integer 2: exact in simplify
     return out
 
 
@@ -137,8 +162,8 @@ def _source(p: argparse.ArgumentParser) -> None:
 
 
 def _at(p: argparse.ArgumentParser, *, required: bool = False) -> None:
-    p.add_argument("--at", nargs="+", metavar="NAME=VALUE", required=required,
-                   help="input values, e.g. --at x=2 z=3 (a value may be a [list])")
+    p.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", required=required,
+                   help="input values, e.g. --at x=2 z=3 (a value may be a [list]; each name once)")
 
 
 # ---------------------------------------------------------------------------- draw
@@ -148,7 +173,8 @@ def _draw_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style", choices=("computation", "network"), default="computation",
                    help="the drawing convention (default: computation)")
     p.add_argument("--adjoint", action="store_true", help="draw the adjoint (reverse-mode) graph")
-    p.add_argument("--wrt", nargs="+", metavar="NAME", help="with --adjoint: differentiate with respect to these")
+    p.add_argument("--wrt", nargs="+", metavar="NAME",
+                   help="differentiate with respect to these (needs --adjoint)")
     p.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"), default="LR", help="computation style: flow direction")
     p.add_argument("--weights", choices=("symbol", "value", "none"), default="symbol", help="network style: edge labels")
     _at(p)
@@ -158,6 +184,8 @@ def _draw_args(p: argparse.ArgumentParser) -> None:
 def _draw(args: argparse.Namespace) -> int:
     import cgraph as cg
 
+    if args.wrt and not args.adjoint:  # it would be ignored: the forward graph has no wrt
+        args.usage_error("--wrt needs --adjoint (draw the adjoint graph with respect to these inputs)")
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     if args.adjoint:

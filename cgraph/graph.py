@@ -18,7 +18,7 @@ from .checks import check_node, const_value, normalize_shape
 from .errors import ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
 from .memory import gc_paused
 from .node import Node
-from .ops.registry import OPS, SOURCE_OPS, OpDef, get_op
+from .ops.registry import OPS, SOURCE_OPS, OpDef, check_attrs, get_op
 
 __all__ = ["Graph", "Node", "apply_op"]
 
@@ -237,7 +237,10 @@ class Graph:
         nodes = self.nx._node
         shapes = [nodes[o]["shape"] for o in operands]
         try:
-            return opdef.shape(*shapes, **attrs)
+            shape = opdef.shape(*shapes, **attrs)  # first: an op's own rule has the more specific message
+            if attrs:
+                check_attrs(opdef, attrs)  # what the rule leaves unchecked (an unknown shape, a flag)
+            return shape
         except (ValueError, TypeError) as exc:
             who = f"node {name!r} ({opdef.name})" if name else f"{opdef.name}"
             args = ", ".join(f"{o!r} {s}" for o, s in zip(operands, shapes))

@@ -107,3 +107,44 @@ def test_steps_writes_frames(tmp_path):
               "--format", "dot", "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr
     assert len(list((tmp_path / "fr").glob("step_*.dot"))) == len(out.stdout.split())
+
+
+def test_a_name_bound_twice_is_an_error():
+    for args in (["--at", "x=2", "x=3", "z=1"], ["--at", "x=2", "z=1", "--at", "x=3"]):
+        out = run("grad", "x*z", *args)
+        assert out.returncode == 1, out.stdout
+        assert out.stderr.startswith("cgraph grad: error:") and "'x'" in out.stderr and "twice" in out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def test_at_given_twice_keeps_both_lists():
+    out = run("grad", "x*z", "--at", "x=2", "--at", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert "dy/dx = 3" in out.stdout and "dy/dz = 2" in out.stdout
+
+
+def test_draw_wrt_needs_adjoint(tmp_path):
+    out = run("draw", "x*z", "-o", str(tmp_path / "f.dot"), "--wrt", "x")
+    assert out.returncode == 2 and "--wrt needs --adjoint" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "f.dot").exists()
+    out = run("draw", "x*z", "--help")
+    assert "--wrt" in out.stdout and "needs --adjoint" in out.stdout
+    out = run("draw", "x*z", "-o", str(tmp_path / "f.dot"), "--adjoint", "--wrt", "x")
+    assert out.returncode == 0, out.stderr
+
+
+def test_a_directory_is_not_a_formula_file(tmp_path):
+    (tmp_path / "w").mkdir()
+    for source in (str(tmp_path), str(tmp_path / "w") + "/", "w"):
+        out = run("grad", source, cwd=tmp_path)
+        if source == "w":  # a bare name is a formula, whatever folders are around
+            assert out.returncode == 0 and "g_w = 1" in out.stdout, out.stderr
+            continue
+        assert out.returncode == 1 and "is a directory" in out.stderr and source in out.stderr
+        assert "no such file" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_draw_into_a_missing_folder_is_an_error_as_in_render(tmp_path):
+    out = run("draw", "x*z", "-o", "newdir/f.dot", cwd=tmp_path)
+    assert out.returncode == 1 and "newdir" in out.stderr and "does not exist" in out.stderr
+    assert not (tmp_path / "newdir").exists()

@@ -290,3 +290,55 @@ def test_mean_of_nothing_warns_nothing(shape, axis):
         if np.size(want):
             with pytest.raises(cg.DomainError, match="node 'y' \\(mean\\)"):
                 cg.evaluate(g, x=x)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), None], ids=["known", "unknown"])
+@pytest.mark.parametrize(
+    ("name", "attrs", "message"),
+    [
+        ("sum", {"keepdims": "yes"}, "keepdims= must be True or False, not 'yes'"),
+        ("mean", {"keepdims": "yes"}, "keepdims= must be True or False, not 'yes'"),
+        ("logsumexp", {"keepdims": 2}, "keepdims= must be True or False, not 2"),
+        ("sum", {"keepdims": None}, "keepdims= must be True or False, not None"),
+        ("sum", {"axis": 1.5}, r"axis= must be None, an int or a tuple of ints, not 1\.5"),
+        ("mean", {"axis": True}, "axis= must be None, an int or a tuple of ints, not True"),
+        ("logsumexp", {"axis": "ab"}, "axis= must be None, an int or a tuple of ints, not 'ab'"),
+        ("sum", {"axis": (0, 1.5)}, r"axis= must be None, an int or a tuple of ints, not \(0, 1\.5\)"),
+        ("sum", {"axis": [0]}, r"axis= must be None, an int or a tuple of ints, not \[0\]"),
+        ("softmax", {"axis": 1.5}, r"axis= must be None, an int or a tuple of ints, not 1\.5"),
+        ("size", {"axis": 1.5}, r"axis= must be None, an int or a tuple of ints, not 1\.5"),
+        ("slice", {"axis": 1.5}, r"slice axis= must be one int, not 1\.5"),
+    ],
+)
+def test_bad_attribute_values_are_shape_errors_naming_node_op_and_attribute(name, attrs, message, shape):
+    g = cg.Graph()
+    x = g.input("x", shape=shape)
+    with pytest.raises(cg.ShapeError, match=message) as info:
+        g.apply(name, x, name="bad", **attrs)
+    assert f"node 'bad' ({name})" in str(info.value)
+    with pytest.raises(cg.ShapeError, match=f"^{name} of 'x'.*{message}"):
+        cg.OPS[name].function(x, **attrs)
+
+
+def test_good_attribute_values_of_any_int_or_bool_type_are_kept():
+    g = cg.Graph()
+    x = g.input("x", shape=(2, 3))
+    assert cg.sum(x, axis=np.int64(1), keepdims=np.True_).shape == (2, 1)
+    assert cg.mean(x, axis=(0, -1), keepdims=False).shape == ()
+    assert cg.logsumexp(g.input("u"), axis=-1, keepdims=True).shape is None
+
+
+def test_bad_attribute_values_in_parsed_and_loaded_graphs():
+    with pytest.raises(cg.ParseError, match=r"node 'y' \(sum\).*keepdims= must be True or False, not 2") as info:
+        cg.parse("y = sum(x, keepdims=2)")
+    assert info.value.line == 1
+    with pytest.raises(cg.ParseError, match="axis= must be None, an int or a tuple of ints, not True"):
+        cg.parse("mean(x, axis=True)")
+    g = cg.parse("y = sum(x, axis=0)")
+    text = cg.dumps(g)
+    for old, new, message in [('"keepdims": false', '"keepdims": "yes"', "keepdims= must be True or False"),
+                              ('"axis": 0', '"axis": 1.5', "axis= must be None, an int or a tuple of ints")]:
+        assert old in text
+        with pytest.raises(cg.LoadError, match=rf"node 'y' \(sum\).*{message}") as info:
+            cg.loads(text.replace(old, new))
+        assert isinstance(info.value.__cause__, cg.ShapeError)

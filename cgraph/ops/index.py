@@ -29,10 +29,11 @@ def _bound(key: str, value: Any) -> int | None:
     return int(value)
 
 
-def _axis(axis: Any, ndim: int) -> int:
+def _axis(axis: Any, ndim: int | None) -> int:
+    """``axis`` as a non-negative int for ``ndim`` dims (``None``: unknown, the type alone is checked)."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise ValueError(f"slice axis= must be one int, not {axis!r}")
-    return shapes.normalize_axis(int(axis), ndim)[0]
+    return int(axis) if ndim is None else shapes.normalize_axis(int(axis), ndim)[0]
 
 
 def _index(ndim: int, start: Any, stop: Any, step: Any, axis: Any) -> tuple:
@@ -60,6 +61,7 @@ def _unslice(g, like, start=None, stop=None, step=None, axis=0):
 def _slice_shape(s, start=None, stop=None, step=None, axis=0):
     if s is None:
         _index(1, start, stop, step, 0)  # the attrs are checked even when the shape is not known
+        _axis(axis, None)
         return None
     index = _index(len(s), start, stop, step, axis)
     ax, d = len(index) - 1, s[len(index) - 1]

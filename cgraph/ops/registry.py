@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import GraphError, UnknownOpError
+from . import shapes
 
 if TYPE_CHECKING:
     from ..graph import Node
@@ -135,6 +136,27 @@ def register(op: OpDef) -> OpDef:
     OPS[op.name] = op
     _FUNCTIONS[op.name] = _make_function(op)
     return op
+
+
+def check_attrs(op: OpDef, attrs: Mapping[str, Any]) -> None:
+    """Check the attribute values every op family shares, whatever the operand shapes: a
+    flag (an attribute whose default is a bool, such as ``keepdims``) is True or False, an
+    ``axis`` is None, an int or a tuple of ints. Raises ``ValueError`` naming the attribute;
+    the graph turns it into a ``ShapeError`` naming the node and op, as for shape rules.
+
+    Examples
+    --------
+    >>> check_attrs(OPS["sum"], {"axis": 1, "keepdims": "yes"})
+    Traceback (most recent call last):
+    ValueError: keepdims= must be True or False, not 'yes'
+    """
+    defaults = op.attrs
+    for key, value in attrs.items():
+        if type(defaults.get(key)) is bool:
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{key}= must be True or False, not {value!r}")
+        elif key == "axis":
+            shapes.axis_tuple(value)
 
 
 def get_op(name: str, *, node: str | None = None) -> OpDef:

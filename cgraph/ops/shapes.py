@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 Shape = tuple | None
 
 
@@ -45,11 +47,33 @@ def scalar(*_: Any, **__: Any) -> Shape:
     return ()
 
 
+def axis_tuple(axis: Any) -> tuple[int, ...] | None:
+    """``axis`` as a tuple of ints (``None`` stays ``None``); a ``ValueError`` saying what an
+    axis may be for anything else (a float, a bool, a string, a list).
+
+    Examples
+    --------
+    >>> axis_tuple(-1), axis_tuple((0, 2)), axis_tuple(None)
+    ((-1,), (0, 2), None)
+    """
+    if axis is None:
+        return None
+    if _is_int(axis):
+        return (int(axis),)
+    if isinstance(axis, tuple) and all(_is_int(a) for a in axis):
+        return tuple(int(a) for a in axis)
+    raise ValueError(f"axis= must be None, an int or a tuple of ints, not {axis!r}")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, int or tuple) as sorted non-negative ints for ``ndim`` dims."""
-    if axis is None:
+    axes = axis_tuple(axis)
+    if axes is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for a in axes:
         if not -ndim <= a < ndim:
