@@ -1,7 +1,7 @@
 """The tokenizer behind :func:`cgraph.parse`: text to a flat list of tokens.
 
-It accepts only what a formula needs (names, numbers, ``+ - * / ^ ** @ ( ) , = ;``,
-comments, newlines) and names anything else precisely, so hostile Python
+It accepts only what a formula needs (names, names in backticks, numbers,
+``+ - * / ^ ** @ ( ) , = ; [ ]``, comments, newlines) and names anything else precisely, so hostile Python
 (``__import__``, ``x.__class__``, lambdas, comprehensions, strings, subscripts) fails
 here, at its own line and column, before any parsing happens.
 """
@@ -30,6 +30,7 @@ _TOKEN = re.compile(
     r"|(?P<comment>\#[^\r\n]*)"
     r"|(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[^\W\d]\w*)"
+    r"|(?P<qname>`[^`\r\n]*`?)"
     r"|(?P<op>\*\*|==|//|[-+*/^@(),=\[\]])"
 )
 
@@ -48,7 +49,8 @@ _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 class Token(NamedTuple):
-    """One token: ``kind`` is ``num name lit op nl end``; line and column are 1-based."""
+    """One token: ``kind`` is ``num name qname lit op nl end`` (``qname``: a name in
+    backticks, `` `x-1` ``, read as a name whatever it holds); line and column are 1-based."""
 
     kind: str
     value: Any
@@ -61,6 +63,8 @@ class Token(NamedTuple):
             return "end of line" if self.value != ";" else "';'"
         if self.kind == "end":
             return "end of text"
+        if self.kind == "qname":
+            return f"`{self.value}`"
         return repr(self.value if self.kind != "lit" else str(self.value))
 
 
@@ -93,6 +97,11 @@ def tokenize(text: str) -> list[Token]:
         if kind == "name":
             end = _extend_name(text, end)
             tokens.append(_name_token(text[pos:end], line, col))
+        elif kind == "qname":
+            if len(value) < 3 or not value.endswith("`"):
+                what = "an empty name ``" if value == "``" else "a '`' that is not closed on its line"
+                raise ParseError(f"{what}: a quoted name is `any text` on one line", line, col)
+            tokens.append(Token("qname", value[1:-1], line, col))
         elif kind == "num":
             tokens.append(Token("num", _number(text, value, end, line, col), line, col))
         elif kind == "op":

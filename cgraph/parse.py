@@ -82,6 +82,8 @@ def parse(text: str, *, name: str = "graph") -> Graph:
         ints, tuples of ints, ``True``, ``False``, ``None``). Numbers: ``7`` (an exact
         int), ``2.5``, ``1e-3``, ``nan``, ``inf``; array constants are lists of them,
         ``[1, 2.5]`` or ``[[1, 0], [0, 1]]`` (as :func:`to_text` prints constants).
+        A name in backticks is a name whatever it holds (`` `x-1` ``, `` `sin` ``), as
+        :func:`to_text` prints names that would read as something else.
         ``#`` starts a comment; ``;`` separates statements; newlines inside
         parentheses or brackets continue the line.
     name : str
@@ -146,7 +148,7 @@ class _Parser:
             if self.peek().kind == "end":
                 return out
             target = None
-            if self.peek().kind == "name" and self.peek(1).value == "=" and self.peek(1).kind == "op":
+            if self.peek().kind in ("name", "qname") and self.peek(1).value == "=" and self.peek(1).kind == "op":
                 target = self.next()
                 self.next()
             out.append((target, self.expression()))
@@ -172,6 +174,9 @@ class _Parser:
                     raise ParseError(f"positional argument {tok.show()} follows a keyword argument", tok.line, tok.col)
                 if tok.kind == "num":
                     out.append(_Expr("num", tok.value, tok))
+                    expect = False
+                elif tok.kind == "qname":  # `x-1`, `sin`, `nan`: a name, whatever it says
+                    out.append(_Expr("name", tok.value, tok))
                     expect = False
                 elif tok.kind == "name" and self.peek().value == "(" and self.peek().kind == "op":
                     _check_function(tok)
@@ -432,7 +437,7 @@ class _Builder:
 
     def __init__(self, tokens: list[Token], name: str) -> None:
         self.g = Graph(name)
-        self.reserved = {t.value for t in tokens if t.kind == "name"}
+        self.reserved = {t.value for t in tokens if t.kind in ("name", "qname")}
         self.counter = 0
         self.names: list[str] = []  # node id -> current name (anonymous nodes get renamed)
         self.keys: dict[tuple, int] = {}  # (op, operand ids, attrs) -> node id
@@ -458,10 +463,11 @@ class _Builder:
         return self.g.validate()
 
     def _check_target(self, t: Token) -> None:
-        if t.value in OPS:
-            raise ParseError(f"cannot assign to {t.value!r}: it is the name of a function", t.line, t.col)
-        if t.value in _NUMBER_NAMES:
-            raise ParseError(f"cannot assign to {t.value!r}: it is a number", t.line, t.col)
+        if t.kind == "name" and t.value in OPS:  # (`sin` in backticks is a name)
+            raise ParseError(f"cannot assign to {t.value!r}: it is the name of a function; write `{t.value}`",
+                             t.line, t.col)
+        if t.kind == "name" and t.value in _NUMBER_NAMES:
+            raise ParseError(f"cannot assign to {t.value!r}: it is a number; write `{t.value}`", t.line, t.col)
         if t.value in self.assigned:
             first = self.assigned[t.value]
             raise ParseError(f"{t.value!r} is assigned twice (first on line {first.line})", t.line, t.col)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import builtins
 import sys
 from fractions import Fraction
@@ -514,3 +515,26 @@ def test_array_constants_round_trip_through_text(value, program):
     np.testing.assert_array_equal(ours, ref)  # nan where nan
     real = ~np.isnan(ref)  # a nan's sign bit means nothing (and prints as nan)
     assert np.array_equal(np.signbit(ours[real]), np.signbit(ref[real]))  # -0.0 where -0.0
+
+
+def test_a_name_in_backticks_is_a_name_whatever_it_holds():
+    g = cg.parse("`sin` = sin(`x-1`) * `2`\n`nan` = `sin` + `if`")
+    assert g.inputs == ["x-1", "2", "if"] and g.outputs == ["nan"]
+    assert cg.evaluate(g, {"x-1": 0.0, "2": 1.0, "if": 4.0})["nan"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "col"),
+    [
+        ("x + ``", "an empty name ``", 5),
+        ("x + `y", "a '`' that is not closed on its line", 5),
+        ("`a\nb` + 1", "a '`' that is not closed on its line", 1),
+        ("sin = x", "cannot assign to 'sin': it is the name of a function; write `sin`", 1),
+        ("nan = x", "cannot assign to 'nan': it is a number; write `nan`", 1),
+        ("`f`(x)", "unknown function 'f'", 4),
+    ],
+)
+def test_bad_quoted_names(text, message, col):
+    with pytest.raises(cg.ParseError, match=re.escape(message)) as info:
+        cg.parse(text)
+    assert info.value.column == col

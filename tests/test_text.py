@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from graphs import lecture
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from strategies import examples, expressions, finite_values, op_graphs, points
 
 import cgraph as cg
@@ -233,3 +234,47 @@ def test_text_of_any_graph_reads_back_to_the_same_function(case):
         for o in g.outputs:
             assert np.shape(after[o]) == np.shape(before[o])
             np.testing.assert_allclose(after[o], before[o], rtol=1e-12, atol=1e-12)
+
+
+#: names parse would read as something else: numbers, functions, literals, keywords, operators
+HOSTILE = ["1", "2.5", "x-1", "a b", "sin", "exp", "nan", "inf", "True", "None", "if", "lambda",
+           "__import__", "W₁", "x*z", "(", "#", ";", "y = 2", "[0]", "λ", "g_x"]
+NAMES = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"),
+                          blacklist_characters="`\r\n"), min_size=1, max_size=5),
+)
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
+@given(op_graphs(max_steps=5), st.lists(NAMES, min_size=4, max_size=4, unique=True))
+def test_any_names_read_back_as_the_same_names(case, names):
+    # a name that would read as a number, a function or an operator is printed in
+    # backticks; before, an input named "x-1" printed as x-1 and read back as x minus 1
+    g, point, _ = case
+    g = g.copy()
+    renamed = dict(zip(list(g.inputs) + g.outputs[-1:], names))
+    assume(not any(n in g.nx for n in names))
+    for old, new in renamed.items():
+        g.rename(old, new)
+    feeds = {renamed.get(k, k): v for k, v in point.items()}
+    before = cg.evaluate(g, feeds, nonfinite="propagate")
+    for form in ("program", "expanded"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            back = cg.parse(cg.to_text(g, form=form))
+        assert set(back.inputs) <= set(g.inputs) and g.outputs[-1] in back.outputs
+        after = cg.evaluate(back, {k: v for k, v in feeds.items() if k in back.inputs}, nonfinite="propagate")
+        for o in back.outputs:
+            np.testing.assert_allclose(after[o], before[o], rtol=1e-12, atol=1e-12)
+
+
+def test_names_that_are_not_plain_print_in_backticks():
+    g = cg.Graph()
+    x, one = g.input("x-1"), g.input("1")
+    s = cg.sin(x).named("sin")
+    g.output(s * one + 2, name="nan")
+    assert cg.to_text(g, form="program") == "`sin` = sin(`x-1`)\n`nan` = `sin`*`1` + 2"
+    back = cg.parse(cg.to_text(g))
+    assert back.inputs == ["x-1", "1"] and back.outputs == ["nan"]
+    assert cg.evaluate(back, {"x-1": 0.5, "1": 3.0})["nan"] == cg.evaluate(g, {"x-1": 0.5, "1": 3.0})["nan"]

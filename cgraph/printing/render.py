@@ -251,7 +251,6 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
     atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
-    same_name = name is str  # plain text: a node's name prints as itself
     for (n, data), operands in _walk(g):
         if wanted is not None and n not in wanted:
             continue
@@ -265,11 +264,11 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
             entry = number(data["attrs"]["value"])
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal())
         else:  # input, param: always by name
-            atoms[n] = (n if same_name else name(n), ATOM)
+            atoms[n] = (name(n), ATOM)
             continue
         if own_line:
             append((n, make_entry(Entry, entry)))
-            atoms[n] = (n if same_name else name(n), ATOM)
+            atoms[n] = (name(n), ATOM)
         else:
             atoms[n] = entry
     return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import math
 from fractions import Fraction
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 
 from ..graph import Graph
 from ..node import Node
-from ..ops.registry import Prec
+from ..ops.registry import OPS, Prec
 from .render import MAX_LENGTH, Entry, Style, layout
 
 
@@ -58,7 +59,26 @@ def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_
     g, result = layout(obj, form, TEXT, max_length=max_length, caller="to_text")
     if isinstance(result, Entry):
         return result.text
-    return "\n".join(f"{name} = {entry.text}" for name, entry in result)
+    return "\n".join(f"{text_name(name)} = {entry.text}" for name, entry in result)
+
+
+def text_name(name: str) -> str:
+    """A node's name as :func:`cgraph.parse` reads it back: itself when it is a plain
+    name, else in backticks (`` `x-1` ``, `` `sin` ``, `` `nan` ``), so that no name
+    reads back as a number, an operator or a function.
+
+    Examples
+    --------
+    >>> text_name("x1"), text_name("x-1"), text_name("sin"), text_name("2")
+    ('x1', '`x-1`', '`sin`', '`2`')
+    """
+    if (name.isidentifier() and name not in OPS and name not in _WORDS and not keyword.iskeyword(name)
+            and not name.startswith("__")):
+        return name
+    return f"`{name}`"
+
+
+_WORDS = frozenset({"nan", "inf", "True", "False", "None"})  # what parse reads as numbers or literals
 
 
 def number_text(value: Any) -> Entry:
@@ -83,4 +103,4 @@ def number_text(value: Any) -> Entry:
     return Entry(text, Prec.UNARY if text.startswith("-") else Prec.ATOM)
 
 
-TEXT = Style(latex=False, name=str, number=number_text)
+TEXT = Style(latex=False, name=text_name, number=number_text)
