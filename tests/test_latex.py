@@ -49,8 +49,31 @@ def test_lecture_adjoint_program_is_aligned_with_lecture_names():
     text = cg.to_latex(cg.adjoint(lecture()), form="program")
     assert text.startswith("\\begin{aligned}\na &= x z \\\\\n")
     assert r"g_{c} &= g_{f} \frac{1}{a} \\" in text
-    assert r"g_{b} &= g_{e} \frac{-a}{b^{2}} + g_{c} \cos\left(b\right) \\" in text
+    # the lecture's g_e*(-a/b^2): the fraction's sign in front, as in the text form
+    assert r"g_{b} &= g_{e} \left(-\frac{a}{b^{2}}\right) + g_{c} \cos\left(b\right) \\" in text
     assert text.endswith("g_{z} &= g_{a} x\n\\end{aligned}")
+    check_latex(text)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("-1/x^2", r"y = -\frac{1}{x^{2}}"),
+        ("z - x/w", r"y = z - \frac{x}{w}"),
+        ("z + (-x)/w", r"y = z - \frac{x}{w}"),
+        ("-3*x/w", r"y = -\frac{3 x}{w}"),
+        ("exp(-x^2/2)", r"y = e^{-\frac{x^{2}}{2}}"),
+        ("(-x + z)/w", r"y = \frac{-x + z}{w}"),  # a sum keeps its sign inside
+        ("x/(-w)", r"y = -\frac{x}{w}"),
+        ("(-x)/(-w)", r"y = \frac{x}{w}"),
+        ("(1/x)^2", r"y = \left(\frac{1}{x}\right)^{2}"),  # a fraction binds like a power
+        ("(-1/x)^2", r"y = \left(-\frac{1}{x}\right)^{2}"),
+        ("a*(-1/x)", r"y = a \left(-\frac{1}{x}\right)"),
+    ],
+)
+def test_fractions_carry_their_sign_in_front(formula, expected):
+    text = cg.to_latex(cg.parse(formula))
+    assert text == expected
     check_latex(text)
 
 

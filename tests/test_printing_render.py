@@ -33,6 +33,11 @@ def reference_printer(op: str, args: list[tuple[str, int]], attrs: dict, style: 
         return args[0]
     parts = [style.open + t + style.close if p < opdef.operand_prec(i, latex=latex) else t for i, (t, p) in enumerate(args)]
     template = opdef.latex if latex else opdef.text
+    if latex and template.startswith("\\frac"):  # signs of the parts go in front of the fraction
+        signs = [t.startswith("-") and p >= Prec.MUL for t, p in args]
+        parts = [part[1:] if sign else part for part, sign in zip(parts, signs)]
+        text = template.format(*parts)
+        return ("-" + text, Prec.UNARY) if sum(signs) % 2 else (text, opdef.printed_prec(latex=latex))
     if opdef.variadic:
         return R._join(template, parts, latex, negated=R._unit_minus(template, args)), opdef.printed_prec(latex=latex)
     out = []

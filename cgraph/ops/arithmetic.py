@@ -54,7 +54,8 @@ DIV = register(OpDef(
     "div", 2, np.divide, shapes.broadcast,
     lambda g, out, a, b: (g * (1 / b), g * (-a / b**2)),  # the lecture's g_e*(1/b), g_e*(-a/b^2)
     text="{0}/{1}", latex=r"\frac{{{0}}}{{{1}}}", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
-    latex_prec=Prec.ATOM, latex_arg_prec=(0, 0), label="÷", elementwise=True,
+    # a fraction binds like a power: (a/b)^2 needs its parentheses, a \frac{1}{b} does not
+    latex_prec=Prec.POW, latex_arg_prec=(0, 0), label="÷", elementwise=True,
     domain="divisor != 0", doc="Quotient ``x / y``.",
 ))
 NEG = register(OpDef(

@@ -130,6 +130,8 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
             return out, prec
 
         return variadic
+    if latex and template.startswith("\\frac") and opdef.arity == 2:
+        return _fraction(template, parts_of, prec)
     fields = [(literal, field) for literal, field, _, _ in _FORMATTER.parse(template)]
     keywords = any(field == "kw" for _, field in fields)
     if not any(literal.endswith((" - ", " + ")) for literal, field in fields if field not in (None, "kw")):
@@ -173,6 +175,24 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
         return "".join(out), prec
 
     return fill
+
+
+def _fraction(template: str, parts_of: Callable[[list], list[str]], prec: int) -> Callable[[list, dict], tuple[str, int]]:
+    """A LaTeX fraction with the signs of its parts in front: ``-\\frac{1}{x^{2}}``, not
+    ``\\frac{-1}{x^{2}}``. A part at product level or tighter that starts with a minus
+    is negated as a whole (``-3 x``, ``-x^{2}``, ``-1``); a sum (``-x + y``) keeps it."""
+
+    def fraction(args: list, attrs: dict) -> tuple[str, int]:
+        parts = parts_of(args)
+        negative = False
+        for i, (text, p) in enumerate(args):
+            if p >= Prec.MUL and text.startswith("-"):
+                parts[i] = parts[i][1:]
+                negative = not negative
+        text = template.format(*parts)
+        return ("-" + text, Prec.UNARY) if negative else (text, prec)
+
+    return fraction
 
 
 def _walk(g: Graph) -> Iterable[tuple[tuple[str, dict], tuple[str, ...]]]:
