@@ -161,6 +161,25 @@ def _source(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="FORMULA_OR_FILE", help="a formula, a program file, or a saved JSON graph")
 
 
+class _EachOnce(argparse.Action):
+    """A list option whose repeats add up (``--wrt x --wrt z`` is ``--wrt x z``); an item given
+    twice is a usage error naming it (status 2), not a silent duplicate."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        items = list(getattr(namespace, self.dest, None) or [])  # a copy: never the default itself
+        for value in values:
+            if value in items:
+                parser.error(f"{option_string} gives {value!r} twice")
+            items.append(value)
+        setattr(namespace, self.dest, items)
+
+
+def _wrt(p: argparse.ArgumentParser, note: str = "") -> None:
+    p.add_argument("--wrt", nargs="+", action=_EachOnce, metavar="NAME",
+                   help=f"differentiate with respect to these ({note}each name once)")
+
+
 def _at(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     p.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", required=required,
                    help="input values, e.g. --at x=2 z=3 (a value may be a [list]; each name once)")
@@ -173,11 +192,14 @@ def _draw_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style", choices=("computation", "network"), default="computation",
                    help="the drawing convention (default: computation)")
     p.add_argument("--adjoint", action="store_true", help="draw the adjoint (reverse-mode) graph")
-    p.add_argument("--wrt", nargs="+", metavar="NAME",
-                   help="differentiate with respect to these (needs --adjoint)")
-    p.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"), default="LR", help="computation style: flow direction")
-    p.add_argument("--weights", choices=("symbol", "value", "none"), default="symbol", help="network style: edge labels")
+    _wrt(p, "needs --adjoint; ")
+    # no argparse defaults: an option the chosen style would ignore must be told from one not given
+    p.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"),
+                   help="computation style: flow direction (default: LR)")
+    p.add_argument("--weights", choices=("symbol", "value", "none"),
+                   help="network style: edge labels (default: symbol)")
     _at(p)
+    p.epilog = "--at and --rankdir need --style computation; --weights needs --style network."
 
 
 @command("draw", "draw a graph as a diagram (SVG, PDF, PNG or DOT)", _draw_args)
@@ -186,14 +208,21 @@ def _draw(args: argparse.Namespace) -> int:
 
     if args.wrt and not args.adjoint:  # it would be ignored: the forward graph has no wrt
         args.usage_error("--wrt needs --adjoint (draw the adjoint graph with respect to these inputs)")
+    network = args.style == "network"
+    if network and args.rankdir:
+        args.usage_error("--rankdir needs --style computation (the network style lays out by layer)")
+    if network and args.at:
+        args.usage_error("--at needs --style computation (the network style draws no values)")
+    if args.weights and not network:
+        args.usage_error("--weights needs --style network (edge labels of a layered network)")
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     if args.adjoint:
         g = cg.adjoint(g, wrt=args.wrt)
-    if args.style == "network":
-        options: dict[str, Any] = {"weights": args.weights}
+    if network:
+        options: dict[str, Any] = {"weights": args.weights or "symbol"}
     else:
-        options = {"rankdir": args.rankdir}
+        options = {"rankdir": args.rankdir or "LR"}
         if at:
             options["values"] = cg.evaluate(g, at)
     path = cg.render(g, args.output, style=args.style, **options)
@@ -205,9 +234,9 @@ def _draw(args: argparse.Namespace) -> int:
 def _steps_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder for the frames")
-    p.add_argument("--format", nargs="+", default=["svg"], choices=("svg", "pdf", "png", "dot"),
-                   help="file types to write per frame (default: svg)")
-    p.add_argument("--wrt", nargs="+", metavar="NAME", help="differentiate with respect to these")
+    p.add_argument("--format", nargs="+", action=_EachOnce, choices=("svg", "pdf", "png", "dot"),
+                   help="file types to write per frame (default: svg; each once)")
+    _wrt(p)
     _at(p)
 
 
@@ -216,7 +245,7 @@ def _steps(args: argparse.Namespace) -> int:
     import cgraph as cg
 
     g = load_graph(args.source)
-    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format, wrt=args.wrt)
+    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format or ["svg"], wrt=args.wrt)
     for p in paths:
         print(p)
     return 0
@@ -225,10 +254,11 @@ def _steps(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- grad
 def _grad_args(p: argparse.ArgumentParser) -> None:
     _source(p)
-    p.add_argument("--wrt", nargs="+", metavar="NAME", help="differentiate with respect to these (default: all inputs)")
+    _wrt(p, "default: every input; ")
     p.add_argument("--latex", action="store_true", help="print LaTeX")
     p.add_argument("--program", action="store_true", help="print the adjoint program, one step a line")
-    p.add_argument("--expand", action="store_true", help="multiply the derivatives out into sums of terms")
+    p.add_argument("--expand", action="store_true",
+                   help="multiply the derivatives out into sums of terms (with --program: needs --at)")
     _at(p)
 
 
@@ -238,6 +268,8 @@ def _grad(args: argparse.Namespace) -> int:
 
     import cgraph as cg
 
+    if args.expand and args.program and not args.at:  # the program is printed unexpanded
+        args.usage_error("--expand with --program needs --at (it expands the values' exact forms only)")
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
@@ -294,7 +326,7 @@ def _check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- compile
 def _compile_args(p: argparse.ArgumentParser) -> None:
     _source(p)
-    p.add_argument("--wrt", nargs="+", metavar="NAME", help="gradients with respect to these (default: every input)")
+    _wrt(p, "default: every input; not with --no-grad; ")
     p.add_argument("--no-grad", action="store_true", help="compile the forward function alone")
     p.add_argument("--source", dest="show_source", action="store_true",
                    help="print the generated Python code (the default without --at)")
@@ -305,6 +337,8 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
 def _compile(args: argparse.Namespace) -> int:
     import cgraph as cg
 
+    if args.no_grad and args.wrt:  # it would be ignored: the forward function has no gradients
+        args.usage_error("--wrt cannot go with --no-grad (the forward function alone has no gradients)")
     g = load_graph(args.source)
     wrt = None if args.no_grad else (args.wrt or g.inputs + g.params)
     f = cg.compile(g, wrt=wrt)

@@ -237,10 +237,9 @@ class Graph:
         nodes = self.nx._node
         shapes = [nodes[o]["shape"] for o in operands]
         try:
-            shape = opdef.shape(*shapes, **attrs)  # first: an op's own rule has the more specific message
             if attrs:
-                check_attrs(opdef, attrs)  # what the rule leaves unchecked (an unknown shape, a flag)
-            return shape
+                check_attrs(opdef, attrs)  # the form first: a rule on unknown shapes cannot check it
+            return opdef.shape(*shapes, **attrs)
         except (ValueError, TypeError) as exc:
             who = f"node {name!r} ({opdef.name})" if name else f"{opdef.name}"
             args = ", ".join(f"{o!r} {s}" for o, s in zip(operands, shapes))

@@ -148,3 +148,66 @@ def test_draw_into_a_missing_folder_is_an_error_as_in_render(tmp_path):
     out = run("draw", "x*z", "-o", "newdir/f.dot", cwd=tmp_path)
     assert out.returncode == 1 and "newdir" in out.stderr and "does not exist" in out.stderr
     assert not (tmp_path / "newdir").exists()
+
+
+def test_wrt_given_twice_adds_up_in_every_command(tmp_path):
+    out = run("grad", "x*z*w", "--wrt", "x", "--wrt", "z")
+    assert out.returncode == 0, out.stderr
+    assert "g_x" in out.stdout and "g_z" in out.stdout and "g_w" not in out.stdout
+    out = run("compile", "x*z*w", "--wrt", "x", "--wrt", "z", "--at", "x=2", "z=3", "w=5")
+    assert out.returncode == 0, out.stderr
+    assert "g_x = 15" in out.stdout and "g_z = 10" in out.stdout and "g_w" not in out.stdout
+    out = run("draw", "x*z*w", "-o", str(tmp_path / "a.dot"), "--adjoint", "--wrt", "x", "--wrt", "z")
+    assert out.returncode == 0, out.stderr
+    dot = (tmp_path / "a.dot").read_text()
+    assert _adjoint_label("x") in dot and _adjoint_label("z") in dot and _adjoint_label("w") not in dot
+    out = run("steps", "x*z*w", "-o", str(tmp_path / "fr"), "--format", "dot", "--at", "x=2", "z=3", "w=5",
+              "--wrt", "x", "--wrt", "z")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.split()) == 3  # g_y, g_x, g_z: one frame per adjoint node (z alone: 2)
+
+
+def _adjoint_label(name):  # how a diagram writes g_name
+    return f'<I>g</I><SUB><FONT POINT-SIZE="10"><I>{name}</I>'
+
+
+def test_a_wrt_name_given_twice_is_a_usage_error(tmp_path):
+    for command in (["grad", "x*z"], ["compile", "x*z"], ["draw", "x*z", "-o", str(tmp_path / "f.dot"), "--adjoint"],
+                    ["steps", "x*z", "-o", str(tmp_path / "fr"), "--at", "x=1", "z=2"]):
+        for wrt in (["--wrt", "x", "x"], ["--wrt", "x", "--wrt", "z", "x"]):
+            out = run(*command, *wrt)
+            assert out.returncode == 2, (command, wrt, out.stdout)
+            assert "usage:" in out.stderr and "--wrt gives 'x' twice" in out.stderr, out.stderr
+            assert "Traceback" not in out.stderr
+    assert not (tmp_path / "f.dot").exists() and not (tmp_path / "fr").exists()
+
+
+def test_format_given_twice_adds_up(tmp_path):
+    out = run("steps", "x*z", "-o", str(tmp_path / "fr"), "--at", "x=1", "z=2", "--format", "dot", "--format", "svg")
+    assert out.returncode == 0, out.stderr
+    assert list((tmp_path / "fr").glob("step_*.dot")) and list((tmp_path / "fr").glob("step_*.svg"))
+    out = run("steps", "x*z", "-o", str(tmp_path / "fr2"), "--at", "x=1", "z=2", "--format", "dot", "dot")
+    assert out.returncode == 2 and "--format gives 'dot' twice" in out.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compile", "x*z", "--no-grad", "--wrt", "x"], "--wrt cannot go with --no-grad"),
+    (["grad", "x*z", "--program", "--expand"], "--expand with --program needs --at"),
+    (["draw", "x*z", "-o", "f.dot", "--weights", "value"], "--weights needs --style network"),
+    (["draw", "net.json", "-o", "f.dot", "--style", "network", "--rankdir", "TB"],
+     "--rankdir needs --style computation"),
+    (["draw", "net.json", "-o", "f.dot", "--style", "network", "--at", "X=1"], "--at needs --style computation"),
+])
+def test_an_option_that_would_be_ignored_is_a_usage_error(tmp_path, args, message):
+    out = run(*args, cwd=tmp_path)
+    assert out.returncode == 2 and "usage:" in out.stderr and message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "f.dot").exists()
+
+
+def test_the_options_that_go_together_still_work(tmp_path):
+    out = run("compile", "x*z", "--no-grad", "--at", "x=2", "z=3")
+    assert out.returncode == 0 and "6" in out.stdout, out.stderr
+    out = run("grad", "x*z", "--program", "--expand", "--at", "x=2", "z=3")
+    assert out.returncode == 0 and "dy/dx = 3" in out.stdout, out.stderr
+    out = run("draw", "x*z", "-o", "f.dot", "--rankdir", "TB", "--at", "x=2", "z=3", cwd=tmp_path)
+    assert out.returncode == 0 and "rankdir=TB" in (tmp_path / "f.dot").read_text(), out.stderr

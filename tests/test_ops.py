@@ -5,6 +5,7 @@ until it has a reference below."""
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 
 import numpy as np
@@ -211,7 +212,8 @@ def test_stable_functions_at_extremes():
         ("matmul", [(), (3,)], {}, "at least one dimension"),
         ("sum", [(2, 3)], {"axis": 2}, "out of range"),
         ("sum", [(2, 3)], {"axis": (0, 0)}, "repeated axis"),
-        ("transpose", [(2, 3)], {"axes": (0, 0)}, "not a permutation"),
+        ("transpose", [(2, 3)], {"axes": (0, 3)}, "not a permutation"),  # 3 % 2 == 1: an IndexError once
+        ("transpose", [(2, 3)], {"axes": (-1, 1)}, "not a permutation"),
         ("reshape", [(2, 3)], {"shape": (4, -1)}, "cannot reshape"),
         ("reshape", [(2, 3)], {"shape": (-1, -1)}, "more than one -1"),
         ("reshape", [(2, 3)], {}, "needs a target shape"),
@@ -341,4 +343,86 @@ def test_bad_attribute_values_in_parsed_and_loaded_graphs():
         assert old in text
         with pytest.raises(cg.LoadError, match=rf"node 'y' \(sum\).*{message}") as info:
             cg.loads(text.replace(old, new))
+        assert isinstance(info.value.__cause__, cg.ShapeError)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), None], ids=["known", "unknown"])
+@pytest.mark.parametrize(
+    ("name", "attrs", "message"),
+    [
+        ("transpose", {"axes": (0, 0)}, r"axes= repeats axis 0: \(0, 0\)"),
+        ("transpose", {"axes": 1.5}, r"axes= must be None or a tuple of ints, not 1\.5"),
+        ("transpose", {"axes": (1.5, 0)}, r"axes= must be None or a tuple of ints, not \(1\.5, 0\)"),
+        ("transpose", {"axes": "ab"}, "axes= must be None or a tuple of ints, not 'ab'"),
+        ("transpose", {"axes": True}, "axes= must be None or a tuple of ints, not True"),
+        ("transpose", {"axes": (True, False)}, r"axes= must be None or a tuple of ints, not \(True, False\)"),
+        ("reshape", {"shape": (2, -1, -1)}, r"shape= has more than one -1: \(2, -1, -1\)"),
+        ("reshape", {"shape": "a"}, "shape= must be an int or a tuple of ints, not 'a'"),
+        ("reshape", {"shape": 1.5}, r"shape= must be an int or a tuple of ints, not 1\.5"),
+        ("reshape", {"shape": (2.0, 3)}, r"shape= must be an int or a tuple of ints, not \(2\.0, 3\)"),
+        ("reshape", {"shape": (True, 6)}, r"shape= must be an int or a tuple of ints, not \(True, 6\)"),
+        ("reshape", {"shape": (3, None)}, r"shape= must be an int or a tuple of ints, not \(3, None\)"),
+        ("reshape", {"shape": (-2, -3)}, r"shape= has a negative size other than -1: \(-2, -3\)"),
+        ("reshape", {"shape": None}, r"reshape needs a target shape=\(...\)"),
+        ("slice", {"step": 0}, "slice step cannot be zero"),
+        ("slice", {"start": 1.5}, r"slice start= must be an int or None, not 1\.5"),
+        ("slice", {"axis": (0,)}, r"slice axis= must be one int, not \(0,\)"),
+    ],
+)
+def test_bad_shape_attributes_are_shape_errors_whatever_the_shapes(name, attrs, message, shape):
+    g = cg.Graph()
+    x = g.input("x", shape=shape)
+    with pytest.raises(cg.ShapeError, match=message) as info:
+        g.apply(name, x, name="bad", **attrs)
+    assert f"node 'bad' ({name})" in str(info.value)
+
+
+def test_matmul_grad_operand_is_0_or_1():
+    g = cg.Graph()
+    a, b, h = g.input("a"), g.input("b"), g.input("h")
+    for bad in (2, -1, True, 0.0, None):
+        with pytest.raises(cg.ShapeError, match=f"node 'bad' \\(matmul_grad\\).*operand= must be 0 or 1, not {bad}"):
+            g.apply("matmul_grad", h, a, b, operand=bad, name="bad")
+    assert cg.matmul_grad(h, a, b, operand=np.int64(1)).shape is None
+
+
+def test_good_shape_attributes_are_kept():
+    g = cg.Graph()
+    x, u = g.input("x", shape=(2, 3)), g.input("u")
+    assert cg.transpose(x, axes=(1, 0)).shape == (3, 2)
+    assert cg.transpose(x, axes=[-1, 0]).shape == (3, 2)
+    assert cg.transpose(x, axes=(np.int64(1), 0)).shape == (3, 2)
+    assert cg.reshape(x, shape=(3, -1)).shape == (3, 2)
+    assert cg.reshape(x, shape=[6]).shape == (6,)
+    assert cg.reshape(x, shape=-1).shape == (6,)
+    assert cg.reshape(u, shape=(-1, 2)).shape == (None, 2)
+    assert cg.reshape(g.input("s", shape=(1, 1)), shape=()).shape == ()
+    assert cg.transpose(u, axes=(2, 0, 1)).shape is None and cg.transpose(u).shape is None
+    assert cg.slice(u, start=1, stop=None, step=-1, axis=-1).shape is None
+    values = cg.evaluate(cg.parse("y = sum(transpose(u, axes=(1, 0)) * reshape(u, shape=(3, -1)))"),
+                         u=np.arange(6.0).reshape(2, 3))
+    assert values["y"] == pytest.approx(np.sum(np.arange(6.0).reshape(2, 3).T * np.arange(6.0).reshape(3, 2)))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    ("transpose(x, axes=(0, 0))", "axes= repeats axis 0"),
+    ("reshape(x, shape=(2, -1, -1))", "shape= has more than one -1"),
+    ("reshape(x, shape=(-2, 3))", "shape= has a negative size other than -1"),
+])
+def test_bad_shape_attributes_in_parsed_and_loaded_graphs(call, message):
+    op = call.partition("(")[0]
+    with pytest.raises(cg.ParseError, match=rf"node 'y' \({op}\).*{re.escape(message)}") as info:
+        cg.parse(f"y = {call}")
+    assert info.value.line == 1
+    good = {"transpose": "transpose(x, axes=(1, 0))", "reshape": "reshape(x, shape=(2, -1))"}[op]
+    text = cg.dumps(cg.parse(f"y = {good}"))
+    old = good.partition("=")[2][:-1].replace("(", "[").replace(")", "]").replace(",", ", ").replace(",  ", ", ")
+    new = call.partition("=")[2][:-1].replace("(", "[").replace(")", "]")
+    assert old in text, (old, text)
+    with pytest.raises(cg.LoadError, match=rf"node 'y' \({op}\).*{re.escape(message)}") as info:
+        cg.loads(text.replace(old, new))
+    assert isinstance(info.value.__cause__, cg.ShapeError)
+    for bad in ('"a"', "1.5"):
+        with pytest.raises(cg.LoadError, match=rf"node 'y' \({op}\).*must be") as info:
+            cg.loads(text.replace(old, bad))
         assert isinstance(info.value.__cause__, cg.ShapeError)

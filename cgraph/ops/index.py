@@ -36,6 +36,17 @@ def _axis(axis: Any, ndim: int | None) -> int:
     return int(axis) if ndim is None else shapes.normalize_axis(int(axis), ndim)[0]
 
 
+def _step(step: Any) -> int | None:
+    if _bound("step", step) == 0:
+        raise ValueError("slice step cannot be zero")
+    return step
+
+
+#: the form of each attribute, checked whatever the operand's shape (registry.check_attrs)
+_FORMS = {"start": lambda v: _bound("start", v), "stop": lambda v: _bound("stop", v), "step": _step,
+          "axis": lambda v: _axis(v, None)}
+
+
 def _index(ndim: int, start: Any, stop: Any, step: Any, axis: Any) -> tuple:
     """The numpy index of the slice: ``(:, :, start:stop:step)`` up to ``axis``."""
     if step == 0:
@@ -59,9 +70,7 @@ def _unslice(g, like, start=None, stop=None, step=None, axis=0):
 
 
 def _slice_shape(s, start=None, stop=None, step=None, axis=0):
-    if s is None:
-        _index(1, start, stop, step, 0)  # the attrs are checked even when the shape is not known
-        _axis(axis, None)
+    if s is None:  # the attrs' form is checked by _FORMS
         return None
     index = _index(len(s), start, stop, step, axis)
     ax, d = len(index) - 1, s[len(index) - 1]
@@ -139,13 +148,13 @@ def _as_int(bound: Any) -> Any:
 SLICE = register(OpDef(
     "slice", 1, _slice, _slice_shape, lambda g, out, a, **attrs: (unslice(g, a, **attrs),),
     text="slice({0}{kw})", latex=r"\operatorname{{slice}}\left({0}{kw}\right)", label="[:]",
-    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS),
+    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS,
     doc="The basic slice ``start:stop:step`` of ``axis`` (``x[1::2]`` builds one).",
 ))
 UNSLICE = register(OpDef(
     "unslice", 2, _unslice, _unslice_shape, lambda h, out, g, like, **attrs: (slice(h, **attrs), None),
     text="unslice({0}, {1}{kw})", latex=r"\operatorname{{unslice}}\left({0}, {1}{kw}\right)", label="[:]ᵀ",
-    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS),
+    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS,
     doc="Zeros of the second operand's shape with the first placed at the slice ``start:stop:step`` of "
     "``axis``: the adjoint of ``slice``.",
 ))

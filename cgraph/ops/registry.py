@@ -58,6 +58,9 @@ class OpDef:
     latex_prec : the precedence of the LaTeX form when it differs from ``prec``.
     label : what the computation-graph box shows (``×``, ``ln``, ``σ``).
     attrs : the op's keyword attributes and their defaults (``axis``...).
+    attr_forms : attribute -> a check of the form of its value (``check(value)`` raises a
+        ValueError naming the attribute), for what the shape rule cannot check while the
+        operand shapes are unknown; :func:`check_attrs` runs it whatever the shapes.
     commutative : operands may be reordered (CSE sorts them).
     elementwise : output element i depends only on operand elements i (broadcast).
     min_arity : the least number of operands of a variadic op.
@@ -79,6 +82,7 @@ class OpDef:
     latex_prec: int | None = None
     label: str = ""
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    attr_forms: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     commutative: bool = False
     elementwise: bool = False
     min_arity: int = 2
@@ -139,20 +143,27 @@ def register(op: OpDef) -> OpDef:
 
 
 def check_attrs(op: OpDef, attrs: Mapping[str, Any]) -> None:
-    """Check the attribute values every op family shares, whatever the operand shapes: a
-    flag (an attribute whose default is a bool, such as ``keepdims``) is True or False, an
-    ``axis`` is None, an int or a tuple of ints. Raises ``ValueError`` naming the attribute;
-    the graph turns it into a ``ShapeError`` naming the node and op, as for shape rules.
+    """Check the form of the attribute values, whatever the operand shapes: by the op's own
+    ``attr_forms`` (``transpose``'s ``axes=``, ``reshape``'s ``shape=``, ``slice``'s bounds),
+    else by what every op family shares: a flag (an attribute whose default is a bool, such
+    as ``keepdims``) is True or False, an ``axis`` is None, an int or a tuple of ints. Raises
+    ``ValueError`` naming the attribute; the graph turns it into a ``ShapeError`` naming the
+    node and op, as for shape rules, which then check only how the values fit the shapes.
 
     Examples
     --------
     >>> check_attrs(OPS["sum"], {"axis": 1, "keepdims": "yes"})
     Traceback (most recent call last):
     ValueError: keepdims= must be True or False, not 'yes'
+    >>> check_attrs(OPS["reshape"], {"shape": "a"})
+    Traceback (most recent call last):
+    ValueError: shape= must be an int or a tuple of ints, not 'a'
     """
-    defaults = op.attrs
+    defaults, forms = op.attrs, op.attr_forms
     for key, value in attrs.items():
-        if type(defaults.get(key)) is bool:
+        if key in forms:
+            forms[key](value)
+        elif type(defaults.get(key)) is bool:
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{key}= must be True or False, not {value!r}")
         elif key == "axis":

@@ -65,6 +65,57 @@ def axis_tuple(axis: Any) -> tuple[int, ...] | None:
     raise ValueError(f"axis= must be None, an int or a tuple of ints, not {axis!r}")
 
 
+def axes_perm(axes: Any) -> tuple[int, ...] | None:
+    """``transpose``'s ``axes``: ``None`` (reverse) or a tuple (or list) of distinct ints, as a
+    tuple; a ``ValueError`` naming ``axes=`` for anything else. Whether they permute the
+    operand's dimensions is the shape rule's business, once the shape is known.
+
+    Examples
+    --------
+    >>> axes_perm([1, 0]), axes_perm(None)
+    ((1, 0), None)
+    >>> axes_perm((0, 0))
+    Traceback (most recent call last):
+    ValueError: axes= repeats axis 0: (0, 0)
+    """
+    if axes is None:
+        return None
+    if not isinstance(axes, (tuple, list)) or not all(_is_int(a) for a in axes):
+        raise ValueError(f"axes= must be None or a tuple of ints, not {axes!r}")
+    perm = tuple(int(a) for a in axes)
+    for a in perm:
+        if perm.count(a) > 1:
+            raise ValueError(f"axes= repeats axis {a}: {axes!r}")
+    return perm
+
+
+def reshape_target(shape: Any) -> tuple[int, ...]:
+    """``reshape``'s ``shape``: an int or a tuple (or list) of sizes, at most one of them -1
+    (the size left over), as a tuple; a ``ValueError`` naming ``shape=`` for anything else.
+
+    Examples
+    --------
+    >>> reshape_target(6), reshape_target([3, -1])
+    ((6,), (3, -1))
+    >>> reshape_target((2, -1, -1))
+    Traceback (most recent call last):
+    ValueError: shape= has more than one -1: (2, -1, -1)
+    """
+    if shape is None:
+        raise ValueError("reshape needs a target shape=(...)")
+    if _is_int(shape):
+        target: tuple = (int(shape),)
+    elif isinstance(shape, (tuple, list)) and all(_is_int(d) for d in shape):
+        target = tuple(int(d) for d in shape)
+    else:
+        raise ValueError(f"shape= must be an int or a tuple of ints, not {shape!r}")
+    if target.count(-1) > 1:
+        raise ValueError(f"shape= has more than one -1: {shape!r}")
+    if any(d < -1 for d in target):
+        raise ValueError(f"shape= has a negative size other than -1: {shape!r}")
+    return target
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -116,20 +167,17 @@ def matmul(a: Shape, b: Shape) -> Shape:
 def transpose(s: Shape, axes: Any = None) -> Shape:
     if s is None:
         return None
-    if axes is None:
+    perm = axes_perm(axes)  # checked again here: a caller may use the rule alone
+    if perm is None:
         return tuple(reversed(s))
-    perm = tuple(axes)
-    if sorted(a % max(len(s), 1) for a in perm) != list(range(len(s))) or len(perm) != len(s):
+    n = len(s)
+    if len(perm) != n or sorted(a % n for a in perm if -n <= a < n) != list(range(n)):
         raise ValueError(f"axes {perm} are not a permutation of the {len(s)} dimensions of {s}")
     return tuple(s[a] for a in perm)
 
 
 def reshape(s: Shape, shape: Any = None) -> Shape:
-    if shape is None:
-        raise ValueError("reshape needs a target shape=(...)")
-    target = (shape,) if isinstance(shape, int) else tuple(shape)
-    if sum(d == -1 for d in target) > 1:
-        raise ValueError(f"reshape target {target} has more than one -1")
+    target = reshape_target(shape)
     if s is None or any(d is None for d in s):
         return tuple(None if d == -1 else d for d in target)
     size = 1

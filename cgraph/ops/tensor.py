@@ -4,6 +4,7 @@ pass needs (identity, sum_to, expand_to, reshape_like, size, zeros_like)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -120,6 +121,11 @@ def _reshape_vjp(g, out, a, shape=None):
     return (reshape(g, shape=a.shape) if known else reshape_like(g, a),)
 
 
+def _operand_form(operand: Any) -> None:
+    if isinstance(operand, (bool, np.bool_)) or not isinstance(operand, (int, np.integer)) or operand not in (0, 1):
+        raise ValueError(f"operand= must be 0 or 1, not {operand!r}")
+
+
 MATMUL = register(OpDef(
     "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
     prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
@@ -128,6 +134,7 @@ MATMUL_GRAD = register(OpDef(
     "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
     _matmul_grad_vjp, text="matmul_grad({0}, {1}, {2}{kw})",
     latex=r"\operatorname{{matmul\_grad}}\left({0}, {1}, {2}\right)", label="∂@", attrs={"operand": 0},
+    attr_forms={"operand": _operand_form},
     doc="The adjoint of operand ``operand`` (0 or 1) of ``a @ b`` from ``g``: the matmul rule "
     "where the operands' number of dimensions is unknown when the adjoint graph is built.", **_CALL,
 ))
@@ -148,13 +155,13 @@ MEAN = register(OpDef(
 TRANSPOSE = register(OpDef(
     "transpose", 1, lambda x, axes=None: np.transpose(x, axes), shapes.transpose, _transpose_vjp,
     text="transpose({0}{kw})", latex="{0}^{{\\top}}", latex_prec=Prec.POW,
-    latex_arg_prec=(Prec.ATOM,), label="ᵀ", attrs={"axes": None},
+    latex_arg_prec=(Prec.ATOM,), label="ᵀ", attrs={"axes": None}, attr_forms={"axes": shapes.axes_perm},
     doc="Permute the axes (reverse them by default).", **_CALL,
 ))
 RESHAPE = register(OpDef(
     "reshape", 1, lambda x, shape=None: np.reshape(x, shape), shapes.reshape, _reshape_vjp,
     text="reshape({0}{kw})", latex=r"\operatorname{{reshape}}\left({0}\right)", label="reshape",
-    attrs={"shape": None}, doc="Give the operand a new ``shape`` (one entry may be -1).", **_CALL,
+    attrs={"shape": None}, attr_forms={"shape": shapes.reshape_target}, doc="Give the operand a new ``shape`` (one entry may be -1).", **_CALL,
 ))
 IDENTITY = register(OpDef(
     "identity", 1, lambda x: x, shapes.same, lambda g, out, a: (g,), text="{0}", latex="{0}",
