@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import re
 import builtins
+import re
 import sys
 from fractions import Fraction
 
