@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+from fractions import Fraction
 
 import numpy as np
 import pydot
@@ -127,7 +128,13 @@ def test_formula_uses_real_subscripts_and_minus():
 @pytest.mark.parametrize(
     ("value", "text"),
     [(412.19145728, "412.2"), (-0.5, "−0.5"), (3, "3"), (1e-12, "1e−12"), (np.float64(2.0), "2"),
-     ([1.0, -2.5], "[1, −2.5]"), (np.zeros((30, 2)), "array 30×2"), (float("nan"), "nan")],
+     ([1.0, -2.5], "[1, −2.5]"), (np.zeros((30, 2)), "array 30×2"), (float("nan"), "nan"),
+     # 0 times a negative number is −0.0: shown as 0, not "−0"
+     (-0.0, "0"), (np.array([0.0, -0.0]), "[0, 0]"), (float("-inf"), "−inf"),
+     # exact constants as written; a batch of one shows its numbers, not "array 1×1"
+     (Fraction(1, 2), "1/2"), (Fraction(-3, 4), "−3/4"), (Fraction(6, 3), "2"), (Fraction(1, 123456), "8.1e−6"),
+     (np.array([[0.4717]]), "[[0.4717]]"), (np.array([[1.0, 2.0], [3.0, -4.0]]), "[[1, 2], [3, −4]]"),
+     (np.zeros((1, 1, 1)), "array 1×1×1")],
 )
 def test_format_value(value, text):
     assert D.format_value(value) == text

@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
+from fractions import Fraction
 from functools import lru_cache
 from numbers import Number
 from typing import Any
@@ -264,15 +265,23 @@ def format_value(value: Any, precision: int = 4) -> str:
     '[1, 2.5]'
     >>> format_value(np.zeros((30, 2)))
     'array 30×2'
+    >>> format_value(np.array([[0.5, -0.0]])), format_value(Fraction(-1, 2))
+    ('[[0.5, 0]]', '−1/2')
     """
     if isinstance(value, Number) and not isinstance(value, np.ndarray):
         return _number(value, precision)
     arr = np.asarray(value)
     if arr.ndim == 0:
         return _number(arr.item(), precision)
-    if arr.size <= 4 and arr.ndim == 1:
-        return "[" + ", ".join(_number(v, precision) for v in arr.tolist()) + "]"
+    if 0 < arr.size <= 4 and arr.ndim <= 2:  # a batch of one ([[0.47]]) shows its numbers too
+        return _nested(arr.tolist(), precision)
     return "array " + "×".join(str(d) for d in arr.shape)
+
+
+def _nested(v: Any, precision: int) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_nested(x, precision) for x in v) + "]"
+    return _number(v, precision)
 
 
 def _number(v: Any, precision: int) -> str:
@@ -280,13 +289,17 @@ def _number(v: Any, precision: int) -> str:
         if abs(int(v)) < 10**precision * 1000:
             return str(int(v)).replace("-", "−")
         v = float(v)
+    if isinstance(v, Fraction) and max(len(str(abs(v.numerator))), len(str(v.denominator))) <= precision:
+        return str(v).replace("-", "−")  # an exact constant as written: 1/2, not 0.5
     try:
         f = float(v)
     except (TypeError, ValueError):
         return clean(v)
     if f != f or f in (float("inf"), float("-inf")):
-        return str(f)
+        return str(f).replace("-", "−")
     text = f"{f:.{precision}g}"
+    if text == "-0":  # −0.0 (0 times a negative number) is just 0 on a slide
+        return "0"
     text = text.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
     return text.replace("-", "−")  # a real minus sign
 
