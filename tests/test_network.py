@@ -52,6 +52,18 @@ def test_unit_labels_use_real_sub_and_superscripts():
     assert not any("_" in text(v) for v in labels.values())
 
 
+def test_names_are_set_in_the_typeface_of_the_computation_graph():
+    # x₁ on one slide and x₁ on the next should look the same in both conventions
+    from cgraph.export.dot import MATH_FONT
+
+    face = f'<FONT FACE="{MATH_FONT}">'
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
+    assert all(n.get("label").startswith("<" + face) for n in units(d).values())
+    assert all(face in e.get("headlabel") for e in d.get_edges() if e.get("headlabel"))
+    xlabels = [n.get("xlabel") for n in parsed(cg.to_dot(layered([2, 3, 1]))).get_nodes() if n.get("xlabel")]
+    assert xlabels and all(f'FACE="{MATH_FONT}"' in x for x in xlabels)
+
+
 def test_weight_symbols_are_target_then_source():
     d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
     by_pair = {(e.get_source(), e.get_destination()): text(e.get("headlabel")) for e in d.get_edges()}
