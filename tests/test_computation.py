@@ -96,6 +96,46 @@ def test_repeated_operand_gives_parallel_edges():
     d = parsed(cg.to_dot(g))
     assert [(e.get_source(), e.get_destination()) for e in d.get_edges()] == [("n0", "n1"), ("n0", "n1")]
     assert "strict" not in d.to_string().split("{")[0]
+    # through the same ports Graphviz draws two edges spanning several ranks as one line
+    # (x + x + exp(sin(x))): the repeated operand enters again from above, then from below
+    assert [e.get("headport") for e in d.get_edges()] == [None, "n"]
+    g = cg.parse("y = add(x, x, exp(sin(x)))")
+    assert [e.get("headport") for e in parsed(cg.to_dot(g)).get_edges()][-3:] == [None, "n", None]
+    g = cg.parse("y = add(x, x, x)")
+    assert [e.get("headport") for e in parsed(cg.to_dot(g)).get_edges()] == [None, "n", "s"]
+    assert [e.get("headport") for e in parsed(cg.to_dot(g, rankdir="TB")).get_edges()] == [None, "e", "w"]
+    ga = cg.adjoint(cg.parse("y = x*x"))  # the same in the forward part of an adjoint graph
+    ports = [e.get("headport") for e in all_edges(parsed(cg.to_dot(ga))) if e.get("color") == '"#9a9a9a"']
+    assert ports == [None, "n"]
+
+
+def test_many_operands_do_not_share_one_port():
+    # four or more curves converging on one point tangle; "_" lets Graphviz spread them
+    g = cg.Graph()
+    xs = [g.input(f"x{i}") for i in range(1, 7)]
+    g.output(cg.add(*xs).named("s"))
+    d = parsed(cg.to_dot(g))
+    assert [e.get("headport") for e in d.get_edges()] == ['"_"'] * 6
+    d = parsed(cg.to_dot(lecture()))  # the lecture's d + e + f keeps the usual port
+    assert all(e.get("headport") in (None, "n") for e in d.get_edges())
+
+
+def test_a_chain_with_constants_runs_straight():
+    # a constant's arrow weighs less than an edge of the chain, so x*2, sin, *2, ... is not
+    # drawn as a staircase sinking half a row at each constant
+    g = cg.Graph()
+    t = g.input("x")
+    for i in range(8):
+        t = cg.sin(t) if i % 2 else t * 1.01
+    g.output(t.named("y"))
+    d = parsed(cg.to_dot(g))
+    assert d.get_edge_defaults()[0]["weight"] == "2"
+    refs = [e for e in d.get_edges() if e.get_source().startswith("r")]
+    assert len(refs) == 4 and all(e.get("weight") == "1" for e in refs)
+    if shutil.which("dot"):
+        plain = run_dot(d.to_string(), "plain").decode()
+        heights = {line.split()[3] for line in plain.splitlines() if re.match(r"node n\d+ ", line)}
+        assert len(heights) == 1
 
 
 def test_values_are_shown_in_the_boxes():

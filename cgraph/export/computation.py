@@ -36,6 +36,9 @@ HIGHLIGHT_FILL = "#fdebd0"
 HIGHLIGHT = "#d35400"
 VALUE = "#1f618d"
 RANKDIRS = ("LR", "RL", "TB", "BT")
+# more operand edges than this into one box and they no longer share one port: Graphviz
+# tangles four or more curves converging on a single point
+MAX_SHARED_PORT = 3
 CONSTANTS = ("inline", "boxes", "hide")
 
 
@@ -157,8 +160,10 @@ class _Drawing:
         )
         D.defaults(self.d, "node", {"shape": "box", "fontname": D.FONT, "fontsize": 14, "margin": "0.1,0.04",
                                     "height": 0.4, "width": 0.45, "color": INK, "fontcolor": INK})
+        # edges weigh twice a constant's or name's arrow (weight=1 in _edge_style), so a chain
+        # x*2, sin, *2, ... runs straight instead of sinking half a row at each constant
         D.defaults(self.d, "edge", {"arrowsize": 0.7, "color": INK, "tailport": "e" if self.across else "s",
-                                    "headport": "w" if self.across else "n"})
+                                    "headport": "w" if self.across else "n", "weight": 2})
 
     def _adj(self, n: str) -> bool:
         return n in self.adjoint if n in self.ids else bool(self.g.nx._node[n].get("adjoint"))
@@ -174,6 +179,9 @@ class _Drawing:
             if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, "n" if self.across else "e")
+        # a repeated operand (x*x) enters again from above, then from below: parallel edges
+        # through the same ports are drawn on top of each other when they span several ranks
+        again = ("n", "s", "_") if self.across else ("e", "w", "_")
         from_side: dict[str, bool] = {}  # op -> _from_side(op)
         self.home: dict[str, Part] = {}  # the cluster of each box in a mirrored drawing
         edges: list[tuple] = []  # (tail id, head id) of a plain edge, else (operand, user, port) for _edge
@@ -191,8 +199,16 @@ class _Drawing:
             if side is None:
                 side = from_side[op] = _from_side(op)
             ports = side_port if side and len(uses) == 2 else None
+            many = len(uses) > MAX_SHARED_PORT
+            seen: dict[str, int] = {}
             for pos, u in enumerate(uses):
                 port = ports[pos] if ports else None
+                if port is None:
+                    if many:
+                        port = "_"  # any side: Graphviz spreads them around the box
+                    elif u in seen:
+                        port = again[min(seen[u], len(again) - 1)]
+                    seen[u] = seen.get(u, -1) + 1
                 if plain and port is None and u in ids:
                     edges.append((ids[u], vid))
                 else:
@@ -279,7 +295,7 @@ class _Drawing:
         if key not in self.styles:
             attrs: dict[str, Any] = {}
             if kind == "ref":
-                attrs.update(color="#c0c0c0", arrowsize=0.5)
+                attrs.update(color="#c0c0c0", arrowsize=0.5, weight=1)
             elif self.two_part:
                 attrs.update(color=ADJOINT if adj else QUIET, penwidth=1.2 if adj else None)
             if hot:
