@@ -6,8 +6,8 @@ with ``b.make`` / ``b.const``) or ``None``. The builder only accepts a rule's re
 when it creates no more nodes than it frees (plus one per term of a sum, or factor of
 a product, that it saves: ``u + u + w -> 2*u + w``), so rules do not grow the graph;
 a rule that rebuilds its own candidate just gets the plain node back, so rules cannot
-loop. The
-term algebra they share (``3*u``, ``-u/4``, like terms) is in :mod:`cgraph.passes.terms`.
+loop. The term algebra they share (``3*u``, ``-u/4``, like terms) is in
+:mod:`cgraph.passes.terms`.
 """
 
 from __future__ import annotations
@@ -260,10 +260,7 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     ``u*v/u -> v``, ``-2*x/x^4 -> -2/x^3``, ``2*x/(2*w) -> x/w`` (a cancelled factor is
     taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
-    top, bottom = _factors(b, u), _factors(b, v)
-    if top is None or bottom is None:
-        return None
-    (kt, up), (kb, down) = top, bottom
+    (kt, up), (kb, down) = _factors(b, u), _factors(b, v)
     common = up.keys() & down.keys()
     ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
     if not common and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
@@ -281,7 +278,7 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     return result if fits(b, result, c) else None
 
 
-def _factors(b: Any, n: str) -> tuple[Any, dict[str, int]] | None:
+def _factors(b: Any, n: str) -> tuple[Any, dict[str, int]]:
     """``n`` as ``coefficient * prod(base^k)`` (integer ``k``; a product one level deep)."""
     k = num(b, n)
     if k is not None:

@@ -91,7 +91,7 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
             if b.op(v) == "mul" and len(b.args(v)) == 2 and isinstance(num(b, b.args(v)[0]), EXACT) \
                     and num(b, b.args(v)[0]) != 0:  # c/(k*w): (c/k) * (1/w)
                 k, v = num(b, b.args(v)[0]), b.args(v)[1]
-                return exact(coef * num(b, args[0]) * Fraction(1, 1) / k), ("1/", v)
+                return exact(coef * num(b, args[0]) / Fraction(k)), ("1/", v)
             return exact(coef * num(b, args[0])), ("1/", v)
         else:
             break
