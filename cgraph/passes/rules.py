@@ -6,8 +6,8 @@ with ``b.make`` / ``b.const``) or ``None``. The builder only accepts a rule's re
 when it creates no more nodes than it frees (plus one per term of a sum, or factor of
 a product, that it saves: ``u + u + w -> 2*u + w``), so rules do not grow the graph;
 a rule that rebuilds its own candidate just gets the plain node back, so rules cannot
-loop. The
-term algebra they share (``3*u``, ``-u/4``, like terms) is in :mod:`cgraph.passes.terms`.
+loop. The term algebra they share (``3*u``, ``-u/4``, like terms) is in
+:mod:`cgraph.passes.terms`.
 """
 
 from __future__ import annotations
@@ -255,6 +255,54 @@ def _div_coefficient(b: Any, c: Candidate) -> str | None:
     return result if fits(b, result, c) else None
 
 
+def _div_factors(b: Any, c: Candidate) -> str | None:
+    """Common factors of a quotient cancel, exact coefficients too: ``x/(x*z) -> 1/z``,
+    ``u*v/u -> v``, ``-2*x/x^4 -> -2/x^3``, ``2*x/(2*w) -> x/w`` (a cancelled factor is
+    taken to be non-zero, as ``u/u -> 1`` takes it)."""
+    u, v = c.args
+    (kt, up), (kb, down) = _factors(b, u), _factors(b, v)
+    common = up.keys() & down.keys()
+    ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
+    if not common and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
+        return None
+    for base in common:
+        up[base] -= down.pop(base)
+    if ratio is None:
+        if kb != 1:
+            return None  # a float denominator coefficient: keep the quotient as it is
+        ratio = kt
+    plain = [_power(b, base, e) for base, e in up.items() if e > 0]
+    below = [("1/", _power(b, base, -e)) for base, e in up.items() if e < 0]
+    below += [("1/", _power(b, base, e)) for base, e in down.items()]
+    result = scaled(b, ratio, plain + below) if plain or below else b.const(exact(ratio))
+    return result if fits(b, result, c) else None
+
+
+def _factors(b: Any, n: str) -> tuple[Any, dict[str, int]]:
+    """``n`` as ``coefficient * prod(base^k)`` (integer ``k``; a product one level deep)."""
+    k = num(b, n)
+    if k is not None:
+        return k, {}
+    coef: Any = 1
+    if b.op(n) == "neg":
+        coef, n = -1, b.args(n)[0]
+    factors: dict[str, int] = {}
+    for a in b.args(n) if b.op(n) == "mul" else (n,):
+        k = num(b, a)
+        if k is not None:
+            coef = coef * k
+            continue
+        base, e = a, 1
+        if b.op(a) == "pow" and type(num(b, b.args(a)[1])) is int:
+            base, e = b.args(a)[0], num(b, b.args(a)[1])
+        factors[base] = factors.get(base, 0) + e
+    return coef, factors
+
+
+def _power(b: Any, base: str, e: int) -> str:
+    return base if e == 1 else b.make("pow", base, b.const(e))
+
+
 def _div_neg(b: Any, c: Candidate) -> str | None:
     u, v = c.args
     if b.op(u) == "neg" and b.op(v) not in ("neg", "const") and b.single(u):
@@ -343,6 +391,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "div": (
         _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
+        _div_factors,  # x/(x*z) -> 1/z, u*v/u -> v, -2*x/x^4 -> -2/x^3, 2*x/(2*w) -> x/w
         _div_neg,  # (-u)/v -> -(u/v) (so sums see the sign: u/v + (-u)/v -> 0, w + (-u)/v -> w - u/v)
     ),
     "neg": (

@@ -64,8 +64,8 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     Notes
     -----
     Identities assume every subexpression is finite, as computer algebra does:
-    ``u*0 -> 0``, ``u - u -> 0`` and ``u/u -> 1`` hold wherever ``u`` is defined, so
-    they can only *remove* NaN/inf points. Shapes are kept: a node is replaced only by
+    ``u*0 -> 0``, ``u - u -> 0``, ``u/u -> 1`` and ``u*v/u -> v`` hold wherever their
+    left side is defined, so they can only *remove* NaN/inf points. Shapes are kept: a node is replaced only by
     one of the same shape (``x*0`` becomes ``zeros_like(x)`` for an array ``x``), except
     that nodes of unknown shape (inputs declared without one) are treated pointwise,
     so ``x*0`` is the scalar ``0`` there (equal up to broadcasting) where only

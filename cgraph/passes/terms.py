@@ -71,8 +71,9 @@ def filled(b: Any, c: Candidate, k: int) -> str | None:
 
 
 def term(b: Any, n: str) -> tuple[Any, Any]:
-    """``n`` as ``(coefficient, base)``; a constant is ``(value, None)`` and ``c/v`` is
-    ``(c, ("1/", v))``: a reciprocal base that need not exist as a node."""
+    """``n`` as ``(coefficient, base)``; a constant is ``(value, None)``, ``c/v`` is
+    ``(c, ("1/", v))``: a reciprocal base that need not exist as a node, and ``c/(k*v)``
+    is ``(c/k, ("1/", v))`` for an exact ``k``."""
     v = num(b, n)
     if v is not None:
         return v, None
@@ -86,7 +87,12 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
         elif op == "div" and isinstance(num(b, args[1]), EXACT) and num(b, args[1]) != 0:
             coef, n = coef * Fraction(1, 1) / num(b, args[1]), args[0]
         elif op == "div" and num(b, args[0]) is not None and b.op(args[1]) != "const":
-            return exact(coef * num(b, args[0])), ("1/", args[1])
+            v = args[1]
+            if b.op(v) == "mul" and len(b.args(v)) == 2 and isinstance(num(b, b.args(v)[0]), EXACT) \
+                    and num(b, b.args(v)[0]) != 0:  # c/(k*w): (c/k) * (1/w)
+                k, v = num(b, b.args(v)[0]), b.args(v)[1]
+                return exact(coef * num(b, args[0]) / Fraction(k)), ("1/", v)
+            return exact(coef * num(b, args[0])), ("1/", v)
         else:
             break
     return exact(coef), n
