@@ -171,6 +171,8 @@ def _simplified(build):
         (lambda u, v: (2 * u) / (2 * cg.sqrt(v)), "u/sqrt(v)"),
         (lambda u, v: (1 / (2 * cg.sqrt(v))) * 2 * u, "u/sqrt(v)"),  # c/(k*w) reads as (c/k)/w
         (lambda u, v: (6 * u) / (4 * v), "3*u/(2*v)"),
+        (lambda u, v: cg.sqrt(u) / u, "1/sqrt(u)"),  # sqrt(u) is u^(1/2) here
+        (lambda u, v: u / cg.sqrt(u), "sqrt(u)"),
         (lambda u, v: cg.exp(cg.log(u)), "exp(log(u))"),  # u may be negative: not valid
         (lambda u, v: cg.exp(cg.log(cg.exp(u) + 1)), "exp(u) + 1"),  # provably positive
         (lambda u, v: cg.log(cg.exp(u)), "u"),

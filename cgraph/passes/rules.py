@@ -257,8 +257,8 @@ def _div_coefficient(b: Any, c: Candidate) -> str | None:
 
 def _div_factors(b: Any, c: Candidate) -> str | None:
     """Common factors of a quotient cancel, exact coefficients too: ``x/(x*z) -> 1/z``,
-    ``u*v/u -> v``, ``-2*x/x^4 -> -2/x^3``, ``2*x/(2*w) -> x/w`` (a cancelled factor is
-    taken to be non-zero, as ``u/u -> 1`` takes it)."""
+    ``u*v/u -> v``, ``-2*x/x^4 -> -2/x^3``, ``2*x/(2*w) -> x/w``, ``sqrt(x)/x ->
+    1/sqrt(x)`` (a cancelled factor is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
     (kt, up), (kb, down) = _factors(b, u), _factors(b, v)
     common = up.keys() & down.keys()
@@ -286,21 +286,31 @@ def _factors(b: Any, n: str) -> tuple[Any, dict[str, int]]:
     coef: Any = 1
     if b.op(n) == "neg":
         coef, n = -1, b.args(n)[0]
-    factors: dict[str, int] = {}
+    factors: dict[str, Any] = {}
     for a in b.args(n) if b.op(n) == "mul" else (n,):
         k = num(b, a)
         if k is not None:
             coef = coef * k
             continue
-        base, e = a, 1
-        if b.op(a) == "pow" and type(num(b, b.args(a)[1])) is int:
-            base, e = b.args(a)[0], num(b, b.args(a)[1])
+        base, e = _as_power(b, a)
         factors[base] = factors.get(base, 0) + e
     return coef, factors
 
 
-def _power(b: Any, base: str, e: int) -> str:
-    return base if e == 1 else b.make("pow", base, b.const(e))
+def _as_power(b: Any, a: str) -> tuple[str, Any]:
+    """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
+    op = b.op(a)
+    if op == "sqrt":
+        return b.args(a)[0], Fraction(1, 2)
+    if op == "pow" and isinstance(num(b, b.args(a)[1]), EXACT):
+        return b.args(a)[0], num(b, b.args(a)[1])
+    return a, 1
+
+
+def _power(b: Any, base: str, e: Any) -> str:
+    if e == 1:
+        return base
+    return b.make("sqrt", base) if e == Fraction(1, 2) else b.make("pow", base, b.const(exact(e)))
 
 
 def _div_neg(b: Any, c: Candidate) -> str | None:
