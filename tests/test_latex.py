@@ -16,7 +16,7 @@ from cgraph.printing.latex import latex_name
 KNOWN_MACROS = {
     "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
     "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
-    "times",
+    "times", "bar", "tilde", "dot", "ddot", "vec",
 } | set(cg.printing.latex.GREEK)
 ENVIRONMENTS = {"aligned", "bmatrix"}
 
@@ -103,11 +103,33 @@ def test_second_derivatives_name_both_variables():
         ("g_x", "g_{x}"), ("g_W1", "g_{W_{1}}"), ("g_loss", r"g_{\mathrm{loss}}"), ("g2_x", "g_{2,x}"),
         ("w1_2", "w_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
         ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{é}"),
+        # accents, as SymPy sets them: cg.nn's output yhat is the diagrams' ŷ
+        ("yhat", r"\hat{y}"), ("g_yhat", r"g_{\hat{y}}"), ("xbar1", r"\bar{x}_{1}"), ("thetahat", r"\hat{\theta}"),
+        ("Xtilde", r"\tilde{X}"), ("xdot", r"\dot{x}"), ("xddot", r"\ddot{x}"), ("vvec", r"\vec{v}"),
+        ("xprime", "x'"), ("hat", r"\mathrm{hat}"), ("that_1", r"\hat{t}_{1}"),
     ],
 )
 def test_names(name, expected):
     assert latex_name(name) == expected
     check_latex(expected)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("sum(X, axis=1)", r"y = \sum_{\mathrm{axis}=1}\left(X\right)"),  # the axis is not lost
+        ("sum(X)", r"y = \sum\left(X\right)"),
+        ("mean(X, axis=(0, 1), keepdims=True)", r"y = \operatorname{mean}_{\mathrm{axis}=(0, 1)}\left(X\right)"),
+        ("size(X)", r"y = \operatorname{size}\left(X\right)"),  # not |X|, which is abs
+        ("logsumexp(X, axis=0)", r"y = \log\sum_{\mathrm{axis}=0} e^{X}"),
+        ("softmax(X)", r"y = \operatorname{softmax}\left(X\right)"),  # the default axis, -1
+        ("log_softmax(X, axis=0)", r"y = \log\operatorname{softmax}_{\mathrm{axis}=0}\left(X\right)"),
+    ],
+)
+def test_reductions_show_their_axis(formula, expected):
+    text = cg.to_latex(cg.parse(formula))
+    assert text == expected
+    check_latex(text)
 
 
 def _one(build):

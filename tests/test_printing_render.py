@@ -46,6 +46,8 @@ def reference_printer(op: str, args: list[tuple[str, int]], attrs: dict, style: 
             out.append(literal)
         elif field == "kw":
             out.append(literal + R._keywords(opdef, attrs))
+        elif field == "sub":
+            out.append(literal + R._subscript(opdef, attrs))
         else:
             part = parts[int(field)]
             if part.startswith("-") and literal.endswith((" - ", " + ")):

@@ -52,19 +52,19 @@ _CALL = {"prec": Prec.ATOM, "arg_prec": (0,)}
 SOFTMAX = register(OpDef(
     "softmax", 1, _softmax, _same_axis,
     lambda g, out, a, axis=-1: (out * (g - sum_(g * out, axis=axis, keepdims=True)),),
-    text="softmax({0}{kw})", latex=r"\operatorname{{softmax}}\left({0}\right)", label="softmax",
+    text="softmax({0}{kw})", latex=r"\operatorname{{softmax}}{sub}\left({0}\right)", label="softmax",
     attrs={"axis": -1}, doc="``exp(x) / sum(exp(x), axis)``, computed stably.", **_CALL,
 ))
 LOG_SOFTMAX = register(OpDef(
     "log_softmax", 1, _log_softmax, _same_axis,
     lambda g, out, a, axis=-1: (g - exp(out) * sum_(g, axis=axis, keepdims=True),),
-    text="log_softmax({0}{kw})", latex=r"\log\operatorname{{softmax}}\left({0}\right)",
+    text="log_softmax({0}{kw})", latex=r"\log\operatorname{{softmax}}{sub}\left({0}\right)",
     label="log softmax", attrs={"axis": -1},
     doc="``x - logsumexp(x, axis)``, computed stably.", **_CALL,
 ))
 LOGSUMEXP = register(OpDef(
     "logsumexp", 1, _logsumexp, shapes.reduce, _logsumexp_vjp,
-    text="logsumexp({0}{kw})", latex=r"\log\sum e^{{{0}}}", label="logΣexp",
+    text="logsumexp({0}{kw})", latex=r"\log\sum{sub} e^{{{0}}}", label="logΣexp",
     attrs={"axis": None, "keepdims": False}, doc="``log(sum(exp(x), axis))``, computed stably.",
     **_CALL,
 ))

@@ -141,7 +141,7 @@ MATMUL_GRAD = register(OpDef(
 SUM = register(OpDef(
     "sum", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     shapes.reduce, lambda g, out, a, axis=None, keepdims=False: (expand_to(g, a, axis=axis, keepdims=keepdims),),
-    text="sum({0}{kw})", latex=r"\sum\left({0}\right)", label="Σ",
+    text="sum({0}{kw})", latex=r"\sum{sub}\left({0}\right)", label="Σ",
     attrs={"axis": None, "keepdims": False}, doc="Sum over ``axis`` (all axes by default).", **_CALL,
 ))
 MEAN = register(OpDef(
@@ -149,7 +149,7 @@ MEAN = register(OpDef(
     shapes.reduce,
     lambda g, out, a, axis=None, keepdims=False: (
         expand_to(g, a, axis=axis, keepdims=keepdims) / size(a, axis=axis),),
-    text="mean({0}{kw})", latex=r"\operatorname{{mean}}\left({0}\right)", label="mean",
+    text="mean({0}{kw})", latex=r"\operatorname{{mean}}{sub}\left({0}\right)", label="mean",
     attrs={"axis": None, "keepdims": False}, doc="Mean over ``axis`` (all axes by default).", **_CALL,
 ))
 TRANSPOSE = register(OpDef(
@@ -188,7 +188,7 @@ RESHAPE_LIKE = register(OpDef(
 ))
 SIZE = register(OpDef(
     "size", 1, _size, shapes.scalar, lambda g, out, a, axis=None: (None,), text="size({0}{kw})",
-    latex=r"\left|{0}\right|", label="size", attrs={"axis": None},
+    latex=r"\operatorname{{size}}{sub}\left({0}\right)", label="size", attrs={"axis": None},
     doc="The number of elements along ``axis`` (all by default), as a float.", **_CALL,
 ))
 ZEROS_LIKE = register(OpDef(

@@ -21,6 +21,8 @@ GREEK = frozenset(
     "varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
     "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
 )
+#: name endings set as accents (longest first: xddot is x with two dots)
+_ACCENTS = ("tilde", "prime", "ddot", "hat", "bar", "dot", "vec")
 _UNICODE_GREEK = dict(zip(
     "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ",
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -102,7 +104,8 @@ def lhs(g: Graph, name: str) -> str:
 
 def latex_name(name: str) -> str:
     r"""A node name as a LaTeX symbol: ``x1``/``x_1`` -> ``x_{1}``, ``alpha`` -> ``\alpha``,
-    ``g_x`` -> ``g_{x}``, ``w1_2`` -> ``w_{1,2}``, ``loss`` -> ``\mathrm{loss}``."""
+    ``g_x`` -> ``g_{x}``, ``w1_2`` -> ``w_{1,2}``, ``yhat`` -> ``\hat{y}``, ``xbar1`` ->
+    ``\bar{x}_{1}``, ``loss`` -> ``\mathrm{loss}``."""
     head, sep, tail = name.partition("_")
     if not sep or not head or not tail:
         m = _INDEXED.fullmatch(name)
@@ -123,6 +126,10 @@ def _sub(text: str) -> str:
 
 
 def _symbol(text: str) -> str:
+    for mark in _ACCENTS:  # yhat -> \hat{y}, thetabar -> \bar{\theta}, as SymPy names them
+        base = text[: -len(mark)]
+        if text.endswith(mark) and (len(base) == 1 and base.isascii() and base.isalpha() or base in GREEK):
+            return f"{_symbol(base)}'" if mark == "prime" else f"\\{mark}{{{_symbol(base)}}}"
     if text in GREEK:
         return "\\" + text
     if len(text) == 1 and text in _UNICODE_GREEK:

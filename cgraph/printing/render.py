@@ -133,11 +133,12 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
     if latex and template.startswith("\\frac") and opdef.arity == 2:
         return _fraction(template, parts_of, prec)
     fields = [(literal, field) for literal, field, _, _ in _FORMATTER.parse(template)]
-    keywords = any(field == "kw" for _, field in fields)
+    keywords = any(field in ("kw", "sub") for _, field in fields)
     if not any(literal.endswith((" - ", " + ")) for literal, field in fields if field not in (None, "kw")):
         # no operand follows a binary minus or plus: str.format fills the template at C speed
         if keywords:
-            return lambda args, attrs: (template.format(*parts_of(args), kw=_keywords(opdef, attrs)), prec)
+            return lambda args, attrs: (
+                template.format(*parts_of(args), kw=_keywords(opdef, attrs), sub=_subscript(opdef, attrs)), prec)
         if opdef.arity == 1:
             least = table[0]
 
@@ -165,6 +166,8 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
                 out.append(literal)
             elif field == "kw":
                 out.append(literal + _keywords(opdef, attrs))
+            elif field == "sub":
+                out.append(literal + _subscript(opdef, attrs))
             else:
                 part = parts[int(field)]
                 if part.startswith("-") and literal.endswith((" - ", " + ")):
@@ -309,6 +312,14 @@ def _keywords(opdef: OpDef, attrs: dict) -> str:
         if _differs(value, default):
             out.append(f", {key}={format_attr(value)}")
     return "".join(out)
+
+
+def _subscript(opdef: OpDef, attrs: dict) -> str:
+    r"""A reduction's axis, when it is not the op's default, as a LaTeX subscript:
+    ``_{\mathrm{axis}=1}`` (a template's ``{sub}``)."""
+    default = opdef.attrs.get("axis")
+    value = attrs.get("axis", default)
+    return rf"_{{\mathrm{{axis}}={format_attr(value)}}}" if _differs(value, default) else ""
 
 
 def _differs(value: Any, default: Any) -> bool:
