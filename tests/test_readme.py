@@ -10,6 +10,9 @@ import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+#: a Python block followed by a text block: what the code prints
+PRINTED = re.findall(r"```python\n((?:(?!```).)*)```\s*```text\n((?:(?!```).)*)```", README.read_text(encoding="utf-8"),
+                     flags=re.S)
 NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
 
 
@@ -47,3 +50,13 @@ def test_readme_block_runs_and_matches_its_comments(block, tmp_path, monkeypatch
                 assert f"{g:.17g}".startswith(c[:-3]) or f"{g!r}".startswith(c[:-3]), (expr, g, c)
             else:
                 assert g == pytest.approx(float(c), rel=1e-15), (expr, g, c)
+
+
+@pytest.mark.parametrize(("block", "shown"), PRINTED)
+def test_the_output_shown_after_a_block_is_what_it_prints(block, shown, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, str(README), "exec"), {})  # the README is ours, not user input
+    printed = capsys.readouterr().out.splitlines()
+    lines = [line for line in shown.splitlines() if line != "..."]  # "..." stands for lines left out
+    runs = [printed[i:i + len(lines)] for i in range(len(printed) - len(lines) + 1)]
+    assert lines in runs, "\n".join(printed)

@@ -221,6 +221,30 @@ def _powers(b: Any, bases: list) -> tuple[list, bool]:
     return out, True
 
 
+def _mul_order(b: Any, c: Candidate) -> str | None:
+    """Factors in the order a hand derivation writes them: numbers, then variables and
+    their powers, then the rest, each group in the order its nodes were made
+    (``z*cos(x*z)``, not ``cos(x*z)*z``); a product used only here is spliced in
+    (``x*(s*t) -> x*s*t``), a shared one leads (``s*t*x``: ``x*(s*t)`` would need
+    parentheses to read back as the same product)."""
+    args: list[str] = []
+    for a in c.args:
+        args.extend(b.args(a) if b.op(a) == "mul" and b.single(a) else (a,))
+    ranked = sorted(args, key=lambda a: _rank(b, a))
+    return b.make("mul", *ranked) if ranked != list(c.args) else None
+
+
+def _rank(b: Any, n: str) -> tuple[int, int]:
+    data = b._look(n)
+    if data["role"] == "const":
+        return (0, 0)
+    if data["op"] == "mul":  # a shared product leads, where it needs no parentheses: s*(1 - s)*x
+        return (0, 1)
+    if data["op"] == "pow" and num(b, b.args(n)[1]) is not None:  # x^3 goes with x
+        data = b._look(b.args(n)[0])
+    return (1, data["order"]) if data["role"] in ("input", "param") else (2, data["order"])
+
+
 def _summed(b: Any, n: Any) -> bool:
     return isinstance(n, str) and b.op(n) in ("add", "sub") and b.single(n)
 
@@ -397,6 +421,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, 3*(u + v) -> 3*u + 3*v when that does not grow the graph
+        _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
         _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v
