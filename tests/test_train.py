@@ -80,6 +80,22 @@ def test_restarts_keep_the_run_with_the_lowest_training_error():
     assert net.loss(XOR_X, XOR_Y) == pytest.approx(min(finals), rel=1e-12)
 
 
+def test_a_first_run_ending_in_nan_does_not_beat_the_later_runs(monkeypatch):
+    real_fit = train_mod._Run.fit
+
+    def fit(self, *a, restart, **k):
+        h = real_fit(self, *a, restart=restart, **k)
+        if restart == 0:
+            h.final_loss = float("nan")
+        return h
+
+    monkeypatch.setattr(train_mod._Run, "fit", fit)
+    net = MLP([2, 2, 1], activation="sigmoid", loss="bce", seed=3)
+    h = train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.05), batch_size=4, epochs=5, restarts=3, seed=1)
+    finals = [r.final_loss for r in h.runs]
+    assert np.isnan(finals[0]) and h.restart == 1 + int(np.argmin(finals[1:]))
+
+
 def test_first_restart_starts_from_the_current_weights():
     a, b = MLP([2, 3, 1], seed=5), MLP([2, 3, 1], seed=5)
     ha = train(a, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=5, restarts=1, seed=2)

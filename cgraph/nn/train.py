@@ -149,7 +149,8 @@ def train(
         initialisations (:meth:`MLP.initialize`); the run with the lowest training error
         at termination is kept, as in the lecture. The error is the mean training loss
         (no L2 term, no dropout) of the weights each run ends with (its best validation
-        weights, with ``validation`` and ``restore_best``).
+        weights, with ``validation`` and ``restore_best``); a run whose loss is NaN
+        never wins.
     restore_best : bool
         With validation, end with the best validation weights (else the last ones). A
         run whose loss turns NaN always falls back to its best finite weights.
@@ -199,7 +200,7 @@ def train(
         run = _Run(net, optimizer, step, of, grad_of, cfg, np.random.default_rng(data_seq), show)
         h = run.fit(data, val, restart=r, restore_best=restore_best)
         runs.append(h)
-        if r == 0 or h.final_loss < kept_loss:  # NaN compares False: a NaN final loss never wins
+        if r == 0 or h.final_loss < kept_loss or (np.isnan(kept_loss) and not np.isnan(h.final_loss)):
             kept, kept_loss, best = net.snapshot(), h.final_loss, r
     show.close()
     net.restore(kept)
