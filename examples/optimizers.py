@@ -20,7 +20,7 @@ import cgraph as cg
 EXPORTS = Path(__file__).resolve().parent.parent / "exports"
 OPTIMIZERS = {
     "sgd": lambda: cg.nn.SGD(lr=0.1),
-    "momentum": lambda: cg.nn.Momentum(lr=0.02, beta=0.9),
+    "momentum": lambda: cg.nn.Momentum(lr=0.1, beta=0.9),
     "rmsprop": lambda: cg.nn.RMSProp(lr=0.01, beta=0.9),
     "adam": lambda: cg.nn.Adam(lr=0.01, beta1=0.9, beta2=0.999),
 }

@@ -32,10 +32,13 @@ def _run(opt, rng):
     return start, grads, trajectory
 
 
-def _compare(trajectory, expected):
+def _compare(trajectory, expected, exact=False):
     for got, want in zip(trajectory, expected, strict=True):
         for k in SHAPES:
-            np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=0)
+            if exact:  # the same formula, evaluated in the same order: the same bits
+                np.testing.assert_array_equal(got[k], want[k])
+            else:
+                np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=0)
 
 
 def test_sgd_matches_formula():
@@ -44,20 +47,45 @@ def test_sgd_matches_formula():
     for g in grads:
         w = {k: w[k] - 0.05 * g[k] for k in w}  # W_{t+1} = W_t - eta G
         expected.append(w)
-    _compare(traj, expected)
+    _compare(traj, expected, exact=True)
 
 
-def test_momentum_matches_heavy_ball_formula():
+def test_momentum_matches_the_lectures_formula():
+    # the lecture: G_t is the batch gradient and W_{t+1} = W_t - eta (beta G_{t-1} + G_t), G_{-1} = 0
     lr, beta = 0.03, 0.8
     start, grads, traj = _run(Momentum(lr=lr, beta=beta), np.random.default_rng(2))
+    w = {k: v.copy() for k, v in start.items()}
+    g_prev = {k: np.zeros(s) for k, s in SHAPES.items()}
+    expected = []
+    for g in grads:
+        w = {k: w[k] - lr * (beta * g_prev[k] + g[k]) for k in w}
+        g_prev = g
+        expected.append(w)
+    _compare(traj, expected, exact=True)
+
+
+def test_momentum_heavy_ball_option_accumulates_a_velocity():
+    lr, beta = 0.03, 0.8
+    start, grads, traj = _run(Momentum(lr=lr, beta=beta, heavy_ball=True), np.random.default_rng(2))
     w = {k: v.copy() for k, v in start.items()}
     v = {k: np.zeros(s) for k, s in SHAPES.items()}
     expected = []
     for g in grads:
-        v = {k: beta * v[k] + g[k] for k in w}  # V_t = beta V_{t-1} + G_t
+        v = {k: beta * v[k] + g[k] for k in w}  # V_t = beta V_{t-1} + G_t (PyTorch's SGD momentum)
         w = {k: w[k] - lr * v[k] for k in w}
         expected.append(w)
-    _compare(traj, expected)
+    _compare(traj, expected, exact=True)
+
+
+def test_momentum_forms_differ_from_the_third_step():
+    g = [np.array([1.0]), np.array([1.0]), np.array([1.0])]
+    lecture, heavy = np.zeros(1), np.zeros(1)
+    a, b = Momentum(lr=1.0, beta=0.5), Momentum(lr=1.0, beta=0.5, heavy_ball=True)
+    for gt in g:
+        a.step({"w": lecture}, {"w": gt})
+        b.step({"w": heavy}, {"w": gt})
+    assert lecture.tolist() == [-(1 + 1.5 + 1.5)]  # beta G_{t-1} + G_t looks one step back
+    assert heavy.tolist() == [-(1 + 1.5 + 1.75)]  # V_t sums every past gradient, decayed
 
 
 def test_rmsprop_matches_formula():
@@ -67,10 +95,10 @@ def test_rmsprop_matches_formula():
     s = {k: np.zeros(sh) for k, sh in SHAPES.items()}
     expected = []
     for g in grads:
-        s = {k: beta * s[k] + (1 - beta) * g[k] * g[k] for k in w}
-        w = {k: w[k] - lr * g[k] / (np.sqrt(s[k]) + eps) for k in w}
+        s = {k: beta * s[k] + (1 - beta) * (g[k] * g[k]) for k in w}
+        w = {k: w[k] - (lr / (np.sqrt(s[k]) + eps)) * g[k] for k in w}  # gamma / sqrt(S_t) (.) G_t
         expected.append(w)
-    _compare(traj, expected)
+    _compare(traj, expected, exact=True)
 
 
 def test_adam_matches_formula_with_both_bias_corrections():
@@ -81,12 +109,12 @@ def test_adam_matches_formula_with_both_bias_corrections():
     m = {k: np.zeros(sh) for k, sh in SHAPES.items()}
     s = {k: np.zeros(sh) for k, sh in SHAPES.items()}
     expected = []
-    for t, g in enumerate(grads, start=1):
+    for t, g in enumerate(grads):  # the lecture's t = 0, 1, ...; its corrections need t + 1
         m = {k: b1 * m[k] + (1 - b1) * g[k] for k in w}
-        s = {k: b2 * s[k] + (1 - b2) * g[k] ** 2 for k in w}
-        w = {k: w[k] - lr * (m[k] / (1 - b1**t)) / (np.sqrt(s[k] / (1 - b2**t)) + eps) for k in w}
+        s = {k: b2 * s[k] + (1 - b2) * (g[k] * g[k]) for k in w}
+        w = {k: w[k] - (lr / (np.sqrt(s[k] / (1 - b2 ** (t + 1))) + eps)) * (m[k] / (1 - b1 ** (t + 1))) for k in w}
         expected.append(w)
-    _compare(traj, expected)
+    _compare(traj, expected, exact=True)
     assert opt.t == STEPS
 
 
@@ -108,6 +136,39 @@ def test_sgd_step_is_exact_and_momentum_two_steps_closed_form():
     opt.step({"w": w}, {"w": g1})
     opt.step({"w": w}, {"w": g2})
     np.testing.assert_allclose(w, -0.1 * g1 - 0.1 * (0.5 * g1 + g2), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SGD(lr=0.1), lambda: Momentum(lr=0.1), lambda: Momentum(lr=0.1, heavy_ball=True), RMSProp, Adam],
+)
+def test_frozen_entries_keep_their_weights_and_state(make):
+    # dropout's "weights on edges into and out of dropped nodes are not updated": frozen
+    # entries sit the step out; the others move exactly as without freezing
+    rng = np.random.default_rng(6)
+    grads = [rng.normal(size=(3, 4)) for _ in range(4)]
+    frozen = [rng.random((3, 4)) < 0.5 for _ in range(4)]
+    free, part = make(), make()
+    w_free, w_part = np.ones((3, 4)), np.ones((3, 4))
+    for g, f in zip(grads, frozen, strict=True):
+        before = w_part.copy()
+        state = {k: v.copy() for k, v in part.state.get("w", {}).items()}
+        part.step({"w": w_part}, {"w": g}, frozen={"w": f})
+        np.testing.assert_array_equal(w_part[f], before[f])
+        for k, v in part.state.get("w", {}).items():
+            np.testing.assert_array_equal(v[f], state.get(k, np.zeros_like(v))[f], err_msg=k)
+    # with nothing frozen, step(frozen=...) is step()
+    for g in grads:
+        free.step({"w": w_free}, {"w": g}, frozen={"w": np.zeros((3, 4), bool)})
+    ref, w_ref = make(), np.ones((3, 4))
+    for g in grads:
+        ref.step({"w": w_ref}, {"w": g})
+    np.testing.assert_array_equal(w_free, w_ref)
+
+
+def test_a_frozen_mask_of_the_wrong_shape_is_named():
+    with pytest.raises(cg.ShapeError, match="'w'"):
+        SGD(lr=0.1).step({"w": np.zeros(3)}, {"w": np.zeros(3)}, frozen={"w": np.zeros(2, bool)})
 
 
 def test_state_is_per_param_and_reset_forgets():

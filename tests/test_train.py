@@ -12,6 +12,7 @@ import cgraph as cg
 from cgraph.nn import MLP, SGD, Adam, Momentum, train
 
 mlp_mod = importlib.import_module("cgraph.nn.mlp")
+train_mod = importlib.import_module("cgraph.nn.train")
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_Y = np.array([0, 1, 1, 0], dtype=float)
 
@@ -79,6 +80,22 @@ def test_restarts_keep_the_run_with_the_lowest_training_error():
     assert net.loss(XOR_X, XOR_Y) == pytest.approx(min(finals), rel=1e-12)
 
 
+def test_a_first_run_ending_in_nan_does_not_beat_the_later_runs(monkeypatch):
+    real_fit = train_mod._Run.fit
+
+    def fit(self, *a, restart, **k):
+        h = real_fit(self, *a, restart=restart, **k)
+        if restart == 0:
+            h.final_loss = float("nan")
+        return h
+
+    monkeypatch.setattr(train_mod._Run, "fit", fit)
+    net = MLP([2, 2, 1], activation="sigmoid", loss="bce", seed=3)
+    h = train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.05), batch_size=4, epochs=5, restarts=3, seed=1)
+    finals = [r.final_loss for r in h.runs]
+    assert np.isnan(finals[0]) and h.restart == 1 + int(np.argmin(finals[1:]))
+
+
 def test_first_restart_starts_from_the_current_weights():
     a, b = MLP([2, 3, 1], seed=5), MLP([2, 3, 1], seed=5)
     ha = train(a, XOR_X, XOR_Y, optimizer=SGD(lr=0.1), epochs=5, restarts=1, seed=2)
@@ -133,6 +150,46 @@ def test_dropout_trains_and_prediction_has_no_mask():
     first = net.predict(XOR_X)
     np.testing.assert_array_equal(first, net.predict(XOR_X))  # deterministic
     assert ((first.ravel() > 0.5) == XOR_Y).all()
+
+
+@pytest.mark.parametrize(
+    "make,l2",
+    [
+        (lambda: SGD(lr=0.1), 0.1),
+        (lambda: Momentum(lr=0.1, beta=0.9), 0.0),
+        (lambda: Momentum(lr=0.1, beta=0.9, heavy_ball=True), 0.0),
+        (lambda: Adam(lr=0.05), 0.0),
+        (lambda: Adam(lr=0.05), 0.01),
+    ],
+)
+def test_dropout_leaves_the_weights_into_and_out_of_dropped_units_unchanged(monkeypatch, make, l2):
+    # the lecture: "the weights on edges going into and out of dropped out nodes are not
+    # updated", whatever the optimizer's memory or the L2 term would do to them
+    masks, steps = [], []
+    real_mask = train_mod.dropout_mask
+    monkeypatch.setattr(train_mod, "dropout_mask", lambda *a, **k: masks.append(real_mask(*a, **k)) or masks[-1])
+    opt = make()
+    real_step = opt.step
+
+    def step(params, grads, **kw):
+        before = {k: v.copy() for k, v in params.items()}
+        real_step(params, grads, **kw)
+        steps.append((before, {k: v.copy() for k, v in params.items()}))
+
+    monkeypatch.setattr(opt, "step", step)
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(12, 3)), rng.normal(size=12)
+    net = MLP([3, 6, 5, 1], activation="tanh", seed=0)
+    train(net, X, Y, optimizer=opt, batch_size=4, epochs=3, dropout=0.5, l2=l2, seed=1)
+    assert len(steps) == 9 and len(masks) == 18
+    for i, (before, after) in enumerate(steps):
+        d1, d2 = masks[2 * i] == 0, masks[2 * i + 1] == 0
+        assert d1.any() and d2.any()
+        frozen = [("W1", np.s_[:, d1]), ("b1", d1), ("W2", np.s_[d1, :]), ("W2", np.s_[:, d2]), ("b2", d2), ("W3", d2)]
+        for name, where in frozen:
+            np.testing.assert_array_equal(after[name][where], before[name][where], err_msg=f"step {i} {name}")
+        kept = np.ix_(~d1, ~d2)
+        assert (after["W2"][kept] != before["W2"][kept]).all()  # the rest of the network learns
 
 
 def test_nan_loss_stops_and_reports_the_epoch():

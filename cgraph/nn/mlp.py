@@ -66,8 +66,11 @@ class MLP:
     -----
     Initialisation ("small random numbers", as the lecture asks): weights of a layer of
     ReLU units are drawn He-uniform, ``U(-r, r)`` with ``r = sqrt(6 / n_in)``; all
-    other weights Glorot/Xavier-uniform, ``r = sqrt(6 / (n_in + n_out))``; biases
-    start at 0.
+    other weights Glorot/Xavier-uniform, ``r = sqrt(6 / (n_in + n_out))``, the scale
+    that keeps activations and gradients from shrinking or growing layer by layer.
+    Biases start at 0, a deliberate departure from the lecture, whose "all weights"
+    include the bias ``w_{j,0}``: the random ``W`` already breaks the symmetry between
+    units, and zero biases are the usual choice (Glorot & Bengio, 2010).
 
     Examples
     --------

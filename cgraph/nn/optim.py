@@ -2,8 +2,11 @@
 
 Each optimizer updates the parameter arrays *in place* from gradients (both
 ``{name: array}``) and keeps its own state per parameter name: the step count ``t``
-and, by kind, the velocity ``V``, the scaling factor ``S``, the first moment ``M``.
-The formulas are the lecture's, with ``eps`` added where a division needs it.
+and, by kind, the previous gradient ``G`` (or the velocity ``V``), the scaling factor
+``S``, the first moment ``M``. The formulas are the lecture's, evaluated in the
+lecture's order (a hand implementation of the slide's formula gives the same bits),
+with ``eps`` added where a division needs it. Where a convention differs from
+PyTorch's, the class says so.
 """
 
 from __future__ import annotations
@@ -29,8 +32,20 @@ class Optimizer:
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
-    def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, Any]) -> None:
-        """Update every array of ``params`` in place from ``grads`` (one step, ``t += 1``)."""
+    def step(
+        self,
+        params: Mapping[str, np.ndarray],
+        grads: Mapping[str, Any],
+        *,
+        frozen: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Update every array of ``params`` in place from ``grads`` (one step, ``t += 1``).
+
+        ``frozen`` maps a param name to a boolean array of its shape: the entries marked
+        ``True`` sit this step out, keeping their weight *and* their optimizer state
+        (training with dropout freezes the weights into and out of the dropped units,
+        as the lecture asks). The other entries move exactly as without ``frozen``.
+        """
         missing = [k for k in params if k not in grads]
         if missing:
             raise InputError(f"{type(self).__name__}.step: no gradient for param(s) {', '.join(map(repr, missing))}")
@@ -44,9 +59,29 @@ class Optimizer:
             if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not w.flags.writeable:
                 raise InputError(f"{type(self).__name__}.step: param {name!r} must be a writable float numpy array")
             checked[name] = g
+        masks = {}
+        for name, f in (frozen or {}).items():
+            if name not in params:
+                raise InputError(f"{type(self).__name__}.step: frozen names no param {name!r}")
+            f = np.asarray(f, dtype=bool)
+            if f.shape != np.shape(params[name]):
+                raise ShapeError(
+                    f"{type(self).__name__}.step: frozen mask of {name!r} has shape {f.shape}, param {np.shape(params[name])}"
+                )
+            if f.any():
+                masks[name] = f
         self.t += 1
         for name, w in params.items():
+            f = masks.get(name)
+            if f is None:
+                self._update(name, w, checked[name])
+                continue
+            w_before = w[f]
+            state_before = {k: v[f] for k, v in self.state.get(name, {}).items()}
             self._update(name, w, checked[name])
+            w[f] = w_before
+            for k, v in self.state.get(name, {}).items():
+                v[f] = state_before.get(k, 0.0)  # a slot born this step started at 0
 
     def reset(self) -> None:
         """Forget the state (``t = 0``, no velocities or scaling factors)."""
@@ -60,7 +95,7 @@ class Optimizer:
     def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
 
-    def _hyper(self) -> dict[str, float]:
+    def _hyper(self) -> dict[str, Any]:
         return {"lr": self.lr}
 
     def __repr__(self) -> str:
@@ -90,42 +125,63 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """SGD with (heavy-ball) momentum.
+    """Mini-batch SGD with momentum, as the lecture writes it.
 
-    ``V_t = beta * V_{t-1} + G_t``, ``W <- W - lr * V_t``, with ``V_{-1} = 0``: the
-    lecture's ``W_{t+1} = W_t - eta (beta G_{t-1} + G_t)``, where ``G_{t-1}`` is the
-    running direction of the previous step (``V_{t-1}``).
+    ``W_{t+1} = W_t - lr * (beta * G_{t-1} + G_t)`` with ``G_{-1} = 0``, where ``G_t`` is
+    the gradient of step ``t`` (the lecture's step b): each step adds ``beta`` times the
+    *previous gradient*, a one-step look-back.
+
+    ``heavy_ball=True`` gives the textbook (Polyak) form instead, which PyTorch's
+    ``SGD(momentum=beta)`` implements: ``V_t = beta * V_{t-1} + G_t``,
+    ``W_{t+1} = W_t - lr * V_t``, ``V_{-1} = 0``; ``V`` sums every past gradient,
+    decayed. The two agree on the first two steps and differ from the third: for a
+    constant gradient ``G`` the lecture's step tends to ``lr (1 + beta) G``, the heavy
+    ball's to ``lr G / (1 - beta)``.
 
     Examples
     --------
     >>> import numpy as np, cgraph as cg
     >>> w, opt = np.array([0.0]), cg.nn.Momentum(lr=1.0, beta=0.5)
-    >>> for _ in range(2):
+    >>> for _ in range(3):
     ...     opt.step({"w": w}, {"w": np.array([1.0])})
-    >>> w  # -(1) - (0.5*1 + 1)
-    array([-2.5])
+    >>> w  # -(1) - (0.5*1 + 1) - (0.5*1 + 1)
+    array([-4.])
+    >>> w, opt = np.array([0.0]), cg.nn.Momentum(lr=1.0, beta=0.5, heavy_ball=True)
+    >>> for _ in range(3):
+    ...     opt.step({"w": w}, {"w": np.array([1.0])})
+    >>> w  # -(1) - (0.5*1 + 1) - (0.5*1.5 + 1)
+    array([-4.25])
     """
 
-    def __init__(self, lr: float = 0.01, beta: float = 0.9) -> None:
+    def __init__(self, lr: float = 0.01, beta: float = 0.9, *, heavy_ball: bool = False) -> None:
         super().__init__(lr)
         self.beta = _decay("beta", beta)
+        self.heavy_ball = bool(heavy_ball)
 
     def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
-        v = self._slot(name, "V", w)
-        v *= self.beta
-        v += g
-        w -= self.lr * v
+        if self.heavy_ball:
+            v = self._slot(name, "V", w)
+            v *= self.beta
+            v += g
+            w -= self.lr * v
+        else:
+            g_prev = self._slot(name, "G", w)
+            w -= self.lr * (self.beta * g_prev + g)
+            g_prev[...] = g
 
-    def _hyper(self) -> dict[str, float]:
-        return {"lr": self.lr, "beta": self.beta}
+    def _hyper(self) -> dict[str, Any]:
+        return {"lr": self.lr, "beta": self.beta, **({"heavy_ball": True} if self.heavy_ball else {})}
 
 
 class RMSProp(Optimizer):
     """Root-mean-square propagation.
 
-    ``S_t = beta * S_{t-1} + (1 - beta) * G_t * G_t``,
-    ``W <- W - lr * G_t / (sqrt(S_t) + eps)``: the lecture's
-    ``W_{t+1} = W_t - gamma / sqrt(S_t) (.) G_t`` with ``eps`` guarding the division.
+    ``S_t = beta * S_{t-1} + (1 - beta) * G_t (.) G_t``,
+    ``W_{t+1} = W_t - lr / (sqrt(S_t) + eps) (.) G_t``: the lecture's
+    ``W_{t+1} = W_t - gamma / sqrt(S_t) (.) G_t`` (``gamma`` is ``lr``) with ``eps``
+    outside the square root guarding the division, ``S_{-1} = 0``, and no bias
+    correction (so the first step is ``lr / sqrt(1 - beta)`` times ``sign(G)``). This is
+    also PyTorch's ``RMSprop(alpha=beta)``.
 
     Examples
     --------
@@ -145,7 +201,7 @@ class RMSProp(Optimizer):
         s = self._slot(name, "S", w)
         s *= self.beta
         s += (1 - self.beta) * (g * g)
-        w -= self.lr * g / (np.sqrt(s) + self.eps)
+        w -= (self.lr / (np.sqrt(s) + self.eps)) * g
 
     def _hyper(self) -> dict[str, float]:
         return {"lr": self.lr, "beta": self.beta, "eps": self.eps}
@@ -154,11 +210,16 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """Adaptive moment estimation: SGD + momentum + RMSProp, with bias correction.
 
-    ``M_t = beta1 M_{t-1} + (1 - beta1) G_t``, ``S_t = beta2 S_{t-1} + (1 - beta2) G_t * G_t``,
-    ``W <- W - lr * (M_t / (1 - beta1^t)) / (sqrt(S_t / (1 - beta2^t)) + eps)``: the
-    lecture's ``W_{t+1} = W_t - eta / sqrt(S_t / (1 - beta2^t)) (.) (M_t / (1 - beta1^t))``
-    with ``eps`` outside the square root. ``t`` counts steps and is 1 on the first,
-    where the corrected moments are ``G`` and ``G*G``, so the first step is about
+    ``M_t = beta1 M_{t-1} + (1 - beta1) G_t``, ``S_t = beta2 S_{t-1} + (1 - beta2) G_t (.) G_t``,
+    ``W_{t+1} = W_t - lr / (sqrt(S_t / (1 - beta2^k)) + eps) (.) (M_t / (1 - beta1^k))``:
+    the lecture's ``W_{t+1} = W_t - eta / sqrt(S_t / (1 - beta2^t)) (.) (M_t / (1 - beta1^t))``
+    with ``eps`` outside the square root (as PyTorch and Kingma & Ba place it).
+
+    The exponent ``k`` is the number of steps taken *including this one* (``self.t``
+    after the step: 1 on the first). The slide's ``t`` starts at 0, and read literally
+    its first step would divide by ``1 - beta^0 = 0``; its ``t`` in the correction is the
+    step count of Kingma & Ba's Adam (and PyTorch's), which is what ``k`` is. On the
+    first step the corrected moments are ``G`` and ``G (.) G``, so it moves about
     ``lr * sign(G)``.
 
     Examples
@@ -184,7 +245,7 @@ class Adam(Optimizer):
         s += (1 - self.beta2) * (g * g)
         m_hat = m / (1 - self.beta1**self.t)
         s_hat = s / (1 - self.beta2**self.t)
-        w -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+        w -= (self.lr / (np.sqrt(s_hat) + self.eps)) * m_hat
 
     def _hyper(self) -> dict[str, float]:
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

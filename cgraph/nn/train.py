@@ -94,8 +94,14 @@ def train(
 ) -> History:
     """Train ``net`` by mini-batch gradient descent; its params end holding the kept weights.
 
-    Each epoch shuffles the data and takes one optimizer step per mini-batch of
-    ``batch_size`` rows (the last batch holds the remainder). The gradient comes from
+    One *step* is the lecture's iteration: the batch gradient
+    ``G = 1/B sum_b grad loss_b`` (every loss is a batch mean) and one optimizer update
+    (``t += 1``). Where the lecture samples ``B`` points at random for every step, an
+    *epoch* here is one pass over a fresh random permutation of the data, cut into
+    batches of ``batch_size`` rows (the last holds the remainder), so every point is
+    used once per epoch; that is the same algorithm with sampling without replacement,
+    and it makes ``epochs`` and the per-epoch history meaningful. Losses, validation,
+    early stopping and termination are checked once per epoch. The gradient comes from
     the simplified adjoint graph of the training graph ``net.build(l2=..., dropout=...)``
     (:meth:`MLP.gradient_graph`), built once and evaluated per batch.
 
@@ -117,15 +123,22 @@ def train(
         Include the biases in the penalty (the lecture's sum runs from ``i = 0``).
     dropout : float
         ``p`` in [0, 1): each step drops every hidden unit with probability ``p``
-        (one mask per step, the lecture's "randomly remove some of the nodes"), scaling
-        the kept ones by ``1/(1-p)`` (inverted dropout), so prediction needs no mask.
-        A dropped unit's incoming and outgoing weights get a zero gradient that step.
+        (one mask per step, shared by the batch: the lecture's "in each iteration ...
+        randomly remove some of the nodes"; input units are never dropped). As the
+        lecture says, the weights on edges into and out of a dropped unit (its bias
+        included) are not updated that step: they keep their values and their
+        optimizer state (see ``Optimizer.step(frozen=...)``), whatever L2 or momentum
+        would do. Kept units are scaled by ``1/(1-p)`` (inverted dropout), which in
+        expectation is Srivastava et al.'s scaling of the weights by ``1-p`` at test
+        time, so prediction uses the plain network, no mask.
     validation : (Xv, Yv), optional
         Evaluated after every epoch. With ``restore_best`` the network ends holding the
         weights of the epoch with the lowest validation loss.
     patience : int, optional
-        Early stopping: stop after ``patience`` epochs without a validation improvement
-        of more than ``min_delta`` (needs ``validation``).
+        Early stopping: stop after ``patience`` consecutive epochs without a validation
+        improvement of more than ``min_delta`` over the best so far (needs
+        ``validation``). ``patience=1`` is the lecture's rule, "if the validation error
+        starts to increase, just stop"; larger values tolerate noisy validation curves.
     min_delta : float
         The least improvement that counts (early stopping and ``window``).
     window : int, optional
@@ -133,7 +146,11 @@ def train(
         the training loss improved by at most ``min_delta`` over the last ``window``.
     restarts : int
         ``k`` runs: the first from the current weights, the others from fresh random
-        initialisations; the run with the lowest training error is kept.
+        initialisations (:meth:`MLP.initialize`); the run with the lowest training error
+        at termination is kept, as in the lecture. The error is the mean training loss
+        (no L2 term, no dropout) of the weights each run ends with (its best validation
+        weights, with ``validation`` and ``restore_best``); a run whose loss is NaN
+        never wins.
     restore_best : bool
         With validation, end with the best validation weights (else the last ones). A
         run whose loss turns NaN always falls back to its best finite weights.
@@ -183,7 +200,7 @@ def train(
         run = _Run(net, optimizer, step, of, grad_of, cfg, np.random.default_rng(data_seq), show)
         h = run.fit(data, val, restart=r, restore_best=restore_best)
         runs.append(h)
-        if r == 0 or h.final_loss < kept_loss:  # NaN compares False: a diverged run never wins
+        if r == 0 or h.final_loss < kept_loss or (np.isnan(kept_loss) and not np.isnan(h.final_loss)):
             kept, kept_loss, best = net.snapshot(), h.final_loss, r
     show.close()
     net.restore(kept)
@@ -308,9 +325,24 @@ class _Run:
             if not np.isfinite(vals[self.of]):
                 return False
             grads = {self.grad_of[o]: vals[o] for o in self.grad_of}
-            self.opt.step(params, grads)
+            self.opt.step(params, grads, frozen=self._frozen(feeds) if self.hidden else None)
             self.steps += 1
         return True
+
+    def _frozen(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The entries a dropout step must leave alone: for a dropped unit ``j`` of hidden
+        layer ``k``, its incoming weights ``W_k[:, j]``, its bias ``b_k[j]`` (the lecture's
+        ``w_{j,0}``) and its outgoing weights ``W_{k+1}[j, :]``. Without this, the L2
+        term's gradient and the optimizers' memory (momentum, Adam's moments) would
+        still move them although their loss gradient is zero."""
+        params = self.net.params
+        frozen = {k: np.zeros(v.shape, bool) for k, v in params.items()}
+        for k in range(1, self.net.depth):
+            dropped = feeds[f"M{k}"] == 0
+            frozen[f"W{k}"][:, dropped] = True
+            frozen[f"b{k}"][dropped] = True
+            frozen[f"W{k + 1}"][dropped, :] = True
+        return frozen
 
 
 def dropout_mask(rng: np.random.Generator, width: int, p: float, dtype: Any = np.float64) -> np.ndarray:
