@@ -80,3 +80,15 @@ def const_value(value: Any, name: str | None) -> Any:
 def _bad_const(value: Any, name: str | None) -> Any:
     what = "a constant" if name is None else f"constant {name!r}"
     raise GraphError(f"{what}: {value!r} is not a real number or array")
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut to ``width`` characters for an error message.
+
+    Examples
+    --------
+    >>> shown(2.0), shown(list(range(30)), width=12)
+    ('2.0', '[0, 1, 2,...')
+    """
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import shown
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
 from ..graph import Graph, require_graph
 from ..memory import gc_paused
@@ -124,9 +125,8 @@ def wrt_names(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
     except TypeError:
         names = None
     if names is None or isinstance(wrt, np.ndarray) or not all(isinstance(w, str) for w in names):
-        shown = repr(wrt) if len(repr(wrt)) <= 60 else repr(wrt)[:57] + "..."
         raise InputError(
-            f"wrt must be a node name or a list of names, not {shown}; "
+            f"wrt must be a node name or a list of names, not {shown(wrt)}; "
             "pass input values as keyword arguments (x=2.0) or as feeds=..."
         )
     return names

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import shown
 from ..errors import ArgumentError, DomainError, InputError, ShapeError
 from ..graph import Graph
 from ..memory import gc_paused
@@ -338,9 +339,8 @@ def merge_feeds(feeds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> d
     if feeds is None:
         return dict(inputs)
     if not isinstance(feeds, Mapping):
-        shown = repr(feeds) if len(repr(feeds)) <= 60 else repr(feeds)[:57] + "..."
         raise InputError(
-            f"feeds must be a mapping from input names to values, not {shown}; "
+            f"feeds must be a mapping from input names to values, not {shown(feeds)}; "
             "or pass the values as keyword arguments (x=2.0)"
         )
     return {**feeds, **inputs}
