@@ -302,8 +302,9 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     return result if fits(b, result, c) else None
 
 
-def _factors(b: Any, n: str) -> tuple[Any, dict[str, int]]:
-    """``n`` as ``coefficient * prod(base^k)`` (integer ``k``; a product one level deep)."""
+def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
+    """``n`` as ``coefficient * prod(base^k)`` (exact ``k``: ``sqrt(u)`` is ``u^(1/2)``; a
+    product one level deep)."""
     k = num(b, n)
     if k is not None:
         return k, {}
