@@ -378,9 +378,9 @@ class _Writer:
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         if shape_w is not None and shape_w == shape_o and None not in shape_w:
             return expr[out]
-        if self.spread is not None:  # as grad(): spread over the output, summed to the input's shape
-            return f"_fit({expr[out]}, np.shape({self.var[w]}), np.shape({expr[self.spread]}))"
-        return f"_fit({expr[out]}, np.shape({self.var[w]}))"  # as grad(): summed to the input's shape
+        # as grad(): spread over the output (a pointwise gradient), summed to the input's shape
+        spread = "" if self.spread is None else f", np.shape({expr[self.spread]})"
+        return f"_fit({expr[out]}, np.shape({self.var[w]}){spread})"
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):
