@@ -24,14 +24,14 @@ _ATTRS = {"start": None, "stop": None, "step": None, "axis": 0}
 def _bound(key: str, value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not shapes.is_int(value):
         raise ValueError(f"slice {key}= must be an int or None, not {value!r}")
     return int(value)
 
 
 def _axis(axis: Any, ndim: int | None) -> int:
     """``axis`` as a non-negative int for ``ndim`` dims (``None``: unknown, the type alone is checked)."""
-    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+    if not shapes.is_int(axis):
         raise ValueError(f"slice axis= must be one int, not {axis!r}")
     return int(axis) if ndim is None else shapes.normalize_axis(int(axis), ndim)[0]
 

@@ -58,9 +58,9 @@ def axis_tuple(axis: Any) -> tuple[int, ...] | None:
     """
     if axis is None:
         return None
-    if _is_int(axis):
+    if is_int(axis):
         return (int(axis),)
-    if isinstance(axis, tuple) and all(_is_int(a) for a in axis):
+    if isinstance(axis, tuple) and all(is_int(a) for a in axis):
         return tuple(int(a) for a in axis)
     raise ValueError(f"axis= must be None, an int or a tuple of ints, not {axis!r}")
 
@@ -80,7 +80,7 @@ def axes_perm(axes: Any) -> tuple[int, ...] | None:
     """
     if axes is None:
         return None
-    if not isinstance(axes, (tuple, list)) or not all(_is_int(a) for a in axes):
+    if not isinstance(axes, (tuple, list)) or not all(is_int(a) for a in axes):
         raise ValueError(f"axes= must be None or a tuple of ints, not {axes!r}")
     perm = tuple(int(a) for a in axes)
     for a in perm:
@@ -103,9 +103,9 @@ def reshape_target(shape: Any) -> tuple[int, ...]:
     """
     if shape is None:
         raise ValueError("reshape needs a target shape=(...)")
-    if _is_int(shape):
+    if is_int(shape):
         target: tuple = (int(shape),)
-    elif isinstance(shape, (tuple, list)) and all(_is_int(d) for d in shape):
+    elif isinstance(shape, (tuple, list)) and all(is_int(d) for d in shape):
         target = tuple(int(d) for d in shape)
     else:
         raise ValueError(f"shape= must be an int or a tuple of ints, not {shape!r}")
@@ -116,7 +116,14 @@ def reshape_target(shape: Any) -> tuple[int, ...]:
     return target
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
+    """Whether ``v`` is an int (Python or numpy) and not a bool, as an attribute's int must be.
+
+    Examples
+    --------
+    >>> is_int(2), is_int(np.int64(2)), is_int(True), is_int(2.0)
+    (True, True, False, False)
+    """
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 

@@ -122,7 +122,7 @@ def _reshape_vjp(g, out, a, shape=None):
 
 
 def _operand_form(operand: Any) -> None:
-    if isinstance(operand, (bool, np.bool_)) or not isinstance(operand, (int, np.integer)) or operand not in (0, 1):
+    if not shapes.is_int(operand) or operand not in (0, 1):
         raise ValueError(f"operand= must be 0 or 1, not {operand!r}")
 
 
