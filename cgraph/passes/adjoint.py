@@ -110,7 +110,16 @@ def _resolve_of(g: Graph, of: str | None) -> str:
 
 def wrt_names(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
     """``wrt`` as a tuple of names (None stays None); InputError when it holds anything but
-    names, such as the input values ``grad(g, 2.0)`` passes where ``wrt`` goes."""
+    names, such as the input values ``grad(g, 2.0)`` passes where ``wrt`` goes.
+
+    Examples
+    --------
+    >>> wrt_names("x"), wrt_names(["x", "z"]), wrt_names(None)
+    (('x',), ('x', 'z'), None)
+    >>> wrt_names(2.0)
+    Traceback (most recent call last):
+    cgraph.errors.InputError: wrt must be a node name or a list of names, not 2.0; ...
+    """
     if wrt is None:
         return None
     if isinstance(wrt, str):

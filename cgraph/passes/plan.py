@@ -334,8 +334,14 @@ def _seen(ops: list[str], op_names: list[str], fresh_ops: set[str], operands: Ma
 
 
 def merge_feeds(feeds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """``feeds`` and the keyword ``inputs`` as one dict; InputError when ``feeds`` is no
-    mapping (``evaluate(g, 2.0)``: values go by name)."""
+    """``feeds`` and the keyword ``inputs`` as one dict (a keyword wins); InputError when
+    ``feeds`` is no mapping (``evaluate(g, 2.0)``: values go by name).
+
+    Examples
+    --------
+    >>> merge_feeds({"x": 1.0, "z": 2.0}, {"z": 3.0})
+    {'x': 1.0, 'z': 3.0}
+    """
     if feeds is None:
         return dict(inputs)
     if not isinstance(feeds, Mapping):

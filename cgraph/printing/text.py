@@ -65,7 +65,8 @@ def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_
 def text_name(name: str) -> str:
     """A node's name as :func:`cgraph.parse` reads it back: itself when it is a plain
     name, else in backticks (`` `x-1` ``, `` `sin` ``, `` `nan` ``), so that no name
-    reads back as a number, an operator or a function.
+    reads back as a number, an operator or a function. A name holding a backtick or a
+    line break has no quoted form: it does not read back.
 
     Examples
     --------
