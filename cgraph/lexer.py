@@ -9,13 +9,15 @@ here, at its own line and column, before any parsing happens.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 import unicodedata
 from typing import Any, NamedTuple
 
 from .errors import ParseError
+from .ops.registry import OPS
 
-__all__ = ["MAX_INT_DIGITS", "MAX_LENGTH", "Token", "tokenize"]
+__all__ = ["MAX_INT_DIGITS", "MAX_LENGTH", "NUMBER_WORDS", "Token", "plain_name", "tokenize"]
 
 #: longest text :func:`cgraph.parse` reads, in characters
 MAX_LENGTH = 1_000_000
@@ -23,6 +25,8 @@ MAX_LENGTH = 1_000_000
 MAX_INT_DIGITS = 4300
 
 _LITERALS = {"True": True, "False": False, "None": None}
+#: names that are numbers, as to_text prints non-finite constants (-inf is -(inf))
+NUMBER_WORDS = {"nan": math.nan, "inf": math.inf}
 
 _TOKEN = re.compile(
     r"(?P<ws>[ \t]+)"
@@ -119,6 +123,19 @@ def tokenize(text: str) -> list[Token]:
         pos = end
     tokens.append(Token("end", None, line, pos - line_start + 1))
     return tokens
+
+
+def plain_name(name: str) -> bool:
+    """Whether :func:`cgraph.parse` reads ``name``, written bare, as that name: not a
+    number (``nan``), a literal, a keyword, a reserved ``__`` name or a function.
+
+    Examples
+    --------
+    >>> plain_name("x1"), plain_name("x-1"), plain_name("nan"), plain_name("sin")
+    (True, False, False, False)
+    """
+    return (name.isidentifier() and name not in OPS and name not in NUMBER_WORDS and name not in _LITERALS
+            and not keyword.iskeyword(name) and not name.startswith("__"))
 
 
 def _name_token(name: str, line: int, col: int) -> Token:

@@ -8,7 +8,6 @@ the text is ever executed: no ``eval``, ``exec``, ``compile`` or ``ast``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from .errors import CGraphError, ParseError
 from .graph import Graph
-from .lexer import MAX_LENGTH, Token, tokenize
+from .lexer import MAX_LENGTH, NUMBER_WORDS, Token, tokenize
 from .ops.registry import OPS
 from .passes.fixpoint import freeze
 
@@ -40,8 +39,6 @@ _BINARY = {
 }
 _UNARY = 3
 _OUTPUT_NAMES = ("y", "out")
-#: names that are numbers, as to_text prints non-finite constants (-inf is -(inf))
-_NUMBER_NAMES = {"nan": math.nan, "inf": math.inf}
 
 
 @dataclass(slots=True, eq=False)
@@ -183,8 +180,8 @@ class _Parser:
                     paren = self.next()
                     depth = _deeper(depth, paren)
                     ops.append(_Call(tok, paren, len(out)))
-                elif tok.kind == "name" and tok.value in _NUMBER_NAMES:
-                    out.append(_Expr("num", _NUMBER_NAMES[tok.value], tok))
+                elif tok.kind == "name" and tok.value in NUMBER_WORDS:
+                    out.append(_Expr("num", NUMBER_WORDS[tok.value], tok))
                     expect = False
                 elif tok.kind == "name":
                     if tok.value in OPS:
@@ -272,8 +269,8 @@ class _Parser:
         if tok.kind == "op" and tok.value in ("-", "+"):
             sign = -1.0 if tok.value == "-" else 1.0
             tok = self.next()
-        if tok.kind == "name" and tok.value in _NUMBER_NAMES:
-            return sign * _NUMBER_NAMES[tok.value]
+        if tok.kind == "name" and tok.value in NUMBER_WORDS:
+            return sign * NUMBER_WORDS[tok.value]
         if tok.kind == "num":
             try:
                 return sign * float(tok.value)
@@ -466,7 +463,7 @@ class _Builder:
         if t.kind == "name" and t.value in OPS:  # (`sin` in backticks is a name)
             raise ParseError(f"cannot assign to {t.value!r}: it is the name of a function; write `{t.value}`",
                              t.line, t.col)
-        if t.kind == "name" and t.value in _NUMBER_NAMES:
+        if t.kind == "name" and t.value in NUMBER_WORDS:
             raise ParseError(f"cannot assign to {t.value!r}: it is a number; write `{t.value}`", t.line, t.col)
         if t.value in self.assigned:
             first = self.assigned[t.value]

@@ -34,6 +34,7 @@ def _numbers(value) -> list[float]:
 
 def test_the_readme_has_python_examples():
     assert BLOCKS and any(_claims(b) for b in BLOCKS)
+    assert PRINTED  # and one whose output it shows
 
 
 @pytest.mark.parametrize("block", BLOCKS)

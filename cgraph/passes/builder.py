@@ -462,6 +462,11 @@ class Builder(Replaying):
     def attrs(self, n: str) -> dict:
         return self._look(n)["attrs"]
 
+    def made(self, n: str) -> tuple[str, int]:
+        """``n``'s role (``input``, ``param``, ``const``, ``op``) and creation index."""
+        data = self._look(n)
+        return data["role"], data["order"]
+
     def shape(self, n: str) -> Any:
         return self._look(n)["shape"]
 

@@ -235,14 +235,15 @@ def _mul_order(b: Any, c: Candidate) -> str | None:
 
 
 def _rank(b: Any, n: str) -> tuple[int, int]:
-    data = b._look(n)
-    if data["role"] == "const":
+    op = b.op(n)
+    if op == "const":
         return (0, 0)
-    if data["op"] == "mul":  # a shared product leads, where it needs no parentheses: s*(1 - s)*x
+    if op == "mul":  # a shared product leads, where it needs no parentheses: s*(1 - s)*x
         return (0, 1)
-    if data["op"] == "pow" and num(b, b.args(n)[1]) is not None:  # x^3 goes with x
-        data = b._look(b.args(n)[0])
-    return (1, data["order"]) if data["role"] in ("input", "param") else (2, data["order"])
+    if op == "pow" and num(b, b.args(n)[1]) is not None:  # x^3 goes with x
+        n = b.args(n)[0]
+    role, order = b.made(n)
+    return (1, order) if role in ("input", "param") else (2, order)
 
 
 def _summed(b: Any, n: Any) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keyword
 import math
 from fractions import Fraction
 from typing import Any
@@ -10,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph
+from ..lexer import plain_name
 from ..node import Node
-from ..ops.registry import OPS, Prec
+from ..ops.registry import Prec
 from .render import MAX_LENGTH, Entry, Style, layout
 
 
@@ -73,13 +73,7 @@ def text_name(name: str) -> str:
     >>> text_name("x1"), text_name("x-1"), text_name("sin"), text_name("2")
     ('x1', '`x-1`', '`sin`', '`2`')
     """
-    if (name.isidentifier() and name not in OPS and name not in _WORDS and not keyword.iskeyword(name)
-            and not name.startswith("__")):
-        return name
-    return f"`{name}`"
-
-
-_WORDS = frozenset({"nan", "inf", "True", "False", "None"})  # what parse reads as numbers or literals
+    return name if plain_name(name) else f"`{name}`"
 
 
 def number_text(value: Any) -> Entry:
