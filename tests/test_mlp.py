@@ -291,9 +291,10 @@ def test_bad_arguments_raise_value_errors(kwargs, match):
     assert isinstance(info.value, cg.ArgumentError)
 
 
-def test_negative_l2_is_rejected():
-    with pytest.raises(cg.ArgumentError, match="l2"):
-        MLP([2, 1]).build(l2=-0.1)
+@pytest.mark.parametrize("l2", [-0.1, float("nan"), float("inf"), "a", None, True])
+def test_an_l2_that_is_not_a_finite_number_above_0_is_rejected(l2):
+    with pytest.raises(cg.ArgumentError, match=r"l2 must be a finite number >= 0"):
+        MLP([2, 1]).build(l2=l2)
 
 
 def test_repr_and_snapshot():

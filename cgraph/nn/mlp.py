@@ -176,7 +176,7 @@ class MLP:
             g.output(out)
             return g
         loss = self.loss_kind.build(pre, Y, name="loss")
-        if l2 < 0 or not np.isfinite(l2):
+        if not finite_number(l2) or l2 < 0:
             raise ArgumentError(f"l2 must be a finite number >= 0, not {l2!r}")
         if l2 > 0:
             names = [p for p in self.params if l2_bias or p.startswith("W")]
@@ -285,6 +285,17 @@ def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
 
 def _meta(node: Node, **meta: Any) -> None:
     node.graph.nx.nodes[node.name].update(meta)
+
+
+def finite_number(v: Any) -> bool:
+    """Whether ``v`` is a finite real number (a bool is not one).
+
+    Examples
+    --------
+    >>> finite_number(0.5), finite_number(float("nan")), finite_number("a"), finite_number(True)
+    (True, False, False, False)
+    """
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
 def _check_sizes(sizes: Any) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ArgumentError, InputError
 from ..passes.plan import Plan, plan
-from .mlp import MLP, seed_sequence
+from .mlp import MLP, finite_number, seed_sequence
 from .optim import Adam, Optimizer
 
 __all__ = ["History", "dropout_mask", "train"]
@@ -239,19 +239,15 @@ class _Config:
                 raise ArgumentError("patience (early stopping) needs a validation set: validation=(Xv, Yv)")
         if window is not None:
             _int_at_least("window", window, 1)
-        if not _finite(dropout) or not 0 <= dropout < 1:
+        if not finite_number(dropout) or not 0 <= dropout < 1:
             raise ArgumentError(f"dropout must be a rate in [0, 1), not {dropout!r}")
-        if not _finite(min_delta) or min_delta < 0:
+        if not finite_number(min_delta) or min_delta < 0:
             raise ArgumentError(f"min_delta must be a finite number >= 0, not {min_delta!r}")
-        if not _finite(l2) or l2 < 0:
+        if not finite_number(l2) or l2 < 0:
             raise ArgumentError(f"l2 must be a finite number >= 0, not {l2!r}")
         if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
             raise ArgumentError("validation must be a pair (Xv, Yv)")
         return cls(batch_size, epochs, float(dropout), patience, float(min_delta), window, restarts)
-
-
-def _finite(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
 def _int_at_least(name: str, v: Any, least: int) -> None:
