@@ -244,7 +244,15 @@ def _it(text: str, italic: bool) -> str:
 
 def check_options(precision: Any, **mappings: Any) -> None:
     """ExportError unless ``precision`` is an int >= 0 and each of ``mappings`` (``values=``,
-    ``adjoints=``) is a mapping or None: the drawing options that hold numbers."""
+    ``adjoints=``) is a mapping or None: the drawing options that hold numbers.
+
+    Examples
+    --------
+    >>> check_options(4, values=None)
+    >>> check_options(-1)
+    Traceback (most recent call last):
+    cgraph.errors.ExportError: precision must be an int >= 0, not -1
+    """
     if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 0:
         raise ExportError(f"precision must be an int >= 0, not {precision!r}")
     for key, m in mappings.items():

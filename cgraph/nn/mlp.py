@@ -315,7 +315,13 @@ def _check_sizes(sizes: Any) -> tuple[int, ...]:
 
 
 def rng_of(seed: Any) -> np.random.Generator:
-    """``np.random.default_rng(seed)``; ArgumentError for a seed numpy refuses."""
+    """``np.random.default_rng(seed)``; ArgumentError for a seed numpy refuses.
+
+    Examples
+    --------
+    >>> rng_of(0).integers(10) == np.random.default_rng(0).integers(10)
+    np.True_
+    """
     try:
         return np.random.default_rng(seed)
     except (TypeError, ValueError) as exc:
@@ -323,7 +329,14 @@ def rng_of(seed: Any) -> np.random.Generator:
 
 
 def seed_sequence(seed: Any) -> np.random.SeedSequence:
-    """``np.random.SeedSequence(seed)``; ArgumentError for a seed numpy refuses."""
+    """``np.random.SeedSequence(seed)``; ArgumentError for a seed numpy refuses.
+
+    Examples
+    --------
+    >>> seed_sequence(-1)
+    Traceback (most recent call last):
+    cgraph.errors.ArgumentError: seed must be an int >= 0 or None, not -1 (expected non-negative integer)
+    """
     try:
         return np.random.SeedSequence(seed)
     except (TypeError, ValueError) as exc:

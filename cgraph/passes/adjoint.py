@@ -343,6 +343,12 @@ def pointwise_of(g: Graph, wrt: Sequence[str] | str | None = None, of: str | Non
     ``x*x + z`` by ``z`` is the constant 1): the gradient of the sum of ``of``'s elements
     spreads it over ``of``'s shape before summing it down to ``w``'s (``fit_to(...,
     spread=)``).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> pointwise_of(cg.parse("x*x + z")), pointwise_of(cg.parse("sum(x) + z"))
+    ('y', None)
     """
     of = _resolve_of(g, of)
     return of if _pointwise(g, _between(g, _resolve_wrt(g, wrt), of)) else None

@@ -19,7 +19,15 @@ def gradient_graph(g: Graph, wrt: Sequence[str] | str | None = None, of: str | N
 
 
 def spread_node(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> str | None:
-    """``pointwise_of(g, wrt, of)``, cached on ``g`` until ``g`` changes."""
+    """``pointwise_of(g, wrt, of)``, cached on ``g`` until ``g`` changes.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("x*x + z")
+    >>> spread_node(g), spread_node(g) is spread_node(g)
+    ('y', True)
+    """
     key = ("pointwise", wrt_names(wrt), of)
     return g._cached(key, lambda: pointwise_of(g, wrt=wrt, of=of))
 
