@@ -49,11 +49,9 @@ _FORMS = {"start": lambda v: _bound("start", v), "stop": lambda v: _bound("stop"
 
 def _index(ndim: int, start: Any, stop: Any, step: Any, axis: Any) -> tuple:
     """The numpy index of the slice: ``(:, :, start:stop:step)`` up to ``axis``."""
-    if step == 0:
-        raise ValueError("slice step cannot be zero")
     if ndim == 0:
         raise ValueError("a scalar cannot be sliced")
-    cut = builtins.slice(_bound("start", start), _bound("stop", stop), _bound("step", step))
+    cut = builtins.slice(_bound("start", start), _bound("stop", stop), _step(step))
     return (builtins.slice(None),) * _axis(axis, ndim) + (cut,)
 
 
