@@ -109,7 +109,20 @@ def _sqrt_exact(r: Fraction) -> Fraction | None:
 
 # ------------------------------------------------------------------ rules by op
 def _add_terms(b: Any, c: Candidate) -> str | None:
-    return collect(b, c, [(1, a) for a in c.args])
+    return collect(b, c, _signed(b, c.args, (1,) * len(c.args)))
+
+
+def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
+    """The terms of a sum, with the terms of a difference used only here spliced in:
+    ``(1 - s) - s`` is ``1, -s, -s`` (so like terms across it collect: ``1 - 2*s``)."""
+    out = []
+    for sign, a in zip(signs, args):
+        if b.op(a) == "sub" and b.single(a):
+            p, q = b.args(a)
+            out += [(sign, p), (-sign, q)]
+        else:
+            out.append((sign, a))
+    return out
 
 
 def _add_order(b: Any, c: Candidate) -> str | None:
@@ -137,9 +150,10 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
         return filled(b, c, 0)
     if b.op(v) == "neg":
         return b.make("add", u, b.args(v)[0])
-    if term(b, u)[1] != term(b, v)[1]:
+    signed = _signed(b, (u, v), (1, -1))
+    if len(signed) == 2 and term(b, u)[1] != term(b, v)[1]:
         return None
-    return collect(b, c, [(1, u), (-1, v)])
+    return collect(b, c, signed)
 
 
 def _mul_zero(b: Any, c: Candidate) -> str | None:
@@ -283,44 +297,77 @@ def _div_coefficient(b: Any, c: Candidate) -> str | None:
 def _div_factors(b: Any, c: Candidate) -> str | None:
     """Common factors of a quotient cancel, exact coefficients too: ``x/(x*z) -> 1/z``,
     ``u*v/u -> v``, ``-2*x/x^4 -> -2/x^3``, ``2*x/(2*w) -> x/w``, ``sqrt(x)/x ->
-    1/sqrt(x)`` (a cancelled factor is taken to be non-zero, as ``u/u -> 1`` takes it)."""
+    1/sqrt(x)``, ``-2/(2*sqrt(x))^2/(2*sqrt(x)) -> -1/(4*x^(3/2))`` (a cancelled factor
+    is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
     (kt, up), (kb, down) = _factors(b, u), _factors(b, v)
-    common = up.keys() & down.keys()
+    total = dict(up)
+    for base, e in down.items():
+        total[base] = total.get(base, 0) - e
+    merged = len(total) < len(up) + len(down)
     ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
-    if not common and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
+    if not merged and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
         return None
-    for base in common:
-        up[base] -= down.pop(base)
     if ratio is None:
         if kb != 1:
             return None  # a float denominator coefficient: keep the quotient as it is
         ratio = kt
-    plain = [_power(b, base, e) for base, e in up.items() if e > 0]
-    below = [("1/", _power(b, base, -e)) for base, e in up.items() if e < 0]
-    below += [("1/", _power(b, base, e)) for base, e in down.items()]
+    plain = [_power(b, base, e) for base, e in total.items() if e > 0]
+    below = [("1/", _power(b, base, -e)) for base, e in total.items() if e < 0]
     result = scaled(b, ratio, plain + below) if plain or below else b.const(exact(ratio))
     return result if fits(b, result, c) else None
 
 
 def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
-    """``n`` as ``coefficient * prod(base^k)`` (exact ``k``: ``sqrt(u)`` is ``u^(1/2)``; a
-    product one level deep)."""
+    """``n`` as ``coefficient * prod(base^k)`` with exact ``k``, reading a product, a
+    quotient of products and powers one level deep: ``sqrt(u)`` is ``u^(1/2)``,
+    ``(2*s)^2`` is ``4*s^2``, ``sqrt(u)^3`` is ``u^(3/2)``."""
     k = num(b, n)
     if k is not None:
         return k, {}
     coef: Any = 1
     if b.op(n) == "neg":
         coef, n = -1, b.args(n)[0]
+    parts = [(n, 1)]
+    if b.op(n) == "div":
+        k = num(b, b.args(n)[1])
+        if k is None or isinstance(k, EXACT) and k != 0:
+            parts = [(b.args(n)[0], 1), (b.args(n)[1], -1)]
     factors: dict[str, Any] = {}
-    for a in b.args(n) if b.op(n) == "mul" else (n,):
-        k = num(b, a)
-        if k is not None:
-            coef = coef * k
-            continue
-        base, e = _as_power(b, a)
-        factors[base] = factors.get(base, 0) + e
+    for part, sign in parts:
+        for a in b.args(part) if b.op(part) == "mul" else (part,):
+            k, powers = _as_powers(b, a)
+            coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
+            for base, e in powers:
+                factors[base] = factors.get(base, 0) + sign * e
     return coef, factors
+
+
+def _as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
+    """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
+    [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
+    k = num(b, a)
+    if k is not None:
+        return k, []
+    inner, e = _as_power(b, a)
+    if e == 1 or inner == a:
+        return 1, [(a, 1)]
+    if b.op(inner) == "sqrt":
+        return 1, [(b.args(inner)[0], e * Fraction(1, 2))]
+    if b.op(inner) == "mul" and type(e) is int:
+        coef: Any = 1
+        out = []
+        for f in b.args(inner):
+            k = num(b, f)
+            if k is not None and isinstance(k, EXACT) and (k != 0 or e > 0):
+                coef *= Fraction(k) ** e
+            elif k is not None:
+                return 1, [(inner, e)]  # a float or a zero in the base: keep the power whole
+            else:
+                base, e2 = _as_power(b, f)
+                out.append((base, e2 * e))
+        return exact(coef), out
+    return 1, [(inner, e)]
 
 
 def _as_power(b: Any, a: str) -> tuple[str, Any]:
