@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import ArityError, GraphError, ShapeError
 from .ops.registry import SOURCE_OPS, get_op
+from .ops.shapes import is_int
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -54,7 +55,7 @@ def normalize_shape(shape: Any, name: str) -> tuple | None:
     except TypeError:
         raise ShapeError(f"{name!r}: shape must be a tuple of ints or None, not {shape!r}") from None
     for d in dims:
-        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
+        if d is not None and (not is_int(d) or d < 0):
             raise ShapeError(f"{name!r}: bad dimension {d!r} in shape {shape!r}")
     return tuple(None if d is None else int(d) for d in dims)
 

@@ -25,6 +25,7 @@ import pydot
 from ..errors import ExportError
 from ..graph import Graph
 from ..memory import gc_paused
+from ..ops.shapes import is_int
 from .dottext import dot_text, writer_ok
 from .recipe import NotPlain, Part, materialize, pending_text, recipe_ok
 
@@ -253,7 +254,7 @@ def check_options(precision: Any, **mappings: Any) -> None:
     Traceback (most recent call last):
     cgraph.errors.ExportError: precision must be an int >= 0, not -1
     """
-    if isinstance(precision, bool) or not isinstance(precision, (int, np.integer)) or precision < 0:
+    if not is_int(precision) or precision < 0:
         raise ExportError(f"precision must be an int >= 0, not {precision!r}")
     for key, m in mappings.items():
         if m is not None and not isinstance(m, Mapping):

@@ -30,6 +30,7 @@ import pydot
 from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
+from ..ops.shapes import is_int
 from . import dot as D
 from .labels import drawing_order, place_on_segments
 
@@ -73,7 +74,7 @@ def layers(g: Graph) -> list[Layer]:
     for n, data in g.nx.nodes(data=True):
         if "layer" in data:
             k = data["layer"]
-            if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            if not is_int(k):
                 raise ExportError(f"node {n!r}: 'layer' must be an int, not {k!r}")
             if int(k) in marked:
                 raise ExportError(f"nodes {marked[int(k)]!r} and {n!r} both claim layer {k}")

@@ -17,6 +17,7 @@ from ..errors import ArgumentError, InputError
 from ..graph import Graph, Node
 from ..ops import add, square
 from ..ops import sum as sum_
+from ..ops.shapes import is_int
 from ..passes.adjoint import adjoint
 from ..passes.plan import check_input, plan
 from ..passes.simplify import simplify
@@ -306,7 +307,7 @@ def _check_sizes(sizes: Any) -> tuple[int, ...]:
     if len(sizes) < 2:
         raise ArgumentError(f"MLP sizes {list(sizes)} need at least two entries: the input width and the output width")
     for i, n in enumerate(sizes):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        if not is_int(n):
             raise ArgumentError(f"MLP sizes[{i}] = {n!r} is not an int")
         if n < 1:
             what = "input" if i == 0 else "output" if i == len(sizes) - 1 else f"hidden layer {i}"

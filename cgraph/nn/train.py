@@ -15,6 +15,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import ArgumentError, InputError
+from ..ops.shapes import is_int
 from ..passes.plan import Plan, plan
 from .mlp import MLP, finite_number, seed_sequence
 from .optim import Adam, Optimizer
@@ -251,7 +252,7 @@ class _Config:
 
 
 def _int_at_least(name: str, v: Any, least: int) -> None:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+    if not is_int(v) or v < least:
         raise ArgumentError(f"{name} must be an int >= {least}, not {v!r}")
 
 

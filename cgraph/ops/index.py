@@ -37,7 +37,8 @@ def _axis(axis: Any, ndim: int | None) -> int:
 
 
 def _step(step: Any) -> int | None:
-    if _bound("step", step) == 0:
+    step = _bound("step", step)
+    if step == 0:
         raise ValueError("slice step cannot be zero")
     return step
 
