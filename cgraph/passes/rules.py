@@ -212,11 +212,9 @@ def _powers(b: Any, bases: list) -> tuple[list, bool]:
     exponents: dict[str, int] = {}
     count: dict[str, int] = {}
     for base in bases:
-        u, k = base, 1
-        if isinstance(base, str) and b.op(base) == "pow":
-            e = num(b, b.args(base)[1])
-            if type(e) is int:
-                u, k = b.args(base)[0], e
+        u, k = _as_power(b, base) if isinstance(base, str) else (base, 1)
+        if type(k) is not int:
+            u, k = base, 1  # sqrt(u) and u^(1/3) stay whole here
         split.append((u, k))
         if isinstance(u, str):
             exponents[u] = exponents.get(u, 0) + k
