@@ -315,7 +315,11 @@ def support(
     def other(*args: Any) -> tuple:
         # ints and bools become floats (as evaluate does); anything else takes numpy
         if all(type(a) in (float, int, bool) for a in args):
-            return ns["positional"](*map(float, args))
+            try:
+                floats = [float(a) for a in args]
+            except OverflowError:  # an int past the floats: the array path's check names it
+                return ns["_array_path"](*args)
+            return ns["positional"](*floats)
         return ns["_array_path"](*args)
 
     def extra(feeds: dict) -> dict:

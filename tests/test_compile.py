@@ -356,3 +356,16 @@ def test_an_overflow_inside_the_scalar_path_is_the_domain_error_evaluate_raises(
         for call in (lambda: f(x=x), lambda: f.positional(x), lambda: f(x=np.array([x]))):
             with pytest.raises(cg.DomainError, match="is not finite"):
                 call()
+
+
+def test_an_int_too_large_for_a_float_is_the_input_error_evaluate_raises():
+    # the scalar path turned Python ints into floats itself: a bare OverflowError
+    g = cg.parse("y = x*z")
+    with pytest.raises(cg.InputError, match="input .x.: 1000.* is too large for a float"):
+        cg.evaluate(g, x=10**400, z=1.0)
+    for f in (cg.compile(g), cg.compile(g, wrt=["x", "z"])):
+        with pytest.raises(cg.InputError, match="input .x.: 1000.* is too large for a float"):
+            f(x=10**400, z=1.0)
+        with pytest.raises(cg.InputError, match="input 'z'.*too large"):
+            f.positional(2, -(10**400))
+        assert f(x=2, z=True)["y"] == 2.0
