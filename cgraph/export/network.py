@@ -247,7 +247,7 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
 def _weight_text(k: int, i: int, j: int, weights: str, mats: Mapping, precision: int) -> tuple[str, str]:
     """The label of the edge from unit i of layer k-1 to unit j of layer k (HTML, plain)."""
     if weights == "symbol":
-        return (_math(f"<I>w</I>{D.sub(f'{j + 1},{i + 1}', FONT_WEIGHT)}{D.sup(f'({k})', FONT_WEIGHT)}"),
+        return (D.math(f"<I>w</I>{D.sub(f'{j + 1},{i + 1}', FONT_WEIGHT)}{D.sup(f'({k})', FONT_WEIGHT)}"),
                 f"w{j + 1},{i + 1}({k})")
     if weights == "value":
         text = _number(float(mats[k][i, j]), precision)
@@ -292,15 +292,10 @@ def _shown(units: int, max_units: int) -> list[int | None]:
 def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
     size = FONT_UNIT
     if ly.index == 0:
-        return _math(f"<I>x</I>{D.sub(str(j + 1), size)}")
+        return D.math(f"<I>x</I>{D.sub(str(j + 1), size)}")
     if ly.index == depth:
-        return _math("<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else ""))
-    return _math(f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}")
-
-
-def _math(fragment: str) -> str:
-    # the typeface of variable names in the computation-graph drawing, so both read alike
-    return f'<FONT FACE="{D.MATH_FONT}">{fragment}</FONT>'
+        return D.math("<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else ""))
+    return D.math(f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}")
 
 
 def _caption(ly: Layer, drawn: int) -> str:
