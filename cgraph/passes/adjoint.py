@@ -18,7 +18,7 @@ from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiabl
 from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from ..node import Node
-from ..ops import add, identity, sum_to, zeros_like
+from ..ops import add, expand_to, identity, sum_to, zeros_like
 from ..ops.registry import OPS
 
 
@@ -248,6 +248,8 @@ class _Sweep:
             gn = sum_to(gn, Node(self.g, n))
         elif self.exact and n == self.of and data["shape"] is None:
             gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
+        elif n == self.of and data["shape"] and not opdef.elementwise:
+            gn = expand_to(gn, Node(self.g, n))  # the seed 1 as `of`'s shape (1, 1): matmul's rule needs a matrix
         args = [Node(g, o) for o in operands]
         parts = opdef.vjp(gn, Node(g, n), *args, **data["attrs"])
         if len(parts) != len(operands):
