@@ -477,9 +477,13 @@ def test_matmul_of_undeclared_shapes_differentiates_vectors_and_batches(sa, sb):
     lambda g: g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1)),  # one sample's prediction
     lambda g: cg.transpose(g.input("x", shape=(3, 1))) @ g.input("w", shape=(3, 1)),  # v^T w
     lambda g: cg.reshape(g.input("x", shape=(3,)), shape=(1, 3)) @ cg.reshape(g.input("w", shape=(3,)), shape=(3, 1)),
-], ids=["row@column", "transpose", "reshaped"])
+    lambda g: -(g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1))),
+    lambda g: 2.0 - 3.0 * (g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1))) + 1.0,
+    lambda g: cg.transpose(g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1))) * 2.0,
+], ids=["row@column", "transpose", "reshaped", "negated", "affine", "transposed"])
 def test_an_output_of_shape_1x1_differentiates(build):
-    # the seed g_y = 1 is a scalar: matmul's rule g @ w^T refused it (ShapeError from adjoint)
+    # the seed g_y = 1 is a scalar, and elementwise rules pass it on as one: matmul's rule
+    # g @ w^T refused it (ShapeError from adjoint)
     g = cg.Graph()
     g.output(build(g), name="y")
     rng = np.random.default_rng(3)
