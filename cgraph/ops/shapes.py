@@ -26,6 +26,13 @@ def _dim(a: int | None, b: int | None) -> int | None:
 
 def broadcast(*shapes: Shape) -> Shape:
     """numpy broadcasting over possibly unknown shapes."""
+    if shapes:  # the common case first: equal shapes (scalars, mostly) broadcast to themselves
+        first = shapes[0]
+        for s in shapes:
+            if s != first:
+                break
+        else:
+            return None if first is None else tuple(first)
     if any(s is None for s in shapes):
         return None
     ndim = max((len(s) for s in shapes), default=0)
