@@ -36,9 +36,10 @@ _candidate = tuple.__new__  # Candidate(...) without the Python-level __new__ of
 
 def _union(parts: list[frozenset]) -> frozenset:
     first = parts[0]
-    if all(p == first for p in parts):
-        return first  # the common case: no new set
-    return first.union(*parts[1:])
+    for p in parts:
+        if p != first:
+            return first.union(*parts[1:])
+    return first  # the common case: no new set
 
 
 class Builder(Replaying):
@@ -468,9 +469,11 @@ class Builder(Replaying):
         return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
-        self._look(n)
+        data = self._look(n)
         found = self.arguments.get(n)
-        return found if found is not None else self.g.operands(n)
+        if found is None:  # an input, param or constant (no operands), or a node made otherwise
+            found = () if data["role"] != "op" else self.g.operands(n)
+        return found
 
     def attrs(self, n: str) -> dict:
         return self._look(n)["attrs"]
@@ -487,8 +490,11 @@ class Builder(Replaying):
         """``op(n)`` and ``args(n)`` in one query."""
         if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
             self.looks.append(n)
+        data = self.nodes[n]
         found = self.arguments.get(n)
-        return self.nodes[n]["op"], found if found is not None else self.g.operands(n)
+        if found is None:  # an input, param or constant (no operands), or a node made otherwise
+            found = () if data["role"] != "op" else self.g.operands(n)
+        return data["op"], found
 
     def num(self, n: str) -> Any:
         """The number a scalar constant holds (an int, Fraction or float), else None."""

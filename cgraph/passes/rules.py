@@ -155,7 +155,10 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
 
 
 def _mul_zero(b: Any, c: Candidate) -> str | None:
-    return filled(b, c, 0) if any(b.is_(a, 0) for a in c.args) else None
+    for a in c.args:
+        if b.is_(a, 0):
+            return filled(b, c, 0)
+    return None
 
 
 def _mul_spread(b: Any, c: Candidate) -> str | None:
