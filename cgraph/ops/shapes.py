@@ -33,8 +33,9 @@ def broadcast(*shapes: Shape) -> Shape:
                 break
         else:
             return None if first is None else tuple(first)
-    if any(s is None for s in shapes):
-        return None
+    for s in shapes:
+        if s is None:
+            return None
     ndim = max((len(s) for s in shapes), default=0)
     out: list[int | None] = [1] * ndim
     for s in shapes:
