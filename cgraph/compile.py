@@ -263,10 +263,27 @@ class _Writer:
         # sum holding one: a non-finite input (InputError) or output (an overflow in
         # + - * raises nothing in Python) goes to the interpreter, which names it; a sum
         # that overflows from finite terms only costs the slow path
-        finite = [v for v in dict.fromkeys(self.args + [expr[o] for o in self.g.outputs]) if v.startswith("v")]
+        # so is an intermediate value that an op could turn from inf or nan into a finite
+        # number (exp(-x*x) = 0.0 at x = 1e200, where evaluate names the overflow)
+        checked = [expr[n] for n in self._absorbed()]
+        finite = [v for v in dict.fromkeys(self.args + [expr[o] for o in self.g.outputs] + checked) if v.startswith("v")]
         if finite:
             lines += [f"    if ({' + '.join(finite)}) * 0.0:", f"        return _slow({args})"]
         return lines + [f"    return {_tuple([expr[o] for o in self.g.outputs])}"]
+
+    def _absorbed(self) -> list[str]:
+        """The op nodes whose value some user's scalar code may turn from non-finite into
+        finite (see ``codegen.KEEPS_NONFINITE``), and the spread node, not an output."""
+        nodes, found = self.nodes, {}
+        for n in self.order:
+            if nodes[n]["role"] != "op":
+                continue
+            for i, o in enumerate(self.operands[n]):
+                if nodes[o]["role"] == "op" and not codegen.keeps_nonfinite(nodes[n]["op"], i):
+                    found[o] = None
+        if self.spread is not None and nodes[self.spread]["role"] == "op":
+            found[self.spread] = None
+        return list(found)
 
     def _array(self) -> list[str]:
         v = self.var
