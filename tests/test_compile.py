@@ -369,3 +369,24 @@ def test_an_int_too_large_for_a_float_is_the_input_error_evaluate_raises():
         with pytest.raises(cg.InputError, match="input 'z'.*too large"):
             f.positional(2, -(10**400))
         assert f(x=2, z=True)["y"] == 2.0
+
+
+@pytest.mark.parametrize("value", [-math.inf, math.nan, np.array([1.0, math.inf])], ids=["-inf", "nan", "array"])
+def test_a_constant_that_is_not_finite_is_the_domain_error_evaluate_raises(value):
+    # simplify folds exp(-inf) to 0 and nan*0 to 0: the compiled function returned x
+    g = cg.Graph()
+    x = g.input("x")
+    c = g.const(value, name="c")
+    g.output(cg.sum(cg.exp(c) + c * 0 + x), name="y")
+    with pytest.raises(cg.DomainError, match=r"node 'c' \(const\) is not finite"):
+        cg.evaluate(g, x=1.0)
+    for f in (cg.compile(g), cg.compile(g, wrt="x")):
+        for call in (lambda: f(x=1.0), lambda: f.positional(1.0), lambda: f(x=np.array([1.0, 2.0]))):
+            with pytest.raises(cg.DomainError, match=r"node 'c' \(const\) is not finite"):
+                call()
+        with pytest.raises(cg.InputError, match="missing"):  # the inputs are checked first, as in evaluate
+            f()
+    unused = cg.Graph()  # a constant no output needs is no error (grad agrees)
+    unused.output(unused.input("x") * 2.0, name="y")
+    unused.const(math.nan, name="c")
+    assert cg.grad(unused, x=1.0)["x"] == cg.compile(unused, wrt="x")(x=1.0)["g_x"] == 2.0
