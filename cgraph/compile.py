@@ -104,7 +104,7 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
     head, namespace = writer.module()
     codegen.support(namespace, target, grads, writer.inputs, writer.params, spread)
     number = next(_counter)
-    source = _run(head, f"<cgraph.compile #{number}>", namespace)
+    written = _run(head, f"<cgraph.compile #{number}>", namespace)
     f = namespace["compiled"]
     if writer.scalar:  # the numpy path is written and compiled on its first call, not here
         namespace["_array_path"] = _deferred(writer, f, f"<cgraph.compile #{number} numpy path>")
@@ -116,7 +116,7 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
         namespace["positional"] = namespace["_array_path"] = refused
     f.positional = namespace["positional"]
     f.inputs, f.params, f.outputs = tuple(writer.inputs), tuple(writer.params), tuple(target.outputs)
-    f.source = source
+    f.source = written
     f.graph = target
     return f
 
