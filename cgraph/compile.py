@@ -28,6 +28,7 @@ from .graph import Graph, require_graph
 from .ops.registry import OPS
 from .passes.adjoint import fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
+from .passes.plan import plan
 from .passes.simplify import simplify
 
 __all__ = ["compile"]
@@ -108,6 +109,10 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
         namespace["_array_path"] = _deferred(writer, f, f"<cgraph.compile #{number} numpy path>")
     else:
         namespace["positional"] = namespace["_array_path"]
+    source = g if wrt is None else gradient_graph(g, wrt, of)
+    refused = _nonfinite_const(source, list(target.outputs), writer.inputs + writer.params)
+    if refused is not None:
+        namespace["positional"] = namespace["_array_path"] = refused
     f.positional = namespace["positional"]
     f.inputs, f.params, f.outputs = tuple(writer.inputs), tuple(writer.params), tuple(target.outputs)
     f.source = head.replace(_MARK, "")
@@ -140,6 +145,33 @@ def _deferred(writer: _Writer, f: Callable, filename: str) -> Callable[..., tupl
         return writer.namespace["_array_path"](*args)
 
     return array_path
+
+
+def _nonfinite_const(g: Graph, keep: list[str], names: list[str]) -> Callable[..., tuple] | None:
+    """For a graph whose outputs need a NaN/Inf constant (which simplify may fold away:
+    ``exp(-inf) -> 0``, ``nan*0 -> 0``), the stand-in for ``positional`` that runs the
+    interpreter on ``g`` itself: it checks the inputs (``names``, in ``positional``'s
+    order), then raises the DomainError evaluate raises, naming the constant. None for
+    every other graph."""
+    if all(_finite(d["attrs"]["value"]) for d in g.nx._node.values() if d["role"] == "const"):
+        return None
+    run = plan(g, keep)
+    if not run.nonfinite_consts:
+        return None
+
+    def refuse(*args: Any) -> tuple:
+        run.run({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
+        raise run.nonfinite_consts[0]  # pragma: no cover - run raises it after the input checks
+
+    return refuse
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind != "f" or bool(np.isfinite(value).all())
+    return True  # ints and Fractions
 
 
 def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[Graph, dict[str, str], str | None]:
@@ -259,10 +291,27 @@ class _Writer:
         # sum holding one: a non-finite input (InputError) or output (an overflow in
         # + - * raises nothing in Python) goes to the interpreter, which names it; a sum
         # that overflows from finite terms only costs the slow path
-        finite = [v for v in dict.fromkeys(self.args + [expr[o] for o in self.g.outputs]) if v.startswith("v")]
+        # so is an intermediate value that an op could turn from inf or nan into a finite
+        # number (exp(-x*x) = 0.0 at x = 1e200, where evaluate names the overflow)
+        checked = [expr[n] for n in self._absorbed()]
+        finite = [v for v in dict.fromkeys(self.args + [expr[o] for o in self.g.outputs] + checked) if v.startswith("v")]
         if finite:
             lines += [f"    if ({' + '.join(finite)}) * 0.0:", f"        return _slow({args})"]
         return lines + [f"    return {_tuple([expr[o] for o in self.g.outputs])}"]
+
+    def _absorbed(self) -> list[str]:
+        """The op nodes whose value some user's scalar code may turn from non-finite into
+        finite (see ``codegen.KEEPS_NONFINITE``), and the spread node, not an output."""
+        nodes, found = self.nodes, {}
+        for n in self.order:
+            if nodes[n]["role"] != "op":
+                continue
+            for i, o in enumerate(self.operands[n]):
+                if nodes[o]["role"] == "op" and not codegen.keeps_nonfinite(nodes[n]["op"], i):
+                    found[o] = None
+        if self.spread is not None and nodes[self.spread]["role"] == "op":
+            found[self.spread] = None
+        return list(found)
 
     def _array(self) -> list[str]:
         v = self.var
