@@ -26,8 +26,6 @@ from .terms import (
     exact,
     filled,
     fits,
-    is_,
-    num,
     positive,
     scaled,
     term,
@@ -39,14 +37,14 @@ Rule = Callable[[Any, Candidate], "str | None"]
 def _at(point: int, value: Any) -> Rule:
     """``f(point) -> value``."""
     def rule(b: Any, c: Candidate) -> str | None:
-        return b.const(value) if num(b, c.args[0]) == point and isinstance(num(b, c.args[0]), EXACT) else None
+        return b.const(value) if b.num(c.args[0]) == point and isinstance(b.num(c.args[0]), EXACT) else None
     return rule
 
 
 def _exactly(fn: Callable[[Any], Any]) -> Rule:
     """``f(r) -> fn(r)`` for an exact rational ``r`` (fn returns None when inexact)."""
     def rule(b: Any, c: Candidate) -> str | None:
-        v = num(b, c.args[0])
+        v = b.num(c.args[0])
         if not isinstance(v, EXACT):
             return None
         out = fn(Fraction(v))
@@ -77,12 +75,12 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
 def _keeps_zero(b: Any, c: Candidate) -> str | None:
     """``f(0) -> 0`` for an elementwise ``f`` with ``f(0) = 0`` (zero arrays too)."""
     u = c.args[0]
-    return u if is_(b, u, 0) and fits(b, u, c) else None
+    return u if b.is_(u, 0) and fits(b, u, c) else None
 
 
 def _zero_spread(b: Any, c: Candidate) -> str | None:
     """``expand_to(0, like) -> zeros_like(like)`` (sum_to, reshape_like alike)."""
-    return filled(b, c, 0) if is_(b, c.args[0], 0) else _noop_when_shaped(b, c)
+    return filled(b, c, 0) if b.is_(c.args[0], 0) else _noop_when_shaped(b, c)
 
 
 def _zeros_of_less(b: Any, c: Candidate) -> str | None:
@@ -128,11 +126,11 @@ def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
 def _add_order(b: Any, c: Candidate) -> str | None:
     """A sum that starts with a negative term starts with a positive one instead (the
     constant stays last): ``-u/v + w -> w - u/v``."""
-    if num(b, c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
+    if b.num(c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
         return None
     plus, minus, consts = [], [], []
     for a in c.args:
-        (consts if num(b, a) is not None else minus if _negative(term(b, a)[0]) else plus).append(a)
+        (consts if b.num(a) is not None else minus if _negative(term(b, a)[0]) else plus).append(a)
     return b.make("add", *plus, *minus, *consts) if plus else None
 
 
@@ -142,9 +140,9 @@ def _negative(k: Any) -> bool:
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    if is_(b, v, 0):
+    if b.is_(v, 0):
         return u if fits(b, u, c) else None
-    if is_(b, u, 0):
+    if b.is_(u, 0):
         return b.make("neg", v) if fits(b, v, c) else None
     if u == v:
         return filled(b, c, 0)
@@ -157,7 +155,10 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
 
 
 def _mul_zero(b: Any, c: Candidate) -> str | None:
-    return filled(b, c, 0) if any(is_(b, a, 0) for a in c.args) else None
+    for a in c.args:
+        if b.is_(a, 0):
+            return filled(b, c, 0)
+    return None
 
 
 def _mul_spread(b: Any, c: Candidate) -> str | None:
@@ -252,7 +253,7 @@ def _rank(b: Any, n: str) -> tuple[int, int]:
         return (0, 0)
     if op == "mul":  # a shared product leads, where it needs no parentheses: s*(1 - s)*x
         return (0, 1)
-    if op == "pow" and num(b, b.args(n)[1]) is not None:  # x^3 goes with x
+    if op == "pow" and b.num(b.args(n)[1]) is not None:  # x^3 goes with x
         n = b.args(n)[0]
     role, order = b.made(n)
     return (1, order) if role in ("input", "param") else (2, order)
@@ -264,13 +265,13 @@ def _summed(b: Any, n: Any) -> bool:
 
 def _div_simple(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    if is_(b, v, 1):
+    if b.is_(v, 1):
         return u if fits(b, u, c) else None
-    if is_(b, u, 0):
+    if b.is_(u, 0):
         return filled(b, c, 0)
     if u == v:
         return filled(b, c, 1)
-    if b.op(v) == "div" and is_(b, b.args(v)[0], 1):
+    if b.op(v) == "div" and b.is_(b.args(v)[0], 1):
         return b.make("mul", u, b.args(v)[1])
     if b.op(u) == "neg" and b.op(v) == "neg":
         return b.make("div", b.args(u)[0], b.args(v)[0])
@@ -279,7 +280,7 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
 
 def _div_coefficient(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    k = num(b, v)
+    k = b.num(v)
     if not isinstance(k, EXACT) or k == 0:
         return None
     coef, base = term(b, u)
@@ -299,10 +300,12 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
     (kt, up), (kb, down) = _factors(b, u), _factors(b, v)
+    merged = not up.keys().isdisjoint(down)
+    if not merged and type(kt) is int and type(kb) is int and kb > 0 and math.gcd(kt, kb) == 1:
+        return None  # nothing cancels and kt/kb is in lowest terms (the common case, without Fractions)
     total = dict(up)
     for base, e in down.items():
         total[base] = total.get(base, 0) - e
-    merged = len(total) < len(up) + len(down)
     ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
     if not merged and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
         return None
@@ -320,22 +323,27 @@ def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
     """``n`` as ``coefficient * prod(base^k)`` with exact ``k``, reading a product, a
     quotient of products and powers one level deep: ``sqrt(u)`` is ``u^(1/2)``,
     ``(2*s)^2`` is ``4*s^2``, ``sqrt(u)^3`` is ``u^(3/2)``."""
-    k = num(b, n)
-    if k is not None:
-        return k, {}
+    op, args = b.op_args(n)
+    if op == "const":
+        k = b.num(n)
+        if k is not None:
+            return k, {}
     coef: Any = 1
-    if b.op(n) == "neg":
-        coef, n = -1, b.args(n)[0]
+    if op == "neg":
+        coef, n = -1, args[0]
+        op, args = b.op_args(n)
     parts = [(n, 1)]
-    if b.op(n) == "div":
-        k = num(b, b.args(n)[1])
+    if op == "div":
+        k = b.num(args[1])
         if k is None or isinstance(k, EXACT) and k != 0:
-            parts = [(b.args(n)[0], 1), (b.args(n)[1], -1)]
+            parts = [(args[0], 1), (args[1], -1)]
     factors: dict[str, Any] = {}
     for part, sign in parts:
-        for a in b.args(part) if b.op(part) == "mul" else (part,):
+        op, args = b.op_args(part)
+        for a in args if op == "mul" else (part,):
             k, powers = _as_powers(b, a)
-            coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
+            if type(k) is not int or k != 1:  # (a factor 1 leaves the coefficient's value as it is)
+                coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
             for base, e in powers:
                 factors[base] = factors.get(base, 0) + sign * e
     return coef, factors
@@ -344,19 +352,28 @@ def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
 def _as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
     """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
     [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
-    k = num(b, a)
-    if k is not None:
-        return k, []
-    inner, e = _as_power(b, a)
+    op, args = b.op_args(a)
+    if op == "const":
+        k = b.num(a)
+        return (k, []) if k is not None else (1, [(a, 1)])
+    if op == "sqrt":
+        inner, e = args[0], _HALF
+    elif op == "pow":
+        inner, e = args[0], b.num(args[1])
+        if not isinstance(e, EXACT):
+            return 1, [(a, 1)]
+    else:
+        return 1, [(a, 1)]
     if e == 1 or inner == a:
         return 1, [(a, 1)]
-    if b.op(inner) == "sqrt":
-        return 1, [(b.args(inner)[0], e * Fraction(1, 2))]
-    if b.op(inner) == "mul" and type(e) is int:
+    op, args = b.op_args(inner)
+    if op == "sqrt":
+        return 1, [(args[0], e * _HALF)]
+    if op == "mul" and type(e) is int:
         coef: Any = 1
         out = []
-        for f in b.args(inner):
-            k = num(b, f)
+        for f in args:
+            k = b.num(f)
             if k is not None and isinstance(k, EXACT) and (k != 0 or e > 0):
                 coef *= Fraction(k) ** e
             elif k is not None:
@@ -368,20 +385,25 @@ def _as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
     return 1, [(inner, e)]
 
 
+_HALF = Fraction(1, 2)
+
+
 def _as_power(b: Any, a: str) -> tuple[str, Any]:
     """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
-    op = b.op(a)
+    op, args = b.op_args(a)
     if op == "sqrt":
-        return b.args(a)[0], Fraction(1, 2)
-    if op == "pow" and isinstance(num(b, b.args(a)[1]), EXACT):
-        return b.args(a)[0], num(b, b.args(a)[1])
+        return args[0], _HALF
+    if op == "pow":
+        e = b.num(args[1])
+        if isinstance(e, EXACT):
+            return args[0], e
     return a, 1
 
 
 def _power(b: Any, base: str, e: Any) -> str:
     if e == 1:
         return base
-    return b.make("sqrt", base) if e == Fraction(1, 2) else b.make("pow", base, b.const(exact(e)))
+    return b.make("sqrt", base) if e == _HALF else b.make("pow", base, b.const(exact(e)))
 
 
 def _div_neg(b: Any, c: Candidate) -> str | None:
@@ -403,14 +425,14 @@ def _neg_neg(b: Any, c: Candidate) -> str | None:
 
 def _pow_simple(b: Any, c: Candidate) -> str | None:
     u, e = c.args
-    if is_(b, e, 1):
+    if b.is_(e, 1):
         return u if fits(b, u, c) else None
-    if is_(b, e, 0) or is_(b, u, 1):
+    if b.is_(e, 0) or b.is_(u, 1):
         return filled(b, c, 1)
-    k = num(b, e)
-    if b.op(u) == "pow" and isinstance(k, int) and num(b, b.args(u)[1]) is not None:
+    k = b.num(e)
+    if b.op(u) == "pow" and isinstance(k, int) and b.num(b.args(u)[1]) is not None:
         inner, a = b.args(u)
-        return b.make("pow", inner, b.const(exact(num(b, a) * k)))
+        return b.make("pow", inner, b.const(exact(b.num(a) * k)))
     return None
 
 

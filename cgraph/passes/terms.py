@@ -5,15 +5,14 @@ Terms are read as ``coefficient * base`` (``3*u``, ``-u``, ``u/4`` = ``1/4 * u``
 ``c/v`` = ``c * (1/v)`` with a reciprocal base that need not exist as a node), so that
 coefficients fold and like terms collect; the canonical forms are ``3*u``, ``-u``,
 ``u/4``, ``-u/4``, ``3*u/4`` and ``3/v``. ``b`` is the simplifier's builder: it answers
-``op``/``args``/``shape``/``value``/``array``/``single`` and builds with ``make``/``const``.
+``op``/``args``/``op_args``/``num``/``is_``/``shape``/``value``/``array``/``single`` and builds with
+``make``/``const``.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any, NamedTuple
-
-import numpy as np
 
 
 class Candidate(NamedTuple):
@@ -26,23 +25,6 @@ class Candidate(NamedTuple):
 
 
 EXACT = (int, Fraction)
-
-
-def num(b: Any, n: str) -> Any:
-    """The number a scalar constant holds (None for anything else)."""
-    v = b.value(n)
-    t = type(v)
-    if t is int or t is float or t is Fraction or v is None:  # the common cases, without an ABC check
-        return v
-    return v if isinstance(v, (int, float, Fraction)) else None
-
-
-def is_(b: Any, n: str, k: int) -> bool:
-    """True when ``n`` is the constant ``k`` (scalar, or an array of k's)."""
-    v = b.array(n)
-    if v is None:
-        return k == 0 and b.op(n) == "zeros_like"
-    return bool(np.all(np.asarray(v) == k)) if isinstance(v, np.ndarray) else v == k
 
 
 def fits(b: Any, n: str, c: Candidate) -> bool:
@@ -74,27 +56,37 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
     """``n`` as ``(coefficient, base)``; a constant is ``(value, None)``, ``c/v`` is
     ``(c, ("1/", v))``: a reciprocal base that need not exist as a node, and ``c/(k*v)``
     is ``(c/k, ("1/", v))`` for an exact ``k``."""
-    v = num(b, n)
+    v = b.num(n)
     if v is not None:
         return v, None
     coef: Any = 1
     for _ in range(3):  # -(3*u)/4 is three levels deep at most
-        op, args = b.op(n), b.args(n)
+        op, args = b.op_args(n)
         if op == "neg":
             coef, n = -coef, args[0]
-        elif op == "mul" and len(args) == 2 and num(b, args[0]) is not None:
-            coef, n = coef * num(b, args[0]), args[1]
-        elif op == "div" and isinstance(num(b, args[1]), EXACT) and num(b, args[1]) != 0:
-            coef, n = coef * Fraction(1, 1) / num(b, args[1]), args[0]
-        elif op == "div" and num(b, args[0]) is not None and b.op(args[1]) != "const":
-            v = args[1]
-            if b.op(v) == "mul" and len(b.args(v)) == 2 and isinstance(num(b, b.args(v)[0]), EXACT) \
-                    and num(b, b.args(v)[0]) != 0:  # c/(k*w): (c/k) * (1/w)
-                k, v = num(b, b.args(v)[0]), b.args(v)[1]
-                return exact(coef * num(b, args[0]) / Fraction(k)), ("1/", v)
-            return exact(coef * num(b, args[0])), ("1/", v)
-        else:
-            break
+            continue
+        if op == "mul" and len(args) == 2:
+            k = b.num(args[0])
+            if k is not None:
+                coef, n = coef * k, args[1]
+                continue
+        elif op == "div":
+            k = b.num(args[1])
+            if isinstance(k, EXACT) and k != 0:
+                # Fraction(coef, k) is coef * Fraction(1, 1) / k for ints, in one step
+                coef = Fraction(coef, k) if type(coef) is int and type(k) is int else coef * Fraction(1, 1) / k
+                n = args[0]
+                continue
+            top = b.num(args[0])
+            if top is not None and b.op(args[1]) != "const":
+                v = args[1]
+                op, below = b.op_args(v)
+                if op == "mul" and len(below) == 2:
+                    k = b.num(below[0])
+                    if isinstance(k, EXACT) and k != 0:  # c/(k*w): (c/k) * (1/w)
+                        return exact(coef * top / Fraction(k)), ("1/", below[1])
+                return exact(coef * top), ("1/", v)
+        break
     return exact(coef), n
 
 
@@ -145,7 +137,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     order: list[str | None] = []
     merged = False
     for sign, n in signed:
-        if b.value(n) is None and is_(b, n, 0):
+        if b.value(n) is None and b.is_(n, 0):
             merged = True  # + zeros_like(u), + [0, 0]
             continue
         coef, base = term(b, n)
@@ -158,7 +150,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     constant = groups.pop(None, 0)
     if None in order:
         order.remove(None)
-        consts = [i for i, (_, n) in enumerate(signed) if num(b, n) is not None]
+        consts = [i for i, (_, n) in enumerate(signed) if b.num(n) is not None]
         # canonical: one non-zero constant, added last
         merged = merged or len(consts) > 1 or constant == 0 or consts[-1] != len(signed) - 1 or signed[-1][0] < 0
     if not merged:
@@ -175,7 +167,7 @@ def positive(b: Any, n: str) -> bool:
     while stack:
         n = stack.pop()
         seen += 1
-        v = num(b, n)
+        v = b.num(n)
         op = b.op(n)
         if v is not None and v > 0 or op in ("exp", "sigmoid", "softplus"):
             continue
