@@ -104,7 +104,10 @@ class Builder(Replaying):
                         new = self._copy(n, data, args)
                 if new is None:
                     args = operands[n]
-                    args = self._gather(n) if absorbed and not absorbed.isdisjoint(args) else [mapping[o] for o in args]
+                    if absorbed and not absorbed.isdisjoint(args):
+                        args = self._gather(n)
+                    else:
+                        args = list(map(mapping.__getitem__, args))
                     self.reads.clear()
                     self.looks.clear()
                     new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
@@ -409,17 +412,20 @@ class Builder(Replaying):
 
     def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
         """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""
+        if len(self.new_nodes) - start <= 1:
+            return True  # it replaces cand itself (the common case, without a set)
         new = set(self.new_nodes[start:])
         if len(new) <= 1:
-            return True  # it replaces cand itself
+            return True
         freed = self._closure(cand)
         reach: set[str] = set()
         stack = [result]
+        pred = self.g.nx._pred
         while stack:  # what result still uses, among the new and the freeable nodes
             n = stack.pop()
             if n not in reach and (n in new or n in freed):
                 reach.add(n)
-                stack.extend(self.g.nx.predecessors(n))
+                stack.extend(pred[n])
         created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
         return created <= 1 + len(freed - reach) + self._terms_merged(cand, result)
 
