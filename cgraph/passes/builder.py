@@ -42,6 +42,18 @@ def _union(parts: list[frozenset]) -> frozenset:
     return first  # the common case: no new set
 
 
+def _extent_operands(op: str, args: Any) -> Any:
+    """The operands whose extents make up the extent of ``op(*args)`` (None: a shape of its own)."""
+    opdef = OPS.get(op)
+    if opdef is None or opdef.arity == 0 or not args:
+        return None
+    if op == "zeros_like":
+        return args[:1]
+    if op in _LIKE_OPS:
+        return args[1:2]
+    return args if opdef.elementwise else None
+
+
 class Builder(Replaying):
     """One simplification pass over ``old``, building the new graph."""
 
@@ -305,7 +317,7 @@ class Builder(Replaying):
         found = memo.get(n)
         if found is not None:
             return found
-        nodes, stack = self.nodes, [n]
+        nodes, arguments, stack = self.nodes, self.arguments, [n]
         while stack:  # depth first over the operands, without recursion
             m = stack[-1]
             if m in memo:
@@ -317,36 +329,27 @@ class Builder(Replaying):
                 memo[m] = _SCALAR if shape == () else frozenset((shape,))
                 stack.pop()
                 continue
-            deps = self._extent_operands(data["op"], self.arguments.get(m) or self.g.operands(m))
+            deps = _extent_operands(data["op"], arguments.get(m) or self.g.operands(m))
             if deps is None:
                 memo[m] = frozenset((m,))  # an input, or an op that makes a shape of its own
                 stack.pop()
                 continue
-            todo = [a for a in deps if a not in memo]
-            if todo:
-                stack.extend(todo)
-                continue
-            memo[m] = _union([memo[a] for a in deps])
-            stack.pop()
+            waiting = False
+            for a in deps:
+                if a not in memo:
+                    stack.append(a)
+                    waiting = True
+            if not waiting:
+                memo[m] = _union([memo[a] for a in deps])
+                stack.pop()
         return memo[n]
 
     def extent_of(self, op: str, args: Any) -> frozenset | None:
         """The extent ``op(*args)`` would have (None: a shape of its own)."""
-        deps = self._extent_operands(op, args)
+        deps = _extent_operands(op, args)
         if deps is None:
             return None
         return _union([self.extent(a) for a in deps])
-
-    @staticmethod
-    def _extent_operands(op: str, args: Any) -> Any:
-        opdef = OPS.get(op)
-        if opdef is None or opdef.arity == 0 or not args:
-            return None
-        if op == "zeros_like":
-            return args[:1]
-        if op in _LIKE_OPS:
-            return args[1:2]
-        return args if opdef.elementwise else None
 
     def make(self, op: str, *args: str, **attrs: Any) -> str:
         """Build a node for a rule (it is simplified too)."""
