@@ -19,13 +19,13 @@ from typing import Any
 
 from ..ops.registry import OPS
 from .terms import (
-    EXACT,
     Candidate,
     collect,
     distribute,
     exact,
     filled,
     fits,
+    is_exact,
     positive,
     scaled,
     term,
@@ -37,7 +37,7 @@ Rule = Callable[[Any, Candidate], "str | None"]
 def _at(point: int, value: Any) -> Rule:
     """``f(point) -> value``."""
     def rule(b: Any, c: Candidate) -> str | None:
-        return b.const(value) if b.num(c.args[0]) == point and isinstance(b.num(c.args[0]), EXACT) else None
+        return b.const(value) if b.num(c.args[0]) == point and is_exact(b.num(c.args[0])) else None
     return rule
 
 
@@ -45,7 +45,7 @@ def _exactly(fn: Callable[[Any], Any]) -> Rule:
     """``f(r) -> fn(r)`` for an exact rational ``r`` (fn returns None when inexact)."""
     def rule(b: Any, c: Candidate) -> str | None:
         v = b.num(c.args[0])
-        if not isinstance(v, EXACT):
+        if not is_exact(v):
             return None
         out = fn(Fraction(v))
         return None if out is None else b.const(exact(out))
@@ -135,7 +135,7 @@ def _add_order(b: Any, c: Candidate) -> str | None:
 
 
 def _negative(k: Any) -> bool:
-    return isinstance(k, (int, float, Fraction)) and k < 0
+    return k is not None and isinstance(k, (int, float, Fraction)) and k < 0
 
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
@@ -187,7 +187,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
         k, base = term(b, a)
         if base is None or k != 1 or not isinstance(base, str):
             coef = coef * k
-            changed = changed or base is not None or i > 0 or k in (1, -1) or isinstance(k, Fraction)
+            changed = changed or base is not None or i > 0 or k in (1, -1) or (type(k) is not int and isinstance(k, Fraction))
         if base is not None:
             bases.append(base)
     if coef == 0 or not bases:
@@ -196,7 +196,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
     if not bases:
         return filled(b, c, coef)  # u^2*u^-2 -> 1
     changed = changed or merged
-    if len(bases) == 1 and isinstance(coef, EXACT) and coef != 1 and _summed(b, bases[0]):
+    if len(bases) == 1 and is_exact(coef) and coef != 1 and _summed(b, bases[0]):
         return distribute(b, c, coef, bases[0])
     if not changed:
         return None
@@ -281,12 +281,12 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
 def _div_coefficient(b: Any, c: Candidate) -> str | None:
     u, v = c.args
     k = b.num(v)
-    if not isinstance(k, EXACT) or k == 0:
+    if not is_exact(k) or k == 0:
         return None
     coef, base = term(b, u)
     if base is None:
         return None
-    coef = Fraction(coef) / k if isinstance(coef, EXACT) else coef / float(k)
+    coef = Fraction(coef) / k if is_exact(coef) else coef / float(k)
     if _summed(b, base) and isinstance(coef, Fraction):
         return distribute(b, c, coef, base)
     result = scaled(b, coef, [base])
@@ -306,7 +306,7 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     total = dict(up)
     for base, e in down.items():
         total[base] = total.get(base, 0) - e
-    ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
+    ratio = Fraction(kt) / Fraction(kb) if is_exact(kt) and is_exact(kb) and kb != 0 else None
     if not merged and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
         return None
     if ratio is None:
@@ -335,7 +335,7 @@ def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
     parts = [(n, 1)]
     if op == "div":
         k = b.num(args[1])
-        if k is None or isinstance(k, EXACT) and k != 0:
+        if k is None or is_exact(k) and k != 0:
             parts = [(args[0], 1), (args[1], -1)]
     factors: dict[str, Any] = {}
     for part, sign in parts:
@@ -343,7 +343,7 @@ def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
         for a in args if op == "mul" else (part,):
             k, powers = _as_powers(b, a)
             if type(k) is not int or k != 1:  # (a factor 1 leaves the coefficient's value as it is)
-                coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
+                coef = coef * k if sign > 0 else coef / Fraction(k) if is_exact(k) else coef / k
             for base, e in powers:
                 factors[base] = factors.get(base, 0) + sign * e
     return coef, factors
@@ -360,7 +360,7 @@ def _as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
         inner, e = args[0], _HALF
     elif op == "pow":
         inner, e = args[0], b.num(args[1])
-        if not isinstance(e, EXACT):
+        if not is_exact(e):
             return 1, [(a, 1)]
     else:
         return 1, [(a, 1)]
@@ -374,7 +374,7 @@ def _as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
         out = []
         for f in args:
             k = b.num(f)
-            if k is not None and isinstance(k, EXACT) and (k != 0 or e > 0):
+            if k is not None and is_exact(k) and (k != 0 or e > 0):
                 coef *= Fraction(k) ** e
             elif k is not None:
                 return 1, [(inner, e)]  # a float or a zero in the base: keep the power whole
@@ -395,7 +395,7 @@ def _as_power(b: Any, a: str) -> tuple[str, Any]:
         return args[0], _HALF
     if op == "pow":
         e = b.num(args[1])
-        if isinstance(e, EXACT):
+        if is_exact(e):
             return args[0], e
     return a, 1
 

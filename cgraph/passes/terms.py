@@ -27,6 +27,18 @@ class Candidate(NamedTuple):
 EXACT = (int, Fraction)
 
 
+def is_exact(v: Any) -> bool:
+    """``isinstance(v, EXACT)``: a Python int or a Fraction. (Fraction's metaclass is
+    ABCMeta, so ``isinstance`` of anything else, ``None`` or a float, runs Python code
+    there; the common types are told apart by type first.)"""
+    t = type(v)
+    if t is int or t is Fraction:
+        return True
+    if t is float or v is None:
+        return False
+    return isinstance(v, EXACT)
+
+
 def fits(b: Any, n: str, c: Candidate) -> bool:
     """``n`` may stand in for ``c``: the same shape (for unknown shapes: the broadcast of
     the same nodes, ``b.extent``), or, where only elementwise ops use ``c``
@@ -72,7 +84,7 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
                 continue
         elif op == "div":
             k = b.num(args[1])
-            if isinstance(k, EXACT) and k != 0:
+            if is_exact(k) and k != 0:
                 # Fraction(coef, k) is coef * Fraction(1, 1) / k for ints, in one step
                 coef = Fraction(coef, k) if type(coef) is int and type(k) is int else coef * Fraction(1, 1) / k
                 n = args[0]
@@ -83,7 +95,7 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
                 op, below = b.op_args(v)
                 if op == "mul" and len(below) == 2:
                     k = b.num(below[0])
-                    if isinstance(k, EXACT) and k != 0:  # c/(k*w): (c/k) * (1/w)
+                    if is_exact(k) and k != 0:  # c/(k*w): (c/k) * (1/w)
                         return exact(coef * top / Fraction(k)), ("1/", below[1])
                 return exact(coef * top), ("1/", v)
         break
@@ -91,6 +103,9 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
 
 
 def exact(v: Any) -> Any:
+    t = type(v)
+    if t is int or t is float:  # (without the ABC check below)
+        return v
     return int(v) if isinstance(v, Fraction) and v.denominator == 1 else v
 
 
@@ -99,7 +114,7 @@ def scaled(b: Any, coef: Any, bases: list) -> str:
     coef = exact(coef)
     plain = [x for x in bases if isinstance(x, str)]
     below = [x[1] for x in bases if not isinstance(x, str)]
-    num, den = (coef.numerator, coef.denominator) if isinstance(coef, Fraction) else (coef, 1)
+    num, den = (coef.numerator, coef.denominator) if type(coef) is not int and isinstance(coef, Fraction) else (coef, 1)
     if below or den != 1:
         top = scaled(b, num, plain) if plain else b.const(num)
         bottom = ([b.const(den)] if den != 1 else []) + below
