@@ -3,7 +3,6 @@ backpropagation", as a report comparing ``grad`` with ``finite_difference``."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import finite_number
 from ..errors import ArgumentError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_wrt
@@ -144,8 +144,7 @@ def check_gradients(
     """
     require_graph(g, "check_gradients")
     for key, tol in (("rtol", rtol), ("atol", atol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(tol) or tol < 0:
+        if not finite_number(tol) or tol < 0:
             raise ArgumentError(f"{key} must be a finite number >= 0, not {tol!r}")
     feeds = merge_feeds(feeds, inputs)
     notes = _precision_warnings(g, feeds, wrt)
