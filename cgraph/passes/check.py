@@ -14,6 +14,7 @@ from ..checks import finite_number
 from ..errors import ArgumentError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_wrt
+from .evaluate import scalar_text
 from .finite_diff import finite_difference
 from .grad import grad
 from .plan import merge_feeds
@@ -71,7 +72,7 @@ class GradientReport:
             rows = [rows[i] for i in sorted(worst)]
         header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "ok")
         cells = [header] + [
-            (r.input, _index(r.index), f"{r.analytic:.17g}", f"{r.numeric:.17g}", f"{r.abs_error:.2e}",
+            (r.input, _index(r.index), scalar_text(r.analytic), scalar_text(r.numeric), f"{r.abs_error:.2e}",
              f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
             for r in rows
         ]
