@@ -155,6 +155,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
         else:
             order.append(base)
             groups[base] = sign * coef
+    merged = _alike(b, groups, order) or merged
     constant = groups.pop(None, 0)
     if None in order:
         order.remove(None)
@@ -167,6 +168,119 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     if constant != 0:
         terms.append(b.const(exact(constant)))
     return sum_(b, c, terms)
+
+
+def factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
+    """``n`` as ``coefficient * prod(base^k)`` with exact ``k``, reading a product, a
+    quotient of products and powers, and a quotient among the factors of those, one level
+    deeper: ``sqrt(u)`` is ``u^(1/2)``, ``(2*s)^2`` is ``4*s^2``, ``sqrt(u)^3`` is
+    ``u^(3/2)``, ``z*(x/z)`` is ``x``."""
+    k = num(b, n)
+    if k is not None:
+        return k, {}
+    coef: Any = 1
+    if b.op(n) == "neg":
+        coef, n = -1, b.args(n)[0]
+    k, found, _ = read_factors(b, [(n, 1, 2, True)])
+    return coef * k, found
+
+
+def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, dict[str, Any], int]:
+    """``(coefficient, {base: exponent}, how many factors were read)`` of the product of
+    ``parts``: ``(node, +1 or -1 for a denominator, quotients still to read into, whether a
+    product is read into its factors)``."""
+    coef: Any = 1
+    found: dict[str, Any] = {}
+    read = 0
+    stack = parts[::-1]
+    while stack:
+        n, sign, levels, flat = stack.pop()
+        op = b.op(n)
+        if op == "mul" and flat:
+            stack += [(a, sign, levels, False) for a in reversed(b.args(n))]
+            continue
+        if op == "div" and levels:
+            u, v = b.args(n)
+            k = num(b, v)
+            if k is None or isinstance(k, EXACT) and k != 0:
+                stack += [(v, -sign, levels - 1, True), (u, sign, levels - 1, True)]
+                continue
+        k, powers = as_powers(b, n)
+        coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
+        for base, e in powers:
+            found[base] = found.get(base, 0) + sign * e
+            read += 1
+    return coef, found, read
+
+
+def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
+    """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
+    [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
+    k = num(b, a)
+    if k is not None:
+        return k, []
+    inner, e = as_power(b, a)
+    if e == 1 or inner == a:
+        return 1, [(a, 1)]
+    if b.op(inner) == "sqrt":
+        return 1, [(b.args(inner)[0], e * Fraction(1, 2))]
+    if b.op(inner) == "mul" and type(e) is int:
+        coef: Any = 1
+        out = []
+        for f in b.args(inner):
+            k = num(b, f)
+            if k is not None and isinstance(k, EXACT) and (k != 0 or e > 0):
+                coef *= Fraction(k) ** e
+            elif k is not None:
+                return 1, [(inner, e)]  # a float or a zero in the base: keep the power whole
+            else:
+                base, e2 = as_power(b, f)
+                out.append((base, e2 * e))
+        return exact(coef), out
+    return 1, [(inner, e)]
+
+
+def as_power(b: Any, a: str) -> tuple[str, Any]:
+    """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
+    op = b.op(a)
+    if op == "sqrt":
+        return b.args(a)[0], Fraction(1, 2)
+    if op == "pow" and isinstance(num(b, b.args(a)[1]), EXACT):
+        return b.args(a)[0], num(b, b.args(a)[1])
+    return a, 1
+
+
+def composite(b: Any, base: Any) -> bool:
+    """A term's base that is a product or a quotient (the reciprocal ``("1/", v)`` too):
+    it may be another such base written differently."""
+    return isinstance(base, tuple) or isinstance(base, str) and b.op(base) in ("mul", "div")
+
+
+def _alike(b: Any, groups: dict, order: list) -> bool:
+    """Merge the groups of :func:`collect` whose bases are the same product of powers
+    written differently (``w*(x/z)`` and ``w*x/z``, ``x/z/w`` and ``x/(z*w)``); True if any."""
+    bases = [base for base in order if composite(b, base)]
+    if len(bases) < 2:
+        return False
+    first: dict[frozenset, tuple[Any, Any]] = {}
+    merged = False
+    for base in bases:
+        if isinstance(base, str):
+            k, powers = factors(b, base)
+        else:  # the reciprocal ("1/", v)
+            k, powers = factors(b, base[1])
+            k, powers = (Fraction(1) / k if isinstance(k, EXACT) and k != 0 else None), {u: -e for u, e in powers.items()}
+        if not isinstance(k, EXACT) or k == 0 or not powers:
+            continue
+        key = frozenset(powers.items())
+        if key not in first:
+            first[key] = (base, k)
+            continue
+        kept, k0 = first[key]  # base = k * prod = (k / k0) * kept
+        groups[kept] = groups[kept] + groups.pop(base) * exact(Fraction(k) / Fraction(k0))
+        order.remove(base)
+        merged = True
+    return merged
 
 
 def positive(b: Any, n: str) -> bool:
