@@ -106,6 +106,40 @@ NUMPY: dict[str, Any] = {
 }
 
 
+#: the operand positions through which a non-finite value always makes the op's ``MATH``
+#: code non-finite or raise. Python's + - * / overflow to inf without an error, so the
+#: scalar path checks every other operand value of an op (exp(-inf) = 0.0, 1/inf = 0.0,
+#: tanh(inf) = 1.0, nan > 0.0 is False) before trusting its result; an op missing here
+#: has all its operands checked.
+KEEPS_NONFINITE: dict[str, tuple[int, ...] | str] = {
+    "add": "all",  # inf + u is inf or nan
+    "sub": "all",
+    "mul": "all",  # inf * 0.0 is nan
+    "div": (0,),  # inf / u is inf or nan; u / inf is 0.0
+    "neg": "all",
+    "log": "all",  # log(inf) = inf; log(-inf) raises
+    "sin": "all",  # sin(inf) raises ValueError
+    "cos": "all",
+    "tan": "all",
+    "sqrt": "all",  # sqrt(inf) = inf
+    "abs": "all",
+    "square": "all",  # u * u
+    "identity": "all",
+    "sum": "all",  # of a scalar: itself
+    "mean": "all",
+    "sum_to": (0,),  # the second operand gives only a shape
+    "expand_to": (0,),
+    "reshape_like": (0,),
+}
+
+
+def keeps_nonfinite(op: str, position: int) -> bool:
+    """Whether a non-finite operand at ``position`` of ``op`` shows in its scalar code's
+    value (or makes it raise), so that the value need not be checked separately."""
+    keeps = KEEPS_NONFINITE.get(op, ())
+    return keeps == "all" or position in keeps
+
+
 def _reduce(fn: str, x: str, axis: Any, keepdims: bool) -> str:
     axis = axis if axis is None else int(axis) if isinstance(axis, int) else tuple(int(a) for a in axis)
     return f"{fn}({x}, axis={axis!r}{', keepdims=True' if keepdims else ''})"
@@ -281,7 +315,11 @@ def support(
     def other(*args: Any) -> tuple:
         # ints and bools become floats (as evaluate does); anything else takes numpy
         if all(type(a) in (float, int, bool) for a in args):
-            return ns["positional"](*map(float, args))
+            try:
+                floats = [float(a) for a in args]
+            except OverflowError:  # an int past the floats: the array path's check names it
+                return ns["_array_path"](*args)
+            return ns["positional"](*floats)
         return ns["_array_path"](*args)
 
     def extra(feeds: dict) -> dict:

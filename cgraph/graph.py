@@ -311,7 +311,8 @@ class Graph:
         return [o for o in self._outputs if o in self.nx]
 
     def _by_role(self, role: str) -> list[str]:
-        return self._cached(("role", role), lambda: [n for n, r in self.nx.nodes(data="role") if r == role])
+        # networkx's own dict rather than a NodeDataView: the same nodes in the same order
+        return self._cached(("role", role), lambda: [n for n, d in self.nx._node.items() if d.get("role") == role])
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""

@@ -471,3 +471,27 @@ def test_matmul_of_undeclared_shapes_differentiates_vectors_and_batches(sa, sb):
     ga.set_outputs([])
     ga.output(cg.sum(ga["g_a"] * u) + cg.sum(ga["g_B"] * v), name="s")
     assert_grad_matches_fd(ga, {**feeds, "u": rng.normal(size=sa), "v": rng.normal(size=sb)}, wrt=["a", "B", "c"])
+
+
+@pytest.mark.parametrize("build", [
+    lambda g: g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1)),  # one sample's prediction
+    lambda g: cg.transpose(g.input("x", shape=(3, 1))) @ g.input("w", shape=(3, 1)),  # v^T w
+    lambda g: cg.reshape(g.input("x", shape=(3,)), shape=(1, 3)) @ cg.reshape(g.input("w", shape=(3,)), shape=(3, 1)),
+    lambda g: -(g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1))),
+    lambda g: 2.0 - 3.0 * (g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1))) + 1.0,
+    lambda g: cg.transpose(g.input("x", shape=(1, 3)) @ g.input("w", shape=(3, 1))) * 2.0,
+], ids=["row@column", "transpose", "reshaped", "negated", "affine", "transposed"])
+def test_an_output_of_shape_1x1_differentiates(build):
+    # the seed g_y = 1 is a scalar, and elementwise rules pass it on as one: matmul's rule
+    # g @ w^T refused it (ShapeError from adjoint)
+    g = cg.Graph()
+    g.output(build(g), name="y")
+    rng = np.random.default_rng(3)
+    feeds = {n: rng.normal(size=g.nx.nodes[n]["shape"]) for n in g.inputs}
+    got = cg.grad(g, **feeds)
+    numeric = cg.finite_difference(g, **feeds)
+    compiled = cg.compile(g, wrt=g.inputs)(**feeds)
+    for n in g.inputs:
+        assert got[n].shape == feeds[n].shape
+        np.testing.assert_allclose(got[n], numeric[n], rtol=1e-7)
+        np.testing.assert_allclose(compiled[f"g_{n}"], got[n], rtol=1e-15)

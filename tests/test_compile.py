@@ -335,3 +335,58 @@ def test_random_graphs_of_every_op_match_evaluate_and_grad(case):
     for w, value in grads.items():
         assert np.shape(out[f"g_{w}"]) == np.shape(value), w
         np.testing.assert_allclose(out[f"g_{w}"], value, rtol=1e-9, atol=1e-9, err_msg=w)
+
+
+@pytest.mark.parametrize(("text", "x"), [
+    ("y = exp(-x*x)", 1e200),  # -inf into exp: 0.0
+    ("y = 1/(x*x)", 1e200),  # inf as a divisor: 0.0
+    ("y = tanh(x*1e300)", 1e10),  # tanh(inf) = 1.0
+    ("y = sigmoid(x*x) + softplus(-x*x)", 1e200),
+    ("y = relu(x*x - 4*x*x)", 1e200),  # -inf into relu: 0.0
+    ("y = x^(-x*x)", 2e200),
+])
+def test_an_overflow_inside_the_scalar_path_is_the_domain_error_evaluate_raises(text, x):
+    # Python's + - * / overflow to inf silently, and exp, tanh, 1/u, a comparison... turn
+    # an inf or a nan back into a finite number: the math path returned 0.0 or 1.0 where
+    # evaluate raises, naming the node that overflowed (of the simplified graph, in compile)
+    g = cg.parse(text)
+    with pytest.raises(cg.DomainError, match="is not finite"):
+        cg.evaluate(g, x=x)
+    for f in (cg.compile(g), cg.compile(g, wrt="x")):
+        for call in (lambda: f(x=x), lambda: f.positional(x), lambda: f(x=np.array([x]))):
+            with pytest.raises(cg.DomainError, match="is not finite"):
+                call()
+
+
+def test_an_int_too_large_for_a_float_is_the_input_error_evaluate_raises():
+    # the scalar path turned Python ints into floats itself: a bare OverflowError
+    g = cg.parse("y = x*z")
+    with pytest.raises(cg.InputError, match="input .x.: 1000.* is too large for a float"):
+        cg.evaluate(g, x=10**400, z=1.0)
+    for f in (cg.compile(g), cg.compile(g, wrt=["x", "z"])):
+        with pytest.raises(cg.InputError, match="input .x.: 1000.* is too large for a float"):
+            f(x=10**400, z=1.0)
+        with pytest.raises(cg.InputError, match="input 'z'.*too large"):
+            f.positional(2, -(10**400))
+        assert f(x=2, z=True)["y"] == 2.0
+
+
+@pytest.mark.parametrize("value", [-math.inf, math.nan, np.array([1.0, math.inf])], ids=["-inf", "nan", "array"])
+def test_a_constant_that_is_not_finite_is_the_domain_error_evaluate_raises(value):
+    # simplify folds exp(-inf) to 0 and nan*0 to 0: the compiled function returned x
+    g = cg.Graph()
+    x = g.input("x")
+    c = g.const(value, name="c")
+    g.output(cg.sum(cg.exp(c) + c * 0 + x), name="y")
+    with pytest.raises(cg.DomainError, match=r"node 'c' \(const\) is not finite"):
+        cg.evaluate(g, x=1.0)
+    for f in (cg.compile(g), cg.compile(g, wrt="x")):
+        for call in (lambda: f(x=1.0), lambda: f.positional(1.0), lambda: f(x=np.array([1.0, 2.0]))):
+            with pytest.raises(cg.DomainError, match=r"node 'c' \(const\) is not finite"):
+                call()
+        with pytest.raises(cg.InputError, match="missing"):  # the inputs are checked first, as in evaluate
+            f()
+    unused = cg.Graph()  # a constant no output needs is no error (grad agrees)
+    unused.output(unused.input("x") * 2.0, name="y")
+    unused.const(math.nan, name="c")
+    assert cg.grad(unused, x=1.0)["x"] == cg.compile(unused, wrt="x")(x=1.0)["g_x"] == 2.0

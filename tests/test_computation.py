@@ -37,6 +37,11 @@ def all_edges(d: pydot.Dot) -> list[pydot.Edge]:
     return d.get_edges() + [e for s in d.get_subgraphs() for e in all_edges(s)]
 
 
+def drawn(d: pydot.Dot) -> list[pydot.Edge]:
+    """The visible edges at the top level (not the invisible ones that order the inputs)."""
+    return [e for e in d.get_edges() if e.get("style") != "invis"]
+
+
 def text(label: str | None) -> str:
     """The visible text of an HTML-like label."""
     label = label or ""
@@ -49,8 +54,8 @@ def test_lecture_graph_is_nine_boxes_and_twelve_unlabelled_edges():
     d = parsed(cg.to_dot(lecture()))
     nodes = boxes(d)
     assert len(nodes) == 9
-    assert len(d.get_edges()) == 12
-    for e in d.get_edges():
+    assert len(drawn(d)) == 12
+    for e in drawn(d):
         assert e.get("label") is None and e.get("xlabel") is None and e.get("headlabel") is None
     assert d.get("rankdir") == "LR"
     assert d.get("forcelabels") == "true"
@@ -80,12 +85,24 @@ def test_sources_first_and_output_last():
     assert ranks == {"min": ["n0", "n1"], "max": ["n8"]}
 
 
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_inputs_keep_their_order(rankdir):
+    # x above z (left of z top to bottom), as the lecture writes xz: dot alone puts z first here
+    d = cg.to_dot(lecture(), rankdir=rankdir)
+    order = [(e.get_source(), e.get_destination()) for e in d.get_edges() if e.get("style") == "invis"]
+    assert order == [("n0", "n1")]
+    if shutil.which("dot"):
+        plain = run_dot(d.to_string(), "plain").decode().splitlines()
+        at = {p[1]: (float(p[2]), float(p[3])) for p in map(str.split, plain) if p[0] == "node"}
+        assert at["n0"][1] > at["n1"][1] if rankdir == "LR" else at["n0"][0] < at["n1"][0]
+
+
 def test_operand_order_of_non_commutative_ops_is_visible():
     g = cg.Graph()
     a, b = g.input("a"), g.input("b")
     g.output((b - a).named("d"))
     d = parsed(cg.to_dot(g))
-    ports = {(e.get_source(), e.get_destination()): e.get("headport") for e in d.get_edges()}
+    ports = {(e.get_source(), e.get_destination()): e.get("headport") for e in drawn(d)}
     assert ports == {("n1", "n2"): None, ("n0", "n2"): "n"}  # b (first) enters the usual way, a from above
 
 
@@ -115,9 +132,9 @@ def test_many_operands_do_not_share_one_port():
     xs = [g.input(f"x{i}") for i in range(1, 7)]
     g.output(cg.add(*xs).named("s"))
     d = parsed(cg.to_dot(g))
-    assert [e.get("headport") for e in d.get_edges()] == ['"_"'] * 6
+    assert [e.get("headport") for e in drawn(d)] == ['"_"'] * 6
     d = parsed(cg.to_dot(lecture()))  # the lecture's d + e + f keeps the usual port
-    assert all(e.get("headport") in (None, "n") for e in d.get_edges())
+    assert all(e.get("headport") in (None, "n") for e in drawn(d))
 
 
 def test_a_chain_with_constants_runs_straight():

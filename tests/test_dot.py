@@ -125,6 +125,14 @@ def test_formula_uses_real_subscripts_and_minus():
     assert "_" not in out and "−" in out and "<SUP>" in out and "·" in out
 
 
+def test_formula_is_set_in_the_math_typeface_with_a_spaced_product_dot():
+    # the names of a step's title read like the names on the boxes, and the dot after an
+    # italic index (g_f·(1/a)) keeps a full space either side, not a hair space
+    out = D.formula("g_c = g_f*(1/a)")
+    assert out.startswith(f'<FONT FACE="{D.MATH_FONT}">') and out.endswith("</FONT>")
+    assert "</FONT></SUB>" + D.spaced("·", D.NBSP) + "(1/" in out
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [(412.19145728, "412.2"), (-0.5, "−0.5"), (3, "3"), (1e-12, "1e−12"), (np.float64(2.0), "2"),

@@ -183,3 +183,18 @@ def test_compiled_sums_of_slices_match_grad(cuts, axis, declared):
     np.testing.assert_allclose(f(x=x0)["g_x"], want, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(f.positional(x0.astype(np.float32))[1], want, rtol=1e-5, atol=1e-6)
     assert f.positional(x0.astype(np.float32))[1].dtype == np.float32
+
+
+@pytest.mark.parametrize("key", [np.s_[1::2], np.s_[:, 1:], np.s_[::-1]], ids=["rows", "columns", "reversed"])
+def test_slices_of_a_batch_input_differentiate_against_known_shapes(key):
+    # X (None, 3) sliced, then weighted by a constant of known shape: the adjoint's unslice
+    # node compared the known values' shape with the slice's (None, 3) and refused them
+    g = cg.Graph()
+    x = g.input("X", shape=(None, 3))
+    value = np.arange(15.0).reshape(5, 3) / 7
+    weights = np.linspace(-1.0, 2.0, value[key].size).reshape(value[key].shape)
+    g.output(cg.sum(x[key] * g.const(weights)), name="f")
+    want = np.zeros_like(value)
+    want[key] = weights
+    np.testing.assert_array_equal(cg.grad(g, X=value)["X"], want)
+    np.testing.assert_array_equal(cg.compile(g, wrt="X")(X=value)["g_X"], want)

@@ -123,7 +123,25 @@ def test_dense_layers_are_thinned():
     d = parsed(cg.to_dot(layered([8, 8, 3]), style="network"))
     labelled = [e for e in d.get_edges() if e.get("headlabel")]
     assert len(d.get_edges()) == 64 + 24
-    assert len(labelled) == 8 + 8  # only the edges into the first unit of each dense layer pair
+    assert len(labelled) == 2 + 2  # only the outermost two edges of each dense layer pair
+
+
+def test_a_dense_pair_labels_its_two_outermost_edges_only():
+    # mlp_network's 4x4 pair had 16 labels among crossing edges, most of them ambiguous
+    d = parsed(cg.to_dot(layered([3, 4, 4, 2]), style="network"))
+    by_pair = {(e.get_source(), e.get_destination()): text(e.get("headlabel")) for e in d.get_edges()
+               if e.get("headlabel")}
+    assert by_pair == {("u0_0", "u1_0"): "w1,1(1)", ("u0_2", "u1_3"): "w4,3(1)",
+                       ("u1_0", "u2_0"): "w1,1(2)", ("u1_3", "u2_3"): "w4,4(2)",
+                       ("u2_0", "u3_0"): "w1,1(3)", ("u2_3", "u3_1"): "w2,4(3)"}
+    # a small pair (2x3), and a single unit's fan (3x1, 1x8: its edges never cross), label every edge
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
+    assert all(e.get("headlabel") for e in d.get_edges())
+    d = parsed(cg.to_dot(layered([1, 8, 1]), style="network"))
+    assert all(e.get("headlabel") for e in d.get_edges())
+    # and a larger max_labels labels every edge
+    d = parsed(cg.to_dot(layered([3, 4, 4, 2]), style="network", max_labels=16))
+    assert all(e.get("headlabel") for e in d.get_edges())
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,8 @@ CASES = {
     "transpose": [
         ((normal(2, 3),), {}, lambda x: x.T),
         ((normal(2, 3, 4),), {"axes": (1, 2, 0)}, lambda x: np.moveaxis(x, 0, -1)),
+        # negative axes: the adjoint's inverse permutation was argsort((-1, 0, 1)), a wrong one
+        ((normal(2, 3, 4),), {"axes": (-1, 0, 1)}, lambda x: np.transpose(x, (2, 0, 1))),
     ],
     "reshape": [((normal(2, 6),), {"shape": (3, -1)}, lambda x: x.reshape(3, 4))],
     "reshape_like": [((normal(2, 6), normal(4, 3)), {}, lambda x, like: x.reshape(4, 3))],

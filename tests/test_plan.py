@@ -261,3 +261,15 @@ def test_a_reduction_leaving_the_finite_numbers_names_its_node():
     g = cg.parse("y = sum(x, axis=0)")
     with pytest.raises(cg.DomainError, match=re.escape("node 'y' (sum) is not finite at index (0,): sum(x=array(2, 1)) = inf")):
         cg.evaluate(g, x=np.array([[1e308], [1e308]]))
+
+
+@pytest.mark.parametrize("text", ["y = x^2", "y = x^1 * 1e300 * 1e300", "y = x^(3 - 1)"])
+def test_an_overflow_in_a_power_computed_by_its_shortcut_names_the_node(text):
+    # pow(u, 2) runs as np.square(u) with the exponent left out of the step; the error
+    # report re-ran the op's own eval on that one operand: a bare TypeError from np.power
+    g = cg.parse(text)
+    for x in (1e200, np.array([1.0, 1e200])):
+        with pytest.raises(cg.DomainError, match=r"node '(y|t\d+)' \((pow|mul)\) is not finite"):
+            cg.evaluate(g, x=x)
+    with pytest.raises(cg.DomainError, match=re.escape("pow(x=1e+200, t1=2) = inf")):
+        cg.evaluate(cg.parse("y = x^2"), x=1e200)

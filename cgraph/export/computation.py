@@ -95,8 +95,10 @@ def computation_dot(
     >>> x, z = g.input("x"), g.input("z")
     >>> _ = g.output(cg.sin(x * z), name="y")
     >>> d = cg.to_dot(g)
-    >>> d.get_node_defaults()[0]["shape"], len(d.get_nodes()) - 2, len(d.get_edges())
-    ('box', 4, 3)
+    >>> d.get_node_defaults()[0]["shape"], len(d.get_nodes()) - 2
+    ('box', 4)
+    >>> [e.get("style") for e in d.get_edges()]  # x -> z, invisible, keeps x above z
+    ['invis', None, None, None]
     """
     if rankdir not in RANKDIRS:
         raise ExportError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
@@ -145,6 +147,7 @@ class _Drawing:
         self.ref_boxes: dict[str, dict[str, str]] = {}  # label -> a reference's attributes
         self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
                                          "width": 0.2, "margin": 0.02})
+        self.order_style = D.sorted_attrs({"style": "invis", "tailport": "_", "headport": "_"})
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
         self.refs = 0
         # forward values read by adjoint rules are written by name: those names must be visible,
@@ -241,7 +244,7 @@ class _Drawing:
         if role == "op" and not data["attrs"]:  # the op's symbol, the same in every box of it
             lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
         elif role in ("input", "param"):
-            lines = [f'<FONT FACE="{D.MATH_FONT}">{D.math_name(n)}</FONT>']
+            lines = [D.math(D.math_name(n))]
         elif role == "const":
             lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
         else:
@@ -251,7 +254,7 @@ class _Drawing:
         labels = {"label": D.html_label("<BR/>".join(lines))}
         if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            labels["xlabel"] = D.html_label(f'<FONT FACE="{D.MATH_FONT}" COLOR="{ink}">{D.math_name(n)}</FONT>')
+            labels["xlabel"] = D.html_label(f'<FONT COLOR="{ink}">{D.math(D.math_name(n))}</FONT>')
         style = self._box_style(adj, n in self.hot)
         return D.with_labels(style, labels) if style else labels  # "label" < "xlabel": sorted
 
@@ -266,7 +269,7 @@ class _Drawing:
             text = D.html_text(D.format_value(self.values[n], self.precision))
             lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
         if n in self.adjoints:
-            text = D.math_name(f"g_{n}", size=11)
+            text = D.math(D.math_name(f"g_{n}", size=11))
             if self.adjoints[n] is not None:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
@@ -312,7 +315,7 @@ class _Drawing:
             self._ref(D.html_text(D.format_value(self.g.nx._node[u]["attrs"].get("value"), self.precision)), v, port)
             return
         if self.mirror and self._adj(v) and not self._adj(u):
-            self._ref(f'<FONT FACE="{D.MATH_FONT}">{D.math_name(u)}</FONT>', v, port)
+            self._ref(D.math(D.math_name(u)), v, port)
             return
         back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
         style = self._edge_style("edge", self._adj(v), hot, back, port)
@@ -352,6 +355,12 @@ class _Drawing:
         for rank, members in groups:
             if members:
                 self.top.rank({"rank": rank}, [self.ids[m] for m in members])
+        # inputs in the order they were declared (x above z, as the lecture writes xz): left to
+        # right within a rank is what an edge between two nodes of that rank fixes, so chain them
+        # with invisible edges (dot's crossing minimisation otherwise picks either order)
+        lined = [self.ids[n] for n in groups[0][1]]
+        for a, b in zip(lined, lined[1:]):
+            self.top.edge(a, b, self.order_style)
 
 
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:

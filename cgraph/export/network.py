@@ -128,7 +128,7 @@ def network_dot(
     values: Mapping[str, Any] | None = None,
     precision: int = 2,
     max_units: int = 8,
-    max_labels: int = 16,
+    max_labels: int = 6,
     hidden: str = "z",
     captions: bool = True,
     title: str | None = None,
@@ -150,8 +150,18 @@ def network_dot(
         Wider layers show their first units, a ⋮ and their last unit, with the number
         left out in the caption.
     max_labels : int
-        Between two layers joined by more edges than this, only the edges into the
-        first unit are labelled (their pattern names the rest); the others stay readable.
+        Between two layers joined by more edges than this (a "dense" pair of layers;
+        a single unit's fan of edges never is: its edges do not cross), only the two
+        outermost edges are labelled: first unit to first unit and last to
+        last (``w₁,₁⁽¹⁾`` ... ``w₄,₃⁽¹⁾``, as lecture slides write α₁,₁ ... α_D,M), each
+        at a spot where no other edge passes, so it cannot be read as another edge's
+        label; the sign colours and widths of ``weights="value"`` still show every
+        weight. Labelling all of a dense pair's edges does not read: 12 or 16 edges
+        converge on 4 circles, every label sits among crossing edges and most of them
+        could belong to either of two edges (tried: labels near the head, near the tail,
+        at the freest spot on the edge). Pass a larger ``max_labels`` to label every
+        edge anyway (placed as for a small pair; the drawing says which is which only
+        for small layers). The default labels every edge between layers of 2 and 3 units, or 1 and any.
     hidden : str
         The letter of the hidden units (``"z"`` gives z₁⁽¹⁾; ``"a"``, ``"h"`` ...).
     captions : bool
@@ -217,10 +227,11 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
     for ly in stack[1:]:
         src = [i for i in shown[ly.index - 1] if i is not None]
         dst = [j for j in shown[ly.index] if j is not None]
+        dense = len(src) * len(dst) > max_labels and min(len(src), len(dst)) > 1  # a fan never crosses itself
         for j in dst:
             pairs += [(ly.index, i, j) for i in src]
-            if len(src) * len(dst) > max_labels and j != dst[0]:
-                quiet.update((ly.index, i, j) for i in src)
+            if dense:  # only the outermost two edges: nothing lies beyond them, so no label is ambiguous
+                quiet.update((ly.index, i, j) for i in src if (i, j) not in ((src[0], dst[0]), (src[-1], dst[-1])))
     texts = [("", "") if p in quiet else _weight_text(*p, weights, mats, precision) for p in pairs]
     segments = [(where[(k - 1, i)], where[(k, j)]) for k, i, j in pairs]
     sizes = [(_width(t), FONT_WEIGHT * 1.7) if t[1] else (0.0, 0.0) for t in texts]
@@ -247,7 +258,7 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
 def _weight_text(k: int, i: int, j: int, weights: str, mats: Mapping, precision: int) -> tuple[str, str]:
     """The label of the edge from unit i of layer k-1 to unit j of layer k (HTML, plain)."""
     if weights == "symbol":
-        return (_math(f"<I>w</I>{D.sub(f'{j + 1},{i + 1}', FONT_WEIGHT)}{D.sup(f'({k})', FONT_WEIGHT)}"),
+        return (D.math(f"<I>w</I>{D.sub(f'{j + 1},{i + 1}', FONT_WEIGHT)}{D.sup(f'({k})', FONT_WEIGHT)}"),
                 f"w{j + 1},{i + 1}({k})")
     if weights == "value":
         text = _number(float(mats[k][i, j]), precision)
@@ -292,15 +303,10 @@ def _shown(units: int, max_units: int) -> list[int | None]:
 def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
     size = FONT_UNIT
     if ly.index == 0:
-        return _math(f"<I>x</I>{D.sub(str(j + 1), size)}")
+        return D.math(f"<I>x</I>{D.sub(str(j + 1), size)}")
     if ly.index == depth:
-        return _math("<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else ""))
-    return _math(f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}")
-
-
-def _math(fragment: str) -> str:
-    # the typeface of variable names in the computation-graph drawing, so both read alike
-    return f'<FONT FACE="{D.MATH_FONT}">{fragment}</FONT>'
+        return D.math("<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else ""))
+    return D.math(f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}")
 
 
 def _caption(ly: Layer, drawn: int) -> str:

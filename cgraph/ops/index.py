@@ -81,7 +81,9 @@ def _unslice_shape(sg, like, start=None, stop=None, step=None, axis=0):
     cut = _slice_shape(like, start, stop, step, axis)
     if sg is not None and cut is not None:
         try:
-            if shapes.broadcast(sg, cut) != cut:
+            both = shapes.broadcast(sg, cut)
+            # an unknown (batch) dim of the slice takes any length, as its value will decide
+            if len(both) != len(cut) or any(b != c for b, c in zip(both, cut) if b is not None and c is not None):
                 raise ValueError
         except ValueError:
             raise ValueError(f"the values of shape {sg} do not fit the slice of shape {cut} of {like}") from None

@@ -26,8 +26,16 @@ def _dim(a: int | None, b: int | None) -> int | None:
 
 def broadcast(*shapes: Shape) -> Shape:
     """numpy broadcasting over possibly unknown shapes."""
-    if any(s is None for s in shapes):
-        return None
+    if shapes:  # the common case first: equal shapes (scalars, mostly) broadcast to themselves
+        first = shapes[0]
+        for s in shapes:
+            if s != first:
+                break
+        else:
+            return None if first is None else tuple(first)
+    for s in shapes:
+        if s is None:
+            return None
     ndim = max((len(s) for s in shapes), default=0)
     out: list[int | None] = [1] * ndim
     for s in shapes:

@@ -113,7 +113,10 @@ def _mean(x, axis=None, keepdims=False):
 
 
 def _transpose_vjp(g, out, a, axes=None):
-    return (transpose(g) if axes is None else transpose(g, axes=tuple(np.argsort(axes).tolist())),)
+    if axes is None:
+        return (transpose(g),)
+    # the inverse permutation of the axes read as non-negative: argsort((-1, 0, 1)) is not it
+    return (transpose(g, axes=tuple(np.argsort([k % len(axes) for k in axes]).tolist())),)
 
 
 def _reshape_vjp(g, out, a, shape=None):

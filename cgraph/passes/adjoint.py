@@ -18,7 +18,7 @@ from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiabl
 from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from ..node import Node
-from ..ops import add, identity, sum_to, zeros_like
+from ..ops import add, expand_to, identity, sum_to, zeros_like
 from ..ops.registry import OPS
 
 
@@ -246,6 +246,10 @@ class _Sweep:
             raise NotDifferentiableError(f"node {n!r} ({opdef.name}) has no derivative rule")
         if not opdef.elementwise and _needs_reduce(gn.shape, data["shape"]):
             gn = sum_to(gn, Node(self.g, n))
+        elif not opdef.elementwise and _needs_expand(gn.shape, data["shape"]):
+            # the seed 1 of an output of shape (1, 1), passed down by elementwise rules
+            # (-(x @ w)): a rule such as matmul's needs the adjoint in its node's shape
+            gn = expand_to(gn, Node(self.g, n))
         elif self.exact and n == self.of and data["shape"] is None:
             gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
         args = [Node(g, o) for o in operands]
@@ -311,6 +315,15 @@ def _needs_reduce(part: Any, target: Any) -> bool:
         return False  # a smaller adjoint broadcasts up by itself
     lead = len(part) - len(target)
     return lead > 0 or any(t == 1 and p != 1 for p, t in zip(part[lead:], target))
+
+
+def _needs_expand(part: Any, target: Any) -> bool:
+    """True when ``part`` is known to be narrower than the fully known ``target`` (fewer
+    dims, or a 1 where ``target`` has more): it only broadcasts up to it."""
+    if part is None or target is None or None in target or tuple(part) == tuple(target):
+        return False
+    lead = len(target) - len(part)
+    return lead > 0 or any(p == 1 and t != 1 for p, t in zip(part, target[lead:]))
 
 
 def _prune(g: Graph, forward: set[str], outputs: list[str]) -> None:

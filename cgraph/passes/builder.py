@@ -7,6 +7,7 @@ besides structure is logged for :mod:`cgraph.passes.fixpoint`.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -30,11 +31,15 @@ _SCALAR: frozenset = frozenset()  # the extent of a scalar
 _LIKE_OPS = ("expand_to", "sum_to", "reshape_like")  # (u, like): the shape of `like`
 
 
+_candidate = tuple.__new__  # Candidate(...) without the Python-level __new__ of a NamedTuple
+
+
 def _union(parts: list[frozenset]) -> frozenset:
     first = parts[0]
-    if all(p == first for p in parts):
-        return first  # the common case: no new set
-    return first.union(*parts[1:])
+    for p in parts:
+        if p != first:
+            return first.union(*parts[1:])
+    return first  # the common case: no new set
 
 
 class Builder(Replaying):
@@ -241,21 +246,27 @@ class Builder(Replaying):
         shape: Any = _INFER
         if rules:
             try:
-                shape = opdef.shape(*[nodes[a]["shape"] for a in args], **attrs)
+                if attrs or len(args) > 2:
+                    shape = opdef.shape(*[nodes[a]["shape"] for a in args], **attrs)
+                elif len(args) == 2:  # (the common cases without a list)
+                    shape = opdef.shape(nodes[args[0]]["shape"], nodes[args[1]]["shape"])
+                else:
+                    shape = opdef.shape(*[nodes[a]["shape"] for a in args])
             except (ValueError, TypeError):
                 rules = None
         if rules:
             if key in self.building or self.depth >= MAX_DEPTH:
                 reads.append(GUARD)  # rules skipped here run in another pass
             else:
-                cand = Candidate(op, tuple(args), attrs, shape)
+                cand = _candidate(Candidate, (op, tuple(args), attrs, shape))
                 if not self.depth:
                     self.top_args = cand.args
                 self.building.add(key)
                 self.depth += 1
+                new_nodes = self.new_nodes
                 try:
                     for rule in rules:
-                        start = len(self.new_nodes)
+                        start = len(new_nodes)
                         result = rule(self, cand)
                         if result is not None and self._affordable(cand, result, start):
                             if self.cse.get(key) != result:  # else the rule rebuilt cand itself
@@ -348,19 +359,22 @@ class Builder(Replaying):
         return self.cse[key]
 
     def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
-        g = self.g
-        name = hint if hint is not None and hint not in self.nodes else None
+        g, nodes = self.g, self.nodes
+        name = hint if hint is not None and hint not in nodes else None
         if name is None or shape is _INFER:
             node = g._apply(OPS[op], args, attrs, name, shape).name
         else:
-            node = self._add(name, op, args, attrs, shape)
+            g._write_op(name, op, args, attrs, shape)  # (_add, inlined)
+            node = name
         if name is not None:
-            if len(self.old_nodes[hint]) > _DATA:
-                self._keep_metadata(hint, node)
+            data = self.old_nodes[hint]
+            if len(data) > _DATA:  # (_keep_metadata, inlined)
+                nodes[node].update({k: data[k] for k in data if k not in _PLAIN})
         else:
+            refs, reads = self.refs, self.reads
             for a in args:  # a rule's new use of a node (old uses come from the old graph)
-                self.refs[a] = self.refs.get(a, 0) + 1
-                self.reads.append((USE, a))
+                refs[a] = refs.get(a, 0) + 1
+                reads.append((USE, a))
         self.new_nodes.append(node)
         self.arguments[node] = tuple(args)
         self.cse[key] = node
@@ -455,9 +469,11 @@ class Builder(Replaying):
         return self.nodes[n]["op"]
 
     def args(self, n: str) -> tuple[str, ...]:
-        self._look(n)
+        data = self._look(n)
         found = self.arguments.get(n)
-        return found if found is not None else self.g.operands(n)
+        if found is None:  # an input, param or constant (no operands), or a node made otherwise
+            found = () if data["role"] != "op" else self.g.operands(n)
+        return found
 
     def attrs(self, n: str) -> dict:
         return self._look(n)["attrs"]
@@ -469,6 +485,39 @@ class Builder(Replaying):
 
     def shape(self, n: str) -> Any:
         return self._look(n)["shape"]
+
+    def op_args(self, n: str) -> tuple[str, tuple[str, ...]]:
+        """``op(n)`` and ``args(n)`` in one query."""
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
+            self.looks.append(n)
+        data = self.nodes[n]
+        found = self.arguments.get(n)
+        if found is None:  # an input, param or constant (no operands), or a node made otherwise
+            found = () if data["role"] != "op" else self.g.operands(n)
+        return data["op"], found
+
+    def num(self, n: str) -> Any:
+        """The number a scalar constant holds (an int, Fraction or float), else None."""
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
+            self.looks.append(n)
+        data = self.nodes[n]
+        if data["op"] != "const":
+            return None
+        v = data["attrs"]["value"]
+        t = type(v)
+        if t is int or t is float or t is Fraction:  # the common cases, without an ABC check
+            return v
+        return v if isinstance(v, (int, float, Fraction)) else None
+
+    def is_(self, n: str, k: int) -> bool:
+        """True when ``n`` is the constant ``k`` (scalar, or an array of k's; ``zeros_like`` is 0)."""
+        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
+            self.looks.append(n)
+        data = self.nodes[n]
+        if data["op"] != "const":
+            return k == 0 and data["op"] == "zeros_like"
+        v = data["attrs"]["value"]
+        return bool(np.all(np.asarray(v) == k)) if isinstance(v, np.ndarray) else v == k
 
     def value(self, n: str) -> Any:
         """The value of a scalar constant node, else None."""

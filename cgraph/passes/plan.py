@@ -220,7 +220,11 @@ class Plan:
                 try:
                     env[out] = fn(*vals) if kw is None else fn(*vals, **kw)
                 except FloatingPointError:
-                    raise _domain_error(self.graph, step[5], vals, kw or {}) from None
+                    # every operand, read again: a step may leave one out (u**2 runs as np.square(u))
+                    node = step[5]
+                    slot = {n: i for i, n in enumerate(self.graph.schedule())}
+                    vals = [env[slot[o]] for o in self.graph.operands(node)]
+                    raise _domain_error(self.graph, node, vals, kw or {}) from None
                 except (ValueError, IndexError, TypeError) as exc:
                     node = step[5]
                     shapes = ", ".join(f"{o!r} {np.shape(v)}" for o, v in zip(self.graph.operands(node), vals))

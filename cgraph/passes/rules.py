@@ -20,6 +20,7 @@ from typing import Any
 from ..ops.registry import OPS
 from .terms import (
     EXACT,
+    HALF,
     Candidate,
     as_power,
     collect,
@@ -29,8 +30,6 @@ from .terms import (
     factors,
     filled,
     fits,
-    is_,
-    num,
     positive,
     read_factors,
     scaled,
@@ -43,14 +42,14 @@ Rule = Callable[[Any, Candidate], "str | None"]
 def _at(point: int, value: Any) -> Rule:
     """``f(point) -> value``."""
     def rule(b: Any, c: Candidate) -> str | None:
-        return b.const(value) if num(b, c.args[0]) == point and isinstance(num(b, c.args[0]), EXACT) else None
+        return b.const(value) if b.num(c.args[0]) == point and isinstance(b.num(c.args[0]), EXACT) else None
     return rule
 
 
 def _exactly(fn: Callable[[Any], Any]) -> Rule:
     """``f(r) -> fn(r)`` for an exact rational ``r`` (fn returns None when inexact)."""
     def rule(b: Any, c: Candidate) -> str | None:
-        v = num(b, c.args[0])
+        v = b.num(c.args[0])
         if not isinstance(v, EXACT):
             return None
         out = fn(Fraction(v))
@@ -81,12 +80,12 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
 def _keeps_zero(b: Any, c: Candidate) -> str | None:
     """``f(0) -> 0`` for an elementwise ``f`` with ``f(0) = 0`` (zero arrays too)."""
     u = c.args[0]
-    return u if is_(b, u, 0) and fits(b, u, c) else None
+    return u if b.is_(u, 0) and fits(b, u, c) else None
 
 
 def _zero_spread(b: Any, c: Candidate) -> str | None:
     """``expand_to(0, like) -> zeros_like(like)`` (sum_to, reshape_like alike)."""
-    return filled(b, c, 0) if is_(b, c.args[0], 0) else _noop_when_shaped(b, c)
+    return filled(b, c, 0) if b.is_(c.args[0], 0) else _noop_when_shaped(b, c)
 
 
 def _zeros_of_less(b: Any, c: Candidate) -> str | None:
@@ -132,11 +131,11 @@ def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
 def _add_order(b: Any, c: Candidate) -> str | None:
     """A sum that starts with a negative term starts with a positive one instead (the
     constant stays last): ``-u/v + w -> w - u/v``."""
-    if num(b, c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
+    if b.num(c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
         return None
     plus, minus, consts = [], [], []
     for a in c.args:
-        (consts if num(b, a) is not None else minus if _negative(term(b, a)[0]) else plus).append(a)
+        (consts if b.num(a) is not None else minus if _negative(term(b, a)[0]) else plus).append(a)
     return b.make("add", *plus, *minus, *consts) if plus else None
 
 
@@ -146,9 +145,9 @@ def _negative(k: Any) -> bool:
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    if is_(b, v, 0):
+    if b.is_(v, 0):
         return u if fits(b, u, c) else None
-    if is_(b, u, 0):
+    if b.is_(u, 0):
         return b.make("neg", v) if fits(b, v, c) else None
     if u == v:
         return filled(b, c, 0)
@@ -162,7 +161,10 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
 
 
 def _mul_zero(b: Any, c: Candidate) -> str | None:
-    return filled(b, c, 0) if any(is_(b, a, 0) for a in c.args) else None
+    for a in c.args:
+        if b.is_(a, 0):
+            return filled(b, c, 0)
+    return None
 
 
 def _mul_spread(b: Any, c: Candidate) -> str | None:
@@ -257,7 +259,7 @@ def _rank(b: Any, n: str) -> tuple[int, int]:
         return (0, 0)
     if op == "mul":  # a shared product leads, where it needs no parentheses: s*(1 - s)*x
         return (0, 1)
-    if op == "pow" and num(b, b.args(n)[1]) is not None:  # x^3 goes with x
+    if op == "pow" and b.num(b.args(n)[1]) is not None:  # x^3 goes with x
         n = b.args(n)[0]
     role, order = b.made(n)
     return (1, order) if role in ("input", "param") else (2, order)
@@ -269,13 +271,13 @@ def _summed(b: Any, n: Any) -> bool:
 
 def _div_simple(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    if is_(b, v, 1):
+    if b.is_(v, 1):
         return u if fits(b, u, c) else None
-    if is_(b, u, 0):
+    if b.is_(u, 0):
         return filled(b, c, 0)
     if u == v:
         return filled(b, c, 1)
-    if b.op(v) == "div" and is_(b, b.args(v)[0], 1):
+    if b.op(v) == "div" and b.is_(b.args(v)[0], 1):
         return b.make("mul", u, b.args(v)[1])
     if b.op(u) == "neg" and b.op(v) == "neg":
         return b.make("div", b.args(u)[0], b.args(v)[0])
@@ -284,7 +286,7 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
 
 def _div_coefficient(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    k = num(b, v)
+    k = b.num(v)
     if not isinstance(k, EXACT) or k == 0:
         return None
     coef, base = term(b, u)
@@ -304,10 +306,12 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     (a cancelled factor is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
     (kt, up), (kb, down) = factors(b, u), factors(b, v)
+    merged = not up.keys().isdisjoint(down) or 0 in up.values() or 0 in down.values()  # (z*(x/z): z^0)
+    if not merged and type(kt) is int and type(kb) is int and kb > 0 and math.gcd(kt, kb) == 1:
+        return None  # nothing cancels and kt/kb is in lowest terms (the common case, without Fractions)
     total = dict(up)
     for base, e in down.items():
         total[base] = total.get(base, 0) - e
-    merged = len(total) < len(up) + len(down)
     ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
     if not merged and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
         return None
@@ -341,7 +345,7 @@ def _rebuilt(b: Any, c: Candidate, coef: Any, total: dict[str, Any]) -> str | No
 def _power(b: Any, base: str, e: Any) -> str:
     if e == 1:
         return base
-    return b.make("sqrt", base) if e == Fraction(1, 2) else b.make("pow", base, b.const(exact(e)))
+    return b.make("sqrt", base) if e == HALF else b.make("pow", base, b.const(exact(e)))
 
 
 def _div_neg(b: Any, c: Candidate) -> str | None:
@@ -363,14 +367,14 @@ def _neg_neg(b: Any, c: Candidate) -> str | None:
 
 def _pow_simple(b: Any, c: Candidate) -> str | None:
     u, e = c.args
-    if is_(b, e, 1):
+    if b.is_(e, 1):
         return u if fits(b, u, c) else None
-    if is_(b, e, 0) or is_(b, u, 1):
+    if b.is_(e, 0) or b.is_(u, 1):
         return filled(b, c, 1)
-    k = num(b, e)
-    if b.op(u) == "pow" and isinstance(k, int) and num(b, b.args(u)[1]) is not None:
+    k = b.num(e)
+    if b.op(u) == "pow" and isinstance(k, int) and b.num(b.args(u)[1]) is not None:
         inner, a = b.args(u)
-        return b.make("pow", inner, b.const(exact(num(b, a) * k)))
+        return b.make("pow", inner, b.const(exact(b.num(a) * k)))
     return None
 
 

@@ -5,15 +5,14 @@ Terms are read as ``coefficient * base`` (``3*u``, ``-u``, ``u/4`` = ``1/4 * u``
 ``c/v`` = ``c * (1/v)`` with a reciprocal base that need not exist as a node), so that
 coefficients fold and like terms collect; the canonical forms are ``3*u``, ``-u``,
 ``u/4``, ``-u/4``, ``3*u/4`` and ``3/v``. ``b`` is the simplifier's builder: it answers
-``op``/``args``/``shape``/``value``/``array``/``single`` and builds with ``make``/``const``.
+``op``/``args``/``op_args``/``num``/``is_``/``shape``/``value``/``array``/``single`` and builds with
+``make``/``const``.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any, NamedTuple
-
-import numpy as np
 
 
 class Candidate(NamedTuple):
@@ -26,23 +25,6 @@ class Candidate(NamedTuple):
 
 
 EXACT = (int, Fraction)
-
-
-def num(b: Any, n: str) -> Any:
-    """The number a scalar constant holds (None for anything else)."""
-    v = b.value(n)
-    t = type(v)
-    if t is int or t is float or t is Fraction or v is None:  # the common cases, without an ABC check
-        return v
-    return v if isinstance(v, (int, float, Fraction)) else None
-
-
-def is_(b: Any, n: str, k: int) -> bool:
-    """True when ``n`` is the constant ``k`` (scalar, or an array of k's)."""
-    v = b.array(n)
-    if v is None:
-        return k == 0 and b.op(n) == "zeros_like"
-    return bool(np.all(np.asarray(v) == k)) if isinstance(v, np.ndarray) else v == k
 
 
 def fits(b: Any, n: str, c: Candidate) -> bool:
@@ -74,27 +56,37 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
     """``n`` as ``(coefficient, base)``; a constant is ``(value, None)``, ``c/v`` is
     ``(c, ("1/", v))``: a reciprocal base that need not exist as a node, and ``c/(k*v)``
     is ``(c/k, ("1/", v))`` for an exact ``k``."""
-    v = num(b, n)
+    v = b.num(n)
     if v is not None:
         return v, None
     coef: Any = 1
     for _ in range(3):  # -(3*u)/4 is three levels deep at most
-        op, args = b.op(n), b.args(n)
+        op, args = b.op_args(n)
         if op == "neg":
             coef, n = -coef, args[0]
-        elif op == "mul" and len(args) == 2 and num(b, args[0]) is not None:
-            coef, n = coef * num(b, args[0]), args[1]
-        elif op == "div" and isinstance(num(b, args[1]), EXACT) and num(b, args[1]) != 0:
-            coef, n = coef * Fraction(1, 1) / num(b, args[1]), args[0]
-        elif op == "div" and num(b, args[0]) is not None and b.op(args[1]) != "const":
-            v = args[1]
-            if b.op(v) == "mul" and len(b.args(v)) == 2 and isinstance(num(b, b.args(v)[0]), EXACT) \
-                    and num(b, b.args(v)[0]) != 0:  # c/(k*w): (c/k) * (1/w)
-                k, v = num(b, b.args(v)[0]), b.args(v)[1]
-                return exact(coef * num(b, args[0]) / Fraction(k)), ("1/", v)
-            return exact(coef * num(b, args[0])), ("1/", v)
-        else:
-            break
+            continue
+        if op == "mul" and len(args) == 2:
+            k = b.num(args[0])
+            if k is not None:
+                coef, n = coef * k, args[1]
+                continue
+        elif op == "div":
+            k = b.num(args[1])
+            if isinstance(k, EXACT) and k != 0:
+                # Fraction(coef, k) is coef * Fraction(1, 1) / k for ints, in one step
+                coef = Fraction(coef, k) if type(coef) is int and type(k) is int else coef * Fraction(1, 1) / k
+                n = args[0]
+                continue
+            top = b.num(args[0])
+            if top is not None and b.op(args[1]) != "const":
+                v = args[1]
+                op, below = b.op_args(v)
+                if op == "mul" and len(below) == 2:
+                    k = b.num(below[0])
+                    if isinstance(k, EXACT) and k != 0:  # c/(k*w): (c/k) * (1/w)
+                        return exact(coef * top / Fraction(k)), ("1/", below[1])
+                return exact(coef * top), ("1/", v)
+        break
     return exact(coef), n
 
 
@@ -145,7 +137,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     order: list[str | None] = []
     merged = False
     for sign, n in signed:
-        if b.value(n) is None and is_(b, n, 0):
+        if b.value(n) is None and b.is_(n, 0):
             merged = True  # + zeros_like(u), + [0, 0]
             continue
         coef, base = term(b, n)
@@ -159,7 +151,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     constant = groups.pop(None, 0)
     if None in order:
         order.remove(None)
-        consts = [i for i, (_, n) in enumerate(signed) if num(b, n) is not None]
+        consts = [i for i, (_, n) in enumerate(signed) if b.num(n) is not None]
         # canonical: one non-zero constant, added last
         merged = merged or len(consts) > 1 or constant == 0 or consts[-1] != len(signed) - 1 or signed[-1][0] < 0
     if not merged:
@@ -174,15 +166,17 @@ def factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
     """``n`` as ``coefficient * prod(base^k)`` with exact ``k``, reading a product, a
     quotient of products and powers, and a quotient among the factors of those, one level
     deeper: ``sqrt(u)`` is ``u^(1/2)``, ``(2*s)^2`` is ``4*s^2``, ``sqrt(u)^3`` is
-    ``u^(3/2)``, ``z*(x/z)`` is ``x``."""
-    k = num(b, n)
-    if k is not None:
-        return k, {}
-    coef: Any = 1
-    if b.op(n) == "neg":
-        coef, n = -1, b.args(n)[0]
+    ``u^(3/2)``, ``z*(x/z)`` is ``x*z^0`` (a base whose exponent sums to 0 stays listed)."""
+    op, args = b.op_args(n)
+    if op == "const":
+        k = b.num(n)
+        if k is not None:
+            return k, {}
+    if op == "neg":
+        k, found, _ = read_factors(b, [(args[0], 1, 2, True)])
+        return -k, found
     k, found, _ = read_factors(b, [(n, 1, 2, True)])
-    return coef * k, found
+    return k, found
 
 
 def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, dict[str, Any], int]:
@@ -195,18 +189,18 @@ def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, 
     stack = parts[::-1]
     while stack:
         n, sign, levels, flat = stack.pop()
-        op = b.op(n)
+        op, args = b.op_args(n)
         if op == "mul" and flat:
-            stack += [(a, sign, levels, False) for a in reversed(b.args(n))]
+            stack += [(a, sign, levels, False) for a in reversed(args)]
             continue
         if op == "div" and levels:
-            u, v = b.args(n)
-            k = num(b, v)
+            k = b.num(args[1])
             if k is None or isinstance(k, EXACT) and k != 0:
-                stack += [(v, -sign, levels - 1, True), (u, sign, levels - 1, True)]
+                stack += [(args[1], -sign, levels - 1, True), (args[0], sign, levels - 1, True)]
                 continue
         k, powers = as_powers(b, n)
-        coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
+        if type(k) is not int or k != 1:  # (a factor 1 leaves the coefficient's value as it is)
+            coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
         for base, e in powers:
             found[base] = found.get(base, 0) + sign * e
             read += 1
@@ -216,19 +210,28 @@ def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, 
 def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
     """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
     [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
-    k = num(b, a)
-    if k is not None:
-        return k, []
-    inner, e = as_power(b, a)
+    op, args = b.op_args(a)
+    if op == "const":
+        k = b.num(a)
+        return (k, []) if k is not None else (1, [(a, 1)])
+    if op == "sqrt":
+        inner, e = args[0], HALF
+    elif op == "pow":
+        inner, e = args[0], b.num(args[1])
+        if not isinstance(e, EXACT):
+            return 1, [(a, 1)]
+    else:
+        return 1, [(a, 1)]
     if e == 1 or inner == a:
         return 1, [(a, 1)]
-    if b.op(inner) == "sqrt":
-        return 1, [(b.args(inner)[0], e * Fraction(1, 2))]
-    if b.op(inner) == "mul" and type(e) is int:
+    op, args = b.op_args(inner)
+    if op == "sqrt":
+        return 1, [(args[0], e * HALF)]
+    if op == "mul" and type(e) is int:
         coef: Any = 1
         out = []
-        for f in b.args(inner):
-            k = num(b, f)
+        for f in args:
+            k = b.num(f)
             if k is not None and isinstance(k, EXACT) and (k != 0 or e > 0):
                 coef *= Fraction(k) ** e
             elif k is not None:
@@ -240,13 +243,18 @@ def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
     return 1, [(inner, e)]
 
 
+HALF = Fraction(1, 2)
+
+
 def as_power(b: Any, a: str) -> tuple[str, Any]:
     """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
-    op = b.op(a)
+    op, args = b.op_args(a)
     if op == "sqrt":
-        return b.args(a)[0], Fraction(1, 2)
-    if op == "pow" and isinstance(num(b, b.args(a)[1]), EXACT):
-        return b.args(a)[0], num(b, b.args(a)[1])
+        return args[0], HALF
+    if op == "pow":
+        e = b.num(args[1])
+        if isinstance(e, EXACT):
+            return args[0], e
     return a, 1
 
 
@@ -272,7 +280,7 @@ def _alike(b: Any, groups: dict, order: list) -> bool:
             k, powers = (Fraction(1) / k if isinstance(k, EXACT) and k != 0 else None), {u: -e for u, e in powers.items()}
         if not isinstance(k, EXACT) or k == 0 or not powers:
             continue
-        key = frozenset(powers.items())
+        key = frozenset((u, e) for u, e in powers.items() if e != 0)
         if key not in first:
             first[key] = (base, k)
             continue
@@ -289,7 +297,7 @@ def positive(b: Any, n: str) -> bool:
     while stack:
         n = stack.pop()
         seen += 1
-        v = num(b, n)
+        v = b.num(n)
         op = b.op(n)
         if v is not None and v > 0 or op in ("exp", "sigmoid", "softplus"):
             continue
