@@ -103,6 +103,8 @@ def test_derivatives_collect_like_terms_and_equal_factors_as_sympy_does(formula,
         ("y = x/z/w - x/(z*w)", "0"),
         ("y = 1/(x*z) + z/(x*z^2) + 3", "2/(x*z) + 3"),
         ("y = 2/x + 3/x + a*b", "5/x + a*b"),
+        ("1/(x/z)", "z/x"),  # a quotient inside a quotient: one fraction
+        ("x/z/w", "x/(z*w)"),
         ("x - 3", "x - 3"),  # nothing to collect: the difference stays one
         ("a*b - c*d", "a*b - c*d"),
         ("y = z*(x/z) + z*(x/0)", "x + z*(x/0)"),  # a zero denominator is never read into

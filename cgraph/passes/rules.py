@@ -306,7 +306,9 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     (a cancelled factor is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
     (kt, up), (kb, down) = factors(b, u), factors(b, v)
-    merged = not up.keys().isdisjoint(down) or 0 in up.values() or 0 in down.values()  # (z*(x/z): z^0)
+    # merged: a base on both sides, one cancelled within a side (z*(x/z): z^0), or a quotient
+    # within a side, written out as one fraction (1/(x/z) -> z/x, x/z/w -> x/(z*w))
+    merged = not up.keys().isdisjoint(down) or any(e <= 0 for e in up.values()) or any(e <= 0 for e in down.values())
     if not merged and type(kt) is int and type(kb) is int and kb > 0 and math.gcd(kt, kb) == 1:
         return None  # nothing cancels and kt/kb is in lowest terms (the common case, without Fractions)
     total = dict(up)

@@ -264,12 +264,25 @@ def composite(b: Any, base: Any) -> bool:
     return isinstance(base, tuple) or isinstance(base, str) and b.op(base) in ("mul", "div")
 
 
+def _irregular(b: Any, n: str) -> bool:
+    """A product or quotient with a quotient, or a number times something, among its
+    operands (``w*(x/z)``, ``x/z/w``, ``2*x/w``): one that may equal another node."""
+    op, args = b.op_args(n)
+    if op not in ("mul", "div"):
+        return False
+    for a in args:
+        op, inner = b.op_args(a)
+        if op == "div" or op == "mul" and b.num(inner[0]) is not None:
+            return True
+    return False
+
+
 def _alike(b: Any, groups: dict, order: list) -> bool:
     """Merge the groups of :func:`collect` whose bases are the same product of powers
     written differently (``w*(x/z)`` and ``w*x/z``, ``x/z/w`` and ``x/(z*w)``); True if any."""
     bases = [base for base in order if composite(b, base)]
-    if len(bases) < 2:
-        return False
+    if len(bases) < 2 or not any(_irregular(b, base[1] if isinstance(base, tuple) else base) for base in bases):
+        return False  # products and quotients written canonically are equal only as one node (CSE)
     first: dict[frozenset, tuple[Any, Any]] = {}
     merged = False
     for base in bases:
