@@ -110,8 +110,8 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
         namespace["_array_path"] = _deferred(writer, f, f"<cgraph.compile #{number} numpy path>")
     else:
         namespace["positional"] = namespace["_array_path"]
-    source = g if wrt is None else gradient_graph(g, wrt, of)
-    refused = _nonfinite_const(source, list(target.outputs), writer.inputs + writer.params)
+    untouched = g if wrt is None else gradient_graph(g, wrt, of)  # before simplify
+    refused = _nonfinite_const(untouched, list(target.outputs), writer.inputs + writer.params)
     if refused is not None:
         namespace["positional"] = namespace["_array_path"] = refused
     f.positional = namespace["positional"]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cgraph as cg
-from cgraph.export.computation import ADJOINT, HIGHLIGHT
+from cgraph.export.computation import ADJOINT, HIGHLIGHT, HIGHLIGHT_FILL
 from cgraph.export.render import run_dot
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")  # pyparsing, via pydot
@@ -50,6 +50,21 @@ def text(label: str | None) -> str:
     return re.sub(r"<[^>]*>", "", label).replace("&#160;", " ").replace("\u2060", "").replace("\xa0", " ")
 
 
+def inside(n: pydot.Node) -> str:
+    """The visible text inside a box (the cell with port b of a named box)."""
+    label = n.get("label") or ""
+    m = re.search(r'<TD PORT="b"[^>]*>(.*?)</TD></TR>', label)
+    return text(f"<{m.group(1)}>") if m else text(label)
+
+
+def outside(n: pydot.Node) -> str | None:
+    """The name written outside a box (the lower left cell of a named box), or None."""
+    label = n.get("label") or ""
+    m = re.search(r'<TR><TD CELLPADDING="1">(.*?)</TD></TR></TABLE>', label) or re.search(
+        r'<TR><TD ALIGN="RIGHT"[^>]*>(.*?)</TD><TD PORT="b"', label)
+    return text(f"<{m.group(1)}>") if m else None
+
+
 def test_lecture_graph_is_nine_boxes_and_twelve_unlabelled_edges():
     d = parsed(cg.to_dot(lecture()))
     nodes = boxes(d)
@@ -58,25 +73,40 @@ def test_lecture_graph_is_nine_boxes_and_twelve_unlabelled_edges():
     for e in drawn(d):
         assert e.get("label") is None and e.get("xlabel") is None and e.get("headlabel") is None
     assert d.get("rankdir") == "LR"
-    assert d.get("forcelabels") == "true"
     shapes = {d.get_node_defaults()[0]["shape"]} | {n.get("shape") for n in nodes.values() if n.get("shape")}
-    assert shapes == {"box"}
+    assert shapes == {"box", "plain"}  # a named box is a table around a bordered cell
+    assert all('BORDER="1"' in n.get("label") for n in nodes.values() if n.get("shape") == "plain")
 
 
 def test_function_inside_name_outside():
     d = parsed(cg.to_dot(lecture()))
-    inside = sorted(text(n.get("label")) for n in boxes(d).values())
-    assert inside == sorted(["x", "z", "×", "ln", "sin", "exp", "÷", "÷", "+"])
-    outside = sorted(text(n.get("xlabel")) for n in boxes(d).values() if n.get("xlabel"))
-    assert outside == list("abcdefy")  # inputs show their own symbol inside and nothing outside
+    assert sorted(map(inside, boxes(d).values())) == sorted(["x", "z", "×", "ln", "sin", "exp", "÷", "÷", "+"])
+    names = sorted(outside(n) for n in boxes(d).values() if outside(n))
+    assert names == list("abcdefy")  # inputs show their own symbol inside and nothing outside
+
+
+def test_names_are_part_of_their_node_and_edges_meet_the_box():
+    # Graphviz places an xlabel after the layout, where nothing reserved room for it: it set
+    # names on edges and on each other. A name in a cell of the node is laid out with it.
+    for g, options in [(lecture(), {}), (lecture(), {"rankdir": "TB"}), (cg.adjoint(lecture()), {}),
+                       (cg.parse("y = x*x"), {}), (cg.parse("y = add(a, b, c, d, e)"), {})]:
+        d = parsed(cg.to_dot(g, **options))
+        assert not any(n.get("xlabel") for n in boxes(d).values())
+        named = {k for k, n in boxes(d).items() if outside(n)}
+        assert named
+        for e in all_edges(d):
+            if e.get("style") == "invis":
+                continue
+            for end, port in ((e.get_source(), e.get("tailport")), (e.get_destination(), e.get("headport"))):
+                assert (end in named) == (port or "").strip('"').startswith("b:"), (end, port)
 
 
 def test_a_power_box_shows_no_letters_that_read_as_variables():
     g = cg.Graph()
     x, y = g.input("x"), g.input("y")
     g.output(cg.pow(x, y) + x**2, name="p")  # a box labelled "xʸ" would name the inputs x and y
-    inside = sorted(text(n.get("label")) for n in boxes(parsed(cg.to_dot(g))).values())
-    assert inside == sorted(["x", "y", "^", "^", "+"])
+    shown = sorted(map(inside, boxes(parsed(cg.to_dot(g))).values()))
+    assert shown == sorted(["x", "y", "^", "^", "+"])
 
 
 def test_sources_first_and_output_last():
@@ -103,7 +133,8 @@ def test_operand_order_of_non_commutative_ops_is_visible():
     g.output((b - a).named("d"))
     d = parsed(cg.to_dot(g))
     ports = {(e.get_source(), e.get_destination()): e.get("headport") for e in drawn(d)}
-    assert ports == {("n1", "n2"): None, ("n0", "n2"): "n"}  # b (first) enters the usual way, a from above
+    # b (first) enters the usual way, a from above (into the box of the named node: port b)
+    assert ports == {("n1", "n2"): '"b:w"', ("n0", "n2"): '"b:n"'}
 
 
 def test_repeated_operand_gives_parallel_edges():
@@ -115,15 +146,15 @@ def test_repeated_operand_gives_parallel_edges():
     assert "strict" not in d.to_string().split("{")[0]
     # through the same ports Graphviz draws two edges spanning several ranks as one line
     # (x + x + exp(sin(x))): the repeated operand enters again from above, then from below
-    assert [e.get("headport") for e in d.get_edges()] == [None, "n"]
+    assert [e.get("headport") for e in d.get_edges()] == ['"b:w"', '"b:n"']
     g = cg.parse("y = add(x, x, exp(sin(x)))")
-    assert [e.get("headport") for e in parsed(cg.to_dot(g)).get_edges()][-3:] == [None, "n", None]
+    assert [e.get("headport") for e in parsed(cg.to_dot(g)).get_edges()][-3:] == ['"b:w"', '"b:n"', '"b:w"']
     g = cg.parse("y = add(x, x, x)")
-    assert [e.get("headport") for e in parsed(cg.to_dot(g)).get_edges()] == [None, "n", "s"]
-    assert [e.get("headport") for e in parsed(cg.to_dot(g, rankdir="TB")).get_edges()] == [None, "e", "w"]
+    assert [e.get("headport") for e in parsed(cg.to_dot(g)).get_edges()] == ['"b:w"', '"b:n"', '"b:s"']
+    assert [e.get("headport") for e in parsed(cg.to_dot(g, rankdir="TB")).get_edges()] == ['"b:n"', '"b:e"', '"b:w"']
     ga = cg.adjoint(cg.parse("y = x*x"))  # the same in the forward part of an adjoint graph
     ports = [e.get("headport") for e in all_edges(parsed(cg.to_dot(ga))) if e.get("color") == '"#9a9a9a"']
-    assert ports == [None, "n"]
+    assert ports == ['"b:w"', '"b:n"']
 
 
 def test_many_operands_do_not_share_one_port():
@@ -132,9 +163,9 @@ def test_many_operands_do_not_share_one_port():
     xs = [g.input(f"x{i}") for i in range(1, 7)]
     g.output(cg.add(*xs).named("s"))
     d = parsed(cg.to_dot(g))
-    assert [e.get("headport") for e in drawn(d)] == ['"_"'] * 6
+    assert [e.get("headport") for e in drawn(d)] == ['"b:_"'] * 6
     d = parsed(cg.to_dot(lecture()))  # the lecture's d + e + f keeps the usual port
-    assert all(e.get("headport") in (None, "n") for e in drawn(d))
+    assert all(e.get("headport") in ('"b:w"', '"b:n"') for e in drawn(d))
 
 
 def test_a_chain_with_constants_runs_straight():
@@ -151,24 +182,24 @@ def test_a_chain_with_constants_runs_straight():
     assert len(refs) == 4 and all(e.get("weight") == "1" for e in refs)
     if shutil.which("dot"):
         plain = run_dot(d.to_string(), "plain").decode()
-        heights = {line.split()[3] for line in plain.splitlines() if re.match(r"node n\d+ ", line)}
-        assert len(heights) == 1
+        heights = {line.split()[3] for line in plain.splitlines() if re.match(r"node n\d+ .* box ", line)}
+        assert len(heights) == 1  # (the named y at the end is a table: its box sits off its centre)
 
 
 def test_values_are_shown_in_the_boxes():
     g = lecture()
     d = cg.to_dot(g, values=cg.evaluate(g, x=2.0, z=3.0))
-    labels = {text(n.get("xlabel")): text(n.get("label")) for n in boxes(parsed(d)).values()}
+    labels = {outside(n): inside(n) for n in boxes(parsed(d)).values()}
     assert labels["y"] == "+412.2" and labels["a"] == "×6" and labels["b"] == "ln0.6931"
 
 
 def test_weights_features_labels_and_bias_are_nodes():
     g = layered([2, 3, 1])
     d = parsed(cg.to_dot(g))
-    inside = [text(n.get("label")) for n in boxes(d).values()]
+    shown = [inside(n) for n in boxes(d).values()]
     for name in ("X", "Y", "W1", "b1", "W2", "b2"):
-        assert any(t.startswith(name[0]) and t.endswith(name[1:]) for t in inside), name
-    assert "loss" in [text(n.get("xlabel")) for n in boxes(d).values()]
+        assert any(t.startswith(name[0]) and t.endswith(name[1:]) for t in shown), name
+    assert "loss" in [outside(n) for n in boxes(d).values()]
 
 
 def test_adjoint_graph_two_parts_mirrored():
@@ -178,10 +209,10 @@ def test_adjoint_graph_two_parts_mirrored():
     assert d.get("newrank") == "true"
     clusters = {s.get_name(): s for s in d.get_subgraphs() if s.get_name().startswith("cluster")}
     assert set(clusters) == {"cluster_adjoint", "cluster_forward"}
-    names = {text(n.get("xlabel")): n for n in boxes(d).values() if n.get("xlabel")}
+    names = {outside(n): n for n in boxes(d).values() if outside(n)}
     assert {"ga", "gb", "gx", "gz", "gy"} <= set(names)  # g_a written with a real subscript
     assert names["ga"].get("color") == f'"{ADJOINT}"' and names["a"].get("color") != f'"{ADJOINT}"'
-    assert "404.9" in text(names["ga"].get("label"))
+    assert "404.9" in inside(names["ga"])
     same = [sorted(n.get_name() for n in s.get_nodes()) for s in d.get_subgraphs() if s.get("rank") == "same"]
     assert len(same) == 9  # every g_n shares the column of n
     backwards = [e for e in all_edges(d) if e.get("dir") == "back"]
@@ -211,10 +242,10 @@ def test_constants(mode):
 def test_highlight_and_adjoint_annotations():
     g = lecture()
     d = parsed(cg.to_dot(g, adjoints={"a": 404.9, "b": None}, highlight=["a"], highlight_edges=[("a", "d")]))
-    by_name = {text(n.get("xlabel")): n for n in boxes(d).values()}
-    assert "ga = 404.9" in text(by_name["a"].get("label"))
-    assert text(by_name["b"].get("label")).endswith("gb")
-    assert by_name["a"].get("fillcolor") is not None
+    by_name = {outside(n): n for n in boxes(d).values()}
+    assert "ga = 404.9" in inside(by_name["a"])
+    assert inside(by_name["b"]).endswith("gb")
+    assert f'BGCOLOR="{HIGHLIGHT_FILL}"' in by_name["a"].get("label")
     hot = [e for e in d.get_edges() if e.get("color") == f'"{HIGHLIGHT}"']
     assert len(hot) == 1
 

@@ -60,8 +60,8 @@ def test_names_are_set_in_the_typeface_of_the_computation_graph():
     d = parsed(cg.to_dot(layered([2, 3, 1]), style="network"))
     assert all(n.get("label").startswith("<" + face) for n in units(d).values())
     assert all(face in e.get("headlabel") for e in d.get_edges() if e.get("headlabel"))
-    xlabels = [n.get("xlabel") for n in parsed(cg.to_dot(layered([2, 3, 1]))).get_nodes() if n.get("xlabel")]
-    assert xlabels and all(f'FACE="{MATH_FONT}"' in x for x in xlabels)
+    named = [n.get("label") for n in parsed(cg.to_dot(layered([2, 3, 1]))).get_nodes() if n.get("shape") == "plain"]
+    assert named and all(f'FACE="{MATH_FONT}"' in x for x in named)
 
 
 def test_weight_symbols_are_target_then_source():

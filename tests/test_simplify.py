@@ -289,6 +289,9 @@ def test_bindings_are_checked():
     with pytest.raises(cg.InputError, match="'a'"):
         cg.simplify(h, a=np.ones(3))
     assert cg.evaluate(cg.simplify(h, a=np.array([1.0, 2.0])))["y"] == 3.0
+    # a NaN binding is refused without the hint to pass nonfinite='propagate', which simplify has not
+    with pytest.raises(cg.InputError, match=r"input 'a' is not finite \(nan at index \(1,\)\)$"):
+        cg.simplify(h, a=np.array([1.0, np.nan]))
 
 
 def test_array_shapes_are_kept():

@@ -9,7 +9,7 @@ import pytest
 from graphs import lecture
 
 import cgraph as cg
-from cgraph.export.computation import HIGHLIGHT
+from cgraph.export.computation import HIGHLIGHT, HIGHLIGHT_FILL
 from cgraph.export.render import run_dot
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -30,7 +30,7 @@ def test_each_frame_highlights_the_node_and_the_edges_it_reads():
     reads = {"g_y": 0, "g_d": 1, "g_e": 1, "g_f": 1, "g_c": 1, "g_b": 2, "g_a": 3, "g_z": 1, "g_x": 2}
     for step in cg.backprop_steps(g, x=2.0, z=3.0):
         text = step.dot.to_string()
-        assert text.count("fillcolor=") == 1
+        assert text.count(HIGHLIGHT_FILL) == 1
         hot = [line for line in text.splitlines() if "->" in line and HIGHLIGHT in line]
         assert len(hot) == reads[step.adjoint], step.adjoint
         assert all("dir=back" in line for line in hot)

@@ -48,9 +48,9 @@ def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
     >>> print(cg.to_dot(g).to_string())  # doctest: +ELLIPSIS
     digraph cgraph {
     ...
-    n1 [label=<exp>, xlabel=<...<I>y</I>...>];
+    n1 [label=<<TABLE ...exp...<I>y</I>...</TABLE>>, shape=plain];
     ...
-    n0 -> n1;
+    n0 -> n1 [headport="b:w"];
     }
     """
     require_graph(g, "to_dot")

@@ -2,8 +2,15 @@
 
 One rectangle per variable of the algorithm; inside the box the function it computes
 (the op's ``label`` from the registry; an input or parameter shows its own symbol, a
-named constant its value), outside the box (``xlabel``) the variable's name; directed
-edges without labels. Of a binary non-commutative op (``a/b``, ``a - b``, ``a @ b``)
+named constant its value), outside the box (under it, or left of it when the flow
+runs down) the variable's name; directed edges without labels.
+
+The name is part of the node, not a Graphviz ``xlabel``: a named box is an HTML-like
+table, the box a cell with a border and ``PORT="b"``, the name a cell beside it (see
+:func:`_named`), and every edge of it attaches to the box through that port
+(``headport="b:w"``). Graphviz places xlabels after the layout, where nothing reserved
+room for them, and set some on an edge or on another name; a cell of the node is laid
+out with it, so edges go around the name and no two names meet. Of a binary non-commutative op (``a/b``, ``a - b``, ``a @ b``)
 the first operand enters its box the usual way (from the left), the second from above.
 
 An adjoint graph is drawn in two parts: the forward graph quiet and grey, the adjoint
@@ -40,6 +47,7 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 # tangles four or more curves converging on a single point
 MAX_SHARED_PORT = 3
 CONSTANTS = ("inline", "boxes", "hide")
+NAME_LIMIT = 24  # characters of a name shown beside its box (longer ones keep their start and end)
 
 
 def computation_dot(
@@ -147,6 +155,7 @@ class _Drawing:
         self.ref_boxes: dict[str, dict[str, str]] = {}  # label -> a reference's attributes
         self.ref_style = D.sorted_attrs({"shape": "plaintext", "fontsize": 12, "fontcolor": REF, "height": 0.2,
                                          "width": 0.2, "margin": 0.02})
+        self.tabled: set[str] = set()  # the boxes drawn with their name (see the module's docstring)
         self.order_style = D.sorted_attrs({"style": "invis", "tailport": "_", "headport": "_"})
         self.mirror = self.two_part and _mirror_ok(g, self.ids)
         self.refs = 0
@@ -158,7 +167,7 @@ class _Drawing:
             self.referenced |= {g.nx._node[v].get("adjoint_of") for v in self.adjoint}
         label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
         self.d = D.dot_graph(
-            rankdir=rankdir, forcelabels=True, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
+            rankdir=rankdir, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
             labelloc="t", fontsize=16, label=label, newrank=True if self.mirror else None,
         )
         D.defaults(self.d, "node", {"shape": "box", "fontname": D.FONT, "fontsize": 14, "margin": "0.1,0.04",
@@ -212,7 +221,7 @@ class _Drawing:
                     elif u in seen:
                         port = again[min(seen[u], len(again) - 1)]
                     seen[u] = seen.get(u, -1) + 1
-                if plain and port is None and u in ids:
+                if plain and port is None and u in ids and u not in self.tabled and v not in self.tabled:
                     edges.append((ids[u], vid))
                 else:
                     edges.append((u, v, port))
@@ -251,12 +260,15 @@ class _Drawing:
             lines = [D.html_text(OPS[data["op"]].label or data["op"]) + _kw(data)]
         if self.annotated:
             self._annotate(n, role, adj, lines)
-        labels = {"label": D.html_label("<BR/>".join(lines))}
+        body, hot = "<BR/>".join(lines), n in self.hot
         if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
+            self.tabled.add(n)
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            labels["xlabel"] = D.html_label(f'<FONT COLOR="{ink}">{D.math(D.math_name(n))}</FONT>')
-        style = self._box_style(adj, n in self.hot)
-        return D.with_labels(style, labels) if style else labels  # "label" < "xlabel": sorted
+            label = _named(body, D.math(D.math_name(n, limit=NAME_LIMIT)), ink, hot, self.across)
+            return D.with_labels(self._box_style(adj, hot, table=True), {"label": D.html_label(label)})
+        style = self._box_style(adj, hot)
+        labels = {"label": D.html_label(body)}
+        return D.with_labels(style, labels) if style else labels
 
     def _op_label(self, op: str) -> str:
         label = self.op_labels[op] = D.html_text(OPS[op].label or op)
@@ -277,9 +289,11 @@ class _Drawing:
         if self.notes.get(n):
             lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
 
-    def _box_style(self, adj: bool, hot: bool) -> dict[str, str]:
-        """A box's attributes besides its labels, as DOT values (a few kinds per drawing)."""
-        key = ("box", adj, hot)
+    def _box_style(self, adj: bool, hot: bool, table: bool = False) -> dict[str, str]:
+        """A box's attributes besides its label, as DOT values (a few kinds per drawing).
+        A named box (``table``) is a borderless node whose box cell takes its ``color``
+        (the fill and the thicker border of a highlighted one are in :func:`_named`)."""
+        key = ("box", adj, hot, table)
         if key not in self.styles:
             attrs: dict[str, Any] = {}
             if self.two_part:
@@ -288,13 +302,19 @@ class _Drawing:
                     attrs["penwidth"] = 1.3
             if hot:
                 attrs.update(style="filled", fillcolor=HIGHLIGHT_FILL, color=HIGHLIGHT, penwidth=2.2)
+            if table:
+                attrs = {k: v for k, v in attrs.items() if k in ("color", "fontcolor")} | {"shape": "plain"}
             self.styles[key] = D.sorted_attrs(attrs)
         return self.styles[key]
 
-    def _edge_style(self, kind: str, adj: bool, hot: bool, back: bool, port: str | None) -> dict[str, str]:
+    def _edge_style(self, kind: str, adj: bool, hot: bool, back: bool, port: str | None,
+                    ends: tuple[bool, bool] = (False, False)) -> dict[str, str]:
         """The attributes of an edge (``kind`` "edge") or of the edge from a name or value
-        written beside a box (``kind`` "ref"), as DOT values (each edge gets a copy)."""
-        key = (kind, adj, hot, back, port)
+        written beside a box (``kind`` "ref"), as DOT values (each edge gets a copy).
+        ``port`` is the side of the user's box the edge meets (None: the usual side);
+        ``ends`` says whether the edge's drawn tail and head are named boxes, whose
+        edges attach to their box cell (port ``b``)."""
+        key = (kind, adj, hot, back, port, ends)
         if key not in self.styles:
             attrs: dict[str, Any] = {}
             if kind == "ref":
@@ -303,7 +323,12 @@ class _Drawing:
                 attrs.update(color=ADJOINT if adj else QUIET, penwidth=1.2 if adj else None)
             if hot:
                 attrs.update(color=HIGHLIGHT, penwidth=2.6)
-            attrs.update({"dir": "back", "tailport": port} if back else {"headport": port})
+            tail, head = (port, None) if back else (None, port)
+            if ends[0]:
+                tail = "b:" + (tail or ("e" if self.across else "s"))
+            if ends[1]:
+                head = "b:" + (head or ("w" if self.across else "n"))
+            attrs.update({"dir": "back" if back else None, "tailport": tail, "headport": head})
             self.styles[key] = D.sorted_attrs(attrs)
         return self.styles[key]
 
@@ -318,7 +343,8 @@ class _Drawing:
             self._ref(D.math(D.math_name(u)), v, port)
             return
         back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
-        style = self._edge_style("edge", self._adj(v), hot, back, port)
+        ends = (v in self.tabled, u in self.tabled) if back else (u in self.tabled, v in self.tabled)
+        style = self._edge_style("edge", self._adj(v), hot, back, port, ends)
         if back:
             self.top.edge(self.ids[v], self.ids[u], style)
         else:
@@ -332,7 +358,8 @@ class _Drawing:
             attrs = self.ref_boxes[label] = D.with_labels(self.ref_style, {"label": D.html_label(label)})
         self.home.get(v, self.top).node(rid, attrs)
         back = self.mirror and self._adj(v)
-        style = self._edge_style("ref", False, False, back, port)
+        named = v in self.tabled
+        style = self._edge_style("ref", False, False, back, port, (named, False) if back else (False, named))
         if back:
             self.top.edge(self.ids[v], rid, style)
         else:
@@ -357,10 +384,37 @@ class _Drawing:
                 self.top.rank({"rank": rank}, [self.ids[m] for m in members])
         # inputs in the order they were declared (x above z, as the lecture writes xz): left to
         # right within a rank is what an edge between two nodes of that rank fixes, so chain them
-        # with invisible edges (dot's crossing minimisation otherwise picks either order)
+        # with invisible edges (dot's crossing minimisation otherwise picks either order). Within
+        # the clusters of a two-part drawing (newrank) drawn LR, Graphviz 2.43 puts a flat edge's
+        # head first: the chain runs backwards there (measured on six graphs; mincross may still
+        # give way when other constraints pull hard, as in y = sin(u)*v + w*u)
         lined = [self.ids[n] for n in groups[0][1]]
+        if self.mirror and self.across:
+            lined.reverse()
         for a, b in zip(lined, lined[1:]):
             self.top.edge(a, b, self.order_style)
+
+
+def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:
+    """The HTML table of a named box: the box (``body`` in a bordered cell, port ``b``) and
+    its ``name`` (in colour ``ink``) under it when the flow runs across, left of its lower
+    corner when the flow runs down.
+
+    Each side an edge of the flow meets (``w``/``e`` or ``n``/``s``) and the side the
+    second operand of ``a/b`` enters by (``n``, or ``e`` when the flow runs down) is a side
+    of the node itself: Graphviz routes edges around a node but not around the cells of
+    its own node, so an edge into a side with the name beyond it would cross the name
+    (tried: the name at the lower left, where Graphviz puts an xlabel, was crossed by
+    edges rising into ``w``). Only a repeated operand's second edge (``x*x``) may enter a
+    side that the name is beyond."""
+    # a highlighted box's thicker border takes its room from the padding: the frames of a
+    # backprop sequence highlight one box each and must keep the same layout
+    box = f'BORDER="2" CELLPADDING="3" BGCOLOR="{HIGHLIGHT_FILL}"' if hot else 'BORDER="1" CELLPADDING="4"'
+    box = f'<TD PORT="b" {box} WIDTH="32" HEIGHT="29">{body}</TD>'
+    shown = f'<FONT COLOR="{ink}">{name}</FONT>'
+    rows = (f'<TR>{box}</TR><TR><TD CELLPADDING="1">{shown}</TD></TR>' if across else
+            f'<TR><TD ALIGN="RIGHT" VALIGN="BOTTOM" CELLPADDING="1">{shown}</TD>{box}</TR>')
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 
 
 def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:

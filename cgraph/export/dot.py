@@ -134,13 +134,15 @@ def html_label(fragment: str) -> str:
     return f"<{fragment if fragment.strip() else ' '}>"
 
 
-def math_name(name: Any, *, size: float = 14, italic: bool = True) -> str:
+def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = MAX_LABEL) -> str:
     """An HTML fragment showing a variable name as math: ``x1``, ``x_1`` -> x<SUB>1</SUB>.
 
     Recognised forms are a letter word with an optional index (``W1``, ``x_12``,
     ``z_out``), Greek letter names (``alpha``), accents (``y_hat`` -> ŷ) and adjoint
     names ``g_<name>`` (g with the name as subscript; ``g2_<name>`` for a second
-    adjoint). Anything else is shown literally. ``size`` is the font size in points
+    adjoint). Anything else is shown literally, a name longer than ``limit``
+    characters as its start, ``…`` and its end (names that differ only at the end,
+    ``layer_3_out``/``layer_3_in``, stay apart). ``size`` is the font size in points
     the fragment is set in (indices are set smaller).
 
     Examples
@@ -151,8 +153,12 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True) -> str:
     '<I>ŷ</I>'
     >>> math_name("a<b")
     'a&lt;b'
+    >>> math_name("activation_of_layer_three_output", limit=16)
+    'activati…_output'
     """
-    text = clean(name)
+    text = clean(name, 10**6)
+    if len(text) > limit:
+        text = text[: limit - 8] + "…" + text[-7:]
     m = _ADJOINT.fullmatch(text)
     if m and _SIMPLE.fullmatch(m.group(2)):
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
