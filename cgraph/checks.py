@@ -73,6 +73,9 @@ def normalize_shape(shape: Any, name: str) -> tuple | None:
 
 def const_value(value: Any, name: str | None) -> Any:
     """A constant as cgraph stores it: exact int/Fraction, float, or a float array."""
+    t = type(value)
+    if t is int or t is float:  # the common cases first (Fraction's isinstance is an ABC check)
+        return value
     if isinstance(value, bool) or value is None:
         _bad_const(value, name)
     if isinstance(value, (int, Fraction)):

@@ -189,13 +189,22 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
     grads = {o: ga.nx._node[o]["adjoint_of"] for o in ga.outputs}
     spread = spread_node(g, wrt, of) if ga.outputs else None
     outputs = list(dict.fromkeys(g.outputs + ga.outputs))
-    target = ga.copy(name=g.name)
-    target.set_outputs(outputs + ([spread] if spread is not None and spread not in outputs else []))
-    ga.validate()  # cached; a copy of a valid graph whose outputs are its nodes is valid too
-    target._mark_valid()
-    target = simplify(target)  # keeps the spread node, computed but not returned
+    ga.validate()  # cached; the same nodes under other outputs are valid too
+    kept = outputs + ([spread] if spread is not None and spread not in outputs else [])
+    target = simplify(_retargeted(ga, g.name, kept))  # keeps the spread node, computed but not returned
     target.set_outputs(outputs)
     return target, grads, spread
+
+
+def _retargeted(g: Graph, name: str, outputs: list[str]) -> Graph:
+    """``g`` under another name and outputs, sharing its nodes rather than copying them:
+    only for a pass that reads its input (simplify), never for one that changes it."""
+    view = Graph(name)
+    view.nx = g.nx
+    view._generated, view._next_order = g._generated, g._next_order
+    view.set_outputs(outputs)
+    view._mark_valid()
+    return view
 
 
 class _Writer:

@@ -19,7 +19,6 @@ from typing import Any
 
 from ..ops.registry import OPS
 from .terms import (
-    EXACT,
     HALF,
     Candidate,
     as_power,
@@ -30,6 +29,7 @@ from .terms import (
     factors,
     filled,
     fits,
+    is_exact,
     positive,
     read_factors,
     scaled,
@@ -42,7 +42,7 @@ Rule = Callable[[Any, Candidate], "str | None"]
 def _at(point: int, value: Any) -> Rule:
     """``f(point) -> value``."""
     def rule(b: Any, c: Candidate) -> str | None:
-        return b.const(value) if b.num(c.args[0]) == point and isinstance(b.num(c.args[0]), EXACT) else None
+        return b.const(value) if b.num(c.args[0]) == point and is_exact(b.num(c.args[0])) else None
     return rule
 
 
@@ -50,7 +50,7 @@ def _exactly(fn: Callable[[Any], Any]) -> Rule:
     """``f(r) -> fn(r)`` for an exact rational ``r`` (fn returns None when inexact)."""
     def rule(b: Any, c: Candidate) -> str | None:
         v = b.num(c.args[0])
-        if not isinstance(v, EXACT):
+        if not is_exact(v):
             return None
         out = fn(Fraction(v))
         return None if out is None else b.const(exact(out))
@@ -140,7 +140,7 @@ def _add_order(b: Any, c: Candidate) -> str | None:
 
 
 def _negative(k: Any) -> bool:
-    return isinstance(k, (int, float, Fraction)) and k < 0
+    return k is not None and isinstance(k, (int, float, Fraction)) and k < 0
 
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
@@ -193,7 +193,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
         k, base = term(b, a)
         if base is None or k != 1 or not isinstance(base, str):
             coef = coef * k
-            changed = changed or base is not None or i > 0 or k in (1, -1) or isinstance(k, Fraction)
+            changed = changed or base is not None or i > 0 or k in (1, -1) or (type(k) is not int and isinstance(k, Fraction))
         if base is not None:
             bases.append(base)
     if coef == 0 or not bases:
@@ -202,7 +202,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
     if not bases:
         return filled(b, c, coef)  # u^2*u^-2 -> 1
     changed = changed or merged
-    if len(bases) == 1 and isinstance(coef, EXACT) and coef != 1 and _summed(b, bases[0]):
+    if len(bases) == 1 and is_exact(coef) and coef != 1 and _summed(b, bases[0]):
         return distribute(b, c, coef, bases[0])
     if not changed:
         return None
@@ -287,12 +287,12 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
 def _div_coefficient(b: Any, c: Candidate) -> str | None:
     u, v = c.args
     k = b.num(v)
-    if not isinstance(k, EXACT) or k == 0:
+    if not is_exact(k) or k == 0:
         return None
     coef, base = term(b, u)
     if base is None:
         return None
-    coef = Fraction(coef) / k if isinstance(coef, EXACT) else coef / float(k)
+    coef = Fraction(coef) / k if is_exact(coef) else coef / float(k)
     if _summed(b, base) and isinstance(coef, Fraction):
         return distribute(b, c, coef, base)
     result = scaled(b, coef, [base])
@@ -314,7 +314,7 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     total = dict(up)
     for base, e in down.items():
         total[base] = total.get(base, 0) - e
-    ratio = Fraction(kt) / Fraction(kb) if isinstance(kt, EXACT) and isinstance(kb, EXACT) and kb != 0 else None
+    ratio = Fraction(kt) / Fraction(kb) if is_exact(kt) and is_exact(kb) and kb != 0 else None
     if not merged and (ratio is None or (ratio.numerator, ratio.denominator) == (kt, kb)):
         return None
     if ratio is None:

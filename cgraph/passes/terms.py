@@ -27,6 +27,18 @@ class Candidate(NamedTuple):
 EXACT = (int, Fraction)
 
 
+def is_exact(v: Any) -> bool:
+    """``isinstance(v, EXACT)``: a Python int or a Fraction. (Fraction's metaclass is
+    ABCMeta, so ``isinstance`` of anything else, ``None`` or a float, runs Python code
+    there; the common types are told apart by type first.)"""
+    t = type(v)
+    if t is int or t is Fraction:
+        return True
+    if t is float or v is None:
+        return False
+    return isinstance(v, EXACT)
+
+
 def fits(b: Any, n: str, c: Candidate) -> bool:
     """``n`` may stand in for ``c``: the same shape (for unknown shapes: the broadcast of
     the same nodes, ``b.extent``), or, where only elementwise ops use ``c``
@@ -72,7 +84,7 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
                 continue
         elif op == "div":
             k = b.num(args[1])
-            if isinstance(k, EXACT) and k != 0:
+            if is_exact(k) and k != 0:
                 # Fraction(coef, k) is coef * Fraction(1, 1) / k for ints, in one step
                 coef = Fraction(coef, k) if type(coef) is int and type(k) is int else coef * Fraction(1, 1) / k
                 n = args[0]
@@ -83,7 +95,7 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
                 op, below = b.op_args(v)
                 if op == "mul" and len(below) == 2:
                     k = b.num(below[0])
-                    if isinstance(k, EXACT) and k != 0:  # c/(k*w): (c/k) * (1/w)
+                    if is_exact(k) and k != 0:  # c/(k*w): (c/k) * (1/w)
                         return exact(coef * top / Fraction(k)), ("1/", below[1])
                 return exact(coef * top), ("1/", v)
         break
@@ -91,6 +103,9 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
 
 
 def exact(v: Any) -> Any:
+    t = type(v)
+    if t is int or t is float:  # (without the ABC check below)
+        return v
     return int(v) if isinstance(v, Fraction) and v.denominator == 1 else v
 
 
@@ -99,7 +114,7 @@ def scaled(b: Any, coef: Any, bases: list) -> str:
     coef = exact(coef)
     plain = [x for x in bases if isinstance(x, str)]
     below = [x[1] for x in bases if not isinstance(x, str)]
-    num, den = (coef.numerator, coef.denominator) if isinstance(coef, Fraction) else (coef, 1)
+    num, den = (coef.numerator, coef.denominator) if type(coef) is not int and isinstance(coef, Fraction) else (coef, 1)
     if below or den != 1:
         top = scaled(b, num, plain) if plain else b.const(num)
         bottom = ([b.const(den)] if den != 1 else []) + below
@@ -195,12 +210,12 @@ def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, 
             continue
         if op == "div" and levels:
             k = b.num(args[1])
-            if k is None or isinstance(k, EXACT) and k != 0:
+            if k is None or is_exact(k) and k != 0:
                 stack += [(args[1], -sign, levels - 1, True), (args[0], sign, levels - 1, True)]
                 continue
         k, powers = as_powers(b, n)
         if type(k) is not int or k != 1:  # (a factor 1 leaves the coefficient's value as it is)
-            coef = coef * k if sign > 0 else coef / Fraction(k) if isinstance(k, EXACT) else coef / k
+            coef = coef * k if sign > 0 else coef / Fraction(k) if is_exact(k) else coef / k
         for base, e in powers:
             found[base] = found.get(base, 0) + sign * e
             read += 1
@@ -218,7 +233,7 @@ def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
         inner, e = args[0], HALF
     elif op == "pow":
         inner, e = args[0], b.num(args[1])
-        if not isinstance(e, EXACT):
+        if not is_exact(e):
             return 1, [(a, 1)]
     else:
         return 1, [(a, 1)]
@@ -232,7 +247,7 @@ def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
         out = []
         for f in args:
             k = b.num(f)
-            if k is not None and isinstance(k, EXACT) and (k != 0 or e > 0):
+            if k is not None and is_exact(k) and (k != 0 or e > 0):
                 coef *= Fraction(k) ** e
             elif k is not None:
                 return 1, [(inner, e)]  # a float or a zero in the base: keep the power whole
@@ -253,7 +268,7 @@ def as_power(b: Any, a: str) -> tuple[str, Any]:
         return args[0], HALF
     if op == "pow":
         e = b.num(args[1])
-        if isinstance(e, EXACT):
+        if is_exact(e):
             return args[0], e
     return a, 1
 
@@ -290,8 +305,8 @@ def _alike(b: Any, groups: dict, order: list) -> bool:
             k, powers = factors(b, base)
         else:  # the reciprocal ("1/", v)
             k, powers = factors(b, base[1])
-            k, powers = (Fraction(1) / k if isinstance(k, EXACT) and k != 0 else None), {u: -e for u, e in powers.items()}
-        if not isinstance(k, EXACT) or k == 0 or not powers:
+            k, powers = (Fraction(1) / k if is_exact(k) and k != 0 else None), {u: -e for u, e in powers.items()}
+        if not is_exact(k) or k == 0 or not powers:
             continue
         key = frozenset((u, e) for u, e in powers.items() if e != 0)
         if key not in first:
