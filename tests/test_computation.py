@@ -219,6 +219,18 @@ def test_adjoint_graph_two_parts_mirrored():
     assert backwards and all(e.get("color") in (f'"{ADJOINT}"', '"#c0c0c0"') for e in backwards)
 
 
+def test_a_simplified_gradient_keeps_its_two_parts_apart():
+    # simplify builds new nodes without the adjoint mark (t29 = g_b/x, t26 = -(a/b^2) feeding
+    # g_b); they were drawn among the forward boxes and pulled the two parts into each other
+    ga = cg.simplify(cg.adjoint(lecture()))
+    d = parsed(cg.to_dot(ga))
+    clusters = {s.get_name(): s for s in d.get_subgraphs() if s.get_name().startswith("cluster")}
+    forward = {outside(n) or inside(n) for n in boxes(clusters["cluster_forward"]).values()}
+    assert forward == set("xzabcd")
+    grey = [e for e in all_edges(d) if e.get("color") == '"#9a9a9a"']
+    assert len(grey) == 5  # x -> a, z -> a, x -> b, b -> c, a -> d: no forward edge into the adjoint part
+
+
 def test_second_adjoint_falls_back_to_a_plain_layout():
     g = cg.Graph()
     x = g.input("x")

@@ -146,6 +146,8 @@ class _Drawing:
                 self.adjoint.add(n)
             if role in ("input", "param"):
                 self.sources.append(n)
+        if self.adjoint:
+            self.adjoint = _adjoint_part(g, self.ids, self.adjoint)
         self.two_part = bool(self.adjoint)
         self.op_labels: dict[str, str] = {}
         self.annotated = bool(values or adjoints or notes)
@@ -157,7 +159,7 @@ class _Drawing:
                                          "width": 0.2, "margin": 0.02})
         self.tabled: set[str] = set()  # the boxes drawn with their name (see the module's docstring)
         self.order_style = D.sorted_attrs({"style": "invis", "tailport": "_", "headport": "_"})
-        self.mirror = self.two_part and _mirror_ok(g, self.ids)
+        self.mirror = self.two_part and _mirror_ok(g, self.ids, self.adjoint)
         self.refs = 0
         # forward values read by adjoint rules are written by name: those names must be visible,
         self.referenced = set()
@@ -417,22 +419,44 @@ def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:
     return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 
 
-def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
-    """True when drawing the adjoint part backwards gives consistent rank constraints."""
+def _adjoint_part(g: Graph, shown: Mapping[str, str], marked: set[str]) -> set[str]:
+    """The boxes drawn in the adjoint part: those marked ``adjoint``, every op computed
+    from one of them, and every op with a generated name whose users all are in it.
+
+    A pass such as ``simplify`` builds new nodes without the mark (``t29 = g_b/x``,
+    ``t26 = -(a/b^2)`` feeding ``g_b``); drawn in the forward part they pulled the two
+    parts into each other. ``shown`` is in drawing (topological) order."""
+    part, nodes, pred, succ = set(marked), g.nx._node, g.nx._pred, g.nx._succ
+    for n in shown:
+        if n not in part and nodes[n]["role"] == "op" and any(u in part for u in pred[n]):
+            part.add(n)
+    for n in reversed(list(shown)):
+        if n not in part and nodes[n]["role"] == "op" and _generated(n):
+            users = [v for v in succ[n] if v in shown]
+            if users and all(v in part for v in users):
+                part.add(n)
+    return part
+
+
+def _mirror_ok(g: Graph, shown: Mapping[str, str], adjoint: Collection[str] | None = None) -> bool:
+    """True when drawing the adjoint part (``adjoint``, by default the nodes marked so)
+    backwards gives consistent rank constraints."""
     nodes = g.nx._node
+    if adjoint is None:
+        adjoint = {n for n in shown if nodes[n].get("adjoint")}
     rep = {}  # a node, or the forward node its g_ box is drawn beside
     for n in shown:
         of = nodes[n].get("adjoint_of")
-        rep[n] = of if of in shown and not nodes[of].get("adjoint") else n
+        rep[n] = of if of in shown and of not in adjoint else n
     after: dict[str, set[str]] = {}  # the constraint graph, as plain dicts (a drawing has 10^5 boxes)
     for v, preds in g.nx._pred.items():
         if v not in shown:
             continue
-        av = nodes[v].get("adjoint")
+        av = v in adjoint
         for u in preds:
             if u not in shown:
                 continue
-            au = nodes[u].get("adjoint")
+            au = u in adjoint
             if av and not au:
                 continue  # read by name, no edge
             a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])
