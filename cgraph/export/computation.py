@@ -59,6 +59,7 @@ def computation_dot(
     precision: int = 4,
     constants: str = "inline",
     show_generated: bool = False,
+    max_chain: int | None = 24,
     notes: Mapping[str, str] | None = None,
     pending: Collection[str] = (),
     highlight: Collection[str] = (),
@@ -86,6 +87,12 @@ def computation_dot(
         them (``"inline"``), drawn as one box each (``"boxes"``), or left out.
     show_generated : bool
         Also write generated names (``t12``) outside their boxes.
+    max_chain : int or None
+        A chain of more than this many unnamed boxes (each with one operand box and one
+        user, as in ``sin(sin(...(x)))``) is drawn as its first and last ``max_chain // 3``
+        boxes around one dashed box ``⋯ n more``: a drawing thousands of boxes long is
+        unreadable and Graphviz shrinks a PNG over 32,767 pixels. ``None`` draws every
+        box. Not applied to a two-part (adjoint) drawing.
     notes : mapping, optional
         An extra line of text inside the box of each named node.
     pending : collection, optional
@@ -115,7 +122,7 @@ def computation_dot(
     D.check_options(precision, values=values, adjoints=adjoints)
     g.validate()
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
-                    constants=constants, show_generated=show_generated, notes=notes or {},
+                    constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},
                     pending=set(pending), hot=set(highlight), hot_edges=set(highlight_edges), title=title).build()
 
 
@@ -123,7 +130,7 @@ class _Drawing:
     """One computation-graph drawing being assembled."""
 
     def __init__(self, g: Graph, *, values: Mapping, adjoints: Mapping, rankdir: str, precision: int,
-                 constants: str, show_generated: bool, notes: Mapping, pending: set, hot: set,
+                 constants: str, show_generated: bool, max_chain: int | None, notes: Mapping, pending: set, hot: set,
                  hot_edges: set, title: str | None) -> None:
         self.pending = pending
         self.g, self.values, self.adjoints, self.precision = g, values, adjoints, precision
@@ -149,6 +156,11 @@ class _Drawing:
         if self.adjoint:
             self.adjoint = _adjoint_part(g, self.ids, self.adjoint)
         self.two_part = bool(self.adjoint)
+        # hidden box -> the id of the "⋯ n more" box standing for it; (operand before it, box id, n)
+        self.hidden: dict[str, str] = {}
+        self.gaps: list[tuple[str, str, int]] = []
+        if max_chain is not None and not self.two_part:
+            self._elide(max_chain)
         self.op_labels: dict[str, str] = {}
         self.annotated = bool(values or adjoints or notes)
         self.uniform = not self.annotated and not show_generated  # see _box
@@ -178,6 +190,34 @@ class _Drawing:
         # x*2, sin, *2, ... runs straight instead of sinking half a row at each constant
         D.defaults(self.d, "edge", {"arrowsize": 0.7, "color": INK, "tailport": "e" if self.across else "s",
                                     "headport": "w" if self.across else "n", "weight": 2})
+
+    def _elide(self, max_chain: int) -> None:
+        """Hide the middle of every chain of more than ``max_chain`` unnamed boxes."""
+        nodes, operands, succ, ids = self.g.nx._node, self.g._operand_table(), self.g.nx._succ, self.ids
+        outputs = set(self.g.outputs)
+        link: dict[str, str] = {}  # member -> its operand box
+        for n in ids:
+            data = nodes[n]
+            if data["role"] != "op" or not _generated(n) or n in self.hot or n in outputs:
+                continue
+            boxes = [u for u in operands[n] if u in ids]
+            if len(boxes) == 1 and len(succ[n]) == 1 and sum(len(k) for k in succ[n].values()) == 1:
+                link[n] = boxes[0]
+        runs: dict[str, list[str]] = {}  # last member -> its run so far
+        for n, u in link.items():  # in drawing order, so a run grows from its first member
+            run = runs.pop(u, None) if u in link else None
+            (run if run is not None else (run := [])).append(n)
+            runs[n] = run
+        keep = max(1, max_chain // 3)
+        for run in runs.values():
+            if len(run) <= max_chain or len(run) <= 2 * keep:
+                continue
+            gap = f"e{len(self.gaps)}"
+            middle = run[keep:-keep]
+            self.gaps.append((run[keep - 1], gap, len(middle)))
+            for n in middle:
+                self.hidden[n] = gap
+                del ids[n]
 
     def _adj(self, n: str) -> bool:
         return n in self.adjoint if n in self.ids else bool(self.g.nx._node[n].get("adjoint"))
@@ -227,6 +267,10 @@ class _Drawing:
                     edges.append((ids[u], vid))
                 else:
                     edges.append((u, v, port))
+        for before, gap, count in self.gaps:
+            top.node(gap, D.sorted_attrs({"shape": "box", "style": "dashed", "color": QUIET, "fontcolor": QUIET_INK,
+                                          "label": D.html_label(D.html_text(f"⋯ {count} more"))}))
+            edges.append((ids[before], gap))
         self._ranks()
         start = 0  # plain edges go in runs: what _edge does for them, without its checks
         for i, edge in enumerate(edges):
@@ -338,6 +382,10 @@ class _Drawing:
         if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):
             return
         hot = (u, v) in self.hot_edges
+        if u in self.hidden:  # the last box of an elided chain: the edge leaves its "⋯ n more" box
+            ends = (False, v in self.tabled)
+            self.top.edge(self.hidden[u], self.ids[v], self._edge_style("edge", False, hot, False, port, ends))
+            return
         if u not in self.ids:  # an unnamed constant, written beside its user
             self._ref(D.html_text(D.format_value(self.g.nx._node[u]["attrs"].get("value"), self.precision)), v, port)
             return
