@@ -189,13 +189,22 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
     grads = {o: ga.nx._node[o]["adjoint_of"] for o in ga.outputs}
     spread = spread_node(g, wrt, of) if ga.outputs else None
     outputs = list(dict.fromkeys(g.outputs + ga.outputs))
-    target = ga.copy(name=g.name)
-    target.set_outputs(outputs + ([spread] if spread is not None and spread not in outputs else []))
-    ga.validate()  # cached; a copy of a valid graph whose outputs are its nodes is valid too
-    target._mark_valid()
-    target = simplify(target)  # keeps the spread node, computed but not returned
+    ga.validate()  # cached; the same nodes under other outputs are valid too
+    kept = outputs + ([spread] if spread is not None and spread not in outputs else [])
+    target = simplify(_retargeted(ga, g.name, kept))  # keeps the spread node, computed but not returned
     target.set_outputs(outputs)
     return target, grads, spread
+
+
+def _retargeted(g: Graph, name: str, outputs: list[str]) -> Graph:
+    """``g`` under another name and outputs, sharing its nodes rather than copying them:
+    only for a pass that reads its input (simplify), never for one that changes it."""
+    view = Graph(name)
+    view.nx = g.nx
+    view._generated, view._next_order = g._generated, g._next_order
+    view.set_outputs(outputs)
+    view._mark_valid()
+    return view
 
 
 class _Writer:
@@ -428,12 +437,15 @@ class _Writer:
         w = self.grads.get(out)
         if w is None:
             return expr[out]
+        value = expr[out]
+        if value in self.args:  # an input itself (g_x = z, simplified from 1*z): grad gives a new array too
+            value = f"{value}.copy()"
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         if shape_w is not None and shape_w == shape_o and None not in shape_w:
-            return expr[out]
+            return value if value.endswith(".copy()") else f"_fresh({value})"
         # as grad(): spread over the output (a pointwise gradient), summed to the input's shape
         spread = "" if self.spread is None else f", np.shape({expr[self.spread]})"
-        return f"_fit({expr[out]}, np.shape({self.var[w]}){spread})"
+        return f"_fit({value}, np.shape({self.var[w]}){spread})"
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):

@@ -18,6 +18,7 @@ from .checks import check_node, const_value, normalize_shape
 from .errors import ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
 from .memory import gc_paused
 from .node import Node
+from .ops import registry
 from .ops.registry import OPS, SOURCE_OPS, OpDef, check_attrs, get_op
 
 __all__ = ["Graph", "Node", "apply_op"]
@@ -631,3 +632,6 @@ def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = N
     if g is None:
         raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
     return g._apply(opdef, [g._operand(v) for v in operands], dict(attrs), name)
+
+
+registry.apply_op = apply_op  # the op functions (cg.exp, ...) call it

@@ -180,12 +180,15 @@ def get_op(name: str, *, node: str | None = None) -> OpDef:
         raise UnknownOpError(f"{where}unknown op {name!r}; known ops: {known}") from None
 
 
+#: ``cgraph.graph.apply_op``, which the op functions call; graph imports the registry, so
+#: it sets this when it is imported (an import inside the functions costs every call)
+apply_op: Callable[..., Node] = None  # type: ignore[assignment]
+
+
 def _make_function(op: OpDef) -> Callable[..., Node]:
     defaults = MappingProxyType(dict(op.attrs))
 
     def function(*operands: Any, name: str | None = None, **attrs: Any) -> Node:
-        from ..graph import apply_op  # graph imports the registry, so this import is late
-
         if not attrs:  # the common call: no attributes to check or merge
             return apply_op(op, operands, defaults, name=name)
         unknown = set(attrs) - set(defaults)

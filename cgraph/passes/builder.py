@@ -42,6 +42,18 @@ def _union(parts: list[frozenset]) -> frozenset:
     return first  # the common case: no new set
 
 
+def _extent_operands(op: str, args: Any) -> Any:
+    """The operands whose extents make up the extent of ``op(*args)`` (None: a shape of its own)."""
+    opdef = OPS.get(op)
+    if opdef is None or opdef.arity == 0 or not args:
+        return None
+    if op == "zeros_like":
+        return args[:1]
+    if op in _LIKE_OPS:
+        return args[1:2]
+    return args if opdef.elementwise else None
+
+
 class Builder(Replaying):
     """One simplification pass over ``old``, building the new graph."""
 
@@ -104,7 +116,10 @@ class Builder(Replaying):
                         new = self._copy(n, data, args)
                 if new is None:
                     args = operands[n]
-                    args = self._gather(n) if absorbed and not absorbed.isdisjoint(args) else [mapping[o] for o in args]
+                    if absorbed and not absorbed.isdisjoint(args):
+                        args = self._gather(n)
+                    else:
+                        args = list(map(mapping.__getitem__, args))
                     self.reads.clear()
                     self.looks.clear()
                     new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
@@ -302,7 +317,7 @@ class Builder(Replaying):
         found = memo.get(n)
         if found is not None:
             return found
-        nodes, stack = self.nodes, [n]
+        nodes, arguments, stack = self.nodes, self.arguments, [n]
         while stack:  # depth first over the operands, without recursion
             m = stack[-1]
             if m in memo:
@@ -314,36 +329,27 @@ class Builder(Replaying):
                 memo[m] = _SCALAR if shape == () else frozenset((shape,))
                 stack.pop()
                 continue
-            deps = self._extent_operands(data["op"], self.arguments.get(m) or self.g.operands(m))
+            deps = _extent_operands(data["op"], arguments.get(m) or self.g.operands(m))
             if deps is None:
                 memo[m] = frozenset((m,))  # an input, or an op that makes a shape of its own
                 stack.pop()
                 continue
-            todo = [a for a in deps if a not in memo]
-            if todo:
-                stack.extend(todo)
-                continue
-            memo[m] = _union([memo[a] for a in deps])
-            stack.pop()
+            waiting = False
+            for a in deps:
+                if a not in memo:
+                    stack.append(a)
+                    waiting = True
+            if not waiting:
+                memo[m] = _union([memo[a] for a in deps])
+                stack.pop()
         return memo[n]
 
     def extent_of(self, op: str, args: Any) -> frozenset | None:
         """The extent ``op(*args)`` would have (None: a shape of its own)."""
-        deps = self._extent_operands(op, args)
+        deps = _extent_operands(op, args)
         if deps is None:
             return None
         return _union([self.extent(a) for a in deps])
-
-    @staticmethod
-    def _extent_operands(op: str, args: Any) -> Any:
-        opdef = OPS.get(op)
-        if opdef is None or opdef.arity == 0 or not args:
-            return None
-        if op == "zeros_like":
-            return args[:1]
-        if op in _LIKE_OPS:
-            return args[1:2]
-        return args if opdef.elementwise else None
 
     def make(self, op: str, *args: str, **attrs: Any) -> str:
         """Build a node for a rule (it is simplified too)."""
@@ -409,17 +415,20 @@ class Builder(Replaying):
 
     def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
         """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""
+        if len(self.new_nodes) - start <= 1:
+            return True  # it replaces cand itself (the common case, without a set)
         new = set(self.new_nodes[start:])
         if len(new) <= 1:
-            return True  # it replaces cand itself
+            return True
         freed = self._closure(cand)
         reach: set[str] = set()
         stack = [result]
+        pred = self.g.nx._pred
         while stack:  # what result still uses, among the new and the freeable nodes
             n = stack.pop()
             if n not in reach and (n in new or n in freed):
                 reach.add(n)
-                stack.extend(self.g.nx.predecessors(n))
+                stack.extend(pred[n])
         created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
         return created <= 1 + len(freed - reach) + self._terms_merged(cand, result)
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..ops.registry import OpDef
+from .terms import is_exact
 
 #: exact results with more bits than this stay unevaluated (``9^9^9`` never hangs)
 MAX_EXACT_BITS = 4096
@@ -38,8 +39,8 @@ def fold(opdef: OpDef, values: list, attrs: dict, *, numeric: bool) -> Any:
     ``numeric``; anything else is evaluated in floating point, and a result that is not
     finite (``1/0``, ``log(-1)``, overflow) is not folded.
     """
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items()}
-    if not numeric and all(isinstance(v, (int, Fraction)) for v in values):
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items()} if attrs else {}
+    if not numeric and all(is_exact(v) for v in values):
         return _exact(opdef, values, kwargs)
     try:
         with np.errstate(all="raise"):
