@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 ROLES = ("input", "param", "const", "op")
 
 
+def finite_number(v: Any) -> bool:
+    """Whether ``v`` is a finite real number (a bool is not one).
+
+    Examples
+    --------
+    >>> finite_number(0.5), finite_number(float("nan")), finite_number("a"), finite_number(True)
+    (True, False, False, False)
+    """
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
 def check_node(g: Graph, name: str, data: Mapping) -> None:
     """Raise a GraphError subclass naming ``name`` if its stored data is malformed."""
     if not isinstance(name, str) or not name:

@@ -304,8 +304,10 @@ def _is_number(text: str) -> bool:
 def _number(value: Any) -> str:
     import numpy as np
 
+    from .passes.evaluate import scalar_text
+
     v = np.asarray(value)
-    return f"{v.item():.17g}" if v.ndim == 0 else np.array2string(v, precision=10)
+    return scalar_text(v) if v.ndim == 0 else np.array2string(v, precision=10)
 
 
 # ---------------------------------------------------------------------------- check

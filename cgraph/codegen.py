@@ -167,6 +167,12 @@ def weak(value: Any) -> Any:
     return float(value) if np.ndim(value) == 0 else value
 
 
+def fresh(value: Any) -> Any:
+    """A gradient as an array of its own: a view (of an input, ``transpose(z)``, or a
+    read-only broadcast, ``expand_to(1, x)``) is copied, as ``grad`` gives new arrays."""
+    return value.copy() if type(value) is np.ndarray and not value.flags.owndata else value
+
+
 class _Unset:
     def __repr__(self) -> str:
         return "<the param's value in the graph>"
@@ -287,7 +293,7 @@ def covers(d: int, cuts: list[slice]) -> bool:
     return sum(map(len, ranges)) == d <= 4096 and len(set().union(*ranges)) == d
 
 
-HELPERS = {"_unslice_sum": unslice_sum, "_check": check, "_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
+HELPERS = {"_fresh": fresh, "_unslice_sum": unslice_sum, "_check": check, "_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
 
 
 def support(

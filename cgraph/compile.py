@@ -437,12 +437,15 @@ class _Writer:
         w = self.grads.get(out)
         if w is None:
             return expr[out]
+        value = expr[out]
+        if value in self.args:  # an input itself (g_x = z, simplified from 1*z): grad gives a new array too
+            value = f"{value}.copy()"
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         if shape_w is not None and shape_w == shape_o and None not in shape_w:
-            return expr[out]
+            return value if value.endswith(".copy()") else f"_fresh({value})"
         # as grad(): spread over the output (a pointwise gradient), summed to the input's shape
         spread = "" if self.spread is None else f", np.shape({expr[self.spread]})"
-        return f"_fit({expr[out]}, np.shape({self.var[w]}){spread})"
+        return f"_fit({value}, np.shape({self.var[w]}){spread})"
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):

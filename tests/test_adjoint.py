@@ -495,3 +495,15 @@ def test_an_output_of_shape_1x1_differentiates(build):
         assert got[n].shape == feeds[n].shape
         np.testing.assert_allclose(got[n], numeric[n], rtol=1e-7)
         np.testing.assert_allclose(compiled[f"g_{n}"], got[n], rtol=1e-15)
+
+
+@pytest.mark.parametrize("text", ["y = x^0", "y = 3*x^0 + 2*x^1 + x^2", "y = sum(x^0.0 * z)"])
+def test_a_zero_exponent_has_derivative_zero_at_zero(text):
+    # d/dx x^0 was written 0 * x^(0 - 1): inf * 0 at x = 0, a DomainError where the
+    # derivative is 0 (torch: 0); compile, which simplifies it away, returned 0
+    g = cg.parse(text)
+    feeds = {"z": 2.0} if "z" in g.nx else {}
+    want = 2.0 if "2*x^1" in text else 0.0
+    for x in (0.0, np.array([0.0, 0.0])):
+        assert np.all(cg.grad(g, wrt="x", x=x, **feeds)["x"] == want)
+        assert np.all(cg.compile(g, wrt="x")(x=x, **feeds)["g_x"] == want)

@@ -25,6 +25,8 @@ def test_lecture_gradients_pass():
     assert lines[-1].startswith("all gradients match (max rel error")
     column = lines[0].index("numeric")  # aligned columns
     assert all(line[column - 2:column] == "  " and line[column] != " " for line in lines[2:4])
+    # each value in its shortest exact form: it reads back as the same float
+    assert lines[3].split()[1] == repr(float(report.rows[1].analytic)) == "809.707479218564"
 
 
 def test_a_wrong_rule_is_caught(monkeypatch):

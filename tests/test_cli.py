@@ -94,6 +94,8 @@ def test_grad_prints_derivatives_and_values():
     out = run("grad", FORMULA, "--expand", "--at", "x=2", "z=3")
     assert out.returncode == 0 and "g_z = x*exp(x*z) + x/log(x) - sin(log(x))/(x*z^2)" in out.stdout
     assert "dy/dz = 2*exp(6) + 2/log(2) - sin(log(2))/18 = 809.70747" in out.stdout  # the lecture's line
+    out = run("grad", "log(x/z)", "--at", "x=2", "z=3")
+    assert out.stdout.splitlines()[-1] == "dy/dz = -1/3 = -0.3333333333333333"  # the shortest exact form, not 17 digits
 
 
 def test_check_reports_and_sets_the_status():

@@ -390,3 +390,30 @@ def test_a_constant_that_is_not_finite_is_the_domain_error_evaluate_raises(value
     unused.output(unused.input("x") * 2.0, name="y")
     unused.const(math.nan, name="c")
     assert cg.grad(unused, x=1.0)["x"] == cg.compile(unused, wrt="x")(x=1.0)["g_x"] == 2.0
+
+
+def test_a_gradient_that_is_an_input_is_returned_as_a_copy():
+    # simplify turns g_x = 1*z into z: the compiled function handed back the caller's own
+    # z array as g_x (grad gives a new array), so scaling the gradient in place changed z
+    g = cg.Graph()
+    x, z = g.input("x", shape=(2,)), g.input("z", shape=(2,))
+    g.output(cg.sum(x * z), name="y")
+    f = cg.compile(g, wrt=["x", "z"])
+    xv, zv = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    for out in (f(x=xv, z=zv), dict(zip(f.outputs, f.positional(xv, zv)))):
+        assert not np.shares_memory(out["g_x"], zv) and not np.shares_memory(out["g_z"], xv)
+        np.testing.assert_array_equal(out["g_x"], zv)
+    net = cg.Graph()
+    w = net.param("w", value=np.array([0.5, -1.0]))
+    net.output(cg.sum(w * net.input("u", shape=(2,))), name="y")
+    assert not np.shares_memory(cg.compile(net, wrt="u")(u=xv)["g_u"], net.nx.nodes["w"]["attrs"]["value"])
+    # a view of an input (g_x = transpose(z)), and the read-only broadcast of d sum(x)/dx = 1
+    for shapes in [((2, 3), (3, 2)), (None, None)]:
+        g = cg.Graph()
+        x, z = g.input("x", shape=shapes[0]), g.input("z", shape=shapes[1])
+        g.output(cg.sum(x * cg.transpose(z)) + cg.sum(z), name="y")
+        zv = np.arange(6.0).reshape(3, 2)
+        out = cg.compile(g, wrt=["x", "z"])(x=np.ones((2, 3)), z=zv)
+        assert not np.shares_memory(out["g_x"], zv)
+        for w in ("x", "z"):
+            out[f"g_{w}"] *= 2.0  # writeable, as grad's arrays are

@@ -219,6 +219,18 @@ def test_adjoint_graph_two_parts_mirrored():
     assert backwards and all(e.get("color") in (f'"{ADJOINT}"', '"#c0c0c0"') for e in backwards)
 
 
+def test_a_simplified_gradient_keeps_its_two_parts_apart():
+    # simplify builds new nodes without the adjoint mark (t29 = g_b/x, t26 = -(a/b^2) feeding
+    # g_b); they were drawn among the forward boxes and pulled the two parts into each other
+    ga = cg.simplify(cg.adjoint(lecture()))
+    d = parsed(cg.to_dot(ga))
+    clusters = {s.get_name(): s for s in d.get_subgraphs() if s.get_name().startswith("cluster")}
+    forward = {outside(n) or inside(n) for n in boxes(clusters["cluster_forward"]).values()}
+    assert forward == set("xzabcd")
+    grey = [e for e in all_edges(d) if e.get("color") == '"#9a9a9a"']
+    assert len(grey) == 5  # x -> a, z -> a, x -> b, b -> c, a -> d: no forward edge into the adjoint part
+
+
 def test_second_adjoint_falls_back_to_a_plain_layout():
     g = cg.Graph()
     x = g.input("x")
@@ -303,9 +315,35 @@ def test_long_chain_is_fast_and_iterative():
     for _ in range(10_000):
         h = cg.sin(h)
     g.output(h)
-    d = cg.to_dot(g)
+    d = cg.to_dot(g, max_chain=None)
     assert len(boxes(d)) == 10_001
     assert len(d.get_edges()) == 10_000
+
+
+def test_a_long_chain_shows_its_ends_around_one_box_for_the_rest():
+    # 3000 boxes in a row drew a PNG Graphviz had to shrink past 32,767 pixels
+    g = cg.Graph()
+    h = g.input("x")
+    for i in range(3000):
+        h = cg.sin(h) if i % 2 else h * 1.01
+    g.output(h, name="y")
+    d = parsed(cg.to_dot(g))
+    (gap,) = [n for n in d.get_nodes() if n.get_name() == "e0"]
+    assert text(gap.get("label")) == "⋯ 2983 more" and gap.get("style") == "dashed"
+    assert len(boxes(d)) == 1 + 8 + 8 + 1  # x, the first and last 8 of the 2999 unnamed boxes, y
+    into, out = ([e for e in d.get_edges() if e.get_destination() == "e0"],
+                 [e for e in d.get_edges() if e.get_source() == "e0"])
+    assert len(into) == len(out) == 1 and out[0].get_destination() in boxes(d)
+    assert sum(bool(re.fullmatch(r"n\d+", n.get_name())) for n in cg.to_dot(g, max_chain=5000).get_nodes()) == 3001
+    # named boxes, a highlighted one or a second operand end a chain: nothing the reader named is hidden
+    g = cg.Graph()
+    h = g.input("x")
+    for i in range(60):
+        h = cg.sin(h, name=f"s{i}") if i == 30 else cg.sin(h)
+    g.output(h, name="y")
+    names = [outside(n) for n in boxes(parsed(cg.to_dot(g, max_chain=24))).values()]
+    assert "s30" in names
+    assert len(boxes(parsed(cg.to_dot(g, max_chain=24, highlight=["t5"])))) > len(names)
 
 
 OPS_2 = ["add", "mul", "sub", "div"]

@@ -30,3 +30,15 @@ def test_pointwise_gradient_by_an_intermediate_node_has_its_shape():
     got = cg.grad(g, wrt=["t", "z"], x=np.ones(3), z=2.0)
     np.testing.assert_allclose(got["t"], [1.0, 1.0, 1.0])
     np.testing.assert_allclose(got["z"], 3.0)
+
+
+@pytest.mark.parametrize("shape", [None, (3,)], ids=["unknown", "declared"])
+def test_gradients_are_new_writeable_arrays(shape):
+    # d sum(x)/dx is expand_to(1, x), a read-only broadcast view: grad handed it back as
+    # it was, and scaling the gradient in place raised "output array is read-only"
+    g = cg.Graph()
+    x = g.input("x", shape=shape)
+    g.output(cg.sum(x), name="y")
+    d = cg.grad(g, x=np.ones(3))["x"]
+    d *= 2.0
+    np.testing.assert_array_equal(d, [2.0, 2.0, 2.0])

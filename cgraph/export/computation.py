@@ -59,6 +59,7 @@ def computation_dot(
     precision: int = 4,
     constants: str = "inline",
     show_generated: bool = False,
+    max_chain: int | None = 24,
     notes: Mapping[str, str] | None = None,
     pending: Collection[str] = (),
     highlight: Collection[str] = (),
@@ -86,6 +87,12 @@ def computation_dot(
         them (``"inline"``), drawn as one box each (``"boxes"``), or left out.
     show_generated : bool
         Also write generated names (``t12``) outside their boxes.
+    max_chain : int or None
+        A chain of more than this many unnamed boxes (each with one operand box and one
+        user, as in ``sin(sin(...(x)))``) is drawn as its first and last ``max_chain // 3``
+        boxes around one dashed box ``⋯ n more``: a drawing thousands of boxes long is
+        unreadable and Graphviz shrinks a PNG over 32,767 pixels. ``None`` draws every
+        box. Not applied to a two-part (adjoint) drawing.
     notes : mapping, optional
         An extra line of text inside the box of each named node.
     pending : collection, optional
@@ -115,7 +122,7 @@ def computation_dot(
     D.check_options(precision, values=values, adjoints=adjoints)
     g.validate()
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
-                    constants=constants, show_generated=show_generated, notes=notes or {},
+                    constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},
                     pending=set(pending), hot=set(highlight), hot_edges=set(highlight_edges), title=title).build()
 
 
@@ -123,7 +130,7 @@ class _Drawing:
     """One computation-graph drawing being assembled."""
 
     def __init__(self, g: Graph, *, values: Mapping, adjoints: Mapping, rankdir: str, precision: int,
-                 constants: str, show_generated: bool, notes: Mapping, pending: set, hot: set,
+                 constants: str, show_generated: bool, max_chain: int | None, notes: Mapping, pending: set, hot: set,
                  hot_edges: set, title: str | None) -> None:
         self.pending = pending
         self.g, self.values, self.adjoints, self.precision = g, values, adjoints, precision
@@ -146,7 +153,14 @@ class _Drawing:
                 self.adjoint.add(n)
             if role in ("input", "param"):
                 self.sources.append(n)
+        if self.adjoint:
+            self.adjoint = _adjoint_part(g, self.ids, self.adjoint)
         self.two_part = bool(self.adjoint)
+        # hidden box -> the id of the "⋯ n more" box standing for it; (operand before it, box id, n)
+        self.hidden: dict[str, str] = {}
+        self.gaps: list[tuple[str, str, int]] = []
+        if max_chain is not None and not self.two_part:
+            self._elide(max_chain)
         self.op_labels: dict[str, str] = {}
         self.annotated = bool(values or adjoints or notes)
         self.uniform = not self.annotated and not show_generated  # see _box
@@ -157,7 +171,7 @@ class _Drawing:
                                          "width": 0.2, "margin": 0.02})
         self.tabled: set[str] = set()  # the boxes drawn with their name (see the module's docstring)
         self.order_style = D.sorted_attrs({"style": "invis", "tailport": "_", "headport": "_"})
-        self.mirror = self.two_part and _mirror_ok(g, self.ids)
+        self.mirror = self.two_part and _mirror_ok(g, self.ids, self.adjoint)
         self.refs = 0
         # forward values read by adjoint rules are written by name: those names must be visible,
         self.referenced = set()
@@ -176,6 +190,34 @@ class _Drawing:
         # x*2, sin, *2, ... runs straight instead of sinking half a row at each constant
         D.defaults(self.d, "edge", {"arrowsize": 0.7, "color": INK, "tailport": "e" if self.across else "s",
                                     "headport": "w" if self.across else "n", "weight": 2})
+
+    def _elide(self, max_chain: int) -> None:
+        """Hide the middle of every chain of more than ``max_chain`` unnamed boxes."""
+        nodes, operands, succ, ids = self.g.nx._node, self.g._operand_table(), self.g.nx._succ, self.ids
+        outputs = set(self.g.outputs)
+        link: dict[str, str] = {}  # member -> its operand box
+        for n in ids:
+            data = nodes[n]
+            if data["role"] != "op" or not _generated(n) or n in self.hot or n in outputs:
+                continue
+            boxes = [u for u in operands[n] if u in ids]
+            if len(boxes) == 1 and len(succ[n]) == 1 and sum(len(k) for k in succ[n].values()) == 1:
+                link[n] = boxes[0]
+        runs: dict[str, list[str]] = {}  # last member -> its run so far
+        for n, u in link.items():  # in drawing order, so a run grows from its first member
+            run = runs.pop(u, None) if u in link else None
+            (run if run is not None else (run := [])).append(n)
+            runs[n] = run
+        keep = max(1, max_chain // 3)
+        for run in runs.values():
+            if len(run) <= max_chain or len(run) <= 2 * keep:
+                continue
+            gap = f"e{len(self.gaps)}"
+            middle = run[keep:-keep]
+            self.gaps.append((run[keep - 1], gap, len(middle)))
+            for n in middle:
+                self.hidden[n] = gap
+                del ids[n]
 
     def _adj(self, n: str) -> bool:
         return n in self.adjoint if n in self.ids else bool(self.g.nx._node[n].get("adjoint"))
@@ -225,6 +267,10 @@ class _Drawing:
                     edges.append((ids[u], vid))
                 else:
                     edges.append((u, v, port))
+        for before, gap, count in self.gaps:
+            top.node(gap, D.sorted_attrs({"shape": "box", "style": "dashed", "color": QUIET, "fontcolor": QUIET_INK,
+                                          "label": D.html_label(D.html_text(f"⋯ {count} more"))}))
+            edges.append((ids[before], gap))
         self._ranks()
         start = 0  # plain edges go in runs: what _edge does for them, without its checks
         for i, edge in enumerate(edges):
@@ -336,6 +382,10 @@ class _Drawing:
         if v not in self.ids or (self.constants == "hide" and self._loose_const(u)):
             return
         hot = (u, v) in self.hot_edges
+        if u in self.hidden:  # the last box of an elided chain: the edge leaves its "⋯ n more" box
+            ends = (False, v in self.tabled)
+            self.top.edge(self.hidden[u], self.ids[v], self._edge_style("edge", False, hot, False, port, ends))
+            return
         if u not in self.ids:  # an unnamed constant, written beside its user
             self._ref(D.html_text(D.format_value(self.g.nx._node[u]["attrs"].get("value"), self.precision)), v, port)
             return
@@ -417,22 +467,44 @@ def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:
     return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 
 
-def _mirror_ok(g: Graph, shown: Mapping[str, str]) -> bool:
-    """True when drawing the adjoint part backwards gives consistent rank constraints."""
+def _adjoint_part(g: Graph, shown: Mapping[str, str], marked: set[str]) -> set[str]:
+    """The boxes drawn in the adjoint part: those marked ``adjoint``, every op computed
+    from one of them, and every op with a generated name whose users all are in it.
+
+    A pass such as ``simplify`` builds new nodes without the mark (``t29 = g_b/x``,
+    ``t26 = -(a/b^2)`` feeding ``g_b``); drawn in the forward part they pulled the two
+    parts into each other. ``shown`` is in drawing (topological) order."""
+    part, nodes, pred, succ = set(marked), g.nx._node, g.nx._pred, g.nx._succ
+    for n in shown:
+        if n not in part and nodes[n]["role"] == "op" and any(u in part for u in pred[n]):
+            part.add(n)
+    for n in reversed(list(shown)):
+        if n not in part and nodes[n]["role"] == "op" and _generated(n):
+            users = [v for v in succ[n] if v in shown]
+            if users and all(v in part for v in users):
+                part.add(n)
+    return part
+
+
+def _mirror_ok(g: Graph, shown: Mapping[str, str], adjoint: Collection[str] | None = None) -> bool:
+    """True when drawing the adjoint part (``adjoint``, by default the nodes marked so)
+    backwards gives consistent rank constraints."""
     nodes = g.nx._node
+    if adjoint is None:
+        adjoint = {n for n in shown if nodes[n].get("adjoint")}
     rep = {}  # a node, or the forward node its g_ box is drawn beside
     for n in shown:
         of = nodes[n].get("adjoint_of")
-        rep[n] = of if of in shown and not nodes[of].get("adjoint") else n
+        rep[n] = of if of in shown and of not in adjoint else n
     after: dict[str, set[str]] = {}  # the constraint graph, as plain dicts (a drawing has 10^5 boxes)
     for v, preds in g.nx._pred.items():
         if v not in shown:
             continue
-        av = nodes[v].get("adjoint")
+        av = v in adjoint
         for u in preds:
             if u not in shown:
                 continue
-            au = nodes[u].get("adjoint")
+            au = u in adjoint
             if av and not au:
                 continue  # read by name, no edge
             a, b = (rep[v], rep[u]) if av else (rep[u], rep[v])

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import finite_number
 from ..errors import ArgumentError, InputError
 from ..graph import Graph, Node
 from ..ops import add, square
@@ -286,17 +287,6 @@ def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
 
 def _meta(node: Node, **meta: Any) -> None:
     node.graph.nx.nodes[node.name].update(meta)
-
-
-def finite_number(v: Any) -> bool:
-    """Whether ``v`` is a finite real number (a bool is not one).
-
-    Examples
-    --------
-    >>> finite_number(0.5), finite_number(float("nan")), finite_number("a"), finite_number(True)
-    (True, False, False, False)
-    """
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
 def _check_sizes(sizes: Any) -> tuple[int, ...]:

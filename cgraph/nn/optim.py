@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import finite_number
 from ..errors import ArgumentError, InputError, ShapeError
 
 __all__ = ["SGD", "Adam", "Momentum", "Optimizer", "RMSProp"]
@@ -252,12 +253,9 @@ class Adam(Optimizer):
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ArgumentError(f"{name} must be a number, not {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ArgumentError(f"{name} must be finite, not {value}")
-    return value
+    if not finite_number(value):
+        raise ArgumentError(f"{name} must be a finite number, not {value!r}")
+    return float(value)
 
 
 def _positive(name: str, value: Any) -> float:

@@ -14,10 +14,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..checks import finite_number
 from ..errors import ArgumentError, InputError
 from ..ops.shapes import is_int
 from ..passes.plan import Plan, plan
-from .mlp import MLP, finite_number, seed_sequence
+from .mlp import MLP, seed_sequence
 from .optim import Adam, Optimizer
 
 __all__ = ["History", "dropout_mask", "train"]

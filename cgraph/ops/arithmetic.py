@@ -29,7 +29,9 @@ def _mul_vjp(g, out, *xs):
 
 
 def _pow_vjp(g, out, a, b):
-    return (g * (b * a ** (b - 1)), g * (out * log(a)))
+    # a constant exponent 0: u^0 is 1, so its derivative is 0, not 0*u^-1 (inf*0 at u = 0)
+    zero = b.op == "const" and not np.any(b.attrs["value"])
+    return (None if zero else g * (b * a ** (b - 1)), g * (out * log(a)))
 
 
 ADD = register(OpDef(

@@ -379,7 +379,10 @@ def fit_to(value: Any, shape: tuple, spread: tuple | None = None) -> np.ndarray:
         v = np.broadcast_to(v, np.broadcast_shapes(v.shape, tuple(spread)))
         value = None  # a read-only view: copied below
     if v.shape == tuple(shape):
-        return v.copy() if value is None else value
+        # an array of its own, as the sums below give: not a read-only broadcast view
+        # (d sum(x)/dx is expand_to(1, x)), which a caller scaling it in place cannot use,
+        # nor a view of an input (transpose(z))
+        return v.copy() if value is None or not v.flags.owndata else value
     lead = v.ndim - len(shape)
     if lead > 0:
         v = v.sum(axis=tuple(range(lead)))

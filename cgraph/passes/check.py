@@ -3,7 +3,6 @@ backpropagation", as a report comparing ``grad`` with ``finite_difference``."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import finite_number
 from ..errors import ArgumentError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_wrt
+from .evaluate import scalar_text
 from .finite_diff import finite_difference
 from .grad import grad
 from .plan import merge_feeds
@@ -71,7 +72,7 @@ class GradientReport:
             rows = [rows[i] for i in sorted(worst)]
         header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "ok")
         cells = [header] + [
-            (r.input, _index(r.index), f"{r.analytic:.17g}", f"{r.numeric:.17g}", f"{r.abs_error:.2e}",
+            (r.input, _index(r.index), scalar_text(r.analytic), scalar_text(r.numeric), f"{r.abs_error:.2e}",
              f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
             for r in rows
         ]
@@ -144,8 +145,7 @@ def check_gradients(
     """
     require_graph(g, "check_gradients")
     for key, tol in (("rtol", rtol), ("atol", atol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(tol) or tol < 0:
+        if not finite_number(tol) or tol < 0:
             raise ArgumentError(f"{key} must be a finite number >= 0, not {tol!r}")
     feeds = merge_feeds(feeds, inputs)
     notes = _precision_warnings(g, feeds, wrt)

@@ -12,6 +12,17 @@ from ..graph import Graph, require_graph
 from .plan import merge_feeds, plan
 
 
+def scalar_text(value: Any) -> str:
+    """The shortest text that reads back as the same number in its own dtype.
+
+    Examples
+    --------
+    >>> scalar_text(-1 / 3), scalar_text(np.float32(0.1)), scalar_text(np.int64(3))
+    ('-0.3333333333333333', '0.1', '3')
+    """
+    return str(np.asarray(value)[()])
+
+
 class Values(dict):
     """A mapping from every node name to its numpy value, printable as a table."""
 
@@ -22,7 +33,7 @@ class Values(dict):
         rows = [f"{'node':<{width}}  value", f"{'-' * width}  {'-' * 20}"]
         for n in names:
             v = np.asarray(self[n])
-            text = f"{v.item():.17g}" if v.ndim == 0 else np.array2string(v, precision=6, threshold=12)
+            text = scalar_text(v) if v.ndim == 0 else np.array2string(v, precision=6, threshold=12)
             rows.append(f"{n:<{width}}  {text}")
         return "\n".join(rows)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import finite_number
 from ..errors import ArgumentError, GraphError, InputError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_of, _resolve_wrt
@@ -66,7 +67,7 @@ def finite_difference(
     5.0
     """
     require_graph(g, "finite_difference")
-    if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)) or not 0 < eps < np.inf):
+    if eps is not None and (not finite_number(eps) or eps <= 0):
         raise ArgumentError(f"eps must be a finite number > 0, not {eps!r}")
     feeds = merge_feeds(feeds, inputs)
     of = _resolve_of(g, of)

@@ -19,14 +19,19 @@ from typing import Any
 
 from ..ops.registry import OPS
 from .terms import (
+    HALF,
     Candidate,
+    as_power,
     collect,
+    composite,
     distribute,
     exact,
+    factors,
     filled,
     fits,
     is_exact,
     positive,
+    read_factors,
     scaled,
     term,
 )
@@ -149,8 +154,9 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
     if b.op(v) == "neg":
         return b.make("add", u, b.args(v)[0])
     signed = _signed(b, (u, v), (1, -1))
-    if len(signed) == 2 and term(b, u)[1] != term(b, v)[1]:
-        return None
+    (_, p), (_, q) = term(b, u), term(b, v)
+    if len(signed) == 2 and p != q and not (composite(b, p) and composite(b, q)):
+        return None  # nothing to collect: keep u - v (collect would write u - 3 as u + -3)
     return collect(b, c, signed)
 
 
@@ -213,7 +219,7 @@ def _powers(b: Any, bases: list) -> tuple[list, bool]:
     exponents: dict[str, int] = {}
     count: dict[str, int] = {}
     for base in bases:
-        u, k = _as_power(b, base) if isinstance(base, str) else (base, 1)
+        u, k = as_power(b, base) if isinstance(base, str) else (base, 1)
         if type(k) is not int:
             u, k = base, 1  # sqrt(u) and u^(1/3) stay whole here
         split.append((u, k))
@@ -296,11 +302,13 @@ def _div_coefficient(b: Any, c: Candidate) -> str | None:
 def _div_factors(b: Any, c: Candidate) -> str | None:
     """Common factors of a quotient cancel, exact coefficients too: ``x/(x*z) -> 1/z``,
     ``u*v/u -> v``, ``-2*x/x^4 -> -2/x^3``, ``2*x/(2*w) -> x/w``, ``sqrt(x)/x ->
-    1/sqrt(x)``, ``-2/(2*sqrt(x))^2/(2*sqrt(x)) -> -1/(4*x^(3/2))`` (a cancelled factor
-    is taken to be non-zero, as ``u/u -> 1`` takes it)."""
+    1/sqrt(x)``, ``1/(z*(x/z)) -> 1/x``, ``-2/(2*sqrt(x))^2/(2*sqrt(x)) -> -1/(4*x^(3/2))``
+    (a cancelled factor is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
-    (kt, up), (kb, down) = _factors(b, u), _factors(b, v)
-    merged = not up.keys().isdisjoint(down)
+    (kt, up), (kb, down) = factors(b, u), factors(b, v)
+    # merged: a base on both sides, one cancelled within a side (z*(x/z): z^0), or a quotient
+    # within a side, written out as one fraction (1/(x/z) -> z/x, x/z/w -> x/(z*w))
+    merged = not up.keys().isdisjoint(down) or any(e <= 0 for e in up.values()) or any(e <= 0 for e in down.values())
     if not merged and type(kt) is int and type(kb) is int and kb > 0 and math.gcd(kt, kb) == 1:
         return None  # nothing cancels and kt/kb is in lowest terms (the common case, without Fractions)
     total = dict(up)
@@ -313,97 +321,33 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
         if kb != 1:
             return None  # a float denominator coefficient: keep the quotient as it is
         ratio = kt
+    return _rebuilt(b, c, ratio, total)
+
+
+def _mul_quotients(b: Any, c: Candidate) -> str | None:
+    """A product with a quotient among its factors cancels across it: ``z*(x/z) -> x``,
+    ``(x/z)*(z/w) -> x/w``, ``u^2*(v/u) -> u*v`` (a cancelled factor is taken to be
+    non-zero, as ``u/u -> 1`` takes it)."""
+    if not any(b.op(a) == "div" for a in c.args):
+        return None
+    coef, total, read = read_factors(b, [(a, 1, 1, False) for a in c.args])
+    if len(total) == read:
+        return None  # nothing cancels or merges
+    return _rebuilt(b, c, coef, total)
+
+
+def _rebuilt(b: Any, c: Candidate, coef: Any, total: dict[str, Any]) -> str | None:
+    """``coef * prod(base^e)`` (negative exponents below a fraction bar), standing in for ``c``."""
     plain = [_power(b, base, e) for base, e in total.items() if e > 0]
     below = [("1/", _power(b, base, -e)) for base, e in total.items() if e < 0]
-    result = scaled(b, ratio, plain + below) if plain or below else b.const(exact(ratio))
+    result = scaled(b, coef, plain + below) if plain or below else b.const(exact(coef))
     return result if fits(b, result, c) else None
-
-
-def _factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
-    """``n`` as ``coefficient * prod(base^k)`` with exact ``k``, reading a product, a
-    quotient of products and powers one level deep: ``sqrt(u)`` is ``u^(1/2)``,
-    ``(2*s)^2`` is ``4*s^2``, ``sqrt(u)^3`` is ``u^(3/2)``."""
-    op, args = b.op_args(n)
-    if op == "const":
-        k = b.num(n)
-        if k is not None:
-            return k, {}
-    coef: Any = 1
-    if op == "neg":
-        coef, n = -1, args[0]
-        op, args = b.op_args(n)
-    parts = [(n, 1)]
-    if op == "div":
-        k = b.num(args[1])
-        if k is None or is_exact(k) and k != 0:
-            parts = [(args[0], 1), (args[1], -1)]
-    factors: dict[str, Any] = {}
-    for part, sign in parts:
-        op, args = b.op_args(part)
-        for a in args if op == "mul" else (part,):
-            k, powers = _as_powers(b, a)
-            if type(k) is not int or k != 1:  # (a factor 1 leaves the coefficient's value as it is)
-                coef = coef * k if sign > 0 else coef / Fraction(k) if is_exact(k) else coef / k
-            for base, e in powers:
-                factors[base] = factors.get(base, 0) + sign * e
-    return coef, factors
-
-
-def _as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
-    """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
-    [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
-    op, args = b.op_args(a)
-    if op == "const":
-        k = b.num(a)
-        return (k, []) if k is not None else (1, [(a, 1)])
-    if op == "sqrt":
-        inner, e = args[0], _HALF
-    elif op == "pow":
-        inner, e = args[0], b.num(args[1])
-        if not is_exact(e):
-            return 1, [(a, 1)]
-    else:
-        return 1, [(a, 1)]
-    if e == 1 or inner == a:
-        return 1, [(a, 1)]
-    op, args = b.op_args(inner)
-    if op == "sqrt":
-        return 1, [(args[0], e * _HALF)]
-    if op == "mul" and type(e) is int:
-        coef: Any = 1
-        out = []
-        for f in args:
-            k = b.num(f)
-            if k is not None and is_exact(k) and (k != 0 or e > 0):
-                coef *= Fraction(k) ** e
-            elif k is not None:
-                return 1, [(inner, e)]  # a float or a zero in the base: keep the power whole
-            else:
-                base, e2 = _as_power(b, f)
-                out.append((base, e2 * e))
-        return exact(coef), out
-    return 1, [(inner, e)]
-
-
-_HALF = Fraction(1, 2)
-
-
-def _as_power(b: Any, a: str) -> tuple[str, Any]:
-    """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
-    op, args = b.op_args(a)
-    if op == "sqrt":
-        return args[0], _HALF
-    if op == "pow":
-        e = b.num(args[1])
-        if is_exact(e):
-            return args[0], e
-    return a, 1
 
 
 def _power(b: Any, base: str, e: Any) -> str:
     if e == 1:
         return base
-    return b.make("sqrt", base) if e == _HALF else b.make("pow", base, b.const(exact(e)))
+    return b.make("sqrt", base) if e == HALF else b.make("pow", base, b.const(exact(e)))
 
 
 def _div_neg(b: Any, c: Candidate) -> str | None:
@@ -490,6 +434,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, 3*(u + v) -> 3*u + 3*v when that does not grow the graph
+        _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (

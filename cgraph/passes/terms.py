@@ -162,6 +162,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
         else:
             order.append(base)
             groups[base] = sign * coef
+    merged = _alike(b, groups, order) or merged
     constant = groups.pop(None, 0)
     if None in order:
         order.remove(None)
@@ -174,6 +175,148 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     if constant != 0:
         terms.append(b.const(exact(constant)))
     return sum_(b, c, terms)
+
+
+def factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:
+    """``n`` as ``coefficient * prod(base^k)`` with exact ``k``, reading a product, a
+    quotient of products and powers, and a quotient among the factors of those, one level
+    deeper: ``sqrt(u)`` is ``u^(1/2)``, ``(2*s)^2`` is ``4*s^2``, ``sqrt(u)^3`` is
+    ``u^(3/2)``, ``z*(x/z)`` is ``x*z^0`` (a base whose exponent sums to 0 stays listed)."""
+    op, args = b.op_args(n)
+    if op == "const":
+        k = b.num(n)
+        if k is not None:
+            return k, {}
+    if op == "neg":
+        k, found, _ = read_factors(b, [(args[0], 1, 2, True)])
+        return -k, found
+    k, found, _ = read_factors(b, [(n, 1, 2, True)])
+    return k, found
+
+
+def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, dict[str, Any], int]:
+    """``(coefficient, {base: exponent}, how many factors were read)`` of the product of
+    ``parts``: ``(node, +1 or -1 for a denominator, quotients still to read into, whether a
+    product is read into its factors)``."""
+    coef: Any = 1
+    found: dict[str, Any] = {}
+    read = 0
+    stack = parts[::-1]
+    while stack:
+        n, sign, levels, flat = stack.pop()
+        op, args = b.op_args(n)
+        if op == "mul" and flat:
+            stack += [(a, sign, levels, False) for a in reversed(args)]
+            continue
+        if op == "div" and levels:
+            k = b.num(args[1])
+            if k is None or is_exact(k) and k != 0:
+                stack += [(args[1], -sign, levels - 1, True), (args[0], sign, levels - 1, True)]
+                continue
+        k, powers = as_powers(b, n)
+        if type(k) is not int or k != 1:  # (a factor 1 leaves the coefficient's value as it is)
+            coef = coef * k if sign > 0 else coef / Fraction(k) if is_exact(k) else coef / k
+        for base, e in powers:
+            found[base] = found.get(base, 0) + sign * e
+            read += 1
+    return coef, found, read
+
+
+def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
+    """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
+    [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
+    op, args = b.op_args(a)
+    if op == "const":
+        k = b.num(a)
+        return (k, []) if k is not None else (1, [(a, 1)])
+    if op == "sqrt":
+        inner, e = args[0], HALF
+    elif op == "pow":
+        inner, e = args[0], b.num(args[1])
+        if not is_exact(e):
+            return 1, [(a, 1)]
+    else:
+        return 1, [(a, 1)]
+    if e == 1 or inner == a:
+        return 1, [(a, 1)]
+    op, args = b.op_args(inner)
+    if op == "sqrt":
+        return 1, [(args[0], e * HALF)]
+    if op == "mul" and type(e) is int:
+        coef: Any = 1
+        out = []
+        for f in args:
+            k = b.num(f)
+            if k is not None and is_exact(k) and (k != 0 or e > 0):
+                coef *= Fraction(k) ** e
+            elif k is not None:
+                return 1, [(inner, e)]  # a float or a zero in the base: keep the power whole
+            else:
+                base, e2 = as_power(b, f)
+                out.append((base, e2 * e))
+        return exact(coef), out
+    return 1, [(inner, e)]
+
+
+HALF = Fraction(1, 2)
+
+
+def as_power(b: Any, a: str) -> tuple[str, Any]:
+    """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
+    op, args = b.op_args(a)
+    if op == "sqrt":
+        return args[0], HALF
+    if op == "pow":
+        e = b.num(args[1])
+        if is_exact(e):
+            return args[0], e
+    return a, 1
+
+
+def composite(b: Any, base: Any) -> bool:
+    """A term's base that is a product or a quotient (the reciprocal ``("1/", v)`` too):
+    it may be another such base written differently."""
+    return isinstance(base, tuple) or isinstance(base, str) and b.op(base) in ("mul", "div")
+
+
+def _irregular(b: Any, n: str) -> bool:
+    """A product or quotient with a quotient, or a number times something, among its
+    operands (``w*(x/z)``, ``x/z/w``, ``2*x/w``): one that may equal another node."""
+    op, args = b.op_args(n)
+    if op not in ("mul", "div"):
+        return False
+    for a in args:
+        op, inner = b.op_args(a)
+        if op == "div" or op == "mul" and b.num(inner[0]) is not None:
+            return True
+    return False
+
+
+def _alike(b: Any, groups: dict, order: list) -> bool:
+    """Merge the groups of :func:`collect` whose bases are the same product of powers
+    written differently (``w*(x/z)`` and ``w*x/z``, ``x/z/w`` and ``x/(z*w)``); True if any."""
+    bases = [base for base in order if composite(b, base)]
+    if len(bases) < 2 or not any(_irregular(b, base[1] if isinstance(base, tuple) else base) for base in bases):
+        return False  # products and quotients written canonically are equal only as one node (CSE)
+    first: dict[frozenset, tuple[Any, Any]] = {}
+    merged = False
+    for base in bases:
+        if isinstance(base, str):
+            k, powers = factors(b, base)
+        else:  # the reciprocal ("1/", v)
+            k, powers = factors(b, base[1])
+            k, powers = (Fraction(1) / k if is_exact(k) and k != 0 else None), {u: -e for u, e in powers.items()}
+        if not is_exact(k) or k == 0 or not powers:
+            continue
+        key = frozenset((u, e) for u, e in powers.items() if e != 0)
+        if key not in first:
+            first[key] = (base, k)
+            continue
+        kept, k0 = first[key]  # base = k * prod = (k / k0) * kept
+        groups[kept] = groups[kept] + groups.pop(base) * exact(Fraction(k) / Fraction(k0))
+        order.remove(base)
+        merged = True
+    return merged
 
 
 def positive(b: Any, n: str) -> bool:

@@ -64,7 +64,7 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     >>> print(cg.to_latex(g))
     y = e^{x z} + \frac{\sin\left(\ln\left(x\right)\right)}{x z}
     >>> print(cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["z"]))))
-    \frac{\partial y}{\partial z} = x e^{x z} - x \frac{\sin\left(\ln\left(x\right)\right)}{\left(x z\right)^{2}}
+    \frac{\partial y}{\partial z} = x e^{x z} - \frac{\sin\left(\ln\left(x\right)\right)}{x z^{2}}
     """
     g, result = layout(obj, form, LATEX, max_length=max_length, caller="to_latex")
     if isinstance(result, Entry):
