@@ -463,7 +463,7 @@ def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:
     box = f'BORDER="2" CELLPADDING="3" BGCOLOR="{HIGHLIGHT_FILL}"' if hot else 'BORDER="1" CELLPADDING="4"'
     box = f'<TD PORT="b" {box} WIDTH="32" HEIGHT="29">{body}</TD>'
     shown = f'<FONT COLOR="{ink}">{name}</FONT>'
-    rows = (f'<TR>{box}</TR><TR><TD ALIGN="LEFT" CELLPADDING="1">{shown}</TD></TR>' if across else
+    rows = (f'<TR>{box}</TR><TR><TD ALIGN="LEFT" CELLPADDING="2">{shown}</TD></TR>' if across else
             f'<TR><TD ALIGN="RIGHT" VALIGN="BOTTOM" CELLPADDING="1">{shown}</TD>{box}</TR>')
     return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 
