@@ -189,12 +189,15 @@ class Graph:
     def apply(self, op: str | OpDef, *operands: Any, name: str | None = None, **attrs: Any) -> Node:
         """Add a node computing ``op`` of ``operands`` (Nodes or Python numbers)."""
         opdef = op if isinstance(op, OpDef) else get_op(op, node=name)
-        nodes = [self._operand(v) for v in operands]
-        return self._apply(opdef, nodes, {**opdef.attrs, **attrs}, name)
+        nodes = []
+        for v in operands:  # (_operand's common case first: a Node of this graph)
+            nodes.append(v.name if type(v) is Node and v.graph is self else self._operand(v))
+        return self._apply(opdef, nodes, {**opdef.attrs, **attrs} if attrs else dict(opdef.attrs), name)
 
     def _apply(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None, shape: Any = _INFER) -> Node:
         # `shape`: the caller's own result of opdef.shape on these operands (simplify has it)
-        if not opdef.arity_ok(len(operands)):
+        arity = opdef.arity
+        if (len(operands) != arity) if arity is not None else (len(operands) < opdef.min_arity):  # (arity_ok)
             raise ArityError(
                 f"{opdef.name} takes {opdef.arity_text()} operand(s), got {len(operands)}"
                 + (f" (node {name!r})" if name else "")
@@ -253,8 +256,9 @@ class Graph:
             return v.name
         if isinstance(v, str) and v in self.nx:
             return v
-        if isinstance(v, (numbers.Number, np.ndarray, np.generic)) and not isinstance(v, bool):
-            return self._scalar_const(v)
+        if type(v) in (int, float) or (
+                isinstance(v, (numbers.Number, np.ndarray, np.generic)) and not isinstance(v, bool)):
+            return self._scalar_const(v)  # (numbers.Number is an ABC: Python ints and floats first)
         raise GraphError(f"cannot use {v!r} ({type(v).__name__}) as an operand of graph {self.name!r}")
 
     def _scalar_const(self, v: Any) -> str:
@@ -265,8 +269,10 @@ class Graph:
         # repr: 0.0 and -0.0 compare equal but are different constants (1/-0.0 = -inf)
         key = ("const", type(value), repr(value) if type(value) is float else value)
         found = self._cache.setdefault("consts", {}).get(key)
-        if found is not None and found in self.nx and self.nx.nodes[found]["op"] == "const":
-            return found
+        if found is not None:
+            data = self.nx._node.get(found)
+            if data is not None and data["op"] == "const":
+                return found
         name = self.const(value).name
         self._cache["consts"][key] = name
         return name
