@@ -4,6 +4,7 @@ cached per graph and rebuilt when it changes, ``keep`` subsets."""
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -250,7 +251,6 @@ def test_inputs_that_are_no_floats_name_the_input(value, message):
 
 
 def test_exact_numbers_are_inputs():
-    from fractions import Fraction
 
     assert cg.evaluate(cg.parse("y = 2*x"), x=[Fraction(1, 2), 3])["y"].tolist() == [1.0, 6.0]
     assert cg.evaluate(cg.parse("y = 2*x"), x=10**300)["y"] == 2e300
@@ -273,3 +273,16 @@ def test_an_overflow_in_a_power_computed_by_its_shortcut_names_the_node(text):
             cg.evaluate(g, x=x)
     with pytest.raises(cg.DomainError, match=re.escape("pow(x=1e+200, t1=2) = inf")):
         cg.evaluate(cg.parse("y = x^2"), x=1e200)
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), Fraction(10**400, 3)], ids=["int", "negative", "fraction"])
+def test_an_exact_constant_past_the_floats_is_a_domain_error_naming_it(value):
+    # float(10**400) raised a bare OverflowError from every route that evaluates
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(value, name="big") + 1.0, name="y")
+    for run in (lambda: cg.evaluate(g, x=1.0), lambda: cg.grad(g, x=1.0), lambda: cg.compile(g)(x=1.0),
+                lambda: cg.compile(g, wrt="x")(x=np.array([1.0]))):
+        with pytest.raises(cg.DomainError, match=r"node 'big' \(const\) is not finite \(-?\d{12,13}\.\.\. is too large"):
+            run()
+    assert np.isinf(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"])
