@@ -286,3 +286,18 @@ def test_an_exact_constant_past_the_floats_is_a_domain_error_naming_it(value):
         with pytest.raises(cg.DomainError, match=r"node 'big' \(const\) is not finite \(-?\d{12,13}\.\.\. is too large"):
             run()
     assert np.isinf(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"])
+
+
+def test_a_size_in_a_second_derivative_keeps_float32():
+    # the adjoint of mean(u) divides by size(u), a Python float; its own adjoint computes
+    # 1/size(u), and np.divide of two Python floats is a (strong) np.float64, which turned
+    # the float32 second derivative of logsumexp(x) * mean(tanh(x)) into float64
+    g = cg.parse("y = logsumexp(x) * mean(tanh(x))")
+    ga = cg.adjoint(g)
+    h = ga.copy()
+    h.output(cg.sum(h[ga.outputs[0]] * h.input("v")), name="hv")
+    h.set_outputs(["hv"])
+    x, v = np.float32([0.3, -1.2, 2.0]), np.float32([1.0, 0.5, -2.0])
+    assert cg.grad(h, wrt="x", x=x, v=v)["x"].dtype == np.float32
+    values = cg.evaluate(cg.adjoint(h, wrt="x"), x=x, v=v)
+    assert {np.asarray(values[n]).dtype for n in values if not isinstance(values[n], float)} == {np.dtype(np.float32)}

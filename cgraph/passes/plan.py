@@ -37,6 +37,9 @@ _VARIADIC_UFUNCS = {
     "add": np.add,  # eval = functools.reduce(np.add, operands)
     "mul": np.multiply,  # eval = functools.reduce(np.multiply, operands)
 }
+#: ops whose eval gives a Python float whatever its operands: weak, as constants are, so
+#: that 1/size(u) (the adjoint of mean's rule) stays a Python float, not np.float64
+_WEAK_RESULTS = {"size"}
 # Ops whose eval always returns a new array, never a view of (or an operand itself):
 # their results may be overwritten once dead, and they may consume such buffers.
 _FRESH = {
@@ -164,6 +167,8 @@ class Plan:
                     consts.append((slot_of(n), value))
                     continue
                 fn = _weakly(fn)  # a step that would fail: it fails at run time, naming the node
+            elif op in _WEAK_RESULTS:
+                weak.add(n)
             elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
                 fn = ufunc = _POWERS[known[args[1]]]
                 limit, args = 1, args[:1]
