@@ -175,7 +175,11 @@ def _finite(value: Any) -> bool:
         return math.isfinite(value)
     if isinstance(value, np.ndarray):
         return value.dtype.kind != "f" or bool(np.isfinite(value).all())
-    return True  # ints and Fractions
+    try:  # ints and Fractions: finite unless past the floats (10**400)
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[Graph, dict[str, str], str | None]:

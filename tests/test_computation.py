@@ -60,7 +60,7 @@ def inside(n: pydot.Node) -> str:
 def outside(n: pydot.Node) -> str | None:
     """The name written outside a box (the lower left cell of a named box), or None."""
     label = n.get("label") or ""
-    m = re.search(r'<TR><TD CELLPADDING="1">(.*?)</TD></TR></TABLE>', label) or re.search(
+    m = re.search(r'<TR><TD ALIGN="LEFT" CELLPADDING="2">(.*?)</TD></TR></TABLE>', label) or re.search(
         r'<TR><TD ALIGN="RIGHT"[^>]*>(.*?)</TD><TD PORT="b"', label)
     return text(f"<{m.group(1)}>") if m else None
 

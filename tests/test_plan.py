@@ -4,6 +4,7 @@ cached per graph and rebuilt when it changes, ``keep`` subsets."""
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -250,7 +251,6 @@ def test_inputs_that_are_no_floats_name_the_input(value, message):
 
 
 def test_exact_numbers_are_inputs():
-    from fractions import Fraction
 
     assert cg.evaluate(cg.parse("y = 2*x"), x=[Fraction(1, 2), 3])["y"].tolist() == [1.0, 6.0]
     assert cg.evaluate(cg.parse("y = 2*x"), x=10**300)["y"] == 2e300
@@ -273,3 +273,31 @@ def test_an_overflow_in_a_power_computed_by_its_shortcut_names_the_node(text):
             cg.evaluate(g, x=x)
     with pytest.raises(cg.DomainError, match=re.escape("pow(x=1e+200, t1=2) = inf")):
         cg.evaluate(cg.parse("y = x^2"), x=1e200)
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), Fraction(10**400, 3)], ids=["int", "negative", "fraction"])
+def test_an_exact_constant_past_the_floats_is_a_domain_error_naming_it(value):
+    # float(10**400) raised a bare OverflowError from every route that evaluates
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(value, name="big") + 1.0, name="y")
+    for run in (lambda: cg.evaluate(g, x=1.0), lambda: cg.grad(g, x=1.0), lambda: cg.compile(g)(x=1.0),
+                lambda: cg.compile(g, wrt="x")(x=np.array([1.0]))):
+        with pytest.raises(cg.DomainError, match=r"node 'big' \(const\) is not finite \(-?\d{12,13}\.\.\. is too large"):
+            run()
+    assert np.isinf(cg.evaluate(g, x=1.0, nonfinite="propagate")["y"])
+
+
+def test_a_size_in_a_second_derivative_keeps_float32():
+    # the adjoint of mean(u) divides by size(u), a Python float; its own adjoint computes
+    # 1/size(u), and np.divide of two Python floats is a (strong) np.float64, which turned
+    # the float32 second derivative of logsumexp(x) * mean(tanh(x)) into float64
+    g = cg.parse("y = logsumexp(x) * mean(tanh(x))")
+    ga = cg.adjoint(g)
+    h = ga.copy()
+    h.output(cg.sum(h[ga.outputs[0]] * h.input("v")), name="hv")
+    h.set_outputs(["hv"])
+    x, v = np.float32([0.3, -1.2, 2.0]), np.float32([1.0, 0.5, -2.0])
+    assert cg.grad(h, wrt="x", x=x, v=v)["x"].dtype == np.float32
+    values = cg.evaluate(cg.adjoint(h, wrt="x"), x=x, v=v)
+    assert {np.asarray(values[n]).dtype for n in values if not isinstance(values[n], float)} == {np.dtype(np.float32)}

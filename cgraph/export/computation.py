@@ -455,14 +455,15 @@ def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:
     of the node itself: Graphviz routes edges around a node but not around the cells of
     its own node, so an edge into a side with the name beyond it would cross the name
     (tried: the name at the lower left, where Graphviz puts an xlabel, was crossed by
-    edges rising into ``w``). Only a repeated operand's second edge (``x*x``) may enter a
-    side that the name is beyond."""
+    edges rising into ``w``). Only a repeated operand's third edge (``add(x, x, x)``)
+    enters the side the name is beyond, and may cross it. Under the box the name is set
+    from the left, at the corner where the lecture writes it."""
     # a highlighted box's thicker border takes its room from the padding: the frames of a
     # backprop sequence highlight one box each and must keep the same layout
     box = f'BORDER="2" CELLPADDING="3" BGCOLOR="{HIGHLIGHT_FILL}"' if hot else 'BORDER="1" CELLPADDING="4"'
     box = f'<TD PORT="b" {box} WIDTH="32" HEIGHT="29">{body}</TD>'
     shown = f'<FONT COLOR="{ink}">{name}</FONT>'
-    rows = (f'<TR>{box}</TR><TR><TD CELLPADDING="1">{shown}</TD></TR>' if across else
+    rows = (f'<TR>{box}</TR><TR><TD ALIGN="LEFT" CELLPADDING="2">{shown}</TD></TR>' if across else
             f'<TR><TD ALIGN="RIGHT" VALIGN="BOTTOM" CELLPADDING="1">{shown}</TD>{box}</TR>')
     return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 

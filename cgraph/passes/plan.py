@@ -10,6 +10,7 @@ the graph and rebuilt when it changes.
 
 from __future__ import annotations
 
+import math
 import numbers
 from array import array
 from collections.abc import Collection, Mapping
@@ -36,6 +37,9 @@ _VARIADIC_UFUNCS = {
     "add": np.add,  # eval = functools.reduce(np.add, operands)
     "mul": np.multiply,  # eval = functools.reduce(np.multiply, operands)
 }
+#: ops whose eval gives a Python float whatever its operands: weak, as constants are, so
+#: that 1/size(u) (the adjoint of mean's rule) stays a Python float, not np.float64
+_WEAK_RESULTS = {"size"}
 # Ops whose eval always returns a new array, never a view of (or an operand itself):
 # their results may be overwritten once dead, and they may consume such buffers.
 _FRESH = {
@@ -163,6 +167,8 @@ class Plan:
                     consts.append((slot_of(n), value))
                     continue
                 fn = _weakly(fn)  # a step that would fail: it fails at run time, naming the node
+            elif op in _WEAK_RESULTS:
+                weak.add(n)
             elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
                 fn = ufunc = _POWERS[known[args[1]]]
                 limit, args = 1, args[:1]
@@ -418,9 +424,13 @@ def _fmt(shape: tuple) -> str:
 
 def _const(value: Any) -> Any:
     # Python floats keep float32 arithmetic float32 (numpy's weak scalars); exact ints and
-    # Fractions evaluate as floats
+    # Fractions evaluate as floats, and those past the floats (10**400) as inf, which the
+    # NaN/Inf policy then reports (not a bare OverflowError)
     if isinstance(value, (int, Fraction)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
     return value
 
 
@@ -443,15 +453,20 @@ def _extra_message(g: Graph, extra: list[str]) -> str:
 def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands: Mapping, keep: set) -> list:
     """A DomainError per NaN/Inf constant the plan uses: numpy propagates NaN without a
     floating-point error, so the run's errstate would not see it."""
-    bad = [order[i] for i, v in consts if not np.isfinite(np.asarray(v, dtype=np.float64)).all()]
+    bad = [(order[i], v) for i, v in consts if not np.isfinite(np.asarray(v, dtype=np.float64)).all()]
     if not bad:
         return []
     used = keep | {o for n in ops for o in operands[n]}
     errors = []
-    for n in bad:
+    for n, v in bad:
         if n in used:
-            value = np.asarray(g.nx._node[n]["attrs"]["value"], dtype=np.float64)
-            shown = value if value.ndim == 0 else value[~np.isfinite(value)][0]
+            exact = g.nx._node[n]["attrs"]["value"]
+            if isinstance(exact, (int, Fraction)):  # past the floats: its digits, shortened
+                text = str(exact)
+                shown = f"{text[:13]}... is too large for a float"
+            else:
+                value = np.asarray(v, dtype=np.float64)
+                shown = value if value.ndim == 0 else value[~np.isfinite(value)][0]
             errors.append(DomainError(
                 f"node {n!r} (const) is not finite ({shown}); pass nonfinite='propagate' to keep numpy's nan/inf"
             ))

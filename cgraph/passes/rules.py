@@ -212,16 +212,22 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
 
 def _powers(b: Any, bases: list) -> tuple[list, bool]:
     """Equal factors as one power, in the place of the first: ``u*v*u -> u^2*v``,
-    ``u^2*u -> u^3``, ``u^2*v*u^-2 -> v`` (integer exponents; a reciprocal base ``1/v``
-    stays as it is). Factors that cancel are dropped, assuming ``u != 0`` as
-    ``u/u -> 1`` does; the list may come back empty."""
+    ``u^2*u -> u^3``, ``u^2*v*u^-2 -> v``, ``x*x^(x - 1) -> x^x`` (integer or symbolic
+    exponents; a reciprocal base ``1/v`` stays as it is). Factors that cancel are dropped,
+    assuming ``u != 0`` as ``u/u -> 1`` does; the list may come back empty."""
     split = []
     exponents: dict[str, int] = {}
+    symbolic: dict[str, list[str]] = {}  # u -> the non-numeric exponents of its powers
     count: dict[str, int] = {}
     for base in bases:
         u, k = as_power(b, base) if isinstance(base, str) else (base, 1)
         if type(k) is not int:
             u, k = base, 1  # sqrt(u) and u^(1/3) stay whole here
+        elif u == base and isinstance(base, str):
+            op, args = b.op_args(base)
+            if op == "pow" and b.num(args[1]) is None:  # u^v: v counts apart
+                u, k = args[0], 0
+                symbolic.setdefault(u, []).append(args[1])
         split.append((u, k))
         if isinstance(u, str):
             exponents[u] = exponents.get(u, 0) + k
@@ -235,9 +241,16 @@ def _powers(b: Any, bases: list) -> tuple[list, bool]:
             out.append(base)
         elif u in exponents:  # the first factor of u: the whole power goes here
             e = exponents.pop(u)
-            if e != 0:
+            if u in symbolic:
+                e = b.make("add", *symbolic[u], b.const(e)) if e else _sum(b, symbolic[u])
+                out.append(b.make("pow", u, e))
+            elif e != 0:
                 out.append(u if e == 1 else base if e == k else b.make("pow", u, b.const(e)))
     return out, True
+
+
+def _sum(b: Any, terms: list[str]) -> str:
+    return terms[0] if len(terms) == 1 else b.make("add", *terms)
 
 
 def _mul_order(b: Any, c: Candidate) -> str | None:
@@ -433,7 +446,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
-        #              u*v*u -> u^2*v, 3*(u + v) -> 3*u + 3*v when that does not grow the graph
+        #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
         _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
