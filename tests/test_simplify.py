@@ -286,7 +286,7 @@ def test_an_exact_int_past_the_floats_next_to_a_float_is_left_unfolded(formula, 
     simple = cg.simplify(g, numeric=numeric)
     assert "9" * 400 in cg.to_text(simple)
     with pytest.raises(cg.DomainError, match="too large for a float"):
-        cg.evaluate(simple, **{n: 1.0 for n in simple.inputs})
+        cg.evaluate(simple, **dict.fromkeys(simple.inputs, 1.0))
 
 
 def test_division_by_zero_is_not_folded():
