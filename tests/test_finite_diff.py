@@ -93,3 +93,8 @@ def test_finite_difference_does_not_change_the_graph_or_the_inputs():
     before = cg.dumps(g)
     cg.finite_difference(g, x=x, z=3.0)
     assert cg.dumps(g) == before and x.tolist() == [2.0, 3.0]
+
+
+def test_a_step_outside_the_domain_is_nan_for_that_element_only():
+    out = cg.finite_difference(cg.parse("sqrt(x)"), x=np.array([0.0, 1.0]))["x"]
+    assert np.isnan(out[0]) and out[1] == pytest.approx(0.5, rel=1e-8)

@@ -57,7 +57,10 @@ def finite_difference(
     Returns
     -------
     dict
-        ``{wrt name: gradient}``, each of its input's shape.
+        ``{wrt name: gradient}``, each of its input's shape. An element whose step
+        ``x_i +- eps`` leaves the function's domain (``sqrt`` at 0, ``log`` at 0) is NaN,
+        as the difference quotient is undefined there; no error is raised, so a
+        gradient check can report that element and go on with the others.
 
     Examples
     --------
