@@ -186,6 +186,11 @@ def test_a_chain_with_constants_runs_straight():
         assert len(heights) == 1  # (the named y at the end is a table: its box sits off its centre)
 
 
+def test_an_attribute_shows_a_real_minus_sign():
+    d = cg.to_dot(cg.parse("y = sum(x, axis=-1)")).to_string()
+    assert "axis=−1" in d and "axis=-1" not in d
+
+
 def test_values_are_shown_in_the_boxes():
     g = lecture()
     d = cg.to_dot(g, values=cg.evaluate(g, x=2.0, z=3.0))

@@ -541,8 +541,13 @@ def _kw(data: Mapping) -> str:
     extra = {k: v for k, v in data["attrs"].items() if k in opdef.attrs and v != opdef.attrs[k]}
     if not extra:
         return ""
-    text = ", ".join(f"{k}={v}" for k, v in sorted(extra.items()))
+    text = ", ".join(f"{k}={_kw_value(v)}" for k, v in sorted(extra.items()))
     return f'<BR/><FONT POINT-SIZE="9">{D.html_text(text)}</FONT>'
+
+
+def _kw_value(v: Any) -> str:
+    # a number's minus is a real minus sign (axis=−1), as in the values; True stays True
+    return D.format_value(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 
 
 def _generated(n: str) -> bool:
