@@ -637,7 +637,10 @@ def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = N
                 raise GraphError(f"{opdef.name}(): operands come from different graphs")
     if g is None:
         raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
-    return g._apply(opdef, [g._operand(v) for v in operands], dict(attrs), name)
+    names = []
+    for v in operands:  # (_operand's common case first: a Node, of g as checked above)
+        names.append(v.name if type(v) is Node else g._operand(v))
+    return g._apply(opdef, names, dict(attrs), name)
 
 
 registry.apply_op = apply_op  # the op functions (cg.exp, ...) call it

@@ -265,8 +265,10 @@ class Builder(Replaying):
                     shape = opdef.shape(*[nodes[a]["shape"] for a in args], **attrs)
                 elif len(args) == 2:  # (the common cases without a list)
                     shape = opdef.shape(nodes[args[0]]["shape"], nodes[args[1]]["shape"])
+                elif args:
+                    shape = opdef.shape(nodes[args[0]]["shape"])
                 else:
-                    shape = opdef.shape(*[nodes[a]["shape"] for a in args])
+                    shape = opdef.shape()
             except (ValueError, TypeError):
                 rules = None
         if rules:
