@@ -296,6 +296,13 @@ def covers(d: int, cuts: list[slice]) -> bool:
 HELPERS = {"_fresh": fresh, "_unslice_sum": unslice_sum, "_check": check, "_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
 
 
+def _float_like(value: Any) -> Any:
+    """An input's value as ``fit_to``'s ``like``: its float dtype, float64 for anything else
+    (ints, Fractions), as ``check_input`` reads them."""
+    value = np.asarray(value)
+    return value if value.dtype.kind == "f" else np.float64(0.0)
+
+
 def support(
     ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params: list[str], spread: str | None = None
 ) -> None:
@@ -311,7 +318,8 @@ def support(
         # the interpreter: raises the typed error evaluate raises, naming the node
         values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
         shape = None if spread is None else np.shape(values[spread])
-        return {o: fit_to(values[o], np.shape(feeds[grads[o]]), shape) if grads.get(o) in feeds else values[o]
+        return {o: fit_to(values[o], np.shape(feeds[grads[o]]), shape, _float_like(feeds[grads[o]]))
+                if grads.get(o) in feeds else values[o]
                 for o in g.outputs}
 
     def slow(*args: Any) -> tuple:

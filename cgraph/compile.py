@@ -29,7 +29,7 @@ from .graph import Graph, require_graph
 from .ops.registry import OPS
 from .passes.adjoint import fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
-from .passes.plan import plan
+from .passes.plan import WEAK_RESULTS, plan
 from .passes.simplify import simplify
 
 __all__ = ["compile"]
@@ -247,6 +247,7 @@ class _Writer:
         self.skip = {o for parts in self.fused.values() for o in parts}
         self.bound = 0
         self.scalar = False
+        self.weak: set[str] = set()  # the nodes whose value is a Python float (set by _steps)
 
     def module(self) -> tuple[str, dict]:
         """The entry points (and the numpy path when there is no math path) and the namespace."""
@@ -387,6 +388,8 @@ class _Writer:
             args = [expr[o] for o in operands]
             if op == "identity":  # the lecture's g_d = g_y: the same value, no code
                 expr[n] = args[0]
+                if operands[0] in weak:
+                    weak.add(n)
                 continue
             all_weak = not math_mode and all(o in weak for o in operands)
             if op in codegen.SIGNED and not all_weak:
@@ -402,9 +405,12 @@ class _Writer:
                 if all_weak:
                     weak.add(n)
                     code = f"_weak({code})"  # constants stay Python floats, as in evaluate
+            if op in WEAK_RESULTS:  # size(u): a Python float, as in the evaluation plan
+                weak.add(n)
             label = op if op.isidentifier() else _lit(op)
             lines.append(f"{indent}{self.var[n]} = {code}{_MARK}  # {_lit(n)} ({label})")
             expr[n] = self.var[n]
+        self.weak = weak  # the Python-float values: a gradient among them takes its input's dtype (_fitted)
         return lines or [f"{indent}pass"], expr
 
     # ------------------------------------------------------------------ pieces
@@ -445,11 +451,12 @@ class _Writer:
         if value in self.args:  # an input itself (g_x = z, simplified from 1*z): grad gives a new array too
             value = f"{value}.copy()"
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
-        if shape_w is not None and shape_w == shape_o and None not in shape_w:
+        weak = out in self.weak  # a constant gradient: it takes the input's float dtype, as in grad()
+        if shape_w is not None and shape_w == shape_o and None not in shape_w and not weak:
             return value if value.endswith(".copy()") else f"_fresh({value})"
         # as grad(): spread over the output (a pointwise gradient), summed to the input's shape
-        spread = "" if self.spread is None else f", np.shape({expr[self.spread]})"
-        return f"_fit({value}, np.shape({self.var[w]}){spread})"
+        spread = "None" if self.spread is None else f"np.shape({expr[self.spread]})"
+        return f"_fit({value}, np.shape({self.var[w]}), {spread}{f', {self.var[w]}' if weak else ''})"
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):

@@ -42,3 +42,17 @@ def test_gradients_are_new_writeable_arrays(shape):
     d = cg.grad(g, x=np.ones(3))["x"]
     d *= 2.0
     np.testing.assert_array_equal(d, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("text", ["y = x + z", "y = 2*x - z", "y = sum(x) + 0*z", "y = x*z"])
+def test_a_constant_gradient_takes_the_float_dtype_of_its_input(text, dtype):
+    # d(x + z)/dx is the constant 1, a Python float: broadcast to x's shape it became
+    # float64 for float32 inputs (grad and compile), and the 0 of 0*z a Python float
+    g = cg.parse(text)
+    x, z = np.array([1.0, 2.0], dtype), dtype(3.0)
+    want = np.result_type(x, z)
+    for got in (cg.grad(g, x=x, z=z), cg.compile(g, wrt=["x", "z"])(x=x, z=z)):
+        grads = [got[k] for k in ("x", "g_x", "z", "g_z") if k in got]
+        assert [np.asarray(v).dtype for v in grads] == [want, want], text
+        assert all(isinstance(v, (np.ndarray, np.generic)) for v in grads)

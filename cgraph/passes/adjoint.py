@@ -367,13 +367,23 @@ def pointwise_of(g: Graph, wrt: Sequence[str] | str | None = None, of: str | Non
     return of if _pointwise(g, _between(g, _resolve_wrt(g, wrt), of)) else None
 
 
-def fit_to(value: Any, shape: tuple, spread: tuple | None = None) -> np.ndarray:
+def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = None) -> np.ndarray:
     """``value`` summed over the dims it was broadcast along, then broadcast to ``shape``.
 
     Used by ``grad`` where shapes were unknown when the adjoint graph was built.
     ``spread``: the shape of the differentiated node when ``value`` is a pointwise
     derivative (see :func:`pointwise_of`); ``value`` is broadcast to it first.
+    ``like``: the input's value; a ``value`` that is a Python number (a constant
+    gradient, weak in numpy's promotion: d(x + z)/dx = 1) takes its float dtype, as it
+    would inside any numpy expression with it, rather than float64.
+
+    Examples
+    --------
+    >>> fit_to(1.0, (2,), like=np.float32([3, 4])).dtype
+    dtype('float32')
     """
+    if like is not None and type(value) in (float, int):
+        value = np.asarray(value, dtype=np.result_type(like, np.float32))[()]
     v = np.asarray(value)
     if spread is not None and v.shape != tuple(spread):
         v = np.broadcast_to(v, np.broadcast_shapes(v.shape, tuple(spread)))

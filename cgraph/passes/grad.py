@@ -83,4 +83,4 @@ def grad(
     # a pointwise derivative is spread over the output's shape, then summed to the node's
     spread = spread_node(g, wrt, of)
     shape = None if spread is None else np.shape(values[spread])
-    return {w: fit_to(values[o], np.shape(values[w]), shape) for w, o in zip(names, ga.outputs)}
+    return {w: fit_to(values[o], np.shape(values[w]), shape, values[w]) for w, o in zip(names, ga.outputs)}

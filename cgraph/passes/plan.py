@@ -39,7 +39,7 @@ _VARIADIC_UFUNCS = {
 }
 #: ops whose eval gives a Python float whatever its operands: weak, as constants are, so
 #: that 1/size(u) (the adjoint of mean's rule) stays a Python float, not np.float64
-_WEAK_RESULTS = {"size"}
+WEAK_RESULTS = {"size"}
 # Ops whose eval always returns a new array, never a view of (or an operand itself):
 # their results may be overwritten once dead, and they may consume such buffers.
 _FRESH = {
@@ -167,7 +167,7 @@ class Plan:
                     consts.append((slot_of(n), value))
                     continue
                 fn = _weakly(fn)  # a step that would fail: it fails at run time, naming the node
-            elif op in _WEAK_RESULTS:
+            elif op in WEAK_RESULTS:
                 weak.add(n)
             elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
                 fn = ufunc = _POWERS[known[args[1]]]
