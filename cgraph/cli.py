@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or exc}: {exc.filename}"
-    return str(exc)
+    # the library's hint names a keyword the command line has no option for
+    return str(exc).split("; pass nonfinite=", 1)[0]
 
 
 # ---------------------------------------------------------------------------- shared arguments

@@ -98,6 +98,12 @@ def test_grad_prints_derivatives_and_values():
     assert out.stdout.splitlines()[-1] == "dy/dz = -1/3 = -0.3333333333333333"  # the shortest exact form, not 17 digits
 
 
+def test_a_domain_error_is_reported_without_the_librarys_keyword_hint():
+    out = run("grad", "log(x)", "--at", "x=-1")
+    assert out.returncode == 1 and "node 'y' (log) is not finite: log(x=-1) = nan (defined for x > 0)" in out.stderr
+    assert "nonfinite" not in out.stderr  # a keyword of cg.evaluate, not an option of the command
+
+
 def test_check_reports_and_sets_the_status():
     out = run("check", FORMULA, "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr

@@ -278,6 +278,17 @@ def test_huge_exact_powers_are_left_as_powers():
     assert _simplified_bound(lambda u, v: u ** Fraction(1, 2), u=2, v=1) == "2^(1/2)"
 
 
+@pytest.mark.parametrize("formula", ["2.5*x*BIG", "x*2.5 + x*BIG", "exp(x)*BIG*0.5", "y = 0.5*BIG"])
+@pytest.mark.parametrize("numeric", [False, True])
+def test_an_exact_int_past_the_floats_next_to_a_float_is_left_unfolded(formula, numeric):
+    # 2.5 * 10**400 raised a bare OverflowError from the rules; evaluate names the constant
+    g = cg.parse(formula.replace("BIG", "9" * 400))
+    simple = cg.simplify(g, numeric=numeric)
+    assert "9" * 400 in cg.to_text(simple)
+    with pytest.raises(cg.DomainError, match="too large for a float"):
+        cg.evaluate(simple, **dict.fromkeys(simple.inputs, 1.0))
+
+
 def test_division_by_zero_is_not_folded():
     assert _simplified_bound(lambda u, v: u / v, u=1, v=0) == "1/0"
 

@@ -284,7 +284,10 @@ class Builder(Replaying):
                 try:
                     for rule in rules:
                         start = len(new_nodes)
-                        result = rule(self, cand)
+                        try:
+                            result = rule(self, cand)
+                        except OverflowError:  # exact ints past the floats met a float: leave it unfolded
+                            continue
                         if result is not None and self._affordable(cand, result, start):
                             if self.cse.get(key) != result:  # else the rule rebuilt cand itself
                                 self.changed = True

@@ -249,7 +249,10 @@ class Replaying:
         self.depth += 1
         try:
             for rule in RULES.get(op, ()):
-                result = rule(self, cand)
+                try:
+                    result = rule(self, cand)
+                except OverflowError:  # as Builder.build: the rule does not apply
+                    continue
                 if result == node:
                     break  # it rebuilt itself: the next pass keeps it
                 if result is not None:
