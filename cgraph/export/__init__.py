@@ -48,7 +48,7 @@ def to_dot(g: Graph, style: str = "computation", **options: Any) -> pydot.Dot:
     >>> print(cg.to_dot(g).to_string())  # doctest: +ELLIPSIS
     digraph cgraph {
     ...
-    n1 [label=<<TABLE ...exp...<I>y</I>...</TABLE>>, shape=plain];
+    n1 [label=<<TABLE ...<I>y</I>...exp...</TABLE>>, shape=plain];
     ...
     n0 -> n1 [headport="b:w"];
     }
