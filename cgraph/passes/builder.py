@@ -533,21 +533,6 @@ class Builder(Replaying):
         v = data["attrs"]["value"]
         return bool(np.all(np.asarray(v) == k)) if isinstance(v, np.ndarray) else v == k
 
-    def value(self, n: str) -> Any:
-        """The value of a scalar constant node, else None."""
-        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
-            self.looks.append(n)
-        data = self.nodes[n]
-        if data["op"] != "const":
-            return None
-        v = data["attrs"]["value"]
-        return None if isinstance(v, np.ndarray) else v
-
-    def array(self, n: str) -> Any:
-        """The value of any constant node (scalar or array), else None."""
-        data = self._look(n)
-        return data["attrs"]["value"] if data["op"] == "const" else None
-
     def single(self, n: str) -> bool:
         """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
         answer = self.refs.get(n, 0) <= 1
