@@ -249,6 +249,7 @@ def math(fragment: str) -> str:
     """
     return f'<FONT FACE="{MATH_FONT}">{fragment}</FONT>'
 
+
 def small(size: float) -> float:
     """The font size of an index set beside text of ``size`` points."""
     return round(size * 0.72)
