@@ -346,6 +346,7 @@ def test_random_graphs_of_every_op_match_evaluate_and_grad(case):
     ("y = x^(-x*x)", 2e200),
     ("y = tanh(1e300*1e300 + x)", 1.0),  # constants alone: Python floats, also on the numpy path
     ("y = step((1e300/1e-300)^x)", 2.0),
+    ("y = cos(x)*(1e300*1e300)", 1.0),  # leading constants of a product: 1e300*1e300*cos(x)
 ])
 def test_an_overflow_inside_the_scalar_path_is_the_domain_error_evaluate_raises(text, x):
     # Python's + - * / overflow to inf silently, and exp, tanh, 1/u, a comparison... turn
