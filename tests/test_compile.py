@@ -420,3 +420,23 @@ def test_a_gradient_that_is_an_input_is_returned_as_a_copy():
         assert not np.shares_memory(out["g_x"], zv)
         for w in ("x", "z"):
             out[f"g_{w}"] *= 2.0  # writeable, as grad's arrays are
+
+
+def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
+    # compile simplifies the adjoint graph through a view sharing its networkx graph
+    # (compile._retargeted): nothing may write to it, nor to g
+    from cgraph.passes.grad import gradient_graph
+
+    def state(h):
+        return list(h.outputs), {n: dict(d) for n, d in h.nx.nodes(data=True)}, sorted(h.nx.edges(keys=True))
+
+    g = cg.parse("y = x*z + sin(x)")
+    ga = gradient_graph(g, ["x", "z"], None)
+    before, before_g = state(ga), state(g)
+    f = cg.compile(g, wrt=["x", "z"])
+    f(x=1.0, z=2.0)
+    f(x=np.array([1.0, 2.0]), z=2.0)
+    f.graph.output(f.graph["g_x"] * 2.0, name="extra")  # the compiled graph is the caller's to change
+    assert f.graph.nx is not ga.nx
+    assert gradient_graph(g, ["x", "z"], None) is ga and state(ga) == before and state(g) == before_g
+    assert cg.to_text(cg.adjoint(g, wrt=["x", "z"])) == cg.to_text(ga)
