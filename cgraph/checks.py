@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 from fractions import Fraction
@@ -26,8 +27,15 @@ def finite_number(v: Any) -> bool:
     --------
     >>> finite_number(0.5), finite_number(float("nan")), finite_number("a"), finite_number(True)
     (True, False, False, False)
+    >>> finite_number(10**400)  # an int past the floats: no float option can take it
+    False
     """
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and bool(np.isfinite(v))
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def check_node(g: Graph, name: str, data: Mapping) -> None:

@@ -163,8 +163,16 @@ def sign(x: float) -> float:
 
 
 def weak(value: Any) -> Any:
-    """A 0-d result of constants as a Python float, as the evaluation plan keeps it."""
-    return float(value) if np.ndim(value) == 0 else value
+    """A 0-d result of constants as a Python float, as the evaluation plan keeps it.
+    Python's own + - * / of floats overflow to inf without an error where the plan's
+    numpy raises: a non-finite one raises FloatingPointError (the caller's slow path
+    then names the node)."""
+    if np.ndim(value) != 0:
+        return value
+    value = float(value)
+    if not math.isfinite(value):
+        raise FloatingPointError(f"a value of constants is not finite ({value})")
+    return value
 
 
 def fresh(value: Any) -> Any:

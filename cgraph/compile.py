@@ -392,6 +392,12 @@ class _Writer:
                     weak.add(n)
                 continue
             all_weak = not math_mode and all(o in weak for o in operands)
+            if not math_mode and not all_weak and op in ("add", "mul") and operands[1] in weak and operands[0] in weak:
+                # leading constants (1e300*1e300*x): their Python-float part goes through _weak,
+                # which raises where it overflows, as reduce(np.multiply) does in evaluate
+                lead = next(i for i, o in enumerate(operands) if o not in weak)
+                args = [f"_weak({(' + ' if op == 'add' else ' * ').join(args[:lead])})"] + args[lead:]
+                operands = operands[:1] + operands[lead:]  # (a constant is never negated)
             if op in codegen.SIGNED and not all_weak:
                 may_negate = n in self.signable
                 code, negative = codegen.signed(op, args, [o in negated for o in operands], may_negate)

@@ -344,6 +344,9 @@ def test_random_graphs_of_every_op_match_evaluate_and_grad(case):
     ("y = sigmoid(x*x) + softplus(-x*x)", 1e200),
     ("y = relu(x*x - 4*x*x)", 1e200),  # -inf into relu: 0.0
     ("y = x^(-x*x)", 2e200),
+    ("y = tanh(1e300*1e300 + x)", 1.0),  # constants alone: Python floats, also on the numpy path
+    ("y = step((1e300/1e-300)^x)", 2.0),
+    ("y = cos(x)*(1e300*1e300)", 1.0),  # leading constants of a product: 1e300*1e300*cos(x)
 ])
 def test_an_overflow_inside_the_scalar_path_is_the_domain_error_evaluate_raises(text, x):
     # Python's + - * / overflow to inf silently, and exp, tanh, 1/u, a comparison... turn
@@ -417,3 +420,23 @@ def test_a_gradient_that_is_an_input_is_returned_as_a_copy():
         assert not np.shares_memory(out["g_x"], zv)
         for w in ("x", "z"):
             out[f"g_{w}"] *= 2.0  # writeable, as grad's arrays are
+
+
+def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
+    # compile simplifies the adjoint graph through a view sharing its networkx graph
+    # (compile._retargeted): nothing may write to it, nor to g
+    from cgraph.passes.grad import gradient_graph
+
+    def state(h):
+        return list(h.outputs), {n: dict(d) for n, d in h.nx.nodes(data=True)}, sorted(h.nx.edges(keys=True))
+
+    g = cg.parse("y = x*z + sin(x)")
+    ga = gradient_graph(g, ["x", "z"], None)
+    before, before_g = state(ga), state(g)
+    f = cg.compile(g, wrt=["x", "z"])
+    f(x=1.0, z=2.0)
+    f(x=np.array([1.0, 2.0]), z=2.0)
+    f.graph.output(f.graph["g_x"] * 2.0, name="extra")  # the compiled graph is the caller's to change
+    assert f.graph.nx is not ga.nx
+    assert gradient_graph(g, ["x", "z"], None) is ga and state(ga) == before and state(g) == before_g
+    assert cg.to_text(cg.adjoint(g, wrt=["x", "z"])) == cg.to_text(ga)

@@ -293,6 +293,8 @@ def test_bad_options_raise_export_error():
     ({"precision": 2.5}, "precision must be an int >= 0, not 2.5"),
     ({"values": 5}, "values must be a mapping from node names to values"),
     ({"adjoints": [1.0]}, "adjoints must be a mapping from node names to values"),
+    ({"max_chain": "24"}, "max_chain must be None or an int >= 1, not '24'"),
+    ({"max_chain": 0}, "max_chain must be None or an int >= 1, not 0"),
 ])
 def test_bad_value_options_raise_export_error(options, message):
     with pytest.raises(cg.ExportError, match=re.escape(message)):

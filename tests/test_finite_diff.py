@@ -98,3 +98,14 @@ def test_finite_difference_does_not_change_the_graph_or_the_inputs():
 def test_a_step_outside_the_domain_is_nan_for_that_element_only():
     out = cg.finite_difference(cg.parse("sqrt(x)"), x=np.array([0.0, 1.0]))["x"]
     assert np.isnan(out[0]) and out[1] == pytest.approx(0.5, rel=1e-8)
+
+
+@pytest.mark.parametrize("call", [
+    lambda g: cg.finite_difference(g, x=1.0, eps=10**400),
+    lambda g: cg.check_gradients(g, x=1.0, rtol=10**400),
+    lambda g: cg.nn.SGD(lr=10**400),
+], ids=["eps", "rtol", "lr"])
+def test_an_int_past_the_floats_as_a_number_option_is_an_argument_error(call):
+    # checks.finite_number ran np.isfinite on it: a bare TypeError
+    with pytest.raises(cg.ArgumentError, match="finite number"):
+        call(cg.parse("y = x*x"))

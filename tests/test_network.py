@@ -189,3 +189,9 @@ def test_a_bad_precision_is_an_export_error(precision):
     net = cg.nn.MLP([2, 3, 1], seed=0)
     with pytest.raises(cg.ExportError, match="precision must be an int >= 0"):
         cg.to_dot(net.graph, style="network", weights="value", precision=precision).to_string()
+
+
+@pytest.mark.parametrize("max_labels", [-1, "6", 2.5, None])
+def test_a_bad_max_labels_is_an_export_error(max_labels):
+    with pytest.raises(cg.ExportError, match="max_labels must be an int >= 0"):
+        cg.to_dot(layered([2, 3, 1]), style="network", max_labels=max_labels)

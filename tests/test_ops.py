@@ -424,9 +424,9 @@ def test_sigmoid_is_accurate_to_a_few_ulps():
 
     from cgraph import codegen
 
-    mpmath.mp.dps = 40
     x = np.concatenate([np.linspace(-40.0, 40.0, 2001), [-745.0, -700.0, -1e-12, 0.0, 1e-12, 700.0]])
-    want = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(float(v))))) for v in x])
+    with mpmath.workdps(40):  # (not mp.dps = 40: that would stay set for every later test)
+        want = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(float(v))))) for v in x])
     for got in (cg.OPS["sigmoid"].eval(x), np.array([codegen.sigmoid(float(v)) for v in x])):
         ulps = np.abs(got - want) / np.spacing(np.abs(want))
         assert ulps.max() <= 2, (ulps.max(), x[np.argmax(ulps)])

@@ -289,6 +289,19 @@ def test_an_exact_int_past_the_floats_next_to_a_float_is_left_unfolded(formula, 
         cg.evaluate(simple, **dict.fromkeys(simple.inputs, 1.0))
 
 
+@pytest.mark.parametrize("formula", ["x*(1e300*1e300)", "1e300*x*1e300", "2*(1e300*x) - 1e300*(1e300*x)",
+                                     "-(x*1e300)*1e300"])
+def test_coefficients_whose_product_overflows_are_left_unfolded(formula):
+    # the rules multiplied float coefficients in Python, which overflows to inf without an
+    # error: simplify wrote the constant inf where evaluate names the product that overflows
+    g = cg.parse("y = " + formula)
+    simple = cg.simplify(g)
+    assert "inf" not in cg.to_text(simple)
+    for h in (g, simple):
+        with pytest.raises(cg.DomainError, match=r"\(mul\) is not finite"):
+            cg.evaluate(h, x=np.array([1.0, 2.0]))
+
+
 def test_division_by_zero_is_not_folded():
     assert _simplified_bound(lambda u, v: u / v, u=1, v=0) == "1/0"
 

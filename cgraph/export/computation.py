@@ -31,6 +31,7 @@ import pydot
 from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
+from ..ops.shapes import is_int
 from . import dot as D
 from .recipe import Part
 
@@ -122,6 +123,8 @@ def computation_dot(
     if constants not in CONSTANTS:
         raise ExportError(f"constants must be one of {', '.join(CONSTANTS)}, not {constants!r}")
     D.check_options(precision, values=values, adjoints=adjoints)
+    if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
+        raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
     g.validate()
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
                     constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},

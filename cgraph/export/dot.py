@@ -155,10 +155,13 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     'a&lt;b'
     >>> math_name("activation_of_layer_three_output", limit=16)
     'activati…_output'
+    >>> math_name("activation", limit=5)
+    'ac…on'
     """
     text = clean(name, 10**6)
     if len(text) > limit:
-        text = text[: limit - 8] + "…" + text[-7:]
+        tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
+        text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
     m = _ADJOINT.fullmatch(text)
     if m and _SIMPLE.fullmatch(m.group(2)):
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
@@ -245,6 +248,7 @@ def math(fragment: str) -> str:
     '<FONT FACE="DejaVu Serif"><I>x</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB></FONT>'
     """
     return f'<FONT FACE="{MATH_FONT}">{fragment}</FONT>'
+
 
 def small(size: float) -> float:
     """The font size of an index set beside text of ``size`` points."""

@@ -177,8 +177,10 @@ def network_dot(
     if weights not in WEIGHTS:
         raise ExportError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
     D.check_options(precision, values=values)
-    if max_units < 3:
-        raise ExportError(f"max_units must be at least 3, not {max_units}")
+    if not is_int(max_units) or max_units < 3:
+        raise ExportError(f"max_units must be at least 3, not {max_units!r}")
+    if not is_int(max_labels) or max_labels < 0:
+        raise ExportError(f"max_labels must be an int >= 0, not {max_labels!r}")
     g.validate()
     stack = layers(g)
     mats = {ly.index: _matrix(g, ly, values) for ly in stack[1:]} if weights == "value" else {}

@@ -375,7 +375,8 @@ def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = No
     derivative (see :func:`pointwise_of`); ``value`` is broadcast to it first.
     ``like``: the input's value; a ``value`` that is a Python number (a constant
     gradient, weak in numpy's promotion: d(x + z)/dx = 1) takes its float dtype, as it
-    would inside any numpy expression with it, rather than float64.
+    would inside any numpy expression with it, rather than float64 (at least float32,
+    as ``zeros_like`` and ``step`` give: float32 for a float16 input).
 
     Examples
     --------

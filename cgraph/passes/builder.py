@@ -7,6 +7,7 @@ besides structure is logged for :mod:`cgraph.passes.fixpoint`.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -40,6 +41,13 @@ def _union(parts: list[frozenset]) -> frozenset:
         if p != first:
             return first.union(*parts[1:])
     return first  # the common case: no new set
+
+
+def _finite(value: Any) -> bool:
+    """False for a float, or a float array, holding inf or nan (exact ints and Fractions are finite)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return not isinstance(value, np.ndarray) or bool(np.isfinite(value).all())
 
 
 def _extent_operands(op: str, args: Any) -> Any:
@@ -365,6 +373,10 @@ class Builder(Replaying):
         value = const_value(value, None)
         key = ("const", freeze(value))
         if key not in self.cse:
+            if self.depth and not _finite(value):
+                # a rule's float arithmetic overflowed (1e300*x*1e300 -> inf*x) where evaluate
+                # names the op that does: the rule does not apply (build skips it)
+                raise OverflowError(f"a rule made the constant {value!r}")
             name = hint if hint is not None and is_generated(hint) and hint not in self.g.nx else None
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
@@ -532,21 +544,6 @@ class Builder(Replaying):
             return k == 0 and data["op"] == "zeros_like"
         v = data["attrs"]["value"]
         return bool(np.all(np.asarray(v) == k)) if isinstance(v, np.ndarray) else v == k
-
-    def value(self, n: str) -> Any:
-        """The value of a scalar constant node, else None."""
-        if self.depth > 1 or n not in self.top_args:  # (_look, inlined)
-            self.looks.append(n)
-        data = self.nodes[n]
-        if data["op"] != "const":
-            return None
-        v = data["attrs"]["value"]
-        return None if isinstance(v, np.ndarray) else v
-
-    def array(self, n: str) -> Any:
-        """The value of any constant node (scalar or array), else None."""
-        data = self._look(n)
-        return data["attrs"]["value"] if data["op"] == "const" else None
 
     def single(self, n: str) -> bool:
         """True when ``n`` is used at most once (so a rule absorbing it frees it)."""

@@ -62,7 +62,10 @@ def grad(
     Returns
     -------
     dict
-        ``{wrt name: gradient}``.
+        ``{wrt name: gradient}``, numpy values in the dtype of their float32 or
+        float64 input, a constant gradient too (d(x + z)/dx = 1 is float32 for a
+        float32 ``x``); an array gradient is a new writeable array, never a view of an
+        input.
 
     Examples
     --------

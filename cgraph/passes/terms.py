@@ -5,8 +5,7 @@ Terms are read as ``coefficient * base`` (``3*u``, ``-u``, ``u/4`` = ``1/4 * u``
 ``c/v`` = ``c * (1/v)`` with a reciprocal base that need not exist as a node), so that
 coefficients fold and like terms collect; the canonical forms are ``3*u``, ``-u``,
 ``u/4``, ``-u/4``, ``3*u/4`` and ``3/v``. ``b`` is the simplifier's builder: it answers
-``op``/``args``/``op_args``/``num``/``is_``/``shape``/``value``/``array``/``single`` and builds with
-``make``/``const``.
+``op``/``args``/``op_args``/``num``/``is_``/``shape``/``single`` and builds with ``make``/``const``.
 """
 
 from __future__ import annotations
@@ -152,7 +151,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     order: list[str | None] = []
     merged = False
     for sign, n in signed:
-        if b.value(n) is None and b.is_(n, 0):
+        if b.num(n) is None and b.is_(n, 0):
             merged = True  # + zeros_like(u), + [0, 0]
             continue
         coef, base = term(b, n)
