@@ -4,15 +4,18 @@ Run: ``python3 examples/make_exports.py``. The lecture's function
 ``y = exp(xz) + xz/ln(x) + sin(ln(x))/(xz)``: its forward graph, the same graph with the
 values and gradients at x=2, z=3 (also as a slide-sized PDF), its adjoint graph, and the
 reverse sweep as one frame per adjoint node; a small MLP [3, 4, 4, 2] in both conventions;
-and a [2, 3, 1] network trained on XOR, drawn with its weights. ``tests/test_exports.py`` regenerates the DOT
+a [2, 3, 1] network trained on XOR and the [1, 8, 1] sigmoid network fitted to sin
+by ``universal_approximation.py``, drawn with their weights. ``tests/test_exports.py`` regenerates the DOT
 files and fails if ``exports/`` is stale.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +53,16 @@ def diagrams() -> Iterable[tuple[str, cg.Graph | object, dict]]:
     yield "mlp_network", mlp.graph, {"style": "network"}
     yield "mlp_network_values", mlp.graph, {"style": "network", "weights": "value"}
     yield "xor_trained", xor_network().graph, {"style": "network", "weights": "value"}
+    yield "universal_approximation", _example("universal_approximation").fit(8)[0].graph, \
+        {"style": "network", "weights": "value"}
+
+
+def _example(name: str) -> Any:
+    """Another script of examples/ as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def xor_network() -> cg.nn.MLP:

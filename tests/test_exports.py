@@ -28,4 +28,7 @@ def test_exports_are_fresh(tmp_path):
         if not svg.exists():
             stale.append(str(svg.relative_to(ROOT)))
     assert not stale, f"exports/ is stale; run python3 examples/make_exports.py ({', '.join(stale)})"
+    made = {path.relative_to(tmp_path) for path in fresh}
+    orphans = [str(p.relative_to(ROOT)) for p in (ROOT / "exports").rglob("*.dot") if p.relative_to(ROOT / "exports") not in made]
+    assert not orphans, f"exports/ holds diagrams no example makes any more: {', '.join(orphans)}"
     assert (ROOT / "exports" / "lecture_slide.pdf").exists()
