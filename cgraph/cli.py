@@ -274,6 +274,8 @@ def _grad(args: argparse.Namespace) -> int:
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
+    if not ga.outputs:  # "3": printing nothing and exiting 0 would look like a crash
+        raise InputError(f"{args.source!r} has no inputs or params: there is nothing to differentiate")
     show = cg.to_latex if args.latex else cg.to_text
     derivatives = cg.expand(ga) if args.expand else cg.simplify(ga)
     print(show(ga, form="program") if args.program else show(derivatives))
@@ -308,7 +310,8 @@ def _number(value: Any) -> str:
     from .passes.evaluate import scalar_text
 
     v = np.asarray(value)
-    return scalar_text(v) if v.ndim == 0 else np.array2string(v, precision=10)
+    # one line, as typed after --at (x=[[1, 2], [3, 4]]), not numpy's multi-line matrix
+    return scalar_text(v) if v.ndim == 0 else np.array2string(v, precision=10, separator=", ", max_line_width=10**9).replace("\n", "")
 
 
 # ---------------------------------------------------------------------------- check

@@ -219,3 +219,15 @@ def test_the_options_that_go_together_still_work(tmp_path):
     assert out.returncode == 0 and "dy/dx = 3" in out.stdout, out.stderr
     out = run("draw", "x*z", "-o", "f.dot", "--rankdir", "TB", "--at", "x=2", "z=3", cwd=tmp_path)
     assert out.returncode == 0 and "rankdir=TB" in (tmp_path / "f.dot").read_text(), out.stderr
+
+
+def test_grad_prints_array_values_on_one_line_each():
+    out = run("grad", "sum(x*w, axis=0)", "--at", "x=[[1,2],[3,4]]", "w=[[1,1],[2,2]]")
+    assert out.returncode == 0, out.stderr
+    assert "at x=[[1., 2.], [3., 4.]], w=[[1., 1.], [2., 2.]]:" in out.stdout.splitlines()
+    assert "dy/dw = [[1., 2.], [3., 4.]]" in out.stdout.splitlines()
+
+
+def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
+    out = run("grad", "3")
+    assert out.returncode == 1 and "no inputs or params" in out.stderr and "Traceback" not in out.stderr

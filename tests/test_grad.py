@@ -56,3 +56,9 @@ def test_a_constant_gradient_takes_the_float_dtype_of_its_input(text, dtype):
         grads = [got[k] for k in ("x", "g_x", "z", "g_z") if k in got]
         assert [np.asarray(v).dtype for v in grads] == [want, want], text
         assert all(isinstance(v, (np.ndarray, np.generic)) for v in grads)
+
+
+def test_grad_with_respect_to_nothing_is_an_empty_dict():
+    g = cg.parse("x*z")
+    assert cg.grad(g, [], x=2.0, z=3.0) == {} and cg.grad(g, wrt=(), x=2.0, z=3.0) == {}
+    assert cg.grad(cg.parse("3")) == {}  # a constant has no inputs to differentiate by

@@ -79,6 +79,8 @@ def grad(
     feeds = merge_feeds(feeds, inputs)
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
+    if not names:  # wrt=[] or a graph without inputs: nothing to differentiate, nothing to evaluate
+        return {}
     # the function's own value too: a derivative where the function is undefined (d/dx log(x)
     # at x = -1) is a DomainError naming the node, not the formula's value there
     keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1]), *names]))
