@@ -276,6 +276,17 @@ def test_highlight_and_adjoint_annotations():
     assert len(hot) == 1
 
 
+def test_highlight_takes_one_name_as_a_string_and_rejects_names_not_in_the_graph():
+    g = cg.adjoint(lecture(), wrt=["x"])
+    d = parsed(cg.to_dot(g, highlight="g_a"))  # one name, not the letters g, _ and a
+    hot = [n for n in boxes(d).values() if f'BGCOLOR="{HIGHLIGHT_FILL}"' in (n.get("label") or "")]
+    assert [outside(n) for n in hot] == ["ga"]
+    with pytest.raises(cg.ExportError, match="highlight: 'q' is not a node"):
+        cg.to_dot(g, highlight=["q"])
+    with pytest.raises(cg.ExportError, match=r"highlight_edges: \('x', 'y'\) is not an edge"):
+        cg.to_dot(g, highlight_edges=[("x", "y")])
+
+
 def test_bad_options_raise_export_error():
     with pytest.raises(cg.ExportError, match="rankdir"):
         cg.to_dot(lecture(), rankdir="XY")

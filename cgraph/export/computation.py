@@ -126,9 +126,16 @@ def computation_dot(
     if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
         raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
     g.validate()
+    hot = {highlight} if isinstance(highlight, str) else set(highlight)  # "g_a" is one name, not 3 letters
+    for n in hot:  # a typo would otherwise highlight nothing, silently
+        if n not in g.nx:
+            raise ExportError(f"highlight: {n!r} is not a node of graph {g.name!r}")
+    for e in highlight_edges:
+        if not (isinstance(e, (tuple, list)) and len(e) == 2 and g.nx.has_node(e[0]) and g.nx.has_edge(*e)):
+            raise ExportError(f"highlight_edges: {e!r} is not an edge (operand, user) of graph {g.name!r}")
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
                     constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},
-                    pending=set(pending), hot=set(highlight), hot_edges=set(highlight_edges), title=title).build()
+                    pending=set(pending), hot=hot, hot_edges={tuple(e) for e in highlight_edges}, title=title).build()
 
 
 class _Drawing:
