@@ -319,6 +319,10 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     (a cancelled factor is taken to be non-zero, as ``u/u -> 1`` takes it)."""
     u, v = c.args
     (kt, up), (kb, down) = factors(b, u), factors(b, v)
+    if up.keys().isdisjoint(down):  # 2*(x*z)/(x*z): a shared x*z stays a factor of 2*(x*z)
+        (kt2, up2), (kb2, down2) = _products_read(b, kt, up), _products_read(b, kb, down)
+        if not up2.keys().isdisjoint(down2):
+            (kt, up), (kb, down) = (kt2, up2), (kb2, down2)
     # merged: a base on both sides, one cancelled within a side (z*(x/z): z^0), or a quotient
     # within a side, written out as one fraction (1/(x/z) -> z/x, x/z/w -> x/(z*w))
     merged = not up.keys().isdisjoint(down) or any(e <= 0 for e in up.values()) or any(e <= 0 for e in down.values())
@@ -335,6 +339,21 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
             return None  # a float denominator coefficient: keep the quotient as it is
         ratio = kt
     return _rebuilt(b, c, ratio, total)
+
+
+def _products_read(b: Any, k: Any, found: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """``k * prod(base^e)`` with each base that is a product (a shared one, left whole
+    inside another product) read into its factors, for integer ``e``."""
+    out: dict[str, Any] = {}
+    for base, e in found.items():
+        kk, inner = factors(b, base) if b.op(base) == "mul" and type(e) is int else (0, {})
+        if kk == 0:  # not a product (or a zero one, never divided by): the base stays whole
+            out[base] = out.get(base, 0) + e
+            continue
+        k = k * kk**e if e >= 0 else k / (Fraction(kk) if is_exact(kk) else kk) ** -e
+        for f, ef in inner.items():
+            out[f] = out.get(f, 0) + ef * e
+    return k, out
 
 
 def _mul_quotients(b: Any, c: Candidate) -> str | None:
