@@ -43,7 +43,8 @@ def test_the_writer_passes_its_self_check_against_the_installed_pydot():
                                      {"show_generated": True}, {"highlight": ["a", "g_a"], "notes": {"a": "<n>"}}])
 def test_drawings_write_as_pydot_writes_them(options):
     for g in (lecture(), cg.adjoint(lecture()), adjoint_of_ladder(30)):
-        d = cg.to_dot(g, **options)
+        hot = [n for n in options.get("highlight", ()) if n in g.nx]  # a name not in g is an error
+        d = cg.to_dot(g, **{**options, "highlight": hot})
         assert d.to_string() == pydot_text(d)
 
 
