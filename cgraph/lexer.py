@@ -45,7 +45,8 @@ _REFUSED = {
     ".": "attribute access ('.') is not allowed",
     "{": "dicts and sets ('{') are not allowed",
     "}": "dicts and sets ('}') are not allowed",
-    ":": "':' is not allowed (no lambdas, slices or annotations)",
+    ":": "':' is not allowed (no lambdas, slices or annotations); a slice is written slice(x, start=1, stop=3, "
+         "step=2, axis=0)",
     "\\": "'\\' is not allowed; a line continues by itself inside parentheses and brackets",
 }
 _UNSUPPORTED_OPS = set("%&|~<>!")

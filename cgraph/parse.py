@@ -8,6 +8,7 @@ the text is ever executed: no ``eval``, ``exec``, ``compile`` or ``ast``.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,10 +400,19 @@ def _deeper(depth: int, tok: Token) -> int:
     return depth + 1
 
 
+# names other libraries (NumPy, SymPy, PyTorch) give an op, for "did you mean"
+_OTHER_NAMES = {"ln": "log", "power": "pow", "dot": "matmul", "logistic": "sigmoid", "expit": "sigmoid"}
+SLICE_HINT = "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"
+
+
 def _check_function(tok: Token) -> None:
     if tok.value not in OPS:
         known = ", ".join(sorted(OPS))
-        raise ParseError(f"unknown function {tok.value!r}; known functions: {known}", tok.line, tok.col)
+        # a typo keeps the length (sigmiod); cosh, arctan, log10 or max are other functions, not cos, tan, log
+        same = [op for op in OPS if len(op) == len(tok.value)]
+        near = _OTHER_NAMES.get(tok.value) or next(iter(difflib.get_close_matches(tok.value, same, 1, 0.7)), None)
+        hint = f"did you mean {near!r}? " if near else ""
+        raise ParseError(f"unknown function {tok.value!r}; {hint}known functions: {known}", tok.line, tok.col)
 
 
 def _expected_operand(tok: Token, top: Any) -> str:
@@ -419,7 +429,7 @@ def _expected_operand(tok: Token, top: Any) -> str:
 
 def _expected_operator(tok: Token, last: _Expr) -> str:
     if tok.value == "[" and tok.kind == "op":
-        return "subscripts ('[' after a value) are not allowed"
+        return f"subscripts ('[' after a value) are not allowed; {SLICE_HINT}"
     if tok.value == "(" and tok.kind == "op":
         if last.kind == "name":
             return f"unknown function {last.value!r}; write {last.value}*(...) to multiply"

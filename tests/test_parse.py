@@ -219,6 +219,11 @@ ERRORS = [
     ("  # only a comment\n\n", 1, 1, "empty"),
     ("foo(x)", 1, 1, "unknown function 'foo'; known functions: abs, add"),
     ("y = x + bar(2)", 1, 9, "unknown function 'bar'"),
+    ("ln(x)", 1, 1, "unknown function 'ln'; did you mean 'log'? known functions: abs"),  # another library's name
+    ("sigmiod(x)", 1, 1, "unknown function 'sigmiod'; did you mean 'sigmoid'?"),  # a typo
+    ("cosh(x)", 1, 1, "unknown function 'cosh'; known functions"),  # another function: no cos suggested
+    ("x[1:3]", 1, 4, "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"),  # README: x[1::2] in Python
+    ("x[0]", 1, 2, "subscripts ('[' after a value) are not allowed; a slice is written slice(x, start=1"),
     ("exp(x, z)", 1, 1, "exp() takes 1 argument, got 2"),
     ("add(x)", 1, 1, "add() takes at least 2 arguments, got 1"),
     ("sin()", 1, 1, "sin() takes 1 argument, got 0"),
