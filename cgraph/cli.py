@@ -102,7 +102,10 @@ def load_graph(source: str) -> Any:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise LoadError(f"{source}: not a text file (a program or a JSON graph)") from None
-        return cg.parse(text)
+        try:
+            return cg.parse(text)
+        except cg.ParseError as exc:  # "line 2, column 5" of which file: the command may read several
+            raise cg.ParseError(f"{source}, {exc}") from None
     try:
         return cg.parse(source)
     except cg.ParseError:

@@ -231,3 +231,9 @@ def test_grad_prints_array_values_on_one_line_each():
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
     out = run("grad", "3")
     assert out.returncode == 1 and "no inputs or params" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_error_in_a_program_file_names_the_file(tmp_path):
+    (tmp_path / "f.txt").write_text("a = x*z\nb = lg(x)\ny = a + b\n", encoding="utf-8")
+    out = run("grad", "f.txt", cwd=tmp_path)
+    assert out.returncode == 1 and "f.txt, line 2, column 5: unknown function 'lg'" in out.stderr, out.stderr
