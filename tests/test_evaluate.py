@@ -141,3 +141,10 @@ def test_evaluate_does_not_change_the_graph():
     before = cg.dumps(g)
     cg.evaluate(g, x=2.0, z=3.0)
     assert cg.dumps(g) == before
+
+
+def test_a_name_without_a_value_is_a_node_not_found_error_listing_the_nodes():
+    v = cg.evaluate(cg.parse("x*z"), x=2.0, z=3.0)
+    with pytest.raises(cg.NodeNotFoundError, match=r"no value for 'q': not a node of the evaluated graph \(nodes: x, z, y\)"):
+        v["q"]
+    assert v.get("q") is None and "q" not in v  # still a mapping

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import GraphError, NodeNotFoundError
 from ..graph import Graph, require_graph
 from .plan import merge_feeds, plan
 
@@ -39,6 +39,12 @@ class Values(dict):
 
     def __str__(self) -> str:
         return self.table()
+
+    def __missing__(self, key: Any) -> Any:
+        """A name without a value is a NodeNotFoundError (a KeyError) that lists the names."""
+        names = list(self)
+        shown = ", ".join(map(str, names[:12])) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+        raise NodeNotFoundError(f"no value for {key!r}: not a node of the evaluated graph (nodes: {shown})")
 
 
 def evaluate(
