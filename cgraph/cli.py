@@ -57,8 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=text, description=text)
         arguments(p)
         p.set_defaults(usage_error=p.error)  # a command's own check of its options: status 2
+    # a formula that starts with a minus (-x*z) is not an option (the only short ones are -h
+    # and -o): argparse would say FORMULA_OR_FILE is missing; a leading space makes it positional
+    argv = list(sys.argv[1:] if argv is None else argv)
+    start = next((i for i, a in enumerate(argv) if a in COMMANDS), len(argv))
+    argv[start:] = [f" {a}" if a[:1] == "-" and a[1:2] not in ("", "-", "h", "o") else a for a in argv[start:]]
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # `cgraph grad f --foo`: the command's usage, not the top-level one
+            (args.usage_error if args.command else parser.error)(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version and usage errors
         return int(exc.code or 0)
     if args.command is None:

@@ -237,3 +237,16 @@ def test_an_error_in_a_program_file_names_the_file(tmp_path):
     (tmp_path / "f.txt").write_text("a = x*z\nb = lg(x)\ny = a + b\n", encoding="utf-8")
     out = run("grad", "f.txt", cwd=tmp_path)
     assert out.returncode == 1 and "f.txt, line 2, column 5: unknown function 'lg'" in out.stderr, out.stderr
+
+
+def test_an_unknown_option_shows_the_commands_usage():
+    out = run("grad", "x*z", "--foo")
+    assert out.returncode == 2 and "usage: cgraph grad" in out.stderr, out.stderr
+    assert "cgraph grad: error: unrecognized arguments: --foo" in out.stderr
+    out = run("--foo")
+    assert out.returncode == 2 and "cgraph: error: unrecognized arguments: --foo" in out.stderr, out.stderr
+
+
+def test_a_formula_that_starts_with_a_minus_is_not_an_option():
+    out = run("grad", "-x*z", "--at", "x=2", "z=-3")
+    assert out.returncode == 0 and "g_x = -z" in out.stdout and "dy/dx = 3" in out.stdout, out.stderr
