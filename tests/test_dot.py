@@ -111,6 +111,10 @@ def test_quote_and_html_escape():
         ("W12", '<I>W</I><SUB><FONT POINT-SIZE="10">12</FONT></SUB>'),
         ("g_a", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>a</I></FONT></SUB>'),
         ("y_hat", "<I>ŷ</I>"),
+        # Graphviz draws a subscript inside a subscript on one level: g_{learning_{rate}} read
+        # "g_learningrate", so an adjoint's name with a word index keeps its underscore
+        ("g_learning_rate", '<I>g</I><SUB><FONT POINT-SIZE="10">learning_rate</FONT></SUB>'),
+        ("g_x1", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x</I><SUB><FONT POINT-SIZE="7">1</FONT></SUB></FONT></SUB>'),
         ("alpha", "<I>α</I>"),
         ("loss", "loss"),
         ("a<b", "a&lt;b"),

@@ -163,9 +163,11 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
     m = _ADJOINT.fullmatch(text)
-    if m and _SIMPLE.fullmatch(m.group(2)):
+    if m and (inner_m := _SIMPLE.fullmatch(m.group(2))):
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
         inner = math_name(m.group(2), size=small(size), italic=italic)
+        if inner_m.group(3) and inner_m.group(3) not in _HATS:  # Graphviz sets a SUB in a SUB on one
+            inner = html_text(m.group(2))  # level: g_learning_rate would read g_learningrate
         return f"{_it('g', italic)}{order}{sub(inner, size)}"
     m = _SIMPLE.fullmatch(text)
     if not m:
