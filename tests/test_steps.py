@@ -72,3 +72,10 @@ def test_frames_are_written(tmp_path):
 def test_bad_frame_format(tmp_path):
     with pytest.raises(cg.ExportError, match="gif"):
         cg.backprop_frames(lecture(), tmp_path, formats=["gif"])
+
+
+def test_frames_take_one_format_as_a_string_and_name_the_users_graph(tmp_path):
+    g = cg.parse("x*z", name="mine")
+    assert [p.name for p in cg.backprop_frames(g, tmp_path, formats="dot", x=2.0, z=3.0)][:1] == ["step_01.dot"]
+    with pytest.raises(cg.InputError, match="graph 'mine' is missing input"):
+        cg.backprop_steps(g, x=2.0)

@@ -19,7 +19,7 @@ import pydot
 
 from ..errors import ExportError
 from ..graph import Graph
-from ..passes.plan import merge_feeds
+from ..passes.plan import merge_feeds, plan
 from . import dot as D
 from .computation import HIGHLIGHT, computation_dot
 
@@ -77,12 +77,12 @@ def backprop_steps(
     >>> [s.adjoint for s in cg.backprop_steps(g, x=2.0, z=3.0)]
     ['g_y', 'g_a', 'g_x', 'g_z']
     """
-    from .. import adjoint, evaluate
+    from .. import adjoint
 
     feeds = merge_feeds(feeds, inputs)
     ga = adjoint(g, wrt=wrt, of=of)
     order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
-    values = evaluate(ga, feeds) if feeds else {}
+    values = plan(ga).run(feeds, source=g) if feeds else {}  # a missing input is one of g's, not "adjoint of g"
     formulas = _formulas(ga, order)
     forward = [ga.nx.nodes[n]["adjoint_of"] for n in order]
     final = {node: (values.get(name) if values else None) for node, name in zip(forward, order)}
@@ -113,7 +113,7 @@ def backprop_frames(
     feeds: Mapping[str, Any] | None = None,
     /,
     *,
-    formats: Sequence[str] = ("svg",),
+    formats: str | Sequence[str] = ("svg",),
     **options: Any,
 ) -> list[Path]:
     """Write the reverse sweep of ``g`` as frames ``step_01.svg``, ``step_02.svg``, ... into ``out_dir``.
@@ -125,7 +125,7 @@ def backprop_frames(
         The folder (created if missing).
     feeds : mapping, optional
         Input values by name; as keywords too.
-    formats : sequence of {"svg", "pdf", "png", "dot"}
+    formats : {"svg", "pdf", "png", "dot"} or a sequence of them
         The files to write per frame.
     **options
         ``wrt``, ``of``, ``precision``, ``rankdir`` and input values, as in
@@ -146,6 +146,7 @@ def backprop_frames(
     """
     from .render import FORMATS, render
 
+    formats = [formats] if isinstance(formats, str) else list(formats)  # "svg" is one format, not 3 letters
     for fmt in formats:
         if f".{fmt}" not in FORMATS:
             raise ExportError(f"unknown frame format {fmt!r}; use svg, pdf, png or dot")
