@@ -301,3 +301,13 @@ def test_a_size_in_a_second_derivative_keeps_float32():
     assert cg.grad(h, wrt="x", x=x, v=v)["x"].dtype == np.float32
     values = cg.evaluate(cg.adjoint(h, wrt="x"), x=x, v=v)
     assert {np.asarray(values[n]).dtype for n in values if not isinstance(values[n], float)} == {np.dtype(np.float32)}
+
+
+def test_a_param_without_a_value_is_not_called_a_missing_input():
+    g = cg.Graph("p")
+    g.output(g.param("W", shape=(2,)) * g.input("x"), name="y")
+    with pytest.raises(cg.InputError, match="graph 'p' is missing input.s. 'x'$"):
+        cg.evaluate(g)
+    with pytest.raises(cg.InputError, match=r"param\(s\) 'W' of graph 'p' have no value: give one to g.param"):
+        cg.evaluate(g, x=1.0)
+    assert list(cg.evaluate(g, x=1.0, W=[1.0, 2.0])["y"]) == [1.0, 2.0]

@@ -254,7 +254,11 @@ class Plan:
                 continue
             env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite)
         if missing:
-            raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}")
+            inputs = [n for n in missing if self.graph.nx.nodes[n]["role"] != "param"]
+            if inputs:
+                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, inputs))}")
+            raise InputError(f"param(s) {', '.join(map(repr, missing))} of graph {source.name!r} have no value: "
+                             f"give one to g.param(..., value=...) or pass it like an input")
 
 
 def _execute(steps: list, env: list, reuse: bool) -> None:
