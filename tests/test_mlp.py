@@ -332,3 +332,8 @@ def test_simplified_gradient_graph_matches_the_adjoint_and_finite_differences(ac
 def test_a_bad_seed_is_an_argument_error(seed):
     with pytest.raises(cg.ArgumentError, match="seed must be an int >= 0"):
         cg.nn.MLP([2, 3, 1], seed=seed)
+
+
+def test_sizes_given_as_text_are_refused_as_a_whole():
+    with pytest.raises(cg.ArgumentError, match=r"MLP sizes must be a sequence of layer widths such as \[2, 4, 1\], not '2,4,1'"):
+        cg.nn.MLP("2,4,1")

@@ -291,9 +291,11 @@ def _meta(node: Node, **meta: Any) -> None:
 
 def _check_sizes(sizes: Any) -> tuple[int, ...]:
     try:
+        if isinstance(sizes, (str, bytes)):  # "2,4,1" would be read letter by letter
+            raise TypeError
         sizes = tuple(sizes)
     except TypeError:
-        raise ArgumentError(f"MLP sizes must be a sequence of layer widths, not {sizes!r}") from None
+        raise ArgumentError(f"MLP sizes must be a sequence of layer widths such as [2, 4, 1], not {sizes!r}") from None
     if len(sizes) < 2:
         raise ArgumentError(f"MLP sizes {list(sizes)} need at least two entries: the input width and the output width")
     for i, n in enumerate(sizes):
