@@ -254,9 +254,8 @@ class Plan:
                 continue
             env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite)
         if missing:
-            inputs = [n for n in missing if self.graph.nx.nodes[n]["role"] != "param"]
-            if inputs:
-                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, inputs))}")
+            if any(self.graph.nx.nodes[n]["role"] != "param" for n in missing):
+                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}")
             raise InputError(f"param(s) {', '.join(map(repr, missing))} of graph {source.name!r} have no value: "
                              f"give one to g.param(..., value=...) or pass it like an input")
 
