@@ -329,6 +329,10 @@ def test_mean_of_nothing_warns_nothing(shape, axis):
         ("slice", {"step": 0}, "slice step cannot be zero"),
         ("slice", {"start": 1.5}, r"slice start= must be an int or None, not 1\.5"),
         ("slice", {"axis": (0,)}, r"slice axis= must be one int, not \(0,\)"),
+        # past a C long numpy raised a bare OverflowError at evaluation (found by the fuzz run)
+        ("log_softmax", {"axis": 2**70}, "axis 1180591620717411303424 is out of range: an array has at most 64"),
+        ("sum", {"axis": (0, -(2**70))}, "axis -1180591620717411303424 is out of range"),
+        ("slice", {"axis": 2**70}, "axis 1180591620717411303424 is out of range"),
     ],
 )
 def test_bad_attribute_values_are_shape_errors_naming_node_op_and_attribute(name, attrs, message, shape):

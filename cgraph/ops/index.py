@@ -33,7 +33,8 @@ def _axis(axis: Any, ndim: int | None) -> int:
     """``axis`` as a non-negative int for ``ndim`` dims (``None``: unknown, the type alone is checked)."""
     if not shapes.is_int(axis):
         raise ValueError(f"slice axis= must be one int, not {axis!r}")
-    return int(axis) if ndim is None else shapes.normalize_axis(int(axis), ndim)[0]
+    (axis,) = shapes.axis_tuple(axis)  # (its range checked)
+    return axis if ndim is None else shapes.normalize_axis(axis, ndim)[0]
 
 
 def _step(step: Any) -> int | None:

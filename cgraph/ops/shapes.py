@@ -55,6 +55,10 @@ def scalar(*_: Any, **__: Any) -> Shape:
     return ()
 
 
+#: the most dimensions a numpy array may have (numpy 2; numpy 1 allowed 32)
+MAX_DIMS = 64
+
+
 def axis_tuple(axis: Any) -> tuple[int, ...] | None:
     """``axis`` as a tuple of ints (``None`` stays ``None``); a ``ValueError`` saying what an
     axis may be for anything else (a float, a bool, a string, a list).
@@ -67,10 +71,15 @@ def axis_tuple(axis: Any) -> tuple[int, ...] | None:
     if axis is None:
         return None
     if is_int(axis):
-        return (int(axis),)
-    if isinstance(axis, tuple) and all(is_int(a) for a in axis):
-        return tuple(int(a) for a in axis)
-    raise ValueError(f"axis= must be None, an int or a tuple of ints, not {axis!r}")
+        axes: tuple[int, ...] = (int(axis),)
+    elif isinstance(axis, tuple) and all(is_int(a) for a in axis):
+        axes = tuple(int(a) for a in axis)
+    else:
+        raise ValueError(f"axis= must be None, an int or a tuple of ints, not {axis!r}")
+    for a in axes:
+        if not -MAX_DIMS <= a < MAX_DIMS:  # numpy would raise a bare OverflowError past a C long
+            raise ValueError(f"axis {a} is out of range: an array has at most {MAX_DIMS} dimensions")
+    return axes
 
 
 def axes_perm(axes: Any) -> tuple[int, ...] | None:
