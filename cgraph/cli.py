@@ -210,7 +210,7 @@ def _draw_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", choices=("symbol", "value", "none"),
                    help="network style: edge labels (default: symbol)")
     _at(p)
-    p.epilog = "--at and --rankdir need --style computation; --weights needs --style network."
+    p.epilog = "--adjoint, --at and --rankdir need --style computation; --weights needs --style network."
 
 
 @command("draw", "draw a graph as a diagram (SVG, PDF, PNG or DOT)", _draw_args)
@@ -224,6 +224,8 @@ def _draw(args: argparse.Namespace) -> int:
         args.usage_error("--rankdir needs --style computation (the network style lays out by layer)")
     if network and args.at:
         args.usage_error("--at needs --style computation (the network style draws no values)")
+    if network and args.adjoint:
+        args.usage_error("--adjoint needs --style computation (the network style draws the forward network)")
     if args.weights and not network:
         args.usage_error("--weights needs --style network (edge labels of a layered network)")
     g = load_graph(args.source)
@@ -321,7 +323,10 @@ def _number(value: Any) -> str:
 
     v = np.asarray(value)
     # one line, as typed after --at (x=[[1, 2], [3, 4]]), not numpy's multi-line matrix
-    return scalar_text(v) if v.ndim == 0 else np.array2string(v, precision=10, separator=", ", max_line_width=10**9).replace("\n", "")
+    if v.ndim == 0:
+        return scalar_text(v)
+    text = np.array2string(v, separator=", ", max_line_width=10**9, formatter={"float_kind": lambda f: f"{f:.10g}"})
+    return text.replace("\n", "")
 
 
 # ---------------------------------------------------------------------------- check

@@ -205,6 +205,7 @@ def test_format_given_twice_adds_up(tmp_path):
     (["draw", "net.json", "-o", "f.dot", "--style", "network", "--rankdir", "TB"],
      "--rankdir needs --style computation"),
     (["draw", "net.json", "-o", "f.dot", "--style", "network", "--at", "X=1"], "--at needs --style computation"),
+    (["draw", "net.json", "-o", "f.dot", "--style", "network", "--adjoint"], "--adjoint needs --style computation"),
 ])
 def test_an_option_that_would_be_ignored_is_a_usage_error(tmp_path, args, message):
     out = run(*args, cwd=tmp_path)
@@ -224,8 +225,10 @@ def test_the_options_that_go_together_still_work(tmp_path):
 def test_grad_prints_array_values_on_one_line_each():
     out = run("grad", "sum(x*w, axis=0)", "--at", "x=[[1,2],[3,4]]", "w=[[1,1],[2,2]]")
     assert out.returncode == 0, out.stderr
-    assert "at x=[[1., 2.], [3., 4.]], w=[[1., 1.], [2., 2.]]:" in out.stdout.splitlines()
-    assert "dy/dw = [[1., 2.], [3., 4.]]" in out.stdout.splitlines()
+    assert "at x=[[1, 2], [3, 4]], w=[[1, 1], [2, 2]]:" in out.stdout.splitlines()  # as typed, no padding
+    assert "dy/dw = [[1, 2], [3, 4]]" in out.stdout.splitlines()
+    out = run("compile", "x/3", "--at", "x=[1,-20]")
+    assert out.stdout.splitlines()[-2:] == ["y   = [0.3333333333, -6.666666667]", "g_x = [0.3333333333, 0.3333333333]"]
 
 
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
