@@ -241,9 +241,8 @@ def _powers(b: Any, bases: list) -> tuple[list, bool]:
             out.append(base)
         elif u in exponents:  # the first factor of u: the whole power goes here
             e = exponents.pop(u)
-            if u in symbolic:
-                e = b.make("add", *symbolic[u], b.const(e)) if e else _sum(b, symbolic[u])
-                out.append(b.make("pow", u, e))
+            if u in symbolic:  # u^(v + w + e): the numeric part last, left out when 0
+                out.append(b.make("pow", u, _sum(b, symbolic[u] + ([b.const(e)] if e else []))))
             elif e != 0:
                 out.append(u if e == 1 else base if e == k else b.make("pow", u, b.const(e)))
     return out, True
