@@ -200,7 +200,7 @@ def _simplified(build):
         (lambda u, v: u / cg.exp(v) + (-u) / cg.exp(v), "0"),
         (lambda u, v: -u + v, "v - u"),  # a sum starts with a positive term
         (lambda u, v: -cg.sin(u) / v + cg.exp(v) + 3, "exp(v) - sin(u)/v + 3"),  # the constant stays last
-        (lambda u, v: -u + 3, "-u + 3"),
+        (lambda u, v: -u + 3, "3 - u"),
         (lambda u, v: 3 * (u + v), "3*(u + v)"),  # distributing would add a node
         (lambda u, v: (u + v) / 2, "(u + v)/2"),
         (lambda u, v: 3 * (u / 6 + 2 * v), "u/2 + 6*v"),  # here it does not
@@ -216,7 +216,7 @@ def _simplified(build):
         (lambda u, v: cg.sqrt(u) / u, "1/sqrt(u)"),  # sqrt(u) is u^(1/2) here
         (lambda u, v: u / cg.sqrt(u), "sqrt(u)"),
         (lambda u, v: -2 / (2 * cg.sqrt(u)) ** 2 / (2 * cg.sqrt(u)), "-1/(4*u^(3/2))"),  # (2*s)^2 is 4*s^2
-        (lambda u, v: cg.sin((1 - u) - u) + v, "sin(-2*u + 1) + v"),  # a difference used once is spliced
+        (lambda u, v: cg.sin((1 - u) - u) + v, "sin(1 - 2*u) + v"),  # a difference used once is spliced
         (lambda u, v: cg.exp(cg.log(u)), "exp(log(u))"),  # u may be negative: not valid
         (lambda u, v: cg.exp(cg.log(cg.exp(u) + 1)), "exp(u) + 1"),  # provably positive
         (lambda u, v: cg.log(cg.exp(u)), "u"),
