@@ -79,8 +79,12 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
         return u
     if c.shape is None and s == () and b.op(u) == "const" and b.pointwise:
         return u
-    if c.shape is not None or c.attrs.get("axis") is not None:
+    if c.attrs.get("axis") is not None:
         return None  # (an axis re-inserted by expand_to: u is narrower than like)
+    if c.attrs.get("keepdims") is False:  # without an axis it means nothing: expand_to(1, x)
+        return b.make(c.op, u, like)
+    if c.shape is not None:
+        return None
     if s is None and b.extent(u) == b.extent(like):
         return u
     plain = _plain_like(b, like)
@@ -135,11 +139,13 @@ def _add_terms(b: Any, c: Candidate) -> str | None:
 
 
 def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
-    """The terms of a sum, with the terms of a difference used only here spliced in:
-    ``(1 - s) - s`` is ``1, -s, -s`` (so like terms across it collect: ``1 - 2*s``)."""
+    """The terms of a sum, with the terms of a difference spliced in: ``(1 - s) - s`` is
+    ``1, -s, -s`` (so like terms across it collect: ``1 - 2*s``; a difference used
+    elsewhere too stays a node there, so its terms collect here only where that saves a
+    term: see ``Builder._terms_merged``)."""
     out = []
     for sign, a in zip(signs, args):
-        if b.op(a) == "sub" and b.single(a):
+        if b.op(a) == "sub":
             p, q = b.args(a)
             out += [(sign, p), (-sign, q)]
         else:
@@ -227,6 +233,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
             bases.append(base)
     if coef == 0 or not bases:
         return None
+    coef, bases = _spliced(b, coef, bases)
     bases, merged = _powers(b, bases)
     if not bases:
         return filled(b, c, coef)  # u^2*u^-2 -> 1
@@ -237,6 +244,32 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
         return None
     result = scaled(b, coef, bases)
     return result if fits(b, result, c) else None
+
+
+def _spliced(b: Any, coef: Any, bases: list) -> tuple[Any, list]:
+    """The factors of a product among ``bases`` read in where one of them equals another
+    factor: ``2*(x*z)*z`` is ``2, x, z, z`` (so they merge: ``2*x*z^2``), also when
+    ``x*z`` is used elsewhere too (``Builder._terms_merged`` counts its factors)."""
+    inner = [base for base in bases if isinstance(base, str) and b.op(base) == "mul"]
+    if not inner:
+        return coef, bases
+    outer = {as_power(b, base)[0] for base in bases if isinstance(base, str) and base not in inner}
+    for n in inner:
+        if any(as_power(b, a)[0] in outer for a in b.args(n)):
+            break
+    else:
+        return coef, bases
+    out = []
+    for base in bases:
+        if base not in inner:
+            out.append(base)
+            continue
+        for a in b.args(base):
+            k, f = term(b, a)
+            coef = coef * k
+            if f is not None:
+                out.append(f)
+    return coef, out
 
 
 def _powers(b: Any, bases: list) -> tuple[list, bool]:
