@@ -459,10 +459,10 @@ class _Writer:
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         weak = out in self.weak  # a constant gradient: it takes the input's float dtype, as in grad()
         if shape_w is not None and shape_w == shape_o and None not in shape_w and not weak:
-            return value if value.endswith(".copy()") else f"_fresh({value})"
+            return f"_fresh({value}, {self.var[w]})"
         # as grad(): spread over the output (a pointwise gradient), summed to the input's shape
         spread = "None" if self.spread is None else f"np.shape({expr[self.spread]})"
-        return f"_fit({value}, np.shape({self.var[w]}), {spread}{f', {self.var[w]}' if weak else ''})"
+        return f"_fit({value}, np.shape({self.var[w]}), {spread}, {self.var[w]})"
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):

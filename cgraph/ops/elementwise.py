@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from .registry import OpDef, Prec, keeps_weak, register
+from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
     "abs", "cos", "exp", "log", "relu", "sigmoid", "sign", "sin", "softplus", "sqrt",
@@ -33,12 +33,12 @@ def _sigmoid(x):
 
 @keeps_weak
 def _step(x):
-    return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
+    return (np.asarray(x) > 0).astype(float_dtype(x))
 
 
 @keeps_weak
 def _sign(x):
-    return np.sign(x).astype(np.result_type(x, np.float32))
+    return np.sign(x).astype(float_dtype(x))
 
 
 def _lr(name):

@@ -119,11 +119,29 @@ _FUNCTIONS: dict[str, Callable[..., Node]] = {}
 SOURCE_OPS = frozenset({"input", "param", "const"})
 
 
+def float_dtype(*values: Any) -> np.dtype:
+    """The dtype numpy arithmetic gives ``values`` when it is a float (float16 stays float16,
+    as in torch and JAX), else float64 (ints, bools): the dtype of what an op makes from
+    nothing but its operands' shapes (``step``, ``zeros_like``, a constant gradient).
+
+    Examples
+    --------
+    >>> float_dtype(np.float16(1)), float_dtype(np.ones(2, np.float32), 1.0), float_dtype(np.int8(1))
+    (dtype('float16'), dtype('float32'), dtype('float64'))
+    """
+    dtype = np.result_type(*values)
+    return dtype if dtype.kind == "f" else _FLOAT64
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
 def keeps_weak(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The eval ``fn`` of an op that picks its result dtype with
-    ``np.result_type(x, np.float32)`` (float32 stays float32), made to give a Python float
-    for a Python number, as a ufunc would: numpy's weak-scalar rule would pick float32 for
-    it, so ``cos(step(size(x)))`` was computed in float32."""
+    """The eval ``fn`` of an op that picks its result dtype with :func:`float_dtype` (float32
+    stays float32), made to give a Python float for a Python number, as a ufunc would: a
+    float64 result would not be weak in numpy's promotion, so ``step(size(x))*x`` would
+    turn a float32 ``x`` into float64 (and ``np.result_type(x, np.float32)``, as these ops
+    had, computed ``cos(step(size(x)))`` in float32)."""
 
     def op(x: Any, *args: Any, **kw: Any) -> Any:
         if type(x) in (float, int, bool):

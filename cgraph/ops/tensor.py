@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import shapes
-from .registry import OpDef, Prec, keeps_weak, register
+from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
     "expand_to", "identity", "matmul", "matmul_grad", "mean", "reshape", "reshape_like", "size", "sum",
@@ -195,7 +195,7 @@ SIZE = register(OpDef(
     doc="The number of elements along ``axis`` (all by default), as a float.", **_CALL,
 ))
 ZEROS_LIKE = register(OpDef(
-    "zeros_like", 1, keeps_weak(lambda x: np.zeros(np.shape(x), np.result_type(x, np.float32))), shapes.same,
+    "zeros_like", 1, keeps_weak(lambda x: np.zeros(np.shape(x), float_dtype(x))), shapes.same,
     lambda g, out, a: (None,), text="zeros_like({0})", latex="0", label="0",
     doc="Zeros of the operand's shape.", **_CALL,
 ))
