@@ -61,7 +61,11 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
           either side, the fast entry point for hot loops. The values follow
           ``f.inputs``, optionally followed by values for ``f.params`` (a param
           left out takes its value in the graph); the results follow ``f.outputs``.
-          It computes the same numbers and raises the same errors as ``f``.
+          It computes the same numbers and raises the same errors as ``f``; a
+          value left out is an ``InputError`` naming the input, but one value too
+          many is Python's own ``TypeError`` (``positional() takes from 0 to 2
+          positional arguments but 3 were given``): the count is checked by the
+          call itself, for free, where a check of ours would cost every call.
         - ``f.inputs``, ``f.params``, ``f.outputs``: tuples of names, in the order
           of the graph's creation (inputs, params) and of ``f``'s dict (outputs).
         - ``f.source``: the generated code; ``f.graph``: the graph it came from. A

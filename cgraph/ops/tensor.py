@@ -132,6 +132,7 @@ def _operand_form(operand: Any) -> None:
 MATMUL = register(OpDef(
     "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
     prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
+    ufunc=np.matmul,
 ))
 MATMUL_GRAD = register(OpDef(
     "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
