@@ -435,3 +435,17 @@ def test_sigmoid_is_accurate_to_a_few_ulps():
         ulps = np.abs(got - want) / np.spacing(np.abs(want))
         assert ulps.max() <= 2, (ulps.max(), x[np.argmax(ulps)])
     assert cg.OPS["sigmoid"].eval(np.float32([-50.0, 0.0, 50.0])).dtype == np.float32
+
+
+def test_the_exponent_derivative_at_a_zero_base_is_a_domain_error_naming_the_log():
+    # d/dz 0^z = 0 for z > 0 (torch and JAX give 0), but the lecture's rule g*(out*log(a))
+    # is 0*(-inf) there; the rule is kept for its printed form (see _pow_vjp): the error
+    # names the log node, the base's derivative is unaffected, and propagate gives nan
+    g = cg.parse("y = x^z")
+    assert cg.to_text(cg.adjoint(g), form="program").splitlines()[-1] == "g_z = g_y*(y*log(x))"
+    with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(x=0\) = -inf"):
+        cg.grad(g, x=0.0, z=2.0)
+    with pytest.raises(cg.DomainError, match=r"\(log\) is not finite"):
+        cg.compile(g, wrt=["x", "z"])(x=0.0, z=2.0)
+    assert cg.grad(g, wrt="x", x=0.0, z=2.0)["x"] == 0.0
+    assert np.isnan(cg.grad(g, x=0.0, z=2.0, nonfinite="propagate")["z"])
