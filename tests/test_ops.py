@@ -449,3 +449,15 @@ def test_the_exponent_derivative_at_a_zero_base_is_a_domain_error_naming_the_log
         cg.compile(g, wrt=["x", "z"])(x=0.0, z=2.0)
     assert cg.grad(g, wrt="x", x=0.0, z=2.0)["x"] == 0.0
     assert np.isnan(cg.grad(g, x=0.0, z=2.0, nonfinite="propagate")["z"])
+
+
+@pytest.mark.parametrize("formula, rule", [("x^2", "g_y*(2*x)"), ("x^3", "g_y*(3*x^2)"), ("x^1", "g_y*1"),
+                                           ("x^-1", "g_y*(-x^(-2))"), ("x^z", "g_y*(z*x^(z - 1))")])
+def test_pow_rule_with_a_number_exponent_reads_as_written_by_hand(formula, rule):
+    # d/dx x^2 was g_y*(2*x^(2 - 1)), a step of the adjoint program no slide writes
+    g = cg.parse(formula)
+    line = [t for t in cg.to_text(cg.adjoint(g, wrt=["x"]), form="program").splitlines() if t.startswith("g_x")]
+    assert line == [f"g_x = {rule}"]
+    at = {"x": 1.7, "z": 2.5}
+    at = {k: v for k, v in at.items() if k in g.inputs}
+    assert np.isclose(cg.grad(g, wrt="x", **at)["x"], cg.finite_difference(g, wrt="x", **at)["x"])
