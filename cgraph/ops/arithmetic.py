@@ -30,6 +30,10 @@ def _mul_vjp(g, out, *xs):
 
 
 def _pow_vjp(g, out, a, b):
+    # d/db at a = 0 (b > 0) is 0 (torch and JAX give it), but out*log(a) is 0*(-inf): a
+    # DomainError naming the log node. Kept: the lecture prints g*(out*log(a)), and a guard
+    # (JAX's log(a == 0 ? 1 : a), or an xlogy op) would print in every derivative of a
+    # power and be an op the simplifier, expand and the SymPy checks would have to learn.
     # a constant exponent 0: u^0 is 1, so its derivative is 0, not 0*u^-1 (inf*0 at u = 0)
     zero = b.op == "const" and not np.any(b.attrs["value"])
     if zero:
