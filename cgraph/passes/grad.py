@@ -9,6 +9,7 @@ import numpy as np
 
 from ..graph import Graph, require_graph
 from .adjoint import adjoint, fit_to, pointwise_of, wrt_names
+from .eager import eager_grad
 from .plan import merge_feeds, plan
 
 
@@ -77,6 +78,10 @@ def grad(
     """
     require_graph(g, "grad")
     feeds = merge_feeds(feeds, inputs)
+    if _first_call(g, wrt, of):
+        found = eager_grad(g, wrt, of, feeds, nonfinite)
+        if found is not None:
+            return _fitted(*found)
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
     if not names:  # wrt=[] or a graph without inputs: nothing to differentiate, nothing to evaluate
@@ -85,7 +90,23 @@ def grad(
     # at x = -1) is a DomainError naming the node, not the formula's value there
     keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1]), *names]))
     values = plan(ga, keep).run(feeds, nonfinite=nonfinite, source=g)
+    return _fitted(values, ga.outputs, names, spread_node(g, wrt, of))
+
+
+def _first_call(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> bool:
+    """True on the first ``grad`` of ``g`` as it is now for (wrt, of), unless its gradient
+    graph is built already (``cg.compile`` builds it too)."""
+    key = (wrt_names(wrt), of)
+    built = g._cache.get(("adjoint", *key))
+    if built is not None and built[0] == g._stamp():
+        return False
+    calls = g._cached(("grad calls", *key), lambda: [0])
+    calls[0] += 1
+    return calls[0] == 1
+
+
+def _fitted(values: dict, outputs: list[str], names: list[str], spread: str | None) -> dict[str, np.ndarray]:
+    """The gradient of each wrt node ``names[i]`` from the value of its adjoint ``outputs[i]``."""
     # a pointwise derivative is spread over the output's shape, then summed to the node's
-    spread = spread_node(g, wrt, of)
     shape = None if spread is None else np.shape(values[spread])
-    return {w: fit_to(values[o], np.shape(values[w]), shape, values[w]) for w, o in zip(names, ga.outputs)}
+    return {w: fit_to(values[o], np.shape(values[w]), shape, values[w]) for w, o in zip(names, outputs)}
