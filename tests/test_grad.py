@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import examples, expressions, op_graphs, points
 
 import cgraph as cg
 from cgraph.passes.adjoint import wrt_names
-
-from strategies import examples, expressions, op_graphs, points
 
 
 @pytest.mark.parametrize("text, feeds, want", [

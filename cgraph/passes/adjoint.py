@@ -153,13 +153,20 @@ def _keys(m: Mapping) -> str:
     return "{" + ", ".join(repr(k) for k in list(m)[:4]) + (", ..." if len(m) > 4 else "") + "}"
 
 
-def _between(g: Graph, wrt: list[str], of: str) -> set[str]:
-    """Nodes on some path from a wrt node to ``of`` (both ends included)."""
-    pred, succ = g.nx._pred, g.nx._succ
-    up = {of}
-    for n in reversed(g.schedule()):  # ancestors of `of`: users come after their operands
+def ancestors(g: Graph, names: Sequence[str]) -> set[str]:
+    """``names`` and every node they depend on."""
+    up, pred = set(names), g.nx._pred
+    for n in reversed(g.schedule()):  # users come after their operands: one backward pass
         if n in up:
             up.update(pred[n])
+    return up
+
+
+def _between(g: Graph, wrt: list[str], of: str, up: set[str] | None = None) -> set[str]:
+    """Nodes on some path from a wrt node to ``of`` (both ends included); ``up``: the
+    ancestors of ``of`` (and maybe more), if known."""
+    succ = g.nx._succ
+    up = ancestors(g, [of]) if up is None else up
     down = {w for w in wrt if w in up}
     stack = list(down)
     while stack:  # descendants of wrt among them

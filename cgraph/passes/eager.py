@@ -29,7 +29,7 @@ from ..graph import NO_ATTRS, Graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops.registry import OPS
-from .adjoint import _between, _resolve_of, _resolve_wrt, _Sweep
+from .adjoint import _between, _resolve_of, _resolve_wrt, _Sweep, ancestors
 from .plan import NONFINITE, _const, _kwargs, check_input, choose
 
 _TRAPS = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}  # as Plan.run's
@@ -84,16 +84,19 @@ class _Values(Graph):
             if value is None:
                 raise _GiveUp
             self.values[n] = check_input(n, value, data["shape"], nonfinite="raise" if self.finite else "propagate")
-        values, compute = self.values, self._compute
-        operands = self.args = src._operand_table()  # cached: the plan of a later call reads it too
+        values, compute, args = self.values, self._compute, self.args
+        hit = src._cache.get("operands")  # the operand table, if a plan of `src` has built it
+        table = hit[1] if hit is not None and hit[0] == src._stamp() else {}
         for n in src.schedule():
             if n in needed:
                 data = nodes[n]
                 if data["role"] == "op":
-                    values[n] = compute(n, data["op"], operands[n], data["attrs"])
+                    ops = args[n] = table[n] if table else src.operands(n)
+                    values[n] = compute(n, data["op"], ops, data["attrs"])
                 elif data["role"] == "const":
                     self._const(n, data["attrs"]["value"])
         self.arrays = any(type(v) is np.ndarray for v in values.values())
+        self.operands = args.__getitem__  # type: ignore[method-assign]  # what the sweep asks of forward nodes
 
     def _compute(self, n: str, op: str, args: Sequence[str], attrs: Mapping) -> Any:
         kw = _kwargs(attrs) if attrs else None
@@ -130,7 +133,8 @@ class _Values(Graph):
         self.nx._node[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": "op", "shape": shape,
                                "order": self._next_order}
         self._next_order += 1
-        self.fresh.append(name)
+        if self.arrays:
+            self.fresh.append(name)
 
     def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, *, checked: bool = False) -> None:
         if role != "const":
@@ -144,9 +148,6 @@ class _Values(Graph):
 
     def _touch(self) -> None:
         pass
-
-    def operands(self, name: str) -> tuple[str, ...]:
-        return self.args[name]
 
     def rename(self, old: str, new: str) -> Node:
         new = self._claim(new)
@@ -180,11 +181,14 @@ class _EagerSweep(_Sweep):
         g = self.g
         g.fresh = []
         added = super().backprop(n)
-        if self.nodes[n]["role"] == "op":
-            g.needs([*added, self.adjoint[n]] if n in self.keep else added)
-            if g.arrays:
-                self._drop(n, added)
+        if g.failed or n in self.keep:
+            g.needs([*added, self.adjoint[n]] if n in self.keep and n in self.adjoint else added)
+        if g.arrays and self.nodes[n]["role"] == "op":
+            self._drop(n, added)
         return added
+
+    def _mark(self, name: str, n: str) -> None:
+        pass  # the attributes that name adjoint nodes in a graph: nobody reads them here
 
     def finish(self, w: str) -> str:
         name = super().finish(w)
@@ -235,16 +239,13 @@ def eager_grad(g: Graph, wrt: Sequence[str] | str | None, of: str | None, feeds:
 
 
 def _sweep(g: Graph, wrt: list[str], of: str, feeds: Mapping[str, Any], nonfinite: str) -> tuple | None:
-    order = g.schedule()
     keep = {of, *wrt}
-    needed, pred = set(keep), g.nx._pred
-    for n in reversed(order):  # the ancestors of `of` and wrt: what the plan would evaluate
-        if n in needed:
-            needed.update(pred[n])
+    up = ancestors(g, [of])
+    needed = up if up.issuperset(wrt) else ancestors(g, list(keep))  # what the plan evaluates
     vg = _Values(g, nonfinite)
     vg.forward(feeds, needed)
-    sweep = _EagerSweep(vg, _between(g, wrt, of), of, keep)
-    outputs = sweep.run(order, wrt)
+    sweep = _EagerSweep(vg, _between(g, wrt, of, up), of, keep)
+    outputs = sweep.run(g.schedule(), wrt)
     values = vg.values
     if nonfinite == "raise" and not all(np.isfinite(values[o]).all() for o in outputs):
         return None

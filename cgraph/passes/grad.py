@@ -1,4 +1,5 @@
-"""``grad``: the adjoint graph, built once per (graph, wrt, of) and evaluated."""
+"""``grad``: the adjoint graph, evaluated: eagerly on the first call, then built once per
+(graph, wrt, of), cached, and run as a plan."""
 
 from __future__ import annotations
 
@@ -67,6 +68,17 @@ def grad(
         float64 input, a constant gradient too (d(x + z)/dx = 1 is float32 for a
         float32 ``x``); an array gradient is a new writeable array, never a view of an
         input.
+
+    Notes
+    -----
+    The first call on a graph (for this ``wrt`` and ``of``, the graph unchanged since)
+    evaluates each node of the adjoint as the reverse sweep makes it, without storing
+    the adjoint graph or compiling its plan (``cgraph/passes/eager.py``): one gradient
+    of a big graph costs about half as much. The second call builds both and caches
+    them on the graph, so that later calls only run the plan; a loop pays one eager
+    sweep more than it used to. Both paths give the same bits and the same errors:
+    where the eager sweep meets an error, it leaves the call to the graph path, which
+    reports it naming the node.
 
     Examples
     --------
