@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import InputError
 from .ops.index import index_text
+from .ops.registry import float_dtype
 from .passes.adjoint import fit_to
 from .passes.plan import check_input, plan
 
@@ -175,10 +176,17 @@ def weak(value: Any) -> Any:
     return value
 
 
-def fresh(value: Any) -> Any:
-    """A gradient as an array of its own: a view (of an input, ``transpose(z)``, or a
-    read-only broadcast, ``expand_to(1, x)``) is copied, as ``grad`` gives new arrays."""
-    return value.copy() if type(value) is np.ndarray and not value.flags.owndata else value
+def fresh(value: Any, like: Any) -> Any:
+    """A gradient of the shape of its input ``like``, as an array of its own in the input's
+    dtype, as ``grad`` gives it: a view (of an input, ``transpose(z)``, or a read-only
+    broadcast, ``expand_to(1, x)``) is copied, another dtype (float64 for a float16 input)
+    goes to ``fit_to``."""
+    if type(value) is np.ndarray:
+        if value.dtype == like.dtype:
+            return value if value.flags.owndata else value.copy()
+    elif type(value) is type(like):  # a numpy scalar of the input's type
+        return value
+    return fit_to(value, np.shape(like), None, like)
 
 
 class _Unset:
@@ -245,7 +253,7 @@ def unslice_sum(like: Any, cover: bool, *parts: Any) -> np.ndarray:
     ``like``, so no element needs a zero first. Equal values, added left to right; only
     the sign of a zero may differ."""
     gs = parts[0::2]
-    out = (np.empty if cover else np.zeros)(np.shape(like), np.result_type(like, np.float32, *gs))
+    out = (np.empty if cover else np.zeros)(np.shape(like), float_dtype(like, *gs))
     for g, index in zip(gs, parts[1::2]):
         if cover:
             out[index] = g

@@ -61,7 +61,11 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
           either side, the fast entry point for hot loops. The values follow
           ``f.inputs``, optionally followed by values for ``f.params`` (a param
           left out takes its value in the graph); the results follow ``f.outputs``.
-          It computes the same numbers and raises the same errors as ``f``.
+          It computes the same numbers and raises the same errors as ``f``; a
+          value left out is an ``InputError`` naming the input, but one value too
+          many is Python's own ``TypeError`` (``positional() takes from 0 to 2
+          positional arguments but 3 were given``): the count is checked by the
+          call itself, for free, where a check of ours would cost every call.
         - ``f.inputs``, ``f.params``, ``f.outputs``: tuples of names, in the order
           of the graph's creation (inputs, params) and of ``f``'s dict (outputs).
         - ``f.source``: the generated code; ``f.graph``: the graph it came from. A
@@ -459,10 +463,10 @@ class _Writer:
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         weak = out in self.weak  # a constant gradient: it takes the input's float dtype, as in grad()
         if shape_w is not None and shape_w == shape_o and None not in shape_w and not weak:
-            return value if value.endswith(".copy()") else f"_fresh({value})"
+            return f"_fresh({value}, {self.var[w]})"
         # as grad(): spread over the output (a pointwise gradient), summed to the input's shape
         spread = "None" if self.spread is None else f"np.shape({expr[self.spread]})"
-        return f"_fit({value}, np.shape({self.var[w]}), {spread}{f', {self.var[w]}' if weak else ''})"
+        return f"_fit({value}, np.shape({self.var[w]}), {spread}, {self.var[w]})"
 
     def _const(self, value: Any) -> str:
         if isinstance(value, (int, Fraction)):

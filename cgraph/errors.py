@@ -25,6 +25,7 @@ __all__ = [
     "RenderError",
     "ShapeError",
     "UnknownOpError",
+    "UnsupportedOperationError",
 ]
 
 
@@ -79,6 +80,12 @@ class DomainError(CGraphError, ArithmeticError):
 
 class NotDifferentiableError(CGraphError, TypeError):
     """An op without a derivative rule lies between ``of`` and ``wrt``."""
+
+
+class UnsupportedOperationError(CGraphError, TypeError):
+    """A numpy operation cgraph does not build on a node: a ufunc without a cgraph op
+    (``np.arctan(x)``), a ufunc method (``np.add.reduce``, so ``np.sum(x)``) or keyword
+    (``out=``); names the ufunc and the cgraph function to use where there is one."""
 
 
 class ParseError(CGraphError, ValueError):

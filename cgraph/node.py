@@ -12,7 +12,10 @@ class Node:
     """A handle on one node of a :class:`~cgraph.Graph`; it holds no state of its own.
 
     The operators ``+ - * / ** @`` and unary ``-`` build op nodes; Python numbers are
-    promoted to constants.
+    promoted to constants. numpy's ufuncs that have a cgraph op build it too:
+    ``np.sin(x)`` is ``cg.sin(x)``, and ``np.ones(3) * x`` and ``np.float64(2) * x`` are
+    products; any other ufunc, a ufunc method (``np.sum(x)`` is ``np.add.reduce``) or
+    ``out=`` raises ``UnsupportedOperationError`` naming the ufunc.
 
     Examples
     --------
@@ -22,10 +25,12 @@ class Node:
     >>> y = (x * x + 1).named("y")
     >>> y.op, [o.name for o in y.operands]
     ('add', ['t1', 't2'])
+    >>> import numpy as np
+    >>> np.sin(x).op, (np.float64(2) * x).op
+    ('sin', 'mul')
     """
 
     __slots__ = ("graph", "name")
-    __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
 
     def __init__(self, graph: Graph, name: str) -> None:
         self.graph = graph
@@ -105,6 +110,13 @@ class Node:
 
     def __rmatmul__(self, other: Any) -> Node:
         return self._op("matmul", other, self)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.sin(x)``, ``np.ones(3) * x``: the node of the op whose ``ufunc`` is ``ufunc``
+        (see ``cgraph.ops.registry.ufunc_node``); numpy operands become constants."""
+        from .ops.registry import ufunc_node
+
+        return ufunc_node(ufunc, method, inputs, kwargs)
 
     __iter__ = None  # indexing is slicing: a Node is not a sequence of its elements
 

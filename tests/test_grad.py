@@ -48,18 +48,38 @@ def test_gradients_are_new_writeable_arrays(shape):
     np.testing.assert_array_equal(d, [2.0, 2.0, 2.0])
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("text", ["y = x + z", "y = 2*x - z", "y = sum(x) + 0*z", "y = x*z"])
-def test_a_constant_gradient_takes_the_float_dtype_of_its_input(text, dtype):
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("text", [
+    "y = x + z", "y = 2*x - z", "y = sum(x) + 0*z", "y = x*z", "y = relu(x)*z", "y = abs(x) + z",
+    "y = step(x)*z", "y = mean(x)*z", "y = sum(slice(x, step=2)) + sum(slice(x, start=1, step=2))*z", "y = x",
+])
+def test_a_gradient_takes_the_float_dtype_of_its_input(text, dtype):
     # d(x + z)/dx is the constant 1, a Python float: broadcast to x's shape it became
-    # float64 for float32 inputs (grad and compile), and the 0 of 0*z a Python float
+    # float64 for float32 inputs (grad and compile), and the 0 of 0*z a Python float; for
+    # float16 inputs it was float32 (step, zeros_like), while that of x*z stayed float16
     g = cg.parse(text)
     x, z = np.array([1.0, 2.0], dtype), dtype(3.0)
-    want = np.result_type(x, z)
-    for got in (cg.grad(g, x=x, z=z), cg.compile(g, wrt=["x", "z"])(x=x, z=z)):
+    f = cg.compile(g, wrt=[n for n in ("x", "z") if n in g.inputs])
+    feeds = {n: v for n, v in (("x", x), ("z", z)) if n in g.inputs}
+    assert np.asarray(cg.evaluate(g, **feeds)["y"]).dtype == dtype  # the forward value too
+    for got in (cg.grad(g, **feeds), f(**feeds), dict(zip(f.outputs, f.positional(*feeds.values())))):
         grads = [got[k] for k in ("x", "g_x", "z", "g_z") if k in got]
-        assert [np.asarray(v).dtype for v in grads] == [want, want], text
+        assert [np.asarray(v).dtype for v in grads] == [dtype] * len(feeds), text
         assert all(isinstance(v, (np.ndarray, np.generic)) for v in grads)
+        assert np.asarray(got.get("y", dtype(0))).dtype == dtype
+
+
+@pytest.mark.parametrize("text", ["y = x*z", "y = x + z", "y = sum(x*z)", "y = sum(x) + z"])
+@pytest.mark.parametrize(("dx", "dz"), [(np.float16, np.float64), (np.float32, np.float64), (np.float64, np.float16)])
+def test_a_gradient_keeps_its_input_dtype_whatever_the_others(text, dx, dz):
+    # as in torch and JAX: d(x*z)/dx = z came back in z's dtype, float64 for a float16 x
+    g = cg.parse(text)
+    x, z = np.array([1.5, 2.0], dx), np.array([3.0, 0.5], dz)
+    f = cg.compile(g, wrt=["x", "z"])
+    for got in (cg.grad(g, x=x, z=z), f(x=x, z=z)):
+        gx, gz = got.get("x", got.get("g_x")), got.get("z", got.get("g_z"))
+        assert (gx.dtype, gz.dtype) == (dx, dz), text
+        np.testing.assert_allclose(gx, cg.grad(g, x=x.astype(float), z=z.astype(float))["x"], rtol=1e-3)
 
 
 def test_grad_with_respect_to_nothing_is_an_empty_dict():

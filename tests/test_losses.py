@@ -76,3 +76,30 @@ def test_unknown_names_raise_argument_errors():
         get_loss("hinge")
     with pytest.raises(ValueError, match="unknown activation 'gelu'.*'relu'"):
         activation_fn("gelu")
+
+
+@pytest.mark.parametrize(("loss", "sizes", "Y", "where"), [
+    ("bce", [2, 1], [0.0, 1.0, 2.0, 0.5], "got Y[2, 0] = 2 (1 of 4 outside)"),
+    ("bce", [2, 1], [-0.5, 1.0, 1.0, -1.0], "got Y[0, 0] = -0.5 (2 of 4 outside)"),
+    ("cross_entropy", [2, 3], [[1, 0, 0], [0, 1.5, -0.5], [0, 0, 1], [1, 0, 0]], "got Y[1, 1] = 1.5 (2 of 12 outside)"),
+])
+def test_targets_outside_a_probability_loss_range_name_the_loss_and_the_entry(loss, sizes, Y, where):
+    # bce of a target 2 pulled the logit to infinity: the loss has no minimum, and training
+    # ran silently (torch's BCELoss refuses it: "all elements of target should be between 0 and 1")
+    net = cg.nn.MLP(sizes, loss=loss, seed=0)
+    X = np.zeros((4, 2))
+    title = get_loss(loss).title
+    want = f"input 'Y': {title} (loss={loss!r}) needs targets in [0, 1], {where}"
+    for call in (lambda: net.targets(Y), lambda: net.loss(X, Y), lambda: cg.nn.train(net, X, Y, epochs=1)):
+        with pytest.raises(cg.InputError) as info:
+            call()
+        assert str(info.value) == want
+    with pytest.raises(cg.InputError, match=r"^input 'validation Y': .* got validation Y\["):
+        cg.nn.train(net, X, np.full_like(np.asarray(Y, float), 0.5), validation=(X, Y), epochs=1)
+
+
+def test_targets_inside_the_range_and_any_mse_targets_are_accepted():
+    soft = [0.0, 0.1, 0.9, 1.0]  # soft labels (label smoothing) are probabilities too
+    assert cg.nn.MLP([2, 1], loss="bce", seed=0).targets(soft).shape == (4, 1)
+    assert cg.nn.MLP([2, 1], loss="mse", seed=0).targets([-3.0, 7.0]).shape == (2, 1)
+    np.testing.assert_array_equal(cg.nn.MLP([2, 3], loss="cross_entropy").targets([2, 0]), [[0, 0, 1], [1, 0, 0]])

@@ -45,6 +45,26 @@ def test_early_stopping_stops_before_epochs_and_restores_the_best_weights():
     assert h.val_loss[-1] > min(h.val_loss)  # ... and they differ from the last ones
 
 
+@pytest.mark.parametrize("patience", [3, None])
+def test_a_run_that_only_worsens_the_validation_loss_gives_back_its_initial_weights(patience):
+    # the initial weights were never scored: the "best" weights were epoch 1's, worse on
+    # validation than those the run started from (the validation labels are the opposite)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 2))
+    Y = (X[:, 0] > 0).astype(float)
+    net = MLP([2, 1], loss="bce", seed=0)
+    start = net.snapshot()
+    val = (X, 1 - Y)
+    h = train(net, X, Y, optimizer=SGD(lr=0.5), batch_size=None, epochs=10, validation=val, patience=patience)
+    assert all(b > a for a, b in zip([h.initial_val_loss, *h.val_loss], h.val_loss))  # only worse
+    assert h.best_epoch == 0 and h.stopped_epoch == (3 if patience else 10)
+    assert h.reason == ("early_stopping" if patience else "max_epochs")
+    for k, v in start.items():
+        np.testing.assert_array_equal(net.params[k], v)
+    assert net.loss(*val) == h.initial_val_loss and h.final_loss == net.loss(X, Y)
+    assert f"best epoch 0; final training loss {h.final_loss:.6g}, val loss {h.initial_val_loss:.6g}" in str(h)
+
+
 def test_restore_best_false_keeps_the_last_weights():
     X, Y, val = _overfit_setup()
     net = MLP([1, 8, 1], activation="tanh", seed=0)

@@ -43,6 +43,10 @@ def bce(a: Node, y: Node, *, name: str | None = "loss") -> Node:
 
     This equals ``mean(-y log sigmoid(a) - (1-y) log(1 - sigmoid(a)))`` but never takes
     the log of a saturated sigmoid, so logits of +-1000 give finite losses and gradients.
+    The targets ``y`` are probabilities in [0, 1] (labels 0/1, or soft targets); outside
+    it the loss has no minimum (``y = 2`` pulls ``a`` to infinity). The graph cannot check
+    values it has not seen: ``MLP.targets``, and so ``train`` and ``MLP.loss``, refuse
+    such targets with an ``InputError`` naming the entry, as ``torch``'s ``BCELoss`` does.
 
     Examples
     --------
@@ -85,18 +89,25 @@ class Loss:
     output : builds the prediction from the output pre-activation; ``None`` when the
         pre-activation is itself the prediction (the identity output of ``mse``).
     build : builds the scalar loss from the output pre-activation and the targets.
+    title : what error messages call it.
+    target_range : the closed interval the target values must lie in (``None``: any);
+        ``MLP.targets`` checks it, where the values are known.
     """
 
     name: str
     activation: str
     output: Callable[..., Node] | None
     build: Callable[..., Node]
+    title: str = ""
+    target_range: tuple[float, float] | None = None
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", "identity", None, mse),
-    "bce": Loss("bce", "sigmoid", sigmoid, bce),
-    "cross_entropy": Loss("cross_entropy", "softmax", lambda a, **kw: softmax(a, axis=-1, **kw), cross_entropy),
+    "mse": Loss("mse", "identity", None, mse, "mean squared error"),
+    # probabilities: outside [0, 1] the loss is unbounded below
+    "bce": Loss("bce", "sigmoid", sigmoid, bce, "binary cross-entropy", (0.0, 1.0)),
+    "cross_entropy": Loss("cross_entropy", "softmax", lambda a, **kw: softmax(a, axis=-1, **kw), cross_entropy,
+                          "cross-entropy", (0.0, 1.0)),
 }
 
 

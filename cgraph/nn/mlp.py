@@ -225,30 +225,50 @@ class MLP:
         feeds = {"X": self.features(X), "Y": self.targets(Y), **self.params}
         return float(plan(self.graph, ["loss"]).run(feeds)["loss"])
 
-    def features(self, X: Any) -> np.ndarray:
+    def features(self, X: Any, *, name: str = "X") -> np.ndarray:
         """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1);
         non-numbers, NaN and infinities are an ``InputError`` naming the entry."""
-        X = check_input("X", X, None, allow=False).astype(self.dtype, copy=False)
+        X = check_input(name, X, None, allow=False).astype(self.dtype, copy=False)
         if X.ndim == 1 and self.sizes[0] == 1:
             X = X[:, None]
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise InputError(f"input 'X': expected shape (batch, {self.sizes[0]}), got {X.shape}")
+            raise InputError(f"input {name!r}: expected shape (batch, {self.sizes[0]}), got {X.shape}")
         return X
 
-    def targets(self, Y: Any) -> np.ndarray:
+    def targets(self, Y: Any, *, name: str = "Y") -> np.ndarray:
         """``Y`` as a (batch x n_L) array: 1-D targets of a one-output network become a
-        column; integer class labels for ``cross_entropy`` become one-hot rows."""
-        Y = np.asarray(check_input("Y", Y, None, allow=False))
+        column; integer class labels for ``cross_entropy`` become one-hot rows. Targets
+        outside the loss's range (``bce`` and ``cross_entropy``: probabilities in [0, 1])
+        are an ``InputError`` naming the loss and the first such entry.
+
+        Examples
+        --------
+        >>> import cgraph as cg
+        >>> cg.nn.MLP([2, 1], loss="bce", seed=0).targets([0, 1, 2])
+        Traceback (most recent call last):
+        cgraph.errors.InputError: input 'Y': binary cross-entropy (loss='bce') needs targets in [0, 1], got Y[2, 0] = 2 (1 of 3 outside)
+        """
+        Y = np.asarray(check_input(name, Y, None, allow=False))
         n = self.sizes[-1]
         if Y.ndim == 1 and self.loss_kind.name == "cross_entropy" and n > 1:
             labels = Y.astype(np.int64)
             if not np.array_equal(labels, Y) or labels.size and (labels.min() < 0 or labels.max() >= n):
-                raise InputError(f"input 'Y': class labels must be integers in 0..{n - 1}")
+                raise InputError(f"input {name!r}: class labels must be integers in 0..{n - 1}")
             Y = np.eye(n, dtype=self.dtype)[labels]
         elif Y.ndim == 1 and n == 1:
             Y = Y[:, None]
         if Y.ndim != 2 or Y.shape[1] != n:
-            raise InputError(f"input 'Y': expected shape (batch, {n}), got {Y.shape}")
+            raise InputError(f"input {name!r}: expected shape (batch, {n}), got {Y.shape}")
+        bounds = self.loss_kind.target_range
+        if bounds is not None:
+            outside = (Y < bounds[0]) | (Y > bounds[1])
+            if outside.any():
+                at = tuple(int(i) for i in np.argwhere(outside)[0])
+                raise InputError(
+                    f"input {name!r}: {self.loss_kind.title} (loss={self.loss_kind.name!r}) needs targets in"
+                    f" [{bounds[0]:g}, {bounds[1]:g}], got {name}[{at[0]}, {at[1]}] = {Y[at]:g}"
+                    f" ({int(outside.sum())} of {Y.size} outside)"
+                )
         return Y.astype(self.dtype, copy=False)
 
     # ------------------------------------------------------------------ weights

@@ -40,7 +40,8 @@ class History:
         The last epoch that ran.
     best_epoch : int
         The epoch of the lowest validation loss (of the lowest training loss without
-        validation); 0 means the initial weights.
+        validation); 0 means the initial weights: with validation they are scored too,
+        so a run that only makes the validation loss worse ends where it began.
     restart : int
         The index of the run kept (the one with the lowest training error).
     reason : str
@@ -54,6 +55,8 @@ class History:
         The number of optimizer steps taken.
     runs : list of History
         One History per restart (the kept one included).
+    initial_val_loss : float
+        The validation loss of the weights the run started from (NaN without validation).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -65,9 +68,11 @@ class History:
     final_loss: float = float("nan")
     steps: int = 0
     runs: list[History] = field(default_factory=list, repr=False)
+    initial_val_loss: float = float("nan")
 
     def __str__(self) -> str:
-        val = f", val loss {self.val_loss[self.best_epoch - 1]:.6g}" if self.val_loss and self.best_epoch else ""
+        best_val = self.val_loss[self.best_epoch - 1] if self.best_epoch else self.initial_val_loss
+        val = f", val loss {best_val:.6g}" if self.val_loss else ""
         return (
             f"History: run {self.restart} stopped after epoch {self.stopped_epoch} ({self.reason}); "
             f"best epoch {self.best_epoch}; final training loss {self.final_loss:.6g}{val}"
@@ -134,12 +139,17 @@ def train(
         expectation is Srivastava et al.'s scaling of the weights by ``1-p`` at test
         time, so prediction uses the plain network, no mask.
     validation : (Xv, Yv), optional
-        Evaluated after every epoch. With ``restore_best`` the network ends holding the
-        weights of the epoch with the lowest validation loss.
+        Evaluated on the initial weights and after every epoch. With ``restore_best``
+        the network ends holding the weights of the lowest validation loss, the initial
+        ones included (``best_epoch`` 0): a run that only makes the validation loss
+        worse gives its starting weights back. (Keras's ``EarlyStopping`` and sklearn
+        score weights only after an epoch, so they keep epoch 1's there; scoring the
+        start costs one validation pass and makes "restore the best" hold for every
+        run, e.g. one that starts from trained weights.)
     patience : int, optional
         Early stopping: stop after ``patience`` consecutive epochs without a validation
-        improvement of more than ``min_delta`` over the best so far (needs
-        ``validation``). ``patience=1`` is the lecture's rule, "if the validation error
+        improvement of more than ``min_delta`` over the best so far, the initial weights
+        included (needs ``validation``). ``patience=1`` is the lecture's rule, "if the validation error
         starts to increase, just stop"; larger values tolerate noisy validation curves.
     min_delta : float
         The least improvement that counts (early stopping and ``window``).
@@ -207,11 +217,12 @@ def train(
     show.close()
     net.restore(kept)
     h = runs[best]
-    return History(h.train_loss, h.val_loss, h.stopped_epoch, h.best_epoch, best, h.reason, h.final_loss, h.steps, runs)
+    return History(h.train_loss, h.val_loss, h.stopped_epoch, h.best_epoch, best, h.reason, h.final_loss, h.steps, runs,
+                   h.initial_val_loss)
 
 
 def _data(net: MLP, X: Any, Y: Any, xname: str, yname: str) -> tuple[np.ndarray, np.ndarray]:
-    Xa, Ya = net.features(X), net.targets(Y)
+    Xa, Ya = net.features(X, name=xname), net.targets(Y, name=yname)
     if len(Xa) != len(Ya):
         raise InputError(f"{xname} has {len(Xa)} rows but {yname} has {len(Ya)}")
     if len(Xa) == 0:
@@ -279,6 +290,10 @@ class _Run:
     def fit(self, data: tuple, val: tuple | None, *, restart: int, restore_best: bool) -> History:
         h, cfg = History(restart=restart), self.cfg
         best, best_loss, wait = self.net.snapshot(), np.inf, 0
+        if val is not None:  # the starting weights are a candidate too (restore-best semantics)
+            h.initial_val_loss = _loss(self.net, *val)
+            if np.isfinite(h.initial_val_loss):
+                best_loss = h.initial_val_loss
         for epoch in range(1, cfg.epochs + 1):
             ok = self._epoch(*data)
             h.stopped_epoch = epoch

@@ -38,19 +38,19 @@ ADD = register(OpDef(
     "add", None, lambda *xs: functools.reduce(np.add, xs), shapes.broadcast,
     lambda g, out, *xs: (g,) * len(xs),
     text=" + ", latex=" + ", prec=Prec.ADD, arg_prec=(Prec.ADD,), label="+",
-    commutative=True, elementwise=True, doc="Sum of two or more operands.",
+    commutative=True, elementwise=True, doc="Sum of two or more operands.", ufunc=np.add,
 ))
 SUB = register(OpDef(
     "sub", 2, np.subtract, shapes.broadcast, lambda g, out, a, b: (g, -g),
     text="{0} - {1}", latex="{0} - {1}", prec=Prec.ADD, arg_prec=(Prec.ADD, Prec.MUL),
-    label="−", elementwise=True, doc="Difference ``x - y``.",
+    label="−", elementwise=True, doc="Difference ``x - y``.", ufunc=np.subtract,
 ))
 MUL = register(OpDef(
     "mul", None, lambda *xs: functools.reduce(np.multiply, xs), shapes.broadcast, _mul_vjp,
     # a*(b/c), a*(-b): later operands need more than MUL, so the lecture's g_f*(1/a)
     text="*", latex=" ", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
     latex_arg_prec=(Prec.MUL, Prec.POW), label="×", commutative=True, elementwise=True,
-    doc="Product of two or more operands.",
+    doc="Product of two or more operands.", ufunc=np.multiply,
 ))
 DIV = register(OpDef(
     "div", 2, np.divide, shapes.broadcast,
@@ -58,19 +58,19 @@ DIV = register(OpDef(
     text="{0}/{1}", latex=r"\frac{{{0}}}{{{1}}}", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
     # a fraction binds like a power: (a/b)^2 needs its parentheses, a \frac{1}{b} does not
     latex_prec=Prec.POW, latex_arg_prec=(0, 0), label="÷", elementwise=True,
-    domain="divisor != 0", doc="Quotient ``x / y``.",
+    domain="divisor != 0", doc="Quotient ``x / y``.", ufunc=np.divide,
 ))
 NEG = register(OpDef(
     "neg", 1, np.negative, shapes.same, lambda g, out, a: (-g,),
     # -x*z: (-x)*z and -(x*z) are the same number, so products need no parentheses
     text="-{0}", latex="-{0}", prec=Prec.UNARY, arg_prec=(Prec.MUL,), label="−",
-    elementwise=True, doc="Negation ``-x``.",
+    elementwise=True, doc="Negation ``-x``.", ufunc=np.negative,
 ))
 POW = register(OpDef(
     "pow", 2, np.power, shapes.broadcast, _pow_vjp,
     text="{0}^{1}", latex="{0}^{{{1}}}", prec=Prec.POW, arg_prec=(Prec.ATOM, Prec.POW),
     latex_arg_prec=(Prec.ATOM, 0), label="^", elementwise=True,
-    domain="base > 0, or an integer exponent", doc="Power ``x ** y``.",
+    domain="base > 0, or an integer exponent", doc="Power ``x ** y``.", ufunc=np.power,
 ))
 
 add, sub, mul, div, neg, pow = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from .registry import OpDef, Prec, keeps_weak, register
+from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
     "abs", "cos", "exp", "log", "relu", "sigmoid", "sign", "sin", "softplus", "sqrt",
@@ -14,11 +14,11 @@ __all__ = [
 ]
 
 
-def _unary(name, fn, vjp, *, latex, label, doc, domain="", latex_prec=None, latex_arg_prec=None):
+def _unary(name, fn, vjp, *, latex, label, doc, domain="", latex_prec=None, latex_arg_prec=None, ufunc=None):
     op = OpDef(
         name, 1, fn, shapes.same, vjp, text=name + "({0})", latex=latex, prec=Prec.ATOM,
         arg_prec=(0,), latex_prec=latex_prec, latex_arg_prec=latex_arg_prec, label=label,
-        elementwise=True, domain=domain, doc=doc,
+        elementwise=True, domain=domain, doc=doc, ufunc=ufunc,
     )
     return register(op)
 
@@ -33,12 +33,12 @@ def _sigmoid(x):
 
 @keeps_weak
 def _step(x):
-    return (np.asarray(x) > 0).astype(np.result_type(x, np.float32))
+    return (np.asarray(x) > 0).astype(float_dtype(x))
 
 
 @keeps_weak
 def _sign(x):
-    return np.sign(x).astype(np.result_type(x, np.float32))
+    return np.sign(x).astype(float_dtype(x))
 
 
 def _lr(name):
@@ -47,17 +47,17 @@ def _lr(name):
 
 EXP = _unary("exp", np.exp, lambda g, out, a: (g * out,), latex="e^{{{0}}}", label="exp",
              latex_prec=Prec.POW, latex_arg_prec=(0,),
-             doc="Elementwise exponential.")
+             doc="Elementwise exponential.", ufunc=np.exp)
 LOG = _unary("log", np.log, lambda g, out, a: (g * (1 / a),), latex=_lr("ln"), label="ln",
-             doc="Elementwise natural logarithm.", domain="x > 0")
+             doc="Elementwise natural logarithm.", domain="x > 0", ufunc=np.log)
 SIN = _unary("sin", np.sin, lambda g, out, a: (g * cos(a),), latex=_lr("sin"), label="sin",
-             doc="Elementwise sine.")
+             doc="Elementwise sine.", ufunc=np.sin)
 COS = _unary("cos", np.cos, lambda g, out, a: (-(g * sin(a)),), latex=_lr("cos"), label="cos",
-             doc="Elementwise cosine.")
+             doc="Elementwise cosine.", ufunc=np.cos)
 TAN = _unary("tan", np.tan, lambda g, out, a: (g * (1 + out**2),), latex=_lr("tan"),
-             label="tan", doc="Elementwise tangent.")
+             label="tan", doc="Elementwise tangent.", ufunc=np.tan)
 TANH = _unary("tanh", np.tanh, lambda g, out, a: (g * (1 - out**2),), latex=_lr("tanh"),
-              label="tanh", doc="Elementwise hyperbolic tangent.")
+              label="tanh", doc="Elementwise hyperbolic tangent.", ufunc=np.tanh)
 SIGMOID = _unary("sigmoid", _sigmoid, lambda g, out, a: (g * (out * (1 - out)),),
                  latex=r"\sigma\left({0}\right)", label="σ",
                  doc="Logistic sigmoid ``1/(1 + exp(-x))``, computed stably.")
@@ -68,16 +68,16 @@ RELU = _unary("relu", lambda x: np.maximum(x, 0.0), lambda g, out, a: (g * step(
               latex=r"\operatorname{{ReLU}}\left({0}\right)", label="ReLU",
               doc="``max(x, 0)``; its derivative at 0 is taken as 0.")
 SQRT = _unary("sqrt", np.sqrt, lambda g, out, a: (g / (2 * out),), latex=r"\sqrt{{{0}}}",
-              label="√", doc="Elementwise square root.", domain="x >= 0")
+              label="√", doc="Elementwise square root.", domain="x >= 0", ufunc=np.sqrt)
 ABS = _unary("abs", np.abs, lambda g, out, a: (g * sign(a),), latex=r"\left|{0}\right|",
-             label="|·|", doc="Absolute value; its derivative at 0 is taken as 0.")
+             label="|·|", doc="Absolute value; its derivative at 0 is taken as 0.", ufunc=np.absolute)
 SQUARE = _unary("square", np.square, lambda g, out, a: (g * (2 * a),), latex="{0}^{{2}}",
-                latex_prec=Prec.POW, latex_arg_prec=(Prec.ATOM,), label="x²", doc="Elementwise square.")
+                latex_prec=Prec.POW, latex_arg_prec=(Prec.ATOM,), label="x²", doc="Elementwise square.", ufunc=np.square)
 # derivatives of relu/abs: piecewise constant, so their own derivative is 0 (no node)
 STEP = _unary("step", _step, lambda g, out, a: (None,), latex=r"H\left({0}\right)",
               label="step", doc="Heaviside step ``1 if x > 0 else 0`` (0 at 0).")
 SIGN = _unary("sign", _sign, lambda g, out, a: (None,), latex=r"\operatorname{{sign}}\left({0}\right)",
-              label="sign", doc="Sign ``-1, 0, 1``.")
+              label="sign", doc="Sign ``-1, 0, 1``.", ufunc=np.sign)
 
 (exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign) = (
     op.function for op in (EXP, LOG, SIN, COS, TAN, TANH, SIGMOID, SOFTPLUS, RELU, SQRT, ABS,

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from . import shapes
-from .registry import OpDef, Prec, register
+from .registry import OpDef, Prec, float_dtype, register
 
 if TYPE_CHECKING:
     from ..node import Node
@@ -64,7 +64,7 @@ def _slice(x, start=None, stop=None, step=None, axis=0):
 
 def _unslice(g, like, start=None, stop=None, step=None, axis=0):
     shape = np.shape(like)
-    out = np.zeros(shape, dtype=np.result_type(g, like, np.float32))  # a Python-float g stays weak
+    out = np.zeros(shape, dtype=float_dtype(g, like))  # a Python-float g stays weak
     out[_index(len(shape), start, stop, step, axis)] = g
     return out
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import GraphError, UnknownOpError
+from ..errors import GraphError, UnknownOpError, UnsupportedOperationError
 from . import shapes
 
 if TYPE_CHECKING:
@@ -67,6 +67,8 @@ class OpDef:
     transparent : printers show the operand itself (``identity``).
     domain : where the op is finite, in words (for error messages).
     doc : one line, used for the free function's docstring.
+    ufunc : the numpy ufunc computing the same function (``np.sin``), so that
+        ``np.sin(node)`` builds this op (``Node.__array_ufunc__``, :func:`ufunc_node`).
     """
 
     name: str
@@ -89,6 +91,7 @@ class OpDef:
     transparent: bool = False
     domain: str = ""
     doc: str = ""
+    ufunc: np.ufunc | None = None
 
     @property
     def variadic(self) -> bool:
@@ -115,15 +118,35 @@ class OpDef:
 
 OPS: dict[str, OpDef] = {}
 _FUNCTIONS: dict[str, Callable[..., Node]] = {}
+#: numpy ufunc -> the op it builds on a node (each op's ``ufunc`` field, filled by register)
+UFUNCS: dict[np.ufunc, OpDef] = {}
 #: ops that are graph sources rather than computations
 SOURCE_OPS = frozenset({"input", "param", "const"})
 
 
+def float_dtype(*values: Any) -> np.dtype:
+    """The dtype numpy arithmetic gives ``values`` when it is a float (float16 stays float16,
+    as in torch and JAX), else float64 (ints, bools): the dtype of what an op makes from
+    nothing but its operands' shapes (``step``, ``zeros_like``, a constant gradient).
+
+    Examples
+    --------
+    >>> float_dtype(np.float16(1)), float_dtype(np.ones(2, np.float32), 1.0), float_dtype(np.int8(1))
+    (dtype('float16'), dtype('float32'), dtype('float64'))
+    """
+    dtype = np.result_type(*values)
+    return dtype if dtype.kind == "f" else _FLOAT64
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
 def keeps_weak(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The eval ``fn`` of an op that picks its result dtype with
-    ``np.result_type(x, np.float32)`` (float32 stays float32), made to give a Python float
-    for a Python number, as a ufunc would: numpy's weak-scalar rule would pick float32 for
-    it, so ``cos(step(size(x)))`` was computed in float32."""
+    """The eval ``fn`` of an op that picks its result dtype with :func:`float_dtype` (float32
+    stays float32), made to give a Python float for a Python number, as a ufunc would: a
+    float64 result would not be weak in numpy's promotion, so ``step(size(x))*x`` would
+    turn a float32 ``x`` into float64 (and ``np.result_type(x, np.float32)``, as these ops
+    had, computed ``cos(step(size(x)))`` in float32)."""
 
     def op(x: Any, *args: Any, **kw: Any) -> Any:
         if type(x) in (float, int, bool):
@@ -139,6 +162,10 @@ def register(op: OpDef) -> OpDef:
         raise GraphError(f"op {op.name!r} is already registered")
     OPS[op.name] = op
     _FUNCTIONS[op.name] = _make_function(op)
+    if op.ufunc is not None:
+        if op.ufunc in UFUNCS:
+            raise GraphError(f"ufunc {op.ufunc.__name__!r} already builds op {UFUNCS[op.ufunc].name!r}")
+        UFUNCS[op.ufunc] = op
     return op
 
 
@@ -178,6 +205,57 @@ def get_op(name: str, *, node: str | None = None) -> OpDef:
         where = f"node {node!r}: " if node is not None else ""
         known = ", ".join(sorted(OPS))
         raise UnknownOpError(f"{where}unknown op {name!r}; known ops: {known}") from None
+
+
+#: (ufunc, method) -> (the numpy function calling it, the cgraph op doing it)
+_METHOD_HINTS = {(np.add, "reduce"): ("np.sum", "sum")}
+
+
+def ufunc_node(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: Mapping[str, Any]) -> Any:
+    """``Node.__array_ufunc__``: the node of the op whose ``ufunc`` field is ``ufunc``
+    (``np.sin(x)`` is ``cg.sin(x)``, ``np.ones(3) * x`` is ``cg.mul(np.ones(3), x)``);
+    ``UnsupportedOperationError`` naming the ufunc for anything else: a ufunc without an
+    op, a method other than a call (``reduce``, ``accumulate``, ``outer``...), a keyword
+    (``out=``, ``dtype=``, ``where=``). ``np.equal`` and ``np.not_equal`` (``==`` with a
+    numpy value on the left) compare as ``Node.__eq__`` does: by identity.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> x = cg.Graph().input("x")
+    >>> cg.to_text(np.exp(np.negative(x)) + np.ones(2))
+    'exp(-x) + [1.0, 1.0]'
+    >>> np.arctan(x)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cgraph.errors.UnsupportedOperationError: np.arctan has no cgraph op; on a node, numpy's ufuncs absolute, add, ... build cgraph ops
+    >>> np.sum(x)
+    Traceback (most recent call last):
+    cgraph.errors.UnsupportedOperationError: np.add.reduce (np.sum) cannot be applied to a cgraph node; use cg.sum
+    """
+    op = UFUNCS.get(ufunc)
+    if ufunc in (np.equal, np.not_equal) and method == "__call__" and not kwargs and len(inputs) == 2:
+        a, b = inputs
+        same = a.__eq__(b) if hasattr(a, "graph") else b.__eq__(a)  # a node's identity
+        return same if ufunc is np.equal else not same
+    where = f"np.{ufunc.__name__}"
+    if method != "__call__":
+        caller, use = _METHOD_HINTS.get((ufunc, method), ("", ""))
+        hint = f"; use cg.{use}" if use else f"; cg.{op.name}(...) builds the elementwise node" if op else ""
+        called = f" ({caller})" if caller else ""
+        raise UnsupportedOperationError(f"{where}.{method}{called} cannot be applied to a cgraph node{hint}")
+    if op is None:
+        known = sorted(u.__name__ for u in UFUNCS)
+        raise UnsupportedOperationError(
+            f"{where} has no cgraph op; on a node, numpy's ufuncs {', '.join(known)} build cgraph ops"
+        )
+    if kwargs:
+        key = sorted(kwargs)[0]
+        raise UnsupportedOperationError(
+            f"{where}(..., {key}=...) cannot be applied to a cgraph node: a node is a formula, not an"
+            f" array; cg.{op.name}(...) builds it (and cg.evaluate computes its value)"
+        )
+    # numpy hands a numpy scalar on the left over as a 0-d array: keep it the scalar it was
+    return op.function(*(v[()] if type(v) is np.ndarray and v.ndim == 0 else v for v in inputs))
 
 
 #: ``cgraph.graph.apply_op``, which the op functions call; graph imports the registry, so

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import shapes
-from .registry import OpDef, Prec, keeps_weak, register
+from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
     "expand_to", "identity", "matmul", "matmul_grad", "mean", "reshape", "reshape_like", "size", "sum",
@@ -132,6 +132,7 @@ def _operand_form(operand: Any) -> None:
 MATMUL = register(OpDef(
     "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
     prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
+    ufunc=np.matmul,
 ))
 MATMUL_GRAD = register(OpDef(
     "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
@@ -195,7 +196,7 @@ SIZE = register(OpDef(
     doc="The number of elements along ``axis`` (all by default), as a float.", **_CALL,
 ))
 ZEROS_LIKE = register(OpDef(
-    "zeros_like", 1, keeps_weak(lambda x: np.zeros(np.shape(x), np.result_type(x, np.float32))), shapes.same,
+    "zeros_like", 1, keeps_weak(lambda x: np.zeros(np.shape(x), float_dtype(x))), shapes.same,
     lambda g, out, a: (None,), text="zeros_like({0})", latex="0", label="0",
     doc="Zeros of the operand's shape.", **_CALL,
 ))

@@ -19,7 +19,7 @@ from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, expand_to, identity, sum_to, zeros_like
-from ..ops.registry import OPS
+from ..ops.registry import OPS, float_dtype
 
 
 def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> Graph:
@@ -386,18 +386,24 @@ def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = No
     Used by ``grad`` where shapes were unknown when the adjoint graph was built.
     ``spread``: the shape of the differentiated node when ``value`` is a pointwise
     derivative (see :func:`pointwise_of`); ``value`` is broadcast to it first.
-    ``like``: the input's value; a ``value`` that is a Python number (a constant
-    gradient, weak in numpy's promotion: d(x + z)/dx = 1) takes its float dtype, as it
-    would inside any numpy expression with it, rather than float64 (at least float32,
-    as ``zeros_like`` and ``step`` give: float32 for a float16 input).
+    ``like``: the input's value; the gradient takes its float dtype (float64 for an int),
+    as in torch and JAX: a constant gradient (a Python number, d(x + z)/dx = 1) as well
+    as one computed in a wider dtype (d(x*z)/dx = z, a float64 ``z`` and a float16 ``x``).
 
     Examples
     --------
     >>> fit_to(1.0, (2,), like=np.float32([3, 4])).dtype
     dtype('float32')
+    >>> fit_to(np.float64(0.5), (), like=np.float16(2))
+    np.float16(0.5)
     """
-    if like is not None and type(value) in (float, int):
-        value = np.asarray(value, dtype=np.result_type(like, np.float32))[()]
+    if like is not None:
+        dtype = float_dtype(like)
+        if type(value) in (float, int):
+            value = np.asarray(value, dtype=dtype)[()]
+        elif np.result_type(value) != dtype:
+            value = np.asarray(value).astype(dtype)  # an array of its own
+            value = value[()] if value.ndim == 0 else value
     v = np.asarray(value)
     if spread is not None and v.shape != tuple(spread):
         v = np.broadcast_to(v, np.broadcast_shapes(v.shape, tuple(spread)))

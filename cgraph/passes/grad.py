@@ -64,10 +64,11 @@ def grad(
     Returns
     -------
     dict
-        ``{wrt name: gradient}``, numpy values in the dtype of their float32 or
-        float64 input, a constant gradient too (d(x + z)/dx = 1 is float32 for a
-        float32 ``x``); an array gradient is a new writeable array, never a view of an
-        input.
+        ``{wrt name: gradient}``, numpy values in the float dtype of their input
+        (float16, float32 or float64; float64 for an int), as in torch and JAX,
+        whatever the other inputs' dtypes, a constant gradient too (d(x + z)/dx = 1
+        is float16 for a float16 ``x``, d(x*z)/dx = z too for a float64 ``z``); an
+        array gradient is a new writeable array, never a view of an input.
 
     Notes
     -----

@@ -69,12 +69,31 @@ def _inverse(inner: str, *, only_positive: bool = False) -> Rule:
 
 
 def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
-    """``sum_to(u, like) -> u`` (expand_to, reshape_like) when the shapes are provably equal."""
-    u = c.args[0]
+    """``sum_to(u, like) -> u`` (expand_to, reshape_like) when the shapes are provably
+    equal: known and equal, or both unknown and the broadcast of the same nodes
+    (``sum_to(2*x, x)``); else ``sum_to(u, x^2) -> sum_to(u, x)``: the ``like`` operand
+    as the one node of unknown shape it is broadcast over."""
+    u, like = c.args
     s = b.shape(u)
     if s is not None and None not in s and s == c.shape:
         return u
-    return u if c.shape is None and s == () and b.op(u) == "const" and b.pointwise else None
+    if c.shape is None and s == () and b.op(u) == "const" and b.pointwise:
+        return u
+    if c.shape is not None or c.attrs.get("axis") is not None:
+        return None  # (an axis re-inserted by expand_to: u is narrower than like)
+    if s is None and b.extent(u) == b.extent(like):
+        return u
+    plain = _plain_like(b, like)
+    return None if plain is None else b.make(c.op, u, plain, **c.attrs)
+
+
+def _plain_like(b: Any, like: str) -> str | None:
+    """The one node of unknown shape that ``like`` (of unknown shape) is the broadcast
+    of, when ``like`` is not that node: ``x`` for ``x^2`` or ``sin(x)*x``."""
+    (n, *more) = b.extent(like) or (None,)
+    if more or not isinstance(n, str) or n == like:
+        return None
+    return n
 
 
 def _keeps_zero(b: Any, c: Candidate) -> str | None:
@@ -145,6 +164,11 @@ def _negative(k: Any) -> bool:
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
     u, v = c.args
+    if b.op(u) == "add" and b.single(u):  # (z + 1) - 1 -> z, (x + w) - x -> w
+        signed = [(1, a) for a in b.args(u)] + [(-1, v)]
+        _, base = term(b, v)
+        if any(term(b, a)[1] == base for a in b.args(u)):
+            return collect(b, c, signed)
     if b.is_(v, 0):
         return u if fits(b, u, c) else None
     if b.is_(u, 0):
@@ -169,8 +193,9 @@ def _mul_zero(b: Any, c: Candidate) -> str | None:
 
 def _mul_spread(b: Any, c: Candidate) -> str | None:
     """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` when the other factors already
-    have the product's (fully known) shape, so broadcasting ``k`` spreads it the same."""
-    if c.shape is None or None in c.shape:
+    have the product's shape (fully known, or unknown and the broadcast of the same
+    nodes: ``x*expand_to(1, x^2) -> x``), so broadcasting ``k`` spreads it the same."""
+    if c.shape is not None and None in c.shape:
         return None
     args = list(c.args)
     for i, a in enumerate(args):
@@ -178,6 +203,10 @@ def _mul_spread(b: Any, c: Candidate) -> str | None:
             args[i] = b.args(a)[0]
     if args == list(c.args):
         return None
+    if c.shape is None:
+        if b.extent_of("mul", args) != b.extent_of("mul", c.args):
+            return None
+        return b.make("mul", *args)
     try:
         shape = OPS["mul"].shape(*(b.shape(a) for a in args))
     except (ValueError, TypeError):
@@ -293,7 +322,17 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
         return b.make("mul", u, b.args(v)[1])
     if b.op(u) == "neg" and b.op(v) == "neg":
         return b.make("div", b.args(u)[0], b.args(v)[0])
+    if _opposite(b, u, v):
+        return filled(b, c, -1)
     return None
+
+
+def _opposite(b: Any, u: str, v: str) -> bool:
+    """``u`` is ``-v`` as written: ``x - z`` and ``z - x``, ``-v`` and ``v``."""
+    (op, p), (op2, q) = b.op_args(u), b.op_args(v)
+    if op == "sub" and op2 == "sub":
+        return p[0] == q[1] and p[1] == q[0]
+    return op == "neg" and p[0] == v or op2 == "neg" and q[0] == u
 
 
 def _div_coefficient(b: Any, c: Candidate) -> str | None:
@@ -359,12 +398,63 @@ def _mul_quotients(b: Any, c: Candidate) -> str | None:
     """A product with a quotient among its factors cancels across it: ``z*(x/z) -> x``,
     ``(x/z)*(z/w) -> x/w``, ``u^2*(v/u) -> u*v`` (a cancelled factor is taken to be
     non-zero, as ``u/u -> 1`` takes it)."""
-    if not any(b.op(a) == "div" for a in c.args):
+    if not any(b.op(a) == "div" or _reciprocal(b, a) for a in c.args):
         return None
     coef, total, read = read_factors(b, [(a, 1, 1, False) for a in c.args])
-    if len(total) == read:
-        return None  # nothing cancels or merges
+    if len(total) == read and not _numbers_cancel(b, c.args):
+        return _one_fraction(b, c)  # nothing cancels or merges
     return _rebuilt(b, c, coef, total)
+
+
+def _reciprocal(b: Any, a: str) -> bool:
+    """``a`` is a power with a negative exact exponent: ``u^(-1/2)``."""
+    op, args = b.op_args(a)
+    if op != "pow":
+        return False
+    e = b.num(args[1])
+    return is_exact(e) and e < 0
+
+
+def _one_fraction(b: Any, c: Candidate) -> str | None:
+    """A product of quotients as one quotient, as a hand derivation writes it:
+    ``2*x*((x - 1)/v) -> 2*x*(x - 1)/v``, ``u*(x^2 + 1)^(-1/2) -> u/sqrt(x^2 + 1)``."""
+    top: list[str] = []
+    bottom: list[str] = []
+    for a in c.args:
+        op, args = b.op_args(a)
+        if op == "div" and b.num(args[1]) is None:
+            if not b.is_(args[0], 1):
+                top.append(args[0])
+            bottom.append(args[1])
+        elif op == "pow" and _reciprocal(b, a):
+            bottom.append(_power(b, args[0], -b.num(args[1])))
+        else:
+            top.append(a)
+    if not bottom or not top:
+        return None
+    if len(top) == 2 and b.num(top[0]) is not None and _summed(b, top[1]):
+        return None  # 3*(u + v) on top would be multiplied out: -3*((2*x + 1)/v) stays
+    up = top[0] if len(top) == 1 else b.make("mul", *top)
+    result = b.make("div", up, bottom[0] if len(bottom) == 1 else b.make("mul", *bottom))
+    return result if fits(b, result, c) else None
+
+
+def _numbers_cancel(b: Any, args: tuple[str, ...]) -> bool:
+    """A number among the factors and one in a denominator among them: ``2*(x/(2*s))``."""
+    top = bottom = False
+    for a in args:
+        op, inner = b.op_args(a)
+        if op == "const":
+            top = True
+        elif op == "div":
+            top = top or _leading_number(b, inner[0])
+            bottom = bottom or _leading_number(b, inner[1])
+    return top and bottom
+
+
+def _leading_number(b: Any, n: str) -> bool:
+    op, inner = b.op_args(n)
+    return op == "const" or op == "mul" and b.num(inner[0]) is not None
 
 
 def _rebuilt(b: Any, c: Candidate, coef: Any, total: dict[str, Any]) -> str | None:
@@ -379,6 +469,18 @@ def _power(b: Any, base: str, e: Any) -> str:
     if e == 1:
         return base
     return b.make("sqrt", base) if e == HALF else b.make("pow", base, b.const(exact(e)))
+
+
+def _div_spread(b: Any, c: Candidate) -> str | None:
+    """``expand_to(k, u)/v -> expand_to(k/v, u)`` for scalars ``k`` and ``v`` (divide
+    before spreading, so a product can drop the spread: ``2*x*expand_to(1/n, x) -> 2*x/n``)."""
+    u, v = c.args
+    if b.op(u) != "expand_to" or b.shape(v) != ():
+        return None
+    k, like = b.args(u)
+    if b.shape(k) != ():
+        return None
+    return b.make("expand_to", b.make("div", k, v), like, **b.attrs(u))
 
 
 def _div_neg(b: Any, c: Candidate) -> str | None:
@@ -431,7 +533,10 @@ def _reduce_scalar(b: Any, c: Candidate) -> str | None:
 
 def _size_known(b: Any, c: Candidate) -> str | None:
     s = b.shape(c.args[0])
-    if s is None or None in s:
+    if s is None:
+        plain = _plain_like(b, c.args[0])  # size(x^2) -> size(x)
+        return None if plain is None else b.make("size", plain, **c.attrs)
+    if None in s:
         return None
     axes = c.attrs.get("axis")
     axes = range(len(s)) if axes is None else [axes] if isinstance(axes, int) else axes
@@ -469,9 +574,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
-        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v
+        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
         _div_factors,  # x/(x*z) -> 1/z, u*v/u -> v, -2*x/x^4 -> -2/x^3, 2*x/(2*w) -> x/w
+        _div_spread,  # expand_to(k, u)/v -> expand_to(k/v, u) for scalars k, v
         _div_neg,  # (-u)/v -> -(u/v) (so sums see the sign: u/v + (-u)/v -> 0, w + (-u)/v -> w - u/v)
     ),
     "neg": (
@@ -501,13 +607,14 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
-    "sum_to": (_zero_spread,),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros
+    "sum_to": (_zero_spread,),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
+    #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape
     "expand_to": (_zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
     "reshape_like": (_zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
     "reshape": (_reshape_noop,),  # reshape(u) -> u when u has that shape already
     "transpose": (_transpose_twice,),  # transpose(transpose(u)) -> u, transpose of a vector -> itself
     "sum": (_reduce_scalar,),  # sum(u) -> u for a scalar u
     "mean": (_reduce_scalar,),  # mean(u) -> u for a scalar u
-    "size": (_size_known,),  # size(u) -> n when u's shape is known
+    "size": (_size_known,),  # size(u) -> n when u's shape is known, size(x^2) -> size(x) when not
     "zeros_like": (_zeros_of_less,),  # zeros_like(u) -> 0 for scalar u, zeros_like(a + b) -> zeros_like(a)
 }

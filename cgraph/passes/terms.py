@@ -163,17 +163,32 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
             groups[base] = sign * coef
     merged = _alike(b, groups, order) or merged
     constant = groups.pop(None, 0)
+    # canonical: one non-zero constant, added last, or first when every other term is
+    # negative (1 - u, not -u + 1)
+    first = _positive(constant) and all(_negative(groups[base]) for base in order if base is not None)
     if None in order:
         order.remove(None)
         consts = [i for i, (_, n) in enumerate(signed) if b.num(n) is not None]
-        # canonical: one non-zero constant, added last
-        merged = merged or len(consts) > 1 or constant == 0 or consts[-1] != len(signed) - 1 or signed[-1][0] < 0
+        at = 0 if first else len(signed) - 1
+        merged = merged or len(consts) > 1 or constant == 0 or consts[-1] != at or signed[at][0] < 0
     if not merged:
         return None
     terms = [scaled(b, groups[base], [base]) for base in order if groups[base] != 0]
+    if constant != 0 and first and len(terms) == 1:
+        base = next(base for base in order if groups[base] != 0)
+        result = b.make("sub", b.const(exact(constant)), scaled(b, -groups[base], [base]))
+        return result if fits(b, result, c) else None
     if constant != 0:
-        terms.append(b.const(exact(constant)))
+        terms.insert(0 if first and terms else len(terms), b.const(exact(constant)))
     return sum_(b, c, terms)
+
+
+def _positive(k: Any) -> bool:
+    return isinstance(k, (int, float, Fraction)) and k > 0
+
+
+def _negative(k: Any) -> bool:
+    return isinstance(k, (int, float, Fraction)) and k < 0
 
 
 def factors(b: Any, n: str) -> tuple[Any, dict[str, Any]]:

@@ -1,0 +1,70 @@
+"""``Node``: numpy's ufuncs on nodes (``__array_ufunc__``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+from cgraph.ops.registry import UFUNCS
+
+RNG = np.random.default_rng(7)
+
+
+def _graph():
+    g = cg.Graph()
+    return g, g.input("x"), g.input("z")
+
+
+@pytest.mark.parametrize("ufunc", sorted(UFUNCS, key=lambda u: u.__name__), ids=lambda u: u.__name__)
+def test_a_ufunc_with_an_op_builds_that_op_and_computes_what_numpy_does(ufunc):
+    # np.sin(node) was numpy's "loop of ufunc does not support argument 0 of type Node"
+    g, x, z = _graph()
+    args = (x, z)[: ufunc.nin]
+    node = ufunc(*args)
+    assert isinstance(node, cg.Node) and node.op == UFUNCS[ufunc].name
+    a, b = RNG.uniform(0.5, 2.0, size=(2, 3, 3))
+    g.output(node, name="out")
+    np.testing.assert_allclose(cg.evaluate(g, x=a, z=b)["out"], ufunc(*(a, b)[: ufunc.nin]), rtol=1e-15)
+
+
+def test_numpy_operands_become_constants_in_their_place():
+    g, x, z = _graph()
+    assert cg.to_text(np.ones(2) * x) == "[1.0, 1.0]*x"
+    assert cg.to_text(np.float64(2) * x) == "2.0*x" and cg.to_text(x * np.float64(2)) == "x*2.0"
+    assert cg.to_text(np.float32(3) - x) == "3.0 - x"
+    assert cg.to_text(np.subtract(1, x)) == "1 - x" and cg.to_text(np.divide(x, z)) == "x/z"
+    assert cg.to_text(np.ones((2, 2)) @ x) == "[[1.0, 1.0], [1.0, 1.0]] @ x"
+    assert cg.to_text(np.power(np.float64(2), x)) == "2.0^x"
+    # the constant the reflected operator made (numpy hands a scalar over as a 0-d array)
+    via_ufunc, via_rmul = (np.float32(2) * x).operands[0].attrs["value"], x.__rmul__(np.float32(2)).operands[0].attrs["value"]
+    assert type(via_ufunc) is type(via_rmul) and via_ufunc == via_rmul
+    assert cg.to_text(np.sin(np.exp(x))) == "sin(exp(x))"
+    assert cg.to_text(np.abs(x)) == "abs(x)" and np.abs is np.absolute
+
+
+def test_equality_with_a_numpy_value_stays_identity():
+    g, x, z = _graph()
+    assert (np.ones(3) == x) is False and (np.float64(2) == x) is False
+    assert (np.ones(3) != x) is True and (x == np.ones(3)) is False
+    assert x in [np.float64(1), x] and [np.float64(1)].count(x) == 0
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda x, z: np.arctan(x), "np.arctan has no cgraph op; on a node, numpy's ufuncs absolute, add, cos"),
+    (lambda x, z: np.maximum(x, 0), "np.maximum has no cgraph op"),
+    (lambda x, z: np.ones(3) < x, "np.less has no cgraph op"),
+    (lambda x, z: np.sum(x), "np.add.reduce (np.sum) cannot be applied to a cgraph node; use cg.sum"),
+    (lambda x, z: np.multiply.accumulate(x), "np.multiply.accumulate cannot be applied to a cgraph node; cg.mul(...)"),
+    (lambda x, z: np.add.outer(x, z), "np.add.outer cannot be applied to a cgraph node; cg.add(...)"),
+    (lambda x, z: np.sin(x, out=np.ones(3)), "np.sin(..., out=...) cannot be applied to a cgraph node: a node is a formula"),
+    (lambda x, z: np.sin(np.ones(3), out=(x,)), "np.sin(..., out=...)"),
+    (lambda x, z: np.add(x, z, dtype=np.float32), "np.add(..., dtype=...) cannot be applied to a cgraph node; "[:-2]),
+])
+def test_any_other_ufunc_method_or_keyword_is_a_typed_error_naming_the_ufunc(call, message):
+    g, x, z = _graph()
+    with pytest.raises(cg.UnsupportedOperationError) as info:
+        call(x, z)
+    assert str(info.value).startswith(message), str(info.value)
+    assert isinstance(info.value, TypeError)  # numpy's own error was a TypeError too
+    assert set(g.nx) == {"x", "z"}  # nothing was added to the graph
