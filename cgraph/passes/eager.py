@@ -191,24 +191,34 @@ class _EagerSweep(_Sweep):
         pass  # the attributes that name adjoint nodes in a graph: nobody reads them here
 
     def finish(self, w: str) -> str:
+        summing = w not in self.adjoint and w in self.contribs
         name = super().finish(w)
         self.g.needs([name])
+        if self.g.arrays and summing:
+            self._release(w, (), name)
         return name
 
     def _drop(self, n: str, added: list[str]) -> None:
         g = self.g
-        pending, values, forward, known = g.pending, g.values, self.forward, g.known
+        pending = g.pending
         for p in added:
             pending[p] = pending.get(p, 0) + 1
+        gn = self.adjoint[n]
+        self._release(n, [*g.fresh, gn], gn if n in self.keep else None)
+        if not pending.get(n) and n not in self.keep:
+            g.values.pop(n, None)
+
+    def _release(self, n: str, made: Sequence[str], hold: str | None) -> None:
+        """Drop the contributions summed into ``n``'s adjoint and the values ``made``
+        but ``hold`` that nothing pending reads."""
+        g = self.g
+        pending, values, forward, known = g.pending, g.values, self.forward, g.known
         summed = [self.renamed.get(p, p) for p in self.contribs[n]]
         for p in summed:
             pending[p] -= 1
-        gn = self.adjoint[n]
-        for m in (*g.fresh, *summed, gn):
-            if not pending.get(m) and m not in forward and m not in known and (m != gn or n not in self.keep):
+        for m in (*made, *summed):
+            if m != hold and not pending.get(m) and m not in forward and m not in known:
                 values.pop(m, None)
-        if not pending.get(n) and n not in self.keep:
-            values.pop(n, None)
 
 
 def eager_grad(g: Graph, wrt: Sequence[str] | str | None, of: str | None, feeds: Mapping[str, Any],
