@@ -440,3 +440,16 @@ def test_the_mirror_check_agrees_with_networkx():
             assert _mirror_ok(h, shown) == expected
             seen.add(expected)
     assert seen == {True, False}
+
+
+def test_a_value_under_a_subscripted_name_does_not_touch_its_subscript():
+    # Graphviz makes no room for a <SUB>: the value line sat on the 1 of x₁ (and on w₁,₂⁽¹⁾'s indices)
+    from cgraph.export.computation import SPACER
+
+    g = cg.parse("y = x_1*z")
+    d = cg.to_dot(g, values=cg.evaluate(g, x_1=2.0, z=3.0))
+    labels = [n.get("label") for n in boxes(d).values()]
+    (x1,) = [t for t in labels if "<I>x</I><SUB>" in t]
+    (z,) = [t for t in labels if "<I>z</I>" in t]
+    assert "</SUB></FONT>" + SPACER in x1
+    assert SPACER not in z  # a name without a subscript keeps its plain line break

@@ -175,3 +175,28 @@ def test_node_ids_follow_the_lexicographic_topological_order_by_creation_index()
     for n in names:  # indices that tie: names break the ties
         g.nx.nodes[n]["order"] = 0
     assert node_ids(g) == reference(g)
+
+
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("w_{j,i}^{(l)}", "<I>w</I><SUB>…<I>j</I>,<I>i</I>…</SUB><SUP>…(<I>l</I>)…</SUP>"),
+        ("x^(n)", "<I>x</I><SUP>…(<I>n</I>)…</SUP>"),
+        ("G_{t-1}", "<I>G</I><SUB>…<I>t</I>−1…</SUB>"),
+        ("w1_2", "<I>w</I><SUB>…1,2…</SUB>"),  # as to_latex writes it: w_{1,2}
+        ("g_w1_2", "<I>g</I><SUB>…<I>w</I><SUB>…1,2…</SUB>…</SUB>"),
+        ("g_w_{1,1}^{(2)}", "<I>g</I><SUB>…<I>w</I><SUB>…1,1…</SUB><SUP>…(2)…</SUP>…</SUB>"),
+        ("ell", "<I>ℓ</I>"),
+    ],
+)
+def test_math_name_sets_the_lectures_notation_with_real_scripts(name, fragment):
+    # these were drawn literally: w_{j,i}^{(l)}, w1_2, ell
+    shown = re.sub(r'<FONT POINT-SIZE="\d+">|</FONT>', "…", D.math_name(name)).replace("……", "…")
+    assert shown == fragment
+
+
+def test_formula_reads_names_in_backticks():
+    # to_text writes `w_{1,1}^{(1)}` for a name that is no identifier; the step titles show it as math
+    html_fragment = D.formula("`g_w_{1,1}^{(1)}` = g_t1*x_1")
+    assert "`" not in html_fragment
+    assert html_fragment.startswith(f'<FONT FACE="{D.MATH_FONT}"><I>g</I><SUB>')

@@ -192,3 +192,32 @@ def test_nodes_show_as_formulas_in_notebooks():
     node = cg.sin(a)
     h.nx.remove_node("a")  # a broken graph still does not break the display
     assert node._repr_latex_() is None
+
+
+@pytest.mark.parametrize(
+    "name, tex",
+    [
+        ("w_{j,i}^{(l)}", "w_{j,i}^{(l)}"),
+        ("x^(n)", "x^{(n)}"),
+        ("G_{t-1}^{(l)}", "G_{t-1}^{(l)}"),
+        ("beta^t", r"\beta^{t}"),
+        ("g_W^{(2)}", "g_{W^{(2)}}"),  # the adjoint of W^{(2)}, as adjoint() names it
+        ("ell", r"\ell"),
+        ("ell^{(b)}", r"\ell^{(b)}"),
+    ],
+)
+def test_latex_names_in_the_lectures_notation(name, tex):
+    # these printed as w_{\mathrm{\{j,i\}\hat{}\{(l)\}}} and \mathrm{ell}
+    assert latex_name(name) == tex
+
+
+def test_latex_of_a_neuron_named_as_in_the_lecture():
+    g = cg.Graph("neuron")
+    x = g.input("x_1")
+    w = g.input("w_{1,1}^{(1)}")
+    b = g.input("b_1^{(1)}")
+    g.output(cg.sigmoid(w * x + b, name="z_1^{(1)}"))
+    assert cg.to_latex(g) == r"z_{1}^{(1)} = \sigma\left(w_{1,1}^{(1)} x_{1} + b_{1}^{(1)}\right)"
+    grad = cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["w_{1,1}^{(1)}"])))
+    assert grad.startswith(r"\frac{\partial z_{1}^{(1)}}{\partial w_{1,1}^{(1)}} = ")
+    check_latex(grad)

@@ -79,3 +79,11 @@ def test_frames_take_one_format_as_a_string_and_name_the_users_graph(tmp_path):
     assert [p.name for p in cg.backprop_frames(g, tmp_path, formats="dot", x=2.0, z=3.0)][:1] == ["step_01.dot"]
     with pytest.raises(cg.InputError, match="graph 'mine' is missing input"):
         cg.backprop_steps(g, x=2.0)
+
+
+def test_a_step_of_a_name_in_backticks_has_its_formula():
+    # to_text writes `g_w_{1,1}^{(1)}` = ...; the step showed the bare name, no formula
+    g = cg.parse("`z^{(1)}` = sigmoid(`w_{1,1}^{(1)}`*x)")
+    steps = {s.adjoint: s for s in cg.backprop_steps(g, x=1.0, **{"w_{1,1}^{(1)}": 0.5})}
+    assert steps["g_w_{1,1}^{(1)}"].formula == "`g_w_{1,1}^{(1)}` = g_t1*x"
+    assert steps["g_z^{(1)}"].formula == "`g_z^{(1)}` = 1"

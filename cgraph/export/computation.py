@@ -46,6 +46,7 @@ HIGHLIGHT_FILL = "#fdebd0"
 HIGHLIGHT = "#d35400"
 VALUE = "#1f618d"
 RANKDIRS = ("LR", "RL", "TB", "BT")
+SPACER = '<BR/><FONT POINT-SIZE="4"> </FONT><BR/>'  # a thin empty line: room for a subscript above it
 # more operand edges than this into one box and they no longer share one port: Graphviz
 # tangles four or more curves converging on a single point
 MAX_SHARED_PORT = 3
@@ -319,7 +320,7 @@ class _Drawing:
             lines = [D.html_text(OPS[data["op"]].label or data["op"]) + _kw(data)]
         if self.annotated:
             self._annotate(n, role, adj, lines)
-        body, hot = "<BR/>".join(lines), n in self.hot
+        body, hot = _stack(lines), n in self.hot
         if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
             self.tabled.add(n)
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
@@ -546,6 +547,13 @@ def _mirror_ok(g: Graph, shown: Mapping[str, str], adjoint: Collection[str] | No
             if not waiting[b]:
                 ready.append(b)
     return done == len(after.keys() | waiting.keys())
+
+
+def _stack(lines: list[str]) -> str:
+    """The lines of a box, one under the other. Graphviz does not make room for a
+    subscript: the line under ``x₁`` or ``w₁,₂⁽¹⁾`` would touch it, so a thin spacer follows."""
+    return "".join(line + ("" if k == len(lines) - 1 else SPACER if "<SUB>" in line else "<BR/>")
+                   for k, line in enumerate(lines))
 
 
 def _from_side(op: str) -> bool:

@@ -26,6 +26,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..memory import gc_paused
 from ..ops.shapes import is_int
+from ..printing.names import scripted
 from .dottext import dot_text, writer_ok
 from .recipe import NotPlain, Part, materialize, pending_text, recipe_ok
 
@@ -62,11 +63,12 @@ _GREEK = {
     "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "lam": "λ", "mu": "μ",
     "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
     "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ",
-    "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ",
 }  # fmt: skip
 _HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 _SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde))?")
 _ADJOINT = re.compile(r"g(\d*)_(.+)")
+_DOUBLE_INDEX = re.compile(r"([A-Za-z]+)(\d+)_([A-Za-z0-9]+)")
 
 
 def clean(text: Any, limit: int = MAX_LABEL) -> str:
@@ -163,6 +165,11 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
     m = _ADJOINT.fullmatch(text)
+    if m and (scripted(m.group(2)) or _DOUBLE_INDEX.fullmatch(m.group(2))):  # g_w_{1,2}^{(1)}, g_w1_2
+        order = sup(f"({m.group(1)})", size) if m.group(1) else ""
+        return f"{_it('g', italic)}{order}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}"
+    if parts := scripted(text):
+        return _scripted_html(parts, size, italic)
     if m and (inner_m := _SIMPLE.fullmatch(m.group(2))):
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
         inner = math_name(m.group(2), size=small(size), italic=italic)
@@ -170,6 +177,8 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
             inner = html_text(m.group(2))  # level: g_learning_rate would read g_learningrate
         return f"{_it('g', italic)}{order}{sub(inner, size)}"
     m = _SIMPLE.fullmatch(text)
+    if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, as to_latex writes it
+        return _it(m2.group(1), italic and len(m2.group(1)) == 1) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)
     if not m:
         return html_text(text)
     base, digits, word, accent = m.groups()
@@ -183,7 +192,21 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     return _it(base, slanted) + (sub(html_text(index), size) if index else "")
 
 
-_TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|(?P<op>\S))")
+def _scripted_html(parts: tuple[str, str, str], size: float, italic: bool) -> str:
+    """A scripted name (see :func:`cgraph.printing.names.scripted`) with real sub- and
+    superscripts, letters in them italic as in math: w<sub>j,i</sub><sup>(l)</sup>."""
+    base, lower, upper = parts
+    base = _GREEK.get(base, base)
+
+    def script(text: str) -> str:
+        pieces = re.split(r"([A-Za-z]+)", text)
+        return "".join(_it(p, italic) if i % 2 else html_text(p.replace("-", "−")) for i, p in enumerate(pieces) if p)
+
+    return (_it(base, italic and len(base) == 1) + (sub(script(lower), size) if lower else "")
+            + (sup(script(upper), size) if upper else ""))
+
+
+_TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)|(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|(?P<op>\S))")
 NBSP = "\u00a0"
 _JOIN = "\u2060"  # a zero-width word joiner: keeps SVG viewers from stripping the spaces beside it
 
@@ -217,7 +240,7 @@ def formula(text: str, *, size: float = 14) -> str:
             break
         pos = m.end()
         if m["name"]:
-            piece = math_name(m["name"], size=size)
+            piece = math_name(m["name"].strip("`"), size=size)  # `w_{1,1}^{(1)}` as to_text quotes it
         elif m["num"]:
             piece = html_text(m["num"])
         elif m["op"] == "^":

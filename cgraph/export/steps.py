@@ -177,10 +177,12 @@ def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tupl
 def _formulas(ga: Graph, order: list[str]) -> dict[str, str]:
     """``{adjoint name: "g_c = g_f*(1/a)"}`` from the adjoint program of the symbolic printer."""
     from .. import to_text
+    from ..printing.text import text_name
 
     lines = {}
     for line in to_text(ga, form="program").splitlines():
         name, sep, _ = line.partition(" = ")
         if sep:
             lines[name.strip()] = line.strip()
-    return {n: lines.get(n, n) for n in order}
+    # a name that is not a plain identifier is written in backticks: `g_w_{1,1}^{(1)}` = ...
+    return {n: lines.get(text_name(n), n) for n in order}

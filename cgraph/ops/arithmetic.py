@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 
 import numpy as np
 
@@ -29,9 +30,19 @@ def _mul_vjp(g, out, *xs):
 
 
 def _pow_vjp(g, out, a, b):
+    # d/db at a = 0 (b > 0) is 0 (torch and JAX give it), but out*log(a) is 0*(-inf): a
+    # DomainError naming the log node. Kept: the lecture prints g*(out*log(a)), and a guard
+    # (JAX's log(a == 0 ? 1 : a), or an xlogy op) would print in every derivative of a
+    # power and be an op the simplifier, expand and the SymPy checks would have to learn.
     # a constant exponent 0: u^0 is 1, so its derivative is 0, not 0*u^-1 (inf*0 at u = 0)
     zero = b.op == "const" and not np.any(b.attrs["value"])
-    return (None if zero else g * (b * a ** (b - 1)), g * (out * log(a)))
+    if zero:
+        return None, g * (out * log(a))
+    n = b.attrs["value"] if b.op == "const" else None
+    if isinstance(n, (int, Fraction)) and not isinstance(n, bool):
+        # a number exponent: the rule reads d/du u^2 = 2*u, not 2*u^(2 - 1), on a slide
+        return g * (b if n == 1 else b * (a if n == 2 else a ** (n - 1))), g * (out * log(a))
+    return g * (b * a ** (b - 1)), g * (out * log(a))
 
 
 ADD = register(OpDef(

@@ -456,11 +456,18 @@ class Builder(Replaying):
         derivation collects them (``simplify`` still never returns more op nodes than it
         was given)."""
         cost = 0
-        if cand.op == "mul" and self.nodes[result]["op"] == "neg":  # 1*u*(-1)*v -> -(u*v)
+        op = self.nodes[result]["op"]
+        if cand.op in ("add", "sub") and op in ("add", "sub"):  # (1 - s) - s -> 1 - 2*s saves one
+            terms = sum(2 if self.nodes[a]["op"] == "sub" else 1 for a in cand.args)
+            return max(0, terms - len(self.arguments.get(result, cand.args)))
+        if cand.op == "mul" and op == "neg":  # 1*u*(-1)*v -> -(u*v)
             result, cost = self.arguments[result][0], 1
         if cand.op not in ("add", "mul") or self.nodes[result]["op"] != cand.op:
             return 0
-        return max(0, len(cand.args) - len(self.arguments.get(result, cand.args)) - cost)
+        factors = len(cand.args)
+        if cand.op == "mul":  # 2*(x*z)*z -> 2*x*z^2 saves one: the factors of x*z count
+            factors += sum(len(self.arguments.get(a, ())) - 1 for a in cand.args if self.nodes[a]["op"] == "mul")
+        return max(0, factors - len(self.arguments.get(result, cand.args)) - cost)
 
     def _closure(self, cand: Candidate) -> set[str]:
         """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""

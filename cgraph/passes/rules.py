@@ -79,8 +79,12 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
         return u
     if c.shape is None and s == () and b.op(u) == "const" and b.pointwise:
         return u
-    if c.shape is not None or c.attrs.get("axis") is not None:
+    if c.attrs.get("axis") is not None:
         return None  # (an axis re-inserted by expand_to: u is narrower than like)
+    if c.attrs.get("keepdims") is False:  # without an axis it means nothing: expand_to(1, x)
+        return b.make(c.op, u, like)
+    if c.shape is not None:
+        return None
     if s is None and b.extent(u) == b.extent(like):
         return u
     plain = _plain_like(b, like)
@@ -135,11 +139,13 @@ def _add_terms(b: Any, c: Candidate) -> str | None:
 
 
 def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
-    """The terms of a sum, with the terms of a difference used only here spliced in:
-    ``(1 - s) - s`` is ``1, -s, -s`` (so like terms across it collect: ``1 - 2*s``)."""
+    """The terms of a sum, with the terms of a difference spliced in: ``(1 - s) - s`` is
+    ``1, -s, -s`` (so like terms across it collect: ``1 - 2*s``; a difference used
+    elsewhere too stays a node there, so its terms collect here only where that saves a
+    term: see ``Builder._terms_merged``)."""
     out = []
     for sign, a in zip(signs, args):
-        if b.op(a) == "sub" and b.single(a):
+        if b.op(a) == "sub":
             p, q = b.args(a)
             out += [(sign, p), (-sign, q)]
         else:
@@ -227,6 +233,8 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
             bases.append(base)
     if coef == 0 or not bases:
         return None
+    if len(bases) > 1:
+        coef, bases = _spliced(b, coef, bases)
     bases, merged = _powers(b, bases)
     if not bases:
         return filled(b, c, coef)  # u^2*u^-2 -> 1
@@ -237,6 +245,35 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
         return None
     result = scaled(b, coef, bases)
     return result if fits(b, result, c) else None
+
+
+def _spliced(b: Any, coef: Any, bases: list) -> tuple[Any, list]:
+    """The factors of a product among ``bases`` read in where one of them equals another
+    factor: ``2*(x*z)*z`` is ``2, x, z, z`` (so they merge: ``2*x*z^2``), also when
+    ``x*z`` is used elsewhere too (``Builder._terms_merged`` counts its factors)."""
+    inner = []
+    for base in bases:
+        if type(base) is str and b.op(base) == "mul":
+            inner.append(base)
+    if not inner:
+        return coef, bases
+    outer = {as_power(b, base)[0] for base in bases if isinstance(base, str) and base not in inner}
+    for n in inner:
+        if any(as_power(b, a)[0] in outer for a in b.args(n)):
+            break
+    else:
+        return coef, bases
+    out = []
+    for base in bases:
+        if base not in inner:
+            out.append(base)
+            continue
+        for a in b.args(base):
+            k, f = term(b, a)
+            coef = coef * k
+            if f is not None:
+                out.append(f)
+    return coef, out
 
 
 def _powers(b: Any, bases: list) -> tuple[list, bool]:
@@ -318,21 +355,18 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
         return filled(b, c, 0)
     if u == v:
         return filled(b, c, 1)
-    if b.op(v) == "div" and b.is_(b.args(v)[0], 1):
-        return b.make("mul", u, b.args(v)[1])
-    if b.op(u) == "neg" and b.op(v) == "neg":
-        return b.make("div", b.args(u)[0], b.args(v)[0])
-    if _opposite(b, u, v):
-        return filled(b, c, -1)
-    return None
-
-
-def _opposite(b: Any, u: str, v: str) -> bool:
-    """``u`` is ``-v`` as written: ``x - z`` and ``z - x``, ``-v`` and ``v``."""
     (op, p), (op2, q) = b.op_args(u), b.op_args(v)
-    if op == "sub" and op2 == "sub":
-        return p[0] == q[1] and p[1] == q[0]
-    return op == "neg" and p[0] == v or op2 == "neg" and q[0] == u
+    if op2 == "div" and b.is_(q[0], 1):
+        return b.make("mul", u, q[1])
+    if op == "neg" and op2 == "neg":
+        return b.make("div", p[0], q[0])
+    if op == "sub" and op2 == "sub" and p[0] == q[1] and p[1] == q[0] or op == "neg" and p[0] == v or (
+            op2 == "neg" and q[0] == u):
+        return filled(b, c, -1)  # (x - z)/(z - x), (-v)/v, v/(-v)
+    if op == "expand_to" and b.shape(v) == () and b.shape(p[0]) == ():
+        # divide before spreading, so a product can drop the spread: 2*x*expand_to(1/n, x) -> 2*x/n
+        return b.make("expand_to", b.make("div", p[0], v), p[1], **b.attrs(u))
+    return None
 
 
 def _div_coefficient(b: Any, c: Candidate) -> str | None:
@@ -398,7 +432,11 @@ def _mul_quotients(b: Any, c: Candidate) -> str | None:
     """A product with a quotient among its factors cancels across it: ``z*(x/z) -> x``,
     ``(x/z)*(z/w) -> x/w``, ``u^2*(v/u) -> u*v`` (a cancelled factor is taken to be
     non-zero, as ``u/u -> 1`` takes it)."""
-    if not any(b.op(a) == "div" or _reciprocal(b, a) for a in c.args):
+    for a in c.args:
+        op = b.op(a)
+        if op == "div" or op == "pow" and _reciprocal(b, a):
+            break
+    else:
         return None
     coef, total, read = read_factors(b, [(a, 1, 1, False) for a in c.args])
     if len(total) == read and not _numbers_cancel(b, c.args):
@@ -469,18 +507,6 @@ def _power(b: Any, base: str, e: Any) -> str:
     if e == 1:
         return base
     return b.make("sqrt", base) if e == HALF else b.make("pow", base, b.const(exact(e)))
-
-
-def _div_spread(b: Any, c: Candidate) -> str | None:
-    """``expand_to(k, u)/v -> expand_to(k/v, u)`` for scalars ``k`` and ``v`` (divide
-    before spreading, so a product can drop the spread: ``2*x*expand_to(1/n, x) -> 2*x/n``)."""
-    u, v = c.args
-    if b.op(u) != "expand_to" or b.shape(v) != ():
-        return None
-    k, like = b.args(u)
-    if b.shape(k) != ():
-        return None
-    return b.make("expand_to", b.make("div", k, v), like, **b.attrs(u))
 
 
 def _div_neg(b: Any, c: Candidate) -> str | None:
@@ -574,10 +600,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
-        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1
+        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1,
+        #               expand_to(k, u)/v -> expand_to(k/v, u) for scalars k, v
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
         _div_factors,  # x/(x*z) -> 1/z, u*v/u -> v, -2*x/x^4 -> -2/x^3, 2*x/(2*w) -> x/w
-        _div_spread,  # expand_to(k, u)/v -> expand_to(k/v, u) for scalars k, v
         _div_neg,  # (-u)/v -> -(u/v) (so sums see the sign: u/v + (-u)/v -> 0, w + (-u)/v -> w - u/v)
     ),
     "neg": (

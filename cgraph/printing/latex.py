@@ -14,6 +14,7 @@ import numpy as np
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
+from .names import scripted
 from .render import MAX_LENGTH, Entry, Style, layout
 
 GREEK = frozenset(
@@ -105,7 +106,21 @@ def lhs(g: Graph, name: str) -> str:
 def latex_name(name: str) -> str:
     r"""A node name as a LaTeX symbol: ``x1``/``x_1`` -> ``x_{1}``, ``alpha`` -> ``\alpha``,
     ``g_x`` -> ``g_{x}``, ``w1_2`` -> ``w_{1,2}``, ``yhat`` -> ``\hat{y}``, ``xbar1`` ->
-    ``\bar{x}_{1}``, ``loss`` -> ``\mathrm{loss}``."""
+    ``\bar{x}_{1}``, ``loss`` -> ``\mathrm{loss}``; a name written as TeX keeps its
+    scripts (``w_{1,2}^{(1)}``, ``x^(n)`` -> ``x^{(n)}``, ``g_W^{(2)}`` -> ``g_{W^{(2)}}``).
+
+    Examples
+    --------
+    >>> latex_name("w_{j,i}^{(l)}"), latex_name("g_W^{(2)}"), latex_name("beta^t")
+    ('w_{j,i}^{(l)}', 'g_{W^{(2)}}', '\\beta^{t}')
+    """
+    head, sep, tail = name.partition("_")
+    parts = scripted(tail) if head == "g" else None  # the adjoint of a scripted name
+    if parts:
+        return f"g_{{{_scripted_latex(*parts)}}}"
+    parts = scripted(name)
+    if parts:
+        return _scripted_latex(*parts)
     head, sep, tail = name.partition("_")
     if not sep or not head or not tail:
         m = _INDEXED.fullmatch(name)
@@ -116,7 +131,14 @@ def latex_name(name: str) -> str:
     return f"{_symbol(head)}_{{{_sub(tail)}}}"
 
 
+def _scripted_latex(base: str, sub: str, sup: str) -> str:
+    return _symbol(base) + (f"_{{{sub}}}" if sub else "") + (f"^{{{sup}}}" if sup else "")
+
+
 def _sub(text: str) -> str:
+    parts = scripted(text)
+    if parts:
+        return _scripted_latex(*parts)
     if text.isdigit():
         return text
     m = _INDEXED.fullmatch(text)
@@ -130,7 +152,7 @@ def _symbol(text: str) -> str:
         base = text[: -len(mark)]
         if text.endswith(mark) and (len(base) == 1 and base.isascii() and base.isalpha() or base in GREEK):
             return f"{_symbol(base)}'" if mark == "prime" else f"\\{mark}{{{_symbol(base)}}}"
-    if text in GREEK:
+    if text in GREEK or text == "ell":  # the lecture's loss is \ell
         return "\\" + text
     if len(text) == 1 and text in _UNICODE_GREEK:
         return "\\" + _UNICODE_GREEK[text]

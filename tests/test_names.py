@@ -1,0 +1,28 @@
+"""Scripted names: the lecture's w_{j,i}^{(l)}, x^{(n)}, G_{t-1} read as base, subscript, superscript."""
+
+from __future__ import annotations
+
+import pytest
+
+from cgraph.printing.names import scripted
+
+
+@pytest.mark.parametrize(
+    "name, parts",
+    [
+        ("w_{j,i}^{(l)}", ("w", "j,i", "(l)")),
+        ("w^{(l)}_{j,i}", ("w", "j,i", "(l)")),  # either order
+        ("z_1^(1)", ("z", "1", "(1)")),
+        ("x^{(n)}", ("x", "", "(n)")),
+        ("G_{t-1}", ("G", "t-1", "")),
+        ("W_{t+1}^{(l)}", ("W", "t+1", "(l)")),
+        ("beta^t", ("beta", "", "t")),
+    ],
+)
+def test_scripted_names_split_into_base_and_scripts(name, parts):
+    assert scripted(name) == parts
+
+
+@pytest.mark.parametrize("name", ["x", "x_1", "W1", "g_x", "loss_aug", "a^b^c", "x_{1}_{2}", "^2", "x^{", "x^{a{b}}", "1x^2"])
+def test_plain_or_malformed_names_are_not_scripted(name):
+    assert scripted(name) is None
