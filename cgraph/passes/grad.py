@@ -75,11 +75,11 @@ def grad(
     The first call on a graph (for this ``wrt`` and ``of``, the graph unchanged since)
     evaluates each node of the adjoint as the reverse sweep makes it, without storing
     the adjoint graph or compiling its plan (``cgraph/passes/eager.py``): one gradient
-    of a big graph costs less than half as much (docs/performance.md, W5). The second call builds both and caches
-    them on the graph, so that later calls only run the plan; a loop pays one eager
-    sweep more than it used to. Both paths give the same bits and the same errors:
-    where the eager sweep meets an error, it leaves the call to the graph path, which
-    reports it naming the node.
+    of a big graph costs less than half as much (docs/performance.md, W5). The second
+    call builds both and caches them on the graph, so that later calls only run the
+    plan; a loop pays one eager sweep more than it used to. Both paths give the same
+    bits and the same errors: where the eager sweep meets an error, it leaves the call
+    to the graph path, which reports it naming the node.
 
     Examples
     --------
