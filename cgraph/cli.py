@@ -333,13 +333,16 @@ def _number(value: Any) -> str:
 def _check_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _at(p, required=True)
+    p.add_argument("--eps", type=float, metavar="STEP",
+                   help="the finite-difference step, e.g. --eps 1e-8 as in the lecture "
+                        "(default: cbrt(machine eps) * max(1, |x|) per element)")
 
 
 @command("check", "compare the adjoint gradient with finite differences", _check_args)
 def _check(args: argparse.Namespace) -> int:
     import cgraph as cg
 
-    report = cg.check_gradients(load_graph(args.source), **parse_bindings(args.at))
+    report = cg.check_gradients(load_graph(args.source), eps=args.eps, feeds=parse_bindings(args.at))
     print(report)
     return 0 if report.ok else 1
 

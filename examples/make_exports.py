@@ -3,7 +3,8 @@
 Run: ``python3 examples/make_exports.py``. The lecture's function
 ``y = exp(xz) + xz/ln(x) + sin(ln(x))/(xz)``: its forward graph, the same graph with the
 values and gradients at x=2, z=3 (also as a slide-sized PDF), its adjoint graph, and the
-reverse sweep as one frame per adjoint node; a small MLP [3, 4, 4, 2] in both conventions;
+reverse sweep as one frame per adjoint node; a small MLP [3, 4, 4, 2] in both conventions
+(and with some units dropped out, the lecture's dropout figure);
 a [2, 3, 1] network trained on XOR and the [1, 8, 1] sigmoid network fitted to sin
 by ``universal_approximation.py``, drawn with their weights. ``tests/test_exports.py`` regenerates the DOT
 files and fails if ``exports/`` is stale.
@@ -52,6 +53,8 @@ def diagrams() -> Iterable[tuple[str, cg.Graph | object, dict]]:
     yield "mlp_computation", mlp.graph, {}
     yield "mlp_network", mlp.graph, {"style": "network"}
     yield "mlp_network_values", mlp.graph, {"style": "network", "weights": "value"}
+    # the lecture's dropout figure, "(b) After applying dropout" (Srivastava et al., 2014)
+    yield "mlp_dropout", mlp.graph, {"style": "network", "dropped": {0: [2], 1: [1, 3], 2: [2]}}
     yield "xor_trained", xor_network().graph, {"style": "network", "weights": "value"}
     yield "universal_approximation", _example("universal_approximation").fit(8)[0].graph, \
         {"style": "network", "weights": "value"}

@@ -110,6 +110,19 @@ def test_check_reports_and_sets_the_status():
     assert "x" in out.stdout and "z" in out.stdout
 
 
+def test_check_takes_the_lectures_step():
+    # the lecture's e = 10**-8, and its warning that a too small step runs into floating point
+    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-8")
+    assert out.returncode == 0, out.stderr
+    assert "1208.3812094942914" in out.stdout and "809.7074726265419" in out.stdout
+    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-13")
+    assert out.returncode == 1 and "FAILED" in out.stdout
+    out = run("check", "x*eps", "--at", "x=2", "eps=3", "--eps", "1e-6")  # an input named eps is still an input
+    assert out.returncode == 0, out.stderr
+    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "-1")
+    assert out.returncode == 1 and "eps must be a finite number > 0" in out.stderr
+
+
 def test_steps_writes_frames(tmp_path):
     out = run("steps", FORMULA, "-o", str(tmp_path / "fr"),
               "--format", "dot", "--at", "x=2", "z=3")

@@ -109,3 +109,20 @@ def test_an_int_past_the_floats_as_a_number_option_is_an_argument_error(call):
     # checks.finite_number ran np.isfinite on it: a bare TypeError
     with pytest.raises(cg.ArgumentError, match="finite number"):
         call(cg.parse("y = x*x"))
+
+
+def test_the_lectures_snippet_same_bits_and_a_number_per_scalar_input():
+    # the lecture: e = 10**-8; dydx = (y(x+e,z)-y(x-e,z))/(2*e); print(dydx, dydz)
+    import math
+
+    def y(x, z):
+        return math.exp(x * z) + (x * z) / math.log(x) + math.sin(math.log(x)) / (x * z)
+
+    e = 10**-8
+    g = cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+    fd = cg.finite_difference(g, eps=e, x=2, z=3)
+    assert fd["x"] == (y(2 + e, 3) - y(2 - e, 3)) / (2 * e)
+    assert fd["z"] == (y(2, 3 + e) - y(2, 3 - e)) / (2 * e)
+    # a number like grad's (it was a 0-d array, printed as array(1208.38120949): 8 digits)
+    assert type(fd["x"]) is type(cg.grad(g, x=2, z=3)["x"]) is np.float64
+    assert str(fd["x"]) == "1208.3812094942914"

@@ -195,3 +195,29 @@ def test_a_bad_precision_is_an_export_error(precision):
 def test_a_bad_max_labels_is_an_export_error(max_labels):
     with pytest.raises(cg.ExportError, match="max_labels must be an int >= 0"):
         cg.to_dot(layered([2, 3, 1]), style="network", max_labels=max_labels)
+
+
+def test_dropped_units_are_crossed_out_and_lose_their_edges():
+    # the lecture's dropout figure, "(b) After applying dropout": no option drew it
+    d = parsed(cg.to_dot(layered([3, 4, 2]), style="network", dropped={0: [2], 1: [1, 3]}))
+    circles = units(d)
+    assert len(circles) == 9  # every unit is still there, in its place
+    crossed = {n.get_name() for n in circles.values() if n.get("style") == "dashed"}
+    assert crossed == {"u0_1", "u1_0", "u1_2"}
+    crosses = [n for n in d.get_nodes() if text(n.get("label")) == "✕"]
+    assert sorted(n.get("pos") for n in crosses) == sorted(circles[c].get("pos") for c in crossed)
+    ends = {(e.get_source(), e.get_destination()) for e in d.get_edges()}
+    assert len(ends) == 2 * 2 + 2 * 2  # x1, x3 -> z2, z4 -> y1, y2
+    assert not any(a in crossed or b in crossed for a, b in ends)
+
+
+@pytest.mark.parametrize("dropped, message", [
+    ({2: [1]}, "layer 2 cannot be dropped from"),  # the output layer
+    ({1: [0]}, "0 is not a unit of layer 1, whose units are numbered 1 to 4"),
+    ({1: [5]}, "5 is not a unit of layer 1"),
+    ({1: 2}, "dropped[1] must be unit numbers such as [1, 3], not 2"),
+    ([1, 2], "dropped must map a layer to the unit numbers"),
+])
+def test_dropped_that_names_no_unit_is_an_export_error(dropped, message):
+    with pytest.raises(cg.ExportError, match=re.escape(message)):
+        cg.to_dot(layered([3, 4, 2]), style="network", dropped=dropped)

@@ -41,6 +41,7 @@ UNIT = 0.62  # circle diameter, inches
 FONT_UNIT = 13
 FONT_WEIGHT = 11
 POSITIVE, NEGATIVE, EDGE = "#b03a2e", "#1f618d", "#555555"
+DROPPED, CROSS = "#9a9a9a", "#444444"  # a dropped unit's dashed circle and its cross
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def network_dot(
     hidden: str = "z",
     captions: bool = True,
     title: str | None = None,
+    dropped: Mapping[int, Any] | None = None,
 ) -> pydot.Dot:
     """A layered network in the lecture's neural-network convention, as a ``pydot.Dot``.
 
@@ -168,6 +170,13 @@ def network_dot(
         Write the layer names (and activations) above the columns.
     title : str, optional
         A caption above the drawing.
+    dropped : mapping, optional
+        Units removed by dropout, as in Srivastava et al.'s figure "(b) After applying
+        dropout": ``{layer l: unit numbers}``, numbered from 1 as the circles are
+        (``{1: [2], 2: [1, 3]}`` drops z₂⁽¹⁾, z₁⁽²⁾ and z₃⁽²⁾; layer 0 holds the
+        inputs; the output layer cannot be dropped). A dropped unit is a crossed-out
+        dashed circle and the edges into and out of it are not drawn. From a mask of
+        :func:`cgraph.nn.dropout_mask`: ``{l: np.flatnonzero(mask == 0) + 1}``.
 
     Raises
     ------
@@ -183,6 +192,7 @@ def network_dot(
         raise ExportError(f"max_labels must be an int >= 0, not {max_labels!r}")
     g.validate()
     stack = layers(g)
+    gone = _dropped(stack, dropped)
     mats = {ly.index: _matrix(g, ly, values) for ly in stack[1:]} if weights == "value" else {}
     shown = [_shown(ly.units, max_units) for ly in stack]
     gap_x = 2.0 + 0.2 * max(len(s) for s in shown) if weights != "none" else 1.6
@@ -205,12 +215,21 @@ def network_dot(
                 extras.append(D.node(name, label=D.html_label("⋮"), shape="plaintext", fontsize=22, pos=_pos(x, y)))
                 continue
             where[(ly.index, j)] = (x, y)
-            circles[name] = D.node(name, label=D.html_label(_unit(ly, j, len(stack) - 1, hidden)), pos=_pos(x, y))
+            label = D.html_label(_unit(ly, j, len(stack) - 1, hidden))
+            if (ly.index, j) in gone:
+                # the name stays in the label (for its size and for readers of the DOT) but is not
+                # painted: under the cross it would read as a smudge; the position says which unit it is
+                circles[name] = D.node(name, label=label, pos=_pos(x, y), style="dashed", color=DROPPED,
+                                       fontcolor="transparent")
+                extras.append(D.node(f"x{ly.index}_{slot}", label=D.html_label("✕"), shape="plaintext",
+                                     fontsize=34, fontcolor=CROSS, pos=_pos(x, y)))
+                continue
+            circles[name] = D.node(name, label=label, pos=_pos(x, y))
         if captions:
             text = _caption(ly, len([u for u in units if u is not None]))
             extras.append(D.node(f"c{ly.index}", label=D.html_label(text), shape="plaintext", fixedsize=False,
                                  fontsize=12, fontcolor="#444444", pos=_pos(x, top + 0.45)))
-    edges = _edges(stack, shown, where, weights, mats, precision, max_labels)
+    edges = _edges(stack, shown, where, weights, mats, precision, max_labels, gone)
     # Graphviz paints edges grouped by tail in node order: declaring tails in drawing order keeps labels on top
     for name in list(dict.fromkeys(e.get_source() for e in edges)) + list(circles):
         if name in circles:
@@ -223,12 +242,14 @@ def network_dot(
 
 
 def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
-           mats: Mapping[int, np.ndarray], precision: int, max_labels: int) -> list[pydot.Edge]:
-    """The edges with their labels placed, in the order they should be painted."""
+           mats: Mapping[int, np.ndarray], precision: int, max_labels: int,
+           gone: frozenset = frozenset()) -> list[pydot.Edge]:
+    """The edges with their labels placed, in the order they should be painted (none
+    into or out of a dropped unit)."""
     pairs, quiet = [], set()  # (layer k, source unit i, target unit j)
     for ly in stack[1:]:
-        src = [i for i in shown[ly.index - 1] if i is not None]
-        dst = [j for j in shown[ly.index] if j is not None]
+        src = [i for i in shown[ly.index - 1] if i is not None and (ly.index - 1, i) not in gone]
+        dst = [j for j in shown[ly.index] if j is not None and (ly.index, j) not in gone]
         dense = len(src) * len(dst) > max_labels and min(len(src), len(dst)) > 1  # a fan never crosses itself
         for j in dst:
             pairs += [(ly.index, i, j) for i in src]
@@ -255,6 +276,29 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
                          fontcolor=POSITIVE if w >= 0 else NEGATIVE)
         out.append(D.edge(f"u{k - 1}_{slot[(k - 1, i)]}", f"u{k}_{slot[(k, j)]}", **attrs))
     return out
+
+
+def _dropped(stack: list[Layer], dropped: Mapping[int, Any] | None) -> frozenset:
+    """``dropped`` checked, as ``{(layer, unit index from 0)}``."""
+    if dropped is None:
+        return frozenset()
+    if not isinstance(dropped, Mapping):
+        raise ExportError(f"dropped must map a layer to the unit numbers dropped from it ({{1: [2, 3]}}), not {dropped!r}")
+    out = set()
+    for k, units in dropped.items():
+        if not is_int(k) or not 0 <= k < len(stack) - 1:
+            raise ExportError(f"dropped: layer {k!r} cannot be dropped from; the layers are 0 (the inputs) "
+                              f"to {len(stack) - 2} (the output layer {len(stack) - 1} keeps its units)")
+        try:
+            numbers = list(units)
+        except TypeError:
+            raise ExportError(f"dropped[{k}] must be unit numbers such as [1, 3], not {units!r}") from None
+        n = stack[int(k)].units
+        for j in numbers:
+            if not is_int(j) or not 1 <= j <= n:
+                raise ExportError(f"dropped[{k}]: {j!r} is not a unit of layer {k}, whose units are numbered 1 to {n}")
+            out.add((int(k), int(j) - 1))
+    return frozenset(out)
 
 
 def _weight_text(k: int, i: int, j: int, weights: str, mats: Mapping, precision: int) -> tuple[str, str]:

@@ -57,7 +57,8 @@ def finite_difference(
     Returns
     -------
     dict
-        ``{wrt name: gradient}``, each of its input's shape. An element whose step
+        ``{wrt name: gradient}``, each of its input's shape (a numpy scalar for a
+        scalar input, as :func:`~cgraph.grad` gives it). An element whose step
         ``x_i +- eps`` leaves the function's domain (``sqrt`` at 0, ``log`` at 0) is NaN,
         as the difference quotient is undefined there; no error is raised, so a
         gradient check can report that element and go on with the others.
@@ -68,6 +69,13 @@ def finite_difference(
     >>> g = cg.parse("x^2 + 3*x")
     >>> round(float(cg.finite_difference(g, x=1.0)["x"]), 8)
     5.0
+
+    The lecture's example with its step ``e = 10**-8`` gives the same bits as its
+    hand-written Python:
+
+    >>> g = cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+    >>> print(*cg.finite_difference(g, eps=10**-8, x=2, z=3).values())
+    1208.3812094942914 809.7074726265419
     """
     require_graph(g, "finite_difference")
     if eps is not None and (not finite_number(eps) or eps <= 0):
@@ -107,7 +115,8 @@ def _central(run: Any, base: dict, w: str, of: str, eps: float | None) -> np.nda
         lo = _scalar(run, feeds, w, x, base, of)
         flat_x[i] = orig
         flat_grad[i] = (hi - lo) / (2 * flat_h[i])
-    return grad.reshape(np.shape(base[w])).astype(x.dtype)
+    out = grad.reshape(np.shape(base[w])).astype(x.dtype)
+    return out[()] if out.ndim == 0 else out  # a scalar input's gradient is a number, as grad gives it
 
 
 def _scalar(run: Any, feeds: dict, w: str, x: np.ndarray, base: dict, of: str) -> float:
