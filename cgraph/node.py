@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from .graph import Graph
 
@@ -117,6 +119,19 @@ class Node:
         from .ops.registry import ufunc_node
 
         return ufunc_node(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """``np.mean(x)``, ``np.dot(x, w)``: refused with the cgraph function to use (see
+        ``cgraph.ops.registry.array_function_error``); ``np.shape`` and ``np.ndim`` read the
+        declared shape."""
+        from .ops.registry import array_function_error
+
+        known = self.shape is not None and None not in self.shape
+        if func is np.shape and known:
+            return self.shape
+        if func is np.ndim and self.shape is not None:
+            return len(self.shape)
+        raise array_function_error(func)
 
     __iter__ = None  # indexing is slicing: a Node is not a sequence of its elements
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import examples, expressions, op_graphs, points
 
 import cgraph as cg
+from cgraph.passes.adjoint import wrt_names
 
 
 @pytest.mark.parametrize("text, feeds, want", [
@@ -82,3 +86,126 @@ def test_grad_with_respect_to_nothing_is_an_empty_dict():
     g = cg.parse("x*z")
     assert cg.grad(g, [], x=2.0, z=3.0) == {} and cg.grad(g, wrt=(), x=2.0, z=3.0) == {}
     assert cg.grad(cg.parse("3")) == {}  # a constant has no inputs to differentiate by
+
+
+# ---------------------------------------------------------------------------------------
+# The first grad of a graph is evaluated eagerly (cgraph/passes/eager.py), later ones run
+# the cached adjoint graph's plan: both must give the same bits, dtypes and errors.
+
+def _call(g, feeds, **kw):
+    try:
+        return cg.grad(g, feeds=feeds, **kw)
+    except cg.CGraphError as exc:
+        return exc
+
+
+def _first_then_cached(g, feeds, *, answered=True, **kw):
+    """grad's first (eager) and second (graph) call; ``answered``: assert that the eager
+    sweep gave the first answer itself whenever the graph path gives one."""
+    from cgraph.passes.grad import eager_grad
+
+    wrt, of, nonfinite = kw.get("wrt"), kw.get("of"), kw.get("nonfinite", "raise")
+    eager = eager_grad(g, wrt, of, dict(feeds), nonfinite)
+    first = _call(g, feeds, **kw)
+    built = ("adjoint", wrt_names(wrt), of) in g._cache
+    assert built == (eager is None)  # the first call built an adjoint graph only where eager gave up
+    second = _call(g, feeds, **kw)
+    if isinstance(second, Exception):
+        assert type(first) is type(second) and str(first) == str(second)
+        return second
+    if answered:
+        assert eager is not None, "the eager sweep gave up where the graph path answers"
+    assert not isinstance(first, Exception), first
+    assert list(first) == list(second)
+    for k in first:
+        a, b = first[k], second[k]
+        assert type(a) is type(b) and np.shape(a) == np.shape(b), k
+        assert np.asarray(a).dtype == np.asarray(b).dtype, k
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), (k, a, b)  # bitwise, NaN too
+    return second
+
+
+def _cast(point, dtype):
+    if dtype is float:
+        return point
+    return {k: (np.asarray(v, dtype) if np.ndim(v) else dtype(v)) for k, v in point.items()}
+
+
+DTYPES = st.sampled_from([float, np.float64, np.float32, np.float16])
+
+
+@settings(max_examples=examples(80), deadline=None)
+@given(g=expressions(max_steps=12, n_inputs=3), point=points(3, lo=-3.0, hi=3.0), dtype=DTYPES, data=st.data())
+def test_eager_first_grad_is_bitwise_the_graph_paths_on_random_expressions(g, point, dtype, data):
+    # weak Python-float constants, exact ints and Fractions, u**2 and u**1, shared
+    # subexpressions, errors (log/sqrt/div/pow at negative or zero points) included
+    wrt = data.draw(st.one_of(st.none(), st.lists(st.sampled_from(["x0", "x1", "x2"]), unique=True)))
+    nonfinite = data.draw(st.sampled_from(["raise", "propagate"]))
+    with np.errstate(all="ignore"):
+        _first_then_cached(g, _cast(point, dtype), wrt=wrt, nonfinite=nonfinite, answered=nonfinite == "propagate")
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=op_graphs(max_steps=8), f32=st.booleans(), data=st.data())
+def test_eager_first_grad_is_bitwise_the_graph_paths_on_graphs_of_every_op(case, f32, data):
+    # arrays, broadcasting, reductions with axes, matmul (matmul_grad when shapes are
+    # undeclared), slices, declared and unknown shapes; a wrt subset and an `of` of
+    # unknown or scalar shape
+    g, point, _ = case
+    point = _cast(point, np.float32) if f32 else point
+    names = g.inputs
+    wrt = data.draw(st.one_of(st.none(), st.lists(st.sampled_from(names), unique=True, min_size=1)))
+    ofs = [n for n in g.schedule() if g.nx.nodes[n]["role"] == "op"
+           and (g.nx.nodes[n]["shape"] is None or all(d == 1 for d in g.nx.nodes[n]["shape"]))]
+    of = data.draw(st.sampled_from([None, *ofs]))
+    _first_then_cached(g, point, wrt=wrt, of=of)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss, act", [("mse", "tanh"), ("cross_entropy", "relu"), ("bce", "sigmoid")])
+def test_eager_first_grad_of_an_mlp_is_bitwise_the_graph_paths(loss, act, dtype):
+    net = cg.nn.MLP([4, 6, 5, 3 if loss == "cross_entropy" else 1], activation=act, loss=loss, dtype=dtype, seed=1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(7, 4)).astype(dtype)
+    Y = rng.integers(0, 3, 7) if loss == "cross_entropy" else rng.integers(0, 2, (7, 1)).astype(dtype)
+    g = net.build(l2=0.01)
+    feeds = {"X": X, "Y": np.eye(3, dtype=dtype)[Y] if loss == "cross_entropy" else Y}
+    got = _first_then_cached(g, feeds, wrt=list(net.params))
+    assert {k: v.dtype for k, v in got.items()} == {k: np.dtype(dtype) for k in net.params}
+
+
+@pytest.mark.parametrize("text, feeds, error", [
+    ("log(x)", {"x": -1.0}, cg.DomainError),  # the function itself is undefined there
+    ("sqrt(x)", {"x": 0.0}, cg.DomainError),  # its derivative is not (1/(2*0))
+    ("exp(exp(x))", {"x": 7.0}, cg.DomainError),  # overflow
+    ("x**0 * z", {"x": 0.0, "z": 1.0}, None),  # u^0: no 0*u^-1 at u = 0
+    ("x**(2 - 2) * z", {"x": 0.0, "z": 1.0}, cg.DomainError),  # an exponent folded at run time: 0*0^-1
+    ("x * 10**400", {"x": 1.0}, cg.DomainError),  # a constant past the floats
+    ("x * z", {"x": 1.0}, cg.InputError),  # missing input
+    ("x * z", {"x": 1.0, "z": 2.0, "w": 3.0}, cg.InputError),  # not an input
+    ("x * z", {"x": float("nan"), "z": 2.0}, cg.InputError),
+    ("sum(x) * z", {"x": np.ones((2, 3)), "z": "a"}, cg.InputError),
+])
+def test_eager_first_grad_fails_as_the_graph_path_does(text, feeds, error):
+    got = _first_then_cached(cg.parse(text), feeds)
+    assert type(got) is error if error else isinstance(got, dict)
+
+
+def test_eager_first_grad_propagates_nan_as_the_graph_path_does():
+    got = _first_then_cached(cg.parse("log(x) * z"), {"x": -1.0, "z": 2.0}, nonfinite="propagate")
+    assert got["x"] == -2.0 and np.isnan(got["z"])  # z/x, and log(-1)
+
+
+def test_only_the_second_grad_of_an_unchanged_graph_builds_the_adjoint_graph():
+    g = cg.parse("x*z + sin(x)")
+    key = ("adjoint", None, None)
+    cg.grad(g, x=1.0, z=2.0)
+    assert key not in g._cache
+    cg.grad(g, x=1.0, z=2.0)
+    assert key in g._cache
+    ga = g._cache[key][1]
+    cg.grad(g, x=3.0, z=2.0)
+    assert g._cache[key][1] is ga  # built once, then reused
+    g.output(cg.cos(g["y"]), name="w")  # a changed graph starts again: eager first
+    cg.grad(g, of="w", x=1.0, z=2.0)
+    assert ("adjoint", None, "w") not in g._cache

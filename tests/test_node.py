@@ -54,7 +54,7 @@ def test_equality_with_a_numpy_value_stays_identity():
     (lambda x, z: np.arctan(x), "np.arctan has no cgraph op; on a node, numpy's ufuncs absolute, add, cos"),
     (lambda x, z: np.maximum(x, 0), "np.maximum has no cgraph op"),
     (lambda x, z: np.ones(3) < x, "np.less has no cgraph op"),
-    (lambda x, z: np.sum(x), "np.add.reduce (np.sum) cannot be applied to a cgraph node; use cg.sum"),
+    (lambda x, z: np.add.reduce(x), "np.add.reduce (np.sum) cannot be applied to a cgraph node; use cg.sum"),
     (lambda x, z: np.multiply.accumulate(x), "np.multiply.accumulate cannot be applied to a cgraph node; cg.mul(...)"),
     (lambda x, z: np.add.outer(x, z), "np.add.outer cannot be applied to a cgraph node; cg.add(...)"),
     (lambda x, z: np.sin(x, out=np.ones(3)), "np.sin(..., out=...) cannot be applied to a cgraph node: a node is a formula"),
@@ -68,3 +68,33 @@ def test_any_other_ufunc_method_or_keyword_is_a_typed_error_naming_the_ufunc(cal
     assert str(info.value).startswith(message), str(info.value)
     assert isinstance(info.value, TypeError)  # numpy's own error was a TypeError too
     assert set(g.nx) == {"x", "z"}  # nothing was added to the graph
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    # read as 0-d object arrays these gave wrong formulas: x/1 for the mean of a vector,
+    # the elementwise x*z for a dot product
+    (lambda x, z: np.mean(x), "np.mean cannot be applied to a cgraph node; use cg.mean"),
+    (lambda x, z: np.dot(x, z), "np.dot cannot be applied to a cgraph node; use cg.matmul (or @)"),
+    (lambda x, z: np.sum(x, axis=0), "np.sum cannot be applied to a cgraph node; use cg.sum"),
+    (lambda x, z: np.transpose(x), "np.transpose cannot be applied to a cgraph node; use cg.transpose"),
+    (lambda x, z: np.linalg.norm(x), "np.linalg.norm cannot be applied to a cgraph node; build the formula"),
+    (lambda x, z: np.where(x, x, z), "np.where cannot be applied to a cgraph node; build the formula"),
+])
+def test_numpy_functions_that_are_not_ufuncs_are_a_typed_error_naming_the_cg_function(call, message):
+    g, x, z = _graph()
+    with pytest.raises(cg.UnsupportedOperationError) as info:
+        call(x, z)
+    assert str(info.value).startswith(message), str(info.value)
+    assert set(g.nx) == {"x", "z"}
+
+
+def test_np_shape_and_ndim_read_a_declared_shape_and_refuse_an_unknown_one():
+    g = cg.Graph()
+    w, u = g.input("w", shape=(2, 3)), g.input("u", shape=(None, 3))
+    assert np.shape(w) == (2, 3) and np.ndim(w) == 2 and np.ndim(u) == 2
+    v = g.input("v")
+    for node in (u, v):
+        with pytest.raises(cg.UnsupportedOperationError, match="np.shape cannot .* shape is not declared"):
+            np.shape(node)
+    with pytest.raises(cg.UnsupportedOperationError, match="np.ndim"):
+        np.ndim(v)

@@ -228,7 +228,7 @@ def ufunc_node(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: Mapping[str,
     >>> np.arctan(x)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     cgraph.errors.UnsupportedOperationError: np.arctan has no cgraph op; on a node, numpy's ufuncs absolute, add, ... build cgraph ops
-    >>> np.sum(x)
+    >>> np.add.reduce(x)
     Traceback (most recent call last):
     cgraph.errors.UnsupportedOperationError: np.add.reduce (np.sum) cannot be applied to a cgraph node; use cg.sum
     """
@@ -256,6 +256,32 @@ def ufunc_node(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: Mapping[str,
         )
     # numpy hands a numpy scalar on the left over as a 0-d array: keep it the scalar it was
     return op.function(*(v[()] if type(v) is np.ndarray and v.ndim == 0 else v for v in inputs))
+
+
+def array_function_error(func: Any) -> UnsupportedOperationError:
+    """``Node.__array_function__``: numpy functions that are not ufuncs (``np.mean``,
+    ``np.dot``, ``np.transpose``...) would read a node as a 0-d object array and give a
+    wrong formula (``np.mean(x)`` was ``x/1``, ``np.dot(x, x)`` was ``x*x``), so they are
+    refused, naming the cgraph function of the same name where there is one.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> np.mean(cg.Graph().input("x"))
+    Traceback (most recent call last):
+    cgraph.errors.UnsupportedOperationError: np.mean cannot be applied to a cgraph node; use cg.mean
+    """
+    name = getattr(func, "__name__", repr(func))
+    module = str(getattr(func, "__module__", "numpy") or "numpy")
+    where = "np." + (module[len("numpy."):] + "." if module.startswith("numpy.") and module.count(".") == 1
+                     and not module.startswith("numpy._") else "") + name
+    known = {op.name for op in OPS.values()} | {"dot"}
+    use = "cg.matmul (or @)" if name in ("dot", "matmul") else f"cg.{name}" if name in known else ""
+    if name in ("shape", "ndim"):
+        hint = "; the node's shape is not declared (node.shape is None or holds None)"
+    else:
+        hint = f"; use {use}" if use else "; build the formula with cgraph's functions and cg.evaluate it"
+    return UnsupportedOperationError(f"{where} cannot be applied to a cgraph node{hint}")
 
 
 #: ``cgraph.graph.apply_op``, which the op functions call; graph imports the registry, so

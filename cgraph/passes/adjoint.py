@@ -82,12 +82,7 @@ def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
     out = g.copy(name=f"adjoint of {g.name}")
     out.set_outputs([])
     before = set(out.nx)
-    sweep = _Sweep(out, before, active, of)
-    sweep.seed(of)
-    for n in reversed(g.schedule()):
-        if n in active and n in sweep.contribs:
-            sweep.backprop(n)
-    names = [sweep.finish(w) for w in wrt]
+    names = _Sweep(out, before, active, of).run(g.schedule(), wrt)
     out.set_outputs(names)
     _prune(out, before, names)
     out._mark_valid()  # built by g.apply from a validated graph: checked node by node already
@@ -162,16 +157,20 @@ def _keys(m: Mapping) -> str:
     return "{" + ", ".join(repr(k) for k in list(m)[:4]) + (", ..." if len(m) > 4 else "") + "}"
 
 
-def _between(g: Graph, wrt: list[str], of: str) -> set[str]:
-    """Nodes on some path from a wrt node to ``of`` (both ends included)."""
-    pred, succ = g.nx._pred, g.nx._succ
-    up = {of}
-    stack = [of]
-    while stack:  # ancestors of `of`, iteratively, over networkx's own dicts
-        for p in pred[stack.pop()]:
-            if p not in up:
-                up.add(p)
-                stack.append(p)
+def ancestors(g: Graph, names: Sequence[str]) -> set[str]:
+    """``names`` and every node they depend on."""
+    up, pred = set(names), g.nx._pred
+    for n in reversed(g.schedule()):  # users come after their operands: one backward pass
+        if n in up:
+            up.update(pred[n])
+    return up
+
+
+def _between(g: Graph, wrt: list[str], of: str, up: set[str] | None = None) -> set[str]:
+    """Nodes on some path from a wrt node to ``of`` (both ends included); ``up``: the
+    ancestors of ``of`` (and maybe more), if known."""
+    succ = g.nx._succ
+    up = ancestors(g, [of]) if up is None else up
     down = {w for w in wrt if w in up}
     stack = list(down)
     while stack:  # descendants of wrt among them
@@ -200,6 +199,15 @@ class _Sweep:
         # broadcast (pointwise derivatives, summed by grad at the end); as soon as a declared
         # shape or a reduction is involved, every adjoint is kept to its node's exact shape
         self.exact = not _pointwise(out, active)
+
+    def run(self, schedule: Sequence[str], wrt: list[str]) -> list[str]:
+        """The whole sweep over the forward ``schedule``: the adjoint names of ``wrt``."""
+        self.seed(self.of)
+        active, contribs = self.active, self.contribs
+        for n in reversed(schedule):
+            if n in active and n in contribs:
+                self.backprop(n)
+        return [self.finish(w) for w in wrt]
 
     def name_for(self, n: str) -> str:
         k = 1
@@ -238,10 +246,12 @@ class _Sweep:
         self.adjoint[n] = node.name
         return node
 
-    def backprop(self, n: str) -> None:
+    def backprop(self, n: str) -> list[str]:
+        """Sum the contributions to ``n`` and pass them on by its rule: the names of the
+        new contributions to its operands (parts of their adjoints)."""
         data = self.nodes[n]
         if data["role"] != "op":
-            return  # inputs are accumulated by finish(), in wrt order
+            return []  # inputs are accumulated by finish(), in wrt order
         gn = self.accumulate(n)
         opdef = OPS[data["op"]]
         g = self.g
@@ -263,6 +273,7 @@ class _Sweep:
                 f"node {n!r} ({opdef.name}): its rule gave {len(parts)} adjoints for {len(operands)} operands"
             )
         active, nodes, contribs = self.active, self.nodes, self.contribs
+        added = []
         for o, part in zip(operands, parts):
             if part is None or o not in active:
                 continue  # constants and nodes that do not lead to wrt get nothing
@@ -277,6 +288,8 @@ class _Sweep:
                 contribs[o] = [part.name]
             else:
                 found.append(part.name)
+            added.append(part.name)
+        return added
 
     def finish(self, w: str) -> str:
         if w in self.adjoint:
@@ -296,7 +309,7 @@ class _Sweep:
 
 def _partial_chain(g: Graph, of: str) -> tuple[str, tuple[str, ...]]:
     """``(f, (x1, ...))`` when ``of`` is itself d f/dx1..., else ``(of, ())``."""
-    partial = g.nx.nodes[of].get("partial")
+    partial = g.nx._node[of].get("partial")
     return (partial[0], tuple(partial[1])) if partial else (of, ())
 
 

@@ -1,4 +1,5 @@
-"""``grad``: the adjoint graph, built once per (graph, wrt, of) and evaluated."""
+"""``grad``: the adjoint graph, evaluated: eagerly on the first call, then built once per
+(graph, wrt, of), cached, and run as a plan."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from ..graph import Graph, require_graph
 from .adjoint import adjoint, fit_to, pointwise_of, wrt_names
+from .eager import eager_grad
 from .plan import merge_feeds, plan
 
 
@@ -68,6 +70,17 @@ def grad(
         is float16 for a float16 ``x``, d(x*z)/dx = z too for a float64 ``z``); an
         array gradient is a new writeable array, never a view of an input.
 
+    Notes
+    -----
+    The first call on a graph (for this ``wrt`` and ``of``, the graph unchanged since)
+    evaluates each node of the adjoint as the reverse sweep makes it, without storing
+    the adjoint graph or compiling its plan (``cgraph/passes/eager.py``): one gradient
+    of a big graph costs less than half as much (docs/performance.md, W5). The second
+    call builds both and caches them on the graph, so that later calls only run the
+    plan; a loop pays one eager sweep more than it used to. Both paths give the same
+    bits and the same errors: where the eager sweep meets an error, it leaves the call
+    to the graph path, which reports it naming the node.
+
     Examples
     --------
     >>> import cgraph as cg
@@ -78,6 +91,10 @@ def grad(
     """
     require_graph(g, "grad")
     feeds = merge_feeds(feeds, inputs)
+    if _first_call(g, wrt, of):
+        found = eager_grad(g, wrt, of, feeds, nonfinite)
+        if found is not None:
+            return _fitted(*found)
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
     if not names:  # wrt=[] or a graph without inputs: nothing to differentiate, nothing to evaluate
@@ -86,7 +103,23 @@ def grad(
     # at x = -1) is a DomainError naming the node, not the formula's value there
     keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1]), *names]))
     values = plan(ga, keep).run(feeds, nonfinite=nonfinite, source=g)
+    return _fitted(values, ga.outputs, names, spread_node(g, wrt, of))
+
+
+def _first_call(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> bool:
+    """True on the first ``grad`` of ``g`` as it is now for (wrt, of), unless its gradient
+    graph is built already (``cg.compile`` builds it too)."""
+    key = (wrt_names(wrt), of)
+    built = g._cache.get(("adjoint", *key))
+    if built is not None and built[0] == g._stamp():
+        return False
+    calls = g._cached(("grad calls", *key), lambda: [0])
+    calls[0] += 1
+    return calls[0] == 1
+
+
+def _fitted(values: dict, outputs: list[str], names: list[str], spread: str | None) -> dict[str, np.ndarray]:
+    """The gradient of each wrt node ``names[i]`` from the value of its adjoint ``outputs[i]``."""
     # a pointwise derivative is spread over the output's shape, then summed to the node's
-    spread = spread_node(g, wrt, of)
     shape = None if spread is None else np.shape(values[spread])
-    return {w: fit_to(values[o], np.shape(values[w]), shape, values[w]) for w, o in zip(names, ga.outputs)}
+    return {w: fit_to(values[o], np.shape(values[w]), shape, values[w]) for w, o in zip(names, outputs)}

@@ -158,20 +158,13 @@ class Plan:
             fn, ufunc, limit = kinds[op]
             args = operands[n]
             attrs = nodes[n]["attrs"]
-            if weak and weak.issuperset(args):
-                weak.add(n)
-                values = [known.get(a) for a in args]
-                value = None if None in values else _fold(fn, values, _kwargs(attrs) if attrs else {})
-                if value is not None:
-                    known[n] = value
-                    consts.append((slot_of(n), value))
-                    continue
-                fn = _weakly(fn)  # a step that would fail: it fails at run time, naming the node
-            elif op in WEAK_RESULTS:
-                weak.add(n)
-            elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
-                fn = ufunc = _POWERS[known[args[1]]]
-                limit, args = 1, args[:1]
+            kw = _kwargs(attrs) if attrs else None
+            fn, args, value = choose(n, op, fn, args, kw, weak, known)
+            if fn is None:
+                consts.append((slot_of(n), value))
+                continue
+            if len(args) < len(operands[n]):  # u**2 as np.square(u): one operand, a ufunc
+                ufunc, limit = fn, 1
             donors = ()
             if ufunc is not None and reuse:
                 later = args[limit:]  # a variadic op still reads these after the first call
@@ -182,7 +175,7 @@ class Plan:
                             and nodes[o]["role"] == "op" and nodes[o]["op"] in fresh_ops):
                         donors += (k,)
             append((
-                slot_of(n), fn, tuple(map(slot_of, args)), _kwargs(attrs) if attrs else None,
+                slot_of(n), fn, tuple(map(slot_of, args)), kw,
                 frees[i], n, ufunc if donors else None, donors,
             ))
         self.steps = steps
@@ -297,6 +290,28 @@ def _fits(vals: list, shape: tuple) -> bool:
         if s != shape and s != shape[len(shape) - len(s):]:
             return np.broadcast_shapes(*[np.shape(v) for v in vals]) == shape
     return True
+
+
+def choose(n: str, op: str, fn: Any, args: tuple, kw: dict | None, weak: set, known: dict) -> tuple:
+    """How the plan computes op node ``n`` = ``op(*args)`` with ``fn`` (its eval) and
+    ``kw``: ``(fn, args, None)``, the function and operands to call, or ``(None, args,
+    value)`` when ``n`` folds from constants to a known float. ``weak``: the nodes
+    computed from constants alone (Python floats, weak in numpy's promotion), ``known``:
+    their values known now; both are updated for ``n``. Operands come first: call it in
+    a topological order. ``grad``'s eager sweep computes its values by it too."""
+    if weak and weak.issuperset(args):
+        weak.add(n)
+        values = [known.get(a) for a in args]
+        value = None if None in values else _fold(fn, values, kw or {})
+        if value is not None:
+            known[n] = value
+            return None, args, value
+        return _weakly(fn), args, None  # a step that would fail: it fails at run time, naming the node
+    if op in WEAK_RESULTS:
+        weak.add(n)
+    elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
+        return _POWERS[known[args[1]]], args[:1], None
+    return fn, args, None
 
 
 def _weakly(fn: Any) -> Any:

@@ -1,0 +1,35 @@
+"""cgraph/passes/eager.py: the first grad, evaluated during the sweep (the bitwise
+comparisons with the graph path are in test_grad.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import cgraph as cg
+from cgraph.passes.adjoint import _between
+from cgraph.passes.eager import eager_grad
+
+
+def test_the_sweep_keeps_no_array_alive_that_nothing_reads_any_more():
+    # as the plan frees a buffer after its last use: what is left at the end are the
+    # sources, the constants, the nodes that do not lead to wrt, and what grad reads
+    net = cg.nn.MLP([4, 8, 8, 3], activation="tanh", loss="cross_entropy", seed=0)
+    g = net.build(l2=0.01)
+    rng = np.random.default_rng(0)
+    feeds = {"X": rng.normal(size=(16, 4)), "Y": np.eye(3)[rng.integers(0, 3, 16)]}
+    wrt = list(net.params)
+    values, outputs, names, _ = eager_grad(g, wrt, None, feeds, "raise")
+    active = _between(g, wrt, "loss")
+    left = {n for n, v in values.items() if isinstance(v, np.ndarray)}
+    forward = {n for n in left if n in g.nx and g.nx.nodes[n]["role"] == "op"}
+    assert forward & active <= {"loss"}  # the forward values of the sweep's nodes are gone
+    assert left - set(g.nx) == set(outputs)  # of the adjoint nodes, only the gradients
+    assert names == wrt
+
+
+def test_a_value_that_no_gradient_needs_may_fail():
+    # the rule of u**2 computes log(u) for the exponent 2, a constant: the graph path
+    # prunes it, so at u < 0 the eager sweep must not give up on it
+    g = cg.parse("x**2 + z")
+    found = eager_grad(g, None, None, {"x": -3.0, "z": 1.0}, "raise")
+    assert found is not None and float(found[0][found[1][0]]) == -6.0
