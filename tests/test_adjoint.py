@@ -507,3 +507,24 @@ def test_a_zero_exponent_has_derivative_zero_at_zero(text):
     for x in (0.0, np.array([0.0, 0.0])):
         assert np.all(cg.grad(g, wrt="x", x=x, **feeds)["x"] == want)
         assert np.all(cg.compile(g, wrt="x")(x=x, **feeds)["g_x"] == want)
+
+
+def test_a_neuron_with_scalar_weights_differentiates_pointwise_without_sum_to():
+    # g.param("w", value=0.5) has shape (); beside an input of unknown shape every adjoint
+    # was wrapped in sum_to (g_x1 = sum_to(w*sum_to(...*sum_to(1, z)...)), not a slide's program
+    g = cg.Graph("neuron")
+    x1 = g.input("x1")
+    w, b = g.param("w", value=0.5), g.param("b", value=0.1)
+    g.output(cg.sigmoid(w * x1 + b, name="z"))
+    program = cg.to_text(cg.adjoint(g), form="program")
+    assert "sum_to" not in program
+    assert program.splitlines()[-3:] == ["g_x1 = g_t1*w", "g_w = g_t1*x1", "g_b = g_t2"]
+    assert "sum_to" not in cg.to_text(cg.simplify(cg.adjoint(g)))
+    for x in (2.0, np.array([1.0, 2.0, 3.0])):  # a scalar, and a batch: the scalars' gradients are sums
+        got, want = cg.grad(g, x1=x), cg.finite_difference(g, x1=x)
+        for k in want:
+            assert np.shape(got[k]) == np.shape(want[k]) and np.allclose(got[k], want[k], rtol=1e-7)
+        assert type(got["w"]) is np.float64  # a number, summed or not (a 0-d array when summed)
+        f = cg.compile(g, wrt=["x1", "w", "b"])(x1=x)
+        assert np.allclose(f["g_w"], want["w"], rtol=1e-7)
+    assert cg.check_gradients(g, x1=np.array([1.0, -2.0])).ok

@@ -35,7 +35,11 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
     of : str, optional
         The node to differentiate (default: the single output). It must be a scalar
         or of unknown shape; an unknown shape is differentiated pointwise (the
-        gradient of the sum of its elements).
+        gradient of the sum of its elements). A graph of elementwise ops over
+        undeclared shapes and scalars (``g.param("w", value=0.5)`` has shape ``()``)
+        gets pointwise adjoints, as the lecture writes them (``g_w = g_t1*x1``);
+        :func:`~cgraph.grad` and :func:`~cgraph.compile` sum each over the elements a
+        scalar was broadcast to.
 
     Returns
     -------
@@ -276,7 +280,8 @@ class _Sweep:
             target = nodes[o]["shape"]
             # an operand of undeclared shape may have been broadcast: sum at run time
             widened = self.exact and target is None and opdef.elementwise and len(operands) > 1
-            if widened or _needs_reduce(nodes[part.name]["shape"], target):
+            pointwise = not self.exact and target == ()  # a scalar's pointwise derivative: grad sums it
+            if widened or (not pointwise and _needs_reduce(nodes[part.name]["shape"], target)):
                 part = sum_to(part, Node(g, o))
             found = contribs.get(o)
             if found is None:
@@ -309,11 +314,12 @@ def _partial_chain(g: Graph, of: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _pointwise(g: Graph, active: set[str]) -> bool:
-    """True when every active node has an undeclared shape and every active op is elementwise."""
+    """True when every active node has an undeclared shape (or is a scalar, shape ``()``,
+    which broadcasts like any value) and every active op is elementwise."""
     nodes = g.nx._node
     for n in active:
         data = nodes[n]
-        if data["shape"] is not None or (data["role"] == "op" and not OPS[data["op"]].elementwise):
+        if data["shape"] not in (None, ()) or (data["role"] == "op" and not OPS[data["op"]].elementwise):
             return False
     return True
 
@@ -420,4 +426,5 @@ def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = No
     axes = tuple(i for i, (d, t) in enumerate(zip(v.shape, shape)) if t == 1 and d != 1)
     if axes:
         v = v.sum(axis=axes, keepdims=True)
-    return np.broadcast_to(v, shape).copy()
+    out = np.broadcast_to(v, shape).copy()
+    return out[()] if out.ndim == 0 else out  # a scalar's gradient is a number, summed or not
