@@ -105,7 +105,7 @@ def test_grad_prints_reductions_and_the_logistic_loss_as_a_hand_derivation_does(
     assert out.stdout == "g_x = 2*x/size(x)\n"
     loss = "-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))"
     out = run("grad", loss, "--wrt", "b")
-    assert out.stdout == "g_b = -y*(1 - sigmoid(w*x + b)) - sigmoid(w*x + b)*(y - 1)\n"
+    assert out.stdout == "g_b = sigmoid(w*x + b)*(1 - y) - y*(1 - sigmoid(w*x + b))\n"
     out = run("grad", loss, "--wrt", "b", "--expand")  # its terms cancel once simplified
     assert out.stdout == "g_b = sigmoid(w*x + b) - y\n"
 

@@ -606,7 +606,7 @@ _TEACHING = dict(_REAL, log=sp.log, exp=sp.exp, sin=sp.sin, cos=sp.cos, tanh=sp.
         ("x*log(x) - x", "x", "log(x)"),
         # the logistic loss: the quotients of d/ds cancel against sigmoid's s*(1 - s)
         ("-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))", "b",
-         "-y*(1 - sigmoid(w*x + b)) - sigmoid(w*x + b)*(y - 1)"),
+         "sigmoid(w*x + b)*(1 - y) - y*(1 - sigmoid(w*x + b))"),
     ],
 )
 def test_teaching_derivatives_read_as_a_hand_derivation_writes_them(formula, wrt, expected):

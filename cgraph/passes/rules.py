@@ -564,8 +564,12 @@ def _neg_neg(b: Any, c: Candidate) -> str | None:
     a = c.args[0]
     if b.op(a) == "neg":
         return b.args(a)[0]
-    if b.op(a) == "sub":
-        return b.make("sub", b.args(a)[1], b.args(a)[0])
+    op, args = b.op_args(a)
+    if op == "sub":
+        return b.make("sub", args[1], args[0])
+    if op == "div" and b.op(args[0]) == "sub":  # -(z - 1)/w -> (1 - z)/w
+        p, q = b.args(args[0])
+        return b.make("div", b.make("sub", q, p), args[1])
     coef, base = term(b, a)
     return scaled(b, -coef, [base]) if base is not None and coef != 1 else None
 
@@ -653,7 +657,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "neg": (
         _keeps_zero,  # -0 -> 0 (a zeros_like too)
-        _neg_neg,  # --u -> u, -(u - v) -> v - u, -(3*u) -> -3*u
+        _neg_neg,  # --u -> u, -(u - v) -> v - u, -(3*u) -> -3*u, -(u - v)/w -> (v - u)/w
     ),
     "pow": (
         _pow_simple,  # u^1 -> u, u^0 -> 1, 1^u -> 1, (u^a)^n -> u^(a*n) for integer n
