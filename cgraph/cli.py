@@ -290,7 +290,7 @@ def _grad(args: argparse.Namespace) -> int:
     if not ga.outputs:  # "3": printing nothing and exiting 0 would look like a crash
         raise InputError(f"{args.source!r} has no inputs or params: there is nothing to differentiate")
     show = cg.to_latex if args.latex else cg.to_text
-    derivatives = cg.expand(ga) if args.expand else cg.simplify(ga)
+    derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
     if args.program and at and not args.latex:
         print(_valued_program(ga, cg.evaluate(ga, **at)))
     else:
@@ -328,6 +328,17 @@ def _valued_program(ga: Any, values: Any) -> str:
         value = values[name] if name in values else None
         out.append(line if value is None or np.ndim(value) else f"{line.ljust(width)}  # {_number(value)}")
     return "\n".join(out)
+
+
+def _expanded(ga: Any) -> Any:
+    """``cg.expand(ga)`` (terms in the order of the hand derivation), or the expansion of
+    the simplified ``ga`` where that is shorter: terms that cancel only once quotients
+    are multiplied in (the logistic loss's ``sigmoid(w*x + b) - y``)."""
+    import cgraph as cg
+
+    derivatives = cg.expand(ga)
+    shorter = cg.expand(cg.simplify(ga))
+    return shorter if len(cg.to_text(shorter)) < len(cg.to_text(derivatives)) else derivatives
 
 
 def _is_number(text: str) -> bool:

@@ -98,6 +98,18 @@ def test_grad_prints_derivatives_and_values():
     assert out.stdout.splitlines()[-1] == "dy/dz = -1/3 = -0.3333333333333333"  # the shortest exact form, not 17 digits
 
 
+def test_grad_prints_reductions_and_the_logistic_loss_as_a_hand_derivation_does():
+    out = run("grad", "sum(x*x)")
+    assert out.returncode == 0 and out.stdout == "g_x = 2*x\n"  # no sum_to/expand_to plumbing
+    out = run("grad", "mean(x^2)")
+    assert out.stdout == "g_x = 2*x/size(x)\n"
+    loss = "-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))"
+    out = run("grad", loss, "--wrt", "b")
+    assert out.stdout == "g_b = -y*(1 - sigmoid(w*x + b)) - sigmoid(w*x + b)*(y - 1)\n"
+    out = run("grad", loss, "--wrt", "b", "--expand")  # its terms cancel once simplified
+    assert out.stdout == "g_b = sigmoid(w*x + b) - y\n"
+
+
 def test_a_domain_error_is_reported_without_the_librarys_keyword_hint():
     out = run("grad", "log(x)", "--at", "x=-1")
     assert out.returncode == 1 and "node 'y' (log) is not finite: log(x=-1) = nan (defined for x > 0)" in out.stderr

@@ -115,6 +115,15 @@ def test_derivatives_collect_like_terms_and_equal_factors_as_sympy_does(formula,
         ("x - 3", "x - 3"),  # nothing to collect: the difference stays one
         ("a*b - c*d", "a*b - c*d"),
         ("y = z*(x/z) + z*(x/0)", "x + z*(x/0)"),  # a zero denominator is never read into
+        ("y = x*z*(w/x - a/z)", "z*w - x*a"),  # a sum of quotients by the factors: multiplied in
+        ("y = x*z*(w/x + 3/z)", "z*w + 3*x"),
+        ("y = x*(w/x - a/x)", "w - a"),
+        ("y = x*z*(w/x - a/z + 1)", "x*z*(w/x - a/z + 1)"),  # the 1 would stay x*z: kept as it is
+        ("y = 2*(x/s)", "2*x/s"),  # a product of quotients as one quotient
+        ("y = 2*(x/(2*s))", "x/s"),  # numbers cancel across it
+        ("y = (x - z)/(z - x) + w", "w - 1"),
+        ("y = x^(z + 1 - 1)", "x^z"),
+        ("y = -x + 1", "1 - x"),
     ],
 )
 def test_products_and_quotients_cancel_and_collect_across_each_other(formula, expected):
@@ -122,7 +131,7 @@ def test_products_and_quotients_cancel_and_collect_across_each_other(formula, ex
     simple = cg.simplify(g)
     assert cg.to_text(simple).removeprefix("y = ") == expected
     assert op_count(simple) <= op_count(g)
-    point = {"x": 1.3, "z": -0.7, "w": 2.1, "a": 0.4, "b": 1.9, "c": -1.1, "d": 0.6}
+    point = {"x": 1.3, "z": -0.7, "w": 2.1, "a": 0.4, "b": 1.9, "c": -1.1, "d": 0.6, "s": 0.8}
     feeds = {n: point[n] for n in g.inputs}
     if "/0" not in formula:
         assert float(cg.evaluate(simple, **feeds)["y"]) == pytest.approx(float(cg.evaluate(g, **feeds)["y"]), abs=1e-12)
@@ -595,6 +604,9 @@ _TEACHING = dict(_REAL, log=sp.log, exp=sp.exp, sin=sp.sin, cos=sp.cos, tanh=sp.
         ("x/(1 + x)", "x", "1/(x + 1) - x/(x + 1)^2"),
         ("(2*x + 1)/(3*x - 2)", "x", "2/(3*x - 2) - 3*((2*x + 1)/(3*x - 2)^2)"),  # (not -6*x - 3 on top)
         ("x*log(x) - x", "x", "log(x)"),
+        # the logistic loss: the quotients of d/ds cancel against sigmoid's s*(1 - s)
+        ("-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))", "b",
+         "-y*(1 - sigmoid(w*x + b)) - sigmoid(w*x + b)*(y - 1)"),
     ],
 )
 def test_teaching_derivatives_read_as_a_hand_derivation_writes_them(formula, wrt, expected):

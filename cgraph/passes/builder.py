@@ -460,6 +460,8 @@ class Builder(Replaying):
         if cand.op in ("add", "sub") and op in ("add", "sub"):  # (1 - s) - s -> 1 - 2*s saves one
             terms = sum(2 if self.nodes[a]["op"] == "sub" else 1 for a in cand.args)
             return max(0, terms - len(self.arguments.get(result, cand.args)))
+        if cand.op == "mul" and op in ("add", "sub"):  # s*t*(-y/s - (y - 1)/t) -> -y*t - s*(y - 1)
+            return self._quotients_cancelled(cand)
         if cand.op == "mul" and op == "neg":  # 1*u*(-1)*v -> -(u*v)
             result, cost = self.arguments[result][0], 1
         if cand.op not in ("add", "mul") or self.nodes[result]["op"] != cand.op:
@@ -468,6 +470,20 @@ class Builder(Replaying):
         if cand.op == "mul":  # 2*(x*z)*z -> 2*x*z^2 saves one: the factors of x*z count
             factors += sum(len(self.arguments.get(a, ())) - 1 for a in cand.args if self.nodes[a]["op"] == "mul")
         return max(0, factors - len(self.arguments.get(result, cand.args)) - cost)
+
+    def _quotients_cancelled(self, cand: Candidate) -> int:
+        """The quotient terms (``u/v``, ``-u/v``) of the sum among ``cand``'s factors:
+        multiplied into the sum, each one's division goes."""
+        nodes, arguments = self.nodes, self.arguments
+        for a in cand.args:
+            if nodes[a]["op"] in ("add", "sub"):
+                count = 0
+                for t in arguments.get(a, ()):
+                    if nodes[t]["op"] == "neg":
+                        t = arguments.get(t, (t,))[0]
+                    count += nodes[t]["op"] == "div"
+                return count
+        return 0
 
     def _closure(self, cand: Candidate) -> set[str]:
         """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""

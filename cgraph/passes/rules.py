@@ -444,6 +444,50 @@ def _mul_quotients(b: Any, c: Candidate) -> str | None:
     return _rebuilt(b, c, coef, total)
 
 
+def _mul_into_sum(b: Any, c: Candidate) -> str | None:
+    """A product times a sum whose every term is a quotient by one of the product's
+    factors, multiplied in so the quotients cancel: ``s*t*(-y/s - (y - 1)/t) ->
+    -y*t - s*(y - 1)`` (the logistic loss's derivative; a cancelled factor is taken to be
+    non-zero, as ``u/u -> 1`` takes it)."""
+    for total in c.args:
+        op = b.op(total)
+        if op == "add" or op == "sub":
+            break
+    else:
+        return None
+    others = list(c.args)
+    others.remove(total)
+    if not others or not b.single(total):
+        return None
+    parts = b.args(total)
+    plus, minus = [], []
+    for sign, t in _signed(b, parts, (1, -1) if op == "sub" else (1,) * len(parts)):
+        k, base = term(b, t)
+        if base is None:
+            return None  # a constant term: nothing cancels in it
+        if isinstance(base, tuple):
+            top, below = None, base[1]  # k/v
+        else:
+            op, args = b.op_args(base)
+            if op != "div":
+                return None
+            top, below = args
+        if below not in others:
+            return None
+        rest = list(others)
+        rest.remove(below)
+        factors = ([top] if top is not None else []) + rest
+        k = sign * k
+        if factors and _negative(k) and (plus or minus):
+            minus.append(scaled(b, -k, factors))  # written after a minus: s*(y - 1), not -s*(y - 1)
+        else:
+            plus.append(scaled(b, k, factors) if factors else b.const(exact(k)))
+    result = plus[0] if len(plus) == 1 else b.make("add", *plus)
+    if minus:
+        result = b.make("sub", result, minus[0] if len(minus) == 1 else b.make("add", *minus))
+    return result if fits(b, result, c) else None
+
+
 def _reciprocal(b: Any, a: str) -> bool:
     """``a`` is a power with a negative exact exponent: ``u^(-1/2)``."""
     op, args = b.op_args(a)
@@ -597,6 +641,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
         _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient
+        _mul_into_sum,  # s*t*(-y/s - (y - 1)/t) -> -y*t - s*(y - 1): quotients cancel term by term
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
