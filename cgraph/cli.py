@@ -269,7 +269,8 @@ def _grad_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _wrt(p, "default: every input; ")
     p.add_argument("--latex", action="store_true", help="print LaTeX")
-    p.add_argument("--program", action="store_true", help="print the adjoint program, one step a line")
+    p.add_argument("--program", action="store_true",
+                   help="print the adjoint program, one step a line (with --at: each with its value)")
     p.add_argument("--expand", action="store_true",
                    help="multiply the derivatives out into sums of terms (with --program: needs --at)")
     _at(p)
@@ -290,7 +291,10 @@ def _grad(args: argparse.Namespace) -> int:
         raise InputError(f"{args.source!r} has no inputs or params: there is nothing to differentiate")
     show = cg.to_latex if args.latex else cg.to_text
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
-    print(show(ga, form="program") if args.program else show(derivatives))
+    if args.program and at and not args.latex:
+        print(_valued_program(ga, cg.evaluate(ga, **at)))
+    else:
+        print(show(ga, form="program") if args.program else show(derivatives))
     if at:
         values = cg.grad(g, wrt=args.wrt, **at)
         print("at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":")
@@ -306,6 +310,24 @@ def _grad(args: argparse.Namespace) -> int:
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
             print(f"d{g.outputs[0]}/d{name} = {shown}{_number(value)}")
     return 0
+
+
+def _valued_program(ga: Any, values: Any) -> str:
+    """The adjoint program with each step's value as a comment (``g_b = ...  # -12.36...``),
+    the numbers of the lecture's reverse sweep; ``cg.parse`` still reads it."""
+    import numpy as np
+
+    from . import to_text
+
+    lines = to_text(ga, form="program").splitlines()
+    width = max(map(len, lines))
+    out = []
+    for line in lines:
+        name = line.partition(" = ")[0].strip()
+        name = name[1:-1] if name[:1] == "`" else name
+        value = values[name] if name in values else None
+        out.append(line if value is None or np.ndim(value) else f"{line.ljust(width)}  # {_number(value)}")
+    return "\n".join(out)
 
 
 def _expanded(ga: Any) -> Any:

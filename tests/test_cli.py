@@ -122,6 +122,20 @@ def test_check_reports_and_sets_the_status():
     assert "x" in out.stdout and "z" in out.stdout
 
 
+def test_grad_program_at_a_point_lists_every_steps_value():
+    # the lecture's reverse sweep with its numbers: g_b = ... = -12.36 was only on the frames of steps
+    import cgraph as cg
+
+    out = run("grad", "a = x*z\nb = log(x)\nc = sin(b)\nd = exp(a)\ne = a/b\nf = c/a\ny = d + e + f",
+              "--program", "--at", "x=2", "z=3")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["a", "=", "x*z", "#", "6.0"]
+    g_b = next(t for t in lines if t.startswith("g_b"))
+    assert g_b.split("#") == [g_b.split("#")[0], " -12.360007402472986"]
+    assert cg.parse("\n".join(lines[:16])).outputs == ["g_z"]  # still a program cg.parse reads
+
+
 def test_check_takes_the_lectures_step():
     # the lecture's e = 10**-8, and its warning that a too small step runs into floating point
     out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-8")
