@@ -337,3 +337,18 @@ def test_a_bad_seed_is_an_argument_error(seed):
 def test_sizes_given_as_text_are_refused_as_a_whole():
     with pytest.raises(cg.ArgumentError, match=r"MLP sizes must be a sequence of layer widths such as \[2, 4, 1\], not '2,4,1'"):
         cg.nn.MLP("2,4,1")
+
+
+def test_perceptron_units_compute_xor_with_weights_set_by_hand():
+    # the lecture: "any function that can be decomposed into perceptrons can be modelled
+    # exactly using a 3-layer MLP"; no activation made the hidden units perceptrons
+    net = cg.nn.MLP([2, 2, 1], activation="step", loss="mse")
+    net.params["W1"][...] = [[1.0, 1.0], [1.0, 1.0]]
+    net.params["b1"][...] = [-0.5, -1.5]  # OR and AND
+    net.params["W2"][...] = [[1.0], [-1.0]]  # OR and not AND
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    assert net.predict(X).ravel().tolist() == [0.0, 1.0, 1.0, 0.0]
+    assert net.loss(X, [0, 1, 1, 0]) == 0.0
+    g = cg.grad(net.graph, X=X, Y=np.array([[1.0], [0.0], [0.0], [1.0]]), **net.params)
+    assert not g["W1"].any() and g["W2"].any()  # a step passes no gradient back
+    assert "hidden 1 (step)" in cg.to_dot(net.graph, style="network").to_string()

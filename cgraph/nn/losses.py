@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 from ..errors import ArgumentError
 from ..node import Node
-from ..ops import log_softmax, mean, relu, sigmoid, softmax, softplus, square, tanh
+from ..ops import log_softmax, mean, relu, sigmoid, softmax, softplus, square, step, tanh
 from ..ops import sum as sum_
 
 __all__ = ["ACTIVATIONS", "LOSSES", "Loss", "activation_fn", "bce", "cross_entropy", "get_loss", "mse"]
 
 #: hidden-layer activations by name (the names the network diagram shows)
-ACTIVATIONS: dict[str, Callable[..., Node]] = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu}
+#: ("step" makes the hidden units perceptrons, for the lecture's "functions decomposed into
+#: perceptrons" set by hand: their gradient is 0, so training moves only the output layer)
+ACTIVATIONS: dict[str, Callable[..., Node]] = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "step": step}
 
 
 def mse(a: Node, y: Node, *, name: str | None = "loss") -> Node:

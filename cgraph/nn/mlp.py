@@ -39,8 +39,11 @@ class MLP:
     sizes : sequence of int
         ``[d, n_1, ..., n_L]``: the input width, then the width of every layer; at
         least two entries, each at least 1.
-    activation : {"sigmoid", "tanh", "relu"}
-        The hidden layers' activation.
+    activation : {"sigmoid", "tanh", "relu", "step"}
+        The hidden layers' activation. ``"step"`` (``1 if a > 0 else 0``) makes them
+        perceptrons, for networks whose weights are set by hand (the lecture's
+        functions "decomposed into perceptrons"); its gradient is 0, so gradient
+        descent trains only the output layer of such a network.
     loss : {"mse", "bce", "cross_entropy"}
         The loss; it fixes the output layer: identity for ``mse``, sigmoid for
         ``bce``, softmax for ``cross_entropy`` (one-hot targets, or integer class
