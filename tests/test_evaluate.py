@@ -19,6 +19,16 @@ def test_values_of_every_node_of_the_lecture():
     assert table.splitlines()[0].split() == ["node", "value"] and "412.19145728412116" in table
 
 
+def test_a_matrix_value_stays_in_the_value_column():
+    # the second row of X printed at column 0, under the names: [[0. 0.]\n [0. 1.]]
+    g = cg.parse("y = sum(X)")
+    table = cg.evaluate(g, X=np.array([[0.0, 0.0], [0.0, 1.0]])).table()
+    lines = table.splitlines()
+    assert lines[2] == "X     [[0. 0.]"
+    assert lines[3] == "       [0. 1.]]"
+    assert lines[4] == "y     1.0"
+
+
 def test_feeds_as_a_mapping_or_keywords():
     g = cg.parse("y = x - z")
     assert cg.evaluate(g, {"x": 5.0}, z=2.0)["y"] == 3.0

@@ -142,7 +142,9 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     Recognised forms are a letter word with an optional index (``W1``, ``x_12``,
     ``z_out``), Greek letter names (``alpha``), accents (``y_hat`` -> ŷ) and adjoint
     names ``g_<name>`` (g with the name as subscript; ``g2_<name>`` for a second
-    adjoint). Anything else is shown literally, a name longer than ``limit``
+    adjoint), two indices ``w1_2`` (w₁,₂, as ``to_latex`` writes it) and names in the
+    lecture's notation (``w_{j,i}^{(l)}``, ``x^(n)``, ``G_{t-1}``: see
+    :func:`cgraph.printing.names.scripted`). Anything else is shown literally, a name longer than ``limit``
     characters as its start, ``…`` and its end (names that differ only at the end,
     ``layer_3_out``/``layer_3_in``, stay apart). ``size`` is the font size in points
     the fragment is set in (indices are set smaller).

@@ -34,7 +34,8 @@ class Values(dict):
         for n in names:
             v = np.asarray(self[n])
             text = scalar_text(v) if v.ndim == 0 else np.array2string(v, precision=6, threshold=12)
-            rows.append(f"{n:<{width}}  {text}")
+            # a matrix's later rows under its first, in the value column (not under the names)
+            rows.append(f"{n:<{width}}  " + text.replace("\n", "\n" + " " * (width + 2)))
         return "\n".join(rows)
 
     def __str__(self) -> str:
