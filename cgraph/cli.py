@@ -209,8 +209,12 @@ def _draw_args(p: argparse.ArgumentParser) -> None:
                    help="computation style: flow direction (default: LR)")
     p.add_argument("--weights", choices=("symbol", "value", "none"),
                    help="network style: edge labels (default: symbol)")
+    p.add_argument("--dropped", nargs="+", action="extend", metavar="LAYER:UNITS",
+                   help="network style: units removed by dropout, crossed out, e.g. --dropped 1:1,3 2:2 "
+                        "(unit numbers as drawn, from 1; layer 0 is the inputs)")
     _at(p)
-    p.epilog = "--adjoint, --at and --rankdir need --style computation; --weights needs --style network."
+    p.epilog = ("--adjoint, --at and --rankdir need --style computation; --weights and --dropped need "
+                "--style network.")
 
 
 @command("draw", "draw a graph as a diagram (SVG, PDF, PNG or DOT)", _draw_args)
@@ -228,12 +232,17 @@ def _draw(args: argparse.Namespace) -> int:
         args.usage_error("--adjoint needs --style computation (the network style draws the forward network)")
     if args.weights and not network:
         args.usage_error("--weights needs --style network (edge labels of a layered network)")
+    if args.dropped and not network:
+        args.usage_error("--dropped needs --style network (units of a layered network)")
+    dropped = _dropped(args)
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     if args.adjoint:
         g = cg.adjoint(g, wrt=args.wrt)
     if network:
         options: dict[str, Any] = {"weights": args.weights or "symbol"}
+        if dropped:
+            options["dropped"] = dropped
     else:
         options = {"rankdir": args.rankdir or "LR"}
         if at:
@@ -241,6 +250,21 @@ def _draw(args: argparse.Namespace) -> int:
     path = cg.render(g, args.output, style=args.style, **options)
     print(path)
     return 0
+
+
+def _dropped(args: argparse.Namespace) -> dict[int, list[int]]:
+    """``--dropped 1:1,3 2:2`` as ``{1: [1, 3], 2: [2]}``; a malformed pair is a usage error."""
+    out: dict[int, list[int]] = {}
+    for item in args.dropped or []:
+        layer, sep, units = item.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            numbers = [int(u) for u in units.split(",")]
+            out.setdefault(int(layer), []).extend(numbers)
+        except ValueError:
+            args.usage_error(f"--dropped {item!r}: write LAYER:UNITS, e.g. 1:1,3 (units 1 and 3 of layer 1)")
+    return out
 
 
 # ---------------------------------------------------------------------------- steps

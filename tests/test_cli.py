@@ -57,6 +57,18 @@ def test_draw_network_from_saved_graph(tmp_path):
     assert "layout=neato" in (tmp_path / "net.dot").read_text()
 
 
+def test_draw_network_with_dropped_units(tmp_path):
+    # the lecture's dropout figure from the shell
+    code = "import cgraph as cg; cg.save(cg.nn.MLP([2, 3, 1], seed=0).graph, 'net.json')"
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = run("draw", "net.json", "-o", "net.dot", "--style", "network", "--dropped", "1:1,3", "0:2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "net.dot").read_text().count("style=dashed") == 3
+    out = run("draw", "net.json", "-o", "net.dot", "--style", "network", "--dropped", "2:1", cwd=tmp_path)
+    assert out.returncode == 1 and "layer 2 cannot be dropped from" in out.stderr
+
+
 def test_bad_formula_is_one_line_on_stderr(tmp_path):
     out = run("draw", "exp(x*", "-o", str(tmp_path / "f.svg"))
     assert out.returncode == 1
@@ -241,6 +253,8 @@ def test_format_given_twice_adds_up(tmp_path):
     (["compile", "x*z", "--no-grad", "--wrt", "x"], "--wrt cannot go with --no-grad"),
     (["grad", "x*z", "--program", "--expand"], "--expand with --program needs --at"),
     (["draw", "x*z", "-o", "f.dot", "--weights", "value"], "--weights needs --style network"),
+    (["draw", "x*z", "-o", "f.dot", "--dropped", "1:1"], "--dropped needs --style network"),
+    (["draw", "net.json", "-o", "f.dot", "--style", "network", "--dropped", "1"], "--dropped '1': write LAYER:UNITS"),
     (["draw", "net.json", "-o", "f.dot", "--style", "network", "--rankdir", "TB"],
      "--rankdir needs --style computation"),
     (["draw", "net.json", "-o", "f.dot", "--style", "network", "--at", "X=1"], "--at needs --style computation"),
