@@ -311,6 +311,8 @@ def choose(n: str, op: str, fn: Any, args: tuple, kw: dict | None, weak: set, kn
         weak.add(n)
     elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
         return _POWERS[known[args[1]]], args[:1], None
+    elif len(args) == 2 and op in _VARIADIC_UFUNCS:  # reduce(np.add, (a, b)) is np.add(a, b)
+        return _VARIADIC_UFUNCS[op], args, None
     return fn, args, None
 
 
