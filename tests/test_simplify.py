@@ -123,6 +123,7 @@ def test_derivatives_collect_like_terms_and_equal_factors_as_sympy_does(formula,
         ("y = 2*(x/(2*s))", "x/s"),  # numbers cancel across it
         ("y = (x - z)/(z - x) + w", "w - 1"),
         ("y = x^(z + 1 - 1)", "x^z"),
+        ("y = x^z/x + x^(z - 1)", "2*x^(z - 1)"),  # (from d2/dx2 x^x)
         ("y = -x + 1", "1 - x"),
     ],
 )

@@ -400,6 +400,8 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
     if op == "sub" and op2 == "sub" and p[0] == q[1] and p[1] == q[0] or op == "neg" and p[0] == v or (
             op2 == "neg" and q[0] == u):
         return filled(b, c, -1)  # (x - z)/(z - x), (-v)/v, v/(-v)
+    if op == "pow" and p[0] == v and b.num(p[1]) is None:  # x^z/x -> x^(z - 1)
+        return b.make("pow", v, b.make("sub", p[1], b.const(1)))
     if op == "expand_to" and b.shape(v) == () and b.shape(p[0]) == ():
         # divide before spreading, so a product can drop the spread: 2*x*expand_to(1/n, x) -> 2*x/n
         return b.make("expand_to", b.make("div", p[0], v), p[1], **b.attrs(u))
@@ -686,7 +688,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
-        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1,
+        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1, x^z/x -> x^(z - 1),
         #               expand_to(k, u)/v -> expand_to(k/v, u) for scalars k, v
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
         _div_factors,  # x/(x*z) -> 1/z, u*v/u -> v, -2*x/x^4 -> -2/x^3, 2*x/(2*w) -> x/w
