@@ -221,3 +221,16 @@ def test_latex_of_a_neuron_named_as_in_the_lecture():
     grad = cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["w_{1,1}^{(1)}"])))
     assert grad.startswith(r"\frac{\partial z_{1}^{(1)}}{\partial w_{1,1}^{(1)}} = ")
     check_latex(grad)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("sum(x*x)", r"\frac{\partial y}{\partial x} = 2 x"),  # no \operatorname{sum\_to} or expand
+        ("mean(x^2)", r"\frac{\partial y}{\partial x} = \frac{2 x}{\operatorname{size}\left(x\right)}"),
+        ("log(sum(exp(x)))", r"\frac{\partial y}{\partial x} = \frac{e^{x}}{\sum\left(e^{x}\right)}"),
+        ("(x^2 + 1)^(1/2)", r"\frac{\partial y}{\partial x} = \frac{x}{\sqrt{x^{2} + 1}}"),
+    ],
+)
+def test_derivatives_over_undeclared_shapes_print_as_math(formula, expected):
+    assert cg.to_latex(cg.simplify(cg.adjoint(cg.parse(formula)))) == expected

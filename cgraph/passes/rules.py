@@ -91,13 +91,50 @@ def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
     return None if plain is None else b.make(c.op, u, plain, **c.attrs)
 
 
-def _plain_like(b: Any, like: str) -> str | None:
-    """The one node of unknown shape that ``like`` (of unknown shape) is the broadcast
-    of, when ``like`` is not that node: ``x`` for ``x^2`` or ``sin(x)*x``."""
-    (n, *more) = b.extent(like) or (None,)
-    if more or not isinstance(n, str) or n == like:
+def _sum_to_twice(b: Any, c: Candidate) -> str | None:
+    """``sum_to(sum_to(v, a), w) -> sum_to(v, w)`` and ``sum_to(x*sum_to(v, a), w) ->
+    sum_to(x*v, w)`` for unknown shapes, when ``w`` broadcasts into ``a`` and ``a`` into
+    ``v`` (their extents nest), and ``x`` into ``a`` (so it is constant along the axes
+    the inner sum_to sums)."""
+    u, like = c.args
+    if c.shape is not None or b.shape(u) is not None:
         return None
-    return n
+    op, args = b.op_args(u)
+    if op == "sum_to":
+        inner, others = u, ()
+    elif op == "mul":
+        found = [a for a in args if b.op(a) == "sum_to"]
+        if len(found) != 1:
+            return None
+        inner = found[0]
+        others = [a for a in args if a != inner]
+    else:
+        return None
+    v, a = b.args(inner)
+    if b.shape(v) is not None or b.shape(a) is not None:
+        return None
+    around = b.extent(a)
+    if not (b.extent(like) <= around <= b.extent(v)) or not all(b.extent(f) <= around for f in others):
+        return None
+    return b.make("sum_to", b.make("mul", *others, v) if others else v, like)
+
+
+def _plain_like(b: Any, like: str) -> str | None:
+    """The simplest node of the same (unknown) shape as ``like``, when that is not
+    ``like``: down through elementwise ops while one operand alone carries the shape
+    (``x`` for ``x^2`` or ``sin(x)*x``, ``w*x + b - y`` for ``(w*x + b - y)^2``)."""
+    n = like
+    for _ in range(64):
+        op, args = b.op_args(n)
+        opdef = OPS.get(op)
+        if opdef is None or not opdef.elementwise:
+            break
+        extent = b.extent(n)
+        same = {a for a in args if b.shape(a) is None and b.extent(a) == extent}
+        if len(same) != 1:
+            break
+        (n,) = same
+    return None if n == like else n
 
 
 def _keeps_zero(b: Any, c: Candidate) -> str | None:
@@ -363,6 +400,8 @@ def _div_simple(b: Any, c: Candidate) -> str | None:
     if op == "sub" and op2 == "sub" and p[0] == q[1] and p[1] == q[0] or op == "neg" and p[0] == v or (
             op2 == "neg" and q[0] == u):
         return filled(b, c, -1)  # (x - z)/(z - x), (-v)/v, v/(-v)
+    if op == "pow" and p[0] == v and b.num(p[1]) is None:  # x^z/x -> x^(z - 1)
+        return b.make("pow", v, b.make("sub", p[1], b.const(1)))
     if op == "expand_to" and b.shape(v) == () and b.shape(p[0]) == ():
         # divide before spreading, so a product can drop the spread: 2*x*expand_to(1/n, x) -> 2*x/n
         return b.make("expand_to", b.make("div", p[0], v), p[1], **b.attrs(u))
@@ -649,7 +688,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
-        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1,
+        _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1, x^z/x -> x^(z - 1),
         #               expand_to(k, u)/v -> expand_to(k/v, u) for scalars k, v
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
         _div_factors,  # x/(x*z) -> 1/z, u*v/u -> v, -2*x/x^4 -> -2/x^3, 2*x/(2*w) -> x/w
@@ -682,8 +721,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
-    "sum_to": (_zero_spread,),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
-    #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape
+    "sum_to": (_zero_spread, _sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
+    #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
+    #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest
     "expand_to": (_zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
     "reshape_like": (_zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
     "reshape": (_reshape_noop,),  # reshape(u) -> u when u has that shape already
