@@ -496,10 +496,10 @@ def _mul_into_sum(b: Any, c: Candidate) -> str | None:
         return None
     others = list(c.args)
     others.remove(total)
-    if not others or not b.single(total):
+    if not others:
         return None
     parts = b.args(total)
-    plus, minus = [], []
+    cancel = []
     for sign, t in _signed(b, parts, (1, -1) if op == "sub" else (1,) * len(parts)):
         k, base = term(b, t)
         if base is None:
@@ -513,10 +513,14 @@ def _mul_into_sum(b: Any, c: Candidate) -> str | None:
             top, below = args
         if below not in others:
             return None
+        cancel.append((sign * k, top, below))
+    if not b.single(total):
+        return None  # (asked last: a structural miss needs no use count logged)
+    plus, minus = [], []
+    for k, top, below in cancel:
         rest = list(others)
         rest.remove(below)
         factors = ([top] if top is not None else []) + rest
-        k = sign * k
         if factors and _negative(k) and (plus or minus):
             minus.append(scaled(b, -k, factors))  # written after a minus: s*(y - 1), not -s*(y - 1)
         else:

@@ -165,7 +165,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     constant = groups.pop(None, 0)
     # canonical: one non-zero constant, added last, or first when every other term is
     # negative (1 - u, not -u + 1)
-    first = _positive(constant) and all(_negative(groups[base]) for base in order if base is not None)
+    first = constant != 0 and _positive(constant) and all(_negative(groups[base]) for base in order if base is not None)
     if None in order:
         order.remove(None)
         consts = [i for i, (_, n) in enumerate(signed) if b.num(n) is not None]
