@@ -7,7 +7,8 @@ when it creates no more nodes than it frees (plus one per term of a sum, or fact
 a product, that it saves: ``u + u + w -> 2*u + w``), so rules do not grow the graph;
 a rule that rebuilds its own candidate just gets the plain node back, so rules cannot
 loop. The term algebra they share (``3*u``, ``-u/4``, like terms) is in
-:mod:`cgraph.passes.terms`.
+:mod:`cgraph.passes.terms`; the rules of the shape ops (``sum_to``, ``size``...) are in
+:mod:`cgraph.passes.shape_rules`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ from fractions import Fraction
 from typing import Any
 
 from ..ops.registry import OPS
+from .shape_rules import (
+    reduce_scalar,
+    reshape_noop,
+    size_known,
+    sum_to_twice,
+    transpose_twice,
+    zero_spread,
+    zeros_of_less,
+)
 from .terms import (
     HALF,
     Candidate,
@@ -68,99 +78,10 @@ def _inverse(inner: str, *, only_positive: bool = False) -> Rule:
     return rule
 
 
-def _noop_when_shaped(b: Any, c: Candidate) -> str | None:
-    """``sum_to(u, like) -> u`` (expand_to, reshape_like) when the shapes are provably
-    equal: known and equal, or both unknown and the broadcast of the same nodes
-    (``sum_to(2*x, x)``); else ``sum_to(u, x^2) -> sum_to(u, x)``: the ``like`` operand
-    as the one node of unknown shape it is broadcast over."""
-    u, like = c.args
-    s = b.shape(u)
-    if s is not None and None not in s and s == c.shape:
-        return u
-    if c.shape is None and s == () and b.op(u) == "const" and b.pointwise:
-        return u
-    if c.attrs.get("axis") is not None:
-        return None  # (an axis re-inserted by expand_to: u is narrower than like)
-    if c.attrs.get("keepdims") is False:  # without an axis it means nothing: expand_to(1, x)
-        return b.make(c.op, u, like)
-    if c.shape is not None:
-        return None
-    if s is None and b.extent(u) == b.extent(like):
-        return u
-    plain = _plain_like(b, like)
-    return None if plain is None else b.make(c.op, u, plain, **c.attrs)
-
-
-def _sum_to_twice(b: Any, c: Candidate) -> str | None:
-    """``sum_to(sum_to(v, a), w) -> sum_to(v, w)`` and ``sum_to(x*sum_to(v, a), w) ->
-    sum_to(x*v, w)`` for unknown shapes, when ``w`` broadcasts into ``a`` and ``a`` into
-    ``v`` (their extents nest), and ``x`` into ``a`` (so it is constant along the axes
-    the inner sum_to sums)."""
-    u, like = c.args
-    if c.shape is not None or b.shape(u) is not None:
-        return None
-    op, args = b.op_args(u)
-    if op == "sum_to":
-        inner, others = u, ()
-    elif op == "mul":
-        found = [a for a in args if b.op(a) == "sum_to"]
-        if len(found) != 1:
-            return None
-        inner = found[0]
-        others = [a for a in args if a != inner]
-    else:
-        return None
-    v, a = b.args(inner)
-    if b.shape(v) is not None or b.shape(a) is not None:
-        return None
-    around = b.extent(a)
-    if not (b.extent(like) <= around <= b.extent(v)) or not all(b.extent(f) <= around for f in others):
-        return None
-    return b.make("sum_to", b.make("mul", *others, v) if others else v, like)
-
-
-def _plain_like(b: Any, like: str) -> str | None:
-    """The simplest node of the same (unknown) shape as ``like``, when that is not
-    ``like``: down through elementwise ops while one operand alone carries the shape
-    (``x`` for ``x^2`` or ``sin(x)*x``, ``w*x + b - y`` for ``(w*x + b - y)^2``)."""
-    n = like
-    for _ in range(64):
-        op, args = b.op_args(n)
-        opdef = OPS.get(op)
-        if opdef is None or not opdef.elementwise:
-            break
-        extent = b.extent(n)
-        same = {a for a in args if b.shape(a) is None and b.extent(a) == extent}
-        if len(same) != 1:
-            break
-        (n,) = same
-    return None if n == like else n
-
-
 def _keeps_zero(b: Any, c: Candidate) -> str | None:
     """``f(0) -> 0`` for an elementwise ``f`` with ``f(0) = 0`` (zero arrays too)."""
     u = c.args[0]
     return u if b.is_(u, 0) and fits(b, u, c) else None
-
-
-def _zero_spread(b: Any, c: Candidate) -> str | None:
-    """``expand_to(0, like) -> zeros_like(like)`` (sum_to, reshape_like alike)."""
-    return filled(b, c, 0) if b.is_(c.args[0], 0) else _noop_when_shaped(b, c)
-
-
-def _zeros_of_less(b: Any, c: Candidate) -> str | None:
-    """``zeros_like(u) -> 0`` for scalar u; ``zeros_like(a + b) -> zeros_like(a)`` when a has its shape."""
-    if c.shape == () or (c.shape is None and b.pointwise):
-        return b.const(0)
-    u = c.args[0]
-    if b.op(u) in ("const", "input", "param"):
-        return None
-    if b.op(u) == "zeros_like":
-        return u
-    for a in b.args(u):
-        if b.op(a) != "const" and b.shape(a) == c.shape and (c.shape is not None or b.extent(a) == b.extent(u)):
-            return b.make("zeros_like", a)  # (an unknown shape: a broadcast over the same nodes as u)
-    return None
 
 
 def _sqrt_exact(r: Fraction) -> Fraction | None:
@@ -630,38 +551,6 @@ def _pow_simple(b: Any, c: Candidate) -> str | None:
     return None
 
 
-def _reshape_noop(b: Any, c: Candidate) -> str | None:
-    u = c.args[0]
-    s = b.shape(u)
-    return u if s is not None and None not in s and s == c.shape else None
-
-
-def _transpose_twice(b: Any, c: Candidate) -> str | None:
-    a = c.args[0]
-    if b.op(a) == "transpose" and c.attrs.get("axes") is None and b.attrs(a).get("axes") is None:
-        return b.args(a)[0]
-    return _reshape_noop(b, c) if b.shape(a) is not None and len(b.shape(a)) < 2 else None
-
-
-def _reduce_scalar(b: Any, c: Candidate) -> str | None:
-    u = c.args[0]
-    return u if b.shape(u) == () and c.shape == () else None
-
-
-def _size_known(b: Any, c: Candidate) -> str | None:
-    s = b.shape(c.args[0])
-    if s is None:
-        plain = _plain_like(b, c.args[0])  # size(x^2) -> size(x)
-        return None if plain is None else b.make("size", plain, **c.attrs)
-    if None in s:
-        return None
-    axes = c.attrs.get("axis")
-    axes = range(len(s)) if axes is None else [axes] if isinstance(axes, int) else axes
-    if not all(-len(s) <= a < len(s) for a in axes):
-        return None  # evaluation reports the bad axis, naming the node
-    return b.const(math.prod(s[a] for a in axes))
-
-
 def _abs_abs(b: Any, c: Candidate) -> str | None:
     a = c.args[0]
     if b.op(a) == "abs":
@@ -725,15 +614,15 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
-    "sum_to": (_zero_spread, _sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
+    "sum_to": (zero_spread, sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
     #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest
-    "expand_to": (_zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
-    "reshape_like": (_zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
-    "reshape": (_reshape_noop,),  # reshape(u) -> u when u has that shape already
-    "transpose": (_transpose_twice,),  # transpose(transpose(u)) -> u, transpose of a vector -> itself
-    "sum": (_reduce_scalar,),  # sum(u) -> u for a scalar u
-    "mean": (_reduce_scalar,),  # mean(u) -> u for a scalar u
-    "size": (_size_known,),  # size(u) -> n when u's shape is known, size(x^2) -> size(x) when not
-    "zeros_like": (_zeros_of_less,),  # zeros_like(u) -> 0 for scalar u, zeros_like(a + b) -> zeros_like(a)
+    "expand_to": (zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
+    "reshape_like": (zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
+    "reshape": (reshape_noop,),  # reshape(u) -> u when u has that shape already
+    "transpose": (transpose_twice,),  # transpose(transpose(u)) -> u, transpose of a vector -> itself
+    "sum": (reduce_scalar,),  # sum(u) -> u for a scalar u
+    "mean": (reduce_scalar,),  # mean(u) -> u for a scalar u
+    "size": (size_known,),  # size(u) -> n when u's shape is known, size(x^2) -> size(x) when not
+    "zeros_like": (zeros_of_less,),  # zeros_like(u) -> 0 for scalar u, zeros_like(a + b) -> zeros_like(a)
 }
