@@ -3,8 +3,10 @@
     python -m tests.fuzz --minutes 10            # from the repository root
     python -m tests.fuzz --minutes 60 --scale 100
 
-Each round runs ``tests/test_fuzz.py`` and ``tests/test_properties.py`` in a fresh
-process with ``CGRAPH_EXAMPLES_SCALE`` times the suite's number of hypothesis examples,
+Each round runs every test module whose hypothesis tests scale (``tests/test_fuzz.py``,
+``test_properties.py``, and the property tests of grad's eager sweep, simplify, compile,
+expand, text...) in a fresh process with ``CGRAPH_EXAMPLES_SCALE`` times the suite's
+number of hypothesis examples,
 with fresh random seeds; it stops at the first failure (hypothesis prints the
 falsifying example and keeps it in ``.hypothesis/`` so the normal suite replays it) or
 when the time is up. The exit status is 0 when every round passed.
@@ -20,7 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TESTS = ["tests/test_fuzz.py", "tests/test_properties.py"]
+#: every test module whose hypothesis tests scale with CGRAPH_EXAMPLES_SCALE (strategies.examples)
+TESTS = sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py") if "examples(" in p.read_text(encoding="utf-8")
+)
 
 
 def main(argv: list[str] | None = None) -> int:
