@@ -442,3 +442,14 @@ def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     assert f.graph.nx is not ga.nx
     assert gradient_graph(g, ["x", "z"], None) is ga and state(ga) == before and state(g) == before_g
     assert cg.to_text(cg.adjoint(g, wrt=["x", "z"])) == cg.to_text(ga)
+
+
+def test_an_input_that_does_not_reach_a_pointwise_output_of_another_shape_has_zero_gradient():
+    g = cg.Graph()
+    x0, x1, z = g.input("x0"), g.input("x1"), g.input("z")
+    g.output(cg.sin(x1[1:]) + z * z, name="y")
+    feeds = {"x0": np.ones(3), "x1": np.zeros(3), "z": np.full(2, 2.0)}
+    f = cg.compile(g, wrt=["x0", "z"])
+    out = f(**feeds)
+    assert out["g_x0"].tolist() == [0, 0, 0] and out["g_z"].tolist() == [4, 4]
+    assert f.positional(feeds["x0"], feeds["x1"], feeds["z"])[1].tolist() == [0, 0, 0]

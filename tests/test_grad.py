@@ -209,3 +209,18 @@ def test_only_the_second_grad_of_an_unchanged_graph_builds_the_adjoint_graph():
     g.output(cg.cos(g["y"]), name="w")  # a changed graph starts again: eager first
     cg.grad(g, of="w", x=1.0, z=2.0)
     assert ("adjoint", None, "w") not in g._cache
+
+
+def test_an_input_that_does_not_reach_a_pointwise_output_of_another_shape_has_zero_gradient():
+    # undeclared shapes: the output's pointwise derivatives are spread over its shape (2,),
+    # with which x0's (3,) does not broadcast; x0 does not reach it: its gradient is zeros
+    # (a bare numpy ValueError before, found by the long fuzz run)
+    g = cg.Graph()
+    x0, x1, z = g.input("x0"), g.input("x1"), g.input("z")
+    g.output(cg.sin(x1[1:]) + z * z, name="y")
+    feeds = {"x0": np.float32([1, 2, 3]), "x1": np.zeros(3), "z": np.full(2, 2.0)}
+    for _ in range(2):  # the eager first call, then the graph path
+        d = cg.grad(g, wrt=["x0", "z"], **feeds)
+        assert d["x0"].dtype == np.float32 and d["x0"].tolist() == [0, 0, 0]
+        assert d["z"].tolist() == [4, 4]
+    assert cg.grad(g, wrt="x0", of="y", **feeds)["x0"].tolist() == [0, 0, 0]
