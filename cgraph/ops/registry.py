@@ -272,11 +272,9 @@ def array_function_error(func: Any) -> UnsupportedOperationError:
     cgraph.errors.UnsupportedOperationError: np.mean cannot be applied to a cgraph node; use cg.mean
     """
     name = getattr(func, "__name__", repr(func))
-    module = str(getattr(func, "__module__", "numpy") or "numpy")
-    where = "np." + (module[len("numpy."):] + "." if module.startswith("numpy.") and module.count(".") == 1
-                     and not module.startswith("numpy._") else "") + name
-    known = {op.name for op in OPS.values()} | {"dot"}
-    use = "cg.matmul (or @)" if name in ("dot", "matmul") else f"cg.{name}" if name in known else ""
+    module = str(getattr(func, "__module__", None) or "numpy").removeprefix("numpy")  # "", ".linalg", "._core.x"
+    where = f"np{module if module.count('.') == 1 and not module.startswith('._') else ''}.{name}"
+    use = "cg.matmul (or @)" if name in ("dot", "matmul") else f"cg.{name}" if name in OPS else ""
     if name in ("shape", "ndim"):
         hint = "; the node's shape is not declared (node.shape is None or holds None)"
     else:

@@ -412,7 +412,7 @@ def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = No
             value = value[()] if value.ndim == 0 else value
     if spread is not None:
         try:
-            return _fitted(value, shape, spread)
+            return _fit_shape(value, shape, spread)
         except ValueError:
             # a pointwise derivative broadcasts with the node it differentiates; the zero
             # gradient of an input that does not reach that node (grad(g, wrt=["u"]) for a
@@ -421,10 +421,10 @@ def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = No
                 raise
             out = np.zeros(shape, dtype=np.result_type(value))
             return out[()] if out.ndim == 0 else out
-    return _fitted(value, shape, None)
+    return _fit_shape(value, shape, None)
 
 
-def _fitted(value: Any, shape: tuple, spread: tuple | None) -> Any:
+def _fit_shape(value: Any, shape: tuple, spread: tuple | None) -> Any:
     v = np.asarray(value)
     if spread is not None and v.shape != tuple(spread):
         v = np.broadcast_to(v, np.broadcast_shapes(v.shape, tuple(spread)))

@@ -40,6 +40,7 @@ from .terms import (
     filled,
     fits,
     is_exact,
+    is_negative,
     positive,
     read_factors,
     scaled,
@@ -114,16 +115,12 @@ def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
 def _add_order(b: Any, c: Candidate) -> str | None:
     """A sum that starts with a negative term starts with a positive one instead (the
     constant stays last): ``-u/v + w -> w - u/v``."""
-    if b.num(c.args[0]) is not None or not _negative(term(b, c.args[0])[0]):
+    if b.num(c.args[0]) is not None or not is_negative(term(b, c.args[0])[0]):
         return None
     plus, minus, consts = [], [], []
     for a in c.args:
-        (consts if b.num(a) is not None else minus if _negative(term(b, a)[0]) else plus).append(a)
+        (consts if b.num(a) is not None else minus if is_negative(term(b, a)[0]) else plus).append(a)
     return b.make("add", *plus, *minus, *consts) if plus else None
-
-
-def _negative(k: Any) -> bool:
-    return k is not None and isinstance(k, (int, float, Fraction)) and k < 0
 
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
@@ -410,8 +407,8 @@ def _mul_into_sum(b: Any, c: Candidate) -> str | None:
     -y*t - s*(y - 1)`` (the logistic loss's derivative; a cancelled factor is taken to be
     non-zero, as ``u/u -> 1`` takes it)."""
     for total in c.args:
-        op = b.op(total)
-        if op == "add" or op == "sub":
+        kind = b.op(total)
+        if kind == "add" or kind == "sub":
             break
     else:
         return None
@@ -421,7 +418,7 @@ def _mul_into_sum(b: Any, c: Candidate) -> str | None:
         return None
     parts = b.args(total)
     cancel = []
-    for sign, t in _signed(b, parts, (1, -1) if op == "sub" else (1,) * len(parts)):
+    for sign, t in _signed(b, parts, (1, -1) if kind == "sub" else (1,) * len(parts)):
         k, base = term(b, t)
         if base is None:
             return None  # a constant term: nothing cancels in it
@@ -442,7 +439,7 @@ def _mul_into_sum(b: Any, c: Candidate) -> str | None:
         rest = list(others)
         rest.remove(below)
         factors = ([top] if top is not None else []) + rest
-        if factors and _negative(k) and (plus or minus):
+        if factors and is_negative(k) and (plus or minus):
             minus.append(scaled(b, -k, factors))  # written after a minus: s*(y - 1), not -s*(y - 1)
         else:
             plus.append(scaled(b, k, factors) if factors else b.const(exact(k)))

@@ -165,7 +165,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     constant = groups.pop(None, 0)
     # canonical: one non-zero constant, added last, or first when every other term is
     # negative (1 - u, not -u + 1)
-    first = constant != 0 and _positive(constant) and all(_negative(groups[base]) for base in order if base is not None)
+    first = _positive(constant) and all(is_negative(groups[base]) for base in order if base is not None)
     if None in order:
         order.remove(None)
         consts = [i for i, (_, n) in enumerate(signed) if b.num(n) is not None]
@@ -174,7 +174,7 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     if not merged:
         return None
     terms = [scaled(b, groups[base], [base]) for base in order if groups[base] != 0]
-    if constant != 0 and first and len(terms) == 1:
+    if first and len(terms) == 1:
         base = next(base for base in order if groups[base] != 0)
         result = b.make("sub", b.const(exact(constant)), scaled(b, -groups[base], [base]))
         return result if fits(b, result, c) else None
@@ -187,7 +187,8 @@ def _positive(k: Any) -> bool:
     return isinstance(k, (int, float, Fraction)) and k > 0
 
 
-def _negative(k: Any) -> bool:
+def is_negative(k: Any) -> bool:
+    """True for a number below 0 (a coefficient; False for None or a symbolic one)."""
     return isinstance(k, (int, float, Fraction)) and k < 0
 
 

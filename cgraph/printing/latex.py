@@ -121,7 +121,6 @@ def latex_name(name: str) -> str:
     parts = scripted(name)
     if parts:
         return _scripted_latex(*parts)
-    head, sep, tail = name.partition("_")
     if not sep or not head or not tail:
         m = _INDEXED.fullmatch(name)
         return f"{_symbol(m.group(1))}_{{{m.group(2)}}}" if m else _symbol(name)
