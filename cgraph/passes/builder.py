@@ -8,7 +8,9 @@ besides structure is logged for :mod:`cgraph.passes.fixpoint`.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -110,6 +112,9 @@ class Builder(Replaying):
         old, succ, same, absorbed = self.old, self.old_succ, self.same, self.absorbed
         old_nodes, operands, mapping, mapped, refs = self.old_nodes, self.old_operands, self.map, self.mapped, self.refs
         prev, outputs = self.prev, self.outputs
+        # how often the old graph uses each node: counted at once from the operand table
+        # (prev.arguments may hold nodes the previous pass dropped: those count by edges)
+        uses = Counter(chain.from_iterable(operands.values())) if prev is None else None
         for n in old.schedule():
             if n in absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
@@ -154,7 +159,7 @@ class Builder(Replaying):
                 self.changed = True  # merged with an equal node
             mapping[n] = new
             mapped.add(new)
-            refs[new] = refs.get(new, 0) + sum(map(len, succ[n].values()))
+            refs[new] = refs.get(new, 0) + (uses[n] if uses is not None else sum(map(len, succ[n].values())))
         self._finish_outputs()
         return self.g
 
