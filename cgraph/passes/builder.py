@@ -135,7 +135,8 @@ class Builder(Replaying):
                         args = list(map(mapping.__getitem__, args))
                     self.reads.clear()
                     self.looks.clear()
-                    new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+                    attrs = data["attrs"]
+                    new = self.build(data["op"], args, dict(attrs) if attrs else {}, hint=n)
                     if GUARD in self.records.get(new, ()):
                         self._recheck(new)
                     if new == n and self.arguments.get(n) == operands[n]:
@@ -247,16 +248,17 @@ class Builder(Replaying):
         reads, looks = self.reads, self.looks
         mark, seen = len(reads), len(looks)
         opdef = OPS[op]
+        operands = tuple(args)  # (one tuple for the key, the candidate and the node's operands)
         if attrs:
-            key = cse_key(op, args, attrs)
+            key = cse_key(op, operands, attrs)
         else:  # the common case, inlined
-            key = (op, tuple(sorted(args)) if opdef.commutative else tuple(args), ())
+            key = (op, tuple(sorted(operands)) if opdef.commutative else operands, ())
         if self.depth:  # a rule's make: what it finds depends on its operands
             looks.extend(args)
         hit = self.cse.get(key)
         if hit is not None:
             if self.depth:
-                reads.append((HIT, (key, hit, tuple(args))))  # a rule found an existing node
+                reads.append((HIT, (key, hit, operands)))  # a rule found an existing node
             if self.pointwise or self._keeps_shape(hit, op, args, attrs):
                 return hit
         elif self.depth:
@@ -288,7 +290,7 @@ class Builder(Replaying):
             if key in self.building or self.depth >= MAX_DEPTH:
                 reads.append(GUARD)  # rules skipped here run in another pass
             else:
-                cand = _candidate(Candidate, (op, tuple(args), attrs, shape))
+                cand = _candidate(Candidate, (op, operands, attrs, shape))
                 if not self.depth:
                     self.top_args = cand.args
                 self.building.add(key)
@@ -308,7 +310,7 @@ class Builder(Replaying):
                 finally:
                     self.depth -= 1
                     self.building.discard(key)
-        node = self._create(op, args, attrs, hint, key, shape)
+        node = self._create(op, args, attrs, hint, key, shape, operands)
         if len(reads) > mark:
             self.records[node] = tuple(reads[mark:])
         if len(looks) > seen:
@@ -367,7 +369,8 @@ class Builder(Replaying):
         deps = _extent_operands(op, args)
         if deps is None:
             return None
-        return _union([self.extent(a) for a in deps])
+        memo = self.extents
+        return _union([memo[a] if a in memo else self.extent(a) for a in deps])
 
     def make(self, op: str, *args: str, **attrs: Any) -> str:
         """Build a node for a rule (it is simplified too)."""
@@ -386,7 +389,8 @@ class Builder(Replaying):
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
+    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any,
+                operands: tuple[str, ...]) -> str:
         g, nodes = self.g, self.nodes
         name = hint if hint is not None and hint not in nodes else None
         if name is None or shape is _INFER:
@@ -404,7 +408,7 @@ class Builder(Replaying):
                 refs[a] = refs.get(a, 0) + 1
                 reads.append((USE, a))
         self.new_nodes.append(node)
-        self.arguments[node] = tuple(args)
+        self.arguments[node] = operands
         self.cse[key] = node
         self.keys[node] = [key]
         return node
