@@ -393,11 +393,22 @@ class Builder(Replaying):
                 operands: tuple[str, ...]) -> str:
         g, nodes = self.g, self.nodes
         name = hint if hint is not None and hint not in nodes else None
-        if name is None or shape is _INFER:
+        if shape is _INFER:
             node = g._apply(OPS[op], args, attrs, name, shape).name
-        else:
+        elif name is not None:
             g._write_op(name, op, args, attrs, shape)  # (_add, inlined)
             node = name
+        else:  # Graph._apply's generated name, without its Node (the graph hears of it at the end)
+            opdef = OPS[op]
+            if (len(args) != opdef.arity) if opdef.arity is not None else (len(args) < opdef.min_arity):
+                node = g._apply(opdef, args, attrs, None, shape).name  # (it raises ArityError)
+            else:
+                while True:
+                    g._generated += 1
+                    node = f"t{g._generated}"
+                    if node not in nodes:
+                        break
+                g._write_op(node, op, args, attrs, shape)
         if name is not None:
             data = self.old_nodes[hint]
             if len(data) > _DATA:  # (_keep_metadata, inlined)
