@@ -213,6 +213,21 @@ class Builder(Replaying):
                 n in same or (n in outputs and nodes[n]["op"] in ("identity", "const")) for n in nodes)
         g._touch()
         g._mark_valid()  # every node made from a valid graph by checked rules: no second check
+        self._prime()
+
+    def _prime(self) -> None:
+        """Give the new graph its operand table and schedule, known here for less than
+        reading them back from networkx costs: the next pass, the printers and the code
+        writer read them (about half the time of printing a 10^5-node program)."""
+        g, arguments = self.g, self.arguments
+        nodes, operands = g.nx._node, g.operands
+        table = {n: arguments[n] if n in arguments else operands(n) for n in g.nx._pred}
+        g._cached("operands", lambda: table)
+        # every node was written after its operands, so creation order is topological:
+        # Graph._creation_order's answer without its check
+        index = {n: d["order"] for n, d in nodes.items()}
+        order = tuple(sorted(nodes, key=index.__getitem__))
+        g._cached("schedule", lambda: order)
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
         data = self.old_nodes[old_name]
