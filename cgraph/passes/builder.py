@@ -79,7 +79,7 @@ class Builder(Replaying):
             [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (is_generated)
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
-        self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames
+        self.keys: dict[str, Any] = {}  # name -> its CSE key, or a list of its keys: for renames
         self.mapped: set[str] = set()
         self.refs: dict[str, int] = {}
         self.new_nodes: list[str] = []
@@ -243,7 +243,7 @@ class Builder(Replaying):
         if old in self.looked:
             self.looked[new] = self.looked.pop(old)
         keys = self.keys.pop(old, [])
-        for key in keys:
+        for key in keys if type(keys) is list else (keys,):
             self.cse[key] = new
         self.keys[new] = keys
         if old in self.arguments:
@@ -254,7 +254,13 @@ class Builder(Replaying):
 
     def _remember(self, key: Any, name: str) -> str:
         self.cse[key] = name
-        self.keys.setdefault(name, []).append(key)
+        found = self.keys.get(name)
+        if found is None:
+            self.keys[name] = key
+        elif type(found) is list:
+            found.append(key)
+        else:
+            self.keys[name] = [found, key]
         return name
 
     # ---------------------------------------------------------------- building
@@ -436,7 +442,7 @@ class Builder(Replaying):
         self.new_nodes.append(node)
         self.arguments[node] = operands
         self.cse[key] = node
-        self.keys[node] = [key]
+        self.keys[node] = key
         return node
 
     def _add(self, name: str, op: str, args: Any, attrs: dict, shape: Any) -> str:

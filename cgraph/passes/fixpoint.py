@@ -209,7 +209,7 @@ class Replaying:
             self.looked[n] = looked
         self.same.add(n)
         self.cse[key] = n
-        self.keys[n] = [key]
+        self.keys[n] = key
         return n
 
     def _replays(self, record: tuple) -> bool:
