@@ -90,7 +90,8 @@ class Builder(Replaying):
         self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
         self.old_operands = old._operand_table() if prev is None else prev.arguments
         self.outputs = set(old.outputs)
-        self.absorbed = absorbed(old)
+        self.absorbed = prev.spliced if prev is not None and prev.spliced is not None and prev.g is old else absorbed(old)
+        self.spliced: set[str] | None = None  # absorbed(self.g), once settled() has it
         self.changed = bool(self.absorbed)
         self.pointwise_memo: dict[str, bool] = {}
         self.extents: dict[str, frozenset] = {}  # new node -> see `extent`
