@@ -78,40 +78,40 @@ class Node:
         return self.graph.apply(op, *operands, **attrs)
 
     def __add__(self, other: Any) -> Node:
-        return self._op("add", self, other)
+        return self.graph._binary("add", self, other)
 
     def __radd__(self, other: Any) -> Node:
-        return self._op("add", other, self)
+        return self.graph._binary("add", other, self)
 
     def __sub__(self, other: Any) -> Node:
-        return self._op("sub", self, other)
+        return self.graph._binary("sub", self, other)
 
     def __rsub__(self, other: Any) -> Node:
-        return self._op("sub", other, self)
+        return self.graph._binary("sub", other, self)
 
     def __mul__(self, other: Any) -> Node:
-        return self._op("mul", self, other)
+        return self.graph._binary("mul", self, other)
 
     def __rmul__(self, other: Any) -> Node:
-        return self._op("mul", other, self)
+        return self.graph._binary("mul", other, self)
 
     def __truediv__(self, other: Any) -> Node:
-        return self._op("div", self, other)
+        return self.graph._binary("div", self, other)
 
     def __rtruediv__(self, other: Any) -> Node:
-        return self._op("div", other, self)
+        return self.graph._binary("div", other, self)
 
     def __pow__(self, other: Any) -> Node:
-        return self._op("pow", self, other)
+        return self.graph._binary("pow", self, other)
 
     def __rpow__(self, other: Any) -> Node:
-        return self._op("pow", other, self)
+        return self.graph._binary("pow", other, self)
 
     def __matmul__(self, other: Any) -> Node:
-        return self._op("matmul", self, other)
+        return self.graph._binary("matmul", self, other)
 
     def __rmatmul__(self, other: Any) -> Node:
-        return self._op("matmul", other, self)
+        return self.graph._binary("matmul", other, self)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``np.sin(x)``, ``np.ones(3) * x``: the node of the op whose ``ufunc`` is ``ufunc``
