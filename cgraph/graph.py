@@ -378,6 +378,12 @@ class Graph:
         if len(preds) == 1:
             ((u, keys),) = preds.items()
             return (u,) * len(keys)
+        if len(preds) == 2:  # the sort below, for a binary op's two operands
+            (u, ku), (v, kv) = preds.items()
+            if len(ku) == 1 and len(kv) == 1:
+                (i,), (j,) = ku, kv
+                if type(i) is int and type(j) is int and i != j:
+                    return (u, v) if i < j else (v, u)
         pairs = [(k, u) for u, keys in preds.items() for k in keys]
         pairs.sort(key=_port)
         return tuple(u for _, u in pairs)
