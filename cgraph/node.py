@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import UnsupportedOperationError
+
 if TYPE_CHECKING:
     from .graph import Graph
 
@@ -17,7 +19,8 @@ class Node:
     promoted to constants. numpy's ufuncs that have a cgraph op build it too:
     ``np.sin(x)`` is ``cg.sin(x)``, and ``np.ones(3) * x`` and ``np.float64(2) * x`` are
     products; any other ufunc, a ufunc method (``np.sum(x)`` is ``np.add.reduce``) or
-    ``out=`` raises ``UnsupportedOperationError`` naming the ufunc.
+    ``out=`` raises ``UnsupportedOperationError`` naming the ufunc, and so does turning a
+    node into an array (``np.array([x, z])``): a node has no value until evaluated.
 
     Examples
     --------
@@ -132,6 +135,14 @@ class Node:
         if func is np.ndim and self.shape is not None:
             return len(self.shape)
         raise array_function_error(func)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.array(x)``, ``np.array([x, z])``: refused. numpy would wrap the node in an
+        object array whose arithmetic silently builds nodes entry by entry."""
+        raise UnsupportedOperationError(
+            f"node {self.name!r} has no value to convert to a numpy array; "
+            "cg.evaluate the graph for its value, or build the formula with cgraph's functions"
+        )
 
     __iter__ = None  # indexing is slicing: a Node is not a sequence of its elements
 
