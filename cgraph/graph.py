@@ -217,7 +217,10 @@ class Graph:
                 shape = self._infer(opdef, operands, attrs, name)
             else:  # _infer's common case, inlined: no attributes to check, a rule that holds
                 try:
-                    shape = opdef.shape(*[nodes[o]["shape"] for o in operands])
+                    k = len(operands)  # (no list for the usual one or two operands)
+                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
+                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
+                        *[nodes[o]["shape"] for o in operands])
                 except (ValueError, TypeError):
                     shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
         if name is None:  # _claim's generated name, inlined: this is the hot path of every build
