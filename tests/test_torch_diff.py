@@ -31,6 +31,7 @@ STEPS = int(os.environ.get("CGRAPH_TORCH_STEPS", "7"))
 RTOL64 = 1e-10  # normwise: max|a - b| / max(1, max|b|); the worst seen is printed by the report
 RTOL32 = 2e-4
 WORST: dict[str, tuple[float, str]] = {}
+TORCH_NONFINITE: list[str] = []
 SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -41,7 +42,10 @@ SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (3, 2), (2, 2, 3), (4,)]
 def _report() -> None:
     if os.environ.get("CGRAPH_TORCH_REPORT"):
         for key, (err, where) in sorted(WORST.items()):
-            print(f"worst {key:<28} {err:.3e}  {where}")
+            print(f"worst {key:<37} {err:.3e}  {where}")
+        print(f"torch non-finite where cgraph is finite: {len(TORCH_NONFINITE)}")
+        for line in TORCH_NONFINITE[:20]:
+            print("   ", line[:300])
 
 
 atexit.register(_report)
@@ -134,8 +138,10 @@ def _torch_slice(x, start, stop, step, axis):
     return torch.index_select(x, axis, torch.as_tensor(idx, dtype=torch.long))
 
 
-def _logaddexp0(u):
-    return torch.logaddexp(torch.zeros_like(u), u)  # F.softplus is linear past 20 (off by e^-20)
+def _softplus(u):
+    # F.softplus is linear past 20 (off by e^-20), and the double backward of
+    # torch.logaddexp(0, u) is nan at u = -1000; this form is exact to second order
+    return torch.relu(u) + torch.log1p(torch.exp(-torch.abs(u)))
 
 
 UNARY = {
@@ -144,7 +150,7 @@ UNARY = {
     "cos": (cg.cos, torch.cos),
     "tanh": (cg.tanh, torch.tanh),
     "sigmoid": (cg.sigmoid, torch.sigmoid),
-    "softplus": (cg.softplus, _logaddexp0),
+    "softplus": (cg.softplus, _softplus),
     "square": (cg.square, torch.square),
     "relu": (cg.relu, torch.relu),
     "abs": (cg.abs, torch.abs),
@@ -366,36 +372,49 @@ def programs(draw, max_steps: int = STEPS, shapes=tuple(SHAPES)):
 # comparisons
 
 
-def _close(key, a, b, rtol, p):
+def _close(key, a, b, rtol, p, scale=1.0):
+    """Assert ``max|a - b| <= rtol * max(scale, max|b|)``; ``scale``: the largest adjoint of
+    any node (rounding noise in a gradient grows with the terms that cancel in it: the
+    gradient of ``x/x`` is ``g/x - g*x/x^2``, rounding noise of the size of ``g/x``)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b.detach().numpy(force=True) if torch.is_tensor(b) else b, dtype=np.float64)
     where = " | ".join(p.steps)
     assert a.shape == b.shape, f"{key}: shape {a.shape} != torch {b.shape}\n{where}"
-    assert np.isfinite(a).all() == np.isfinite(b).all(), f"{key}: {a} vs torch {b}\n{where}"
-    # normwise, floored at 1: exact zeros that both sides reach through cancellation
-    # (d/dx sum(x/x)) come out as rounding noise of either sign
-    err = float(np.max(np.abs(a - b), initial=0.0)) / max(1.0, float(np.max(np.abs(b), initial=0.0)))
-    if err > WORST.get(key, (-1.0, ""))[0]:
-        WORST[key] = (err, where)
+    assert np.isfinite(a).all(), f"{key}: cgraph gave {a} (torch {b}) without an error\n{where}"
+    if not np.isfinite(b).all():  # torch's double backward of logaddexp at -1000 is nan
+        TORCH_NONFINITE.append(f"{key}: cgraph {a} torch {b} | {where}")
+        keep = np.isfinite(b)
+        a, b = a[keep], b[keep]
+    diff = float(np.max(np.abs(a - b), initial=0.0))
+    top = float(np.max(np.abs(b), initial=0.0))
+    for name, err in ((key + " (strict)", diff / max(1.0, top)), (key, diff / max(scale, 1.0, top))):
+        if err > WORST.get(name, (-1.0, ""))[0]:
+            WORST[name] = (err, where)
+    err = diff / max(scale, 1.0, top)
     assert err <= rtol, f"{key}: relative error {err:.3e}\ncgraph {a}\ntorch  {b}\n{where}"
 
 
 def _torch_grads(p, dtype, second=None):
+    """torch's value (or ``s``) and gradients, and the largest adjoint of any node."""
     leaves = [torch.tensor(p.feeds[n], dtype=dtype, requires_grad=True) for n in p.names]
     out = p.run_torch(leaves)
     y = out[p.out]
+    zeros = [torch.zeros_like(leaf) for leaf in leaves]
     if not y.requires_grad:  # a step in every path: no grad_fn
-        return (y if second is None else torch.zeros((), dtype=dtype)), [torch.zeros_like(leaf) for leaf in leaves]
-    grads = torch.autograd.grad(y, leaves, allow_unused=True, create_graph=second is not None)
-    grads = [torch.zeros_like(leaf) if gr is None else gr for leaf, gr in zip(leaves, grads)]
+        return (y if second is None else torch.zeros((), dtype=dtype)), zeros, 1.0
+    nodes = [o for o in out if o.requires_grad and all(o is not leaf for leaf in leaves)]
+    grads = torch.autograd.grad(y, leaves + nodes, allow_unused=True, create_graph=second is not None)
+    scale = max([1.0] + [float(gr.abs().max()) for gr in grads if gr is not None and gr.numel()])
+    grads = [z if gr is None else gr for z, gr in zip(zeros, grads[:len(leaves)])]
     if second is None:
-        return y, grads
+        return y, grads, scale
     w, v = second
     s = torch.sum(grads[w] * torch.tensor(v, dtype=dtype))
     if not s.requires_grad:
-        return s, [torch.zeros_like(leaf) for leaf in leaves]
-    hv = torch.autograd.grad(s, leaves, allow_unused=True)
-    return s, [torch.zeros_like(leaf) if gr is None else gr for leaf, gr in zip(leaves, hv)]
+        return s, zeros, scale
+    hv = torch.autograd.grad(s, leaves + nodes, allow_unused=True)
+    scale = max([scale] + [float(gr.abs().max()) for gr in hv if gr is not None and gr.numel()])
+    return s, [z if gr is None else gr for z, gr in zip(zeros, hv[:len(leaves)])], scale
 
 
 def _fit(value, shape):
@@ -413,7 +432,7 @@ def _fit(value, shape):
 @SETTINGS
 @given(programs())
 def test_values_and_gradients_float64_match_torch(p):
-    y, tg = _torch_grads(p, torch.float64)
+    y, tg, scale = _torch_grads(p, torch.float64)
     feeds = p.feeds
     _close("evaluate", cg.evaluate(p.g, **feeds)["y"], y, RTOL64, p)
     first = cg.grad(p.g, **feeds)
@@ -426,14 +445,14 @@ def test_values_and_gradients_float64_match_torch(p):
     simple = cg.simplify(ga)
     simp = cg.evaluate(simple, **{n: v for n, v in feeds.items() if n in simple.inputs})
     for n, t in zip(p.names, tg):
-        _close("grad first call", first[n], t, RTOL64, p)
-        _close("grad second call", second[n], t, RTOL64, p)
+        _close("grad first call", first[n], t, RTOL64, p, scale)
+        _close("grad second call", second[n], t, RTOL64, p, scale)
         assert np.array_equal(first[n], second[n]), f"grad: first and second call differ for {n}"
-        _close("compile grad", compiled[f"g_{n}"], t, RTOL64, p)
+        _close("compile grad", compiled[f"g_{n}"], t, RTOL64, p, scale)
         out = ga.outputs[p.names.index(n)]
-        _close("adjoint+evaluate", _fit(adj[out], p.feeds[n].shape), t, RTOL64, p)
+        _close("adjoint+evaluate", _fit(adj[out], p.feeds[n].shape), t, RTOL64, p, scale)
         sout = simple.outputs[p.names.index(n)]
-        _close("simplify(adjoint)", _fit(simp[sout], p.feeds[n].shape), t, RTOL64, p)
+        _close("simplify(adjoint)", _fit(simp[sout], p.feeds[n].shape), t, RTOL64, p, scale)
 
 
 @SETTINGS
@@ -441,24 +460,26 @@ def test_values_and_gradients_float64_match_torch(p):
 def test_second_derivatives_float64_match_torch(p, seed):
     w = seed % len(p.names)
     v = np.random.default_rng(seed).uniform(0.5, 1.5, size=p.feeds[p.names[w]].shape)
-    s, th = _torch_grads(p, torch.float64, second=(w, v))
+    s, th, scale = _torch_grads(p, torch.float64, second=(w, v))
     ga = cg.adjoint(p.g, wrt=[p.names[w]])
     gw = ga.node(ga.outputs[0])
     ga.output(cg.sum(gw * ga.const(v)), name="s")
     got = cg.grad(ga, of="s", wrt=p.names, **p.feeds)
     again = cg.grad(ga, of="s", wrt=p.names, **p.feeds)
-    _close("hvp value", cg.evaluate(ga, **p.feeds)["s"], s, RTOL64, p)
+    _close("hvp value", cg.evaluate(ga, **p.feeds)["s"], s, RTOL64, p, scale)
     for n, t in zip(p.names, th):
-        _close("hvp grad first call", got[n], t, 1e-9, p)
-        _close("hvp grad second call", again[n], t, 1e-9, p)
+        _close("hvp grad first call", got[n], t, 1e-9, p, scale)
+        _close("hvp grad second call", again[n], t, 1e-9, p, scale)
 
 
 @SETTINGS
 @given(programs(max_steps=max(1, STEPS - 1)))
 def test_float32_matches_torch(p):
     feeds = {n: v.astype(np.float32) for n, v in p.feeds.items()}
-    p32 = p
-    y, tg = _torch_grads(p32, torch.float32)
+    y, tg, scale = _torch_grads(p, torch.float32)
+    steps = p.run_torch([torch.tensor(v, dtype=torch.float32) for v in p.feeds.values()])
+    if not all(bool(torch.isfinite(t).all()) for t in (*steps, *tg)):
+        reject()  # float32 overflow where float64 is finite: a DomainError in cgraph, tested elsewhere
     val = cg.evaluate(p.g, **feeds)["y"]
     assert np.asarray(val).dtype == np.float32 or np.ndim(val) == 0
     _close("float32 evaluate", val, y, RTOL32, p)
@@ -466,8 +487,8 @@ def test_float32_matches_torch(p):
     compiled = cg.compile(p.g, wrt=p.names)(**feeds)
     for n, t in zip(p.names, tg):
         assert got[n].dtype == np.float32, f"grad of float32 {n} is {got[n].dtype}"
-        _close("float32 grad", got[n], t, RTOL32, p)
-        _close("float32 compile grad", compiled[f"g_{n}"], t, RTOL32, p)
+        _close("float32 grad", got[n], t, RTOL32, p, scale)
+        _close("float32 compile grad", compiled[f"g_{n}"], t, RTOL32, p, scale)
 
 
 @SETTINGS
@@ -475,7 +496,7 @@ def test_float32_matches_torch(p):
 def test_python_float_scalars_match_torch(p):
     """Python floats take compile's ``math`` path (and grad's scalar path)."""
     feeds = {n: float(v) if v.ndim == 0 else v for n, v in p.feeds.items()}
-    y, tg = _torch_grads(p, torch.float64)
+    y, tg, scale = _torch_grads(p, torch.float64)
     f = cg.compile(p.g, wrt=p.names)
     compiled = f(**feeds)
     positional = f.positional(*(feeds[n] for n in f.inputs))
@@ -483,7 +504,7 @@ def test_python_float_scalars_match_torch(p):
     _close("float evaluate", cg.evaluate(p.g, **feeds)["y"], y, RTOL64, p)
     first, second = cg.grad(p.g, **feeds), cg.grad(p.g, **feeds)
     for n, t in zip(p.names, tg):
-        _close("float compile grad", compiled[f"g_{n}"], t, RTOL64, p)
-        _close("float positional grad", positional[f.outputs.index(f"g_{n}")], t, RTOL64, p)
-        _close("float grad first call", first[n], t, RTOL64, p)
-        _close("float grad second call", second[n], t, RTOL64, p)
+        _close("float compile grad", compiled[f"g_{n}"], t, RTOL64, p, scale)
+        _close("float positional grad", positional[f.outputs.index(f"g_{n}")], t, RTOL64, p, scale)
+        _close("float grad first call", first[n], t, RTOL64, p, scale)
+        _close("float grad second call", second[n], t, RTOL64, p, scale)
