@@ -347,8 +347,17 @@ class Graph:
         return [o for o in self._outputs if o in self.nx]
 
     def _by_role(self, role: str) -> list[str]:
-        # networkx's own dict rather than a NodeDataView: the same nodes in the same order
-        return self._cached(("role", role), lambda: [n for n, d in self.nx._node.items() if d.get("role") == role])
+        return self._cached("sources", self._sources)[role]
+
+    def _sources(self) -> dict[str, list[str]]:
+        # inputs and params in one walk over networkx's own dict (rather than a NodeDataView:
+        # the same nodes in the same order)
+        found: dict[str, list[str]] = {"input": [], "param": []}
+        for n, d in self.nx._node.items():
+            role = d.get("role")
+            if role == "input" or role == "param":
+                found[role].append(n)
+        return found
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
