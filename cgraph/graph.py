@@ -192,7 +192,16 @@ class Graph:
         nodes = []
         for v in operands:  # (_operand's common case first: a Node of this graph)
             nodes.append(v.name if type(v) is Node and v.graph is self else self._operand(v))
-        return self._apply(opdef, nodes, {**opdef.attrs, **attrs} if attrs else dict(opdef.attrs), name)
+        if attrs:
+            attrs = {**opdef.attrs, **attrs}
+        return self._apply(opdef, nodes, attrs or (dict(opdef.attrs) if opdef.attrs else NO_ATTRS), name)
+
+    def _binary(self, op: str, a: Any, b: Any) -> Node:
+        """``apply(op, a, b)`` for Node's operators (``a + b``): one of them is a Node of
+        this graph, and the op (add, mul, ...) takes no attributes."""
+        return self._apply(OPS[op], [a.name if type(a) is Node and a.graph is self else self._operand(a),
+                                     b.name if type(b) is Node and b.graph is self else self._operand(b)],
+                           NO_ATTRS, None)
 
     def _apply(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None, shape: Any = _INFER) -> Node:
         # `shape`: the caller's own result of opdef.shape on these operands (simplify has it)
@@ -202,9 +211,18 @@ class Graph:
                 f"{opdef.name} takes {opdef.arity_text()} operand(s), got {len(operands)}"
                 + (f" (node {name!r})" if name else "")
             )
-        if shape is _INFER:
-            shape = self._infer(opdef, operands, attrs, name)
         nodes = self.nx._node
+        if shape is _INFER:
+            if attrs:
+                shape = self._infer(opdef, operands, attrs, name)
+            else:  # _infer's common case, inlined: no attributes to check, a rule that holds
+                try:
+                    k = len(operands)  # (no list for the usual one or two operands)
+                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
+                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
+                        *[nodes[o]["shape"] for o in operands])
+                except (ValueError, TypeError):
+                    shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
         if name is None:  # _claim's generated name, inlined: this is the hot path of every build
             while True:
                 self._generated += 1
@@ -250,31 +268,42 @@ class Graph:
             raise ShapeError(f"{who} of {args}: {exc}") from None
 
     def _operand(self, v: Any) -> str:
+        t = type(v)
+        if t is float or t is int:  # a number: the common case after a Node of this graph
+            return self._scalar_const(v)
         if isinstance(v, Node):
             if v.graph is not self:
                 raise GraphError(f"node {v.name!r} belongs to graph {v.graph.name!r}, not {self.name!r}")
             return v.name
         if isinstance(v, str) and v in self.nx:
             return v
-        if type(v) in (int, float) or (
-                isinstance(v, (numbers.Number, np.ndarray, np.generic)) and not isinstance(v, bool)):
+        if isinstance(v, (numbers.Number, np.ndarray, np.generic)) and not isinstance(v, bool):
             return self._scalar_const(v)  # (numbers.Number is an ABC: Python ints and floats first)
         raise GraphError(f"cannot use {v!r} ({type(v).__name__}) as an operand of graph {self.name!r}")
 
     def _scalar_const(self, v: Any) -> str:
         # unnamed scalar constants are shared: `2*x + 2*z` uses one node for 2
-        value = const_value(v, None)
-        if isinstance(value, np.ndarray):
-            return self.const(value).name
-        # repr: 0.0 and -0.0 compare equal but are different constants (1/-0.0 = -inf)
-        key = ("const", type(value), repr(value) if type(value) is float else value)
-        found = self._cache.setdefault("consts", {}).get(key)
+        t = type(v)
+        if t is float or t is int:  # const_value keeps these as they are
+            value = v
+        else:
+            value = const_value(v, None)
+            if isinstance(value, np.ndarray):
+                return self.const(value).name
+            t = type(value)
+        # a float is its own key but for 0.0 and -0.0, which compare equal and are different
+        # constants (1/-0.0 = -inf), and NaN, which equals nothing: those go by their repr
+        key = (t, repr(value) if t is float and (not value or value != value) else value)
+        consts = self._cache.get("consts")
+        if consts is None:
+            consts = self._cache["consts"] = {}
+        found = consts.get(key)
         if found is not None:
             data = self.nx._node.get(found)
             if data is not None and data["op"] == "const":
                 return found
         name = self.const(value).name
-        self._cache["consts"][key] = name
+        consts[key] = name
         return name
 
     def output(self, node: Node | str, *, name: str | None = None) -> Node:
@@ -318,8 +347,17 @@ class Graph:
         return [o for o in self._outputs if o in self.nx]
 
     def _by_role(self, role: str) -> list[str]:
-        # networkx's own dict rather than a NodeDataView: the same nodes in the same order
-        return self._cached(("role", role), lambda: [n for n, d in self.nx._node.items() if d.get("role") == role])
+        return self._cached("sources", self._sources)[role]
+
+    def _sources(self) -> dict[str, list[str]]:
+        # inputs and params in one walk over networkx's own dict (rather than a NodeDataView:
+        # the same nodes in the same order)
+        found: dict[str, list[str]] = {"input": [], "param": []}
+        for n, d in self.nx._node.items():
+            role = d.get("role")
+            if role == "input" or role == "param":
+                found[role].append(n)
+        return found
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
@@ -352,6 +390,12 @@ class Graph:
         if len(preds) == 1:
             ((u, keys),) = preds.items()
             return (u,) * len(keys)
+        if len(preds) == 2:  # the sort below, for a binary op's two operands
+            (u, ku), (v, kv) = preds.items()
+            if len(ku) == 1 and len(kv) == 1:
+                (i,), (j,) = ku, kv
+                if type(i) is int and type(j) is int and i != j:
+                    return (u, v) if i < j else (v, u)
         pairs = [(k, u) for u, keys in preds.items() for k in keys]
         pairs.sort(key=_port)
         return tuple(u for _, u in pairs)
@@ -499,15 +543,16 @@ class Graph:
                 self._mark_valid()
             return
         token = cache.get("cgraph")
-        hit = self._cache.get(_VALID) if keep_valid and token is not None else None
-        valid = hit is not None and hit[0] == (self._version, token)
+        version = self._version
+        self._version = version + 1
+        if keep_valid and token is not None:
+            hit = self._cache.get(_VALID)
+            if hit is not None and hit[0] == (version, token):
+                self._cache[_VALID] = ((version + 1, token), True)
         if token is None or len(cache) > 1:
             cache.clear()
             if token is not None:
                 cache["cgraph"] = token
-        self._version += 1
-        if valid:
-            self._cache[_VALID] = ((self._version, token), True)
 
     def _touch(self) -> None:
         """After a change networkx does not see (node data, outputs): caches are stale."""
@@ -640,7 +685,7 @@ def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = N
     names = []
     for v in operands:  # (_operand's common case first: a Node, of g as checked above)
         names.append(v.name if type(v) is Node else g._operand(v))
-    return g._apply(opdef, names, dict(attrs), name)
+    return g._apply(opdef, names, dict(attrs) if attrs else NO_ATTRS, name)
 
 
 registry.apply_op = apply_op  # the op functions (cg.exp, ...) call it

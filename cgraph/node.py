@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import UnsupportedOperationError
+
 if TYPE_CHECKING:
     from .graph import Graph
 
@@ -17,7 +19,8 @@ class Node:
     promoted to constants. numpy's ufuncs that have a cgraph op build it too:
     ``np.sin(x)`` is ``cg.sin(x)``, and ``np.ones(3) * x`` and ``np.float64(2) * x`` are
     products; any other ufunc, a ufunc method (``np.sum(x)`` is ``np.add.reduce``) or
-    ``out=`` raises ``UnsupportedOperationError`` naming the ufunc.
+    ``out=`` raises ``UnsupportedOperationError`` naming the ufunc, and so does turning a
+    node into an array (``np.array([x, z])``): a node has no value until evaluated.
 
     Examples
     --------
@@ -78,40 +81,40 @@ class Node:
         return self.graph.apply(op, *operands, **attrs)
 
     def __add__(self, other: Any) -> Node:
-        return self._op("add", self, other)
+        return self.graph._binary("add", self, other)
 
     def __radd__(self, other: Any) -> Node:
-        return self._op("add", other, self)
+        return self.graph._binary("add", other, self)
 
     def __sub__(self, other: Any) -> Node:
-        return self._op("sub", self, other)
+        return self.graph._binary("sub", self, other)
 
     def __rsub__(self, other: Any) -> Node:
-        return self._op("sub", other, self)
+        return self.graph._binary("sub", other, self)
 
     def __mul__(self, other: Any) -> Node:
-        return self._op("mul", self, other)
+        return self.graph._binary("mul", self, other)
 
     def __rmul__(self, other: Any) -> Node:
-        return self._op("mul", other, self)
+        return self.graph._binary("mul", other, self)
 
     def __truediv__(self, other: Any) -> Node:
-        return self._op("div", self, other)
+        return self.graph._binary("div", self, other)
 
     def __rtruediv__(self, other: Any) -> Node:
-        return self._op("div", other, self)
+        return self.graph._binary("div", other, self)
 
     def __pow__(self, other: Any) -> Node:
-        return self._op("pow", self, other)
+        return self.graph._binary("pow", self, other)
 
     def __rpow__(self, other: Any) -> Node:
-        return self._op("pow", other, self)
+        return self.graph._binary("pow", other, self)
 
     def __matmul__(self, other: Any) -> Node:
-        return self._op("matmul", self, other)
+        return self.graph._binary("matmul", self, other)
 
     def __rmatmul__(self, other: Any) -> Node:
-        return self._op("matmul", other, self)
+        return self.graph._binary("matmul", other, self)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``np.sin(x)``, ``np.ones(3) * x``: the node of the op whose ``ufunc`` is ``ufunc``
@@ -132,6 +135,14 @@ class Node:
         if func is np.ndim and self.shape is not None:
             return len(self.shape)
         raise array_function_error(func)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.array(x)``, ``np.array([x, z])``: refused. numpy would wrap the node in an
+        object array whose arithmetic silently builds nodes entry by entry."""
+        raise UnsupportedOperationError(
+            f"node {self.name!r} has no value to convert to a numpy array; "
+            "cg.evaluate the graph for its value, or build the formula with cgraph's functions"
+        )
 
     __iter__ = None  # indexing is slicing: a Node is not a sequence of its elements
 

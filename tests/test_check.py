@@ -87,3 +87,11 @@ def test_bad_tolerances_are_an_argument_error(option):
     (key, value), = option.items()
     with pytest.raises(cg.ArgumentError, match=f"{key} must be a finite number >= 0"):
         cg.check_gradients(cg.parse("y = 2*x"), x=1.0, **option)
+
+
+def test_an_input_numpy_refuses_is_an_input_error_as_in_grad():
+    # a ragged list: the float32 warning check read its dtype first and raised numpy's bare
+    # ValueError, where grad, evaluate and finite_difference raise an InputError naming x
+    g = cg.parse("y = sum(x)")
+    with pytest.raises(cg.InputError, match="input 'x': cannot convert list"):
+        cg.check_gradients(g, x=[[1.0], [1.0, 2.0]])

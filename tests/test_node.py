@@ -98,3 +98,13 @@ def test_np_shape_and_ndim_read_a_declared_shape_and_refuse_an_unknown_one():
             np.shape(node)
     with pytest.raises(cg.UnsupportedOperationError, match="np.ndim"):
         np.ndim(v)
+
+
+@pytest.mark.parametrize("convert", [np.array, np.asarray, lambda x: np.array([x, 1.0]), lambda x: np.float64(x)])
+def test_a_node_does_not_become_a_numpy_object_array(convert):
+    # np.array([x, z]) was a silent object array whose arithmetic built nodes entry by entry
+    g = cg.Graph()
+    x = g.input("x", shape=(3,))
+    with pytest.raises(cg.UnsupportedOperationError, match="node 'x' has no value to convert .* cg.evaluate"):
+        convert(x)
+    assert set(g.nx) == {"x"}

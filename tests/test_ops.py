@@ -461,3 +461,16 @@ def test_pow_rule_with_a_number_exponent_reads_as_written_by_hand(formula, rule)
     at = {"x": 1.7, "z": 2.5}
     at = {k: v for k, v in at.items() if k in g.inputs}
     assert np.isclose(cg.grad(g, wrt="x", **at)["x"], cg.finite_difference(g, wrt="x", **at)["x"])
+
+
+@pytest.mark.parametrize("formula", ["relu(x)", "abs(x)", "step(x)*x"])
+def test_a_nan_input_is_not_masked_by_a_kink_derivative(formula):
+    # relu's derivative g*step(x) was 0 at NaN: the gradient hid the NaN that docs/errors.md
+    # promises to carry ("NaN is never masked"); step now keeps it, as np.heaviside and np.sign
+    g = cg.parse(f"y = sum({formula})")
+    x = np.array([-1.0, np.nan, 2.0], dtype=np.float32)
+    for _ in range(2):  # the eager first grad and the cached graph path
+        d = cg.grad(g, x=x, nonfinite="propagate")["x"]
+        assert d.dtype == np.float32 and np.isnan(d[1]) and np.isfinite(d[[0, 2]]).all()
+    np.testing.assert_array_equal(cg.OPS["step"].eval(np.array([-1.0, 0.0, 2.0, np.nan])), [0.0, 0.0, 1.0, np.nan])
+    assert cg.OPS["step"].eval(np.float32(3)).dtype == np.float32

@@ -33,7 +33,9 @@ def _sigmoid(x):
 
 @keeps_weak
 def _step(x):
-    return (np.asarray(x) > 0).astype(float_dtype(x))
+    # heaviside keeps a NaN (as np.sign does), so relu's and its own derivative g*step(x)
+    # do not mask an input NaN as 0 (docs/errors.md: NaN is never masked)
+    return np.heaviside(x, 0.0).astype(float_dtype(x), copy=False)
 
 
 @keeps_weak
@@ -75,7 +77,7 @@ SQUARE = _unary("square", np.square, lambda g, out, a: (g * (2 * a),), latex="{0
                 latex_prec=Prec.POW, latex_arg_prec=(Prec.ATOM,), label="x²", doc="Elementwise square.", ufunc=np.square)
 # derivatives of relu/abs: piecewise constant, so their own derivative is 0 (no node)
 STEP = _unary("step", _step, lambda g, out, a: (None,), latex=r"H\left({0}\right)",
-              label="step", doc="Heaviside step ``1 if x > 0 else 0`` (0 at 0).")
+              label="step", doc="Heaviside step ``1 if x > 0 else 0`` (0 at 0, NaN at NaN).")
 SIGN = _unary("sign", _sign, lambda g, out, a: (None,), latex=r"\operatorname{{sign}}\left({0}\right)",
               label="sign", doc="Sign ``-1, 0, 1``.", ufunc=np.sign)
 

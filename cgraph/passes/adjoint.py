@@ -227,13 +227,16 @@ class _Sweep:
     def accumulate(self, n: str) -> Node:
         if n in self.adjoint:
             return Node(self.g, self.adjoint[n])
-        parts = [self.renamed.get(p, p) for p in self.contribs[n]]
-        name = self.name_for(n)
+        renamed = self.renamed
+        parts = self.contribs[n]
+        parts = [renamed.get(parts[0], parts[0])] if len(parts) == 1 else [renamed.get(p, p) for p in parts]
+        name = f"g_{n}"  # name_for's first choice, inlined
+        if name in self.nodes:
+            name = self.name_for(n)
         first = parts[0]
-        fresh = first not in self.forward and first not in self.claimed
-        if len(parts) == 1 and fresh:
+        if len(parts) == 1 and first not in self.forward and first not in self.claimed:
             node = self.g.rename(first, name)  # the contribution itself becomes g_n
-            self.renamed[first] = name
+            renamed[first] = name
             # re-stamp its creation index so programs list g_n where it is completed
             self.nodes[name]["order"] = self.g._next_order
             self.g._next_order += 1
@@ -241,15 +244,17 @@ class _Sweep:
             node = identity(Node(self.g, first), name=name)  # the lecture's g_d = g_y
         else:
             node = add(*(Node(self.g, p) for p in parts), name=name)
-        self.claimed.add(node.name)
-        self._mark(node.name, n)
-        self.adjoint[n] = node.name
+        name = node.name
+        self.claimed.add(name)
+        self._mark(name, n)
+        self.adjoint[n] = name
         return node
 
     def backprop(self, n: str) -> list[str]:
         """Sum the contributions to ``n`` and pass them on by its rule: the names of the
         new contributions to its operands (parts of their adjoints)."""
-        data = self.nodes[n]
+        nodes = self.nodes
+        data = nodes[n]
         if data["role"] != "op":
             return []  # inputs are accumulated by finish(), in wrt order
         gn = self.accumulate(n)
@@ -258,37 +263,45 @@ class _Sweep:
         operands = g.operands(n)
         if opdef.vjp is None:
             raise NotDifferentiableError(f"node {n!r} ({opdef.name}) has no derivative rule")
-        if not opdef.elementwise and _needs_reduce(gn.shape, data["shape"]):
+        exact, elementwise = self.exact, opdef.elementwise
+        if not elementwise and _needs_reduce(gn.shape, data["shape"]):
             gn = sum_to(gn, Node(self.g, n))
-        elif not opdef.elementwise and _needs_expand(gn.shape, data["shape"]):
+        elif not elementwise and _needs_expand(gn.shape, data["shape"]):
             # the seed 1 of an output of shape (1, 1), passed down by elementwise rules
             # (-(x @ w)): a rule such as matmul's needs the adjoint in its node's shape
             gn = expand_to(gn, Node(self.g, n))
-        elif self.exact and n == self.of and data["shape"] is None:
+        elif exact and n == self.of and data["shape"] is None:
             gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
-        args = [Node(g, o) for o in operands]
-        parts = opdef.vjp(gn, Node(g, n), *args, **data["attrs"])
-        if len(parts) != len(operands):
+        k = len(operands)
+        if k == 1:  # (no list of handles for the usual one or two operands)
+            parts = opdef.vjp(gn, Node(g, n), Node(g, operands[0]), **data["attrs"])
+        elif k == 2:
+            parts = opdef.vjp(gn, Node(g, n), Node(g, operands[0]), Node(g, operands[1]), **data["attrs"])
+        else:
+            parts = opdef.vjp(gn, Node(g, n), *[Node(g, o) for o in operands], **data["attrs"])
+        if len(parts) != k:
             raise NotDifferentiableError(
-                f"node {n!r} ({opdef.name}): its rule gave {len(parts)} adjoints for {len(operands)} operands"
+                f"node {n!r} ({opdef.name}): its rule gave {len(parts)} adjoints for {k} operands"
             )
-        active, nodes, contribs = self.active, self.nodes, self.contribs
+        active, contribs = self.active, self.contribs
         added = []
         for o, part in zip(operands, parts):
             if part is None or o not in active:
                 continue  # constants and nodes that do not lead to wrt get nothing
             target = nodes[o]["shape"]
+            p = part.name
+            shape = nodes[p]["shape"]
             # an operand of undeclared shape may have been broadcast: sum at run time
-            widened = self.exact and target is None and opdef.elementwise and len(operands) > 1
-            pointwise = not self.exact and target == ()  # a scalar's pointwise derivative: grad sums it
-            if widened or (not pointwise and _needs_reduce(nodes[part.name]["shape"], target)):
-                part = sum_to(part, Node(g, o))
+            if (exact and target is None and elementwise and k > 1) or (
+                    shape != target and (exact or target != ()) and _needs_reduce(shape, target)):
+                # (not exact and target == (): a scalar's pointwise derivative, which grad sums)
+                p = sum_to(part, Node(g, o)).name
             found = contribs.get(o)
             if found is None:
-                contribs[o] = [part.name]
+                contribs[o] = [p]
             else:
-                found.append(part.name)
-            added.append(part.name)
+                found.append(p)
+            added.append(p)
         return added
 
     def finish(self, w: str) -> str:

@@ -168,11 +168,20 @@ def check_gradients(
 
 def _precision_warnings(g: Graph, feeds: Mapping[str, Any], wrt: Any) -> list[str]:
     names = _resolve_wrt(g, wrt)
-    low = [n for n in names if np.asarray(feeds.get(n, 0.0)).dtype in (np.float32, np.float16)]
+    low = [n for n in names if _dtype(feeds.get(n, 0.0)) in (np.float32, np.float16)]
     if not low:
         return []
     return [f"input(s) {', '.join(map(repr, low))} are not float64: finite differences in low precision "
             "cannot check gradients reliably; check in float64"]
+
+
+def _dtype(value: Any) -> Any:
+    """The dtype numpy gives ``value``; ``None`` for what numpy refuses (a ragged list), which
+    ``grad`` then reports as an ``InputError`` naming the input."""
+    try:
+        return np.asarray(value).dtype
+    except (TypeError, ValueError):
+        return None
 
 
 def _index(index: tuple[int, ...]) -> str:

@@ -20,18 +20,25 @@ the u^2 rule's ``log(u)`` for the constant 2, at u < 0) and never evaluates it.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..graph import NO_ATTRS, Graph
+from ..graph import _INFER, NO_ATTRS, Graph
 from ..memory import gc_paused
 from ..node import Node
-from ..ops.registry import OPS
+from ..ops.registry import OPS, OpDef
 from .adjoint import _between, _resolve_of, _resolve_wrt, _Sweep, ancestors
 from .plan import NONFINITE, _const, _kwargs, check_input, choose
 
+_F64 = np.float64
+#: a binary ufunc and numpy's scalar operator that gives the same np.float64 (the same
+#: IEEE operation, the same errstate traps) when an operand is an np.float64 and the other
+#: one too or a Python float, 20x faster than the ufunc's call on scalars
+_SCALAR_OPS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+               np.divide: operator.truediv}
 _TRAPS = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}  # as Plan.run's
 
 
@@ -87,24 +94,38 @@ class _Values(Graph):
         values, compute, args = self.values, self._compute, self.args
         hit = src._cache.get("operands")  # the operand table, if a plan of `src` has built it
         table = hit[1] if hit is not None and hit[0] == src._stamp() else {}
+        operands = src.operands
         for n in src.schedule():
             if n in needed:
                 data = nodes[n]
-                if data["role"] == "op":
-                    ops = args[n] = table[n] if table else src.operands(n)
-                    values[n] = compute(n, data["op"], ops, data["attrs"])
-                elif data["role"] == "const":
+                role = data["role"]
+                if role == "op":
+                    ops = args[n] = table[n] if table else operands(n)
+                    op = data["op"]
+                    values[n] = compute(n, op, OPS[op].eval, ops, data["attrs"])
+                elif role == "const":
                     self._const(n, data["attrs"]["value"])
         self.arrays = any(type(v) is np.ndarray for v in values.values())
         self.operands = args.__getitem__  # type: ignore[method-assign]  # what the sweep asks of forward nodes
 
-    def _compute(self, n: str, op: str, args: Sequence[str], attrs: Mapping) -> Any:
+    def _compute(self, n: str, op: str, fn: Any, args: Sequence[str], attrs: Mapping) -> Any:
         kw = _kwargs(attrs) if attrs else None
-        fn, args, value = choose(n, op, OPS[op].eval, args, kw, self.weak, self.known)
+        fn, args, value = choose(n, op, fn, args, kw, self.weak, self.known)
         if fn is None:
             return value
         values = self.values
-        return fn(*[values[a] for a in args]) if kw is None else fn(*[values[a] for a in args], **kw)
+        if kw is not None:
+            return fn(*[values[a] for a in args], **kw)
+        if len(args) == 1:  # (no list for the usual one or two operands)
+            return fn(values[args[0]])
+        if len(args) != 2:
+            return fn(*[values[a] for a in args])
+        x, y = values[args[0]], values[args[1]]
+        tx, ty = type(x), type(y)
+        if (tx is _F64 and (ty is _F64 or ty is float) or ty is _F64 and tx is float) and fn in _SCALAR_OPS:
+            return _SCALAR_OPS[fn](x, y)
+        return fn(x, y)
+
 
     def needs(self, names: Sequence[str]) -> None:
         """Give up unless the values of ``names`` are there."""
@@ -121,20 +142,49 @@ class _Values(Graph):
         self.values[n] = value
 
     # -- the hooks of Graph's building methods (apply, const, rename) that the sweep calls
-    def _write_op(self, name: str, op: str, operands: Any, attrs: dict, shape: Any) -> None:
+    def _apply(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None, shape: Any = _INFER) -> Node:
+        """Graph._apply (the same checks, shape and name) with Graph._write_op's part done
+        here: the node's data and value, no edges, nothing to invalidate."""
+        arity = opdef.arity
+        if (len(operands) != arity) if arity is not None else (len(operands) < opdef.min_arity):
+            raise _GiveUp  # (Graph._apply's ArityError, reported by the graph path)
+        nodes = self.nx._node
+        if shape is _INFER:
+            if attrs:
+                shape = self._infer(opdef, operands, attrs, name)
+            else:
+                try:
+                    k = len(operands)  # (no list for the usual one or two operands)
+                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
+                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
+                        *[nodes[o]["shape"] for o in operands])
+                except (ValueError, TypeError):
+                    shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
+        if name is None:
+            while True:
+                self._generated += 1
+                name = f"t{self._generated}"
+                if name not in nodes:
+                    break
+        else:
+            name = self._claim(name)
+        op = opdef.name
         failed = self.failed
         if failed and not failed.isdisjoint(operands):
             failed.add(name)
         else:
             try:
-                self.values[name] = self._compute(name, op, operands, attrs)
+                self.values[name] = self._compute(name, op, opdef.eval, operands, attrs)
             except Exception:  # noqa: BLE001 - an error only if a gradient needs this value (needs())
                 failed.add(name)
-        self.nx._node[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": "op", "shape": shape,
-                               "order": self._next_order}
+        nodes[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": "op", "shape": shape, "order": self._next_order}
         self._next_order += 1
         if self.arrays:
             self.fresh.append(name)
+        return Node(self, name)
+
+    def _write_op(self, name: str, op: str, operands: Any, attrs: dict, shape: Any) -> None:
+        raise _GiveUp  # _apply writes this graph's op nodes itself
 
     def _add_node(self, name: str, op: str, attrs: dict, role: str, shape: Any, *, checked: bool = False) -> None:
         if role != "const":
@@ -179,7 +229,8 @@ class _EagerSweep(_Sweep):
 
     def backprop(self, n: str) -> list[str]:
         g = self.g
-        g.fresh = []
+        if g.arrays:
+            g.fresh = []
         added = super().backprop(n)
         if g.failed or n in self.keep:
             g.needs([*added, self.adjoint[n]] if n in self.keep and n in self.adjoint else added)
