@@ -217,7 +217,10 @@ class Graph:
                 shape = self._infer(opdef, operands, attrs, name)
             else:  # _infer's common case, inlined: no attributes to check, a rule that holds
                 try:
-                    shape = opdef.shape(*[nodes[o]["shape"] for o in operands])
+                    k = len(operands)  # (no list for the usual one or two operands)
+                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
+                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
+                        *[nodes[o]["shape"] for o in operands])
                 except (ValueError, TypeError):
                     shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
         if name is None:  # _claim's generated name, inlined: this is the hot path of every build
@@ -344,8 +347,17 @@ class Graph:
         return [o for o in self._outputs if o in self.nx]
 
     def _by_role(self, role: str) -> list[str]:
-        # networkx's own dict rather than a NodeDataView: the same nodes in the same order
-        return self._cached(("role", role), lambda: [n for n, d in self.nx._node.items() if d.get("role") == role])
+        return self._cached("sources", self._sources)[role]
+
+    def _sources(self) -> dict[str, list[str]]:
+        # inputs and params in one walk over networkx's own dict (rather than a NodeDataView:
+        # the same nodes in the same order)
+        found: dict[str, list[str]] = {"input": [], "param": []}
+        for n, d in self.nx._node.items():
+            role = d.get("role")
+            if role == "input" or role == "param":
+                found[role].append(n)
+        return found
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""

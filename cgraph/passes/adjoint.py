@@ -228,7 +228,8 @@ class _Sweep:
         if n in self.adjoint:
             return Node(self.g, self.adjoint[n])
         renamed = self.renamed
-        parts = [renamed.get(p, p) for p in self.contribs[n]]
+        parts = self.contribs[n]
+        parts = [renamed.get(parts[0], parts[0])] if len(parts) == 1 else [renamed.get(p, p) for p in parts]
         name = f"g_{n}"  # name_for's first choice, inlined
         if name in self.nodes:
             name = self.name_for(n)

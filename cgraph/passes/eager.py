@@ -154,7 +154,10 @@ class _Values(Graph):
                 shape = self._infer(opdef, operands, attrs, name)
             else:
                 try:
-                    shape = opdef.shape(*[nodes[o]["shape"] for o in operands])
+                    k = len(operands)  # (no list for the usual one or two operands)
+                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
+                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
+                        *[nodes[o]["shape"] for o in operands])
                 except (ValueError, TypeError):
                     shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
         if name is None:
