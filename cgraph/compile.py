@@ -27,7 +27,7 @@ from . import codegen
 from .errors import GraphError
 from .graph import Graph, require_graph
 from .ops.registry import OPS
-from .passes.adjoint import fit_to, wrt_names
+from .passes.adjoint import ancestors, fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
 from .passes.plan import WEAK_RESULTS, plan
 from .passes.simplify import simplify
@@ -118,6 +118,9 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
     refused = _nonfinite_const(untouched, list(target.outputs), writer.inputs + writer.params)
     if refused is not None:
         namespace["positional"] = namespace["_array_path"] = refused
+    else:
+        guarded = _forward_guard(g, target, of, writer.inputs + writer.params, namespace["positional"])
+        namespace["positional"] = guarded or namespace["positional"]
     f.positional = namespace["positional"]
     f.inputs, f.params, f.outputs = tuple(writer.inputs), tuple(writer.params), tuple(target.outputs)
     f.source = written
@@ -172,6 +175,28 @@ def _nonfinite_const(g: Graph, keep: list[str], names: list[str]) -> Callable[..
         raise run.nonfinite_consts[0]  # pragma: no cover - run raises it after the input checks
 
     return refuse
+
+
+def _forward_guard(
+    g: Graph, target: Graph, of: str | None, names: list[str], fast: Callable[..., tuple]
+) -> Callable[..., tuple] | None:
+    """For a graph whose function ``simplify`` computes without some of its op nodes
+    (``log(x)*0 -> 0``, ``exp(x) - exp(x) -> 0``: identities that hold where the node is
+    finite), ``fast`` behind a run of the interpreter on ``g``'s own function, so that the
+    function raises the DomainError ``evaluate`` and ``grad`` raise where one of those
+    nodes is undefined (``log(-1)``) or overflows, naming it, rather than answer there.
+    None for every other graph (those the simplifier keeps whole: the usual case)."""
+    keep = list(dict.fromkeys([*g.outputs, *([of] if of is not None else [])]))
+    nodes = g.nx._node
+    if all(n in target.nx._node for n in ancestors(g, keep) if nodes[n]["role"] == "op"):
+        return None
+    run = plan(g, keep)
+
+    def guarded(*args: Any) -> tuple:
+        run.run({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
+        return fast(*args)
+
+    return guarded
 
 
 def _finite(value: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 
 import numpy as np
 import pytest
@@ -454,3 +455,23 @@ def test_an_input_that_does_not_reach_a_pointwise_output_of_another_shape_has_ze
     out = f(**feeds)
     assert out["g_x0"].tolist() == [0, 0, 0] and out["g_z"].tolist() == [4, 4]
     assert f.positional(feeds["x0"], feeds["x1"], feeds["z"])[1].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("formula, x, node", [
+    ("y = log(x)*0 + x", -1.0, "'t1' (log)"),
+    ("y = log(x) - log(x) + x", -1.0, "'t1' (log)"),
+    ("y = sum(exp(x) - exp(x))", np.array([1.0, 800.0]), "'t1' (exp)"),
+    ("y = sum(log(x)*0)", np.array([2.0, -1.0]), "'t1' (log)"),
+])
+def test_a_node_simplify_drops_still_raises_where_evaluate_raises(formula, x, node):
+    # simplify's u*0 -> 0 and u - u -> 0 hold where u is finite; compile simplified the function
+    # and answered y = x, g_x = 1 at x = -1, where evaluate and grad raise a DomainError
+    g = cg.parse(formula)
+    with pytest.raises(cg.DomainError, match="node " + re.escape(node)):
+        cg.evaluate(g, x=x)
+    for f in (cg.compile(g), cg.compile(g, wrt=["x"])):
+        for call in (lambda: f(x=x), lambda: f.positional(x)):
+            with pytest.raises(cg.DomainError, match="node " + re.escape(node)):
+                call()
+    ok = 2.0 + 0 * x  # where the function is defined, the same numbers as grad
+    assert cg.compile(g, wrt=["x"])(x=ok)["g_x"] == pytest.approx(cg.grad(g, x=ok)["x"])
