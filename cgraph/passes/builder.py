@@ -214,15 +214,23 @@ class Builder(Replaying):
                 n in same or (n in outputs and nodes[n]["op"] in ("identity", "const")) for n in nodes)
         g._touch()
         g._mark_valid()  # every node made from a valid graph by checked rules: no second check
-        self._prime()
+        self._prime(dead, names)
 
-    def _prime(self) -> None:
+    def _prime(self, dead: list[str], outputs: list[str]) -> None:
         """Give the new graph its operand table and schedule, known here for less than
         reading them back from networkx costs: the next pass, the printers and the code
         writer read them (about half the time of printing a 10^5-node program)."""
         g, arguments = self.g, self.arguments
-        nodes, operands = g.nx._node, g.operands
-        table = {n: arguments[n] if n in arguments else operands(n) for n in g.nx._pred}
+        nodes = g.nx._node
+        for n in dead:
+            arguments.pop(n, None)
+        table = dict.fromkeys(g.nx._pred, ())  # (sources have no operands)
+        table.update(arguments)
+        for o in outputs:  # an output's identity or constant, made after the rules
+            if o not in arguments:
+                table[o] = g.operands(o)
+        if len(table) != len(nodes):  # (a node we did not make: read them back)
+            table = g._read_operands()
         g._cached("operands", lambda: table)
         # every node was written after its operands, so creation order is topological:
         # Graph._creation_order's answer without its check
