@@ -80,7 +80,7 @@ class Builder(Replaying):
         # new names must not collide with old ones (a loaded graph may not know its count;
         # one we built does)
         self.g._generated = old._generated if prev is not None else max(
-            [old._generated] + [int(n[1:]) for n in old.nx._node if _generated(n)])
+            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (_generated)
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
         self.keys: dict[str, Any] = {}  # name -> its CSE key, or a list of its keys: for renames
@@ -482,15 +482,6 @@ class Builder(Replaying):
         self._rename(result, hint)
         self._keep_metadata(hint, hint)
         return hint
-
-    def _candidate(self, op: str, args: list[str], attrs: dict) -> Candidate | None:
-        if not self.use_rules or op not in RULES:
-            return None
-        try:
-            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
-        except (ValueError, TypeError):
-            return None
-        return Candidate(op, tuple(args), attrs, shape)
 
     def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
         """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""
