@@ -492,10 +492,16 @@ def test_second_derivatives_float64_match_torch(p, seed):
     ga.output(cg.sum(gw * ga.const(v)), name="s")
     got = cg.grad(ga, of="s", wrt=p.names, **p.feeds)
     again = cg.grad(ga, of="s", wrt=p.names, **p.feeds)
+    compiled = cg.compile(ga, wrt=p.names, of="s")(**p.feeds)
+    ga2 = cg.adjoint(ga, wrt=p.names, of="s")
+    simple = cg.simplify(ga2)
+    simp = cg.evaluate(simple, **{n: v for n, v in p.feeds.items() if n in simple.inputs})
     _close("hvp value", cg.evaluate(ga, **p.feeds)["s"], s, RTOL64, p, scale)
-    for n, t in zip(p.names, th):
+    for k, (n, t) in enumerate(zip(p.names, th)):
         _close("hvp grad first call", got[n], t, 1e-9, p, scale)
         _close("hvp grad second call", again[n], t, 1e-9, p, scale)
+        _close("hvp compile", compiled[ga2.outputs[k]], t, 1e-9, p, scale)
+        _close("hvp simplify(adjoint(adjoint))", _fit(simp[simple.outputs[k]], p.feeds[n].shape), t, 1e-9, p, scale)
 
 
 @SETTINGS
@@ -619,3 +625,49 @@ def test_bad_inputs_are_typed_errors_on_every_path(formula, inputs, error, text)
         with pytest.raises(error) as info:
             call()
         assert text in str(info.value), f"{path}: {info.value}"
+
+
+# ---------------------------------------------------------------------------------------
+# cg.nn: the training gradient (simplified adjoint, L2 in the graph, dropout mask fed)
+# against the same network written in torch
+
+
+@SETTINGS
+@given(st.sampled_from(["sigmoid", "tanh", "relu"]), st.sampled_from(["mse", "bce", "cross_entropy"]),
+       st.lists(st.integers(1, 4), min_size=1, max_size=3), st.sampled_from([0.0, 0.1]), st.booleans(),
+       st.integers(0, 2**32 - 1))
+def test_mlp_training_gradient_matches_torch(activation, loss, hidden, l2, dropout, seed):
+    rng = np.random.default_rng(seed)
+    sizes = [3, *hidden, 2 if loss == "cross_entropy" else 1]
+    net = cg.nn.MLP(sizes, activation=activation, loss=loss, seed=seed)
+    n = 5
+    X = rng.normal(size=(n, sizes[0]))
+    if loss == "cross_entropy":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+    else:
+        Y = rng.uniform(0, 1, size=(n, 1)) if loss == "bce" else rng.normal(size=(n, 1))
+    masks = {f"M{k}": rng.integers(0, 2, size=sizes[k]).astype(float) / 0.5 for k in range(1, len(sizes) - 1)}
+    feeds = {"X": X, "Y": Y, **(masks if dropout else {})}
+    gg = net.gradient_graph(l2=l2, dropout=dropout)
+    got = cg.evaluate(gg, **feeds)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
+    h = torch.tensor(X)
+    for k in range(1, len(sizes)):
+        a = h @ params[f"W{k}"] + params[f"b{k}"]
+        if k < len(sizes) - 1:
+            h = getattr(torch, activation)(a)
+            if dropout:
+                h = h * torch.tensor(masks[f"M{k}"])
+    t = torch.tensor(Y)
+    value = {"mse": lambda: F.mse_loss(a, t), "bce": lambda: F.binary_cross_entropy_with_logits(a, t),
+             "cross_entropy": lambda: F.cross_entropy(a, t)}[loss]()
+    if l2:
+        value = value + l2 * sum(torch.sum(p**2) for p in params.values())
+    grads = torch.autograd.grad(value, list(params.values()))
+
+    class P:  # what _close prints
+        steps = [f"MLP{sizes} {activation} {loss} l2={l2} dropout={dropout}"]
+
+    _close("mlp loss", got[gg.outputs[0]], value, RTOL64, P)
+    for (name, _), t_grad in zip(params.items(), grads):
+        _close("mlp gradient", got[f"g_{name}"], t_grad, RTOL64, P)
