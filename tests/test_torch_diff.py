@@ -12,7 +12,7 @@ run); ``CGRAPH_TORCH_REPORT=1`` prints the worst relative error of each comparis
 
 from __future__ import annotations
 
-import atexit
+import collections
 import os
 from fractions import Fraction
 
@@ -32,6 +32,8 @@ RTOL64 = 1e-10  # normwise: max|a - b| / max(1, max|b|); the worst seen is print
 RTOL32 = 2e-4
 WORST: dict[str, tuple[float, str]] = {}
 TORCH_NONFINITE: list[str] = []
+RUNS: collections.Counter = collections.Counter()
+OPS_SEEN: collections.Counter = collections.Counter()
 SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -41,6 +43,8 @@ SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (3, 2), (2, 2, 3), (4,)]
 
 def _report() -> None:
     if os.environ.get("CGRAPH_TORCH_REPORT"):
+        print(f"\nexamples passed: {dict(RUNS)}")
+        print(f"ops in them: {dict(OPS_SEEN.most_common())}")
         for key, (err, where) in sorted(WORST.items()):
             print(f"worst {key:<37} {err:.3e}  {where}")
         print(f"torch non-finite where cgraph is finite: {len(TORCH_NONFINITE)}")
@@ -48,7 +52,10 @@ def _report() -> None:
             print("   ", line[:300])
 
 
-atexit.register(_report)
+@pytest.fixture(scope="module", autouse=True)
+def _report_at_the_end():
+    yield
+    _report()
 
 
 # ---------------------------------------------------------------------------------------
@@ -419,7 +426,7 @@ def _torch_grads(p, dtype, second=None):
         return (y if second is None else torch.zeros((), dtype=dtype)), zeros, 1.0
     nodes = [o for o in out if o.requires_grad and all(o is not leaf for leaf in leaves)]
     grads = torch.autograd.grad(y, leaves + nodes, allow_unused=True, create_graph=second is not None)
-    scale = max([1.0] + [float(gr.abs().max()) for gr in grads if gr is not None and gr.numel()])
+    scale = max([1.0] + [float(gr.detach().abs().max()) for gr in grads if gr is not None and gr.numel()])
     grads = [z if gr is None else gr for z, gr in zip(zeros, grads[:len(leaves)])]
     if second is None:
         return y, grads, scale
@@ -430,6 +437,11 @@ def _torch_grads(p, dtype, second=None):
     hv = torch.autograd.grad(s, leaves + nodes, allow_unused=True)
     scale = max([scale] + [float(gr.abs().max()) for gr in hv if gr is not None and gr.numel()])
     return s, [z if gr is None else gr for z, gr in zip(zeros, hv[:len(leaves)])], scale
+
+
+def _count(test, p):
+    RUNS[test] += 1
+    OPS_SEEN.update(d["op"] for _, d in p.g.nx.nodes(data=True) if d["role"] == "op")
 
 
 def _fit(value, shape):
@@ -479,6 +491,7 @@ def test_values_and_gradients_float64_match_torch(p):
                                              p.feeds[n].shape), t, RTOL64, p, scale)
         _close("expand(adjoint)", _fit(expd[expanded.outputs[p.names.index(n)]], p.feeds[n].shape), t, 1e-9, p,
                scale)
+    _count('float64', p)
 
 
 @SETTINGS
@@ -502,6 +515,7 @@ def test_second_derivatives_float64_match_torch(p, seed):
         _close("hvp grad second call", again[n], t, 1e-9, p, scale)
         _close("hvp compile", compiled[ga2.outputs[k]], t, 1e-9, p, scale)
         _close("hvp simplify(adjoint(adjoint))", _fit(simp[simple.outputs[k]], p.feeds[n].shape), t, 1e-9, p, scale)
+    _count('second order', p)
 
 
 @SETTINGS
@@ -521,6 +535,7 @@ def test_float32_matches_torch(p):
         assert got[n].dtype == np.float32, f"grad of float32 {n} is {got[n].dtype}"
         _close("float32 grad", got[n], t, RTOL32, p, scale)
         _close("float32 compile grad", compiled[f"g_{n}"], t, RTOL32, p, scale)
+    _count('float32', p)
 
 
 @SETTINGS
@@ -540,6 +555,7 @@ def test_python_float_scalars_match_torch(p):
         _close("float positional grad", positional[f.outputs.index(f"g_{n}")], t, RTOL64, p, scale)
         _close("float grad first call", first[n], t, RTOL64, p, scale)
         _close("float grad second call", second[n], t, RTOL64, p, scale)
+    _count('python floats', p)
 
 
 # ---------------------------------------------------------------------------------------
