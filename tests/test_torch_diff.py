@@ -687,3 +687,23 @@ def test_mlp_training_gradient_matches_torch(activation, loss, hidden, l2, dropo
     _close("mlp loss", got[gg.outputs[0]], value, RTOL64, P)
     for (name, _), t_grad in zip(params.items(), grads):
         _close("mlp gradient", got[f"g_{name}"], t_grad, RTOL64, P)
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda: cg.nn.SGD(lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    (lambda: cg.nn.Momentum(lr=0.1, beta=0.9, heavy_ball=True), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    (lambda: cg.nn.RMSProp(lr=0.01, beta=0.9, eps=1e-8), lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-8)),
+    (lambda: cg.nn.Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8), lambda p: torch.optim.Adam(p, lr=0.01)),
+], ids=["SGD", "Momentum(heavy_ball)", "RMSProp", "Adam"])
+def test_optimizer_steps_match_torch_optim(ours, theirs):
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(3, 2))
+    params, opt = {"w": w0.copy()}, ours()
+    t = torch.tensor(w0.copy(), requires_grad=True)
+    topt = theirs([t])
+    for _ in range(8):
+        g = rng.normal(size=(3, 2))
+        opt.step(params, {"w": g})
+        t.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(params["w"], t.detach().numpy(), rtol=1e-14, atol=1e-15)
