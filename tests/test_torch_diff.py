@@ -342,7 +342,7 @@ def _matmul(draw, p, i):
         p.apply("W@u", lambda u, v: v @ u, lambda u, v: v @ u, i, j)
     elif side == "batch":  # (..., n, k) @ (b, k, m): batch dims broadcast, and reduce in the adjoint
         if len(s) >= 2:
-            j = p.input((draw(st.sampled_from([1, 2])), k, draw(st.integers(1, 3))))
+            j = p.input((draw(st.sampled_from([1, s[-3] if len(s) >= 3 else 2])), k, draw(st.integers(1, 3))))
             p.apply("u@B", lambda u, v: u @ v, torch.matmul, i, j)
     else:
         fits = [j for j in range(len(p.cg)) if p.shape(j) and len(p.shape(j)) <= 2
