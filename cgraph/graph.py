@@ -673,6 +673,9 @@ def require_graph(obj: Any, caller: str) -> Graph:
 
 def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:
     """Build ``opdef`` of ``operands`` in the graph the Node operands belong to."""
+    if len(operands) == 1 and type(operands[0]) is Node:  # the common call: cg.sin(x)
+        v = operands[0]
+        return v.graph._apply(opdef, [v.name], dict(attrs) if attrs else NO_ATTRS, name)
     g = None
     for v in operands:
         if isinstance(v, Node):

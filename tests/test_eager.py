@@ -33,3 +33,27 @@ def test_a_value_that_no_gradient_needs_may_fail():
     g = cg.parse("x**2 + z")
     found = eager_grad(g, None, None, {"x": -3.0, "z": 1.0}, "raise")
     assert found is not None and float(found[0][found[1][0]]) == -6.0
+
+
+def test_the_forward_walk_finds_the_active_nodes_and_pointwise_as_adjoint_does():
+    # _Values.forward finds adjoint's _between and _pointwise on its way (no walks of
+    # their own): the same sets and flags for wrt subsets, op nodes as wrt, another `of`,
+    # declared shapes and reductions
+    from cgraph.passes.adjoint import _pointwise, ancestors
+    from cgraph.passes.eager import _Values
+
+    g = cg.Graph("mixed")
+    x, z, u = g.input("x", shape=(3,)), g.input("z"), g.input("u")
+    a = (z * u).named("a")
+    b = cg.sin(a, name="b")
+    s = cg.sum(x * b, name="s")
+    g.output(s + cg.tanh(b) * u, name="y")
+    feeds = {"x": np.ones(3), "z": 0.5, "u": 2.0}
+    cases = [(["x"], "y"), (["z"], "y"), (["u", "z"], "y"), (["a"], "y"), (["b", "x"], "s"),
+             (["z"], "b"), (["x"], "b"), (["a", "u"], "a")]
+    for wrt, of in cases:
+        up = ancestors(g, [of])
+        needed = up if up.issuperset(wrt) else ancestors(g, [of, *wrt])
+        active, pointwise = _Values(g, "raise").forward(feeds, needed, up, wrt)
+        assert active == _between(g, wrt, of, up), (wrt, of)
+        assert pointwise == _pointwise(g, active), (wrt, of)

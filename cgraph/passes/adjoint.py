@@ -184,7 +184,7 @@ def _between(g: Graph, wrt: list[str], of: str, up: set[str] | None = None) -> s
 class _Sweep:
     """State of one reverse sweep: contributions per forward node, and adjoint names."""
 
-    def __init__(self, out: Graph, forward: set[str], active: set[str], of: str) -> None:
+    def __init__(self, out: Graph, forward: set[str], active: set[str], of: str, exact: bool | None = None) -> None:
         self.g = out
         self.nodes = out.nx._node  # networkx's own dict: the sweep reads it per node
         self.forward = forward
@@ -198,7 +198,7 @@ class _Sweep:
         # over undeclared shapes and elementwise ops only, adjoints may stay as wide as the
         # broadcast (pointwise derivatives, summed by grad at the end); as soon as a declared
         # shape or a reduction is involved, every adjoint is kept to its node's exact shape
-        self.exact = not _pointwise(out, active)
+        self.exact = not _pointwise(out, active) if exact is None else exact  # (the caller may know it)
 
     def run(self, schedule: Sequence[str], wrt: list[str]) -> list[str]:
         """The whole sweep over the forward ``schedule``: the adjoint names of ``wrt``."""

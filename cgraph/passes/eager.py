@@ -30,7 +30,7 @@ from ..graph import _INFER, NO_ATTRS, Graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops.registry import OPS, OpDef
-from .adjoint import _between, _resolve_of, _resolve_wrt, _Sweep, ancestors
+from .adjoint import _resolve_of, _resolve_wrt, _Sweep, ancestors
 from .plan import NONFINITE, _const, _kwargs, check_input, choose
 
 _F64 = np.float64
@@ -78,8 +78,12 @@ class _Values(Graph):
         self.fresh: list[str] = []  # the op nodes made in the sweep's current step
         self.arrays = False  # whether any forward value is an array
 
-    def forward(self, feeds: Mapping[str, Any], needed: set[str]) -> None:
-        """Feed every source as the plan feeds them, then evaluate the nodes in ``needed``."""
+    def forward(self, feeds: Mapping[str, Any], needed: set[str], up: set[str], wrt: list[str]) -> tuple[set, bool]:
+        """Feed every source as the plan feeds them, then evaluate the nodes in ``needed``
+        (a superset of ``up``, the ancestors of ``of``). On the way, it finds what adjoint's
+        ``_between(g, wrt, of, up)`` and ``_pointwise`` would, without walks of their own:
+        the nodes of ``up`` that are or depend on a wrt node, and whether they are all
+        pointwise (undeclared or scalar shapes, elementwise ops)."""
         src = self.source
         nodes = src.nx._node
         sources = src.inputs + src.params
@@ -95,6 +99,9 @@ class _Values(Graph):
         hit = src._cache.get("operands")  # the operand table, if a plan of `src` has built it
         table = hit[1] if hit is not None and hit[0] == src._stamp() else {}
         operands = src.operands
+        start = {w for w in wrt if w in up}
+        down: set[str] = set()  # _between's nodes
+        pointwise, everywhere = True, needed is up
         for n in src.schedule():
             if n in needed:
                 data = nodes[n]
@@ -102,11 +109,28 @@ class _Values(Graph):
                 if role == "op":
                     ops = args[n] = table[n] if table else operands(n)
                     op = data["op"]
-                    values[n] = compute(n, op, OPS[op].eval, ops, data["attrs"])
-                elif role == "const":
+                    opdef = OPS[op]
+                    values[n] = compute(n, op, opdef.eval, ops, data["attrs"])
+                    if everywhere or n in up:
+                        reached = n in start
+                        for o in ops:
+                            if reached:
+                                break
+                            reached = o in down
+                        if reached:
+                            down.add(n)
+                            if pointwise and (data["shape"] not in (None, ()) or not opdef.elementwise):
+                                pointwise = False
+                    continue
+                if role == "const":
                     self._const(n, data["attrs"]["value"])
+                if n in start:  # a source of up (an op node of wrt has operands: above)
+                    down.add(n)
+                    if data["shape"] not in (None, ()):
+                        pointwise = False
         self.arrays = any(type(v) is np.ndarray for v in values.values())
         self.operands = args.__getitem__  # type: ignore[method-assign]  # what the sweep asks of forward nodes
+        return down, pointwise
 
     def _compute(self, n: str, op: str, fn: Any, args: Sequence[str], attrs: Mapping) -> Any:
         kw = _kwargs(attrs) if attrs else None
@@ -223,8 +247,8 @@ class _EagerSweep(_Sweep):
     more: the contributions the step summed, what its rule made besides the new
     contributions, and the forward node's own value."""
 
-    def __init__(self, out: _Values, active: set[str], of: str, keep: set[str]) -> None:
-        super().__init__(out, out.source.nx._node, active, of)
+    def __init__(self, out: _Values, active: set[str], of: str, keep: set[str], exact: bool) -> None:
+        super().__init__(out, out.source.nx._node, active, of, exact)
         self.keep = keep
 
     def backprop(self, n: str) -> list[str]:
@@ -304,8 +328,8 @@ def _sweep(g: Graph, wrt: list[str], of: str, feeds: Mapping[str, Any], nonfinit
     up = ancestors(g, [of])
     needed = up if up.issuperset(wrt) else ancestors(g, list(keep))  # what the plan evaluates
     vg = _Values(g, nonfinite)
-    vg.forward(feeds, needed)
-    sweep = _EagerSweep(vg, _between(g, wrt, of, up), of, keep)
+    active, pointwise = vg.forward(feeds, needed, up, wrt)
+    sweep = _EagerSweep(vg, active, of, keep, not pointwise)
     outputs = sweep.run(g.schedule(), wrt)
     values = vg.values
     if nonfinite == "raise" and not all(np.isfinite(values[o]).all() for o in outputs):
