@@ -8,7 +8,9 @@ besides structure is logged for :mod:`cgraph.passes.fixpoint`.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -74,10 +76,10 @@ class Builder(Replaying):
         # new names must not collide with old ones (a loaded graph may not know its count;
         # one we built does)
         self.g._generated = old._generated if prev is not None else max(
-            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and is_generated(n)])
+            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (is_generated)
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
-        self.keys: dict[str, list[Any]] = {}  # name -> its CSE keys, for renames
+        self.keys: dict[str, Any] = {}  # name -> its CSE key, or a list of its keys: for renames
         self.mapped: set[str] = set()
         self.refs: dict[str, int] = {}
         self.new_nodes: list[str] = []
@@ -88,7 +90,8 @@ class Builder(Replaying):
         self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
         self.old_operands = old._operand_table() if prev is None else prev.arguments
         self.outputs = set(old.outputs)
-        self.absorbed = absorbed(old)
+        self.absorbed = prev.spliced if prev is not None and prev.spliced is not None and prev.g is old else absorbed(old)
+        self.spliced: set[str] | None = None  # absorbed(self.g), once settled() has it
         self.changed = bool(self.absorbed)
         self.pointwise_memo: dict[str, bool] = {}
         self.extents: dict[str, frozenset] = {}  # new node -> see `extent`
@@ -110,6 +113,9 @@ class Builder(Replaying):
         old, succ, same, absorbed = self.old, self.old_succ, self.same, self.absorbed
         old_nodes, operands, mapping, mapped, refs = self.old_nodes, self.old_operands, self.map, self.mapped, self.refs
         prev, outputs = self.prev, self.outputs
+        # how often the old graph uses each node: counted at once from the operand table
+        # (prev.arguments may hold nodes the previous pass dropped: those count by edges)
+        uses = Counter(chain.from_iterable(operands.values())) if prev is None else None
         for n in old.schedule():
             if n in absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
@@ -130,7 +136,8 @@ class Builder(Replaying):
                         args = list(map(mapping.__getitem__, args))
                     self.reads.clear()
                     self.looks.clear()
-                    new = self.build(data["op"], args, dict(data["attrs"]), hint=n)
+                    attrs = data["attrs"]
+                    new = self.build(data["op"], args, dict(attrs) if attrs else {}, hint=n)
                     if GUARD in self.records.get(new, ()):
                         self._recheck(new)
                     if new == n and self.arguments.get(n) == operands[n]:
@@ -154,7 +161,7 @@ class Builder(Replaying):
                 self.changed = True  # merged with an equal node
             mapping[n] = new
             mapped.add(new)
-            refs[new] = refs.get(new, 0) + sum(map(len, succ[n].values()))
+            refs[new] = refs.get(new, 0) + (uses[n] if uses is not None else sum(map(len, succ[n].values())))
         self._finish_outputs()
         return self.g
 
@@ -207,6 +214,21 @@ class Builder(Replaying):
                 n in same or (n in outputs and nodes[n]["op"] in ("identity", "const")) for n in nodes)
         g._touch()
         g._mark_valid()  # every node made from a valid graph by checked rules: no second check
+        self._prime()
+
+    def _prime(self) -> None:
+        """Give the new graph its operand table and schedule, known here for less than
+        reading them back from networkx costs: the next pass, the printers and the code
+        writer read them (about half the time of printing a 10^5-node program)."""
+        g, arguments = self.g, self.arguments
+        nodes, operands = g.nx._node, g.operands
+        table = {n: arguments[n] if n in arguments else operands(n) for n in g.nx._pred}
+        g._cached("operands", lambda: table)
+        # every node was written after its operands, so creation order is topological:
+        # Graph._creation_order's answer without its check
+        index = {n: d["order"] for n, d in nodes.items()}
+        order = tuple(sorted(nodes, key=index.__getitem__))
+        g._cached("schedule", lambda: order)
 
     def _keep_metadata(self, old_name: str, new_name: str) -> None:
         data = self.old_nodes[old_name]
@@ -222,7 +244,7 @@ class Builder(Replaying):
         if old in self.looked:
             self.looked[new] = self.looked.pop(old)
         keys = self.keys.pop(old, [])
-        for key in keys:
+        for key in keys if type(keys) is list else (keys,):
             self.cse[key] = new
         self.keys[new] = keys
         if old in self.arguments:
@@ -233,7 +255,13 @@ class Builder(Replaying):
 
     def _remember(self, key: Any, name: str) -> str:
         self.cse[key] = name
-        self.keys.setdefault(name, []).append(key)
+        found = self.keys.get(name)
+        if found is None:
+            self.keys[name] = key
+        elif type(found) is list:
+            found.append(key)
+        else:
+            self.keys[name] = [found, key]
         return name
 
     # ---------------------------------------------------------------- building
@@ -242,16 +270,17 @@ class Builder(Replaying):
         reads, looks = self.reads, self.looks
         mark, seen = len(reads), len(looks)
         opdef = OPS[op]
+        operands = tuple(args)  # (one tuple for the key, the candidate and the node's operands)
         if attrs:
-            key = cse_key(op, args, attrs)
+            key = cse_key(op, operands, attrs)
         else:  # the common case, inlined
-            key = (op, tuple(sorted(args)) if opdef.commutative else tuple(args), ())
+            key = (op, tuple(sorted(operands)) if opdef.commutative else operands, ())
         if self.depth:  # a rule's make: what it finds depends on its operands
             looks.extend(args)
         hit = self.cse.get(key)
         if hit is not None:
             if self.depth:
-                reads.append((HIT, (key, hit, tuple(args))))  # a rule found an existing node
+                reads.append((HIT, (key, hit, operands)))  # a rule found an existing node
             if self.pointwise or self._keeps_shape(hit, op, args, attrs):
                 return hit
         elif self.depth:
@@ -283,7 +312,7 @@ class Builder(Replaying):
             if key in self.building or self.depth >= MAX_DEPTH:
                 reads.append(GUARD)  # rules skipped here run in another pass
             else:
-                cand = _candidate(Candidate, (op, tuple(args), attrs, shape))
+                cand = _candidate(Candidate, (op, operands, attrs, shape))
                 if not self.depth:
                     self.top_args = cand.args
                 self.building.add(key)
@@ -303,7 +332,7 @@ class Builder(Replaying):
                 finally:
                     self.depth -= 1
                     self.building.discard(key)
-        node = self._create(op, args, attrs, hint, key, shape)
+        node = self._create(op, args, attrs, hint, key, shape, operands)
         if len(reads) > mark:
             self.records[node] = tuple(reads[mark:])
         if len(looks) > seen:
@@ -362,7 +391,8 @@ class Builder(Replaying):
         deps = _extent_operands(op, args)
         if deps is None:
             return None
-        return _union([self.extent(a) for a in deps])
+        memo = self.extents
+        return _union([memo[a] if a in memo else self.extent(a) for a in deps])
 
     def make(self, op: str, *args: str, **attrs: Any) -> str:
         """Build a node for a rule (it is simplified too)."""
@@ -381,14 +411,26 @@ class Builder(Replaying):
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
+    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any,
+                operands: tuple[str, ...]) -> str:
         g, nodes = self.g, self.nodes
         name = hint if hint is not None and hint not in nodes else None
-        if name is None or shape is _INFER:
+        if shape is _INFER:
             node = g._apply(OPS[op], args, attrs, name, shape).name
-        else:
+        elif name is not None:
             g._write_op(name, op, args, attrs, shape)  # (_add, inlined)
             node = name
+        else:  # Graph._apply's generated name, without its Node (the graph hears of it at the end)
+            opdef = OPS[op]
+            if (len(args) != opdef.arity) if opdef.arity is not None else (len(args) < opdef.min_arity):
+                node = g._apply(opdef, args, attrs, None, shape).name  # (it raises ArityError)
+            else:
+                while True:
+                    g._generated += 1
+                    node = f"t{g._generated}"
+                    if node not in nodes:
+                        break
+                g._write_op(node, op, args, attrs, shape)
         if name is not None:
             data = self.old_nodes[hint]
             if len(data) > _DATA:  # (_keep_metadata, inlined)
@@ -399,9 +441,9 @@ class Builder(Replaying):
                 refs[a] = refs.get(a, 0) + 1
                 reads.append((USE, a))
         self.new_nodes.append(node)
-        self.arguments[node] = tuple(args)
+        self.arguments[node] = operands
         self.cse[key] = node
-        self.keys[node] = [key]
+        self.keys[node] = key
         return node
 
     def _add(self, name: str, op: str, args: Any, attrs: dict, shape: Any) -> str:

@@ -64,17 +64,18 @@ def replays(record: tuple, *, uses: Callable[[str], int | None], pointwise: Call
 
 
 def settled(g: Graph, records: dict[str, tuple], renamed: set[str], key_of: Callable[[str], Any],
-            found: Callable[[Any], str | None]) -> bool:
+            found: Callable[[Any], str | None], spliced: set[str] | None = None) -> bool:
     """True when another pass over ``g`` (just built, with these logs) would give ``g``.
 
     Another pass keeps a node when its log replays with the uses of ``g`` (nothing
     changes before it, so a rule's hit finds the same node, and its miss stays a miss
     unless the node made then, ``found(key)``, is still there and comes first), flattens
-    no sum or product, and puts the outputs back as they are.
+    no sum or product, and puts the outputs back as they are. ``spliced``: ``absorbed(g)``
+    when the caller has it.
     """
     nodes, succ, pred = g.nx._node, g.nx._succ, g.nx._pred
     outputs = g.outputs
-    if not outputs or absorbed(g):
+    if not outputs or (absorbed(g) if spliced is None else spliced):
         return False
     for o in outputs:
         if nodes[o]["op"] == "identity":
@@ -209,7 +210,7 @@ class Replaying:
             self.looked[n] = looked
         self.same.add(n)
         self.cse[key] = n
-        self.keys[n] = [key]
+        self.keys[n] = key
         return n
 
     def _replays(self, record: tuple) -> bool:
@@ -273,4 +274,5 @@ class Replaying:
             data = nodes[n]
             return cse_key(data["op"], arguments[n], data["attrs"]) if n in arguments else None
 
-        return settled(self.g, self.records, self.renamed_from, key_of, self.cse.get)
+        self.spliced = absorbed(self.g)  # (the next pass, over this graph, splices these)
+        return settled(self.g, self.records, self.renamed_from, key_of, self.cse.get, self.spliced)

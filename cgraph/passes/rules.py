@@ -190,7 +190,7 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
         return None
     if len(bases) > 1:
         coef, bases = _spliced(b, coef, bases)
-    bases, merged = _powers(b, bases)
+    bases, merged = _powers(b, bases) if len(bases) > 1 else (bases, False)  # (one base has nothing to merge)
     if not bases:
         return filled(b, c, coef)  # u^2*u^-2 -> 1
     changed = changed or merged

@@ -15,6 +15,7 @@ simplifying it again.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -95,7 +96,7 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     """
     source = _bind(g, bindings)
     current = source
-    signature = None
+    signature = None  # of `current`, once computed
     builder = None  # the one that made `current`, when we did
     with gc_paused():
         for i in range(MAX_PASSES):
@@ -105,11 +106,13 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
                 current = rebuilt
                 break
             if i > 0:  # signatures are compared only from the second change on: most graphs never need one
-                if signature is None:
-                    signature = _signature(current)
-                new_signature = _signature(rebuilt)
-                if new_signature == signature:
-                    break
+                new_signature = None
+                if len(rebuilt.nx) == len(current.nx):  # (a signature has a row per node)
+                    if signature is None:
+                        signature = _signature(current)
+                    new_signature = _signature(rebuilt)
+                    if new_signature == signature:
+                        break
                 signature = new_signature
             current = rebuilt
         if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
@@ -151,4 +154,7 @@ def _signature(g: Graph) -> Any:
 
 
 def _op_count(g: Graph) -> int:
-    return sum(1 for d in g.nx._node.values() if d["role"] == "op")
+    return list(map(_ROLE, g.nx._node.values())).count("op")
+
+
+_ROLE = itemgetter("role")

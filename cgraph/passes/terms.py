@@ -67,12 +67,14 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
     """``n`` as ``(coefficient, base)``; a constant is ``(value, None)``, ``c/v`` is
     ``(c, ("1/", v))``: a reciprocal base that need not exist as a node, and ``c/(k*v)``
     is ``(c/k, ("1/", v))`` for an exact ``k``."""
-    v = b.num(n)
-    if v is not None:
-        return v, None
+    op, args = b.op_args(n)
+    if op == "const":
+        v = b.num(n)
+        return (v, None) if v is not None else (1, n)  # an array constant is a base
     coef: Any = 1
-    for _ in range(3):  # -(3*u)/4 is three levels deep at most
-        op, args = b.op_args(n)
+    for i in range(3):  # -(3*u)/4 is three levels deep at most
+        if i:
+            op, args = b.op_args(n)
         if op == "neg":
             coef, n = -coef, args[0]
             continue
