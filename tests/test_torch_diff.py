@@ -12,7 +12,7 @@ run); ``CGRAPH_TORCH_REPORT=1`` prints the worst relative error of each comparis
 
 from __future__ import annotations
 
-import atexit
+import collections
 import os
 from fractions import Fraction
 
@@ -32,6 +32,8 @@ RTOL64 = 1e-10  # normwise: max|a - b| / max(1, max|b|); the worst seen is print
 RTOL32 = 2e-4
 WORST: dict[str, tuple[float, str]] = {}
 TORCH_NONFINITE: list[str] = []
+RUNS: collections.Counter = collections.Counter()
+OPS_SEEN: collections.Counter = collections.Counter()
 SETTINGS = settings(max_examples=N_EXAMPLES, deadline=None, derandomize=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -41,6 +43,8 @@ SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (3, 2), (2, 2, 3), (4,)]
 
 def _report() -> None:
     if os.environ.get("CGRAPH_TORCH_REPORT"):
+        print(f"\nexamples passed: {dict(RUNS)}")
+        print(f"ops in them: {dict(OPS_SEEN.most_common())}")
         for key, (err, where) in sorted(WORST.items()):
             print(f"worst {key:<37} {err:.3e}  {where}")
         print(f"torch non-finite where cgraph is finite: {len(TORCH_NONFINITE)}")
@@ -48,7 +52,10 @@ def _report() -> None:
             print("   ", line[:300])
 
 
-atexit.register(_report)
+@pytest.fixture(scope="module", autouse=True)
+def _report_at_the_end():
+    yield
+    _report()
 
 
 # ---------------------------------------------------------------------------------------
@@ -335,7 +342,7 @@ def _matmul(draw, p, i):
         p.apply("W@u", lambda u, v: v @ u, lambda u, v: v @ u, i, j)
     elif side == "batch":  # (..., n, k) @ (b, k, m): batch dims broadcast, and reduce in the adjoint
         if len(s) >= 2:
-            j = p.input((draw(st.sampled_from([1, 2])), k, draw(st.integers(1, 3))))
+            j = p.input((draw(st.sampled_from([1, s[-3] if len(s) >= 3 else 2])), k, draw(st.integers(1, 3))))
             p.apply("u@B", lambda u, v: u @ v, torch.matmul, i, j)
     else:
         fits = [j for j in range(len(p.cg)) if p.shape(j) and len(p.shape(j)) <= 2
@@ -419,7 +426,7 @@ def _torch_grads(p, dtype, second=None):
         return (y if second is None else torch.zeros((), dtype=dtype)), zeros, 1.0
     nodes = [o for o in out if o.requires_grad and all(o is not leaf for leaf in leaves)]
     grads = torch.autograd.grad(y, leaves + nodes, allow_unused=True, create_graph=second is not None)
-    scale = max([1.0] + [float(gr.abs().max()) for gr in grads if gr is not None and gr.numel()])
+    scale = max([1.0] + [float(gr.detach().abs().max()) for gr in grads if gr is not None and gr.numel()])
     grads = [z if gr is None else gr for z, gr in zip(zeros, grads[:len(leaves)])]
     if second is None:
         return y, grads, scale
@@ -430,6 +437,11 @@ def _torch_grads(p, dtype, second=None):
     hv = torch.autograd.grad(s, leaves + nodes, allow_unused=True)
     scale = max([scale] + [float(gr.abs().max()) for gr in hv if gr is not None and gr.numel()])
     return s, [z if gr is None else gr for z, gr in zip(zeros, hv[:len(leaves)])], scale
+
+
+def _count(test, p):
+    RUNS[test] += 1
+    OPS_SEEN.update(d["op"] for _, d in p.g.nx.nodes(data=True) if d["role"] == "op")
 
 
 def _fit(value, shape):
@@ -479,6 +491,7 @@ def test_values_and_gradients_float64_match_torch(p):
                                              p.feeds[n].shape), t, RTOL64, p, scale)
         _close("expand(adjoint)", _fit(expd[expanded.outputs[p.names.index(n)]], p.feeds[n].shape), t, 1e-9, p,
                scale)
+    _count('float64', p)
 
 
 @SETTINGS
@@ -492,10 +505,17 @@ def test_second_derivatives_float64_match_torch(p, seed):
     ga.output(cg.sum(gw * ga.const(v)), name="s")
     got = cg.grad(ga, of="s", wrt=p.names, **p.feeds)
     again = cg.grad(ga, of="s", wrt=p.names, **p.feeds)
+    compiled = cg.compile(ga, wrt=p.names, of="s")(**p.feeds)
+    ga2 = cg.adjoint(ga, wrt=p.names, of="s")
+    simple = cg.simplify(ga2)
+    simp = cg.evaluate(simple, **{n: v for n, v in p.feeds.items() if n in simple.inputs})
     _close("hvp value", cg.evaluate(ga, **p.feeds)["s"], s, RTOL64, p, scale)
-    for n, t in zip(p.names, th):
+    for k, (n, t) in enumerate(zip(p.names, th)):
         _close("hvp grad first call", got[n], t, 1e-9, p, scale)
         _close("hvp grad second call", again[n], t, 1e-9, p, scale)
+        _close("hvp compile", compiled[ga2.outputs[k]], t, 1e-9, p, scale)
+        _close("hvp simplify(adjoint(adjoint))", _fit(simp[simple.outputs[k]], p.feeds[n].shape), t, 1e-9, p, scale)
+    _count('second order', p)
 
 
 @SETTINGS
@@ -515,6 +535,7 @@ def test_float32_matches_torch(p):
         assert got[n].dtype == np.float32, f"grad of float32 {n} is {got[n].dtype}"
         _close("float32 grad", got[n], t, RTOL32, p, scale)
         _close("float32 compile grad", compiled[f"g_{n}"], t, RTOL32, p, scale)
+    _count('float32', p)
 
 
 @SETTINGS
@@ -534,6 +555,7 @@ def test_python_float_scalars_match_torch(p):
         _close("float positional grad", positional[f.outputs.index(f"g_{n}")], t, RTOL64, p, scale)
         _close("float grad first call", first[n], t, RTOL64, p, scale)
         _close("float grad second call", second[n], t, RTOL64, p, scale)
+    _count('python floats', p)
 
 
 # ---------------------------------------------------------------------------------------
@@ -619,3 +641,69 @@ def test_bad_inputs_are_typed_errors_on_every_path(formula, inputs, error, text)
         with pytest.raises(error) as info:
             call()
         assert text in str(info.value), f"{path}: {info.value}"
+
+
+# ---------------------------------------------------------------------------------------
+# cg.nn: the training gradient (simplified adjoint, L2 in the graph, dropout mask fed)
+# against the same network written in torch
+
+
+@SETTINGS
+@given(st.sampled_from(["sigmoid", "tanh", "relu"]), st.sampled_from(["mse", "bce", "cross_entropy"]),
+       st.lists(st.integers(1, 4), min_size=1, max_size=3), st.sampled_from([0.0, 0.1]), st.booleans(),
+       st.integers(0, 2**32 - 1))
+def test_mlp_training_gradient_matches_torch(activation, loss, hidden, l2, dropout, seed):
+    rng = np.random.default_rng(seed)
+    sizes = [3, *hidden, 2 if loss == "cross_entropy" else 1]
+    net = cg.nn.MLP(sizes, activation=activation, loss=loss, seed=seed)
+    n = 5
+    X = rng.normal(size=(n, sizes[0]))
+    if loss == "cross_entropy":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+    else:
+        Y = rng.uniform(0, 1, size=(n, 1)) if loss == "bce" else rng.normal(size=(n, 1))
+    masks = {f"M{k}": rng.integers(0, 2, size=sizes[k]).astype(float) / 0.5 for k in range(1, len(sizes) - 1)}
+    feeds = {"X": X, "Y": Y, **(masks if dropout else {})}
+    gg = net.gradient_graph(l2=l2, dropout=dropout)
+    got = cg.evaluate(gg, **feeds)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in net.params.items()}
+    h = torch.tensor(X)
+    for k in range(1, len(sizes)):
+        a = h @ params[f"W{k}"] + params[f"b{k}"]
+        if k < len(sizes) - 1:
+            h = getattr(torch, activation)(a)
+            if dropout:
+                h = h * torch.tensor(masks[f"M{k}"])
+    t = torch.tensor(Y)
+    value = {"mse": lambda: F.mse_loss(a, t), "bce": lambda: F.binary_cross_entropy_with_logits(a, t),
+             "cross_entropy": lambda: F.cross_entropy(a, t)}[loss]()
+    if l2:
+        value = value + l2 * sum(torch.sum(p**2) for p in params.values())
+    grads = torch.autograd.grad(value, list(params.values()))
+
+    class P:  # what _close prints
+        steps = [f"MLP{sizes} {activation} {loss} l2={l2} dropout={dropout}"]
+
+    _close("mlp loss", got[gg.outputs[0]], value, RTOL64, P)
+    for (name, _), t_grad in zip(params.items(), grads):
+        _close("mlp gradient", got[f"g_{name}"], t_grad, RTOL64, P)
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda: cg.nn.SGD(lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    (lambda: cg.nn.Momentum(lr=0.1, beta=0.9, heavy_ball=True), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    (lambda: cg.nn.RMSProp(lr=0.01, beta=0.9, eps=1e-8), lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-8)),
+    (lambda: cg.nn.Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8), lambda p: torch.optim.Adam(p, lr=0.01)),
+], ids=["SGD", "Momentum(heavy_ball)", "RMSProp", "Adam"])
+def test_optimizer_steps_match_torch_optim(ours, theirs):
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(3, 2))
+    params, opt = {"w": w0.copy()}, ours()
+    t = torch.tensor(w0.copy(), requires_grad=True)
+    topt = theirs([t])
+    for _ in range(8):
+        g = rng.normal(size=(3, 2))
+        opt.step(params, {"w": g})
+        t.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(params["w"], t.detach().numpy(), rtol=1e-14, atol=1e-15)
