@@ -57,3 +57,28 @@ def test_the_forward_walk_finds_the_active_nodes_and_pointwise_as_adjoint_does()
         active, pointwise = _Values(g, "raise").forward(feeds, needed, up, wrt)
         assert active == _between(g, wrt, of, up), (wrt, of)
         assert pointwise == _pointwise(g, active), (wrt, of)
+
+
+def test_numpy_scalar_operators_give_the_ufuncs_bits_type_and_traps():
+    # the eager sweep computes a binary add/sub/mul/div of np.float64 scalars (or one and a
+    # Python float) with numpy's scalar operator instead of the ufunc the plan calls
+    from cgraph.passes.eager import _SCALAR_OPS, _TRAPS
+
+    rng = np.random.default_rng(0)
+    values = [0.0, -0.0, 1.0, -1.5, 1e308, -1e308, 5e-324, 1e-310, np.inf, -np.inf, np.nan, 1 / 3]
+    values += list(rng.standard_normal(12) * 10.0 ** rng.integers(-300, 300, 12))
+
+    def outcome(fn, x, y, traps):
+        try:
+            with np.errstate(**traps):
+                out = fn(x, y)
+        except FloatingPointError:
+            return "trap"
+        return type(out), np.float64(out).tobytes()
+
+    for traps in (_TRAPS, {"all": "ignore"}):
+        for ufunc, op in _SCALAR_OPS.items():
+            for a in values:
+                for b in values:
+                    for x, y in ((np.float64(a), np.float64(b)), (a, np.float64(b)), (np.float64(a), b)):
+                        assert outcome(op, x, y, traps) == outcome(ufunc, x, y, traps), (ufunc, x, y)
