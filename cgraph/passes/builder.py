@@ -435,17 +435,12 @@ class Builder(Replaying):
         elif name is not None:
             g._write_op(name, op, args, attrs, shape)  # (_add, inlined)
             node = name
-        else:  # Graph._apply's generated name, without its Node (the graph hears of it at the end)
+        else:  # Graph._apply without its Node and _changed (the graph hears of it at the end)
             opdef = OPS[op]
             if (len(args) != opdef.arity) if opdef.arity is not None else (len(args) < opdef.min_arity):
-                node = g._apply(opdef, args, attrs, None, shape).name  # (it raises ArityError)
-            else:
-                while True:
-                    g._generated += 1
-                    node = f"t{g._generated}"
-                    if node not in nodes:
-                        break
-                g._write_op(node, op, args, attrs, shape)
+                g._apply(opdef, args, attrs, None, shape)  # (it raises ArityError)
+            node = g._claim(None)
+            g._write_op(node, op, args, attrs, shape)
         if name is not None:
             data = self.old_nodes[hint]
             if len(data) > _DATA:  # (_keep_metadata, inlined)
