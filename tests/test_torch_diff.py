@@ -64,8 +64,9 @@ def _report_at_the_end():
 
 
 class Program:
-    def __init__(self, draw, declare: bool, scale: float = 2.0) -> None:
-        self.draw, self.declare, self.scale = draw, declare, scale
+    def __init__(self, draw, declare: bool, scale: float = 2.0, guarded: bool = True) -> None:
+        # guarded=False: no domain guards, exact zeros in the inputs, non-finite values kept
+        self.draw, self.declare, self.scale, self.guarded = draw, declare, scale, guarded
         self.g = cg.Graph("diff")
         self.cg: list = []  # cgraph Nodes
         self.fn: list = []  # torch function of the operand tensors (None for an input)
@@ -82,8 +83,10 @@ class Program:
         lo, hi = -self.scale if lo is None else lo, self.scale if hi is None else hi
         rng = np.random.default_rng(self.draw(st.integers(0, 2**32 - 1)))
         v = rng.uniform(lo, hi, size=shape)
-        if away:  # away from the kinks at 0
+        if away and self.guarded:  # away from the kinks at 0
             v = np.where(np.abs(v) < away, np.copysign(away, v) + v, v)
+        elif not self.guarded and v.size and self.draw(st.booleans()):
+            v = np.where(rng.random(np.shape(v)) < 0.4, 0.0, v)
         v = np.asarray(v, dtype=np.float64)
         node = self.g.input(name, shape=shape if self.declare else None)
         self.feeds[name] = v
@@ -103,7 +106,7 @@ class Program:
         node = cg_fn(*(self.cg[a] for a in args))
         value = t_fn(*(self.val[a] for a in args))
         # overflow (exp, powers of wide inputs) is a DomainError in cgraph: another test's business
-        reject() if not bool(torch.isfinite(value).all()) else None
+        reject() if self.guarded and not bool(torch.isfinite(value).all()) else None
         self.steps.append(f"n{len(self.cg)} = {text}{args}")
         return self._push(node, t_fn, args, value)
 
@@ -121,13 +124,13 @@ class Program:
 
 def _positive(p, i):
     """u itself where all its values are well inside (0, inf), else 1 + u^2."""
-    if p.val[i].numel() and float(p.val[i].min()) > 0.1:
+    if not p.guarded or p.val[i].numel() and float(p.val[i].min()) > 0.1:
         return i
     return p.apply("1+u^2", lambda u: 1 + cg.square(u), lambda u: 1 + torch.square(u), i)
 
 
 def _nonzero(p, i):
-    if p.val[i].numel() and float(p.val[i].abs().min()) > 0.1:
+    if not p.guarded or p.val[i].numel() and float(p.val[i].abs().min()) > 0.1:
         return i
     return p.apply("1+u^2", lambda u: 1 + cg.square(u), lambda u: 1 + torch.square(u), i)
 
@@ -136,7 +139,7 @@ def _moderate(p, i):
     """u itself where |u| <= 50, else tanh(u): sin(1e18) is a valid function of a wrong
     argument; one rounding more or less in u (x*z*x is x^2*z after simplify; a float32
     matmul sums in another order) changes it completely."""
-    if not p.val[i].numel() or float(p.val[i].abs().max()) <= 50:
+    if not p.guarded or not p.val[i].numel() or float(p.val[i].abs().max()) <= 50:
         return i
     return p.apply("tanh", cg.tanh, torch.tanh, i)
 
@@ -368,10 +371,10 @@ def _loss(draw, p, i):
 
 
 @st.composite
-def programs(draw, max_steps: int = STEPS, shapes=tuple(SHAPES)):
+def programs(draw, max_steps: int = STEPS, shapes=tuple(SHAPES), guarded: bool = True):
     # wide inputs (+-1000) for the stable ops: sigmoid, softplus, softmax, logsumexp, losses
     p = Program(draw, declare=draw(st.sampled_from([True, True, False])),
-                scale=draw(st.sampled_from([2.0, 2.0, 2.0, 30.0, 1000.0])))
+                scale=draw(st.sampled_from([2.0, 2.0, 2.0, 30.0, 1000.0])), guarded=guarded)
     for _ in range(draw(st.integers(1, 2))):
         p.input(draw(st.sampled_from(shapes)))
     for _ in range(draw(st.integers(1, max_steps))):
@@ -480,6 +483,11 @@ def test_values_and_gradients_float64_match_torch(p):
         _close("adjoint+evaluate", _fit(adj[out], p.feeds[n].shape), t, RTOL64, p, scale)
         sout = simple.outputs[p.names.index(n)]
         _close("simplify(adjoint)", _fit(simp[sout], p.feeds[n].shape), t, RTOL64, p, scale)
+    # a subset of the inputs (each call of its own: the first is eager, the next cached)
+    for n, t in list(zip(p.names, tg))[::-1][:2]:
+        for call in ("first", "second"):
+            _close(f"grad wrt=[one] {call} call", cg.grad(p.g, wrt=[n], **feeds)[n], t, RTOL64, p, scale)
+        _close("compile wrt=[one]", cg.compile(p.g, wrt=[n])(**feeds)[f"g_{n}"], t, RTOL64, p, scale)
     # the same function read back from text and JSON, and the adjoint multiplied out
     text = cg.parse(cg.to_text(p.g))  # (an input the output does not use is not in the text)
     _close("parse(to_text(g))", cg.evaluate(text, **{n: feeds[n] for n in text.inputs})["y"], y, RTOL64, p)
@@ -707,3 +715,46 @@ def test_optimizer_steps_match_torch_optim(ours, theirs):
         t.grad = torch.tensor(g)
         topt.step()
     np.testing.assert_allclose(params["w"], t.detach().numpy(), rtol=1e-14, atol=1e-15)
+
+
+def _outcome(call):
+    try:
+        return "ok", call()
+    except cg.CGraphError as exc:
+        return type(exc).__name__, str(exc)
+
+
+@SETTINGS
+@given(programs(guarded=False))
+def test_every_path_raises_where_the_function_is_undefined(p):
+    """Unguarded domains (log and sqrt of anything, exact zeros, overflow): where evaluate
+    raises, so do grad (both calls), compile (with and without wrt) and the adjoint graph;
+    where evaluate answers, the gradient paths agree with each other (compile may answer
+    where grad's unsimplified adjoint meets 0*inf: docs/errors.md)."""
+    from cgraph.passes.adjoint import ancestors
+
+    up = ancestors(p.g, ["y"])
+    if any(d["role"] == "op" and n not in up for n, d in p.g.nx.nodes(data=True)):
+        reject()  # evaluate computes every node, grad only what the output needs
+    feeds, where = p.feeds, " | ".join(p.steps)
+    paths = {
+        "evaluate": lambda: cg.evaluate(p.g, **feeds)["y"],
+        "grad first call": lambda: cg.grad(p.g, **feeds),
+        "grad second call": lambda: cg.grad(p.g, **feeds),
+        "compile": lambda: cg.compile(p.g, wrt=p.names)(**feeds),
+        "compile without wrt": lambda: cg.compile(p.g)(**feeds)["y"],
+        "adjoint+evaluate": lambda: cg.evaluate(cg.adjoint(p.g), **feeds),
+    }
+    got = {k: _outcome(call) for k, call in paths.items()}
+    if got["evaluate"][0] != "ok":
+        for k, (kind, message) in got.items():
+            assert kind != "ok", f"{k} answered where evaluate raised {got['evaluate'][1]}\n{where}"
+        return
+    assert got["compile without wrt"][0] == "ok", f"{got['compile without wrt']}\n{where}"
+    grads = {got[k][0] for k in ("grad first call", "grad second call", "adjoint+evaluate")}
+    assert len(grads) == 1, f"{ {k: v[0] for k, v in got.items()} }\n{where}"
+    if grads == {"ok"}:
+        assert got["compile"][0] == "ok", f"compile raised {got['compile'][1]} where grad answered\n{where}"
+        for n in p.names:
+            first, second = got["grad first call"][1][n], got["grad second call"][1][n]
+            assert np.array_equal(first, second), f"{n}: grad's first and second call differ\n{where}"
