@@ -107,6 +107,9 @@ class Program:
         value = t_fn(*(self.val[a] for a in args))
         # overflow (exp, powers of wide inputs) is a DomainError in cgraph: another test's business
         reject() if self.guarded and not bool(torch.isfinite(value).all()) else None
+        # past 1e154 the quotient rule's -a/b^2 overflows where torch's (a/b)/b does not
+        # (docs/errors.md): grad raises a DomainError there, by design
+        reject() if self.guarded and bool((value.abs() > 1e100).any()) else None
         self.steps.append(f"n{len(self.cg)} = {text}{args}")
         return self._push(node, t_fn, args, value)
 
