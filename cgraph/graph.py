@@ -245,6 +245,17 @@ class Graph:
         self._next_order += 1
         succ = nxg._succ
         succ[name] = {}
+        if len(operands) == 1:  # the loop below for one operand, or two different ones
+            src = operands[0]
+            nxg._pred[name] = {src: POSITION_KEYS[0]}
+            succ[src][name] = POSITION_KEYS[0]
+            return
+        if len(operands) == 2 and operands[0] != operands[1]:
+            a, b = operands
+            nxg._pred[name] = {a: POSITION_KEYS[0], b: POSITION_KEYS[1]}
+            succ[a][name] = POSITION_KEYS[0]
+            succ[b][name] = POSITION_KEYS[1]
+            return
         pred = nxg._pred[name] = {}
         for i, src in enumerate(operands):
             keys = pred.get(src)

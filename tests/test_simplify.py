@@ -401,11 +401,45 @@ def test_long_chains_simplify_without_recursion():
     np.testing.assert_allclose(cg.evaluate(simple, x=0.5)["g_x"], cg.evaluate(g, x=0.5)["g_x"], rtol=1e-12)
 
 
+def _rounding_spread(g, point, vals):
+    """How far each output of ``g`` moves when one input moves by a few ulps: the
+    conditioning of the function at ``point``. Where it amplifies rounding (sin of a value
+    of 2e7 whose last bits depend on x*x*x against x^3), any regrouping of the arithmetic
+    changes the output by about as much, and that is not a simplifier error."""
+    spread = dict.fromkeys(g.outputs, 0.0)
+    with np.errstate(all="ignore"):
+        for name, v in point.items():
+            for factor in (1 + 2.0**-50, 1 - 2.0**-50):
+                moved = cg.evaluate(g, {**point, name: v * factor}, nonfinite="propagate")
+                for out in g.outputs:
+                    spread[out] = max(spread[out], float(np.max(np.abs(np.subtract(moved[out], vals[out])))))
+    return spread
+
+
 def _assert_same_values(g, simple, point, vals):
     scale = max(1.0, max(float(np.max(np.abs(v))) for v in vals.values()))
     got = cg.evaluate(simple, {k: v for k, v in point.items() if k in simple.inputs}, nonfinite="propagate")
+    spread = _rounding_spread(g, point, vals)
     for out in g.outputs:
-        np.testing.assert_allclose(got[out], vals[out], rtol=1e-12, atol=1e-12 * scale, err_msg=out)
+        atol = 1e-12 * scale + 8 * spread[out]
+        np.testing.assert_allclose(got[out], vals[out], rtol=1e-12, atol=atol, err_msg=out)
+
+
+def test_value_check_allows_the_rounding_an_ill_conditioned_graph_amplifies_and_nothing_more():
+    # found by hypothesis: simplify writes x0*x0*x0 as x0^3, whose last bits differ; sin of
+    # (1 + t^2)^t, about 2e7, turns that into a relative change of 2e-8 in g_x0
+    g = cg.Graph("random")
+    x0, _ = g.input("x0"), g.input("x1")
+    t = x0 * x0 * x0
+    g.output(cg.sin((1 + cg.square(t)) ** t), name="y")
+    ga, point = cg.adjoint(g), {"x0": 1.7237880370347962, "x1": 1.0}
+    vals = finite_values(ga, point)
+    _assert_same_values(ga, cg.simplify(ga), point, vals)
+    # a well-conditioned graph off in its 10th digit still fails the check
+    h = cg.parse("y = x0*exp(x1)")
+    off = cg.parse("y = x0*exp(x1)*1.000000001")
+    with pytest.raises(AssertionError):
+        _assert_same_values(h, off, point, finite_values(h, point))
 
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])

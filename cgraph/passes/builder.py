@@ -37,6 +37,10 @@ _LIKE_OPS = ("expand_to", "sum_to", "reshape_like")  # (u, like): the shape of `
 _candidate = tuple.__new__  # Candidate(...) without the Python-level __new__ of a NamedTuple
 
 
+def _generated(name: str) -> bool:
+    return name[:1] == "t" and name[1:].isdecimal()  # (is_generated, without a regex: a hot path)
+
+
 def _union(parts: list[frozenset]) -> frozenset:
     first = parts[0]
     for p in parts:
@@ -76,7 +80,7 @@ class Builder(Replaying):
         # new names must not collide with old ones (a loaded graph may not know its count;
         # one we built does)
         self.g._generated = old._generated if prev is not None else max(
-            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (is_generated)
+            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (_generated)
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
         self.keys: dict[str, Any] = {}  # name -> its CSE key, or a list of its keys: for renames
@@ -214,15 +218,23 @@ class Builder(Replaying):
                 n in same or (n in outputs and nodes[n]["op"] in ("identity", "const")) for n in nodes)
         g._touch()
         g._mark_valid()  # every node made from a valid graph by checked rules: no second check
-        self._prime()
+        self._prime(dead, names)
 
-    def _prime(self) -> None:
+    def _prime(self, dead: list[str], outputs: list[str]) -> None:
         """Give the new graph its operand table and schedule, known here for less than
         reading them back from networkx costs: the next pass, the printers and the code
         writer read them (about half the time of printing a 10^5-node program)."""
         g, arguments = self.g, self.arguments
-        nodes, operands = g.nx._node, g.operands
-        table = {n: arguments[n] if n in arguments else operands(n) for n in g.nx._pred}
+        nodes = g.nx._node
+        for n in dead:
+            arguments.pop(n, None)
+        table = dict.fromkeys(g.nx._pred, ())  # (sources have no operands)
+        table.update(arguments)
+        for o in outputs:  # an output's identity or constant, made after the rules
+            if o not in arguments:
+                table[o] = g.operands(o)
+        if len(table) != len(nodes):  # (a node we did not make: read them back)
+            table = g._read_operands()
         g._cached("operands", lambda: table)
         # every node was written after its operands, so creation order is topological:
         # Graph._creation_order's answer without its check
@@ -359,7 +371,14 @@ class Builder(Replaying):
         found = memo.get(n)
         if found is not None:
             return found
-        nodes, arguments, stack = self.nodes, self.arguments, [n]
+        nodes, arguments = self.nodes, self.arguments
+        data = nodes[n]
+        if data["shape"] is None:  # the common case: operands known already, without the stack
+            deps = _extent_operands(data["op"], arguments.get(n) or self.g.operands(n))
+            if deps is not None and all(a in memo for a in deps):
+                found = memo[n] = _union([memo[a] for a in deps])
+                return found
+        stack = [n]
         while stack:  # depth first over the operands, without recursion
             m = stack[-1]
             if m in memo:
@@ -407,7 +426,7 @@ class Builder(Replaying):
                 # a rule's float arithmetic overflowed (1e300*x*1e300 -> inf*x) where evaluate
                 # names the op that does: the rule does not apply (build skips it)
                 raise OverflowError(f"a rule made the constant {value!r}")
-            name = hint if hint is not None and is_generated(hint) and hint not in self.g.nx else None
+            name = hint if hint is not None and _generated(hint) and hint not in self.nodes else None
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
@@ -455,22 +474,14 @@ class Builder(Replaying):
 
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
-        if (hint is None or is_generated(hint) or hint in self.g.nx or len(self.new_nodes) == start
-                or self.nodes[result]["role"] != "op" or not is_generated(result)
+        nodes = self.nodes
+        if (hint is None or len(self.new_nodes) == start or hint in nodes or _generated(hint)
+                or nodes[result]["role"] != "op" or not _generated(result)
                 or result in self.mapped):
             return result
         self._rename(result, hint)
         self._keep_metadata(hint, hint)
         return hint
-
-    def _candidate(self, op: str, args: list[str], attrs: dict) -> Candidate | None:
-        if not self.use_rules or op not in RULES:
-            return None
-        try:
-            shape = OPS[op].shape(*(self.nodes[a]["shape"] for a in args), **attrs)
-        except (ValueError, TypeError):
-            return None
-        return Candidate(op, tuple(args), attrs, shape)
 
     def _affordable(self, cand: Candidate, result: str, start: int) -> bool:
         """True when ``result`` has no more new op nodes than replacing ``cand`` frees."""

@@ -26,6 +26,7 @@ from ..graph import Graph
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from .rules import RULES
+from .terms import Candidate
 
 POINTWISE = object()  # (POINTWISE, answer): the builder's `pointwise`
 HIT = object()  # (HIT, (key, node, args)): a rule's make(op, *args) found node
@@ -240,9 +241,8 @@ class Replaying:
         """
         data = self.nodes[node]
         op, args, attrs = data["op"], self.arguments[node], data["attrs"]
-        cand = self._candidate(op, list(args), attrs)
-        if cand is None:
-            return
+        # the shape build inferred for these operands before the guard skipped the rules
+        cand = Candidate(op, args, attrs, data["shape"])
         self.top_args = cand.args
         key = cse_key(op, args, attrs)
         mark, seen, count = len(self.reads), len(self.looks), len(self.new_nodes)
