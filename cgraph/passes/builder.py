@@ -338,7 +338,7 @@ class Builder(Replaying):
                 finally:
                     self.depth -= 1
                     self.building.discard(key)
-        node = self._create(op, args, attrs, hint, key, shape, operands)
+        node = self._create(op, operands, attrs, hint, key, shape)
         if len(reads) > mark:
             self.records[node] = tuple(reads[mark:])
         if len(looks) > seen:
@@ -424,8 +424,7 @@ class Builder(Replaying):
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any,
-                operands: tuple[str, ...]) -> str:
+    def _create(self, op: str, args: tuple[str, ...], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
         g, nodes = self.g, self.nodes
         name = hint if hint is not None and hint not in nodes else None
         if shape is _INFER:
@@ -449,7 +448,7 @@ class Builder(Replaying):
                 refs[a] = refs.get(a, 0) + 1
                 reads.append((USE, a))
         self.new_nodes.append(node)
-        self.arguments[node] = operands
+        self.arguments[node] = args
         self.cse[key] = node
         self.keys[node] = key
         return node
