@@ -182,10 +182,11 @@ def _forward_guard(
 ) -> Callable[..., tuple] | None:
     """For a graph whose function ``simplify`` computes without some of its op nodes
     (``log(x)*0 -> 0``, ``exp(x) - exp(x) -> 0``, ``x/x -> 1``: identities that hold where
-    the node is finite), ``fast`` behind a run of the interpreter on ``g``'s own function, so that the
-    function raises the DomainError ``evaluate`` and ``grad`` raise where one of those
-    nodes is undefined (``log(-1)``) or overflows, naming it, rather than answer there.
-    None for every other graph (those the simplifier keeps whole: the usual case)."""
+    the node is finite), ``fast`` behind a run of the interpreter on ``g``'s own
+    function, so that the function raises the DomainError ``evaluate`` and ``grad``
+    raise where one of those nodes is undefined (``log(-1)``) or overflows, naming it,
+    rather than answer there. None for every other graph (those the simplifier keeps
+    whole: the usual case)."""
     keep = list(dict.fromkeys([*g.outputs, *([of] if of is not None else [])]))
     nodes, kept = g.nx._node, target.nx._node
     # a node is computed when the target has it by name with its op and operands: a name
