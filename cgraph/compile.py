@@ -181,14 +181,17 @@ def _forward_guard(
     g: Graph, target: Graph, of: str | None, names: list[str], fast: Callable[..., tuple]
 ) -> Callable[..., tuple] | None:
     """For a graph whose function ``simplify`` computes without some of its op nodes
-    (``log(x)*0 -> 0``, ``exp(x) - exp(x) -> 0``: identities that hold where the node is
-    finite), ``fast`` behind a run of the interpreter on ``g``'s own function, so that the
+    (``log(x)*0 -> 0``, ``exp(x) - exp(x) -> 0``, ``x/x -> 1``: identities that hold where
+    the node is finite), ``fast`` behind a run of the interpreter on ``g``'s own function, so that the
     function raises the DomainError ``evaluate`` and ``grad`` raise where one of those
     nodes is undefined (``log(-1)``) or overflows, naming it, rather than answer there.
     None for every other graph (those the simplifier keeps whole: the usual case)."""
     keep = list(dict.fromkeys([*g.outputs, *([of] if of is not None else [])]))
-    nodes = g.nx._node
-    if all(n in target.nx._node for n in ancestors(g, keep) if nodes[n]["role"] == "op"):
+    nodes, kept = g.nx._node, target.nx._node
+    # a node is computed when the target has it by name with its op and operands: a name
+    # alone may be a rewrite (y = x/x is the constant 1 named y)
+    if all(n in kept and kept[n]["op"] == nodes[n]["op"] and target.operands(n) == g.operands(n)
+           for n in ancestors(g, keep) if nodes[n]["role"] == "op"):
         return None
     run = plan(g, keep)
 

@@ -475,3 +475,18 @@ def test_a_node_simplify_drops_still_raises_where_evaluate_raises(formula, x, no
                 call()
     ok = 2.0 + 0 * x  # where the function is defined, the same numbers as grad
     assert cg.compile(g, wrt=["x"])(x=ok)["g_x"] == pytest.approx(cg.grad(g, x=ok)["x"])
+
+
+@pytest.mark.parametrize("formula, x", [("y = x/x", 0.0), ("y = exp(x/x) + x", 0.0), ("y = (x*x)/x", 0.0)])
+def test_a_node_simplify_rewrites_under_its_own_name_still_raises(formula, x):
+    # x/x -> 1 holds where x != 0; the guard looked for the forward nodes by name only, and
+    # a node kept its name as the constant 1 (y = x/x), so compile answered 1 at x = 0
+    g = cg.parse(formula)
+    feeds = dict.fromkeys(g.inputs, x)
+    with pytest.raises(cg.DomainError, match=r"node '\w+' \(div\)"):
+        cg.evaluate(g, **feeds)
+    for f in (cg.compile(g), cg.compile(g, wrt=["x"])):
+        with pytest.raises(cg.DomainError, match=r"node '\w+' \(div\)"):
+            f(**feeds)
+        with pytest.raises(cg.DomainError, match=r"node '\w+' \(div\)"):
+            f.positional(*[feeds[n] for n in f.inputs])

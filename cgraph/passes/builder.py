@@ -37,10 +37,6 @@ _LIKE_OPS = ("expand_to", "sum_to", "reshape_like")  # (u, like): the shape of `
 _candidate = tuple.__new__  # Candidate(...) without the Python-level __new__ of a NamedTuple
 
 
-def _generated(name: str) -> bool:
-    return name[:1] == "t" and name[1:].isdecimal()  # (is_generated, without a regex: a hot path)
-
-
 def _union(parts: list[frozenset]) -> frozenset:
     first = parts[0]
     for p in parts:
@@ -80,7 +76,7 @@ class Builder(Replaying):
         # new names must not collide with old ones (a loaded graph may not know its count;
         # one we built does)
         self.g._generated = old._generated if prev is not None else max(
-            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (_generated)
+            [old._generated] + [int(n[1:]) for n in old.nx._node if is_generated(n)])
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
         self.keys: dict[str, Any] = {}  # name -> its CSE key, or a list of its keys: for renames
@@ -426,7 +422,7 @@ class Builder(Replaying):
                 # a rule's float arithmetic overflowed (1e300*x*1e300 -> inf*x) where evaluate
                 # names the op that does: the rule does not apply (build skips it)
                 raise OverflowError(f"a rule made the constant {value!r}")
-            name = hint if hint is not None and _generated(hint) and hint not in self.nodes else None
+            name = hint if hint is not None and is_generated(hint) and hint not in self.nodes else None
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
@@ -439,17 +435,12 @@ class Builder(Replaying):
         elif name is not None:
             g._write_op(name, op, args, attrs, shape)  # (_add, inlined)
             node = name
-        else:  # Graph._apply's generated name, without its Node (the graph hears of it at the end)
+        else:  # Graph._apply without its Node and _changed (the graph hears of it at the end)
             opdef = OPS[op]
             if (len(args) != opdef.arity) if opdef.arity is not None else (len(args) < opdef.min_arity):
-                node = g._apply(opdef, args, attrs, None, shape).name  # (it raises ArityError)
-            else:
-                while True:
-                    g._generated += 1
-                    node = f"t{g._generated}"
-                    if node not in nodes:
-                        break
-                g._write_op(node, op, args, attrs, shape)
+                g._apply(opdef, args, attrs, None, shape)  # (it raises ArityError)
+            node = g._claim(None)
+            g._write_op(node, op, args, attrs, shape)
         if name is not None:
             data = self.old_nodes[hint]
             if len(data) > _DATA:  # (_keep_metadata, inlined)
@@ -475,8 +466,8 @@ class Builder(Replaying):
     def _named(self, result: str, hint: str | None, start: int) -> str:
         # a node a rule made for a named one inherits its name: g_b stays g_b
         nodes = self.nodes
-        if (hint is None or len(self.new_nodes) == start or hint in nodes or _generated(hint)
-                or nodes[result]["role"] != "op" or not _generated(result)
+        if (hint is None or len(self.new_nodes) == start or hint in nodes or is_generated(hint)
+                or nodes[result]["role"] != "op" or not is_generated(result)
                 or result in self.mapped):
             return result
         self._rename(result, hint)
