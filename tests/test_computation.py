@@ -453,3 +453,13 @@ def test_a_value_under_a_subscripted_name_does_not_touch_its_subscript():
     (z,) = [t for t in labels if "<I>z</I>" in t]
     assert "</SUB></FONT>" + SPACER in x1
     assert SPACER not in z  # a name without a subscript keeps its plain line break
+
+
+def test_a_name_of_t_and_a_superscript_is_the_users_own():
+    # a generated name is t and decimal digits, as the printers and simplify tell it; the
+    # diagram took str.isdigit, which also holds for "²", and hid the user's name t²
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(cg.sin(x, name="t²") * 2.0, name="y")
+    names = sorted(outside(n) for n in boxes(parsed(cg.to_dot(g))).values() if outside(n))
+    assert len(names) == 2 and "y" in names

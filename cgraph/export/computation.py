@@ -32,6 +32,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
 from ..ops.shapes import is_int
+from ..printing.render import is_generated
 from . import dot as D
 from .recipe import Part
 
@@ -160,7 +161,7 @@ class _Drawing:
         for n in D.drawing_order(g):
             data = nodes[n]
             role = data["role"]
-            if loose and role == "const" and _generated(n):
+            if loose and role == "const" and is_generated(n):
                 continue
             self.ids[n] = f"n{len(self.ids)}"
             if data.get("adjoint"):
@@ -212,7 +213,7 @@ class _Drawing:
         link: dict[str, str] = {}  # member -> its operand box
         for n in ids:
             data = nodes[n]
-            if data["role"] != "op" or not _generated(n) or n in self.hot or n in outputs:
+            if data["role"] != "op" or not is_generated(n) or n in self.hot or n in outputs:
                 continue
             boxes = [u for u in operands[n] if u in ids]
             if len(boxes) == 1 and len(succ[n]) == 1 and sum(len(k) for k in succ[n].values()) == 1:
@@ -237,7 +238,7 @@ class _Drawing:
         return n in self.adjoint if n in self.ids else bool(self.g.nx._node[n].get("adjoint"))
 
     def _loose_const(self, n: str) -> bool:
-        return self.g.nx._node[n]["role"] == "const" and _generated(n)
+        return self.g.nx._node[n]["role"] == "const" and is_generated(n)
 
     def build(self) -> pydot.Dot:
         ids, nodes, operands = self.ids, self.g.nx._node, self.g._operand_table()
@@ -299,7 +300,7 @@ class _Drawing:
     def _box(self, n: str, data: Mapping[str, Any]) -> dict[str, Any]:
         role, adj = data["role"], n in self.adjoint
         if role == "op" and not data["attrs"]:
-            if self.uniform and _generated(n) and n not in self.referenced and n not in self.hot:
+            if self.uniform and is_generated(n) and n not in self.referenced and n not in self.hot:
                 # most boxes of a big graph: the op's symbol, no name, no value, the same in every
                 # box of that op (one style, shared by the recorded statements: recipe.Part.node)
                 key = (data["op"], adj)
@@ -321,7 +322,7 @@ class _Drawing:
         if self.annotated:
             self._annotate(n, role, adj, lines)
         body, hot = _stack(lines), n in self.hot
-        if role not in ("input", "param") and (self.show_generated or not _generated(n) or n in self.referenced):
+        if role not in ("input", "param") and (self.show_generated or not is_generated(n) or n in self.referenced):
             self.tabled.add(n)
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
             label = _named(body, D.math(D.math_name(n, limit=NAME_LIMIT)), ink, hot, self.across)
@@ -500,7 +501,7 @@ def _adjoint_part(g: Graph, shown: Mapping[str, str], marked: set[str]) -> set[s
         if n not in part and nodes[n]["role"] == "op" and any(u in part for u in pred[n]):
             part.add(n)
     for n in reversed(list(shown)):
-        if n not in part and nodes[n]["role"] == "op" and _generated(n):
+        if n not in part and nodes[n]["role"] == "op" and is_generated(n):
             users = [v for v in succ[n] if v in shown]
             if users and all(v in part for v in users):
                 part.add(n)
@@ -575,6 +576,3 @@ def _kw_value(v: Any) -> str:
     # a number's minus is a real minus sign (axis=−1), as in the values; True stays True
     return D.format_value(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 
-
-def _generated(n: str) -> bool:
-    return n[:1] == "t" and n[1:].isdigit()
