@@ -88,8 +88,9 @@ def const_value(value: Any, name: str | None) -> Any:
         _bad_const(value, name)
     if isinstance(value, (int, Fraction)):
         return Fraction(value) if isinstance(value, Fraction) and value.denominator != 1 else int(value)
-    if isinstance(value, float):
-        return value
+    if isinstance(value, float):  # np.float64 (a float subclass) too: stored as the IR has it
+        # (shared constants key a float by its type and repr: np.float64(-0.0) == 0.0)
+        return float(value)
     if isinstance(value, np.generic) and value.ndim == 0:
         return value.item() if value.dtype.kind in "iuf" else _bad_const(value, name)
     if isinstance(value, numbers.Number):

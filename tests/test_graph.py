@@ -277,6 +277,19 @@ def test_shared_constants_keep_the_sign_of_zero():
     assert (x * 2.0).operands[1] == (x * 2.0).operands[1]
 
 
+@pytest.mark.parametrize("zero", [np.float64, float])
+def test_numpy_float_zeros_keep_their_sign_as_shared_constants(zero):
+    # np.float64 is a float subclass: it was stored as itself and keyed by value, so
+    # x*np.float64(0.0) reused the constant -0.0 of x*np.float64(-0.0) (1/(x*0.0) = -inf)
+    g = cg.Graph()
+    x = g.input("x")
+    neg, pos = x * zero(-0.0), x * np.float64(0.0)
+    assert neg.operands[1].name != pos.operands[1].name
+    g.output(1 / pos, name="y")
+    assert cg.evaluate(g, x=1.0, nonfinite="propagate")["y"] == np.inf
+    assert type(pos.operands[1].attrs["value"]) is float  # a Python float, as the IR has it
+
+
 def test_a_graph_built_through_the_api_is_valid_without_a_second_check(monkeypatch):
     import cgraph.graph as graph_module
 

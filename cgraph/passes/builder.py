@@ -88,7 +88,7 @@ class Builder(Replaying):
         self.nodes = self.g.nx._node  # networkx's own dicts: the hot path reads them directly
         self.arguments: dict[str, tuple[str, ...]] = {}  # operands of the new graph's nodes
         self.old_nodes, self.old_succ = old.nx._node, old.nx._succ
-        self.old_operands = old._operand_table() if prev is None else prev.arguments
+        self.old_operands = old._operand_table()  # (a graph we built has it cached: _prime)
         self.outputs = set(old.outputs)
         self.absorbed = prev.spliced if prev is not None and prev.spliced is not None and prev.g is old else absorbed(old)
         self.spliced: set[str] | None = None  # absorbed(self.g), once settled() has it
@@ -110,12 +110,10 @@ class Builder(Replaying):
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
-        old, succ, same, absorbed = self.old, self.old_succ, self.same, self.absorbed
+        old, same, absorbed = self.old, self.same, self.absorbed
         old_nodes, operands, mapping, mapped, refs = self.old_nodes, self.old_operands, self.map, self.mapped, self.refs
         prev, outputs = self.prev, self.outputs
-        # how often the old graph uses each node: counted at once from the operand table
-        # (prev.arguments may hold nodes the previous pass dropped: those count by edges)
-        uses = Counter(chain.from_iterable(operands.values())) if prev is None else None
+        uses = Counter(chain.from_iterable(operands.values()))  # how often the old graph uses each node
         for n in old.schedule():
             if n in absorbed:
                 continue  # its operands are spliced into its user: (a + b) + c -> a + b + c
@@ -161,7 +159,7 @@ class Builder(Replaying):
                 self.changed = True  # merged with an equal node
             mapping[n] = new
             mapped.add(new)
-            refs[new] = refs.get(new, 0) + (uses[n] if uses is not None else sum(map(len, succ[n].values())))
+            refs[new] = refs.get(new, 0) + uses[n]
         self._finish_outputs()
         return self.g
 
@@ -340,7 +338,7 @@ class Builder(Replaying):
                 finally:
                     self.depth -= 1
                     self.building.discard(key)
-        node = self._create(op, args, attrs, hint, key, shape, operands)
+        node = self._create(op, operands, attrs, hint, key, shape)
         if len(reads) > mark:
             self.records[node] = tuple(reads[mark:])
         if len(looks) > seen:
@@ -426,8 +424,7 @@ class Builder(Replaying):
             self._remember(key, self.g.const(value, name=name).name)
         return self.cse[key]
 
-    def _create(self, op: str, args: list[str], attrs: dict, hint: str | None, key: Any, shape: Any,
-                operands: tuple[str, ...]) -> str:
+    def _create(self, op: str, args: tuple[str, ...], attrs: dict, hint: str | None, key: Any, shape: Any) -> str:
         g, nodes = self.g, self.nodes
         name = hint if hint is not None and hint not in nodes else None
         if shape is _INFER:
@@ -451,7 +448,7 @@ class Builder(Replaying):
                 refs[a] = refs.get(a, 0) + 1
                 reads.append((USE, a))
         self.new_nodes.append(node)
-        self.arguments[node] = operands
+        self.arguments[node] = args
         self.cse[key] = node
         self.keys[node] = key
         return node
