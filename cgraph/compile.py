@@ -26,8 +26,8 @@ import numpy as np
 from . import codegen
 from .errors import GraphError
 from .graph import Graph, require_graph
-from .ops.registry import OPS
-from .passes.adjoint import ancestors, fit_to, wrt_names
+from .ops.registry import OPS, OpDef
+from .passes.adjoint import fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
 from .passes.plan import WEAK_RESULTS, plan
 from .passes.simplify import simplify
@@ -182,25 +182,68 @@ def _forward_guard(
 ) -> Callable[..., tuple] | None:
     """For a graph whose function ``simplify`` computes without some of its op nodes
     (``log(x)*0 -> 0``, ``exp(x) - exp(x) -> 0``, ``x/x -> 1``: identities that hold where
-    the node is finite), ``fast`` behind a run of the interpreter on ``g``'s own
-    function, so that the function raises the DomainError ``evaluate`` and ``grad``
-    raise where one of those nodes is undefined (``log(-1)``) or overflows, naming it,
-    rather than answer there. None for every other graph (those the simplifier keeps
-    whole: the usual case)."""
+    the node is finite), ``fast`` behind a run of the interpreter on those nodes, so that
+    the function raises the DomainError ``evaluate`` and ``grad`` raise where one of them
+    is undefined (``log(-1)``) or overflows, naming it, rather than answer there.
+    None for every other graph (those the simplifier keeps whole: the usual case)."""
     keep = list(dict.fromkeys([*g.outputs, *([of] if of is not None else [])]))
-    nodes, kept = g.nx._node, target.nx._node
-    # a node is computed when the target has it by name with its op and operands: a name
-    # alone may be a rewrite (y = x/x is the constant 1 named y)
-    if all(n in kept and kept[n]["op"] == nodes[n]["op"] and target.operands(n) == g.operands(n)
-           for n in ancestors(g, keep) if nodes[n]["role"] == "op"):
+    missing = _uncomputed(g, target, keep)
+    if not missing:
         return None
-    run = plan(g, keep)
+    run = plan(g, missing)
 
     def guarded(*args: Any) -> tuple:
         run.run({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
         return fast(*args)
 
     return guarded
+
+
+def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:
+    """The op nodes of ``g``'s function that may fail (:func:`_may_fail`), whose values
+    ``keep`` reads and that no node of ``target`` computes (the same op and attributes of operands computed the same way,
+    whatever the names). Not counted: the adjoint nodes of an adjoint graph (a gradient is
+    the simplified derivative, see docs/errors.md) and nodes read only for their shape
+    (the seed's ``expand_to(1, y)`` does not compute ``y``)."""
+    nodes = g.nx._node
+    read = set(keep)
+    for n in reversed(g.schedule()):  # users come after their operands: one backward pass
+        if n in read and nodes[n]["role"] == "op":
+            skip = OPS[nodes[n]["op"]].shape_operands
+            read.update(a for i, a in enumerate(g.operands(n)) if i not in skip)
+    ids: dict[tuple, int] = {}
+    mine, theirs = _computations(g, ids), set(_computations(target, ids).values())
+    return [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
+            and _may_fail(OPS[nodes[n]["op"]]) and mine[n] not in theirs]
+
+
+def _may_fail(op: OpDef) -> bool:
+    """Undefined (``log(-1)``, ``x/0``) or infinite (``exp(800)``) at moderate finite
+    operands; other ops (``1 - x``) only past the floats' range, where their operands
+    already are not moderate."""
+    return bool(op.domain) or op.overflows
+
+
+def _computations(g: Graph, ids: dict[tuple, int]) -> dict[str, int]:
+    """Each node's computation as an int, equal for nodes computed alike (in ``ids``,
+    shared between graphs): an input or param by name, a constant by value, an op node by
+    op, attributes and its operands' ints (sorted for a commutative op). Flat keys: a
+    100,000-deep chain hashes no deeper than one node."""
+    nodes, out = g.nx._node, {}
+    for n in g.schedule():
+        data = nodes[n]
+        if data["role"] == "op":
+            args = [out[a] for a in g.operands(n)]
+            if OPS[data["op"]].commutative:
+                args.sort()
+            key: tuple = (data["op"], repr(sorted(data["attrs"].items())), *args)
+        elif data["role"] == "const":
+            v = data["attrs"]["value"]
+            key = ("const", v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else ("const", type(v), repr(v))
+        else:
+            key = (data["role"], n)
+        out[n] = ids.setdefault(key, len(ids))
+    return out
 
 
 def _finite(value: Any) -> bool:

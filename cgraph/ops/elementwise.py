@@ -14,11 +14,12 @@ __all__ = [
 ]
 
 
-def _unary(name, fn, vjp, *, latex, label, doc, domain="", latex_prec=None, latex_arg_prec=None, ufunc=None):
+def _unary(name, fn, vjp, *, latex, label, doc, domain="", latex_prec=None, latex_arg_prec=None, ufunc=None,
+           overflows=False):
     op = OpDef(
         name, 1, fn, shapes.same, vjp, text=name + "({0})", latex=latex, prec=Prec.ATOM,
         arg_prec=(0,), latex_prec=latex_prec, latex_arg_prec=latex_arg_prec, label=label,
-        elementwise=True, domain=domain, doc=doc, ufunc=ufunc,
+        elementwise=True, domain=domain, doc=doc, ufunc=ufunc, overflows=overflows,
     )
     return register(op)
 
@@ -49,7 +50,7 @@ def _lr(name):
 
 EXP = _unary("exp", np.exp, lambda g, out, a: (g * out,), latex="e^{{{0}}}", label="exp",
              latex_prec=Prec.POW, latex_arg_prec=(0,),
-             doc="Elementwise exponential.", ufunc=np.exp)
+             doc="Elementwise exponential.", ufunc=np.exp, overflows=True)
 LOG = _unary("log", np.log, lambda g, out, a: (g * (1 / a),), latex=_lr("ln"), label="ln",
              doc="Elementwise natural logarithm.", domain="x > 0", ufunc=np.log)
 SIN = _unary("sin", np.sin, lambda g, out, a: (g * cos(a),), latex=_lr("sin"), label="sin",

@@ -158,7 +158,7 @@ UNSLICE = register(OpDef(
     text="unslice({0}, {1}{kw})", latex=r"\operatorname{{unslice}}\left({0}, {1}{kw}\right)", label="[:]ᵀ",
     prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS,
     doc="Zeros of the second operand's shape with the first placed at the slice ``start:stop:step`` of "
-    "``axis``: the adjoint of ``slice``.",
+    "``axis``: the adjoint of ``slice``.", shape_operands=(1,),
 ))
 
 slice, unslice = SLICE.function, UNSLICE.function  # noqa: A001 - cg.slice, as cg.sum shadows sum

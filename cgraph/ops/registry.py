@@ -69,6 +69,11 @@ class OpDef:
     doc : one line, used for the free function's docstring.
     ufunc : the numpy ufunc computing the same function (``np.sin``), so that
         ``np.sin(node)`` builds this op (``Node.__array_ufunc__``, :func:`ufunc_node`).
+    shape_operands : the operand positions of which only the shape (and float dtype) is
+        read, never the values (``expand_to``'s ``like``).
+    overflows : moderate finite operands can give an infinite value (``exp(800)``). With
+        ``domain``, what marks an op whose node ``cg.compile`` still evaluates where
+        ``simplify`` removed it (``exp(x) - exp(x) -> 0``), to raise where ``evaluate`` does.
     """
 
     name: str
@@ -92,6 +97,8 @@ class OpDef:
     domain: str = ""
     doc: str = ""
     ufunc: np.ufunc | None = None
+    shape_operands: tuple[int, ...] = ()
+    overflows: bool = False
 
     @property
     def variadic(self) -> bool:

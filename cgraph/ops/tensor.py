@@ -175,30 +175,32 @@ IDENTITY = register(OpDef(
 SUM_TO = register(OpDef(
     "sum_to", 2, _sum_to, lambda s, like: like, lambda g, out, x, like: (expand_to(g, x), None),
     text="sum_to({0}, {1})", latex=r"\operatorname{{sum\_to}}\left({0}, {1}\right)", label="Σ→",
-    doc="Sum the first operand down to the shape of the second (undoes broadcasting).", **_CALL,
+    doc="Sum the first operand down to the shape of the second (undoes broadcasting).", shape_operands=(1,),
+    **_CALL,
 ))
 EXPAND_TO = register(OpDef(
     "expand_to", 2, _expand_to, lambda s, like, axis=None, keepdims=True: like, _expand_vjp,
     text="expand_to({0}, {1}{kw})", latex=r"\operatorname{{expand}}\left({0}, {1}\right)",
     label="expand", attrs={"axis": None, "keepdims": True},
     doc="Broadcast the first operand to the shape of the second, re-inserting reduced ``axis``.",
-    **_CALL,
+    shape_operands=(1,), **_CALL,
 ))
 RESHAPE_LIKE = register(OpDef(
     "reshape_like", 2, lambda x, like: np.reshape(x, np.shape(like)), lambda s, like: like,
     lambda g, out, x, like: (reshape_like(g, x), None), text="reshape_like({0}, {1})",
     latex=r"\operatorname{{reshape}}\left({0}, {1}\right)", label="reshape",
-    doc="Reshape the first operand to the shape of the second.", **_CALL,
+    doc="Reshape the first operand to the shape of the second.", shape_operands=(1,), **_CALL,
 ))
 SIZE = register(OpDef(
     "size", 1, _size, shapes.scalar, lambda g, out, a, axis=None: (None,), text="size({0}{kw})",
     latex=r"\operatorname{{size}}{sub}\left({0}\right)", label="size", attrs={"axis": None},
-    doc="The number of elements along ``axis`` (all by default), as a float.", **_CALL,
+    doc="The number of elements along ``axis`` (all by default), as a float.", shape_operands=(0,),
+    **_CALL,
 ))
 ZEROS_LIKE = register(OpDef(
     "zeros_like", 1, keeps_weak(lambda x: np.zeros(np.shape(x), float_dtype(x))), shapes.same,
     lambda g, out, a: (None,), text="zeros_like({0})", latex="0", label="0",
-    doc="Zeros of the operand's shape.", **_CALL,
+    doc="Zeros of the operand's shape.", shape_operands=(0,), **_CALL,
 ))
 
 (matmul, sum, mean, transpose, reshape, identity, sum_to, expand_to, reshape_like, size,
