@@ -218,9 +218,9 @@ def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:
 
 
 def _may_fail(op: OpDef) -> bool:
-    """Undefined (``log(-1)``, ``x/0``) or infinite (``exp(800)``) at moderate finite
-    operands; other ops (``1 - x``) only past the floats' range, where their operands
-    already are not moderate."""
+    """Undefined (``log(-1)``, ``x/0``) or infinite (``exp(800)``, ``1e200*1e200``) at
+    moderate finite operands; other ops (``1 - x``) only past the floats' range, where
+    their operands already are not moderate."""
     return bool(op.domain) or op.overflows
 
 

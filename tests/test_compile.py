@@ -528,3 +528,18 @@ def test_a_failing_node_simplify_computes_under_another_name_needs_no_guard():
     assert _generated(f)
     with pytest.raises(cg.DomainError, match=r"\(log\)"):
         f(x=-1.0, z=1.0, w=2.0)
+
+
+@pytest.mark.parametrize("formula, op", [
+    ("y = x*x - x*x + z", "mul"), ("y = square(x)*0 + z", "square"), ("y = (x @ x)*0 + z", "matmul"),
+])
+def test_a_product_that_overflows_at_a_finite_input_still_raises_where_simplify_drops_it(formula, op):
+    # x*x overflows at x = 1e200 (a finite input compile accepts); simplify's x*x - x*x -> 0
+    # dropped it and compile answered y = z where evaluate raises for the mul node
+    g = cg.parse(formula)
+    x = np.array([1e200, 1.0]) if op == "matmul" else 1e200
+    with pytest.raises(cg.DomainError, match=rf"\({op}\)"):
+        cg.evaluate(g, x=x, z=1.0)
+    for f in (cg.compile(g), cg.compile(g, wrt=["z"])):
+        with pytest.raises(cg.DomainError, match=rf"\({op}\)"):
+            f(x=x, z=1.0)

@@ -75,7 +75,8 @@ SQRT = _unary("sqrt", np.sqrt, lambda g, out, a: (g / (2 * out),), latex=r"\sqrt
 ABS = _unary("abs", np.abs, lambda g, out, a: (g * sign(a),), latex=r"\left|{0}\right|",
              label="|·|", doc="Absolute value; its derivative at 0 is taken as 0.", ufunc=np.absolute)
 SQUARE = _unary("square", np.square, lambda g, out, a: (g * (2 * a),), latex="{0}^{{2}}",
-                latex_prec=Prec.POW, latex_arg_prec=(Prec.ATOM,), label="x²", doc="Elementwise square.", ufunc=np.square)
+                latex_prec=Prec.POW, latex_arg_prec=(Prec.ATOM,), label="x²", doc="Elementwise square.", ufunc=np.square,
+                overflows=True)
 # derivatives of relu/abs: piecewise constant, so their own derivative is 0 (no node)
 STEP = _unary("step", _step, lambda g, out, a: (None,), latex=r"H\left({0}\right)",
               label="step", doc="Heaviside step ``1 if x > 0 else 0`` (0 at 0, NaN at NaN).")

@@ -71,9 +71,10 @@ class OpDef:
         ``np.sin(node)`` builds this op (``Node.__array_ufunc__``, :func:`ufunc_node`).
     shape_operands : the operand positions of which only the shape (and float dtype) is
         read, never the values (``expand_to``'s ``like``).
-    overflows : moderate finite operands can give an infinite value (``exp(800)``). With
-        ``domain``, what marks an op whose node ``cg.compile`` still evaluates where
-        ``simplify`` removed it (``exp(x) - exp(x) -> 0``), to raise where ``evaluate`` does.
+    overflows : moderate finite operands can give an infinite value (``exp(800)``,
+        ``1e200*1e200``). With ``domain``, what marks an op whose node ``cg.compile``
+        still evaluates where ``simplify`` removed it (``exp(x) - exp(x) -> 0``), to raise
+        where ``evaluate`` does.
     """
 
     name: str

@@ -132,7 +132,7 @@ def _operand_form(operand: Any) -> None:
 MATMUL = register(OpDef(
     "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
     prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
-    ufunc=np.matmul,
+    ufunc=np.matmul, overflows=True,
 ))
 MATMUL_GRAD = register(OpDef(
     "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
@@ -140,7 +140,7 @@ MATMUL_GRAD = register(OpDef(
     latex=r"\operatorname{{matmul\_grad}}\left({0}, {1}, {2}\right)", label="∂@", attrs={"operand": 0},
     attr_forms={"operand": _operand_form},
     doc="The adjoint of operand ``operand`` (0 or 1) of ``a @ b`` from ``g``: the matmul rule "
-    "where the operands' number of dimensions is unknown when the adjoint graph is built.", **_CALL,
+    "where the operands' number of dimensions is unknown when the adjoint graph is built.", overflows=True, **_CALL,
 ))
 SUM = register(OpDef(
     "sum", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
