@@ -201,10 +201,11 @@ def _forward_guard(
 
 def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:
     """The op nodes of ``g``'s function that may fail (:func:`_may_fail`), whose values
-    ``keep`` reads and that no node of ``target`` computes (the same op and attributes of operands computed the same way,
-    whatever the names). Not counted: the adjoint nodes of an adjoint graph (a gradient is
-    the simplified derivative, see docs/errors.md) and nodes read only for their shape
-    (the seed's ``expand_to(1, y)`` does not compute ``y``)."""
+    ``keep`` reads and that no node of ``target`` computes (the same op and attributes,
+    of operands computed the same way, whatever the names). Not counted: the adjoint
+    nodes of an adjoint graph (a gradient is the simplified derivative, see
+    docs/errors.md) and nodes read only for their shape (the seed's ``expand_to(1, y)``
+    does not compute ``y``)."""
     nodes = g.nx._node
     read = set(keep)
     for n in reversed(g.schedule()):  # users come after their operands: one backward pass
