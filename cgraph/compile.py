@@ -388,11 +388,27 @@ class _Writer:
         # that overflows from finite terms only costs the slow path
         # so is an intermediate value that an op could turn from inf or nan into a finite
         # number (exp(-x*x) = 0.0 at x = 1e200, where evaluate names the overflow)
-        checked = [expr[n] for n in self._absorbed()]
-        finite = [v for v in dict.fromkeys(self.args + [expr[o] for o in self.g.outputs] + checked) if v.startswith("v")]
+        watched = list(dict.fromkeys(self.inputs + self.params + list(self.g.outputs) + self._absorbed()))
+        shown = self._shown_in_others(watched)
+        finite = [v for v in dict.fromkeys(expr.get(n, self.var[n]) for n in watched if n not in shown)
+                  if v.startswith("v")]
         if finite:
             lines += [f"    if ({' + '.join(finite)}) * 0.0:", f"        return _slow({args})"]
         return lines + [f"    return {_tuple([expr[o] for o in self.g.outputs])}"]
+
+    def _shown_in_others(self, watched: list[str]) -> set[str]:
+        """The watched nodes whose non-finite value would make another watched node's value
+        non-finite (or the code raise), through users that keep it (``x*z`` shows an inf
+        x): checking the other one is enough, one term less in the check (W1's call)."""
+        nodes, watch, users = self.nodes, set(watched), {}
+        for n in self.order:
+            for i, o in enumerate(self.operands.get(n, ())):
+                users.setdefault(o, []).append((n, i))
+        shows: dict[str, bool] = {}  # a non-finite value of n shows in some watched node after it
+        for n in reversed(self.order):
+            shows[n] = any(codegen.keeps_nonfinite(nodes[u]["op"], i) and (u in watch or shows[u])
+                           for u, i in users.get(n, ()))
+        return {n for n in watched if shows.get(n)}
 
     def _absorbed(self) -> list[str]:
         """The op nodes whose value some user's scalar code may turn from non-finite into
