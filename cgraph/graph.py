@@ -309,10 +309,12 @@ class Graph:
         if consts is None:
             consts = self._cache["consts"] = {}
         found = consts.get(key)
-        if found is not None:
+        if found is not None:  # the node it names may be gone, or renamed and its name reused
             data = self.nx._node.get(found)
             if data is not None and data["op"] == "const":
-                return found
+                held = data["attrs"]["value"]
+                if type(held) is t and (repr(held) == key[1] if type(key[1]) is str else held == value):
+                    return found
         name = self.const(value).name
         consts[key] = name
         return name
@@ -358,7 +360,7 @@ class Graph:
         return [o for o in self._outputs if o in self.nx]
 
     def _by_role(self, role: str) -> list[str]:
-        return self._cached("sources", self._sources)[role]
+        return list(self._cached("sources", self._sources)[role])  # (the caller's own list)
 
     def _sources(self) -> dict[str, list[str]]:
         # inputs and params in one walk over networkx's own dict (rather than a NodeDataView:

@@ -370,3 +370,25 @@ def test_networkx_edge_methods_work_on_shared_edge_data():
     assert h.nx.edges["x", "a", 0] is g.nx.edges["x", "a", 0]
     h.nx.add_edge("x", "b", key=7, note=1)  # a new edge gets a dict of its own
     assert h.nx.edges["x", "b", 7] == {"note": 1} and g.nx.edges["x", "a", 0] == {}
+
+
+def test_a_shared_constant_is_not_taken_from_a_node_that_now_holds_another_value():
+    # the table of shared constants maps 2.0 to the name of the node it made: after a
+    # rename, a constant 3.0 given that name was used for x*2.0
+    g = cg.Graph()
+    x = g.input("x")
+    c = (x * 2.0).operands[1].name
+    g.rename(c, "two")
+    g.const(3.0, name=c)
+    assert (x * 2.0).operands[1].attrs["value"] == 2.0
+    g.nx.nodes["two"]["attrs"]["value"] = 5.0  # (networkx's dicts are the user's too)
+    assert (x * 2.0).operands[1].attrs["value"] == 2.0
+
+
+def test_the_lists_of_names_a_graph_returns_are_the_callers_own():
+    # g.inputs and g.params handed out the graph's cached list: a caller's edit changed them
+    g = cg.parse("y = x*z")
+    g.inputs.remove("z")
+    g.params.append("w")
+    g.outputs.append("x")
+    assert g.inputs == ["x", "z"] and g.params == [] and g.outputs == ["y"]
