@@ -291,10 +291,10 @@ class _Sweep:
             target = nodes[o]["shape"]
             p = part.name
             shape = nodes[p]["shape"]
-            # an operand of undeclared shape may have been broadcast: sum at run time
+            # an operand of undeclared shape may have been broadcast: sum at run time; a
+            # scalar's pointwise derivative (not exact, target ()) is left to grad's sum
             if (exact and target is None and elementwise and k > 1) or (
                     shape != target and (exact or target != ()) and _needs_reduce(shape, target)):
-                # (not exact and target == (): a scalar's pointwise derivative, which grad sums)
                 p = sum_to(part, Node(g, o)).name
             found = contribs.get(o)
             if found is None:

@@ -184,14 +184,7 @@ class _Values(Graph):
                         *[nodes[o]["shape"] for o in operands])
                 except (ValueError, TypeError):
                     shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
-        if name is None:
-            while True:
-                self._generated += 1
-                name = f"t{self._generated}"
-                if name not in nodes:
-                    break
-        else:
-            name = self._claim(name)
+        name = self._claim(name)
         op = opdef.name
         failed = self.failed
         if failed and not failed.isdisjoint(operands):
