@@ -560,8 +560,12 @@ def _kind(call):
 def test_the_scalar_path_raises_where_evaluate_raises_at_extreme_inputs(seed, a, b):
     # the scalar code checks one sum of the values whose inf or nan could vanish downstream;
     # a value whose non-finite shows in another checked one (a*b shows an inf a) is left out
+    # (the other way round is allowed: simplify's regrouping, or a derivative, may overflow
+    # at 1e300 where the function does not, docs/errors.md)
     g = random_scalar_graph(seed)
     evaluated = _kind(lambda: plan(g, ["out"]).run({"a": a, "b": b}))  # evaluate of what out reads
+    if evaluated == "ok":
+        return
     for f in (cg.compile(g), cg.compile(g, wrt=["a", "b"])):
         assert _kind(lambda: f(a=a, b=b)) == evaluated
         assert _kind(lambda: f.positional(a, b)) == evaluated
