@@ -213,16 +213,7 @@ class Graph:
             )
         nodes = self.nx._node
         if shape is _INFER:
-            if attrs:
-                shape = self._infer(opdef, operands, attrs, name)
-            else:  # _infer's common case, inlined: no attributes to check, a rule that holds
-                try:
-                    k = len(operands)  # (no list for the usual one or two operands)
-                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
-                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
-                        *[nodes[o]["shape"] for o in operands])
-                except (ValueError, TypeError):
-                    shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
+            shape = self._infer(opdef, operands, attrs, name)
         if name is None:  # _claim's generated name, inlined: this is the hot path of every build
             while True:
                 self._generated += 1
@@ -268,6 +259,14 @@ class Graph:
 
     def _infer(self, opdef: OpDef, operands: list[str], attrs: dict, name: str | None) -> Any:
         nodes = self.nx._node
+        if not attrs:  # the common case first: no attributes to check, a rule that holds
+            try:
+                k = len(operands)  # (no list for the usual one or two operands)
+                return opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
+                    nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
+                    *[nodes[o]["shape"] for o in operands])
+            except (ValueError, TypeError):
+                pass  # the general path below runs the rule again and reports its ShapeError
         shapes = [nodes[o]["shape"] for o in operands]
         try:
             if attrs:

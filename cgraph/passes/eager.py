@@ -174,16 +174,7 @@ class _Values(Graph):
             raise _GiveUp  # (Graph._apply's ArityError, reported by the graph path)
         nodes = self.nx._node
         if shape is _INFER:
-            if attrs:
-                shape = self._infer(opdef, operands, attrs, name)
-            else:
-                try:
-                    k = len(operands)  # (no list for the usual one or two operands)
-                    shape = opdef.shape(nodes[operands[0]]["shape"]) if k == 1 else opdef.shape(
-                        nodes[operands[0]]["shape"], nodes[operands[1]]["shape"]) if k == 2 else opdef.shape(
-                        *[nodes[o]["shape"] for o in operands])
-                except (ValueError, TypeError):
-                    shape = self._infer(opdef, operands, attrs, name)  # the same rule again: the ShapeError
+            shape = self._infer(opdef, operands, attrs, name)
         name = self._claim(name)
         op = opdef.name
         failed = self.failed
