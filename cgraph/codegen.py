@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import InputError
 from .ops.index import index_text
-from .ops.registry import float_dtype
+from .ops.registry import OPS, float_dtype
 from .passes.adjoint import fit_to
 from .passes.plan import check_input, plan
 
@@ -128,9 +128,9 @@ KEEPS_NONFINITE: dict[str, tuple[int, ...] | str] = {
     "identity": "all",
     "sum": "all",  # of a scalar: itself
     "mean": "all",
-    "sum_to": (0,),  # the second operand gives only a shape
-    "expand_to": (0,),
-    "reshape_like": (0,),
+    "sum_to": "all",  # "all" leaves out an op's shape_operands (the like of sum_to)
+    "expand_to": "all",
+    "reshape_like": "all",
 }
 
 
@@ -138,7 +138,9 @@ def keeps_nonfinite(op: str, position: int) -> bool:
     """Whether a non-finite operand at ``position`` of ``op`` shows in its scalar code's
     value (or makes it raise), so that the value need not be checked separately."""
     keeps = KEEPS_NONFINITE.get(op, ())
-    return keeps == "all" or position in keeps
+    if keeps == "all":
+        return position not in OPS[op].shape_operands  # a shape shows nothing of the values
+    return position in keeps
 
 
 def _reduce(fn: str, x: str, axis: Any, keepdims: bool) -> str:

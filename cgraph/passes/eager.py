@@ -150,7 +150,6 @@ class _Values(Graph):
             return _SCALAR_OPS[fn](x, y)
         return fn(x, y)
 
-
     def needs(self, names: Sequence[str]) -> None:
         """Give up unless the values of ``names`` are there."""
         if self.failed and not self.failed.isdisjoint(names):
