@@ -687,6 +687,15 @@ def _port(pair: tuple) -> Any:
     return pair[0] if type(pair[0]) is int else -1
 
 
+def derived_attrs(data: dict) -> dict:
+    """The attrs of an input or param node in a graph a pass derives from this one
+    (adjoint, simplify, expand): a param's dict is shared, so that the derived graph reads
+    the param's value where its user sets it (``w.attrs["value"] = 0.5``), as ``evaluate``
+    of the graph itself does; an input's is copied. (``Graph.copy`` copies both: a copy is
+    a graph of its own.)"""
+    return data["attrs"] if data["role"] == "param" else dict(data["attrs"])
+
+
 def require_graph(obj: Any, caller: str) -> Graph:
     """``obj`` if it is a Graph, else a GraphError saying what ``caller`` needs."""
     if not isinstance(obj, Graph):
