@@ -212,10 +212,47 @@ def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:
         if n in read and nodes[n]["role"] == "op":
             skip = OPS[nodes[n]["op"]].shape_operands
             read.update(a for i, a in enumerate(g.operands(n)) if i not in skip)
+    fail = [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
+            and _may_fail(OPS[nodes[n]["op"]])]
+    if not fail:
+        return []
+    kept = _kept(g, target)
+    if all(n in kept for n in fail):  # the usual case, without the computations of both graphs
+        return []
     ids: dict[tuple, int] = {}
     mine, theirs = _computations(g, ids), set(_computations(target, ids).values())
-    return [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
-            and _may_fail(OPS[nodes[n]["op"]]) and mine[n] not in theirs]
+    return [n for n in fail if mine[n] not in theirs]
+
+
+def _kept(g: Graph, target: Graph) -> set[str]:
+    """The nodes of ``g`` that ``target`` has under the same name, computed the same way
+    (the same op and attributes, of operands it keeps so): each one's computation
+    (:func:`_computations`) is one of ``target``'s."""
+    nodes, theirs = g.nx._node, target.nx._node
+    table = target._operand_table()
+    kept: set[str] = set()
+    for n in g.schedule():
+        data, other = nodes[n], theirs.get(n)
+        if other is None or other["op"] != data["op"] or other["role"] != data["role"]:
+            continue
+        role = data["role"]
+        if role == "op":
+            args = g.operands(n)
+            if (args != table[n] or not all(a in kept for a in args)
+                    or _attrs_key(data["attrs"]) != _attrs_key(other["attrs"])):
+                continue
+        elif role == "const" and _const_key(data["attrs"]["value"]) != _const_key(other["attrs"]["value"]):
+            continue
+        kept.add(n)
+    return kept
+
+
+def _attrs_key(attrs: dict) -> str:
+    return repr(sorted(attrs.items()))
+
+
+def _const_key(v: Any) -> tuple:
+    return ("const", v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else ("const", type(v), repr(v))
 
 
 def _may_fail(op: OpDef) -> bool:
@@ -237,10 +274,9 @@ def _computations(g: Graph, ids: dict[tuple, int]) -> dict[str, int]:
             args = [out[a] for a in g.operands(n)]
             if OPS[data["op"]].commutative:
                 args.sort()
-            key: tuple = (data["op"], repr(sorted(data["attrs"].items())), *args)
+            key: tuple = (data["op"], _attrs_key(data["attrs"]), *args)
         elif data["role"] == "const":
-            v = data["attrs"]["value"]
-            key = ("const", v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else ("const", type(v), repr(v))
+            key = _const_key(data["attrs"]["value"])
         else:
             key = (data["role"], n)
         out[n] = ids.setdefault(key, len(ids))
@@ -273,7 +309,10 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
     ga.validate()  # cached; the same nodes under other outputs are valid too
     kept = outputs + ([spread] if spread is not None and spread not in outputs else [])
     target = simplify(_retargeted(ga, g.name, kept))  # keeps the spread node, computed but not returned
+    operands, order = target._operand_table(), target.schedule()  # (simplify hands them over)
     target.set_outputs(outputs)
+    target._cached("operands", lambda: operands)  # the outputs changed, not the nodes or edges
+    target._cached("schedule", lambda: order)
     return target, grads, spread
 
 
