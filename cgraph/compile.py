@@ -26,6 +26,7 @@ import numpy as np
 from . import codegen
 from .errors import GraphError
 from .graph import Graph, require_graph
+from .memory import gc_paused
 from .ops.registry import OPS, OpDef
 from .passes.adjoint import fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
@@ -99,7 +100,8 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     """
     require_graph(g, "compile").validate()
     key = ("compiled", wrt_names(wrt), of)
-    return g._cached(key, lambda: _build(g, wrt, of))
+    with gc_paused():  # graphs, source text and code objects: many small objects, no cyclic garbage
+        return g._cached(key, lambda: _build(g, wrt, of))
 
 
 def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callable[..., dict]:
