@@ -115,7 +115,7 @@ def test_sources_first_and_output_last():
     assert ranks == {"min": ["n0", "n1"], "max": ["n8"]}
 
 
-@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+@pytest.mark.parametrize("rankdir", ["LR", "TB", "RL", "BT"])
 def test_inputs_keep_their_order(rankdir):
     # x above z (left of z top to bottom), as the lecture writes xz: dot alone puts z first here
     d = cg.to_dot(lecture(), rankdir=rankdir)
@@ -124,7 +124,22 @@ def test_inputs_keep_their_order(rankdir):
     if shutil.which("dot"):
         plain = run_dot(d.to_string(), "plain").decode().splitlines()
         at = {p[1]: (float(p[2]), float(p[3])) for p in map(str.split, plain) if p[0] == "node"}
-        assert at["n0"][1] > at["n1"][1] if rankdir == "LR" else at["n0"][0] < at["n1"][0]
+        assert at["n0"][1] > at["n1"][1] if rankdir in ("LR", "RL") else at["n0"][0] < at["n1"][0]
+
+
+@pytest.mark.parametrize("rankdir, out, into", [("LR", "e", "w"), ("RL", "w", "e"), ("TB", "s", "n"), ("BT", "n", "s")])
+def test_edges_leave_and_enter_boxes_on_the_sides_facing_the_flow(rankdir, out, into):
+    # with LR's sides in every direction, an RL or BT edge left its box on the side facing away
+    # from its user and entered the user on the side facing away from it: loops round every box
+    for g in (lecture(), cg.adjoint(lecture())):
+        d = parsed(cg.to_dot(g, rankdir=rankdir))
+        defaults = d.get_edge_defaults()[0]
+        assert (defaults["tailport"], defaults["headport"]) == (out, into)
+        for e in all_edges(d):
+            if e.get("style") != "invis":
+                tail = (e.get("tailport") or out).strip('"').removeprefix("b:")
+                head = (e.get("headport") or into).strip('"').removeprefix("b:")
+                assert tail != into and head != out, (rankdir, e.to_string())
 
 
 def test_operand_order_of_non_commutative_ops_is_visible():

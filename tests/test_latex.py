@@ -153,6 +153,8 @@ def _one(build):
         (lambda a, b: a ** (b + 1), "a^{b + 1}"),
         (lambda a, b: -(a * b), "-a b"),
         (lambda a, b: -(a + b), r"-\left(a + b\right)"),
+        (lambda a, b: -(-a), r"-\left(-a\right)"),
+        (lambda a, b: -(-a / b), r"-\left(-\frac{a}{b}\right)"),
         (lambda a, b: a - (-b), "a + b"),
         (lambda a, b: (a + b) / (a - b), r"\frac{a + b}{a - b}"),
         (lambda a, b: cg.sqrt(a), r"\sqrt{a}"),

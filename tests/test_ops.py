@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import unicodedata
 import warnings
 
 import numpy as np
@@ -171,6 +172,15 @@ def test_every_op_has_a_free_function_and_its_fields(name):
     attrs = {"shape": (-1,)} if name == "reshape" else {}
     node = fn(*operands, name="n", **attrs)
     assert node.op == name and node.name == "n" and [o.name for o in node.operands] == [o.name for o in operands]
+
+
+@pytest.mark.parametrize("name", sorted(cg.OPS))
+def test_every_diagram_label_has_a_full_size_character(name):
+    # a box holding only a modifier letter (transpose's lone "ᵀ") showed a speck at 14 points
+    small = ("Lm", "Zs", "Mn")  # modifier letters, spaces, combining marks (a caret, Sk, is full size)
+    label = cg.OPS[name].label
+    assert any(unicodedata.category(c) not in small and not unicodedata.name(c, "").startswith(("SUPERSCRIPT", "SUBSCRIPT"))
+               for c in label), (name, label)
 
 
 def test_free_functions_refuse_unknown_keywords_and_foreign_operands():

@@ -4,7 +4,7 @@ The renderer compiles one printer per op (str.format where no operand follows a 
 minus, hand-written loops for sums and products) and walks the node dicts in place. The
 reference here is the plain rule, written once and slowly: parenthesise an operand whose
 precedence is below the op's operand precedence, fill the template field by field (``a -
--b`` -> ``a + b``), join variadic operands; and the program form node by node over the
+-b`` -> ``a + b``, ``-(-b)``), join variadic operands; and the program form node by node over the
 schedule with ``Graph.operands`` and out-degrees from networkx.
 """
 
@@ -50,7 +50,9 @@ def reference_printer(op: str, args: list[tuple[str, int]], attrs: dict, style: 
             out.append(literal + R._subscript(opdef, attrs))
         else:
             part = parts[int(field)]
-            if part.startswith("-") and literal.endswith((" - ", " + ")):
+            if part.startswith("-") and literal.endswith("-"):  # -(-x), not --x
+                part = style.open + part + style.close
+            elif part.startswith("-") and literal.endswith((" - ", " + ")):
                 literal = literal[:-3] + (" + " if literal.endswith(" - ") else " - ")
                 part = part[1:]
             out.append(literal + part)

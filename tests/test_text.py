@@ -69,6 +69,8 @@ def _one(build, names=("a", "b", "c")):
         (lambda a, b, c: a * b / c, "a*b/c"),
         (lambda a, b, c: a / (b / c), "a/(b/c)"),
         (lambda a, b, c: -(a + b), "-(a + b)"),
+        (lambda a, b, c: -(-a), "-(-a)"),  # --a read as one sign, or a typo
+        (lambda a, b, c: -(-2 * a), "-(-2*a)"),
         (lambda a, b, c: (-a) ** 2, "(-a)^2"),
         (lambda a, b, c: -(a**2), "-a^2"),
         (lambda a, b, c: a ** (b**c), "a^b^c"),

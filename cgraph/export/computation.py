@@ -47,6 +47,10 @@ HIGHLIGHT_FILL = "#fdebd0"
 HIGHLIGHT = "#d35400"
 VALUE = "#1f618d"
 RANKDIRS = ("LR", "RL", "TB", "BT")
+# the side of a box the flow leaves by and the side it enters by, for each direction: with
+# the sides of LR in every direction, RL and BT edges left and entered each box on the side
+# facing away from its neighbours and looped around every box
+FLOW_SIDES = {"LR": ("e", "w"), "RL": ("w", "e"), "TB": ("s", "n"), "BT": ("n", "s")}
 SPACER = '<BR/><FONT POINT-SIZE="4"> </FONT><BR/>'  # a thin empty line: room for a subscript above it
 # more operand edges than this into one box and they no longer share one port: Graphviz
 # tangles four or more curves converging on a single point
@@ -150,6 +154,7 @@ class _Drawing:
         self.g, self.values, self.adjoints, self.precision = g, values, adjoints, precision
         self.show_generated, self.notes, self.hot, self.hot_edges = show_generated, notes, hot, hot_edges
         self.across = rankdir in ("LR", "RL")
+        self.out_side, self.in_side = FLOW_SIDES[rankdir]
         self.side = "s" if self.across else "e"  # where the second operand of a/b enters
         self.constants = constants
         # one pass over the nodes: DOT ids n0, n1... for the boxes (D.node_ids), the
@@ -203,8 +208,8 @@ class _Drawing:
                                     "height": 0.4, "width": 0.45, "color": INK, "fontcolor": INK})
         # edges weigh twice a constant's or name's arrow (weight=1 in _edge_style), so a chain
         # x*2, sin, *2, ... runs straight instead of sinking half a row at each constant
-        D.defaults(self.d, "edge", {"arrowsize": 0.7, "color": INK, "tailport": "e" if self.across else "s",
-                                    "headport": "w" if self.across else "n", "weight": 2})
+        D.defaults(self.d, "edge", {"arrowsize": 0.7, "color": INK, "tailport": self.out_side,
+                                    "headport": self.in_side, "weight": 2})
 
     def _elide(self, max_chain: int) -> None:
         """Hide the middle of every chain of more than ``max_chain`` unnamed boxes."""
@@ -388,9 +393,9 @@ class _Drawing:
                 attrs.update(color=HIGHLIGHT, penwidth=2.6)
             tail, head = (port, None) if back else (None, port)
             if ends[0]:
-                tail = "b:" + (tail or ("e" if self.across else "s"))
+                tail = "b:" + (tail or self.out_side)
             if ends[1]:
-                head = "b:" + (head or ("w" if self.across else "n"))
+                head = "b:" + (head or self.in_side)
             attrs.update({"dir": "back" if back else None, "tailport": tail, "headport": head})
             self.styles[key] = D.sorted_attrs(attrs)
         return self.styles[key]

@@ -159,7 +159,7 @@ MEAN = register(OpDef(
 TRANSPOSE = register(OpDef(
     "transpose", 1, lambda x, axes=None: np.transpose(x, axes), shapes.transpose, _transpose_vjp,
     text="transpose({0}{kw})", latex="{0}^{{\\top}}", latex_prec=Prec.POW,
-    latex_arg_prec=(Prec.ATOM,), label="ᵀ", attrs={"axes": None}, attr_forms={"axes": shapes.axes_perm},
+    latex_arg_prec=(Prec.ATOM,), label="(·)ᵀ", attrs={"axes": None}, attr_forms={"axes": shapes.axes_perm},
     doc="Permute the axes (reverse them by default).", **_CALL,
 ))
 RESHAPE = register(OpDef(

@@ -132,17 +132,23 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
         return _fraction(template, parts_of, prec)
     fields = [(literal, field) for literal, field, _, _ in _FORMATTER.parse(template)]
     keywords = any(field in ("kw", "sub") for _, field in fields)
-    if not any(literal.endswith((" - ", " + ")) for literal, field in fields if field not in (None, "kw")):
+    operand_fields = [(literal, field) for literal, field in fields if field not in (None, "kw", "sub")]
+    # an operand after a prefix minus that starts with one is parenthesised: -(-x), not --x
+    prefix_minus = any(literal.endswith("-") for literal, field in operand_fields)
+    if not any(literal.endswith((" - ", " + ")) for literal, field in fields if field not in (None, "kw")) and (
+            not prefix_minus or opdef.arity == 1 and not keywords):
         # no operand follows a binary minus or plus: str.format fills the template at C speed
         if keywords:
             return lambda args, attrs: (
                 template.format(*parts_of(args), kw=_keywords(opdef, attrs), sub=_subscript(opdef, attrs)), prec)
         if opdef.arity == 1:
             least = table[0]
+            minus = prefix_minus
 
             def unary(args: list, attrs: dict) -> tuple[str, int]:
                 text, p = args[0]
-                return template.format(open_ + text + close if p < least else text), prec
+                wrap = p < least or minus and text[:1] == "-"
+                return template.format(open_ + text + close if wrap else text), prec
 
             return unary
         if opdef.arity == 2:
@@ -168,7 +174,9 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
                 out.append(literal + _subscript(opdef, attrs))
             else:
                 part = parts[int(field)]
-                if part.startswith("-") and literal.endswith((" - ", " + ")):
+                if part.startswith("-") and literal.endswith("-"):
+                    part = open_ + part + close
+                elif part.startswith("-") and literal.endswith((" - ", " + ")):
                     # a - -b -> a + b and a + -b -> a - b: unary minus binds tighter than + and -
                     literal = literal[:-3] + (" + " if literal.endswith(" - ") else " - ")
                     part = part[1:]
