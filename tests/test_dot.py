@@ -187,6 +187,7 @@ def test_node_ids_follow_the_lexicographic_topological_order_by_creation_index()
         ("g_w1_2", "<I>g</I><SUB>…<I>w</I><SUB>…1,2…</SUB>…</SUB>"),
         ("g_w_{1,1}^{(2)}", "<I>g</I><SUB>…<I>w</I><SUB>…1,1…</SUB><SUP>…(2)…</SUP>…</SUB>"),
         ("ell", "<I>ℓ</I>"),
+        ("g2_x", "<I>g</I><SUB>…<I>x</I>…</SUB><SUP>…(2)…</SUP>"),  # g_x^(2) as to_latex writes it, not g^(2)_x
     ],
 )
 def test_math_name_sets_the_lectures_notation_with_real_scripts(name, fragment):

@@ -169,7 +169,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     m = _ADJOINT.fullmatch(text)
     if m and (scripted(m.group(2)) or _DOUBLE_INDEX.fullmatch(m.group(2))):  # g_w_{1,2}^{(1)}, g_w1_2
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
-        return f"{_it('g', italic)}{order}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}"
+        return f"{_it('g', italic)}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}{order}"
     if parts := scripted(text):
         return _scripted_html(parts, size, italic)
     if m and (inner_m := _SIMPLE.fullmatch(m.group(2))):
@@ -177,7 +177,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         inner = math_name(m.group(2), size=small(size), italic=italic)
         if inner_m.group(3) and inner_m.group(3) not in _HATS:  # Graphviz sets a SUB in a SUB on one
             inner = html_text(m.group(2))  # level: g_learning_rate would read g_learningrate
-        return f"{_it('g', italic)}{order}{sub(inner, size)}"
+        return f"{_it('g', italic)}{sub(inner, size)}{order}"  # g_x^(2), as w_{j,i}^{(l)} and to_latex
     m = _SIMPLE.fullmatch(text)
     if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, as to_latex writes it
         return _it(m2.group(1), italic and len(m2.group(1)) == 1) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)
