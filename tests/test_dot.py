@@ -129,6 +129,17 @@ def test_formula_uses_real_subscripts_and_minus():
     assert "_" not in out and "−" in out and "<SUP>" in out and "·" in out
 
 
+def test_formula_raises_a_parenthesised_exponent_without_its_parentheses():
+    # to_text writes x^(-3) and x^(1/2); the step titles showed a literal ^(−3)
+    def shown(t):
+        return re.sub(r'<FONT[^>]*>|</FONT>', "", D.formula(t)).replace(D._JOIN, "").replace(D.NBSP, " ")
+
+    assert shown("g_x = g_t6*(-2*x^(-3))").endswith("(−2 · <I>x</I><SUP>−3</SUP>)")
+    assert shown("y = x^(1/2)").endswith("<I>x</I><SUP>1/2</SUP>")
+    assert shown("y = x^(a*(b + 1))").endswith("<SUP><I>a</I> · (<I>b</I> + 1)</SUP>")
+    assert "^" not in shown("y = x^(`a(b`)") and shown("y = x^(-").endswith("^(−")  # no group: as written
+
+
 def test_formula_is_set_in_the_math_typeface_with_a_spaced_product_dot():
     # the names of a step's title read like the names on the boxes, and the dot after an
     # italic index (g_f·(1/a)) keeps a full space either side, not a hair space

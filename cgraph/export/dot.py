@@ -227,20 +227,29 @@ _OPS = {"*": spaced("·"), "-": "−", "/": "/", "+": "+", "@": spaced("@")}
 def formula(text: str, *, size: float = 14) -> str:
     """An HTML fragment showing a cgraph formula (``g_e*(-a/b^2)``) as math, set in the
     math typeface (:func:`math`): names with real subscripts, ``·`` for ``*``, ``−``
-    for ``-`` and ``^`` as a superscript.
+    for ``-`` and ``^`` as a superscript (of a name, a number or a parenthesised group,
+    ``x^(-3)`` -> x⁻³).
 
     Examples
     --------
     >>> formula("g_c = g_f*(1/a)").replace(spaced("="), " = ").replace(spaced("·"), " · ")
     '<FONT FACE="DejaVu Serif"><I>g</I><SUB><FONT POINT-SIZE="10"><I>c</I></FONT></SUB> = <I>g</I><SUB><FONT POINT-SIZE="10"><I>f</I></FONT></SUB> · (1/<I>a</I>)</FONT>'
     """
+    return math(_formula(clean(text, 400), size))
+
+
+def _formula(text: str, size: float) -> str:
     out, pos, raise_next, operand = [], 0, False, False
-    text = clean(text, 400)
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             break
         pos = m.end()
+        if raise_next and m["op"] == "(" and (end := _closing(text, pos)) is not None:
+            # x^(-3): the group without its parentheses, as a superscript (text needs them, math does not)
+            out.append(sup(_formula(text[pos:end], small(size)), size))
+            pos, raise_next, operand = end + 1, False, True
+            continue
         if m["name"]:
             piece = math_name(m["name"].strip("`"), size=size)  # `w_{1,1}^{(1)}` as to_text quotes it
         elif m["num"]:
@@ -261,7 +270,24 @@ def formula(text: str, *, size: float = 14) -> str:
             piece = "^" + piece
         raise_next = False
         out.append(piece)
-    return math("".join(out))
+    return "".join(out)
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the ``)`` closing the group whose ``(`` is just before ``start``."""
+    depth, i = 1, start
+    while i < len(text):
+        ch = text[i]
+        if ch == "`":  # a name in backticks may hold parentheses
+            i = text.find("`", i + 1)
+            if i < 0:
+                return None
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 def math(fragment: str) -> str:
