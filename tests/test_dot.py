@@ -140,6 +140,13 @@ def test_formula_raises_a_parenthesised_exponent_without_its_parentheses():
     assert "^" not in shown("y = x^(`a(b`)") and shown("y = x^(-").endswith("^(−")  # no group: as written
 
 
+def test_formula_writes_function_names_as_words():
+    # sum_to(g_yhat, b2) showed as sum with an index "to"; log_softmax as log with "softmax"
+    out = D.formula("g_b2 = sum_to(g_yhat, b2) + log_softmax(x) + `f(x)`*cos(x)")
+    assert "sum_to(" in out and "log_softmax(" in out and "cos(" in out
+    assert "<I>b</I><SUB>" in out and "<I>f</I>" not in out  # names keep their scripts; `f(x)` is a name
+
+
 def test_formula_is_set_in_the_math_typeface_with_a_spaced_product_dot():
     # the names of a step's title read like the names on the boxes, and the dot after an
     # italic index (g_f·(1/a)) keeps a full space either side, not a hair space

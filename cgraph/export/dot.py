@@ -250,7 +250,9 @@ def _formula(text: str, size: float) -> str:
             out.append(sup(_formula(text[pos:end], small(size)), size))
             pos, raise_next, operand = end + 1, False, True
             continue
-        if m["name"]:
+        if m["name"] and m["name"][0] != "`" and text[pos:pos + 1] == "(":
+            piece = html_text(m["name"])  # a function (sum_to, log_softmax) is a word, not a name with an index
+        elif m["name"]:
             piece = math_name(m["name"].strip("`"), size=size)  # `w_{1,1}^{(1)}` as to_text quotes it
         elif m["num"]:
             piece = html_text(m["num"])
