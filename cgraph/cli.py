@@ -99,6 +99,8 @@ def load_graph(source: str) -> Any:
         is_file, is_dir = path.is_file(), path.is_dir()
     except OSError:  # a formula too long to be a file name
         is_file = is_dir = False
+    if not source:  # Path("") is ".", a folder: cg.parse says the formula is empty
+        is_file = is_dir = False
     # "sub/" or "/data" names a folder; a bare "x" is a formula even if a folder x exists
     if is_dir and (any(sep in source for sep in ("/", os.sep)) or not _parses(source)):
         raise IsADirectoryError(21, "is a directory, not a formula or a file", source)

@@ -158,6 +158,9 @@ class Node:
     def __pos__(self) -> Node:
         return self
 
+    def __abs__(self) -> Node:  # abs(x), as on a torch tensor or a JAX array
+        return self._op("abs", self)
+
     @property
     def T(self) -> Node:  # noqa: N802 - numpy's name
         """The transpose (reverses the axes)."""

@@ -306,3 +306,15 @@ def test_an_unknown_option_shows_the_commands_usage():
 def test_a_formula_that_starts_with_a_minus_is_not_an_option():
     out = run("grad", "-x*z", "--at", "x=2", "z=-3")
     assert out.returncode == 0 and "g_x = -z" in out.stdout and "dy/dx = 3" in out.stdout, out.stderr
+
+
+@pytest.mark.parametrize("command", ["grad", "draw"])
+def test_an_empty_formula_is_said_to_be_empty(command, tmp_path, capsys):
+    # "" is Path("."), a folder: the message was "[Errno 21] is a directory, not a formula
+    # or a file: ''"
+    from cgraph.cli import main
+
+    extra = ["-o", str(tmp_path / "f.dot")] if command == "draw" else []
+    assert main([command, "", *extra]) == 1
+    err = capsys.readouterr().err
+    assert "empty formula" in err and "directory" not in err

@@ -318,6 +318,12 @@ def test_highlight_takes_one_name_as_a_string_and_rejects_names_not_in_the_graph
         cg.to_dot(g, highlight=["q"])
     with pytest.raises(cg.ExportError, match=r"highlight_edges: \('x', 'y'\) is not an edge"):
         cg.to_dot(g, highlight_edges=[("x", "y")])
+    # None is nothing highlighted, as for the other options; a number is an ExportError (both
+    # were Python's TypeError: 'NoneType' object is not iterable)
+    assert cg.to_dot(g, highlight=None, highlight_edges=None).to_string() == cg.to_dot(g).to_string()
+    for bad in ({"highlight": 1}, {"highlight_edges": 1}, {"highlight": [["a"]]}):
+        with pytest.raises(cg.ExportError, match="highlight= takes a node name or a list of names"):
+            cg.to_dot(g, **bad)
 
 
 def test_bad_options_raise_export_error():

@@ -225,3 +225,14 @@ def test_an_input_that_does_not_reach_a_pointwise_output_of_another_shape_has_ze
         assert d["x0"].dtype == np.float32 and d["x0"].tolist() == [0, 0, 0]
         assert d["z"].tolist() == [4, 4]
     assert cg.grad(g, wrt="x0", of="y", **feeds)["x0"].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("text", ["y = sum(x*w)", "y = x*w", "y = sum(x)*w", "y = sum(sin(x*w))"])
+@pytest.mark.parametrize("w", [3.0, np.float64(3.0), np.array(3.0)], ids=["float", "float64", "0-d"])
+def test_the_gradient_of_a_scalar_input_is_a_number(text, w):
+    # grad of sum(x*w) at scalar x and w gave 0-d arrays (array(3.)) where x*w gave
+    # np.float64: a 0-d value of the adjoint reached the caller as it was
+    g = cg.parse(text)
+    for _ in range(2):  # the eager first call and the cached plan
+        got = cg.grad(g, x=0.5, w=w)
+        assert all(type(v) is np.float64 for v in got.values()), got

@@ -122,6 +122,15 @@ def test_shape_errors_name_the_node():
         v[None, :]
     with pytest.raises(TypeError, match="not iterable"):  # indexing is slicing, not a sequence protocol
         list(v)
+    # more indices than dimensions: numpy's IndexError "too many indices"; full slices build
+    # no node, so v[:, :] and m[:, :, :] handed back the node itself, silently
+    m = g.input("m", shape=(2, 3))
+    for key in [(slice(None),) * 2, (slice(None), slice(1, None))]:
+        with pytest.raises(cg.ShapeError, match=r"node 'v' \(5,\): 2 indices for 1 dimension"):
+            v[key]
+    with pytest.raises(cg.ShapeError, match=r"node 'm' \(2, 3\): 3 indices for 2 dimension"):
+        m[..., :, :, :]
+    assert m[:, :] is not None and m[..., :, :].name == "m"
 
 
 def test_evaluation_errors_name_the_node():

@@ -283,6 +283,11 @@ def test_float32_network():
         ({"sizes": [2, 1], "activation": "gelu"}, "unknown activation 'gelu'"),
         ({"sizes": [2, 1], "loss": "hinge"}, "unknown loss 'hinge'"),
         ({"sizes": [2, 1], "dtype": np.int32}, "float64 or float32"),
+        # a dtype numpy does not know, and names that are not strings, raised numpy's and
+        # Python's TypeError (unhashable type: 'list')
+        ({"sizes": [2, 1], "dtype": "foo"}, "float64 or float32, not 'foo'"),
+        ({"sizes": [2, 1], "activation": ["relu"]}, r"unknown activation \['relu'\]"),
+        ({"sizes": [2, 1], "loss": ["mse"]}, r"unknown loss \['mse'\]"),
     ],
 )
 def test_bad_arguments_raise_value_errors(kwargs, match):

@@ -108,3 +108,12 @@ def test_a_node_does_not_become_a_numpy_object_array(convert):
     with pytest.raises(cg.UnsupportedOperationError, match="node 'x' has no value to convert .* cg.evaluate"):
         convert(x)
     assert set(g.nx) == {"x"}
+
+
+def test_python_abs_builds_the_abs_op():
+    # abs(x) raised "bad operand type for abs(): 'Node'" where np.abs(x), torch and JAX build |x|
+    g = cg.Graph()
+    x = g.input("x")
+    y = g.output(abs(x - 1), name="y")
+    assert y.op == "abs" and cg.to_text(g) == "y = abs(x - 1)"
+    assert float(cg.evaluate(g, x=-2.0)["y"]) == 3.0

@@ -219,5 +219,17 @@ def test_bad_gradients_are_named():
     assert opt.t == 0  # nothing was applied
 
 
+@pytest.mark.parametrize("bad", [np.array(["x", "y"]), np.array([1j, 2j]), np.array([None, 1.0]), [[1.0], [1.0, 2.0]]],
+                         ids=["str", "complex", "object", "ragged"])
+def test_a_gradient_that_is_not_real_numbers_is_named(bad):
+    # numpy's UFuncTypeError (str, complex), TypeError (None) or ValueError (ragged) came
+    # out of the update, after the step count had moved
+    opt = Adam(lr=0.1)
+    w = np.zeros(2)
+    with pytest.raises(cg.InputError, match="gradient of 'a'"):
+        opt.step({"a": w}, {"a": bad})
+    assert opt.t == 0 and not w.any()
+
+
 def test_repr_shows_hyperparameters():
     assert repr(Adam(lr=0.01)) == "Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)"

@@ -132,7 +132,16 @@ def computation_dot(
     if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
         raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
     g.validate()
-    hot = {highlight} if isinstance(highlight, str) else set(highlight)  # "g_a" is one name, not 3 letters
+    highlight = () if highlight is None else highlight
+    highlight_edges = () if highlight_edges is None else highlight_edges
+    try:
+        hot = {highlight} if isinstance(highlight, str) else set(highlight)  # "g_a" is one name, not 3 letters
+        highlight_edges = list(highlight_edges)
+    except TypeError:  # a number, or unhashable names
+        raise ExportError(
+            f"highlight= takes a node name or a list of names and highlight_edges= a list of (operand, user) "
+            f"pairs, not {highlight!r} and {highlight_edges!r}"
+        ) from None
     for n in hot:  # a typo would otherwise highlight nothing, silently
         if n not in g.nx:
             raise ExportError(f"highlight: {n!r} is not a node of graph {g.name!r}")

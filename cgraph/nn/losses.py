@@ -115,13 +115,13 @@ LOSSES: dict[str, Loss] = {
 
 def get_loss(name: str) -> Loss:
     """The :class:`Loss` called ``name``; ``ArgumentError`` listing the known ones if none."""
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:  # (a list is unhashable)
         raise ArgumentError(f"unknown loss {name!r}; choose one of {', '.join(map(repr, LOSSES))}")
     return LOSSES[name]
 
 
 def activation_fn(name: str) -> Callable[..., Node]:
     """The op function of hidden activation ``name``; ``ArgumentError`` if unknown."""
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:  # (a list is unhashable)
         raise ArgumentError(f"unknown activation {name!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}")
     return ACTIVATIONS[name]

@@ -103,7 +103,10 @@ class MLP:
         activation_fn(activation)
         self.activation = activation
         self.loss_kind = get_loss(loss)
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:  # a name numpy does not know ("foo")
+            raise ArgumentError(f"MLP dtype must be float64 or float32, not {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
             raise ArgumentError(f"MLP dtype must be float64 or float32, not {self.dtype}")
         self.name = name

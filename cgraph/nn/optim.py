@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import finite_number
+from ..checks import finite_number, shown
 from ..errors import ArgumentError, InputError, ShapeError
 
 __all__ = ["SGD", "Adam", "Momentum", "Optimizer", "RMSProp"]
@@ -52,7 +52,14 @@ class Optimizer:
             raise InputError(f"{type(self).__name__}.step: no gradient for param(s) {', '.join(map(repr, missing))}")
         checked = {}
         for name, w in params.items():
-            g = np.asarray(grads[name])
+            try:
+                g = np.asarray(grads[name])
+            except (TypeError, ValueError):  # a ragged list
+                g = None
+            if g is None or g.dtype.kind not in "biuf":
+                raise InputError(
+                    f"{type(self).__name__}.step: gradient of {name!r} must be real numbers, not {shown(grads[name])}"
+                )
             if g.shape != np.shape(w):
                 raise ShapeError(
                     f"{type(self).__name__}.step: gradient of {name!r} has shape {g.shape}, param {np.shape(w)}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 from . import shapes
 from .registry import OpDef, Prec, float_dtype, register
 
@@ -122,13 +122,16 @@ def getitem(x: Node, key: Any) -> Node:
     lead = 0
     if items and items[0] is Ellipsis:
         lead, items = 1, items[1:]
-    out = x
-    for i, item in enumerate(items):
+    for item in items:
         if not isinstance(item, builtins.slice):
             raise ArgumentError(
                 f"node {x.name!r}: index {item!r} is not supported; graph indexing takes basic slices "
                 "(x[1::2], x[:, :3], x[..., ::2]): use cg.slice(x, start=, stop=, step=, axis=)"
             )
+    if x.shape is not None and len(items) > len(x.shape):  # numpy: "too many indices"
+        raise ShapeError(f"node {x.name!r} {x.shape}: {len(items)} indices for {len(x.shape)} dimension(s)")
+    out = x
+    for i, item in enumerate(items):
         if item == builtins.slice(None):
             continue
         axis = i - len(items) if lead else i

@@ -445,7 +445,10 @@ def _fit_shape(value: Any, shape: tuple, spread: tuple | None) -> Any:
     if v.shape == tuple(shape):
         # an array of its own, as the sums below give: not a read-only broadcast view
         # (d sum(x)/dx is expand_to(1, x)), which a caller scaling it in place cannot use,
-        # nor a view of an input (transpose(z))
+        # nor a view of an input (transpose(z)); a scalar's gradient is a number, not a
+        # 0-d array (what d sum(x*w)/dx evaluates to)
+        if v.ndim == 0:
+            return v[()]
         return v.copy() if value is None or not v.flags.owndata else value
     lead = v.ndim - len(shape)
     if lead > 0:
