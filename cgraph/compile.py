@@ -26,6 +26,7 @@ import numpy as np
 from . import codegen
 from .errors import GraphError
 from .graph import Graph, require_graph
+from .memory import gc_paused
 from .ops.registry import OPS, OpDef
 from .passes.adjoint import fit_to, wrt_names
 from .passes.grad import gradient_graph, spread_node
@@ -99,7 +100,8 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     """
     require_graph(g, "compile").validate()
     key = ("compiled", wrt_names(wrt), of)
-    return g._cached(key, lambda: _build(g, wrt, of))
+    with gc_paused():  # graphs, source text and code objects: many small objects, no cyclic garbage
+        return g._cached(key, lambda: _build(g, wrt, of))
 
 
 def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callable[..., dict]:
@@ -212,10 +214,47 @@ def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:
         if n in read and nodes[n]["role"] == "op":
             skip = OPS[nodes[n]["op"]].shape_operands
             read.update(a for i, a in enumerate(g.operands(n)) if i not in skip)
+    fail = [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
+            and _may_fail(OPS[nodes[n]["op"]])]
+    if not fail:
+        return []
+    kept = _kept(g, target)
+    if all(n in kept for n in fail):  # the usual case, without the computations of both graphs
+        return []
     ids: dict[tuple, int] = {}
     mine, theirs = _computations(g, ids), set(_computations(target, ids).values())
-    return [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
-            and _may_fail(OPS[nodes[n]["op"]]) and mine[n] not in theirs]
+    return [n for n in fail if mine[n] not in theirs]
+
+
+def _kept(g: Graph, target: Graph) -> set[str]:
+    """The nodes of ``g`` that ``target`` has under the same name, computed the same way
+    (the same op and attributes, of operands it keeps so): each one's computation
+    (:func:`_computations`) is one of ``target``'s."""
+    nodes, theirs = g.nx._node, target.nx._node
+    table = target._operand_table()
+    kept: set[str] = set()
+    for n in g.schedule():
+        data, other = nodes[n], theirs.get(n)
+        if other is None or other["op"] != data["op"] or other["role"] != data["role"]:
+            continue
+        role = data["role"]
+        if role == "op":
+            args = g.operands(n)
+            if (args != table[n] or not all(a in kept for a in args)
+                    or _attrs_key(data["attrs"]) != _attrs_key(other["attrs"])):
+                continue
+        elif role == "const" and _const_key(data["attrs"]["value"]) != _const_key(other["attrs"]["value"]):
+            continue
+        kept.add(n)
+    return kept
+
+
+def _attrs_key(attrs: dict) -> str:
+    return repr(sorted(attrs.items()))
+
+
+def _const_key(v: Any) -> tuple:
+    return ("const", v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else ("const", type(v), repr(v))
 
 
 def _may_fail(op: OpDef) -> bool:
@@ -237,10 +276,9 @@ def _computations(g: Graph, ids: dict[tuple, int]) -> dict[str, int]:
             args = [out[a] for a in g.operands(n)]
             if OPS[data["op"]].commutative:
                 args.sort()
-            key: tuple = (data["op"], repr(sorted(data["attrs"].items())), *args)
+            key: tuple = (data["op"], _attrs_key(data["attrs"]), *args)
         elif data["role"] == "const":
-            v = data["attrs"]["value"]
-            key = ("const", v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else ("const", type(v), repr(v))
+            key = _const_key(data["attrs"]["value"])
         else:
             key = (data["role"], n)
         out[n] = ids.setdefault(key, len(ids))
@@ -273,7 +311,10 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
     ga.validate()  # cached; the same nodes under other outputs are valid too
     kept = outputs + ([spread] if spread is not None and spread not in outputs else [])
     target = simplify(_retargeted(ga, g.name, kept))  # keeps the spread node, computed but not returned
+    operands, order = target._operand_table(), target.schedule()  # (simplify hands them over)
     target.set_outputs(outputs)
+    target._cached("operands", lambda: operands)  # the outputs changed, not the nodes or edges
+    target._cached("schedule", lambda: order)
     return target, grads, spread
 
 
@@ -400,26 +441,38 @@ class _Writer:
         """The watched nodes whose non-finite value would make another watched node's value
         non-finite (or the code raise), through users that keep it (``x*z`` shows an inf
         x): checking the other one is enough, one term less in the check (W1's call)."""
-        nodes, watch, users = self.nodes, set(watched), {}
-        for n in self.order:
-            for i, o in enumerate(self.operands.get(n, ())):
-                users.setdefault(o, []).append((n, i))
-        shows: dict[str, bool] = {}  # a non-finite value of n shows in some watched node after it
-        for n in reversed(self.order):
-            shows[n] = any(codegen.keeps_nonfinite(nodes[u]["op"], i) and (u in watch or shows[u])
-                           for u, i in users.get(n, ()))
-        return {n for n in watched if shows.get(n)}
+        nodes, operands, watch = self.nodes, self.operands, set(watched)
+        keeps: dict[tuple[str, int], bool] = {}  # codegen.keeps_nonfinite, per (op, position)
+        shows: set[str] = set()  # the nodes whose non-finite value shows in some watched node after them
+        for u in reversed(self.order):  # a user before its operands: whether u shows is known
+            if u in watch or u in shows:
+                op = nodes[u]["op"]
+                for i, o in enumerate(operands.get(u, ())):
+                    if o not in shows:
+                        keep = keeps.get((op, i))
+                        if keep is None:
+                            keep = keeps[op, i] = codegen.keeps_nonfinite(op, i)
+                        if keep:
+                            shows.add(o)
+        return {n for n in watched if n in shows}
 
     def _absorbed(self) -> list[str]:
         """The op nodes whose value some user's scalar code may turn from non-finite into
         finite (see ``codegen.KEEPS_NONFINITE``), and the spread node, not an output."""
         nodes, found = self.nodes, {}
+        keeps: dict[tuple[str, int], bool] = {}  # codegen.keeps_nonfinite, per (op, position)
         for n in self.order:
-            if nodes[n]["role"] != "op":
+            data = nodes[n]
+            if data["role"] != "op":
                 continue
+            op = data["op"]
             for i, o in enumerate(self.operands[n]):
-                if nodes[o]["role"] == "op" and not codegen.keeps_nonfinite(nodes[n]["op"], i):
-                    found[o] = None
+                if nodes[o]["role"] == "op":
+                    keep = keeps.get((op, i))
+                    if keep is None:
+                        keep = keeps[op, i] = codegen.keeps_nonfinite(op, i)
+                    if not keep:
+                        found[o] = None
         if self.spread is not None and nodes[self.spread]["role"] == "op":
             found[self.spread] = None
         return list(found)

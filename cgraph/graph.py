@@ -419,10 +419,19 @@ class Graph:
     def _read_operands(self) -> dict[str, tuple[str, ...]]:
         table = {}
         for n, preds in self.nx._pred.items():  # operands(), inlined: this runs over every node
-            if len(preds) == 1:
+            count = len(preds)
+            if count == 1:
                 ((u, keys),) = preds.items()
                 table[n] = (u,) * len(keys)
-            elif preds:
+                continue
+            if count == 2:  # a binary op's two operands, without the sort
+                (u, ku), (v, kv) = preds.items()
+                if len(ku) == 1 and len(kv) == 1:
+                    (i,), (j,) = ku, kv
+                    if type(i) is int and type(j) is int and i != j:
+                        table[n] = (u, v) if i < j else (v, u)
+                        continue
+            if preds:
                 pairs = [(k, u) for u, keys in preds.items() for k in keys]
                 pairs.sort(key=_port)
                 table[n] = tuple(u for _, u in pairs)

@@ -17,6 +17,7 @@ import numpy as np
 from .errors import CGraphError, ParseError
 from .graph import Graph
 from .lexer import MAX_LENGTH, NUMBER_WORDS, Token, tokenize
+from .memory import gc_paused
 from .ops.registry import OPS
 from .passes.fixpoint import freeze
 
@@ -116,11 +117,12 @@ def parse(text: str, *, name: str = "graph") -> Graph:
     >>> [(n, g.node(n).op) for n in g.schedule()]
     [('x', 'input'), ('t1', 'const'), ('t2', 'pow'), ('t3', 'neg'), ('t4', 'const'), ('y', 'add')]
     """
-    tokens = tokenize(text)
-    statements = _Parser(tokens).statements()
-    if not statements:
-        raise ParseError("empty formula: no expression or assignment", 1, 1)
-    return _Builder(tokens, name).build(statements)
+    with gc_paused():  # tokens, trees and nodes: many small objects, no cyclic garbage
+        tokens = tokenize(text)
+        statements = _Parser(tokens).statements()
+        if not statements:
+            raise ParseError("empty formula: no expression or assignment", 1, 1)
+        return _Builder(tokens, name).build(statements)
 
 
 class _Parser:
