@@ -163,7 +163,10 @@ class Graph:
     def param(self, name: str, *, shape: Any = None, value: Any = None) -> Node:
         """Add a trainable parameter; ``value`` (optional) is used when none is fed."""
         if value is not None:
-            value = np.asarray(value)
+            try:
+                value = np.asarray(value)
+            except (TypeError, ValueError):  # a ragged list
+                raise GraphError(f"param {name!r}: value {value!r} is not an array of real numbers") from None
             if value.dtype.kind in "biu":  # integers become float64; float32 stays float32
                 value = value.astype(np.float64)
             elif value.dtype.kind != "f":
@@ -335,8 +338,14 @@ class Graph:
             self._changed(keep_valid=True)  # outputs checked node by node
         return node
 
-    def set_outputs(self, names: list[str]) -> None:
-        """Replace the list of outputs (each must be a node of the graph)."""
+    def set_outputs(self, names: list[str] | str) -> None:
+        """Replace the list of outputs (each must be a node of the graph; a string is one name)."""
+        if isinstance(names, str):  # one name, not its letters
+            names = [names]
+        try:
+            names = list(names)
+        except TypeError:
+            raise GraphError(f"set_outputs takes a list of node names, not {names!r}") from None
         for n in names:
             self.node(n)
         self._outputs = list(dict.fromkeys(names))
@@ -694,6 +703,15 @@ class Graph:
 
 def _port(pair: tuple) -> Any:
     return pair[0] if type(pair[0]) is int else -1
+
+
+def derived_attrs(data: dict) -> dict:
+    """The attrs of an input or param node in a graph a pass derives from this one
+    (adjoint, simplify, expand): a param's dict is shared, so that the derived graph reads
+    the param's value where its user sets it (``w.attrs["value"] = 0.5``), as ``evaluate``
+    of the graph itself does; an input's is copied. (``Graph.copy`` copies both: a copy is
+    a graph of its own.)"""
+    return data["attrs"] if data["role"] == "param" else dict(data["attrs"])
 
 
 def require_graph(obj: Any, caller: str) -> Graph:

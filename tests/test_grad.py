@@ -236,3 +236,32 @@ def test_the_gradient_of_a_scalar_input_is_a_number(text, w):
     for _ in range(2):  # the eager first call and the cached plan
         got = cg.grad(g, x=0.5, w=w)
         assert all(type(v) is np.float64 for v in got.values()), got
+
+
+def test_a_param_value_set_after_a_gradient_is_used_by_every_later_gradient():
+    # the cached adjoint graph was a copy of g whose param nodes held attrs dicts of their
+    # own: after w.attrs["value"] = 0.5, evaluate and finite_difference used 0.5, grad's
+    # second and later calls and compile still 2.0, and check_gradients reported the
+    # (right) adjoint as FAILED
+    g = cg.Graph()
+    x, w = g.input("x"), g.param("w", value=2.0)
+    g.output(cg.sin(x * w), name="y")
+    for _ in range(2):
+        assert cg.check_gradients(g, x=1.0).ok
+    f = cg.compile(g, wrt=["x"])
+    w.attrs["value"] = 0.5
+    want = {"x": 0.5 * np.cos(0.5), "w": np.cos(0.5)}
+    for _ in range(2):
+        got = cg.grad(g, x=1.0)
+        assert got == pytest.approx(want, rel=1e-15)
+    assert cg.check_gradients(g, x=1.0).ok
+    assert f(x=1.0)["g_x"] == pytest.approx(want["x"], rel=1e-15)
+    assert cg.compile(g, wrt=["x"]).positional(1.0)[1] == pytest.approx(want["x"], rel=1e-15)
+    assert cg.compile(g, wrt=["x"])(x=np.ones(2))["g_x"] == pytest.approx([want["x"]] * 2, rel=1e-15)
+    for derived in (cg.adjoint(g), cg.simplify(cg.adjoint(g)), cg.expand(cg.adjoint(g))):
+        w.attrs["value"] = 0.25  # a derived graph reads the param where its user sets it
+        assert float(cg.evaluate(derived, x=1.0)["g_x"]) == pytest.approx(0.25 * np.cos(0.25), rel=1e-15)
+        w.attrs["value"] = 0.5
+    h = g.copy()  # a copy stays a graph of its own
+    h.node("w").attrs["value"] = 3.0
+    assert g.node("w").attrs["value"] == 0.5

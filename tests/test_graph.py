@@ -257,6 +257,22 @@ def test_set_outputs_checks_names():
     assert g.outputs == ["e", "f"]
     with pytest.raises(cg.NodeNotFoundError):
         g.set_outputs(["nope"])
+    # a string is one name (it was read letter by letter: "no node 'c'" for "ce"), and None
+    # or a number a GraphError, not Python's "'NoneType' object is not iterable"
+    g.set_outputs("f")
+    assert g.outputs == ["f"]
+    with pytest.raises(cg.NodeNotFoundError, match="no node 'ef'"):
+        g.set_outputs("ef")
+    for bad in (None, 3):
+        with pytest.raises(cg.GraphError, match="set_outputs takes a list of node names"):
+            g.set_outputs(bad)
+    assert g.outputs == ["f"]
+
+
+def test_a_param_value_that_numpy_cannot_read_is_a_graph_error():
+    # a ragged list raised numpy's ValueError (inhomogeneous shape)
+    with pytest.raises(cg.GraphError, match="param 'p': value \\[\\[1\\], \\[1, 2\\]\\] is not an array of real numbers"):
+        cg.Graph().param("p", value=[[1], [1, 2]])
 
 
 # ---------------------------------------------------------------- scale

@@ -40,6 +40,7 @@ from strategies import (
     finite_values,
     op_graphs,
     points,
+    rounding_spread,
 )
 
 import cgraph as cg
@@ -333,8 +334,9 @@ def test_simplify_and_expand_keep_array_values_through_undeclared_shapes(g, seed
         vals = finite_values(graph, point)
         assume(vals is not None)
         scale = max(1.0, max(float(np.max(np.abs(v))) for v in vals.values()))
+        spread = rounding_spread(graph, point, vals)  # regrouping moves an ill-conditioned output as much
         for result in (cg.simplify(graph), cg.expand(graph)):
             got = cg.evaluate(result, {k: v for k, v in point.items() if k in result.inputs}, nonfinite="propagate")
             for out in graph.outputs:  # outputs of undeclared shape: equal up to broadcasting
                 np.testing.assert_allclose(np.broadcast_to(got[out], np.shape(vals[out])), vals[out],
-                                           rtol=1e-9, atol=1e-9 * scale, err_msg=out)
+                                           rtol=1e-9, atol=1e-9 * scale + 8 * spread[out], err_msg=out)

@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import array_expressions, array_points, examples, expressions, finite_values, points
+from strategies import array_expressions, array_points, examples, expressions, finite_values, points, rounding_spread
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 from test_adjoint import ladder, lecture, mlp, op_count, product, sin_chain, swell
 
@@ -401,25 +401,10 @@ def test_long_chains_simplify_without_recursion():
     np.testing.assert_allclose(cg.evaluate(simple, x=0.5)["g_x"], cg.evaluate(g, x=0.5)["g_x"], rtol=1e-12)
 
 
-def _rounding_spread(g, point, vals):
-    """How far each output of ``g`` moves when one input moves by a few ulps: the
-    conditioning of the function at ``point``. Where it amplifies rounding (sin of a value
-    of 2e7 whose last bits depend on x*x*x against x^3), any regrouping of the arithmetic
-    changes the output by about as much, and that is not a simplifier error."""
-    spread = dict.fromkeys(g.outputs, 0.0)
-    with np.errstate(all="ignore"):
-        for name, v in point.items():
-            for factor in (1 + 2.0**-50, 1 - 2.0**-50):
-                moved = cg.evaluate(g, {**point, name: v * factor}, nonfinite="propagate")
-                for out in g.outputs:
-                    spread[out] = max(spread[out], float(np.max(np.abs(np.subtract(moved[out], vals[out])))))
-    return spread
-
-
 def _assert_same_values(g, simple, point, vals):
     scale = max(1.0, max(float(np.max(np.abs(v))) for v in vals.values()))
     got = cg.evaluate(simple, {k: v for k, v in point.items() if k in simple.inputs}, nonfinite="propagate")
-    spread = _rounding_spread(g, point, vals)
+    spread = rounding_spread(g, point, vals)
     for out in g.outputs:
         atol = 1e-12 * scale + 8 * spread[out]
         np.testing.assert_allclose(got[out], vals[out], rtol=1e-12, atol=atol, err_msg=out)

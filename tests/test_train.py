@@ -352,3 +352,13 @@ def test_a_bad_training_seed_is_an_argument_error(seed):
     net = cg.nn.MLP([2, 3, 1], loss="bce", seed=0)
     with pytest.raises(cg.ArgumentError, match="seed must be an int >= 0"):
         cg.nn.train(net, np.ones((4, 2)), np.ones(4), epochs=1, seed=seed)
+
+
+def test_a_history_without_validation_prints():
+    # str(h) read val_loss[best_epoch - 1] although val_loss is empty without a validation
+    # set: print(history) after the README's XOR run raised IndexError
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    h = train(MLP([2, 1], loss="bce", seed=0), X, [0, 1, 1, 1], optimizer=SGD(lr=0.5), batch_size=None, epochs=5)
+    assert h.best_epoch == 5 and not h.val_loss
+    assert str(h) == (f"History: run 0 stopped after epoch 5 (max_epochs); best epoch 5; "
+                      f"final training loss {h.final_loss:.6g}")

@@ -71,8 +71,10 @@ class History:
     initial_val_loss: float = float("nan")
 
     def __str__(self) -> str:
-        best_val = self.val_loss[self.best_epoch - 1] if self.best_epoch else self.initial_val_loss
-        val = f", val loss {best_val:.6g}" if self.val_loss else ""
+        val = ""
+        if self.val_loss:  # (without validation best_epoch counts training epochs)
+            best_val = self.val_loss[self.best_epoch - 1] if self.best_epoch else self.initial_val_loss
+            val = f", val loss {best_val:.6g}"
         return (
             f"History: run {self.restart} stopped after epoch {self.stopped_epoch} ({self.reason}); "
             f"best epoch {self.best_epoch}; final training loss {self.final_loss:.6g}{val}"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import const_value
-from ..graph import _INFER, Graph
+from ..graph import _INFER, Graph, derived_attrs
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from . import fixpoint
@@ -151,7 +151,7 @@ class Builder(Replaying):
                 if new == n:
                     same.add(n)
             else:
-                self.g._add_node(n, data["op"], dict(data["attrs"]), role, data["shape"])
+                self.g._add_node(n, data["op"], derived_attrs(data), role, data["shape"])
                 self._keep_metadata(n, n)
                 new = n
                 same.add(n)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..graph import Graph, require_graph
+from ..graph import Graph, derived_attrs, require_graph
 from ..memory import gc_paused
 from .builder import _PLAIN
 from .fixpoint import cse_key, pointwise
@@ -105,7 +105,7 @@ class _Expander:
             data = nodes[n]
             role, op = data["role"], data["op"]
             if role in ("input", "param"):
-                self.new._add_node(n, op, dict(data["attrs"]), role, data["shape"], checked=True)
+                self.new._add_node(n, op, derived_attrs(data), role, data["shape"], checked=True)
                 self.built[n] = n
                 self.poly[n] = {((n, 1),): 1} if self._expandable(n, data["shape"]) else None
             elif role == "const":
