@@ -73,6 +73,9 @@ class Token(NamedTuple):
         return repr(self.value if self.kind != "lit" else str(self.value))
 
 
+_token = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple
+
+
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens; ``ParseError`` at the first character that is not allowed.
 
@@ -108,14 +111,14 @@ def tokenize(text: str) -> list[Token]:
                 raise ParseError(f"{what}: a quoted name is `any text` on one line", line, col)
             tokens.append(Token("qname", value[1:-1], line, col))
         elif kind == "num":
-            tokens.append(Token("num", _number(text, value, end, line, col), line, col))
+            tokens.append(_token(Token, ("num", _number(text, value, end, line, col), line, col)))
         elif kind == "op":
             if value in ("==", "//"):
                 what = "comparison ('==')" if value == "==" else "floor division ('//')"
                 raise ParseError(f"{what} is not supported", line, col)
             depth += value in "(["
             depth -= value in ")]" and depth > 0
-            tokens.append(Token("op", value, line, col))
+            tokens.append(_token(Token, ("op", value, line, col)))
         elif kind == "nl":
             if depth == 0 or value == ";":
                 tokens.append(Token("nl", value, line, col))
@@ -148,7 +151,7 @@ def _name_token(name: str, line: int, col: int) -> Token:
         raise ParseError(f"the Python keyword {name!r} is not allowed in a formula", line, col)
     if name.startswith("__"):
         raise ParseError(f"the name {name!r} is not allowed: names starting with '__' are reserved", line, col)
-    return Token("name", name, line, col)
+    return _token(Token, ("name", name, line, col))
 
 
 def _extend_name(text: str, end: int) -> int:

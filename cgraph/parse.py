@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CGraphError, ParseError
-from .graph import Graph
+from .graph import NO_ATTRS, Graph
 from .lexer import MAX_LENGTH, NUMBER_WORDS, Token, tokenize
 from .memory import gc_paused
 from .ops.registry import OPS
@@ -557,8 +557,9 @@ class _Builder:
                 self.g.input(name)
             elif op == "const":
                 self.g.const(attrs["value"], name=name)
-            else:
-                self.g.apply(op, *(self.names[a] for a in args), name=name, **attrs)
+            else:  # Graph.apply, without its operand conversion: the operands are nodes of g,
+                # and attrs holds the op's defaults already (_node)
+                self.g._apply(OPS[op], [self.names[a] for a in args], attrs or NO_ATTRS, name)
         except CGraphError as exc:
             raise ParseError(str(exc), tok.line, tok.col) from None
         self.names.append(name)

@@ -100,7 +100,10 @@ def test_second_derivatives_name_both_variables():
     [
         ("x", "x"), ("x1", "x_{1}"), ("x_1", "x_{1}"), ("w_12", "w_{12}"), ("W1", "W_{1}"),
         ("alpha", r"\alpha"), ("alpha2", r"\alpha_{2}"), ("Sigma", r"\Sigma"), ("α", r"\alpha"),
-        ("g_x", "g_{x}"), ("g_W1", "g_{W_{1}}"), ("g_loss", r"g_{\mathrm{loss}}"), ("g2_x", "g_{2,x}"),
+        ("g_x", "g_{x}"), ("g_W1", "g_{W_{1}}"), ("g_loss", r"g_{\mathrm{loss}}"),
+        # an adjoint's subscript is its node's name as printed, nested (g_{\mathrm{g\_x}} showed
+        # the underscore); a second sweep's g2_x is g_x^(2), as in the diagrams, not an index 2,x
+        ("g_g_x", "g_{g_{x}}"), ("g_g_t1", "g_{g_{t_{1}}}"), ("g2_x", "g_{x}^{(2)}"),
         ("w1_2", "w_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
         ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{é}"),
         # accents, as SymPy sets them: cg.nn's output yhat is the diagrams' ŷ

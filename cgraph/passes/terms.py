@@ -71,6 +71,8 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
     if op == "const":
         v = b.num(n)
         return (v, None) if v is not None else (1, n)  # an array constant is a base
+    if op != "neg" and op != "mul" and op != "div":
+        return 1, n  # (the loop below's answer for any other op, without it)
     coef: Any = 1
     for i in range(3):  # -(3*u)/4 is three levels deep at most
         if i:
