@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import codegen
-from .errors import GraphError
+from .errors import DomainError, GraphError
 from .graph import Graph, require_graph
 from .memory import gc_paused
 from .ops.registry import OPS, OpDef
@@ -174,7 +174,7 @@ def _nonfinite_const(g: Graph, keep: list[str], names: list[str]) -> Callable[..
 
     def refuse(*args: Any) -> tuple:
         run.run({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
-        raise run.nonfinite_consts[0]  # pragma: no cover - run raises it after the input checks
+        raise DomainError(run.nonfinite_consts[0])  # pragma: no cover - run raises it after the input checks
 
     return refuse
 
