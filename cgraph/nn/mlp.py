@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import finite_number
-from ..errors import ArgumentError, InputError
+from ..errors import ArgumentError, CGraphError, InputError, without_nonfinite_hint
 from ..graph import Graph, Node
 from ..ops import add, square
 from ..ops import sum as sum_
@@ -228,8 +228,16 @@ class MLP:
 
     def loss(self, X: Any, Y: Any) -> float:
         """The mean loss over ``(X, Y)`` with the current weights (no L2, no dropout)."""
-        feeds = {"X": self.features(X), "Y": self.targets(Y), **self.params}
-        return float(plan(self.graph, ["loss"]).run(feeds)["loss"])
+        X, Y = self.features(X), self.targets(Y)
+        if len(X) != len(Y):
+            raise InputError(f"X has {len(X)} rows but Y has {len(Y)}")
+        if len(X) == 0:  # the mean of no losses
+            raise InputError("X has no rows")
+        try:
+            return float(plan(self.graph, ["loss"]).run({"X": X, "Y": Y, **self.params})["loss"])
+        except CGraphError as exc:  # MLP.loss takes no nonfinite=
+            without_nonfinite_hint(exc)
+            raise
 
     def features(self, X: Any, *, name: str = "X") -> np.ndarray:
         """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1);
