@@ -374,3 +374,7 @@ def test_errors_of_the_loss_do_not_suggest_an_argument_it_lacks():
     with pytest.raises(cg.DomainError, match=r"is not finite.*[^)]$") as info:
         net.loss([[1e200]], [[0.0]])
     assert "nonfinite" not in str(info.value)
+    net.params["W1"][...] = 1e300
+    with pytest.raises(cg.DomainError, match="matmul") as info:
+        net.predict([[1e300]])
+    assert "nonfinite" not in str(info.value)

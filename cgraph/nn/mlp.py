@@ -224,7 +224,7 @@ class MLP:
     # ------------------------------------------------------------------ evaluation
     def predict(self, X: Any) -> np.ndarray:
         """The network's output ``yhat`` for inputs ``X`` (batch x d); no dropout."""
-        return plan(self._forward, ["yhat"]).run({"X": self.features(X), **self.params})["yhat"]
+        return _run(self._forward, "yhat", {"X": self.features(X), **self.params})
 
     def loss(self, X: Any, Y: Any) -> float:
         """The mean loss over ``(X, Y)`` with the current weights (no L2, no dropout)."""
@@ -233,11 +233,7 @@ class MLP:
             raise InputError(f"X has {len(X)} rows but Y has {len(Y)}")
         if len(X) == 0:  # the mean of no losses
             raise InputError("X has no rows")
-        try:
-            return float(plan(self.graph, ["loss"]).run({"X": X, "Y": Y, **self.params})["loss"])
-        except CGraphError as exc:  # MLP.loss takes no nonfinite=
-            without_nonfinite_hint(exc)
-            raise
+        return float(_run(self.graph, "loss", {"X": X, "Y": Y, **self.params}))
 
     def features(self, X: Any, *, name: str = "X") -> np.ndarray:
         """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1);
@@ -317,6 +313,16 @@ def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
     ga = adjoint(graph, wrt=list(wrt), of=of)
     ga.set_outputs([of, *ga.outputs])  # keep the loss through dead-node removal
     return simplify(ga)
+
+
+def _run(g: Graph, node: str, feeds: dict[str, Any]) -> Any:
+    """The value of ``node``; errors without the hint at ``nonfinite=``, which
+    ``predict`` and ``loss`` do not take."""
+    try:
+        return plan(g, [node]).run(feeds)[node]
+    except CGraphError as exc:
+        without_nonfinite_hint(exc)
+        raise
 
 
 def _meta(node: Node, **meta: Any) -> None:
