@@ -87,3 +87,13 @@ def test_a_step_of_a_name_in_backticks_has_its_formula():
     steps = {s.adjoint: s for s in cg.backprop_steps(g, x=1.0, **{"w_{1,1}^{(1)}": 0.5})}
     assert steps["g_w_{1,1}^{(1)}"].formula == "`g_w_{1,1}^{(1)}` = g_t1*x"
     assert steps["g_z^{(1)}"].formula == "`g_z^{(1)}` = 1"
+
+
+def test_errors_of_the_steps_do_not_suggest_an_argument_they_lack():
+    # backprop_steps' errors ended "; pass nonfinite='propagate' ...", which it does not
+    # take: passed, it was read as an unexpected input 'nonfinite'
+    g = cg.parse("y = log(x)")
+    for feeds, error in (({"x": -1.0}, cg.DomainError), ({"x": float("nan")}, cg.InputError)):
+        with pytest.raises(error, match="not finite") as info:
+            cg.backprop_steps(g, **feeds)
+        assert "nonfinite" not in str(info.value)
