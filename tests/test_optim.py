@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -233,3 +235,21 @@ def test_a_gradient_that_is_not_real_numbers_is_named(bad):
 
 def test_repr_shows_hyperparameters():
     assert repr(Adam(lr=0.01)) == "Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)"
+
+
+@pytest.mark.parametrize("make", [Adam, RMSProp, Momentum, lambda: Momentum(heavy_ball=True)])
+@pytest.mark.parametrize("shape", [(2, 3), (1,), (4,)])
+def test_state_of_another_shape_is_named_before_any_update(make, shape):
+    # an optimizer used for one network, then (without reset) for another whose W1 has
+    # another shape, raised numpy's broadcast ValueError in the middle of the update, its
+    # step count moved and part of its state scaled
+    opt = make()
+    opt.step({"w": np.zeros(3)}, {"w": np.ones(3)})
+    state = {k: v.copy() for k, v in opt.state["w"].items()}
+    w = np.zeros(shape)
+    with pytest.raises(cg.ShapeError, match=r"state for param 'w' has shape \(3,\), the param " + re.escape(str(shape))):
+        opt.step({"w": w}, {"w": np.ones(shape)})
+    assert opt.t == 1 and not w.any() and all(np.array_equal(v, state[k]) for k, v in opt.state["w"].items())
+    opt.reset()
+    opt.step({"w": w}, {"w": np.ones(shape)})  # after reset() it starts over
+    assert w.shape == shape and (w < 0).all()

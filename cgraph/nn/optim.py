@@ -66,6 +66,12 @@ class Optimizer:
                 )
             if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not w.flags.writeable:
                 raise InputError(f"{type(self).__name__}.step: param {name!r} must be a writable float numpy array")
+            for slot in self.state.get(name, {}).values():
+                if slot.shape != w.shape:  # the state of another network's param of that name
+                    raise ShapeError(
+                        f"{type(self).__name__}.step: the state for param {name!r} has shape {slot.shape}, the param "
+                        f"{w.shape}: call reset() before stepping another network"
+                    )
             checked[name] = g
         masks = {}
         for name, f in (frozen or {}).items():
