@@ -253,3 +253,14 @@ def test_state_of_another_shape_is_named_before_any_update(make, shape):
     opt.reset()
     opt.step({"w": w}, {"w": np.ones(shape)})  # after reset() it starts over
     assert w.shape == shape and (w < 0).all()
+
+
+@pytest.mark.parametrize(("params", "grads", "frozen"), [
+    ([np.zeros(2)], [np.ones(2)], None), ({"w": np.zeros(2)}, [np.ones(2)], None), (np.zeros(2), np.ones(2), None),
+    ({"w": np.zeros(2)}, None, None), ({"w": np.zeros(2)}, {"w": np.ones(2)}, [True, False]),
+])
+def test_params_grads_and_frozen_that_are_not_mappings_are_named(params, grads, frozen):
+    # lists raised numpy's "truth value of an array is ambiguous", None a TypeError, a list
+    # for frozen an AttributeError; an array for params listed its elements as names
+    with pytest.raises(cg.InputError, match=r"SGD.step: (params|grads|frozen) must be a mapping from param names"):
+        SGD(lr=0.1).step(params, grads, frozen=frozen)

@@ -47,6 +47,12 @@ class Optimizer:
         (training with dropout freezes the weights into and out of the dropped units,
         as the lecture asks). The other entries move exactly as without ``frozen``.
         """
+        for what, given in (("params", params), ("grads", grads), ("frozen", {} if frozen is None else frozen)):
+            if not isinstance(given, Mapping):
+                raise InputError(
+                    f"{type(self).__name__}.step: {what} must be a mapping from param names to arrays "
+                    f"({{'W1': ...}}), not {type(given).__name__}"
+                )
         missing = [k for k in params if k not in grads]
         if missing:
             raise InputError(f"{type(self).__name__}.step: no gradient for param(s) {', '.join(map(repr, missing))}")
