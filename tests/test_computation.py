@@ -142,6 +142,24 @@ def test_edges_leave_and_enter_boxes_on_the_sides_facing_the_flow(rankdir, out, 
                 assert tail != into and head != out, (rankdir, e.to_string())
 
 
+def test_a_long_name_is_cut_the_same_way_wherever_it_is_written():
+    # inputs' boxes and the names written beside the boxes that read them were written whole:
+    # a 60-character input made a box 5 inches wide, and a name read two ways in one drawing
+    from cgraph.export.computation import NAME_LIMIT
+    from cgraph.export.dot import math_name
+
+    g = cg.Graph()
+    long_input, long_named = "x" * 60, "intermediate_" * 5
+    x = g.input(long_input)
+    g.output(cg.sin(x).named(long_named) * x, name="y")
+    for graph in (g, cg.adjoint(g)):
+        src = cg.to_dot(graph).to_string()
+        assert long_input not in src and long_named not in src
+        cut = math_name(long_input, limit=NAME_LIMIT)
+        assert len(text(f"<{cut}>")) == NAME_LIMIT and src.count(cut) >= (1 if graph is g else 3)
+    assert math_name(long_named, limit=NAME_LIMIT) in src
+
+
 def test_operand_order_of_non_commutative_ops_is_visible():
     g = cg.Graph()
     a, b = g.input("a"), g.input("b")

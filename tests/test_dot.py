@@ -129,6 +129,24 @@ def test_formula_uses_real_subscripts_and_minus():
     assert "_" not in out and "−" in out and "<SUP>" in out and "·" in out
 
 
+def test_formula_raises_a_parenthesised_exponent_without_its_parentheses():
+    # to_text writes x^(-3) and x^(1/2); the step titles showed a literal ^(−3)
+    def shown(t):
+        return re.sub(r'<FONT[^>]*>|</FONT>', "", D.formula(t)).replace(D._JOIN, "").replace(D.NBSP, " ")
+
+    assert shown("g_x = g_t6*(-2*x^(-3))").endswith("(−2 · <I>x</I><SUP>−3</SUP>)")
+    assert shown("y = x^(1/2)").endswith("<I>x</I><SUP>1/2</SUP>")
+    assert shown("y = x^(a*(b + 1))").endswith("<SUP><I>a</I> · (<I>b</I> + 1)</SUP>")
+    assert "^" not in shown("y = x^(`a(b`)") and shown("y = x^(-").endswith("^(−")  # no group: as written
+
+
+def test_formula_writes_function_names_as_words():
+    # sum_to(g_yhat, b2) showed as sum with an index "to"; log_softmax as log with "softmax"
+    out = D.formula("g_b2 = sum_to(g_yhat, b2) + log_softmax(x) + `f(x)`*cos(x)")
+    assert "sum_to(" in out and "log_softmax(" in out and "cos(" in out
+    assert "<I>b</I><SUB>" in out and "<I>f</I>" not in out  # names keep their scripts; `f(x)` is a name
+
+
 def test_formula_is_set_in_the_math_typeface_with_a_spaced_product_dot():
     # the names of a step's title read like the names on the boxes, and the dot after an
     # italic index (g_f·(1/a)) keeps a full space either side, not a hair space
@@ -187,6 +205,7 @@ def test_node_ids_follow_the_lexicographic_topological_order_by_creation_index()
         ("g_w1_2", "<I>g</I><SUB>…<I>w</I><SUB>…1,2…</SUB>…</SUB>"),
         ("g_w_{1,1}^{(2)}", "<I>g</I><SUB>…<I>w</I><SUB>…1,1…</SUB><SUP>…(2)…</SUP>…</SUB>"),
         ("ell", "<I>ℓ</I>"),
+        ("g2_x", "<I>g</I><SUB>…<I>x</I>…</SUB><SUP>…(2)…</SUP>"),  # g_x^(2) as to_latex writes it, not g^(2)_x
     ],
 )
 def test_math_name_sets_the_lectures_notation_with_real_scripts(name, fragment):

@@ -16,7 +16,7 @@ from cgraph.printing.latex import latex_name
 KNOWN_MACROS = {
     "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
     "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
-    "times", "bar", "tilde", "dot", "ddot", "vec",
+    "times", "bar", "tilde", "dot", "ddot", "vec", "odot",
 } | set(cg.printing.latex.GREEK)
 ENVIRONMENTS = {"aligned", "bmatrix"}
 
@@ -95,12 +95,30 @@ def test_second_derivatives_name_both_variables():
     check_latex(text)
 
 
+def test_an_elementwise_product_of_arrays_is_odot_and_a_matrix_product_juxtaposed():
+    # both printed as juxtaposition: g_{z_1} (z_1 (1 - z_1)) read as matrix products; the
+    # lecture writes the elementwise product G_t \odot G_t
+    net = cg.nn.MLP([2, 2, 1], activation="sigmoid", loss="mse", seed=0)
+    text = cg.to_latex(cg.adjoint(net.graph, wrt=["W1"]), form="program")
+    assert r"g_{a_{1}} &= g_{z_{1}} \odot \left(z_{1} \odot \left(1 - z_{1}\right)\right)" in text
+    assert r"g_{z_{1}} &= g_{t_{3}} W_{2}^{\top}" in text and r"a_{1} &= X W_{1} + b_{1}" in text
+    check_latex(text)
+    g = cg.Graph()
+    X, Y, s = g.input("X", shape=(None, 3)), g.input("Y", shape=(3,)), g.input("s")
+    assert [cg.to_latex(n) for n in (X * Y, 2 * X, s * X, s * s, cg.mul(g.const(-1), X, Y))] == [
+        r"X \odot Y", "2 X", "s X", "s s", r"-X \odot Y"]  # a scalar or an unknown shape: juxtaposed
+    assert cg.to_text(X * Y) == "X*Y" and cg.to_latex(lecture()).startswith("y = e^{x z} + ")
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [
         ("x", "x"), ("x1", "x_{1}"), ("x_1", "x_{1}"), ("w_12", "w_{12}"), ("W1", "W_{1}"),
         ("alpha", r"\alpha"), ("alpha2", r"\alpha_{2}"), ("Sigma", r"\Sigma"), ("α", r"\alpha"),
-        ("g_x", "g_{x}"), ("g_W1", "g_{W_{1}}"), ("g_loss", r"g_{\mathrm{loss}}"), ("g2_x", "g_{2,x}"),
+        ("g_x", "g_{x}"), ("g_W1", "g_{W_{1}}"), ("g_loss", r"g_{\mathrm{loss}}"),
+        # an adjoint's subscript is its node's name as printed, nested (g_{\mathrm{g\_x}} showed
+        # the underscore); a second sweep's g2_x is g_x^(2), as in the diagrams, not an index 2,x
+        ("g_g_x", "g_{g_{x}}"), ("g_g_t1", "g_{g_{t_{1}}}"), ("g2_x", "g_{x}^{(2)}"),
         ("w1_2", "w_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
         ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{é}"),
         # accents, as SymPy sets them: cg.nn's output yhat is the diagrams' ŷ

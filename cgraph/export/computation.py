@@ -56,7 +56,7 @@ SPACER = '<BR/><FONT POINT-SIZE="4"> </FONT><BR/>'  # a thin empty line: room fo
 # tangles four or more curves converging on a single point
 MAX_SHARED_PORT = 3
 CONSTANTS = ("inline", "boxes", "hide")
-NAME_LIMIT = 24  # characters of a name shown beside its box (longer ones keep their start and end)
+NAME_LIMIT = 24  # characters of a name shown in a drawing (longer ones keep their start and end)
 
 
 def computation_dot(
@@ -328,7 +328,7 @@ class _Drawing:
         if role == "op" and not data["attrs"]:  # the op's symbol, the same in every box of it
             lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
         elif role in ("input", "param"):
-            lines = [D.math(D.math_name(n))]
+            lines = [_name(n)]
         elif role == "const":
             lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
         else:
@@ -339,7 +339,7 @@ class _Drawing:
         if role not in ("input", "param") and (self.show_generated or not is_generated(n) or n in self.referenced):
             self.tabled.add(n)
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            label = _named(body, D.math(D.math_name(n, limit=NAME_LIMIT)), ink, hot, self.across)
+            label = _named(body, _name(n), ink, hot, self.across)
             return D.with_labels(self._box_style(adj, hot, table=True), {"label": D.html_label(label)})
         style = self._box_style(adj, hot)
         labels = {"label": D.html_label(body)}
@@ -356,7 +356,7 @@ class _Drawing:
             text = D.html_text(D.format_value(self.values[n], self.precision))
             lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
         if n in self.adjoints:
-            text = D.math(D.math_name(f"g_{n}", size=11))
+            text = _name(f"g_{n}", size=11)
             if self.adjoints[n] is not None:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
@@ -421,7 +421,7 @@ class _Drawing:
             self._ref(D.html_text(D.format_value(self.g.nx._node[u]["attrs"].get("value"), self.precision)), v, port)
             return
         if self.mirror and self._adj(v) and not self._adj(u):
-            self._ref(D.math(D.math_name(u)), v, port)
+            self._ref(_name(u), v, port)
             return
         back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
         ends = (v in self.tabled, u in self.tabled) if back else (u in self.tabled, v in self.tabled)
@@ -474,6 +474,12 @@ class _Drawing:
             lined.reverse()
         for a, b in zip(lined, lined[1:]):
             self.top.edge(a, b, self.order_style)
+
+
+def _name(n: str, size: float = 14) -> str:
+    """A node's name as math, cut to ``NAME_LIMIT`` characters: the same wherever the
+    drawing writes it (inside an input's box, beside a box, beside a box that reads it)."""
+    return D.math(D.math_name(n, size=size, limit=NAME_LIMIT))
 
 
 def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:

@@ -169,7 +169,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     m = _ADJOINT.fullmatch(text)
     if m and (scripted(m.group(2)) or _DOUBLE_INDEX.fullmatch(m.group(2))):  # g_w_{1,2}^{(1)}, g_w1_2
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
-        return f"{_it('g', italic)}{order}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}"
+        return f"{_it('g', italic)}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}{order}"
     if parts := scripted(text):
         return _scripted_html(parts, size, italic)
     if m and (inner_m := _SIMPLE.fullmatch(m.group(2))):
@@ -177,7 +177,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         inner = math_name(m.group(2), size=small(size), italic=italic)
         if inner_m.group(3) and inner_m.group(3) not in _HATS:  # Graphviz sets a SUB in a SUB on one
             inner = html_text(m.group(2))  # level: g_learning_rate would read g_learningrate
-        return f"{_it('g', italic)}{order}{sub(inner, size)}"
+        return f"{_it('g', italic)}{sub(inner, size)}{order}"  # g_x^(2), as w_{j,i}^{(l)} and to_latex
     m = _SIMPLE.fullmatch(text)
     if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, as to_latex writes it
         return _it(m2.group(1), italic and len(m2.group(1)) == 1) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)
@@ -227,21 +227,32 @@ _OPS = {"*": spaced("·"), "-": "−", "/": "/", "+": "+", "@": spaced("@")}
 def formula(text: str, *, size: float = 14) -> str:
     """An HTML fragment showing a cgraph formula (``g_e*(-a/b^2)``) as math, set in the
     math typeface (:func:`math`): names with real subscripts, ``·`` for ``*``, ``−``
-    for ``-`` and ``^`` as a superscript.
+    for ``-`` and ``^`` as a superscript (of a name, a number or a parenthesised group,
+    ``x^(-3)`` -> x⁻³).
 
     Examples
     --------
     >>> formula("g_c = g_f*(1/a)").replace(spaced("="), " = ").replace(spaced("·"), " · ")
     '<FONT FACE="DejaVu Serif"><I>g</I><SUB><FONT POINT-SIZE="10"><I>c</I></FONT></SUB> = <I>g</I><SUB><FONT POINT-SIZE="10"><I>f</I></FONT></SUB> · (1/<I>a</I>)</FONT>'
     """
+    return math(_formula(clean(text, 400), size))
+
+
+def _formula(text: str, size: float) -> str:
     out, pos, raise_next, operand = [], 0, False, False
-    text = clean(text, 400)
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             break
         pos = m.end()
-        if m["name"]:
+        if raise_next and m["op"] == "(" and (end := _closing(text, pos)) is not None:
+            # x^(-3): the group without its parentheses, as a superscript (text needs them, math does not)
+            out.append(sup(_formula(text[pos:end], small(size)), size))
+            pos, raise_next, operand = end + 1, False, True
+            continue
+        if m["name"] and m["name"][0] != "`" and text[pos:pos + 1] == "(":
+            piece = html_text(m["name"])  # a function (sum_to, log_softmax) is a word, not a name with an index
+        elif m["name"]:
             piece = math_name(m["name"].strip("`"), size=size)  # `w_{1,1}^{(1)}` as to_text quotes it
         elif m["num"]:
             piece = html_text(m["num"])
@@ -261,7 +272,24 @@ def formula(text: str, *, size: float = 14) -> str:
             piece = "^" + piece
         raise_next = False
         out.append(piece)
-    return math("".join(out))
+    return "".join(out)
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the ``)`` closing the group whose ``(`` is just before ``start``."""
+    depth, i = 1, start
+    while i < len(text):
+        ch = text[i]
+        if ch == "`":  # a name in backticks may hold parentheses
+            i = text.find("`", i + 1)
+            if i < 0:
+                return None
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 def math(fragment: str) -> str:

@@ -60,7 +60,7 @@ MUL = register(OpDef(
     "mul", None, lambda *xs: functools.reduce(np.multiply, xs), shapes.broadcast, _mul_vjp,
     # a*(b/c), a*(-b): later operands need more than MUL, so the lecture's g_f*(1/a)
     text="*", latex=" ", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
-    latex_arg_prec=(Prec.MUL, Prec.POW), label="×", commutative=True, elementwise=True,
+    latex_arg_prec=(Prec.MUL, Prec.POW), latex_arrays=r" \odot ", label="×", commutative=True, elementwise=True,
     doc="Product of two or more operands.", ufunc=np.multiply, overflows=True,  # 1e200*1e200
 ))
 DIV = register(OpDef(

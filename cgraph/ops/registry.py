@@ -56,6 +56,9 @@ class OpDef:
         parentheses in text (the last entry repeats for variadic ops).
     latex_arg_prec : the same for LaTeX (``\\frac`` needs no parentheses).
     latex_prec : the precedence of the LaTeX form when it differs from ``prec``.
+    latex_arrays : the LaTeX template (separator, for a variadic op) of a node with two
+        or more array operands (a known shape with an axis): the product's ``\\odot``, the
+        lecture's elementwise product, which juxtaposition would show as a matrix product.
     label : what the computation-graph box shows (``×``, ``ln``, ``σ``).
     attrs : the op's keyword attributes and their defaults (``axis``...).
     attr_forms : attribute -> a check of the form of its value (``check(value)`` raises a
@@ -88,6 +91,7 @@ class OpDef:
     arg_prec: tuple[int, ...] = (0,)
     latex_arg_prec: tuple[int, ...] | None = None
     latex_prec: int | None = None
+    latex_arrays: str | None = None
     label: str = ""
     attrs: Mapping[str, Any] = field(default_factory=dict)
     attr_forms: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)

@@ -32,6 +32,7 @@ _UNICODE_GREEK = dict(zip(
 _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
             "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
 _INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
+_ADJOINT = re.compile(r"g(\d*)_(.+)")  # g_x, g_g_x, g2_x: as the diagrams read them (export.dot.math_name)
 
 
 def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
@@ -108,16 +109,25 @@ def latex_name(name: str) -> str:
     ``g_x`` -> ``g_{x}``, ``w1_2`` -> ``w_{1,2}``, ``yhat`` -> ``\hat{y}``, ``xbar1`` ->
     ``\bar{x}_{1}``, ``loss`` -> ``\mathrm{loss}``; a name written as TeX keeps its
     scripts (``w_{1,2}^{(1)}``, ``x^(n)`` -> ``x^{(n)}``, ``g_W^{(2)}`` -> ``g_{W^{(2)}}``).
+    An adjoint ``g_<name>`` is g with ``<name>`` as printed here as its subscript, so the
+    adjoint of an adjoint is ``g_{g_{x}}``; ``g2_<name>``, the adjoint of a second sweep,
+    is ``g_{x}^{(2)}``, as the diagrams write it.
 
     Examples
     --------
     >>> latex_name("w_{j,i}^{(l)}"), latex_name("g_W^{(2)}"), latex_name("beta^t")
     ('w_{j,i}^{(l)}', 'g_{W^{(2)}}', '\\beta^{t}')
+    >>> latex_name("g_g_x"), latex_name("g2_x")
+    ('g_{g_{x}}', 'g_{x}^{(2)}')
     """
     head, sep, tail = name.partition("_")
     parts = scripted(tail) if head == "g" else None  # the adjoint of a scripted name
     if parts:
         return f"g_{{{_scripted_latex(*parts)}}}"
+    m = _ADJOINT.fullmatch(name)
+    if m and not scripted(name):
+        order = f"^{{({m.group(1)})}}" if m.group(1) else ""
+        return f"g_{{{latex_name(m.group(2))}}}{order}"
     parts = scripted(name)
     if parts:
         return _scripted_latex(*parts)

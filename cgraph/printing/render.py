@@ -8,6 +8,7 @@ Rendering walks the graph's schedule, never recursing, so 10^5-node chains print
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -80,9 +81,32 @@ class _Printers(dict):
         super().__init__()
         self.style = style
 
-    def __missing__(self, op: str) -> Callable[[list, dict], tuple[str, int]]:
-        printer = self[op] = _compile(OPS[op], self.style)
+    def __missing__(self, op: str | tuple[str, str]) -> Callable[[list, dict], tuple[str, int]]:
+        if isinstance(op, tuple):  # (op, "arrays"): its latex_arrays template (see array_form)
+            opdef = OPS[op[0]]
+            printer = self[op] = _compile(dataclasses.replace(opdef, latex=opdef.latex_arrays), self.style)
+        else:
+            printer = self[op] = _compile(OPS[op], self.style)
         return printer
+
+
+def array_ops(style: Style) -> frozenset[str]:
+    """The ops printed another way when two or more operands are arrays (OpDef.latex_arrays)."""
+    return frozenset(name for name, opdef in OPS.items() if opdef.latex_arrays) if style.latex else frozenset()
+
+
+def array_form(op: str, operands: Iterable[str], nodes: dict) -> str | tuple[str, str]:
+    """The printer key of an op of :func:`array_ops` over these operands: ``(op, "arrays")``
+    when two or more of them have a known shape with an axis (``X*Y`` is ``X \\odot Y``;
+    ``2*X`` and a product of scalars or of unknown shapes stay juxtaposed)."""
+    arrays = 0
+    for o in operands:
+        shape = nodes[o]["shape"]
+        if shape:
+            arrays += 1
+            if arrays == 2:
+                return op, "arrays"
+    return op
 
 
 def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, int]]:
@@ -230,6 +254,7 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
     keep = needed(g, targets)
     entries: dict[str, tuple[str, int]] = {}
     printers, number, name = _Printers(style), style.number, style.name
+    arrays, nodes = array_ops(style), g.nx._node
     for (n, data), operands in _walk(g):
         if n not in keep:
             continue
@@ -239,7 +264,8 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
         elif op in SOURCE_OPS:
             entry = (name(n), Prec.ATOM)
         else:
-            entry = printers[op](list(map(entries.__getitem__, operands)), data["attrs"])
+            key = array_form(op, operands, nodes) if op in arrays else op
+            entry = printers[key](list(map(entries.__getitem__, operands)), data["attrs"])
         if len(entry[0]) > max_length:
             raise ExpressionTooLong(n, len(entry[0]))
         entries[n] = entry
@@ -258,6 +284,7 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
     succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
+    arrays, nodes = array_ops(style), g.nx._node
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
     atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
     for (n, data), operands in _walk(g):
@@ -265,7 +292,9 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
             continue
         role = data["role"]
         if role == "op":
-            entry = printers[data["op"]](list(map(atom, operands)), data["attrs"])
+            op = data["op"]
+            key = array_form(op, operands, nodes) if op in arrays else op
+            entry = printers[key](list(map(atom, operands)), data["attrs"])
             # a generated name is t<digits> (is_generated, written out: this loop is hot)
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal()) or (
                 len(entry[0]) > INLINE_LENGTH or _out_degree_is_not_one(succ[n]))
