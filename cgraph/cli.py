@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import CGraphError, InputError, LoadError
+from .errors import CGraphError, InputError, LoadError, without_nonfinite_hint
 
 __all__ = ["COMMANDS", "command", "load_graph", "main", "parse_bindings"]
 
@@ -86,7 +86,7 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or exc}: {exc.filename}"
     # the library's hint names a keyword the command line has no option for
-    return str(exc).split("; pass nonfinite=", 1)[0]
+    return str(without_nonfinite_hint(exc))
 
 
 # ---------------------------------------------------------------------------- shared arguments

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import CGraphError, InputError, without_nonfinite_hint
 from .ops.index import index_text
 from .ops.registry import OPS, float_dtype
 from .passes.adjoint import fit_to
@@ -280,7 +280,7 @@ def check(name: str, value: Any, shape: tuple | None) -> Any:
             pass
     if value is UNSET:  # an input left out of positional()
         raise InputError(f"input {name!r} is missing: positional() takes the inputs in order")
-    return check_input(name, value, shape)
+    return check_input(name, value, shape, allow=False)  # a compiled function takes no nonfinite=
 
 
 _FAST = (np.dtype(np.float64), np.dtype(np.float32))
@@ -334,7 +334,11 @@ def support(
 
     def fallback(feeds: dict) -> dict:
         # the interpreter: raises the typed error evaluate raises, naming the node
-        values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
+        try:
+            values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
+        except CGraphError as exc:  # a compiled function takes no nonfinite=
+            without_nonfinite_hint(exc)
+            raise
         shape = None if spread is None else np.shape(values[spread])
         return {o: fit_to(values[o], np.shape(feeds[grads[o]]), shape, _float_like(feeds[grads[o]]))
                 if grads.get(o) in feeds else values[o]

@@ -113,3 +113,23 @@ class GraphvizNotFoundError(ExportError, FileNotFoundError):
 
 class RenderError(ExportError):
     """Graphviz ran but failed; carries its stderr."""
+
+
+#: how the messages of evaluate and grad suggest ``nonfinite='propagate'`` (the end of the
+#: message); a caller that takes no such argument removes it (:func:`without_nonfinite_hint`)
+NONFINITE_HINT = "; pass nonfinite="
+
+
+def without_nonfinite_hint(exc: BaseException) -> BaseException:
+    """``exc`` with the suggestion of ``nonfinite='propagate'`` cut from its message, for a
+    caller that has no such argument (compiled functions, ``check_gradients``, the command
+    line): passed to them, it would be read as an input named ``nonfinite``.
+
+    Examples
+    --------
+    >>> without_nonfinite_hint(InputError("input 'x' is not finite (nan); pass nonfinite='propagate' to allow NaN/Inf"))
+    InputError("input 'x' is not finite (nan)")
+    """
+    if exc.args and isinstance(exc.args[0], str) and NONFINITE_HINT in exc.args[0]:
+        exc.args = (exc.args[0].split(NONFINITE_HINT, 1)[0], *exc.args[1:])
+    return exc

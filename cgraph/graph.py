@@ -270,7 +270,12 @@ class Graph:
                     *[nodes[o]["shape"] for o in operands])
             except (ValueError, TypeError):
                 pass  # the general path below runs the rule again and reports its ShapeError
-        shapes = [nodes[o]["shape"] for o in operands]
+            except KeyError:
+                raise self._gone(operands) from None
+        try:
+            shapes = [nodes[o]["shape"] for o in operands]
+        except KeyError:
+            raise self._gone(operands) from None
         try:
             if attrs:
                 check_attrs(opdef, attrs)  # the form first: a rule on unknown shapes cannot check it
@@ -279,6 +284,15 @@ class Graph:
             who = f"node {name!r} ({opdef.name})" if name else f"{opdef.name}"
             args = ", ".join(f"{o!r} {s}" for o, s in zip(operands, shapes))
             raise ShapeError(f"{who} of {args}: {exc}") from None
+
+    def _gone(self, operands: list[str]) -> NodeNotFoundError:
+        """The error for an operand that is no longer a node: a Node handle kept from before
+        its node was renamed (``a.named("a")`` returns the handle of the new name)."""
+        name = next(o for o in operands if o not in self.nx._node)
+        return NodeNotFoundError(
+            f"operand {name!r} is not a node of graph {self.name!r}: renamed or removed (a Node handle keeps "
+            "its name; use the handle .named() returns: a = a.named('a'))"
+        )
 
     def _operand(self, v: Any) -> str:
         t = type(v)

@@ -95,3 +95,12 @@ def test_an_input_numpy_refuses_is_an_input_error_as_in_grad():
     g = cg.parse("y = sum(x)")
     with pytest.raises(cg.InputError, match="input 'x': cannot convert list"):
         cg.check_gradients(g, x=[[1.0], [1.0, 2.0]])
+
+
+def test_errors_of_check_gradients_do_not_suggest_an_argument_it_lacks():
+    # grad's errors end "; pass nonfinite='propagate' ...": check_gradients always raises
+    # and takes no nonfinite= (passed, it was an unexpected input 'nonfinite')
+    with pytest.raises(cg.DomainError, match=r"\(defined for x > 0\)$"):
+        cg.check_gradients(cg.parse("y = log(x)"), x=-1.0)
+    with pytest.raises(cg.InputError, match=r"input 'x' is not finite \(nan\)$"):
+        cg.check_gradients(cg.parse("y = log(x)"), x=float("nan"))

@@ -601,3 +601,25 @@ def test_the_scalar_path_raises_where_evaluate_raises_at_extreme_inputs(seed, a,
     for f in (cg.compile(g), cg.compile(g, wrt=["a", "b"])):
         assert _kind(lambda: f(a=a, b=b)) == evaluated
         assert _kind(lambda: f.positional(a, b)) == evaluated
+
+
+@pytest.mark.parametrize(("text", "feeds", "error", "message"), [
+    ("y = log(x)*z", {"x": -1.0, "z": 2.0}, cg.DomainError, r"node 't1' \(log\) is not finite: log\(x=-1\) = nan \(defined for x > 0\)$"),
+    ("y = log(x)*z", {"x": np.array([1.0, -1.0]), "z": 2.0}, cg.DomainError, r"\(defined for x > 0\)$"),
+    ("y = x*z", {"x": float("nan"), "z": 2.0}, cg.InputError, r"input 'x' is not finite \(nan\)$"),
+    ("y = x*z", {"x": np.array([1.0, np.inf]), "z": 2.0}, cg.InputError, r"input 'x' is not finite \(inf at index \(1,\)\)$"),
+    ("y = log(x)*0 + z", {"x": -1.0, "z": 2.0}, cg.DomainError, r"node 't1' \(log\).*\(defined for x > 0\)$"),  # the guard
+    ("y = x*nan + z", {"x": 1.0, "z": 2.0}, cg.DomainError, r"node 't1' \(const\) is not finite \(nan\)$"),
+])
+def test_errors_of_a_compiled_function_do_not_suggest_an_argument_it_lacks(text, feeds, error, message):
+    # they ended "; pass nonfinite='propagate' to keep numpy's nan/inf", but a compiled
+    # function takes no nonfinite= (passed, it was an unexpected input 'nonfinite')
+    g = cg.parse(text)
+    for wrt in (None, ["x"]):
+        f = cg.compile(g, wrt=wrt)
+        with pytest.raises(error, match=message):
+            f(**feeds)
+        with pytest.raises(error, match=message):
+            f.positional(*(feeds[n] for n in f.inputs))
+    with pytest.raises(error, match="pass nonfinite='propagate'"):  # evaluate takes it, and says so
+        cg.evaluate(g, **feeds)

@@ -126,3 +126,12 @@ def test_the_lectures_snippet_same_bits_and_a_number_per_scalar_input():
     # a number like grad's (it was a 0-d array, printed as array(1208.38120949): 8 digits)
     assert type(fd["x"]) is type(cg.grad(g, x=2, z=3)["x"]) is np.float64
     assert str(fd["x"]) == "1208.3812094942914"
+
+
+
+def test_a_nan_input_is_an_error_without_a_hint_at_an_argument_it_does_not_take():
+    # the InputError said "pass nonfinite='propagate' to allow NaN/Inf": finite_difference
+    # has no such argument (passed, it was read as an unexpected input 'nonfinite')
+    g = cg.parse("y = sum(x*z)")
+    with pytest.raises(cg.InputError, match=r"input 'x' is not finite \(nan at index \(1,\)\)$"):
+        cg.finite_difference(g, x=np.array([1.0, np.nan]), z=2.0)

@@ -427,3 +427,19 @@ def test_the_lists_of_names_a_graph_returns_are_the_callers_own():
     g.params.append("w")
     g.outputs.append("x")
     assert g.inputs == ["x", "z"] and g.params == [] and g.outputs == ["y"]
+
+
+def test_a_handle_of_a_renamed_node_is_named_when_used():
+    # a.named("a") returns the handle of the new name; the old handle `a` kept "t2", and
+    # building on it (a + 1, cg.sin(a)) raised a bare KeyError 't2', printing it networkx's
+    # NetworkXError
+    g = cg.Graph()
+    a = g.input("x") * 2
+    a.named("a")
+    for use in (lambda: a + 1, lambda: cg.sin(a), lambda: cg.sum(a, axis=0), lambda: cg.add(a, a, 1), lambda: -a):
+        with pytest.raises(cg.NodeNotFoundError, match="operand 't2' is not a node of graph 'graph': renamed or removed"):
+            use()
+    for show in (cg.to_text, cg.to_latex):
+        with pytest.raises(cg.NodeNotFoundError, match="no node 't2'"):
+            show(a)
+    assert g.node("a").op == "mul" and [n for n in g if g.node(n).role == "op"] == ["a"]  # no op was added

@@ -150,6 +150,11 @@ def test_a_dense_pair_labels_its_two_outermost_edges_only():
         (lecture, "not a layered network: no node carries 'layer'"),
         (lambda: _without(layered([2, 3, 1]), "W2", "weights"), "layer 2 .* has no weight matrix"),
         (lambda: _without(layered([2, 3, 1]), "z1", "layer"), "numbered 0..L"),
+        # simplify drops the prediction of a bce or cross-entropy network (its loss reads the
+        # logits): the drawing made the last hidden layer the output (ŷ₁ ŷ₂ ŷ₃) and left W3 out
+        (lambda: cg.simplify(cg.nn.MLP([2, 3, 3, 1], loss="bce").graph),
+         "weight matrix 'W3' \\(weights=3\\) feeds layer 3, but no node carries layer=3"),
+        (lambda: cg.simplify(cg.nn.MLP([2, 3, 2], loss="cross_entropy").graph), "'W2' .* feeds layer 2"),
     ],
 )
 def test_graphs_without_metadata_say_why(graph, message):

@@ -311,3 +311,19 @@ def test_a_param_without_a_value_is_not_called_a_missing_input():
     with pytest.raises(cg.InputError, match=r"param\(s\) 'W' of graph 'p' have no value: give one to g.param"):
         cg.evaluate(g, x=1.0)
     assert list(cg.evaluate(g, x=1.0, W=[1.0, 2.0])["y"]) == [1.0, 2.0]
+
+
+def test_a_nan_constant_raises_a_new_error_each_run():
+    # the plan raised one stored DomainError object on every run: its traceback grew by a
+    # few frames each time (3, 6, 9, ...), keeping every frame and its arrays alive
+    g = cg.parse("y = x * nan")
+    seen = []
+    for _ in range(3):
+        with pytest.raises(cg.DomainError, match=r"node 't1' \(const\) is not finite") as info:
+            cg.evaluate(g, x=np.ones(3))
+        seen.append(info.value)
+        tb, depth = info.value.__traceback__, 0
+        while tb is not None:
+            depth, tb = depth + 1, tb.tb_next
+        assert depth < 10
+    assert len({id(e) for e in seen}) == 3

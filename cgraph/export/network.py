@@ -91,6 +91,14 @@ def layers(g: Graph) -> list[Layer]:
     if depth < 1 or missing:
         raise ExportError(f"graph {g.name!r}: layers must be numbered 0..L with L >= 1; found {sorted(marked)}")
     weights = {int(d["weights"]): n for n, d in g.nx.nodes(data=True) if "weights" in d}
+    beyond = sorted(k for k in weights if k > depth)
+    if beyond:  # the top layer found is not the output: drawing it as one would be a wrong network
+        k = beyond[0]
+        raise ExportError(
+            f"graph {g.name!r}: weight matrix {weights[k]!r} (weights={k}) feeds layer {k}, but no node carries "
+            f"layer={k} (the layers found are {sorted(marked)}); cg.simplify drops a prediction node that the "
+            "loss does not read: draw the network's own graph"
+        )
     out = []
     for k in range(depth + 1):
         n = marked[k]

@@ -191,7 +191,7 @@ class Plan:
         for s, value in self.consts:
             env[s] = value
         if nonfinite == "raise" and self.nonfinite_consts:
-            raise self.nonfinite_consts[0]
+            raise DomainError(self.nonfinite_consts[0])
         try:
             if nonfinite == "raise":
                 with np.errstate(divide="raise", over="raise", invalid="raise", under="ignore"):
@@ -471,8 +471,10 @@ def _extra_message(g: Graph, extra: list[str]) -> str:
 
 
 def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands: Mapping, keep: set) -> list:
-    """A DomainError per NaN/Inf constant the plan uses: numpy propagates NaN without a
-    floating-point error, so the run's errstate would not see it."""
+    """The message of a DomainError per NaN/Inf constant the plan uses: numpy propagates NaN
+    without a floating-point error, so the run's errstate would not see it. (Messages, not
+    errors: an exception object raised on every run would grow its traceback run by run,
+    keeping every frame and its arrays alive.)"""
     bad = [(order[i], v) for i, v in consts if not np.isfinite(np.asarray(v, dtype=np.float64)).all()]
     if not bad:
         return []
@@ -487,9 +489,9 @@ def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands:
             else:
                 value = np.asarray(v, dtype=np.float64)
                 shown = value if value.ndim == 0 else value[~np.isfinite(value)][0]
-            errors.append(DomainError(
+            errors.append(
                 f"node {n!r} (const) is not finite ({shown}); pass nonfinite='propagate' to keep numpy's nan/inf"
-            ))
+            )
     return errors
 
 

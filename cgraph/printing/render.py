@@ -392,7 +392,7 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise ArgumentError(f"{caller}: max_length must be an int >= 1, not {max_length!r}")
     if isinstance(obj, Node):
-        g, target = obj.graph, obj.name
+        g, target = obj.graph, obj.graph.node(obj.name).name  # a handle of a renamed node: NodeNotFoundError
     elif isinstance(obj, Graph):
         g, target = obj, None
     else:
