@@ -142,6 +142,8 @@ def test_names(name, expected):
         ("logsumexp(X, axis=0)", r"y = \log\sum_{\mathrm{axis}=0} e^{X}"),
         ("softmax(X)", r"y = \operatorname{softmax}\left(X\right)"),  # the default axis, -1
         ("log_softmax(X, axis=0)", r"y = \log\operatorname{softmax}_{\mathrm{axis}=0}\left(X\right)"),
+        # keywords upright: in math mode "start" is the product s t a r t
+        ("slice(X, start=1, step=2)", r"y = \operatorname{slice}\left(X, \mathrm{start}=1, \mathrm{step}=2\right)"),
     ],
 )
 def test_reductions_show_their_axis(formula, expected):

@@ -357,3 +357,24 @@ def test_perceptron_units_compute_xor_with_weights_set_by_hand():
     g = cg.grad(net.graph, X=X, Y=np.array([[1.0], [0.0], [0.0], [1.0]]), **net.params)
     assert not g["W1"].any() and g["W2"].any()  # a step passes no gradient back
     assert "hidden 1 (step)" in cg.to_dot(net.graph, style="network").to_string()
+
+
+def test_the_loss_of_no_rows_is_an_input_error():
+    # net.loss of empty data raised a DomainError, the mean of nothing, ending "pass
+    # nonfinite='propagate'", an argument MLP.loss does not take; train says "X has no rows"
+    net = MLP([2, 3], seed=0)
+    with pytest.raises(cg.InputError, match="^X has no rows$"):
+        net.loss(np.ones((0, 2)), np.ones((0, 3)))
+    assert net.predict(np.ones((0, 2))).shape == (0, 3)  # a prediction of no rows is no rows
+
+
+def test_errors_of_the_loss_do_not_suggest_an_argument_it_lacks():
+    net = MLP([1, 1], seed=0)
+    net.params["W1"][...] = 1e200
+    with pytest.raises(cg.DomainError, match=r"is not finite.*[^)]$") as info:
+        net.loss([[1e200]], [[0.0]])
+    assert "nonfinite" not in str(info.value)
+    net.params["W1"][...] = 1e300
+    with pytest.raises(cg.DomainError, match="matmul") as info:
+        net.predict([[1e300]])
+    assert "nonfinite" not in str(info.value)

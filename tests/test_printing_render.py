@@ -45,7 +45,7 @@ def reference_printer(op: str, args: list[tuple[str, int]], attrs: dict, style: 
         if field is None:
             out.append(literal)
         elif field == "kw":
-            out.append(literal + R._keywords(opdef, attrs))
+            out.append(literal + R._keywords(opdef, attrs, latex))
         elif field == "sub":
             out.append(literal + R._subscript(opdef, attrs))
         else:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import finite_number
-from ..errors import ArgumentError, InputError
+from ..errors import ArgumentError, CGraphError, InputError, without_nonfinite_hint
 from ..graph import Graph, Node
 from ..ops import add, square
 from ..ops import sum as sum_
@@ -224,12 +224,16 @@ class MLP:
     # ------------------------------------------------------------------ evaluation
     def predict(self, X: Any) -> np.ndarray:
         """The network's output ``yhat`` for inputs ``X`` (batch x d); no dropout."""
-        return plan(self._forward, ["yhat"]).run({"X": self.features(X), **self.params})["yhat"]
+        return _run(self._forward, "yhat", {"X": self.features(X), **self.params})
 
     def loss(self, X: Any, Y: Any) -> float:
         """The mean loss over ``(X, Y)`` with the current weights (no L2, no dropout)."""
-        feeds = {"X": self.features(X), "Y": self.targets(Y), **self.params}
-        return float(plan(self.graph, ["loss"]).run(feeds)["loss"])
+        X, Y = self.features(X), self.targets(Y)
+        if len(X) != len(Y):
+            raise InputError(f"X has {len(X)} rows but Y has {len(Y)}")
+        if len(X) == 0:  # the mean of no losses
+            raise InputError("X has no rows")
+        return float(_run(self.graph, "loss", {"X": X, "Y": Y, **self.params}))
 
     def features(self, X: Any, *, name: str = "X") -> np.ndarray:
         """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1);
@@ -309,6 +313,16 @@ def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
     ga = adjoint(graph, wrt=list(wrt), of=of)
     ga.set_outputs([of, *ga.outputs])  # keep the loss through dead-node removal
     return simplify(ga)
+
+
+def _run(g: Graph, node: str, feeds: dict[str, Any]) -> Any:
+    """The value of ``node``; errors without the hint at ``nonfinite=``, which
+    ``predict`` and ``loss`` do not take."""
+    try:
+        return plan(g, [node]).run(feeds)[node]
+    except CGraphError as exc:
+        without_nonfinite_hint(exc)
+        raise
 
 
 def _meta(node: Node, **meta: Any) -> None:

@@ -164,7 +164,7 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
         # no operand follows a binary minus or plus: str.format fills the template at C speed
         if keywords:
             return lambda args, attrs: (
-                template.format(*parts_of(args), kw=_keywords(opdef, attrs), sub=_subscript(opdef, attrs)), prec)
+                template.format(*parts_of(args), kw=_keywords(opdef, attrs, latex), sub=_subscript(opdef, attrs)), prec)
         if opdef.arity == 1:
             least = table[0]
             minus = prefix_minus
@@ -193,7 +193,7 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
             if field is None:
                 out.append(literal)
             elif field == "kw":
-                out.append(literal + _keywords(opdef, attrs))
+                out.append(literal + _keywords(opdef, attrs, latex))
             elif field == "sub":
                 out.append(literal + _subscript(opdef, attrs))
             else:
@@ -339,13 +339,18 @@ def _join(separator: str, parts: list[str], latex: bool, *, negated: bool = Fals
     return out
 
 
-def _keywords(opdef: OpDef, attrs: dict) -> str:
-    """The non-default attributes as ``, axis=1``."""
+def _keywords(opdef: OpDef, attrs: dict, latex: bool = False) -> str:
+    r"""The non-default attributes as ``, axis=1``; in LaTeX the words upright,
+    ``, \mathrm{start}=1`` (math mode sets ``start`` as the product s t a r t)."""
     out = []
     for key, default in opdef.attrs.items():
         value = attrs.get(key, default)
         if _differs(value, default):
-            out.append(f", {key}={format_attr(value)}")
+            text = format_attr(value)
+            if latex:
+                key = r"\mathrm{" + key.replace("_", r"\_") + "}"
+                text = r"\mathrm{" + text + "}" if text[:1].isalpha() else text  # True, None
+            out.append(f", {key}={text}")
     return "".join(out)
 
 
