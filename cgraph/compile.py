@@ -221,7 +221,10 @@ def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:
     for n in reversed(g.schedule()):  # users come after their operands: one backward pass
         if n in read and nodes[n]["role"] == "op":
             skip = OPS[nodes[n]["op"]].shape_operands
-            read.update(a for i, a in enumerate(g.operands(n)) if i not in skip)
+            if skip:
+                read.update(a for i, a in enumerate(g.operands(n)) if i not in skip)
+            else:
+                read.update(g.operands(n))
     fail = [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
             and _may_fail(OPS[nodes[n]["op"]])]
     if not fail:
@@ -248,8 +251,8 @@ def _kept(g: Graph, target: Graph) -> set[str]:
         role = data["role"]
         if role == "op":
             args = g.operands(n)
-            if (args != table[n] or not all(a in kept for a in args)
-                    or _attrs_key(data["attrs"]) != _attrs_key(other["attrs"])):
+            if args != table[n] or not all(a in kept for a in args) or (
+                    (data["attrs"] or other["attrs"]) and _attrs_key(data["attrs"]) != _attrs_key(other["attrs"])):
                 continue
         elif role == "const" and _const_key(data["attrs"]["value"]) != _const_key(other["attrs"]["value"]):
             continue

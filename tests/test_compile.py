@@ -6,12 +6,13 @@ from __future__ import annotations
 import ast
 import math
 import re
+import sys
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from strategies import describe, examples, op_graphs
+from strategies import describe, examples, expressions, op_graphs
 
 import cgraph as cg
 from cgraph.passes.plan import plan
@@ -529,6 +530,37 @@ def test_a_failing_node_simplify_computes_under_another_name_needs_no_guard():
     assert _generated(f)
     with pytest.raises(cg.DomainError, match=r"\(log\)"):
         f(x=-1.0, z=1.0, w=2.0)
+
+
+def _uncomputed_by_hashes(g, target, keep):
+    """compile._uncomputed as it was before its shortcut: every candidate node's computation
+    hashed and looked up among the target's."""
+    cm = sys.modules["cgraph.compile"]
+    nodes = g.nx._node
+    read = set(keep)
+    for n in reversed(g.schedule()):
+        if n in read and nodes[n]["role"] == "op":
+            skip = cg.OPS[nodes[n]["op"]].shape_operands
+            read.update(a for i, a in enumerate(g.operands(n)) if i not in skip)
+    ids: dict = {}
+    mine, theirs = cm._computations(g, ids), set(cm._computations(target, ids).values())
+    return [n for n in g.schedule() if n in read and nodes[n]["role"] == "op" and not nodes[n].get("adjoint")
+            and cm._may_fail(cg.OPS[nodes[n]["op"]]) and mine[n] not in theirs]
+
+
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(expressions(max_steps=8), op_graphs(max_steps=6).map(lambda case: case[0])))
+def test_the_guard_shortcut_for_nodes_kept_by_name_answers_as_the_computations_do(g):
+    # compile's guard first asks whether each node that may fail is in the target under its
+    # name, computed alike (_kept), before it hashes the computations of both graphs: the
+    # shortcut must give the answer of the hashes, and a node it keeps must be computed there
+    note(describe(g))
+    cm = sys.modules["cgraph.compile"]
+    for target in (cg.simplify(g), cm._target(g, list(g.inputs), None)[0]):
+        ids: dict = {}
+        mine, theirs = cm._computations(g, ids), set(cm._computations(target, ids).values())
+        assert all(mine[n] in theirs for n in cm._kept(g, target))
+        assert cm._uncomputed(g, target, list(g.outputs)) == _uncomputed_by_hashes(g, target, list(g.outputs))
 
 
 @pytest.mark.parametrize("formula, op", [

@@ -110,6 +110,22 @@ def test_an_elementwise_product_of_arrays_is_odot_and_a_matrix_product_juxtapose
     assert cg.to_text(X * Y) == "X*Y" and cg.to_latex(lecture()).startswith("y = e^{x z} + ")
 
 
+def test_an_elementwise_product_binds_looser_than_a_matrix_product_and_keeps_scalar_coefficients():
+    # (A \odot B) W, not A \odot B W (read as A \odot (B W)); a leading scalar is a coefficient
+    g = cg.Graph()
+    X, Y, M, s = g.input("X", shape=(3, 3)), g.input("Y", shape=(3,)), g.input("M", shape=(3, 3)), g.input("s", shape=())
+    assert [cg.to_latex(n) for n in ((X * Y) @ M, M @ (X * Y), X * (Y @ M), (X * Y) ** 2, 2 * X * Y, s * X * Y)] == [
+        r"\left(X \odot Y\right) M", r"M \left(X \odot Y\right)", r"X \odot \left(Y M\right)",
+        r"\left(X \odot Y\right)^{2}", r"2 X \odot Y", r"s X \odot Y"]
+    h = cg.Graph("h")
+    X, W = h.input("X", shape=(4, 3)), h.param("W", shape=(3, 2))
+    z = cg.sigmoid(X @ W)
+    h.output(cg.sum(z * z), name="L")
+    text = cg.to_latex(cg.simplify(cg.adjoint(h)))
+    assert r"&= \left(2 \sigma\left(X W\right)^{2} \odot \left(1 - \sigma\left(X W\right)\right)\right) W^{\top}" in text
+    check_latex(text)
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [

@@ -29,6 +29,7 @@ class Prec:
     """Printing precedences: a higher number binds tighter."""
 
     ADD = 1  # a + b, a - b
+    ODOT = 1.5  # A \odot B in LaTeX: looser than a juxtaposed product, (A \odot B) W
     MUL = 2  # a*b, a/b
     UNARY = 3  # -a
     POW = 4  # a^b

@@ -236,6 +236,10 @@ def _powers(b: Any, bases: list) -> tuple[list, bool]:
     ``u^2*u -> u^3``, ``u^2*v*u^-2 -> v``, ``x*x^(x - 1) -> x^x`` (integer or symbolic
     exponents; a reciprocal base ``1/v`` stays as it is). Factors that cancel are dropped,
     assuming ``u != 0`` as ``u/u -> 1`` does; the list may come back empty."""
+    if len(set(bases)) == len(bases):  # distinct bases, none a power: nothing merges (the same reads)
+        ops = [b.op(base) for base in bases if isinstance(base, str)]
+        if "pow" not in ops and "sqrt" not in ops:
+            return bases, False
     split = []
     exponents: dict[str, int] = {}
     symbolic: dict[str, list[str]] = {}  # u -> the non-numeric exponents of its powers

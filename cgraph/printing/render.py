@@ -82,9 +82,9 @@ class _Printers(dict):
         self.style = style
 
     def __missing__(self, op: str | tuple[str, str]) -> Callable[[list, dict], tuple[str, int]]:
-        if isinstance(op, tuple):  # (op, "arrays"): its latex_arrays template (see array_form)
-            opdef = OPS[op[0]]
-            printer = self[op] = _compile(dataclasses.replace(opdef, latex=opdef.latex_arrays), self.style)
+        if isinstance(op, tuple):  # (op, "arrays", lead): its latex_arrays template (see array_form)
+            opdef = dataclasses.replace(OPS[op[0]], latex=OPS[op[0]].latex_arrays, latex_prec=Prec.ODOT)
+            printer = self[op] = _compile(opdef, self.style, lead=op[2])
         else:
             printer = self[op] = _compile(OPS[op], self.style)
         return printer
@@ -95,21 +95,25 @@ def array_ops(style: Style) -> frozenset[str]:
     return frozenset(name for name, opdef in OPS.items() if opdef.latex_arrays) if style.latex else frozenset()
 
 
-def array_form(op: str, operands: Iterable[str], nodes: dict) -> str | tuple[str, str]:
-    """The printer key of an op of :func:`array_ops` over these operands: ``(op, "arrays")``
-    when two or more of them have a known shape with an axis (``X*Y`` is ``X \\odot Y``;
-    ``2*X`` and a product of scalars or of unknown shapes stay juxtaposed)."""
-    arrays = 0
-    for o in operands:
-        shape = nodes[o]["shape"]
-        if shape:
-            arrays += 1
-            if arrays == 2:
-                return op, "arrays"
-    return op
+def array_form(op: str, operands: Iterable[str], nodes: dict) -> str | tuple[str, str, int]:
+    """The printer key of an op of :func:`array_ops` over these operands: ``(op, "arrays",
+    lead)`` when two or more of them have a known shape with an axis (``X*Y`` is
+    ``X \\odot Y``; ``2*X`` and a product of scalars or of unknown shapes stay
+    juxtaposed). ``lead`` counts the leading operands known to be scalars, which stay
+    juxtaposed as coefficients: ``2*X*Y`` is ``2 X \\odot Y``."""
+    operands = list(operands)
+    shapes = [nodes[o]["shape"] for o in operands]
+    if sum(1 for shape in shapes if shape) < 2:
+        return op
+    lead = 0
+    while shapes[lead] == ():
+        lead += 1
+    return op, "arrays", lead
 
 
-def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, int]]:
+def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, dict], tuple[str, int]]:
+    """The printer of an op; a variadic op's first ``lead`` operands are juxtaposed
+    coefficients (see :func:`array_form`)."""
     if opdef.transparent:
         return lambda args, attrs: args[0]
     latex = style.latex
@@ -135,7 +139,7 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
             text, p = args[0]
             out = open_ + text + close if p < first else text
             minus = not plus and _unit_minus(template, args)
-            for text, p in args[1:]:
+            for i, (text, p) in enumerate(args[1:]):
                 if p < rest:
                     text = open_ + text + close
                 if minus:
@@ -145,10 +149,12 @@ def _compile(opdef: OpDef, style: Style) -> Callable[[list, dict], tuple[str, in
                         continue
                 if plus and text.startswith("-"):
                     out += " - " + text[1:]
-                elif juxtapose and (text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac")):
+                elif not (juxtapose or i < lead):
+                    out += template + text
+                elif text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac"):
                     out += r" \cdot " + text
                 else:
-                    out += template + text
+                    out += " " + text
             return out, prec
 
         return variadic
