@@ -108,7 +108,7 @@ def load_graph(source: str) -> Any:
         if path.suffix.lower() == ".json":
             return cg.load(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is no part of it
         except UnicodeDecodeError:
             raise LoadError(f"{source}: not a text file (a program or a JSON graph)") from None
         try:

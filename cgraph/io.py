@@ -105,7 +105,7 @@ def load(path: str | os.PathLike) -> Graph:
     path = Path(path)
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte order mark is no part of the text (RFC 8259 lets readers skip it)
     except UnicodeDecodeError as exc:
         raise LoadError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return loads(text, source=str(path))

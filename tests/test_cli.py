@@ -318,3 +318,14 @@ def test_an_empty_formula_is_said_to_be_empty(command, tmp_path, capsys):
     assert main([command, "", *extra]) == 1
     err = capsys.readouterr().err
     assert "empty formula" in err and "directory" not in err
+
+
+def test_a_program_file_with_a_utf8_byte_order_mark_is_read(tmp_path, capsys):
+    # a program saved by a Windows editor starts with a BOM: "line 1, column 1: invisible
+    # character U+FEFF ZERO WIDTH NO-BREAK SPACE is not allowed", which the user cannot see
+    from cgraph.cli import main
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"\xef\xbb\xbfa = x*z\r\ny = sin(a)\r\n")
+    assert main(["grad", str(path)]) == 0
+    assert "g_x = z*cos(x*z)" in capsys.readouterr().out

@@ -351,3 +351,12 @@ def test_not_utf8_and_missing_files(tmp_path):
         cg.load(tmp_path / "nope.json")
     with pytest.raises(cg.LoadError, match="expected JSON text"):
         cg.loads(b"{}")
+
+
+def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
+    # Windows editors save UTF-8 with a BOM; JSON readers may ignore it (RFC 8259), and
+    # Python's own source files may start with one. It was "invalid JSON at line 1, column
+    # 1: Unexpected UTF-8 BOM"
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + cg.dumps(cg.parse("y = x*z")).encode("utf-8"))
+    assert cg.load(path).outputs == ["y"]
