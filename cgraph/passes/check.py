@@ -52,13 +52,14 @@ class GradientReport:
 
     @property
     def max_rel_error(self) -> float:
-        """The largest relative error ``|a - n| / max(|a|, |n|)`` over all elements."""
-        return max((r.rel_error for r in self.rows), default=0.0)
+        """The largest relative error ``|a - n| / max(|a|, |n|)`` over all elements (NaN if
+        one of them is: a difference quotient outside the function's domain)."""
+        return _largest([r.rel_error for r in self.rows])
 
     @property
     def max_abs_error(self) -> float:
-        """The largest absolute error over all elements."""
-        return max((r.abs_error for r in self.rows), default=0.0)
+        """The largest absolute error over all elements (NaN if one of them is)."""
+        return _largest([r.abs_error for r in self.rows])
 
     def __bool__(self) -> bool:
         return self.ok
@@ -186,6 +187,11 @@ def _dtype(value: Any) -> Any:
         return np.asarray(value).dtype
     except (TypeError, ValueError):
         return None
+
+
+def _largest(errors: list[float]) -> float:
+    """The largest error, NaN if any is NaN (Python's max skips a NaN that is not first)."""
+    return float(np.max(errors)) if errors else 0.0
 
 
 def _index(index: tuple[int, ...]) -> str:
