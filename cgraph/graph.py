@@ -162,19 +162,7 @@ class Graph:
 
     def param(self, name: str, *, shape: Any = None, value: Any = None) -> Node:
         """Add a trainable parameter; ``value`` (optional) is used when none is fed."""
-        if value is not None:
-            try:
-                value = np.asarray(value)
-            except (TypeError, ValueError):  # a ragged list
-                raise GraphError(f"param {name!r}: value {value!r} is not an array of real numbers") from None
-            if value.dtype.kind in "biu":  # integers become float64; float32 stays float32
-                value = value.astype(np.float64)
-            elif value.dtype.kind != "f":
-                raise GraphError(f"param {name!r}: value of dtype {value.dtype} is not real numbers")
-            if shape is None:
-                shape = value.shape
-            elif tuple(value.shape) != tuple(shape):
-                raise ShapeError(f"param {name!r}: value of shape {value.shape} does not match shape {shape}")
+        value, shape = param_value(name, value, shape)
         return self._add_source("param", name, shape=normalize_shape(shape, name), attrs={"value": value})
 
     def const(self, value: Any, *, name: str | None = None) -> Node:
@@ -717,6 +705,27 @@ class Graph:
 
 def _port(pair: tuple) -> Any:
     return pair[0] if type(pair[0]) is int else -1
+
+
+def param_value(name: str, value: Any, shape: Any) -> tuple[Any, Any]:
+    """A param's ``value`` as a float array and its ``shape`` (the value's, where none is
+    declared): ``Graph.param``'s check, and ``cg.dumps``'s of a value set on the node
+    later (``w.attrs["value"] = 0.5``), so that nothing is saved that ``load`` refuses."""
+    if value is None:
+        return None, shape
+    try:
+        value = np.asarray(value)
+    except (TypeError, ValueError):  # a ragged list
+        raise GraphError(f"param {name!r}: value {value!r} is not an array of real numbers") from None
+    if value.dtype.kind in "biu":  # integers become float64; float32 stays float32
+        value = value.astype(np.float64)
+    elif value.dtype.kind != "f":
+        raise GraphError(f"param {name!r}: value of dtype {value.dtype} is not real numbers")
+    if shape is None:
+        shape = value.shape
+    elif tuple(value.shape) != tuple(shape):
+        raise ShapeError(f"param {name!r}: value of shape {value.shape} does not match shape {shape}")
+    return value, shape
 
 
 def derived_attrs(data: dict) -> dict:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CGraphError, GraphError, LoadError
-from .graph import Graph, require_graph
+from .graph import Graph, param_value, require_graph
 from .ops.registry import OPS, SOURCE_OPS
 
 __all__ = ["FORMAT", "VERSION", "dumps", "load", "loads", "save"]
@@ -146,8 +146,12 @@ def _encode_node(g: Graph, n: str) -> dict:
     node: dict[str, Any] = {"name": n, "op": op}
     if op not in SOURCE_OPS:
         node["operands"] = list(g.operands(n))
-    node["shape"] = None if data["shape"] is None else list(data["shape"])
-    node["attrs"] = {k: _encode_attr(n, k, v) for k, v in data["attrs"].items()}
+    shape, attrs = data["shape"], data["attrs"]
+    if data["role"] == "param" and attrs.get("value") is not None:  # set on the node, perhaps (w.attrs["value"])
+        value, shape = param_value(n, attrs["value"], shape)
+        attrs = {**attrs, "value": value}
+    node["shape"] = None if shape is None else list(shape)
+    node["attrs"] = {k: _encode_attr(n, k, v) for k, v in attrs.items()}
     meta = {k: _plain(v, f"node {n!r}: metadata {k!r}") for k, v in data.items() if k not in _CORE}
     if meta:
         node["meta"] = meta

@@ -360,3 +360,30 @@ def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + cg.dumps(cg.parse("y = x*z")).encode("utf-8"))
     assert cg.load(path).outputs == ["y"]
+
+
+@pytest.mark.parametrize(("value", "shape"), [(0.5, []), (np.float32(0.5), []), ([0.5, 1.0], [2]), (2, []),
+                                              (np.array([0.5], np.float16), [1])])
+def test_a_param_value_set_on_the_node_saves_what_load_reads(value, shape):
+    # a value set on a param declared without one (w.attrs["value"] = 0.5) was written as
+    # it was: load refused it ("shape None does not match its value's shape ()", "a param
+    # value must be a float array"), and a list stopped dumps with Python's TypeError
+    g = cg.Graph()
+    x, w = g.input("x"), g.param("w")
+    g.output(cg.sum(x * w), name="y")
+    w.attrs["value"] = value
+    h = cg.loads(cg.dumps(g))
+    assert h.node("w").shape == tuple(shape) and h.node("w").attrs["value"].dtype.kind == "f"
+    assert cg.evaluate(h, x=1.0)["y"] == pytest.approx(float(np.sum(value)))
+
+
+def test_a_param_value_that_does_not_fit_is_refused_when_saving():
+    g = cg.Graph()
+    w = g.param("w", shape=(3,))
+    g.output(cg.sum(w), name="y")
+    w.attrs["value"] = np.ones(2)
+    with pytest.raises(cg.ShapeError, match=r"param 'w': value of shape \(2,\) does not match shape \(3,\)"):
+        cg.dumps(g)
+    w.attrs["value"] = "a"
+    with pytest.raises(cg.GraphError, match="param 'w': value of dtype <U1 is not real numbers"):
+        cg.dumps(g)
