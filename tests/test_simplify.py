@@ -333,6 +333,10 @@ def test_bindings_are_checked():
     # a NaN binding is refused without the hint to pass nonfinite='propagate', which simplify has not
     with pytest.raises(cg.InputError, match=r"input 'a' is not finite \(nan at index \(1,\)\)$"):
         cg.simplify(h, a=np.array([1.0, np.nan]))
+    # booleans bind as the numbers evaluate reads them as (1 and 0); they were a GraphError,
+    # "constant 'a': array([ True, False]) is not a real number or array"
+    assert cg.to_text(cg.simplify(h, a=np.array([True, False]))) == "y = 1.0"
+    assert cg.to_text(cg.simplify(g, u=True, v=np.bool_(False))) == "y = 1"
 
 
 def test_array_shapes_are_kept():
