@@ -343,6 +343,7 @@ def test_bad_options_raise_export_error():
     ({"precision": 2.5}, "precision must be an int >= 0, not 2.5"),
     ({"values": 5}, "values must be a mapping from node names to values"),
     ({"adjoints": [1.0]}, "adjoints must be a mapping from node names to values"),
+    ({"notes": ["a"]}, "notes must be a mapping from node names to values"),  # was an AttributeError
     ({"max_chain": "24"}, "max_chain must be None or an int >= 1, not '24'"),
     ({"max_chain": 0}, "max_chain must be None or an int >= 1, not 0"),
 ])

@@ -128,7 +128,7 @@ def computation_dot(
         raise ExportError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {rankdir!r}")
     if constants not in CONSTANTS:
         raise ExportError(f"constants must be one of {', '.join(CONSTANTS)}, not {constants!r}")
-    D.check_options(precision, values=values, adjoints=adjoints)
+    D.check_options(precision, values=values, adjoints=adjoints, notes=notes)
     if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
         raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
     g.validate()
