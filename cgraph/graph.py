@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import check_node, const_value, normalize_shape
 from .errors import ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
-from .memory import gc_paused
+from .memory import PROMOTE_EVERY, gc_paused, promote_young
 from .node import Node
 from .ops import registry
 from .ops.registry import OPS, SOURCE_OPS, OpDef, check_attrs, get_op
@@ -24,6 +24,7 @@ from .ops.registry import OPS, SOURCE_OPS, OpDef, check_attrs, get_op
 __all__ = ["Graph", "Node", "apply_op"]
 
 _INFER: Any = object()  # _apply's default: infer the shape from the operands
+_PROMOTE_MASK = PROMOTE_EVERY - 1  # see _write_op
 _VALID = ("valid",)  # the cache key of "this graph passed validation"
 
 
@@ -223,8 +224,11 @@ class Graph:
         dicts (as its add_node/add_edge do, minus the checks: the name is new, the
         operands exist). The caller then calls ``_changed``, once for many nodes if it likes."""
         nxg = self.nx
-        nxg._node[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": "op", "shape": shape, "order": self._next_order}
-        self._next_order += 1
+        order = self._next_order
+        nxg._node[name] = {"op": op, "attrs": attrs or NO_ATTRS, "role": "op", "shape": shape, "order": order}
+        self._next_order = order + 1
+        if not order & _PROMOTE_MASK and order:
+            promote_young()  # a big graph's nodes: no garbage for the collector to find
         succ = nxg._succ
         succ[name] = {}
         if len(operands) == 1:  # the loop below for one operand, or two different ones

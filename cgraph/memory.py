@@ -26,10 +26,27 @@ class gc_paused:  # lower case: used like the function it replaces, `with gc_pau
     def __exit__(self, *exc: Any) -> None:
         if self.enabled:
             if gc.get_count()[0] > _BIG_BUILD:
-                gc.freeze()
-                gc.unfreeze()
+                promote_young()
             gc.enable()
+
+
+def promote_young() -> None:
+    """Move every object the collector holds as young to its oldest generation, unscanned.
+
+    A graph under construction (the user's own loop of ``cg.sin(x)``, ``a * b``...) is
+    many small dicts that are never cyclic garbage. Left young, they are scanned by
+    collection after collection, and once promoted the usual way they count towards the
+    next full collection, which rescans the whole heap: three of them took 0.2 s of a
+    10^5-node build (0.46 s). ``freeze()`` + ``unfreeze()`` moves them in O(1) and
+    outside that count; the next full collection scans them with everything else. The
+    price: cyclic garbage the caller made meanwhile waits for that full collection
+    instead of a young one.
+    """
+    gc.freeze()
+    gc.unfreeze()
 
 
 #: objects allocated in a paused pass beyond which they are promoted without a scan
 _BIG_BUILD = 100_000
+#: a graph being built promotes the young objects every this many nodes (a power of 2)
+PROMOTE_EVERY = 1024
