@@ -41,9 +41,23 @@ def promote_young() -> None:
     outside that count; the next full collection scans them with everything else. The
     price: cyclic garbage the caller made meanwhile waits for that full collection
     instead of a young one.
+
+    A process that froze objects itself (``gc.freeze()`` before ``fork``, so that no
+    collection touches their pages) is left alone: ``unfreeze`` would hand them back to the
+    collector. Counting the frozen objects walks them, so once some are seen promotion
+    stops for good (that process manages its collector).
     """
+    global _caller_froze
+    if _caller_froze:
+        return
+    if gc.get_freeze_count():
+        _caller_froze = True
+        return
     gc.freeze()
     gc.unfreeze()
+
+
+_caller_froze = False  # see promote_young
 
 
 #: objects allocated in a paused pass beyond which they are promoted without a scan
