@@ -135,7 +135,7 @@ def test_an_elementwise_product_binds_looser_than_a_matrix_product_and_keeps_sca
         # an adjoint's subscript is its node's name as printed, nested (g_{\mathrm{g\_x}} showed
         # the underscore); a second sweep's g2_x is g_x^(2), as in the diagrams, not an index 2,x
         ("g_g_x", "g_{g_{x}}"), ("g_g_t1", "g_{g_{t_{1}}}"), ("g2_x", "g_{x}^{(2)}"),
-        ("w1_2", "w_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
+        ("w1_2", "w_{1,2}"), ("g1_2", "g_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
         ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{é}"),
         # accents, as SymPy sets them: cg.nn's output yhat is the diagrams' ŷ
         ("yhat", r"\hat{y}"), ("g_yhat", r"g_{\hat{y}}"), ("xbar1", r"\bar{x}_{1}"), ("thetahat", r"\hat{\theta}"),

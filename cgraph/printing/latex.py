@@ -125,7 +125,7 @@ def latex_name(name: str) -> str:
     if parts:
         return f"g_{{{_scripted_latex(*parts)}}}"
     m = _ADJOINT.fullmatch(name)
-    if m and not scripted(name):
+    if m and not scripted(name) and not (m.group(1) and m.group(2).isdecimal()):  # g1_2 is g_{1,2}, as w1_2
         order = f"^{{({m.group(1)})}}" if m.group(1) else ""
         return f"g_{{{latex_name(m.group(2))}}}{order}"
     parts = scripted(name)
