@@ -339,6 +339,21 @@ def test_bindings_are_checked():
     assert cg.to_text(cg.simplify(g, u=True, v=np.bool_(False))) == "y = 1"
 
 
+def test_a_simplified_graph_with_bindings_reads_the_params_values_where_their_user_sets_them():
+    # simplify without bindings shares the param nodes' attrs with g (graph.derived_attrs);
+    # binding an input went through g.copy(), whose params had values of their own: a value
+    # set on w afterwards changed simplify(g) but not simplify(g, x=1.0)
+    g = cg.Graph()
+    x, w, v = g.input("x"), g.param("w", value=2.0), g.param("v", value=3.0)
+    g.output(w * x + v, name="y")
+    bound, unbound = cg.simplify(g, x=1.0), cg.simplify(g)
+    w.attrs["value"] = 10.0
+    assert cg.evaluate(bound)["y"] == 13.0
+    assert cg.evaluate(unbound, x=1.0)["y"] == 13.0
+    assert g.node("w").attrs["value"] == 10.0  # a bound param becomes a const of its own
+    assert cg.evaluate(cg.simplify(g, w=1.0), x=1.0)["y"] == 4.0 and g.node("w").op == "param"
+
+
 def test_array_shapes_are_kept():
     g = cg.Graph()
     a = g.input("a", shape=(3,))
