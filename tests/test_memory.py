@@ -96,3 +96,19 @@ def _sin_n(v: float, n: int) -> float:
     for _ in range(n):
         v = math.sin(v)
     return v
+
+
+def test_objects_the_caller_froze_stay_frozen():
+    # gc.freeze() before forking workers keeps pages shared; unfreeze() would undo it
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        for _ in range(3):
+            g = cg.Graph()
+            x = g.input("x")
+            for _ in range(2 * PROMOTE_EVERY):
+                x = cg.sin(x)
+            assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
