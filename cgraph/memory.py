@@ -40,27 +40,25 @@ def promote_young() -> None:
     10^5-node build (0.46 s). ``freeze()`` + ``unfreeze()`` moves them in O(1) and
     outside that count; the next full collection scans them with everything else. The
     price: cyclic garbage the caller made meanwhile waits for that full collection
-    instead of a young one.
-
-    A process that froze objects itself (``gc.freeze()`` before ``fork``, so that no
-    collection touches their pages) is left alone: ``unfreeze`` would hand them back to the
-    collector. Counting the frozen objects walks them, so once some are seen promotion
-    stops for good (that process manages its collector).
+    instead of a young one. Where the caller froze objects itself (``gc.freeze()``
+    before forking workers, say), ``unfreeze()`` would release them too: then nothing
+    is promoted, and the frozen count (a walk over the frozen objects) is looked at
+    again only after ``_RECHECK`` more calls.
     """
-    global _caller_froze
-    if _caller_froze:
-        return
-    if gc.get_freeze_count():
-        _caller_froze = True
-        return
-    gc.freeze()
-    gc.unfreeze()
-
-
-_caller_froze = False  # see promote_young
+    global _skip
+    if _skip:
+        _skip -= 1
+    elif gc.get_freeze_count():
+        _skip = _RECHECK
+    else:
+        gc.freeze()
+        gc.unfreeze()
 
 
 #: objects allocated in a paused pass beyond which they are promoted without a scan
 _BIG_BUILD = 100_000
 #: a graph being built promotes the young objects every this many nodes (a power of 2)
 PROMOTE_EVERY = 1024
+#: calls of promote_young that skip the frozen count after it found frozen objects
+_RECHECK = 63
+_skip = 0
