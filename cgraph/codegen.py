@@ -9,6 +9,7 @@ without a numpy entry call their registry ``eval``; a graph with an op that has 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -134,6 +135,7 @@ KEEPS_NONFINITE: dict[str, tuple[int, ...] | str] = {
 }
 
 
+@functools.cache  # compile asks per operand of every node; the answer is per (op, position)
 def keeps_nonfinite(op: str, position: int) -> bool:
     """Whether a non-finite operand at ``position`` of ``op`` shows in its scalar code's
     value (or makes it raise), so that the value need not be checked separately."""

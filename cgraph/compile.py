@@ -452,38 +452,28 @@ class _Writer:
         """The watched nodes whose non-finite value would make another watched node's value
         non-finite (or the code raise), through users that keep it (``x*z`` shows an inf
         x): checking the other one is enough, one term less in the check (W1's call)."""
-        nodes, operands, watch = self.nodes, self.operands, set(watched)
-        keeps: dict[tuple[str, int], bool] = {}  # codegen.keeps_nonfinite, per (op, position)
+        nodes, operands, watch, keeps = self.nodes, self.operands, set(watched), codegen.keeps_nonfinite
         shows: set[str] = set()  # the nodes whose non-finite value shows in some watched node after them
         for u in reversed(self.order):  # a user before its operands: whether u shows is known
             if u in watch or u in shows:
                 op = nodes[u]["op"]
                 for i, o in enumerate(operands.get(u, ())):
-                    if o not in shows:
-                        keep = keeps.get((op, i))
-                        if keep is None:
-                            keep = keeps[op, i] = codegen.keeps_nonfinite(op, i)
-                        if keep:
-                            shows.add(o)
+                    if o not in shows and keeps(op, i):
+                        shows.add(o)
         return {n for n in watched if n in shows}
 
     def _absorbed(self) -> list[str]:
         """The op nodes whose value some user's scalar code may turn from non-finite into
         finite (see ``codegen.KEEPS_NONFINITE``), and the spread node, not an output."""
-        nodes, found = self.nodes, {}
-        keeps: dict[tuple[str, int], bool] = {}  # codegen.keeps_nonfinite, per (op, position)
+        nodes, found, keeps = self.nodes, {}, codegen.keeps_nonfinite
         for n in self.order:
             data = nodes[n]
             if data["role"] != "op":
                 continue
             op = data["op"]
             for i, o in enumerate(self.operands[n]):
-                if nodes[o]["role"] == "op":
-                    keep = keeps.get((op, i))
-                    if keep is None:
-                        keep = keeps[op, i] = codegen.keeps_nonfinite(op, i)
-                    if not keep:
-                        found[o] = None
+                if nodes[o]["role"] == "op" and not keeps(op, i):
+                    found[o] = None
         if self.spread is not None and nodes[self.spread]["role"] == "op":
             found[self.spread] = None
         return list(found)
