@@ -272,3 +272,11 @@ def test_latex_of_a_neuron_named_as_in_the_lecture():
 )
 def test_derivatives_over_undeclared_shapes_print_as_math(formula, expected):
     assert cg.to_latex(cg.simplify(cg.adjoint(cg.parse(formula)))) == expected
+
+
+def test_a_long_chain_of_adjoint_prefixes_is_named_without_recursion():
+    # latex_name recursed once per g_ prefix: a 4001-character name g_g_..._x raised
+    # RecursionError from cg.to_latex
+    name = "g_" * 2000 + "x"
+    assert latex_name(name) == "g_{" * 2000 + "x" + "}" * 2000
+    assert latex_name("g2_" + "g_" * 2000 + "x").endswith("}^{(2)}")

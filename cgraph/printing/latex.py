@@ -120,14 +120,28 @@ def latex_name(name: str) -> str:
     >>> latex_name("g_g_x"), latex_name("g2_x")
     ('g_{g_{x}}', 'g_{x}^{(2)}')
     """
-    head, sep, tail = name.partition("_")
-    parts = scripted(tail) if head == "g" else None  # the adjoint of a scripted name
-    if parts:
-        return f"g_{{{_scripted_latex(*parts)}}}"
-    m = _ADJOINT.fullmatch(name)
-    if m and not scripted(name) and not (m.group(1) and m.group(2).isdecimal()):  # g1_2 is g_{1,2}, as w1_2
-        order = f"^{{({m.group(1)})}}" if m.group(1) else ""
-        return f"g_{{{latex_name(m.group(2))}}}{order}"
+    orders = []  # g_<name>, g2_<name>: peeled in a loop, not a recursion (g_g_..._x may be long)
+    while True:
+        head, sep, tail = name.partition("_")
+        parts = scripted(tail) if head == "g" else None  # the adjoint of a scripted name
+        if parts:
+            text = f"g_{{{_scripted_latex(*parts)}}}"
+            break
+        m = _ADJOINT.fullmatch(name)
+        if m and not scripted(name) and not (m.group(1) and m.group(2).isdecimal()):  # g1_2 is g_{1,2}, as w1_2
+            orders.append(f"^{{({m.group(1)})}}" if m.group(1) else "")
+            name = m.group(2)
+            continue
+        text = _plain_name(name, head, sep, tail)
+        break
+    for order in reversed(orders):
+        text = f"g_{{{text}}}{order}"
+    return text
+
+
+def _plain_name(name: str, head: str, sep: str, tail: str) -> str:
+    """:func:`latex_name` of a name that is not an adjoint's (``head, sep, tail``: its
+    partition at the first underscore)."""
     parts = scripted(name)
     if parts:
         return _scripted_latex(*parts)
