@@ -148,8 +148,9 @@ def _encode_node(g: Graph, n: str) -> dict:
         node["operands"] = list(g.operands(n))
     shape, attrs = data["shape"], data["attrs"]
     if data["role"] == "param" and attrs.get("value") is not None:  # set on the node, perhaps (w.attrs["value"])
-        value, shape = param_value(n, attrs["value"], shape)
-        attrs = {**attrs, "value": value}
+        # checked and made a float array; the shape stays the declared one, which the
+        # users' shapes were inferred from (unknown, for a param declared without one)
+        attrs = {**attrs, "value": param_value(n, attrs["value"], shape)[0]}
     node["shape"] = None if shape is None else list(shape)
     node["attrs"] = {k: _encode_attr(n, k, v) for k, v in attrs.items()}
     meta = {k: _plain(v, f"node {n!r}: metadata {k!r}") for k, v in data.items() if k not in _CORE}
@@ -325,7 +326,8 @@ def _read_node(r: _Reader, i: int, node: Any) -> tuple:
     shape = _read_shape(r, where, node["shape"])
     attrs = _read_attrs(r, where, op, node["attrs"])
     value = attrs.get("value")
-    if op in ("param", "const") and value is not None and shape != np.shape(value):
+    if op in ("param", "const") and value is not None and shape != np.shape(value) and not (
+            op == "param" and shape is None):  # a param declared without a shape, its value set later
         r.fail(f"{where}: shape {shape} does not match its value's shape {np.shape(value)}")
     meta = node.get("meta", {})
     if not isinstance(meta, dict):
