@@ -290,7 +290,7 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
     succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
-    arrays, nodes = array_ops(style), g.nx._node
+    arrays, node_data = array_ops(style), g.nx._node  # (not `nodes`: that is the parameter)
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
     atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
     for (n, data), operands in _walk(g):
@@ -299,7 +299,7 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
         role = data["role"]
         if role == "op":
             op = data["op"]
-            key = array_form(op, operands, nodes) if op in arrays else op
+            key = array_form(op, operands, node_data) if op in arrays else op
             entry = printers[key](list(map(atom, operands)), data["attrs"])
             # a generated name is t<digits> (is_generated, written out: this loop is hot)
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal()) or (
