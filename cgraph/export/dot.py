@@ -26,7 +26,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..memory import gc_paused
 from ..ops.shapes import is_int
-from ..printing.names import scripted
+from ..printing.names import ADJOINT_NAME, scripted
 from .dottext import dot_text, writer_ok
 from .recipe import NotPlain, Part, materialize, pending_text, recipe_ok
 
@@ -67,7 +67,6 @@ _GREEK = {
 }  # fmt: skip
 _HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 _SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde))?")
-_ADJOINT = re.compile(r"g(\d*)_(.+)")
 _DOUBLE_INDEX = re.compile(r"([A-Za-z]+)(\d+)_([A-Za-z0-9]+)")
 
 
@@ -166,7 +165,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if len(text) > limit:
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
-    m = _ADJOINT.fullmatch(text)
+    m = ADJOINT_NAME.fullmatch(text)
     if m and (scripted(m.group(2)) or _DOUBLE_INDEX.fullmatch(m.group(2))):  # g_w_{1,2}^{(1)}, g_w1_2
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
         return f"{_it('g', italic)}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}{order}"

@@ -14,7 +14,7 @@ import numpy as np
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
-from .names import scripted
+from .names import ADJOINT_NAME, scripted
 from .render import MAX_LENGTH, Entry, Style, layout
 
 GREEK = frozenset(
@@ -32,7 +32,6 @@ _UNICODE_GREEK = dict(zip(
 _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
             "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
 _INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
-_ADJOINT = re.compile(r"g(\d*)_(.+)")  # g_x, g_g_x, g2_x: as the diagrams read them (export.dot.math_name)
 
 
 def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
@@ -127,7 +126,7 @@ def latex_name(name: str) -> str:
         if parts:
             text = f"g_{{{_scripted_latex(*parts)}}}"
             break
-        m = _ADJOINT.fullmatch(name)
+        m = ADJOINT_NAME.fullmatch(name)
         if m and not scripted(name) and not (m.group(1) and m.group(2).isdecimal()):  # g1_2 is g_{1,2}, as w1_2
             orders.append(f"^{{({m.group(1)})}}" if m.group(1) else "")
             name = m.group(2)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["scripted"]
+__all__ = ["ADJOINT_NAME", "scripted"]
 
+#: an adjoint's name as the adjoint pass writes it: g_<name>, g2_<name> (sweep, name)
+ADJOINT_NAME = re.compile(r"g(\d*)_(.+)")
 _BASE = re.compile(r"[A-Za-z]+")
 _BODY = r"[A-Za-z0-9,()+\-' ]+"  # what a sub- or superscript may hold: t-1, (l), j,i, t+1
 _SCRIPT = re.compile(rf"([_^])(?:\{{({_BODY})\}}|(\({_BODY}\))|([A-Za-z0-9]+))")
