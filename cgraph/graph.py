@@ -344,12 +344,13 @@ class Graph:
             self._changed(keep_valid=True)  # outputs checked node by node
         return node
 
-    def set_outputs(self, names: list[str] | str) -> None:
-        """Replace the list of outputs (each must be a node of the graph; a string is one name)."""
-        if isinstance(names, str):  # one name, not its letters
+    def set_outputs(self, names: list[str | Node] | str | Node) -> None:
+        """Replace the list of outputs (each a node of the graph, by name or handle, as
+        :meth:`output` takes it; a string is one name)."""
+        if isinstance(names, (str, Node)):  # one name, not its letters
             names = [names]
         try:
-            names = list(names)
+            names = [n.name if isinstance(n, Node) else n for n in names]
         except TypeError:
             raise GraphError(f"set_outputs takes a list of node names, not {names!r}") from None
         for n in names:

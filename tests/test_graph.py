@@ -267,6 +267,10 @@ def test_set_outputs_checks_names():
         with pytest.raises(cg.GraphError, match="set_outputs takes a list of node names"):
             g.set_outputs(bad)
     assert g.outputs == ["f"]
+    g.set_outputs([g.node("e"), "f"])  # handles, as g.output takes them
+    assert g.outputs == ["e", "f"]
+    g.set_outputs(g.node("d"))
+    assert g.outputs == ["d"]
 
 
 def test_a_param_value_that_numpy_cannot_read_is_a_graph_error():
