@@ -115,14 +115,17 @@ def rounding_spread(g, point, vals):
     """How far each output of ``g`` moves when one input moves by a few ulps: the
     conditioning of the function at ``point``. Where it amplifies rounding (sin of a value
     of 2e7 whose last bits depend on x*x*x against x^3), any regrouping of the arithmetic
-    changes the output by about as much, and that is not a simplifier error."""
+    changes the output by about as much, and that is not a simplifier error. A move that
+    overflows (or gives NaN) is left out: it would make any difference pass."""
     spread = dict.fromkeys(g.outputs, 0.0)
     with np.errstate(all="ignore"):
         for name, v in point.items():
             for factor in (1 + 2.0**-50, 1 - 2.0**-50):
                 moved = cg.evaluate(g, {**point, name: v * factor}, nonfinite="propagate")
                 for out in g.outputs:
-                    spread[out] = max(spread[out], float(np.max(np.abs(np.subtract(moved[out], vals[out])))))
+                    change = np.abs(np.subtract(moved[out], vals[out]))
+                    if np.all(np.isfinite(change)):
+                        spread[out] = max(spread[out], float(np.max(change)))
     return spread
 
 
