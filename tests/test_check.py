@@ -63,6 +63,18 @@ def test_long_reports_show_the_worst_rows():
     assert len(text.splitlines()) == 2 + 40 + 2
 
 
+def test_a_long_report_keeps_its_nan_rows():
+    # a NaN error is the worst there is: it must not be among the rows left out
+    rows = [cg.passes.check.GradientRow("v", (i,), 1.0, 1.0 + 1e-3 * (i + 1), 1e-3 * (i + 1), 1e-3 * (i + 1), False)
+            for i in range(60)]
+    for i in (3, 30, 59):
+        rows[i] = dataclasses.replace(rows[i], numeric=float("nan"), abs_error=float("nan"), rel_error=float("nan"))
+    text = str(cg.passes.check.GradientReport(rows, rtol=1e-5, atol=1e-8))
+    shown = [line.split()[1] for line in text.splitlines()[2:42]]
+    assert {"[3]", "[30]", "[59]"} <= set(shown) and "[0]" not in shown
+    assert "20 more rows with smaller errors not shown" in text
+
+
 def test_float32_inputs_warn():
     g = cg.Graph()
     x = g.input("x", shape=(2,))

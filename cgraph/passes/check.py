@@ -68,7 +68,10 @@ class GradientReport:
         rows = self.rows
         note = ""
         if len(rows) > MAX_ROWS:
-            worst = sorted(range(len(rows)), key=lambda i: (rows[i].ok, -rows[i].rel_error))[:MAX_ROWS]
+            # failures first, NaN errors before all others (a NaN in the key would leave
+            # sorted() an order that is no order, and could drop them)
+            worst = sorted(range(len(rows)), key=lambda i: (
+                rows[i].ok, rows[i].rel_error == rows[i].rel_error, -rows[i].rel_error))[:MAX_ROWS]
             note = f"({len(rows) - MAX_ROWS} more rows with smaller errors not shown)"
             rows = [rows[i] for i in sorted(worst)]
         header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "ok")
