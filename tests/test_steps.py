@@ -97,3 +97,14 @@ def test_errors_of_the_steps_do_not_suggest_an_argument_they_lack():
         with pytest.raises(error, match="not finite") as info:
             cg.backprop_steps(g, **feeds)
         assert "nonfinite" not in str(info.value)
+
+
+@pytest.mark.parametrize("precision", [-1, "4", 2.5])
+def test_a_bad_precision_is_an_export_error(tmp_path, precision):
+    # the frame titles format values before the drawing checks its options: -1 was a
+    # ValueError from Python's format()
+    g = cg.parse("y = sin(x)")
+    with pytest.raises(cg.ExportError, match="precision"):
+        cg.backprop_steps(g, x=1.0, precision=precision)
+    with pytest.raises(cg.ExportError, match="precision"):
+        cg.backprop_frames(g, tmp_path, formats="dot", x=1.0, precision=precision)

@@ -79,6 +79,7 @@ def backprop_steps(
     """
     from .. import adjoint
 
+    D.check_options(precision)  # the titles format values before the drawing checks its options
     feeds = merge_feeds(feeds, inputs)
     ga = adjoint(g, wrt=wrt, of=of)
     order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
