@@ -484,3 +484,16 @@ def test_a_nan_input_is_not_masked_by_a_kink_derivative(formula):
         assert d.dtype == np.float32 and np.isnan(d[1]) and np.isfinite(d[[0, 2]]).all()
     np.testing.assert_array_equal(cg.OPS["step"].eval(np.array([-1.0, 0.0, 2.0, np.nan])), [0.0, 0.0, 1.0, np.nan])
     assert cg.OPS["step"].eval(np.float32(3)).dtype == np.float32
+
+
+@pytest.mark.parametrize("text", ["y = sum(x, axis=0)", "y = sum(x, axis=-1)", "y = logsumexp(x, axis=0)"])
+@pytest.mark.parametrize("x", [2.0, np.float64(2.0), np.array(2.0)])
+def test_the_gradient_of_a_reduction_of_a_0d_value_over_axis_0(text, x):
+    # numpy's sum takes axis 0 (or -1) of a 0-d value, so these evaluate; their gradients
+    # spread g back with expand_to, which refused the axis (a ShapeError at node 'g_x'),
+    # and compile's scalar fast path answered 1.0 for a float but raised for np.float64
+    g = cg.parse(text)
+    assert cg.evaluate(g, x=x)["y"] == pytest.approx(2.0)
+    assert cg.grad(g, x=x)["x"] == pytest.approx(1.0)
+    assert cg.compile(g, wrt=["x"])(x=x)["g_x"] == pytest.approx(1.0)
+    assert cg.check_gradients(g, x=x).ok

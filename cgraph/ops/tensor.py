@@ -85,7 +85,8 @@ def _sum_to(x, like):
 
 
 def _expand_to(x, like, axis=None, keepdims=True):
-    if axis is not None and not keepdims:
+    # numpy reduces a 0-d value over axis 0 or -1 (to itself): nothing to put back then
+    if axis is not None and not keepdims and np.ndim(like):
         x = np.expand_dims(x, shapes.normalize_axis(axis, np.ndim(like)))
     return np.broadcast_to(np.asarray(x, dtype=np.result_type(x, like)), np.shape(like))
 
