@@ -165,7 +165,7 @@ def _number(text: str, value: str, end: int, line: int, col: int) -> int | float
     if end < len(text) and (text[end] == "." or ("a" + text[end]).isidentifier()):
         m = re.match(r"[\w.]*", text[end:])
         shown = value + (m.group() if m else "")
-        raise ParseError(f"invalid number {shown!r} (write 2*x, not 2x)", line, col)
+        raise ParseError(f"invalid number {shown!r} ({_number_hint(value, shown)})", line, col)
     if any(c in value for c in ".eE"):
         number = float(value)
         if number in (float("inf"), float("-inf")):
@@ -174,6 +174,22 @@ def _number(text: str, value: str, end: int, line: int, col: int) -> int | float
     if len(value) > MAX_INT_DIGITS:
         raise ParseError(f"an integer of {len(value)} digits is too long (at most {MAX_INT_DIGITS})", line, col)
     return int(value)
+
+
+def _number_hint(value: str, shown: str) -> str:
+    # "write 2*x" only where a name follows a number; 1_000 or 0x1f are not products
+    rest = shown[len(value):]
+    if "_" in shown and re.fullmatch(r"[\d_.eE+-]+", shown):
+        return f"digit separators '_' are not allowed: write {shown.replace('_', '')}"
+    if re.fullmatch(r"0[xXoObB]\w*", shown):
+        return "numbers are decimal: no 0x, 0o or 0b prefixes"
+    if rest.startswith(".") or (value.endswith(".") and rest[:1].isdigit()):
+        return "a number has at most one '.'"
+    if re.fullmatch(r"[eE][+-]?", rest[:2]) and not rest[1:2].isalnum():
+        return "an exponent needs digits: 1e5, 2.5e-3"
+    if rest in ("j", "J"):
+        return "complex numbers are not supported"
+    return f"write {value}*{rest}, not {shown}"
 
 
 def _refuse_invisible(text: str) -> None:

@@ -543,3 +543,20 @@ def test_bad_quoted_names(text, message, col):
     with pytest.raises(cg.ParseError, match=re.escape(message)) as info:
         cg.parse(text)
     assert info.value.column == col
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("y = 1_000*x", "digit separators '_' are not allowed: write 1000"),
+    ("y = 0x1f", "no 0x, 0o or 0b"),
+    ("y = 1.2.3", "at most one '.'"),
+    ("y = 1e*x", "an exponent needs digits"),
+    ("y = 1j", "complex numbers"),
+    ("y = 2x", "write 2*x, not 2x"),
+])
+def test_an_invalid_number_gets_the_hint_that_fits(text, hint):
+    # every invalid number said "(write 2*x, not 2x)", which is no help for 1_000 or 0x1f
+    with pytest.raises(cg.ParseError) as info:
+        cg.parse(text)
+    assert hint in str(info.value)
+    if "2x" not in text:
+        assert "2*x" not in str(info.value)
