@@ -108,3 +108,10 @@ def test_a_bad_precision_is_an_export_error(tmp_path, precision):
         cg.backprop_steps(g, x=1.0, precision=precision)
     with pytest.raises(cg.ExportError, match="precision"):
         cg.backprop_frames(g, tmp_path, formats="dot", x=1.0, precision=precision)
+
+
+@pytest.mark.parametrize("formats", [None, 3, ["svg", None]])
+def test_formats_of_the_wrong_type_are_an_export_error(tmp_path, formats):
+    # None was a TypeError ("'NoneType' object is not iterable")
+    with pytest.raises(cg.ExportError, match="format"):
+        cg.backprop_frames(cg.parse("y = sin(x)"), tmp_path, formats=formats, x=1.0)

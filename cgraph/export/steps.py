@@ -10,7 +10,7 @@ formula (``g_b = g_e*(-a/b^2) + g_c*cos(b)``) with its value when inputs are giv
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,9 +151,11 @@ def backprop_frames(
     """
     from .render import FORMATS, render
 
+    if not isinstance(formats, (str, Iterable)):
+        raise ExportError(f"formats must be a format or a list of them (svg, pdf, png, dot), not {formats!r}")
     formats = [formats] if isinstance(formats, str) else list(formats)  # "svg" is one format, not 3 letters
     for fmt in formats:
-        if f".{fmt}" not in FORMATS:
+        if not isinstance(fmt, str) or f".{fmt}" not in FORMATS:
             raise ExportError(f"unknown frame format {fmt!r}; use svg, pdf, png or dot")
     folder = Path(out_dir)
     try:
