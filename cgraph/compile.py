@@ -17,6 +17,7 @@ import itertools
 import linecache
 import math
 import re
+import types
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
@@ -115,7 +116,7 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
     if writer.scalar:  # the numpy path is written and compiled on its first call, not here
         namespace["_array_path"] = _deferred(writer, f, f"<cgraph.compile #{number} numpy path>")
     else:
-        namespace["positional"] = namespace["_array_path"]
+        namespace["positional"] = _renamed(namespace["_array_path"], "positional")
     untouched = g if wrt is None else gradient_graph(g, wrt, of)  # before simplify
     refused = _nonfinite_const(untouched, list(target.outputs), writer.inputs + writer.params)
     if refused is not None:
@@ -146,6 +147,16 @@ def _run(text: str, filename: str, namespace: dict) -> str:
     # as float literals, so no name or value can inject code
     exec(code, namespace)  # noqa: S102
     return source
+
+
+def _renamed(fn: Callable, name: str) -> Callable:
+    """``fn`` under the name ``name``: Python's own TypeError for a wrong call names the
+    code object, and the user called ``f.positional``, not ``_array_path``."""
+    code = fn.__code__
+    code = code.replace(co_name=name, **({"co_qualname": name} if hasattr(code, "co_qualname") else {}))
+    out = types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    out.__kwdefaults__ = fn.__kwdefaults__
+    return out
 
 
 def _deferred(writer: _Writer, f: Callable, filename: str) -> Callable[..., tuple]:

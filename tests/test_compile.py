@@ -623,3 +623,14 @@ def test_errors_of_a_compiled_function_do_not_suggest_an_argument_it_lacks(text,
             f.positional(*(feeds[n] for n in f.inputs))
     with pytest.raises(error, match="pass nonfinite='propagate'"):  # evaluate takes it, and says so
         cg.evaluate(g, **feeds)
+
+
+@pytest.mark.parametrize("text", ["y = x @ z", "y = x*z"])
+def test_a_wrong_call_of_positional_names_positional(text):
+    # docs/errors.md: "positional() takes from 0 to 2 positional arguments but 3 were
+    # given"; a graph without a scalar fast path (matmul, params) said "_array_path()"
+    f = cg.compile(cg.parse(text))
+    with pytest.raises(TypeError, match=r"^positional\(\) takes from 0 to 2 positional arguments but 3"):
+        f.positional(1.0, 2.0, 3.0)
+    with pytest.raises(TypeError, match=r"^positional\(\) got an unexpected keyword argument 'x'"):
+        f.positional(x=1.0)
