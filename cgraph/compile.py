@@ -134,6 +134,9 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
 #: in the text a _Writer returns, where a line's comment starts (the comments are kept in
 #: ``f.source`` and tracebacks, not handed to the Python compiler, which they slow down)
 _MARK = "\x00"
+#: at most this many operands in one written chain ``a + b + ...``: Python's compiler
+#: recurses once per operator, and a few thousand overflow its stack (RecursionError)
+_CHAIN = 200
 _COMMENT = re.compile(_MARK + "[^\n]*")  # from the mark to the end of its line
 
 
@@ -456,7 +459,8 @@ class _Writer:
         finite = [v for v in dict.fromkeys(expr.get(n, self.var[n]) for n in watched if n not in shown)
                   if v.startswith("v")]
         if finite:
-            lines += [f"    if ({' + '.join(finite)}) * 0.0:", f"        return _slow({args})"]
+            sums = " or ".join(f"({' + '.join(finite[k:k + _CHAIN])}) * 0.0" for k in range(0, len(finite), _CHAIN))
+            lines += [f"    if {sums}:", f"        return _slow({args})"]
         return lines + [f"    return {_tuple([expr[o] for o in self.g.outputs])}"]
 
     def _shown_in_others(self, watched: list[str]) -> set[str]:
@@ -556,6 +560,11 @@ class _Writer:
                 lead = next(i for i, o in enumerate(operands) if o not in weak)
                 args = [f"_weak({(' + ' if op == 'add' else ' * ').join(args[:lead])})"] + args[lead:]
                 operands = operands[:1] + operands[lead:]  # (a constant is never negated)
+            if op in ("add", "mul") and not all_weak:
+                while len(args) > _CHAIN:  # in parts, left to right: the same rounding, no deep expression
+                    part, _ = codegen.signed(op, args[:_CHAIN], [o in negated for o in operands[:_CHAIN]], False)
+                    lines.append(f"{indent}{self.var[n]} = {part}{_MARK}  # {_lit(n)} ({op}, in part)")
+                    args, operands = [self.var[n], *args[_CHAIN:]], [None, *operands[_CHAIN:]]
             if op in codegen.SIGNED and not all_weak:
                 may_negate = n in self.signable
                 code, negative = codegen.signed(op, args, [o in negated for o in operands], may_negate)

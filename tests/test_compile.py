@@ -634,3 +634,20 @@ def test_a_wrong_call_of_positional_names_positional(text):
         f.positional(1.0, 2.0, 3.0)
     with pytest.raises(TypeError, match=r"^positional\(\) got an unexpected keyword argument 'x'"):
         f.positional(x=1.0)
+
+
+def test_long_chains_of_operands_compile():
+    # simplify turns the chain rule of a deep sin chain into one mul of n operands and
+    # a sum of n terms is one add: written as one expression 'a * b * ...', a few
+    # thousand operands overflowed Python's compiler (RecursionError); so did the
+    # finiteness guard over thousands of outputs
+    n = 3000
+    g = cg.parse("y = " + "sin(" * n + "x" + ")" * n)
+    f = cg.compile(g, wrt=["x"])
+    assert f(x=0.5)["g_x"] == cg.grad(g, x=0.5)["x"]  # the same bits: left to right, in parts
+    assert f(x=np.array([0.5]))["g_x"][0] == cg.grad(g, x=0.5)["x"]
+    h = cg.parse("y = " + " + ".join(f"x{i}*x{i}" for i in range(n)))
+    feeds = {f"x{i}": 1.0 + i / n for i in range(n)}
+    out = cg.compile(h, wrt=list(feeds))(**feeds)
+    assert out["y"] == cg.evaluate(h, **feeds)["y"]
+    assert out["g_x2999"] == 2 * feeds["x2999"]
