@@ -66,7 +66,7 @@ def test_errors():
         cg.finite_difference(g, x=1.0)
     with pytest.raises(cg.NodeNotFoundError, match="wrt 'q'"):
         cg.finite_difference(g, wrt="q", x=1.0, z=1.0)
-    with pytest.raises(cg.GraphError, match="'y' is a op node"):
+    with pytest.raises(cg.GraphError, match="'y' is an op node"):
         cg.finite_difference(g, wrt="y", x=1.0, z=1.0)
     two = cg.parse("y = x*z")
     two.set_outputs(["y", "x"])
@@ -135,3 +135,4 @@ def test_a_nan_input_is_an_error_without_a_hint_at_an_argument_it_does_not_take(
     g = cg.parse("y = sum(x*z)")
     with pytest.raises(cg.InputError, match=r"input 'x' is not finite \(nan at index \(1,\)\)$"):
         cg.finite_difference(g, x=np.array([1.0, np.nan]), z=2.0)
+

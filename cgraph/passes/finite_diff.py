@@ -95,7 +95,7 @@ def finite_difference(
         if w not in base:
             role = g.nx.nodes[w]["role"]
             if role not in ("input", "param"):
-                raise GraphError(f"finite differences need wrt to be inputs or params; {w!r} is a {role} node")
+                raise GraphError(f"finite differences need wrt to be inputs or params; {w!r} is {'an op' if role == 'op' else f'a {role}'} node")
             raise InputError(f"graph {g.name!r} is missing input {w!r}")
         out[w] = _central(run, base, w, of, eps)
     return out
