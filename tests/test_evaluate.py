@@ -87,7 +87,7 @@ def test_missing_unexpected_and_misshaped_inputs_name_themselves():
         cg.evaluate(g, X=np.ones((3, 2)), W=np.ones((2, 1)), y=1.0)
     with pytest.raises(cg.InputError, match="input 'X': expected shape \\(batch, 2\\), got \\(3, 3\\)"):
         cg.evaluate(g, X=np.ones((3, 3)), W=np.ones((2, 1)))
-    with pytest.raises(cg.InputError, match="input 'W': expected shape \\(2, 1\\), got \\(2,\\)"):
+    with pytest.raises(cg.InputError, match="param 'W': expected shape \\(2, 1\\), got \\(2,\\)"):
         cg.evaluate(g, X=np.ones((3, 2)), W=np.ones(2))
     with pytest.raises(cg.InputError, match="input 'X': expected real numbers"):
         cg.evaluate(g, X=np.array([["a", "b"]]), W=np.ones((2, 1)))

@@ -327,3 +327,15 @@ def test_a_nan_constant_raises_a_new_error_each_run():
             depth, tb = depth + 1, tb.tb_next
         assert depth < 10
     assert len({id(e) for e in seen}) == 3
+
+
+def test_a_bad_param_value_is_named_as_a_param():
+    g = cg.Graph()
+    x, w = g.input("x", shape=(2,)), g.param("W", shape=(2,))
+    g.output(cg.sum(x * w), name="y")
+    for bad, what in (([1.0, 2.0, 3.0], "expected shape"), ("a", "expected real numbers"), ([1.0, np.inf], "not finite")):
+        for call in (cg.evaluate, cg.grad, cg.finite_difference):
+            with pytest.raises(cg.InputError, match=f"^param 'W'.*{what}"):
+                call(g, x=[1.0, 2.0], W=bad)
+    with pytest.raises(cg.InputError, match="^input 'x': expected shape"):
+        cg.evaluate(g, x=[1.0], W=[1.0, 2.0])

@@ -94,7 +94,8 @@ class _Values(Graph):
             value = feeds[n] if n in feeds else data["attrs"].get("value") if data["role"] == "param" else None
             if value is None:
                 raise _GiveUp
-            self.values[n] = check_input(n, value, data["shape"], nonfinite="raise" if self.finite else "propagate")
+            self.values[n] = check_input(n, value, data["shape"], nonfinite="raise" if self.finite else "propagate",
+                                         role=data["role"])
         values, compute, args = self.values, self._compute, self.args
         hit = src._cache.get("operands")  # the operand table, if a plan of `src` has built it
         table = hit[1] if hit is not None and hit[0] == src._stamp() else {}

@@ -89,7 +89,8 @@ def finite_difference(
         if data["role"] in ("input", "param"):
             value = feeds.get(n, data["attrs"].get("value"))
             if value is not None:
-                base[n] = np.array(check_input(n, value, data["shape"], allow=False), dtype=None, copy=True)
+                base[n] = np.array(check_input(n, value, data["shape"], allow=False, role=data["role"]), dtype=None,
+                                   copy=True)
     out = {}
     for w in names:
         if w not in base:

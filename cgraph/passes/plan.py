@@ -245,7 +245,7 @@ class Plan:
             else:
                 missing.append(name)
                 continue
-            env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite)
+            env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite, role=data["role"])
         if missing:
             if any(self.graph.nx.nodes[n]["role"] != "param" for n in missing):
                 raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}")
@@ -388,38 +388,40 @@ def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
     return graph._cached(key, lambda: Plan(graph, keep))
 
 
-def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", allow: bool = True) -> Any:
+def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", allow: bool = True,
+                role: str = "input") -> Any:
     """``value`` as a float numpy value, checked against the declared ``shape``;
-    ``allow``: whether the caller takes ``nonfinite='propagate'`` (the error says so)."""
+    ``allow``: whether the caller takes ``nonfinite='propagate'`` (the error says so);
+    ``role``: what the error calls the source (``param 'W'``)."""
     try:
         arr = np.asarray(value)
     except Exception as exc:  # noqa: BLE001 - anything numpy refuses is bad input
-        raise InputError(f"input {name!r}: cannot convert {type(value).__name__} to an array ({exc})") from None
+        raise InputError(f"{role} {name!r}: cannot convert {type(value).__name__} to an array ({exc})") from None
     if arr.dtype == object:
-        arr = _numeric(name, arr)
+        arr = _numeric(name, arr, role)
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
-        raise InputError(f"input {name!r}: expected real numbers, got dtype {arr.dtype}")
+        raise InputError(f"{role} {name!r}: expected real numbers, got dtype {arr.dtype}")
     if shape is not None:
         ok = arr.ndim == len(shape) and all(d is None or d == a for d, a in zip(shape, arr.shape))
         if not ok:
-            raise InputError(f"input {name!r}: expected shape {_fmt(shape)}, got {arr.shape}")
+            raise InputError(f"{role} {name!r}: expected shape {_fmt(shape)}, got {arr.shape}")
     if nonfinite == "raise" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
         where = "" if arr.ndim == 0 else f" at index {tuple(int(i) for i in bad)}"
         value = np.atleast_1d(arr)[tuple(bad)]
         hint = "; pass nonfinite='propagate' to allow NaN/Inf" if allow else ""
-        raise InputError(f"input {name!r} is not finite ({value}{where}){hint}")
+        raise InputError(f"{role} {name!r} is not finite ({value}{where}){hint}")
     return arr[()] if arr.ndim == 0 else arr
 
 
-def _numeric(name: str, arr: np.ndarray) -> np.ndarray:
+def _numeric(name: str, arr: np.ndarray, role: str) -> np.ndarray:
     """An object array (Python ints past int64, Fractions, None...) as float64 when it
     holds real numbers only; else unchanged, and the caller names its dtype."""
     for v in arr.flat:
         if v is None:
-            raise InputError(f"input {name!r}: expected real numbers, got None")
+            raise InputError(f"{role} {name!r}: expected real numbers, got None")
         if not isinstance(v, numbers.Real):
             return arr
     try:
@@ -427,7 +429,7 @@ def _numeric(name: str, arr: np.ndarray) -> np.ndarray:
     except OverflowError:
         big = next(v for v in arr.flat if not _fits_float(v))
         text = str(big) if len(str(big)) <= 20 else str(big)[:12] + "..."
-        raise InputError(f"input {name!r}: {text} is too large for a float") from None
+        raise InputError(f"{role} {name!r}: {text} is too large for a float") from None
 
 
 def _fits_float(v: Any) -> bool:

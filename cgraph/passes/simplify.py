@@ -134,7 +134,7 @@ def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
             what = "no node" if role is None else f"{'an' if role == 'op' else 'a'} {role} node"
             raise InputError(f"simplify: cannot bind {name!r}: graph {g.name!r} has {what} of that name")
         data = out.nx.nodes[name]
-        checked = check_input(name, value, data["shape"], allow=False)  # simplify has no nonfinite= to suggest
+        checked = check_input(name, value, data["shape"], allow=False, role=data["role"])  # simplify has no nonfinite= to suggest
         if np.asarray(value).dtype == bool:  # True/False: the 1/0 that evaluate reads (exact when scalar)
             value = int(value) if np.ndim(value) == 0 else checked
         value = const_value(value, name)
