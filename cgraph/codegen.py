@@ -266,7 +266,7 @@ def unslice_sum(like: Any, cover: bool, *parts: Any) -> np.ndarray:
     return out
 
 
-def check(name: str, value: Any, shape: tuple | None) -> Any:
+def check(name: str, value: Any, shape: tuple | None, role: str = "input") -> Any:
     """``check_input`` with a fast path for a float64/float32 array of the declared shape:
     one dot product tells it is finite (an inf or nan makes ``v . v`` inf or nan; a
     finite ``v . v`` that overflows only costs the full check). Called under
@@ -282,7 +282,7 @@ def check(name: str, value: Any, shape: tuple | None) -> Any:
             pass
     if value is UNSET:  # an input left out of positional()
         raise InputError(f"input {name!r} is missing: positional() takes the inputs in order")
-    return check_input(name, value, shape, allow=False)  # a compiled function takes no nonfinite=
+    return check_input(name, value, shape, allow=False, role=role)  # a compiled function takes no nonfinite=
 
 
 _FAST = (np.dtype(np.float64), np.dtype(np.float32))

@@ -501,9 +501,11 @@ class _Writer:
         for n in self.inputs + self.params:
             shape = self._bind(self.nodes[n]["shape"], "shape")
             value = v[n]
+            role = ""
             if self.nodes[n]["role"] == "param":  # the fed value, else the param's value in the graph at call time
                 value = f"_param({v[n]}, {self._bind(self.nodes[n]['attrs'], 'attrs')})"
-            checks.append(f"{v[n]} = _check({_lit(n)}, {value}, {shape})")
+                role = ", 'param'"  # (its errors say param 'W')
+            checks.append(f"{v[n]} = _check({_lit(n)}, {value}, {shape}{role})")
         lines = [
             f"def _array_path({', '.join([f'{v[n]}=_unset' for n in self.inputs] + params)}):",
             "    with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",

@@ -334,7 +334,7 @@ def test_a_bad_param_value_is_named_as_a_param():
     x, w = g.input("x", shape=(2,)), g.param("W", shape=(2,))
     g.output(cg.sum(x * w), name="y")
     for bad, what in (([1.0, 2.0, 3.0], "expected shape"), ("a", "expected real numbers"), ([1.0, np.inf], "not finite")):
-        for call in (cg.evaluate, cg.grad, cg.finite_difference):
+        for call in (cg.evaluate, cg.grad, cg.finite_difference, lambda g, **kw: cg.compile(g)(**kw)):
             with pytest.raises(cg.InputError, match=f"^param 'W'.*{what}"):
                 call(g, x=[1.0, 2.0], W=bad)
     with pytest.raises(cg.InputError, match="^input 'x': expected shape"):
