@@ -742,6 +742,16 @@ def derived_attrs(data: dict) -> dict:
     return data["attrs"] if data["role"] == "param" else dict(data["attrs"])
 
 
+def derived_copy(g: Graph, name: str | None = None) -> Graph:
+    """``g.copy(name)`` for a pass to build on, its params sharing ``g``'s attrs
+    (:func:`derived_attrs`): a derived graph, not a graph of its own."""
+    out = g.copy(name)
+    nodes, theirs = out.nx._node, g.nx._node
+    for p in g.params:
+        nodes[p]["attrs"] = derived_attrs(theirs[p])
+    return out
+
+
 def require_graph(obj: Any, caller: str) -> Graph:
     """``obj`` if it is a Graph, else a GraphError saying what ``caller`` needs."""
     if not isinstance(obj, Graph):

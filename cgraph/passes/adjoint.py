@@ -15,7 +15,7 @@ import numpy as np
 
 from ..checks import shown
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph, derived_attrs, require_graph
+from ..graph import Graph, derived_copy, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, expand_to, identity, sum_to, zeros_like
@@ -79,9 +79,7 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
 
 def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
     active = _between(g, wrt, of)
-    out = g.copy(name=f"adjoint of {g.name}")
-    for p in g.params:
-        out.nx._node[p]["attrs"] = derived_attrs(g.nx._node[p])
+    out = derived_copy(g, f"adjoint of {g.name}")
     out.set_outputs([])
     before = set(out.nx)
     names = _Sweep(out, before, active, of).run(g.schedule(), wrt)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..checks import const_value
 from ..errors import InputError
-from ..graph import Graph, derived_attrs, require_graph
+from ..graph import Graph, derived_copy, require_graph
 from ..memory import gc_paused
 from ..printing.render import is_generated
 from .builder import Builder
@@ -125,9 +125,7 @@ def _bind(g: Graph, bindings: Mapping[str, Any]) -> Graph:
     require_graph(g, "simplify").validate()
     if not bindings:
         return g
-    out = g.copy()
-    for p in g.params:  # a derived graph, not a copy: the unbound params read g's values
-        out.nx._node[p]["attrs"] = derived_attrs(g.nx._node[p])
+    out = derived_copy(g)  # the unbound params read g's values
     for name, value in bindings.items():
         if name not in out.nx or out.nx.nodes[name]["role"] not in ("input", "param"):
             role = out.nx.nodes[name]["role"] if name in out.nx else None
