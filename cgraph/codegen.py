@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import CGraphError, InputError, without_nonfinite_hint
+from .errors import InputError, no_nonfinite_hint
 from .ops.index import index_text
 from .ops.registry import OPS, float_dtype
 from .passes.adjoint import fit_to
@@ -336,11 +336,8 @@ def support(
 
     def fallback(feeds: dict) -> dict:
         # the interpreter: raises the typed error evaluate raises, naming the node
-        try:
+        with no_nonfinite_hint():  # a compiled function takes no nonfinite=
             values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
-        except CGraphError as exc:  # a compiled function takes no nonfinite=
-            without_nonfinite_hint(exc)
-            raise
         shape = None if spread is None else np.shape(values[spread])
         return {o: fit_to(values[o], np.shape(feeds[grads[o]]), shape, _float_like(feeds[grads[o]]))
                 if grads.get(o) in feeds else values[o]

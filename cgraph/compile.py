@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import codegen
-from .errors import CGraphError, DomainError, GraphError, without_nonfinite_hint
+from .errors import DomainError, GraphError, no_nonfinite_hint
 from .graph import Graph, require_graph
 from .memory import gc_paused
 from .ops.registry import OPS, OpDef
@@ -187,11 +187,8 @@ def _nonfinite_const(g: Graph, keep: list[str], names: list[str]) -> Callable[..
         return None
 
     def refuse(*args: Any) -> tuple:
-        try:
+        with no_nonfinite_hint():  # a compiled function takes no nonfinite=
             run.run({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
-        except CGraphError as exc:  # a compiled function takes no nonfinite=
-            without_nonfinite_hint(exc)
-            raise
         raise DomainError(run.nonfinite_consts[0])  # pragma: no cover - run raises it after the input checks
 
     return refuse
@@ -213,11 +210,8 @@ def _forward_guard(
     run = plan(g, missing)
 
     def guarded(*args: Any) -> tuple:
-        try:
+        with no_nonfinite_hint():  # a compiled function takes no nonfinite=
             run.run({n: a for n, a in zip(names, args) if a is not codegen.UNSET})
-        except CGraphError as exc:  # a compiled function takes no nonfinite=
-            without_nonfinite_hint(exc)
-            raise
         return fast(*args)
 
     return guarded

@@ -8,6 +8,8 @@ the file, or the line and column at fault.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ArgumentError",
     "ArityError",
@@ -133,3 +135,18 @@ def without_nonfinite_hint(exc: BaseException) -> BaseException:
     if exc.args and isinstance(exc.args[0], str) and NONFINITE_HINT in exc.args[0]:
         exc.args = (exc.args[0].split(NONFINITE_HINT, 1)[0], *exc.args[1:])
     return exc
+
+
+class no_nonfinite_hint:  # lower case: used like a function, `with no_nonfinite_hint():`
+    """A CGraphError raised inside loses its suggestion of ``nonfinite=``
+    (:func:`without_nonfinite_hint`), for a caller that takes no such argument."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+        if isinstance(exc, CGraphError):
+            without_nonfinite_hint(exc)
+        return False

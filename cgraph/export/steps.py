@@ -17,7 +17,7 @@ from typing import Any
 
 import pydot
 
-from ..errors import CGraphError, ExportError, without_nonfinite_hint
+from ..errors import ExportError, no_nonfinite_hint
 from ..graph import Graph
 from ..passes.plan import merge_feeds, plan
 from . import dot as D
@@ -83,11 +83,8 @@ def backprop_steps(
     feeds = merge_feeds(feeds, inputs)
     ga = adjoint(g, wrt=wrt, of=of)
     order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
-    try:
+    with no_nonfinite_hint():  # backprop_steps takes no nonfinite=
         values = plan(ga).run(feeds, source=g) if feeds else {}  # a missing input is one of g's, not "adjoint of g"
-    except CGraphError as exc:  # backprop_steps takes no nonfinite=
-        without_nonfinite_hint(exc)
-        raise
     formulas = _formulas(ga, order)
     forward = [ga.nx.nodes[n]["adjoint_of"] for n in order]
     final = {node: (values.get(name) if values else None) for node, name in zip(forward, order)}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import finite_number
-from ..errors import ArgumentError, CGraphError, InputError, without_nonfinite_hint
+from ..errors import ArgumentError, InputError, no_nonfinite_hint
 from ..graph import Graph, Node
 from ..ops import add, square
 from ..ops import sum as sum_
@@ -318,11 +318,8 @@ def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
 def _run(g: Graph, node: str, feeds: dict[str, Any]) -> Any:
     """The value of ``node``; errors without the hint at ``nonfinite=``, which
     ``predict`` and ``loss`` do not take."""
-    try:
+    with no_nonfinite_hint():
         return plan(g, [node]).run(feeds)[node]
-    except CGraphError as exc:
-        without_nonfinite_hint(exc)
-        raise
 
 
 def _meta(node: Node, **meta: Any) -> None:
