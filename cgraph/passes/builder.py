@@ -76,7 +76,7 @@ class Builder(Replaying):
         # new names must not collide with old ones (a loaded graph may not know its count;
         # one we built does)
         self.g._generated = old._generated if prev is not None else max(
-            [old._generated] + [int(n[1:]) for n in old.nx._node if n[:1] == "t" and n[1:].isdecimal()])  # (is_generated)
+            [old._generated] + [int(n[1:]) for n in old.nx._node if is_generated(n)])
         self.map: dict[str, str] = {}
         self.cse: dict[Any, str] = {}
         self.keys: dict[str, Any] = {}  # name -> its CSE key, or a list of its keys: for renames

@@ -101,7 +101,6 @@ def array_form(op: str, operands: Iterable[str], nodes: dict) -> str | tuple[str
     ``X \\odot Y``; ``2*X`` and a product of scalars or of unknown shapes stay
     juxtaposed). ``lead`` counts the leading operands known to be scalars, which stay
     juxtaposed as coefficients: ``2*X*Y`` is ``2 X \\odot Y``."""
-    operands = list(operands)
     shapes = [nodes[o]["shape"] for o in operands]
     if sum(1 for shape in shapes if shape) < 2:
         return op
