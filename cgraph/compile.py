@@ -31,7 +31,7 @@ from .memory import gc_paused
 from .ops.registry import OPS, OpDef
 from .passes.adjoint import derivative_key, fit_to
 from .passes.grad import gradient_graph, spread_node
-from .passes.plan import WEAK_RESULTS, plan
+from .passes.plan import WEAK_RESULTS, plan, read_only
 from .passes.simplify import simplify
 
 __all__ = ["compile"]
@@ -636,7 +636,7 @@ class _Writer:
         if isinstance(value, float) and math.isfinite(value):
             text = repr(value)
             return f"({text})" if text.startswith("-") else text
-        return self._bind(value, "const")
+        return self._bind(read_only(value) if isinstance(value, np.ndarray) else value, "const")
 
     def _attr(self, value: Any) -> str:
         if value is None or isinstance(value, (bool, int)):
