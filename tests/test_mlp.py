@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -378,3 +379,44 @@ def test_errors_of_the_loss_do_not_suggest_an_argument_it_lacks():
     with pytest.raises(cg.DomainError, match="matmul") as info:
         net.predict([[1e300]])
     assert "nonfinite" not in str(info.value)
+
+
+def test_cross_entropy_over_one_output_unit_is_refused():
+    # a softmax over one unit is 1 whatever the weights: the loss and its gradient were
+    # 0, so training silently did nothing
+    with pytest.raises(cg.ArgumentError, match=r"cross_entropy' needs at least 2 output units.*loss='bce'"):
+        MLP([2, 3, 1], loss="cross_entropy")
+    assert MLP([2, 2], loss="cross_entropy").sizes == (2, 2)
+
+
+def test_a_huge_class_label_is_an_input_error_without_a_numpy_warning():
+    net = MLP([2, 3], loss="cross_entropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # casting 1e30 to int64 warned "invalid value encountered in cast"
+        with pytest.raises(cg.InputError, match=r"class labels must be integers in 0\.\.2"):
+            net.targets([0, 1e30])
+
+
+def test_data_beyond_float32_is_an_input_error_naming_it():
+    # the cast to float32 made 1e39 an infinity: a RuntimeWarning, then an error that
+    # called the user's finite 1e39 "not finite (inf ...)", or a mse target turned inf
+    net = MLP([2, 1], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(cg.InputError, match=r"input 'X': 1e\+39 at index \(0, 1\) is beyond .* float32"):
+            net.predict([[0.0, 1e39]])
+        with pytest.raises(cg.InputError, match=r"input 'Y': -1e\+300 at index \(1, 0\) is beyond .* float32"):
+            cg.nn.train(net, [[0.0, 1.0], [1.0, 0.0]], [1.0, -1e300], epochs=1)
+    assert net.predict([[0.0, 1e30]]).dtype == np.float32
+
+
+def test_restore_names_a_param_the_network_lacks_or_a_wrong_shape_and_writes_nothing():
+    # these were numpy's ValueError (could not broadcast) and a bare KeyError
+    net = MLP([2, 3, 1])
+    before = net.snapshot()
+    with pytest.raises(cg.InputError, match=r"param 'W2' has shape \(3, 1\), the snapshot gives \(1, 3\)"):
+        net.restore({"W1": np.zeros((2, 3)), "W2": np.zeros((1, 3))})
+    with pytest.raises(cg.InputError, match=r"no param 'W3'"):
+        net.restore({"W3": np.zeros((2, 3))})
+    for k, v in before.items():
+        np.testing.assert_array_equal(net.params[k], v)

@@ -103,6 +103,12 @@ class MLP:
         activation_fn(activation)
         self.activation = activation
         self.loss_kind = get_loss(loss)
+        if self.loss_kind.name == "cross_entropy" and self.sizes[-1] < 2:
+            # a softmax over one unit is 1 whatever the input: loss and gradient are 0
+            raise ArgumentError(
+                f"MLP sizes {list(self.sizes)}: loss='cross_entropy' needs at least 2 output units (a softmax over one"
+                " unit is always 1); for two classes with one output use loss='bce'"
+            )
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:  # a name numpy does not know ("foo")
@@ -238,7 +244,7 @@ class MLP:
     def features(self, X: Any, *, name: str = "X") -> np.ndarray:
         """``X`` as a (batch x d) array of the network's dtype (a 1-D X when d = 1);
         non-numbers, NaN and infinities are an ``InputError`` naming the entry."""
-        X = check_input(name, X, None, allow=False).astype(self.dtype, copy=False)
+        X = self._cast(name, check_input(name, X, None, allow=False))
         if X.ndim == 1 and self.sizes[0] == 1:
             X = X[:, None]
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
@@ -261,10 +267,10 @@ class MLP:
         Y = np.asarray(check_input(name, Y, None, allow=False))
         n = self.sizes[-1]
         if Y.ndim == 1 and self.loss_kind.name == "cross_entropy" and n > 1:
-            labels = Y.astype(np.int64)
-            if not np.array_equal(labels, Y) or labels.size and (labels.min() < 0 or labels.max() >= n):
+            # range first: casting a label such as 1e30 to int64 overflows (numpy warns)
+            if Y.size and (Y.min() < 0 or Y.max() > n - 1) or not np.array_equal(np.round(Y), Y):
                 raise InputError(f"input {name!r}: class labels must be integers in 0..{n - 1}")
-            Y = np.eye(n, dtype=self.dtype)[labels]
+            Y = np.eye(n, dtype=self.dtype)[Y.astype(np.int64)]
         elif Y.ndim == 1 and n == 1:
             Y = Y[:, None]
         if Y.ndim != 2 or Y.shape[1] != n:
@@ -279,7 +285,20 @@ class MLP:
                     f" [{bounds[0]:g}, {bounds[1]:g}], got {name}[{at[0]}, {at[1]}] = {Y[at]:g}"
                     f" ({int(outside.sum())} of {Y.size} outside)"
                 )
-        return Y.astype(self.dtype, copy=False)
+        return self._cast(name, Y)
+
+    def _cast(self, name: str, A: np.ndarray) -> np.ndarray:
+        """``A`` (finite) in the network's dtype; a value past float32's range is an
+        ``InputError`` naming it (the cast would silently make it an infinity)."""
+        with np.errstate(over="ignore"):
+            B = np.asarray(A).astype(self.dtype, copy=False)
+        if B is not A and not np.isfinite(B).all():
+            at = tuple(int(i) for i in np.argwhere(~np.isfinite(np.atleast_1d(B)))[0])
+            raise InputError(
+                f"input {name!r}: {np.atleast_1d(A)[at]:g} at index {at} is beyond the range of the network's"
+                f" dtype {self.dtype}"
+            )
+        return B
 
     # ------------------------------------------------------------------ weights
     def snapshot(self) -> dict[str, np.ndarray]:
@@ -287,7 +306,25 @@ class MLP:
         return {k: v.copy() for k, v in self.params.items()}
 
     def restore(self, snapshot: Mapping[str, np.ndarray]) -> None:
-        """Copy ``snapshot`` back into the live parameter arrays (in place)."""
+        """Copy ``snapshot`` back into the live parameter arrays (in place).
+
+        A name the network lacks or an array of another shape is an ``InputError``
+        naming the param, before any array is written.
+
+        Examples
+        --------
+        >>> import numpy as np, cgraph as cg
+        >>> cg.nn.MLP([2, 3, 1], seed=0).restore({"W1": np.zeros((3, 2))})
+        Traceback (most recent call last):
+        cgraph.errors.InputError: restore: param 'W1' has shape (2, 3), the snapshot gives (3, 2)
+        """
+        for k, v in snapshot.items():
+            if k not in self.params:
+                raise InputError(f"restore: the network has no param {k!r} (its params: {', '.join(self.params)})")
+            if np.shape(v) != self.params[k].shape:
+                raise InputError(
+                    f"restore: param {k!r} has shape {self.params[k].shape}, the snapshot gives {np.shape(v)}"
+                )
         for k, v in snapshot.items():
             self.params[k][...] = v
 
