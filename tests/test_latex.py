@@ -117,6 +117,9 @@ def test_an_elementwise_product_binds_looser_than_a_matrix_product_and_keeps_sca
     assert [cg.to_latex(n) for n in ((X * Y) @ M, M @ (X * Y), X * (Y @ M), (X * Y) ** 2, 2 * X * Y, s * X * Y)] == [
         r"\left(X \odot Y\right) M", r"M \left(X \odot Y\right)", r"X \odot \left(Y M\right)",
         r"\left(X \odot Y\right)^{2}", r"2 X \odot Y", r"s X \odot Y"]
+    # but tighter than a sum: a difference or a minus sign takes it as it is, as a product
+    assert [cg.to_latex(n) for n in (M - X * Y, -(X * Y), M - (X + Y), M - X @ M, X * Y - M)] == [
+        r"M - X \odot Y", r"-X \odot Y", r"M - \left(X + Y\right)", "M - X M", r"X \odot Y - M"]
     h = cg.Graph("h")
     X, W = h.input("X", shape=(4, 3)), h.param("W", shape=(3, 2))
     z = cg.sigmoid(X @ W)

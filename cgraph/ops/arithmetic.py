@@ -54,6 +54,7 @@ ADD = register(OpDef(
 SUB = register(OpDef(
     "sub", 2, np.subtract, shapes.broadcast, lambda g, out, a, b: (g, -g),
     text="{0} - {1}", latex="{0} - {1}", prec=Prec.ADD, arg_prec=(Prec.ADD, Prec.MUL),
+    latex_arg_prec=(Prec.ADD, Prec.ODOT),  # Z - X \odot Y: only a sum needs parentheses there
     label="−", elementwise=True, doc="Difference ``x - y``.", ufunc=np.subtract,
 ))
 MUL = register(OpDef(
@@ -74,7 +75,7 @@ DIV = register(OpDef(
 NEG = register(OpDef(
     "neg", 1, np.negative, shapes.same, lambda g, out, a: (-g,),
     # -x*z: (-x)*z and -(x*z) are the same number, so products need no parentheses
-    text="-{0}", latex="-{0}", prec=Prec.UNARY, arg_prec=(Prec.MUL,), label="−",
+    text="-{0}", latex="-{0}", prec=Prec.UNARY, arg_prec=(Prec.MUL,), latex_arg_prec=(Prec.ODOT,), label="−",
     elementwise=True, doc="Negation ``-x``.", ufunc=np.negative,
 ))
 POW = register(OpDef(
