@@ -351,3 +351,22 @@ def test_an_integer_past_python_s_printing_limit_is_named_not_a_crash():
         cg.evaluate(g, x=1.0)
     with pytest.raises(cg.InputError, match=r"input 'x': <an integer of about 5001 digits> is too large for a float"):
         cg.evaluate(cg.parse("y = 2*x"), x=[1, 10**5000])
+
+
+def _const_graph():
+    g = cg.Graph()
+    x = g.input("x", shape=(2,))
+    c = g.const(np.array([10.0, 20.0]), name="c")
+    g.output(cg.sum(x * c) + cg.sum(cg.reshape(c, shape=(2, 1), name="r")), name="y")
+    return g
+
+
+@pytest.mark.parametrize("node", ["c", "r"])
+def test_a_constant_handed_out_by_evaluate_cannot_be_written_through(node):
+    # vals["c"] was the graph's own array: writing into it changed every later run
+    g = _const_graph()
+    for _ in range(2):  # the plan's first run and a cached one
+        with pytest.raises(ValueError, match="read-only"):
+            cg.evaluate(g, x=np.ones(2))[node][0] = 1000.0
+    assert float(cg.evaluate(g, x=np.ones(2))["y"]) == 60.0
+    assert g.node("c").attrs["value"].flags.writeable  # the graph's own array is untouched
