@@ -101,7 +101,8 @@ def test_an_elementwise_product_of_arrays_is_odot_and_a_matrix_product_juxtapose
     net = cg.nn.MLP([2, 2, 1], activation="sigmoid", loss="mse", seed=0)
     text = cg.to_latex(cg.adjoint(net.graph, wrt=["W1"]), form="program")
     assert r"g_{a_{1}} &= g_{z_{1}} \odot \left(z_{1} \odot \left(1 - z_{1}\right)\right)" in text
-    assert r"g_{z_{1}} &= g_{t_{3}} W_{2}^{\top}" in text and r"a_{1} &= X W_{1} + b_{1}" in text
+    assert r"g_{z_{1}} &= g_{t_{3}} W_{2}^{\top}" in text and r"t_{1} &= X W_{1} \\" in text
+    assert r"a_{1} &= t_{1} + b_{1}" in text  # g_{t_{1}} below: t_{1} has its line
     check_latex(text)
     g = cg.Graph()
     X, Y, s = g.input("X", shape=(None, 3)), g.input("Y", shape=(3,)), g.input("s")
