@@ -540,7 +540,8 @@ class _Writer:
             if n in self.skip:  # written by the sum it is fused into
                 continue
             if n in self.fused:
-                lines.append(f"{indent}{self.var[n]} = {self._unslice_sum(n, expr)}{_MARK}  # {_lit(n)} (add of unslice)")
+                lines += [f"{indent}{self.var[n]} = {code}{_MARK}  # {_lit(n)} (add of unslice)"
+                          for code in self._unslice_sum(n, expr)]
                 expr[n] = self.var[n]
                 continue
             args = [expr[o] for o in operands]
@@ -591,7 +592,8 @@ class _Writer:
         kw = "".join(f", {k}={self._attr(a)}" for k, a in attrs.items())
         return f"{fn}({', '.join(args)}{kw})"
 
-    def _unslice_sum(self, n: str, expr: dict[str, str]) -> str:
+    def _unslice_sum(self, n: str, expr: dict[str, str]) -> list[str]:
+        """The code of a fused add of unslices, as the values ``n``'s variable takes in turn."""
         parts = self.fused[n]
         like = self.operands[parts[0]][1]
         attrs = [self.nodes[p]["attrs"] for p in parts]
@@ -599,18 +601,18 @@ class _Writer:
         cuts = [slice(*(None if a[k] is None else int(a[k]) for k in ("start", "stop", "step"))) for a in attrs]
         shape = self.nodes[like]["shape"]
         if axis < 0:
-            if shape is None:  # which axis is not known before the call
-                return " + ".join(
-                    self._expr("unslice", [expr[o] for o in self.operands[p]], self.nodes[p]["attrs"], False)
-                    for p in parts
-                )
+            if shape is None:  # which axis is not known before the call: a sum, in parts (see _CHAIN)
+                terms = [self._expr("unslice", [expr[o] for o in self.operands[p]], self.nodes[p]["attrs"], False)
+                         for p in parts]
+                return [" + ".join(terms[:_CHAIN])] + [
+                    " + ".join([self.var[n], *terms[k:k + _CHAIN]]) for k in range(_CHAIN, len(terms), _CHAIN)]
             axis %= len(shape)
         cover = shape is not None and None not in shape and codegen.covers(shape[axis], cuts)
         pieces = "".join(
             f", {expr[self.operands[p][0]]}, {self._bind((slice(None),) * axis + (cut,), 'index')}"
             for p, cut in zip(parts, cuts)
         )
-        return f"_unslice_sum({expr[like]}, {cover}{pieces})"
+        return [f"_unslice_sum({expr[like]}, {cover}{pieces})"]
 
     def _fitted(self, out: str, expr: dict[str, str]) -> str:
         w = self.grads.get(out)

@@ -651,3 +651,17 @@ def test_long_chains_of_operands_compile():
     out = cg.compile(h, wrt=list(feeds))(**feeds)
     assert out["y"] == cg.evaluate(h, **feeds)["y"]
     assert out["g_x2999"] == 2 * feeds["x2999"]
+
+
+def test_a_long_sum_of_unslices_over_an_unknown_shape_compiles():
+    # the gradient of thousands of slices x[..., i] adds their unslices; with x's shape
+    # unknown, which axis -1 is is known only at the call, so the sum is written out, and
+    # as one expression it overflowed Python's compiler (RecursionError)
+    n = 3000
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(cg.sum(cg.add(*(cg.sin(x[..., i:i + 1]) for i in range(n)))), name="y")
+    X = np.linspace(-1.0, 1.0, 2 * n).reshape(2, n)
+    got = cg.compile(g, wrt=["x"])(x=X)["g_x"]
+    np.testing.assert_array_equal(got, cg.grad(g, x=X)["x"])
+    np.testing.assert_allclose(got, np.cos(X), rtol=1e-15)
