@@ -29,9 +29,9 @@ from .errors import DomainError, GraphError, no_nonfinite_hint
 from .graph import Graph, require_graph
 from .memory import gc_paused
 from .ops.registry import OPS, OpDef
-from .passes.adjoint import fit_to, wrt_names
+from .passes.adjoint import derivative_key, fit_to
 from .passes.grad import gradient_graph, spread_node
-from .passes.plan import WEAK_RESULTS, plan
+from .passes.plan import WEAK_RESULTS, plan, read_only
 from .passes.simplify import simplify
 
 __all__ = ["compile"]
@@ -48,10 +48,10 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     ----------
     g : Graph
         Validated; not modified.
-    wrt : name or list of names, optional
+    wrt : name or Node, or a list of them, optional
         Also return the gradient of ``of`` with respect to each, under the names of
         the adjoint graph's outputs (``g_<w>``).
-    of : str, optional
+    of : str or Node, optional
         The scalar node to differentiate (default: the single output).
 
     Returns
@@ -100,7 +100,7 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     "v5 = np.cos(v0)  # 't3' (cos)"
     """
     require_graph(g, "compile").validate()
-    key = ("compiled", wrt_names(wrt), of)
+    key = ("compiled", *derivative_key(g, wrt, of))
     with gc_paused():  # graphs, source text and code objects: many small objects, no cyclic garbage
         return g._cached(key, lambda: _build(g, wrt, of))
 
@@ -638,7 +638,7 @@ class _Writer:
         if isinstance(value, float) and math.isfinite(value):
             text = repr(value)
             return f"({text})" if text.startswith("-") else text
-        return self._bind(value, "const")
+        return self._bind(read_only(value) if isinstance(value, np.ndarray) else value, "const")
 
     def _attr(self, value: Any) -> str:
         if value is None or isinstance(value, (bool, int)):

@@ -390,9 +390,7 @@ class Graph:
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
         if name not in self.nx:
-            close = sorted(n for n in self.nx if str(n).lower() == str(name).lower())
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise NodeNotFoundError(f"graph {self.name!r} has no node {name!r}{hint}")
+            raise NodeNotFoundError(f"graph {self.name!r} has no node {name!r}{close_match(self, name)}")
         return Node(self, name)
 
     __getitem__ = node
@@ -750,6 +748,21 @@ def derived_copy(g: Graph, name: str | None = None) -> Graph:
     for p in g.params:
         nodes[p]["attrs"] = derived_attrs(theirs[p])
     return out
+
+
+def close_match(g: Graph, name: Any) -> str:
+    """``"; did you mean 'y'?"`` when ``g`` has a node whose name differs from ``name``
+    only in case, else ``""``: the hint of a NodeNotFoundError.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = x*z")
+    >>> close_match(g, "Y"), close_match(g, "w")
+    ("; did you mean 'y'?", '')
+    """
+    close = sorted(n for n in g.nx if str(n).lower() == str(name).lower())
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def require_graph(obj: Any, caller: str) -> Graph:

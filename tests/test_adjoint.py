@@ -374,6 +374,46 @@ def test_input_values_given_as_wrt_are_an_input_error(fn, wrt):
         fn(cg.parse("y = 2*x"), wrt)
 
 
+DERIVATIVES = [cg.adjoint, cg.grad, cg.finite_difference, cg.check_gradients, cg.compile]
+
+
+def _derive(fn, g, wrt, of=None):
+    point = {} if fn in (cg.adjoint, cg.compile) else {"x": 2.0, "z": 3.0}
+    return fn(g, wrt, of=of, **point)
+
+
+@pytest.mark.parametrize("fn", DERIVATIVES)
+def test_wrt_and_of_take_node_handles_as_well_as_names(fn):
+    # as pytensor.grad(cost, wrt=[x]) and g.output(y): a handle names its node
+    g = cg.parse("y = x*z")
+    x, y = g.node("x"), g.node("y")
+    by_name = _derive(fn, g, ["z", "x"], of="y")
+    by_handle = _derive(fn, g, ["z", x], of=y)
+    assert repr(by_handle) == repr(by_name) if fn is not cg.compile else by_handle is by_name  # (compile: cached)
+    assert repr(_derive(fn, g, x)) == repr(_derive(fn, g, "x")) or fn is cg.compile
+    other = cg.parse("y = x*z")
+    with pytest.raises(cg.GraphError, match="wrt: node 'x' belongs to another graph"):
+        _derive(fn, g, [other.node("x")])
+    with pytest.raises(cg.GraphError, match="of: node 'y' belongs to another graph"):
+        _derive(fn, g, ["x"], of=other.node("y"))
+
+
+@pytest.mark.parametrize("fn", DERIVATIVES)
+@pytest.mark.parametrize("of", [["y"], {"y"}, 1.5])
+def test_an_of_that_is_no_name_is_a_node_not_found_error(fn, of):
+    # grad, check_gradients and compile keyed their caches on it first: TypeError (unhashable)
+    with pytest.raises(cg.NodeNotFoundError, match="of .* is not a node of graph"):
+        _derive(fn, cg.parse("y = x*z"), ["x"], of=of)
+
+
+def test_a_wrt_or_of_differing_only_in_case_suggests_the_node():
+    g = lecture()
+    with pytest.raises(cg.NodeNotFoundError, match="wrt 'X' .*; did you mean 'x'"):
+        cg.adjoint(g, wrt=["X"])
+    with pytest.raises(cg.NodeNotFoundError, match="of 'Y' .*; did you mean 'y'"):
+        cg.grad(g, of="Y", x=2.0, z=3.0)
+
+
 # ------------------------------------------------------------------ cost
 def op_count(g):
     return sum(1 for _, role in g.nx.nodes(data="role") if role == "op")

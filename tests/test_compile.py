@@ -665,3 +665,19 @@ def test_a_long_sum_of_unslices_over_an_unknown_shape_compiles():
     got = cg.compile(g, wrt=["x"])(x=X)["g_x"]
     np.testing.assert_array_equal(got, cg.grad(g, x=X)["x"])
     np.testing.assert_allclose(got, np.cos(X), rtol=1e-15)
+
+
+@pytest.mark.parametrize("wrt", [None, ["x"]])
+def test_a_constant_output_of_a_compiled_function_cannot_be_written_through(wrt):
+    # f(...)["r"] was a writeable view of the graph's constant: a write changed later calls
+    g = cg.Graph()
+    x = g.input("x", shape=(2,))
+    c = g.const(np.array([10.0, 20.0]), name="c")
+    r = cg.reshape(c, shape=(2, 1), name="r")
+    g.output(cg.sum(x * c) + cg.sum(r), name="y")
+    g.output(r)
+    f = cg.compile(g, wrt=wrt, of="y")
+    for out in (f(x=np.ones(2))["r"], f.positional(np.ones(2))[1]):
+        with pytest.raises(ValueError, match="read-only"):
+            out[0, 0] = 1000.0
+    assert float(f(x=np.ones(2))["y"]) == 60.0

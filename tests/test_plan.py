@@ -339,3 +339,22 @@ def test_a_bad_param_value_is_named_as_a_param():
                 call(g, x=[1.0, 2.0], W=bad)
     with pytest.raises(cg.InputError, match="^input 'x': expected shape"):
         cg.evaluate(g, x=[1.0], W=[1.0, 2.0])
+
+
+def _const_graph():
+    g = cg.Graph()
+    x = g.input("x", shape=(2,))
+    c = g.const(np.array([10.0, 20.0]), name="c")
+    g.output(cg.sum(x * c) + cg.sum(cg.reshape(c, shape=(2, 1), name="r")), name="y")
+    return g
+
+
+@pytest.mark.parametrize("node", ["c", "r"])
+def test_a_constant_handed_out_by_evaluate_cannot_be_written_through(node):
+    # vals["c"] was the graph's own array: writing into it changed every later run
+    g = _const_graph()
+    for _ in range(2):  # the plan's first run and a cached one
+        with pytest.raises(ValueError, match="read-only"):
+            cg.evaluate(g, x=np.ones(2))[node][0] = 1000.0
+    assert float(cg.evaluate(g, x=np.ones(2))["y"]) == 60.0
+    assert g.node("c").attrs["value"].flags.writeable  # the graph's own array is untouched

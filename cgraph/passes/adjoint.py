@@ -15,7 +15,7 @@ import numpy as np
 
 from ..checks import shown
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph, derived_copy, require_graph
+from ..graph import Graph, close_match, derived_copy, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, expand_to, identity, sum_to, zeros_like
@@ -29,10 +29,10 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
     ----------
     g : Graph
         The forward graph; it is not modified.
-    wrt : name or list of names, optional
+    wrt : name or Node, or a list of them, optional
         The nodes to differentiate with respect to (default: every input and param,
         in creation order).
-    of : str, optional
+    of : str or Node, optional
         The node to differentiate (default: the single output). It must be a scalar
         or of unknown shape; an unknown shape is differentiated pointwise (the
         gradient of the sum of its elements). A graph of elementwise ops over
@@ -96,8 +96,7 @@ def _resolve_of(g: Graph, of: str | None) -> str:
                 f"graph {g.name!r} has {len(g.outputs)} outputs {g.outputs}; say which with of=..."
             )
         of = g.outputs[0]
-    if of not in g.nx:
-        raise NodeNotFoundError(f"of {of!r} is not a node of graph {g.name!r}")
+    of = of_name(g, of)
     shape = g.nx.nodes[of]["shape"]
     if shape is not None and any(d != 1 for d in shape):
         raise ShapeError(
@@ -107,22 +106,28 @@ def _resolve_of(g: Graph, of: str | None) -> str:
     return of
 
 
-def wrt_names(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """``wrt`` as a tuple of names (None stays None); InputError when it holds anything but
-    names, such as the input values ``grad(g, 2.0)`` passes where ``wrt`` goes.
+def wrt_names(wrt: Sequence[str | Node] | str | Node | None, g: Graph | None = None) -> tuple[str, ...] | None:
+    """``wrt`` as a tuple of names (None stays None); its entries may be names or node
+    handles (of ``g``, when given: another graph's node is a GraphError); InputError when
+    it holds anything else, such as the input values ``grad(g, 2.0)`` passes where
+    ``wrt`` goes.
 
     Examples
     --------
     >>> wrt_names("x"), wrt_names(["x", "z"]), wrt_names(None)
     (('x',), ('x', 'z'), None)
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> wrt_names([g.input("x"), "z"], g)
+    ('x', 'z')
     >>> wrt_names(2.0)
     Traceback (most recent call last):
     cgraph.errors.InputError: wrt must be a node name or a list of names, not 2.0; ...
     """
     if wrt is None:
         return None
-    if isinstance(wrt, str):
-        return (wrt,)
+    if isinstance(wrt, (str, Node)):
+        wrt = (wrt,)
     if isinstance(wrt, Mapping):
         raise InputError(
             f"wrt must be a node name or a list of names, not a mapping {_keys(wrt)}; "
@@ -132,22 +137,52 @@ def wrt_names(wrt: Sequence[str] | str | None) -> tuple[str, ...] | None:
         names = tuple(wrt)
     except TypeError:
         names = None
-    if names is None or isinstance(wrt, np.ndarray) or not all(isinstance(w, str) for w in names):
+    if names is None or isinstance(wrt, np.ndarray) or not all(isinstance(w, (str, Node)) for w in names):
         raise InputError(
             f"wrt must be a node name or a list of names, not {shown(wrt)}; "
             "pass input values as keyword arguments (x=2.0) or as feeds=..."
         )
-    return names
+    return tuple(w if isinstance(w, str) else _handle_name(w, g, "wrt") for w in names)
 
 
-def _resolve_wrt(g: Graph, wrt: Sequence[str] | str | None) -> list[str]:
-    names = wrt_names(wrt)
+def of_name(g: Graph, of: str | Node) -> str:
+    """The name of the node ``of`` names or handles; NodeNotFoundError when it is none
+    of ``g``'s (a GraphError for another graph's node).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = x*z")
+    >>> of_name(g, "y"), of_name(g, g.node("y"))
+    ('y', 'y')
+    """
+    if isinstance(of, Node):
+        return _handle_name(of, g, "of")
+    if not isinstance(of, str) or of not in g.nx:
+        raise NodeNotFoundError(f"of {of!r} is not a node of graph {g.name!r}{close_match(g, of)}")
+    return of
+
+
+def derivative_key(g: Graph, wrt: Sequence[str | Node] | str | Node | None, of: str | Node | None) -> tuple:
+    """``(wrt names, of name)``: the cache key of a derivative of ``g`` (grad's adjoint
+    graph, compile's function), the same whether a node is named or handed over."""
+    return wrt_names(wrt, g), None if of is None else of_name(g, of)
+
+
+def _handle_name(node: Node, g: Graph | None, what: str) -> str:
+    if g is not None and node.graph is not g:
+        raise GraphError(f"{what}: node {node.name!r} belongs to another graph than {g.name!r}")
+    return node.name
+
+
+def _resolve_wrt(g: Graph, wrt: Sequence[str | Node] | str | Node | None) -> list[str]:
+    names = wrt_names(wrt, g)
     if names is None:
         return g.inputs + g.params
     names = list(names)
     for w in names:
         if w not in g.nx:
-            raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}")
+            raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}{close_match(g, w)}")
     if len(set(names)) != len(names):
         raise GraphError(f"wrt lists a node twice: {names}")
     return names

@@ -113,11 +113,11 @@ def check_gradients(
     Parameters
     ----------
     g : Graph
-    wrt : name or list of names, optional
+    wrt : name or Node, or a list of them, optional
         Default: every input and param.
     feeds : mapping, optional
         Input values by name (an alternative to keywords).
-    of : str, optional
+    of : str or Node, optional
         The scalar node to differentiate (default: the single output).
     rtol, atol : float
         An element passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.

@@ -70,7 +70,9 @@ def evaluate(
     Returns
     -------
     Values
-        ``{node name: numpy value}`` for every node.
+        ``{node name: numpy value}`` for every node. A constant's array, and a node
+        whose value is a view of one (a reshape of it), is read-only: the graph's
+        constant is shared, not copied. An input's or param's is the array given.
 
     Examples
     --------

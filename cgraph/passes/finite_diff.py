@@ -43,13 +43,13 @@ def finite_difference(
     Parameters
     ----------
     g : Graph
-    wrt : name or list of names, optional
+    wrt : name or Node, or a list of them, optional
         Default: every input and param.
     eps : float, optional
         The step; by default ``cbrt(machine eps) * max(1, |x_i|)`` per element.
     feeds : mapping, optional
         Input values by name.
-    of : str, optional
+    of : str or Node, optional
         The scalar node to differentiate (default: the single output).
     **inputs
         Input values.

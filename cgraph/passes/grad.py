@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph, require_graph
-from .adjoint import adjoint, fit_to, pointwise_of, wrt_names
+from .adjoint import adjoint, derivative_key, fit_to, pointwise_of
 from .eager import eager_grad
 from .plan import merge_feeds, plan
 
 
 def gradient_graph(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = None) -> Graph:
     """``adjoint(g, wrt, of)``, cached on ``g`` until ``g`` changes."""
-    key = ("adjoint", wrt_names(wrt), of)
+    key = ("adjoint", *derivative_key(g, wrt, of))
     return g._cached(key, lambda: adjoint(g, wrt=wrt, of=of))
 
 
@@ -30,7 +30,7 @@ def spread_node(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None
     >>> spread_node(g), spread_node(g) is spread_node(g)
     ('y', True)
     """
-    key = ("pointwise", wrt_names(wrt), of)
+    key = ("pointwise", *derivative_key(g, wrt, of))
     return g._cached(key, lambda: pointwise_of(g, wrt=wrt, of=of))
 
 
@@ -49,11 +49,11 @@ def grad(
     Parameters
     ----------
     g : Graph
-    wrt : name or list of names, optional
+    wrt : name or Node, or a list of them, optional
         Default: every input and param.
     feeds : mapping, optional
         Input values by name (alternative to keywords).
-    of : str, optional
+    of : str or Node, optional
         The node to differentiate (default: the single output).
     nonfinite : {"raise", "propagate"}
         As in :func:`~cgraph.evaluate`.
@@ -109,7 +109,7 @@ def grad(
 def _first_call(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> bool:
     """True on the first ``grad`` of ``g`` as it is now for (wrt, of), unless its gradient
     graph is built already (``cg.compile`` builds it too)."""
-    key = (wrt_names(wrt), of)
+    key = derivative_key(g, wrt, of)
     built = g._cache.get(("adjoint", *key))
     if built is not None and built[0] == g._stamp():
         return False

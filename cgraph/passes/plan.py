@@ -453,7 +453,24 @@ def _const(value: Any) -> Any:
             return float(value)
         except OverflowError:
             return math.inf if value > 0 else -math.inf
-    return value
+    return read_only(value) if isinstance(value, np.ndarray) else value
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of a constant's array: its value (``vals["c"]``), or a view of
+    it (a reshape, a slice), handed to the caller must not let a write change the
+    graph's constant, which every later evaluation, gradient and compiled call reads.
+
+    Examples
+    --------
+    >>> a = np.zeros(2)
+    >>> v = read_only(a)
+    >>> v.flags.writeable, a.flags.writeable, np.shares_memory(v, a)
+    (False, True, True)
+    """
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _kwargs(attrs: Mapping) -> dict:
