@@ -113,6 +113,14 @@ def shown(value: Any, width: int = 60) -> str:
     --------
     >>> shown(2.0), shown(list(range(30)), width=12)
     ('2.0', '[0, 1, 2,...')
+    >>> shown(-10**5000)
+    '<an integer of about 5001 digits>'
     """
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # Python refuses str() of an int past 4300 digits
+        if not isinstance(value, numbers.Integral):
+            return f"<a {type(value).__name__} holding an integer too long to print>"
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1  # (give or take one)
+        return f"<an integer of about {digits} digits>"
     return text if len(text) <= width else text[: width - 3] + "..."

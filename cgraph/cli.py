@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .checks import shown
 from .errors import CGraphError, InputError, LoadError, without_nonfinite_hint
 
 __all__ = ["COMMANDS", "command", "load_graph", "main", "parse_bindings"]
@@ -157,17 +158,40 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
         if key in given:
             raise InputError(f"--at gives {key!r} twice: {given[key]} and {item}")
         given[key] = item
+        bad = InputError(f"--at {shown(item)}: {shown(text)} is not a number or a [list] of numbers")
+        too_large = InputError(f"--at {shown(item)}: a number in it is too large for a float")
         try:
             value = json.loads(text)
         except json.JSONDecodeError:
-            raise InputError(f"--at {item!r}: {text!r} is not a number or a [list] of numbers") from None
-        try:
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InputError(f"--at {item!r}: {text!r} is not a number or a [list] of numbers") from None
+            raise bad from None
+        except ValueError:  # an int past Python's 4300 digits
+            raise too_large from None
         exact = isinstance(value, (int, float)) and not isinstance(value, bool)
-        out[key] = value if exact else array  # 2 stays the integer 2: exact in simplify
+        if exact:  # 2 stays the integer 2: exact in simplify (and 10**400 is named there)
+            out[key] = value
+            continue
+        try:
+            array = np.asarray(value, dtype=object)
+        except ValueError:  # a ragged list
+            raise bad from None
+        # true, "1" and null are no numbers (numpy's float64 made them 1.0, 1.0 and nan)
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in array.flat):
+            raise bad
+        try:
+            out[key] = array.astype(np.float64)
+        except OverflowError:
+            raise too_large from None
     return out
+
+
+def _path(text: str) -> str:
+    """An ``-o`` file or folder name; an empty one, or one holding NUL (``open`` raises
+    ValueError), is a usage error."""
+    if not text:  # Path("") is the current folder
+        raise argparse.ArgumentTypeError("expected a file name, got an empty one")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: a file name cannot hold the NUL character")
+    return text
 
 
 def _source(p: argparse.ArgumentParser) -> None:
@@ -201,7 +225,7 @@ def _at(p: argparse.ArgumentParser, *, required: bool = False) -> None:
 # ---------------------------------------------------------------------------- draw
 def _draw_args(p: argparse.ArgumentParser) -> None:
     _source(p)
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write: .svg .pdf .png or .dot")
+    p.add_argument("-o", "--output", required=True, type=_path, metavar="FILE", help="the file to write: .svg .pdf .png or .dot")
     p.add_argument("--style", choices=("computation", "network"), default="computation",
                    help="the drawing convention (default: computation)")
     p.add_argument("--adjoint", action="store_true", help="draw the adjoint (reverse-mode) graph")
@@ -272,7 +296,7 @@ def _dropped(args: argparse.Namespace) -> dict[int, list[int]]:
 # ---------------------------------------------------------------------------- steps
 def _steps_args(p: argparse.ArgumentParser) -> None:
     _source(p)
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder for the frames")
+    p.add_argument("-o", "--output", required=True, type=_path, metavar="DIR", help="the folder for the frames")
     p.add_argument("--format", nargs="+", action=_EachOnce, choices=("svg", "pdf", "png", "dot"),
                    help="file types to write per frame (default: svg; each once)")
     _wrt(p)

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import shown
 from .errors import CGraphError, GraphError, LoadError
 from .graph import Graph, param_value, require_graph
 from .ops.registry import OPS, SOURCE_OPS
@@ -117,16 +118,16 @@ def loads(text: str, *, source: str = "<string>") -> Graph:
     r = _Reader(source)
     r.fields(doc, "the document", required={"format", "version", "nodes", "outputs"}, optional={"name"})
     if doc["format"] != FORMAT:
-        r.fail(f"not a cgraph file (format {doc['format']!r}, expected {FORMAT!r})")
+        r.fail(f"not a cgraph file (format {shown(doc['format'])}, expected {FORMAT!r})")
     version = doc["version"]
     if not _is_int(version):
-        r.fail(f"version must be an int, not {version!r}")
+        r.fail(f"version must be an int, not {shown(version)}")
     if version != VERSION:
         newer = " (written by a newer cgraph)" if version > VERSION else ""
-        r.fail(f"unsupported format version {version}{newer}; this cgraph reads version {VERSION}")
+        r.fail(f"unsupported format version {shown(version)}{newer}; this cgraph reads version {VERSION}")
     name = doc.get("name", "graph")
     if not isinstance(name, str):
-        r.fail(f"name must be a string, not {name!r}")
+        r.fail(f"name must be a string, not {shown(name)}")
     return _build(r, name, doc["nodes"], doc["outputs"])
 
 
@@ -311,11 +312,11 @@ def _read_node(r: _Reader, i: int, node: Any) -> tuple:
     r.fields(node, where, required={"name", "op", "shape", "attrs"}, optional={"operands", "meta"})
     n, op = node["name"], node["op"]
     if not isinstance(n, str) or not n:
-        r.fail(f"{where}: 'name' must be a non-empty string, not {n!r}")
+        r.fail(f"{where}: 'name' must be a non-empty string, not {shown(n)}")
     where = f"node {n!r}"
     if not isinstance(op, str) or (op not in OPS and op not in SOURCE_OPS):
         known = ", ".join(sorted(OPS))
-        r.fail(f"{where}: unknown op {op!r}; known ops: {known}")
+        r.fail(f"{where}: unknown op {shown(op)}; known ops: {known}")
     operands = node.get("operands", [])
     if not isinstance(operands, list) or not all(isinstance(o, str) for o in operands):
         r.fail(f"{where}: 'operands' must be a list of node names")
@@ -342,7 +343,7 @@ def _read_shape(r: _Reader, where: str, shape: Any) -> tuple | None:
     if shape is None:
         return None
     if not isinstance(shape, list) or not all(d is None or (_is_int(d) and d >= 0) for d in shape):
-        r.fail(f"{where}: 'shape' must be null or a list of non-negative ints and nulls, not {shape!r}")
+        r.fail(f"{where}: 'shape' must be null or a list of non-negative ints and nulls, not {shown(shape)}")
     return tuple(shape)
 
 
@@ -372,7 +373,7 @@ def _read_dtype(r: _Reader, where: str, name: Any, *, kinds: str) -> np.dtype | 
     except (TypeError, ValueError, SyntaxError):  # numpy's dtype parser raises all three
         dtype = None
     if dtype is None or dtype.kind not in kinds or dtype.name != name:  # only the names dumps writes
-        r.fail(f"{where}: unsupported dtype {name!r}")
+        r.fail(f"{where}: unsupported dtype {shown(name)}")
     return dtype
 
 
@@ -381,7 +382,7 @@ def _read_value(r: _Reader, where: str, v: Any, op: str) -> Any:
     if v is None and op == "param":
         return None
     if not isinstance(v, dict) or len(v) != 1:
-        r.fail(f"{where} must be one of {{'int'|'fraction'|'float'|'array': ...}}, not {v!r}")
+        r.fail(f"{where} must be one of {{'int'|'fraction'|'float'|'array': ...}}, not {shown(v)}")
     ((tag, x),) = v.items()
     if tag == "int" and isinstance(x, str) and _INT.fullmatch(x) and len(x) <= _MAX_DIGITS:
         value: Any = _parse_int(x)
@@ -394,7 +395,7 @@ def _read_value(r: _Reader, where: str, v: Any, op: str) -> Any:
     elif tag == "array":
         value = _array(r, where, x)
     else:
-        r.fail(f"{where}: bad {tag!r} value {x!r}")
+        r.fail(f"{where}: bad {shown(tag)} value {shown(x)}")
     if op == "param":
         value = np.asarray(value)
         if value.dtype.kind != "f":
@@ -418,7 +419,7 @@ def _finite(x: int | float) -> bool:
 def _fraction(r: _Reader, where: str, text: str) -> Fraction | int:
     p, _, q = text.partition("/")
     if not (_INT.fullmatch(p) and _INT.fullmatch(q) and len(text) <= _MAX_DIGITS) or _parse_int(q) <= 0:
-        r.fail(f"{where}: bad fraction {text!r} (expected 'p/q' with q > 0)")
+        r.fail(f"{where}: bad fraction {shown(text)} (expected 'p/q' with q > 0)")
     f = Fraction(_parse_int(p), _parse_int(q))
     return f if f.denominator != 1 else int(f)
 
@@ -428,7 +429,7 @@ def _array(r: _Reader, where: str, spec: Any) -> np.ndarray:
     dtype = _read_dtype(r, where, spec["dtype"], kinds="f")
     shape = spec["shape"]
     if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
-        r.fail(f"{where}: array shape must be a list of non-negative ints, not {shape!r}")
+        r.fail(f"{where}: array shape must be a list of non-negative ints, not {shown(shape)}")
     data = spec["data"]
     if not isinstance(data, list) or len(data) != math.prod(shape):
         r.fail(f"{where}: array data must be a list of {math.prod(shape)} numbers for shape {shape}")
@@ -437,6 +438,16 @@ def _array(r: _Reader, where: str, spec: Any) -> np.ndarray:
         if isinstance(x, str) and x in _NONFINITE:
             x = _NONFINITE[x]
         elif isinstance(x, bool) or not isinstance(x, (int, float)):
-            r.fail(f"{where}: array entry {x!r} is not a number")
+            r.fail(f"{where}: array entry {shown(x)} is not a number")
+        elif not _finite(x):  # an int past float64 (numpy raised OverflowError)
+            r.fail(f"{where}: array entry {shown(x)} is beyond the range of {dtype.name}")
         numbers.append(x)
-    return np.array(numbers, dtype=dtype).reshape(shape)
+    with np.errstate(over="ignore"):
+        arr = np.array(numbers, dtype=dtype)
+    past = np.isinf(arr) & np.isfinite(np.array(numbers, dtype=np.float64))
+    if past.any():  # 1e300 as float32 would silently become inf
+        r.fail(f"{where}: array entry {shown(numbers[int(np.argmax(past))])} is beyond the range of {dtype.name}")
+    try:
+        return arr.reshape(shape)
+    except ValueError as exc:  # more than 64 dimensions, a dimension past numpy's index range
+        r.fail(f"{where}: numpy cannot make an array of shape {shown(shape)} ({exc})")

@@ -329,3 +329,42 @@ def test_a_program_file_with_a_utf8_byte_order_mark_is_read(tmp_path, capsys):
     path.write_bytes(b"\xef\xbb\xbfa = x*z\r\ny = sin(a)\r\n")
     assert main(["grad", str(path)]) == 0
     assert "g_x = z*cos(x*z)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["true", '"1"', "null", "[1, true]", "[1, null]", "[[1], 2]"])
+def test_at_refuses_what_is_not_a_number(value, capsys):
+    # numpy's float64 read true and "1" as 1.0 and null as nan: `--at x=true` printed a
+    # derivative as if x were 1, `x=null` said "input 'x' is not finite (nan)"
+    from cgraph.cli import main
+
+    assert main(["grad", "x*z", "--at", f"x={value}", "z=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"cgraph grad: error: --at 'x={value}': ") and "is not a number or a [list] of numbers" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, f"[{'9' * 400}]"], ids=["5000 digits", "list"])
+def test_at_names_a_number_too_large_for_a_float(value, capsys):
+    # json's ValueError (past 4300 digits) and numpy's OverflowError escaped as tracebacks
+    from cgraph.cli import main
+
+    assert main(["grad", "x*z", "--at", f"x={value}", "z=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cgraph grad: error: --at 'x=") and err.endswith("a number in it is too large for a float\n")
+    assert main(["grad", "x*z", "--at", f"x={'9' * 400}", "z=1"]) == 1  # an exact int: named where it is used
+    assert "input 'x': 999999999999... is too large for a float" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["draw", "steps"])
+@pytest.mark.parametrize("name", ["", "f\0.svg"])
+def test_an_output_name_that_is_empty_or_holds_nul_is_a_usage_error(command, name, tmp_path, capsys, monkeypatch):
+    # "f\0.svg" escaped as Python's "ValueError: embedded null byte"; `steps -o ''` wrote its
+    # frames into the current folder and `draw -o ''` said "cannot render '.'"
+    from cgraph.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([command, "x*z", "-o", name, "--at", "x=1", "z=2"]) == 2
+    err = capsys.readouterr().err
+    assert f"cgraph {command}: error: argument -o/--output: " in err
+    assert ("empty" if not name else "NUL character") in err
+    assert list(tmp_path.iterdir()) == []

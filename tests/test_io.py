@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -402,3 +403,40 @@ def test_a_param_value_that_does_not_fit_is_refused_when_saving():
     w.attrs["value"] = "a"
     with pytest.raises(cg.GraphError, match="param 'w': value of dtype <U1 is not real numbers"):
         cg.dumps(g)
+
+
+def _array_const(dtype, shape, data):
+    return doc([const({"array": {"dtype": dtype, "shape": shape, "data": data}}, shape), X])
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        # numpy's OverflowError: int too large to convert to float
+        (_array_const("float64", [1], [10**400]), "array entry 1000000000000000000000000000000000"),
+        # silently read as inf (with a RuntimeWarning: overflow encountered in cast)
+        (_array_const("float32", [2], [1.0, 1e300]), "array entry 1e+300 is beyond the range of float32"),
+        # numpy's ValueError: Maximum allowed dimension exceeded / at most 64 dimensions
+        (_array_const("float64", [0, 10**30], []), "numpy cannot make an array of shape [0, 1000000000"),
+        (_array_const("float64", [1] * 70, [1.0]), "numpy cannot make an array of shape [1, 1, 1"),
+    ],
+)
+def test_an_array_numpy_cannot_hold_is_a_load_error(document, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(cg.LoadError, match="^g.json: node 'c': value: ") as info:
+            cg.loads(json.dumps(document), source="g.json")
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("top", [{"version": 10**1000}, {"format": "x" * 10**5}, {"name": [0] * 10**5}])
+def test_a_huge_value_in_a_load_error_is_cut_short(top):
+    # the message quoted the whole value: a 1000-digit version, a 100,000-character format
+    with pytest.raises(cg.LoadError) as info:
+        cg.loads(json.dumps(doc(**top)))
+    assert len(str(info.value)) < 300
+
+
+def test_a_huge_constant_in_a_load_error_is_cut_short():
+    with pytest.raises(cg.LoadError, match=r"bad 'int' value '1111.*\.\.\.$"):
+        cg.loads(json.dumps(doc([const({"int": "1" * 5000}), X])))

@@ -341,6 +341,18 @@ def test_a_bad_param_value_is_named_as_a_param():
         cg.evaluate(g, x=[1.0], W=[1.0, 2.0])
 
 
+def test_an_integer_past_python_s_printing_limit_is_named_not_a_crash():
+    # str() of an int past 4300 digits raises ValueError: a const or an input of 10**5000
+    # (which cg.load reads back exactly) crashed evaluate with it instead of its error
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(10**5000), name="y")
+    with pytest.raises(cg.DomainError, match=r"node 't1' \(const\) is not finite \(<an integer of about 5001 digits> is too"):
+        cg.evaluate(g, x=1.0)
+    with pytest.raises(cg.InputError, match=r"input 'x': <an integer of about 5001 digits> is too large for a float"):
+        cg.evaluate(cg.parse("y = 2*x"), x=[1, 10**5000])
+
+
 def _const_graph():
     g = cg.Graph()
     x = g.input("x", shape=(2,))

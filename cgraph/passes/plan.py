@@ -428,7 +428,10 @@ def _numeric(name: str, arr: np.ndarray, role: str) -> np.ndarray:
         return arr.astype(np.float64)
     except OverflowError:
         big = next(v for v in arr.flat if not _fits_float(v))
-        text = str(big) if len(str(big)) <= 20 else str(big)[:12] + "..."
+        try:
+            text = str(big) if len(str(big)) <= 20 else str(big)[:12] + "..."
+        except ValueError:  # str() of an int past 4300 digits
+            text = shown(big)
         raise InputError(f"{role} {name!r}: {text} is too large for a float") from None
 
 
@@ -503,13 +506,16 @@ def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands:
         if n in used:
             exact = g.nx._node[n]["attrs"]["value"]
             if isinstance(exact, (int, Fraction)):  # past the floats: its digits, shortened
-                text = str(exact)
-                shown = f"{text[:13]}... is too large for a float"
+                try:
+                    text = f"{str(exact)[:13]}..."
+                except ValueError:  # str() of an int past 4300 digits
+                    text = shown(exact)
+                what = f"{text} is too large for a float"
             else:
                 value = np.asarray(v, dtype=np.float64)
-                shown = value if value.ndim == 0 else value[~np.isfinite(value)][0]
+                what = value if value.ndim == 0 else value[~np.isfinite(value)][0]
             errors.append(
-                f"node {n!r} (const) is not finite ({shown}); pass nonfinite='propagate' to keep numpy's nan/inf"
+                f"node {n!r} (const) is not finite ({what}); pass nonfinite='propagate' to keep numpy's nan/inf"
             )
     return errors
 
