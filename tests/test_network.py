@@ -236,6 +236,7 @@ def test_dropped_that_names_no_unit_is_an_export_error(dropped, message):
         ("X", "layer", -1, r"numbered 0..L .*found \[-1, 1, 2\]"),
         ("W1", "weights", "s", r"node 'W1': 'weights' must be an int, not 's'"),  # int('s'): ValueError
         ("W1", "weights", 1.5, r"node 'W1': 'weights' must be an int, not 1.5"),  # read as layer 1
+        ("z1", "layer_kind", ["x"], r"node 'z1': 'layer_kind' must be 'input', 'hidden' or 'output', not \['x'\]"),
     ],
 )
 def test_layer_metadata_that_is_no_layer_number_is_an_export_error(node, key, value, message):

@@ -114,6 +114,8 @@ def layers(g: Graph) -> list[Layer]:
         if k and w is None:
             raise ExportError(f"graph {g.name!r}: layer {k} (node {n!r}) has no weight matrix (a param with weights={k})")
         kind = nodes[n].get("layer_kind") or ("input" if k == 0 else "output" if k == depth else "hidden")
+        if kind not in ("input", "hidden", "output"):  # (a list from a file was unhashable in the caption)
+            raise ExportError(f"node {n!r}: 'layer_kind' must be 'input', 'hidden' or 'output', not {shown(kind)}")
         out.append(Layer(k, n, kind, str(nodes[n].get("activation", "")), _units(g, n, k, weights), w))
     return out
 
