@@ -103,3 +103,23 @@ for case in cases:
         for flags in ([], ["-O"])
     ]
     assert runs[0] == runs[1] and runs[0].count("\n") == 8, runs
+
+
+#: the wrong calls the doc may list under Python's own TypeError, each with a call making it
+WRONG_CALLS = {
+    "keyword to an op function": lambda: cg.sum(cg.Graph().input("x"), axes=1),
+    "option of `cg.to_dot`": lambda: cg.to_dot(cg.parse("y = x*z"), rankdr="TB"),
+    "`f.positional`": lambda: cg.compile(cg.parse("y = x*z")).positional(1.0, 2.0, 3.0),
+}
+
+
+def test_the_wrong_calls_listed_under_python_type_error_raise_it():
+    # the list named a misspelled option of cg.to_dot, which is an ExportError
+    bullet = DOC.split("## Python's own exceptions", 1)[1].split("\n- ", 2)[1].replace("\n  ", " ")
+    assert bullet.startswith("`TypeError`")
+    listed = [phrase for phrase in WRONG_CALLS if phrase in bullet]
+    assert listed
+    for phrase in listed:
+        with pytest.raises(TypeError) as info:
+            WRONG_CALLS[phrase]()
+        assert not isinstance(info.value, cg.CGraphError), phrase

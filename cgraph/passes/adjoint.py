@@ -57,6 +57,13 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
     ------
     NodeNotFoundError
         ``wrt`` or ``of`` is not a node of ``g``.
+    GraphError
+        ``wrt`` lists a node twice or holds another graph's node; ``g`` has several
+        outputs and no ``of``.
+    ShapeError
+        ``of`` is not a scalar.
+    InputError
+        ``wrt`` holds something other than names and nodes (input values).
     NotDifferentiableError
         An op without a derivative rule lies between ``of`` and ``wrt``.
 
