@@ -219,3 +219,21 @@ def test_formula_reads_names_in_backticks():
     html_fragment = D.formula("`g_w_{1,1}^{(1)}` = g_t1*x_1")
     assert "`" not in html_fragment
     assert html_fragment.startswith(f'<FONT FACE="{D.MATH_FONT}"><I>g</I><SUB>')
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Unicode Greek letters are set as the spelled ones: g_α was drawn "g_α", α_1 "α_1"
+        ("α", "<I>α</I>"), ("α_1", '<I>α</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("g_α", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>α</I></FONT></SUB>'), ("ŷ", "<I>ŷ</I>"),
+        ("αβ", "αβ"),
+        # the accents and primes to_latex sets: xprime was drawn "xprime", `x'` upright
+        ("xprime", "<I>x′</I>"), ("x'", "<I>x</I>′"), ("xdot", "<I>ẋ</I>"), ("vvec", "<I>v⃗</I>"),
+        ("robothat", "robothat"), ("robot_hat", 'robot<SUB><FONT POINT-SIZE="10">hat</FONT></SUB>'),
+        # every Greek name to_latex knows
+        ("varepsilon", "<I>ε</I>"), ("Xi", "<I>Ξ</I>"), ("upsilon", "<I>υ</I>"),
+    ],
+)
+def test_math_names_read_unicode_primes_and_accents_as_to_latex_does(name, expected):
+    assert D.math_name(name) == expected

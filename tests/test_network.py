@@ -226,3 +226,21 @@ def test_dropped_units_are_crossed_out_and_lose_their_edges():
 def test_dropped_that_names_no_unit_is_an_export_error(dropped, message):
     with pytest.raises(cg.ExportError, match=re.escape(message)):
         cg.to_dot(layered([3, 4, 2]), style="network", dropped=dropped)
+
+
+@pytest.mark.parametrize(
+    ("node", "key", "value", "message"),
+    [
+        # set(range(10**30 + 1)) exhausted the memory (a file read by cg.load carries any metadata)
+        ("yhat", "layer", 10**30, r"layers must be numbered 0..L with L >= 1; found \[0, 1, 1000000000000000000000000000000\]"),
+        ("X", "layer", -1, r"numbered 0..L .*found \[-1, 1, 2\]"),
+        ("W1", "weights", "s", r"node 'W1': 'weights' must be an int, not 's'"),  # int('s'): ValueError
+        ("W1", "weights", 1.5, r"node 'W1': 'weights' must be an int, not 1.5"),  # read as layer 1
+        ("z1", "layer_kind", ["x"], r"node 'z1': 'layer_kind' must be 'input', 'hidden' or 'output', not \['x'\]"),
+    ],
+)
+def test_layer_metadata_that_is_no_layer_number_is_an_export_error(node, key, value, message):
+    g = cg.nn.MLP([2, 3, 1], loss="bce").graph
+    g.nx.nodes[node][key] = value
+    with pytest.raises(cg.ExportError, match=message):
+        cg.to_dot(g, style="network")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pydot
 
+from ..checks import shown
 from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
@@ -76,7 +77,7 @@ def layers(g: Graph) -> list[Layer]:
         if "layer" in data:
             k = data["layer"]
             if not is_int(k):
-                raise ExportError(f"node {n!r}: 'layer' must be an int, not {k!r}")
+                raise ExportError(f"node {n!r}: 'layer' must be an int, not {shown(k)}")
             if int(k) in marked:
                 raise ExportError(f"nodes {marked[int(k)]!r} and {n!r} both claim layer {k}")
             marked[int(k)] = n
@@ -87,10 +88,17 @@ def layers(g: Graph) -> list[Layer]:
             "whose nodes carry layer/weights metadata, see cgraph.export.network); use style='computation'."
         )
     depth = max(marked)
-    missing = sorted(set(range(depth + 1)) - set(marked))
-    if depth < 1 or missing:
-        raise ExportError(f"graph {g.name!r}: layers must be numbered 0..L with L >= 1; found {sorted(marked)}")
-    weights = {int(d["weights"]): n for n, d in g.nx.nodes(data=True) if "weights" in d}
+    # (distinct numbers: 0..L all there iff the least is 0 and there are L + 1; a set of
+    # range(L + 1) would not fit in memory for a layer=10**30 read from a file)
+    if depth < 1 or min(marked) != 0 or len(marked) != depth + 1:
+        found = sorted(marked) if len(marked) <= 20 else f"{len(marked)} layers from {min(marked)} to {shown(depth)}"
+        raise ExportError(f"graph {g.name!r}: layers must be numbered 0..L with L >= 1; found {found}")
+    weights = {}
+    for n, d in g.nx.nodes(data=True):
+        if "weights" in d:
+            if not is_int(d["weights"]):  # int("s") raised ValueError, int(1.5) read layer 1
+                raise ExportError(f"node {n!r}: 'weights' must be an int, not {shown(d['weights'])}")
+            weights[int(d["weights"])] = n
     beyond = sorted(k for k in weights if k > depth)
     if beyond:  # the top layer found is not the output: drawing it as one would be a wrong network
         k = beyond[0]
@@ -106,6 +114,8 @@ def layers(g: Graph) -> list[Layer]:
         if k and w is None:
             raise ExportError(f"graph {g.name!r}: layer {k} (node {n!r}) has no weight matrix (a param with weights={k})")
         kind = nodes[n].get("layer_kind") or ("input" if k == 0 else "output" if k == depth else "hidden")
+        if kind not in ("input", "hidden", "output"):  # (a list from a file was unhashable in the caption)
+            raise ExportError(f"node {n!r}: 'layer_kind' must be 'input', 'hidden' or 'output', not {shown(kind)}")
         out.append(Layer(k, n, kind, str(nodes[n].get("activation", "")), _units(g, n, k, weights), w))
     return out
 
