@@ -90,6 +90,9 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
     text = dumps(g)
     if not path.parent.is_dir():  # else the error would name the temporary file
         raise FileNotFoundError(errno.ENOENT, f"cannot save the graph: folder {str(path.parent)!r} does not exist", str(path))
+    if path.is_dir():  # likewise: os.replace named the temporary file
+        raise IsADirectoryError(errno.EISDIR, "cannot save the graph: it is a folder; give a file name "
+                                f"such as {str(path / 'graph.json')!r}", str(path))
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -354,6 +354,14 @@ def test_not_utf8_and_missing_files(tmp_path):
         cg.loads(b"{}")
 
 
+def test_saving_into_a_folder_names_the_folder_not_a_temporary_file(tmp_path):
+    # it was "[Errno 21] Is a directory: '<folder>.jk0e04w3.tmp' -> '<folder>'"
+    with pytest.raises(IsADirectoryError) as info:
+        cg.save(cg.parse("y = x*z"), tmp_path)
+    assert info.value.filename == str(tmp_path) and ".tmp" not in str(info.value)
+    assert "give a file name such as" in str(info.value) and list(tmp_path.parent.glob("*.tmp")) == []
+
+
 def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
     # Windows editors save UTF-8 with a BOM; JSON readers may ignore it (RFC 8259), and
     # Python's own source files may start with one. It was "invalid JSON at line 1, column
