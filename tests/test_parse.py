@@ -582,7 +582,7 @@ def test_a_prime_or_a_keyword_as_a_name_says_how_to_write_it(text, col, message)
 
 
 @pytest.mark.parametrize(("text", "col", "ascii_op"), [
-    ("y = x − z", 7, "-"), ("y = x × z", 7, "*"), ("y = x·z", 6, "*"), ("y = x ÷ z", 7, "/"), ("y = x – 1", 7, "-"),
+    ("y = x − z", 7, "-"), ("y = x × z", 7, "*"), ("y = x ⋅ z", 7, "*"), ("y = x ÷ z", 7, "/"), ("y = x – 1", 7, "-"),
 ])
 def test_a_typeset_operator_pasted_from_slides_says_which_to_write(text, col, ascii_op):
     with pytest.raises(cg.ParseError) as info:
