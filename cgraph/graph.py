@@ -773,20 +773,40 @@ def require_graph(obj: Any, caller: str) -> Graph:
     return obj
 
 
+def _describe(v: Any) -> str:
+    if isinstance(v, Graph):
+        return f"graph {v.name!r}"
+    if v is None or isinstance(v, (str, int, float)):
+        return f"{repr(v)[:40]} ({type(v).__name__})"
+    return type(v).__name__
+
+
+def _node_hint(operands: tuple) -> str:
+    """What to pass instead of a graph or a name where a Node belongs."""
+    for v in operands:
+        if isinstance(v, Graph):
+            return f"; pass a node of the graph, e.g. g[{(v.outputs or list(v.nx) or ['x'])[-1]!r}]"
+        if isinstance(v, str):
+            return f"; a name is not a node: pass g[{v!r}] (or the handle g.input returned)"
+    return "; build on a node, e.g. x = g.input('x')"
+
+
 def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:
     """Build ``opdef`` of ``operands`` in the graph the Node operands belong to."""
     if len(operands) == 1 and type(operands[0]) is Node:  # the common call: cg.sin(x)
         v = operands[0]
         return v.graph._apply(opdef, [v.name], dict(attrs) if attrs else NO_ATTRS, name)
-    g = None
+    g = first = None
     for v in operands:
         if isinstance(v, Node):
             if g is None:
-                g = v.graph
+                g, first = v.graph, v
             elif v.graph is not g:
-                raise GraphError(f"{opdef.name}(): operands come from different graphs")
+                raise GraphError(f"{opdef.name}(): operands come from different graphs: {first.name!r} from graph "
+                                 f"{g.name!r}, {v.name!r} from graph {v.graph.name!r}; build a formula in one graph")
     if g is None:
-        raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
+        raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node, got "
+                         f"{', '.join(_describe(v) for v in operands) or 'none'}{_node_hint(operands)}")
     names = []
     for v in operands:  # (_operand's common case first: a Node, of g as checked above)
         names.append(v.name if type(v) is Node else g._operand(v))

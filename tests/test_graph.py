@@ -447,3 +447,26 @@ def test_a_handle_of_a_renamed_node_is_named_when_used():
         with pytest.raises(cg.NodeNotFoundError, match="no node 't2'"):
             show(a)
     assert g.node("a").op == "mul" and [n for n in g if g.node(n).role == "op"] == ["a"]  # no op was added
+
+
+@pytest.mark.parametrize(("operand", "said"), [
+    ("graph", "got graph 'lecture'; pass a node of the graph, e.g. g['y']"),
+    ("x", "got 'x' (str); a name is not a node: pass g['x']"),
+    (2.0, "got 2.0 (float); build on a node, e.g. x = g.input('x')"),
+    (None, "got None (NoneType)"),
+])
+def test_an_op_of_no_node_says_what_it_got_and_what_to_pass(operand, said):
+    # it said only "sin(): at least one operand must be a graph Node"
+    g = cg.parse("y = sin(x)")
+    g.name = "lecture"
+    with pytest.raises(cg.GraphError) as info:
+        cg.sin(g if operand == "graph" else operand)
+    assert str(info.value).startswith("sin(): at least one operand must be a graph Node, ")
+    assert said in str(info.value)
+
+
+def test_operands_of_two_graphs_are_named_with_their_graphs():
+    a, b = cg.Graph("first"), cg.Graph("second")
+    with pytest.raises(cg.GraphError, match="add\\(\\): operands come from different graphs: 'x' from graph 'first', "
+                                            "'z' from graph 'second'"):
+        cg.add(a.input("x"), b.input("z"))
