@@ -333,6 +333,11 @@ class Graph:
         An input or param keeps its name (it is fed by that name): ``name`` then
         goes to a new ``identity`` node of it.
         """
+        if isinstance(node, Node) and node.graph is not self:  # else a node of g named alike would do
+            raise GraphError(f"output(): node {node.name!r} belongs to graph {node.graph.name!r}, not {self.name!r}")
+        if not isinstance(node, (Node, str)):
+            raise GraphError(f"output() takes a node of graph {self.name!r} or its name, not {_describe(node)}"
+                             + _node_hint((node,)) * isinstance(node, Graph))
         node = self.node(node.name if isinstance(node, Node) else node)
         if name is not None and name != node.name:
             if node.role in ("input", "param"):

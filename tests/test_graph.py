@@ -470,3 +470,17 @@ def test_operands_of_two_graphs_are_named_with_their_graphs():
     with pytest.raises(cg.GraphError, match="add\\(\\): operands come from different graphs: 'x' from graph 'first', "
                                             "'z' from graph 'second'"):
         cg.add(a.input("x"), b.input("z"))
+
+
+def test_output_of_a_node_of_another_graph_or_of_a_graph_is_refused():
+    g, h = cg.Graph("g"), cg.Graph("h")
+    g.input("x")
+    hx = h.input("x")
+    # it marked g's own x, which has the same name
+    with pytest.raises(cg.GraphError, match="output\\(\\): node 'x' belongs to graph 'h', not 'g'"):
+        g.output(hx)
+    with pytest.raises(cg.GraphError, match="output\\(\\) takes a node of graph 'g' or its name, not graph 'h'; pass a node"):
+        g.output(h)
+    with pytest.raises(cg.GraphError, match="not 2.0 \\(float\\)"):
+        g.output(2.0)
+    assert g.outputs == []
