@@ -354,6 +354,9 @@ class Graph:
         :meth:`output` takes it; a string is one name)."""
         if isinstance(names, (str, Node)):  # one name, not its letters
             names = [names]
+        for n in names if isinstance(names, (list, tuple)) else ():
+            if isinstance(n, Node) and n.graph is not self:  # else a node of g named alike would do
+                raise GraphError(f"set_outputs: node {n.name!r} belongs to graph {n.graph.name!r}, not {self.name!r}")
         try:
             names = [n.name if isinstance(n, Node) else n for n in names]
         except TypeError:

@@ -483,4 +483,6 @@ def test_output_of_a_node_of_another_graph_or_of_a_graph_is_refused():
         g.output(h)
     with pytest.raises(cg.GraphError, match="not 2.0 \\(float\\)"):
         g.output(2.0)
+    with pytest.raises(cg.GraphError, match="set_outputs: node 'x' belongs to graph 'h', not 'g'"):
+        g.set_outputs([hx])
     assert g.outputs == []
