@@ -448,3 +448,12 @@ def test_a_huge_value_in_a_load_error_is_cut_short(top):
 def test_a_huge_constant_in_a_load_error_is_cut_short():
     with pytest.raises(cg.LoadError, match=r"bad 'int' value '1111.*\.\.\.$"):
         cg.loads(json.dumps(doc([const({"int": "1" * 5000}), X])))
+
+
+@pytest.mark.parametrize("path", [None, 3, ["g.json"]])
+def test_a_path_that_is_no_path_is_an_argument_error(path):
+    # pathlib's TypeError "expected str, bytes or os.PathLike object, not NoneType"
+    with pytest.raises(cg.ArgumentError, match="cg.save: path must be a file path .*, not "):
+        cg.save(cg.parse("y = x"), path)
+    with pytest.raises(cg.ArgumentError, match="cg.load: path must be a file path"):
+        cg.load(path)
