@@ -100,7 +100,7 @@ def tokenize(text: str) -> list[Token]:
         m = match(text, pos)
         col = pos - line_start + 1
         if m is None:
-            raise ParseError(_unexpected(text[pos]), line, col)
+            raise ParseError(_prime(text, pos) or _unexpected(text[pos]), line, col)
         kind, value, end = m.lastgroup, m.group(), m.end()
         if kind == "name":
             end = _extend_name(text, end)
@@ -148,7 +148,8 @@ def _name_token(name: str, line: int, col: int) -> Token:
     if name in _LITERALS:
         return Token("lit", _LITERALS[name], line, col)
     if keyword.iskeyword(name):
-        raise ParseError(f"the Python keyword {name!r} is not allowed in a formula", line, col)
+        raise ParseError(f"the Python keyword {name!r} is not allowed in a formula; as a variable write it "
+                         f"in backticks, `{name}`" + (", or as lam (drawn as λ)" if name == "lambda" else ""), line, col)
     if name.startswith("__"):
         raise ParseError(f"the name {name!r} is not allowed: names starting with '__' are reserved", line, col)
     return _token(Token, ("name", name, line, col))
@@ -200,6 +201,21 @@ def _refuse_invisible(text: str) -> None:
         if unicodedata.category(c) in _BAD_CATEGORIES:
             line, col = _position(text, m.start())
             raise ParseError(_unexpected(c), line, col)
+
+
+def _prime(text: str, pos: int) -> str | None:
+    """The message for ``x'`` (a name with primes, and no string's content after them), else None."""
+    if text[pos] != "'":
+        return None
+    start = end = pos
+    while end < len(text) and text[end] == "'":
+        end += 1
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    if start == pos or text[start].isdigit() or end < len(text) and (text[end].isalnum() or text[end] in "_{'\"`"):
+        return None  # 'a', f'{x}', r'x': a string literal
+    alias = f", or as {text[start:pos]}prime" if end - pos == 1 else ""
+    return f"a prime is not part of a bare name: write it in backticks, `{text[start:end]}`{alias}"
 
 
 def _unexpected(c: str) -> str:

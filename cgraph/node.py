@@ -175,6 +175,38 @@ class Node:
     def __bool__(self) -> bool:
         return True
 
+    def _no_number(self, what: str) -> UnsupportedOperationError:
+        return UnsupportedOperationError(
+            f"{what} on node {self.name!r}: a node is a formula with no value until the graph is "
+            "evaluated; use cgraph's functions on it (cg.exp, not math.exp; cg.relu, cg.step or "
+            "cg.abs for a branch or a max), or cg.evaluate the graph for its value"
+        )
+
+    # float(x), math.exp(x), x > 0, max(x, 0): Python's TypeError said only "not 'Node'"
+    def __float__(self) -> float:
+        raise self._no_number("float()")
+
+    def __int__(self) -> int:
+        raise self._no_number("int()")
+
+    def __complex__(self) -> complex:
+        raise self._no_number("complex()")
+
+    def __round__(self, ndigits: int | None = None) -> Node:
+        raise self._no_number("round()")
+
+    def __lt__(self, other: Any) -> bool:
+        raise self._no_number("comparison '<'")
+
+    def __le__(self, other: Any) -> bool:
+        raise self._no_number("comparison '<='")
+
+    def __gt__(self, other: Any) -> bool:
+        raise self._no_number("comparison '>'")
+
+    def __ge__(self, other: Any) -> bool:
+        raise self._no_number("comparison '>='")
+
     def _repr_latex_(self) -> str | None:
         """A notebook shows a node as its formula (``cg.to_latex``); never raises."""
         from .printing import to_latex

@@ -232,3 +232,21 @@ def test_an_exact_constant_past_the_floats_is_shown_in_scientific_notation(value
     x = g.input("x")
     g.output(x * g.const(value), name="y")
     assert text in html.unescape(cg.to_dot(g).to_string())
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Unicode Greek letters are set as the spelled ones: g_α was drawn "g_α", α_1 "α_1"
+        ("α", "<I>α</I>"), ("α_1", '<I>α</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("g_α", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>α</I></FONT></SUB>'), ("ŷ", "<I>ŷ</I>"),
+        ("αβ", "αβ"),
+        # the accents and primes to_latex sets: xprime was drawn "xprime", `x'` upright
+        ("xprime", "<I>x′</I>"), ("x'", "<I>x</I>′"), ("xdot", "<I>ẋ</I>"), ("vvec", "<I>v⃗</I>"),
+        ("robothat", "robothat"), ("robot_hat", 'robot<SUB><FONT POINT-SIZE="10">hat</FONT></SUB>'),
+        # every Greek name to_latex knows
+        ("varepsilon", "<I>ε</I>"), ("Xi", "<I>Ξ</I>"), ("upsilon", "<I>υ</I>"),
+    ],
+)
+def test_math_names_read_unicode_primes_and_accents_as_to_latex_does(name, expected):
+    assert D.math_name(name) == expected

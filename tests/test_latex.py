@@ -101,7 +101,8 @@ def test_an_elementwise_product_of_arrays_is_odot_and_a_matrix_product_juxtapose
     net = cg.nn.MLP([2, 2, 1], activation="sigmoid", loss="mse", seed=0)
     text = cg.to_latex(cg.adjoint(net.graph, wrt=["W1"]), form="program")
     assert r"g_{a_{1}} &= g_{z_{1}} \odot \left(z_{1} \odot \left(1 - z_{1}\right)\right)" in text
-    assert r"g_{z_{1}} &= g_{t_{3}} W_{2}^{\top}" in text and r"a_{1} &= X W_{1} + b_{1}" in text
+    assert r"g_{z_{1}} &= g_{t_{3}} W_{2}^{\top}" in text and r"t_{1} &= X W_{1} \\" in text
+    assert r"a_{1} &= t_{1} + b_{1}" in text  # g_{t_{1}} below: t_{1} has its line
     check_latex(text)
     g = cg.Graph()
     X, Y, s = g.input("X", shape=(None, 3)), g.input("Y", shape=(3,)), g.input("s")
@@ -291,3 +292,23 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
     x = g.input("x")
     g.output(x * g.const(10**5000) + g.const(Fraction(-1, 10**5000)), name="y")
     assert cg.to_latex(g) == f"y = x \\cdot 1{'0' * 5000} - \\frac{{1}}{{1{'0' * 5000}}}"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # Unicode letters as the spelled ones: \mathrm{ŷ} and \mathrm{x̄} do not compile
+        # with pdflatex, and g_α was the only adjoint without its Greek letter in the diagrams
+        ("α1", r"\alpha_{1}"), ("α_1", r"\alpha_{1}"), ("g_α", r"g_{\alpha}"), ("ŷ", r"\hat{y}"),
+        ("x̄", r"\bar{x}"), ("g_ŷ", r"g_{\hat{y}}"), ("θ̂", r"\hat{\theta}"), ("αβ", r"\mathrm{αβ}"),
+        # a name in backticks with primes: x' (italic x), not \mathrm{x'}
+        ("x'", "x'"), ("x''", "x''"), ("α'", r"\alpha'"), ("W1'", "W_{1}'"),
+        # y_hat is ŷ in the diagrams: \hat{y} here too, not y_{\mathrm{hat}}
+        ("y_hat", r"\hat{y}"), ("theta_bar", r"\bar{\theta}"), ("x_dot", r"\dot{x}"), ("robot_hat", r"\mathrm{robot}_{\mathrm{hat}}"),
+        # the diagrams' short Greek names
+        ("eps", r"\epsilon"), ("lam", r"\lambda"),
+    ],
+)
+def test_unicode_primed_and_accented_names_print_as_the_diagrams_draw_them(name, expected):
+    assert latex_name(name) == expected
+    check_latex(expected)

@@ -117,3 +117,18 @@ def test_python_abs_builds_the_abs_op():
     y = g.output(abs(x - 1), name="y")
     assert y.op == "abs" and cg.to_text(g) == "y = abs(x - 1)"
     assert float(cg.evaluate(g, x=-2.0)["y"]) == 3.0
+
+
+@pytest.mark.parametrize(("call", "what"), [
+    (float, "float()"), (int, "int()"), (complex, "complex()"), (round, "round()"),
+    (lambda x: __import__("math").exp(x), "float()"),
+    (lambda x: x > 0, "comparison '>'"), (lambda x: 0 < x, "comparison '>'"), (lambda x: x <= 1, "comparison '<='"),
+    (lambda x: x >= 1, "comparison '>='"), (lambda x: max(x, 0), "comparison"), (lambda x: sorted([x, x * 2]), "comparison '<'"),
+])
+def test_a_node_used_as_a_number_is_a_typed_error_saying_what_to_do(call, what):
+    # Python's TypeError said only "must be real number, not 'Node'" / "'>' not supported"
+    g = cg.Graph()
+    x = g.input("x")
+    with pytest.raises(cg.UnsupportedOperationError, match="node '[^']+': a node is a formula .*cg.exp, not math.exp") as info:
+        call(x)
+    assert what in str(info.value)

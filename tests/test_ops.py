@@ -497,3 +497,29 @@ def test_the_gradient_of_a_reduction_of_a_0d_value_over_axis_0(text, x):
     assert cg.grad(g, x=x)["x"] == pytest.approx(1.0)
     assert cg.compile(g, wrt=["x"])(x=x)["g_x"] == pytest.approx(1.0)
     assert cg.check_gradients(g, x=x).ok
+
+
+EXTRA_ATTRS = {
+    "reshape": [{"shape": (1, -1)}, {"shape": (-1, 1)}],
+    "matmul_grad": [{"operand": 0}, {"operand": 1}],
+    "expand_to": [{"axis": 0}, {"axis": 1}],
+}
+
+
+@pytest.mark.parametrize("name", sorted(name for name in CASES if cg.OPS[name].attrs))
+def test_the_latex_of_an_op_shows_the_attributes_that_change_its_value(name):
+    # the LaTeX of reshape(x, shape=(1, -1)) and reshape(x, shape=(-1, 1)) was the same, and
+    # so was that of the two operands' matmul_grad: dloss/dW and dloss/dx printed alike
+    for values, _, _ in CASES[name]:
+        seen: dict[str, tuple] = {}
+        for attrs in [attrs for _, attrs, _ in CASES[name]] + [{}] + EXTRA_ATTRS.get(name, []):
+            g = cg.Graph()
+            operands = [g.input(f"x{i}") for i in range(len(values))]
+            try:
+                node = g.apply(name, *operands, **attrs)
+                value = cg.evaluate(g, **{f"x{i}": v for i, v in enumerate(values)})[node.name]
+            except cg.CGraphError:
+                continue  # reshape has no default shape; attributes that do not fit these operands
+            latex, first = cg.to_latex(node), (value, cg.to_text(node))
+            same = seen.setdefault(latex, first)
+            assert np.shape(same[0]) == np.shape(value) and np.allclose(same[0], value), (latex, same[1], first[1])

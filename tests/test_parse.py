@@ -560,3 +560,22 @@ def test_an_invalid_number_gets_the_hint_that_fits(text, hint):
     assert hint in str(info.value)
     if "2x" not in text:
         assert "2*x" not in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "col", "message"), [
+    ("y = x' * 2", 6, "a prime is not part of a bare name: write it in backticks, `x'`, or as xprime"),
+    ("y = sin(x'')", 10, "write it in backticks, `x''`"),
+    ("y = w_1' + 1", 8, "`w_1'`"),
+    ("y = lambda*x", 5, "keyword 'lambda' is not allowed in a formula; as a variable write it in backticks, `lambda`, "
+                        "or as lam"),
+    ("y = x + in", 9, "write it in backticks, `in`"),
+])
+def test_a_prime_or_a_keyword_as_a_name_says_how_to_write_it(text, col, message):
+    # x' said "string literals are not allowed", lambda only that it is not allowed
+    with pytest.raises(cg.ParseError) as info:
+        cg.parse(text)
+    assert (info.value.line, info.value.column) == (1, col)
+    assert message in str(info.value)
+    fixed = text.replace("lambda", "`lambda`").replace(" in", " `in`")
+    fixed = fixed.replace("x''", "`x''`").replace("w_1'", "`w_1'`").replace("x' ", "`x'` ")
+    cg.parse(fixed)  # the advice works

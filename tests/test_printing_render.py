@@ -137,3 +137,16 @@ def test_the_walk_follows_the_schedule_when_the_node_dicts_are_in_another_order(
 def test_a_bad_max_length_is_an_argument_error(fn, max_length):
     with pytest.raises(cg.ArgumentError, match="max_length must be an int >= 1"):
         fn(cg.parse("y = 2*x"), max_length=max_length)
+
+
+@pytest.mark.parametrize("fn", [cg.to_text, cg.to_latex])
+def test_the_adjoint_program_of_a_formula_defines_every_node_it_has_an_adjoint_of(fn):
+    # one expression: t4 = t1/t3 is single-use, but the listing speaks of g_t4
+    ga = cg.adjoint(cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"))
+    text = fn(ga, form="program")
+    defined = {line.split("=")[0].strip(" &") for line in text.splitlines()}
+    for n in ga:
+        forward = ga.nx.nodes[n].get("adjoint_of")
+        if forward and ga.nx.nodes[forward]["role"] == "op":
+            latex = f"t_{{{forward[1:]}}}" if forward.startswith("t") else forward
+            assert (forward if fn is cg.to_text else latex) in defined, (forward, text)

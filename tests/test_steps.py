@@ -115,3 +115,13 @@ def test_formats_of_the_wrong_type_are_an_export_error(tmp_path, formats):
     # None was a TypeError ("'NoneType' object is not iterable")
     with pytest.raises(cg.ExportError, match="format"):
         cg.backprop_frames(cg.parse("y = sin(x)"), tmp_path, formats=formats, x=1.0)
+
+
+def test_frames_of_a_formula_name_the_boxes_their_titles_and_adjoints_speak_of():
+    # the title says g_t3 = g_t5*cos(t3) + ...: every t_k it names must be a name in the drawing
+    steps = cg.backprop_steps(cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)"), x=2.0, z=3.0)
+    for step in steps:
+        text = step.dot.to_string()
+        named = set(re.findall(r'ALIGN="LEFT"[^>]*><FONT COLOR="[^"]*"><FONT FACE="[^"]*"><I>t</I><SUB>'
+                               r'<FONT POINT-SIZE="[\d.]+">(\d+)<', text))
+        assert set(re.findall(r"(?<![A-Za-z0-9])t(\d+)\b", step.formula)) <= named, step.formula

@@ -27,7 +27,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..memory import gc_paused
 from ..ops.shapes import is_int
-from ..printing.names import ADJOINT_NAME, scripted
+from ..printing.names import ADJOINT_NAME, scripted, spelled
 from .dottext import dot_text, writer_ok
 from .recipe import NotPlain, Part, materialize, pending_text, recipe_ok
 
@@ -65,9 +65,13 @@ _GREEK = {
     "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
     "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ",
     "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ",
+    "iota": "ι", "upsilon": "υ", "Xi": "Ξ", "Pi": "Π", "Upsilon": "Υ", "varepsilon": "ε",
+    "vartheta": "ϑ", "varphi": "ϕ", "varpi": "ϖ", "varrho": "ϱ", "varsigma": "ς",
 }  # fmt: skip
-_HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
-_SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde))?")
+# the accents to_latex sets (a prime is not a combining mark: it follows its letter)
+_HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "ddot": "\u0308",
+         "vec": "\u20d7", "prime": "′"}
+_SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde|ddot|dot|vec|prime))?")
 _DOUBLE_INDEX = re.compile(r"([A-Za-z]+)(\d+)_([A-Za-z0-9]+)")
 
 
@@ -166,6 +170,10 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if len(text) > limit:
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
+    text = spelled(text)  # α1 -> alpha1, ŷ -> yhat, as to_latex reads them
+    bare = text.rstrip("'")
+    if bare and bare != text:  # `x'`: x′, as yprime
+        return math_name(bare, size=size, italic=italic, limit=limit) + "′" * (len(text) - len(bare))
     m = ADJOINT_NAME.fullmatch(text)
     if m and (scripted(m.group(2)) or _DOUBLE_INDEX.fullmatch(m.group(2))):  # g_w_{1,2}^{(1)}, g_w1_2
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
@@ -184,9 +192,11 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if not m:
         return html_text(text)
     base, digits, word, accent = m.groups()
-    if word in _HATS and not accent:
-        word, accent = None, word
     base = _GREEK.get(base, base)
+    if word in _HATS and not accent and len(base) == 1:
+        word, accent = None, word
+    if accent and len(base) > 1:  # robothat is a word, as in to_latex; yhat, thetahat are ŷ, θ̂
+        return html_text(text)
     slanted = italic and len(base) == 1  # math style: one-letter names italic, words upright
     if accent:
         base = unicodedata.normalize("NFC", base[0] + _HATS[accent] + base[1:])

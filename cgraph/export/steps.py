@@ -96,8 +96,9 @@ def backprop_steps(
     for k, (name, node) in enumerate(zip(order, forward), 1):
         later = set(forward[k:])  # their lines are reserved, so every frame has the same layout
         reads = [(node, u) for u in g.users(node) if u in final and u not in later]
+        # show_generated: the titles and the boxes' g_t4 speak of t4, so its box is named t4
         d = computation_dot(g, values=values or None, adjoints=final, pending=later, rankdir=rankdir,
-                            precision=precision, highlight=[node], highlight_edges=reads)
+                            precision=precision, highlight=[node], highlight_edges=reads, show_generated=True)
         for e in d.get_edges():  # the adjoint flows back along the edges it reads
             if e.get("color") == f'"{HIGHLIGHT}"':
                 attrs = {**e.get_attributes(), "dir": "back"}

@@ -138,7 +138,7 @@ MATMUL = register(OpDef(
 MATMUL_GRAD = register(OpDef(
     "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
     _matmul_grad_vjp, text="matmul_grad({0}, {1}, {2}{kw})",
-    latex=r"\operatorname{{matmul\_grad}}\left({0}, {1}, {2}\right)", label="∂@", attrs={"operand": 0},
+    latex=r"\operatorname{{matmul\_grad}}\left({0}, {1}, {2}{kw}\right)", label="∂@", attrs={"operand": 0},
     attr_forms={"operand": _operand_form},
     doc="The adjoint of operand ``operand`` (0 or 1) of ``a @ b`` from ``g``: the matmul rule "
     "where the operands' number of dimensions is unknown when the adjoint graph is built.", overflows=True, **_CALL,
@@ -159,13 +159,13 @@ MEAN = register(OpDef(
 ))
 TRANSPOSE = register(OpDef(
     "transpose", 1, lambda x, axes=None: np.transpose(x, axes), shapes.transpose, _transpose_vjp,
-    text="transpose({0}{kw})", latex="{0}^{{\\top}}", latex_prec=Prec.POW,
+    text="transpose({0}{kw})", latex="{0}^{{\\top{kw}}}", latex_prec=Prec.POW,
     latex_arg_prec=(Prec.ATOM,), label="(·)ᵀ", attrs={"axes": None}, attr_forms={"axes": shapes.axes_perm},
     doc="Permute the axes (reverse them by default).", **_CALL,
 ))
 RESHAPE = register(OpDef(
     "reshape", 1, lambda x, shape=None: np.reshape(x, shape), shapes.reshape, _reshape_vjp,
-    text="reshape({0}{kw})", latex=r"\operatorname{{reshape}}\left({0}\right)", label="reshape",
+    text="reshape({0}{kw})", latex=r"\operatorname{{reshape}}\left({0}{kw}\right)", label="reshape",
     attrs={"shape": None}, attr_forms={"shape": shapes.reshape_target}, doc="Give the operand a new ``shape`` (one entry may be -1).", **_CALL,
 ))
 IDENTITY = register(OpDef(
@@ -181,7 +181,7 @@ SUM_TO = register(OpDef(
 ))
 EXPAND_TO = register(OpDef(
     "expand_to", 2, _expand_to, lambda s, like, axis=None, keepdims=True: like, _expand_vjp,
-    text="expand_to({0}, {1}{kw})", latex=r"\operatorname{{expand}}\left({0}, {1}\right)",
+    text="expand_to({0}, {1}{kw})", latex=r"\operatorname{{expand}}{sub}\left({0}, {1}\right)",
     label="expand", attrs={"axis": None, "keepdims": True},
     doc="Broadcast the first operand to the shape of the second, re-inserting reduced ``axis``.",
     shape_operands=(1,), **_CALL,

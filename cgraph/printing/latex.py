@@ -15,7 +15,7 @@ from ..checks import int_text
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
-from .names import ADJOINT_NAME, scripted
+from .names import ADJOINT_NAME, GREEK_LETTERS, scripted, spelled
 from .render import MAX_LENGTH, Entry, Style, layout
 
 GREEK = frozenset(
@@ -25,11 +25,8 @@ GREEK = frozenset(
 )
 #: name endings set as accents (longest first: xddot is x with two dots)
 _ACCENTS = ("tilde", "prime", "ddot", "hat", "bar", "dot", "vec")
-_UNICODE_GREEK = dict(zip(
-    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ",
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
-))
+#: short names the diagrams draw as Greek letters too (lambda is a Python keyword)
+_GREEK_ALIASES = {"eps": "epsilon", "lam": "lambda"}
 _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
             "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
 _INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
@@ -120,6 +117,7 @@ def latex_name(name: str) -> str:
     >>> latex_name("g_g_x"), latex_name("g2_x")
     ('g_{g_{x}}', 'g_{x}^{(2)}')
     """
+    name = spelled(name)  # α1 -> alpha1, ŷ -> yhat
     orders = []  # g_<name>, g2_<name>: peeled in a loop, not a recursion (g_g_..._x may be long)
     while True:
         head, sep, tail = name.partition("_")
@@ -132,7 +130,8 @@ def latex_name(name: str) -> str:
             orders.append(f"^{{({m.group(1)})}}" if m.group(1) else "")
             name = m.group(2)
             continue
-        text = _plain_name(name, head, sep, tail)
+        bare = name.rstrip("'") or name  # `x'`, `W1'`: the primes follow the name's scripts
+        text = _plain_name(bare, *bare.partition("_")) + "'" * (len(name) - len(bare))
         break
     for order in reversed(orders):
         text = f"g_{{{text}}}{order}"
@@ -148,6 +147,8 @@ def _plain_name(name: str, head: str, sep: str, tail: str) -> str:
     if not sep or not head or not tail:
         m = _INDEXED.fullmatch(name)
         return f"{_symbol(m.group(1))}_{{{m.group(2)}}}" if m else _symbol(name)
+    if tail in _ACCENTS and _accentable(head):  # y_hat -> \\hat{y}, as the diagrams draw it
+        return _symbol(head + tail)
     m = _INDEXED.fullmatch(head)
     if m:
         return f"{_symbol(m.group(1))}_{{{m.group(2)},{_sub(tail)}}}"
@@ -170,15 +171,23 @@ def _sub(text: str) -> str:
     return _symbol(text)
 
 
+def _accentable(base: str) -> bool:
+    return len(base) == 1 and base.isascii() and base.isalpha() or base in GREEK
+
+
 def _symbol(text: str) -> str:
+    bare = text.rstrip("'")
+    if bare and bare != text:  # a primed subscript, w_{1'}
+        return _symbol(bare) + "'" * (len(text) - len(bare))
     for mark in _ACCENTS:  # yhat -> \hat{y}, thetabar -> \bar{\theta}, as SymPy names them
         base = text[: -len(mark)]
-        if text.endswith(mark) and (len(base) == 1 and base.isascii() and base.isalpha() or base in GREEK):
+        if text.endswith(mark) and _accentable(base):
             return f"{_symbol(base)}'" if mark == "prime" else f"\\{mark}{{{_symbol(base)}}}"
+    text = _GREEK_ALIASES.get(text, text)
     if text in GREEK or text == "ell":  # the lecture's loss is \ell
         return "\\" + text
-    if len(text) == 1 and text in _UNICODE_GREEK:
-        return "\\" + _UNICODE_GREEK[text]
+    if len(text) == 1 and text in GREEK_LETTERS:
+        return "\\" + GREEK_LETTERS[text]
     escaped = "".join(_SPECIAL.get(ch, ch) for ch in text)
     if len(text) == 1 and (text.isascii() and text.isalpha()):
         return escaped

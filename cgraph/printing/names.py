@@ -7,14 +7,25 @@ that a node named ``w_{1,2}^{(1)}`` prints as :math:`w_{1,2}^{(1)}` in both.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-__all__ = ["ADJOINT_NAME", "scripted"]
+__all__ = ["ADJOINT_NAME", "GREEK_LETTERS", "scripted", "spelled"]
 
 #: an adjoint's name as the adjoint pass writes it: g_<name>, g2_<name> (sweep, name)
 ADJOINT_NAME = re.compile(r"g(\d*)_(.+)")
 _BASE = re.compile(r"[A-Za-z]+")
 _BODY = r"[A-Za-z0-9,()+\-' ]+"  # what a sub- or superscript may hold: t-1, (l), j,i, t+1
 _SCRIPT = re.compile(rf"([_^])(?:\{{({_BODY})\}}|(\({_BODY}\))|([A-Za-z0-9]+))")
+#: the Greek letters a name may hold as themselves, and their spelled names (α is alpha)
+GREEK_LETTERS = dict(zip(
+    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
+))
+#: combining accents and the name endings the printers set as them (ŷ is yhat)
+_MARKS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot", "\u20d7": "vec"}
+_LETTER = f"[A-Za-z{''.join(GREEK_LETTERS)}]"
+_PART = re.compile(f"({_LETTER})(?:([{''.join(_MARKS)}])|([0-9]*))")
 
 
 def scripted(name: str) -> tuple[str, str, str] | None:
@@ -50,3 +61,27 @@ def scripted(name: str) -> tuple[str, str, str] | None:
     if not scripts:
         return None
     return m.group(), scripts.get("_", ""), scripts.get("^", "")
+
+
+def spelled(name: str) -> str:
+    """``name`` with its Unicode symbols spelled the way the printers read names, so that
+    ``α1`` prints as ``alpha1`` does (:math:`\\alpha_1`, α₁) and ``ŷ`` as ``yhat``: each
+    ``_``-separated part that is one letter (Latin or Greek) with an accent or with
+    digits is spelled out; any other part is kept.
+
+    Examples
+    --------
+    >>> spelled("α_1"), spelled("g_ŷ"), spelled("x̄"), spelled("β2")
+    ('alpha_1', 'g_yhat', 'xbar', 'beta2')
+    >>> spelled("αβ"), spelled("x_12")
+    ('αβ', 'x_12')
+    """
+    if name.isascii():
+        return name
+    parts = name.split("_")
+    for k, part in enumerate(parts):
+        m = _PART.fullmatch(unicodedata.normalize("NFD", part))
+        if m:
+            letter, mark, digits = m.groups()
+            parts[k] = GREEK_LETTERS.get(letter, letter) + (_MARKS[mark] if mark else digits)
+    return "_".join(parts)

@@ -427,9 +427,11 @@ def _layout(g: Graph, target: str | None, form: str, style: Style, *, max_length
             )
         else:
             return entries[target] if target is not None else [(t, entries[t]) for t in targets]
+    # a forward node with an adjoint gets its line: the listing says g_t4 = ..., so t4 = ... too
+    shown = {data["adjoint_of"] for data in g.nx._node.values() if data.get("adjoint_of")}
     if target is None:
-        return program(g, None, style)
-    return program(g, needed(g, [target]), style, always=[target])
+        return program(g, None, style, always=shown)
+    return program(g, needed(g, [target]), style, always=[target, *shown])
 
 
 def _targets(g: Graph) -> list[str]:
