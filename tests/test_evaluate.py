@@ -158,3 +158,14 @@ def test_a_name_without_a_value_is_a_node_not_found_error_listing_the_nodes():
     with pytest.raises(cg.NodeNotFoundError, match=r"no value for 'q': not a node of the evaluated graph \(nodes: x, z, y\)"):
         v["q"]
     assert v.get("q") is None and "q" not in v  # still a mapping
+
+
+@pytest.mark.parametrize("x", [1.0, np.float32(1.0), np.ones(2, np.float16)])
+def test_every_value_is_a_numpy_value_constants_too(x):
+    # API.md: "a mapping from every node name to its numpy value"; a constant, and what
+    # constants alone compute (a = 2*3, exp(1), an adjoint's g_x = g_y*2), came back as
+    # Python floats, without .dtype or .shape
+    for g in (cg.parse("a = 2*3\ny = x + a + exp(1)"), cg.adjoint(cg.parse("y = 2*x")), cg.parse("y = 2")):
+        vals = cg.evaluate(g, x=x) if g.inputs else cg.evaluate(g)
+        assert all(isinstance(v, (np.ndarray, np.generic)) for v in vals.values()), vals
+    assert cg.evaluate(cg.parse("a = 2*3\ny = x + a"), x=x)["y"].dtype == np.asarray(x).dtype  # weak: x's dtype

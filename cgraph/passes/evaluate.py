@@ -86,4 +86,7 @@ def evaluate(
     if not len(g):
         raise GraphError(f"graph {g.name!r} is empty: it has no nodes to evaluate")
     feeds = merge_feeds(feeds, inputs)
-    return Values(plan(g).run(feeds, nonfinite=nonfinite))
+    values = plan(g).run(feeds, nonfinite=nonfinite)
+    # the plan keeps what constants alone compute as Python floats (weak in numpy's
+    # promotion, so that float32 stays float32); the caller gets numpy values throughout
+    return Values({n: np.float64(v) if type(v) is float else v for n, v in values.items()})
