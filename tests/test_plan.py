@@ -370,3 +370,20 @@ def test_a_constant_handed_out_by_evaluate_cannot_be_written_through(node):
             cg.evaluate(g, x=np.ones(2))[node][0] = 1000.0
     assert float(cg.evaluate(g, x=np.ones(2))["y"]) == 60.0
     assert g.node("c").attrs["value"].flags.writeable  # the graph's own array is untouched
+
+
+@pytest.mark.parametrize("fn", [cg.evaluate, cg.grad, cg.finite_difference, cg.check_gradients])
+def test_feeds_may_be_keyed_by_node_handles(fn):
+    # as a TensorFlow feed_dict; before, the key was "<Node 'x': input> is not a node of graph"
+    g = cg.Graph()
+    x, z = g.input("x"), g.input("z")
+    g.output(x * z, name="y")
+
+    def call(feeds):  # (evaluate's feeds is positional only; grad's second argument is wrt)
+        return fn(g, feeds) if fn is cg.evaluate else fn(g, feeds=feeds)
+
+    assert repr(call({x: 2.0, z: 3.0})) == repr(call({"x": 2.0, "z": 3.0}))
+    with pytest.raises(cg.InputError, match="feeds: node 'x' belongs to another graph"):
+        call({cg.parse("y = x*z").node("x"): 2.0, z: 3.0})
+    with pytest.raises(cg.InputError, match="feeds give 'x' twice"):
+        call({x: 2.0, "x": 2.0, z: 3.0})

@@ -59,7 +59,7 @@ def backprop_steps(
     g : Graph
         The forward graph.
     feeds : mapping, optional
-        Input values by name (alternative to keywords); with inputs, every frame shows
+        Input values by name or node (alternative to keywords); with inputs, every frame shows
         the forward values and the adjoint values computed so far.
     wrt, of : optional
         As in :func:`cgraph.adjoint`.
@@ -80,7 +80,7 @@ def backprop_steps(
     from .. import adjoint
 
     D.check_options(precision)  # the titles format values before the drawing checks its options
-    feeds = merge_feeds(feeds, inputs)
+    feeds = merge_feeds(feeds, inputs, g)
     ga = adjoint(g, wrt=wrt, of=of)
     order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
     with no_nonfinite_hint():  # backprop_steps takes no nonfinite=
@@ -127,7 +127,7 @@ def backprop_frames(
     out_dir : str or Path
         The folder (created if missing).
     feeds : mapping, optional
-        Input values by name; as keywords too.
+        Input values by name or node; as keywords too.
     formats : {"svg", "pdf", "png", "dot"} or a sequence of them
         The files to write per frame.
     **options

@@ -116,7 +116,7 @@ def check_gradients(
     wrt : name or Node, or a list of them, optional
         Default: every input and param.
     feeds : mapping, optional
-        Input values by name (an alternative to keywords).
+        Input values by name or node (an alternative to keywords).
     of : str or Node, optional
         The scalar node to differentiate (default: the single output).
     rtol, atol : float
@@ -151,7 +151,7 @@ def check_gradients(
     for key, tol in (("rtol", rtol), ("atol", atol)):
         if not finite_number(tol) or tol < 0:
             raise ArgumentError(f"{key} must be a finite number >= 0, not {tol!r}")
-    feeds = merge_feeds(feeds, inputs)
+    feeds = merge_feeds(feeds, inputs, g)
     notes = _precision_warnings(g, feeds, wrt)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)

@@ -57,7 +57,8 @@ def evaluate(
     ----------
     g : Graph
     feeds : mapping, optional
-        Inputs and params by name (an alternative to keyword arguments).
+        Inputs and params by name or node (``{x: 2.0}``; an alternative to keyword
+        arguments).
     nonfinite : {"raise", "propagate"}
         ``"raise"`` (default) raises :class:`~cgraph.DomainError` naming the first node
         whose value leaves the finite numbers (``log(-1)``, ``x/0``, overflow) and
@@ -85,7 +86,7 @@ def evaluate(
     require_graph(g, "evaluate")
     if not len(g):
         raise GraphError(f"graph {g.name!r} is empty: it has no nodes to evaluate")
-    feeds = merge_feeds(feeds, inputs)
+    feeds = merge_feeds(feeds, inputs, g)
     values = plan(g).run(feeds, nonfinite=nonfinite)
     # the plan keeps what constants alone compute as Python floats (weak in numpy's
     # promotion, so that float32 stays float32); the caller gets numpy values throughout

@@ -48,7 +48,7 @@ def finite_difference(
     eps : float, optional
         The step; by default ``cbrt(machine eps) * max(1, |x_i|)`` per element.
     feeds : mapping, optional
-        Input values by name.
+        Input values by name or node.
     of : str or Node, optional
         The scalar node to differentiate (default: the single output).
     **inputs
@@ -80,7 +80,7 @@ def finite_difference(
     require_graph(g, "finite_difference")
     if eps is not None and (not finite_number(eps) or eps <= 0):
         raise ArgumentError(f"eps must be a finite number > 0, not {eps!r}")
-    feeds = merge_feeds(feeds, inputs)
+    feeds = merge_feeds(feeds, inputs, g)
     of = _resolve_of(g, of)
     names = _resolve_wrt(g, wrt)
     run = plan(g, [of]).run

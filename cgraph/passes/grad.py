@@ -52,7 +52,7 @@ def grad(
     wrt : name or Node, or a list of them, optional
         Default: every input and param.
     feeds : mapping, optional
-        Input values by name (alternative to keywords).
+        Input values by name or node (alternative to keywords).
     of : str or Node, optional
         The node to differentiate (default: the single output).
     nonfinite : {"raise", "propagate"}
@@ -90,7 +90,7 @@ def grad(
     (1208.3812151, 809.7074792)
     """
     require_graph(g, "grad")
-    feeds = merge_feeds(feeds, inputs)
+    feeds = merge_feeds(feeds, inputs, g)
     if _first_call(g, wrt, of):
         found = eager_grad(g, wrt, of, feeds, nonfinite)
         if found is not None:

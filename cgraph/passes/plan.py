@@ -23,6 +23,7 @@ from ..checks import shown
 from ..errors import ArgumentError, DomainError, InputError, ShapeError
 from ..graph import Graph
 from ..memory import gc_paused
+from ..node import Node
 from ..ops.registry import OPS, get_op
 
 NONFINITE = ("raise", "propagate")
@@ -363,9 +364,11 @@ def _seen(ops: list[str], op_names: list[str], fresh_ops: set[str], operands: Ma
     return seen
 
 
-def merge_feeds(feeds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
+def merge_feeds(feeds: Mapping[str | Node, Any] | None, inputs: Mapping[str, Any], g: Graph | None = None) -> dict[str, Any]:
     """``feeds`` and the keyword ``inputs`` as one dict (a keyword wins); InputError when
-    ``feeds`` is no mapping (``evaluate(g, 2.0)``: values go by name).
+    ``feeds`` is no mapping (``evaluate(g, 2.0)``: values go by name). A key of ``feeds``
+    may be a node handle (``{x: 2.0}``, as a TensorFlow feed_dict): its name, if it is a
+    node of ``g``.
 
     Examples
     --------
@@ -379,7 +382,22 @@ def merge_feeds(feeds: Mapping[str, Any] | None, inputs: Mapping[str, Any]) -> d
             f"feeds must be a mapping from input names to values, not {shown(feeds)}; "
             "or pass the values as keyword arguments (x=2.0)"
         )
+    if any(type(k) is Node for k in feeds):
+        feeds = _by_name(feeds, g)
     return {**feeds, **inputs}
+
+
+def _by_name(feeds: Mapping[Any, Any], g: Graph | None) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for k, v in feeds.items():
+        if type(k) is Node:
+            if g is not None and k.graph is not g:
+                raise InputError(f"feeds: node {k.name!r} belongs to another graph than {g.name!r}")
+            k = k.name
+        if k in out:
+            raise InputError(f"feeds give {k!r} twice (by name and by node)")
+        out[k] = v
+    return out
 
 
 def plan(graph: Graph, keep: Collection[str] | None = None) -> Plan:
