@@ -150,3 +150,21 @@ class no_nonfinite_hint:  # lower case: used like a function, `with no_nonfinite
         if isinstance(exc, CGraphError):
             without_nonfinite_hint(exc)
         return False
+
+
+def check_path(value: Any, what: str, error: type[CGraphError] = ArgumentError, kind: str = "file") -> None:
+    """``error`` unless ``value`` is a path (``str`` or ``os.PathLike``): ``cg.render(g, None)``
+    raised pathlib's "expected str, bytes or os.PathLike object, not NoneType".
+
+    Examples
+    --------
+    >>> check_path(None, "cg.save: path")
+    Traceback (most recent call last):
+    ...
+    cgraph.errors.ArgumentError: cg.save: path must be a file path (a str or pathlib.Path), not None
+    """
+    import os
+
+    if not isinstance(value, (str, os.PathLike)):
+        shown = "None" if value is None else type(value).__name__
+        raise error(f"{what} must be a {kind} path (a str or pathlib.Path), not {shown}")

@@ -333,6 +333,11 @@ class Graph:
         An input or param keeps its name (it is fed by that name): ``name`` then
         goes to a new ``identity`` node of it.
         """
+        if isinstance(node, Node) and node.graph is not self:  # else a node of g named alike would do
+            raise GraphError(f"output(): node {node.name!r} belongs to graph {node.graph.name!r}, not {self.name!r}")
+        if not isinstance(node, (Node, str)):
+            raise GraphError(f"output() takes a node of graph {self.name!r} or its name, not {_describe(node)}"
+                             + _node_hint((node,)) * isinstance(node, Graph))
         node = self.node(node.name if isinstance(node, Node) else node)
         if name is not None and name != node.name:
             if node.role in ("input", "param"):
@@ -349,6 +354,9 @@ class Graph:
         :meth:`output` takes it; a string is one name)."""
         if isinstance(names, (str, Node)):  # one name, not its letters
             names = [names]
+        for n in names if isinstance(names, (list, tuple)) else ():
+            if isinstance(n, Node) and n.graph is not self:  # else a node of g named alike would do
+                raise GraphError(f"set_outputs: node {n.name!r} belongs to graph {n.graph.name!r}, not {self.name!r}")
         try:
             names = [n.name if isinstance(n, Node) else n for n in names]
         except TypeError:
@@ -773,20 +781,40 @@ def require_graph(obj: Any, caller: str) -> Graph:
     return obj
 
 
+def _describe(v: Any) -> str:
+    if isinstance(v, Graph):
+        return f"graph {v.name!r}"
+    if v is None or isinstance(v, (str, int, float)):
+        return f"{repr(v)[:40]} ({type(v).__name__})"
+    return type(v).__name__
+
+
+def _node_hint(operands: tuple) -> str:
+    """What to pass instead of a graph or a name where a Node belongs."""
+    for v in operands:
+        if isinstance(v, Graph):
+            return f"; pass a node of the graph, e.g. g[{(v.outputs or list(v.nx) or ['x'])[-1]!r}]"
+        if isinstance(v, str):
+            return f"; a name is not a node: pass g[{v!r}] (or the handle g.input returned)"
+    return "; build on a node, e.g. x = g.input('x')"
+
+
 def apply_op(opdef: OpDef, operands: tuple, attrs: dict, *, name: str | None = None) -> Node:
     """Build ``opdef`` of ``operands`` in the graph the Node operands belong to."""
     if len(operands) == 1 and type(operands[0]) is Node:  # the common call: cg.sin(x)
         v = operands[0]
         return v.graph._apply(opdef, [v.name], dict(attrs) if attrs else NO_ATTRS, name)
-    g = None
+    g = first = None
     for v in operands:
         if isinstance(v, Node):
             if g is None:
-                g = v.graph
+                g, first = v.graph, v
             elif v.graph is not g:
-                raise GraphError(f"{opdef.name}(): operands come from different graphs")
+                raise GraphError(f"{opdef.name}(): operands come from different graphs: {first.name!r} from graph "
+                                 f"{g.name!r}, {v.name!r} from graph {v.graph.name!r}; build a formula in one graph")
     if g is None:
-        raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node")
+        raise GraphError(f"{opdef.name}(): at least one operand must be a graph Node, got "
+                         f"{', '.join(_describe(v) for v in operands) or 'none'}{_node_hint(operands)}")
     names = []
     for v in operands:  # (_operand's common case first: a Node, of g as checked above)
         names.append(v.name if type(v) is Node else g._operand(v))

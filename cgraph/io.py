@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .checks import shown
-from .errors import CGraphError, GraphError, LoadError
+from .errors import CGraphError, GraphError, LoadError, check_path
 from .graph import Graph, param_value, require_graph
 from .ops.registry import OPS, SOURCE_OPS
 
@@ -86,10 +86,14 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
     >>> cg.load(path).inputs
     ['x', 'z']
     """
+    check_path(path, "cg.save: path")
     path = Path(path)
     text = dumps(g)
     if not path.parent.is_dir():  # else the error would name the temporary file
         raise FileNotFoundError(errno.ENOENT, f"cannot save the graph: folder {str(path.parent)!r} does not exist", str(path))
+    if path.is_dir():  # likewise: os.replace named the temporary file
+        raise IsADirectoryError(errno.EISDIR, "cannot save the graph: it is a folder; give a file name "
+                                f"such as {str(path / 'graph.json')!r}", str(path))
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -103,6 +107,7 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
 
 def load(path: str | os.PathLike) -> Graph:
     """Read a graph written by :func:`save`; ``LoadError`` names what is wrong and where."""
+    check_path(path, "cg.load: path")
     path = Path(path)
     data = path.read_bytes()
     try:

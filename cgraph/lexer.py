@@ -50,6 +50,8 @@ _REFUSED = {
     "\\": "'\\' is not allowed; a line continues by itself inside parentheses and brackets",
 }
 _UNSUPPORTED_OPS = set("%&|~<>!")
+# typeset operators, as pasted from slides or a PDF: the ASCII one to write instead
+_LOOKALIKES = {"−": "-", "–": "-", "—": "-", "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "∕": "/"}
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
@@ -232,7 +234,8 @@ def _unexpected(c: str) -> str:
     if cat in _BAD_CATEGORIES:
         kind = "control" if cat == "Cc" else "invisible" if cat in ("Cf", "Zl", "Zp") else "unassigned"
         return f"{kind} character {code} {unicodedata.name(c, '')}".rstrip() + " is not allowed"
-    return f"unexpected character {c!r} ({code} {unicodedata.name(c, '?')})"
+    hint = f"; write {_LOOKALIKES[c]!r}" if c in _LOOKALIKES else ""
+    return f"unexpected character {c!r} ({code} {unicodedata.name(c, '?')}){hint}"
 
 
 def _position(text: str, index: int) -> tuple[int, int]:

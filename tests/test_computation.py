@@ -231,6 +231,9 @@ def test_a_chain_with_constants_runs_straight():
 def test_an_attribute_shows_a_real_minus_sign():
     d = cg.to_dot(cg.parse("y = sum(x, axis=-1)")).to_string()
     assert "axis=−1" in d and "axis=-1" not in d
+    # and so does a number in a tuple: reshape's shape=(-1, 1) beside sum's axis=−1
+    d = cg.to_dot(cg.parse("y = reshape(x, shape=(-1, 1))\nz = slice(y, start=-2, axis=-1)")).to_string()
+    assert "shape=(−1, 1)" in d and "start=−2" in d and "-1" not in d
 
 
 def test_values_are_shown_in_the_boxes():

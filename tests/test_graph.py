@@ -447,3 +447,42 @@ def test_a_handle_of_a_renamed_node_is_named_when_used():
         with pytest.raises(cg.NodeNotFoundError, match="no node 't2'"):
             show(a)
     assert g.node("a").op == "mul" and [n for n in g if g.node(n).role == "op"] == ["a"]  # no op was added
+
+
+@pytest.mark.parametrize(("operand", "said"), [
+    ("graph", "got graph 'lecture'; pass a node of the graph, e.g. g['y']"),
+    ("x", "got 'x' (str); a name is not a node: pass g['x']"),
+    (2.0, "got 2.0 (float); build on a node, e.g. x = g.input('x')"),
+    (None, "got None (NoneType)"),
+])
+def test_an_op_of_no_node_says_what_it_got_and_what_to_pass(operand, said):
+    # it said only "sin(): at least one operand must be a graph Node"
+    g = cg.parse("y = sin(x)")
+    g.name = "lecture"
+    with pytest.raises(cg.GraphError) as info:
+        cg.sin(g if operand == "graph" else operand)
+    assert str(info.value).startswith("sin(): at least one operand must be a graph Node, ")
+    assert said in str(info.value)
+
+
+def test_operands_of_two_graphs_are_named_with_their_graphs():
+    a, b = cg.Graph("first"), cg.Graph("second")
+    with pytest.raises(cg.GraphError, match="add\\(\\): operands come from different graphs: 'x' from graph 'first', "
+                                            "'z' from graph 'second'"):
+        cg.add(a.input("x"), b.input("z"))
+
+
+def test_output_of_a_node_of_another_graph_or_of_a_graph_is_refused():
+    g, h = cg.Graph("g"), cg.Graph("h")
+    g.input("x")
+    hx = h.input("x")
+    # it marked g's own x, which has the same name
+    with pytest.raises(cg.GraphError, match="output\\(\\): node 'x' belongs to graph 'h', not 'g'"):
+        g.output(hx)
+    with pytest.raises(cg.GraphError, match="output\\(\\) takes a node of graph 'g' or its name, not graph 'h'; pass a node"):
+        g.output(h)
+    with pytest.raises(cg.GraphError, match="not 2.0 \\(float\\)"):
+        g.output(2.0)
+    with pytest.raises(cg.GraphError, match="set_outputs: node 'x' belongs to graph 'h', not 'g'"):
+        g.set_outputs([hx])
+    assert g.outputs == []

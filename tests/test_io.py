@@ -354,6 +354,14 @@ def test_not_utf8_and_missing_files(tmp_path):
         cg.loads(b"{}")
 
 
+def test_saving_into_a_folder_names_the_folder_not_a_temporary_file(tmp_path):
+    # it was "[Errno 21] Is a directory: '<folder>.jk0e04w3.tmp' -> '<folder>'"
+    with pytest.raises(IsADirectoryError) as info:
+        cg.save(cg.parse("y = x*z"), tmp_path)
+    assert info.value.filename == str(tmp_path) and ".tmp" not in str(info.value)
+    assert "give a file name such as" in str(info.value) and list(tmp_path.parent.glob("*.tmp")) == []
+
+
 def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
     # Windows editors save UTF-8 with a BOM; JSON readers may ignore it (RFC 8259), and
     # Python's own source files may start with one. It was "invalid JSON at line 1, column
@@ -440,3 +448,12 @@ def test_a_huge_value_in_a_load_error_is_cut_short(top):
 def test_a_huge_constant_in_a_load_error_is_cut_short():
     with pytest.raises(cg.LoadError, match=r"bad 'int' value '1111.*\.\.\.$"):
         cg.loads(json.dumps(doc([const({"int": "1" * 5000}), X])))
+
+
+@pytest.mark.parametrize("path", [None, 3, ["g.json"]])
+def test_a_path_that_is_no_path_is_an_argument_error(path):
+    # pathlib's TypeError "expected str, bytes or os.PathLike object, not NoneType"
+    with pytest.raises(cg.ArgumentError, match="cg.save: path must be a file path .*, not "):
+        cg.save(cg.parse("y = x"), path)
+    with pytest.raises(cg.ArgumentError, match="cg.load: path must be a file path"):
+        cg.load(path)

@@ -188,6 +188,8 @@ def test_free_functions_refuse_unknown_keywords_and_foreign_operands():
     x, z = g.input("x"), h.input("z")
     with pytest.raises(TypeError, match="unexpected keyword"):
         cg.sum(x, axes=1)
+    with pytest.raises(TypeError, match=r"\['axes'\]; it takes axis=, keepdims=, name=$"):  # which ones it takes
+        cg.sum(x, axes=1)
     with pytest.raises(cg.GraphError, match="different graphs"):
         cg.add(x, z)
     with pytest.raises(cg.GraphError, match="at least one operand must be a graph Node"):

@@ -579,3 +579,13 @@ def test_a_prime_or_a_keyword_as_a_name_says_how_to_write_it(text, col, message)
     fixed = text.replace("lambda", "`lambda`").replace(" in", " `in`")
     fixed = fixed.replace("x''", "`x''`").replace("w_1'", "`w_1'`").replace("x' ", "`x'` ")
     cg.parse(fixed)  # the advice works
+
+
+@pytest.mark.parametrize(("text", "col", "ascii_op"), [
+    ("y = x − z", 7, "-"), ("y = x × z", 7, "*"), ("y = x ⋅ z", 7, "*"), ("y = x ÷ z", 7, "/"), ("y = x – 1", 7, "-"),
+])
+def test_a_typeset_operator_pasted_from_slides_says_which_to_write(text, col, ascii_op):
+    with pytest.raises(cg.ParseError) as info:
+        cg.parse(text)
+    assert (info.value.line, info.value.column) == (1, col)
+    assert str(info.value).endswith(f"; write {ascii_op!r}")

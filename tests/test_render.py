@@ -99,3 +99,10 @@ def test_pdf_bytes_do_not_change_between_runs(tmp_path):
     a = cg.render(lecture(), tmp_path / "a.pdf").read_bytes()
     b = cg.render(lecture(), tmp_path / "b.pdf").read_bytes()
     assert a == b
+
+
+@pytest.mark.parametrize("path", [None, 3])
+def test_a_path_that_is_no_path_is_an_export_error(path):
+    # pathlib's TypeError "expected str, bytes or os.PathLike object, not NoneType"
+    with pytest.raises(cg.ExportError, match="cg.render: path must be a file path"):
+        cg.render(cg.parse("y = x"), path)

@@ -125,3 +125,8 @@ def test_frames_of_a_formula_name_the_boxes_their_titles_and_adjoints_speak_of()
         named = set(re.findall(r'ALIGN="LEFT"[^>]*><FONT COLOR="[^"]*"><FONT FACE="[^"]*"><I>t</I><SUB>'
                                r'<FONT POINT-SIZE="[\d.]+">(\d+)<', text))
         assert set(re.findall(r"(?<![A-Za-z0-9])t(\d+)\b", step.formula)) <= named, step.formula
+
+
+def test_frames_into_no_folder_path_is_an_export_error():
+    with pytest.raises(cg.ExportError, match="backprop_frames: out_dir must be a folder path .*, not None"):
+        cg.backprop_frames(cg.parse("y = sin(x)"), None, x=1.0)

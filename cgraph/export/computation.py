@@ -593,6 +593,8 @@ def _kw(data: Mapping) -> str:
 
 
 def _kw_value(v: Any) -> str:
-    # a number's minus is a real minus sign (axis=−1), as in the values; True stays True
+    # a number's minus is a real minus sign (axis=−1, shape=(−1, 1)), as in the values; True stays True
+    if isinstance(v, tuple):
+        return "(" + ", ".join(map(_kw_value, v)) + ("," if len(v) == 1 else "") + ")"
     return D.format_value(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pydot
 
-from ..errors import ExportError, GraphvizNotFoundError, RenderError
+from ..errors import ExportError, GraphvizNotFoundError, RenderError, check_path
 from ..graph import Graph
 
 __all__ = ["FORMATS", "render", "run_dot", "write_atomic"]
@@ -74,6 +74,7 @@ def render(g: Graph | pydot.Dot, path: str | os.PathLike, *, style: str = "compu
     >>> cg.render(g, out).read_text().startswith("digraph")
     True
     """
+    check_path(path, "cg.render: path", ExportError)
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pydot
 
-from ..errors import ExportError, no_nonfinite_hint
+from ..errors import ExportError, check_path, no_nonfinite_hint
 from ..graph import Graph
 from ..passes.plan import merge_feeds, plan
 from . import dot as D
@@ -155,6 +155,7 @@ def backprop_frames(
     for fmt in formats:
         if not isinstance(fmt, str) or f".{fmt}" not in FORMATS:
             raise ExportError(f"unknown frame format {fmt!r}; use svg, pdf, png or dot")
+    check_path(out_dir, "backprop_frames: out_dir", ExportError, kind="folder")
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)

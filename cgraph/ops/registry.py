@@ -307,8 +307,9 @@ def _make_function(op: OpDef) -> Callable[..., Node]:
         if not attrs:  # the common call: no attributes to check or merge
             return apply_op(op, operands, defaults, name=name)
         unknown = set(attrs) - set(defaults)
-        if unknown:
-            raise TypeError(f"{op.name}() got unexpected keyword argument(s) {sorted(unknown)}")
+        if unknown:  # a TypeError, as Python's own for a wrong call (docs/errors.md)
+            takes = ", ".join(f"{k}=" for k in [*defaults, "name"])
+            raise TypeError(f"{op.name}() got unexpected keyword argument(s) {sorted(unknown)}; it takes {takes}")
         return apply_op(op, operands, {**defaults, **attrs}, name=name)
 
     params = [inspect.Parameter("operands", inspect.Parameter.VAR_POSITIONAL)]
