@@ -106,6 +106,25 @@ def _bad_const(value: Any, name: str | None) -> Any:
     raise GraphError(f"{what}: {value!r} is not a real number or array")
 
 
+def int_text(n: int) -> str:
+    """The decimal digits of ``n``, also past Python's 4300-digit limit on ``str(int)``.
+
+    Examples
+    --------
+    >>> int_text(-120), len(int_text(10**5000))
+    ('-120', 5001)
+    """
+    n = int(n)
+    if n.bit_length() < 14_000:  # (fewer than 4300 digits)
+        return str(n)
+    chunk = 10**4000
+    parts, rest = [], abs(n)
+    while rest >= chunk:  # (quadratic, but only for such integers)
+        rest, low = divmod(rest, chunk)
+        parts.append(f"{low:04000d}")
+    return ("-" if n < 0 else "") + str(rest) + "".join(reversed(parts))
+
+
 def shown(value: Any, width: int = 60) -> str:
     """``repr(value)`` cut to ``width`` characters for an error message.
 

@@ -221,6 +221,19 @@ def test_formula_reads_names_in_backticks():
     assert html_fragment.startswith(f'<FONT FACE="{D.MATH_FONT}"><I>g</I><SUB>')
 
 
+@pytest.mark.parametrize("value, text", [(10**400, "1e400"), (-(123456 * 10**400), "−1.235e405"), (99999 * 10**400, "1e405"),
+                                         (10**5000, "1e5000"), (Fraction(10**400, 3), "3.333e399"), (Fraction(1, 10**400), "0")],
+                         ids=["1e400", "negative", "rounds up", "1e5000", "fraction", "tiny fraction"])
+def test_an_exact_constant_past_the_floats_is_shown_in_scientific_notation(value, text):
+    # float(10**400) raised OverflowError: drawing such a graph (or `cgraph draw` of a file
+    # holding one) crashed
+    assert D.format_value(value) == text
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(value), name="y")
+    assert text in html.unescape(cg.to_dot(g).to_string())
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -180,3 +180,11 @@ def test_bad_input_is_a_typed_error_naming_expand_or_the_cycle():
     g.nx.add_edge("y", "a", key=2)
     with pytest.raises(cg.CycleError, match="has a cycle: (y -> a -> y|a -> y -> a)"):  # where it starts varies
         cg.expand(g)
+
+
+def test_an_exact_constant_past_4300_digits_expands():
+    # the coefficient's repr() was part of a cache key: ValueError (Exceeds the limit)
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(10**5000), name="y")
+    assert cg.to_text(cg.expand(g)) == f"y = 1{'0' * 5000}*x"

@@ -286,6 +286,14 @@ def test_a_long_chain_of_adjoint_prefixes_is_named_without_recursion():
     assert latex_name("g2_" + "g_" * 2000 + "x").endswith("}^{(2)}")
 
 
+def test_an_exact_constant_past_4300_digits_prints_its_digits():
+    # str() of such an int raises ValueError: to_latex crashed
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(10**5000) + g.const(Fraction(-1, 10**5000)), name="y")
+    assert cg.to_latex(g) == f"y = x \\cdot 1{'0' * 5000} - \\frac{{1}}{{1{'0' * 5000}}}"
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

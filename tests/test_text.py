@@ -280,3 +280,16 @@ def test_names_that_are_not_plain_print_in_backticks():
     back = cg.parse(cg.to_text(g))
     assert back.inputs == ["x-1", "1"] and back.outputs == ["nan"]
     assert cg.evaluate(back, {"x-1": 0.5, "1": 3.0})["nan"] == cg.evaluate(g, {"x-1": 0.5, "1": 3.0})["nan"]
+
+
+@pytest.mark.parametrize("value, digits", [(10**5000, "1" + "0" * 5000), (Fraction(10**5000 + 1, 3), f"(1{'0' * 4999}1/3)")],
+                         ids=["int", "fraction"])
+def test_an_exact_constant_past_4300_digits_prints_its_digits(value, digits):
+    # repr() of such an int raises ValueError: to_text (and `cgraph grad` of a file holding
+    # one) crashed; now it prints it exactly, and cg.parse says it is too long to read back
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(x * g.const(value), name="y")
+    assert cg.to_text(g) == f"y = x*{digits}"
+    with pytest.raises(cg.ParseError, match="an integer of 5001 digits is too long"):
+        cg.parse(cg.to_text(g))

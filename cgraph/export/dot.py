@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from fractions import Fraction
 from functools import lru_cache
+from math import log10
 from numbers import Number
 from typing import Any
 
@@ -390,13 +391,14 @@ def _number(v: Any, precision: int) -> str:
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         if abs(int(v)) < 10**precision * 1000:
             return str(int(v)).replace("-", "−")
-        v = float(v)
-    if isinstance(v, Fraction) and max(len(str(abs(v.numerator))), len(str(v.denominator))) <= precision:
+    if isinstance(v, Fraction) and max(abs(v.numerator), v.denominator) < 10**precision:
         return str(v).replace("-", "−")  # an exact constant as written: 1/2, not 0.5
     try:
         f = float(v)
     except (TypeError, ValueError):
         return clean(v)
+    except OverflowError:  # an exact int or Fraction past the floats (10**400): its own digits
+        return _big(round(v), precision).replace("-", "−")
     if f != f or f in (float("inf"), float("-inf")):
         return str(f).replace("-", "−")
     text = f"{f:.{precision}g}"
@@ -404,6 +406,20 @@ def _number(v: Any, precision: int) -> str:
         return "0"
     text = text.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
     return text.replace("-", "−")  # a real minus sign
+
+
+def _big(n: int, precision: int) -> str:
+    """``n`` (past the floats) to ``precision`` significant digits, as ``1.235e400``."""
+    e = int(abs(n).bit_length() * log10(2))  # the exponent, or one less
+    if abs(n) >= 10 ** (e + 1):
+        e += 1
+    scale = 10 ** (e - precision + 1)
+    q = (abs(n) + scale // 2) // scale  # the leading digits, rounded
+    if q >= 10**precision:
+        q, e = q // 10, e + 1
+    digits = str(q).rstrip("0") or "0"
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{'-' if n < 0 else ''}{mantissa}e{e}"
 
 
 def node_ids(g: Graph, names: list[str] | None = None) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 from ..graph import Graph, derived_attrs, require_graph
 from ..memory import gc_paused
 from .builder import _PLAIN
-from .fixpoint import cse_key, pointwise
+from .fixpoint import cse_key, freeze, pointwise
 from .simplify import simplify
 from .terms import exact
 
@@ -237,7 +237,7 @@ class _Expander:
         if paths:  # as a hand derivation lists them; untraced terms after, as they come
             last = (len(p),)
             p = dict(sorted(p.items(), key=lambda mc: paths[mc[0]][0] if mc[0] in paths else last))
-        key = tuple((m, repr(c)) for m, c in p.items())
+        key = tuple((m, freeze(c)) for m, c in p.items())  # (repr() fails past 4300 digits)
         if key not in self.made:
             self.made[key] = self._write(p)
         self.built[old_name] = self.made[key]

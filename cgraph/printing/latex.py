@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import int_text
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
@@ -213,7 +214,8 @@ def number_latex(value: Any) -> Entry:
         if value.denominator == 1:
             return number_latex(int(value))
         sign = "-" if value < 0 else ""
-        return Entry(rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}", Prec.UNARY if sign else Prec.ATOM)
+        return Entry(rf"{sign}\frac{{{int_text(abs(value.numerator))}}}{{{int_text(value.denominator)}}}",
+                     Prec.UNARY if sign else Prec.ATOM)
     if isinstance(value, float):
         if math.isnan(value):
             return Entry(r"\mathrm{NaN}", Prec.ATOM)
@@ -224,7 +226,7 @@ def number_latex(value: Any) -> Entry:
             mantissa, exponent = text.split("e")
             text = rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
             return Entry(text, Prec.UNARY if value < 0 else Prec.MUL)
-    text = str(value)
+    text = int_text(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
     return Entry(text, Prec.UNARY if text.startswith("-") else Prec.ATOM)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import int_text
 from ..graph import Graph
 from ..lexer import plain_name
 from ..node import Node
@@ -89,12 +90,12 @@ def number_text(value: Any) -> Entry:
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return number_text(int(value))
-        text = f"{value.numerator}/{value.denominator}"
+        text = f"{int_text(value.numerator)}/{int_text(value.denominator)}"
         return Entry(text, Prec.UNARY if value < 0 else Prec.MUL)
     if isinstance(value, float) and not math.isfinite(value):
         text = "nan" if math.isnan(value) else ("-inf" if value < 0 else "inf")
         return Entry(text, Prec.UNARY if value < 0 else Prec.ATOM)
-    text = repr(value)
+    text = int_text(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
     return Entry(text, Prec.UNARY if text.startswith("-") else Prec.ATOM)
 
 
