@@ -246,6 +246,9 @@ def test_an_exact_constant_past_the_floats_is_shown_in_scientific_notation(value
         ("robothat", "robothat"), ("robot_hat", 'robot<SUB><FONT POINT-SIZE="10">hat</FONT></SUB>'),
         # every Greek name to_latex knows
         ("varepsilon", "<I>ε</I>"), ("Xi", "<I>Ξ</I>"), ("upsilon", "<I>υ</I>"),
+        # the adjoint of a snake_case name is g with the name below, as g_bias_first (was g_input_feature_vector)
+        ("input_feature_vector", "input_feature_vector"),
+        ("g_input_feature_vector", '<I>g</I><SUB><FONT POINT-SIZE="10">input_feature_vector</FONT></SUB>'),
     ],
 )
 def test_math_names_read_unicode_primes_and_accents_as_to_latex_does(name, expected):

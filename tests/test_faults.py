@@ -176,9 +176,9 @@ def test_b4_10_unknown_output_wrt_or_of_is_node_not_found():
     g = cg.parse("y = x*z")
     cases = [
         (lambda: g.output("nope"), "graph 'graph' has no node 'nope'"),
-        (lambda: cg.adjoint(g, wrt=["x", "nope"]), "wrt 'nope' is not a node of graph 'graph'"),
+        (lambda: cg.adjoint(g, wrt=["x", "nope"]), "wrt 'nope' is not a node of graph 'graph' (its inputs and params: x, z)"),
         (lambda: cg.grad(g, wrt="nope", x=1.0, z=2.0), "wrt 'nope'"),
-        (lambda: cg.adjoint(g, of="nope"), "of 'nope' is not a node of graph 'graph'"),
+        (lambda: cg.adjoint(g, of="nope"), "of 'nope' is not a node of graph 'graph' (its outputs: y)"),
         (lambda: g.node("Y"), "has no node 'Y'; did you mean 'y'?"),
     ]
     for run, message in cases:

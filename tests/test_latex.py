@@ -307,6 +307,10 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
         ("y_hat", r"\hat{y}"), ("theta_bar", r"\bar{\theta}"), ("x_dot", r"\dot{x}"), ("robot_hat", r"\mathrm{robot}_{\mathrm{hat}}"),
         # the diagrams' short Greek names
         ("eps", r"\epsilon"), ("lam", r"\lambda"),
+        # a snake_case name of several words is one word, as the diagrams write it: it was
+        # input_{feature\_vector}, a subscript holding underscores
+        ("input_feature_vector", r"\mathrm{input\_feature\_vector}"),
+        ("g_input_feature_vector", r"g_{\mathrm{input\_feature\_vector}}"), ("z_1_2", r"\mathrm{z\_1\_2}"),
     ],
 )
 def test_unicode_primed_and_accented_names_print_as_the_diagrams_draw_them(name, expected):

@@ -73,6 +73,7 @@ _HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "
          "vec": "\u20d7", "prime": "′"}
 _SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde|ddot|dot|vec|prime))?")
 _DOUBLE_INDEX = re.compile(r"([A-Za-z]+)(\d+)_([A-Za-z0-9]+)")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_…]*")  # a snake_case name, perhaps cut (…) to its limit
 
 
 def clean(text: Any, limit: int = MAX_LABEL) -> str:
@@ -186,6 +187,8 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         if inner_m.group(3) and inner_m.group(3) not in _HATS:  # Graphviz sets a SUB in a SUB on one
             inner = html_text(m.group(2))  # level: g_learning_rate would read g_learningrate
         return f"{_it('g', italic)}{sub(inner, size)}{order}"  # g_x^(2), as w_{j,i}^{(l)} and to_latex
+    if m and _WORDS.fullmatch(m.group(2)):  # g_input_feature_vector: g with its name below, as g_bias_first
+        return f"{_it('g', italic)}{sub(html_text(m.group(2)), size)}" + (sup(f"({m.group(1)})", size) if m.group(1) else "")
     m = _SIMPLE.fullmatch(text)
     if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, as to_latex writes it
         return _it(m2.group(1), italic and len(m2.group(1)) == 1) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)

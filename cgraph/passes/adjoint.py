@@ -166,7 +166,8 @@ def of_name(g: Graph, of: str | Node) -> str:
     if isinstance(of, Node):
         return _handle_name(of, g, "of")
     if not isinstance(of, str) or of not in g.nx:
-        raise NodeNotFoundError(f"of {of!r} is not a node of graph {g.name!r}{close_match(g, of)}")
+        hint = close_match(g, of) or _listed("outputs", g.outputs)
+        raise NodeNotFoundError(f"of {of!r} is not a node of graph {g.name!r}{hint}")
     return of
 
 
@@ -189,10 +190,16 @@ def _resolve_wrt(g: Graph, wrt: Sequence[str | Node] | str | Node | None) -> lis
     names = list(names)
     for w in names:
         if w not in g.nx:
-            raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}{close_match(g, w)}")
+            hint = close_match(g, w) or _listed("inputs and params", g.inputs + g.params)
+            raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}{hint}")
     if len(set(names)) != len(names):
         raise GraphError(f"wrt lists a node twice: {names}")
     return names
+
+
+def _listed(what: str, names: list[str]) -> str:
+    """`` (its inputs and params: x, z)``: the names a misspelled wrt= or of= may have meant."""
+    return f" (its {what}: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})" if names else ""
 
 
 def _keys(m: Mapping) -> str:

@@ -149,6 +149,8 @@ def _plain_name(name: str, head: str, sep: str, tail: str) -> str:
         return f"{_symbol(m.group(1))}_{{{m.group(2)}}}" if m else _symbol(name)
     if tail in _ACCENTS and _accentable(head):  # y_hat -> \\hat{y}, as the diagrams draw it
         return _symbol(head + tail)
+    if "_" in tail:  # input_feature_vector: a word, as the diagrams write it, not input_{feature\\_vector}
+        return _symbol(name)
     m = _INDEXED.fullmatch(head)
     if m:
         return f"{_symbol(m.group(1))}_{{{m.group(2)},{_sub(tail)}}}"
