@@ -76,11 +76,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command][2](args)
     except SystemExit as exc:  # args.usage_error(...)
         return int(exc.code or 0)
+    except BrokenPipeError:  # `cgraph grad f.json | head`: the reader has what it wanted
+        _quiet_stdout()
+        return 141
     except (CGraphError, OSError) as exc:
         print(f"cgraph {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's last flush of the output
+    nobody reads does not fail again at exit (as Python's docs on SIGPIPE advise)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (captured)
+        pass
 
 
 def _message(exc: BaseException) -> str:

@@ -368,3 +368,16 @@ def test_an_output_name_that_is_empty_or_holds_nul_is_a_usage_error(command, nam
     assert f"cgraph {command}: error: argument -o/--output: " in err
     assert ("empty" if not name else "NUL character") in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_stops_early_gets_no_error_message(tmp_path):
+    # `cgraph grad big | head`: "cgraph grad: error: [Errno 32] Broken pipe" was printed,
+    # status 1; a command whose reader has gone stops quietly, as the shell's own tools do
+    formula = " + ".join(f"sin(x{i})" for i in range(6000))  # ~100 kB of derivatives: more than a pipe holds
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "cgraph", "grad", formula], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(10) == b"g_x0 = cos"
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
