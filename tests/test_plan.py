@@ -244,6 +244,11 @@ def test_fits_agrees_with_numpy_broadcasting(shape, others):
     ([1.0, None], "input 'x': expected real numbers, got None"),
     (10**400, "input 'x': 10000000000"),
     ([1, 10**400], "too large for a float"),
+    # these said "got dtype <U1" (numpy read the graph, or the text, as strings)
+    (cg.parse("y = z"), "input 'x': expected real numbers, got a Graph (a graph is no value: cg.evaluate it"),
+    ("abc", "input 'x': expected real numbers, got the text 'abc'"),
+    ({"x": 1.0}, "input 'x': expected real numbers, got a dict"),
+    (object(), "input 'x': expected real numbers, got an object"),
 ])
 def test_inputs_that_are_no_floats_name_the_input(value, message):
     with pytest.raises(cg.InputError, match=re.escape(message)):

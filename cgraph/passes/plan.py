@@ -420,7 +420,7 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", 
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind != "f":
-        raise InputError(f"{role} {name!r}: expected real numbers, got dtype {arr.dtype}")
+        raise InputError(f"{role} {name!r}: expected real numbers, got {_what(value, arr)}")
     if shape is not None:
         ok = arr.ndim == len(shape) and all(d is None or d == a for d, a in zip(shape, arr.shape))
         if not ok:
@@ -432,6 +432,17 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", 
         hint = "; pass nonfinite='propagate' to allow NaN/Inf" if allow else ""
         raise InputError(f"{role} {name!r} is not finite ({value}{where}){hint}")
     return arr[()] if arr.ndim == 0 else arr
+
+
+def _what(value: Any, arr: np.ndarray) -> str:
+    """What a value that holds no real numbers is: ``dtype <U3`` said nothing of a Graph or a str."""
+    if isinstance(value, (np.ndarray, np.generic, list, tuple)):
+        return f"dtype {arr.dtype}"
+    if isinstance(value, str):
+        return f"the text {value[:20]!r}{'...' if len(value) > 20 else ''}"
+    kind = type(value).__name__
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}" + (
+        " (a graph is no value: cg.evaluate it for its values)" if kind == "Graph" else "")
 
 
 def _numeric(name: str, arr: np.ndarray, role: str) -> np.ndarray:
