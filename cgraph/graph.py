@@ -387,13 +387,14 @@ class Graph:
 
     def _sources(self) -> dict[str, list[str]]:
         # inputs and params in one walk over networkx's own dict (rather than a NodeDataView:
-        # the same nodes in the same order)
-        found: dict[str, list[str]] = {"input": [], "param": []}
+        # the same nodes in the same order), then by creation index: a renamed node (x.named)
+        # moves to the end of networkx's dict, but keeps its place among the inputs
+        found: dict[str, list[tuple[Any, str]]] = {"input": [], "param": []}
         for n, d in self.nx._node.items():
             role = d.get("role")
             if role == "input" or role == "param":
-                found[role].append(n)
-        return found
+                found[role].append((d.get("order"), n))
+        return {role: _by_creation(pairs) for role, pairs in found.items()}
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
@@ -712,6 +713,15 @@ class Graph:
         from .export.notebook import mimebundle
 
         return mimebundle(self).get("image/svg+xml")
+
+
+def _by_creation(pairs: list[tuple[Any, str]]) -> list[str]:
+    """The names of ``(creation index, name)`` pairs by index (a stable sort: linear on
+    the usual, sorted list), or as they come where a node has no int index (added
+    through ``g.nx`` without one)."""
+    if all(type(i) is int for i, _ in pairs):
+        pairs = sorted(pairs, key=lambda p: p[0])
+    return [n for _, n in pairs]
 
 
 def _port(pair: tuple) -> Any:

@@ -486,3 +486,19 @@ def test_output_of_a_node_of_another_graph_or_of_a_graph_is_refused():
     with pytest.raises(cg.GraphError, match="set_outputs: node 'x' belongs to graph 'h', not 'g'"):
         g.set_outputs([hx])
     assert g.outputs == []
+
+
+def test_a_renamed_input_or_param_keeps_its_place_in_creation_order():
+    # API.md: g.inputs and g.params are "in creation order"; a rename moved the node to the
+    # end of networkx's dict, and with it the adjoint's outputs and f.positional's arguments
+    g = cg.Graph()
+    a, W = g.input("a"), g.param("W", value=1.0)
+    g.input("b")
+    g.param("V", value=2.0)
+    g.output(cg.mul(a, g.node("b"), W, g.node("V")), name="y")
+    a.named("c")
+    W.named("U")
+    assert g.inputs == ["c", "b"] and g.params == ["U", "V"]
+    assert cg.adjoint(g).outputs == ["g_c", "g_b", "g_U", "g_V"]
+    assert cg.compile(g).inputs == ("c", "b")
+    assert list(cg.grad(g, c=2.0, b=3.0)) == ["c", "b", "U", "V"]
