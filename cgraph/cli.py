@@ -124,6 +124,8 @@ def load_graph(source: str) -> Any:
             text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is no part of it
         except UnicodeDecodeError:
             raise LoadError(f"{source}: not a text file (a program or a JSON graph)") from None
+        if text.lstrip().startswith("{"):  # a graph cg.save wrote under another suffix: no program starts so
+            return cg.loads(text, source=source)
         try:
             return cg.parse(text)
         except cg.ParseError as exc:  # "line 2, column 5" of which file: the command may read several

@@ -29,6 +29,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -98,11 +99,23 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the graph private
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
     return path
+
+
+def _file_mode(path: Path) -> int:
+    """The permissions ``open(path, "w")`` would leave: an existing file's own, else
+    read-write as the umask allows."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def load(path: str | os.PathLike) -> Graph:

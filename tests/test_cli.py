@@ -381,3 +381,17 @@ def test_a_reader_that_stops_early_gets_no_error_message(tmp_path):
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == ""
+
+
+def test_a_saved_graph_is_read_whatever_its_suffix(tmp_path, capsys):
+    # cg.save takes any path; `cgraph grad lecture.cg` read the JSON as a program: "line 1,
+    # column 1: dicts and sets ('{') are not allowed"
+    import cgraph as cg
+    from cgraph.cli import main
+
+    path = cg.save(cg.parse("y = x*z"), tmp_path / "lecture.cg")
+    assert main(["grad", str(path)]) == 0
+    assert capsys.readouterr().out == "g_x = z\ng_z = x\n"
+    path.write_text('{"format": "cgraph"}', encoding="utf-8")
+    assert main(["grad", str(path)]) == 1
+    assert "lecture.cg: the document: missing field(s) 'nodes', 'outputs', 'version'" in capsys.readouterr().err

@@ -457,3 +457,18 @@ def test_a_path_that_is_no_path_is_an_argument_error(path):
         cg.save(cg.parse("y = x"), path)
     with pytest.raises(cg.ArgumentError, match="cg.load: path must be a file path"):
         cg.load(path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_saved_file_has_the_permissions_open_would_give(tmp_path):
+    # the temporary file of the atomic write kept mkstemp's 0600: every saved graph was
+    # private to its owner, and saving over a shared file made it private
+    mask = os.umask(0o022)
+    try:
+        path = cg.save(cg.parse("y = x*z"), tmp_path / "g.json")
+        assert path.stat().st_mode & 0o777 == 0o644
+        path.chmod(0o664)
+        cg.save(cg.parse("y = x*z"), path)
+        assert path.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(mask)
