@@ -502,3 +502,14 @@ def test_a_renamed_input_or_param_keeps_its_place_in_creation_order():
     assert cg.adjoint(g).outputs == ["g_c", "g_b", "g_U", "g_V"]
     assert cg.compile(g).inputs == ("c", "b")
     assert list(cg.grad(g, c=2.0, b=3.0)) == ["c", "b", "U", "V"]
+
+
+def test_a_constant_does_not_change_when_the_array_it_was_made_of_does():
+    # g.const(C) kept the caller's array: writing into C changed the graph's constant
+    g = cg.Graph()
+    z = g.input("z", shape=(2,))
+    C = np.array([1.0, 2.0], dtype=np.float32)
+    c = g.const(C)
+    g.output(cg.sum(z * c), name="y")
+    C[0] = 100.0
+    assert float(cg.evaluate(g, z=np.ones(2))["y"]) == 3.0 and c.attrs["value"].dtype == np.float32
