@@ -804,6 +804,8 @@ def require_graph(obj: Any, caller: str) -> Graph:
     """``obj`` if it is a Graph, else a GraphError saying what ``caller`` needs."""
     if not isinstance(obj, Graph):
         hint = " (turn text into a graph with cg.parse)" if isinstance(obj, str) else ""
+        if isinstance(obj, Node):  # cg.adjoint(y): the node's graph was meant
+            hint = f" {obj.name!r}: pass the graph it belongs to, node.graph (graph {obj.graph.name!r})"
         raise GraphError(f"{caller} needs a cg.Graph, not {type(obj).__name__}{hint}")
     return obj
 
