@@ -398,6 +398,12 @@ class Graph:
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
+        if not isinstance(name, str):
+            if isinstance(name, Node) and name.graph is self:  # g[x] for the handle x: x itself
+                return self.node(name.name)
+            raise NodeNotFoundError(f"graph {self.name!r}: a node is looked up by its name (a str), not {_describe(name)}"
+                                    + (f"; node {name.name!r} belongs to graph {name.graph.name!r}"
+                                       if isinstance(name, Node) else ""))
         if name not in self.nx:
             raise NodeNotFoundError(f"graph {self.name!r} has no node {name!r}{close_match(self, name)}")
         return Node(self, name)
