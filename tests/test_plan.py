@@ -392,3 +392,11 @@ def test_feeds_may_be_keyed_by_node_handles(fn):
         call({cg.parse("y = x*z").node("x"): 2.0, z: 3.0})
     with pytest.raises(cg.InputError, match="feeds give 'x' twice"):
         call({x: 2.0, "x": 2.0, z: 3.0})
+
+
+@pytest.mark.parametrize("fn", [cg.evaluate, cg.backprop_steps])
+def test_feeds_given_by_keyword_where_they_are_positional_says_how_to_pass_them(fn):
+    # grad takes feeds=...; evaluate's mapping is positional (an input may be named feeds),
+    # and feeds={...} was only "unexpected input(s): 'feeds' is not a node"
+    with pytest.raises(cg.InputError, match=r"'feeds' is not a node .*; a mapping of values goes positionally"):
+        fn(cg.parse("y = x*z"), feeds={"x": 2.0, "z": 3.0})

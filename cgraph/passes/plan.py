@@ -236,7 +236,10 @@ class Plan:
     def _feed(self, env: list, feeds: Mapping[str, Any], nonfinite: str, source: Graph) -> None:
         extra = [k for k in feeds if k not in self.feedable]
         if extra:
-            raise InputError(_extra_message(source, extra))
+            hint = ""
+            if "feeds" in extra and isinstance(feeds["feeds"], Mapping):  # evaluate(g, feeds={...})
+                hint = "; a mapping of values goes positionally, after the graph (cg.evaluate(g, {...})), or as keywords"
+            raise InputError(_extra_message(source, extra) + hint)
         missing = []
         for name, s, data in self.sources:
             if name in feeds:
