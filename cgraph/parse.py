@@ -469,7 +469,28 @@ class _Builder:
             self._statement(tree, name, target)
             output = name
         self.g.output(output)
+        self._warn_unused(output)
         return self.g.validate()
+
+    def _warn_unused(self, output: str) -> None:
+        """A warning for an assigned name nothing uses when an input one typo away from it
+        first appears on a later line: ``y = d + e + ff`` for ``f`` made ``ff`` an input and left ``f``
+        dead, which evaluate only reported as the missing input ``ff``. (Unused assignments
+        alone are no mistake: the program of a graph with several outputs has them.)"""
+        import warnings
+
+        from .printing.render import is_generated
+
+        succ = self.g.nx._succ
+        for name, t in self.assigned.items():
+            if name == output or succ[name] or is_generated(name):  # t3: a printed program's, not typed
+                continue
+            for typo, use in self.used.items():
+                if use.line > t.line and _one_edit(name, typo):
+                    warnings.warn(f"line {t.line}: {name!r} is assigned but never used, and the input {typo!r} "
+                                  f"first appears after it (line {use.line}, column {use.col}): a typo of {name!r}?",
+                                  stacklevel=4)
+                    break
 
     def _check_target(self, t: Token) -> None:
         if t.kind == "name" and t.value in OPS:  # (`sin` in backticks is a name)
@@ -573,6 +594,17 @@ class _Builder:
             name = f"t{self.counter}"
             if name not in self.reserved and name not in self.g.nx:
                 return name
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter added, dropped, changed, or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return (a[i + 1:] == b[i + 1:] or a[i:] == b[i + 1:] or a[i + 1:] == b[i:]
+            or a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
 
 
 def _used_before(use: Token, target: Token) -> None:

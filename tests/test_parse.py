@@ -6,6 +6,7 @@ import ast
 import builtins
 import re
 import sys
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -589,3 +590,21 @@ def test_a_typeset_operator_pasted_from_slides_says_which_to_write(text, col, as
         cg.parse(text)
     assert (info.value.line, info.value.column) == (1, col)
     assert str(info.value).endswith(f"; write {ascii_op!r}")
+
+
+def test_an_assignment_nothing_uses_warns_naming_the_input_it_may_be_a_typo_of():
+    # y = d + e + ff (for f) made ff an input and left f dead: evaluate then said only
+    # "missing input 'ff'"
+    program = "a = x*z\nb = log(x)\nc = sin(b)\nd = exp(a)\ne = a/b\nf = c/a\ny = d + e + ff"
+    with pytest.warns(UserWarning, match=r"^line 6: 'f' is assigned but never used, and the input 'ff' first "
+                                         r"appears after it \(line 7, column 13\): a typo of 'f'\?$"):
+        g = cg.parse(program)
+    assert g.inputs == ["x", "z", "ff"]
+    with pytest.warns(UserWarning, match="'loss' is assigned but never used, and the input 'lsos'"):
+        cg.parse("loss = (x - t)^2\ny = 2*lsos")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every name used, or no input a typo away after it: no warning
+        cg.parse(program.replace("ff", "f"))
+        cg.parse("exp(x*z) + x*z/log(x)")
+        cg.parse(cg.to_text(cg.adjoint(cg.parse(program.replace("ff", "f"))), form="program"))  # g_x unused
+        cg.parse("b = x + 1\na = x*2\ny = a")  # b is unused, but x is no typo of it: it came first
