@@ -783,6 +783,23 @@ def close_match(g: Graph, name: Any) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def handle_name(node: Node, g: Graph | None, what: str) -> str:
+    """The name of ``node``, a handle given where a name may go (``wrt=``, ``of=``,
+    ``highlight=``); a GraphError naming ``what`` when it is a node of another graph than
+    ``g`` (not checked when ``g`` is None).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = x*z")
+    >>> handle_name(g.node("x"), g, "wrt")
+    'x'
+    """
+    if g is not None and node.graph is not g:
+        raise GraphError(f"{what}: node {node.name!r} belongs to another graph than {g.name!r}")
+    return node.name
+
+
 def require_graph(obj: Any, caller: str) -> Graph:
     """``obj`` if it is a Graph, else a GraphError saying what ``caller`` needs."""
     if not isinstance(obj, Graph):

@@ -506,3 +506,14 @@ def test_a_name_of_t_and_a_superscript_is_the_users_own():
     g.output(cg.sin(x, name="t²") * 2.0, name="y")
     names = sorted(outside(n) for n in boxes(parsed(cg.to_dot(g))).values() if outside(n))
     assert len(names) == 2 and "y" in names
+
+
+def test_highlight_takes_node_handles_as_well_as_names():
+    # it said "highlight: <Node 'x': input> is not a node of graph 'graph'"
+    g = cg.parse("y = x*z")
+    x, y = g.node("x"), g.node("y")
+    by_name = cg.to_dot(g, highlight=["x"], highlight_edges=[("x", "y")]).to_string()
+    assert cg.to_dot(g, highlight=[x], highlight_edges=[(x, y)]).to_string() == by_name
+    assert cg.to_dot(g, highlight=x, highlight_edges=[(x, "y")]).to_string() == by_name
+    with pytest.raises(cg.GraphError, match="highlight: node 'x' belongs to another graph"):
+        cg.to_dot(g, highlight=[cg.parse("y = x*z").node("x")])

@@ -69,6 +69,12 @@ def test_frames_are_written(tmp_path):
     assert len(paths) == 18 and all(p.stat().st_size > 0 for p in paths)
 
 
+def test_a_format_named_twice_is_one_file_a_frame(tmp_path):
+    # each frame was written twice and listed twice among "the files written"
+    paths = cg.backprop_frames(cg.parse("x*z"), tmp_path, formats=["dot", "dot"], x=2.0, z=3.0)
+    assert [p.name for p in paths] == ["step_01.dot", "step_02.dot", "step_03.dot"]
+
+
 def test_bad_frame_format(tmp_path):
     with pytest.raises(cg.ExportError, match="gif"):
         cg.backprop_frames(lecture(), tmp_path, formats=["gif"])

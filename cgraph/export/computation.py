@@ -29,7 +29,8 @@ from typing import Any
 import pydot
 
 from ..errors import ExportError
-from ..graph import Graph
+from ..graph import Graph, handle_name
+from ..node import Node
 from ..ops.registry import OPS
 from ..ops.shapes import is_int
 from ..printing.render import is_generated
@@ -108,7 +109,7 @@ def computation_dot(
         Names among ``adjoints`` whose line is reserved but not shown yet, so that
         successive frames keep the same layout.
     highlight, highlight_edges : optional
-        Node names, and ``(operand, user)`` pairs, drawn emphasised.
+        Node names (or nodes), and ``(operand, user)`` pairs of them, drawn emphasised.
     title : str, optional
         A caption above the drawing.
 
@@ -135,13 +136,16 @@ def computation_dot(
     highlight = () if highlight is None else highlight
     highlight_edges = () if highlight_edges is None else highlight_edges
     try:
-        hot = {highlight} if isinstance(highlight, str) else set(highlight)  # "g_a" is one name, not 3 letters
+        hot = {highlight} if isinstance(highlight, (str, Node)) else set(highlight)  # "g_a" is one name, not 3 letters
         highlight_edges = list(highlight_edges)
     except TypeError:  # a number, or unhashable names
         raise ExportError(
             f"highlight= takes a node name or a list of names and highlight_edges= a list of (operand, user) "
             f"pairs, not {highlight!r} and {highlight_edges!r}"
         ) from None
+    hot = {handle_name(n, g, "highlight") if isinstance(n, Node) else n for n in hot}  # a handle names its node
+    highlight_edges = [tuple(handle_name(v, g, "highlight_edges") if isinstance(v, Node) else v for v in e)
+                       if isinstance(e, (tuple, list)) else e for e in highlight_edges]
     for n in hot:  # a typo would otherwise highlight nothing, silently
         if n not in g.nx:
             raise ExportError(f"highlight: {n!r} is not a node of graph {g.name!r}")

@@ -155,6 +155,7 @@ def backprop_frames(
     for fmt in formats:
         if not isinstance(fmt, str) or f".{fmt}" not in FORMATS:
             raise ExportError(f"unknown frame format {fmt!r}; use svg, pdf, png or dot")
+    formats = list(dict.fromkeys(formats))  # a format named twice is one file a frame
     check_path(out_dir, "backprop_frames: out_dir", ExportError, kind="folder")
     folder = Path(out_dir)
     try:

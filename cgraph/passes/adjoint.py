@@ -15,7 +15,7 @@ import numpy as np
 
 from ..checks import shown
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph, close_match, derived_copy, require_graph
+from ..graph import Graph, close_match, derived_copy, handle_name, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, expand_to, identity, sum_to, zeros_like
@@ -149,7 +149,7 @@ def wrt_names(wrt: Sequence[str | Node] | str | Node | None, g: Graph | None = N
             f"wrt must be a node name or a list of names, not {shown(wrt)}; "
             "pass input values as keyword arguments (x=2.0) or as feeds=..."
         )
-    return tuple(w if isinstance(w, str) else _handle_name(w, g, "wrt") for w in names)
+    return tuple(w if isinstance(w, str) else handle_name(w, g, "wrt") for w in names)
 
 
 def of_name(g: Graph, of: str | Node) -> str:
@@ -164,7 +164,7 @@ def of_name(g: Graph, of: str | Node) -> str:
     ('y', 'y')
     """
     if isinstance(of, Node):
-        return _handle_name(of, g, "of")
+        return handle_name(of, g, "of")
     if not isinstance(of, str) or of not in g.nx:
         hint = close_match(g, of) or _listed("outputs", g.outputs)
         raise NodeNotFoundError(f"of {of!r} is not a node of graph {g.name!r}{hint}")
@@ -175,12 +175,6 @@ def derivative_key(g: Graph, wrt: Sequence[str | Node] | str | Node | None, of: 
     """``(wrt names, of name)``: the cache key of a derivative of ``g`` (grad's adjoint
     graph, compile's function), the same whether a node is named or handed over."""
     return wrt_names(wrt, g), None if of is None else of_name(g, of)
-
-
-def _handle_name(node: Node, g: Graph | None, what: str) -> str:
-    if g is not None and node.graph is not g:
-        raise GraphError(f"{what}: node {node.name!r} belongs to another graph than {g.name!r}")
-    return node.name
 
 
 def _resolve_wrt(g: Graph, wrt: Sequence[str | Node] | str | Node | None) -> list[str]:
