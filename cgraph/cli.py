@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return COMMANDS[args.command][2](args)
+        with warnings.catch_warnings():  # (restores showwarning)
+            warnings.showwarning = _warning_line(args.command)
+            return COMMANDS[args.command][2](args)
     except SystemExit as exc:  # args.usage_error(...)
         return int(exc.code or 0)
     except BrokenPipeError:  # `cgraph grad f.json | head`: the reader has what it wanted
@@ -84,6 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _warning_line(command: str) -> Callable[..., None]:
+    """A warning as one line, ``cgraph grad: warning: ...``, like an error: Python's own
+    format showed the line of cgraph's source that raised it."""
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        print(f"cgraph {command}: warning: {message}", file=sys.stderr)
+
+    return show
 
 
 def _quiet_stdout() -> None:

@@ -395,3 +395,13 @@ def test_a_saved_graph_is_read_whatever_its_suffix(tmp_path, capsys):
     path.write_text('{"format": "cgraph"}', encoding="utf-8")
     assert main(["grad", str(path)]) == 1
     assert "lecture.cg: the document: missing field(s) 'nodes', 'outputs', 'version'" in capsys.readouterr().err
+
+
+def test_a_warning_is_one_line_without_cgraphs_source(tmp_path):
+    # it printed ".../cgraph/cli.py:128: UserWarning: ..." and the line "return cg.parse(text)"
+    prog = tmp_path / "typo.txt"
+    prog.write_text(LECTURE.replace("d + e + f", "d + e + ff"))
+    out = run("grad", str(prog))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ("cgraph grad: warning: line 6: 'f' is assigned but never used, and the input 'ff' first "
+                          "appears after it (line 7, column 13): a typo of 'f'?\n")
