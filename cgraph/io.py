@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .checks import shown
-from .errors import CGraphError, GraphError, LoadError, check_path
+from .errors import ArityError, CGraphError, GraphError, LoadError, UnknownOpError, check_path
 from .graph import Graph, param_value, require_graph
 from .ops.registry import OPS, SOURCE_OPS
 
@@ -334,14 +334,16 @@ def _read_node(r: _Reader, i: int, node: Any) -> tuple:
     where = f"node {n!r}"
     if not isinstance(op, str) or (op not in OPS and op not in SOURCE_OPS):
         known = ", ".join(sorted(OPS))
-        r.fail(f"{where}: unknown op {shown(op)}; known ops: {known}")
+        cause = UnknownOpError(f"{where}: unknown op {shown(op)}; known ops: {known}")
+        r.fail(str(cause), cause)
     operands = node.get("operands", [])
     if not isinstance(operands, list) or not all(isinstance(o, str) for o in operands):
         r.fail(f"{where}: 'operands' must be a list of node names")
     if op in SOURCE_OPS and operands:
         r.fail(f"{where}: a {op} node takes no operands")
     if op in OPS and not OPS[op].arity_ok(len(operands)):
-        r.fail(f"{where}: {op} takes {OPS[op].arity_text()} operand(s), got {len(operands)}")
+        cause = ArityError(f"{op} takes {OPS[op].arity_text()} operand(s), got {len(operands)} (node {n!r})")
+        r.fail(f"{where}: {op} takes {OPS[op].arity_text()} operand(s), got {len(operands)}", cause)
     shape = _read_shape(r, where, node["shape"])
     attrs = _read_attrs(r, where, op, node["attrs"])
     value = attrs.get("value")

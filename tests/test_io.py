@@ -472,3 +472,17 @@ def test_a_saved_file_has_the_permissions_open_would_give(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(mask)
+
+
+@pytest.mark.parametrize(("edit", "cause"), [
+    (lambda t: t.replace('"op": "sin"', '"op": "sinn"'), cg.UnknownOpError),
+    (lambda t: t.replace('"operands": ["b", "x"]', '"operands": ["b"]'), cg.ArityError),
+    (lambda t: t.replace('"operands": ["x"]', '"operands": ["b"]'), cg.CycleError),
+])
+def test_the_graph_errors_of_a_file_are_chained_as_the_cause(edit, cause):
+    # docs/errors.md and this module's docstring: a cycle, an unknown op, a wrong arity or
+    # a shape mismatch is chained as __cause__; an unknown op and an arity had none
+    text = cg.dumps(cg.parse("a = exp(x)\nb = sin(a)\ny = b - x"))
+    with pytest.raises(cg.LoadError) as info:
+        cg.loads(edit(text))
+    assert isinstance(info.value.__cause__, cause)
