@@ -398,6 +398,12 @@ class Graph:
 
     def node(self, name: str) -> Node:
         """The handle of node ``name``; ``NodeNotFoundError`` if there is none."""
+        if not isinstance(name, str):
+            if isinstance(name, Node) and name.graph is self:  # g[x] for the handle x: x itself
+                return self.node(name.name)
+            raise NodeNotFoundError(f"graph {self.name!r}: a node is looked up by its name (a str), not {_describe(name)}"
+                                    + (f"; node {name.name!r} belongs to graph {name.graph.name!r}"
+                                       if isinstance(name, Node) else ""))
         if name not in self.nx:
             raise NodeNotFoundError(f"graph {self.name!r} has no node {name!r}{close_match(self, name)}")
         return Node(self, name)
@@ -804,6 +810,8 @@ def require_graph(obj: Any, caller: str) -> Graph:
     """``obj`` if it is a Graph, else a GraphError saying what ``caller`` needs."""
     if not isinstance(obj, Graph):
         hint = " (turn text into a graph with cg.parse)" if isinstance(obj, str) else ""
+        if isinstance(obj, Node):  # cg.adjoint(y): the node's graph was meant
+            hint = f" {obj.name!r}: pass the graph it belongs to, node.graph (graph {obj.graph.name!r})"
         raise GraphError(f"{caller} needs a cg.Graph, not {type(obj).__name__}{hint}")
     return obj
 

@@ -813,6 +813,11 @@ def test_passes_given_something_else_than_a_graph_say_so():
                        ("check_gradients", lambda: cg.check_gradients("x"))]:
         with pytest.raises(cg.GraphError, match=f"{name} needs a cg.Graph, not "):
             call()
+    # a node where its graph belongs said only "adjoint needs a cg.Graph, not Node"
+    y = cg.parse("y = x*z", name="lecture").node("y")
+    with pytest.raises(cg.GraphError, match="^adjoint needs a cg.Graph, not Node 'y': pass the graph it belongs to, "
+                                            "node.graph \\(graph 'lecture'\\)$"):
+        cg.adjoint(y)
 
 
 def test_stale_handles_and_bad_options_are_typed():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from fractions import Fraction
 
@@ -502,3 +503,12 @@ def test_a_renamed_input_or_param_keeps_its_place_in_creation_order():
     assert cg.adjoint(g).outputs == ["g_c", "g_b", "g_U", "g_V"]
     assert cg.compile(g).inputs == ("c", "b")
     assert list(cg.grad(g, c=2.0, b=3.0)) == ["c", "b", "U", "V"]
+
+
+def test_a_node_is_looked_up_by_its_name_or_its_own_handle():
+    g, h = cg.parse("y = x*z", name="g"), cg.parse("y = x", name="h")
+    assert g[g["x"]] == g["x"]  # the handle itself (it said "graph 'g' has no node <Node 'x': input>")
+    for key, said in [(g, "not graph 'g'"), (3, "not 3 (int)"), ([1], "not list"),
+                      (h["x"], "not Node; node 'x' belongs to graph 'h'")]:
+        with pytest.raises(cg.NodeNotFoundError, match=re.escape(f"graph 'g': a node is looked up by its name (a str), {said}")):
+            g[key]
