@@ -98,7 +98,9 @@ def const_value(value: Any, name: str | None) -> Any:
     arr = np.asarray(value)
     if arr.dtype.kind not in "iuf":
         _bad_const(value, name)
-    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr
+    # a copy: a constant must not change when the caller later writes into the array it
+    # gave (g.const(C), simplify(g, x=X)), which evaluate would see and folded values not
+    return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr.copy()
 
 
 def _bad_const(value: Any, name: str | None) -> Any:

@@ -512,3 +512,14 @@ def test_a_node_is_looked_up_by_its_name_or_its_own_handle():
                       (h["x"], "not Node; node 'x' belongs to graph 'h'")]:
         with pytest.raises(cg.NodeNotFoundError, match=re.escape(f"graph 'g': a node is looked up by its name (a str), {said}")):
             g[key]
+
+
+def test_a_constant_does_not_change_when_the_array_it_was_made_of_does():
+    # g.const(C) kept the caller's array: writing into C changed the graph's constant
+    g = cg.Graph()
+    z = g.input("z", shape=(2,))
+    C = np.array([1.0, 2.0], dtype=np.float32)
+    c = g.const(C)
+    g.output(cg.sum(z * c), name="y")
+    C[0] = 100.0
+    assert float(cg.evaluate(g, z=np.ones(2))["y"]) == 3.0 and c.attrs["value"].dtype == np.float32

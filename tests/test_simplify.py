@@ -660,3 +660,12 @@ def test_teaching_derivatives_read_as_a_hand_derivation_writes_them(formula, wrt
     parse = lambda s: parse_expr(s, local_dict=_TEACHING, transformations=standard_transformations + (convert_xor,))  # noqa: E731
     assert sp.simplify(parse(text) - sp.diff(parse(formula), _REAL[wrt])) == 0
     assert op_count(simple) <= op_count(ga)
+
+
+def test_a_bound_array_is_copied_into_the_constant():
+    # simplify(g, x=X) kept X itself as the constant: writing into X afterwards changed the
+    # simplified graph, and not the values simplify had folded from it (sum(x) here)
+    X = np.array([1.0, 2.0])
+    s = cg.simplify(cg.parse("y = sum(x) + sum(x*z)"), x=X)
+    X[0] = 100.0
+    assert float(cg.evaluate(s, z=np.ones(2))["y"]) == 6.0
