@@ -420,3 +420,16 @@ def test_restore_names_a_param_the_network_lacks_or_a_wrong_shape_and_writes_not
         net.restore({"W3": np.zeros((2, 3))})
     for k, v in before.items():
         np.testing.assert_array_equal(net.params[k], v)
+
+
+@pytest.mark.parametrize("l2", ["x", [1], None])
+def test_gradient_graph_names_an_l2_that_is_no_number(l2):
+    # its cache key took float(l2) first: Python's ValueError / TypeError
+    with pytest.raises(cg.ArgumentError, match=r"l2 must be a finite number >= 0"):
+        MLP([2, 3, 1]).gradient_graph(l2=l2)
+
+
+def test_gradient_graph_takes_one_name_as_wrt():
+    # list("W1") is ['W', '1']: "wrt 'W' is not a node"
+    net = MLP([2, 3, 1])
+    assert cg.nn.gradient_graph(net.graph, "W1", "loss").outputs == ["loss", "g_W1"]

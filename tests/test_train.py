@@ -362,3 +362,20 @@ def test_a_history_without_validation_prints():
     assert h.best_epoch == 5 and not h.val_loss
     assert str(h) == (f"History: run 0 stopped after epoch 5 (max_epochs); best epoch 5; "
                       f"final training loss {h.final_loss:.6g}")
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((np.random.default_rng(0), -1, 0.5), r"width must be an int >= 0, not -1"),  # numpy: negative dimensions
+        ((np.random.default_rng(0), 2.5, 0.5), r"width must be an int >= 0, not 2.5"),  # numpy's TypeError
+        ((0, 3, 0.5), r"needs a numpy Generator"),  # AttributeError: 'int' object has no attribute 'random'
+        ((np.random.default_rng(0), 3, "a"), r"dropout must be a rate in \[0, 1\), not 'a'"),  # TypeError
+        ((np.random.default_rng(0), 3, 0.3, "int64"), r"dtype must be a float dtype"),  # the scale 1/0.7 became 1
+    ],
+)
+def test_dropout_mask_names_a_bad_argument(args, match):
+    from cgraph.nn import dropout_mask
+
+    with pytest.raises(cg.ArgumentError, match=match):
+        dropout_mask(*args)

@@ -190,8 +190,7 @@ class MLP:
             g.output(out)
             return g
         loss = self.loss_kind.build(pre, Y, name="loss")
-        if not finite_number(l2) or l2 < 0:
-            raise ArgumentError(f"l2 must be a finite number >= 0, not {l2!r}")
+        _check_l2(l2)
         if l2 > 0:
             names = [p for p in self.params if l2_bias or p.startswith("W")]
             terms = [sum_(square(g.node(p))) for p in names]
@@ -215,7 +214,7 @@ class MLP:
         >>> net.gradient_graph(l2=0.1) is net.gradient_graph(l2=0.1)
         True
         """
-        key = (float(l2), bool(l2_bias), bool(dropout))
+        key = (float(_check_l2(l2)), bool(l2_bias), bool(dropout))  # (float('x') raised ValueError)
         if key not in self._gradients:
             g = self.build(l2=l2, l2_bias=l2_bias, dropout=dropout)
             self._gradients[key] = gradient_graph(g, list(self.params), g.outputs[0])
@@ -347,7 +346,7 @@ def gradient_graph(graph: Graph, wrt: Sequence[str], of: str) -> Graph:
     >>> cg.nn.gradient_graph(net.graph, list(net.params), "loss").outputs
     ['loss', 'g_W1', 'g_b1', 'g_W2', 'g_b2']
     """
-    ga = adjoint(graph, wrt=list(wrt), of=of)
+    ga = adjoint(graph, wrt=[wrt] if isinstance(wrt, str) else list(wrt), of=of)  # list("W1") is ['W', '1']
     ga.set_outputs([of, *ga.outputs])  # keep the loss through dead-node removal
     return simplify(ga)
 
@@ -357,6 +356,12 @@ def _run(g: Graph, node: str, feeds: dict[str, Any]) -> Any:
     ``predict`` and ``loss`` do not take."""
     with no_nonfinite_hint():
         return plan(g, [node]).run(feeds)[node]
+
+
+def _check_l2(l2: Any) -> Any:
+    if not finite_number(l2) or l2 < 0:
+        raise ArgumentError(f"l2 must be a finite number >= 0, not {l2!r}")
+    return l2
 
 
 def _meta(node: Node, **meta: Any) -> None:

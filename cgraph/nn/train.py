@@ -370,8 +370,17 @@ def dropout_mask(rng: np.random.Generator, width: int, p: float, dtype: Any = np
     >>> cg.nn.dropout_mask(np.random.default_rng(0), 6, 0.5)
     array([2., 0., 0., 0., 2., 2.])
     """
-    if not 0 <= p < 1:
+    if not isinstance(rng, np.random.Generator):
+        raise ArgumentError(f"dropout_mask needs a numpy Generator (np.random.default_rng(seed)), not {rng!r}")
+    _int_at_least("width", width, 0)
+    if not finite_number(p) or not 0 <= p < 1:
         raise ArgumentError(f"dropout must be a rate in [0, 1), not {p!r}")
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        kind = None
+    if kind != "f":  # an int mask would truncate the scale 1/(1-p)
+        raise ArgumentError(f"dropout_mask dtype must be a float dtype, not {dtype!r}")
     return (rng.random(width) >= p).astype(dtype) / (1 - p)
 
 
