@@ -374,6 +374,14 @@ def test_input_values_given_as_wrt_are_an_input_error(fn, wrt):
         fn(cg.parse("y = 2*x"), wrt)
 
 
+@pytest.mark.parametrize("wrt", [2.0, {"x": 2.0}])
+def test_values_given_as_wrt_are_told_which_functions_take_them(wrt):
+    # adjoint said "pass input values as keyword arguments (x=2.0) or as feeds=...": it takes neither
+    with pytest.raises(cg.InputError) as info:
+        cg.adjoint(cg.parse("y = 2*x"), wrt)
+    assert "input values are keyword arguments (x=2.0) or feeds=... of grad" in str(info.value)
+
+
 DERIVATIVES = [cg.adjoint, cg.grad, cg.finite_difference, cg.check_gradients, cg.compile]
 
 

@@ -113,6 +113,11 @@ def _resolve_of(g: Graph, of: str | None) -> str:
     return of
 
 
+#: where input values go instead (adjoint and compile take none: their graph or function does)
+_VALUES = ("input values are keyword arguments (x=2.0) or feeds=... of grad, finite_difference and "
+           "check_gradients, and keyword arguments of evaluate and of a compiled function")
+
+
 def wrt_names(wrt: Sequence[str | Node] | str | Node | None, g: Graph | None = None) -> tuple[str, ...] | None:
     """``wrt`` as a tuple of names (None stays None); its entries may be names or node
     handles (of ``g``, when given: another graph's node is a GraphError); InputError when
@@ -137,8 +142,7 @@ def wrt_names(wrt: Sequence[str | Node] | str | Node | None, g: Graph | None = N
         wrt = (wrt,)
     if isinstance(wrt, Mapping):
         raise InputError(
-            f"wrt must be a node name or a list of names, not a mapping {_keys(wrt)}; "
-            "pass input values as feeds=... or as keyword arguments"
+            f"wrt must be a node name or a list of names, not a mapping {_keys(wrt)}; {_VALUES}"
         )
     try:
         names = tuple(wrt)
@@ -146,8 +150,7 @@ def wrt_names(wrt: Sequence[str | Node] | str | Node | None, g: Graph | None = N
         names = None
     if names is None or isinstance(wrt, np.ndarray) or not all(isinstance(w, (str, Node)) for w in names):
         raise InputError(
-            f"wrt must be a node name or a list of names, not {shown(wrt)}; "
-            "pass input values as keyword arguments (x=2.0) or as feeds=..."
+            f"wrt must be a node name or a list of names, not {shown(wrt)}; {_VALUES}"
         )
     return tuple(w if isinstance(w, str) else handle_name(w, g, "wrt") for w in names)
 
