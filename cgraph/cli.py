@@ -469,11 +469,12 @@ def _compile_args(p: argparse.ArgumentParser) -> None:
 @command("compile", "generate a plain Python function for a formula and its gradient", _compile_args)
 def _compile(args: argparse.Namespace) -> int:
     import cgraph as cg
+    from cgraph.graph import inputs_and_params
 
     if args.no_grad and args.wrt:  # it would be ignored: the forward function has no gradients
         args.usage_error("--wrt cannot go with --no-grad (the forward function alone has no gradients)")
     g = load_graph(args.source)
-    wrt = None if args.no_grad else (args.wrt or g.inputs + g.params)
+    wrt = None if args.no_grad else (args.wrt or inputs_and_params(g))
     f = cg.compile(g, wrt=wrt)
     at = parse_bindings(args.at)
     if args.show_source or not at:

@@ -774,6 +774,22 @@ def derived_copy(g: Graph, name: str | None = None) -> Graph:
     return out
 
 
+def inputs_and_params(g: Graph) -> list[str]:
+    """Every input and param of ``g`` in creation order: what ``wrt=None`` differentiates
+    with respect to (API.md), a param made before an input before it.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.Graph()
+    >>> w, x = g.param("w", value=2.0), g.input("x")
+    >>> inputs_and_params(g), g.inputs + g.params
+    (['w', 'x'], ['x', 'w'])
+    """
+    nodes = g.nx._node
+    return _by_creation([(nodes[n].get("order"), n) for n in g.inputs + g.params])
+
+
 def close_match(g: Graph, name: Any) -> str:
     """``"; did you mean 'y'?"`` when ``g`` has a node whose name differs from ``name``
     only in case, else ``""``: the hint of a NodeNotFoundError.

@@ -576,3 +576,15 @@ def test_a_neuron_with_scalar_weights_differentiates_pointwise_without_sum_to():
         f = cg.compile(g, wrt=["x1", "w", "b"])(x1=x)
         assert np.allclose(f["g_w"], want["w"], rtol=1e-7)
     assert cg.check_gradients(g, x1=np.array([1.0, -2.0])).ok
+
+
+def test_the_default_wrt_is_every_input_and_param_in_creation_order():
+    # API.md: "default: every input and param, in creation order"; the inputs came first
+    # whatever the order, so a param made before an input came after it
+    g = cg.Graph()
+    w, x = g.param("w", value=2.0), g.input("x")
+    b = g.param("b", value=0.5)
+    g.output(w * x + b, name="y")
+    assert cg.adjoint(g).outputs == ["g_w", "g_x", "g_b"]
+    assert list(cg.grad(g, x=3.0)) == list(cg.finite_difference(g, x=3.0)) == ["w", "x", "b"]
+    assert [r.input for r in cg.check_gradients(g, x=3.0).rows] == ["w", "x", "b"]

@@ -500,9 +500,9 @@ def test_a_renamed_input_or_param_keeps_its_place_in_creation_order():
     a.named("c")
     W.named("U")
     assert g.inputs == ["c", "b"] and g.params == ["U", "V"]
-    assert cg.adjoint(g).outputs == ["g_c", "g_b", "g_U", "g_V"]
+    assert cg.adjoint(g).outputs == ["g_c", "g_U", "g_b", "g_V"]  # inputs and params in creation order
     assert cg.compile(g).inputs == ("c", "b")
-    assert list(cg.grad(g, c=2.0, b=3.0)) == ["c", "b", "U", "V"]
+    assert list(cg.grad(g, c=2.0, b=3.0)) == ["c", "U", "b", "V"]
 
 
 def test_a_node_is_looked_up_by_its_name_or_its_own_handle():

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..checks import shown
 from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
-from ..graph import Graph, close_match, derived_copy, handle_name, require_graph
+from ..graph import Graph, close_match, derived_copy, handle_name, inputs_and_params, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops import add, expand_to, identity, sum_to, zeros_like
@@ -183,11 +183,11 @@ def derivative_key(g: Graph, wrt: Sequence[str | Node] | str | Node | None, of: 
 def _resolve_wrt(g: Graph, wrt: Sequence[str | Node] | str | Node | None) -> list[str]:
     names = wrt_names(wrt, g)
     if names is None:
-        return g.inputs + g.params
+        return inputs_and_params(g)
     names = list(names)
     for w in names:
         if w not in g.nx:
-            hint = close_match(g, w) or _listed("inputs and params", g.inputs + g.params)
+            hint = close_match(g, w) or _listed("inputs and params", inputs_and_params(g))
             raise NodeNotFoundError(f"wrt {w!r} is not a node of graph {g.name!r}{hint}")
     if len(set(names)) != len(names):
         raise GraphError(f"wrt lists a node twice: {names}")
