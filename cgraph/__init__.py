@@ -45,3 +45,17 @@ from . import nn
 from .compile import compile  # cg.compile, as API.md names it (shadows the builtin only here)
 
 __version__ = "0.1.0"
+
+import builtins as _builtins  # noqa: E402
+
+from . import errors, ops  # noqa: E402
+
+# `from cgraph import *` gives the public API, not the submodules (`io` would hide the
+# standard library's) nor the names that would hide Python's builtins (sum, abs, pow,
+# slice, compile: cg.sum and the others stay reachable as cg.<name>)
+__all__ = [name for name in [
+    *errors.__all__, *ops.__all__, "Graph", "Node", "Values", "adjoint", "evaluate", "finite_difference", "grad",
+    "parse", "dumps", "load", "loads", "save", "simplify", "expand", "to_latex", "to_text", "GradientReport",
+    "GradientRow", "check_gradients", "to_dot", "render", "backprop_frames", "backprop_steps", "nn", "compile",
+] if not hasattr(_builtins, name)]
+del _builtins
