@@ -233,6 +233,16 @@ def test_a_gradient_that_is_not_real_numbers_is_named(bad):
     assert opt.t == 0 and not w.any()
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_gradient_that_is_not_finite_is_named_before_any_update(bad):
+    # it turned the weights and the optimizer's state into nan/inf for good, silently
+    opt = Adam(lr=0.1)
+    a, b = np.zeros(2), np.zeros(3)
+    with pytest.raises(cg.InputError, match=rf"Adam.step: gradient of 'b' is not finite \({bad}\)"):
+        opt.step({"a": a, "b": b}, {"a": np.ones(2), "b": np.array([1.0, bad, 2.0])})
+    assert opt.t == 0 and not a.any() and not b.any() and not opt.state
+
+
 def test_repr_shows_hyperparameters():
     assert repr(Adam(lr=0.01)) == "Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-08)"
 

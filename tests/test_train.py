@@ -223,6 +223,29 @@ def test_nan_loss_stops_and_reports_the_epoch():
     assert "nan" in str(h) and f"epoch {h.stopped_epoch}" in str(h)
 
 
+def test_a_gradient_that_leaves_the_finite_numbers_under_a_finite_loss_stops_as_nan(monkeypatch):
+    # Optimizer.step refuses a non-finite gradient; train takes one as the divergence a
+    # non-finite loss is (reason "nan", finite weights kept), not as an error or a step
+    from cgraph.passes.plan import Plan
+
+    run, calls = Plan.run, []
+
+    def overflowing(self, feeds, **kw):
+        vals = run(self, feeds, **kw)
+        if "g_W1" in vals:  # the training step's plan: its third call overflows
+            calls.append(1)
+            if len(calls) == 3:
+                vals = {**vals, "g_W1": np.full_like(vals["g_W1"], np.inf)}
+        return vals
+
+    monkeypatch.setattr(Plan, "run", overflowing)
+    rng = np.random.default_rng(0)
+    net = MLP([2, 3, 1], activation="tanh", seed=0)
+    h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
+    assert h.reason == "nan" and h.stopped_epoch == 2 and h.steps == 2
+    assert all(np.isfinite(p).all() for p in net.params.values())
+
+
 def test_the_gradient_graph_is_built_once(monkeypatch):
     calls = []
     real = mlp_mod.adjoint

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import finite_number, shown
+from ..checks import all_finite, finite_number, shown
 from ..errors import ArgumentError, InputError, ShapeError
 
 __all__ = ["SGD", "Adam", "Momentum", "Optimizer", "RMSProp"]
@@ -72,6 +72,10 @@ class Optimizer:
                 )
             if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not w.flags.writeable:
                 raise InputError(f"{type(self).__name__}.step: param {name!r} must be a writable float numpy array")
+            if not all_finite(g):  # it would turn the weights (and the state) into nan/inf for good
+                bad = g.flat[np.flatnonzero(~np.isfinite(g))[0]]
+                raise InputError(f"{type(self).__name__}.step: gradient of {name!r} is not finite ({bad}); "
+                                 "no param was changed")
             for slot in self.state.get(name, {}).values():
                 if slot.shape != w.shape:  # the state of another network's param of that name
                     raise ShapeError(

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..checks import finite_number
+from ..checks import all_finite, finite_number
 from ..errors import ArgumentError, InputError
 from ..ops.shapes import is_int
 from ..passes.plan import Plan, plan
@@ -326,7 +326,8 @@ class _Run:
         return h
 
     def _epoch(self, X: np.ndarray, Y: np.ndarray) -> bool:
-        """One pass over shuffled mini-batches; False if the loss left the finite numbers."""
+        """One pass over shuffled mini-batches; False if the loss or its gradient left the
+        finite numbers."""
         n = len(X)
         size = n if self.cfg.batch_size is None else self.cfg.batch_size
         order = self.rng.permutation(n)
@@ -340,6 +341,8 @@ class _Run:
             if not np.isfinite(vals[self.of]):
                 return False
             grads = {self.grad_of[o]: vals[o] for o in self.grad_of}
+            if not all(all_finite(np.asarray(g)) for g in grads.values()):
+                return False  # a finite loss whose gradient overflowed: diverged as well
             self.opt.step(params, grads, frozen=self._frozen(feeds) if self.hidden else None)
             self.steps += 1
         return True
