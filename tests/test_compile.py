@@ -10,9 +10,9 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
-from strategies import describe, examples, expressions, op_graphs
+from strategies import describe, examples, expressions, op_graphs, rounding_spread
 
 import cgraph as cg
 from cgraph.passes.plan import plan
@@ -98,16 +98,22 @@ def random_scalar_graph(seed: int, n_ops: int = 12) -> cg.Graph:
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10**6), a=st.floats(-2, 2), b=st.floats(-2, 2))
+# sin(exp(exp(a*b + 0.5))) at 5e36: math.exp and numpy's exp differ by an ulp at 4.4375,
+# which moves the sine anywhere; a move of the inputs by a few ulps does as much
+@example(seed=23313, a=2.0, b=1.96875)
 def test_random_scalar_graphs_match_grad(seed, a, b):
     g = random_scalar_graph(seed)
     f = cg.compile(g, wrt=["a", "b"])
     out = f(a=a, b=b)
-    assert out["out"] == pytest.approx(float(cg.evaluate(g, a=a, b=b)["out"]), rel=1e-12, abs=1e-12)
+    point = {"a": a, "b": b}
+    vals, adj = cg.evaluate(g, **point), cg.adjoint(g)
+    spread = {**rounding_spread(g, point, vals), **rounding_spread(adj, point, cg.evaluate(adj, **point))}
+    assert out["out"] == pytest.approx(float(vals["out"]), rel=1e-12, abs=1e-12 + 4 * spread["out"])
     d = cg.grad(g, a=a, b=b)
-    assert out["g_a"] == pytest.approx(float(d["a"]), rel=1e-11, abs=1e-11)
-    assert out["g_b"] == pytest.approx(float(d["b"]), rel=1e-11, abs=1e-11)
+    assert out["g_a"] == pytest.approx(float(d["a"]), rel=1e-11, abs=1e-11 + 4 * spread["g_a"])
+    assert out["g_b"] == pytest.approx(float(d["b"]), rel=1e-11, abs=1e-11 + 4 * spread["g_b"])
     arr = f(a=np.array([a, a]), b=b)  # the numpy path gives the same numbers
-    np.testing.assert_allclose(arr["out"], [out["out"]] * 2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(arr["out"], [out["out"]] * 2, rtol=1e-12, atol=1e-12 + 4 * spread["out"])
 
 
 def test_arrays_and_tensor_ops_match_grad():
