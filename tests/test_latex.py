@@ -36,6 +36,7 @@ def check_latex(text: str) -> None:
     assert re.findall(r"\\begin\{(\w+)\}", text) == re.findall(r"\\end\{(\w+)\}", text)
     assert set(re.findall(r"\\begin\{(\w+)\}", text)) <= ENVIRONMENTS
     assert not re.search(r"_\{[^{}]*\}_", text), f"double subscript in {text}"
+    assert not re.search(r"\^\{[^{}]*\}\^", text), f"double superscript in {text}"
     assert "$" not in text.replace(r"\$", "")
 
 
@@ -173,6 +174,10 @@ def test_names(name, expected):
         ("mean(X, axis=(0, 1), keepdims=True)", r"y = \operatorname{mean}_{\mathrm{axis}=(0, 1)}\left(X\right)"),
         ("size(X)", r"y = \operatorname{size}\left(X\right)"),  # not |X|, which is abs
         ("logsumexp(X, axis=0)", r"y = \log\sum_{\mathrm{axis}=0} e^{X}"),
+        # was e^{X}^{2}, a double superscript (no compile), and a sum reaching over the w in ... w
+        ("logsumexp(X)^2", r"y = \left(\log\sum e^{X}\right)^{2}"),
+        ("logsumexp(X)*w", r"y = \left(\log\sum e^{X}\right) w"),
+        ("w - logsumexp(X)", r"y = w - \log\sum e^{X}"),
         ("softmax(X)", r"y = \operatorname{softmax}\left(X\right)"),  # the default axis, -1
         ("log_softmax(X, axis=0)", r"y = \log\operatorname{softmax}_{\mathrm{axis}=0}\left(X\right)"),
         # keywords upright: in math mode "start" is the product s t a r t
