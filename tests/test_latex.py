@@ -171,6 +171,8 @@ def test_names(name, expected):
     [
         ("sum(X, axis=1)", r"y = \sum_{\mathrm{axis}=1}\left(X\right)"),  # the axis is not lost
         ("sum(X)", r"y = \sum\left(X\right)"),
+        ("sum(X)^2", r"y = \left(\sum\left(X\right)\right)^{2}"),  # was \sum\left(X\right)^{2}: the sum of the squares
+        ("sum(X^2)", r"y = \sum\left(X^{2}\right)"),
         ("mean(X, axis=(0, 1), keepdims=True)", r"y = \operatorname{mean}_{\mathrm{axis}=(0, 1)}\left(X\right)"),
         ("size(X)", r"y = \operatorname{size}\left(X\right)"),  # not |X|, which is abs
         ("logsumexp(X, axis=0)", r"y = \log\sum_{\mathrm{axis}=0} e^{X}"),
