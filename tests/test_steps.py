@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pytest
 from graphs import lecture
 
@@ -136,3 +137,17 @@ def test_frames_of_a_formula_name_the_boxes_their_titles_and_adjoints_speak_of()
 def test_frames_into_no_folder_path_is_an_export_error():
     with pytest.raises(cg.ExportError, match="backprop_frames: out_dir must be a folder path .*, not None"):
         cg.backprop_frames(cg.parse("y = sin(x)"), None, x=1.0)
+
+
+def test_an_array_value_in_the_title_keeps_its_spaces():
+    # the value went through the formula typesetter, which drops spaces: "= array4×3", "[1,2]"
+    net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="bce", seed=0)
+    X = np.arange(8.0).reshape(4, 2) / 8
+    steps = {s.adjoint: s for s in cg.backprop_steps(net.graph, X=X, Y=np.array([[0], [1], [1], [0]]))}
+
+    def plain_title(step):
+        return re.sub(r"<[^>]*>", "", step.dot.get("label")).replace("\u2060", "").replace("\u00a0", " ")
+
+    assert plain_title(steps["g_a1"]).endswith("= array 4×3>")  # (the label's closing >)
+    plain = plain_title(steps["g_W2"]).replace("&#93;", "]")
+    assert re.search(r"= \[\[\S+\], \[\S+\], \[\S+\]\]>$", plain), plain  # g_W2 of shape (3, 1)

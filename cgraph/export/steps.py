@@ -174,11 +174,16 @@ def backprop_frames(
 def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tuple[str, str]:
     """The frame's title as HTML and as plain text: ``step 6 of 9: g_b = ... = -12.36``."""
     rhs = formula.partition(" = ")[2].strip()
-    shown = formula
-    if value is not None and rhs != D.format_value(value, precision).replace("−", "-"):
-        shown += f" = {D.format_value(value, precision).replace('−', '-')}"
+    shown, html = formula, D.formula(formula, size=TITLE_SIZE)
+    text = None if value is None else D.format_value(value, precision)
+    if text is not None and rhs != text.replace("−", "-"):
+        shown += f" = {text.replace('−', '-')}"
+        if " " in text:  # an array, as written: the formula typesetter drops spaces ("array4×3", "[1,2]")
+            html += D.math(D.spaced("=") + D.html_text(text))
+        else:
+            html = D.formula(shown, size=TITLE_SIZE)
     head = f"step {k} of {total}:"
-    return D.html_text(head) + D.spaced("") + D.formula(shown, size=TITLE_SIZE), f"{head}  {shown}"
+    return D.html_text(head) + D.spaced("") + html, f"{head}  {shown}"
 
 
 def _formulas(ga: Graph, order: list[str]) -> dict[str, str]:
