@@ -288,6 +288,23 @@ def test_latex_of_a_neuron_named_as_in_the_lecture():
     check_latex(grad)
 
 
+def test_a_power_of_a_name_with_a_superscript_is_parenthesized():
+    # w_{1,1}^{(1)}^{2}: a double superscript, which LaTeX refuses (in the derivative's
+    # \partial w^{2} too)
+    g = cg.Graph("neuron")
+    w = g.input("w_{1,1}^{(1)}")
+    W = g.input("W^{(2)}", shape=(2, 2))
+    g.output(w**3 + cg.sum(cg.transpose(W)), name="y")
+    assert cg.to_latex(g) == r"y = \left(w_{1,1}^{(1)}\right)^{3} + \sum\left(\left(W^{(2)}\right)^{\top}\right)"
+    first = cg.adjoint(g, wrt=["w_{1,1}^{(1)}"])
+    second = cg.simplify(cg.adjoint(first, of=first.outputs[0], wrt=["w_{1,1}^{(1)}"]))
+    text = cg.to_latex(second)
+    assert text == r"\frac{\partial^{2} y}{\partial \left(w_{1,1}^{(1)}\right)^{2}} = 6 w_{1,1}^{(1)}"
+    check_latex(text)
+    check_latex(cg.to_latex(first, form="program"))
+    assert cg.to_latex(cg.mul(2, w)) == r"2 w_{1,1}^{(1)}"  # a factor needs no parentheses
+
+
 @pytest.mark.parametrize(
     ("formula", "expected"),
     [
