@@ -267,6 +267,9 @@ def test_nodes_show_as_formulas_in_notebooks():
         ("G_{t-1}^{(l)}", "G_{t-1}^{(l)}"),
         ("beta^t", r"\beta^{t}"),
         ("g_W^{(2)}", "g_{W^{(2)}}"),  # the adjoint of W^{(2)}, as adjoint() names it
+        # the adjoint of g_W^{(2)} in a second sweep: was g_{g_{W}^{(2)}}, as if of g2_W
+        ("g_g_W^{(2)}", "g_{g_{W^{(2)}}}"),
+        ("g_g_beta^t", r"g_{g_{\beta^{t}}}"),  # was g_{g_{beta}^{t}}
         ("ell", r"\ell"),
         ("ell^{(b)}", r"\ell^{(b)}"),
     ],

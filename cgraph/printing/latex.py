@@ -146,7 +146,8 @@ def latex_name(name: str) -> str:
     orders = []  # g_<name>, g2_<name>: peeled in a loop, not a recursion (g_g_..._x may be long)
     while True:
         head, sep, tail = name.partition("_")
-        parts = scripted(tail) if head == "g" else None  # the adjoint of a scripted name
+        # the adjoint of a scripted name (not of an adjoint's: g_x^(n) in g_g_x^(n) is g of x^(n))
+        parts = scripted(tail) if head == "g" and not ADJOINT_NAME.fullmatch(tail) else None
         if parts:
             text = f"g_{{{_scripted_latex(*parts)}}}"
             break
