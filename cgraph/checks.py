@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ArityError, GraphError, ShapeError
+from .errors import ArgumentError, ArityError, CGraphError, GraphError, ShapeError
 from .ops.registry import SOURCE_OPS, get_op
 from .ops.shapes import is_int
 
@@ -36,6 +36,24 @@ def finite_number(v: Any) -> bool:
         return math.isfinite(v)
     except OverflowError:
         return False
+
+
+def flag(value: Any, name: str, error: type[CGraphError] = ArgumentError) -> bool:
+    """``value``, an on/off option, as a bool: True or False (numpy's too), as the ops'
+    ``keepdims=`` takes. Anything else raises ``error`` naming the option ``name``: a
+    string such as ``"no"`` is truthy, so taking it would silently turn the option on.
+
+    Examples
+    --------
+    >>> flag(np.True_, "numeric")
+    True
+    >>> flag("no", "numeric")
+    Traceback (most recent call last):
+    cgraph.errors.ArgumentError: numeric= must be True or False, not 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{name}= must be True or False, not {shown(value)}")
+    return bool(value)
 
 
 def all_finite(a: np.ndarray) -> bool:

@@ -68,8 +68,9 @@ class ShapeError(CGraphError, ValueError):
 
 
 class ArgumentError(CGraphError, ValueError):
-    """A bad argument to a builder, optimizer or training run: an unknown choice (activation,
-    loss) or a value outside its range (a learning rate <= 0, a zero-width layer)."""
+    """A bad argument to a builder, optimizer, training run or pass: an unknown choice
+    (activation, loss), a value outside its range (a learning rate <= 0, a zero-width
+    layer) or an on/off option that is not True or False (``numeric="no"``)."""
 
 
 class InputError(CGraphError, ValueError):

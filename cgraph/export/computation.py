@@ -28,6 +28,7 @@ from typing import Any
 
 import pydot
 
+from ..checks import flag
 from ..errors import ExportError
 from ..graph import Graph, handle_name
 from ..node import Node
@@ -130,6 +131,7 @@ def computation_dot(
     if constants not in CONSTANTS:
         raise ExportError(f"constants must be one of {', '.join(CONSTANTS)}, not {constants!r}")
     D.check_options(precision, values=values, adjoints=adjoints, notes=notes)
+    show_generated = flag(show_generated, "show_generated", ExportError)
     if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
         raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
     g.validate()

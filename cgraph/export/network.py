@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pydot
 
-from ..checks import shown
+from ..checks import flag, shown
 from ..errors import ExportError
 from ..graph import Graph
 from ..ops.registry import OPS
@@ -204,6 +204,7 @@ def network_dot(
     if weights not in WEIGHTS:
         raise ExportError(f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
     D.check_options(precision, values=values)
+    captions = flag(captions, "captions", ExportError)
     if not is_int(max_units) or max_units < 3:
         raise ExportError(f"max_units must be at least 3, not {max_units!r}")
     if not is_int(max_labels) or max_labels < 0:

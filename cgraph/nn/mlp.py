@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import finite_number
+from ..checks import finite_number, flag
 from ..errors import ArgumentError, InputError, no_nonfinite_hint
 from ..graph import Graph, Node
 from ..ops import add, square
@@ -167,6 +167,7 @@ class MLP:
         >>> g.inputs, g.outputs
         (['X', 'Y', 'M1'], ['loss_aug'])
         """
+        l2_bias, dropout, with_loss = flag(l2_bias, "l2_bias"), flag(dropout, "dropout"), flag(with_loss, "with_loss")
         g = Graph(self.name)
         X = g.input("X", shape=(None, self.sizes[0]), dtype=self.dtype.name)
         _meta(X, layer=0, layer_kind="input", activation="identity")
@@ -214,7 +215,7 @@ class MLP:
         >>> net.gradient_graph(l2=0.1) is net.gradient_graph(l2=0.1)
         True
         """
-        key = (float(_check_l2(l2)), bool(l2_bias), bool(dropout))  # (float('x') raised ValueError)
+        key = (float(_check_l2(l2)), flag(l2_bias, "l2_bias"), flag(dropout, "dropout"))  # (float('x') raised ValueError)
         if key not in self._gradients:
             g = self.build(l2=l2, l2_bias=l2_bias, dropout=dropout)
             self._gradients[key] = gradient_graph(g, list(self.params), g.outputs[0])

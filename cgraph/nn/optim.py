@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import all_finite, finite_number, shown
+from ..checks import all_finite, finite_number, flag, shown
 from ..errors import ArgumentError, InputError, ShapeError
 
 __all__ = ["SGD", "Adam", "Momentum", "Optimizer", "RMSProp"]
@@ -180,7 +180,7 @@ class Momentum(Optimizer):
     def __init__(self, lr: float = 0.01, beta: float = 0.9, *, heavy_ball: bool = False) -> None:
         super().__init__(lr)
         self.beta = _decay("beta", beta)
-        self.heavy_ball = bool(heavy_ball)
+        self.heavy_ball = flag(heavy_ball, "heavy_ball")
 
     def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
         if self.heavy_ball:

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..checks import all_finite, finite_number
+from ..checks import all_finite, finite_number, flag
 from ..errors import ArgumentError, InputError
 from ..ops.shapes import is_int
 from ..passes.plan import Plan, plan
@@ -193,6 +193,8 @@ def train(
     if not isinstance(net, MLP):
         raise ArgumentError(f"train needs a cg.nn.MLP, not {type(net).__name__}")
     cfg = _Config.check(batch_size, epochs, dropout, patience, min_delta, window, restarts, l2, validation)
+    l2_bias, restore_best = flag(l2_bias, "l2_bias"), flag(restore_best, "restore_best")
+    verbose = None if verbose is None else flag(verbose, "verbose")
     seeds = seed_sequence(seed)
     optimizer = Adam() if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
@@ -397,7 +399,7 @@ class _Progress:
 
     def __init__(self, stream: IO[str], verbose: bool | None, epochs: int, restarts: int) -> None:
         tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.on = tty if verbose is None else bool(verbose)
+        self.on = tty if verbose is None else verbose
         self.tty, self.stream, self.epochs, self.restarts = tty, stream, epochs, restarts
         self.width = 0
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import const_value
+from ..checks import const_value, flag
 from ..errors import InputError
 from ..graph import Graph, derived_copy, require_graph
 from ..memory import gc_paused
@@ -94,6 +94,7 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     >>> print(cg.to_text(cg.simplify(h, u=2, v=3)))
     w = exp(6) + 2/log(3)
     """
+    numeric = flag(numeric, "numeric")
     source = _bind(g, bindings)
     current = source
     signature = None  # of `current`, once computed
