@@ -167,6 +167,17 @@ def test_value_mode_needs_values():
         cg.to_dot(layered([2, 3, 1], values=False), style="network", weights="value")
 
 
+@pytest.mark.parametrize("value, message", [(np.ones((2, 2)), r"'W1' must have shape \(2, 3\).*has shape \(2, 2\)"),
+                                            (np.ones((3, 2)), r"'W1' must have shape \(2, 3\)"),
+                                            (np.ones((2, 4)), r"'W1' must have shape \(2, 3\)"),
+                                            ("abc", "'W1' must hold numbers, not 'abc'")])
+def test_weight_values_of_another_shape_or_no_numbers_are_an_export_error(value, message):
+    # values={"W1": ...} of another network: an IndexError (too small), a drawing of the
+    # wrong weights without a word (too large), or numpy's ValueError
+    with pytest.raises(cg.ExportError, match=message):
+        cg.to_dot(layered([2, 3, 1]), style="network", weights="value", values={"W1": value})
+
+
 def test_layers_reads_the_metadata():
     stack = layers(layered([3, 4, 2]))
     assert [(ly.index, ly.units, ly.kind, ly.activation) for ly in stack] == [

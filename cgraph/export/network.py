@@ -212,7 +212,7 @@ def network_dot(
     g.validate()
     stack = layers(g)
     gone = _dropped(stack, dropped)
-    mats = {ly.index: _matrix(g, ly, values) for ly in stack[1:]} if weights == "value" else {}
+    mats = {ly.index: _matrix(g, ly, values, stack[ly.index - 1].units) for ly in stack[1:]} if weights == "value" else {}
     shown = [_shown(ly.units, max_units) for ly in stack]
     gap_x = 2.0 + 0.2 * max(len(s) for s in shown) if weights != "none" else 1.6
     gap_y = 0.95
@@ -345,16 +345,20 @@ def _number(w: float, precision: int) -> str:
     return text.replace("-", "−") if not text.strip("-0.") == "" else text.lstrip("-")
 
 
-def _matrix(g: Graph, ly: Layer, values: Mapping[str, Any] | None) -> np.ndarray:
+def _matrix(g: Graph, ly: Layer, values: Mapping[str, Any] | None, fan_in: int) -> np.ndarray:
     name = ly.weights
     value = (values or {}).get(name)
     if value is None:
         value = g.nx.nodes[name]["attrs"].get("value")
     if value is None:
         raise ExportError(f"weights='value' needs the value of {name!r}: pass values={{'{name}': ...}} (e.g. net.params)")
-    mat = np.asarray(value, dtype=float)
-    if mat.ndim != 2:
-        raise ExportError(f"weight matrix {name!r} must be 2-D, has shape {mat.shape}")
+    try:
+        mat = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ExportError(f"weight matrix {name!r} must hold numbers, not {shown(value)}") from None
+    if mat.shape != (fan_in, ly.units):  # a matrix of another network's shape would be read out of bounds
+        raise ExportError(f"weight matrix {name!r} must have shape {(fan_in, ly.units)} (units of layer "
+                          f"{ly.index - 1} by units of layer {ly.index}), has shape {mat.shape}")
     return mat
 
 
