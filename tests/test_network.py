@@ -83,6 +83,18 @@ def test_weight_values_come_from_the_params():
     assert {text(e.get("headlabel")) for e in d.get_edges()} == {"0.50", "−2.00"}
 
 
+def test_a_nan_or_infinite_weight_keeps_every_edge_drawn():
+    # one nan or inf (a diverged training run) made every penwidth nan: Graphviz drew no edge at all
+    w1 = np.array([[np.nan, 0.5, -np.inf], [-1.0, np.inf, 2.0]])
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network", weights="value", values={"W1": w1, "W2": np.ones((3, 1))}))
+    by_pair = {(e.get_source(), e.get_destination()): e for e in d.get_edges()}
+    widths = {pair: float(e.get("penwidth")) for pair, e in by_pair.items()}
+    assert all(0.6 <= w <= 2.8 for w in widths.values()), widths
+    assert widths[("u0_1", "u1_2")] == 2.8 and widths[("u0_1", "u1_1")] == 2.8  # 2.0 the largest finite, inf as wide
+    assert widths[("u1_0", "u2_0")] == pytest.approx(0.6 + 2.2 / 2)
+    assert by_pair[("u0_0", "u1_0")].get("color") == '"#555555"'  # nan has no sign
+
+
 def test_no_weight_labels():
     d = parsed(cg.to_dot(layered([2, 3, 1]), style="network", weights="none"))
     assert not any(e.get("headlabel") for e in d.get_edges())

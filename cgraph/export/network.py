@@ -279,7 +279,9 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
     sizes = [(_width(t), FONT_WEIGHT * 1.7) if t[1] else (0.0, 0.0) for t in texts]
     margin = UNIT / 2 * 72 + 9
     spots = place_on_segments(segments, sizes, margin=margin) if weights != "none" else [0.0] * len(pairs)
-    biggest = max((float(np.max(np.abs(m))) for m in mats.values()), default=1.0) or 1.0
+    # the widest finite weight sets the scale: one inf or nan (a diverged training run) made every
+    # penwidth nan, and Graphviz then drew no edge at all
+    biggest = max((float(np.max(np.abs(m[np.isfinite(m)]), initial=0.0)) for m in mats.values()), default=1.0) or 1.0
     slot = {(ly.index, j): n for ly, units in zip(stack, shown) for n, j in enumerate(units)}
     tails = [slot[(k - 1, i)] + 10_000 * k for k, i, _ in pairs]
     out = []
@@ -291,8 +293,9 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
             attrs.update(headlabel=D.html_label(_boxed(label_html)), labelangle=0, labeldistance=round((spot + 9) / 10, 2))
         if weights == "value":
             w = float(mats[k][i, j])
-            attrs.update(color=POSITIVE if w >= 0 else NEGATIVE, penwidth=round(0.6 + 2.2 * abs(w) / biggest, 2),
-                         fontcolor=POSITIVE if w >= 0 else NEGATIVE)
+            ink = EDGE if w != w else POSITIVE if w >= 0 else NEGATIVE  # nan has no sign: grey
+            attrs.update(color=ink, penwidth=round(0.6 + 2.2 * min(abs(w), biggest) / biggest, 2) if w == w else 0.6,
+                         fontcolor=ink)
         out.append(D.edge(f"u{k - 1}_{slot[(k - 1, i)]}", f"u{k}_{slot[(k, j)]}", **attrs))
     return out
 
