@@ -292,7 +292,7 @@ class Graph:
             return self._scalar_const(v)
         if isinstance(v, Node):
             if v.graph is not self:
-                raise GraphError(f"node {v.name!r} belongs to graph {v.graph.name!r}, not {self.name!r}")
+                raise GraphError(foreign(v, self))
             return v.name
         if isinstance(v, str) and v in self.nx:
             return v
@@ -334,7 +334,7 @@ class Graph:
         goes to a new ``identity`` node of it.
         """
         if isinstance(node, Node) and node.graph is not self:  # else a node of g named alike would do
-            raise GraphError(f"output(): node {node.name!r} belongs to graph {node.graph.name!r}, not {self.name!r}")
+            raise GraphError(foreign(node, self, "output()"))
         if not isinstance(node, (Node, str)):
             raise GraphError(f"output() takes a node of graph {self.name!r} or its name, not {_describe(node)}"
                              + _node_hint((node,)) * isinstance(node, Graph))
@@ -356,7 +356,7 @@ class Graph:
             names = [names]
         for n in names if isinstance(names, (list, tuple)) else ():
             if isinstance(n, Node) and n.graph is not self:  # else a node of g named alike would do
-                raise GraphError(f"set_outputs: node {n.name!r} belongs to graph {n.graph.name!r}, not {self.name!r}")
+                raise GraphError(foreign(n, self, "set_outputs"))
         try:
             names = [n.name if isinstance(n, Node) else n for n in names]
         except TypeError:
@@ -818,8 +818,25 @@ def handle_name(node: Node, g: Graph | None, what: str) -> str:
     'x'
     """
     if g is not None and node.graph is not g:
-        raise GraphError(f"{what}: node {node.name!r} belongs to another graph than {g.name!r}")
+        raise GraphError(foreign(node, g, what))
     return node.name
+
+
+def foreign(node: Node, g: Graph, what: str | None = None) -> str:
+    """The message for ``node`` of another graph given to ``g`` (at ``what``, e.g. ``wrt``).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g, h = cg.Graph("g"), cg.Graph("h")
+    >>> foreign(h.input("x"), g, "wrt")
+    "wrt: node 'x' belongs to graph 'h', not 'g'"
+    >>> foreign(cg.Graph("g").input("x"), g)
+    "node 'x' belongs to another graph, also named 'g'"
+    """
+    other = node.graph.name
+    whose = f"graph {other!r}, not {g.name!r}" if other != g.name else f"another graph, also named {g.name!r}"
+    return (f"{what}: " if what else "") + f"node {node.name!r} belongs to {whose}"
 
 
 def require_graph(obj: Any, caller: str) -> Graph:

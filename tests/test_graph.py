@@ -489,6 +489,22 @@ def test_output_of_a_node_of_another_graph_or_of_a_graph_is_refused():
     assert g.outputs == []
 
 
+def test_a_node_of_another_graph_is_named_alike_wherever_it_is_given():
+    # one message: the other graph by name, or 'also named' when the two share it (it said
+    # "belongs to graph 'g', not 'g'"), for operands, outputs, wrt=/of=, highlight= and feeds
+    g, h, twin = cg.parse("y = x*z", name="g"), cg.parse("y = x*z", name="h"), cg.parse("y = x*z", name="g")
+    for other, whose in [(h, "graph 'h', not 'g'"), (twin, "another graph, also named 'g'")]:
+        x = other.node("x")
+        calls = {"": lambda: g.node("z") * x, "output\\(\\): ": lambda: g.output(x),
+                 "set_outputs: ": lambda: g.set_outputs([x]), "wrt: ": lambda: cg.adjoint(g, wrt=[x]),
+                 "highlight: ": lambda: cg.to_dot(g, highlight=[x])}
+        for what, call in calls.items():
+            with pytest.raises(cg.GraphError, match=f"^{what}node 'x' belongs to {whose}$"):
+                call()
+        with pytest.raises(cg.InputError, match=f"^feeds: node 'x' belongs to {whose}$"):
+            cg.evaluate(g, {x: 2.0, "z": 3.0})
+
+
 def test_a_renamed_input_or_param_keeps_its_place_in_creation_order():
     # API.md: g.inputs and g.params are "in creation order"; a rename moved the node to the
     # end of networkx's dict, and with it the adjoint's outputs and f.positional's arguments

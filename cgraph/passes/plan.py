@@ -21,7 +21,7 @@ import numpy as np
 
 from ..checks import shown
 from ..errors import ArgumentError, DomainError, InputError, ShapeError
-from ..graph import Graph
+from ..graph import Graph, foreign
 from ..memory import gc_paused
 from ..node import Node
 from ..ops.registry import OPS, get_op
@@ -395,7 +395,7 @@ def _by_name(feeds: Mapping[Any, Any], g: Graph | None) -> dict[Any, Any]:
     for k, v in feeds.items():
         if type(k) is Node:
             if g is not None and k.graph is not g:
-                raise InputError(f"feeds: node {k.name!r} belongs to another graph than {g.name!r}")
+                raise InputError(foreign(k, g, "feeds"))
             k = k.name
         if k in out:
             raise InputError(f"feeds give {k!r} twice (by name and by node)")
