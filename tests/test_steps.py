@@ -136,3 +136,11 @@ def test_frames_of_a_formula_name_the_boxes_their_titles_and_adjoints_speak_of()
 def test_frames_into_no_folder_path_is_an_export_error():
     with pytest.raises(cg.ExportError, match="backprop_frames: out_dir must be a folder path .*, not None"):
         cg.backprop_frames(cg.parse("y = sin(x)"), None, x=1.0)
+
+
+def test_a_sweep_with_nothing_to_differentiate_has_no_steps(tmp_path):
+    # a formula without inputs (cgraph steps "3") or wrt=[] raised "max() arg is an empty
+    # sequence"; cg.grad of the same gives {}
+    assert cg.backprop_steps(cg.parse("3")) == []
+    assert cg.backprop_steps(cg.parse("exp(x)"), wrt=[], x=1.0) == []
+    assert cg.backprop_frames(cg.parse("3"), tmp_path) == []

@@ -91,7 +91,7 @@ def backprop_steps(
     titles = [_title(k, len(order), formulas[n], values.get(n) if values else None, precision)
               for k, n in enumerate(order, 1)]
     # every title gets the width of the longest, so no frame's drawing shifts sideways
-    width = max(round(len(plain) * 0.62 * TITLE_SIZE) + 24 for _, plain in titles)
+    width = max((round(len(plain) * 0.62 * TITLE_SIZE) + 24 for _, plain in titles), default=0)  # no steps: wrt=[]
     steps: list[Step] = []
     for k, (name, node) in enumerate(zip(order, forward), 1):
         later = set(forward[k:])  # their lines are reserved, so every frame has the same layout
