@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pydot
 import pytest
 from graphs import layered, lecture
@@ -353,6 +354,14 @@ def test_bad_options_raise_export_error():
 def test_bad_value_options_raise_export_error(options, message):
     with pytest.raises(cg.ExportError, match=re.escape(message)):
         cg.to_dot(lecture(), **options).to_string()
+
+
+def test_a_note_that_is_a_number_or_an_array_is_written_as_a_value():
+    # notes={"a": np.array(...)} raised numpy's "truth value of an array is ambiguous" and a note of 0 was left out
+    g = lecture()
+    dot = cg.to_dot(g, notes={"a": np.array([0.5, np.nan]), "b": 0, "c": "", "d": np.zeros((30, 2))}).to_string()
+    assert "[0.5, nan&#93;" in dot and "array 30×2" in dot
+    assert re.search(r'<FONT POINT-SIZE="10">0</FONT>', dot)
 
 
 def test_same_graph_same_bytes_across_processes():

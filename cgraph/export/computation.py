@@ -367,8 +367,11 @@ class _Drawing:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
-        if self.notes.get(n):
-            lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
+        note = self.notes.get(n)
+        if note is not None and not isinstance(note, str):  # a number or an array: as the values are written
+            note = D.format_value(note, self.precision)
+        if note:
+            lines.append(f'<FONT POINT-SIZE="10">{D.html_text(note, 120)}</FONT>')
 
     def _box_style(self, adj: bool, hot: bool, table: bool = False) -> dict[str, str]:
         """A box's attributes besides its label, as DOT values (a few kinds per drawing).
