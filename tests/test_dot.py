@@ -165,7 +165,8 @@ def test_formula_is_set_in_the_math_typeface_with_a_spaced_product_dot():
      # exact constants as written; a batch of one shows its numbers, not "array 1×1"
      (Fraction(1, 2), "1/2"), (Fraction(-3, 4), "−3/4"), (Fraction(6, 3), "2"), (Fraction(1, 123456), "8.1e−6"),
      (np.array([[0.4717]]), "[[0.4717]]"), (np.array([[1.0, 2.0], [3.0, -4.0]]), "[[1, 2], [3, −4]]"),
-     (np.zeros((1, 1, 1)), "array 1×1×1")],
+     (np.zeros((1, 1, 1)), "array 1×1×1"),
+     ([[1, 2], [3]], "[[1, 2], [3]]")],  # ragged (values= by hand): was numpy's ValueError "inhomogeneous shape"
 )
 def test_format_value(value, text):
     assert D.format_value(value) == text

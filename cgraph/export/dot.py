@@ -405,7 +405,10 @@ def format_value(value: Any, precision: int = 4) -> str:
     """
     if isinstance(value, Number) and not isinstance(value, np.ndarray):
         return _number(value, precision)
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # a ragged list: shown as it is, not numpy's "inhomogeneous shape"
+        return clean(value)
     if arr.ndim == 0:
         return _number(arr.item(), precision)
     if 0 < arr.size <= 4 and arr.ndim <= 2:  # a batch of one ([[0.47]]) shows its numbers too
