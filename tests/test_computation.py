@@ -364,6 +364,16 @@ def test_a_note_that_is_a_number_or_an_array_is_written_as_a_value():
     assert re.search(r'<FONT POINT-SIZE="10">0</FONT>', dot)
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_the_title_of_an_adjoint_drawing_is_drawn_once(rankdir):
+    # the two parts are clusters, and a cluster without a label of its own shows the graph's:
+    # the title was drawn three times
+    ga = cg.adjoint(lecture())
+    svg = run_dot(cg.to_dot(ga, title="Backprop on the lecture", rankdir=rankdir).to_string(), "svg").decode()
+    assert svg.count("Backprop on the lecture") == 1
+
+
 def test_same_graph_same_bytes_across_processes():
     code = (
         "import sys; sys.path[:0] = ['.', 'tests']\n"

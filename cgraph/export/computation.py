@@ -264,8 +264,9 @@ class _Drawing:
         ids, nodes, operands = self.ids, self.g.nx._node, self.g._operand_table()
         top = self.top = Part()  # recorded, made into pydot objects when someone looks (recipe.py)
         # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
-        below, above = (top.cluster("adjoint", {"peripheries": 0}), top.cluster("forward", {"peripheries": 0})) \
-            if self.mirror else (top, top)
+        # a cluster shows the graph's label unless it has its own: a title was drawn three times
+        band = {"label": '""', "peripheries": 0} if self.d.get("label") else {"peripheries": 0}
+        below, above = (top.cluster("adjoint", band), top.cluster("forward", band)) if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, self.side)
         # a repeated operand (x*x) enters again from below, then from above: parallel edges
