@@ -350,6 +350,7 @@ def test_bad_options_raise_export_error():
     ({"notes": ["a"]}, "notes must be a mapping from node names to values"),  # was an AttributeError
     ({"max_chain": "24"}, "max_chain must be None or an int >= 1, not '24'"),
     ({"max_chain": 0}, "max_chain must be None or an int >= 1, not 0"),
+    ({"pending": 3}, "pending= takes a node name or a list of names, not 3"),  # was a TypeError
 ])
 def test_bad_value_options_raise_export_error(options, message):
     with pytest.raises(cg.ExportError, match=re.escape(message)):

@@ -145,6 +145,10 @@ def computation_dot(
             f"highlight= takes a node name or a list of names and highlight_edges= a list of (operand, user) "
             f"pairs, not {highlight!r} and {highlight_edges!r}"
         ) from None
+    try:
+        pending = {pending} if isinstance(pending, str) else set(pending)  # "g_a" is one name
+    except TypeError:
+        raise ExportError(f"pending= takes a node name or a list of names, not {pending!r}") from None
     hot = {handle_name(n, g, "highlight") if isinstance(n, Node) else n for n in hot}  # a handle names its node
     highlight_edges = [tuple(handle_name(v, g, "highlight_edges") if isinstance(v, Node) else v for v in e)
                        if isinstance(e, (tuple, list)) else e for e in highlight_edges]
@@ -156,7 +160,7 @@ def computation_dot(
             raise ExportError(f"highlight_edges: {e!r} is not an edge (operand, user) of graph {g.name!r}")
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
                     constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},
-                    pending=set(pending), hot=hot, hot_edges={tuple(e) for e in highlight_edges}, title=title).build()
+                    pending=pending, hot=hot, hot_edges={tuple(e) for e in highlight_edges}, title=title).build()
 
 
 class _Drawing:
