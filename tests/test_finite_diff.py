@@ -136,3 +136,19 @@ def test_a_nan_input_is_an_error_without_a_hint_at_an_argument_it_does_not_take(
     with pytest.raises(cg.InputError, match=r"input 'x' is not finite \(nan at index \(1,\)\)$"):
         cg.finite_difference(g, x=np.array([1.0, np.nan]), z=2.0)
 
+
+
+def test_an_unexpected_input_or_a_none_value_is_refused_as_evaluate_and_grad_refuse_it():
+    # a misspelt name (z2 for z, where z is a param with a value) was dropped without a word,
+    # and x=None read as a missing input
+    g = cg.Graph("fd")
+    x = g.input("x")
+    z = g.param("z", value=2.0)
+    g.output(x * z, name="y")
+    for call in (cg.evaluate, cg.grad, cg.finite_difference):
+        with pytest.raises(cg.InputError, match=r"unexpected input\(s\): 'z2' is not a node of graph 'fd'"):
+            call(g, x=1.0, z2=3.0)
+        with pytest.raises(cg.InputError, match=r"'y' is an op node, not an input"):
+            call(g, x=1.0, y=3.0)
+        with pytest.raises(cg.InputError, match=r"input 'x': expected real numbers, got None"):
+            call(g, x=None)

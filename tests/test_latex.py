@@ -111,6 +111,19 @@ def test_an_elementwise_product_of_arrays_is_odot_and_a_matrix_product_juxtapose
     assert cg.to_text(X * Y) == "X*Y" and cg.to_latex(lecture()).startswith("y = e^{x z} + ")
 
 
+def test_a_product_of_unknown_shape_over_an_array_is_still_an_array():
+    # c*A of an undeclared c has an unknown shape, but A's axes: c*A*B printed c A B, the
+    # matrix product (an undeclared c multiplies elementwise like any operand of unknown shape)
+    g = cg.Graph()
+    c, u, A, B = g.input("c"), g.input("u"), g.input("A", shape=(2, 2)), g.input("B", shape=(2, 2))
+    assert [cg.to_latex(n) for n in (c * A * B, cg.mul(c, A, B), A * c * B, cg.exp(c * A) * B, c * u * A, c * A @ B)] == [
+        r"c A \odot B", r"c \odot A \odot B", r"A c \odot B", r"e^{c A} \odot B", "c u A", "c A B"]
+    g = cg.Graph()
+    c, A, B = g.input("c"), g.input("A", shape=(2, 2)), g.input("B", shape=(2, 2))
+    g.output(c * A * B, name="y")
+    assert cg.to_latex(g, form="program") == r"y = c A \odot B"
+
+
 def test_an_elementwise_product_binds_looser_than_a_matrix_product_and_keeps_scalar_coefficients():
     # (A \odot B) W, not A \odot B W (read as A \odot (B W)); a leading scalar is a coefficient
     g = cg.Graph()

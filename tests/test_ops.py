@@ -198,6 +198,22 @@ def test_free_functions_refuse_unknown_keywords_and_foreign_operands():
         cg.add(x)
 
 
+def test_a_positional_axis_or_shape_is_refused_with_the_keyword_to_use():
+    # numpy's cg.sum(x, 1) said "sum takes 1 operand(s), got 2", and cg.reshape(x, (2, 3))
+    # "cannot use (2, 3) (tuple) as an operand": neither said that axis= and shape= go by keyword
+    x = cg.Graph().input("x")
+    with pytest.raises(cg.ArityError, match=r"^sum takes 1 operand\(s\), got 2; .* cg\.sum\(x, axis=1\)$"):
+        cg.sum(x, 1)
+    with pytest.raises(cg.ArityError, match=r"cg\.sum\(x, axis=0, keepdims=True\)$"):
+        cg.sum(x, 0, True)
+    with pytest.raises(cg.ArityError, match=r"cg\.reshape\(x, shape=\(2, 3\)\)$"):
+        cg.reshape(x, (2, 3))
+    with pytest.raises(cg.ArityError, match=r"cg\.softmax\(x, axis=-1\)$"):
+        cg.softmax(x, -1)
+    with pytest.raises(cg.ArityError, match=r"^sum takes 1 operand\(s\), got 2$"):  # a node is no attribute
+        cg.sum(x, x)
+
+
 @pytest.mark.parametrize(
     "name", sorted(n for n, op in cg.OPS.items() if op.elementwise and n not in ("step", "sign", "identity"))
 )

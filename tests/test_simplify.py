@@ -198,6 +198,8 @@ def _simplified(build):
         (lambda u, v: u - (-v), "u + v"),
         (lambda u, v: -(u - v), "v - u"),
         (lambda u, v: -(3 * u), "-3*u"),
+        (lambda u, v: -(-2 * u * cg.exp(v)), "2*u*exp(v)"),  # was -(-2*u*exp(v)): d/du of cos(u)^-2
+        (lambda u, v: -(3 * u * v), "-3*u*v"),
         (lambda u, v: 2 * u * 3, "6*u"),
         (lambda u, v: (-u) * v, "-u*v"),
         (lambda u, v: 3 * (u / 6), "u/2"),

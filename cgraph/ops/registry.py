@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import GraphError, UnknownOpError, UnsupportedOperationError
+from ..errors import ArityError, GraphError, UnknownOpError, UnsupportedOperationError
 from . import shapes
 
 if TYPE_CHECKING:
@@ -300,10 +300,34 @@ def array_function_error(func: Any) -> UnsupportedOperationError:
 apply_op: Callable[..., Node] = None  # type: ignore[assignment]
 
 
+def _attribute_as_operand(op: OpDef, operands: tuple) -> ArityError:
+    """``cg.sum(x, 1)``, ``cg.reshape(x, (2, 3))``, ``cg.softmax(z, -1)``: numpy's and
+    PyTorch's positional axis or shape, which an op takes by keyword.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> cg.sum(cg.Graph().input("x"), 1)
+    Traceback (most recent call last):
+    cgraph.errors.ArityError: sum takes 1 operand(s), got 2; its attributes go by keyword: cg.sum(x, axis=1)
+    """
+    from ..graph import Node  # (graph imports this module)
+
+    extra = operands[op.arity:]
+    text = f"{op.name} takes {op.arity_text()} operand(s), got {len(operands)}"
+    if any(isinstance(v, Node) for v in extra):
+        return ArityError(text)
+    keys = list(op.attrs)[: len(extra)]
+    given = ", ".join(f"{k}={v!r}" for k, v in zip(keys, extra))
+    return ArityError(f"{text}; its attributes go by keyword: cg.{op.name}({', '.join('xyz'[: op.arity])}, {given})")
+
+
 def _make_function(op: OpDef) -> Callable[..., Node]:
     defaults = MappingProxyType(dict(op.attrs))
 
     def function(*operands: Any, name: str | None = None, **attrs: Any) -> Node:
+        if op.arity is not None and len(operands) > op.arity and defaults:
+            raise _attribute_as_operand(op, operands)
         if not attrs:  # the common call: no attributes to check or merge
             return apply_op(op, operands, defaults, name=name)
         unknown = set(attrs) - set(defaults)

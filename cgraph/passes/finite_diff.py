@@ -11,7 +11,7 @@ from ..checks import finite_number
 from ..errors import ArgumentError, GraphError, InputError
 from ..graph import Graph, require_graph
 from .adjoint import _resolve_of, _resolve_wrt
-from .plan import check_input, merge_feeds, plan
+from .plan import _extra_message, check_input, merge_feeds, plan
 
 
 def default_step(x: np.ndarray) -> np.ndarray:
@@ -84,11 +84,15 @@ def finite_difference(
     of = _resolve_of(g, of)
     names = _resolve_wrt(g, wrt)
     run = plan(g, [of]).run
+    nodes = g.nx.nodes
+    extra = [k for k in feeds if k not in nodes or nodes[k]["role"] not in ("input", "param")]
+    if extra:  # as evaluate and grad refuse them: a misspelt name must not go unnoticed
+        raise InputError(_extra_message(g, extra))
     base = {}
     for n, data in g.nx.nodes(data=True):
         if data["role"] in ("input", "param"):
-            value = feeds.get(n, data["attrs"].get("value"))
-            if value is not None:
+            value = feeds[n] if n in feeds else data["attrs"].get("value")
+            if value is not None or n in feeds:  # a fed None is a bad value, not a missing input
                 base[n] = np.array(check_input(n, value, data["shape"], allow=False, role=data["role"]), dtype=None,
                                    copy=True)
     out = {}

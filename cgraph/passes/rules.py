@@ -535,6 +535,8 @@ def _neg_neg(b: Any, c: Candidate) -> str | None:
     if op == "div" and b.op(args[0]) == "sub":  # -(z - 1)/w -> (1 - z)/w
         p, q = b.args(args[0])
         return b.make("div", b.make("sub", q, p), args[1])
+    if op == "mul" and len(args) > 2 and b.num(args[0]) is not None:  # -(-2*u*v) -> 2*u*v
+        return scaled(b, -b.num(args[0]), list(args[1:]))
     coef, base = term(b, a)
     return scaled(b, -coef, [base]) if base is not None and coef != 1 else None
 
@@ -590,7 +592,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "neg": (
         _keeps_zero,  # -0 -> 0 (a zeros_like too)
-        _neg_neg,  # --u -> u, -(u - v) -> v - u, -(3*u) -> -3*u, -(u - v)/w -> (v - u)/w
+        _neg_neg,  # --u -> u, -(u - v) -> v - u, -(3*u) -> -3*u, -(-2*u*v) -> 2*u*v, -(u - v)/w -> (v - u)/w
     ),
     "pow": (
         _pow_simple,  # u^1 -> u, u^0 -> 1, 1^u -> 1, (u^a)^n -> u^(a*n) for integer n

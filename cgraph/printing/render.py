@@ -95,19 +95,30 @@ def array_ops(style: Style) -> frozenset[str]:
     return frozenset(name for name, opdef in OPS.items() if opdef.latex_arrays) if style.latex else frozenset()
 
 
-def array_form(op: str, operands: Iterable[str], nodes: dict) -> str | tuple[str, str, int]:
+def array_form(op: str, operands: Iterable[str], nodes: dict, axes: set[str]) -> str | tuple[str, str, int]:
     """The printer key of an op of :func:`array_ops` over these operands: ``(op, "arrays",
-    lead)`` when two or more of them have a known shape with an axis (``X*Y`` is
+    lead)`` when two or more of them are known to have an axis (``X*Y`` is
     ``X \\odot Y``; ``2*X`` and a product of scalars or of unknown shapes stay
     juxtaposed). ``lead`` counts the leading operands known to be scalars, which stay
-    juxtaposed as coefficients: ``2*X*Y`` is ``2 X \\odot Y``."""
+    juxtaposed as coefficients: ``2*X*Y`` is ``2 X \\odot Y``. ``axes``: the nodes of
+    unknown shape known to have an axis (:func:`note_axes`)."""
     shapes = [nodes[o]["shape"] for o in operands]
-    if sum(1 for shape in shapes if shape) < 2:
+    if sum(1 for o, shape in zip(operands, shapes) if shape or o in axes) < 2:
         return op
     lead = 0
     while shapes[lead] == ():
         lead += 1
     return op, "arrays", lead
+
+
+def note_axes(n: str, data: dict, operands: Iterable[str], nodes: dict, axes: set[str]) -> None:
+    """Add ``n`` to ``axes`` when its shape is unknown but it has an axis all the same: an
+    elementwise op of an operand with one (``c*A`` of an undeclared ``c`` and a matrix
+    ``A``: broadcasting keeps ``A``'s axes), so that ``c*A*B`` prints ``c A \\odot B``, not
+    the matrix product ``c A B``. Called in evaluation order, for every node."""
+    if data["shape"] is None and OPS[data["op"]].elementwise and any(
+            nodes[o]["shape"] or o in axes for o in operands):
+        axes.add(n)
 
 
 def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, dict], tuple[str, int]]:
@@ -259,17 +270,19 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
     keep = needed(g, targets)
     entries: dict[str, tuple[str, int]] = {}
     printers, number, name = _Printers(style), style.number, style.name
-    arrays, nodes = array_ops(style), g.nx._node
+    arrays, nodes, axes = array_ops(style), g.nx._node, set()
     for (n, data), operands in _walk(g):
         if n not in keep:
             continue
+        if arrays and data["role"] == "op":
+            note_axes(n, data, operands, nodes, axes)
         op = data["op"]
         if op == "const":
             entry = number(data["attrs"]["value"])
         elif op in SOURCE_OPS:
             entry = (name(n), Prec.ATOM)
         else:
-            key = array_form(op, operands, nodes) if op in arrays else op
+            key = array_form(op, operands, nodes, axes) if op in arrays else op
             entry = printers[key](list(map(entries.__getitem__, operands)), data["attrs"])
         if len(entry[0]) > max_length:
             raise ExpressionTooLong(n, len(entry[0]))
@@ -289,16 +302,18 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
     succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
-    arrays, node_data = array_ops(style), g.nx._node  # (not `nodes`: that is the parameter)
+    arrays, node_data, axes = array_ops(style), g.nx._node, set()  # (not `nodes`: that is the parameter)
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
     atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
     for (n, data), operands in _walk(g):
+        role = data["role"]
+        if arrays and role == "op":  # (LaTeX only; every node: a listed one's operands may not be listed)
+            note_axes(n, data, operands, node_data, axes)
         if wanted is not None and n not in wanted:
             continue
-        role = data["role"]
         if role == "op":
             op = data["op"]
-            key = array_form(op, operands, node_data) if op in arrays else op
+            key = array_form(op, operands, node_data, axes) if op in arrays else op
             entry = printers[key](list(map(atom, operands)), data["attrs"])
             # a generated name is t<digits> (is_generated, written out: this loop is hot)
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal()) or (
