@@ -188,3 +188,19 @@ def test_an_exact_constant_past_4300_digits_expands():
     x = g.input("x")
     g.output(x * g.const(10**5000), name="y")
     assert cg.to_text(cg.expand(g)) == f"y = 1{'0' * 5000}*x"
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "(1e200*x)*(1e200*z)",  # was inf*x*z: inf where this is finite (x = z = 1e-300)
+        "(1e200*x)^2 + z",  # float ** int: a bare OverflowError
+        "(1e-200*x)^-2",
+        f"({'9' * 400}*x)*(0.5*z)",  # an exact int past the floats times a float
+    ],
+)
+def test_coefficients_that_overflow_when_multiplied_out_stay_unexpanded(formula):
+    g = cg.parse(formula)
+    text = cg.to_text(cg.expand(g))
+    assert "inf" not in text
+    assert text == cg.to_text(cg.simplify(g))

@@ -275,6 +275,32 @@ def test_exact_rationals_stay_exact(bindings, expected):
     assert _simplified_bound(lambda u, v: u + v, **bindings) == expected
 
 
+@pytest.mark.parametrize(
+    "factors, expected",
+    [
+        ((Fraction(1, 3), 2), "2/3*x"),
+        ((2, "x", Fraction(1, 3), "z"), "2/3*x*z"),
+        ((Fraction(1, 3), Fraction(1, 2)), "x/6"),
+        ((2, 3), "6*x"),
+    ],
+)
+def test_the_numbers_of_a_product_fold_into_one(factors, expected):
+    # 1/3*2*x stayed so: its quotient form 2*x/3 is two nodes, which the builder refused
+    g = cg.Graph()
+    x, z = g.input("x"), g.input("z")
+    named = {"x": x, "z": z}
+    args = [named[f] if isinstance(f, str) else g.const(f) for f in factors]
+    g.output(cg.mul(*args, *([] if "x" in factors else [x])), name="y")
+    assert cg.to_text(cg.simplify(g)) == f"y = {expected}"
+
+
+def test_the_mean_of_squares_differentiates_to_one_coefficient():
+    g = cg.Graph()
+    X = g.input("X", shape=(3, 1))
+    g.output(cg.mean(X**2), name="L")
+    assert cg.to_text(cg.simplify(cg.adjoint(g))) == "g_X = 2/3*X"
+
+
 def _simplified_bound(build, **bindings):
     return cg.to_text(cg.simplify(_graph(build), **bindings)).removeprefix("y = ")
 

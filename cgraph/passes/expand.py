@@ -11,6 +11,7 @@ an array op) stays one atom. The result is rebuilt term by term, then simplified
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -118,12 +119,15 @@ class _Expander:
             else:
                 args = old.operands(n)
                 expanding = self._expandable(n, data["shape"]) and len(self.new.nx) < budget
-                p = self._read(op, args) if expanding else None
+                p = self._read_finite(op, args) if expanding else None
                 self.poly[n] = p if p is not None and len(p) <= MAX_TERMS else None
                 if self.poly[n] is None:
                     self.built[n] = self._atom(op, args, data["attrs"])
                 else:
-                    self._trace(n, op, args, data)
+                    try:
+                        self._trace(n, op, args, data)
+                    except OverflowError:  # a partial product of coefficients: the order of terms only
+                        pass
         for o in old.outputs:
             if nodes[o]["role"] in ("input", "param"):  # y = x
                 self.new.output(o)
@@ -134,6 +138,18 @@ class _Expander:
         return self.new
 
     # ---------------------------------------------------------------- reading
+    def _read_finite(self, op: str, args: tuple[str, ...]) -> Poly | None:
+        """:meth:`_read`, or None where multiplying out overflows a coefficient: the
+        node stays as it is. ``(1e200*x)*(1e200*z)`` is finite at small ``x, z`` where
+        ``inf*x*z`` is not, and ``(1e200*x)^2`` raised a bare OverflowError."""
+        try:
+            p = self._read(op, args)
+        except OverflowError:  # float ** int, or an exact int past the floats times a float
+            return None
+        if p is not None and not all(_finite(c) for c in p.values()):
+            return None
+        return p
+
     def _read(self, op: str, args: tuple[str, ...]) -> Poly | None:
         polys = [self._operand(a) for a in args]
         if None in polys[:1] or (op in ("add", "sub", "mul", "div") and None in polys):
@@ -270,6 +286,10 @@ class _Expander:
 
     def _factor(self, atom: str, exponent: int) -> str:
         return atom if exponent == 1 else self.new.apply("pow", atom, self.new.const(exponent)).name
+
+
+def _finite(c: Any) -> bool:
+    return type(c) is not float or math.isfinite(c)  # (ints and Fractions are exact)
 
 
 def _scalar(shape: Any) -> bool:

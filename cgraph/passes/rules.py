@@ -202,6 +202,24 @@ def _mul_terms(b: Any, c: Candidate) -> str | None:
     return result if fits(b, result, c) else None
 
 
+def _mul_numbers(b: Any, c: Candidate) -> str | None:
+    """The numbers of a product as one: ``1/3*2*u -> 2/3*u``. Before :func:`_mul_terms`,
+    whose quotient form ``2*u/3`` is two nodes where the product is one, so the builder
+    refused it and the numbers stayed apart (the mean's derivative ``1/n*2*u`` met this);
+    ``2/3*u`` then stays, and ``1/3*1/2*u`` still ends as ``u/6``."""
+    numbers = [a for a in c.args if b.num(a) is not None]
+    if len(numbers) < 2:
+        return None
+    coef: Any = 1
+    for a in numbers:
+        coef = coef * b.num(a)
+    rest = [a for a in c.args if a not in numbers]
+    if not rest:
+        return None  # all numbers: folding handles it
+    result = b.make("mul", b.const(exact(coef)), *rest)
+    return result if fits(b, result, c) else None
+
+
 def _spliced(b: Any, coef: Any, bases: list) -> tuple[Any, list]:
     """The factors of a product among ``bases`` read in where one of them equals another
     factor: ``2*(x*z)*z`` is ``2, x, z, z`` (so they merge: ``2*x*z^2``), also when
@@ -577,6 +595,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "mul": (
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
+        _mul_numbers,  # 2*u*3 -> 6*u, 1/3*2*u -> 2/3*u: the numbers first, as one (2*u/3 would grow the graph)
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
         _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient

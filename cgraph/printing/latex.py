@@ -214,8 +214,9 @@ def number_latex(value: Any) -> Entry:
         if value.denominator == 1:
             return number_latex(int(value))
         sign = "-" if value < 0 else ""
+        # a \frac binds as a quotient does: (1/3)^x needs its parentheses, as (x/z)^2 does
         return Entry(rf"{sign}\frac{{{int_text(abs(value.numerator))}}}{{{int_text(value.denominator)}}}",
-                     Prec.UNARY if sign else Prec.ATOM)
+                     Prec.UNARY if sign else Prec.POW)
     if isinstance(value, float):
         if math.isnan(value):
             return Entry(r"\mathrm{NaN}", Prec.ATOM)
