@@ -52,6 +52,18 @@ def test_unit_labels_use_real_sub_and_superscripts():
     assert not any("_" in text(v) for v in labels.values())
 
 
+def test_a_unit_label_too_wide_for_its_circle_is_set_smaller():
+    # z_256^(1) of a 784-256-10 network ran over its circle; x_784 and z_1^(1) fit as they are
+    d = parsed(cg.to_dot(layered([784, 256, 10], values=False), style="network"))
+    labels = {k: n.get("label") for k, n in units(d).items()}
+    assert text(labels["u1_7"]) == "z256(1)"
+    size = float(re.match(r'<<FONT FACE="[^"]*"><FONT POINT-SIZE="([0-9.]+)">', labels["u1_7"])[1])
+    # the label's width at cairo's index size (0.83 of the letter's), DejaVu Serif's advances in em
+    assert size * (0.56 + 0.83 * (3 * 0.636 + 2 * 0.39 + 0.636)) <= 0.8 * 0.62 * 72
+    for unit in ("u0_7", "u1_0", "u2_7"):  # x_784, z_1^(1), ŷ_10
+        assert 'POINT-SIZE="13"' not in labels[unit] and labels[unit].count("POINT-SIZE") == labels[unit].count("<SU")
+
+
 def test_names_are_set_in_the_typeface_of_the_computation_graph():
     # x₁ on one slide and x₁ on the next should look the same in both conventions
     from cgraph.export.dot import MATH_FONT

@@ -373,12 +373,15 @@ def _shown(units: int, max_units: int) -> list[int | None]:
 
 
 def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
-    size = FONT_UNIT
-    if ly.index == 0:
-        return D.math(f"<I>x</I>{D.sub(str(j + 1), size)}")
-    if ly.index == depth:
-        return D.math("<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else ""))
-    return D.math(f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}")
+    sub = str(j + 1) if ly.index < depth or ly.units > 1 else ""
+    sup = f"({ly.index})" if 0 < ly.index < depth else ""
+    base = "x" if ly.index == 0 else "ŷ" if ly.index == depth else D.clean(hidden, 3)
+    # z_256^(1) is wider than its circle at the usual size: set it smaller, to fit inside
+    # (indices as cairo sets them, 0.83 of the letter's size; digits 0.64 em, '(' ')' 0.4 em)
+    em = 0.6 * len(base) + 0.83 * sum(0.4 if ch in "()" else 0.64 for ch in sub + sup)
+    size = min(FONT_UNIT, round(0.8 * UNIT * 72 / em, 1))
+    body = f"<I>{D.html_text(base)}</I>" + (D.sub(sub, size) if sub else "") + (D.sup(sup, size) if sup else "")
+    return D.math(body if size == FONT_UNIT else f'<FONT POINT-SIZE="{size:g}">{body}</FONT>')
 
 
 def _caption(ly: Layer, drawn: int) -> str:
