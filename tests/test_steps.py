@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pytest
 from graphs import lecture
 
@@ -144,3 +145,13 @@ def test_a_sweep_with_nothing_to_differentiate_has_no_steps(tmp_path):
     assert cg.backprop_steps(cg.parse("3")) == []
     assert cg.backprop_steps(cg.parse("exp(x)"), wrt=[], x=1.0) == []
     assert cg.backprop_frames(cg.parse("3"), tmp_path) == []
+
+
+def test_a_value_in_the_title_is_written_as_a_value_not_read_as_a_formula():
+    # "array 2×3" lost its space (array2×3) and 1e−5 its minus sign, read as names and numbers of a formula
+    def titles(g, **inputs):
+        return {s.adjoint: re.sub(r"<[^>]*>", "", s.dot.get("label")).replace("\xa0", " ").replace("\u2060", "")
+                for s in cg.backprop_steps(g, **inputs)}
+
+    assert titles(cg.parse("y = sum(exp(X))"), X=np.zeros((2, 3)))["g_X"].endswith("= array 2×3>")
+    assert titles(cg.parse("y = w*x"), w=2.0, x=1e-5)["g_w"].endswith("= 1e−5>")

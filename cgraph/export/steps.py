@@ -174,11 +174,14 @@ def backprop_frames(
 def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tuple[str, str]:
     """The frame's title as HTML and as plain text: ``step 6 of 9: g_b = ... = -12.36``."""
     rhs = formula.partition(" = ")[2].strip()
-    shown = formula
+    shown, html = formula, D.formula(formula, size=TITLE_SIZE)
     if value is not None and rhs != D.format_value(value, precision).replace("−", "-"):
-        shown += f" = {D.format_value(value, precision).replace('−', '-')}"
+        text = D.format_value(value, precision)
+        shown += f" = {text.replace('−', '-')}"
+        # a value is no formula: read as one, "array 2×3" lost its space and 1e−05 its minus sign
+        html += D.math(D.spaced("=") + D.html_text(text))
     head = f"step {k} of {total}:"
-    return D.html_text(head) + D.spaced("") + D.formula(shown, size=TITLE_SIZE), f"{head}  {shown}"
+    return D.html_text(head) + D.spaced("") + html, f"{head}  {shown}"
 
 
 def _formulas(ga: Graph, order: list[str]) -> dict[str, str]:
