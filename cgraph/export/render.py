@@ -146,9 +146,11 @@ def _fit_scripts(svg: bytes) -> bytes:
         if width > room + 1.0:  # (within a point: the next letter's own margin)
             start = m.start() + script.start(2)
             edits.append((start, start + len(script[2]), f"{size * room / width:.2f}".encode()))
-    for start, end, new in reversed(edits):
-        svg = svg[:start] + new + svg[end:]
-    return svg
+    pieces, done = [], 0  # joined once: an adjoint drawing of 10^4 boxes has 10^4 such indices
+    for start, end, new in edits:
+        pieces += [svg[done:start], new]
+        done = end
+    return b"".join(pieces) + svg[done:]
 
 
 def _cairo_indices(text: str) -> str:
