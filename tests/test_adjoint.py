@@ -557,6 +557,22 @@ def test_a_zero_exponent_has_derivative_zero_at_zero(text):
         assert np.all(cg.compile(g, wrt="x")(x=x, **feeds)["g_x"] == want)
 
 
+def test_an_array_exponent_holding_a_zero_has_derivative_zero_there_at_zero():
+    # polynomial features x^[0, 1, 2] with x = 0 among the data: d/dx x^0 was written
+    # [0, 1, 2]*x^([0, 1, 2] - 1), 0*inf at x = 0, a DomainError (torch and JAX: 0)
+    g = cg.Graph("poly")
+    x = g.input("x", shape=(None,))
+    a = g.param("a", value=np.array([1.0, -2.0, 0.5]))
+    g.output(cg.sum(a * cg.reshape(x, shape=(-1, 1)) ** np.array([0, 1, 2])), name="s")
+    xs = np.linspace(0.0, 1.0, 5)
+    want = -2.0 + 1.0 * xs  # d/dx (1 - 2x + x^2/2)
+    np.testing.assert_allclose(cg.grad(g, x=xs)["x"], want, rtol=1e-15)
+    np.testing.assert_allclose(cg.compile(g, wrt=["x"])(x=xs)["g_x"], want, rtol=1e-15)
+    np.testing.assert_allclose(cg.evaluate(cg.simplify(cg.adjoint(g)), x=xs)["g_x"], want, rtol=1e-15)
+    h = cg.parse("y = sum(x^[0, 3])")
+    assert list(cg.grad(h, x=np.array([0.0, 2.0]))["x"]) == [0.0, 12.0]
+
+
 def test_a_neuron_with_scalar_weights_differentiates_pointwise_without_sum_to():
     # g.param("w", value=0.5) has shape (); beside an input of unknown shape every adjoint
     # was wrapped in sum_to (g_x1 = sum_to(w*sum_to(...*sum_to(1, z)...)), not a slide's program

@@ -147,11 +147,22 @@ def test_a_sweep_with_nothing_to_differentiate_has_no_steps(tmp_path):
     assert cg.backprop_frames(cg.parse("3"), tmp_path) == []
 
 
-def test_a_value_in_the_title_is_written_as_a_value_not_read_as_a_formula():
-    # "array 2×3" lost its space (array2×3) and 1e−5 its minus sign, read as names and numbers of a formula
-    def titles(g, **inputs):
-        return {s.adjoint: re.sub(r"<[^>]*>", "", s.dot.get("label")).replace("\xa0", " ").replace("\u2060", "")
-                for s in cg.backprop_steps(g, **inputs)}
+def test_a_scalar_value_in_the_title_is_written_as_a_value_not_read_as_a_formula():
+    # read as a number of the formula, 1e−5 lost its minus sign (1e-5, a hyphen), as arrays lost their spaces
+    steps = {s.adjoint: s for s in cg.backprop_steps(cg.parse("y = w*x"), w=2.0, x=1e-5)}
+    title = re.sub(r"<[^>]*>", "", steps["g_w"].dot.get("label")).replace("\xa0", " ").replace("\u2060", "")
+    assert title.endswith("= 1e−5>")
 
-    assert titles(cg.parse("y = sum(exp(X))"), X=np.zeros((2, 3)))["g_X"].endswith("= array 2×3>")
-    assert titles(cg.parse("y = w*x"), w=2.0, x=1e-5)["g_w"].endswith("= 1e−5>")
+
+def test_an_array_value_in_the_title_keeps_its_spaces():
+    # the value went through the formula typesetter, which drops spaces: "= array4×3", "[1,2]"
+    net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="bce", seed=0)
+    X = np.arange(8.0).reshape(4, 2) / 8
+    steps = {s.adjoint: s for s in cg.backprop_steps(net.graph, X=X, Y=np.array([[0], [1], [1], [0]]))}
+
+    def plain_title(step):
+        return re.sub(r"<[^>]*>", "", step.dot.get("label")).replace("\u2060", "").replace("\u00a0", " ")
+
+    assert plain_title(steps["g_a1"]).endswith("= array 4×3>")  # (the label's closing >)
+    plain = plain_title(steps["g_W2"]).replace("&#93;", "]")
+    assert re.search(r"= \[\[\S+\], \[\S+\], \[\S+\]\]>$", plain), plain  # g_W2 of shape (3, 1)

@@ -42,6 +42,10 @@ def _pow_vjp(g, out, a, b):
     if isinstance(n, (int, Fraction)) and not isinstance(n, bool):
         # a number exponent: the rule reads d/du u^2 = 2*u, not 2*u^(2 - 1), on a slide
         return g * (b if n == 1 else b * (a if n == 2 else a ** (n - 1))), g * (out * log(a))
+    if isinstance(n, np.ndarray) and (n == 0).any():
+        # u^[0, 1, 2] (polynomial features): d/du u^0 is 0, but 0*u^(0 - 1) is 0*inf at u = 0
+        # (torch and JAX give 0); where the exponent is 0 any power does, so it reads 0*u^0 there
+        return g * (b * a ** np.where(n == 0, 0, n - 1)), g * (out * log(a))
     return g * (b * a ** (b - 1)), g * (out * log(a))
 
 
