@@ -34,7 +34,7 @@ INSTALL_HINT = (
 CAIRO = ("pdf", "png")  # formats Graphviz draws with cairo, which shrinks sub/superscripts itself
 _SIZED_INDEX = re.compile(r'<(SUB|SUP)><FONT POINT-SIZE="[0-9.]+">')
 _PDF_DATE = re.compile(rb"(/CreationDate \(D:)\d{14}Z\)")
-_TEXT = re.compile(rb'<text [^>]*?x="(-?[0-9.]+)" y="(-?[0-9.]+)"[^>]*>([^<]*)</text>')
+_TEXT = re.compile(rb'<text text-anchor="start" [^>]*?x="(-?[0-9.]+)" y="(-?[0-9.]+)"[^>]*>([^<]*)</text>')
 _SCRIPT = re.compile(rb'( baseline-shift="(?:sub|super)"[^>]*? font-size=")([0-9.]+)(")')
 _NARROW, _WIDE = set("()[]{},.;:'!|ilfjt \u00a0\u2009"), set("mwMW−@")
 TIMEOUT = 300  # seconds; a layout that takes longer is not a diagram anyone can read
