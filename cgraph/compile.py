@@ -32,7 +32,7 @@ from .ops.registry import OPS, OpDef
 from .passes.adjoint import derivative_key, fit_to
 from .passes.grad import gradient_graph, spread_node
 from .passes.plan import WEAK_RESULTS, plan, read_only
-from .passes.simplify import simplify
+from .passes.simplify import simplify_keeping_shapes
 
 __all__ = ["compile"]
 
@@ -322,14 +322,15 @@ def _target(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> tuple[
     if wrt is None:
         if not g.outputs:
             raise GraphError(f"graph {g.name!r} has no outputs to compile")
-        return simplify(g), {}, None
+        return simplify_keeping_shapes(g, g.outputs), {}, None  # values of evaluate's shapes
     ga = gradient_graph(g, wrt, of)
     grads = {o: ga.nx._node[o]["adjoint_of"] for o in ga.outputs}
     spread = spread_node(g, wrt, of) if ga.outputs else None
     outputs = list(dict.fromkeys(g.outputs + ga.outputs))
     ga.validate()  # cached; the same nodes under other outputs are valid too
     kept = outputs + ([spread] if spread is not None and spread not in outputs else [])
-    target = simplify(_retargeted(ga, g.name, kept))  # keeps the spread node, computed but not returned
+    # keeps the spread node, computed but not returned; the forward outputs keep evaluate's shapes
+    target = simplify_keeping_shapes(_retargeted(ga, g.name, kept), g.outputs)
     operands, order = target._operand_table(), target.schedule()  # (simplify hands them over)
     target.set_outputs(outputs)
     target._cached("operands", lambda: operands)  # the outputs changed, not the nodes or edges

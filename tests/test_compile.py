@@ -687,3 +687,17 @@ def test_a_constant_output_of_a_compiled_function_cannot_be_written_through(wrt)
         with pytest.raises(ValueError, match="read-only"):
             out[0, 0] = 1000.0
     assert float(f(x=np.ones(2))["y"]) == 60.0
+
+
+@pytest.mark.parametrize("text", ["y = x*0 + z", "y = z*x^0", "y = x/x*z", "y = x - x + 0*z"])
+def test_a_forward_output_has_the_shape_evaluate_gives_it(text):
+    # simplify makes x*0 + z into z over inputs of unknown shape (equal up to
+    # broadcasting), and compile returned that: 1.0 where evaluate gives [1, 1]
+    g = cg.parse(text)
+    x = np.array([1.0, 2.0])
+    want = cg.evaluate(g, x=x, z=1.0)["y"]
+    for wrt in (None, ["x", "z"]):
+        got = cg.compile(g, wrt=wrt)(x=x, z=1.0)
+        assert np.shape(got["y"]) == (2,)
+        np.testing.assert_array_equal(got["y"], want)
+    assert cg.compile(g)(x=2.0, z=1.0)["y"] == cg.evaluate(g, x=2.0, z=1.0)["y"]

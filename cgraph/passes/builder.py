@@ -67,7 +67,8 @@ def _extent_operands(op: str, args: Any) -> Any:
 class Builder(Replaying):
     """One simplification pass over ``old``, building the new graph."""
 
-    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True, prev: Builder | None = None) -> None:
+    def __init__(self, old: Graph, *, numeric: bool, rules: bool = True, prev: Builder | None = None,
+                 keep_shape: frozenset[str] = frozenset()) -> None:
         self.old = old
         self.prev = prev  # the builder that made `old`, whose logs say which nodes to copy
         self.numeric = numeric
@@ -93,7 +94,8 @@ class Builder(Replaying):
         self.absorbed = prev.spliced if prev is not None and prev.spliced is not None and prev.g is old else absorbed(old)
         self.spliced: set[str] | None = None  # absorbed(self.g), once settled() has it
         self.changed = bool(self.absorbed)
-        self.pointwise_memo: dict[str, bool] = {}
+        # keep_shape: outputs whose shape the caller sees (compile's values): never pointwise
+        self.pointwise_memo: dict[str, bool] = dict.fromkeys(keep_shape, False)
         self.extents: dict[str, frozenset] = {}  # new node -> see `extent`
         self.building_for: str | None = None  # the old node being rebuilt
         self._pointwise: bool | None = None  # its pointwise-ness, computed when a rule asks

@@ -14,7 +14,7 @@ simplifying it again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -95,13 +95,32 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
     w = exp(6) + 2/log(3)
     """
     numeric = flag(numeric, "numeric")
-    source = _bind(g, bindings)
+    return _fixpoint(g, _bind(g, bindings), numeric, frozenset())
+
+
+def simplify_keeping_shapes(g: Graph, outputs: Sequence[str]) -> Graph:
+    """``simplify(g)``, but each of ``outputs`` keeps the shape ``evaluate`` gives it,
+    where ``simplify`` may give a value of unknown shape that is equal up to broadcasting
+    (``y = x*0 + z`` is ``y = z``, a scalar for an array ``x``): for
+    :func:`cgraph.compile`, whose outputs are values, not formulas.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> print(cg.to_text(simplify_keeping_shapes(cg.parse("y = x*0 + z"), ["y"])))
+    y = zeros_like(x) + z
+    """
+    keep = frozenset(o for o in outputs if g.nx._node[o]["shape"] is None)
+    return _fixpoint(g, _bind(g, {}), False, keep)
+
+
+def _fixpoint(g: Graph, source: Graph, numeric: bool, keep: frozenset[str]) -> Graph:
     current = source
     signature = None  # of `current`, once computed
     builder = None  # the one that made `current`, when we did
     with gc_paused():
         for i in range(MAX_PASSES):
-            builder = Builder(current, numeric=numeric, prev=builder)
+            builder = Builder(current, numeric=numeric, prev=builder, keep_shape=keep)
             rebuilt = builder.run()
             if not builder.changed or builder.settled():  # another pass would change nothing
                 current = rebuilt
@@ -117,7 +136,7 @@ def simplify(g: Graph, *, numeric: bool = False, **bindings: Any) -> Graph:
                 signature = new_signature
             current = rebuilt
         if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
-            current = Builder(source, numeric=numeric, rules=False).run()
+            current = Builder(source, numeric=numeric, rules=False, keep_shape=keep).run()
     return current
 
 
