@@ -95,6 +95,15 @@ def test_render_accepts_a_finished_dot(tmp_path):
     assert "rankdir=TB" in cg.render(d, tmp_path / "g.dot").read_text()
 
 
+def test_drawing_options_with_a_finished_dot_are_an_export_error(tmp_path):
+    # they were ignored without a word: render(dot, path, values=...) drew no values
+    d = cg.to_dot(lecture())
+    with pytest.raises(cg.ExportError, match=r"finished pydot.Dot takes no drawing options \(values\)"):
+        cg.render(d, tmp_path / "g.dot", values={"x": 2.0})
+    with pytest.raises(cg.ExportError, match=r"\(style\)"):
+        cg.render(d, tmp_path / "g.dot", style="network")
+
+
 @needs_dot
 def test_pdf_bytes_do_not_change_between_runs(tmp_path):
     a = cg.render(lecture(), tmp_path / "a.pdf").read_bytes()

@@ -85,6 +85,10 @@ def render(g: Graph | pydot.Dot, path: str | os.PathLike, *, style: str = "compu
         known = ", ".join(sorted(set(FORMATS)))
         raise ExportError(f"cannot render {str(path)!r}: unknown file type {path.suffix!r}; use one of {known}")
     if isinstance(g, pydot.Dot):
+        if options or style != "computation":  # a finished drawing has its options: these would do nothing
+            given = ", ".join([*(["style"] if style != "computation" else []), *options])
+            raise ExportError(f"cg.render of a finished pydot.Dot takes no drawing options ({given}); "
+                              "pass them to cg.to_dot, or render the Graph")
         text = g.to_string()
     else:
         from . import to_dot
