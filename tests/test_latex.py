@@ -36,6 +36,7 @@ def check_latex(text: str) -> None:
     assert re.findall(r"\\begin\{(\w+)\}", text) == re.findall(r"\\end\{(\w+)\}", text)
     assert set(re.findall(r"\\begin\{(\w+)\}", text)) <= ENVIRONMENTS
     assert not re.search(r"_\{[^{}]*\}_", text), f"double subscript in {text}"
+    assert not re.search(r"\^\{[^{}]*\}\^", text), f"double superscript in {text}"
     assert "$" not in text.replace(r"\$", "")
 
 
@@ -170,9 +171,15 @@ def test_names(name, expected):
     [
         ("sum(X, axis=1)", r"y = \sum_{\mathrm{axis}=1}\left(X\right)"),  # the axis is not lost
         ("sum(X)", r"y = \sum\left(X\right)"),
+        ("sum(X)^2", r"y = \left(\sum\left(X\right)\right)^{2}"),  # was \sum\left(X\right)^{2}: the sum of the squares
+        ("sum(X^2)", r"y = \sum\left(X^{2}\right)"),
         ("mean(X, axis=(0, 1), keepdims=True)", r"y = \operatorname{mean}_{\mathrm{axis}=(0, 1)}\left(X\right)"),
         ("size(X)", r"y = \operatorname{size}\left(X\right)"),  # not |X|, which is abs
         ("logsumexp(X, axis=0)", r"y = \log\sum_{\mathrm{axis}=0} e^{X}"),
+        # was e^{X}^{2}, a double superscript (no compile), and a sum reaching over the w in ... w
+        ("logsumexp(X)^2", r"y = \left(\log\sum e^{X}\right)^{2}"),
+        ("logsumexp(X)*w", r"y = \left(\log\sum e^{X}\right) w"),
+        ("w - logsumexp(X)", r"y = w - \log\sum e^{X}"),
         ("softmax(X)", r"y = \operatorname{softmax}\left(X\right)"),  # the default axis, -1
         ("log_softmax(X, axis=0)", r"y = \log\operatorname{softmax}_{\mathrm{axis}=0}\left(X\right)"),
         # keywords upright: in math mode "start" is the product s t a r t
@@ -260,6 +267,9 @@ def test_nodes_show_as_formulas_in_notebooks():
         ("G_{t-1}^{(l)}", "G_{t-1}^{(l)}"),
         ("beta^t", r"\beta^{t}"),
         ("g_W^{(2)}", "g_{W^{(2)}}"),  # the adjoint of W^{(2)}, as adjoint() names it
+        # the adjoint of g_W^{(2)} in a second sweep: was g_{g_{W}^{(2)}}, as if of g2_W
+        ("g_g_W^{(2)}", "g_{g_{W^{(2)}}}"),
+        ("g_g_beta^t", r"g_{g_{\beta^{t}}}"),  # was g_{g_{beta}^{t}}
         ("ell", r"\ell"),
         ("ell^{(b)}", r"\ell^{(b)}"),
     ],
@@ -279,6 +289,23 @@ def test_latex_of_a_neuron_named_as_in_the_lecture():
     grad = cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["w_{1,1}^{(1)}"])))
     assert grad.startswith(r"\frac{\partial z_{1}^{(1)}}{\partial w_{1,1}^{(1)}} = ")
     check_latex(grad)
+
+
+def test_a_power_of_a_name_with_a_superscript_is_parenthesized():
+    # w_{1,1}^{(1)}^{2}: a double superscript, which LaTeX refuses (in the derivative's
+    # \partial w^{2} too)
+    g = cg.Graph("neuron")
+    w = g.input("w_{1,1}^{(1)}")
+    W = g.input("W^{(2)}", shape=(2, 2))
+    g.output(w**3 + cg.sum(cg.transpose(W)), name="y")
+    assert cg.to_latex(g) == r"y = \left(w_{1,1}^{(1)}\right)^{3} + \sum\left(\left(W^{(2)}\right)^{\top}\right)"
+    first = cg.adjoint(g, wrt=["w_{1,1}^{(1)}"])
+    second = cg.simplify(cg.adjoint(first, of=first.outputs[0], wrt=["w_{1,1}^{(1)}"]))
+    text = cg.to_latex(second)
+    assert text == r"\frac{\partial^{2} y}{\partial \left(w_{1,1}^{(1)}\right)^{2}} = 6 w_{1,1}^{(1)}"
+    check_latex(text)
+    check_latex(cg.to_latex(first, form="program"))
+    assert cg.to_latex(cg.mul(2, w)) == r"2 w_{1,1}^{(1)}"  # a factor needs no parentheses
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,9 @@ LOG_SOFTMAX = register(OpDef(
 LOGSUMEXP = register(OpDef(
     "logsumexp", 1, _logsumexp, shapes.reduce, _logsumexp_vjp,
     text="logsumexp({0}{kw})", latex=r"\log\sum{sub} e^{{{0}}}", label="logΣexp",
+    # a big operator reaching to its right, ending in a superscript: parenthesized as a
+    # base ((...)^{2}, not e^{X}^{2}) and as a factor (the sum is not over x in ... x)
+    latex_prec=Prec.ODOT,
     attrs={"axis": None, "keepdims": False}, doc="``log(sum(exp(x), axis))``, computed stably.",
     **_CALL,
 ))

@@ -147,6 +147,7 @@ SUM = register(OpDef(
     "sum", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     shapes.reduce, lambda g, out, a, axis=None, keepdims=False: (expand_to(g, a, axis=axis, keepdims=keepdims),),
     text="sum({0}{kw})", latex=r"\sum{sub}\left({0}\right)", label="Σ",
+    latex_prec=Prec.POW,  # a big operator: (\sum(X))^{2}, as \sum(X)^{2} reads as the sum of the squares
     attrs={"axis": None, "keepdims": False}, doc="Sum over ``axis`` (all axes by default).", **_CALL,
 ))
 MEAN = register(OpDef(

@@ -96,9 +96,34 @@ def lhs(g: Graph, name: str) -> str:
         else:
             groups.append([w, 1])
     bottom = r" \, ".join(
-        r"\partial " + latex_name(w) + (f"^{{{k}}}" if k > 1 else "") for w, k in groups
+        r"\partial " + _power_of(latex_name(w), k) for w, k in groups
     )
     return rf"\frac{{{top}}}{{{bottom}}}"
+
+
+def _power_of(symbol: str, k: int) -> str:
+    if k == 1:
+        return symbol
+    return rf"\left({symbol}\right)^{{{k}}}" if superscripted(symbol) else f"{symbol}^{{{k}}}"
+
+
+def superscripted(symbol: str) -> bool:
+    r"""True when a LaTeX symbol carries a superscript of its own (``w_{1,2}^{(1)}``,
+    ``\beta^{t}``, ``g_{x}^{(2)}``; not ``g_{W^{(2)}}``, where it is inside a subscript):
+    a power of it needs parentheses, as ``w^{(1)}^{2}`` is a double superscript."""
+    depth = 0
+    for ch in symbol:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "^" and depth == 0:
+            return True
+    return False
+
+
+def _name_prec(symbol: str) -> int:
+    return Prec.POW if superscripted(symbol) else Prec.ATOM
 
 
 def latex_name(name: str) -> str:
@@ -121,7 +146,8 @@ def latex_name(name: str) -> str:
     orders = []  # g_<name>, g2_<name>: peeled in a loop, not a recursion (g_g_..._x may be long)
     while True:
         head, sep, tail = name.partition("_")
-        parts = scripted(tail) if head == "g" else None  # the adjoint of a scripted name
+        # the adjoint of a scripted name (not of an adjoint's: g_x^(n) in g_g_x^(n) is g of x^(n))
+        parts = scripted(tail) if head == "g" and not ADJOINT_NAME.fullmatch(tail) else None
         if parts:
             text = f"g_{{{_scripted_latex(*parts)}}}"
             break
@@ -231,4 +257,4 @@ def number_latex(value: Any) -> Entry:
     return Entry(text, Prec.UNARY if text.startswith("-") else Prec.ATOM)
 
 
-LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)")
+LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)", name_prec=_name_prec)

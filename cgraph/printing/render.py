@@ -42,6 +42,7 @@ class Style:
     latex: bool
     name: Callable[[str], str]  # node name -> printed symbol
     number: Callable[[Any], Entry]  # constant value -> printed number
+    name_prec: Callable[[str], int] = lambda symbol: Prec.ATOM  # a printed symbol's precedence
     open: str = "("
     close: str = ")"
 
@@ -269,7 +270,7 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
     targets = list(targets)
     keep = needed(g, targets)
     entries: dict[str, tuple[str, int]] = {}
-    printers, number, name = _Printers(style), style.number, style.name
+    printers, number, name, name_prec = _Printers(style), style.number, style.name, style.name_prec
     arrays, nodes, axes = array_ops(style), g.nx._node, set()
     for (n, data), operands in _walk(g):
         if n not in keep:
@@ -280,7 +281,8 @@ def expand(g: Graph, targets: Iterable[str], style: Style, *, max_length: int = 
         if op == "const":
             entry = number(data["attrs"]["value"])
         elif op in SOURCE_OPS:
-            entry = (name(n), Prec.ATOM)
+            symbol = name(n)
+            entry = (symbol, name_prec(symbol))
         else:
             key = array_form(op, operands, nodes, axes) if op in arrays else op
             entry = printers[key](list(map(entries.__getitem__, operands)), data["attrs"])
@@ -301,10 +303,10 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
     lines_for = set(g.outputs) | set(always)
     atoms: dict[str, tuple[str, int]] = {}
     lines: list[tuple[str, Entry]] = []
-    succ, printers, name, number = g.nx._succ, _Printers(style), style.name, style.number
+    succ, printers, name, number, name_prec = g.nx._succ, _Printers(style), style.name, style.number, style.name_prec
     arrays, node_data, axes = array_ops(style), g.nx._node, set()  # (not `nodes`: that is the parameter)
     make_entry = tuple.__new__  # Entry(text, prec) without NamedTuple's Python-level __new__
-    atom, append, ATOM = atoms.__getitem__, lines.append, Prec.ATOM  # noqa: N806
+    atom, append = atoms.__getitem__, lines.append
     for (n, data), operands in _walk(g):
         role = data["role"]
         if arrays and role == "op":  # (LaTeX only; every node: a listed one's operands may not be listed)
@@ -322,11 +324,13 @@ def program(g: Graph, nodes: Iterable[str] | None, style: Style, *, always: Iter
             entry = number(data["attrs"]["value"])
             own_line = n in lines_for or not (n[:1] == "t" and n[1:].isdecimal())
         else:  # input, param: always by name
-            atoms[n] = (name(n), ATOM)
+            symbol = name(n)
+            atoms[n] = (symbol, name_prec(symbol))
             continue
         if own_line:
             append((n, make_entry(Entry, entry)))
-            atoms[n] = (name(n), ATOM)
+            symbol = name(n)
+            atoms[n] = (symbol, name_prec(symbol))
         else:
             atoms[n] = entry
     return lines
