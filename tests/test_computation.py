@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pydot
 import pytest
 from graphs import layered, lecture
@@ -349,10 +350,29 @@ def test_bad_options_raise_export_error():
     ({"notes": ["a"]}, "notes must be a mapping from node names to values"),  # was an AttributeError
     ({"max_chain": "24"}, "max_chain must be None or an int >= 1, not '24'"),
     ({"max_chain": 0}, "max_chain must be None or an int >= 1, not 0"),
+    ({"pending": 3}, "pending= takes a node name or a list of names, not 3"),  # was a TypeError
 ])
 def test_bad_value_options_raise_export_error(options, message):
     with pytest.raises(cg.ExportError, match=re.escape(message)):
         cg.to_dot(lecture(), **options).to_string()
+
+
+def test_a_note_that_is_a_number_or_an_array_is_written_as_a_value():
+    # notes={"a": np.array(...)} raised numpy's "truth value of an array is ambiguous" and a note of 0 was left out
+    g = lecture()
+    dot = cg.to_dot(g, notes={"a": np.array([0.5, np.nan]), "b": 0, "c": "", "d": np.zeros((30, 2))}).to_string()
+    assert "[0.5, nan&#93;" in dot and "array 30×2" in dot
+    assert re.search(r'<FONT POINT-SIZE="10">0</FONT>', dot)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_the_title_of_an_adjoint_drawing_is_drawn_once(rankdir):
+    # the two parts are clusters, and a cluster without a label of its own shows the graph's:
+    # the title was drawn three times
+    ga = cg.adjoint(lecture())
+    svg = run_dot(cg.to_dot(ga, title="Backprop on the lecture", rankdir=rankdir).to_string(), "svg").decode()
+    assert svg.count("Backprop on the lecture") == 1
 
 
 def test_same_graph_same_bytes_across_processes():

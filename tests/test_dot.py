@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 import numpy as np
@@ -164,7 +165,8 @@ def test_formula_is_set_in_the_math_typeface_with_a_spaced_product_dot():
      # exact constants as written; a batch of one shows its numbers, not "array 1×1"
      (Fraction(1, 2), "1/2"), (Fraction(-3, 4), "−3/4"), (Fraction(6, 3), "2"), (Fraction(1, 123456), "8.1e−6"),
      (np.array([[0.4717]]), "[[0.4717]]"), (np.array([[1.0, 2.0], [3.0, -4.0]]), "[[1, 2], [3, −4]]"),
-     (np.zeros((1, 1, 1)), "array 1×1×1")],
+     (np.zeros((1, 1, 1)), "array 1×1×1"),
+     ([[1, 2], [3]], "[[1, 2], [3]]")],  # ragged (values= by hand): was numpy's ValueError "inhomogeneous shape"
 )
 def test_format_value(value, text):
     assert D.format_value(value) == text
@@ -203,7 +205,7 @@ def test_node_ids_follow_the_lexicographic_topological_order_by_creation_index()
         ("G_{t-1}", "<I>G</I><SUB>…<I>t</I>−1…</SUB>"),
         ("w1_2", "<I>w</I><SUB>…1,2…</SUB>"),  # as to_latex writes it: w_{1,2}
         ("g_w1_2", "<I>g</I><SUB>…<I>w</I><SUB>…1,2…</SUB>…</SUB>"),
-        ("g_w_{1,1}^{(2)}", "<I>g</I><SUB>…<I>w</I><SUB>…1,1…</SUB><SUP>…(2)…</SUP>…</SUB>"),
+        ("g_w_{1,1}^{(2)}", "<I>g</I><SUB>…<I>w</I><SUB>…1,1…</SUB>…</SUB><SUP>…(2)…</SUP>"),  # one level: see below
         ("ell", "<I>ℓ</I>"),
         ("g2_x", "<I>g</I><SUB>…<I>x</I>…</SUB><SUP>…(2)…</SUP>"),  # g_x^(2) as to_latex writes it, not g^(2)_x
     ],
@@ -212,6 +214,19 @@ def test_math_name_sets_the_lectures_notation_with_real_scripts(name, fragment):
     # these were drawn literally: w_{j,i}^{(l)}, w1_2, ell
     shown = re.sub(r'<FONT POINT-SIZE="\d+">|</FONT>', "…", D.math_name(name)).replace("……", "…")
     assert shown == fragment
+
+
+@needs_dot
+@pytest.mark.parametrize("src, at", [("y = sin(`w_{1,2}^{(1)}`)", {"w_{1,2}^{(1)}": 0.5}), ("y = x^z_1", {"x": 2, "z_1": 3}),
+                                     ("y = `x^(n)`*`x_1`", {"x^(n)": 2, "x_1": 3})])
+def test_an_index_inside_an_index_of_the_other_kind_gives_valid_svg(src, at, tmp_path):
+    # Graphviz's SVG writer gave a <SUB> inside a <SUP> (or the reverse) baseline-shift twice:
+    # "duplicate attribute", so no viewer opened the adjoint drawing of w_{1,2}^{(1)} (g_w_{1,2}^{(1)})
+    # or the backprop frame of x^z_1 (its title holds x^(z_1 - 1))
+    ga = cg.adjoint(cg.parse(src))
+    ET.fromstring(run_dot(cg.to_dot(ga, values=cg.evaluate(ga, **at)).to_string(), "svg"))  # noqa: S314 (our own SVG)
+    for frame in cg.backprop_frames(cg.parse(src), tmp_path, **at):
+        ET.parse(frame)  # noqa: S314
 
 
 def test_formula_reads_names_in_backticks():

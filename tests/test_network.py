@@ -52,6 +52,18 @@ def test_unit_labels_use_real_sub_and_superscripts():
     assert not any("_" in text(v) for v in labels.values())
 
 
+def test_a_unit_label_too_wide_for_its_circle_is_set_smaller():
+    # z_256^(1) of a 784-256-10 network ran over its circle; x_784 and z_1^(1) fit as they are
+    d = parsed(cg.to_dot(layered([784, 256, 10], values=False), style="network"))
+    labels = {k: n.get("label") for k, n in units(d).items()}
+    assert text(labels["u1_7"]) == "z256(1)"
+    size = float(re.match(r'<<FONT FACE="[^"]*"><FONT POINT-SIZE="([0-9.]+)">', labels["u1_7"])[1])
+    # the label's width at cairo's index size (0.83 of the letter's), DejaVu Serif's advances in em
+    assert size * (0.56 + 0.83 * (3 * 0.636 + 2 * 0.39 + 0.636)) <= 0.8 * 0.62 * 72
+    for unit in ("u0_7", "u1_0", "u2_7"):  # x_784, z_1^(1), ŷ_10
+        assert 'POINT-SIZE="13"' not in labels[unit] and labels[unit].count("POINT-SIZE") == labels[unit].count("<SU")
+
+
 def test_names_are_set_in_the_typeface_of_the_computation_graph():
     # x₁ on one slide and x₁ on the next should look the same in both conventions
     from cgraph.export.dot import MATH_FONT
@@ -81,6 +93,18 @@ def test_weight_values_come_from_the_params():
     other = {"W1": np.full((2, 3), 0.5), "W2": np.full((3, 1), -2.0)}
     d = parsed(cg.to_dot(g, style="network", weights="value", values=other))
     assert {text(e.get("headlabel")) for e in d.get_edges()} == {"0.50", "−2.00"}
+
+
+def test_a_nan_or_infinite_weight_keeps_every_edge_drawn():
+    # one nan or inf (a diverged training run) made every penwidth nan: Graphviz drew no edge at all
+    w1 = np.array([[np.nan, 0.5, -np.inf], [-1.0, np.inf, 2.0]])
+    d = parsed(cg.to_dot(layered([2, 3, 1]), style="network", weights="value", values={"W1": w1, "W2": np.ones((3, 1))}))
+    by_pair = {(e.get_source(), e.get_destination()): e for e in d.get_edges()}
+    widths = {pair: float(e.get("penwidth")) for pair, e in by_pair.items()}
+    assert all(0.6 <= w <= 2.8 for w in widths.values()), widths
+    assert widths[("u0_1", "u1_2")] == 2.8 and widths[("u0_1", "u1_1")] == 2.8  # 2.0 the largest finite, inf as wide
+    assert widths[("u1_0", "u2_0")] == pytest.approx(0.6 + 2.2 / 2)
+    assert by_pair[("u0_0", "u1_0")].get("color") == '"#555555"'  # nan has no sign
 
 
 def test_no_weight_labels():
@@ -165,6 +189,17 @@ def test_graphs_without_metadata_say_why(graph, message):
 def test_value_mode_needs_values():
     with pytest.raises(cg.ExportError, match="needs the value of 'W1'"):
         cg.to_dot(layered([2, 3, 1], values=False), style="network", weights="value")
+
+
+@pytest.mark.parametrize("value, message", [(np.ones((2, 2)), r"'W1' must have shape \(2, 3\).*has shape \(2, 2\)"),
+                                            (np.ones((3, 2)), r"'W1' must have shape \(2, 3\)"),
+                                            (np.ones((2, 4)), r"'W1' must have shape \(2, 3\)"),
+                                            ("abc", "'W1' must hold numbers, not 'abc'")])
+def test_weight_values_of_another_shape_or_no_numbers_are_an_export_error(value, message):
+    # values={"W1": ...} of another network: an IndexError (too small), a drawing of the
+    # wrong weights without a word (too large), or numpy's ValueError
+    with pytest.raises(cg.ExportError, match=message):
+        cg.to_dot(layered([2, 3, 1]), style="network", weights="value", values={"W1": value})
 
 
 def test_layers_reads_the_metadata():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,15 @@ def test_render_accepts_a_finished_dot(tmp_path):
     assert "rankdir=TB" in cg.render(d, tmp_path / "g.dot").read_text()
 
 
+def test_drawing_options_with_a_finished_dot_are_an_export_error(tmp_path):
+    # they were ignored without a word: render(dot, path, values=...) drew no values
+    d = cg.to_dot(lecture())
+    with pytest.raises(cg.ExportError, match=r"finished pydot.Dot takes no drawing options \(values\)"):
+        cg.render(d, tmp_path / "g.dot", values={"x": 2.0})
+    with pytest.raises(cg.ExportError, match=r"\(style\)"):
+        cg.render(d, tmp_path / "g.dot", style="network")
+
+
 @needs_dot
 def test_pdf_bytes_do_not_change_between_runs(tmp_path):
     a = cg.render(lecture(), tmp_path / "a.pdf").read_bytes()
@@ -106,3 +116,24 @@ def test_a_path_that_is_no_path_is_an_export_error(path):
     # pathlib's TypeError "expected str, bytes or os.PathLike object, not NoneType"
     with pytest.raises(cg.ExportError, match="cg.render: path must be a file path"):
         cg.render(cg.parse("y = x"), path)
+
+
+@needs_dot
+@pytest.mark.parametrize("text", ["123", "256,784"])
+def test_a_long_index_in_svg_ends_before_the_text_after_it(text):
+    # Graphviz makes room for an index as pango sets it (smaller than the size its SVG writer
+    # writes): drawn at that size, x_123 ran over the text after it (g_x123 = 806.9, z_256^(1))
+    name = "w" + text.replace(",", "_") if "," in text else "x_" + text  # w256_784 is w with index 256,784
+    g = cg.Graph()
+    g.output(cg.exp(g.input(name)), name="y")
+    svg = R.run_dot(cg.to_dot(g, adjoints={name: 1.5}).to_string(), "svg")  # g_x123 = 1.5 in the box
+    texts = re.findall(rb'<text [^>]*?x="([-0-9.]+)" y="([-0-9.]+)"([^>]*)>([^<]*)</text>', svg)
+    checked = 0
+    for (x, y, attrs, body), (x2, y2, _, _) in zip(texts, texts[1:]):
+        if body.decode() == text and b"baseline-shift" in attrs and y2 == y:
+            size = float(re.search(rb'font-size="([0-9.]+)"', attrs)[1])
+            digits, commas = sum(c.isdigit() for c in text), text.count(",")
+            width = size * (0.636 * digits + 0.318 * commas)  # DejaVu Serif's advances
+            assert width <= float(x2) - float(x) + 0.5
+            checked += 1
+    assert checked

@@ -139,6 +139,21 @@ def test_frames_into_no_folder_path_is_an_export_error():
         cg.backprop_frames(cg.parse("y = sin(x)"), None, x=1.0)
 
 
+def test_a_sweep_with_nothing_to_differentiate_has_no_steps(tmp_path):
+    # a formula without inputs (cgraph steps "3") or wrt=[] raised "max() arg is an empty
+    # sequence"; cg.grad of the same gives {}
+    assert cg.backprop_steps(cg.parse("3")) == []
+    assert cg.backprop_steps(cg.parse("exp(x)"), wrt=[], x=1.0) == []
+    assert cg.backprop_frames(cg.parse("3"), tmp_path) == []
+
+
+def test_a_scalar_value_in_the_title_is_written_as_a_value_not_read_as_a_formula():
+    # read as a number of the formula, 1e−5 lost its minus sign (1e-5, a hyphen), as arrays lost their spaces
+    steps = {s.adjoint: s for s in cg.backprop_steps(cg.parse("y = w*x"), w=2.0, x=1e-5)}
+    title = re.sub(r"<[^>]*>", "", steps["g_w"].dot.get("label")).replace("\xa0", " ").replace("\u2060", "")
+    assert title.endswith("= 1e−5>")
+
+
 def test_an_array_value_in_the_title_keeps_its_spaces():
     # the value went through the formula typesetter, which drops spaces: "= array4×3", "[1,2]"
     net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="bce", seed=0)

@@ -145,6 +145,10 @@ def computation_dot(
             f"highlight= takes a node name or a list of names and highlight_edges= a list of (operand, user) "
             f"pairs, not {highlight!r} and {highlight_edges!r}"
         ) from None
+    try:
+        pending = {pending} if isinstance(pending, str) else set(pending)  # "g_a" is one name
+    except TypeError:
+        raise ExportError(f"pending= takes a node name or a list of names, not {pending!r}") from None
     hot = {handle_name(n, g, "highlight") if isinstance(n, Node) else n for n in hot}  # a handle names its node
     highlight_edges = [tuple(handle_name(v, g, "highlight_edges") if isinstance(v, Node) else v for v in e)
                        if isinstance(e, (tuple, list)) else e for e in highlight_edges]
@@ -156,7 +160,7 @@ def computation_dot(
             raise ExportError(f"highlight_edges: {e!r} is not an edge (operand, user) of graph {g.name!r}")
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
                     constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},
-                    pending=set(pending), hot=hot, hot_edges={tuple(e) for e in highlight_edges}, title=title).build()
+                    pending=pending, hot=hot, hot_edges={tuple(e) for e in highlight_edges}, title=title).build()
 
 
 class _Drawing:
@@ -264,8 +268,9 @@ class _Drawing:
         ids, nodes, operands = self.ids, self.g.nx._node, self.g._operand_table()
         top = self.top = Part()  # recorded, made into pydot objects when someone looks (recipe.py)
         # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
-        below, above = (top.cluster("adjoint", {"peripheries": 0}), top.cluster("forward", {"peripheries": 0})) \
-            if self.mirror else (top, top)
+        # a cluster shows the graph's label unless it has its own: a title was drawn three times
+        band = {"label": '""', "peripheries": 0} if self.d.get("label") else {"peripheries": 0}
+        below, above = (top.cluster("adjoint", band), top.cluster("forward", band)) if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, self.side)
         # a repeated operand (x*x) enters again from below, then from above: parallel edges
@@ -367,8 +372,11 @@ class _Drawing:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
             lines.append(f'<FONT POINT-SIZE="11" COLOR="{colour}">{text}</FONT>')
-        if self.notes.get(n):
-            lines.append(f'<FONT POINT-SIZE="10">{D.html_text(self.notes[n], 120)}</FONT>')
+        note = self.notes.get(n)
+        if note is not None and not isinstance(note, str):  # a number or an array: as the values are written
+            note = D.format_value(note, self.precision)
+        if note:
+            lines.append(f'<FONT POINT-SIZE="10">{D.html_text(note, 120)}</FONT>')
 
     def _box_style(self, adj: bool, hot: bool, table: bool = False) -> dict[str, str]:
         """A box's attributes besides its label, as DOT values (a few kinds per drawing).

@@ -325,12 +325,44 @@ def small(size: float) -> float:
 
 def sub(fragment: str, size: float) -> str:
     """``fragment`` (escaped HTML) as a subscript of text set in ``size`` points."""
-    return f'<SUB><FONT POINT-SIZE="{small(size)}">{fragment}</FONT></SUB>'
+    return _shifted("SUB", fragment, size)
 
 
 def sup(fragment: str, size: float) -> str:
-    """``fragment`` (escaped HTML) as a superscript of text set in ``size`` points."""
-    return f'<SUP><FONT POINT-SIZE="{small(size)}">{fragment}</FONT></SUP>'
+    """``fragment`` (escaped HTML) as a superscript of text set in ``size`` points.
+
+    Examples
+    --------
+    >>> sup(math_name("z_1"), 14)  # x^z_1: Graphviz has one level of scripts, so the 1 follows, lowered
+    '<SUP><FONT POINT-SIZE="10"><I>z</I></FONT></SUP><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'
+    """
+    return _shifted("SUP", fragment, size)
+
+
+_SHIFT_TAG = re.compile(r"<(/?)(SUB|SUP|[A-Z]+)\b[^>]*?(/?)>")
+
+
+def _shifted(tag: str, fragment: str, size: float) -> str:
+    # Graphviz sets every script on one level, and its SVG writer gives a <SUB> inside a <SUP>
+    # (or the reverse) the attribute baseline-shift twice: XML that no SVG viewer opens. An
+    # index of the other kind at the top of the fragment is written after it instead, where
+    # Graphviz's PNG and PDF writers put it anyway (g_w^(1): g, then w lowered, (1) raised).
+    other, depth, start, pieces = "SUP" if tag == "SUB" else "SUB", 0, 0, []
+    for m in _SHIFT_TAG.finditer(fragment):
+        if m[3]:  # <BR/>
+            continue
+        if not m[1] and depth == 0 and m[2] == other:
+            pieces.append((False, fragment[start:m.start()]))
+            start = m.start()
+        depth += -1 if m[1] else 1
+        if m[1] and depth == 0 and m[2] == other:
+            pieces.append((True, fragment[start:m.end()]))
+            start = m.end()
+    pieces.append((False, fragment[start:]))
+    if len(pieces) == 1:
+        return f'<{tag}><FONT POINT-SIZE="{small(size)}">{fragment}</FONT></{tag}>'
+    return "".join(text if kept else f'<{tag}><FONT POINT-SIZE="{small(size)}">{text}</FONT></{tag}>'
+                   for kept, text in pieces if text)
 
 
 def _it(text: str, italic: bool) -> str:
@@ -373,7 +405,10 @@ def format_value(value: Any, precision: int = 4) -> str:
     """
     if isinstance(value, Number) and not isinstance(value, np.ndarray):
         return _number(value, precision)
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # a ragged list: shown as it is, not numpy's "inhomogeneous shape"
+        return clean(value)
     if arr.ndim == 0:
         return _number(arr.item(), precision)
     if 0 < arr.size <= 4 and arr.ndim <= 2:  # a batch of one ([[0.47]]) shows its numbers too

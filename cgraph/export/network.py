@@ -212,7 +212,7 @@ def network_dot(
     g.validate()
     stack = layers(g)
     gone = _dropped(stack, dropped)
-    mats = {ly.index: _matrix(g, ly, values) for ly in stack[1:]} if weights == "value" else {}
+    mats = {ly.index: _matrix(g, ly, values, stack[ly.index - 1].units) for ly in stack[1:]} if weights == "value" else {}
     shown = [_shown(ly.units, max_units) for ly in stack]
     gap_x = 2.0 + 0.2 * max(len(s) for s in shown) if weights != "none" else 1.6
     gap_y = 0.95
@@ -279,7 +279,9 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
     sizes = [(_width(t), FONT_WEIGHT * 1.7) if t[1] else (0.0, 0.0) for t in texts]
     margin = UNIT / 2 * 72 + 9
     spots = place_on_segments(segments, sizes, margin=margin) if weights != "none" else [0.0] * len(pairs)
-    biggest = max((float(np.max(np.abs(m))) for m in mats.values()), default=1.0) or 1.0
+    # the widest finite weight sets the scale: one inf or nan (a diverged training run) made every
+    # penwidth nan, and Graphviz then drew no edge at all
+    biggest = max((float(np.max(np.abs(m[np.isfinite(m)]), initial=0.0)) for m in mats.values()), default=1.0) or 1.0
     slot = {(ly.index, j): n for ly, units in zip(stack, shown) for n, j in enumerate(units)}
     tails = [slot[(k - 1, i)] + 10_000 * k for k, i, _ in pairs]
     out = []
@@ -291,8 +293,9 @@ def _edges(stack: list[Layer], shown: list[list], where: Mapping, weights: str,
             attrs.update(headlabel=D.html_label(_boxed(label_html)), labelangle=0, labeldistance=round((spot + 9) / 10, 2))
         if weights == "value":
             w = float(mats[k][i, j])
-            attrs.update(color=POSITIVE if w >= 0 else NEGATIVE, penwidth=round(0.6 + 2.2 * abs(w) / biggest, 2),
-                         fontcolor=POSITIVE if w >= 0 else NEGATIVE)
+            ink = EDGE if w != w else POSITIVE if w >= 0 else NEGATIVE  # nan has no sign: grey
+            attrs.update(color=ink, penwidth=round(0.6 + 2.2 * min(abs(w), biggest) / biggest, 2) if w == w else 0.6,
+                         fontcolor=ink)
         out.append(D.edge(f"u{k - 1}_{slot[(k - 1, i)]}", f"u{k}_{slot[(k, j)]}", **attrs))
     return out
 
@@ -345,16 +348,20 @@ def _number(w: float, precision: int) -> str:
     return text.replace("-", "−") if not text.strip("-0.") == "" else text.lstrip("-")
 
 
-def _matrix(g: Graph, ly: Layer, values: Mapping[str, Any] | None) -> np.ndarray:
+def _matrix(g: Graph, ly: Layer, values: Mapping[str, Any] | None, fan_in: int) -> np.ndarray:
     name = ly.weights
     value = (values or {}).get(name)
     if value is None:
         value = g.nx.nodes[name]["attrs"].get("value")
     if value is None:
         raise ExportError(f"weights='value' needs the value of {name!r}: pass values={{'{name}': ...}} (e.g. net.params)")
-    mat = np.asarray(value, dtype=float)
-    if mat.ndim != 2:
-        raise ExportError(f"weight matrix {name!r} must be 2-D, has shape {mat.shape}")
+    try:
+        mat = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ExportError(f"weight matrix {name!r} must hold numbers, not {shown(value)}") from None
+    if mat.shape != (fan_in, ly.units):  # a matrix of another network's shape would be read out of bounds
+        raise ExportError(f"weight matrix {name!r} must have shape {(fan_in, ly.units)} (units of layer "
+                          f"{ly.index - 1} by units of layer {ly.index}), has shape {mat.shape}")
     return mat
 
 
@@ -366,12 +373,15 @@ def _shown(units: int, max_units: int) -> list[int | None]:
 
 
 def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
-    size = FONT_UNIT
-    if ly.index == 0:
-        return D.math(f"<I>x</I>{D.sub(str(j + 1), size)}")
-    if ly.index == depth:
-        return D.math("<I>ŷ</I>" + (D.sub(str(j + 1), size) if ly.units > 1 else ""))
-    return D.math(f"<I>{D.html_text(hidden, 3)}</I>{D.sub(str(j + 1), size)}{D.sup(f'({ly.index})', size)}")
+    sub = str(j + 1) if ly.index < depth or ly.units > 1 else ""
+    sup = f"({ly.index})" if 0 < ly.index < depth else ""
+    base = "x" if ly.index == 0 else "ŷ" if ly.index == depth else D.clean(hidden, 3)
+    # z_256^(1) is wider than its circle at the usual size: set it smaller, to fit inside
+    # (indices as cairo sets them, 0.83 of the letter's size; digits 0.64 em, '(' ')' 0.4 em)
+    em = 0.6 * len(base) + 0.83 * sum(0.4 if ch in "()" else 0.64 for ch in sub + sup)
+    size = min(FONT_UNIT, round(0.8 * UNIT * 72 / em, 1))
+    body = f"<I>{D.html_text(base)}</I>" + (D.sub(sub, size) if sub else "") + (D.sup(sup, size) if sup else "")
+    return D.math(body if size == FONT_UNIT else f'<FONT POINT-SIZE="{size:g}">{body}</FONT>')
 
 
 def _caption(ly: Layer, drawn: int) -> str:

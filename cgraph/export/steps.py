@@ -91,7 +91,7 @@ def backprop_steps(
     titles = [_title(k, len(order), formulas[n], values.get(n) if values else None, precision)
               for k, n in enumerate(order, 1)]
     # every title gets the width of the longest, so no frame's drawing shifts sideways
-    width = max(round(len(plain) * 0.62 * TITLE_SIZE) + 24 for _, plain in titles)
+    width = max((round(len(plain) * 0.62 * TITLE_SIZE) + 24 for _, plain in titles), default=0)  # no steps: wrt=[]
     steps: list[Step] = []
     for k, (name, node) in enumerate(zip(order, forward), 1):
         later = set(forward[k:])  # their lines are reserved, so every frame has the same layout
@@ -175,13 +175,11 @@ def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tupl
     """The frame's title as HTML and as plain text: ``step 6 of 9: g_b = ... = -12.36``."""
     rhs = formula.partition(" = ")[2].strip()
     shown, html = formula, D.formula(formula, size=TITLE_SIZE)
-    text = None if value is None else D.format_value(value, precision)
-    if text is not None and rhs != text.replace("−", "-"):
+    if value is not None and rhs != D.format_value(value, precision).replace("−", "-"):
+        text = D.format_value(value, precision)
         shown += f" = {text.replace('−', '-')}"
-        if " " in text:  # an array, as written: the formula typesetter drops spaces ("array4×3", "[1,2]")
-            html += D.math(D.spaced("=") + D.html_text(text))
-        else:
-            html = D.formula(shown, size=TITLE_SIZE)
+        # a value is no formula: read as one, "array 2×3" lost its space and 1e−05 its minus sign
+        html += D.math(D.spaced("=") + D.html_text(text))
     head = f"step {k} of {total}:"
     return D.html_text(head) + D.spaced("") + html, f"{head}  {shown}"
 
