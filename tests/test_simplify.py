@@ -193,6 +193,10 @@ def _simplified(build):
         (lambda u, v: (u**2) ** 3, "u^6"),
         (lambda u, v: u + u, "2*u"),
         (lambda u, v: 2 * u + 3 * u, "5*u"),
+        (lambda u, v: 3 * u * v + 2 * u * v, "5*u*v"),  # was 3*u*v + 2*u*v: a number times 2+ factors
+        (lambda u, v: -2 * u * v + 2 * v * u, "0"),
+        (lambda u, v: 3 * u * v - 2 * u * v, "u*v"),
+        (lambda u, v: 2 * u * v / 3 + u * v, "5*u*v/3"),
         (lambda u, v: u + -u, "0"),
         (lambda u, v: 3 * u - u, "2*u"),
         (lambda u, v: u - (-v), "u + v"),
@@ -697,3 +701,9 @@ def test_a_bound_array_is_copied_into_the_constant():
     s = cg.simplify(cg.parse("y = sum(x) + sum(x*z)"), x=X)
     X[0] = 100.0
     assert float(cg.evaluate(s, z=np.ones(2))["y"]) == 6.0
+
+
+def test_the_derivative_of_sin_squared_plus_cos_squared_is_zero():
+    # it printed -2*sin(x)*cos(x) + 2*sin(x)*cos(x): like terms k*u*v of three factors did not collect
+    ga = cg.simplify(cg.adjoint(cg.parse("sin(x)^2 + cos(x)^2")))
+    assert cg.to_text(ga) == "g_x = 0"

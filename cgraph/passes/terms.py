@@ -114,9 +114,19 @@ def exact(v: Any) -> Any:
 
 def scaled(b: Any, coef: Any, bases: list) -> str:
     """``coef`` times the product of ``bases``, in canonical form (``bases`` non-empty)."""
+    plain, below = [], []
+    for x in bases:
+        if not isinstance(x, str):
+            below.append(x[1])
+            continue
+        op, args = b.op_args(x)
+        k = b.num(args[0]) if op == "mul" and len(args) > 2 else None
+        if k is None:
+            plain.append(x)
+        else:  # 5/3 times 3*u*v (like terms merged by _alike) is 5*u*v
+            coef = coef * k
+            plain += args[1:]
     coef = exact(coef)
-    plain = [x for x in bases if isinstance(x, str)]
-    below = [x[1] for x in bases if not isinstance(x, str)]
     num, den = (coef.numerator, coef.denominator) if type(coef) is not int and isinstance(coef, Fraction) else (coef, 1)
     if below or den != 1:
         top = scaled(b, num, plain) if plain else b.const(num)
@@ -300,10 +310,13 @@ def composite(b: Any, base: Any) -> bool:
 
 def _irregular(b: Any, n: str) -> bool:
     """A product or quotient with a quotient, or a number times something, among its
-    operands (``w*(x/z)``, ``x/z/w``, ``2*x/w``): one that may equal another node."""
+    operands (``w*(x/z)``, ``x/z/w``, ``2*x/w``), or a number times two or more factors
+    (``3*u*v``): one that may equal another node, or be a multiple of one."""
     op, args = b.op_args(n)
     if op not in ("mul", "div"):
         return False
+    if op == "mul" and len(args) > 2 and b.num(args[0]) is not None:
+        return True  # 3*u*v: term() reads the number of a product of two only, so 2*u*v is another base
     for a in args:
         op, inner = b.op_args(a)
         if op == "div" or op == "mul" and b.num(inner[0]) is not None:
