@@ -298,6 +298,27 @@ def test_the_numbers_of_a_product_fold_into_one(factors, expected):
     assert cg.to_text(cg.simplify(g)) == f"y = {expected}"
 
 
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ("x*x*z*1", "x*x*z"),
+        ("sin(x*x*z*1)", "sin(x*x*z)"),
+        ("2*x*3*x", "6*x*x"),
+        ("x + x + z + 0", "x + x + z"),
+        ("x*x*z*1 + x + x + 0", "x*x*z + x + x"),
+        ("x*x*1", "x^2"),  # collecting that does not grow the graph still collects
+    ],
+)
+def test_identities_apply_where_collecting_would_grow_the_graph(formula, expected):
+    # x*x*z*1 is one node and x^2*z two: the backstop against growth threw every rule
+    # away and returned the graph as it was, u*1 and u + 0 included
+    g = cg.parse(formula)
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == f"y = {expected}"
+    assert op_count(simple) <= op_count(g)
+    assert cg.to_text(cg.simplify(simple)) == cg.to_text(simple)
+
+
 def test_the_mean_of_squares_differentiates_to_one_coefficient():
     g = cg.Graph()
     X = g.input("X", shape=(3, 1))

@@ -68,11 +68,12 @@ class Builder(Replaying):
     """One simplification pass over ``old``, building the new graph."""
 
     def __init__(self, old: Graph, *, numeric: bool, rules: bool = True, prev: Builder | None = None,
-                 keep_shape: frozenset[str] = frozenset()) -> None:
+                 keep_shape: frozenset[str] = frozenset(), collect: bool = True) -> None:
         self.old = old
         self.prev = prev  # the builder that made `old`, whose logs say which nodes to copy
         self.numeric = numeric
         self.use_rules = rules
+        self.collect = collect  # allow a node per term or factor a rule collects (see _terms_merged)
         self.g = Graph(old.name)
         # new names must not collide with old ones (a loaded graph may not know its count;
         # one we built does)
@@ -490,7 +491,7 @@ class Builder(Replaying):
                 reach.add(n)
                 stack.extend(pred[n])
         created = sum(1 for n in new & reach if self.nodes[n]["role"] == "op")
-        return created <= 1 + len(freed - reach) + self._terms_merged(cand, result)
+        return created <= 1 + len(freed - reach) + (self._terms_merged(cand, result) if self.collect else 0)
 
     def _terms_merged(self, cand: Candidate, result: str) -> int:
         """How many terms of a sum or factors of a product ``result`` saves, when it is

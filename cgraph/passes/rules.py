@@ -112,6 +112,25 @@ def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
     return out
 
 
+def _add_numbers(b: Any, c: Candidate) -> str | None:
+    """The numbers of a sum as one, a 0 dropped: ``u + u + w + 0 -> u + u + w``. Before
+    :func:`_add_terms`, whose collected ``2*u + w`` is two nodes where the sum is one:
+    where that grows the whole graph, ``simplify`` runs again without collecting's
+    allowance, and the 0 must still go."""
+    numbers = [a for a in c.args if b.num(a) is not None]
+    if not numbers or len(numbers) == 1 and b.num(numbers[0]) != 0:
+        return None
+    total: Any = 0
+    for a in numbers:
+        total = total + b.num(a)
+    rest = [a for a in c.args if a not in numbers]
+    if not rest:
+        return None  # all numbers: folding handles it
+    terms = rest + ([b.const(exact(total))] if total != 0 else [])
+    result = terms[0] if len(terms) == 1 else b.make("add", *terms)
+    return result if fits(b, result, c) else None
+
+
 def _add_order(b: Any, c: Candidate) -> str | None:
     """A sum that starts with a negative term starts with a positive one instead (the
     constant stays last): ``-u/v + w -> w - u/v``."""
@@ -208,7 +227,7 @@ def _mul_numbers(b: Any, c: Candidate) -> str | None:
     refused it and the numbers stayed apart (the mean's derivative ``1/n*2*u`` met this);
     ``2/3*u`` then stays, and ``1/3*1/2*u`` still ends as ``u/6``."""
     numbers = [a for a in c.args if b.num(a) is not None]
-    if len(numbers) < 2:
+    if not numbers or len(numbers) == 1 and b.num(numbers[0]) != 1:
         return None
     coef: Any = 1
     for a in numbers:
@@ -216,7 +235,10 @@ def _mul_numbers(b: Any, c: Candidate) -> str | None:
     rest = [a for a in c.args if a not in numbers]
     if not rest:
         return None  # all numbers: folding handles it
-    result = b.make("mul", b.const(exact(coef)), *rest)
+    if coef == 1:  # u*1*v -> u*v
+        result = rest[0] if len(rest) == 1 else b.make("mul", *rest)
+    else:
+        result = b.make("mul", b.const(exact(coef)), *rest)
     return result if fits(b, result, c) else None
 
 
@@ -586,6 +608,7 @@ def _relu(r: Fraction) -> Fraction:
 #: op -> its identities, tried in order; each one line: what it rewrites
 RULES: dict[str, tuple[Rule, ...]] = {
     "add": (
+        _add_numbers,  # u + w + 0 -> u + w, 2 + u + 3 -> u + 5: the numbers first, as one (before collecting, which may grow the graph)
         _add_terms,  # u + 0 -> u, 2 + u + 3 -> u + 5, u + 2*u -> 3*u, u + -u -> 0
         _add_order,  # -u/v + w -> w - u/v: positive terms first (the constant last)
     ),
@@ -595,7 +618,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "mul": (
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
-        _mul_numbers,  # 2*u*3 -> 6*u, 1/3*2*u -> 2/3*u: the numbers first, as one (2*u/3 would grow the graph)
+        _mul_numbers,  # 2*u*3 -> 6*u, 1/3*2*u -> 2/3*u, u*1*v -> u*v: the numbers first, as one (2*u/3 would grow the graph)
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
         _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient

@@ -115,28 +115,39 @@ def simplify_keeping_shapes(g: Graph, outputs: Sequence[str]) -> Graph:
 
 
 def _fixpoint(g: Graph, source: Graph, numeric: bool, keep: frozenset[str]) -> Graph:
+    with gc_paused():
+        current = _passes(source, numeric, keep, collect=True)
+        if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
+            # collecting equal factors and like terms may cost a node each (x*x*z -> x^2*z:
+            # two nodes for one); where that grows the whole graph, the rules run again
+            # without that allowance, so the identities still apply (x*x*z*1 -> x*x*z, not
+            # left as it was), and only if that grew too, not at all
+            current = _passes(source, numeric, keep, collect=False)
+            if _op_count(current) > _op_count(g):
+                current = Builder(source, numeric=numeric, rules=False, keep_shape=keep).run()
+    return current
+
+
+def _passes(source: Graph, numeric: bool, keep: frozenset[str], *, collect: bool) -> Graph:
+    """Simplification passes over ``source`` until another would change nothing."""
     current = source
     signature = None  # of `current`, once computed
     builder = None  # the one that made `current`, when we did
-    with gc_paused():
-        for i in range(MAX_PASSES):
-            builder = Builder(current, numeric=numeric, prev=builder, keep_shape=keep)
-            rebuilt = builder.run()
-            if not builder.changed or builder.settled():  # another pass would change nothing
-                current = rebuilt
-                break
-            if i > 0:  # signatures are compared only from the second change on: most graphs never need one
-                new_signature = None
-                if len(rebuilt.nx) == len(current.nx):  # (a signature has a row per node)
-                    if signature is None:
-                        signature = _signature(current)
-                    new_signature = _signature(rebuilt)
-                    if new_signature == signature:
-                        break
-                signature = new_signature
-            current = rebuilt
-        if _op_count(current) > _op_count(g):  # a backstop: rules are designed never to grow
-            current = Builder(source, numeric=numeric, rules=False, keep_shape=keep).run()
+    for i in range(MAX_PASSES):
+        builder = Builder(current, numeric=numeric, prev=builder, keep_shape=keep, collect=collect)
+        rebuilt = builder.run()
+        if not builder.changed or builder.settled():  # another pass would change nothing
+            return rebuilt
+        if i > 0:  # signatures are compared only from the second change on: most graphs never need one
+            new_signature = None
+            if len(rebuilt.nx) == len(current.nx):  # (a signature has a row per node)
+                if signature is None:
+                    signature = _signature(current)
+                new_signature = _signature(rebuilt)
+                if new_signature == signature:
+                    break
+            signature = new_signature
+        current = rebuilt
     return current
 
 
