@@ -134,6 +134,8 @@ def const_value(value: Any, name: str | None) -> Any:
     arr = np.asarray(value)
     if arr.dtype.kind not in "iuf":
         _bad_const(value, name)
+    if arr.ndim == 0 and arr.dtype.kind in "iu":  # an int as a 0-d array: exact, as np.int64(2) is
+        return int(arr)
     # a copy: a constant must not change when the caller later writes into the array it
     # gave (g.const(C), simplify(g, x=X)), which evaluate would see and folded values not
     return arr.astype(np.float64) if arr.dtype.kind in "iu" else arr.copy()

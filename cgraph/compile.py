@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import codegen
-from .errors import DomainError, GraphError, no_nonfinite_hint
+from .errors import ArgumentError, DomainError, GraphError, no_nonfinite_hint
 from .graph import Graph, require_graph
 from .memory import gc_paused
 from .ops.registry import OPS, OpDef
@@ -52,7 +52,7 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
         Also return the gradient of ``of`` with respect to each, under the names of
         the adjoint graph's outputs (``g_<w>``).
     of : str or Node, optional
-        The scalar node to differentiate (default: the single output).
+        The scalar node to differentiate (default: the single output); only with ``wrt``.
 
     Returns
     -------
@@ -100,6 +100,10 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
     "v5 = np.cos(v0)  # 't3' (cos)"
     """
     require_graph(g, "compile").validate()
+    if of is not None and wrt is None:  # without wrt nothing is differentiated: of= would be dropped
+        raise ArgumentError(f"compile: of={of if isinstance(of, str) else getattr(of, 'name', of)!r} names what to "
+                            "differentiate, and wrt= what with respect to; pass wrt= too "
+                            "(wrt=g.inputs + g.params for every input and param)")
     key = ("compiled", *derivative_key(g, wrt, of))
     with gc_paused():  # graphs, source text and code objects: many small objects, no cyclic garbage
         return g._cached(key, lambda: _build(g, wrt, of))

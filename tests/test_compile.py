@@ -209,6 +209,11 @@ def test_compile_without_outputs_or_with_many_outputs():
     g.set_outputs(["a", "b"])
     assert cg.compile(g)(x=3.0) == {"a": 9.0, "b": 12.0}
     assert cg.compile(g, wrt="x", of="b")(x=3.0)["g_x"] == 7.0
+    # without wrt= there is no gradient: of= was dropped without a word
+    with pytest.raises(cg.ArgumentError, match="^compile: of='b' names what to differentiate.*pass wrt= too"):
+        cg.compile(g, of="b")
+    with pytest.raises(cg.ArgumentError, match="^compile: of='b'"):
+        cg.compile(g, of=g.node("b"))
 
 
 def test_cli_compile_prints_source_and_values(capsys):
@@ -682,7 +687,7 @@ def test_a_constant_output_of_a_compiled_function_cannot_be_written_through(wrt)
     r = cg.reshape(c, shape=(2, 1), name="r")
     g.output(cg.sum(x * c) + cg.sum(r), name="y")
     g.output(r)
-    f = cg.compile(g, wrt=wrt, of="y")
+    f = cg.compile(g, wrt=wrt, of="y" if wrt else None)
     for out in (f(x=np.ones(2))["r"], f.positional(np.ones(2))[1]):
         with pytest.raises(ValueError, match="read-only"):
             out[0, 0] = 1000.0

@@ -273,6 +273,8 @@ def test_the_rules_table_has_one_line_comments():
         ({"u": Fraction(1, 3), "v": Fraction(1, 6)}, "1/2"),
         ({"u": 1, "v": 2}, "3"),
         ({"u": 0.1, "v": 0.2}, repr(0.1 + 0.2)),
+        ({"u": np.int64(1), "v": Fraction(1, 3)}, "4/3"),
+        ({"u": np.array(1), "v": Fraction(1, 3)}, "4/3"),  # a 0-d int array is an int too (it gave 1.3333333333333333)
     ],
 )
 def test_exact_rationals_stay_exact(bindings, expected):
