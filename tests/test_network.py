@@ -194,7 +194,8 @@ def test_value_mode_needs_values():
 @pytest.mark.parametrize("value, message", [(np.ones((2, 2)), r"'W1' must have shape \(2, 3\).*has shape \(2, 2\)"),
                                             (np.ones((3, 2)), r"'W1' must have shape \(2, 3\)"),
                                             (np.ones((2, 4)), r"'W1' must have shape \(2, 3\)"),
-                                            ("abc", "'W1' must hold numbers, not 'abc'")])
+                                            ("abc", "'W1' must hold numbers, not 'abc'"),
+                                            ([[10**400] * 3] * 2, "'W1' must hold numbers")])  # OverflowError
 def test_weight_values_of_another_shape_or_no_numbers_are_an_export_error(value, message):
     # values={"W1": ...} of another network: an IndexError (too small), a drawing of the
     # wrong weights without a word (too large), or numpy's ValueError

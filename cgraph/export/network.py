@@ -357,7 +357,7 @@ def _matrix(g: Graph, ly: Layer, values: Mapping[str, Any] | None, fan_in: int) 
         raise ExportError(f"weights='value' needs the value of {name!r}: pass values={{'{name}': ...}} (e.g. net.params)")
     try:
         mat = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # (an int past the floats: 10**400)
         raise ExportError(f"weight matrix {name!r} must hold numbers, not {shown(value)}") from None
     if mat.shape != (fan_in, ly.units):  # a matrix of another network's shape would be read out of bounds
         raise ExportError(f"weight matrix {name!r} must have shape {(fan_in, ly.units)} (units of layer "
