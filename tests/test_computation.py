@@ -357,17 +357,6 @@ def test_bad_value_options_raise_export_error(options, message):
         cg.to_dot(lecture(), **options).to_string()
 
 
-def test_adjoints_or_notes_of_no_node_are_an_export_error_and_handles_name_their_node():
-    # adjoints={"g_a": ...} (the adjoint's name for a) or a typo drew nothing, silently
-    g = lecture()
-    with pytest.raises(cg.ExportError, match=r"adjoints: 'g_a' is not a node of graph .*keyed by the forward node"):
-        cg.to_dot(g, adjoints={"g_a": 404.9})
-    with pytest.raises(cg.ExportError, match="notes: 'aa' is not a node"):
-        cg.to_dot(g, notes={"aa": "x·z"})
-    dot = cg.to_dot(g, adjoints={g.node("a"): 404.9}, notes={g.node("b"): "ln"}).to_string()
-    assert "404.9" in dot and '<FONT POINT-SIZE="10">ln</FONT>' in dot
-
-
 def test_a_note_that_is_a_number_or_an_array_is_written_as_a_value():
     # notes={"a": np.array(...)} raised numpy's "truth value of an array is ambiguous" and a note of 0 was left out
     g = lecture()

@@ -135,14 +135,6 @@ def computation_dot(
     if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
         raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
     g.validate()
-    # keyed by name or handle, as highlight=; a typo (or "g_a" for "a") would show nothing, silently
-    adjoints, notes = ({handle_name(k, g, option) if isinstance(k, Node) else k: v for k, v in (given or {}).items()}
-                       for option, given in (("adjoints", adjoints), ("notes", notes)))
-    for option, given in (("adjoints", adjoints), ("notes", notes)):
-        stray = [k for k in given if not (isinstance(k, str) and k in g.nx)]
-        if stray:
-            hint = " (keyed by the forward node: {'a': ...} for g_a)" if option == "adjoints" else ""
-            raise ExportError(f"{option}: {stray[0]!r} is not a node of graph {g.name!r}{hint}")
     highlight = () if highlight is None else highlight
     highlight_edges = () if highlight_edges is None else highlight_edges
     try:
