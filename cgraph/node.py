@@ -166,6 +166,39 @@ class Node:
         """The transpose (reverses the axes)."""
         return self._op("transpose", self)
 
+    def sum(self, axis: Any = None, keepdims: bool = False, *, name: str | None = None) -> Node:
+        """``cg.sum(x, axis=axis, keepdims=keepdims)``, as numpy's, JAX's and PyTorch's method.
+
+        Examples
+        --------
+        >>> import cgraph as cg
+        >>> X = cg.Graph().input("X", shape=(2, 3))
+        >>> X.sum(1).shape, X.mean(axis=0, keepdims=True).shape, X.reshape(3, 2).shape, X.transpose().shape
+        ((2,), (1, 3), (3, 2), (3, 2))
+        """
+        from .ops import sum as sum_  # the ops import Node, so this import is late
+
+        return sum_(self, axis=axis, keepdims=keepdims, name=name)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, *, name: str | None = None) -> Node:
+        """``cg.mean(x, axis=axis, keepdims=keepdims)``, as numpy's method."""
+        from .ops import mean
+
+        return mean(self, axis=axis, keepdims=keepdims, name=name)
+
+    def reshape(self, *shape: Any, name: str | None = None) -> Node:
+        """``cg.reshape(x, shape=shape)``; as numpy's method, ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+        from .ops import reshape
+
+        return reshape(self, shape=shape[0] if len(shape) == 1 else shape, name=name)
+
+    def transpose(self, *axes: Any, name: str | None = None) -> Node:
+        """``cg.transpose(x, axes=axes)``; as numpy's method, ``x.transpose()`` reverses the axes,
+        ``x.transpose(1, 0, 2)`` or ``x.transpose((1, 0, 2))`` permutes them."""
+        from .ops import transpose
+
+        return transpose(self, axes=(axes[0] if len(axes) == 1 else axes) or None, name=name)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and other.graph is self.graph and other.name == self.name
 

@@ -145,3 +145,25 @@ def test_a_node_used_as_a_number_is_a_typed_error_saying_what_to_do(call, what):
     with pytest.raises(cg.UnsupportedOperationError, match="node '[^']+': a node is a formula .*cg.exp, not math.exp") as info:
         call(x)
     assert what in str(info.value)
+
+
+def test_the_array_methods_build_the_same_nodes_as_the_functions():
+    # x.sum() was an AttributeError: numpy, JAX and PyTorch users write the method
+    g = cg.Graph()
+    X = g.input("X", shape=(2, 3, 4))
+    pairs = [
+        (X.sum(), cg.sum(X)), (X.sum(1), cg.sum(X, axis=1)), (X.sum((0, 2), True), cg.sum(X, axis=(0, 2), keepdims=True)),
+        (X.mean(axis=-1), cg.mean(X, axis=-1)), (X.mean(0, keepdims=True), cg.mean(X, axis=0, keepdims=True)),
+        (X.reshape(4, 6), cg.reshape(X, shape=(4, 6))), (X.reshape((4, 6)), cg.reshape(X, shape=(4, 6))),
+        (X.reshape(-1), cg.reshape(X, shape=-1)), (X.transpose(), cg.transpose(X)),
+        (X.transpose(1, 0, 2), cg.transpose(X, axes=(1, 0, 2))), (X.transpose((2, 0, 1)), cg.transpose(X, axes=(2, 0, 1))),
+    ]
+    for method, function in pairs:
+        assert (method.op, method.attrs, method.shape, method.operands) == (
+            function.op, function.attrs, function.shape, function.operands)
+    assert X.sum(name="total").name == "total" and X.transpose().shape == X.T.shape == (4, 3, 2)
+    with pytest.raises(cg.ShapeError, match="transpose of 'X'"):
+        X.transpose(0, 1)
+    x = np.arange(24.0).reshape(2, 3, 4)
+    g.output((X.transpose(1, 0, 2).reshape(6, 4) ** 2).mean(0).sum(), name="y")
+    assert np.allclose(cg.grad(g, X=x)["X"], 2 * x / 6)
