@@ -166,3 +166,13 @@ def test_an_array_value_in_the_title_keeps_its_spaces():
     assert plain_title(steps["g_a1"]).endswith("= array 4×3>")  # (the label's closing >)
     plain = plain_title(steps["g_W2"]).replace("&#93;", "]")
     assert re.search(r"= \[\[\S+\], \[\S+\], \[\S+\]\]>$", plain), plain  # g_W2 of shape (3, 1)
+
+
+@needs_dot
+def test_a_frame_of_a_second_sweep_shows_its_title_once():
+    # the frames of a sweep over an adjoint graph are two-part drawings (clusters), and a cluster
+    # without a label of its own showed the frame's title again: three times in all
+    ga = cg.adjoint(cg.parse("y = x*x*z"))
+    steps = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)
+    svg = run_dot(steps[-1].dot.to_string(), "svg").decode()
+    assert svg.count(f"step {len(steps)} of {len(steps)}") == 1

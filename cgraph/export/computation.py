@@ -268,8 +268,9 @@ class _Drawing:
         ids, nodes, operands = self.ids, self.g.nx._node, self.g._operand_table()
         top = self.top = Part()  # recorded, made into pydot objects when someone looks (recipe.py)
         # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
-        # a cluster shows the graph's label unless it has its own: a title was drawn three times
-        band = {"label": '""', "peripheries": 0} if self.d.get("label") else {"peripheries": 0}
+        # a cluster shows the graph's label unless it has its own: a title (title=, or the one a
+        # backprop frame sets afterwards) was drawn three times
+        band = {"label": '""', "peripheries": 0}
         below, above = (top.cluster("adjoint", band), top.cluster("forward", band)) if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, self.side)
