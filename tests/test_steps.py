@@ -176,3 +176,12 @@ def test_a_frame_of_a_second_sweep_shows_its_title_once():
     steps = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)
     svg = run_dot(steps[-1].dot.to_string(), "svg").decode()
     assert svg.count(f"step {len(steps)} of {len(steps)}") == 1
+
+
+def test_the_steps_of_a_second_sweep_are_the_nodes_it_creates():
+    # the first sweep's g_y, g_x, g_z (forward nodes of the adjoint graph) were steps 1 to 3 of
+    # the second, each frame highlighting x, y or z with a first-order formula
+    ga = cg.adjoint(cg.parse("y = x*x*z"))
+    steps = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)
+    assert [s.adjoint for s in steps] == ["g_g_x", "g_t4", "g_t3", "g_t2", "g2_x", "g2_z"]
+    assert steps[-2].value == pytest.approx(6.0)  # d(g_x)/dx = d(2xz)/dx = 2z
