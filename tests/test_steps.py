@@ -185,3 +185,15 @@ def test_the_steps_of_a_second_sweep_are_the_nodes_it_creates():
     steps = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)
     assert [s.adjoint for s in steps] == ["g_g_x", "g_t4", "g_t3", "g_t2", "g2_x", "g2_z"]
     assert steps[-2].value == pytest.approx(6.0)  # d(g_x)/dx = d(2xz)/dx = 2z
+
+
+def test_a_second_sweep_writes_its_adjoints_under_their_own_names():
+    # the frames wrote g2_x = 6 into x's box as "g_x = 6", beside the box of g_x (= 12)
+    from cgraph.export.dot import math, math_name, spaced
+
+    ga = cg.adjoint(cg.parse("y = x*x*z"))
+    step = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)[-2]
+    assert step.adjoint == "g2_x"
+    dot = step.dot.to_string()
+    assert math(math_name("g2_x", size=11)) + spaced("=") + "6" in dot
+    assert math(math_name("g_x", size=11)) + spaced("=") + "6" not in dot

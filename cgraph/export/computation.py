@@ -368,7 +368,12 @@ class _Drawing:
             text = D.html_text(D.format_value(self.values[n], self.precision))
             lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
         if n in self.adjoints:
-            text = _name(f"g_{n}", size=11)
+            # named as cg.adjoint names it: g2_x where g_x is taken (a sweep over an adjoint graph)
+            name, k = f"g_{n}", 1
+            while name in self.g.nx:
+                k += 1
+                name = f"g{k}_{n}"
+            text = _name(name, size=11)
             if self.adjoints[n] is not None:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
