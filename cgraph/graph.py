@@ -298,7 +298,10 @@ class Graph:
             return v
         if isinstance(v, (numbers.Number, np.ndarray, np.generic)) and not isinstance(v, bool):
             return self._scalar_const(v)  # (numbers.Number is an ABC: Python ints and floats first)
-        raise GraphError(f"cannot use {v!r} ({type(v).__name__}) as an operand of graph {self.name!r}")
+        hint = ""
+        if isinstance(v, (list, tuple)):  # x + [1, 2]: refused, as JAX and PyTorch do, but say how
+            hint = "; for an array constant use np.array(...) or g.const(...)"
+        raise GraphError(f"cannot use {v!r} ({type(v).__name__}) as an operand of graph {self.name!r}{hint}")
 
     def _scalar_const(self, v: Any) -> str:
         # unnamed scalar constants are shared: `2*x + 2*z` uses one node for 2

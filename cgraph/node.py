@@ -207,6 +207,26 @@ class Node:
     def __ge__(self, other: Any) -> bool:
         raise self._no_number("comparison '>='")
 
+    # x ^ 2, x // 2, x % 2: Python's TypeError said only "unsupported operand type(s) for ^"
+    def _no_operator(self, symbol: str, hint: str) -> UnsupportedOperationError:
+        return UnsupportedOperationError(f"operator '{symbol}' on node {self.name!r}: {hint}")
+
+    def __xor__(self, other: Any) -> Node:
+        raise self._no_operator("^", "in Python '^' is exclusive or, not a power: write x ** 2 "
+                                     "(cg.parse and the printed formulas write it x^2)")
+
+    __rxor__ = __xor__
+
+    def __floordiv__(self, other: Any) -> Node:
+        raise self._no_operator("//", "floor division has no cgraph op (it has no derivative); write x / y")
+
+    __rfloordiv__ = __floordiv__
+
+    def __mod__(self, other: Any) -> Node:
+        raise self._no_operator("%", "the remainder has no cgraph op")
+
+    __rmod__ = __mod__
+
     def _repr_latex_(self) -> str | None:
         """A notebook shows a node as its formula (``cg.to_latex``); never raises."""
         from .printing import to_latex

@@ -77,6 +77,9 @@ def test_operators_and_number_promotion():
         x + True
     with pytest.raises(cg.GraphError, match="cannot use 'nope'"):
         x + "nope"
+    # a list is refused, as JAX and PyTorch refuse it, with the way to write the constant
+    with pytest.raises(cg.GraphError, match=r"cannot use \[1, 2\] \(list\) .*; for an array constant use np\.array"):
+        x + [1, 2]
     h = cg.Graph("h")
     with pytest.raises(cg.GraphError, match="belongs to graph 'h'"):
         x + h.input("x")

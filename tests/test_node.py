@@ -119,6 +119,19 @@ def test_python_abs_builds_the_abs_op():
     assert float(cg.evaluate(g, x=-2.0)["y"]) == 3.0
 
 
+def test_python_operators_without_an_op_are_typed_errors_with_a_hint():
+    # x ^ 2 (the power as cg.parse writes it) said "unsupported operand type(s) for ^: 'Node' and 'int'"
+    x = cg.Graph().input("x")
+    with pytest.raises(cg.UnsupportedOperationError, match=r"^operator '\^' on node 'x': .*write x \*\* 2"):
+        x ^ 2
+    with pytest.raises(cg.UnsupportedOperationError, match=r"^operator '\^' on node 'x'"):
+        2 ^ x
+    with pytest.raises(cg.UnsupportedOperationError, match=r"^operator '//' on node 'x': .*write x / y"):
+        x // 2
+    with pytest.raises(cg.UnsupportedOperationError, match=r"^operator '%' on node 'x'"):
+        3 % x
+
+
 @pytest.mark.parametrize(("call", "what"), [
     (float, "float()"), (int, "int()"), (complex, "complex()"), (round, "round()"),
     (lambda x: __import__("math").exp(x), "float()"),

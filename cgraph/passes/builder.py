@@ -109,7 +109,7 @@ class Builder(Replaying):
         self.looked: dict[str, tuple[str, ...]] = {}
         self.renamed_from: set[str] = set()
         self.same: set[str] = set()  # old nodes rebuilt as themselves (name, op, operands, shape)
-        self.top_args: tuple[str, ...] = ()  # the operands of the old node being rebuilt
+        self.top_args: tuple[str, ...] | frozenset[str] = ()  # the operands of the old node being rebuilt
 
     # ---------------------------------------------------------------- the pass
     def run(self) -> Graph:
@@ -322,8 +322,8 @@ class Builder(Replaying):
                 reads.append(GUARD)  # rules skipped here run in another pass
             else:
                 cand = _candidate(Candidate, (op, operands, attrs, shape))
-                if not self.depth:
-                    self.top_args = cand.args
+                if not self.depth:  # (a set for a long sum: every query of the rules tests it)
+                    self.top_args = cand.args if len(cand.args) < 16 else frozenset(cand.args)
                 self.building.add(key)
                 self.depth += 1
                 new_nodes = self.new_nodes

@@ -243,7 +243,7 @@ class Replaying:
         op, args, attrs = data["op"], self.arguments[node], data["attrs"]
         # the shape build inferred for these operands before the guard skipped the rules
         cand = Candidate(op, args, attrs, data["shape"])
-        self.top_args = cand.args
+        self.top_args = cand.args if len(cand.args) < 16 else frozenset(cand.args)
         key = cse_key(op, args, attrs)
         mark, seen, count = len(self.reads), len(self.looks), len(self.new_nodes)
         self.building.add(key)
