@@ -197,6 +197,8 @@ def _simplified(build):
         (lambda u, v: -2 * u * v + 2 * v * u, "0"),
         (lambda u, v: 3 * u * v - 2 * u * v, "u*v"),
         (lambda u, v: 2 * u * v / 3 + u * v, "5*u*v/3"),
+        (lambda u, v: 2 * u / v + u / v, "3*u/v"),  # was 6*u/v/2: 3/2 times 2*u/v
+        (lambda u, v: 2 * u / v + 3 * u / v, "5*u/v"),
         (lambda u, v: u + -u, "0"),
         (lambda u, v: 3 * u - u, "2*u"),
         (lambda u, v: u - (-v), "u + v"),

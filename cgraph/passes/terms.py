@@ -121,11 +121,17 @@ def scaled(b: Any, coef: Any, bases: list) -> str:
             continue
         op, args = b.op_args(x)
         k = b.num(args[0]) if op == "mul" and len(args) > 2 else None
-        if k is None:
-            plain.append(x)
-        else:  # 5/3 times 3*u*v (like terms merged by _alike) is 5*u*v
+        if k is not None:  # 5/3 times 3*u*v (like terms merged by _alike) is 5*u*v
             coef = coef * k
             plain += args[1:]
+            continue
+        if op == "div" and b.op(args[0]) == "mul":  # ... and 3/2 times 2*u/v is 3*u/v
+            top = b.args(args[0])
+            k = b.num(top[0])
+            if k is not None:
+                coef = coef * k
+                x = b.make("div", top[1] if len(top) == 2 else b.make("mul", *top[1:]), args[1])
+        plain.append(x)
     coef = exact(coef)
     num, den = (coef.numerator, coef.denominator) if type(coef) is not int and isinstance(coef, Fraction) else (coef, 1)
     if below or den != 1:
