@@ -166,3 +166,34 @@ def test_an_array_value_in_the_title_keeps_its_spaces():
     assert plain_title(steps["g_a1"]).endswith("= array 4×3>")  # (the label's closing >)
     plain = plain_title(steps["g_W2"]).replace("&#93;", "]")
     assert re.search(r"= \[\[\S+\], \[\S+\], \[\S+\]\]>$", plain), plain  # g_W2 of shape (3, 1)
+
+
+@needs_dot
+def test_a_frame_of_a_second_sweep_shows_its_title_once():
+    # the frames of a sweep over an adjoint graph are two-part drawings (clusters), and a cluster
+    # without a label of its own showed the frame's title again: three times in all
+    ga = cg.adjoint(cg.parse("y = x*x*z"))
+    steps = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)
+    svg = run_dot(steps[-1].dot.to_string(), "svg").decode()
+    assert svg.count(f"step {len(steps)} of {len(steps)}") == 1
+
+
+def test_the_steps_of_a_second_sweep_are_the_nodes_it_creates():
+    # the first sweep's g_y, g_x, g_z (forward nodes of the adjoint graph) were steps 1 to 3 of
+    # the second, each frame highlighting x, y or z with a first-order formula
+    ga = cg.adjoint(cg.parse("y = x*x*z"))
+    steps = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)
+    assert [s.adjoint for s in steps] == ["g_g_x", "g_t4", "g_t3", "g_t2", "g2_x", "g2_z"]
+    assert steps[-2].value == pytest.approx(6.0)  # d(g_x)/dx = d(2xz)/dx = 2z
+
+
+def test_a_second_sweep_writes_its_adjoints_under_their_own_names():
+    # the frames wrote g2_x = 6 into x's box as "g_x = 6", beside the box of g_x (= 12)
+    from cgraph.export.dot import math, math_name, spaced
+
+    ga = cg.adjoint(cg.parse("y = x*x*z"))
+    step = cg.backprop_steps(ga, of="g_x", x=2.0, z=3.0)[-2]
+    assert step.adjoint == "g2_x"
+    dot = step.dot.to_string()
+    assert math(math_name("g2_x", size=11)) + spaced("=") + "6" in dot
+    assert math(math_name("g_x", size=11)) + spaced("=") + "6" not in dot

@@ -268,8 +268,9 @@ class _Drawing:
         ids, nodes, operands = self.ids, self.g.nx._node, self.g._operand_table()
         top = self.top = Part()  # recorded, made into pydot objects when someone looks (recipe.py)
         # two bands in a mirrored drawing; dot stacks the first one lowest, so the adjoint comes first
-        # a cluster shows the graph's label unless it has its own: a title was drawn three times
-        band = {"label": '""', "peripheries": 0} if self.d.get("label") else {"peripheries": 0}
+        # a cluster shows the graph's label unless it has its own: a title (title=, or the one a
+        # backprop frame sets afterwards) was drawn three times
+        band = {"label": '""', "peripheries": 0}
         below, above = (top.cluster("adjoint", band), top.cluster("forward", band)) if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
         side_port = (None, self.side)
@@ -367,7 +368,12 @@ class _Drawing:
             text = D.html_text(D.format_value(self.values[n], self.precision))
             lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
         if n in self.adjoints:
-            text = _name(f"g_{n}", size=11)
+            # named as cg.adjoint names it: g2_x where g_x is taken (a sweep over an adjoint graph)
+            name, k = f"g_{n}", 1
+            while name in self.g.nx:
+                k += 1
+                name = f"g{k}_{n}"
+            text = _name(name, size=11)
             if self.adjoints[n] is not None:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT

@@ -82,7 +82,8 @@ def backprop_steps(
     D.check_options(precision)  # the titles format values before the drawing checks its options
     feeds = merge_feeds(feeds, inputs, g)
     ga = adjoint(g, wrt=wrt, of=of)
-    order = [n for n in ga.schedule() if ga.nx.nodes[n].get("adjoint_of") in g.nx]
+    # the nodes this sweep creates: g's own adjoint nodes (g an adjoint graph) are its forward part
+    order = [n for n in ga.schedule() if n not in g.nx and ga.nx.nodes[n].get("adjoint_of") in g.nx]
     with no_nonfinite_hint():  # backprop_steps takes no nonfinite=
         values = plan(ga).run(feeds, source=g) if feeds else {}  # a missing input is one of g's, not "adjoint of g"
     formulas = _formulas(ga, order)
