@@ -74,6 +74,9 @@ def test_a_format_named_twice_is_one_file_a_frame(tmp_path):
     # each frame was written twice and listed twice among "the files written"
     paths = cg.backprop_frames(cg.parse("x*z"), tmp_path, formats=["dot", "dot"], x=2.0, z=3.0)
     assert [p.name for p in paths] == ["step_01.dot", "step_02.dot", "step_03.dot"]
+    # a format is read as render reads a suffix: "DOT" and ".dot" were refused, though render takes x.DOT
+    paths = cg.backprop_frames(cg.parse("x*z"), tmp_path / "upper", formats=["DOT", ".dot", "dot"], x=2.0, z=3.0)
+    assert [p.name for p in paths] == ["step_01.dot", "step_02.dot", "step_03.dot"]
 
 
 def test_bad_frame_format(tmp_path):

@@ -154,9 +154,10 @@ def backprop_frames(
         raise ExportError(f"formats must be a format or a list of them (svg, pdf, png, dot), not {formats!r}")
     formats = [formats] if isinstance(formats, str) else list(formats)  # "svg" is one format, not 3 letters
     for fmt in formats:
-        if not isinstance(fmt, str) or f".{fmt}" not in FORMATS:
+        if not isinstance(fmt, str) or f".{fmt.lower().removeprefix('.')}" not in FORMATS:
             raise ExportError(f"unknown frame format {fmt!r}; use svg, pdf, png or dot")
-    formats = list(dict.fromkeys(formats))  # a format named twice is one file a frame
+    # as render reads a suffix: "SVG" and ".svg" are svg; a format named twice is one file a frame
+    formats = list(dict.fromkeys(fmt.lower().removeprefix(".") for fmt in formats))
     check_path(out_dir, "backprop_frames: out_dir", ExportError, kind="folder")
     folder = Path(out_dir)
     try:
