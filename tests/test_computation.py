@@ -537,3 +537,19 @@ def test_highlight_takes_node_handles_as_well_as_names():
     assert cg.to_dot(g, highlight=x, highlight_edges=[(x, "y")]).to_string() == by_name
     with pytest.raises(cg.GraphError, match="highlight: node 'x' belongs to another graph"):
         cg.to_dot(g, highlight=[cg.parse("y = x*z").node("x")])
+
+
+def test_adjoints_keyed_by_the_adjoint_graphs_names_are_an_export_error():
+    # adjoints={"g_a": ...} drew nothing, and adjoints=cg.evaluate(ga) drew each forward
+    # value as its own adjoint ('g_a = 6' in the box of a = 6), silently
+    g = lecture()
+    vals = cg.evaluate(cg.adjoint(g), x=2.0, z=3.0)
+    for adjoints in ({"g_a": 404.9}, dict(vals), {"g2_x": 1.0}):
+        with pytest.raises(cg.ExportError, match=r"^adjoints: 'g2?_[a-z]' is the adjoint graph's name for the adjoint "
+                                                 r"of '[a-z]'; adjoints= is keyed by the forward node \(\{'[a-z]': value\}\)"):
+            cg.to_dot(g, adjoints=adjoints)
+    # names of no node otherwise stay allowed (one mapping, several graphs), and so do g_ names
+    # where the graph has them (an adjoint graph drawn with the adjoints of its own adjoints)
+    assert "404.9" in cg.to_dot(g, adjoints={"a": 404.9, "q": 1.0, "g_q": 2.0}).to_string()
+    ga = cg.adjoint(g)
+    assert cg.to_dot(ga, adjoints={"g_a": 1.25}).to_string().count("1.25") == 1

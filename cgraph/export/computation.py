@@ -34,6 +34,7 @@ from ..graph import Graph, handle_name
 from ..node import Node
 from ..ops.registry import OPS
 from ..ops.shapes import is_int
+from ..printing.names import ADJOINT_NAME
 from ..printing.render import is_generated
 from . import dot as D
 from .recipe import Part
@@ -131,6 +132,7 @@ def computation_dot(
     if constants not in CONSTANTS:
         raise ExportError(f"constants must be one of {', '.join(CONSTANTS)}, not {constants!r}")
     D.check_options(precision, values=values, adjoints=adjoints, notes=notes)
+    _check_adjoint_keys(g, adjoints or {})
     show_generated = flag(show_generated, "show_generated", ExportError)
     if max_chain is not None and (not is_int(max_chain) or max_chain < 1):
         raise ExportError(f"max_chain must be None or an int >= 1, not {max_chain!r}")
@@ -161,6 +163,20 @@ def computation_dot(
     return _Drawing(g, values=values or {}, adjoints=adjoints or {}, rankdir=rankdir, precision=precision,
                     constants=constants, show_generated=show_generated, max_chain=max_chain, notes=notes or {},
                     pending=pending, hot=hot, hot_edges={tuple(e) for e in highlight_edges}, title=title).build()
+
+
+def _check_adjoint_keys(g: Graph, adjoints: Mapping) -> None:
+    """ExportError for ``adjoints={"g_a": ...}``: keyed by the adjoint graph's name of
+    ``a``'s adjoint, it drew nothing, and ``adjoints=cg.evaluate(adjoint_graph)`` drew each
+    forward node's own value as its adjoint (the adjoint graph holds both), silently. Other
+    names not in ``g`` stay allowed: one mapping may serve several graphs."""
+    for key in adjoints:
+        m = ADJOINT_NAME.fullmatch(key) if isinstance(key, str) and key not in g.nx else None
+        if m and m.group(2) in g.nx:
+            raise ExportError(
+                f"adjoints: {key!r} is the adjoint graph's name for the adjoint of {m.group(2)!r}; adjoints= is "
+                f"keyed by the forward node ({{{m.group(2)!r}: value}}), as cg.grad's result is; or draw the "
+                "adjoint graph itself with values=cg.evaluate(adjoint_graph, ...)")
 
 
 class _Drawing:
