@@ -9,6 +9,7 @@ the text is ever executed: no ``eval``, ``exec``, ``compile`` or ``ast``.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -405,6 +406,7 @@ def _deeper(depth: int, tok: Token) -> int:
 # names other libraries (NumPy, SymPy, PyTorch) give an op, for "did you mean"
 _OTHER_NAMES = {"ln": "log", "power": "pow", "dot": "matmul", "logistic": "sigmoid", "expit": "sigmoid"}
 SLICE_HINT = "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"
+_VARIABLE = re.compile(r"[A-Za-z](\d+|_\w+)?")  # a name that reads as a variable: x, x1, w_1, x_i
 
 
 def _check_function(tok: Token) -> None:
@@ -413,7 +415,12 @@ def _check_function(tok: Token) -> None:
         # a typo keeps the length (sigmiod); cosh, arctan, log10 or max are other functions, not cos, tan, log
         same = [op for op in OPS if len(op) == len(tok.value)]
         near = _OTHER_NAMES.get(tok.value) or next(iter(difflib.get_close_matches(tok.value, same, 1, 0.7)), None)
-        hint = f"did you mean {near!r}? " if near else ""
+        if near:
+            hint = f"did you mean {near!r}? "
+        elif _VARIABLE.fullmatch(tok.value):  # x(1+x), w_1(x+b): a product written as in print
+            hint = f"to multiply, write {tok.value}*(...); "
+        else:
+            hint = ""
         raise ParseError(f"unknown function {tok.value!r}; {hint}known functions: {known}", tok.line, tok.col)
 
 

@@ -261,7 +261,8 @@ ERRORS = [
     ("x % 2", 1, 3, "'%' is not supported"),
     ("x < 2", 1, 3, "'<' is not supported"),
     ("(x, z)", 1, 3, "tuples are not allowed"),
-    ("x(2)", 1, 1, "unknown function 'x'"),
+    ("x(2)", 1, 1, "unknown function 'x'; to multiply, write x*(...); known functions"),  # a product written as on paper
+    ("w_1(x + b)", 1, 1, "unknown function 'w_1'; to multiply, write w_1*(...)"),
     ("2(3)", 1, 2, "cannot be called"),
     ("True", 1, 1, "keyword argument"),
     ("x\x00", 1, 2, "NUL"),
