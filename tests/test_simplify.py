@@ -323,6 +323,38 @@ def test_identities_apply_where_collecting_would_grow_the_graph(formula, expecte
     assert cg.to_text(cg.simplify(simple)) == cg.to_text(simple)
 
 
+@pytest.mark.parametrize(
+    "build, expected",
+    [
+        (lambda u, v: cg.square(u) + 2 * u**2, "3*u^2"),  # square(u) and u^2: one term
+        (lambda u, v: 2 * u**2 - cg.square(u), "u^2"),
+        (lambda u, v: cg.square(u) + v * cg.square(u), "square(u) + v*square(u)"),  # (as written)
+        (lambda u, v: cg.square(u) * u, "u^3"),  # and one power in a product
+        (lambda u, v: cg.square(u) / u, "u"),
+        (lambda u, v: cg.square(u) * v * u**-2, "v"),
+        (lambda u, v: cg.sqrt(cg.square(u)), "sqrt(square(u))"),  # |u|, not u
+        (lambda u, v: 1.5 * u * v + u * v, "2.5*u*v"),  # as 1.5*u + u -> 2.5*u
+        (lambda u, v: 1.5 * u * v + 2.5 * v * u, "4.0*u*v"),  # as 1.5*u + 2.5*u -> 4.0*u
+        (lambda u, v: 1.5 * u * v - 1.5 * u * v, "0"),
+        (lambda u, v: -1.5 * u * v + 0.5 * u * v, "-u*v"),  # as -1.5*u + 0.5*u -> -u
+        (lambda u, v: 1.5 * u * v + 2 * u * v, "3.5*u*v"),
+        (lambda u, v: 0.1 * u * v + 0.2 * u * v, f"{0.1 + 0.2!r}*u*v"),  # the float sum, as 0.1*u + 0.2*u
+        (lambda u, v: 0.5 * u * v + v * (0.5 * u * v) - u * v, "0.5*u*v^2 - 0.5*u*v"),
+        (lambda u, v: 3 * u * v + v - 2 * u * v, "u*v + v"),  # across a difference too
+    ],
+)
+def test_squares_and_float_multiples_of_products_collect(build, expected):
+    g = _graph(build)
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == f"y = {expected}"
+    assert op_count(simple) <= op_count(g)
+    assert cg.to_text(cg.simplify(simple)) == cg.to_text(simple)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        point = {"u": rng.uniform(0.5, 2) * rng.choice([-1, 1]), "v": rng.uniform(-2, 2)}
+        np.testing.assert_allclose(cg.evaluate(simple, **point)["y"], cg.evaluate(g, **point)["y"], rtol=1e-12, atol=1e-12)
+
+
 def test_the_mean_of_squares_differentiates_to_one_coefficient():
     g = cg.Graph()
     X = g.input("X", shape=(3, 1))

@@ -41,6 +41,7 @@ from .terms import (
     fits,
     is_exact,
     is_negative,
+    like,
     positive,
     read_factors,
     scaled,
@@ -147,7 +148,9 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
     if b.op(u) == "add" and b.single(u):  # (z + 1) - 1 -> z, (x + w) - x -> w
         signed = [(1, a) for a in b.args(u)] + [(-1, v)]
         _, base = term(b, v)
-        if any(term(b, a)[1] == base for a in b.args(u)):
+        bases = [term(b, a)[1] for a in b.args(u)]
+        # (3*u*v + x) - u*v: one product written two ways, for collect's _alike
+        if like(b, base) in [like(b, a) for a in bases] or composite(b, base) and any(composite(b, a) for a in bases):
             return collect(b, c, signed)
     if b.is_(v, 0):
         return u if fits(b, u, c) else None
@@ -159,7 +162,7 @@ def _sub_terms(b: Any, c: Candidate) -> str | None:
         return b.make("add", u, b.args(v)[0])
     signed = _signed(b, (u, v), (1, -1))
     (_, p), (_, q) = term(b, u), term(b, v)
-    if len(signed) == 2 and p != q and not (composite(b, p) and composite(b, q)):
+    if len(signed) == 2 and p != q and like(b, p) != like(b, q) and not (composite(b, p) and composite(b, q)):
         return None  # nothing to collect: keep u - v (collect would write u - 3 as u + -3)
     return collect(b, c, signed)
 
@@ -273,12 +276,12 @@ def _spliced(b: Any, coef: Any, bases: list) -> tuple[Any, list]:
 
 def _powers(b: Any, bases: list) -> tuple[list, bool]:
     """Equal factors as one power, in the place of the first: ``u*v*u -> u^2*v``,
-    ``u^2*u -> u^3``, ``u^2*v*u^-2 -> v``, ``x*x^(x - 1) -> x^x`` (integer or symbolic
+    ``u^2*u -> u^3``, ``square(u)*u -> u^3``, ``u^2*v*u^-2 -> v``, ``x*x^(x - 1) -> x^x`` (integer or symbolic
     exponents; a reciprocal base ``1/v`` stays as it is). Factors that cancel are dropped,
     assuming ``u != 0`` as ``u/u -> 1`` does; the list may come back empty."""
     if len(set(bases)) == len(bases):  # distinct bases, none a power: nothing merges (the same reads)
         ops = [b.op(base) for base in bases if isinstance(base, str)]
-        if "pow" not in ops and "sqrt" not in ops:
+        if "pow" not in ops and "sqrt" not in ops and "square" not in ops:
             return bases, False
     split = []
     exponents: dict[str, int] = {}

@@ -10,6 +10,7 @@ coefficients fold and like terms collect; the canonical forms are ``3*u``, ``-u`
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -117,7 +118,10 @@ def scaled(b: Any, coef: Any, bases: list) -> str:
     plain, below = [], []
     for x in bases:
         if not isinstance(x, str):
-            below.append(x[1])
+            if x[0] == "*":  # ("*", k*u*v): u*v, its number k already in coef (_float_alike)
+                plain += b.args(x[1])[1:]
+            else:  # the reciprocal ("1/", v)
+                below.append(x[1])
             continue
         op, args = b.op_args(x)
         k = b.num(args[0]) if op == "mul" and len(args) > 2 else None
@@ -170,11 +174,14 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     groups: dict[str | None, Any] = {}
     order: list[str | None] = []
     merged = False
+    squares: dict[str, str] = {}  # u -> the base of the term square(u) or u^2 seen first
     for sign, n in signed:
         if b.num(n) is None and b.is_(n, 0):
             merged = True  # + zeros_like(u), + [0, 0]
             continue
         coef, base = term(b, n)
+        if type(base) is str and b.op(base) in ("square", "pow"):
+            base = _square(b, base, squares, groups, order)
         if base in groups:
             merged = True
             groups[base] = groups[base] + sign * coef
@@ -201,6 +208,31 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     if constant != 0:
         terms.insert(0 if first and terms else len(terms), b.const(exact(constant)))
     return sum_(b, c, terms)
+
+
+def like(b: Any, base: Any) -> Any:
+    """A term's base as :func:`collect` groups it: ``("^2", u)`` for ``square(u)`` and
+    ``u^2`` alike, else the base itself."""
+    if type(base) is str and b.op(base) in ("square", "pow"):
+        u, e = as_power(b, base)
+        if e == 2 and u != base:
+            return ("^2", u)
+    return base
+
+
+def _square(b: Any, base: str, squares: dict, groups: dict, order: list) -> str:
+    """The group of :func:`collect` for ``square(u)`` or ``u^2``: one term written two
+    ways (``square(x) + 2*x^2 -> 3*x^2``; ``u^2`` is kept, as the product rules write it)."""
+    u, e = as_power(b, base)
+    if e != 2 or u == base:
+        return base
+    seen = squares.setdefault(u, base)
+    if seen == base or b.op(base) != "pow" or b.op(seen) == "pow":
+        return seen
+    groups[base] = groups.pop(seen)  # square(u) seen first: the group goes on as u^2
+    order[order.index(seen)] = base
+    squares[u] = base
+    return base
 
 
 def _positive(k: Any) -> bool:
@@ -259,13 +291,15 @@ def read_factors(b: Any, parts: list[tuple[str, int, int, bool]]) -> tuple[Any, 
 
 def as_powers(b: Any, a: str) -> tuple[Any, list[tuple[str, Any]]]:
     """``a`` as ``coefficient * prod(base^e)``: ``u^3 -> 1, [(u, 3)]``, ``sqrt(u) -> 1,
-    [(u, 1/2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
+    [(u, 1/2)]``, ``square(u) -> 1, [(u, 2)]``, ``(2*s)^2 -> 4, [(s, 2)]``, ``sqrt(u)^2 -> 1, [(u, 1)]``, ``5 -> 5, []``."""
     op, args = b.op_args(a)
     if op == "const":
         k = b.num(a)
         return (k, []) if k is not None else (1, [(a, 1)])
     if op == "sqrt":
         inner, e = args[0], HALF
+    elif op == "square":
+        inner, e = args[0], 2
     elif op == "pow":
         inner, e = args[0], b.num(args[1])
         if not is_exact(e):
@@ -297,10 +331,13 @@ HALF = Fraction(1, 2)
 
 
 def as_power(b: Any, a: str) -> tuple[str, Any]:
-    """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``."""
+    """``a`` as ``(base, exact exponent)``: ``u^3 -> (u, 3)``, ``sqrt(u) -> (u, 1/2)``,
+    ``square(u) -> (u, 2)``."""
     op, args = b.op_args(a)
     if op == "sqrt":
         return args[0], HALF
+    if op == "square":
+        return args[0], 2
     if op == "pow":
         e = b.num(args[1])
         if is_exact(e):
@@ -337,6 +374,7 @@ def _alike(b: Any, groups: dict, order: list) -> bool:
     if len(bases) < 2 or not any(_irregular(b, base[1] if isinstance(base, tuple) else base) for base in bases):
         return False  # products and quotients written canonically are equal only as one node (CSE)
     first: dict[frozenset, tuple[Any, Any]] = {}
+    floats: dict[frozenset, list] = {}  # key -> its bases, when a float is among the numbers
     merged = False
     for base in bases:
         if isinstance(base, str):
@@ -344,17 +382,48 @@ def _alike(b: Any, groups: dict, order: list) -> bool:
         else:  # the reciprocal ("1/", v)
             k, powers = factors(b, base[1])
             k, powers = (Fraction(1) / k if is_exact(k) and k != 0 else None), {u: -e for u, e in powers.items()}
-        if not is_exact(k) or k == 0 or not powers:
+        if not (is_exact(k) or type(k) is float and math.isfinite(k)) or k == 0 or not powers:
             continue
         key = frozenset((u, e) for u, e in powers.items() if e != 0)
         if key not in first:
             first[key] = (base, k)
             continue
         kept, k0 = first[key]  # base = k * prod = (k / k0) * kept
+        if key in floats or not (is_exact(k) and is_exact(k0) and is_exact(groups[base]) and is_exact(groups[kept])):
+            floats.setdefault(key, [(kept, k0)]).append((base, k))
+            continue
         groups[kept] = groups[kept] + groups.pop(base) * exact(Fraction(k) / Fraction(k0))
         order.remove(base)
         merged = True
+    for alike in floats.values():
+        merged = _float_alike(b, groups, order, alike) or merged
     return merged
+
+
+def _float_alike(b: Any, groups: dict, order: list, alike: list) -> bool:
+    """Merge the groups of ``alike`` (``[(base, its number)]``, the same product) where a
+    float is among the numbers, as ``1.5*u + u -> 2.5*u`` does: the sum of each group's
+    coefficient times its base's number, left to right, on the product without a number
+    (``1.5*u*v + u*v -> 2.5*u*v``, not ``(1 + 1/1.5)*1.5*u*v``). The product is written
+    as the first base whose number is 1, or as ``k*u*v`` without its ``k`` (``("*", k*u*v)``
+    for :func:`scaled`); other forms keep their groups apart."""
+    kept = next((base for base, k in alike if k == 1), None)
+    if kept is None:
+        for base, _ in alike:
+            if type(base) is str and b.op(base) == "mul" and len(b.args(base)) > 2 and b.num(b.args(base)[0]) is not None:
+                kept = ("*", base)
+                break
+        else:
+            return False
+    total: Any = 0
+    for base, k in alike:
+        total = total + groups.pop(base) * k
+    first = alike[0][0]
+    order[order.index(first)] = kept
+    for base, _ in alike[1:]:
+        order.remove(base)
+    groups[kept] = exact(total)
+    return True
 
 
 def positive(b: Any, n: str) -> bool:
