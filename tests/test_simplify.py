@@ -355,6 +355,33 @@ def test_squares_and_float_multiples_of_products_collect(build, expected):
         np.testing.assert_allclose(cg.evaluate(simple, **point)["y"], cg.evaluate(g, **point)["y"], rtol=1e-12, atol=1e-12)
 
 
+def test_a_spread_number_drops_from_a_product_over_a_batch_when_another_factor_holds_its_shape():
+    g = cg.Graph()
+    X = g.input("X", shape=(None, 3))
+    W = g.param("W", shape=(3,), value=np.array([1.0, -2.0, 0.5]))
+    g.output(cg.mean(X * W), name="y")
+    h = cg.Graph()
+    X2, Y = h.input("X", shape=(None, 3)), h.input("Y", shape=(None, 3))
+    h.output(cg.sum(Y * cg.expand_to(cg.mean(X2), X2)), name="z")
+    d = cg.adjoint(g)
+    simple = cg.simplify(d)
+    # was sum_to(X*expand_to(1/size(X*W), X*W), W): X*W is X's shape, W's (3,) within it
+    assert "g_W = sum_to(X/size(X*W), W)" in cg.to_text(simple)
+    # g_X keeps X's shape (None, 3): a scalar 1/size(X*W) times W would be W's (3,)
+    assert "g_X = W*expand_to(1/size(X*W), X*W)" in cg.to_text(simple)
+    # Y's rows need not be X's (either may be 1 and broadcast): the spread stays
+    assert "expand_to(" in cg.to_text(cg.simplify(h))
+    rng = np.random.default_rng(1)
+    for rows_x, rows_y in [(5, 5), (1, 4), (4, 1)]:
+        X_, Y_ = rng.normal(size=(rows_x, 3)), rng.normal(size=(rows_y, 3))
+        for original, point in [(d, {"X": X_}), (h, {"X": X_, "Y": Y_})]:
+            simpler = cg.simplify(original)
+            want, got = cg.evaluate(original, **point), cg.evaluate(simpler, **point)
+            for name in simpler.outputs:
+                np.testing.assert_allclose(got[name], want[name], rtol=1e-12, err_msg=name)
+                assert np.shape(got[name]) == np.shape(want[name]), name
+
+
 def test_the_mean_of_squares_differentiates_to_one_coefficient():
     g = cg.Graph()
     X = g.input("X", shape=(3, 1))

@@ -177,15 +177,21 @@ def _mul_zero(b: Any, c: Candidate) -> str | None:
 def _mul_spread(b: Any, c: Candidate) -> str | None:
     """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` when the other factors already
     have the product's shape (fully known, or unknown and the broadcast of the same
-    nodes: ``x*expand_to(1, x^2) -> x``), so broadcasting ``k`` spreads it the same."""
-    if c.shape is not None and None in c.shape:
-        return None
+    nodes: ``x*expand_to(1, x^2) -> x``), so broadcasting ``k`` spreads it the same. For a
+    partly known shape (``(None, 3)``), where equal shapes need not be the same, when
+    another factor's shape holds the spread's (:func:`_within`)."""
     args = list(c.args)
     for i, a in enumerate(args):
         if b.op(a) == "expand_to" and b.shape(b.args(a)[0]) == ():
             args[i] = b.args(a)[0]
     if args == list(c.args):
         return None
+    if c.shape is not None and None in c.shape:
+        kept = [a for a, new in zip(c.args, args) if a == new]
+        for a, new in zip(c.args, args):
+            if a != new and not any(_within(b, b.args(a)[1], k) for k in kept):
+                return None
+        return b.make("mul", *args)  # (the kept factors make the product's shape as before)
     if c.shape is None:
         if b.extent_of("mul", args) != b.extent_of("mul", c.args):
             return None
@@ -195,6 +201,32 @@ def _mul_spread(b: Any, c: Candidate) -> str | None:
     except (ValueError, TypeError):
         return None
     return b.make("mul", *args) if shape == c.shape else None
+
+
+def _within(b: Any, t: str, a: str) -> bool:
+    """The shape of ``t`` broadcasts into that of ``a`` without widening it, read from
+    the nodes below ``t`` (equal partly known shapes prove nothing: ``(None, 3)`` of
+    ``X`` and of ``Y`` may differ): ``X*W`` is within ``X`` for ``X`` of shape
+    ``(None, 3)`` and ``W`` of ``(3,)``, as is ``sin(X) + 1``; ``X + Y`` is not."""
+    target = b.shape(a)
+    if target is None:
+        return False
+    stack, seen = [t], 0
+    while stack:
+        n = stack.pop()
+        seen += 1
+        if n == a:
+            continue
+        s = b.shape(n)
+        if s is not None and None not in s and len(s) <= len(target) and all(
+            d == 1 or d == e for d, e in zip(reversed(s), reversed(target))
+        ):
+            continue  # a known shape that spreads into a's (a dim 1 of a may widen: not for d == 1)
+        op, args = b.op_args(n)
+        if seen > 16 or not args or not OPS[op].elementwise:
+            return False
+        stack.extend(args)
+    return True
 
 
 def _mul_terms(b: Any, c: Candidate) -> str | None:
