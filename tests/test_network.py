@@ -252,6 +252,17 @@ def test_dropped_units_are_crossed_out_and_lose_their_edges():
     assert not any(a in crossed or b in crossed for a, b in ends)
 
 
+def test_dropped_units_behind_the_ellipsis_are_counted_in_the_caption():
+    # unit 5 of 12 is left out (max_units=8 draws 1-6 and 12): it was dropped without a trace
+    g = layered([12, 12, 2], values=False)
+    d = parsed(cg.to_dot(g, style="network", dropped={0: [2, 8, 9], 1: [12]}))
+    captions = {n.get_name(): text(n.get("label")) for n in d.get_nodes() if re.fullmatch(r"c\d+", n.get_name())}
+    assert "(+5, 2 dropped)" in captions["c0"]  # x8, x9; x2 is a crossed circle
+    assert "(+5)" in captions["c1"] and "dropped" not in captions["c1"]  # z12 is drawn, crossed
+    crossed = {n.get_name() for n in units(d).values() if n.get("style") == "dashed"}
+    assert crossed == {"u0_1", "u1_7"}
+
+
 @pytest.mark.parametrize("dropped, message", [
     ({2: [1]}, "layer 2 cannot be dropped from"),  # the output layer
     ({1: [0]}, "0 is not a unit of layer 1, whose units are numbered 1 to 4"),
