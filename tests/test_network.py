@@ -252,6 +252,13 @@ def test_dropped_units_are_crossed_out_and_lose_their_edges():
     assert not any(a in crossed or b in crossed for a, b in ends)
 
 
+def test_a_wide_pair_with_every_edge_labelled_is_drawn():
+    # max_units and max_labels raised together: the label search was cubic in the width (hours at 100)
+    d = parsed(cg.to_dot(layered([30, 30, 2], values=False), style="network", max_units=30, max_labels=900))
+    assert len(d.get_edges()) == 900 + 60
+    assert all(e.get("headlabel") and float(e.get("labeldistance")) > 0 for e in d.get_edges())
+
+
 def test_dropped_units_behind_the_ellipsis_are_counted_in_the_caption():
     # unit 5 of 12 is left out (max_units=8 draws 1-6 and 12): it was dropped without a trace
     g = layered([12, 12, 2], values=False)

@@ -182,6 +182,9 @@ def network_dot(
         at the freest spot on the edge). Pass a larger ``max_labels`` to label every
         edge anyway (placed as for a small pair; the drawing says which is which only
         for small layers). The default labels every edge between layers of 2 and 3 units, or 1 and any.
+        Past :data:`cgraph.export.labels.EXHAUSTIVE` labels x edges (a 15 x 15 pair, all
+        labelled), labels avoid each other and the units but not the edges crossing them:
+        that search grows with the fourth power of the width (about an hour at 100 x 100).
     hidden : str
         The letter of the hidden units (``"z"`` gives z₁⁽¹⁾; ``"a"``, ``"h"`` ...).
     captions : bool
