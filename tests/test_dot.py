@@ -268,3 +268,30 @@ def test_an_exact_constant_past_the_floats_is_shown_in_scientific_notation(value
 )
 def test_math_names_read_unicode_primes_and_accents_as_to_latex_does(name, expected):
     assert D.math_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # the adjoint of an adjoint nests, as to_latex's g_{g_{x}}: it showed g with 'g_x' written below
+        ("g_g_x", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7"><I>x</I></FONT></SUB></FONT></SUB>'),
+        ("g2_g_x", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7"><I>x</I></FONT></SUB></FONT></SUB>'
+                   '<SUP><FONT POINT-SIZE="10">(2)</FONT></SUP>'),
+        ("g_g_w1", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7"><I>w</I>'
+                   '<SUB><FONT POINT-SIZE="5">1</FONT></SUB></FONT></SUB></FONT></SUB>'),
+        ("g_g1_2", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7">1,2</FONT></SUB></FONT></SUB>'),
+    ],
+)
+def test_math_name_nests_the_adjoint_of_an_adjoint(name, expected):
+    assert D.math_name(name) == expected
+
+
+@needs_dot
+def test_an_adjoint_of_an_adjoints_box_gives_valid_svg():
+    g = cg.Graph()
+    x = g.input("x")
+    gx = g.apply("sin", x, name="g_x")
+    g.output(g.apply("mul", gx, gx, name="g_g_x"), name="g2_g_g_x")
+    svg = run_dot(cg.to_dot(g).to_string(), "svg").decode()
+    texts = "".join(t.text or "" for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"))  # noqa: S314 (our own SVG)
+    assert "g_x" not in texts and "g_g" not in texts

@@ -252,6 +252,24 @@ def test_dropped_units_are_crossed_out_and_lose_their_edges():
     assert not any(a in crossed or b in crossed for a, b in ends)
 
 
+def test_a_wide_pair_with_every_edge_labelled_is_drawn():
+    # max_units and max_labels raised together: the label search was cubic in the width (hours at 100)
+    d = parsed(cg.to_dot(layered([30, 30, 2], values=False), style="network", max_units=30, max_labels=900))
+    assert len(d.get_edges()) == 900 + 60
+    assert all(e.get("headlabel") and float(e.get("labeldistance")) > 0 for e in d.get_edges())
+
+
+def test_dropped_units_behind_the_ellipsis_are_counted_in_the_caption():
+    # unit 5 of 12 is left out (max_units=8 draws 1-6 and 12): it was dropped without a trace
+    g = layered([12, 12, 2], values=False)
+    d = parsed(cg.to_dot(g, style="network", dropped={0: [2, 8, 9], 1: [12]}))
+    captions = {n.get_name(): text(n.get("label")) for n in d.get_nodes() if re.fullmatch(r"c\d+", n.get_name())}
+    assert "(+5, 2 dropped)" in captions["c0"]  # x8, x9; x2 is a crossed circle
+    assert "(+5)" in captions["c1"] and "dropped" not in captions["c1"]  # z12 is drawn, crossed
+    crossed = {n.get_name() for n in units(d).values() if n.get("style") == "dashed"}
+    assert crossed == {"u0_1", "u1_7"}
+
+
 @pytest.mark.parametrize("dropped, message", [
     ({2: [1]}, "layer 2 cannot be dropped from"),  # the output layer
     ({1: [0]}, "0 is not a unit of layer 1, whose units are numbered 1 to 4"),

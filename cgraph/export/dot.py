@@ -147,7 +147,8 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     Recognised forms are a letter word with an optional index (``W1``, ``x_12``,
     ``z_out``), Greek letter names (``alpha``), accents (``y_hat`` -> ŷ) and adjoint
     names ``g_<name>`` (g with the name as subscript; ``g2_<name>`` for a second
-    adjoint), two indices ``w1_2`` (w₁,₂, as ``to_latex`` writes it) and names in the
+    adjoint; ``g_g_x``, an adjoint's adjoint, nests as ``to_latex``'s g_{g_{x}}), two
+    indices ``w1_2`` (w₁,₂, as ``to_latex`` writes it) and names in the
     lecture's notation (``w_{j,i}^{(l)}``, ``x^(n)``, ``G_{t-1}``: see
     :func:`cgraph.printing.names.scripted`). Anything else is shown literally, a name longer than ``limit``
     characters as its start, ``…`` and its end (names that differ only at the end,
@@ -176,6 +177,8 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if bare and bare != text:  # `x'`: x′, as yprime
         return math_name(bare, size=size, italic=italic, limit=limit) + "′" * (len(text) - len(bare))
     m = ADJOINT_NAME.fullmatch(text)
+    if m and _adjoint_of_adjoint(m):  # g_g_x: g with g_x below, as to_latex's g_{g_{x}}
+        return _nested_adjoint(text, size, italic)
     if m and (scripted(m.group(2)) or _DOUBLE_INDEX.fullmatch(m.group(2))):  # g_w_{1,2}^{(1)}, g_w1_2
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
         return f"{_it('g', italic)}{sub(math_name(m.group(2), size=small(size), italic=italic), size)}{order}"
@@ -205,6 +208,28 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         base = unicodedata.normalize("NFC", base[0] + _HATS[accent] + base[1:])
     index = digits or (_GREEK.get(word, word) if word else "")
     return _it(base, slanted) + (sub(html_text(index), size) if index else "")
+
+
+def _adjoint_of_adjoint(m: re.Match) -> bool:
+    # (g1_2 is g_{1,2}, as w1_2 and as to_latex reads it, not the adjoint of a name '2')
+    inner = ADJOINT_NAME.fullmatch(m.group(2))
+    return bool(inner) and not (inner.group(1) and inner.group(2).isdecimal())
+
+
+def _nested_adjoint(text: str, size: float, italic: bool) -> str:
+    """``g_g_x``, ``g2_g_x``, ``g_g2_x``: each adjoint's name the subscript of the next g,
+    peeled in a loop (g_g_..._x may be long); the innermost name as :func:`math_name` shows it."""
+    orders, sizes = [], [size]
+    m = ADJOINT_NAME.fullmatch(text)
+    while m and _adjoint_of_adjoint(m):
+        orders.append(m.group(1))
+        text = m.group(2)
+        sizes.append(max(small(sizes[-1]), 5))  # (a g_g_g_g_x stays legible)
+        m = ADJOINT_NAME.fullmatch(text)
+    fragment = math_name(text, size=sizes[-1], italic=italic, limit=10**6)
+    for order, outer in zip(reversed(orders), reversed(sizes[:-1])):
+        fragment = f"{_it('g', italic)}{sub(fragment, outer)}" + (sup(f"({order})", outer) if order else "")
+    return fragment
 
 
 def _scripted_html(parts: tuple[str, str, str], size: float, italic: bool) -> str:

@@ -182,6 +182,9 @@ def network_dot(
         at the freest spot on the edge). Pass a larger ``max_labels`` to label every
         edge anyway (placed as for a small pair; the drawing says which is which only
         for small layers). The default labels every edge between layers of 2 and 3 units, or 1 and any.
+        Past :data:`cgraph.export.labels.EXHAUSTIVE` labels x edges (a 15 x 15 pair, all
+        labelled), labels avoid each other and the units but not the edges crossing them:
+        that search grows with the fourth power of the width (about an hour at 100 x 100).
     hidden : str
         The letter of the hidden units (``"z"`` gives z₁⁽¹⁾; ``"a"``, ``"h"`` ...).
     captions : bool
@@ -193,7 +196,9 @@ def network_dot(
         dropout": ``{layer l: unit numbers}``, numbered from 1 as the circles are
         (``{1: [2], 2: [1, 3]}`` drops z₂⁽¹⁾, z₁⁽²⁾ and z₃⁽²⁾; layer 0 holds the
         inputs; the output layer cannot be dropped). A dropped unit is a crossed-out
-        dashed circle and the edges into and out of it are not drawn. From a mask of
+        dashed circle and the edges into and out of it are not drawn; units dropped
+        among those left out (behind the ⋮ of ``max_units``) are counted in the caption,
+        ``(+92, 3 dropped)``. From a mask of
         :func:`cgraph.nn.dropout_mask`: ``{l: np.flatnonzero(mask == 0) + 1}``.
 
     Raises
@@ -245,7 +250,8 @@ def network_dot(
                 continue
             circles[name] = D.node(name, label=label, pos=_pos(x, y))
         if captions:
-            text = _caption(ly, len([u for u in units if u is not None]))
+            drawn = {u for u in units if u is not None}
+            text = _caption(ly, len(drawn), sum(1 for k, j in gone if k == ly.index and j not in drawn))
             extras.append(D.node(f"c{ly.index}", label=D.html_label(text), shape="plaintext", fixedsize=False,
                                  fontsize=12, fontcolor="#444444", pos=_pos(x, top + 0.45)))
     edges = _edges(stack, shown, where, weights, mats, precision, max_labels, gone)
@@ -384,11 +390,12 @@ def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
     return D.math(body if size == FONT_UNIT else f'<FONT POINT-SIZE="{size:g}">{body}</FONT>')
 
 
-def _caption(ly: Layer, drawn: int) -> str:
+def _caption(ly: Layer, drawn: int, dropped: int = 0) -> str:
     act = ly.activation
     symbol = OPS[act].label if act in OPS and act not in ("identity",) else ("linear" if act == "identity" else act)
     text = {"input": "input", "output": "output"}.get(ly.kind, f"hidden {ly.index}")
-    more = f"<BR/>(+{ly.units - drawn})" if ly.units > drawn else ""
+    # units dropped behind the ⋮ have no crossed circle to show it: the count says so
+    more = f"<BR/>(+{ly.units - drawn}{f', {dropped} dropped' if dropped else ''})" if ly.units > drawn else ""
     return D.html_text(f"{text} ({symbol})" if symbol and ly.index else text) + more
 
 
