@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InputError, no_nonfinite_hint
+from .errors import DomainError, InputError, no_nonfinite_hint
 from .ops.index import index_text
 from .ops.registry import OPS, float_dtype
 from .passes.adjoint import fit_to
@@ -324,20 +324,29 @@ def _float_like(value: Any) -> Any:
 
 
 def support(
-    ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params: list[str], spread: str | None = None
+    ns: dict, g: Graph, grads: dict[str, str], inputs: list[str], params: list[str], spread: str | None = None,
+    explain: Callable[[dict], None] | None = None,
 ) -> None:
     """Add to ``ns`` the slow paths the generated code calls (closures: nothing to compile
     per graph): ``_fallback`` (the interpreter, for the dict form), ``_slow`` (the same for
     ``positional``), ``_other`` (ints and non-float scalars) and ``_extra`` (params fed by
-    keyword, or an unexpected input)."""
+    keyword, or an unexpected input). ``explain(feeds)``, where given, runs the graph as it
+    was before ``simplify`` and raises its DomainError, naming its nodes."""
     names = tuple(inputs + params)
     outputs = tuple(g.outputs)
     known = frozenset(names)
 
     def fallback(feeds: dict) -> dict:
         # the interpreter: raises the typed error evaluate raises, naming the node
-        with no_nonfinite_hint():  # a compiled function takes no nonfinite=
-            values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
+        try:
+            with no_nonfinite_hint():  # a compiled function takes no nonfinite=
+                values = plan(g, g.outputs + ([spread] if spread is not None else [])).run(feeds)
+        except DomainError:
+            # simplify renames a node kept as an output (log(x) as g_z, for y = log(x)*z):
+            # the error names the node evaluate and grad name, where they fail too
+            if explain is not None:
+                explain(feeds)
+            raise
         shape = None if spread is None else np.shape(values[spread])
         return {o: fit_to(values[o], np.shape(feeds[grads[o]]), shape, _float_like(feeds[grads[o]]))
                 if grads.get(o) in feeds else values[o]

@@ -113,7 +113,9 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
     target, grads, spread = _target(g, wrt, of)
     writer = _Writer(target, grads, spread)
     head, namespace = writer.module()
-    codegen.support(namespace, target, grads, writer.inputs, writer.params, spread)
+    untouched = g if wrt is None else gradient_graph(g, wrt, of)  # before simplify
+    codegen.support(namespace, target, grads, writer.inputs, writer.params, spread,
+                    _explainer(g, untouched, list(target.outputs) + ([spread] if spread is not None else [])))
     number = next(_counter)
     written = _run(head, f"<cgraph.compile #{number}>", namespace)
     f = namespace["compiled"]
@@ -121,7 +123,6 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
         namespace["_array_path"] = _deferred(writer, f, f"<cgraph.compile #{number} numpy path>")
     else:
         namespace["positional"] = _renamed(namespace["_array_path"], "positional")
-    untouched = g if wrt is None else gradient_graph(g, wrt, of)  # before simplify
     refused = _nonfinite_const(untouched, list(target.outputs), writer.inputs + writer.params)
     if refused is not None:
         namespace["positional"] = namespace["_array_path"] = refused
@@ -196,6 +197,18 @@ def _nonfinite_const(g: Graph, keep: list[str], names: list[str]) -> Callable[..
         raise DomainError(run.nonfinite_consts[0])  # pragma: no cover - run raises it after the input checks
 
     return refuse
+
+
+def _explainer(g: Graph, untouched: Graph, keep: list[str]) -> Callable[[dict], None]:
+    """Runs ``untouched`` (the graph before simplify) on a call's feeds, params read
+    from ``g``: where it fails, it raises the error ``evaluate`` and ``grad`` raise."""
+    keep = [n for n in dict.fromkeys(keep) if n in untouched.nx]
+
+    def explain(feeds: dict) -> None:
+        with no_nonfinite_hint():
+            plan(untouched, keep).run(feeds, source=g)
+
+    return explain
 
 
 def _forward_guard(

@@ -636,6 +636,25 @@ def test_errors_of_a_compiled_function_do_not_suggest_an_argument_it_lacks(text,
         cg.evaluate(g, **feeds)
 
 
+@pytest.mark.parametrize(("text", "wrt", "feeds"), [
+    ("y = log(x)*z", ["x", "z"], {"x": -1.0, "z": 2.0}),  # simplify: g_z = log(x), renamed
+    ("y = log(x)*z", ["x", "z"], {"x": np.array([1.0, -1.0]), "z": 2.0}),
+    ("y = sqrt(x)", ["x"], {"x": 0.0}),  # g_x = g_y/(2*y): the seed g_y folded to a new constant
+])
+def test_a_compiled_error_names_the_nodes_grad_names(text, wrt, feeds):
+    # simplify renames the node kept as an output ('g_z' (log)) or the operands it folds
+    # ('t4'): compile's messages named nodes of f.graph, not of the graph grad and evaluate name
+    g = cg.parse(text)
+    with pytest.raises(cg.DomainError) as expected:
+        cg.grad(g, wrt, feeds)
+    message = str(cg.errors.without_nonfinite_hint(expected.value))
+    f = cg.compile(g, wrt=wrt)
+    for call in (lambda: f(**feeds), lambda: f.positional(*(feeds[n] for n in f.inputs))):
+        with pytest.raises(cg.DomainError) as got:
+            call()
+        assert str(got.value) == message
+
+
 @pytest.mark.parametrize("text", ["y = x @ z", "y = x*z"])
 def test_a_wrong_call_of_positional_names_positional(text):
     # docs/errors.md: "positional() takes from 0 to 2 positional arguments but 3 were
