@@ -336,8 +336,8 @@ class Graph:
         An input or param keeps its name (it is fed by that name): ``name`` then
         goes to a new ``identity`` node of it.
         """
-        if isinstance(node, Node) and node.graph is not self:  # else a node of g named alike would do
-            raise GraphError(foreign(node, self, "output()"))
+        if isinstance(node, Node):  # another graph's: else a node of g named alike would do
+            handle_name(node, self, "output()")
         if not isinstance(node, (Node, str)):
             raise GraphError(f"output() takes a node of graph {self.name!r} or its name, not {_describe(node)}"
                              + _node_hint((node,)) * isinstance(node, Graph))
@@ -358,8 +358,8 @@ class Graph:
         if isinstance(names, (str, Node)):  # one name, not its letters
             names = [names]
         for n in names if isinstance(names, (list, tuple)) else ():
-            if isinstance(n, Node) and n.graph is not self:  # else a node of g named alike would do
-                raise GraphError(foreign(n, self, "set_outputs"))
+            if isinstance(n, Node):  # another graph's: else a node of g named alike would do
+                handle_name(n, self, "set_outputs")
         try:
             names = [n.name if isinstance(n, Node) else n for n in names]
         except TypeError:

@@ -34,6 +34,7 @@ from ..graph import Graph, handle_name
 from ..node import Node
 from ..ops.registry import OPS
 from ..ops.shapes import is_int
+from ..passes.adjoint import adjoint_name
 from ..printing.names import ADJOINT_NAME
 from ..printing.render import is_generated
 from . import dot as D
@@ -385,11 +386,7 @@ class _Drawing:
             lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
         if n in self.adjoints:
             # named as cg.adjoint names it: g2_x where g_x is taken (a sweep over an adjoint graph)
-            name, k = f"g_{n}", 1
-            while name in self.g.nx:
-                k += 1
-                name = f"g{k}_{n}"
-            text = _name(name, size=11)
+            text = _name(adjoint_name(n, self.g.nx), size=11)
             if self.adjoints[n] is not None:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT

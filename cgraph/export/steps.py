@@ -177,8 +177,8 @@ def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tupl
     """The frame's title as HTML and as plain text: ``step 6 of 9: g_b = ... = -12.36``."""
     rhs = formula.partition(" = ")[2].strip()
     shown, html = formula, D.formula(formula, size=TITLE_SIZE)
-    if value is not None and rhs != D.format_value(value, precision).replace("−", "-"):
-        text = D.format_value(value, precision)
+    text = None if value is None else D.format_value(value, precision)
+    if text is not None and rhs != text.replace("−", "-"):
         shown += f" = {text.replace('−', '-')}"
         # a value is no formula: read as one, "array 2×3" lost its space and 1e−05 its minus sign
         html += D.math(D.spaced("=") + D.html_text(text))

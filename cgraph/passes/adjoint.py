@@ -8,7 +8,7 @@ consumers gets one ``add`` node summing their contributions, exactly as the lect
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -116,6 +116,23 @@ def _resolve_of(g: Graph, of: str | None) -> str:
 #: where input values go instead (adjoint and compile take none: their graph or function does)
 _VALUES = ("input values are keyword arguments (x=2.0) or feeds=... of grad, finite_difference and "
            "check_gradients, and keyword arguments of evaluate and of a compiled function")
+
+
+def adjoint_name(n: str, taken: Container[str]) -> str:
+    """The name ``cg.adjoint`` gives ``n``'s adjoint: ``g_<n>``, or the first of
+    ``g2_<n>``, ``g3_<n>``, ... not in ``taken`` (the adjoint of an adjoint graph).
+
+    Examples
+    --------
+    >>> adjoint_name("x", {"x"}), adjoint_name("x", {"x", "g_x"})
+    ('g_x', 'g2_x')
+    """
+    k = 1
+    while True:
+        name = f"g_{n}" if k == 1 else f"g{k}_{n}"
+        if name not in taken:
+            return name
+        k += 1
 
 
 def wrt_names(wrt: Sequence[str | Node] | str | Node | None, g: Graph | None = None) -> tuple[str, ...] | None:
@@ -256,12 +273,7 @@ class _Sweep:
         return [self.finish(w) for w in wrt]
 
     def name_for(self, n: str) -> str:
-        k = 1
-        while True:
-            name = f"g_{n}" if k == 1 else f"g{k}_{n}"
-            if name not in self.nodes:
-                return name
-            k += 1
+        return adjoint_name(n, self.nodes)
 
     def seed(self, of: str) -> None:
         node = self.g.const(1, name=self.name_for(of))
