@@ -24,7 +24,7 @@ def test_xor_example_reaches_full_accuracy(capsys):
 
 
 def test_universal_approximation_error_falls_with_units(tmp_path, capsys):
-    errors = _load("universal_approximation").main(units=(1, 2, 4), epochs=1500, exports=tmp_path)
+    errors = _load("universal_approximation").main(units=(1, 2, 4), exports=tmp_path)
     assert errors == sorted(errors, reverse=True) and errors[-1] < 0.1
     assert "hidden units" in capsys.readouterr().out
     dot = (tmp_path / "universal_approximation.dot").read_text()
