@@ -38,6 +38,7 @@ def check_latex(text: str) -> None:
     assert not re.search(r"_\{[^{}]*\}_", text), f"double subscript in {text}"
     assert not re.search(r"\^\{[^{}]*\}\^", text), f"double superscript in {text}"
     assert "$" not in text.replace(r"\$", "")
+    assert not re.search(r"\n[ \t]*\n", text), f"a blank line (a paragraph break, refused in math mode) in {text!r}"
 
 
 def test_lecture_forward():
@@ -359,3 +360,13 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
 def test_unicode_primed_and_accented_names_print_as_the_diagrams_draw_them(name, expected):
     assert latex_name(name) == expected
     check_latex(expected)
+
+
+def test_a_graph_with_nothing_to_print_is_empty_not_an_empty_aligned():
+    # the adjoint of a constant has no gradient to print: to_latex gave
+    # \begin{aligned}, a blank line, \end{aligned}, and the blank line is a paragraph break
+    # inside math mode, which LaTeX refuses (Missing $ inserted); to_text gives ""
+    for graph in (cg.adjoint(cg.parse("2")), cg.simplify(cg.adjoint(cg.parse("-12.5")))):
+        assert cg.to_text(graph) == ""
+        assert cg.to_latex(graph) == ""
+        check_latex(cg.to_latex(graph, form="program"))  # the listing of its one constant node

@@ -70,6 +70,8 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         return result.text
     expanded = form == "expanded" and not _is_program(result, g)
     lines = [(lhs(g, name) if expanded else latex_name(name), entry.text) for name, entry in result]
+    if not lines:  # nothing to print (the adjoint of a constant): as to_text, not an empty aligned
+        return ""
     if len(lines) == 1:
         return f"{lines[0][0]} = {lines[0][1]}"
     body = " \\\\\n".join(f"{left} &= {right}" for left, right in lines)
