@@ -16,7 +16,7 @@ from cgraph.printing.latex import latex_name
 KNOWN_MACROS = {
     "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
     "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
-    "times", "bar", "tilde", "dot", "ddot", "vec", "odot",
+    "times", "bar", "tilde", "dot", "ddot", "vec", "odot", "prime",
 } | set(cg.printing.latex.GREEK)
 ENVIRONMENTS = {"aligned", "bmatrix"}
 
@@ -36,7 +36,7 @@ def check_latex(text: str) -> None:
     assert re.findall(r"\\begin\{(\w+)\}", text) == re.findall(r"\\end\{(\w+)\}", text)
     assert set(re.findall(r"\\begin\{(\w+)\}", text)) <= ENVIRONMENTS
     assert not re.search(r"_\{[^{}]*\}_", text), f"double subscript in {text}"
-    assert not re.search(r"\^\{[^{}]*\}\^", text), f"double superscript in {text}"
+    assert not re.search(r"\^\{[^{}]*\}[\^']", text), f"double superscript in {text}"
     assert "$" not in text.replace(r"\$", "")
     assert not re.search(r"\n[ \t]*\n", text), f"a blank line (a paragraph break, refused in math mode) in {text!r}"
 
@@ -347,6 +347,8 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
         ("x̄", r"\bar{x}"), ("g_ŷ", r"g_{\hat{y}}"), ("θ̂", r"\hat{\theta}"), ("αβ", r"\mathrm{αβ}"),
         # a name in backticks with primes: x' (italic x), not \mathrm{x'}
         ("x'", "x'"), ("x''", "x''"), ("α'", r"\alpha'"), ("W1'", "W_{1}'"),
+        # the primes of a name with a superscript join it: x_{2}^{(1)}' is a double superscript
+        ("x_{2}^{(1)}'", r"x_{2}^{(1)\prime}"), ("beta^t''", r"\beta^{t\prime\prime}"), ("g_x^(n)'", r"g_{x^{(n)\prime}}"),
         # y_hat is ŷ in the diagrams: \hat{y} here too, not y_{\mathrm{hat}}
         ("y_hat", r"\hat{y}"), ("theta_bar", r"\bar{\theta}"), ("x_dot", r"\dot{x}"), ("robot_hat", r"\mathrm{robot}_{\mathrm{hat}}"),
         # the diagrams' short Greek names

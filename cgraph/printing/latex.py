@@ -159,7 +159,11 @@ def latex_name(name: str) -> str:
             name = m.group(2)
             continue
         bare = name.rstrip("'") or name  # `x'`, `W1'`: the primes follow the name's scripts
-        text = _plain_name(bare, *bare.partition("_")) + "'" * (len(name) - len(bare))
+        text, primes = _plain_name(bare, *bare.partition("_")), len(name) - len(bare)
+        if primes and superscripted(text):  # x^{(1)}' is a double superscript: x^{(1)\prime}
+            text = text[:-1] + r"\prime" * primes + "}"
+        else:
+            text += "'" * primes
         break
     for order in reversed(orders):
         text = f"g_{{{text}}}{order}"
