@@ -372,3 +372,11 @@ def test_a_graph_with_nothing_to_print_is_empty_not_an_empty_aligned():
         assert cg.to_text(graph) == ""
         assert cg.to_latex(graph) == ""
         check_latex(cg.to_latex(graph, form="program"))  # the listing of its one constant node
+
+
+def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
+    # it printed \mathrm{array}_{2}{\times}2{\times}2: only the first size in the
+    # subscript, the rest on the line, read as the product array_2 x 2 x 2
+    text = cg.to_latex(cg.parse("x*[[[1, 2], [3, 4]], [[5, 6], [7, 8]]]"))
+    assert text == r"y = x \mathrm{array}_{2 \times 2 \times 2}"
+    check_latex(text)

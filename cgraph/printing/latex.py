@@ -237,7 +237,9 @@ def number_latex(value: Any) -> Entry:
             return number_latex(value.item())
         rows = np.atleast_2d(value)
         if value.ndim > 2:
-            return Entry(r"\mathrm{array}" + "".join(f"_{{{d}}}" if i == 0 else f"{{\\times}}{d}" for i, d in enumerate(value.shape)), Prec.ATOM)
+            # its shape as one subscript: array_{2}{\times}2 set all but the first size on
+            # the line, read as a product array_2 \times 2
+            return Entry(r"\mathrm{array}_{" + r" \times ".join(map(str, value.shape)) + "}", Prec.ATOM)
         body = r" \\ ".join(" & ".join(number_latex(v).text for v in row) for row in rows.tolist())
         return Entry(r"\begin{bmatrix} " + body + r" \end{bmatrix}", Prec.ATOM)
     if isinstance(value, np.generic):
