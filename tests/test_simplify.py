@@ -431,6 +431,20 @@ def test_coefficients_whose_product_overflows_are_left_unfolded(formula):
             cg.evaluate(h, x=np.array([1.0, 2.0]))
 
 
+@pytest.mark.parametrize(("formula", "expected"), [
+    ("(1e-200*x)*(1e-200*z)", "1e-200*1e-200*x*z"),
+    ("x*(1e-300*z)*1e-300", "1e-300*1e-300*x*z"),
+    ("2e-160*x*3e-160", "2e-160*3e-160*x"),  # 6e-320 is subnormal: 4 digits left
+    ("2e-160*x*3e-160*z - 1e-170*x*z", "2e-160*3e-160*x*z - 1e-170*x*z"),  # nor like terms
+    ("(1e-100*x)*(1e-100*z)", "1e-200*x*z"),  # in range: folded
+])
+def test_coefficients_whose_product_underflows_are_left_unfolded(formula, expected):
+    # 1e-200*1e-200 is 0.0 in floating point: the rules folded it and then dropped the
+    # product, so simplify printed y = 0 for a function that is nowhere zero; and
+    # collecting like terms read 2e-160*3e-160*x*z as 6e-320 times 3e-160*x*z
+    assert cg.to_text(cg.simplify(cg.parse("y = " + formula))) == "y = " + expected
+
+
 def test_division_by_zero_is_not_folded():
     assert _simplified_bound(lambda u, v: u / v, u=1, v=0) == "1/0"
 

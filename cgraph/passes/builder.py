@@ -7,7 +7,6 @@ besides structure is logged for :mod:`cgraph.passes.fixpoint`.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from fractions import Fraction
 from itertools import chain
@@ -23,6 +22,7 @@ from . import fixpoint
 from .fixpoint import GUARD, HIT, MISS, POINTWISE, USE, Replaying, absorbed, cse_key, freeze
 from .fold import NOT_FOLDED, fold
 from .rules import RULES, Candidate
+from .terms import in_range
 
 #: how deeply rules may build nodes that are themselves simplified
 MAX_DEPTH = 16
@@ -43,13 +43,6 @@ def _union(parts: list[frozenset]) -> frozenset:
         if p != first:
             return first.union(*parts[1:])
     return first  # the common case: no new set
-
-
-def _finite(value: Any) -> bool:
-    """False for a float, or a float array, holding inf or nan (exact ints and Fractions are finite)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return not isinstance(value, np.ndarray) or bool(np.isfinite(value).all())
 
 
 def _extent_operands(op: str, args: Any) -> Any:
@@ -419,9 +412,10 @@ class Builder(Replaying):
         value = const_value(value, None)
         key = ("const", freeze(value))
         if key not in self.cse:
-            if self.depth and not _finite(value):
+            if self.depth and not in_range(value):
                 # a rule's float arithmetic overflowed (1e300*x*1e300 -> inf*x) where evaluate
-                # names the op that does: the rule does not apply (build skips it)
+                # names the op that does, or underflowed (1e-200*x*1e-200 -> 0*x -> 0, a wrong
+                # derivative): the rule does not apply (build skips it)
                 raise OverflowError(f"a rule made the constant {value!r}")
             name = hint if hint is not None and is_generated(hint) and hint not in self.nodes else None
             self._remember(key, self.g.const(value, name=name).name)

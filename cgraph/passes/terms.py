@@ -11,8 +11,11 @@ coefficients fold and like terms collect; the canonical forms are ``3*u``, ``-u`
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 from typing import Any, NamedTuple
+
+import numpy as np
 
 
 class Candidate(NamedTuple):
@@ -104,6 +107,17 @@ def term(b: Any, n: str) -> tuple[Any, Any]:
                 return exact(coef * top), ("1/", v)
         break
     return exact(coef), n
+
+
+def in_range(value: Any) -> bool:
+    """False for a float that is inf, nan, zero or subnormal, and for a float array holding
+    inf or nan: a coefficient that float arithmetic on numbers in range can make by
+    overflow (``1e300*1e300``) or underflow (``1e-200*1e-200 == 0.0``), where the product
+    it stands for is finite and not zero. (An array's zeros are usually meant; exact ints
+    and Fractions are always in range.)"""
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) >= sys.float_info.min
+    return not isinstance(value, np.ndarray) or bool(np.isfinite(value).all())
 
 
 def exact(v: Any) -> Any:
@@ -382,7 +396,7 @@ def _alike(b: Any, groups: dict, order: list) -> bool:
         else:  # the reciprocal ("1/", v)
             k, powers = factors(b, base[1])
             k, powers = (Fraction(1) / k if is_exact(k) and k != 0 else None), {u: -e for u, e in powers.items()}
-        if not (is_exact(k) or type(k) is float and math.isfinite(k)) or k == 0 or not powers:
+        if not (is_exact(k) or type(k) is float and in_range(k)) or k == 0 or not powers:
             continue
         key = frozenset((u, e) for u, e in powers.items() if e != 0)
         if key not in first:
