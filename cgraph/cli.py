@@ -184,7 +184,11 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
         if key in given:
             raise InputError(f"--at gives {key!r} twice: {given[key]} and {item}")
         given[key] = item
-        bad = InputError(f"--at {shown(item)}: {shown(text)} is not a number or a [list] of numbers")
+        hint = ""
+        pairs = item.split(",")
+        if len(pairs) > 1 and all("=" in pair for pair in pairs):  # x=2,z=3, as other tools write it
+            hint = f"; separate the pairs with spaces: --at {' '.join(pair.strip() for pair in pairs)}"
+        bad = InputError(f"--at {shown(item)}: {shown(text)} is not a number or a [list] of numbers{hint}")
         too_large = InputError(f"--at {shown(item)}: a number in it is too large for a float")
         try:
             value = json.loads(text)

@@ -331,6 +331,17 @@ def test_a_program_file_with_a_utf8_byte_order_mark_is_read(tmp_path, capsys):
     assert "g_x = z*cos(x*z)" in capsys.readouterr().out
 
 
+def test_at_pairs_joined_by_commas_get_a_hint(capsys):
+    # --at x=2,z=3 (as JAX/SymPy users write a point) said only "'2,z=3' is not a number"
+    from cgraph.cli import main
+
+    assert main(["grad", "x*z", "--at", "x=2, z=3"]) == 1
+    err = capsys.readouterr().err
+    assert "is not a number or a [list] of numbers; separate the pairs with spaces: --at x=2 z=3" in err
+    assert main(["grad", "x*z", "--at", "x=2,3", "z=1"]) == 1  # no pair after the comma: no hint
+    assert "separate" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", ["true", '"1"', "null", "[1, true]", "[1, null]", "[[1], 2]"])
 def test_at_refuses_what_is_not_a_number(value, capsys):
     # numpy's float64 read true and "1" as 1.0 and null as nan: `--at x=true` printed a

@@ -237,6 +237,13 @@ def _simplified(build):
         (lambda u, v: cg.sin((1 - u) - u) + v, "sin(1 - 2*u) + v"),  # a difference used once is spliced
         (lambda u, v: cg.exp(cg.log(u)), "exp(log(u))"),  # u may be negative: not valid
         (lambda u, v: cg.exp(cg.log(cg.exp(u) + 1)), "exp(u) + 1"),  # provably positive
+        (lambda u, v: cg.exp(cg.log(u**2 + 1)), "u^2 + 1"),  # a square is >= 0: the sum is > 0
+        (lambda u, v: cg.exp(cg.log(cg.abs(u) + cg.square(v) + cg.sigmoid(u))), "abs(u) + square(v) + sigmoid(u)"),
+        (lambda u, v: cg.exp(cg.log(cg.relu(u) * cg.exp(v) + 2)), "relu(u)*exp(v) + 2"),
+        (lambda u, v: cg.exp(cg.log(u**2)), "exp(log(u^2))"),  # 0 at u = 0, where log is not defined
+        (lambda u, v: cg.exp(cg.log(u**3 + 1)), "exp(log(u^3 + 1))"),  # an odd power may be negative
+        (lambda u, v: cg.exp(cg.log(u**2 - 1)), "exp(log(u^2 - 1))"),
+        (lambda u, v: cg.exp(cg.log(cg.sqrt(u) * cg.exp(v))), "exp(log(sqrt(u)*exp(v)))"),  # 0 at u = 0
         (lambda u, v: cg.log(cg.exp(u)), "u"),
         (lambda u, v: cg.identity(u) * v, "u*v"),
         (lambda u, v: cg.abs(cg.abs(-u)), "abs(u)"),

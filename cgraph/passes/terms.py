@@ -441,16 +441,38 @@ def _float_alike(b: Any, groups: dict, order: list, alike: list) -> bool:
 
 
 def positive(b: Any, n: str) -> bool:
-    """True when ``n`` is provably > 0 wherever it is defined (a few levels deep)."""
-    stack, seen = [n], 0
-    while stack:
-        n = stack.pop()
-        seen += 1
-        v = b.num(n)
-        op = b.op(n)
-        if v is not None and v > 0 or op in ("exp", "sigmoid", "softplus"):
-            continue
-        if seen > 16 or op not in ("mul", "div", "add", "sqrt", "pow", "softmax"):
-            return False
-        stack.extend(b.args(n)[:1] if op == "pow" else b.args(n))
-    return True
+    """True when ``n`` is provably > 0 wherever it is defined (a few levels deep):
+    ``exp(u)``, ``x^2 + 1``, ``sqrt(u)*exp(v)``, ``sigmoid(u)/(1 + |w|)``."""
+    return _sign_bound(b, n, [16]) == _POSITIVE
+
+
+_UNKNOWN, _NONNEGATIVE, _POSITIVE = 0, 1, 2
+
+
+def _sign_bound(b: Any, n: str, budget: list[int]) -> int:
+    """What ``n`` provably is wherever it is defined: :data:`_POSITIVE`, :data:`_NONNEGATIVE`
+    or :data:`_UNKNOWN`, reading at most ``budget[0]`` nodes (so the depth is bounded too)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return _UNKNOWN
+    v = b.num(n)
+    if v is not None:
+        return _POSITIVE if v > 0 else _NONNEGATIVE if v == 0 else _UNKNOWN
+    op, args = b.op_args(n)
+    if op in ("exp", "sigmoid", "softplus", "softmax"):
+        return _POSITIVE
+    if op == "relu":
+        return _NONNEGATIVE
+    if op in ("square", "abs", "sqrt"):  # >= 0, and > 0 where the operand is
+        return max(_NONNEGATIVE, _sign_bound(b, args[0], budget))
+    if op == "pow":
+        base = _sign_bound(b, args[0], budget)
+        k = b.num(args[1])
+        even = k is not None and k == int(k) and int(k) % 2 == 0
+        return base if base == _POSITIVE or not even else _NONNEGATIVE  # u^2 >= 0; u^k > 0 for u > 0
+    if op in ("mul", "div"):  # a denominator is not 0 where the quotient is defined
+        return min(_sign_bound(b, a, budget) for a in args)
+    if op == "add":
+        bounds = [_sign_bound(b, a, budget) for a in args]
+        return _UNKNOWN if _UNKNOWN in bounds else max(bounds)
+    return _UNKNOWN
