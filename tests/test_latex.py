@@ -16,7 +16,8 @@ from cgraph.printing.latex import latex_name
 KNOWN_MACROS = {
     "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
     "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
-    "times", "bar", "tilde", "dot", "ddot", "vec", "odot", "prime",
+    "times", "bar", "tilde", "dot", "ddot", "vec", "odot", "prime", "acute", "grave", "breve", "check",
+    "mathring", "imath", "jmath", "text", "c", "mu", "nabla", "ell",
 } | set(cg.printing.latex.GREEK)
 ENVIRONMENTS = {"aligned", "bmatrix"}
 
@@ -155,7 +156,7 @@ def test_an_elementwise_product_binds_looser_than_a_matrix_product_and_keeps_sca
         # the underscore); a second sweep's g2_x is g_x^(2), as in the diagrams, not an index 2,x
         ("g_g_x", "g_{g_{x}}"), ("g_g_t1", "g_{g_{t_{1}}}"), ("g2_x", "g_{x}^{(2)}"),
         ("w1_2", "w_{1,2}"), ("g1_2", "g_{1,2}"), ("loss", r"\mathrm{loss}"), ("t12", "t_{12}"), ("a&b", r"\mathrm{a\&b}"),
-        ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{é}"),
+        ("x_", r"\mathrm{x\_}"), ("é", r"\mathrm{\acute{e}}"),
         # accents, as SymPy sets them: cg.nn's output yhat is the diagrams' ŷ
         ("yhat", r"\hat{y}"), ("g_yhat", r"g_{\hat{y}}"), ("xbar1", r"\bar{x}_{1}"), ("thetahat", r"\hat{\theta}"),
         ("Xtilde", r"\tilde{X}"), ("xdot", r"\dot{x}"), ("xddot", r"\ddot{x}"), ("vvec", r"\vec{v}"),
@@ -344,7 +345,7 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
         # Unicode letters as the spelled ones: \mathrm{ŷ} and \mathrm{x̄} do not compile
         # with pdflatex, and g_α was the only adjoint without its Greek letter in the diagrams
         ("α1", r"\alpha_{1}"), ("α_1", r"\alpha_{1}"), ("g_α", r"g_{\alpha}"), ("ŷ", r"\hat{y}"),
-        ("x̄", r"\bar{x}"), ("g_ŷ", r"g_{\hat{y}}"), ("θ̂", r"\hat{\theta}"), ("αβ", r"\mathrm{αβ}"),
+        ("x̄", r"\bar{x}"), ("g_ŷ", r"g_{\hat{y}}"), ("θ̂", r"\hat{\theta}"), ("αβ", r"\mathrm{{\alpha}{\beta}}"),
         # a name in backticks with primes: x' (italic x), not \mathrm{x'}
         ("x'", "x'"), ("x''", "x''"), ("α'", r"\alpha'"), ("W1'", "W_{1}'"),
         # the primes of a name with a superscript join it: x_{2}^{(1)}' is a double superscript
@@ -380,3 +381,32 @@ def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
     text = cg.to_latex(cg.parse("x*[[[1, 2], [3, 4]], [[5, 6], [7, 8]]]"))
     assert text == r"y = x \mathrm{array}_{2 \times 2 \times 2}"
     check_latex(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # pdflatex refuses these in math mode (Unicode character not set up, Please use
+        # \mathaccent, Missing character): they printed as \mathrm{é}, \mathrm{αβ}, ...
+        ("é", r"\mathrm{\acute{e}}"), ("naïve", r"\mathrm{na\ddot{\imath}ve}"), ("ŷ10", r"\mathrm{\hat{y}}_{10}"),
+        ("Å", r"\mathrm{\mathring{A}}"), ("ç", r"\mathrm{\text{\c{c}}}"), ("x_é", r"x_{\mathrm{\acute{e}}}"),
+        ("αβ", r"\mathrm{{\alpha}{\beta}}"), ("βx", r"\mathrm{{\beta}x}"), ("Δx", r"\mathrm{{\Delta}x}"),
+        ("µ", r"\mathrm{{\mu}}"), ("∂", r"\mathrm{{\partial}}"), ("∞", r"\mathrm{{\infty}}"),
+        ("x²", r"\mathrm{x^{2}}"), ("x₁₂", r"\mathrm{x_{12}}"), ("x²₁²", r"\mathrm{x^{2}_{1}{}^{2}}"), ("x⁻¹", r"\mathrm{x^{-1}}"),
+        ("ǅ", r"\mathrm{D\check{z}}"), ("ﬁ", r"\mathrm{fi}"),
+        # a space is kept (math mode drops it: a b read as ab); a line break or tab would
+        # end the math (two make a paragraph break); a zero-width space is invisible
+        ("a b", r"\mathrm{a\ b}"), ("a\n\nb", r"\mathrm{a\ \ b}"), ("a\u200bb", r"\mathrm{ab}"), ("a\x00b", r"\mathrm{ab}"),
+    ],
+)
+def test_unicode_names_print_as_pdflatex_takes_them(name, expected):
+    assert latex_name(name) == expected
+    check_latex(expected)
+
+
+def test_a_name_with_a_unicode_superscript_is_parenthesized_in_a_power():
+    # \mathrm{x^{2}}^{2} compiles but reads as x^{22}
+    g = cg.Graph()
+    x = g.input("x²")
+    assert cg.to_latex(x**3) == r"\left(\mathrm{x^{2}}\right)^{3}"
+    assert cg.to_latex(2 * x) == r"2 \mathrm{x^{2}}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from fractions import Fraction
 from typing import Any
 
@@ -30,6 +31,14 @@ _GREEK_ALIASES = {"eps": "epsilon", "lam": "lambda"}
 _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
             "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
 _INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
+#: what pdflatex refuses in math mode, as math: a composed letter's accents (é is e with
+#: U+0301, \acute{e}), symbols, and super- and subscript digits and signs
+_COMBINING = {"\u0300": "grave", "\u0301": "acute", "\u0302": "hat", "\u0303": "tilde", "\u0304": "bar",
+              "\u0306": "breve", "\u0307": "dot", "\u0308": "ddot", "\u030a": "mathring", "\u030c": "check",
+              "\u20d7": "vec"}
+_UNICODE_SYMBOLS = {"µ": r"\mu", "∂": r"\partial", "∞": r"\infty", "∇": r"\nabla", "ℓ": r"\ell", "⁄": "/"}
+_SCRIPTS = {**{ch: ("^", str(d)) for d, ch in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "⁺": ("^", "+"), "⁻": ("^", "-"),
+            **{ch: ("_", str(d)) for d, ch in enumerate("₀₁₂₃₄₅₆₇₈₉")}, "₊": ("_", "+"), "₋": ("_", "-")}
 
 
 def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
@@ -125,7 +134,8 @@ def superscripted(symbol: str) -> bool:
 
 
 def _name_prec(symbol: str) -> int:
-    return Prec.POW if superscripted(symbol) else Prec.ATOM
+    # \mathrm{x^{2}} (a name x²) compiles raised to a power, but reads as x^{22}
+    return Prec.POW if superscripted(symbol) or symbol.startswith(r"\mathrm{") and "^{" in symbol else Prec.ATOM
 
 
 def latex_name(name: str) -> str:
@@ -222,12 +232,63 @@ def _symbol(text: str) -> str:
         return "\\" + text
     if len(text) == 1 and text in GREEK_LETTERS:
         return "\\" + GREEK_LETTERS[text]
-    escaped = "".join(_SPECIAL.get(ch, ch) for ch in text)
+    escaped = _escaped(text)
     if len(text) == 1 and (text.isascii() and text.isalpha()):
         return escaped
     if text.isascii() and text.isdigit():
         return text
     return r"\mathrm{" + escaped + "}"
+
+
+def _escaped(text: str) -> str:
+    r"""``text`` with its characters as pdflatex takes them inside ``\mathrm{…}``: TeX's
+    special characters escaped (``\%``, ``\{``); Greek letters and a few symbols as
+    macros (``αβ`` -> ``{\alpha}{\beta}``); composed letters as accents (``é`` ->
+    ``\acute{e}``; with a mark no math accent has, as text: ``\text{ç}``); super- and
+    subscript digits as scripts (``x²`` -> ``x^{2}``); spaces kept (``\ ``) and
+    invisible characters dropped (a line break or tab would end the math). Others
+    (``中``) stay as they are, for XeLaTeX or LuaLaTeX."""
+    if text.isascii() and text.isprintable() and " " not in text:
+        return "".join(_SPECIAL.get(ch, ch) for ch in text)
+    out: list[str] = []
+    scripts = ""  # the scripts written since the last character: x₁² is x_{1}^{2}, x²₁² x^{2}_{1}{}^{2}
+    for ch in unicodedata.normalize("NFC", text):
+        kind, digit = _SCRIPTS.get(ch, ("", ""))
+        if kind:
+            if scripts[-1:] == kind:
+                out[-1] = out[-1][:-1] + digit + "}"
+            else:
+                out.append(("{}" if kind in scripts or not out else "") + f"{kind}{{{digit}}}")
+                scripts = "" if kind in scripts else scripts
+                scripts += kind
+            continue
+        scripts = ""
+        base, *marks = unicodedata.normalize("NFD", ch)
+        if ch.isspace():
+            out.append("\\ ")
+        elif unicodedata.combining(ch):  # a mark NFC could not compose with the letter before it
+            if ch in _COMBINING and out:
+                out[-1] = f"\\{_COMBINING[ch]}{{{out[-1]}}}"
+        elif unicodedata.category(ch) in ("Cc", "Cf"):  # a control character, a zero-width space
+            continue
+        elif ch.isascii():
+            out.append(_SPECIAL.get(ch, ch))
+        elif ch in GREEK_LETTERS:
+            out.append(f"{{\\{GREEK_LETTERS[ch]}}}")
+        elif ch in _UNICODE_SYMBOLS:
+            out.append(f"{{{_UNICODE_SYMBOLS[ch]}}}")
+        elif marks and base.isascii() and base.isalpha():
+            if base in "ij" and marks[0] in _COMBINING:
+                base = "\\" + base + "math"  # ï: the dots replace i's dot
+            for m in marks:  # a mark no math accent has: a cedilla as text (ç), others dropped
+                base = f"\\{_COMBINING[m]}{{{base}}}" if m in _COMBINING else (
+                    f"\\text{{\\c{{{base}}}}}" if m == "\u0327" and base.isalpha() else base)
+            out.append(base)
+        elif unicodedata.normalize("NFKC", ch) != ch:  # ǅ is Dž, ﬁ fi, ½ 1⁄2
+            out.append(_escaped(unicodedata.normalize("NFKC", ch)))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def number_latex(value: Any) -> Entry:
