@@ -161,6 +161,23 @@ def test_a_long_name_is_cut_the_same_way_wherever_it_is_written():
     assert math_name(long_named, limit=NAME_LIMIT) in src
 
 
+def test_names_that_would_look_alike_are_written_as_spelled():
+    # x1 and x_1 were both drawn x₁ (and their adjoints both g with x₁ below): two
+    # boxes that read as one variable; now each is written as it is spelled
+    from cgraph.export.dot import math, math_name
+
+    g = cg.Graph()
+    x1, x_1, z = g.input("x1"), g.input("x_1"), g.input("z")
+    g.output((x1 * x_1).named("a") + z * cg.sin(x1), name="y")
+    at = {"x1": 1.0, "x_1": 2.0, "z": 3.0}
+    for src in (cg.to_dot(g, values=cg.evaluate(g, **at), adjoints=cg.grad(g, **at)).to_string(),
+                cg.to_dot(cg.adjoint(g)).to_string()):
+        assert math(math_name("x1")) not in src and math(math_name("g_x1", size=11)) not in src
+        assert re.search(r"\bx1\b", src) and re.search(r"\bx_1\b", src) and "g_x1" in src and "g_x_1" in src
+        assert math(math_name("z")) in src  # the others as before
+    assert math(math_name("x1")) in cg.to_dot(cg.parse("y = x1*x_2")).to_string()  # no clash
+
+
 def test_operand_order_of_non_commutative_ops_is_visible():
     g = cg.Graph()
     a, b = g.input("a"), g.input("b")

@@ -16,7 +16,7 @@ from cgraph.printing.latex import latex_name
 KNOWN_MACROS = {
     "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
     "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
-    "times", "bar", "tilde", "dot", "ddot", "vec", "odot",
+    "times", "bar", "tilde", "dot", "ddot", "vec", "odot", "mathtt",
 } | set(cg.printing.latex.GREEK)
 ENVIRONMENTS = {"aligned", "bmatrix"}
 
@@ -190,6 +190,24 @@ def test_reductions_show_their_axis(formula, expected):
     text = cg.to_latex(cg.parse(formula))
     assert text == expected
     check_latex(text)
+
+
+def test_names_that_print_alike_are_spelled_out():
+    # x1 and x_1 (and alpha and α) both printed as x_{1} (\\alpha): y = x_{1} x_{1}, two
+    # variables as one; where names clash they print as written, the others as before
+    g = cg.Graph()
+    x1, x_1, z = g.input("x1"), g.input("x_1"), g.input("z")
+    g.output(x1 * x_1 + z * cg.sin(x1), name="y")
+    assert cg.to_latex(g) == r"y = \mathtt{x1} \mathtt{x\_1} + z \sin\left(\mathtt{x1}\right)"
+    assert cg.to_latex(cg.simplify(cg.adjoint(g))).splitlines()[1:3] == [
+        r"\frac{\partial y}{\partial \mathtt{x1}} &= z \cos\left(\mathtt{x1}\right) + \mathtt{x\_1} \\",
+        r"\frac{\partial y}{\partial \mathtt{x\_1}} &= \mathtt{x1} \\",
+    ]
+    assert cg.to_latex(cg.parse("y = alpha/α + x_2")) == r"y = \frac{\mathtt{alpha}}{\mathtt{α}} + x_{2}"
+    assert cg.to_latex(cg.parse("y = x1*x2 + alpha")) == r"y = x_{1} x_{2} + \alpha"  # no clash
+    # a clash only with a name the formula does not print changes nothing
+    assert cg.to_latex(cg.parse("x_1 = x1*z\ny = sin(x_1)")) == r"y = \sin\left(x_{1} z\right)"
+    check_latex(cg.to_latex(g))
 
 
 def _one(build):

@@ -35,7 +35,7 @@ from ..node import Node
 from ..ops.registry import OPS
 from ..ops.shapes import is_int
 from ..passes.adjoint import adjoint_name
-from ..printing.names import ADJOINT_NAME
+from ..printing.names import ADJOINT_NAME, Symbols
 from ..printing.render import is_generated
 from . import dot as D
 from .recipe import Part
@@ -235,6 +235,7 @@ class _Drawing:
             operands = g._operand_table()
             self.referenced = {u for v in self.adjoint for u in operands[v] if not self._adj(u)}
             self.referenced |= {g.nx._node[v].get("adjoint_of") for v in self.adjoint}
+        self.spelled = self._clashing_names()
         label = D.html_label(f"<B>{D.html_text(title, 200)}</B>") if title else None
         self.d = D.dot_graph(
             rankdir=rankdir, nodesep=0.4, ranksep=0.42, fontname=D.FONT,
@@ -357,7 +358,7 @@ class _Drawing:
         if role == "op" and not data["attrs"]:  # the op's symbol, the same in every box of it
             lines = [self.op_labels.get(data["op"]) or self._op_label(data["op"])]
         elif role in ("input", "param"):
-            lines = [_name(n)]
+            lines = [self._name(n)]
         elif role == "const":
             lines = [D.html_text(D.format_value(data["attrs"].get("value"), self.precision))]
         else:
@@ -368,11 +369,32 @@ class _Drawing:
         if role not in ("input", "param") and (self.show_generated or not is_generated(n) or n in self.referenced):
             self.tabled.add(n)
             ink = ADJOINT if adj else (QUIET_INK if self.two_part else INK)
-            label = _named(body, _name(n), ink, hot, self.across)
+            label = _named(body, self._name(n), ink, hot, self.across)
             return D.with_labels(self._box_style(adj, hot, table=True), {"label": D.html_label(label)})
         style = self._box_style(adj, hot)
         labels = {"label": D.html_label(body)}
         return D.with_labels(style, labels) if style else labels
+
+    def _clashing_names(self) -> set[str]:
+        """The names this drawing writes that math would show alike (``x1`` and ``x_1`` both
+        as x₁): :meth:`_name` writes those as they are spelled."""
+        shown = Symbols(lambda n: D.math_name(n, limit=NAME_LIMIT))
+        nodes = self.g.nx._node
+        for n in self.ids:
+            if nodes[n]["role"] in ("input", "param") or self.show_generated or not is_generated(n) or n in self.referenced:
+                shown(n)
+        for n in self.adjoints:
+            if n in nodes:
+                shown(adjoint_name(n, self.g.nx))
+        return shown.clashes
+
+    def _name(self, n: str, size: float = 14) -> str:
+        """A node's name as math, cut to ``NAME_LIMIT`` characters: the same wherever the
+        drawing writes it (inside an input's box, beside a box, beside a box that reads it);
+        upright and as spelled where another name would look the same."""
+        if n in self.spelled:
+            return D.html_text(n, NAME_LIMIT)
+        return D.math(D.math_name(n, size=size, limit=NAME_LIMIT))
 
     def _op_label(self, op: str) -> str:
         label = self.op_labels[op] = D.html_text(OPS[op].label or op)
@@ -386,7 +408,7 @@ class _Drawing:
             lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">{text}</FONT>')
         if n in self.adjoints:
             # named as cg.adjoint names it: g2_x where g_x is taken (a sweep over an adjoint graph)
-            text = _name(adjoint_name(n, self.g.nx), size=11)
+            text = self._name(adjoint_name(n, self.g.nx), size=11)
             if self.adjoints[n] is not None:
                 text += D.spaced("=") + D.html_text(D.format_value(self.adjoints[n], self.precision))
             colour = "transparent" if n in self.pending else ADJOINT
@@ -454,7 +476,7 @@ class _Drawing:
             self._ref(D.html_text(D.format_value(self.g.nx._node[u]["attrs"].get("value"), self.precision)), v, port)
             return
         if self.mirror and self._adj(v) and not self._adj(u):
-            self._ref(_name(u), v, port)
+            self._ref(self._name(u), v, port)
             return
         back = self.mirror and self._adj(v)  # adjoints flow backwards: draw the edge reversed
         ends = (v in self.tabled, u in self.tabled) if back else (u in self.tabled, v in self.tabled)
@@ -507,12 +529,6 @@ class _Drawing:
             lined.reverse()
         for a, b in zip(lined, lined[1:]):
             self.top.edge(a, b, self.order_style)
-
-
-def _name(n: str, size: float = 14) -> str:
-    """A node's name as math, cut to ``NAME_LIMIT`` characters: the same wherever the
-    drawing writes it (inside an input's box, beside a box, beside a box that reads it)."""
-    return D.math(D.math_name(n, size=size, limit=NAME_LIMIT))
 
 
 def _named(body: str, name: str, ink: str, hot: bool, across: bool) -> str:

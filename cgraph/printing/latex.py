@@ -4,8 +4,11 @@ on the left of adjoint outputs."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import warnings
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -15,7 +18,7 @@ from ..checks import int_text
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
-from .names import ADJOINT_NAME, GREEK_LETTERS, scripted, spelled
+from .names import ADJOINT_NAME, GREEK_LETTERS, Symbols, scripted, spelled
 from .render import MAX_LENGTH, Entry, Style, layout
 
 GREEK = frozenset(
@@ -65,15 +68,34 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     >>> print(cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["z"]))))
     \frac{\partial y}{\partial z} = x e^{x z} - \frac{\sin\left(\ln\left(x\right)\right)}{x z^{2}}
     """
-    g, result = layout(obj, form, LATEX, max_length=max_length, caller="to_latex")
-    if isinstance(result, Entry):
-        return result.text
-    expanded = form == "expanded" and not _is_program(result, g)
-    lines = [(lhs(g, name) if expanded else latex_name(name), entry.text) for name, entry in result]
+    symbols = Symbols(latex_name)
+    g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
+    lines = _lines(g, result, form, symbols)
+    if symbols.clashes:  # x1 and x_1 both print as x_{1}: print those names as they are spelled
+        symbols = Symbols(latex_name, spelled=spelled_latex, literal=symbols.clashes)
+        with warnings.catch_warnings():  # (the first layout has warned of expression swell)
+            warnings.simplefilter("ignore")
+            g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
+        lines = _lines(g, result, form, symbols)
+    if isinstance(lines, str):
+        return lines
     if len(lines) == 1:
         return f"{lines[0][0]} = {lines[0][1]}"
     body = " \\\\\n".join(f"{left} &= {right}" for left, right in lines)
     return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
+
+
+def _lines(g: Graph, result: Any, form: str, symbols: Symbols) -> str | list[tuple[str, str]]:
+    """:func:`to_latex`'s ``(left side, right side)`` lines of a layout (a node's: its expression)."""
+    if isinstance(result, Entry):
+        return result.text
+    expanded = form == "expanded" and not _is_program(result, g)
+    return [(lhs(g, name, symbols) if expanded else symbols(name), entry.text) for name, entry in result]
+
+
+def spelled_latex(name: str) -> str:
+    r"""A name as it is spelled, in typewriter type: ``x_1`` -> ``\mathtt{x\_1}``."""
+    return r"\mathtt{" + "".join(_SPECIAL.get(ch, ch) for ch in name) + "}"
 
 
 def _is_program(lines: list, g: Graph) -> bool:
@@ -81,14 +103,15 @@ def _is_program(lines: list, g: Graph) -> bool:
     return [n for n, _ in lines] != (g.outputs or [n for n, _ in lines])
 
 
-def lhs(g: Graph, name: str) -> str:
-    r"""The left-hand side of output ``name``: ``\frac{\partial y}{\partial x}`` for an adjoint."""
+def lhs(g: Graph, name: str, symbol: Callable[[str], str]) -> str:
+    r"""The left-hand side of output ``name``: ``\frac{\partial y}{\partial x}`` for an
+    adjoint (``symbol``: how a name prints)."""
     data = g.nx.nodes[name]
     partial = data.get("partial")
     if not partial:
-        return latex_name(name)
+        return symbol(name)
     base, wrt = partial[0], list(partial[1])
-    top = r"\partial " + latex_name(base) if len(wrt) == 1 else rf"\partial^{{{len(wrt)}}} {latex_name(base)}"
+    top = r"\partial " + symbol(base) if len(wrt) == 1 else rf"\partial^{{{len(wrt)}}} {symbol(base)}"
     groups: list[list[Any]] = []
     for w in wrt:
         if groups and groups[-1][0] == w:
@@ -96,7 +119,7 @@ def lhs(g: Graph, name: str) -> str:
         else:
             groups.append([w, 1])
     bottom = r" \, ".join(
-        r"\partial " + _power_of(latex_name(w), k) for w, k in groups
+        r"\partial " + _power_of(symbol(w), k) for w, k in groups
     )
     return rf"\frac{{{top}}}{{{bottom}}}"
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
-__all__ = ["ADJOINT_NAME", "GREEK_LETTERS", "scripted", "spelled"]
+__all__ = ["ADJOINT_NAME", "GREEK_LETTERS", "Symbols", "scripted", "spelled"]
 
 #: an adjoint's name as the adjoint pass writes it: g_<name>, g2_<name> (sweep, name)
 ADJOINT_NAME = re.compile(r"g(\d*)_(.+)")
@@ -85,3 +86,36 @@ def spelled(name: str) -> str:
             letter, mark, digits = m.groups()
             parts[k] = GREEK_LETTERS.get(letter, letter) + (_MARKS[mark] if mark else digits)
     return "_".join(parts)
+
+
+class Symbols:
+    """Names as a printer shows them (``pretty``), remembering in :attr:`clashes` the names
+    shown alike: ``x1`` and ``x_1`` are both x₁, ``alpha`` and ``α`` both α. The names in
+    ``literal`` are shown by ``spelled`` instead, as they are written, so that each symbol
+    of a formula or a drawing stands for one node.
+
+    Examples
+    --------
+    >>> show = Symbols(lambda n: n.replace("_", ""))
+    >>> show("x1"), show("x_1"), show("z"), sorted(show.clashes)
+    ('x1', 'x1', 'z', ['x1', 'x_1'])
+    >>> show = Symbols(lambda n: n.replace("_", ""), spelled=repr, literal=show.clashes)
+    >>> show("x1"), show("x_1"), show("z")
+    ("'x1'", "'x_1'", 'z')
+    """
+
+    def __init__(self, pretty: Callable[[str], str], *, spelled: Callable[[str], str] = str,
+                 literal: frozenset[str] | set[str] = frozenset()) -> None:
+        self.pretty, self.spelled, self.literal = pretty, spelled, literal
+        self.clashes: set[str] = set()
+        self._memo: dict[str, str] = {}
+        self._owner: dict[str, str] = {}  # symbol -> the first name shown as it
+
+    def __call__(self, name: str) -> str:
+        symbol = self._memo.get(name)
+        if symbol is None:
+            symbol = self._memo[name] = self.spelled(name) if name in self.literal else self.pretty(name)
+            owner = self._owner.setdefault(symbol, name)
+            if owner != name:
+                self.clashes.update((owner, name))
+        return symbol
