@@ -114,7 +114,7 @@ def _resolve_of(g: Graph, of: str | None) -> str:
 
 
 #: where input values go instead (adjoint and compile take none: their graph or function does)
-_VALUES = ("input values are keyword arguments (x=2.0) or feeds=... of grad, finite_difference and "
+_VALUES = ("input values are keyword arguments (x=2.0) or feeds=... of grad, hessian, finite_difference and "
            "check_gradients, and keyword arguments of evaluate and of a compiled function")
 
 
