@@ -220,10 +220,11 @@ def _keys(m: Mapping) -> str:
     return "{" + ", ".join(repr(k) for k in list(m)[:4]) + (", ..." if len(m) > 4 else "") + "}"
 
 
-def ancestors(g: Graph, names: Sequence[str]) -> set[str]:
-    """``names`` and every node they depend on."""
+def ancestors(g: Graph, names: Sequence[str], schedule: Sequence[str] | None = None) -> set[str]:
+    """``names`` and every node they depend on; ``schedule``: a schedule of a part of ``g``
+    holding them and their ancestors, if known (the hessian's sweeps, as ``g`` grows)."""
     up, pred = set(names), g.nx._pred
-    for n in reversed(g.schedule()):  # users come after their operands: one backward pass
+    for n in reversed(g.schedule() if schedule is None else schedule):  # users come after their operands
         if n in up:
             up.update(pred[n])
     return up

@@ -15,7 +15,7 @@ from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from ..node import Node
 from ..ops.registry import float_dtype
-from .adjoint import _adjoint, _between, _prune, _resolve_of, _resolve_wrt, _Sweep, derivative_key
+from .adjoint import _adjoint, _between, _prune, _resolve_of, _resolve_wrt, _Sweep, ancestors, derivative_key
 from .plan import merge_feeds, plan
 
 #: what to do instead for a vector (the message of a refused non-scalar wrt)
@@ -118,7 +118,8 @@ def _hessian(g: Graph, wrt: list[str], of: str) -> Graph:
     schedule = out.schedule()
     names: list[str] = []
     for gi in first:  # a rule reads only its node, operands and adjoint: never an earlier row's node
-        names.extend(_Sweep(out, forward, _between(out, wrt, gi), gi).run(schedule, wrt))
+        active = _between(out, wrt, gi, ancestors(out, [gi], schedule))  # (not out.schedule(): it grows)
+        names.extend(_Sweep(out, forward, active, gi).run(schedule, wrt))
     out.set_outputs(names)
     _prune(out, forward, names)
     out._mark_valid()
