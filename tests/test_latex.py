@@ -429,3 +429,19 @@ def test_a_name_with_a_unicode_superscript_is_parenthesized_in_a_power():
     x = g.input("x²")
     assert cg.to_latex(x**3) == r"\left(\mathrm{x^{2}}\right)^{3}"
     assert cg.to_latex(2 * x) == r"2 \mathrm{x^{2}}"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # math mode spaces operators and relations: \mathrm{x-1} read as x - 1, a
+        # difference, and \mathrm{a~b} as the relation a ~ b; in a name they are ordinary
+        ("x-1", r"\mathrm{x{-}1}"), ("a+b", r"\mathrm{a{+}b}"), ("a=b", r"\mathrm{a{=}b}"), ("a,b", r"\mathrm{a{,}b}"),
+        ("a~b", r"\mathrm{a{\sim}b}"), ("a<b", r"\mathrm{a{<}b}"), ("a*b", r"\mathrm{a{*}b}"), ("g_x-1", r"g_{\mathrm{x{-}1}}"),
+        ("G_{t-1}", "G_{t-1}"),  # a script written as TeX stays math
+    ],
+)
+def test_operators_in_a_name_are_ordinary_symbols(name, expected):
+    assert latex_name(name) == expected
+    check_latex(expected)
+    assert cg.to_latex(cg.parse(f"`{name}` - 1")) == f"y = {expected} - 1"

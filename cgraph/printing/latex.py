@@ -32,7 +32,10 @@ _ACCENTS = ("tilde", "prime", "ddot", "hat", "bar", "dot", "vec")
 #: short names the diagrams draw as Greek letters too (lambda is a Python keyword)
 _GREEK_ALIASES = {"eps": "epsilon", "lam": "lambda"}
 _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-            "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
+            "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"{\sim}",
+            # operators and relations as ordinary symbols, without the space math mode puts
+            # around them: the name x-1 is x{-}1, not x - 1, which reads as a difference
+            **{ch: "{" + ch + "}" for ch in "+-*=<>,;:"}}
 _INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
 #: what pdflatex refuses in math mode, as math: a composed letter's accents (é is e with
 #: U+0301, \acute{e}), symbols, and super- and subscript digits and signs
