@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
-from strategies import expressions
+from hypothesis import strategies as st
+from strategies import examples, expressions, op_graphs
 from test_text import lecture
 
 import cgraph as cg
@@ -40,6 +42,10 @@ def check_latex(text: str) -> None:
     assert not re.search(r"\^\{[^{}]*\}[\^']", text), f"double superscript in {text}"
     assert "$" not in text.replace(r"\$", "")
     assert not re.search(r"\n[ \t]*\n", text), f"a blank line (a paragraph break, refused in math mode) in {text!r}"
+    for ch in text:  # what pdflatex refuses in math mode: é, α, ², a tab, a zero-width space
+        assert ch.isascii() and (ch.isprintable() or ch == "\n") or not (
+            "GREEK" in unicodedata.name(ch, "") or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "No")
+            or len(unicodedata.normalize("NFKD", ch)) > 1), f"{ch!r} in {text!r}"
 
 
 def test_lecture_forward():
@@ -259,6 +265,24 @@ def test_random_graphs_give_valid_latex(g):
     for form in ("expanded", "program"):
         check_latex(cg.to_latex(g, form=form))
     check_latex(cg.to_latex(cg.simplify(cg.adjoint(g))))
+
+
+#: node names as users write them, and hostile ones: TeX's special characters, operators,
+#: Unicode letters with accents, Greek, super- and subscripts, spaces and invisible ones
+NAMES = st.sampled_from(["alpha", "W_1", "w_{1,2}^{(1)}", "x^(n)", "yhat", "g_x", "g_g_x", "g2_x", "loss", "z_1_2",
+                         "beta^t", "theta_bar", "x'", "x_{2}^{(1)}'", "G_{t-1}", "t", "ell"]) | st.text(
+    "xyzWαβθéŷx̄²₁µ∂_^{}()[]'-+=,~%#&$\\ \t\n\u200b0123", min_size=1, max_size=8)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(op_graphs(names=NAMES))
+def test_random_graphs_over_every_op_with_any_names_give_valid_latex(drawn):
+    g = drawn[0]
+    for form in ("expanded", "program"):
+        check_latex(cg.to_latex(g, form=form))
+    adjoint = cg.adjoint(g)
+    check_latex(cg.to_latex(adjoint, form="program"))
+    check_latex(cg.to_latex(cg.simplify(adjoint)))
 
 
 def test_every_op_template_is_valid_latex():
