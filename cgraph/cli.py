@@ -442,6 +442,47 @@ def _number(value: Any) -> str:
     return text.replace("\n", "")
 
 
+# ---------------------------------------------------------------------------- hessian
+def _hessian_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    _wrt(p, "scalar inputs; default: every input; ")
+    p.add_argument("--latex", action="store_true", help="print LaTeX")
+    _at(p)
+
+
+@command("hessian", "print symbolic second derivatives (and the Hessian's values with --at)", _hessian_args)
+def _hessian(args: argparse.Namespace) -> int:
+    import cgraph as cg
+
+    g = load_graph(args.source)
+    h = cg.hessian_graph(g, wrt=args.wrt)
+    if not h.outputs:
+        raise InputError(f"{args.source!r} has no inputs or params: there is nothing to differentiate")
+    labels = [_second(h, name) for name in h.outputs]
+    simplified = cg.simplify(h)
+    if args.latex:
+        print(cg.to_latex(simplified))
+    else:
+        lines = cg.to_text(simplified).splitlines()
+        if len(lines) == len(labels):  # one line per output (not the program form of a long one)
+            lines = [f"{label} = {line.partition(' = ')[2]}" for label, line in zip(labels, lines)]
+        print("\n".join(lines))
+    at = parse_bindings(args.at)
+    if at:
+        matrix = cg.hessian(g, wrt=args.wrt, **at)
+        print("at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":")
+        width = max(map(len, labels))
+        for label, value in zip(labels, matrix.flat):
+            print(f"{label:<{width}} = {_number(value)}")
+    return 0
+
+
+def _second(h: Any, name: str) -> str:
+    """How the command names a second derivative: ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx)."""
+    y, (w_j, w_i) = h.nx.nodes[name]["partial"]
+    return f"d2{y}/d{w_j}2" if w_j == w_i else f"d2{y}/d{w_j} d{w_i}"
+
+
 # ---------------------------------------------------------------------------- check
 def _check_args(p: argparse.ArgumentParser) -> None:
     _source(p)

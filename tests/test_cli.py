@@ -27,7 +27,7 @@ def test_version_and_help():
     assert out.returncode == 0 and out.stdout.startswith("cgraph ")
     out = run("--help")
     assert out.returncode == 0
-    for name in ("draw", "grad", "check", "steps"):
+    for name in ("draw", "grad", "hessian", "check", "steps"):
         assert name in out.stdout
 
 
@@ -282,6 +282,28 @@ def test_grad_prints_array_values_on_one_line_each():
     assert "dy/dw = [[1, 2], [3, 4]]" in out.stdout.splitlines()
     out = run("compile", "x/3", "--at", "x=[1,-20]")
     assert out.stdout.splitlines()[-2:] == ["y   = [0.3333333333, -6.666666667]", "g_x = [0.3333333333, 0.3333333333]"]
+
+
+def test_hessian_prints_second_derivatives_and_their_values(capsys):
+    from cgraph.cli import main
+
+    assert main(["hessian", "x^2*z + sin(z)", "--at", "x=1", "z=2"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "d2y/dx2 = 2*z", "d2y/dz dx = 2*x", "d2y/dx dz = 2*x", "d2y/dz2 = -sin(z)",  # d/dz (dy/dx), ...
+        "at x=1, z=2:", "d2y/dx2   = 4.0", "d2y/dz dx = 2.0", "d2y/dx dz = 2.0", "d2y/dz2   = -0.9092974268256817",
+    ]
+    assert main(["hessian", FORMULA, "--wrt", "z", "x", "--at", "x=2", "z=3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.partition(" = ")[0] for line in lines[:4]] == ["d2y/dz2", "d2y/dx dz", "d2y/dz dx", "d2y/dx2"]
+    values = dict(line.split(" = ") for line in lines[5:])
+    assert float(values["d2y/dz2  "]) == pytest.approx(1613.7388392033965, rel=1e-14)  # sympy's, as test_hessian
+    assert values["d2y/dx dz"] == values["d2y/dz dx"]
+    assert main(["hessian", "x^2*z", "--latex"]) == 0
+    assert r"\frac{\partial^{2} y}{\partial z \, \partial x} &= 2 x" in capsys.readouterr().out
+    assert main(["hessian", "3"]) == 1
+    assert "no inputs or params" in capsys.readouterr().err
+    assert main(["hessian", "sum(x*x)", "--at", "x=[1, 2]"]) == 1
+    assert "input 'x' is fed an array of shape (2,): take the Hessian of scalar inputs" in capsys.readouterr().err
 
 
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
