@@ -469,3 +469,28 @@ def test_operators_in_a_name_are_ordinary_symbols(name, expected):
     assert latex_name(name) == expected
     check_latex(expected)
     assert cg.to_latex(cg.parse(f"`{name}` - 1")) == f"y = {expected} - 1"
+
+
+def test_an_expression_nested_past_what_tex_takes_prints_as_a_program():
+    # sin(sin(...(x))) 300 deep printed as one expression of 300 nested \left( groups, and
+    # pdflatex stops at 255: "TeX capacity exceeded, sorry [grouping levels=255]"
+    from cgraph.printing.latex import MAX_NESTING, nesting
+
+    g = cg.Graph()
+    x = g.input("x")
+    node = x
+    for _ in range(300):
+        node = cg.sin(node)
+    g.output(node, name="y")
+    with pytest.warns(UserWarning, match="nests 300 groups"):
+        text = cg.to_latex(g)
+    assert text == cg.to_latex(g, form="program")
+    assert text.startswith("\\begin{aligned}\n") and nesting(text) <= MAX_NESTING
+    check_latex(text)
+    with pytest.warns(UserWarning, match="nests 300 groups"):
+        assert cg.to_latex(g["y"]) == cg.to_latex(g["y"], form="program")
+    shallow = cg.Graph()
+    node = shallow.input("x")
+    for _ in range(MAX_NESTING):
+        node = cg.sin(node)
+    assert nesting(cg.to_latex(node)) == MAX_NESTING  # as deep as it goes, still one expression

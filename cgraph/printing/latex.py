@@ -47,6 +47,30 @@ _SCRIPTS = {**{ch: ("^", str(d)) for d, ch in enumerate("⁰¹²³⁴⁵⁶⁷�
             **{ch: ("_", str(d)) for d, ch in enumerate("₀₁₂₃₄₅₆₇₈₉")}, "₊": ("_", "+"), "₋": ("_", "-")}
 
 
+#: the deepest nesting of groups (braces, \left...\right) the expanded form writes: TeX
+#: stops at 255 grouping levels, and the document around the formula takes some of them
+MAX_NESTING = 200
+_GROUPS = re.compile(r"\\[{}]|\\left\b|\\right\b|[{}]")
+
+
+def nesting(text: str) -> int:
+    r"""The deepest nesting of groups in LaTeX ``text``: braces and ``\left``...``\right``
+    (escaped braces ``\{`` are characters).
+
+    >>> nesting(r"\frac{1}{\left(x^{2}\right)}"), nesting(r"\mathrm{a\{b}")
+    (3, 1)
+    """
+    depth = deepest = 0
+    for m in _GROUPS.finditer(text):
+        token = m.group()
+        if token in ("{", r"\left"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("}", r"\right"):
+            depth -= 1
+    return deepest
+
+
 def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
     r"""A graph or node as LaTeX (math mode, without the surrounding ``$``).
 
@@ -60,7 +84,9 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     form : {"expanded", "program"}
         As in :func:`cgraph.to_text`.
     max_length : int
-        As in :func:`cgraph.to_text`.
+        As in :func:`cgraph.to_text`. The expanded form also falls back to the
+        program form (with a warning) where it would nest groups deeper than
+        ``MAX_NESTING`` (200), which TeX cannot typeset (255 grouping levels).
 
     Returns
     -------
@@ -89,6 +115,12 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
             warnings.simplefilter("ignore")
             g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
         lines = _lines(g, result, form, symbols)
+    depth = max(map(nesting, [lines] if isinstance(lines, str) else [text for line in lines for text in line]), default=0)
+    if form == "expanded" and depth > MAX_NESTING:
+        warnings.warn(
+            f"to_latex: the expanded form nests {depth} groups, past the {MAX_NESTING} a LaTeX document "
+            "takes (TeX stops at 255 grouping levels); writing the program form instead", stacklevel=2)
+        return to_latex(obj, "program", max_length=max_length)
     if isinstance(lines, str):
         return lines
     if not lines:  # nothing to print (the adjoint of a constant): as to_text, not an empty aligned
