@@ -528,6 +528,49 @@ def _mul_into_sum(b: Any, c: Candidate) -> str | None:
     return result if fits(b, result, c) else None
 
 
+def _mul_cancel_into_sum(b: Any, c: Candidate) -> str | None:
+    """A factor times a sum used only here, multiplied in where it cancels in a quotient
+    of the sum and cancels or merges in every other term: ``x*(2*u/(x^2*z^3) + x*v) ->
+    2*u/(x*z^3) + x^2*v``, ``z*(1 - 1/(x*z)^2) -> z - 1/(x^2*z)`` (not ``x*(a + u/x)``:
+    ``x*a`` would be a node more; a cancelled factor is taken to be non-zero, as ``u/u
+    -> 1`` takes it)."""
+    if len(c.args) != 2:
+        return None
+    f, total = c.args
+    kind = b.op(total)
+    if kind != "add" and kind != "sub":
+        f, total = total, f
+        kind = b.op(total)
+        if kind != "add" and kind != "sub":
+            return None
+    if b.num(f) is not None or b.op(f) in ("add", "sub", "div"):
+        return None  # numbers: distribute's; a sum or a quotient: not one factor to cancel
+    parts = b.args(total)
+    for t in parts:  # (a quotient first: most sums have none, and need no factors read)
+        _, base = term(b, t)
+        if isinstance(base, tuple) or base is not None and b.op(base) == "div":
+            break
+    else:
+        return None
+    bases = factors(b, f)[1]
+    cancels = False
+    for t in parts:
+        k, base = term(b, t)
+        if base is None:
+            if k != 1 and k != -1:
+                return None  # f times the number would be a node of its own
+            continue
+        below = isinstance(base, tuple)
+        shared = [e for u, e in factors(b, base[1] if below else base)[1].items() if u in bases]
+        if not shared:
+            return None  # a term f only multiplies: nothing cancels or merges in it
+        cancels = cancels or below or any(e < 0 for e in shared)
+    if not cancels or not b.single(total):
+        return None
+    result = b.make(kind, *(b.make("mul", f, t) for t in parts))
+    return result if fits(b, result, c) else None
+
+
 def _reciprocal(b: Any, a: str) -> bool:
     """``a`` is a power with a negative exact exponent: ``u^(-1/2)``."""
     op, args = b.op_args(a)
@@ -658,6 +701,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
         _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient
         _mul_into_sum,  # s*t*(-y/s - (y - 1)/t) -> -y*t - s*(y - 1): quotients cancel term by term
+        _mul_cancel_into_sum,  # x*(u/x^2 + x*v) -> u/x + x^2*v: a factor multiplied into a sum where it cancels or merges in every term
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
