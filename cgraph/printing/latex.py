@@ -349,6 +349,10 @@ def _escaped(text: str) -> str:
     return "".join(out)
 
 
+#: the most columns amsmath's bmatrix takes (its MaxMatrixCols)
+_MATRIX_COLUMNS = 10
+
+
 def number_latex(value: Any) -> Entry:
     r"""A constant as LaTeX: ``3``, ``\frac{1}{2}``, ``2.5 \cdot 10^{-5}``."""
     if isinstance(value, np.ndarray):
@@ -360,6 +364,9 @@ def number_latex(value: Any) -> Entry:
             # the line, read as a product array_2 \times 2
             return Entry(r"\mathrm{array}_{" + r" \times ".join(map(str, value.shape)) + "}", Prec.ATOM)
         body = r" \\ ".join(" & ".join(number_latex(v).text for v in row) for row in rows.tolist())
+        if rows.shape[1] > _MATRIX_COLUMNS:  # bmatrix stops there: Extra alignment tab has been changed to \cr
+            columns = "@{}" + "c" * rows.shape[1] + "@{}"  # (@{}: no padding at the edges, as bmatrix)
+            return Entry(rf"\left[\begin{{array}}{{{columns}}} " + body + r" \end{array}\right]", Prec.ATOM)
         return Entry(r"\begin{bmatrix} " + body + r" \end{bmatrix}", Prec.ATOM)
     if isinstance(value, np.generic):
         value = value.item()
