@@ -490,9 +490,10 @@ class Builder(Replaying):
     def _terms_merged(self, cand: Candidate, result: str) -> int:
         """How many terms of a sum or factors of a product ``result`` saves, when it is
         still a sum or a product: ``u + u + w -> 2*u + w`` and ``3*u*u -> 3*u^2`` save
-        one. Each may cost a node, so like terms and equal factors collect as a hand
-        derivation collects them (``simplify`` still never returns more op nodes than it
-        was given)."""
+        one, as does a product that becomes one fraction, counting the factors above and
+        below the bar (``2*x^2*z*(u/(x*z)^4) -> 2*u/(x^2*z^3)``, ``x*z`` shared). Each
+        may cost a node, so like terms and equal factors collect as a hand derivation
+        collects them (``simplify`` still never returns more op nodes than it was given)."""
         cost = 0
         op = self.nodes[result]["op"]
         if cand.op in ("add", "sub") and op in ("add", "sub"):  # (1 - s) - s -> 1 - 2*s saves one
@@ -502,12 +503,29 @@ class Builder(Replaying):
             return self._quotients_cancelled(cand)
         if cand.op == "mul" and op == "neg":  # 1*u*(-1)*v -> -(u*v)
             result, cost = self.arguments[result][0], 1
+        if cand.op == "mul" and self.nodes[result]["op"] == "div":
+            # factors that cancel across a fraction bar: x^2*z*(u/(x*z)^4) -> u/(x^2*z^3) saves one
+            return max(0, self._factors_of(cand.args) - self._factors_of(self.arguments[result]) - cost)
         if cand.op not in ("add", "mul") or self.nodes[result]["op"] != cand.op:
             return 0
         factors = len(cand.args)
         if cand.op == "mul":  # 2*(x*z)*z -> 2*x*z^2 saves one: the factors of x*z count
             factors += sum(len(self.arguments.get(a, ())) - 1 for a in cand.args if self.nodes[a]["op"] == "mul")
         return max(0, factors - len(self.arguments.get(result, cand.args)) - cost)
+
+    def _factors_of(self, args: tuple[str, ...]) -> int:
+        """How many factors other than numbers the product of ``args`` is written with,
+        reading a product into its operands and a quotient into those of its numerator
+        and denominator: ``2*x^2*z*(u/(x*z)^4)`` has 4 (``x*z`` is one: its own node)."""
+        nodes, arguments = self.nodes, self.arguments
+        count = 0
+        for a in args:
+            for part in arguments.get(a, ()) if nodes[a]["op"] == "div" else (a,):
+                if nodes[part]["op"] == "mul":
+                    count += sum(nodes[f]["op"] != "const" for f in arguments.get(part, ()))
+                else:
+                    count += nodes[part]["op"] != "const"
+        return count
 
     def _quotients_cancelled(self, cand: Candidate) -> int:
         """The quotient terms (``u/v``, ``-u/v``) of the sum among ``cand``'s factors:

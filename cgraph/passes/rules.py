@@ -4,7 +4,7 @@ A rule ``rule(b, c)`` looks at a candidate node ``c`` (op, operand names, attrs,
 whose operands are already simplified, and returns the name of an equal node (built
 with ``b.make`` / ``b.const``) or ``None``. The builder only accepts a rule's result
 when it creates no more nodes than it frees (plus one per term of a sum, or factor of
-a product, that it saves: ``u + u + w -> 2*u + w``), so rules do not grow the graph;
+a product or fraction, that it saves: ``u + u + w -> 2*u + w``), so rules do not grow the graph;
 a rule that rebuilds its own candidate just gets the plain node back, so rules cannot
 loop. The term algebra they share (``3*u``, ``-u/4``, like terms) is in
 :mod:`cgraph.passes.terms`; the rules of the shape ops (``sum_to``, ``size``...) are in
