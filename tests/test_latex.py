@@ -436,6 +436,8 @@ def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
         ("αβ", r"\mathrm{{\alpha}{\beta}}"), ("βx", r"\mathrm{{\beta}x}"), ("Δx", r"\mathrm{{\Delta}x}"),
         ("µ", r"\mathrm{{\mu}}"), ("∂", r"\mathrm{{\partial}}"), ("∞", r"\mathrm{{\infty}}"),
         ("x²", r"\mathrm{x^{2}}"), ("x₁₂", r"\mathrm{x_{12}}"), ("x²₁²", r"\mathrm{x^{2}_{1}{}^{2}}"), ("x⁻¹", r"\mathrm{x^{-1}}"),
+        # ^{2}' is a double superscript; a subscript 1² is not digits, though "1²".isdigit()
+        ("y²'~", r"\mathrm{y^{2\prime}{\sim}}"), ("x²''₁", r"\mathrm{x^{2\prime\prime}_{1}}"), ("x_1²", r"x_{\mathrm{1^{2}}}"),
         ("ǅ", r"\mathrm{D\check{z}}"), ("ﬁ", r"\mathrm{fi}"),
         # a space is kept (math mode drops it: a b read as ab); a line break or tab would
         # end the math (two make a paragraph break); a zero-width space is invisible
