@@ -21,7 +21,7 @@ KNOWN_MACROS = {
     "times", "bar", "tilde", "dot", "ddot", "vec", "odot", "mathtt", "prime", "acute", "grave", "breve", "check",
     "mathring", "imath", "jmath", "text", "c", "mu", "nabla", "ell",
 } | set(cg.printing.latex.GREEK)
-ENVIRONMENTS = {"aligned", "bmatrix"}
+ENVIRONMENTS = {"aligned", "bmatrix", "array"}
 
 
 def check_latex(text: str) -> None:
@@ -436,6 +436,8 @@ def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
         ("αβ", r"\mathrm{{\alpha}{\beta}}"), ("βx", r"\mathrm{{\beta}x}"), ("Δx", r"\mathrm{{\Delta}x}"),
         ("µ", r"\mathrm{{\mu}}"), ("∂", r"\mathrm{{\partial}}"), ("∞", r"\mathrm{{\infty}}"),
         ("x²", r"\mathrm{x^{2}}"), ("x₁₂", r"\mathrm{x_{12}}"), ("x²₁²", r"\mathrm{x^{2}_{1}{}^{2}}"), ("x⁻¹", r"\mathrm{x^{-1}}"),
+        # ^{2}' is a double superscript; a subscript 1² is not digits, though "1²".isdigit()
+        ("y²'~", r"\mathrm{y^{2\prime}{\sim}}"), ("x²''₁", r"\mathrm{x^{2\prime\prime}_{1}}"), ("x_1²", r"x_{\mathrm{1^{2}}}"),
         ("ǅ", r"\mathrm{D\check{z}}"), ("ﬁ", r"\mathrm{fi}"),
         # a space is kept (math mode drops it: a b read as ab); a line break or tab would
         # end the math (two make a paragraph break); a zero-width space is invisible
@@ -494,3 +496,14 @@ def test_an_expression_nested_past_what_tex_takes_prints_as_a_program():
     for _ in range(MAX_NESTING):
         node = cg.sin(node)
     assert nesting(cg.to_latex(node)) == MAX_NESTING  # as deep as it goes, still one expression
+
+
+def test_an_array_constant_of_more_than_ten_columns_is_an_array_environment():
+    # amsmath's bmatrix takes at most 10 columns (MaxMatrixCols): x*[0, ..., 10] printed a
+    # bmatrix of 11, and pdflatex stopped with "Extra alignment tab has been changed to \cr"
+    text = cg.to_latex(cg.parse("x*[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"))
+    assert text == (r"y = x \left[\begin{array}{@{}ccccccccccc@{}} 0.0 & 1.0 & 2.0 & 3.0 & 4.0 & 5.0 & 6.0 & 7.0 "
+                    r"& 8.0 & 9.0 & 10.0 \end{array}\right]")
+    check_latex(text)
+    assert cg.to_latex(cg.parse("x*[[1, 2], [3, 4]]")) == r"y = x \begin{bmatrix} 1.0 & 2.0 \\ 3.0 & 4.0 \end{bmatrix}"
+    assert r"\begin{bmatrix}" in cg.to_latex(cg.parse("x*[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"))  # 10 columns: as before

@@ -36,7 +36,7 @@ _SPECIAL = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&
             # operators and relations as ordinary symbols, without the space math mode puts
             # around them: the name x-1 is x{-}1, not x - 1, which reads as a difference
             **{ch: "{" + ch + "}" for ch in "+-*=<>,;:"}}
-_INDEXED = re.compile(r"([^\W\d_]+)(\d+)")  # x1, w12, alpha2
+_INDEXED = re.compile(r"([^\W\d_]+)([0-9]+)")  # x1, w12, alpha2 (ASCII digits: "²".isdigit() is True)
 #: what pdflatex refuses in math mode, as math: a composed letter's accents (é is e with
 #: U+0301, \acute{e}), symbols, and super- and subscript digits and signs
 _COMBINING = {"\u0300": "grave", "\u0301": "acute", "\u0302": "hat", "\u0303": "tilde", "\u0304": "bar",
@@ -265,7 +265,7 @@ def _sub(text: str) -> str:
     parts = scripted(text)
     if parts:
         return _scripted_latex(*parts)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return text
     m = _INDEXED.fullmatch(text)
     if m:
@@ -320,6 +320,9 @@ def _escaped(text: str) -> str:
                 scripts = "" if kind in scripts else scripts
                 scripts += kind
             continue
+        if ch == "'" and scripts[-1:] == "^":  # x²' is x^{2\prime}: x^{2}' is a double superscript
+            out[-1] = out[-1][:-1] + r"\prime}"
+            continue
         scripts = ""
         base, *marks = unicodedata.normalize("NFD", ch)
         if ch.isspace():
@@ -349,6 +352,10 @@ def _escaped(text: str) -> str:
     return "".join(out)
 
 
+#: the most columns amsmath's bmatrix takes (its MaxMatrixCols)
+_MATRIX_COLUMNS = 10
+
+
 def number_latex(value: Any) -> Entry:
     r"""A constant as LaTeX: ``3``, ``\frac{1}{2}``, ``2.5 \cdot 10^{-5}``."""
     if isinstance(value, np.ndarray):
@@ -360,6 +367,9 @@ def number_latex(value: Any) -> Entry:
             # the line, read as a product array_2 \times 2
             return Entry(r"\mathrm{array}_{" + r" \times ".join(map(str, value.shape)) + "}", Prec.ATOM)
         body = r" \\ ".join(" & ".join(number_latex(v).text for v in row) for row in rows.tolist())
+        if rows.shape[1] > _MATRIX_COLUMNS:  # bmatrix stops there: Extra alignment tab has been changed to \cr
+            columns = "@{}" + "c" * rows.shape[1] + "@{}"  # (@{}: no padding at the edges, as bmatrix)
+            return Entry(rf"\left[\begin{{array}}{{{columns}}} " + body + r" \end{array}\right]", Prec.ATOM)
         return Entry(r"\begin{bmatrix} " + body + r" \end{bmatrix}", Prec.ATOM)
     if isinstance(value, np.generic):
         value = value.item()
