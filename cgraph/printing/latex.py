@@ -338,8 +338,10 @@ def _escaped(text: str) -> str:
             out.append(f"{{\\{GREEK_LETTERS[ch]}}}")
         elif ch in _UNICODE_SYMBOLS:
             out.append(f"{{{_UNICODE_SYMBOLS[ch]}}}")
-        elif marks and base.isascii() and base.isalpha():
-            if base in "ij" and marks[0] in _COMBINING:
+        elif marks and (base.isascii() and base.isalpha() or base in GREEK_LETTERS):  # é, ά (alpha, acute)
+            if base in GREEK_LETTERS:
+                base = "{\\" + GREEK_LETTERS[base] + "}"  # (braced: ἀx with the mark dropped is {\alpha}x)
+            elif base in "ij" and marks[0] in _COMBINING:
                 base = "\\" + base + "math"  # ï: the dots replace i's dot
             for m in marks:  # a mark no math accent has: a cedilla as text (ç), others dropped
                 base = f"\\{_COMBINING[m]}{{{base}}}" if m in _COMBINING else (
