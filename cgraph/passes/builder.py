@@ -19,7 +19,7 @@ from ..graph import _INFER, Graph, derived_attrs
 from ..ops.registry import OPS
 from ..printing.render import is_generated
 from . import fixpoint
-from .fixpoint import GUARD, HIT, MISS, POINTWISE, USE, Replaying, absorbed, cse_key, freeze
+from .fixpoint import GUARD, HIT, MISS, POINTWISE, USE, USES, Replaying, absorbed, cse_key, freeze
 from .fold import NOT_FOLDED, fold
 from .rules import RULES, Candidate
 from .terms import in_range
@@ -542,13 +542,15 @@ class Builder(Replaying):
         return 0
 
     def _closure(self, cand: Candidate) -> set[str]:
-        """The op nodes only ``cand`` uses, through chains of single uses (3 levels)."""
-        out: set[str] = set()
-        level = list(cand.args)
-        for _ in range(3):
+        """The op nodes only ``cand`` uses, through chains of single uses (3 levels); an
+        operand ``cand`` lists twice is only its when it has no other use (``u + u + w``)."""
+        times = Counter(cand.args)
+        level = [a for a in times if self.op(a) not in _SOURCES and self.used_at_most(a, times[a])]
+        out = set(level)
+        for _ in range(2):
+            level = [p for a in level for p in self.args(a)]
             level = [a for a in level if a not in out and self.op(a) not in _SOURCES and self.single(a)]
             out.update(level)
-            level = [p for a in level for p in self.args(a)]
         return out
 
     # ---------------------------------------------------------------- folding
@@ -628,6 +630,12 @@ class Builder(Replaying):
         """True when ``n`` is used at most once (so a rule absorbing it frees it)."""
         answer = self.refs.get(n, 0) <= 1
         self.reads.append((n, answer))
+        return answer
+
+    def used_at_most(self, n: str, k: int) -> bool:
+        """True when ``n`` is used at most ``k`` times (:meth:`single` is ``k = 1``)."""
+        answer = self.refs.get(n, 0) <= k
+        self.reads.append((USES, (n, k, answer)))
         return answer
 
     @property

@@ -32,6 +32,7 @@ POINTWISE = object()  # (POINTWISE, answer): the builder's `pointwise`
 HIT = object()  # (HIT, (key, node, args)): a rule's make(op, *args) found node
 MISS = object()  # (MISS, key): a rule's make found no equal node
 USE = object()  # (USE, name): a node a rule made uses name (single() counts it from then on)
+USES = object()  # (USES, (name, k, answer)): the builder's used_at_most(name, k)
 GUARD = (object(), None)  # the rules of a node were skipped (recursion guard or depth)
 
 
@@ -58,6 +59,11 @@ def replays(record: tuple, *, uses: Callable[[str], int | None], pointwise: Call
         elif type(who) is str:
             n = uses(who)
             if n is None or (n + extra.get(who, 0) <= 1) != what:
+                return False
+        elif who is USES:
+            name, k, answer = what
+            n = uses(name)
+            if n is None or (n + extra.get(name, 0) <= k) != answer:
                 return False
         else:
             return False  # GUARD
