@@ -438,6 +438,7 @@ def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
         ("x²", r"\mathrm{x^{2}}"), ("x₁₂", r"\mathrm{x_{12}}"), ("x²₁²", r"\mathrm{x^{2}_{1}{}^{2}}"), ("x⁻¹", r"\mathrm{x^{-1}}"),
         # ^{2}' is a double superscript; a subscript 1² is not digits, though "1²".isdigit()
         ("y²'~", r"\mathrm{y^{2\prime}{\sim}}"), ("x²''₁", r"\mathrm{x^{2\prime\prime}_{1}}"), ("x_1²", r"x_{\mathrm{1^{2}}}"),
+        ("²₁'θ", r"\mathrm{{}^{2}_{1}{}^{\prime}{\theta}}"),
         ("ǅ", r"\mathrm{D\check{z}}"), ("ﬁ", r"\mathrm{fi}"),
         ("xᾱ", r"\mathrm{x\bar{{\alpha}}}"), ("xά", r"\mathrm{x\acute{{\alpha}}}"), ("ἀx", r"\mathrm{{\alpha}x}"),  # composed Greek letters: ᾱ is α and a macron
         # a space is kept (math mode drops it: a b read as ab); a line break or tab would

@@ -320,8 +320,12 @@ def _escaped(text: str) -> str:
                 scripts = "" if kind in scripts else scripts
                 scripts += kind
             continue
-        if ch == "'" and scripts[-1:] == "^":  # x²' is x^{2\prime}: x^{2}' is a double superscript
-            out[-1] = out[-1][:-1] + r"\prime}"
+        if ch == "'" and "^" in scripts:  # x²' is x^{2\prime}: x^{2}' is a double superscript
+            if scripts[-1] == "^":
+                out[-1] = out[-1][:-1] + r"\prime}"
+            else:  # x²₁' -> x^{2}_{1}{}^{\prime}
+                out.append(r"{}^{\prime}")
+                scripts = "^"
             continue
         scripts = ""
         base, *marks = unicodedata.normalize("NFD", ch)
