@@ -110,7 +110,7 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
     lines = _lines(g, result, form, symbols)
     if symbols.clashes:  # x1 and x_1 both print as x_{1}: print those names as they are spelled
-        symbols = Symbols(latex_name, spelled=spelled_latex, literal=symbols.clashes)
+        symbols = Symbols(latex_name, as_written=spelled_latex, literal=symbols.clashes)
         with warnings.catch_warnings():  # (the first layout has warned of expression swell)
             warnings.simplefilter("ignore")
             g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")

@@ -91,7 +91,7 @@ def spelled(name: str) -> str:
 class Symbols:
     """Names as a printer shows them (``pretty``), remembering in :attr:`clashes` the names
     shown alike: ``x1`` and ``x_1`` are both x₁, ``alpha`` and ``α`` both α. The names in
-    ``literal`` are shown by ``spelled`` instead, as they are written, so that each symbol
+    ``literal`` are shown by ``as_written`` instead, as they are spelled, so that each symbol
     of a formula or a drawing stands for one node.
 
     Examples
@@ -99,14 +99,14 @@ class Symbols:
     >>> show = Symbols(lambda n: n.replace("_", ""))
     >>> show("x1"), show("x_1"), show("z"), sorted(show.clashes)
     ('x1', 'x1', 'z', ['x1', 'x_1'])
-    >>> show = Symbols(lambda n: n.replace("_", ""), spelled=repr, literal=show.clashes)
+    >>> show = Symbols(lambda n: n.replace("_", ""), as_written=repr, literal=show.clashes)
     >>> show("x1"), show("x_1"), show("z")
     ("'x1'", "'x_1'", 'z')
     """
 
-    def __init__(self, pretty: Callable[[str], str], *, spelled: Callable[[str], str] = str,
+    def __init__(self, pretty: Callable[[str], str], *, as_written: Callable[[str], str] = str,
                  literal: frozenset[str] | set[str] = frozenset()) -> None:
-        self.pretty, self.spelled, self.literal = pretty, spelled, literal
+        self.pretty, self.as_written, self.literal = pretty, as_written, literal
         self.clashes: set[str] = set()
         self._memo: dict[str, str] = {}
         self._owner: dict[str, str] = {}  # symbol -> the first name shown as it
@@ -114,7 +114,7 @@ class Symbols:
     def __call__(self, name: str) -> str:
         symbol = self._memo.get(name)
         if symbol is None:
-            symbol = self._memo[name] = self.spelled(name) if name in self.literal else self.pretty(name)
+            symbol = self._memo[name] = self.as_written(name) if name in self.literal else self.pretty(name)
             owner = self._owner.setdefault(symbol, name)
             if owner != name:
                 self.clashes.update((owner, name))
