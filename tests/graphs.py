@@ -1,4 +1,4 @@
-"""Graphs the tests share: the lecture's function and hand-built layered networks."""
+"""Graphs the tests share: the lecture's function, a chain of sines and hand-built layered networks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ def lecture() -> cg.Graph:
     e = (a / b).named("e")
     f = (c / a).named("f")
     g.output(cg.add(d, e, f, name="y"))
+    return g
+
+
+def sin_chain(n: int) -> cg.Graph:
+    """y = sin(sin(...sin(x))), ``n`` deep: one node per level, no two alike."""
+    g = cg.Graph()
+    node = g.input("x")
+    for _ in range(n):
+        node = cg.sin(node)
+    g.output(node, name="y")
     return g
 
 

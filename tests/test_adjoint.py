@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from graphs import lecture
+from graphs import lecture, sin_chain
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -430,15 +430,6 @@ def op_count(g):
 def adjoint_ratio(g):
     """Op nodes the adjoint pass adds, per op node of the forward graph."""
     return (op_count(cg.adjoint(g)) - op_count(g)) / op_count(g)
-
-
-def sin_chain(n):
-    g = cg.Graph()
-    node = g.input("x")
-    for _ in range(n):
-        node = cg.sin(node)
-    g.output(node, name="y")
-    return g
 
 
 def product(n):  # W3's g_n = prod(x + i)

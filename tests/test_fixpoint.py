@@ -5,9 +5,10 @@ nodes its logs allow gives the same graph as a pass that simplifies every node."
 from __future__ import annotations
 
 import numpy as np
+from graphs import sin_chain
 from hypothesis import HealthCheck, given, note, settings
 from strategies import array_expressions, describe, examples, expressions, op_graphs
-from test_adjoint import ladder, lecture, mlp, op_count, product, sin_chain, swell
+from test_adjoint import ladder, lecture, mlp, op_count, product, swell
 
 import cgraph as cg
 from cgraph.passes import fixpoint

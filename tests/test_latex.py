@@ -7,10 +7,10 @@ import unicodedata
 from fractions import Fraction
 
 import pytest
+from graphs import lecture, sin_chain
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import examples, expressions, op_graphs
-from test_text import lecture
 
 import cgraph as cg
 from cgraph.printing.latex import latex_name
@@ -480,12 +480,7 @@ def test_an_expression_nested_past_what_tex_takes_prints_as_a_program():
     # pdflatex stops at 255: "TeX capacity exceeded, sorry [grouping levels=255]"
     from cgraph.printing.latex import MAX_NESTING, nesting
 
-    g = cg.Graph()
-    x = g.input("x")
-    node = x
-    for _ in range(300):
-        node = cg.sin(node)
-    g.output(node, name="y")
+    g = sin_chain(300)
     with pytest.warns(UserWarning, match="nests 300 groups"):
         text = cg.to_latex(g)
     assert text == cg.to_latex(g, form="program")

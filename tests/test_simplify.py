@@ -9,11 +9,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy as sp
+from graphs import sin_chain
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import array_expressions, array_points, examples, expressions, finite_values, points, rounding_spread
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
-from test_adjoint import ladder, lecture, mlp, op_count, product, sin_chain, swell
+from test_adjoint import ladder, lecture, mlp, op_count, product, swell
 
 import cgraph as cg
 from cgraph.passes.rules import RULES

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from graphs import lecture
+from graphs import lecture, sin_chain
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import examples, expressions, finite_values, op_graphs, points
@@ -133,12 +133,7 @@ def test_program_inlines_short_unnamed_single_use_temporaries_only():
 
 
 def test_program_gives_long_single_use_temporaries_a_line():
-    g = cg.Graph()
-    x = g.input("x")
-    node = x
-    for _ in range(40):
-        node = cg.sin(node)
-    g.output(node, name="y")
+    g = sin_chain(40)
     lines = cg.to_text(g, form="program").splitlines()
     assert len(lines) > 1 and all(len(line) < 100 for line in lines)
     assert lines[-1].startswith("y = ")
@@ -175,12 +170,7 @@ def test_expression_swell_falls_back_to_the_program_form():
 
 
 def test_long_chain_prints_without_recursion():
-    g = cg.Graph()
-    x = g.input("x")
-    node = x
-    for _ in range(100_000):
-        node = cg.sin(node)
-    g.output(node, name="y")
+    g = sin_chain(100_000)
     text = cg.to_text(g, form="program")
     assert text.count("\n") >= 100_000 // 20  # a line every few inlined sin()
     with pytest.warns(UserWarning):
