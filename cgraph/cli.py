@@ -367,8 +367,7 @@ def _grad(args: argparse.Namespace) -> int:
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
-    if not ga.outputs:  # "3": printing nothing and exiting 0 would look like a crash
-        raise InputError(f"{args.source!r} has no inputs or params: there is nothing to differentiate")
+    _something_to_differentiate(ga, args.source)
     show = cg.to_latex if args.latex else cg.to_text
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
     if args.program and at and not args.latex:
@@ -377,7 +376,7 @@ def _grad(args: argparse.Namespace) -> int:
         print(show(ga, form="program") if args.program else show(derivatives))
     if at:
         values = cg.grad(g, wrt=args.wrt, **at)
-        print("at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":")
+        print(_point(at))
         exact = {}
         if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
             # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
@@ -390,6 +389,18 @@ def _grad(args: argparse.Namespace) -> int:
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
             print(f"d{g.outputs[0]}/d{name} = {shown}{_number(value)}")
     return 0
+
+
+def _something_to_differentiate(derivatives: Any, source: str) -> None:
+    """InputError for a formula without inputs ("3"): printing nothing and exiting 0 would
+    look like a crash."""
+    if not derivatives.outputs:
+        raise InputError(f"{source!r} has no inputs or params: there is nothing to differentiate")
+
+
+def _point(at: dict[str, Any]) -> str:
+    """The line before the values: ``at x=2, z=3:``."""
+    return "at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":"
 
 
 def _valued_program(ga: Any, values: Any) -> str:
@@ -456,8 +467,7 @@ def _hessian(args: argparse.Namespace) -> int:
 
     g = load_graph(args.source)
     h = cg.hessian_graph(g, wrt=args.wrt)
-    if not h.outputs:
-        raise InputError(f"{args.source!r} has no inputs or params: there is nothing to differentiate")
+    _something_to_differentiate(h, args.source)
     labels = [_second(h, name) for name in h.outputs]
     simplified = cg.simplify(h)
     if args.latex:
@@ -470,7 +480,7 @@ def _hessian(args: argparse.Namespace) -> int:
     at = parse_bindings(args.at)
     if at:
         matrix = cg.hessian(g, wrt=args.wrt, **at)
-        print("at " + ", ".join(f"{k}={_number(v)}" for k, v in at.items()) + ":")
+        print(_point(at))
         width = max(map(len, labels))
         for label, value in zip(labels, matrix.flat):
             print(f"{label:<{width}} = {_number(value)}")
