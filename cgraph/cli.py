@@ -15,6 +15,7 @@ cgraph ...
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -348,7 +349,7 @@ def _steps(args: argparse.Namespace) -> int:
 def _grad_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _wrt(p, "default: every input; ")
-    p.add_argument("--latex", action="store_true", help="print LaTeX")
+    _latex(p)
     p.add_argument("--program", action="store_true",
                    help="print the adjoint program, one step a line (with --at: each with its value)")
     p.add_argument("--expand", action="store_true",
@@ -368,7 +369,7 @@ def _grad(args: argparse.Namespace) -> int:
     at = parse_bindings(args.at)
     ga = cg.adjoint(g, wrt=args.wrt)
     _something_to_differentiate(ga, args.source)
-    show = cg.to_latex if args.latex else cg.to_text
+    show = _latex_printer(args) or cg.to_text
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
     if args.program and at and not args.latex:
         print(_valued_program(ga, cg.evaluate(ga, **at)))
@@ -389,6 +390,22 @@ def _grad(args: argparse.Namespace) -> int:
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
             print(f"d{g.outputs[0]}/d{name} = {shown}{_number(value)}")
     return 0
+
+
+def _latex(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--latex", action="store_true", help="print LaTeX")
+    p.add_argument("--line-width", type=float, metavar="N",
+                   help="with --latex: break each equation into lines of about N letters (60 fills a slide)")
+
+
+def _latex_printer(args: argparse.Namespace) -> Callable[..., str] | None:
+    """cg.to_latex with --line-width for --latex, else None (--line-width without --latex,
+    where it would do nothing, is a usage error)."""
+    import cgraph as cg
+
+    if args.line_width is not None and not args.latex:
+        args.usage_error("--line-width needs --latex (it breaks LaTeX equations into lines)")
+    return functools.partial(cg.to_latex, line_width=args.line_width) if args.latex else None
 
 
 def _something_to_differentiate(derivatives: Any, source: str) -> None:
@@ -457,7 +474,7 @@ def _number(value: Any) -> str:
 def _hessian_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _wrt(p, "scalar inputs; default: every input; ")
-    p.add_argument("--latex", action="store_true", help="print LaTeX")
+    _latex(p)
     _at(p)
 
 
@@ -465,13 +482,14 @@ def _hessian_args(p: argparse.ArgumentParser) -> None:
 def _hessian(args: argparse.Namespace) -> int:
     import cgraph as cg
 
+    show = _latex_printer(args)
     g = load_graph(args.source)
     h = cg.hessian_graph(g, wrt=args.wrt)
     _something_to_differentiate(h, args.source)
     labels = [_second(h, name) for name in h.outputs]
     simplified = cg.simplify(h)
-    if args.latex:
-        print(cg.to_latex(simplified))
+    if show:
+        print(show(simplified))
     else:
         lines = cg.to_text(simplified).splitlines()
         if len(lines) == len(labels):  # one line per output (not the program form of a long one)

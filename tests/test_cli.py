@@ -445,3 +445,15 @@ def test_a_warning_is_one_line_without_cgraphs_source(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stderr == ("cgraph grad: warning: line 6: 'f' is assigned but never used, and the input 'ff' first "
                           "appears after it (line 7, column 13): a typo of 'f'?\n")
+
+
+def test_latex_line_width_breaks_equations_and_needs_latex():
+    out = run("hessian", FORMULA, "--latex", "--line-width", "60")
+    assert out.returncode == 0, out.stderr
+    assert "\\\\\n&\\quad {}+ z \\left(" in out.stdout
+    one = run("hessian", FORMULA, "--latex").stdout
+    assert out.stdout.replace(" \\\\\n&\\quad {}", " ") == one
+    out = run("grad", FORMULA, "--line-width", "60")
+    assert out.returncode == 2 and "--line-width needs --latex" in out.stderr
+    out = run("grad", FORMULA, "--latex", "--line-width", "0")
+    assert out.returncode == 1 and "line_width must be a positive number" in out.stderr

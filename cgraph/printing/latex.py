@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import int_text
+from ..checks import finite_number, int_text
+from ..errors import ArgumentError
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
+from .linebreak import latex_width, wrap
 from .names import ADJOINT_NAME, GREEK_LETTERS, Symbols, scripted, spelled
 from .render import MAX_LENGTH, Entry, Style, layout
 
@@ -71,7 +73,8 @@ def nesting(text: str) -> int:
     return deepest
 
 
-def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
+def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH,
+             line_width: float | None = None) -> str:
     r"""A graph or node as LaTeX (math mode, without the surrounding ``$``).
 
     Parameters
@@ -87,6 +90,12 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         As in :func:`cgraph.to_text`. The expanded form also falls back to the
         program form (with a warning) where it would nest groups deeper than
         ``MAX_NESTING`` (200), which TeX cannot typeset (255 grouping levels).
+    line_width : float, optional
+        Break each equation before a ``+`` or ``-`` of its outermost sum so that no line
+        is wider than about ``line_width`` letters (the left side included), continued
+        in an ``aligned`` environment under its ``=`` (``&\quad {}+ ...``); a single
+        term wider than that keeps a line of its own. About 60 fills a slide, 75 a page
+        of an article. Default: one line per equation.
 
     Returns
     -------
@@ -121,14 +130,41 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
             f"to_latex: the expanded form nests {depth} groups, past the {MAX_NESTING} a LaTeX document "
             "takes (TeX stops at 255 grouping levels); writing the program form instead", stacklevel=2)
         return to_latex(obj, "program", max_length=max_length)
-    if isinstance(lines, str):
-        return lines
-    if not lines:  # nothing to print (the adjoint of a constant): as to_text, not an empty aligned
-        return ""
-    if len(lines) == 1:
-        return f"{lines[0][0]} = {lines[0][1]}"
-    body = " \\\\\n".join(f"{left} &= {right}" for left, right in lines)
-    return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
+    if line_width is None:
+        line_width = math.inf
+    elif not finite_number(line_width) or line_width <= 0:
+        raise ArgumentError(f"line_width must be a positive number of letters, not {line_width!r}")
+    return _aligned(lines, line_width)
+
+
+def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
+    """:func:`to_latex`'s lines, each right side broken to ``line_width``; in an
+    ``aligned`` environment, under their ``=``, where there are several lines."""
+    def rows(right: str, room: float) -> list[str]:
+        if line_width == math.inf:
+            return [right]
+        first, *rest = wrap(right, room, _INDENT)
+        # {} makes a leading sign binary (spaced), as after a term; \left. {} has it already
+        return [first, *((r"&\quad " if row.startswith(r"\left.") else r"&\quad {}") + row for row in rest)]
+
+    if isinstance(lines, str):  # a node's expression: aligned on its left edge
+        out = rows(lines, line_width)
+        if len(out) == 1:
+            return out[0]
+        out[0] = "&" + out[0]
+    else:
+        lead = max((latex_width(left) for left, _ in lines), default=0.0) + 2.0  # " = "
+        out = []
+        for left, right in lines:
+            first, *rest = rows(right, line_width - lead)
+            out += [f"{left} &= {first}", *rest]
+        if len(out) <= 1:  # nothing to print (the adjoint of a constant), or one line
+            return out[0].replace(" &= ", " = ", 1) if out else ""
+    return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"
+
+
+#: a continued line's indent after the ``=`` (``\quad``), in letters
+_INDENT = 1.0
 
 
 def _lines(g: Graph, result: Any, form: str, symbols: Symbols) -> str | list[tuple[str, str]]:

@@ -1,0 +1,233 @@
+r"""Long LaTeX equations broken into lines for a slide or a page: the typeset width of
+the LaTeX the printer writes, estimated, and a right-hand side split at its top-level
+``+`` and ``-`` (those outside every group and ``\left...\right``) where it is wider."""
+
+from __future__ import annotations
+
+import re
+
+#: one lexeme: a command (\frac, \{), a run of spaces, or one character
+_TOKEN = re.compile(r"\\(?:[A-Za-z]+|.)|\s+|.", re.S)
+_ENV_NAME = re.compile(r"\s*\{([A-Za-z*]+)\}")
+#: commands whose width is their name's (upright function names)
+_NAMED = {"sin", "cos", "tan", "tanh", "ln", "log", "exp"}
+#: commands that typeset their one argument in another font or with an accent on top
+_ARGUMENT = {"mathrm", "mathtt", "mathit", "mathbf", "operatorname", "text", "hat", "bar", "tilde", "dot",
+             "ddot", "vec", "acute", "grave", "breve", "check", "mathring", "widehat", "widetilde"}
+_SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.0, "qquad": 2.0}
+#: a script's size against the text's
+_SCRIPT = 0.7
+#: a fraction's size inside another fraction's part (text style) against display style
+_TEXT_FRACTION = 0.72
+_BINARY = frozenset("+-=<>")
+_SIGN = re.compile(r" [+-] ")
+_PRODUCT = re.compile(r" \\(?:odot|cdot|times) ")
+
+
+class _Op:
+    """A command waiting for its arguments (\\frac's two, a script's one)."""
+
+    __slots__ = ("kind", "n", "args")
+
+    def __init__(self, kind: str, n: int) -> None:
+        self.kind, self.n, self.args = kind, n, []
+
+
+class _Group:
+    """A brace group or an environment being measured: its current row's width, its
+    widest finished row (rows end at ``\\``) and the commands waiting for arguments."""
+
+    __slots__ = ("width", "widest", "ops", "env", "text_style")
+
+    def __init__(self, env: str | None = None, text_style: bool = False) -> None:
+        self.width, self.widest, self.ops, self.env = 0.0, 0.0, [], env
+        self.text_style = text_style  # inside a fraction: fractions are set smaller
+
+    def add(self, w: float) -> None:
+        while self.ops:
+            op = self.ops[-1]
+            op.args.append(w)
+            if len(op.args) < op.n:
+                return
+            self.ops.pop()
+            if op.kind == "frac":
+                w = (max(op.args) + 0.2) * (_TEXT_FRACTION if self.text_style else 1.0)
+            elif op.kind == "script":
+                w = _SCRIPT * op.args[0]
+            elif op.kind == "sqrt":
+                w = op.args[0] + 1.0
+            else:  # an accent or a font: the argument's width
+                w = op.args[0]
+        self.width += w
+
+    def total(self) -> float:
+        return max(self.widest, self.width)
+
+
+def latex_width(tex: str) -> float:
+    r"""The typeset width of LaTeX math ``tex``, in the width of a letter, estimated.
+
+    A letter, digit or symbol counts 1, a binary operator 2 (its spaces included), a
+    function name its letters, a fraction its wider part, a script 0.7 of its content,
+    an array its widest row; ``\left``/``\right`` add their delimiters. Good to a few
+    letters on what :func:`cgraph.to_latex` writes, which is what breaking lines needs.
+
+    Examples
+    --------
+    >>> latex_width(r"x z"), latex_width(r"\frac{\sin\left(x\right)}{x^{2}}")
+    (2.0, 6.2)
+    """
+    stack = [_Group()]
+    delimiter = False  # the lexeme after \left or \right is a delimiter
+    i, n = 0, len(tex)
+    while i < n:
+        m = _TOKEN.match(tex, i)
+        lexeme, i = m.group(), m.end()
+        top = stack[-1]
+        if delimiter:
+            delimiter = False
+            top.add(0.0 if lexeme == "." else 1.0)
+        elif lexeme == "{":
+            stack.append(_Group(text_style=top.text_style or bool(top.ops) and top.ops[-1].kind == "frac"))
+        elif lexeme == "}":
+            if len(stack) > 1:
+                stack.pop()
+                stack[-1].add(top.total())
+        elif lexeme.isspace():
+            continue
+        elif lexeme in ("^", "_"):
+            top.ops.append(_Op("script", 1))
+        elif lexeme == "\\\\":  # a row ends
+            top.widest, top.width = top.total(), 0.0
+        elif lexeme in (r"\begin", r"\end"):
+            env = _ENV_NAME.match(tex, i)
+            if env:
+                i = env.end()
+            if lexeme == r"\begin":
+                stack.append(_Group(env.group(1) if env else "", top.text_style))
+            elif len(stack) > 1:
+                stack.pop()
+                stack[-1].add(top.total() + (2.0 if (top.env or "").endswith("matrix") else 0.0))
+        elif lexeme.startswith("\\"):  # a command, an escaped character or a space (\,)
+            name = lexeme[1:]
+            if name in ("left", "right"):
+                delimiter = True
+            elif name == "frac":
+                top.ops.append(_Op("frac", 2))
+            elif name == "sqrt":
+                top.ops.append(_Op("sqrt", 1))
+            elif name in _ARGUMENT:
+                top.ops.append(_Op("argument", 1))
+            elif name in _SPACES:
+                top.add(_SPACES[name])
+            elif name in _NAMED:
+                top.add(float(len(name)))
+            else:  # \partial, \cdot, \alpha, \sum, \top, \{...
+                top.add(1.0)
+        else:
+            top.add(2.0 if lexeme in _BINARY and tex[i:i + 1] == " " else 1.0)  # a binary one is spaced
+    while len(stack) > 1:  # unbalanced input: measure what there is
+        top = stack.pop()
+        stack[-1].add(top.total())
+    return stack[0].total()
+
+
+def _top_level(tex: str) -> list[tuple[int, str]]:
+    r"""``(position, lexeme)`` of the tokens of ``tex`` outside every group, with the
+    ``\left`` and ``\right`` that open and close its outermost groups."""
+    depth, found = 0, []
+    i, n = 0, len(tex)
+    while i < n:
+        m = _TOKEN.match(tex, i)
+        lexeme = m.group()
+        if lexeme in ("{", r"\left", r"\begin"):
+            if depth == 0 and lexeme == r"\left":
+                found.append((i, lexeme))
+            depth += 1
+        elif lexeme in ("}", r"\right", r"\end"):
+            depth -= 1
+            if depth == 0 and lexeme == r"\right":
+                found.append((i, lexeme))
+        elif depth == 0:
+            found.append((i, lexeme))
+        i = m.end()
+    return found
+
+
+def terms(tex: str) -> list[str]:
+    r"""``tex`` split before each ``+`` and ``-`` that joins terms at its top level, or,
+    where it is no sum, before each ``\odot``, ``\cdot`` and ``\times`` joining factors.
+
+    ``" ".join(terms(tex)) == tex``: the pieces after the first start with their operator.
+
+    Examples
+    --------
+    >>> terms(r"x z + \frac{1}{x + z} - \left(a + b\right) c")
+    ['x z', '+ \\frac{1}{x + z}', '- \\left(a + b\\right) c']
+    >>> terms(r"A \odot \left(1 - B\right)")
+    ['A', '\\odot \\left(1 - B\\right)']
+    """
+    spaces = [i for i, lexeme in _top_level(tex) if lexeme == " " and i > 0]
+    cuts = [i for i in spaces if _SIGN.match(tex, i)] or [i for i in spaces if _PRODUCT.match(tex, i)]
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(tex[start:cut])
+        start = cut + 1
+    pieces.append(tex[start:])
+    return pieces
+
+
+def wrap(tex: str, width: float, indent: float = 0.0) -> list[str]:
+    r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
+    after the first ``indent`` less). It breaks before the ``+`` and ``-`` of its
+    outermost sum (else before the operators of its outermost product), then inside the
+    widest ``\left(...\right)`` of a line still too wide, closing and reopening it with
+    ``\right.`` and ``\left.``. Fractions and juxtaposed factors are never broken: what
+    cannot be broken further keeps a line of its own, however wide.
+
+    Examples
+    --------
+    >>> wrap("a + b + c + d", 6)
+    ['a + b', '+ c + d']
+    >>> wrap(r"z \left(a + b + c\right)", 8)
+    ['z \\left(a + b \\right.', '\\left. {}+ c\\right)']
+    """
+    later = width - indent
+    pieces = terms(tex)
+    rows, row, used = [], pieces[0], latex_width(pieces[0])
+    for piece in pieces[1:]:
+        w = latex_width(piece)
+        if used + w > (later if rows else width):
+            rows.append(row)
+            row, used = piece, w
+        else:
+            row, used = row + " " + piece, used + w
+    rows.append(row)
+    out: list[str] = []
+    for row in rows:
+        room = later if out else width
+        out += _inside(row, room, later) if latex_width(row) > room else [row]
+    return out
+
+
+def _inside(row: str, room: float, later: float) -> list[str]:
+    r"""``row`` broken inside its widest outermost ``\left...\right`` (as it is, where it
+    has none or that has nothing to break at)."""
+    pairs, opened = [], None
+    for i, lexeme in _top_level(row):
+        if lexeme == r"\left":
+            opened = _TOKEN.match(row, i + len(r"\left")).end()  # after the delimiter
+        elif lexeme == r"\right" and opened is not None:
+            pairs.append((opened, i))
+            opened = None
+    if not pairs:
+        return [row]
+    start, stop = max(pairs, key=lambda pair: latex_width(row[pair[0]:pair[1]]))
+    head, inner, tail = row[:start], row[start:stop], row[stop:]
+    first = room - latex_width(head)
+    lines = wrap(inner, first, first - later)  # lines after the first start at the indent
+    if len(lines) == 1:
+        return [row]
+    return [head + lines[0] + r" \right.",
+            *(r"\left. {}" + line + r" \right." for line in lines[1:-1]),
+            r"\left. {}" + lines[-1] + tail]

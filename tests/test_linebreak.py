@@ -1,0 +1,148 @@
+"""Long LaTeX equations broken into lines: widths, top-level terms, and to_latex(line_width=)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from graphs import lecture
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import examples, expressions, op_graphs
+from test_latex import NAMES, check_latex
+
+import cgraph as cg
+from cgraph.printing.linebreak import latex_width, terms, wrap
+
+
+def _sides(g, **options) -> list[str]:
+    """The right sides of ``cg.to_latex(g)``'s equations."""
+    text = cg.to_latex(g, **options)
+    lines = [line for line in text.splitlines() if not line.startswith(("\\begin", "\\end"))]
+    return [re.split(r" &?= ", line.removesuffix(" \\\\"), maxsplit=1)[-1] for line in lines]
+
+
+def _joined(rows: list[str]) -> str:
+    """``rows`` back on one line: wrap's ``\\right.`` / ``\\left. {}`` pairs taken out."""
+    return re.sub(r"( \\right\.)+ (\\left\. \{\})+", " ", " ".join(rows))
+
+
+@pytest.mark.parametrize("tex, width", [
+    ("x z", 2.0),
+    ("x + z", 4.0),
+    ("-x", 2.0),
+    (r"\frac{\sin\left(x\right)}{x^{2}}", 6.2),    # the wider part: sin, ( x )
+    (r"e^{x z}", 1 + 0.7 * 2),
+    (r"\ln\left(x\right)^{2}", 2 + 3 + 0.7),
+    (r"\frac{\frac{a b c}{d}}{e}", (3 + 0.2) * 0.72 + 0.2),   # a fraction in a fraction is smaller
+    (r"\operatorname{ReLU}\left(x\right)", 7.0),
+    (r"\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}", 3 + 2),   # the widest row and the brackets
+    (r"\mathtt{x\_1}", 3.0),
+    (r"a\,b", 2.2),                                # a thin space
+    (r"\left. {}+ c\right)", 4.0),                 # \left. is invisible; {}+ is binary
+])
+def test_latex_width(tex, width):
+    assert latex_width(tex) == pytest.approx(width)
+
+
+def test_terms_split_the_outermost_sum_else_the_outermost_product():
+    assert terms(r"a + \frac{b + c}{d} - e^{f - g}") == ["a", r"+ \frac{b + c}{d}", r"- e^{f - g}"]
+    assert terms(r"-a - \left(b + c\right)") == ["-a", r"- \left(b + c\right)"]
+    assert terms(r"A \odot \left(1 - B\right) \cdot c") == ["A", r"\odot \left(1 - B\right)", r"\cdot c"]
+    assert terms(r"x \left(a + b\right)") == [r"x \left(a + b\right)"]   # juxtaposed: never broken
+    assert terms(r"\begin{bmatrix}1 + 2 & 3\end{bmatrix}") == [r"\begin{bmatrix}1 + 2 & 3\end{bmatrix}"]
+
+
+def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
+    assert wrap("a + b + c + d", 6) == ["a + b", "+ c + d"]
+    assert wrap("a + b + c + d", 100) == ["a + b + c + d"]
+    assert wrap("a + b + c + d", 6, indent=3) == ["a + b", "+ c", "+ d"]   # later lines 3 narrower
+    assert wrap(r"z \left(a + b + c\right)", 8) == [r"z \left(a + b \right.", r"\left. {}+ c\right)"]
+    # what has nothing to break at keeps its line, however wide
+    assert wrap(r"\frac{a + b + c + d}{e}", 3) == [r"\frac{a + b + c + d}{e}"]
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(op_graphs(names=NAMES), st.integers(4, 80))
+def test_wrap_keeps_the_expression_and_fills_lines_up_to_the_width(drawn, width):
+    g = drawn[0]
+    for side in _sides(cg.simplify(cg.adjoint(g))) + _sides(g, form="program"):
+        assert " ".join(terms(side)) == side
+        rows = wrap(side, width, indent=1)
+        assert _joined(rows) == side
+        for i, row in enumerate(rows):
+            room = width if i == 0 else width - 1
+            # a row of several terms was filled only up to the width
+            assert len(terms(row)) == 1 or latex_width(row) <= room + 1e-9, (row, room)
+
+
+def test_to_latex_breaks_the_lecture_hessian_for_a_slide():
+    h = cg.simplify(cg.hessian_graph(lecture()))
+    one = cg.to_latex(h)
+    broken = cg.to_latex(h, line_width=60)
+    assert broken.count("\n") > one.count("\n")
+    assert broken.replace(" \\\\\n&\\quad {}", " ") == one   # the same equations, continued lines joined
+    rows = broken.splitlines()[1:-1]
+    assert rows[1].startswith(r"&\quad {}+ z \left(")
+    check_latex(broken)
+    # each row is under the width, but the fraction that has no sum at its top level
+    lead = latex_width(r"\frac{\partial^{2} y}{\partial z \, \partial x}") + 2
+    for row in rows:
+        side = re.split(r" &= |&\\quad ", row.removesuffix(" \\\\"), maxsplit=1)[-1]
+        assert lead + latex_width(side) <= 60 or len(terms(side.removeprefix("{}"))) == 1
+
+
+def test_to_latex_line_width_of_one_equation_and_of_a_node():
+    g = cg.parse("y = exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+    assert cg.to_latex(g, line_width=1000) == cg.to_latex(g)   # short enough: unchanged
+    assert cg.to_latex(g, line_width=20) == (
+        "\\begin{aligned}\n"
+        r"y &= e^{x z} + \frac{x z}{\ln\left(x\right)} \\" "\n"
+        r"&\quad {}+ \frac{\sin\left(\ln\left(x\right)\right)}{x z}" "\n"
+        "\\end{aligned}")
+    assert cg.to_latex(g.node("y"), line_width=20) == (
+        "\\begin{aligned}\n"
+        r"&e^{x z} + \frac{x z}{\ln\left(x\right)} \\" "\n"
+        r"&\quad {}+ \frac{\sin\left(\ln\left(x\right)\right)}{x z}" "\n"
+        "\\end{aligned}")
+    assert cg.to_latex(cg.adjoint(cg.parse("y = 3")), line_width=20) == ""   # nothing to print
+
+
+def test_to_latex_breaks_an_mlp_gradient_inside_its_parentheses():
+    net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
+    text = cg.to_latex(cg.simplify(net.gradient_graph()), line_width=60)
+    assert "W_{2}^{\\top} \\right. \\\\\n&\\quad \\left. {}\\odot \\left(1 - " in text
+    check_latex(text)
+
+
+@pytest.mark.parametrize("bad", [0, -3, float("nan"), float("inf"), "60", True])
+def test_to_latex_refuses_a_line_width_that_is_no_positive_number(bad):
+    with pytest.raises(cg.ArgumentError, match="line_width"):
+        cg.to_latex(lecture(), line_width=bad)
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(expressions(), st.integers(5, 60))
+def test_broken_latex_is_valid_latex(g, width):
+    for h in (g, cg.simplify(cg.adjoint(g))):
+        for form in ("expanded", "program"):
+            check_latex(cg.to_latex(h, form=form, line_width=width))
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_typeset_rows_fit_the_width(tmp_path):
+    """pdflatex's own widths of wrap's rows, in widths of an x: within 20% of the estimate."""
+    h = cg.simplify(cg.hessian_graph(lecture()))
+    net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
+    rows = [row for g in (h, cg.simplify(net.gradient_graph())) for side in _sides(g) for row in wrap(side, 30)]
+    body = "".join(r"\settowidth{\w}{$\displaystyle " + row + r"$}\typeout{W \the\w}" + "\n" for row in rows)
+    (tmp_path / "w.tex").write_text(
+        r"\documentclass{article}\usepackage{amsmath}\newlength\w\begin{document}"
+        r"\settowidth{\w}{$x$}\typeout{W \the\w}" + "\n" + body + r"\end{document}")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "w.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    x, *widths = [float(w) for w in re.findall(r"^W ([\d.]+)pt", (tmp_path / "w.log").read_text(), re.M)]
+    assert len(widths) == len(rows)
+    for row, w in zip(rows, widths):
+        assert 0.8 <= w / x / latex_width(row) <= 1.25, row
