@@ -497,12 +497,26 @@ def _hessian(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     at = parse_bindings(args.at)
     if at:
+        _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, **at)
         print(_point(at))
         width = max(map(len, labels))
         for label, value in zip(labels, matrix.flat):
             print(f"{label:<{width}} = {_number(value)}")
     return 0
+
+
+def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
+    """InputError for an array given to a ``wrt`` input: the command prints one line per
+    pair of scalars (cg.hessian would give an (N, N) array that these lines do not label)."""
+    import numpy as np
+
+    for w in dict.fromkeys(h.nx.nodes[o]["adjoint_of"] for o in h.outputs):
+        if w in at and np.size(at[w]) != 1:
+            raise InputError(
+                f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: cgraph hessian "
+                "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) in Python "
+                "gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a graph")
 
 
 def _second(h: Any, name: str) -> str:

@@ -302,8 +302,15 @@ def test_hessian_prints_second_derivatives_and_their_values(capsys):
     assert r"\frac{\partial^{2} y}{\partial z \, \partial x} &= 2 x" in capsys.readouterr().out
     assert main(["hessian", "3"]) == 1
     assert "no inputs or params" in capsys.readouterr().err
-    assert main(["hessian", "sum(x*x)", "--at", "x=[1, 2]"]) == 1
-    assert "input 'x' is fed an array of shape (2,): take the Hessian of scalar inputs" in capsys.readouterr().err
+    assert main(["hessian", "sum(x*x)", "--at", "x=[1, 2]"]) == 1  # one line d2y/dx2 would print H[0, 0] alone
+    captured = capsys.readouterr()
+    assert "at x=" not in captured.out
+    assert captured.err == ("cgraph hessian: error: input 'x' is given an array of shape (2,) by --at: cgraph hessian "
+                            "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) "
+                            "in Python gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a "
+                            "graph\n")
+    assert main(["hessian", "sum(x*z)", "--wrt", "z", "--at", "x=[1, 2]", "z=3"]) == 0  # an array not in --wrt
+    assert capsys.readouterr().out.splitlines()[-2:] == ["at x=[1, 2], z=3:", "d2y/dz2 = 0.0"]
 
 
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():

@@ -1,11 +1,12 @@
 """Second derivatives: ``hessian_graph`` builds the Hessian of a scalar output as a graph
-(the forward graph, its adjoint, and one more reverse sweep per ``wrt`` entry);
-``hessian`` evaluates it at a point to an ``(n, n)`` array, as ``adjoint`` and ``grad``
-split the first derivative."""
+(the forward graph, its adjoint, and one more reverse sweep per ``wrt`` entry), for
+scalar inputs; ``hvp_graph`` builds the Hessian-vector product (one more reverse sweep of
+``sum(g_w*v_w)``), for arrays too; ``hessian`` evaluates either at a point to an
+``(N, N)`` array, as ``adjoint`` and ``grad`` split the first derivative."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,15 +15,27 @@ from ..errors import GraphError, InputError, ShapeError
 from ..graph import Graph, require_graph
 from ..memory import gc_paused
 from ..node import Node
+from ..ops import add
+from ..ops import sum as sum_
 from ..ops.registry import float_dtype
-from .adjoint import _adjoint, _between, _prune, _resolve_of, _resolve_wrt, _Sweep, ancestors, derivative_key
+from .adjoint import (
+    _adjoint,
+    _between,
+    _pointwise,
+    _prune,
+    _resolve_of,
+    _resolve_wrt,
+    _Sweep,
+    ancestors,
+    derivative_key,
+    fit_to,
+)
 from .plan import merge_feeds, plan
 
-#: what to do instead for a vector (the message of a refused non-scalar wrt)
-_HVP = ("take the Hessian of scalar inputs and params only; for a vector v, a Hessian-vector "
-        "product is the adjoint of sum(g_{w}*v): ga = cg.adjoint(g, wrt=[{w!r}]); "
-        "v = ga.input('v', shape=...); ga.output(cg.sum(ga.node(ga.outputs[0])*v), name='gv'); "
-        "cg.adjoint(ga, wrt=[{w!r}], of='gv')")
+#: what to do instead for an array (the message of a refused non-scalar wrt)
+_HVP = ("cg.hessian_graph takes scalar inputs and params only (its outputs are the n*n second "
+        "derivatives, one scalar each); for arrays, cg.hvp_graph(g, wrt=[{w!r}]) is the Hessian-vector "
+        "product as a graph, and cg.hessian(g, {w}=...) evaluates the Hessian to an (N, N) array")
 
 
 def hessian_graph(g: Graph, wrt: Sequence[str | Node] | str | Node | None = None,
@@ -66,7 +79,7 @@ def hessian_graph(g: Graph, wrt: Sequence[str | Node] | str | Node | None = None
         another graph's node; ``g`` has several outputs and no ``of``.
     ShapeError
         ``of`` is not a scalar, or a ``wrt`` node's declared shape is not (the message
-        says how to take a Hessian-vector product instead).
+        points to :func:`hvp_graph` and :func:`hessian`, which take arrays).
     InputError
         ``wrt`` holds something other than names and nodes (input values).
     NotDifferentiableError
@@ -89,25 +102,32 @@ def hessian_graph(g: Graph, wrt: Sequence[str | Node] | str | Node | None = None
     of = _resolve_of(g, of)
     names = _resolve_wrt(g, wrt)
     _check_wrt(g, names)
+    _check_scalar(g, names)
     with gc_paused():
         return _hessian(g, names, of)
 
 
-def _check_wrt(g: Graph, names: list[str]) -> None:
+def _check_wrt(g: Graph, names: list[str], what: str = "a Hessian") -> None:
+    """GraphError for a ``wrt`` node that is not an input or param (``what``: of what)."""
     nodes = g.nx._node
     for w in names:
         data = nodes[w]
         if data["role"] not in ("input", "param"):
-            what = data["op"] if data["role"] == "op" else data["role"]
+            kind = data["op"] if data["role"] == "op" else data["role"]
             raise GraphError(
-                f"wrt {w!r} is a {what} node of graph {g.name!r}, not an input or param: a Hessian "
+                f"wrt {w!r} is a {kind} node of graph {g.name!r}, not an input or param: {what} "
                 f"is taken with respect to inputs and params (its inputs and params: "
                 f"{', '.join(g.inputs + g.params) or 'none'})"
             )
-        shape = data["shape"]
+
+
+def _check_scalar(g: Graph, names: list[str]) -> None:
+    """ShapeError for a ``wrt`` node of a declared shape that is not a scalar's."""
+    nodes = g.nx._node
+    for w in names:
+        shape = nodes[w]["shape"]
         if shape is not None and any(d != 1 for d in shape):
-            raise ShapeError(f"wrt {w!r} has shape {tuple(shape)}: cg.hessian and cg.hessian_graph "
-                             + _HVP.format(w=w))
+            raise ShapeError(f"wrt {w!r} has shape {tuple(shape)}: " + _HVP.format(w=w))
 
 
 def _hessian(g: Graph, wrt: list[str], of: str) -> Graph:
@@ -126,6 +146,126 @@ def _hessian(g: Graph, wrt: list[str], of: str) -> Graph:
     return out
 
 
+def hvp_graph(g: Graph, wrt: Sequence[str | Node] | str | Node | None = None,
+              of: str | Node | None = None) -> Graph:
+    r"""The Hessian-vector product of ``of`` with respect to ``wrt``, as a graph.
+
+    The forward graph, one adjoint sweep (:func:`~cgraph.adjoint`: ``g_w``, the first
+    derivatives) and one more reverse sweep from ``sum(g_w1*v_w1) + sum(g_w2*v_w2) + ...``
+    over the ``wrt``, all in one graph: its outputs ``hv_<w>`` are the blocks of
+    ``H @ v`` for the direction ``v`` that the new inputs ``v_<w>`` hold (one per ``wrt``
+    node, of its shape), without ever forming the Hessian. Inputs and params may be
+    scalars or arrays, mixed; :func:`~cgraph.simplify`, :func:`~cgraph.to_text` and
+    :func:`~cgraph.to_latex` print ``H v`` symbolically, :func:`~cgraph.evaluate` gives
+    its value (feed the ``v_<w>`` with ``g``'s inputs), and :func:`~cgraph.hessian`
+    evaluates it once per element to the whole Hessian.
+
+    Parameters
+    ----------
+    g : Graph
+        The forward graph; it is not modified.
+    wrt : name or Node, or a list of them, optional
+        Inputs and params of ``g``, of any shape; default: every input and param, in
+        creation order.
+    of : str or Node, optional
+        The scalar node to differentiate (default: the single output).
+
+    Returns
+    -------
+    Graph
+        Its inputs are ``g``'s, then the direction ``v_<w>`` for each ``wrt`` node ``w``, in
+        ``wrt``'s order, declared with ``w``'s shape (undeclared where ``w``'s is). Its
+        outputs are ``hv_<w>``, in ``wrt``'s order: ``hv_<w> = sum_u d/dw (dy/du) * v_<u>``,
+        the ``w`` block of ``H v``. Neither name clashes with a node of ``g`` or of its
+        adjoint: where ``v_<w>`` (``hv_<w>``) is taken, the name is the first free of
+        ``v2_<w>``, ``v3_<w>``, ... (``hv2_<w>``, ...), as :func:`~cgraph.adjoint` names
+        ``g2_<w>``; read them from ``inputs`` and ``outputs``, or from the ``hvp = (y, w,
+        v_<w>)`` attribute each output carries (also ``adjoint_of = w``).
+        :func:`~cgraph.to_latex` heads an output ``\left(\nabla^{2} y \, v\right)_{w}``.
+        Over undeclared shapes and elementwise ops only (a formula of :func:`~cgraph.parse`),
+        the product is pointwise, as :func:`~cgraph.adjoint`'s derivatives are there:
+        ``hv_x = 2*z*v_x + 2*x*v_z`` for ``y = x^2*z``.
+
+    Raises
+    ------
+    NodeNotFoundError
+        ``wrt`` or ``of`` is not a node of ``g``.
+    GraphError
+        ``wrt`` lists a node twice, names a node that is not an input or param, or holds
+        another graph's node; ``g`` has several outputs and no ``of``.
+    ShapeError
+        ``of`` is not a scalar.
+    InputError
+        ``wrt`` holds something other than names and nodes (input values).
+    NotDifferentiableError
+        An op without a derivative rule lies between ``of`` and ``wrt``, in ``g`` or in
+        its adjoint.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> h = cg.hvp_graph(cg.parse("y = x^2*z"))
+    >>> h.inputs, h.outputs
+    (['x', 'z', 'v_x', 'v_z'], ['hv_x', 'hv_z'])
+    >>> print(cg.to_text(cg.simplify(h)))
+    hv_x = 2*z*v_x + 2*x*v_z
+    hv_z = 2*x*v_x
+    >>> g = cg.Graph("cubes")
+    >>> x = g.input("x", shape=(3,))
+    >>> y = g.output(cg.sum(x * x * x), name="y")
+    >>> cg.evaluate(cg.hvp_graph(g), x=[1.0, 2.0, 3.0], v_x=[1.0, -1.0, 2.0])["hv_x"]
+    array([  6., -12.,  36.])
+    """
+    require_graph(g, "hvp_graph").validate()
+    of = _resolve_of(g, of)
+    names = _resolve_wrt(g, wrt)
+    _check_wrt(g, names, "a Hessian-vector product")
+    with gc_paused():
+        return _hvp(g, names, of)
+
+
+def _free(prefix: str, w: str, taken: Container[str]) -> str:
+    """``<prefix>_<w>``, or the first of ``<prefix>2_<w>``, ``<prefix>3_<w>``, ... not in ``taken``."""
+    k = 1
+    while True:
+        name = f"{prefix}_{w}" if k == 1 else f"{prefix}{k}_{w}"
+        if name not in taken:
+            return name
+        k += 1
+
+
+def _hvp(g: Graph, wrt: list[str], of: str) -> Graph:
+    out = _adjoint(g, wrt, of)  # a new graph, ours to extend: forward nodes and the g_w
+    out.name = f"hessian-vector product of {g.name}"
+    if not wrt:
+        return out
+    nodes = out.nx._node
+    # over undeclared shapes and elementwise ops, the adjoint is pointwise (no sums), and
+    # so is the product, so that a formula's H v prints as one (2*z*v_x + 2*x*v_z); else
+    # each block is summed to a scalar (a scalar's own, shape (), needs no sum), as is the
+    # zero block of a w that does not reach `of` (zeros_like(u)*v_u would broadcast the rest)
+    active = _between(g, wrt, of)
+    pointwise = _pointwise(g, active)
+    terms, directions = [], []
+    for w, gw in zip(wrt, out.outputs):
+        v = out.input(_free("v", w, nodes), shape=nodes[w]["shape"])
+        directions.append(v.name)
+        term = Node(out, gw) * v
+        terms.append(term if nodes[w]["shape"] == () or (pointwise and w in active) else sum_(term))
+    product = (terms[0] if len(terms) == 1 else add(*terms)).named(_free("gv", of, nodes))
+    forward = set(out.nx)  # what the second sweep differentiates: g's nodes, the adjoint and the product
+    swept = _Sweep(out, forward, _between(out, wrt, product.name), product.name).run(out.schedule(), wrt)
+    names = []
+    for w, n, v in zip(wrt, swept, directions):
+        name = out.rename(n, _free("hv", w, nodes)).name  # a node of the sweep's own: g2_<w>, ...
+        nodes[name]["hvp"] = (of, w, v)
+        names.append(name)
+    out.set_outputs(names)
+    _prune(out, forward, names)
+    out._mark_valid()
+    return out
+
+
 def hessian(
     g: Graph,
     /,
@@ -136,13 +276,18 @@ def hessian(
     nonfinite: str = "raise",
     **inputs: Any,
 ) -> np.ndarray:
-    """The Hessian of the output of ``g`` at a point: :func:`hessian_graph`, evaluated.
+    """The Hessian of the output of ``g`` at a point, for scalar and array inputs.
+
+    For scalar ``wrt`` values, :func:`hessian_graph` evaluated; where one is an array,
+    :func:`hvp_graph` evaluated once per element ``k`` of the ``wrt`` values, with the
+    direction ``v`` the ``k``-th unit vector (row ``k`` of the Hessian), one plan for all.
 
     Parameters
     ----------
     g : Graph
     wrt : name or Node, or a list of them, optional
-        Scalar inputs and params (default: every input and param, in creation order).
+        Inputs and params, scalars or arrays (default: every input and param, in
+        creation order).
     feeds : mapping, optional
         Input values by name or node (alternative to keywords).
     of : str or Node, optional
@@ -150,64 +295,128 @@ def hessian(
     nonfinite : {"raise", "propagate"}
         As in :func:`~cgraph.evaluate`.
     **inputs
-        Input values; those of ``wrt`` must be scalars (one element).
+        Input values.
 
     Returns
     -------
     numpy.ndarray
-        Of shape ``(n, n)`` for ``n = len(wrt)``, rows and columns in ``wrt``'s order:
-        ``H[i, j]`` is d/dw_j (dy/dw_i). Its dtype is the float dtype of the ``wrt``
-        values (float64 for ints; the widest, when they differ), as ``cg.grad`` gives.
+        Of shape ``(N, N)``, ``N`` the total number of elements of the ``wrt`` values
+        (``N = n = len(wrt)`` for scalars): ``H[i, j]`` is d/dw_j (dy/dw_i) for the
+        elements of the ``wrt`` values, in ``wrt``'s order, each flattened in C order
+        (``np.ravel``). The block of ``w_i`` and ``w_j`` spans
+        ``H[i0:i1, j0:j1]``, its offsets the running sums of the sizes, and
+        ``H[i0:i1, j0:j1].reshape(w_i.shape + w_j.shape)`` is indexed by an element of
+        each. Symmetry is not imposed: it is what the derivatives give (to rounding, for
+        twice continuously differentiable functions). Its dtype is the float dtype of the
+        ``wrt`` values (float64 for ints; the widest, when they differ), as ``cg.grad``
+        gives.
 
     Raises
     ------
     InputError
-        A ``wrt`` value is an array of more than one element (the message says how to
-        take a Hessian-vector product instead), or inputs are missing.
+        Inputs are missing.
     ShapeError
         ``of`` is not a scalar at these inputs.
-    And the errors of :func:`hessian_graph` and :func:`~cgraph.evaluate`.
+    And the errors of :func:`hessian_graph`, :func:`hvp_graph` and :func:`~cgraph.evaluate`.
 
     Examples
     --------
+    >>> import numpy as np
     >>> import cgraph as cg
     >>> cg.hessian(cg.parse("y = x^2*z"), x=3.0, z=5.0)
     array([[10.,  6.],
            [ 6.,  0.]])
+    >>> g = cg.Graph("quartic")
+    >>> w = g.input("w", shape=(2,))
+    >>> y = g.output(cg.sum(w ** 4), name="y")
+    >>> cg.hessian(g, w=np.array([1.0, 2.0]))  # diag(12 w^2)
+    array([[12.,  0.],
+           [ 0., 48.]])
     """
     require_graph(g, "hessian").validate()
     feeds = merge_feeds(feeds, inputs, g)
     of_name = _resolve_of(g, of)
     names = _resolve_wrt(g, wrt)
     _check_wrt(g, names)
-    for w in names:
-        shape = _shape(feeds[w]) if w in feeds else ()
-        if shape is not None and int(np.prod(shape)) != 1:
-            role = g.nx.nodes[w]["role"]
-            raise InputError(f"{role} {w!r} is fed an array of shape {shape}: " + _HVP.format(w=w))
+    if all(_one_element(g, w, feeds) for w in names):
+        return _scalar_hessian(g, wrt, of, names, of_name, feeds, nonfinite)
+    return _hvp_hessian(g, wrt, of, names, of_name, feeds, nonfinite)
+
+
+def _one_element(g: Graph, w: str, feeds: Mapping[str, Any]) -> bool:
+    """True when ``w`` is a scalar (one element) by its declared shape and by its value,
+    if fed (a value that is no array, a ragged list, counts: evaluate says why)."""
+    declared = g.nx._node[w]["shape"]
+    if declared is not None and any(d != 1 for d in declared):
+        return False
+    shape = _shape(feeds[w]) if w in feeds else ()
+    return shape is None or int(np.prod(shape)) == 1
+
+
+def _scalar_hessian(g: Graph, wrt: Any, of: Any, names: list[str], of_name: str,
+                    feeds: dict[str, Any], nonfinite: str) -> np.ndarray:
+    """The Hessian of scalars: :func:`hessian_graph`'s n*n outputs, evaluated once."""
     h = g._cached(("hessian", *derivative_key(g, wrt, of)), lambda: hessian_graph(g, wrt=wrt, of=of))
     keep = list(dict.fromkeys([*h.outputs, of_name, *names]))
-    try:
-        values = plan(h, keep).run(feeds, nonfinite=nonfinite, source=g)
-    except InputError as exc:
-        if feeds:
-            raise
-        raise InputError(f"{exc}; cg.hessian evaluates at a point (cg.hessian(g, x=2.0, ...)), "
-                         "cg.hessian_graph(g) is the Hessian as a graph") from None
-    shape = np.shape(values[of_name])
-    if int(np.prod(shape)) != 1:
-        arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if np.size(v) != 1]
-        raise ShapeError(
-            f"cannot take the Hessian of {of_name!r}: it is of shape {shape} at these inputs"
-            + (f" (arrays: {', '.join(arrays)})" if arrays else "")
-            + "; reduce it first (e.g. cg.sum) or feed scalars"
-        )
+    values = _run(plan(h, keep), feeds, nonfinite, g)
+    _require_scalar(of_name, values[of_name], feeds)
     n = len(names)
     dtype = np.result_type(*(float_dtype(values[w]) for w in names)) if names else np.dtype(np.float64)
     out = np.empty((n, n), dtype=dtype)
     for k, o in enumerate(h.outputs):
         out[divmod(k, n)] = np.reshape(values[o], ())
     return out
+
+
+def _hvp_hessian(g: Graph, wrt: Any, of: Any, names: list[str], of_name: str,
+                 feeds: dict[str, Any], nonfinite: str) -> np.ndarray:
+    """The Hessian where a ``wrt`` value is an array: row by row, :func:`hvp_graph`
+    evaluated at the unit vectors (an HVP of numpy values cannot batch the directions:
+    broadcasting a stack of them through ``g``'s ops would not keep them apart)."""
+    # the point, checked (missing inputs, the domain, the output a scalar), and its shapes
+    at = _run(plan(g, list(dict.fromkeys([of_name, *names]))), feeds, nonfinite, g)
+    _require_scalar(of_name, at[of_name], feeds)
+    h = g._cached(("hvp", *derivative_key(g, wrt, of)), lambda: hvp_graph(g, wrt=wrt, of=of))
+    directions = [h.nx._node[o]["hvp"][2] for o in h.outputs]
+    shapes = [np.shape(at[w]) for w in names]
+    dtypes = [float_dtype(at[w]) for w in names]
+    ends = np.cumsum([int(np.prod(s)) for s in shapes]).tolist()
+    starts = [0, *ends[:-1]]
+    out = np.empty((ends[-1], ends[-1]), dtype=np.result_type(*dtypes))
+    run = plan(h, h.outputs).run
+    zeros = {v: np.zeros(s, d) for v, s, d in zip(directions, shapes, dtypes)}
+    for v, start, end in zip(directions, starts, ends):
+        e = np.zeros_like(zeros[v])
+        step = {**feeds, **zeros, v: e}
+        for row in range(start, end):
+            e.flat[row - start] = 1
+            values = run(step, nonfinite=nonfinite, source=g)
+            for w, o, shape, i, j in zip(names, h.outputs, shapes, starts, ends):
+                out[row, i:j] = np.ravel(fit_to(values[o], shape, like=at[w]))
+            e.flat[row - start] = 0
+    return out
+
+
+def _run(p: Any, feeds: dict[str, Any], nonfinite: str, g: Graph) -> dict[str, Any]:
+    """``p.run(feeds)``, a call without inputs told how to give them."""
+    try:
+        return p.run(feeds, nonfinite=nonfinite, source=g)
+    except InputError as exc:
+        if feeds:
+            raise
+        raise InputError(f"{exc}; cg.hessian evaluates at a point (cg.hessian(g, x=2.0, ...)), "
+                         "cg.hessian_graph(g) is the Hessian as a graph") from None
+
+
+def _require_scalar(of: str, value: Any, feeds: Mapping[str, Any]) -> None:
+    shape = np.shape(value)
+    if int(np.prod(shape)) != 1:
+        arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if np.size(v) != 1]
+        raise ShapeError(
+            f"cannot take the Hessian of {of!r}: it is of shape {shape} at these inputs"
+            + (f" (arrays: {', '.join(arrays)})" if arrays else "")
+            + "; reduce it first (e.g. cg.sum)"
+        )
 
 
 def _shape(value: Any) -> tuple | None:

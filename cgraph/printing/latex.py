@@ -187,8 +187,12 @@ def _is_program(lines: list, g: Graph) -> bool:
 
 def lhs(g: Graph, name: str, symbol: Callable[[str], str]) -> str:
     r"""The left-hand side of output ``name``: ``\frac{\partial y}{\partial x}`` for an
-    adjoint (``symbol``: how a name prints)."""
+    adjoint, ``\left(\nabla^{2} y \, v\right)_{x}`` for a block of a Hessian-vector product
+    (``symbol``: how a name prints)."""
     data = g.nx.nodes[name]
+    hvp = data.get("hvp")
+    if hvp:  # cg.hvp_graph's hv_<x>: (y, x, v_<x>)
+        return rf"\left(\nabla^{{2}} {symbol(hvp[0])} \, v\right)_{{{symbol(hvp[1])}}}"
     partial = data.get("partial")
     if not partial:
         return symbol(name)
