@@ -484,8 +484,11 @@ def _hessian(args: argparse.Namespace) -> int:
 
     show = _latex_printer(args)
     g = load_graph(args.source)
+    at = parse_bindings(args.at)  # before printing anything, as grad: a bad --at prints nothing
     h = cg.hessian_graph(g, wrt=args.wrt)
     _something_to_differentiate(h, args.source)
+    if at:
+        _scalars_at(g, h, at)
     labels = [_second(h, name) for name in h.outputs]
     simplified = cg.simplify(h)
     if show:
@@ -495,9 +498,7 @@ def _hessian(args: argparse.Namespace) -> int:
         if len(lines) == len(labels):  # one line per output (not the program form of a long one)
             lines = [f"{label} = {line.partition(' = ')[2]}" for label, line in zip(labels, lines)]
         print("\n".join(lines))
-    at = parse_bindings(args.at)
     if at:
-        _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, **at)
         print(_point(at))
         width = max(map(len, labels))

@@ -304,11 +304,14 @@ def test_hessian_prints_second_derivatives_and_their_values(capsys):
     assert "no inputs or params" in capsys.readouterr().err
     assert main(["hessian", "sum(x*x)", "--at", "x=[1, 2]"]) == 1  # one line d2y/dx2 would print H[0, 0] alone
     captured = capsys.readouterr()
-    assert "at x=" not in captured.out
+    assert captured.out == ""  # refused before the symbolic lines, as a malformed --at
     assert captured.err == ("cgraph hessian: error: input 'x' is given an array of shape (2,) by --at: cgraph hessian "
                             "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) "
                             "in Python gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a "
                             "graph\n")
+    assert main(["hessian", "x^2*z", "--at", "x=2,z=3"]) == 1  # a malformed --at prints nothing, as in grad
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--at x=2 z=3" in captured.err
     assert main(["hessian", "sum(x*z)", "--wrt", "z", "--at", "x=[1, 2]", "z=3"]) == 0  # an array not in --wrt
     assert capsys.readouterr().out.splitlines()[-2:] == ["at x=[1, 2], z=3:", "d2y/dz2 = 0.0"]
 
