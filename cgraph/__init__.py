@@ -21,6 +21,7 @@ from .passes.evaluate import Values, evaluate
 from .passes.finite_diff import finite_difference
 from .passes.grad import grad
 from .passes.hessian import hessian, hessian_graph, hvp_graph
+from .passes.jacobian import jacobian, vjp_graph
 
 # --- parsing and serialisation (parse.py, io.py)
 from .parse import parse
@@ -56,7 +57,7 @@ from . import errors, ops  # noqa: E402
 # slice, compile: cg.sum and the others stay reachable as cg.<name>)
 __all__ = [name for name in [
     *errors.__all__, *ops.__all__, "Graph", "Node", "Values", "adjoint", "evaluate", "finite_difference", "grad",
-    "hessian", "hessian_graph", "hvp_graph",
+    "hessian", "hessian_graph", "hvp_graph", "jacobian", "vjp_graph",
     "parse", "dumps", "load", "loads", "save", "simplify", "expand", "to_latex", "to_text", "GradientReport",
     "GradientRow", "check_gradients", "to_dot", "render", "backprop_frames", "backprop_steps", "nn", "compile",
 ] if not hasattr(_builtins, name)]

@@ -84,19 +84,31 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         return _adjoint(g, wrt, of)
 
 
-def _adjoint(g: Graph, wrt: list[str], of: str) -> Graph:
+def _adjoint(g: Graph, wrt: list[str], of: str, cotangent: bool = False) -> Graph:
+    """The adjoint graph, seeded with 1, or (``cotangent``) with a new input ``u_<of>`` of
+    ``of``'s shape, :func:`~cgraph.vjp_graph`'s cotangent (its name: ``out.inputs[-1]``)."""
     active = _between(g, wrt, of)
     out = derived_copy(g, f"adjoint of {g.name}")
     out.set_outputs([])
+    nodes = out.nx._node
+    seed = out.input(free_name("u", of, nodes), shape=nodes[of]["shape"]).name if cotangent else None
     before = set(out.nx)
-    names = _Sweep(out, before, active, of).run(g.schedule(), wrt)
+    names = _Sweep(out, before, active, of, seed=seed).run(g.schedule(), wrt)
     out.set_outputs(names)
     _prune(out, before, names)
     out._mark_valid()  # built by g.apply from a validated graph: checked node by node already
     return out
 
 
-def _resolve_of(g: Graph, of: str | None) -> str:
+#: what to do instead to differentiate an array (the end of a refused non-scalar of's message)
+JACOBIAN_HINT = ("; for its Jacobian, cg.jacobian(g, ...) evaluates it at a point and cg.vjp_graph(g) builds the "
+                 "vector-Jacobian product as a graph")
+
+
+def _resolve_of(g: Graph, of: str | None, scalar: bool = True, hint: str = JACOBIAN_HINT) -> str:
+    """The name of ``of`` (default: the single output); a ShapeError for a declared
+    non-scalar shape (its message ending in ``hint``), unless ``scalar`` is False (a
+    Jacobian's ``of``)."""
     if of is None:
         if len(g.outputs) != 1:
             raise GraphError(
@@ -105,10 +117,10 @@ def _resolve_of(g: Graph, of: str | None) -> str:
         of = g.outputs[0]
     of = of_name(g, of)
     shape = g.nx.nodes[of]["shape"]
-    if shape is not None and any(d != 1 for d in shape):
+    if scalar and shape is not None and any(d != 1 for d in shape):
         raise ShapeError(
             f"cannot differentiate non-scalar node {of!r} of shape {shape}: reduce it first "
-            "(e.g. cg.sum) or differentiate one element"
+            f"(e.g. cg.sum) or differentiate one element{hint}"
         )
     return of
 
@@ -127,9 +139,23 @@ def adjoint_name(n: str, taken: Container[str]) -> str:
     >>> adjoint_name("x", {"x"}), adjoint_name("x", {"x", "g_x"})
     ('g_x', 'g2_x')
     """
+    return free_name("g", n, taken)
+
+
+def free_name(prefix: str, n: str, taken: Container[str]) -> str:
+    """``<prefix>_<n>``, or the first of ``<prefix>2_<n>``, ``<prefix>3_<n>``, ... not in
+    ``taken``: how the derivative passes name what they add for ``n`` (``g_x``, the
+    direction ``v_x`` and product ``hv_x`` of :func:`~cgraph.hvp_graph`, the cotangent
+    ``u_y`` of :func:`~cgraph.vjp_graph`).
+
+    Examples
+    --------
+    >>> free_name("v", "x", {"x", "v_x"})
+    'v2_x'
+    """
     k = 1
     while True:
-        name = f"g_{n}" if k == 1 else f"g{k}_{n}"
+        name = f"{prefix}_{n}" if k == 1 else f"{prefix}{k}_{n}"
         if name not in taken:
             return name
         k += 1
@@ -248,7 +274,8 @@ def _between(g: Graph, wrt: list[str], of: str, up: set[str] | None = None) -> s
 class _Sweep:
     """State of one reverse sweep: contributions per forward node, and adjoint names."""
 
-    def __init__(self, out: Graph, forward: set[str], active: set[str], of: str, exact: bool | None = None) -> None:
+    def __init__(self, out: Graph, forward: set[str], active: set[str], of: str, exact: bool | None = None,
+                 seed: str | None = None) -> None:
         self.g = out
         self.nodes = out.nx._node  # networkx's own dict: the sweep reads it per node
         self.forward = forward
@@ -263,6 +290,9 @@ class _Sweep:
         # broadcast (pointwise derivatives, summed by grad at the end); as soon as a declared
         # shape or a reduction is involved, every adjoint is kept to its node's exact shape
         self.exact = not _pointwise(out, active) if exact is None else exact  # (the caller may know it)
+        # the adjoint of `of`: a node of `out` of its shape (vjp_graph's cotangent u_<of>),
+        # or None for the constant 1 (spread over every element of `of` where it is an array)
+        self.seed_node = seed
 
     def run(self, schedule: Sequence[str], wrt: list[str]) -> list[str]:
         """The whole sweep over the forward ``schedule``: the adjoint names of ``wrt``."""
@@ -277,10 +307,13 @@ class _Sweep:
         return adjoint_name(n, self.nodes)
 
     def seed(self, of: str) -> None:
-        node = self.g.const(1, name=self.name_for(of))
-        self._mark(node.name, of)
-        self.adjoint[of] = node.name
-        self.claimed.add(node.name)
+        if self.seed_node is None:
+            name = self.g.const(1, name=self.name_for(of)).name
+            self._mark(name, of)
+        else:
+            name = self.seed_node
+        self.adjoint[of] = name
+        self.claimed.add(name)
         self.contribs[of] = []
 
     def accumulate(self, n: str) -> Node:
@@ -329,7 +362,7 @@ class _Sweep:
             # the seed 1 of an output of shape (1, 1), passed down by elementwise rules
             # (-(x @ w)): a rule such as matmul's needs the adjoint in its node's shape
             gn = expand_to(gn, Node(self.g, n))
-        elif exact and n == self.of and data["shape"] is None:
+        elif exact and n == self.of and data["shape"] is None and self.seed_node is None:
             gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
         k = len(operands)
         if k == 1:  # (no list of handles for the usual one or two operands)

@@ -6,7 +6,7 @@ scalar inputs; ``hvp_graph`` builds the Hessian-vector product (one more reverse
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from .adjoint import (
     ancestors,
     derivative_key,
     fit_to,
+    free_name,
 )
 from .plan import merge_feeds, plan
 
@@ -98,16 +99,24 @@ def hessian_graph(g: Graph, wrt: Sequence[str | Node] | str | Node | None = None
     g3_x = 2*x
     g3_z = 0
     """
-    require_graph(g, "hessian_graph").validate()
-    of = _resolve_of(g, of)
-    names = _resolve_wrt(g, wrt)
-    _check_wrt(g, names)
+    of, names = resolved(g, wrt, of, "hessian_graph", "a Hessian")
     _check_scalar(g, names)
     with gc_paused():
         return _hessian(g, names, of)
 
 
-def _check_wrt(g: Graph, names: list[str], what: str = "a Hessian") -> None:
+def resolved(g: Graph, wrt: Sequence[str | Node] | str | Node | None, of: str | Node | None, caller: str,
+             what: str, scalar: bool = True) -> tuple[str, list[str]]:
+    """``(of name, wrt names)`` of the derivative ``caller`` takes of the validated graph
+    ``g`` (``what``: ``"a Hessian"``, ...), ``of`` a scalar unless ``scalar`` is False."""
+    require_graph(g, caller).validate()
+    of = _resolve_of(g, of, scalar, hint="")  # (a Hessian's of is a scalar: no Jacobian for it)
+    names = _resolve_wrt(g, wrt)
+    _check_wrt(g, names, what)
+    return of, names
+
+
+def _check_wrt(g: Graph, names: list[str], what: str) -> None:
     """GraphError for a ``wrt`` node that is not an input or param (``what``: of what)."""
     nodes = g.nx._node
     for w in names:
@@ -216,22 +225,9 @@ def hvp_graph(g: Graph, wrt: Sequence[str | Node] | str | Node | None = None,
     >>> cg.evaluate(cg.hvp_graph(g), x=[1.0, 2.0, 3.0], v_x=[1.0, -1.0, 2.0])["hv_x"]
     array([  6., -12.,  36.])
     """
-    require_graph(g, "hvp_graph").validate()
-    of = _resolve_of(g, of)
-    names = _resolve_wrt(g, wrt)
-    _check_wrt(g, names, "a Hessian-vector product")
+    of, names = resolved(g, wrt, of, "hvp_graph", "a Hessian-vector product")
     with gc_paused():
         return _hvp(g, names, of)
-
-
-def _free(prefix: str, w: str, taken: Container[str]) -> str:
-    """``<prefix>_<w>``, or the first of ``<prefix>2_<w>``, ``<prefix>3_<w>``, ... not in ``taken``."""
-    k = 1
-    while True:
-        name = f"{prefix}_{w}" if k == 1 else f"{prefix}{k}_{w}"
-        if name not in taken:
-            return name
-        k += 1
 
 
 def _hvp(g: Graph, wrt: list[str], of: str) -> Graph:
@@ -248,16 +244,16 @@ def _hvp(g: Graph, wrt: list[str], of: str) -> Graph:
     pointwise = _pointwise(g, active)
     terms, directions = [], []
     for w, gw in zip(wrt, out.outputs):
-        v = out.input(_free("v", w, nodes), shape=nodes[w]["shape"])
+        v = out.input(free_name("v", w, nodes), shape=nodes[w]["shape"])
         directions.append(v.name)
         term = Node(out, gw) * v
         terms.append(term if nodes[w]["shape"] == () or (pointwise and w in active) else sum_(term))
-    product = (terms[0] if len(terms) == 1 else add(*terms)).named(_free("gv", of, nodes))
+    product = (terms[0] if len(terms) == 1 else add(*terms)).named(free_name("gv", of, nodes))
     forward = set(out.nx)  # what the second sweep differentiates: g's nodes, the adjoint and the product
     swept = _Sweep(out, forward, _between(out, wrt, product.name), product.name).run(out.schedule(), wrt)
     names = []
     for w, n, v in zip(wrt, swept, directions):
-        name = out.rename(n, _free("hv", w, nodes)).name  # a node of the sweep's own: g2_<w>, ...
+        name = out.rename(n, free_name("hv", w, nodes)).name  # a node of the sweep's own: g2_<w>, ...
         nodes[name]["hvp"] = (of, w, v)
         names.append(name)
     out.set_outputs(names)
@@ -333,11 +329,8 @@ def hessian(
     array([[12.,  0.],
            [ 0., 48.]])
     """
-    require_graph(g, "hessian").validate()
+    of_name, names = resolved(g, wrt, of, "hessian", "a Hessian")
     feeds = merge_feeds(feeds, inputs, g)
-    of_name = _resolve_of(g, of)
-    names = _resolve_wrt(g, wrt)
-    _check_wrt(g, names)
     if all(_one_element(g, w, feeds) for w in names):
         return _scalar_hessian(g, wrt, of, names, of_name, feeds, nonfinite)
     return _hvp_hessian(g, wrt, of, names, of_name, feeds, nonfinite)
@@ -358,7 +351,7 @@ def _scalar_hessian(g: Graph, wrt: Any, of: Any, names: list[str], of_name: str,
     """The Hessian of scalars: :func:`hessian_graph`'s n*n outputs, evaluated once."""
     h = g._cached(("hessian", *derivative_key(g, wrt, of)), lambda: hessian_graph(g, wrt=wrt, of=of))
     keep = list(dict.fromkeys([*h.outputs, of_name, *names]))
-    values = _run(plan(h, keep), feeds, nonfinite, g)
+    values = run_at(plan(h, keep), feeds, nonfinite, g, _AT_A_POINT)
     _require_scalar(of_name, values[of_name], feeds)
     n = len(names)
     dtype = np.result_type(*(float_dtype(values[w]) for w in names)) if names else np.dtype(np.float64)
@@ -371,10 +364,9 @@ def _scalar_hessian(g: Graph, wrt: Any, of: Any, names: list[str], of_name: str,
 def _hvp_hessian(g: Graph, wrt: Any, of: Any, names: list[str], of_name: str,
                  feeds: dict[str, Any], nonfinite: str) -> np.ndarray:
     """The Hessian where a ``wrt`` value is an array: row by row, :func:`hvp_graph`
-    evaluated at the unit vectors (an HVP of numpy values cannot batch the directions:
-    broadcasting a stack of them through ``g``'s ops would not keep them apart)."""
+    evaluated at the unit vectors (:func:`unit_runs`)."""
     # the point, checked (missing inputs, the domain, the output a scalar), and its shapes
-    at = _run(plan(g, list(dict.fromkeys([of_name, *names]))), feeds, nonfinite, g)
+    at = run_at(plan(g, list(dict.fromkeys([of_name, *names]))), feeds, nonfinite, g, _AT_A_POINT)
     _require_scalar(of_name, at[of_name], feeds)
     h = g._cached(("hvp", *derivative_key(g, wrt, of)), lambda: hvp_graph(g, wrt=wrt, of=of))
     directions = [h.nx._node[o]["hvp"][2] for o in h.outputs]
@@ -383,29 +375,45 @@ def _hvp_hessian(g: Graph, wrt: Any, of: Any, names: list[str], of_name: str,
     ends = np.cumsum([int(np.prod(s)) for s in shapes]).tolist()
     starts = [0, *ends[:-1]]
     out = np.empty((ends[-1], ends[-1]), dtype=np.result_type(*dtypes))
-    run = plan(h, h.outputs).run
-    zeros = {v: np.zeros(s, d) for v, s, d in zip(directions, shapes, dtypes)}
-    for v, start, end in zip(directions, starts, ends):
-        e = np.zeros_like(zeros[v])
-        step = {**feeds, **zeros, v: e}
-        for row in range(start, end):
-            e.flat[row - start] = 1
-            values = run(step, nonfinite=nonfinite, source=g)
-            for w, o, shape, i, j in zip(names, h.outputs, shapes, starts, ends):
-                out[row, i:j] = np.ravel(fit_to(values[o], shape, like=at[w]))
-            e.flat[row - start] = 0
+    units = unit_runs(plan(h, h.outputs), feeds, dict(zip(directions, zip(shapes, dtypes))), nonfinite, g)
+    for row, values in units:
+        for w, o, shape, i, j in zip(names, h.outputs, shapes, starts, ends):
+            out[row, i:j] = np.ravel(fit_to(values[o], shape, like=at[w]))
     return out
 
 
-def _run(p: Any, feeds: dict[str, Any], nonfinite: str, g: Graph) -> dict[str, Any]:
-    """``p.run(feeds)``, a call without inputs told how to give them."""
+def unit_runs(p: Any, feeds: dict[str, Any], directions: Mapping[str, tuple[tuple, Any]], nonfinite: str,
+              g: Graph) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(k, values)``: the plan ``p`` run at ``feeds`` once per element of the
+    ``directions`` (new inputs: ``{name: (shape, dtype)}``), the ``k``-th run with
+    the ``k``-th unit vector (counting through them in order, each in C order) and
+    the other directions zero: the rows of a Hessian from an HVP, of a Jacobian from
+    a VJP. (A numpy plan cannot batch the directions: broadcasting a stack of them
+    through ``g``'s ops would not keep them apart.)"""
+    zeros = {v: np.zeros(shape, dtype) for v, (shape, dtype) in directions.items()}
+    k = 0
+    for v, zero in zeros.items():
+        e = np.zeros_like(zero)
+        step = {**feeds, **zeros, v: e}
+        for i in range(e.size):
+            e.flat[i] = 1
+            yield k, p.run(step, nonfinite=nonfinite, source=g)
+            e.flat[i] = 0
+            k += 1
+
+
+#: how cg.hessian is called, for a call without inputs
+_AT_A_POINT = "cg.hessian evaluates at a point (cg.hessian(g, x=2.0, ...)), cg.hessian_graph(g) is the Hessian as a graph"
+
+
+def run_at(p: Any, feeds: dict[str, Any], nonfinite: str, g: Graph, hint: str) -> dict[str, Any]:
+    """``p.run(feeds)``, a call without inputs told how to give them (``hint``)."""
     try:
         return p.run(feeds, nonfinite=nonfinite, source=g)
     except InputError as exc:
         if feeds:
             raise
-        raise InputError(f"{exc}; cg.hessian evaluates at a point (cg.hessian(g, x=2.0, ...)), "
-                         "cg.hessian_graph(g) is the Hessian as a graph") from None
+        raise InputError(f"{exc}; {hint}") from None
 
 
 def _require_scalar(of: str, value: Any, feeds: Mapping[str, Any]) -> None:

@@ -187,12 +187,17 @@ def _is_program(lines: list, g: Graph) -> bool:
 
 def lhs(g: Graph, name: str, symbol: Callable[[str], str]) -> str:
     r"""The left-hand side of output ``name``: ``\frac{\partial y}{\partial x}`` for an
-    adjoint, ``\left(\nabla^{2} y \, v\right)_{x}`` for a block of a Hessian-vector product
+    adjoint, ``\left(\nabla^{2} y \, v\right)_{x}`` for a block of a Hessian-vector product,
+    ``u_{y}^{\top} \frac{\partial y}{\partial x}`` for a vector-Jacobian product
     (``symbol``: how a name prints)."""
     data = g.nx.nodes[name]
     hvp = data.get("hvp")
     if hvp:  # cg.hvp_graph's hv_<x>: (y, x, v_<x>)
         return rf"\left(\nabla^{{2}} {symbol(hvp[0])} \, v\right)_{{{symbol(hvp[1])}}}"
+    vjp = data.get("vjp")
+    if vjp:  # cg.vjp_graph's g_<x>: (y, x, u_<y>)
+        u = _power_of(symbol(vjp[2]), r"\top")
+        return rf"{u} \frac{{\partial {symbol(vjp[0])}}}{{\partial {symbol(vjp[1])}}}"
     partial = data.get("partial")
     if not partial:
         return symbol(name)
@@ -210,7 +215,7 @@ def lhs(g: Graph, name: str, symbol: Callable[[str], str]) -> str:
     return rf"\frac{{{top}}}{{{bottom}}}"
 
 
-def _power_of(symbol: str, k: int) -> str:
+def _power_of(symbol: str, k: int | str) -> str:
     if k == 1:
         return symbol
     return rf"\left({symbol}\right)^{{{k}}}" if superscripted(symbol) else f"{symbol}^{{{k}}}"
