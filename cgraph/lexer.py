@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from .errors import ParseError
 from .ops.registry import OPS
 
-__all__ = ["MAX_INT_DIGITS", "MAX_LENGTH", "NUMBER_WORDS", "Token", "plain_name", "tokenize"]
+__all__ = ["MAX_INT_DIGITS", "MAX_LENGTH", "NUMBER_WORDS", "Token", "keyword_error", "plain_name", "tokenize"]
 
 #: longest text :func:`cgraph.parse` reads, in characters
 MAX_LENGTH = 1_000_000
@@ -56,8 +56,9 @@ _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 class Token(NamedTuple):
-    """One token: ``kind`` is ``num name qname lit op nl end`` (``qname``: a name in
-    backticks, `` `x-1` ``, read as a name whatever it holds); line and column are 1-based."""
+    """One token: ``kind`` is ``num name qname lit op nl end``, or ``return`` (the
+    keyword starting a statement; ``qname``: a name in backticks, `` `x-1` ``, read as a
+    name whatever it holds); line and column are 1-based."""
 
     kind: str
     value: Any
@@ -106,7 +107,11 @@ def tokenize(text: str) -> list[Token]:
         kind, value, end = m.lastgroup, m.group(), m.end()
         if kind == "name":
             end = _extend_name(text, end)
-            tokens.append(_name_token(text[pos:end], line, col))
+            name = text[pos:end]
+            if name == "return" and depth == 0 and (not tokens or tokens[-1].kind == "nl"):
+                tokens.append(Token("return", name, line, col))  # `return a, b`: the outputs, last
+            else:
+                tokens.append(_name_token(name, line, col))
         elif kind == "qname":
             if len(value) < 3 or not value.endswith("`"):
                 what = "an empty name ``" if value == "``" else "a '`' that is not closed on its line"
@@ -150,11 +155,16 @@ def _name_token(name: str, line: int, col: int) -> Token:
     if name in _LITERALS:
         return Token("lit", _LITERALS[name], line, col)
     if keyword.iskeyword(name):
-        raise ParseError(f"the Python keyword {name!r} is not allowed in a formula; as a variable write it "
-                         f"in backticks, `{name}`" + (", or as lam (drawn as λ)" if name == "lambda" else ""), line, col)
+        raise keyword_error(name, line, col)
     if name.startswith("__"):
         raise ParseError(f"the name {name!r} is not allowed: names starting with '__' are reserved", line, col)
     return _token(Token, ("name", name, line, col))
+
+
+def keyword_error(name: str, line: int, col: int) -> ParseError:
+    """The error for a Python keyword written as a name."""
+    return ParseError(f"the Python keyword {name!r} is not allowed in a formula; as a variable write it "
+                      f"in backticks, `{name}`" + (", or as lam (drawn as λ)" if name == "lambda" else ""), line, col)
 
 
 def _extend_name(text: str, end: int) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import CGraphError, ParseError
 from .graph import NO_ATTRS, Graph
-from .lexer import MAX_LENGTH, NUMBER_WORDS, Token, tokenize
+from .lexer import MAX_LENGTH, NUMBER_WORDS, Token, keyword_error, tokenize
 from .memory import gc_paused
 from .ops.registry import OPS
 from .passes.fixpoint import freeze
@@ -75,7 +75,14 @@ def parse(text: str, *, name: str = "graph") -> Graph:
     text : str
         One expression (its output is named ``y``; ``out`` if ``y`` is one of its
         names), or a program of ``name = expression`` lines. Names never assigned are
-        inputs, in order of first appearance; the last assigned name is the output.
+        inputs, in order of first appearance. The outputs are the last assigned name
+        and the names assigned on the lines just before it that no later line uses, in
+        line order: ``g_x = ...`` and ``g_z = ...`` are two outputs (as :func:`to_text`
+        prints a gradient), the lecture's program has one. A last line
+        ``return a, b`` lists the outputs instead, in their order (names only: assigned
+        ones, or inputs; a name that is neither is read as an input, with a warning):
+        :func:`to_text` ends with one where the lines alone cannot say them (an output
+        that another line uses, an input that is an output).
         Operators: ``+ - * / @``, unary ``-``, power ``^`` or ``**`` (right-assoc.,
         binding tighter than unary minus: ``-x^2`` is ``-(x^2)``); every op's function
         by its name (``exp(x)``, ``sum(X, axis=1)``: keyword attributes take literal
@@ -100,7 +107,8 @@ def parse(text: str, *, name: str = "graph") -> Graph:
     ParseError
         With ``line`` and ``column`` (1-based) for anything else: unknown functions,
         wrong arity, a name assigned twice or used before its assignment, names of
-        functions used as variables, Python constructs (attributes, strings,
+        functions used as variables, a ``return`` that is not last or lists anything
+        but names, or a name twice, Python constructs (attributes, strings,
         subscripts, lambdas, ...), unbalanced parentheses, control characters, text
         longer than ``MAX_LENGTH`` or nested deeper than ``MAX_NESTING``.
 
@@ -114,16 +122,21 @@ def parse(text: str, *, name: str = "graph") -> Graph:
     (['x', 'z'], ['y'])
     >>> round(float(cg.evaluate(g, x=2, z=3)["y"]), 6)
     412.191457
+    >>> cg.parse("g_x = z*exp(x*z)\\ng_z = x*exp(x*z)").outputs
+    ['g_x', 'g_z']
+    >>> cg.parse("h = sin(x)\\ny = 2*h\\nreturn h, y").outputs
+    ['h', 'y']
     >>> g = cg.parse("-x^2 + 1e-3")
     >>> [(n, g.node(n).op) for n in g.schedule()]
     [('x', 'input'), ('t1', 'const'), ('t2', 'pow'), ('t3', 'neg'), ('t4', 'const'), ('y', 'add')]
     """
     with gc_paused():  # tokens, trees and nodes: many small objects, no cyclic garbage
         tokens = tokenize(text)
-        statements = _Parser(tokens).statements()
-        if not statements:
+        parser = _Parser(tokens)
+        statements = parser.statements()
+        if not statements and parser.returned is None:
             raise ParseError("empty formula: no expression or assignment", 1, 1)
-        return _Builder(tokens, name).build(statements)
+        return _Builder(tokens, name).build(statements, parser.returned)
 
 
 class _Parser:
@@ -132,6 +145,43 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.returned: list[Token] | None = None  # the names of a final `return a, b`
+
+    def _return(self) -> list[Token]:
+        """``return a, b``: output names (plain or in backticks), and nothing after it."""
+        tok = self.next()
+        if self.peek().kind == "op" and self.peek().value == "=":  # `return = ...`
+            raise keyword_error(tok.value, tok.line, tok.col)
+        names: list[Token] = []
+        while True:
+            tok = self.next()
+            if tok.kind == "name" and (tok.value in OPS or tok.value in NUMBER_WORDS):
+                what = "a function" if tok.value in OPS else "a number"
+                raise ParseError(f"{tok.value!r} is {what}, not an output name (a name written so is `{tok.value}`)",
+                                 tok.line, tok.col)
+            if tok.kind not in ("name", "qname"):
+                if tok.kind in ("nl", "end"):
+                    what = "an output name after ','" if names else "the output names after return: return a, b"
+                    raise ParseError(f"expected {what}", tok.line, tok.col)
+                raise ParseError(f"return lists output names separated by ',', not {tok.show()} "
+                                 "(to return an expression, assign it first: y = ...)", tok.line, tok.col)
+            for earlier in names:
+                if earlier.value == tok.value:
+                    raise ParseError(f"{tok.show()} is returned twice (first at column {earlier.col})", tok.line, tok.col)
+            names.append(tok)
+            sep = self.next()
+            if sep.kind in ("nl", "end"):
+                break
+            if sep.kind != "op" or sep.value != ",":
+                raise ParseError(f"return lists output names separated by ',', not {sep.show()} "
+                                 "(to return an expression, assign it first: y = ...)", sep.line, sep.col)
+        while self.peek().kind == "nl":
+            self.next()
+        if self.peek().kind != "end":
+            after = self.peek()
+            raise ParseError(f"nothing may follow the return on line {names[0].line}: it lists the outputs, last",
+                             after.line, after.col)
+        return names
 
     def next(self) -> Token:
         tok = self.tokens[self.pos]
@@ -147,6 +197,9 @@ class _Parser:
             while self.peek().kind == "nl":
                 self.next()
             if self.peek().kind == "end":
+                return out
+            if self.peek().kind == "return":
+                self.returned = self._return()
                 return out
             target = None
             if self.peek().kind in ("name", "qname") and self.peek(1).value == "=" and self.peek(1).kind == "op":
@@ -461,12 +514,13 @@ class _Builder:
         self.anonymous: set[int] = set()
         self.assigned: dict[str, Token] = {}
         self.used: dict[str, Token] = {}  # input name -> first use
+        self.referenced: set[str] = set()  # assigned names a later line uses by name
         self.pending: Token | None = None  # the name being assigned
 
-    def build(self, statements: list[tuple[Token | None, _Expr]]) -> Graph:
-        output = None
+    def build(self, statements: list[tuple[Token | None, _Expr]], returned: list[Token] | None = None) -> Graph:
+        names = []
         for i, (target, tree) in enumerate(statements):
-            if target is None and i < len(statements) - 1:
+            if target is None and (i < len(statements) - 1 or returned is not None):
                 raise ParseError(
                     "this expression is not assigned to anything (write name = ...)", tree.tok.line, tree.tok.col
                 )
@@ -474,27 +528,53 @@ class _Builder:
                 self._check_target(target)
             name = target.value if target is not None else self._output_name()
             self._statement(tree, name, target)
-            output = name
-        self.g.output(output)
-        self._warn_unused(output)
+            names.append(name)
+        if returned is not None:
+            outputs = []
+            for tok in returned:  # (a loop, not a comprehension: the warnings' stacklevel)
+                outputs.append(self._returned(tok))
+        else:  # the last assigned name and those just before it that no later line uses
+            k = len(names) - 1
+            while k > 0 and names[k - 1] not in self.referenced:
+                k -= 1
+            outputs = names[k:]
+        for output in outputs:
+            self.g.output(output)
+        self._warn_unused(outputs if returned is not None else names[-1:], outputs)
         return self.g.validate()
 
-    def _warn_unused(self, output: str) -> None:
+    def _returned(self, tok: Token) -> str:
+        """The name of ``return``: an assigned name or an input; a name not seen before is
+        an input too (as everywhere: the graph whose output is an input nothing uses is
+        written ``return x``), with a warning, since it is more often a typo."""
+        if tok.value not in self.ids:
+            import warnings
+
+            near = next((n for n in self.assigned if _one_edit(n, tok.value)), None)
+            warnings.warn(f"line {tok.line}, column {tok.col}: {tok.value!r} is returned but neither assigned nor "
+                          f"used before, so it is an input that is also an output"
+                          + (f": a typo of {near!r}?" if near else ""), stacklevel=4)
+        self._name(tok)
+        return tok.value
+
+    def _warn_unused(self, exempt: list[str], outputs: list[str]) -> None:
         """A warning for an assigned name nothing uses when an input one typo away from it
         first appears on a later line: ``y = d + e + ff`` for ``f`` made ``ff`` an input and left ``f``
-        dead, which evaluate only reported as the missing input ``ff``. (Unused assignments
-        alone are no mistake: the program of a graph with several outputs has them.)"""
+        dead (and an output: the lines before the last that nothing uses are outputs), which
+        evaluate only reported as the missing input ``ff``. (Unused assignments alone are no
+        mistake: the program of a graph with several outputs has them.) ``exempt``: the
+        last line's name, or those a ``return`` lists."""
         import warnings
 
         from .printing.render import is_generated
 
-        succ = self.g.nx._succ
         for name, t in self.assigned.items():
-            if name == output or succ[name] or is_generated(name):  # t3: a printed program's, not typed
+            if name in exempt or name in self.referenced or is_generated(name):  # t3: a printed program's, not typed
                 continue
             for typo, use in self.used.items():
                 if use.line > t.line and _one_edit(name, typo):
-                    warnings.warn(f"line {t.line}: {name!r} is assigned but never used, and the input {typo!r} "
+                    role = " (so it is an output)" if name in outputs else ""
+                    warnings.warn(f"line {t.line}: {name!r} is assigned but never used{role}, and the input {typo!r} "
                                   f"first appears after it (line {use.line}, column {use.col}): a typo of {name!r}?",
                                   stacklevel=4)
                     break
@@ -559,6 +639,8 @@ class _Builder:
     def _name(self, tok: Token) -> int:
         if self.pending is not None and tok.value == self.pending.value:
             _used_before(tok, self.pending)
+        if tok.value in self.assigned:
+            self.referenced.add(tok.value)
         if tok.value not in self.ids:
             self.used[tok.value] = tok
             self.ids[tok.value] = self._new(tok, "input", [], {}, tok.value, key=None)
@@ -604,8 +686,10 @@ class _Builder:
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """Whether ``b`` is ``a`` with one letter added, dropped, changed, or two swapped."""
-    if a == b or abs(len(a) - len(b)) > 1:
+    """Whether ``b`` is ``a`` with one letter added, dropped, changed, or two swapped.
+    Two one-letter names are not: any two are one change apart (``c = 2`` and an input
+    ``x`` after it are the two outputs of a printed graph, no typo)."""
+    if a == b or abs(len(a) - len(b)) > 1 or len(a) == len(b) == 1:
         return False
     i = 0
     while i < min(len(a), len(b)) and a[i] == b[i]:

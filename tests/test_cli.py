@@ -145,7 +145,7 @@ def test_grad_program_at_a_point_lists_every_steps_value():
     assert lines[0].split() == ["a", "=", "x*z", "#", "6.0"]
     g_b = next(t for t in lines if t.startswith("g_b"))
     assert g_b.split("#") == [g_b.split("#")[0], " -12.360007402472986"]
-    assert cg.parse("\n".join(lines[:16])).outputs == ["g_z"]  # still a program cg.parse reads
+    assert cg.parse("\n".join(lines[:16])).outputs == ["g_x", "g_z"]  # still a program cg.parse reads
 
 
 def test_check_takes_the_lectures_step():
@@ -445,9 +445,11 @@ def test_a_warning_is_one_line_without_cgraphs_source(tmp_path):
     prog = tmp_path / "typo.txt"
     prog.write_text(LECTURE.replace("d + e + f", "d + e + ff"))
     out = run("grad", str(prog))
-    assert out.returncode == 0, out.stderr
-    assert out.stderr == ("cgraph grad: warning: line 6: 'f' is assigned but never used, and the input 'ff' first "
-                          "appears after it (line 7, column 13): a typo of 'f'?\n")
+    # f, unused, is an output beside y: differentiating needs one output, so it stops there
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr == ("cgraph grad: warning: line 6: 'f' is assigned but never used (so it is an output), and "
+                          "the input 'ff' first appears after it (line 7, column 13): a typo of 'f'?\n"
+                          "cgraph grad: error: graph 'graph' has 2 outputs ['f', 'y']; say which with of=...\n")
 
 
 def test_latex_line_width_breaks_equations_and_needs_latex():

@@ -185,6 +185,40 @@ def test_inputs_in_order_of_first_appearance_and_last_assignment_is_output():
     assert g.inputs == ["w", "v", "u"] and g.outputs == ["r"]
 
 
+def test_outputs_are_the_last_assignment_and_the_unused_ones_just_before_it():
+    # the printed gradient of a function of x and z is one line per output; parse read
+    # back only the last (g_z), so the text of a multi-output graph lost all outputs but one
+    assert cg.parse("g_x = z*exp(x*z)\ng_z = x*exp(x*z)").outputs == ["g_x", "g_z"]
+    assert cg.parse("a = x*2\ny = x + 1").outputs == ["a", "y"]
+    assert cg.parse("a = sin(x)\ncos(x)").outputs == ["a", "y"]
+    # a line that a later line uses ends the run: the lecture's forward program has one
+    assert cg.parse(LECTURE).outputs == ["y"]
+    assert cg.parse("u = x + 1\na = u*2\nb = u*3").outputs == ["a", "b"]
+    assert cg.parse("a = x*2\nb = x + 1\nc = a*b\nd = sin(x)").outputs == ["c", "d"]
+    # a use is by name: z*x is the node x*z, but b names it without using a
+    g = cg.parse("a = x*z\nb = z*x")
+    assert g.outputs == ["a", "b"] and g.operands("b") == ("a",)
+
+
+def test_return_lists_the_outputs():
+    g = cg.parse("h = sin(x)\ny = h*2\nreturn h, y")  # h is used by y, and an output all the same
+    assert g.outputs == ["h", "y"]
+    assert cg.parse("a = sin(x)\nb = cos(x)\nreturn b, a").outputs == ["b", "a"]  # in its order
+    g = cg.parse("a = sin(x)\nd = cos(x)\nreturn a")  # d is computed, and no output
+    assert g.outputs == ["a"] and "d" in g
+    g = cg.parse("a = sin(x); return a, x\n\n# the end\n")  # an input is an output by its own name
+    assert g.outputs == ["a", "x"] and g.inputs == ["x"]
+    g = cg.parse("`return` = `sin`*2\nreturn `return`, `sin`")
+    assert g.outputs == ["return", "sin"] and g.inputs == ["sin"]
+    with pytest.warns(UserWarning, match=r"^line 1, column 8: 'x' is returned but neither assigned nor used before, "
+                                         r"so it is an input that is also an output$"):
+        g = cg.parse("return x")  # the text of the graph whose output is its input
+    assert g.inputs == g.outputs == ["x"] and len(g) == 1
+    with pytest.warns(UserWarning, match="'g_xx' is returned but neither assigned nor used before, so it is an "
+                                         "input that is also an output: a typo of 'g_x'"):
+        cg.parse("g_x = 2*x\ng_z = g_x*z\nreturn g_xx, g_z")
+
+
 def test_unicode_names():
     g = cg.parse("θ = 2*α\nŷ = θ + β₀" if "β₀".isidentifier() else "θ = 2*α\nŷ = θ + βx")
     assert g.inputs[0] == "α" and g.outputs == ["ŷ"]
@@ -288,6 +322,22 @@ ERRORS = [
     ("x*" + "[" * 33 + "]" * 33, 1, 35, "lists nest deeper than 32 levels"),
     ("x]", 1, 2, "expected an operator"),
     ("[1][0]", 1, 4, "subscripts"),
+    # return: the outputs by name, last
+    ("a = x\nreturn", 2, 7, "expected the output names after return: return a, b"),
+    ("a = x\nreturn a,", 2, 10, "expected an output name after ','"),
+    ("a = x\nreturn a, a", 2, 11, "'a' is returned twice (first at column 8)"),
+    ("a = x\nreturn a + 1", 2, 10, "return lists output names separated by ',', not '+' (to return an expression, "
+                                   "assign it first: y = ...)"),
+    ("a = x\nreturn a b", 2, 10, "not 'b'"),
+    ("a = x\nreturn 2", 2, 8, "not 2"),
+    ("a = x\nreturn sin", 2, 8, "'sin' is a function, not an output name (a name written so is `sin`)"),
+    ("a = x\nreturn nan", 2, 8, "'nan' is a number, not an output name"),
+    ("a = x\nreturn a\nb = a", 3, 1, "nothing may follow the return on line 2: it lists the outputs, last"),
+    ("a = x\n\nreturn a\n\n2*a", 5, 1, "nothing may follow the return on line 3"),
+    ("a = x\n2*a\nreturn a", 2, 2, "not assigned"),
+    ("y = sin(return)", 1, 9, "keyword 'return' is not allowed"),
+    ("y = x\n(return)", 2, 2, "keyword 'return' is not allowed"),
+    ("return = x", 1, 1, "keyword 'return' is not allowed in a formula; as a variable write it in backticks"),
 ]
 
 
@@ -597,11 +647,13 @@ def test_an_assignment_nothing_uses_warns_naming_the_input_it_may_be_a_typo_of()
     # y = d + e + ff (for f) made ff an input and left f dead: evaluate then said only
     # "missing input 'ff'"
     program = "a = x*z\nb = log(x)\nc = sin(b)\nd = exp(a)\ne = a/b\nf = c/a\ny = d + e + ff"
-    with pytest.warns(UserWarning, match=r"^line 6: 'f' is assigned but never used, and the input 'ff' first "
-                                         r"appears after it \(line 7, column 13\): a typo of 'f'\?$"):
+    with pytest.warns(UserWarning, match=r"^line 6: 'f' is assigned but never used \(so it is an output\), and "
+                                         r"the input 'ff' first appears after it \(line 7, column 13\): a typo of 'f'\?$"):
         g = cg.parse(program)
-    assert g.inputs == ["x", "z", "ff"]
-    with pytest.warns(UserWarning, match="'loss' is assigned but never used, and the input 'lsos'"):
+    assert g.inputs == ["x", "z", "ff"] and g.outputs == ["f", "y"]  # f, unused, is read as an output
+    with pytest.warns(UserWarning, match=r"^line 6: 'f' is assigned but never used, and the input 'ff'"):
+        assert cg.parse(program + "\nreturn y").outputs == ["y"]
+    with pytest.warns(UserWarning, match="'loss' is assigned but never used .so it is an output., and the input 'lsos'"):
         cg.parse("loss = (x - t)^2\ny = 2*lsos")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every name used, or no input a typo away after it: no warning
@@ -609,3 +661,6 @@ def test_an_assignment_nothing_uses_warns_naming_the_input_it_may_be_a_typo_of()
         cg.parse("exp(x*z) + x*z/log(x)")
         cg.parse(cg.to_text(cg.adjoint(cg.parse(program.replace("ff", "f"))), form="program"))  # g_x unused
         cg.parse("b = x + 1\na = x*2\ny = a")  # b is unused, but x is no typo of it: it came first
+        cg.parse("c = 2\ns = sin(x)")  # two outputs: two one-letter names are one change apart, no typo
+        cg.parse("a = 2*x\nb = z + 1\nreturn a, b")
+        cg.parse(program + "\nreturn y, f")  # f is returned: no typo

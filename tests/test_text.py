@@ -201,6 +201,7 @@ def test_parse_reads_the_text_back_to_the_same_function(g, point):
 @pytest.mark.skipif(not hasattr(cg, "parse"), reason="cg.parse has not landed")
 def test_parse_reads_the_lecture_adjoint_program():
     back = cg.parse(LECTURE_ADJOINT)
+    assert back.outputs == ["g_x", "g_z"]  # was ['g_z']: g_x, printed, was lost on reading
     vals = cg.evaluate(back, x=2.0, z=3.0)
     expected = cg.grad(lecture(), x=2.0, z=3.0)
     assert vals["g_x"] == pytest.approx(expected["x"], rel=1e-14)
@@ -221,6 +222,7 @@ def test_text_of_any_graph_reads_back_to_the_same_function(case):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an expanded form past its cap falls back to the program
             back = cg.parse(cg.to_text(g, form=form))
+        assert back.outputs == g.outputs  # was ['weighted']: y was lost
         before = cg.evaluate(g, point, nonfinite="propagate")
         after = cg.evaluate(back, {k: v for k, v in point.items() if k in back.inputs}, nonfinite="propagate")
         for o in g.outputs:
@@ -230,7 +232,7 @@ def test_text_of_any_graph_reads_back_to_the_same_function(case):
 
 #: names parse would read as something else: numbers, functions, literals, keywords, operators
 HOSTILE = ["1", "2.5", "x-1", "a b", "sin", "exp", "nan", "inf", "True", "None", "if", "lambda",
-           "__import__", "W₁", "x*z", "(", "#", ";", "y = 2", "[0]", "λ", "g_x"]
+           "__import__", "W₁", "x*z", "(", "#", ";", "y = 2", "[0]", "λ", "g_x", "return"]
 NAMES = st.one_of(
     st.sampled_from(HOSTILE),
     st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"),
@@ -255,7 +257,7 @@ def test_any_names_read_back_as_the_same_names(case, names):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             back = cg.parse(cg.to_text(g, form=form))
-        assert set(back.inputs) <= set(g.inputs) and g.outputs[-1] in back.outputs
+        assert set(back.inputs) <= set(g.inputs) and back.outputs == g.outputs
         after = cg.evaluate(back, {k: v for k, v in feeds.items() if k in back.inputs}, nonfinite="propagate")
         for o in back.outputs:
             np.testing.assert_allclose(after[o], before[o], rtol=1e-12, atol=1e-12)
@@ -283,3 +285,115 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits(value, digits):
     assert cg.to_text(g) == f"y = x*{digits}"
     with pytest.raises(cg.ParseError, match="an integer of 5001 digits is too long"):
         cg.parse(cg.to_text(g))
+
+
+# ------------------------------------------------------------- several outputs read back
+def _read_back(h, form):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # expression swell; a name that reads as a typo
+        text = cg.to_text(h, form=form)
+        return text, cg.parse(text)
+
+
+@pytest.mark.parametrize("form", ["expanded", "program"])
+def test_a_printed_gradient_reads_back_with_all_its_outputs(form):
+    # parse read "g_x = ...\ng_z = ..." as the graph of g_z alone: the CLI's and the
+    # README's gradients, saved and read again, had lost dy/dx
+    g = cg.parse("exp(x*z) + x*z/log(x) + sin(log(x))/(x*z)")
+    expected = cg.grad(g, x=2.0, z=3.0)
+    for h in (cg.simplify(cg.adjoint(g, wrt=["x", "z"])), cg.adjoint(lecture()), cg.adjoint(g, wrt=["z", "x"])):
+        text, back = _read_back(h, form)
+        assert back.outputs == h.outputs, text
+        vals = cg.evaluate(back, x=2.0, z=3.0)
+        assert [vals[o] for o in h.outputs] == pytest.approx([expected[o[2:]] for o in h.outputs], rel=1e-13)
+
+
+def test_outputs_go_last_in_their_order_in_a_program():
+    # the raw Hessian computes its first row before the second sweep: it read back as row 2
+    h = cg.hessian_graph(cg.parse("(1 - x)^2 + 100*(z - x^2)^2"))
+    lines = cg.to_text(h, form="program").splitlines()
+    assert [line.split(" = ")[0] for line in lines[-4:]] == ["g2_x", "g2_z", "g3_x", "g3_z"] == h.outputs
+    assert not lines[-1].startswith("return") and cg.parse("\n".join(lines)).outputs == h.outputs
+    g = cg.Graph()
+    x = g.input("x")
+    a, b = cg.sin(x).named("a"), cg.cos(x).named("b")
+    g.set_outputs([b, a])
+    assert cg.to_text(g, form="program") == cg.to_text(g) == "b = cos(x)\na = sin(x)"
+
+
+def test_return_lists_the_outputs_where_the_lines_alone_cannot_say_them():
+    g = cg.Graph()
+    x = g.input("x")
+    h = g.output(cg.sin(x), name="h")
+    g.output(h * 2, name="y")  # y uses the output h: h is no longer unused
+    assert cg.to_text(g) == "h = sin(x)\ny = sin(x)*2"
+    assert cg.to_text(g, form="program") == "h = sin(x)\ny = h*2\nreturn h, y"
+    g = cg.Graph()
+    x = g.input("x")
+    g.output(cg.sin(x), name="a")
+    cg.cos(x).named("d")  # computed after a, used by nothing: it would read as the output
+    assert cg.to_text(g) == "a = sin(x)"
+    assert cg.to_text(g, form="program") == "a = sin(x)\nd = cos(x)\nreturn a"
+    g.set_outputs(["a", "x"])  # an input as an output: x = x does not read
+    assert cg.to_text(g) == "a = sin(x)\nreturn a, x"
+    assert cg.to_text(g, form="program") == "a = sin(x)\nd = cos(x)\nreturn a, x"
+    g.set_outputs(["x"])
+    assert cg.to_text(g) == "return x" and cg.to_text(g, form="program") == "a = sin(x)\nd = cos(x)\nreturn x"
+    for form in ("expanded", "program"):
+        for outputs in (["a", "x"], ["x"], ["d", "a"], ["a"]):
+            g.set_outputs(outputs)
+            assert _read_back(g, form)[1].outputs == outputs
+
+
+def test_a_line_only_outputs_use_moves_behind_the_unused_ones():
+    g = cg.Graph()
+    x = g.input("x")
+    u = cg.exp(x).named("u")
+    cg.cos(x).named("d")  # unused, after u
+    g.output(u + 1, name="y")
+    assert cg.to_text(g, form="program") == "d = cos(x)\nu = exp(x)\ny = u + 1"
+    assert cg.parse(cg.to_text(g, form="program")).outputs == ["y"]
+
+
+def test_a_node_program_ends_with_the_node():
+    g = cg.Graph()
+    x = g.input("x")
+    s = cg.sin(x)  # a generated name, t1
+    g.output(cg.cos(x), name="y")
+    assert cg.to_text(s, form="program") == "t1 = sin(x)" and cg.parse("t1 = sin(x)").outputs == ["t1"]
+    assert cg.to_text(x, form="program") == cg.to_text(x) == "x"  # it was "", which parse refuses
+    g.set_outputs([s])
+    assert cg.to_text(g) == "t1 = sin(x)" and _read_back(g, "program")[1].outputs == ["t1"]
+
+
+@st.composite
+def several_outputs(draw):
+    """A graph of ``expressions`` as drawn, or its (simplified) adjoint or Hessian; with
+    outputs of its own or any of its nodes (used by one another, inputs, constants) in any order."""
+    g = draw(expressions(max_steps=7))
+    kind = draw(st.sampled_from(["adjoint", "simplified adjoint", "hessian", "simplified hessian", "forward"]))
+    h = {"adjoint": cg.adjoint, "simplified adjoint": lambda g: cg.simplify(cg.adjoint(g)),
+         "hessian": cg.hessian_graph, "simplified hessian": lambda g: cg.simplify(cg.hessian_graph(g)),
+         "forward": lambda g: g}[kind](g)
+    if kind == "forward" or draw(st.booleans()):
+        h = h.copy()
+        h.set_outputs(draw(st.lists(st.sampled_from(list(h.nx)), min_size=1, max_size=5, unique=True)))
+    for old, new in zip(list(h.outputs), draw(st.lists(NAMES, max_size=3, unique=True))):
+        if new not in h.nx and h.nx.nodes[old]["role"] != "input":  # (the inputs keep the names points() feeds)
+            h = h.copy() if h is g else h
+            h.rename(old, new)
+    return h
+
+
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=list(HealthCheck))
+@given(several_outputs(), points())
+def test_text_of_several_outputs_reads_back_as_those_outputs(h, point):
+    with np.errstate(all="ignore"):
+        before = cg.evaluate(h, point, nonfinite="propagate")
+    for form in ("expanded", "program"):
+        text, back = _read_back(h, form)
+        assert back.outputs == h.outputs, text
+        with np.errstate(all="ignore"):
+            after = cg.evaluate(back, {k: point[k] for k in back.inputs}, nonfinite="propagate")
+        for o in h.outputs:
+            np.testing.assert_allclose(after[o], before[o], rtol=1e-12, atol=1e-12, err_msg=f"{o}\n{text}")

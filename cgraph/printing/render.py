@@ -413,6 +413,13 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
     The expanded form falls back to the program form (with a warning) when an
     expression would pass ``max_length`` characters: expression swell.
     """
+    g, _, result = layout_form(obj, form, style, max_length=max_length, caller=caller)
+    return g, result
+
+
+def layout_form(obj: Any, form: str, style: Style, *, max_length: int,
+                caller: str) -> tuple[Graph, str, list[tuple[str, Entry]] | Entry]:
+    """:func:`layout`, with the form it wrote (``"program"`` where the expanded form fell back)."""
     from ..errors import ArgumentError, GraphError
     from ..node import Node
 
@@ -428,10 +435,10 @@ def layout(obj: Any, form: str, style: Style, *, max_length: int, caller: str) -
         raise GraphError(f"{caller} prints a Graph or a Node, not {type(obj).__name__}")
     g.validate()
     with gc_paused():
-        return g, _layout(g, target, form, style, max_length=max_length, caller=caller)
+        return g, *_layout(g, target, form, style, max_length=max_length, caller=caller)
 
 
-def _layout(g: Graph, target: str | None, form: str, style: Style, *, max_length: int, caller: str) -> Any:
+def _layout(g: Graph, target: str | None, form: str, style: Style, *, max_length: int, caller: str) -> tuple[str, Any]:
     if form == "expanded":
         targets = [target] if target is not None else _targets(g)
         try:
@@ -445,12 +452,12 @@ def _layout(g: Graph, target: str | None, form: str, style: Style, *, max_length
                 stacklevel=4,
             )
         else:
-            return entries[target] if target is not None else [(t, entries[t]) for t in targets]
+            return form, entries[target] if target is not None else [(t, entries[t]) for t in targets]
     # a forward node with an adjoint gets its line: the listing says g_t4 = ..., so t4 = ... too
     shown = {data["adjoint_of"] for data in g.nx._node.values() if data.get("adjoint_of")}
     if target is None:
-        return program(g, None, style, always=shown)
-    return program(g, needed(g, [target]), style, always=[target, *shown])
+        return "program", program(g, None, style, always=shown)
+    return "program", program(g, needed(g, [target]), style, always=[target, *shown])
 
 
 def _targets(g: Graph) -> list[str]:

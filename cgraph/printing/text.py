@@ -13,7 +13,7 @@ from ..graph import Graph
 from ..lexer import plain_name
 from ..node import Node
 from ..ops.registry import Prec
-from .render import MAX_LENGTH, Entry, Style, layout
+from .render import MAX_LENGTH, Entry, Style, layout_form
 
 
 def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
@@ -24,6 +24,12 @@ def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_
     obj : Graph or Node
         For a graph: one ``name = expression`` line per output. For a node: its
         expression alone (``"expanded"``) or the program that computes it.
+        :func:`cgraph.parse` reads a graph's text back with the same outputs in the same
+        order: it takes the last line and the unused lines just before it as the
+        outputs, so a program lists the output lines last, in ``g.outputs``' order, and
+        where that cannot say them (an output that another line uses, an input that is
+        an output, a line nothing uses that must come after them) the text ends with
+        ``return a, b``, listing them.
     form : {"expanded", "program"}
         ``"expanded"`` writes each output as one expression over the inputs, with the
         fewest parentheses precedence allows. ``"program"`` is the lecture's listing:
@@ -56,11 +62,76 @@ def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_
     y = exp(a) + a/log(x)
     >>> cg.to_text(a)
     'x*z'
+    >>> w = g.output(2 * y, name="w")  # an output that uses the output y
+    >>> print(cg.to_text(g, form="program"))
+    a = x*z
+    y = exp(a) + a/log(x)
+    w = 2*y
+    return y, w
     """
-    g, result = layout(obj, form, TEXT, max_length=max_length, caller="to_text")
+    g, written, result = layout_form(obj, form, TEXT, max_length=max_length, caller="to_text")
     if isinstance(result, Entry):
         return result.text
-    return "\n".join(f"{text_name(name)} = {entry.text}" for name, entry in result)
+    if isinstance(obj, Node):  # its program: the node's line comes last, and every other line is used
+        return "\n".join(f"{text_name(name)} = {entry.text}" for name, entry in result) or text_name(obj.name)
+    lines, returned = _read_back(g, result, program=written == "program")
+    text = "\n".join(f"{text_name(name)} = {entry.text}" for name, entry in lines)
+    if returned:
+        text += ("\n" if text else "") + "return " + ", ".join(map(text_name, returned))
+    return text
+
+
+def _read_back(g: Graph, lines: list[tuple[str, Entry]], *, program: bool) -> tuple[list, list[str] | None]:
+    """The lines of ``g`` in an order from which :func:`cgraph.parse` reads back its
+    outputs, in their order, and the names for a final ``return`` line where it cannot.
+
+    ``parse`` takes the last line's name and those of the lines just before it that no
+    later line uses as the outputs. In the expanded form no line uses another (each is
+    over the inputs); in a program the output lines go last, in ``g.outputs``' order, which
+    any evaluation order allows when no line uses an output. ``return`` lists the outputs
+    where that is not enough: an output that another line uses (``y = h*2`` of the output
+    ``h``), an input that is an output (it has no line: ``x = x`` does not read), or a
+    program whose last line before the outputs nothing uses (it would read as an output).
+    """
+    outputs = g.outputs
+    if not outputs:  # nothing marked: the lines are what nothing else uses, and read back as the outputs
+        return lines, None
+    nodes, succ = g.nx._node, g.nx._succ
+    if any(nodes[o]["role"] in ("input", "param") for o in outputs):
+        return [(n, e) for n, e in lines if nodes[n]["role"] not in ("input", "param")], outputs
+    if not program:
+        return lines, None
+    chosen = set(outputs)
+    rest = [line for line in lines if line[0] not in chosen]
+    if any(succ[o] for o in outputs):
+        return lines, outputs
+    if rest and not succ[rest[-1][0]]:  # nothing uses the last line before the outputs: it would read as one
+        last = _only_for_outputs(rest, chosen, succ)
+        if last is None:
+            return lines, outputs
+        rest.append(rest.pop(last))
+    text = dict(lines)
+    return rest + [(o, text[o]) for o in outputs], None
+
+
+def _only_for_outputs(rest: list[tuple[str, Entry]], outputs: set[str], succ: dict) -> int | None:
+    """The index of the last line in ``rest`` that is used, by output lines only: it can
+    move behind the others (no line of ``rest`` uses it), and then ends the run of unused
+    lines before the outputs. A use through a temporary written inline counts as its line's."""
+    names = {n for n, _ in rest}
+    for i in range(len(rest) - 1, -1, -1):
+        users = list(succ[rest[i][0]])
+        if not users:
+            continue
+        while users:
+            u = users.pop()
+            if u in names:
+                break
+            if u not in outputs:
+                users.extend(succ[u])  # a temporary written inline: its one user's line uses it
+        else:
+            return i
+    return None
 
 
 def text_name(name: str) -> str:
