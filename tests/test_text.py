@@ -345,6 +345,16 @@ def test_return_lists_the_outputs_where_the_lines_alone_cannot_say_them():
             assert _read_back(g, form)[1].outputs == outputs
 
 
+def test_an_expanded_form_that_falls_back_to_the_program_reads_back_with_its_outputs():
+    g = cg.Graph()
+    x = g.input("x")
+    h = g.output(cg.sin(x) * cg.cos(x), name="h")
+    g.output(h * h + h, name="y")
+    with pytest.warns(UserWarning, match="expression swell"):
+        text = cg.to_text(g, max_length=10)  # the program: y's line uses h, so it says return h, y
+    assert text == "h = sin(x)*cos(x)\ny = h*h + h\nreturn h, y" and cg.parse(text).outputs == ["h", "y"]
+
+
 def test_a_line_only_outputs_use_moves_behind_the_unused_ones():
     g = cg.Graph()
     x = g.input("x")
