@@ -60,6 +60,8 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     assert wrap("a + b + c + d", 100) == ["a + b + c + d"]
     assert wrap("a + b + c + d", 6, indent=3) == ["a + b", "+ c", "+ d"]   # later lines 3 narrower
     assert wrap(r"z \left(a + b + c\right)", 8) == [r"z \left(a + b \right.", r"\left. {}+ c\right)"]
+    # a term of a sum that is a product of several factors breaks at their operators
+    assert wrap(r"x + a b \odot c d \odot e", 6) == ["x", r"+ a b", r"\odot c d", r"\odot e"]
     # what has nothing to break at keeps its line, however wide
     assert wrap(r"\frac{a + b + c + d}{e}", 3) == [r"\frac{a + b + c + d}{e}"]
 

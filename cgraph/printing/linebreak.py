@@ -20,6 +20,7 @@ _SCRIPT = 0.7
 #: a fraction's size inside another fraction's part (text style) against display style
 _TEXT_FRACTION = 0.72
 _BINARY = frozenset("+-=<>")
+_OPERATORS = frozenset({"odot", "cdot", "times"})
 _SIGN = re.compile(r" [+-] ")
 _PRODUCT = re.compile(r" \\(?:odot|cdot|times) ")
 
@@ -122,6 +123,8 @@ def latex_width(tex: str) -> float:
                 top.add(_SPACES[name])
             elif name in _NAMED:
                 top.add(float(len(name)))
+            elif name in _OPERATORS:  # binary: spaced as + is
+                top.add(2.0)
             else:  # \partial, \cdot, \alpha, \sum, \top, \{...
                 top.add(1.0)
         else:
@@ -180,9 +183,9 @@ def terms(tex: str) -> list[str]:
 def wrap(tex: str, width: float, indent: float = 0.0) -> list[str]:
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
     after the first ``indent`` less). It breaks before the ``+`` and ``-`` of its
-    outermost sum (else before the operators of its outermost product), then inside the
-    widest ``\left(...\right)`` of a line still too wide, closing and reopening it with
-    ``\right.`` and ``\left.``. Fractions and juxtaposed factors are never broken: what
+    outermost sum; a line still too wide, before the ``\odot``, ``\cdot`` and ``\times``
+    of its outermost product, else inside its widest ``\left(...\right)``, closing and
+    reopening it with ``\right.`` and ``\left.``. Fractions and juxtaposed factors are never broken: what
     cannot be broken further keeps a line of its own, however wide.
 
     Examples
@@ -206,7 +209,12 @@ def wrap(tex: str, width: float, indent: float = 0.0) -> list[str]:
     out: list[str] = []
     for row in rows:
         room = later if out else width
-        out += _inside(row, room, later) if latex_width(row) > room else [row]
+        if latex_width(row) <= room:
+            out.append(row)
+        elif len(terms(row)) > 1:  # a term of a sum that is a product of several factors
+            out += wrap(row, room, room - later)
+        else:
+            out += _inside(row, room, later)
     return out
 
 
