@@ -74,6 +74,15 @@ def test_errors():
         cg.finite_difference(two, x=1.0, z=1.0)
 
 
+def test_an_array_output_through_softmax_is_refused_as_grad_refuses_it():
+    g = cg.parse("y = softmax(x)")
+    with pytest.raises(cg.ShapeError, match=r"cannot differentiate 'y': it is of shape \(3,\) .* \(softmax\), which "
+                                            r"mixes the elements .* cg.jacobian"):
+        cg.finite_difference(g, x=np.array([1.0, 2.0, 3.0]))
+    assert float(cg.finite_difference(g, x=2.0)["x"]) == 0.0  # a scalar: softmax is 1
+    np.testing.assert_allclose(cg.finite_difference(cg.parse("y = x*x"), x=np.ones(3))["x"], 2.0, rtol=1e-8)
+
+
 def test_default_step_scales_with_magnitude_and_dtype():
     eps64, eps32 = np.finfo(np.float64).eps, np.finfo(np.float32).eps
     np.testing.assert_allclose(default_step(np.array([0.0, 0.5, -1e4])), np.cbrt(eps64) * np.array([1, 1, 1e4]))

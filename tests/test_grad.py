@@ -29,6 +29,50 @@ def test_pointwise_gradients_of_a_non_scalar_output_are_those_of_its_sum(text, f
     assert cg.check_gradients(g, **feeds).ok
 
 
+MIXED = r"cannot differentiate 'y': it is of shape \(3,\) at these inputs \(arrays: 'x' \(3,\)\) and depends on 'x' " \
+        r"through node 'y' \(softmax\), which mixes the elements of its operand, so its elements have no gradients " \
+        r"of their own; for its Jacobian, cg.jacobian\(g, ...\) evaluates it at a point and cg.vjp_graph\(g\) " \
+        r"builds the vector-Jacobian product as a graph; for the gradient of the sum of its elements, differentiate " \
+        r"cg.sum\(y\)$"
+
+
+def test_an_array_output_through_an_op_that_mixes_elements_is_a_shape_error():
+    # the gradient of the sum of softmax(x) is 0 (1e-17 noise): not the derivative a user asks for
+    g = cg.parse("y = softmax(x)")
+    x = np.array([1.0, 2.0, 3.0])
+    for _ in range(2):  # the first (eager) call and the graph path
+        with pytest.raises(cg.ShapeError, match=MIXED):
+            cg.grad(g, x=x)
+    with pytest.raises(cg.ShapeError, match=MIXED):
+        cg.check_gradients(g, x=x)
+    with pytest.raises(cg.ShapeError, match=r"through node 't1' \(matmul\)"):
+        cg.grad(cg.parse("y = tanh(W @ x)"), W=np.ones((2, 3)), x=x)
+    with pytest.raises(cg.ShapeError, match=r"of shape \(2, 3\) .* through node 'y' \(log_softmax\)"):
+        cg.grad(cg.parse("y = log_softmax(x)"), x=np.ones((2, 3)))
+    # what the message names works: the Jacobian, and the gradient of the sum (the old numbers)
+    s = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(cg.jacobian(g, "x", x=x), np.diag(s) - np.outer(s, s), rtol=1e-14, atol=1e-17)
+    assert np.max(np.abs(cg.grad(cg.parse("y = sum(softmax(x))"), x=x)["x"])) < 1e-15
+    # a scalar value, or wrt not reached through the mixing op, is a gradient as before
+    assert cg.grad(g, x=2.0)["x"] == 0.0
+    np.testing.assert_allclose(cg.grad(cg.parse("y = softmax(x)*z"), wrt=["z"], x=x, z=2.0)["z"], 1.0, rtol=1e-15)
+    # reductions, reshapes, slices: each element of x reaches one element of y, and the sum's
+    # gradient is that element's derivative, as before (cgraph grad prints dy/dw of the first)
+    for text, feeds, want in [
+        ("sum(x*w, axis=0)", {"x": [[1.0, 2.0], [3.0, 4.0]], "w": np.ones((2, 2))}, {"w": [[1.0, 2.0], [3.0, 4.0]]}),
+        ("mean(x, axis=-1) + z", {"x": np.ones((2, 4)), "z": np.zeros(2)}, {"x": np.full((2, 4), 0.25), "z": [1, 1]}),
+        ("transpose(x)*z", {"x": [[1.0, 2.0, 3.0]], "z": 2.0}, {"x": [[2.0, 2.0, 2.0]], "z": 6.0}),
+        ("logsumexp(x, axis=0) + slice(x, stop=1, axis=0)", {"x": np.zeros((2, 3))}, {"x": [[1.5, 1.5, 1.5], [0.5, 0.5, 0.5]]}),
+    ]:
+        h = cg.parse(text)
+        for got in (cg.grad(h, wrt=list(want), **feeds), cg.grad(h, wrt=list(want), **feeds),
+                    cg.finite_difference(h, wrt=list(want), **feeds)):
+            for k, v in want.items():
+                np.testing.assert_allclose(got[k], v, rtol=1e-8)
+
+
+
+
 def test_pointwise_gradient_by_an_intermediate_node_has_its_shape():
     g = cg.parse("t = x*x\ny = t + z")
     got = cg.grad(g, wrt=["t", "z"], x=np.ones(3), z=2.0)

@@ -68,7 +68,7 @@ LOGSUMEXP = register(OpDef(
     # a big operator reaching to its right, ending in a superscript: parenthesized as a
     # base ((...)^{2}, not e^{X}^{2}) and as a factor (the sum is not over x in ... x)
     latex_prec=Prec.ODOT,
-    attrs={"axis": None, "keepdims": False}, doc="``log(sum(exp(x), axis))``, computed stably.",
+    attrs={"axis": None, "keepdims": False}, separable=True, doc="``log(sum(exp(x), axis))``, computed stably.",
     **_CALL,
 ))
 

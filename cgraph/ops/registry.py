@@ -67,6 +67,13 @@ class OpDef:
         operand shapes are unknown; :func:`check_attrs` runs it whatever the shapes.
     commutative : operands may be reordered (CSE sorts them).
     elementwise : output element i depends only on operand elements i (broadcast).
+    separable : each element of an operand reaches at most one element of the result,
+        apart from broadcasting (reductions, reshapes, transposes, slices; an elementwise
+        op is, whatever this flag says), so that the gradient of the sum of an array result's
+        elements is each element's own derivative, as ``cg.grad`` gives it for an output
+        of undeclared shape. Not so for ``softmax`` or ``matmul``: ``cg.grad`` refuses an
+        array output that depends on its ``wrt`` through such an op (pointing to
+        ``cg.jacobian``), rather than return the gradient of the sum (0 for a softmax).
     min_arity : the least number of operands of a variadic op.
     transparent : printers show the operand itself (``identity``).
     domain : where the op is finite, in words (for error messages).
@@ -98,6 +105,7 @@ class OpDef:
     attr_forms: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     commutative: bool = False
     elementwise: bool = False
+    separable: bool = False
     min_arity: int = 2
     transparent: bool = False
     domain: str = ""

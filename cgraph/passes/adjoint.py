@@ -39,7 +39,14 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         undeclared shapes and scalars (``g.param("w", value=0.5)`` has shape ``()``)
         gets pointwise adjoints, as the lecture writes them (``g_w = g_t1*x1``);
         :func:`~cgraph.grad` and :func:`~cgraph.compile` sum each over the elements a
-        scalar was broadcast to.
+        scalar was broadcast to. The gradient of the sum is each element's own
+        derivative where every element of an input reaches one element of ``of``
+        (elementwise ops, reductions, reshapes, slices) or several by broadcasting
+        (summed, as for a shared scalar); through an op that mixes elements (softmax,
+        matmul) it is not (that of ``softmax(x)`` is 0), and :func:`~cgraph.grad`
+        refuses such an ``of`` where it evaluates to an array (a ShapeError pointing to
+        :func:`~cgraph.jacobian`). A mix made of broadcasting a reduction back
+        (``exp(x)/sum(exp(x))``) is a broadcast: its gradient is the sum's.
 
     Returns
     -------
@@ -489,6 +496,54 @@ def pointwise_of(g: Graph, wrt: Sequence[str] | str | None = None, of: str | Non
     """
     of = _resolve_of(g, of)
     return of if _pointwise(g, _between(g, _resolve_wrt(g, wrt), of)) else None
+
+
+def mixing(g: Graph, wrt: Sequence[str], of: str) -> str | None:
+    """The first op node (in schedule order) on a path from ``wrt`` to ``of`` that mixes
+    the elements of its operands, neither elementwise nor separable (an ``OpDef``'s
+    flags: a softmax, a matmul; not a reduction or a reshape), or None; cached on ``g``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = softmax(x)*sum(z, axis=0)")
+    >>> mixing(g, ["x", "z"], "y"), mixing(g, ["z"], "y")
+    ('t1', None)
+    """
+    def first() -> str | None:
+        active, nodes = _between(g, list(wrt), of), g.nx._node
+        for n in g.schedule():
+            if n in active and nodes[n]["role"] == "op":
+                opdef = OPS[nodes[n]["op"]]
+                if not (opdef.elementwise or opdef.separable):
+                    return n
+        return None
+    return g._cached(("mixing", tuple(wrt), of), first)
+
+
+def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: Mapping[str, Any]) -> None:
+    """ShapeError when ``of`` (of undeclared shape) evaluates to an array, ``value``, and
+    depends on ``wrt`` through an op that mixes elements (:func:`mixing`): the gradient of
+    an array output is that of the sum of its elements (what the adjoint seeded with 1
+    computes), which stands for each element's own derivative only where each element of
+    an input reaches one element of the output, or several by broadcasting (summed, as for
+    a scalar shared by all); through a softmax it is 0. ``feeds``: the arrays among them
+    are named."""
+    shape = np.shape(value)
+    if int(np.prod(shape)) == 1:
+        return
+    n = mixing(g, wrt, of)
+    if n is None:
+        return
+    arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if isinstance(k, str) and np.size(v) != 1]
+    raise ShapeError(
+        f"cannot differentiate {of!r}: it is of shape {shape} at these inputs"
+        + (f" (arrays: {', '.join(arrays)})" if arrays else "")
+        + f" and depends on {', '.join(map(repr, wrt))} through node {n!r} ({g.nx._node[n]['op']}), which mixes "
+        "the elements of its operand, so its elements have no gradients of their own; for its Jacobian, cg.jacobian(g, ...) "
+        "evaluates it at a point and cg.vjp_graph(g) builds the vector-Jacobian product as a graph; for the "
+        f"gradient of the sum of its elements, differentiate cg.sum({of})"
+    )
 
 
 def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = None) -> np.ndarray:

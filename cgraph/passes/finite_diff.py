@@ -10,7 +10,7 @@ import numpy as np
 from ..checks import finite_number
 from ..errors import ArgumentError, GraphError, InputError
 from ..graph import Graph, require_graph
-from .adjoint import _resolve_of, _resolve_wrt
+from .adjoint import _resolve_of, _resolve_wrt, mixing, require_separable
 from .plan import _extra_message, check_input, merge_feeds, plan
 
 
@@ -50,7 +50,9 @@ def finite_difference(
     feeds : mapping, optional
         Input values by name or node.
     of : str or Node, optional
-        The scalar node to differentiate (default: the single output).
+        The scalar node to differentiate (default: the single output); an array is
+        summed, and refused where :func:`~cgraph.grad` refuses it (through an op that
+        mixes elements: a softmax, a matmul).
     **inputs
         Input values.
 
@@ -102,6 +104,8 @@ def finite_difference(
             if role not in ("input", "param"):
                 raise GraphError(f"finite differences need wrt to be inputs or params; {w!r} is {'an op' if role == 'op' else f'a {role}'} node")
             raise InputError(f"graph {g.name!r} is missing input {w!r}")
+        if not out and mixing(g, names, of) is not None:  # differences of the sum: refused where grad refuses it
+            require_separable(g, names, of, run(dict(base), nonfinite="propagate")[of], feeds)
         out[w] = _central(run, base, w, of, eps)
     return out
 

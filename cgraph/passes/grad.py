@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph, require_graph
-from .adjoint import adjoint, derivative_key, fit_to, pointwise_of
+from .adjoint import adjoint, derivative_key, fit_to, pointwise_of, require_separable
 from .eager import eager_grad
 from .plan import merge_feeds, plan
 
@@ -54,7 +54,12 @@ def grad(
     feeds : mapping, optional
         Input values by name or node (alternative to keywords).
     of : str or Node, optional
-        The node to differentiate (default: the single output).
+        The node to differentiate (default: the single output): a scalar, or of
+        undeclared shape, differentiated pointwise (see :func:`~cgraph.adjoint`). An
+        ``of`` that evaluates to an array and depends on ``wrt`` through an op that
+        mixes elements (softmax, matmul) is a ShapeError: its gradient, that of the sum
+        of its elements, is not its elements' derivatives (0 for a softmax);
+        :func:`~cgraph.jacobian` gives those, ``cg.sum`` of it the sum's gradient.
     nonfinite : {"raise", "propagate"}
         As in :func:`~cgraph.evaluate`.
     **inputs
@@ -94,6 +99,8 @@ def grad(
     if _first_call(g, wrt, of):
         found = eager_grad(g, wrt, of, feeds, nonfinite)
         if found is not None:
+            if found[1]:
+                _separable(g, found[2], of, found[0], feeds)
             return _fitted(*found)
     ga = gradient_graph(g, wrt, of)
     names = [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs]
@@ -103,7 +110,14 @@ def grad(
     # at x = -1) is a DomainError naming the node, not the formula's value there
     keep = list(dict.fromkeys([*ga.outputs, *(ga.nx.nodes[o]["derivative_of"] for o in ga.outputs[:1]), *names]))
     values = plan(ga, keep).run(feeds, nonfinite=nonfinite, source=g)
+    _separable(g, names, of, values, feeds)
     return _fitted(values, ga.outputs, names, spread_node(g, wrt, of))
+
+
+def _separable(g: Graph, names: list[str], of: str | None, values: dict, feeds: Mapping[str, Any]) -> None:
+    """``require_separable`` for the output ``grad`` differentiates, at these values."""
+    of = g.outputs[0] if of is None else derivative_key(g, None, of)[1]
+    require_separable(g, names, of, values[of], feeds)
 
 
 def _first_call(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> bool:
