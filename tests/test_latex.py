@@ -495,6 +495,25 @@ def test_an_expression_nested_past_what_tex_takes_prints_as_a_program():
     assert nesting(cg.to_latex(node)) == MAX_NESTING  # as deep as it goes, still one expression
 
 
+def test_an_expression_nested_past_what_tex_takes_keeps_its_line_width_as_a_program():
+    # the program form written instead of a too deeply nested expression dropped
+    # line_width: y = t_300 + a_0 + ... + a_29 came out as one line 100 letters wide
+    from cgraph.printing.linebreak import latex_width
+
+    g = cg.Graph()
+    node = g.input("x")
+    for _ in range(300):
+        node = cg.sin(node)
+    g.output(cg.add(node, *(g.input(f"a{i}") for i in range(30))), name="y")
+    with pytest.warns(UserWarning, match="nests 300 groups"):
+        text = cg.to_latex(g, line_width=40)
+    assert text == cg.to_latex(g, form="program", line_width=40)
+    assert max(map(latex_width, text.splitlines())) <= 40
+    check_latex(text)
+    with pytest.raises(cg.ArgumentError, match="line_width"):
+        cg.to_latex(g, line_width=0)
+
+
 def test_an_array_constant_of_more_than_ten_columns_is_an_array_environment():
     # amsmath's bmatrix takes at most 10 columns (MaxMatrixCols): x*[0, ..., 10] printed a
     # bmatrix of 11, and pdflatex stopped with "Extra alignment tab has been changed to \cr"

@@ -115,6 +115,10 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     >>> print(cg.to_latex(cg.simplify(cg.adjoint(g, wrt=["z"]))))
     \frac{\partial y}{\partial z} = x e^{x z} - \frac{\sin\left(\ln\left(x\right)\right)}{x z^{2}}
     """
+    if line_width is None:
+        line_width = math.inf
+    elif not finite_number(line_width) or line_width <= 0:
+        raise ArgumentError(f"line_width must be a positive number of letters, not {line_width!r}")
     symbols = Symbols(latex_name)
     g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
     lines = _lines(g, result, form, symbols)
@@ -129,11 +133,8 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         warnings.warn(
             f"to_latex: the expanded form nests {depth} groups, past the {MAX_NESTING} a LaTeX document "
             "takes (TeX stops at 255 grouping levels); writing the program form instead", stacklevel=2)
-        return to_latex(obj, "program", max_length=max_length)
-    if line_width is None:
-        line_width = math.inf
-    elif not finite_number(line_width) or line_width <= 0:
-        raise ArgumentError(f"line_width must be a positive number of letters, not {line_width!r}")
+        return to_latex(obj, "program", max_length=max_length,
+                        line_width=None if line_width == math.inf else line_width)
     return _aligned(lines, line_width)
 
 
