@@ -64,6 +64,10 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     assert wrap(r"x + a b \odot c d \odot e", 6) == ["x", r"+ a b", r"\odot c d", r"\odot e"]
     # what has nothing to break at keeps its line, however wide
     assert wrap(r"\frac{a + b + c + d}{e}", 3) == [r"\frac{a + b + c + d}{e}"]
+    # the group's last line leaves room for what follows the group (\right) p q r s t)
+    # (it was one line 18 wide: the group alone fitted the first line)
+    assert wrap(r"z \left(a + b + c + d\right) p q r s t", 14, indent=1) == [
+        r"z \left(a + b \right.", r"\left. {}+ c + d\right) p q r s t"]
 
 
 @settings(max_examples=examples(60), deadline=None)

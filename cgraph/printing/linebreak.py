@@ -234,6 +234,10 @@ def _inside(row: str, room: float, later: float) -> list[str]:
     head, inner, tail = row[:start], row[start:stop], row[stop:]
     first = room - latex_width(head)
     lines = wrap(inner, first, first - later)  # lines after the first start at the indent
+    tail_width = latex_width(tail)
+    if latex_width(lines[-1]) + tail_width > (later if len(lines) > 1 else first):
+        # the last line carries the tail (\right) and what follows it): leave room for it
+        lines = wrap(inner, first - tail_width, first - later)
     if len(lines) == 1:
         return [row]
     return [head + lines[0] + r" \right.",
