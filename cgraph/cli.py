@@ -416,7 +416,7 @@ def _grad(args: argparse.Namespace) -> int:
 def _latex(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latex", action="store_true", help="print LaTeX")
     p.add_argument("--line-width", type=float, metavar="N",
-                   help="with --latex: break each equation into lines of about N letters (60 fills a slide)")
+                   help="with --latex: break each equation into lines of about N letters (55 fills a beamer slide in \\small)")
 
 
 def _latex_printer(args: argparse.Namespace) -> Callable[..., str] | None:

@@ -37,7 +37,9 @@ def _joined(rows: list[str]) -> str:
     (r"e^{x z}", 1 + 0.7 * 2),
     (r"\ln\left(x\right)^{2}", 2 + 3 + 0.7),
     (r"\frac{\frac{a b c}{d}}{e}", (3 + 0.2) * 0.72 + 0.2),   # a fraction in a fraction is smaller
-    (r"\operatorname{ReLU}\left(x\right)", 7.0),
+    (r"\operatorname{ReLU}\left(x\right)", 3 * 1.4 + 1 + 3),       # a capital is 1.4 x's
+    ("X W", 2.8),                                  # (X, W: 1.6 and more in pdflatex)
+    (r"\quad x", 2.75),                            # a quad is an em, 1.75 x's
     (r"\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}", 3 + 2),   # the widest row and the brackets
     (r"\mathtt{x\_1}", 3.0),
     (r"a\,b", 2.2),                                # a thin space
@@ -135,6 +137,25 @@ def test_broken_latex_is_valid_latex(g, width):
     for h in (g, cg.simplify(cg.adjoint(g))):
         for form in ("expanded", "program"):
             check_latex(cg.to_latex(h, form=form, line_width=width))
+
+
+@pytest.mark.skipif(shutil.which("kpsewhich") is None or not subprocess.run(
+    ["kpsewhich", "beamer.cls"], capture_output=True, text=True).stdout.strip(), reason="beamer is not installed")
+def test_line_width_55_fits_a_beamer_slide_in_small(tmp_path):
+    """What the README promises: no line past a beamer frame's text (55.6 x's in \\small).
+    An MLP's u^T dyhat/dW1 (capitals X, W; continued lines indented by a quad) ran 4.6pt
+    past it while a capital and a \\quad counted as one x."""
+    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
+    mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
+    graphs = [cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1")), cg.simplify(mse.gradient_graph()),
+              cg.simplify(cg.hessian_graph(lecture())), cg.simplify(cg.hvp_graph(lecture()))]
+    frames = "".join(r"\begin{frame}\small\[" + cg.to_latex(g, line_width=55) + "\\]\\end{frame}\n" for g in graphs)
+    (tmp_path / "s.tex").write_text(r"\documentclass{beamer}\usepackage{amsmath}\begin{document}" + "\n"
+                                    + frames + r"\end{document}" + "\n")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "s.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    log = (tmp_path / "s.log").read_text(errors="replace")
+    assert "Output written on s.pdf (4 pages" in log
+    assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")

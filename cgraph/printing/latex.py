@@ -94,8 +94,9 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         Break each equation before a ``+`` or ``-`` of its outermost sum so that no line
         is wider than about ``line_width`` letters (the left side included), continued
         in an ``aligned`` environment under its ``=`` (``&\quad {}+ ...``); a single
-        term wider than that keeps a line of its own. About 60 fills a slide, 75 a page
-        of an article. Default: one line per equation.
+        term wider than that keeps a line of its own. A letter is the width of an x:
+        55 fills a beamer slide in ``\small``, 60 a page of a 10pt article. Default:
+        one line per equation.
 
     Returns
     -------
@@ -164,8 +165,8 @@ def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"
 
 
-#: a continued line's indent after the ``=`` (``\quad``), in letters
-_INDENT = 1.0
+#: a continued line's indent after the ``=`` (``\quad``, an em), in letters
+_INDENT = 1.75
 
 
 def _lines(g: Graph, result: Any, form: str, symbols: Symbols) -> str | list[tuple[str, str]]:

@@ -14,7 +14,10 @@ _NAMED = {"sin", "cos", "tan", "tanh", "ln", "log", "exp"}
 #: commands that typeset their one argument in another font or with an accent on top
 _ARGUMENT = {"mathrm", "mathtt", "mathit", "mathbf", "operatorname", "text", "hat", "bar", "tilde", "dot",
              "ddot", "vec", "acute", "grave", "breve", "check", "mathring", "widehat", "widetilde"}
-_SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.0, "qquad": 2.0}
+#: (a quad is an em, 1.75 x's wide in Computer Modern and in beamer's sans serif)
+_SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.75, "qquad": 3.5}
+#: a capital letter's width against an x's (X, W and Y, the names of data and weights: 1.6)
+_CAPITAL = 1.4
 #: a script's size against the text's
 _SCRIPT = 0.7
 #: a fraction's size inside another fraction's part (text style) against display style
@@ -68,9 +71,9 @@ class _Group:
 def latex_width(tex: str) -> float:
     r"""The typeset width of LaTeX math ``tex``, in the width of a letter, estimated.
 
-    A letter, digit or symbol counts 1, a binary operator 2 (its spaces included), a
-    function name its letters, a fraction its wider part, a script 0.7 of its content,
-    an array its widest row; ``\left``/``\right`` add their delimiters. Good to a few
+    A letter (an x), digit or symbol counts 1, a capital 1.4, a binary operator 2 (its
+    spaces included), a quad 1.75 (an em), a function name its letters, a fraction its
+    wider part, a script 0.7 of its content, an array its widest row; ``\left``/``\right`` add their delimiters. Good to a few
     letters on what :func:`cgraph.to_latex` writes, which is what breaking lines needs.
 
     Examples
@@ -128,7 +131,10 @@ def latex_width(tex: str) -> float:
             else:  # \partial, \cdot, \alpha, \sum, \top, \{...
                 top.add(1.0)
         else:
-            top.add(2.0 if lexeme in _BINARY and tex[i:i + 1] == " " else 1.0)  # a binary one is spaced
+            if lexeme in _BINARY and tex[i:i + 1] == " ":  # a binary one is spaced
+                top.add(2.0)
+            else:
+                top.add(_CAPITAL if "A" <= lexeme <= "Z" else 1.0)
     while len(stack) > 1:  # unbalanced input: measure what there is
         top = stack.pop()
         stack[-1].add(top.total())
