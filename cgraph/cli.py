@@ -248,6 +248,20 @@ def _wrt(p: argparse.ArgumentParser, note: str = "") -> None:
                    help=f"differentiate with respect to these ({note}each name once)")
 
 
+def _of(p: argparse.ArgumentParser, note: str = "") -> None:
+    p.add_argument("--of", metavar="NAME",
+                   help=f"the output to differentiate, for a graph of several outputs ({note}default: the only one)")
+
+
+def _output(args: argparse.Namespace, g: Any) -> str | None:
+    """``--of``, or an InputError saying to give it where ``g`` has several outputs: the
+    passes' own message would ask for their ``of=`` keyword, which the command has not."""
+    if args.of is None and len(g.outputs) > 1:
+        raise InputError(f"{args.source!r} has {len(g.outputs)} outputs {g.outputs}; say which to differentiate "
+                         f"with --of NAME")
+    return args.of
+
+
 def _at(p: argparse.ArgumentParser, *, required: bool = False) -> None:
     p.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", required=required,
                    help="input values, e.g. --at x=2 z=3 (a value may be a [list]; each name once)")
@@ -261,6 +275,7 @@ def _draw_args(p: argparse.ArgumentParser) -> None:
                    help="the drawing convention (default: computation)")
     p.add_argument("--adjoint", action="store_true", help="draw the adjoint (reverse-mode) graph")
     _wrt(p, "needs --adjoint; ")
+    _of(p, "needs --adjoint; ")
     # no argparse defaults: an option the chosen style would ignore must be told from one not given
     p.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"),
                    help="computation style: flow direction (default: LR)")
@@ -280,6 +295,8 @@ def _draw(args: argparse.Namespace) -> int:
 
     if args.wrt and not args.adjoint:  # it would be ignored: the forward graph has no wrt
         args.usage_error("--wrt needs --adjoint (draw the adjoint graph with respect to these inputs)")
+    if args.of and not args.adjoint:
+        args.usage_error("--of needs --adjoint (draw the adjoint graph of this output)")
     network = args.style == "network"
     if network and args.rankdir:
         args.usage_error("--rankdir needs --style computation (the network style lays out by layer)")
@@ -295,7 +312,7 @@ def _draw(args: argparse.Namespace) -> int:
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     if args.adjoint:
-        g = cg.adjoint(g, wrt=args.wrt)
+        g = cg.adjoint(g, wrt=args.wrt, of=_output(args, g))
     if network:
         options: dict[str, Any] = {"weights": args.weights or "symbol"}
         if dropped:
@@ -331,6 +348,7 @@ def _steps_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", nargs="+", action=_EachOnce, choices=("svg", "pdf", "png", "dot"),
                    help="file types to write per frame (default: svg; each once)")
     _wrt(p)
+    _of(p)
     _at(p)
 
 
@@ -339,7 +357,8 @@ def _steps(args: argparse.Namespace) -> int:
     import cgraph as cg
 
     g = load_graph(args.source)
-    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format or ["svg"], wrt=args.wrt)
+    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format or ["svg"], wrt=args.wrt,
+                               of=_output(args, g))
     for p in paths:
         print(p)
     return 0
@@ -349,6 +368,7 @@ def _steps(args: argparse.Namespace) -> int:
 def _grad_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _wrt(p, "default: every input; ")
+    _of(p)
     _latex(p)
     p.add_argument("--program", action="store_true",
                    help="print the adjoint program, one step a line (with --at: each with its value)")
@@ -367,7 +387,8 @@ def _grad(args: argparse.Namespace) -> int:
         args.usage_error("--expand with --program needs --at (it expands the values' exact forms only)")
     g = load_graph(args.source)
     at = parse_bindings(args.at)
-    ga = cg.adjoint(g, wrt=args.wrt)
+    of = _output(args, g)
+    ga = cg.adjoint(g, wrt=args.wrt, of=of)
     _something_to_differentiate(ga, args.source)
     show = _latex_printer(args) or cg.to_text
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
@@ -376,7 +397,7 @@ def _grad(args: argparse.Namespace) -> int:
     else:
         print(show(ga, form="program") if args.program else show(derivatives))
     if at:
-        values = cg.grad(g, wrt=args.wrt, **at)
+        values = cg.grad(g, wrt=args.wrt, of=of, **at)
         print(_point(at))
         exact = {}
         if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
@@ -388,7 +409,7 @@ def _grad(args: argparse.Namespace) -> int:
         for out, (name, value) in zip(ga.outputs, values.items()):
             rhs = exact.get(out, "")
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
-            print(f"d{g.outputs[0]}/d{name} = {shown}{_number(value)}")
+            print(f"d{of or g.outputs[0]}/d{name} = {shown}{_number(value)}")
     return 0
 
 
@@ -474,6 +495,7 @@ def _number(value: Any) -> str:
 def _hessian_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _wrt(p, "scalar inputs; default: every input; ")
+    _of(p)
     _latex(p)
     _at(p)
 
@@ -485,7 +507,8 @@ def _hessian(args: argparse.Namespace) -> int:
     show = _latex_printer(args)
     g = load_graph(args.source)
     at = parse_bindings(args.at)  # before printing anything, as grad: a bad --at prints nothing
-    h = cg.hessian_graph(g, wrt=args.wrt)
+    of = _output(args, g)
+    h = cg.hessian_graph(g, wrt=args.wrt, of=of)
     _something_to_differentiate(h, args.source)
     if at:
         _scalars_at(g, h, at)
@@ -499,7 +522,7 @@ def _hessian(args: argparse.Namespace) -> int:
             lines = [f"{label} = {line.partition(' = ')[2]}" for label, line in zip(labels, lines)]
         print("\n".join(lines))
     if at:
-        matrix = cg.hessian(g, wrt=args.wrt, **at)
+        matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
         print(_point(at))
         width = max(map(len, labels))
         for label, value in zip(labels, matrix.flat):
@@ -529,6 +552,7 @@ def _second(h: Any, name: str) -> str:
 # ---------------------------------------------------------------------------- check
 def _check_args(p: argparse.ArgumentParser) -> None:
     _source(p)
+    _of(p)
     _at(p, required=True)
     p.add_argument("--eps", type=float, metavar="STEP",
                    help="the finite-difference step, e.g. --eps 1e-8 as in the lecture "
@@ -539,7 +563,8 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 def _check(args: argparse.Namespace) -> int:
     import cgraph as cg
 
-    report = cg.check_gradients(load_graph(args.source), eps=args.eps, feeds=parse_bindings(args.at))
+    g = load_graph(args.source)
+    report = cg.check_gradients(g, eps=args.eps, feeds=parse_bindings(args.at), of=_output(args, g))
     print(report)
     return 0 if report.ok else 1
 
@@ -548,6 +573,7 @@ def _check(args: argparse.Namespace) -> int:
 def _compile_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _wrt(p, "default: every input; not with --no-grad; ")
+    _of(p, "not with --no-grad; ")
     p.add_argument("--no-grad", action="store_true", help="compile the forward function alone")
     p.add_argument("--source", dest="show_source", action="store_true",
                    help="print the generated Python code (the default without --at)")
@@ -559,11 +585,12 @@ def _compile(args: argparse.Namespace) -> int:
     import cgraph as cg
     from cgraph.graph import inputs_and_params
 
-    if args.no_grad and args.wrt:  # it would be ignored: the forward function has no gradients
-        args.usage_error("--wrt cannot go with --no-grad (the forward function alone has no gradients)")
+    if args.no_grad and (args.wrt or args.of):  # ignored: the forward function has no gradients
+        args.usage_error(f"{'--wrt' if args.wrt else '--of'} cannot go with --no-grad "
+                         "(the forward function alone has no gradients)")
     g = load_graph(args.source)
     wrt = None if args.no_grad else (args.wrt or inputs_and_params(g))
-    f = cg.compile(g, wrt=wrt)
+    f = cg.compile(g, wrt=wrt, of=None if args.no_grad else _output(args, g))
     at = parse_bindings(args.at)
     if args.show_source or not at:
         print(f.source, end="")

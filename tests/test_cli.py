@@ -449,7 +449,8 @@ def test_a_warning_is_one_line_without_cgraphs_source(tmp_path):
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr == ("cgraph grad: warning: line 6: 'f' is assigned but never used (so it is an output), and "
                           "the input 'ff' first appears after it (line 7, column 13): a typo of 'f'?\n"
-                          "cgraph grad: error: graph 'graph' has 2 outputs ['f', 'y']; say which with of=...\n")
+                          f"cgraph grad: error: '{prog}' has 2 outputs ['f', 'y']; say which to differentiate "
+                          "with --of NAME\n")
 
 
 def test_latex_line_width_breaks_equations_and_needs_latex():
@@ -462,3 +463,32 @@ def test_latex_line_width_breaks_equations_and_needs_latex():
     assert out.returncode == 2 and "--line-width needs --latex" in out.stderr
     out = run("grad", FORMULA, "--latex", "--line-width", "0")
     assert out.returncode == 1 and "line_width must be a positive number" in out.stderr
+
+
+@pytest.mark.parametrize("command, extra", [
+    ("grad", []), ("hessian", []), ("check", []), ("compile", []), ("steps", ["-o", "frames"]),
+    ("draw", ["-o", "d.dot", "--adjoint"]),
+])
+def test_of_names_the_output_of_a_graph_of_several(command, extra, tmp_path):
+    """A printed gradient (two outputs) read back: the commands take --of, and without it
+    say so (the passes' message asked for of=..., which no command took)."""
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "two.txt").write_text("g_x = cos(x) + z*exp(x*z)\ng_z = x*exp(x*z)\n", encoding="utf-8")
+    out = run(command, "two.txt", "--at", "x=1", "z=2", *extra, cwd=tmp_path)
+    assert out.returncode == 1
+    assert out.stderr == (f"cgraph {command}: error: 'two.txt' has 2 outputs ['g_x', 'g_z']; "
+                          "say which to differentiate with --of NAME\n")
+    out = run(command, "two.txt", "--of", "g_z", "--at", "x=1", "z=2", *extra, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    if command == "grad":
+        assert out.stdout.splitlines()[-2:] == ["dg_z/dx = 3*exp(2) = 22.16716829679195",
+                                                "dg_z/dz = exp(2) = 7.38905609893065"]
+    out = run(command, "two.txt", "--of", "g", "--at", "x=1", "z=2", *extra, cwd=tmp_path)
+    assert out.returncode == 1 and "'g'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_of_that_would_be_ignored_is_a_usage_error():
+    out = run("draw", "x*z", "-o", "d.svg", "--of", "y")
+    assert out.returncode == 2 and "--of needs --adjoint" in out.stderr
+    out = run("compile", "x*z", "--no-grad", "--of", "y")
+    assert out.returncode == 2 and "--of cannot go with --no-grad" in out.stderr
