@@ -29,7 +29,7 @@ from .errors import ArgumentError, DomainError, GraphError, no_nonfinite_hint
 from .graph import Graph, require_graph
 from .memory import gc_paused
 from .ops.registry import OPS, OpDef
-from .passes.adjoint import derivative_key, fit_to
+from .passes.adjoint import derivative_key, fit_to, mixing, of_name, require_separable
 from .passes.grad import gradient_graph, spread_node
 from .passes.plan import WEAK_RESULTS, plan, read_only
 from .passes.simplify import simplify_keeping_shapes
@@ -129,6 +129,8 @@ def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callabl
     else:
         guarded = _forward_guard(g, target, of, writer.inputs + writer.params, namespace["positional"])
         namespace["positional"] = guarded or namespace["positional"]
+        separable = _separable_guard(g, target, grads, of, writer.inputs + writer.params, namespace["positional"])
+        namespace["positional"] = separable or namespace["positional"]
     f.positional = namespace["positional"]
     f.inputs, f.params, f.outputs = tuple(writer.inputs), tuple(writer.params), tuple(target.outputs)
     f.source = written
@@ -232,6 +234,33 @@ def _forward_guard(
         return fast(*args)
 
     return guarded
+
+
+def _separable_guard(g: Graph, target: Graph, grads: dict[str, str], of: str | None, names: list[str],
+                     fast: Callable[..., tuple]) -> Callable[..., tuple] | None:
+    """For gradients of an output of undeclared shape that depends on ``wrt`` through an op
+    that mixes elements (softmax, matmul), ``fast`` followed by ``grad``'s check of the
+    output's value (:func:`~cgraph.passes.adjoint.require_separable`): an array there is
+    the ShapeError ``grad`` raises, not the gradient of the sum of its elements. None for
+    every other function (a scalar loss, an elementwise formula: the usual case)."""
+    if not grads:
+        return None
+    y = g.outputs[0] if of is None else of_name(g, of)
+    wrt = list(grads.values())
+    if g.nx._node[y]["shape"] is not None or mixing(g, wrt, y) is None:
+        return None
+    outputs = list(target.outputs)
+    at = outputs.index(y) if y in outputs else None
+    run = plan(g, [y]) if at is None else None  # an intermediate of=: the interpreter computes it
+
+    def checked(*args: Any) -> tuple:
+        out = fast(*args)
+        feeds = {n: a for n, a in zip(names, args) if a is not codegen.UNSET}
+        value = out[at] if run is None else run.run(feeds)[y]
+        require_separable(g, wrt, y, value, feeds)
+        return out
+
+    return checked
 
 
 def _uncomputed(g: Graph, target: Graph, keep: list[str]) -> list[str]:

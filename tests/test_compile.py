@@ -73,6 +73,26 @@ def test_pointwise_gradient_of_a_non_scalar_output_is_that_of_its_sum(text, of):
     np.testing.assert_allclose(f.positional(np.ones(3), 2.0)[f.outputs.index("g_z")], 3.0)
 
 
+def test_an_array_output_through_softmax_is_refused_as_grad_refuses_it():
+    # the gradient of the sum of softmax(x)'s elements is 0: grad raises, and so does compile
+    g = cg.parse("y = softmax(x)")
+    x = np.array([1.0, 2.0, 3.0])
+    f = cg.compile(g, wrt=["x"])
+    with pytest.raises(cg.ShapeError) as want:
+        cg.grad(g, x=x)
+    for call in (lambda: f(x=x), lambda: f.positional(x), lambda: f(x=[1, 2, 3])):
+        with pytest.raises(cg.ShapeError) as got:
+            call()
+        assert str(got.value) == str(want.value)
+    assert f(x=2.0) == {"y": 1.0, "g_x": 0.0} and f.positional(2) == (1.0, 0.0)  # one element: a derivative
+    h = cg.parse("a = softmax(x)\ny = a*z")  # of= an intermediate, not an output of the function
+    with pytest.raises(cg.ShapeError, match=r"cannot differentiate 'a': it is of shape \(3,\)"):
+        cg.compile(h, wrt=["x"], of="a")(x=x, z=1.0)
+    np.testing.assert_allclose(cg.compile(h, wrt=["z"])(x=x, z=2.0)["g_z"], 1.0, rtol=1e-15)  # z: elementwise
+    by_axis = cg.compile(cg.parse("sum(x*w, axis=0)"), wrt=["w"])(x=[[1.0, 2.0], [3.0, 4.0]], w=np.ones((2, 2)))
+    np.testing.assert_array_equal(by_axis["g_w"], [[1.0, 2.0], [3.0, 4.0]])  # a reduction: pointwise
+
+
 UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "relu", "square", "abs", "softplus", "neg"]
 
 

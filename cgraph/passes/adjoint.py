@@ -43,9 +43,9 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         derivative where every element of an input reaches one element of ``of``
         (elementwise ops, reductions, reshapes, slices) or several by broadcasting
         (summed, as for a shared scalar); through an op that mixes elements (softmax,
-        matmul) it is not (that of ``softmax(x)`` is 0), and :func:`~cgraph.grad`
-        refuses such an ``of`` where it evaluates to an array (a ShapeError pointing to
-        :func:`~cgraph.jacobian`). A mix made of broadcasting a reduction back
+        matmul) it is not (that of ``softmax(x)`` is 0), and :func:`~cgraph.grad` and
+        :func:`~cgraph.compile` refuse such an ``of`` where it evaluates to an array (a
+        ShapeError pointing to :func:`~cgraph.jacobian`). A mix made of broadcasting a reduction back
         (``exp(x)/sum(exp(x))``) is a broadcast: its gradient is the sum's.
 
     Returns
