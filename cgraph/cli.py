@@ -391,13 +391,15 @@ def _grad(args: argparse.Namespace) -> int:
     ga = cg.adjoint(g, wrt=args.wrt, of=of)
     _something_to_differentiate(ga, args.source)
     show = _latex_printer(args) or cg.to_text
+    # the values first: an error at the point (log(-1), an array through a softmax) leaves
+    # no half answer on stdout
+    values = cg.grad(g, wrt=args.wrt, of=of, **at) if at else {}
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
     if args.program and at and not args.latex:
         print(_valued_program(ga, cg.evaluate(ga, **at)))
     else:
         print(show(ga, form="program") if args.program else show(derivatives))
     if at:
-        values = cg.grad(g, wrt=args.wrt, of=of, **at)
         print(_point(at))
         exact = {}
         if not args.latex and all(np.ndim(v) == 0 for v in at.values()):

@@ -126,6 +126,14 @@ def test_a_domain_error_is_reported_without_the_librarys_keyword_hint():
     out = run("grad", "log(x)", "--at", "x=-1")
     assert out.returncode == 1 and "node 'y' (log) is not finite: log(x=-1) = nan (defined for x > 0)" in out.stderr
     assert "nonfinite" not in out.stderr  # a keyword of cg.evaluate, not an option of the command
+    assert out.stdout == ""  # no half answer: the derivative is not printed before the error
+
+
+def test_grad_of_an_array_through_softmax_fails_before_printing():
+    out = run("grad", "softmax(x)", "--at", "x=[1,2,3]")
+    assert out.returncode == 1 and out.stdout == ""
+    assert "cannot differentiate 'y': it is of shape (3,) at these inputs (arrays: 'x' (3,))" in out.stderr
+    assert "cg.jacobian" in out.stderr
 
 
 def test_check_reports_and_sets_the_status():
