@@ -536,6 +536,8 @@ def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: 
     if n is None:
         return
     arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if isinstance(k, str) and np.size(v) != 1]
+    before = ancestors(g, [n])
+    wrt = [w for w in wrt if w in before]  # those that reach the mixing node, not all of wrt
     raise ShapeError(
         f"cannot differentiate {of!r}: it is of shape {shape} at these inputs"
         + (f" (arrays: {', '.join(arrays)})" if arrays else "")
