@@ -69,7 +69,28 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     # the group's last line leaves room for what follows the group (\right) p q r s t)
     # (it was one line 18 wide: the group alone fitted the first line)
     assert wrap(r"z \left(a + b + c + d\right) p q r s t", 14, indent=1) == [
-        r"z \left(a + b \right.", r"\left. {}+ c + d\right) p q r s t"]
+        r"z \left(a + b + c \right.", r"\left. {}+ d\right) p q r s t"]
+
+
+def test_wrap_of_deeply_nested_parentheses_takes_one_pass_per_level(monkeypatch):
+    # (a29 + (... (a0 + x)*b0 ...)*b29: wrapping a group twice (to leave room for its
+    # \right) took 2^depth passes, and to_latex(line_width=55) of it never returned
+    from cgraph.printing import linebreak
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        assert len(calls) < 2000, "wrap called exponentially often"
+        return wrap(*args, **kwargs)
+
+    monkeypatch.setattr(linebreak, "wrap", counted)
+    text = "x"
+    for i in range(30):
+        text = f"(a{i} + {text})*b{i}"
+    broken = cg.to_latex(cg.parse("y = " + text), line_width=55)
+    assert broken.count("\n") > 20
+    check_latex(broken)
 
 
 @settings(max_examples=examples(60), deadline=None)

@@ -186,9 +186,10 @@ def terms(tex: str) -> list[str]:
     return pieces
 
 
-def wrap(tex: str, width: float, indent: float = 0.0) -> list[str]:
+def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> list[str]:
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
-    after the first ``indent`` less). It breaks before the ``+`` and ``-`` of its
+    after the first ``indent`` less, the last ``reserve`` less: what follows ``tex`` on
+    its line). It breaks before the ``+`` and ``-`` of its
     outermost sum; a line still too wide, before the ``\odot``, ``\cdot`` and ``\times``
     of its outermost product, else inside its widest ``\left(...\right)``, closing and
     reopening it with ``\right.`` and ``\left.``. Fractions and juxtaposed factors are never broken: what
@@ -203,30 +204,36 @@ def wrap(tex: str, width: float, indent: float = 0.0) -> list[str]:
     """
     later = width - indent
     pieces = terms(tex)
-    rows, row, used = [], pieces[0], latex_width(pieces[0])
-    for piece in pieces[1:]:
-        w = latex_width(piece)
-        if used + w > (later if rows else width):
-            rows.append(row)
-            row, used = piece, w
+    widths = [latex_width(piece) for piece in pieces]
+    rows: list[list[int]] = [[0]]  # the pieces of each row, filled greedily
+    used = widths[0]
+    for k in range(1, len(pieces)):
+        if used + widths[k] > (later if len(rows) > 1 else width):
+            rows.append([k])
+            used = widths[k]
         else:
-            row, used = row + " " + piece, used + w
-    rows.append(row)
+            rows[-1].append(k)
+            used += widths[k]
+    last = rows[-1]  # it carries reserve: its last piece goes on a line of its own where need be
+    if len(last) > 1 and sum(widths[k] for k in last) + reserve > (later if len(rows) > 1 else width):
+        rows[-1:] = [last[:-1], last[-1:]]
     out: list[str] = []
-    for row in rows:
+    for r, ks in enumerate(rows):
+        row = " ".join(pieces[k] for k in ks)
         room = later if out else width
-        if latex_width(row) <= room:
+        extra = reserve if r == len(rows) - 1 else 0.0
+        if latex_width(row) + extra <= room:
             out.append(row)
-        elif len(terms(row)) > 1:  # a term of a sum that is a product of several factors
-            out += wrap(row, room, room - later)
+        elif len(ks) > 1 or len(terms(row)) > 1:  # a term of a sum that is a product of several factors
+            out += wrap(row, room, room - later, extra)
         else:
-            out += _inside(row, room, later)
+            out += _inside(row, room, later, extra)
     return out
 
 
-def _inside(row: str, room: float, later: float) -> list[str]:
+def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[str]:
     r"""``row`` broken inside its widest outermost ``\left...\right`` (as it is, where it
-    has none or that has nothing to break at)."""
+    has none or that has nothing to break at); its last line ``reserve`` narrower."""
     pairs, opened = [], None
     for i, lexeme in _top_level(row):
         if lexeme == r"\left":
@@ -239,11 +246,8 @@ def _inside(row: str, room: float, later: float) -> list[str]:
     start, stop = max(pairs, key=lambda pair: latex_width(row[pair[0]:pair[1]]))
     head, inner, tail = row[:start], row[start:stop], row[stop:]
     first = room - latex_width(head)
-    lines = wrap(inner, first, first - later)  # lines after the first start at the indent
-    tail_width = latex_width(tail)
-    if latex_width(lines[-1]) + tail_width > (later if len(lines) > 1 else first):
-        # the last line carries the tail (\right) and what follows it): leave room for it
-        lines = wrap(inner, first - tail_width, first - later)
+    # lines after the first start at the indent; the last carries the tail (\right) and what follows)
+    lines = wrap(inner, first, first - later, latex_width(tail) + reserve)
     if len(lines) == 1:
         return [row]
     return [head + lines[0] + r" \right.",
