@@ -91,10 +91,12 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         program form (with a warning) where it would nest groups deeper than
         ``MAX_NESTING`` (200), which TeX cannot typeset (255 grouping levels).
     line_width : float, optional
-        Break each equation before a ``+`` or ``-`` of its outermost sum so that no line
-        is wider than about ``line_width`` letters (the left side included), continued
-        in an ``aligned`` environment under its ``=`` (``&\quad {}+ ...``); a single
-        term wider than that keeps a line of its own. A letter is the width of an x:
+        Break each equation so that no line is wider than about ``line_width`` letters
+        (the left side included), continued in an ``aligned`` environment under its
+        ``=`` (``&\quad {}+ ...``): before the ``+`` and ``-`` of its outermost sum, then
+        at the ``\odot``, ``\cdot`` and ``\times`` of a product, then inside the widest
+        parentheses (:func:`cgraph.printing.linebreak.wrap`); what has nowhere to break
+        (a fraction) keeps a line of its own. A letter is the width of an x:
         55 fills a beamer slide in ``\small``, 60 a page of a 10pt article. Default:
         one line per equation.
 
