@@ -163,8 +163,7 @@ class _Parser:
                 if tok.kind in ("nl", "end"):
                     what = "an output name after ','" if names else "the output names after return: return a, b"
                     raise ParseError(f"expected {what}", tok.line, tok.col)
-                raise ParseError(f"return lists output names separated by ',', not {tok.show()} "
-                                 "(to return an expression, assign it first: y = ...)", tok.line, tok.col)
+                raise _not_a_name(tok)
             for earlier in names:
                 if earlier.value == tok.value:
                     raise ParseError(f"{tok.show()} is returned twice (first at column {earlier.col})", tok.line, tok.col)
@@ -173,8 +172,7 @@ class _Parser:
             if sep.kind in ("nl", "end"):
                 break
             if sep.kind != "op" or sep.value != ",":
-                raise ParseError(f"return lists output names separated by ',', not {sep.show()} "
-                                 "(to return an expression, assign it first: y = ...)", sep.line, sep.col)
+                raise _not_a_name(sep)
         while self.peek().kind == "nl":
             self.next()
         if self.peek().kind != "end":
@@ -683,6 +681,12 @@ class _Builder:
             name = f"t{self.counter}"
             if name not in self.reserved and name not in self.g.nx:
                 return name
+
+
+def _not_a_name(tok: Token) -> ParseError:
+    """The error for what a ``return`` line holds besides names and commas."""
+    return ParseError(f"return lists output names separated by ',', not {tok.show()} "
+                      "(to return an expression, assign it first: y = ...)", tok.line, tok.col)
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -535,17 +535,21 @@ def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: 
     n = mixing(g, wrt, of)
     if n is None:
         return
-    arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if isinstance(k, str) and np.size(v) != 1]
     before = ancestors(g, [n])
     wrt = [w for w in wrt if w in before]  # those that reach the mixing node, not all of wrt
     raise ShapeError(
-        f"cannot differentiate {of!r}: it is of shape {shape} at these inputs"
-        + (f" (arrays: {', '.join(arrays)})" if arrays else "")
+        f"cannot differentiate {of!r}: it is of shape {shape} at these inputs{arrays_fed(feeds)}"
         + f" and depends on {', '.join(map(repr, wrt))} through node {n!r} ({g.nx._node[n]['op']}), which mixes "
-        "the elements of its operand, so its elements have no gradients of their own; for its Jacobian, cg.jacobian(g, ...) "
-        "evaluates it at a point and cg.vjp_graph(g) builds the vector-Jacobian product as a graph; for the "
-        f"gradient of the sum of its elements, differentiate cg.sum({of})"
+        "the elements of its operand, so its elements have no gradients of their own" + JACOBIAN_HINT
+        + f"; for the gradient of the sum of its elements, differentiate cg.sum({of})"
     )
+
+
+def arrays_fed(feeds: Mapping[str, Any]) -> str:
+    """`` (arrays: 'x' (3,))``: the inputs fed arrays, for a message about an output that
+    came out an array at these inputs ("" where none is)."""
+    arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if isinstance(k, str) and np.size(v) != 1]
+    return f" (arrays: {', '.join(arrays)})" if arrays else ""
 
 
 def fit_to(value: Any, shape: tuple, spread: tuple | None = None, like: Any = None) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..graph import Graph, require_graph
-from .adjoint import adjoint, derivative_key, fit_to, pointwise_of, require_separable
+from .adjoint import adjoint, derivative_key, fit_to, of_name, pointwise_of, require_separable
 from .eager import eager_grad
 from .plan import merge_feeds, plan
 
@@ -116,7 +116,7 @@ def grad(
 
 def _separable(g: Graph, names: list[str], of: str | None, values: dict, feeds: Mapping[str, Any]) -> None:
     """``require_separable`` for the output ``grad`` differentiates, at these values."""
-    of = g.outputs[0] if of is None else derivative_key(g, None, of)[1]
+    of = g.outputs[0] if of is None else of_name(g, of)
     require_separable(g, names, of, values[of], feeds)
 
 

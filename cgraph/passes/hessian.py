@@ -27,6 +27,7 @@ from .adjoint import (
     _resolve_wrt,
     _Sweep,
     ancestors,
+    arrays_fed,
     derivative_key,
     fit_to,
     free_name,
@@ -419,12 +420,8 @@ def run_at(p: Any, feeds: dict[str, Any], nonfinite: str, g: Graph, hint: str) -
 def _require_scalar(of: str, value: Any, feeds: Mapping[str, Any]) -> None:
     shape = np.shape(value)
     if int(np.prod(shape)) != 1:
-        arrays = [f"{k!r} {np.shape(v)}" for k, v in feeds.items() if np.size(v) != 1]
-        raise ShapeError(
-            f"cannot take the Hessian of {of!r}: it is of shape {shape} at these inputs"
-            + (f" (arrays: {', '.join(arrays)})" if arrays else "")
-            + "; reduce it first (e.g. cg.sum)"
-        )
+        raise ShapeError(f"cannot take the Hessian of {of!r}: it is of shape {shape} at these inputs"
+                         f"{arrays_fed(feeds)}; reduce it first (e.g. cg.sum)")
 
 
 def _shape(value: Any) -> tuple | None:

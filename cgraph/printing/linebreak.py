@@ -189,11 +189,11 @@ def terms(tex: str) -> list[str]:
 def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> list[str]:
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
     after the first ``indent`` less, the last ``reserve`` less: what follows ``tex`` on
-    its line). It breaks before the ``+`` and ``-`` of its
-    outermost sum; a line still too wide, before the ``\odot``, ``\cdot`` and ``\times``
-    of its outermost product, else inside its widest ``\left(...\right)``, closing and
-    reopening it with ``\right.`` and ``\left.``. Fractions and juxtaposed factors are never broken: what
-    cannot be broken further keeps a line of its own, however wide.
+    its line). It breaks before the ``+`` and ``-`` of its outermost sum; a line still
+    too wide, before the ``\odot``, ``\cdot`` and ``\times`` of its outermost product, else
+    inside its widest ``\left(...\right)``, closing and reopening it with ``\right.`` and
+    ``\left.``. Fractions and juxtaposed factors are never broken: what cannot be broken
+    further keeps a line of its own, however wide.
 
     Examples
     --------
