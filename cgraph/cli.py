@@ -508,12 +508,13 @@ def _hessian(args: argparse.Namespace) -> int:
 
     show = _latex_printer(args)
     g = load_graph(args.source)
-    at = parse_bindings(args.at)  # before printing anything, as grad: a bad --at prints nothing
+    at = parse_bindings(args.at)
     of = _output(args, g)
     h = cg.hessian_graph(g, wrt=args.wrt, of=of)
     _something_to_differentiate(h, args.source)
-    if at:
+    if at:  # the values first, as grad: an error at the point (log(-1)) leaves no half answer
         _scalars_at(g, h, at)
+        matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
     labels = [_second(h, name) for name in h.outputs]
     simplified = cg.simplify(h)
     if show:
@@ -524,7 +525,6 @@ def _hessian(args: argparse.Namespace) -> int:
             lines = [f"{label} = {line.partition(' = ')[2]}" for label, line in zip(labels, lines)]
         print("\n".join(lines))
     if at:
-        matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
         print(_point(at))
         width = max(map(len, labels))
         for label, value in zip(labels, matrix.flat):

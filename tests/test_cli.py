@@ -317,6 +317,9 @@ def test_hessian_prints_second_derivatives_and_their_values(capsys):
                             "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) "
                             "in Python gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a "
                             "graph\n")
+    assert main(["hessian", "log(x)", "--at", "x=-1"]) == 1  # an error at the point prints no half answer
+    captured = capsys.readouterr()
+    assert captured.out == "" and "log" in captured.err
     assert main(["hessian", "x^2*z", "--at", "x=2,z=3"]) == 1  # a malformed --at prints nothing, as in grad
     captured = capsys.readouterr()
     assert captured.out == "" and "--at x=2 z=3" in captured.err
