@@ -76,6 +76,7 @@ MATH: dict[str, Any] = {
     "step": "(1.0 if {0} > 0.0 else 0.0)",  # 0 at 0, as the op
     "sign": "_sign({0})",
     "identity": "{0}",
+    "replace_zero": "({0} if {0} != 0.0 else 1.0)",  # nan != 0.0: nan stays nan, as the op
     "zeros_like": "0.0",
     "size": "1.0",  # the number of elements of a scalar
     "sum": "{0}",  # of a scalar: itself
@@ -127,6 +128,7 @@ KEEPS_NONFINITE: dict[str, tuple[int, ...] | str] = {
     "abs": "all",
     "square": "all",  # u * u
     "identity": "all",
+    "replace_zero": "all",  # inf and nan are not 0: themselves
     "sum": "all",  # of a scalar: itself
     "mean": "all",
     "sum_to": "all",  # "all" leaves out an op's shape_operands (the like of sum_to)

@@ -1,7 +1,10 @@
 """Elementwise functions: exp log sin cos tan tanh sigmoid softplus relu sqrt abs square,
-and the zero-derivative helpers step and sign that their rules use."""
+the zero-derivative helpers step and sign that their rules use, and replace_zero, which
+keeps the rule of ``pow`` finite at a zero base."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 
@@ -9,7 +12,7 @@ from . import shapes
 from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
-    "abs", "cos", "exp", "log", "relu", "sigmoid", "sign", "sin", "softplus", "sqrt",
+    "abs", "cos", "exp", "log", "relu", "replace_zero", "sigmoid", "sign", "sin", "softplus", "sqrt",
     "square", "step", "tan", "tanh",
 ]
 
@@ -42,6 +45,14 @@ def _step(x):
 @keeps_weak
 def _sign(x):
     return np.sign(x).astype(float_dtype(x))
+
+
+def _replace_zero(x):
+    # exact for the Python numbers simplify folds (Fraction(0) -> Fraction(1)); a NaN stays NaN
+    if type(x) in (int, float, Fraction):
+        return x if x != 0 else type(x)(1)
+    x = np.asarray(x)
+    return np.where(x == 0, np.ones((), x.dtype), x)[()]
 
 
 def _lr(name):
@@ -82,8 +93,24 @@ STEP = _unary("step", _step, lambda g, out, a: (None,), latex=r"H\left({0}\right
               label="step", doc="Heaviside step ``1 if x > 0 else 0`` (0 at 0, NaN at NaN).")
 SIGN = _unary("sign", _sign, lambda g, out, a: (None,), latex=r"\operatorname{{sign}}\left({0}\right)",
               label="sign", doc="Sign ``-1, 0, 1``.", ufunc=np.sign)
+# The guard of the pow rule's log: d/dv u^v = u^v*log(u) is 0 at u = 0 (u^v is 0 for all v
+# near a v > 0), but log(0)*0 is -inf*0. The rule takes log(replace_zero(u)), 0 there, as
+# JAX does (log(_replace_zero(x))*ans); torch's where(base == 0 & exp >= 0, 0, ...) agrees.
+# It prints as its operand, so the derivative reads u^v*log(u), as SymPy and the lecture
+# write it, and it is differentiated as its operand (g: d/du u is 1): the printed derivative
+# is the derivative of what is printed, and log(replace_zero(u)) stays finite at every
+# order (its derivatives 1/replace_zero(u), -1/replace_zero(u)^2... are 1, -1... at 0), so
+# the Hessian of u^v at u = 0 is finite too. Not an xlogy op (u*log(v), 0 where u = 0):
+# in reverse mode the adjoint of its u operand is log(v) = -inf at v = 0 before the 0 of
+# d(u^v)/dv multiplies it, so the Hessian of u^v at 0 would still be -inf*0.
+REPLACE_ZERO = register(OpDef(
+    "replace_zero", 1, _replace_zero, shapes.same, lambda g, out, a: (g,), text="{0}", latex="{0}",
+    label="0→1", transparent=True, elementwise=True,
+    doc="The operand, with each 0 replaced by 1 (NaN stays NaN): the guard of the log in the derivative "
+    "of a power by its exponent. Printed as its operand, and differentiated as it.",
+))
 
-(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign) = (
+(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign, replace_zero) = (
     op.function for op in (EXP, LOG, SIN, COS, TAN, TANH, SIGMOID, SOFTPLUS, RELU, SQRT, ABS,
-                           SQUARE, STEP, SIGN)
+                           SQUARE, STEP, SIGN, REPLACE_ZERO)
 )
