@@ -1,11 +1,6 @@
-"""What ``cg.compile`` writes for each op: one table for Python floats (``math``), one
-for numpy, and the few helpers the generated code calls.
-
-An entry is a format template over the operands' expressions (each a variable or a
-literal, so no parentheses are needed) or a function of those expressions. Ops
-without a numpy entry call their registry ``eval``; a graph with an op that has no
-``math`` entry gets no scalar path.
-"""
+"""The helpers ``cg.compile``'s generated code calls, and what it needs to know of the
+code beyond one op's: an op's own code is in its definition (``OpDef.code_math``,
+``OpDef.code``, the names they call in ``OpDef.code_names``)."""
 
 from __future__ import annotations
 
@@ -17,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DomainError, InputError, no_nonfinite_hint
-from .ops.index import index_text
 from .ops.registry import OPS, float_dtype
 from .passes.adjoint import fit_to
 from .passes.plan import check_input, plan
@@ -26,147 +20,14 @@ if TYPE_CHECKING:
     from .graph import Graph
 
 
-def _variadic(sep: str) -> Any:
-    return lambda *xs: sep.join(xs)
-
-
-def _int_literal(expr: str) -> str | None:
-    """``"2"`` for an exponent literal like ``2.0``, else None."""
-    try:
-        value = float(expr.strip("()"))
-    except ValueError:
-        return None
-    if value.is_integer() and abs(value) <= 64:
-        return str(int(value)) if value >= 0 else f"({int(value)})"
-    return None
-
-
-def _math_pow(base: str, exponent: str) -> str:
-    # float ** int is real for any base; math.pow raises ValueError where numpy gives nan
-    n = _int_literal(exponent)
-    if n == "2":
-        return f"{base} * {base}"  # correctly rounded either way, and 3x faster
-    return f"{base} ** {n}" if n is not None else f"fpow({base}, {exponent})"
-
-
-def _numpy_pow(base: str, exponent: str) -> str:
-    # np.square gives np.power(x, 2)'s bits (checked on 10^7 floats), 10x faster in float32
-    return f"np.square({base})" if _int_literal(exponent) == "2" else f"np.power({base}, {exponent})"
-
-
-MATH: dict[str, Any] = {
-    "add": _variadic(" + "),  # a + b + c, the order reduce(np.add) uses
-    "sub": "{0} - {1}",  # a - b
-    "mul": _variadic(" * "),  # a * b * c
-    "div": "{0} / {1}",  # ZeroDivisionError where numpy divides by zero
-    "neg": "-{0}",  # -a
-    "pow": _math_pow,  # a ** 2, math.pow(a, b)
-    "exp": "exp({0})",  # OverflowError where numpy overflows
-    "log": "log({0})",  # ValueError for x <= 0
-    "sin": "sin({0})",
-    "cos": "cos({0})",
-    "tan": "tan({0})",
-    "tanh": "tanh({0})",
-    "sqrt": "sqrt({0})",  # ValueError for x < 0
-    "abs": "abs({0})",
-    "square": "{0} * {0}",
-    "sigmoid": "_sigmoid({0})",
-    "softplus": "_softplus({0})",
-    "relu": "({0} if {0} > 0.0 else 0.0)",
-    "step": "(1.0 if {0} > 0.0 else 0.0)",  # 0 at 0, as the op
-    "sign": "_sign({0})",
-    "identity": "{0}",
-    "replace_zero": "({0} if {0} != 0.0 else 1.0)",  # nan != 0.0: nan stays nan, as the op
-    "zeros_like": "0.0",
-    "size": "1.0",  # the number of elements of a scalar
-    "sum": "{0}",  # of a scalar: itself
-    "mean": "{0}",
-    "sum_to": "{0}",  # scalars: nothing was broadcast
-    "expand_to": "{0}",
-    "reshape_like": "{0}",
-}
-
-NUMPY: dict[str, Any] = {
-    "add": _variadic(" + "),  # np.add, left to right as reduce(np.add)
-    "sub": "{0} - {1}",
-    "mul": _variadic(" * "),
-    "div": "{0} / {1}",
-    "neg": "-{0}",
-    "pow": _numpy_pow,  # np.power: never Python's complex-valued float ** float
-    "exp": "np.exp({0})",
-    "log": "np.log({0})",
-    "sin": "np.sin({0})",
-    "cos": "np.cos({0})",
-    "tan": "np.tan({0})",
-    "tanh": "np.tanh({0})",
-    "sqrt": "np.sqrt({0})",
-    "abs": "np.abs({0})",
-    "square": "np.square({0})",
-    "matmul": "{0} @ {1}",
-    "identity": "{0}",
-    "sum": lambda x, axis=None, keepdims=False: _reduce("np.add.reduce", x, axis, keepdims),  # np.sum's own kernel
-    "slice": lambda x, **attrs: f"{x}{index_text(**attrs)}",  # x[1::2]: a view, as the op's eval
-}
-
-
-#: the operand positions through which a non-finite value always makes the op's ``MATH``
-#: code non-finite or raise. Python's + - * / overflow to inf without an error, so the
-#: scalar path checks every other operand value of an op (exp(-inf) = 0.0, 1/inf = 0.0,
-#: tanh(inf) = 1.0, nan > 0.0 is False) before trusting its result; an op missing here
-#: has all its operands checked.
-KEEPS_NONFINITE: dict[str, tuple[int, ...] | str] = {
-    "add": "all",  # inf + u is inf or nan
-    "sub": "all",
-    "mul": "all",  # inf * 0.0 is nan
-    "div": (0,),  # inf / u is inf or nan; u / inf is 0.0
-    "neg": "all",
-    "log": "all",  # log(inf) = inf; log(-inf) raises
-    "sin": "all",  # sin(inf) raises ValueError
-    "cos": "all",
-    "tan": "all",
-    "sqrt": "all",  # sqrt(inf) = inf
-    "abs": "all",
-    "square": "all",  # u * u
-    "identity": "all",
-    "replace_zero": "all",  # inf and nan are not 0: themselves
-    "sum": "all",  # of a scalar: itself
-    "mean": "all",
-    "sum_to": "all",  # "all" leaves out an op's shape_operands (the like of sum_to)
-    "expand_to": "all",
-    "reshape_like": "all",
-}
-
-
 @functools.cache  # compile asks per operand of every node; the answer is per (op, position)
 def keeps_nonfinite(op: str, position: int) -> bool:
     """Whether a non-finite operand at ``position`` of ``op`` shows in its scalar code's
     value (or makes it raise), so that the value need not be checked separately."""
-    keeps = KEEPS_NONFINITE.get(op, ())
+    keeps = OPS[op].keeps_nonfinite
     if keeps == "all":
         return position not in OPS[op].shape_operands  # a shape shows nothing of the values
     return position in keeps
-
-
-def _reduce(fn: str, x: str, axis: Any, keepdims: bool) -> str:
-    axis = axis if axis is None else int(axis) if isinstance(axis, int) else tuple(int(a) for a in axis)
-    return f"{fn}({x}, axis={axis!r}{', keepdims=True' if keepdims else ''})"
-
-
-def sigmoid(x: float) -> float:
-    """The logistic function on a float, without overflow (as the op computes it)."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def softplus(x: float) -> float:
-    """``log(1 + exp(x))`` on a float, without overflow."""
-    return x + math.log1p(math.exp(-x)) if x > 0.0 else math.log1p(math.exp(x))
-
-
-def sign(x: float) -> float:
-    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
 def weak(value: Any) -> Any:
@@ -247,12 +108,6 @@ def signed(op: str, args: list[str], negated: list[bool], may_negate: bool) -> t
     return first + "".join((" - " if s else " + ") + a for s, a in terms[1:]), negative
 
 
-#: the names the scalar code calls: bare, as in the formula (a global lookup, not an attribute)
-MATH_NAMES = {
-    "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
-    "tanh": math.tanh, "sqrt": math.sqrt, "fpow": math.pow,
-}
-
 def unslice_sum(like: Any, cover: bool, *parts: Any) -> np.ndarray:
     """``unslice(g1, like, i1) + unslice(g2, like, i2) + ...`` in one buffer, for
     ``parts = g1, i1, g2, i2, ...`` (numpy basic indices); ``cover``: the indices split
@@ -315,7 +170,7 @@ def covers(d: int, cuts: list[slice]) -> bool:
     return sum(map(len, ranges)) == d <= 4096 and len(set().union(*ranges)) == d
 
 
-HELPERS = {"_fresh": fresh, "_unslice_sum": unslice_sum, "_check": check, "_sigmoid": sigmoid, "_softplus": softplus, "_sign": sign, "_weak": weak, "_param": param_value, "_unset": UNSET}
+HELPERS = {"_fresh": fresh, "_unslice_sum": unslice_sum, "_check": check, "_weak": weak, "_param": param_value, "_unset": UNSET}
 
 
 def _float_like(value: Any) -> Any:

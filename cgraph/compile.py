@@ -28,10 +28,10 @@ from . import codegen
 from .errors import ArgumentError, DomainError, GraphError, no_nonfinite_hint
 from .graph import Graph, require_graph
 from .memory import gc_paused
-from .ops.registry import OPS, OpDef
+from .ops.registry import CODE_NAMES, OPS, OpDef
 from .passes.adjoint import derivative_key, fit_to, mixing, of_name, require_separable
 from .passes.grad import gradient_graph, spread_node
-from .passes.plan import WEAK_RESULTS, plan, read_only
+from .passes.plan import plan, read_only
 from .passes.simplify import simplify_keeping_shapes
 
 __all__ = ["compile"]
@@ -414,7 +414,7 @@ class _Writer:
             self.var.setdefault(n, f"v{len(self.var)}")
         self.args = [self.var[n] for n in self.inputs + self.params]
         self.namespace: dict[str, Any] = {
-            "np": np, "_fit": fit_to, **codegen.MATH_NAMES, **codegen.HELPERS,
+            "np": np, "_fit": fit_to, **CODE_NAMES, **codegen.HELPERS,
         }
         # a node whose only use is an operand of add/sub/mul/div/neg may be left negated:
         # its user folds the sign in exactly (a + -b is a - b in IEEE arithmetic)
@@ -458,7 +458,7 @@ class _Writer:
             return False  # a param's default value is an array read at call time
         for n in self.order:
             data = self.nodes[n]
-            if data["role"] == "op" and data["op"] not in codegen.MATH:
+            if data["role"] == "op" and OPS[data["op"]].code_math is None:
                 return False
             if data["role"] == "const" and isinstance(data["attrs"]["value"], np.ndarray):
                 return False
@@ -520,7 +520,7 @@ class _Writer:
 
     def _absorbed(self) -> list[str]:
         """The op nodes whose value some user's scalar code may turn from non-finite into
-        finite (see ``codegen.KEEPS_NONFINITE``), and the spread node, not an output."""
+        finite (see ``OpDef.keeps_nonfinite``), and the spread node, not an output."""
         nodes, found, keeps = self.nodes, {}, codegen.keeps_nonfinite
         for n in self.order:
             data = nodes[n]
@@ -622,7 +622,7 @@ class _Writer:
                 if all_weak:
                     weak.add(n)
                     code = f"_weak({code})"  # constants stay Python floats, as in evaluate
-            if op in WEAK_RESULTS:  # size(u): a Python float, as in the evaluation plan
+            if OPS[op].weak_result:  # size(u): a Python float, as in the evaluation plan
                 weak.add(n)
             label = op if op.isidentifier() else _lit(op)
             lines.append(f"{indent}{self.var[n]} = {code}{_MARK}  # {_lit(n)} ({label})")
@@ -632,7 +632,7 @@ class _Writer:
 
     # ------------------------------------------------------------------ pieces
     def _expr(self, op: str, args: list[str], attrs: dict, math_mode: bool) -> str:
-        template = (codegen.MATH if math_mode else codegen.NUMPY).get(op)
+        template = OPS[op].code_math if math_mode else OPS[op].code
         if template is not None:
             return template(*args, **attrs) if callable(template) else template.format(*args)
         fn = self._bind(OPS[op].eval, f"op_{op}" if op.isidentifier() else "op")

@@ -5,6 +5,7 @@ until it has a reference below."""
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import unicodedata
 import warnings
@@ -270,6 +271,47 @@ def test_get_op_names_the_node_and_lists_the_known_ops():
         cg.register(cg.OPS["sin"])
 
 
+@pytest.fixture
+def scratch_registry():
+    """The registry as it was, after the test (a test may register ops of its own)."""
+    from cgraph.ops import registry
+
+    tables = (registry.OPS, registry._FUNCTIONS, registry.UFUNCS, registry.CODE_NAMES)
+    saved = [dict(t) for t in tables]
+    yield registry
+    for table, before in zip(tables, saved):
+        table.clear()
+        table.update(before)
+
+
+def test_an_op_defined_in_one_place_compiles_from_its_definition(scratch_registry):
+    # evaluation, derivative, printing and the compiled code of a new op all come from its
+    # OpDef: nothing about it is written anywhere else
+    cube = cg.register(cg.OpDef(
+        "cube", 1, lambda x: x * x * x, cg.ops.registry.shapes.same, lambda g, out, a: (g * (3 * a**2),),
+        text="cube({0})", latex=r"{0}^{{3}}", label="x³", elementwise=True,
+        code_math="_cube({0})", code="np.power({0}, 3)", code_names={"_cube": lambda v: math.pow(v, 3)},
+        keeps_nonfinite="all", fresh=True,
+    ))
+    assert scratch_registry.CODE_NAMES["_cube"] is cube.code_names["_cube"]
+    g = cg.parse("y = cube(x) + x")
+    f = cg.compile(g, wrt=["x"])
+    assert "_cube(" in f.source  # the scalar path
+    assert f(x=2.0) == {"y": 10.0, "g_x": 13.0}
+    assert f.positional(2.0) == (10.0, 13.0)
+    np.testing.assert_array_equal(f(x=np.array([1.0, 2.0]))["g_x"], [4.0, 13.0])
+    assert "np.power(" in f.source  # the array path, written at its first call
+    assert cg.to_text(cg.simplify(cg.adjoint(g))) == "g_x = 3*x^2 + 1"
+
+
+def test_register_refuses_a_code_name_another_op_calls_already(scratch_registry):
+    clash = cg.OpDef("clash", 1, np.exp, cg.ops.registry.shapes.same, None, text="clash({0})", latex="{0}",
+                     code_math="exp({0})", code_names={"exp": lambda v: v})
+    with pytest.raises(cg.GraphError, match="op 'clash': the name 'exp' its code calls is another function"):
+        cg.register(clash)
+    assert "clash" not in cg.OPS and scratch_registry.CODE_NAMES["exp"] is math.exp
+
+
 @pytest.mark.parametrize(("name", "i", "case"), ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])
 def test_vjp_rule_matches_finite_differences(name, i, case):
     operands, attrs, reference = case
@@ -459,12 +501,12 @@ def test_sigmoid_is_accurate_to_a_few_ulps():
     # (1/(1 + e^-x), e^x/(1 + e^x)) is within 2; evaluate and compile disagreed
     import mpmath
 
-    from cgraph import codegen
+    from cgraph.ops.registry import CODE_NAMES
 
     x = np.concatenate([np.linspace(-40.0, 40.0, 2001), [-745.0, -700.0, -1e-12, 0.0, 1e-12, 700.0]])
     with mpmath.workdps(40):  # (not mp.dps = 40: that would stay set for every later test)
         want = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(float(v))))) for v in x])
-    for got in (cg.OPS["sigmoid"].eval(x), np.array([codegen.sigmoid(float(v)) for v in x])):
+    for got in (cg.OPS["sigmoid"].eval(x), np.array([CODE_NAMES["_sigmoid"](float(v)) for v in x])):
         ulps = np.abs(got - want) / np.spacing(np.abs(want))
         assert ulps.max() <= 2, (ulps.max(), x[np.argmax(ulps)])
     assert cg.OPS["sigmoid"].eval(np.float32([-50.0, 0.0, 50.0])).dtype == np.float32

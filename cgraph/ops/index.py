@@ -154,6 +154,7 @@ SLICE = register(OpDef(
     "slice", 1, _slice, _slice_shape, lambda g, out, a, **attrs: (unslice(g, a, **attrs),),
     text="slice({0}{kw})", latex=r"\operatorname{{slice}}\left({0}{kw}\right)", label="[:]",
     prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS, separable=True,
+    code=lambda x, **attrs: f"{x}{index_text(**attrs)}",  # x[1::2]: a view, as the op's eval
     doc="The basic slice ``start:stop:step`` of ``axis`` (``x[1::2]`` builds one).",
 ))
 UNSLICE = register(OpDef(
@@ -162,6 +163,7 @@ UNSLICE = register(OpDef(
     prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS,
     doc="Zeros of the second operand's shape with the first placed at the slice ``start:stop:step`` of "
     "``axis``: the adjoint of ``slice``.", shape_operands=(1,), separable=True,
+    fresh=True,  # zeros with the slice written in
 ))
 
 slice, unslice = SLICE.function, UNSLICE.function  # noqa: A001 - cg.slice, as cg.sum shadows sum

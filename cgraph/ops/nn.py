@@ -53,14 +53,14 @@ SOFTMAX = register(OpDef(
     "softmax", 1, _softmax, _same_axis,
     lambda g, out, a, axis=-1: (out * (g - sum_(g * out, axis=axis, keepdims=True)),),
     text="softmax({0}{kw})", latex=r"\operatorname{{softmax}}{sub}\left({0}\right)", label="softmax",
-    attrs={"axis": -1}, doc="``exp(x) / sum(exp(x), axis)``, computed stably.", **_CALL,
+    attrs={"axis": -1}, doc="``exp(x) / sum(exp(x), axis)``, computed stably.", fresh=True, **_CALL,
 ))
 LOG_SOFTMAX = register(OpDef(
     "log_softmax", 1, _log_softmax, _same_axis,
     lambda g, out, a, axis=-1: (g - exp(out) * sum_(g, axis=axis, keepdims=True),),
     text="log_softmax({0}{kw})", latex=r"\log\operatorname{{softmax}}{sub}\left({0}\right)",
     label="log softmax", attrs={"axis": -1},
-    doc="``x - logsumexp(x, axis)``, computed stably.", **_CALL,
+    doc="``x - logsumexp(x, axis)``, computed stably.", fresh=True, **_CALL,
 ))
 LOGSUMEXP = register(OpDef(
     "logsumexp", 1, _logsumexp, shapes.reduce, _logsumexp_vjp,
@@ -69,7 +69,7 @@ LOGSUMEXP = register(OpDef(
     # base ((...)^{2}, not e^{X}^{2}) and as a factor (the sum is not over x in ... x)
     latex_prec=Prec.ODOT,
     attrs={"axis": None, "keepdims": False}, separable=True, doc="``log(sum(exp(x), axis))``, computed stably.",
-    **_CALL,
+    fresh=True, **_CALL,
 ))
 
 softmax, log_softmax, logsumexp = (op.function for op in (SOFTMAX, LOG_SOFTMAX, LOGSUMEXP))

@@ -86,6 +86,20 @@ class OpDef:
         ``1e200*1e200``). With ``domain``, what marks an op whose node ``cg.compile``
         still evaluates where ``simplify`` removed it (``exp(x) - exp(x) -> 0``), to raise
         where ``evaluate`` does.
+    code_math : what ``cg.compile`` writes for the op on Python floats: a format template
+        over the operands' expressions (each a variable or a literal, so no parentheses
+        are needed), or a function of those expressions and the attributes; None: a graph
+        holding the op gets no scalar path.
+    code : the same on numpy values; None: the generated code calls ``eval``.
+    code_names : the functions ``code_math`` calls, by the bare names it writes
+        (``{"exp": math.exp}``); :func:`register` gathers them into :data:`CODE_NAMES`.
+    keeps_nonfinite : the operand positions (``"all"``: every one but ``shape_operands``)
+        through which a non-finite value always makes ``code_math``'s value non-finite or
+        raise (``exp(-inf)`` is 0.0, so not ``exp``'s); ``cg.compile`` checks the others.
+    fresh : ``eval`` always returns a new array, never a view or an operand, so the
+        evaluation plan may overwrite it once it is dead.
+    weak_result : ``eval`` gives a Python float whatever its operands (``size``), weak in
+        numpy's promotion as constants are.
     """
 
     name: str
@@ -113,6 +127,12 @@ class OpDef:
     ufunc: np.ufunc | None = None
     shape_operands: tuple[int, ...] = ()
     overflows: bool = False
+    code_math: str | Callable[..., str] | None = None
+    code: str | Callable[..., str] | None = None
+    code_names: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    keeps_nonfinite: tuple[int, ...] | str = ()
+    fresh: bool = False
+    weak_result: bool = False
 
     @property
     def variadic(self) -> bool:
@@ -141,6 +161,8 @@ OPS: dict[str, OpDef] = {}
 _FUNCTIONS: dict[str, Callable[..., Node]] = {}
 #: numpy ufunc -> the op it builds on a node (each op's ``ufunc`` field, filled by register)
 UFUNCS: dict[np.ufunc, OpDef] = {}
+#: the functions the ops' ``code_math`` calls, by name (each op's ``code_names``, filled by register)
+CODE_NAMES: dict[str, Callable[..., Any]] = {}
 #: ops that are graph sources rather than computations
 SOURCE_OPS = frozenset({"input", "param", "const"})
 
@@ -181,12 +203,16 @@ def register(op: OpDef) -> OpDef:
     """Add ``op`` to the registry and build its free function; a name is taken once."""
     if op.name in OPS or op.name in SOURCE_OPS:
         raise GraphError(f"op {op.name!r} is already registered")
+    if op.ufunc is not None and op.ufunc in UFUNCS:
+        raise GraphError(f"ufunc {op.ufunc.__name__!r} already builds op {UFUNCS[op.ufunc].name!r}")
+    for name, fn in op.code_names.items():
+        if CODE_NAMES.get(name, fn) is not fn:
+            raise GraphError(f"op {op.name!r}: the name {name!r} its code calls is another function already")
     OPS[op.name] = op
     _FUNCTIONS[op.name] = _make_function(op)
     if op.ufunc is not None:
-        if op.ufunc in UFUNCS:
-            raise GraphError(f"ufunc {op.ufunc.__name__!r} already builds op {UFUNCS[op.ufunc].name!r}")
         UFUNCS[op.ufunc] = op
+    CODE_NAMES.update(op.code_names)
     return op
 
 

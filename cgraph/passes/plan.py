@@ -32,31 +32,12 @@ NONFINITE = ("raise", "propagate")
 #: lists are as fast as the checks (and small arrays never reach mmap)
 REUSE_MIN_SIZE = 4096
 
-# Per-op facts for buffer reuse. Ops whose ``eval`` is itself a numpy ufunc and that are
-# elementwise are found in the registry; only the variadic ones need naming here.
-_VARIADIC_UFUNCS = {
-    "add": np.add,  # eval = functools.reduce(np.add, operands)
-    "mul": np.multiply,  # eval = functools.reduce(np.multiply, operands)
-}
-#: ops whose eval gives a Python float whatever its operands: weak, as constants are, so
-#: that 1/size(u) (the adjoint of mean's rule) stays a Python float, not np.float64
-WEAK_RESULTS = {"size"}
-# Ops whose eval always returns a new array, never a view of (or an operand itself):
-# their results may be overwritten once dead, and they may consume such buffers.
-_FRESH = {
-    "matmul",  # np.matmul allocates its result
-    "sum", "mean", "logsumexp", "softmax", "log_softmax",  # reductions and their kin
-    "sigmoid", "softplus", "relu", "step", "sign", "zeros_like",  # computed elementwise
-    "unslice",  # zeros with the slice written in
-}
-
-
 def _kind(op: str) -> tuple[Any, np.ufunc | None, int]:
     """(eval, the ufunc that computes ``op`` with ``out=`` or None, how many leading
     operands may donate their buffer)."""
     opdef = OPS[op]
-    if op in _VARIADIC_UFUNCS:
-        return opdef.eval, _VARIADIC_UFUNCS[op], 2  # later operands: reduce's order kept
+    if opdef.variadic and opdef.ufunc is not None:  # eval = functools.reduce(ufunc, operands)
+        return opdef.eval, opdef.ufunc, 2  # later operands: reduce's order kept
     if opdef.elementwise and isinstance(opdef.eval, np.ufunc):
         return opdef.eval, opdef.eval, opdef.eval.nin
     return opdef.eval, None, 0
@@ -149,7 +130,7 @@ class Plan:
                 frees[i] += (s,)
         op_names = [nodes[n]["op"] for n in ops]
         kinds = {op: _kind(op) for op in set(op_names)}
-        fresh_ops = {op for op, kind in kinds.items() if op in _FRESH or kind[1] is not None}
+        fresh_ops = {op for op, kind in kinds.items() if OPS[op].fresh or kind[1] is not None}
         seen = _seen(ops, op_names, fresh_ops, operands, keep_set) if reuse else set()
         self.reuse = reuse
         steps = []
@@ -311,12 +292,12 @@ def choose(n: str, op: str, fn: Any, args: tuple, kw: dict | None, weak: set, kn
             known[n] = value
             return None, args, value
         return _weakly(fn), args, None  # a step that would fail: it fails at run time, naming the node
-    if op in WEAK_RESULTS:
+    if OPS[op].weak_result:
         weak.add(n)
     elif op == "pow" and known.get(args[1]) in _POWERS:  # the same bits, faster
         return _POWERS[known[args[1]]], args[:1], None
-    elif len(args) == 2 and op in _VARIADIC_UFUNCS:  # reduce(np.add, (a, b)) is np.add(a, b)
-        return _VARIADIC_UFUNCS[op], args, None
+    elif len(args) == 2 and OPS[op].variadic and OPS[op].ufunc is not None:  # reduce(np.add, (a, b)) is np.add(a, b)
+        return OPS[op].ufunc, args, None
     return fn, args, None
 
 
