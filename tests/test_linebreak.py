@@ -25,8 +25,12 @@ def _sides(g, **options) -> list[str]:
 
 
 def _joined(rows: list[str]) -> str:
-    """``rows`` back on one line: wrap's ``\\right.`` / ``\\left. {}`` pairs taken out."""
-    return re.sub(r"( \\right\.)+ (\\left\. \{\})+", " ", " ".join(rows))
+    """``rows`` back on one line: wrap's ``\\right.`` / ``\\left.`` pairs (and the ``{}``
+    before a leading operator) taken out."""
+    text = " ".join(rows)
+    # a group that starts its content on the next line: \left(\right. \left. a, b\right)
+    text = re.sub(r"(\\left(?:\\\{|[^\s\\.]))\\right\.( \\right\.)* (\\left\. )+", r"\1", text)
+    return re.sub(r"( \\right\.)+ (\\left\. )+(\{\})?", " ", text)
 
 
 @pytest.mark.parametrize("tex, width", [
@@ -43,7 +47,8 @@ def _joined(rows: list[str]) -> str:
     (r"\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}", 3 + 2),   # the widest row and the brackets
     (r"\mathtt{x\_1}", 3.0),
     (r"a\,b", 2.2),                                # a thin space
-    (r"\left. {}+ c\right)", 4.0),                 # \left. is invisible; {}+ is binary
+    (r"\left. {}+ c\right)", 4.2),                 # {}+ is binary; \left. is an empty 1.2pt
+    (r"\left. \left. x \right. \right.", 1.8),      # (\nulldelimiterspace: 0.22 x's in pdflatex)
 ])
 def test_latex_width(tex, width):
     assert latex_width(tex) == pytest.approx(width)
@@ -146,6 +151,69 @@ def test_to_latex_breaks_an_mlp_gradient_inside_its_parentheses():
     check_latex(text)
 
 
+def test_terms_split_a_call_s_arguments_after_their_commas():
+    # the commas first: a sum or a product inside one argument is not joined to the next
+    assert terms(r"a + b, -c \odot d, \frac{e, f}{g}") == ["a + b,", r"-c \odot d,", r"\frac{e, f}{g}"]
+    assert terms(r"w_{1,2} + x\,y") == ["w_{1,2}", r"+ x\,y"]   # a script's comma, a thin space
+
+
+def test_wrap_breaks_a_call_after_the_commas_of_its_arguments():
+    # (it broke at the sum in the first argument and ran on: 'f(a' / '+ b, c d, e)')
+    assert wrap(r"f\left(a + b, c d, e\right)", 8) == [r"f\left(a + b, \right.", r"\left. c d, e\right)"]
+    # nested calls recurse; a reopened argument needs no {} (-c stays a unary minus)
+    assert wrap(r"f\left(g\left(a, b + c\right), h\left(d, e\right)\right)", 9) == [
+        r"f\left(g\left(a, \right. \right.", r"\left. \left. b + c\right), \right.", r"\left. h\left(d, e\right)\right)"]
+    assert wrap(r"f\left(a, -c\right)", 5) == [r"f\left(a, \right.", r"\left. -c\right)"]
+    # a first argument that cannot be broken and does not fit after f( starts the next line
+    assert wrap(r"x + g\left(\frac{a b c d e}{d}, e\right)", 9) == [
+        "x", r"+ g\left(\right.", r"\left. \frac{a b c d e}{d}, e\right)"]
+    # what follows an argument broken over lines joins its last line where it fits
+    assert wrap(r"f\left(\left(a + b + c\right) d, e\right)", 9) == [
+        r"f\left(\left(a + b \right. \right.", r"\left. \left. {}+ c\right) d, e\right)"]
+
+
+def _equations(text: str) -> list[tuple[float, list[str]]]:
+    """The equations of ``cg.to_latex(..., line_width=)``: each one's rows as typeset from
+    the left edge, alignment markup taken out (where it is aligned under its =, the
+    continued rows start after the widest left side)."""
+    rows = text.removeprefix("\\begin{aligned}\n").removesuffix("\n\\end{aligned}").split(" \\\\\n")
+    edge = rows[0].startswith("&")
+    lead = 0.0 if edge else max(latex_width(row.split(" &= ")[0]) for row in rows if " &= " in row) + 2.0
+    equations: list[list[str]] = []
+    for row in rows:
+        if row.startswith("&\\quad "):
+            equations[-1].append(row.removeprefix("&"))
+        else:
+            left, right = re.split(r" &?= ", row.removeprefix("&"), maxsplit=1)
+            equations.append([f"{left} = {right}" if edge else right])
+    return [(lead, rows) for rows in equations]
+
+
+@pytest.mark.parametrize("width", [55, 60])
+def test_to_latex_breaks_a_cross_entropy_mlp_gradient_inside_its_calls(width):
+    """The gradient of a cross-entropy MLP's loss has calls of several arguments
+    (expand(1/size(...), -sum(...)), sum_to(..., b1)) that had nowhere to break: rows of
+    83 letters at line_width=55 (200pt past a beamer frame). Each row now fits (as
+    estimated), and the rows joined give the equations back."""
+    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
+    g = cg.simplify(cg.adjoint(net.build()))
+    broken = cg.to_latex(g, line_width=width)
+    check_latex(broken)
+    # the fraction 1/size(...) (49.5 letters) does not fit under the = of d loss/d W1 at
+    # 55 or 60: every equation starts at the left edge
+    assert broken.startswith("\\begin{aligned}\n&\\frac{\\partial \\mathrm{loss}}{\\partial X} = ")
+    equations = _equations(broken)
+    for lead, rows in equations:
+        for row in rows:
+            assert lead + latex_width(row) <= width, row
+    # the same equations: continued rows joined, \right. \left. pairs taken out
+    sides = _sides(g)
+    assert len(equations) == len(sides)
+    for (_, rows), side in zip(equations, sides):
+        first, *rest = rows
+        assert _joined([first.split(" = ", 1)[1], *(row.removeprefix("\\quad ").removeprefix("{}") for row in rest)]) == side
+
+
 @pytest.mark.parametrize("bad", [0, -3, float("nan"), float("inf"), "60", True])
 def test_to_latex_refuses_a_line_width_that_is_no_positive_number(bad):
     with pytest.raises(cg.ArgumentError, match="line_width"):
@@ -160,22 +228,43 @@ def test_broken_latex_is_valid_latex(g, width):
             check_latex(cg.to_latex(h, form=form, line_width=width))
 
 
+def _typeset(tmp_path, head: str, bodies: list[str]) -> str:
+    """pdflatex's log of a document of ``bodies`` after preamble ``head``."""
+    (tmp_path / "s.tex").write_text(head + r"\usepackage{amsmath}\begin{document}" + "\n"
+                                    + "".join(bodies) + r"\end{document}" + "\n")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "s.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    return (tmp_path / "s.log").read_text(errors="replace")
+
+
+def _slide_graphs() -> list:
+    """An MLP's VJP, an MSE and a cross-entropy MLP gradient, the lecture's Hessian and HVP."""
+    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
+    mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
+    return [cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1")), cg.simplify(mse.gradient_graph()),
+            cg.simplify(cg.hessian_graph(lecture())), cg.simplify(cg.hvp_graph(lecture())),
+            cg.simplify(cg.adjoint(net.build()))]
+
+
 @pytest.mark.skipif(shutil.which("kpsewhich") is None or not subprocess.run(
     ["kpsewhich", "beamer.cls"], capture_output=True, text=True).stdout.strip(), reason="beamer is not installed")
 def test_line_width_55_fits_a_beamer_slide_in_small(tmp_path):
     """What the README promises: no line past a beamer frame's text (55.6 x's in \\small).
     An MLP's u^T dyhat/dW1 (capitals X, W; continued lines indented by a quad) ran 4.6pt
-    past it while a capital and a \\quad counted as one x."""
-    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
-    mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
-    graphs = [cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1")), cg.simplify(mse.gradient_graph()),
-              cg.simplify(cg.hessian_graph(lecture())), cg.simplify(cg.hvp_graph(lecture()))]
-    frames = "".join(r"\begin{frame}\small\[" + cg.to_latex(g, line_width=55) + "\\]\\end{frame}\n" for g in graphs)
-    (tmp_path / "s.tex").write_text(r"\documentclass{beamer}\usepackage{amsmath}\begin{document}" + "\n"
-                                    + frames + r"\end{document}" + "\n")
-    subprocess.run(["pdflatex", "-interaction=nonstopmode", "s.tex"], cwd=tmp_path, capture_output=True, timeout=120)
-    log = (tmp_path / "s.log").read_text(errors="replace")
-    assert "Output written on s.pdf (4 pages" in log
+    past it while a capital and a \\quad counted as one x; a cross-entropy MLP's gradient,
+    200pt, while a call's arguments had nowhere to break."""
+    frames = [r"\begin{frame}\small\[" + cg.to_latex(g, line_width=55) + "\\]\\end{frame}\n" for g in _slide_graphs()]
+    log = _typeset(tmp_path, r"\documentclass{beamer}", frames)
+    assert "Output written on s.pdf (5 pages" in log
+    assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_line_width_60_fits_a_page_of_a_10pt_article(tmp_path):
+    """No line past a 10pt article's text (60.4 x's): a cross-entropy MLP's gradient ran
+    174pt past it."""
+    pages = [r"\[" + cg.to_latex(g, line_width=60) + "\\]\\clearpage\n" for g in _slide_graphs()]
+    log = _typeset(tmp_path, r"\documentclass[10pt]{article}", pages)
+    assert "Output written on s.pdf" in log
     assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
 
 

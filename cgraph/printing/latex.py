@@ -20,7 +20,7 @@ from ..errors import ArgumentError
 from ..graph import Graph
 from ..node import Node
 from ..ops.registry import Prec
-from .linebreak import latex_width, wrap
+from .linebreak import continued, latex_width, wrap
 from .names import ADJOINT_NAME, GREEK_LETTERS, Symbols, scripted, spelled
 from .render import MAX_LENGTH, Entry, Style, layout
 
@@ -95,8 +95,11 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         (the left side included), continued in an ``aligned`` environment under its
         ``=`` (``&\quad {}+ ...``): before the ``+`` and ``-`` of its outermost sum, then
         at the ``\odot``, ``\cdot`` and ``\times`` of a product, then inside the widest
-        parentheses (:func:`cgraph.printing.linebreak.wrap`); what has nowhere to break
-        (a fraction) keeps a line of its own. A letter is the width of an x:
+        parentheses, after the commas of a call's arguments
+        (:func:`cgraph.printing.linebreak.wrap`); what has nowhere to break (a fraction)
+        keeps a line of its own, and where that is too wide to follow the ``=``, the
+        equations start at the left edge (``&y = ...``), continued a quad in. A letter
+        is the width of an x:
         55 fills a beamer slide in ``\small``, 60 a page of a 10pt article. Default:
         one line per equation.
 
@@ -143,13 +146,15 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
 
 def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
     """:func:`to_latex`'s lines, each right side broken to ``line_width``; in an
-    ``aligned`` environment, under their ``=``, where there are several lines."""
-    def rows(right: str, room: float) -> list[str]:
+    ``aligned`` environment, under their ``=``, where there are several lines. Where a
+    piece that cannot be broken (a wide fraction) does not fit under the ``=`` but would
+    from the left edge, every equation is set from the left edge instead (``&y = ...``),
+    its lines continued a quad in from there."""
+    def rows(right: str, room: float, indent: float = _INDENT) -> list[str]:
         if line_width == math.inf:
             return [right]
-        first, *rest = wrap(right, room, _INDENT)
-        # {} makes a leading sign binary (spaced), as after a term; \left. {} has it already
-        return [first, *((r"&\quad " if row.startswith(r"\left.") else r"&\quad {}") + row for row in rest)]
+        first, *rest = wrap(right, room, indent)
+        return [first, *(r"&\quad " + continued(row) for row in rest)]
 
     if isinstance(lines, str):  # a node's expression: aligned on its left edge
         out = rows(lines, line_width)
@@ -158,10 +163,21 @@ def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
         out[0] = "&" + out[0]
     else:
         lead = max((latex_width(left) for left, _ in lines), default=0.0) + 2.0  # " = "
-        out = []
+        out, excess = [], 0.0
         for left, right in lines:
             first, *rest = rows(right, line_width - lead)
             out += [f"{left} &= {first}", *rest]
+            excess = max(excess, lead + latex_width(first) - line_width,
+                         *(lead + latex_width(row[1:]) - line_width for row in rest))
+        if excess > 0:  # from the left edge: room for what is too wide under the =
+            edge, over = [], 0.0
+            for left, right in lines:
+                own = latex_width(left) + 2.0
+                first, *rest = rows(right, line_width - own, _INDENT - own)
+                edge += [f"&{left} = {first}", *rest]
+                over = max(over, *(latex_width(row[1:]) - line_width for row in edge[-len(rest) - 1:]))
+            if over < excess and len(edge) > 1:
+                out = edge
         if len(out) <= 1:  # nothing to print (the adjoint of a constant), or one line
             return out[0].replace(" &= ", " = ", 1) if out else ""
     return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"

@@ -1,6 +1,7 @@
 r"""Long LaTeX equations broken into lines for a slide or a page: the typeset width of
 the LaTeX the printer writes, estimated, and a right-hand side split at its top-level
-``+`` and ``-`` (those outside every group and ``\left...\right``) where it is wider."""
+``+`` and ``-`` (those outside every group and ``\left...\right``) where it is wider,
+then at products' operators, then inside parentheses (after a call's commas)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ _ARGUMENT = {"mathrm", "mathtt", "mathit", "mathbf", "operatorname", "text", "ha
 _SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.75, "qquad": 3.5}
 #: a capital letter's width against an x's (X, W and Y, the names of data and weights: 1.6)
 _CAPITAL = 1.4
+#: the space TeX puts for an invisible delimiter (\left. and \right.: \nulldelimiterspace, 1.2pt)
+_NULL = 0.2
 #: a script's size against the text's
 _SCRIPT = 0.7
 #: a fraction's size inside another fraction's part (text style) against display style
@@ -26,6 +29,8 @@ _BINARY = frozenset("+-=<>")
 _OPERATORS = frozenset({"odot", "cdot", "times"})
 _SIGN = re.compile(r" [+-] ")
 _PRODUCT = re.compile(r" \\(?:odot|cdot|times) ")
+#: what a line broken before an operator starts with
+_LEADING_OPERATOR = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)) ")
 
 
 class _Op:
@@ -90,7 +95,7 @@ def latex_width(tex: str) -> float:
         top = stack[-1]
         if delimiter:
             delimiter = False
-            top.add(0.0 if lexeme == "." else 1.0)
+            top.add(_NULL if lexeme == "." else 1.0)
         elif lexeme == "{":
             stack.append(_Group(text_style=top.text_style or bool(top.ops) and top.ops[-1].kind == "frac"))
         elif lexeme == "}":
@@ -164,10 +169,13 @@ def _top_level(tex: str) -> list[tuple[int, str]]:
 
 
 def terms(tex: str) -> list[str]:
-    r"""``tex`` split before each ``+`` and ``-`` that joins terms at its top level, or,
-    where it is no sum, before each ``\odot``, ``\cdot`` and ``\times`` joining factors.
+    r"""``tex`` split after each comma that separates arguments at its top level (where
+    ``tex`` is what a call's parentheses hold); where it has none, before each ``+`` and
+    ``-`` that joins terms at its top level; where it is no sum, before each ``\odot``,
+    ``\cdot`` and ``\times`` joining factors.
 
-    ``" ".join(terms(tex)) == tex``: the pieces after the first start with their operator.
+    ``" ".join(terms(tex)) == tex``: the pieces after the first start with their operator
+    (or, after a comma, with the next argument).
 
     Examples
     --------
@@ -175,9 +183,14 @@ def terms(tex: str) -> list[str]:
     ['x z', '+ \\frac{1}{x + z}', '- \\left(a + b\\right) c']
     >>> terms(r"A \odot \left(1 - B\right)")
     ['A', '\\odot \\left(1 - B\\right)']
+    >>> terms(r"a + b, -c \odot d")
+    ['a + b,', '-c \\odot d']
     """
-    spaces = [i for i, lexeme in _top_level(tex) if lexeme == " " and i > 0]
-    cuts = [i for i in spaces if _SIGN.match(tex, i)] or [i for i in spaces if _PRODUCT.match(tex, i)]
+    found = _top_level(tex)
+    spaces = [i for i, lexeme in found if lexeme == " " and i > 0]
+    commas = {i + 1 for i, lexeme in found if lexeme == ","}
+    cuts = ([i for i in spaces if i in commas] or [i for i in spaces if _SIGN.match(tex, i)]
+            or [i for i in spaces if _PRODUCT.match(tex, i)])
     pieces, start = [], 0
     for cut in cuts:
         pieces.append(tex[start:cut])
@@ -186,14 +199,25 @@ def terms(tex: str) -> list[str]:
     return pieces
 
 
+def continued(line: str) -> str:
+    r"""``line``, which continues a broken expression, as it starts its row: ``{}`` before
+    a leading operator (``{}+ c``, ``{}\odot d``) keeps it binary, spaced as it was; an
+    argument after a comma (``-c``, a unary minus) and a reopened group (``\left.``)
+    need none."""
+    return "{}" + line if _LEADING_OPERATOR.match(line) else line
+
+
 def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> list[str]:
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
     after the first ``indent`` less, the last ``reserve`` less: what follows ``tex`` on
     its line). It breaks before the ``+`` and ``-`` of its outermost sum; a line still
     too wide, before the ``\odot``, ``\cdot`` and ``\times`` of its outermost product, else
     inside its widest ``\left(...\right)``, closing and reopening it with ``\right.`` and
-    ``\left.``. Fractions and juxtaposed factors are never broken: what cannot be broken
-    further keeps a line of its own, however wide.
+    ``\left.``: after the commas between a call's arguments, else as above, at every
+    level. Each line is filled: what follows a piece broken over several lines joins its
+    last line where it fits. Fractions, scripts and juxtaposed factors are never broken:
+    what cannot be broken further keeps a line of its own, however wide (a call's first
+    argument that is too wide to follow ``f(`` starts the next line).
 
     Examples
     --------
@@ -201,6 +225,8 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     ['a + b', '+ c + d']
     >>> wrap(r"z \left(a + b + c\right)", 8)
     ['z \\left(a + b \\right.', '\\left. {}+ c\\right)']
+    >>> wrap(r"f\left(a + b, c d, e\right)", 8)
+    ['f\\left(a + b, \\right.', '\\left. c d, e\\right)']
     """
     later = width - indent
     pieces = terms(tex)
@@ -218,22 +244,33 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     if len(last) > 1 and sum(widths[k] for k in last) + reserve > (later if len(rows) > 1 else width):
         rows[-1:] = [last[:-1], last[-1:]]
     out: list[str] = []
+    broken = False  # out's last line ends a piece broken over several lines: what follows may join it
     for r, ks in enumerate(rows):
         row = " ".join(pieces[k] for k in ks)
         room = later if out else width
         extra = reserve if r == len(rows) - 1 else 0.0
-        if latex_width(row) + extra <= room:
+        if broken and latex_width(out[-1]) + latex_width(row) + extra <= later:
+            out[-1] += " " + row
+            broken = False
+        elif latex_width(row) + extra <= room:
             out.append(row)
-        elif len(ks) > 1 or len(terms(row)) > 1:  # a term of a sum that is a product of several factors
-            out += wrap(row, room, room - later, extra)
+            broken = False
         else:
-            out += _inside(row, room, later, extra)
+            if len(ks) > 1 or len(terms(row)) > 1:  # a term of a sum that is a product of several factors
+                lines = wrap(row, room, room - later, extra)
+            else:
+                lines = _inside(row, room, later, extra)
+            out += lines
+            broken = len(lines) > 1
     return out
 
 
 def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[str]:
     r"""``row`` broken inside its widest outermost ``\left...\right`` (as it is, where it
-    has none or that has nothing to break at); its last line ``reserve`` narrower."""
+    has none or that has nothing to break at); its last line ``reserve`` narrower. Where
+    what the group holds starts with what cannot be broken (a fraction as a first
+    argument) and is too wide to follow the opening on the first line, it starts on the
+    next."""
     pairs, opened = [], None
     for i, lexeme in _top_level(row):
         if lexeme == r"\left":
@@ -245,11 +282,24 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
         return [row]
     start, stop = max(pairs, key=lambda pair: latex_width(row[pair[0]:pair[1]]))
     head, inner, tail = row[:start], row[start:stop], row[stop:]
-    first = room - latex_width(head)
-    # lines after the first start at the indent; the last carries the tail (\right) and what follows)
-    lines = wrap(inner, first, first - later, latex_width(tail) + reserve)
+    first = room - latex_width(head) - _NULL  # (the first line ends with \right.)
+    # lines after the first start at the indent, between \left. and \right.; the last
+    # carries the tail (\right) and what follows) instead of a \right.
+    end, middle = latex_width(tail) + reserve - _NULL, later - 2 * _NULL
+    opening = terms(inner)[0]  # where it cannot be broken and is too wide here: from the next line on
+    if first < middle and latex_width(opening) > first and _unbreakable(opening):
+        lines = ["", *wrap(inner, middle, 0.0, end)]
+    else:
+        lines = wrap(inner, first, first - middle, end)
     if len(lines) == 1:
         return [row]
-    return [head + lines[0] + r" \right.",
-            *(r"\left. {}" + line + r" \right." for line in lines[1:-1]),
-            r"\left. {}" + lines[-1] + tail]
+    return [head + lines[0] + (r" \right." if lines[0] else r"\right."),
+            *(r"\left. " + continued(line) + r" \right." for line in lines[1:-1]),
+            r"\left. " + continued(lines[-1]) + tail]
+
+
+
+def _unbreakable(tex: str) -> bool:
+    r"""Whether :func:`wrap` has nowhere to break ``tex``: no sum, product or argument list
+    and no ``\left...\right`` at its top level (a fraction, a name, a power)."""
+    return len(terms(tex)) == 1 and all(lexeme != r"\left" for _, lexeme in _top_level(tex))
