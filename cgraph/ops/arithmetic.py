@@ -146,14 +146,14 @@ MAXIMUM = register(OpDef(
     label="max", elementwise=True, ufunc=np.maximum,  # not commutative: at a tie of 0.0 and -0.0 the order picks the sign
     doc="The larger of ``x`` and ``y``, elementwise (NaN if either is); at a tie each gets half the derivative.",
     # np.maximum's choice, b where they tie (the sign of a zero); a NaN operand is checked
-    code_math="({0} if {0} > {1} else {1})", code="np.maximum({0}, {1})", fresh=True,
+    code_math="({0} if {0} > {1} else {1})", code="np.maximum({0}, {1})",
 ))
 MINIMUM = register(OpDef(
     "minimum", 2, np.minimum, shapes.broadcast, _extremum_vjp(False),
     text="minimum({0}, {1})", latex=r"\min\left({0}, {1}\right)", prec=Prec.ATOM, arg_prec=(0,),
     label="min", elementwise=True, ufunc=np.minimum,
     doc="The smaller of ``x`` and ``y``, elementwise (NaN if either is); at a tie each gets half the derivative.",
-    code_math="({0} if {0} < {1} else {1})", code="np.minimum({0}, {1})", fresh=True,
+    code_math="({0} if {0} < {1} else {1})", code="np.minimum({0}, {1})",
 ))
 
 add, sub, mul, div, neg, pow, maximum, minimum = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW, MAXIMUM, MINIMUM))
