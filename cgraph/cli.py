@@ -18,6 +18,7 @@ import argparse
 import functools
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -111,8 +112,15 @@ def _quiet_stdout() -> None:
 def _message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.strerror or exc}: {exc.filename}"
-    # the library's hint names a keyword the command line has no option for
-    return str(without_nonfinite_hint(exc))
+    from .passes.adjoint import JACOBIAN_HINT
+
+    # the library's hints name a keyword the command line has no option for, and Python calls
+    return str(without_nonfinite_hint(exc)).replace(JACOBIAN_HINT, _JACOBIAN_COMMAND)
+
+
+#: what the command line says instead of JACOBIAN_HINT (cg.jacobian and cg.vjp_graph)
+_JACOBIAN_COMMAND = ("; for its Jacobian, cgraph jacobian prints the vector-Jacobian product and, with --at, the "
+                     "Jacobian at that point")
 
 
 # ---------------------------------------------------------------------------- shared arguments
@@ -490,7 +498,8 @@ def _number(value: Any) -> str:
     if v.ndim == 0:
         return scalar_text(v)
     text = np.array2string(v, separator=", ", max_line_width=10**9, formatter={"float_kind": lambda f: f"{f:.10g}"})
-    return text.replace("\n", "")
+    # (numpy breaks the line after each row, and leaves a blank line and an indent between blocks of 3-d arrays)
+    return re.sub(r"\n\s*", " ", text)
 
 
 # ---------------------------------------------------------------------------- hessian
@@ -549,6 +558,51 @@ def _second(h: Any, name: str) -> str:
     """How the command names a second derivative: ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx)."""
     y, (w_j, w_i) = h.nx.nodes[name]["partial"]
     return f"d2{y}/d{w_j}2" if w_j == w_i else f"d2{y}/d{w_j} d{w_i}"
+
+
+# ---------------------------------------------------------------------------- jacobian
+def _jacobian_args(p: argparse.ArgumentParser) -> None:
+    _source(p)
+    _wrt(p, "inputs of any shape; default: every input; ")
+    _of(p, "of any shape; ")
+    _latex(p)
+    _at(p)
+    p.epilog = ("Prints the vector-Jacobian product u_y^T dy/dw (the adjoint seeded with a cotangent u_y of "
+                "y's shape), simplified; with --at, also the Jacobian dy/dw at that point for each w, of shape "
+                "y.shape + w.shape (for a scalar y, the gradient, as JAX's jacrev gives it).")
+
+
+@command("jacobian", "print the vector-Jacobian product of an array output (and its Jacobian with --at)",
+         _jacobian_args)
+def _jacobian(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import cgraph as cg
+
+    show = _latex_printer(args)
+    g = load_graph(args.source)
+    at = parse_bindings(args.at)
+    of = _output(args, g)
+    j = cg.vjp_graph(g, wrt=args.wrt, of=of)
+    _something_to_differentiate(j, args.source)
+    of = j.nx.nodes[j.outputs[0]]["vjp"][0]
+    # the values first, as grad: an error at the point (log(-1)) leaves no half answer
+    matrices = cg.jacobian(g, wrt=list(args.wrt or []) or None, of=of, **at) if at else {}
+    simplified = cg.simplify(j)
+    if show:
+        print(show(simplified))
+    else:
+        lines = cg.to_text(simplified).splitlines()
+        labels = [f"{u}^T d{y}/d{w}" for y, w, u in (j.nx.nodes[o]["vjp"] for o in j.outputs)]
+        if len(lines) == len(labels):  # one line per output (not the program form of a long one)
+            lines = [f"{label} = {line.partition(' = ')[2]}" for label, line in zip(labels, lines)]
+        print("\n".join(lines))
+    if at:
+        print(_point(at))
+        for name, value in matrices.items():
+            shape = f" {np.shape(value)}" if np.ndim(value) else ""
+            print(f"d{of}/d{name}{shape} = {_number(value)}")
+    return 0
 
 
 # ---------------------------------------------------------------------------- check

@@ -136,7 +136,7 @@ def rounding_spread(g, point, vals):
 # point: each candidate node is evaluated with its op's own ``eval`` before it is added,
 # and kept only when it is finite, moderate (|v| <= BOUND) and inside its op's domain
 # with a margin (MARGINS: away from log(0), x/0, the kinks of relu/abs/step/sign, the
-# poles of tan), where central differences are accurate. An operand that misses the
+# jump of replace_zero, the poles of tan), where central differences are accurate. An operand that misses the
 # margin is guarded first (``1 + u^2``, ``sin(u)``, ...), so every op still occurs.
 
 SHAPES = [(), (3,), (2, 3), (2, 1)]
@@ -159,6 +159,8 @@ MARGINS = {
     "step": (lambda a: _min_abs(a) > 0.05, ("signed",)),
     "sign": (lambda a: _min_abs(a) > 0.05, ("signed",)),
     "tan": (lambda a: np.max(np.abs(a)) < 1.2, ("bounded",)),
+    # 1 at 0, a jump; the text form prints it as its operand, which reads back as the operand
+    "replace_zero": (lambda a: _min_abs(a) > 0.05, ("signed",)),
     # a tie is fine (each side's half is what central differences see), a near tie is a kink
     "maximum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
     "minimum": (lambda a, b: _apart_or_tied(a, b), (None, None)),

@@ -62,6 +62,7 @@ OP_CASES = {
     "step": ([(2, 3)], {}, [_away_from_zero], sp.Heaviside),
     "sign": ([(2, 3)], {}, [_away_from_zero], sp.sign),
     "identity": ([(2, 3)], {}, [ANY], lambda a: a),
+    "replace_zero": ([(2, 3)], {}, [_away_from_zero], lambda a: a),  # 1 at 0: a jump, differentiated as a
     "matmul": ([(2, 4, 3), (3, 5)], {}, [ANY, ANY], None),
     "matmul_grad": ([(2, 5), (2, 3), (3, 5)], {"operand": 1}, [ANY, ANY, ANY], None),
     "sum": ([(2, 3, 4)], {"axis": (0, 2), "keepdims": True}, [ANY], None),
@@ -628,3 +629,75 @@ def test_the_shape_error_of_a_mixing_op_names_only_the_inputs_that_go_through_it
     for call in (lambda: cg.grad(g, **feeds), lambda: cg.finite_difference(g, **feeds)):
         with pytest.raises(cg.ShapeError, match=r"and depends on 'z' through node 't1' \(log_softmax\)"):
             call()
+
+
+# ------------------------------------------------------------------ edges of a domain
+@pytest.mark.parametrize("p", [2.0, 3.0, 2.5, 1.5, 1.0])
+def test_pow_at_a_zero_base_gives_the_limits_of_its_derivatives(p):
+    # d/dp x^p = x^p*log(x) is 0 at x = 0 (x^p is 0 for every p near a p > 0), as torch and
+    # JAX give it, but the rule's out*log(x) was 0*(-inf): a DomainError naming a log node
+    # of the adjoint graph. The log's operand is now guarded by replace_zero (1 at 0).
+    g = cg.parse("y = x^p")
+    x, q = sp.symbols("x p", positive=True)
+    got = cg.grad(g, x=0.0, p=p)
+    for w, s in (("x", x), ("p", q)):
+        want = sp.limit(sp.diff(x**q, s).subs(q, sp.nsimplify(p)), x, 0, "+")
+        assert float(got[w]) == float(want), w
+    fd = cg.finite_difference(g, wrt="p", x=0.0, p=p)  # x^(p +- eps) = 0: exact
+    assert float(got["p"]) == float(fd["p"]) == 0.0
+    if p.is_integer():  # (-eps)^p is real: central differences in x too
+        assert float(got["x"]) == pytest.approx(float(cg.finite_difference(g, wrt="x", x=0.0, p=p)["x"]), abs=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, 2.0), st.floats(1.1, 3.0), st.booleans())
+def test_the_guarded_pow_rule_agrees_with_central_differences(x, p, array):
+    # replace_zero changes nothing away from x = 0; at 0 both derivatives are 0 (p > 1)
+    g = cg.parse("y = x^p")
+    feeds = {"x": np.array([x, 0.0, 1.3]) if array else x, "p": p}
+    got, fd = cg.grad(g, feeds=feeds), cg.finite_difference(g, wrt="p", feeds=feeds)
+    np.testing.assert_allclose(got["p"], fd["p"], rtol=1e-5, atol=1e-8)
+    if x > 1e-4:
+        np.testing.assert_allclose(cg.grad(g, x=x, p=p)["x"], cg.finite_difference(g, x=x, p=p)["x"], rtol=1e-5, atol=1e-8)
+
+
+def test_pow_at_a_zero_base_prints_as_before_and_compiles_to_the_same_values():
+    g = cg.parse("y = x^p")
+    ga = cg.adjoint(g)
+    assert cg.to_text(cg.simplify(ga)) == "g_x = p*x^(p - 1)\ng_p = x^p*log(x)"
+    assert cg.to_text(ga, form="program").splitlines()[-1] == "g_p = g_y*(y*log(x))"
+    assert r"x^{p} \ln\left(x\right)" in cg.to_latex(cg.simplify(ga))
+    for at in ({"x": 0.0, "p": 2.0}, {"x": 1.5, "p": 2.5}, {"x": np.array([0.0, 2.0]), "p": 3.0}):
+        want, grads = cg.evaluate(ga, **at), cg.grad(g, **at)
+        for fn in (cg.compile(ga), cg.compile(cg.simplify(ga))):  # the adjoint graph's own values
+            got = fn(**at)
+            for w in ("g_x", "g_p"):
+                np.testing.assert_allclose(got[w], want[w], rtol=1e-15, err_msg=(str(at), w))
+        got = cg.compile(g, wrt=["x", "p"])(**at)  # the gradient: g_p summed over x's elements
+        for w in ("x", "p"):
+            np.testing.assert_allclose(got[f"g_{w}"], grads[w], rtol=1e-15, err_msg=(str(at), w))
+    assert "else 1.0" in cg.compile(ga).source  # the scalar path: no numpy call per guard
+    assert float(cg.grad(g, x=0.0, p=2.0)["p"]) == cg.compile(g, wrt=["x", "p"])(x=0.0, p=2.0)["g_p"] == 0.0
+
+
+def test_a_zero_constant_base_differentiates_to_zero_and_a_negative_one_stays_undefined():
+    assert float(cg.grad(cg.parse("y = 0^p"), p=2.0)["p"]) == 0.0
+    assert cg.to_text(cg.simplify(cg.adjoint(cg.parse("y = 0^p")))) == "g_p = 0"  # log(replace_zero(0)) folds
+    # (-2)^p is real at integers only: d/dp has no real value, and x^p at x < 0 neither
+    for formula, at in (("y = (-2)^p", {"p": 2.0}), ("y = x^p", {"x": -2.0, "p": 2.0})):
+        with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(.*=-2\) = nan"):
+            cg.grad(cg.parse(formula), **at)
+    # x^p at p = 0 jumps at x = 0 (0^0 = 1, 0^p = 0 for p > 0): not differentiable there
+    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: pow\(x=0, .*=-1\) = inf"):
+        cg.grad(cg.parse("y = x^p"), x=0.0, p=0.0)
+
+
+@pytest.mark.parametrize("formula, printed", [
+    ("y = x^p*log(x)", "g_p = x^p*log(x)^2"),  # the forward log(x) and the guarded one merge
+    ("y = x^p*log(x)^2", "g_p = x^p*log(x)^3"),
+    ("y = exp(x)^p", "g_p = x*exp(x)^p"),  # exp(x) > 0: no guard, so log(exp(x)) -> x
+    ("y = (1 + x^2)^p", "g_p = (x^2 + 1)^p*log(x^2 + 1)"),
+    ("y = 2^x", "g_x = 2^x*log(2)"),
+])
+def test_the_guard_leaves_the_simplified_derivatives_as_they_were(formula, printed):
+    assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula)))).splitlines()[-1] == printed

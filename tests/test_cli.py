@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,7 +28,7 @@ def test_version_and_help():
     assert out.returncode == 0 and out.stdout.startswith("cgraph ")
     out = run("--help")
     assert out.returncode == 0
-    for name in ("draw", "grad", "hessian", "check", "steps"):
+    for name in ("draw", "grad", "hessian", "jacobian", "check", "steps"):
         assert name in out.stdout
 
 
@@ -133,7 +134,10 @@ def test_grad_of_an_array_through_softmax_fails_before_printing():
     out = run("grad", "softmax(x)", "--at", "x=[1,2,3]")
     assert out.returncode == 1 and out.stdout == ""
     assert "cannot differentiate 'y': it is of shape (3,) at these inputs (arrays: 'x' (3,))" in out.stderr
-    assert "cg.jacobian" in out.stderr
+    # the command that does it, not the Python calls (cg.jacobian, cg.vjp_graph) the library's message names
+    assert ("; for its Jacobian, cgraph jacobian prints the vector-Jacobian product and, with --at, the Jacobian at "
+            "that point; for the gradient") in out.stderr
+    assert "cg.jacobian" not in out.stderr and "cg.vjp_graph" not in out.stderr
 
 
 def test_check_reports_and_sets_the_status():
@@ -288,6 +292,9 @@ def test_grad_prints_array_values_on_one_line_each():
     assert out.returncode == 0, out.stderr
     assert "at x=[[1, 2], [3, 4]], w=[[1, 1], [2, 2]]:" in out.stdout.splitlines()  # as typed, no padding
     assert "dy/dw = [[1, 2], [3, 4]]" in out.stdout.splitlines()
+    out = run("grad", "sum(x*x)", "--at", "x=[[[1,2],[3,4]],[[5,6],[7,8]]]")  # (numpy's blank line between blocks)
+    assert out.stdout.splitlines()[-2:] == ["at x=[[[1, 2], [3, 4]], [[5, 6], [7, 8]]]:",
+                                            "dy/dx = [[[2, 4], [6, 8]], [[10, 12], [14, 16]]]"]
     out = run("compile", "x/3", "--at", "x=[1,-20]")
     assert out.stdout.splitlines()[-2:] == ["y   = [0.3333333333, -6.666666667]", "g_x = [0.3333333333, 0.3333333333]"]
 
@@ -477,7 +484,7 @@ def test_latex_line_width_breaks_equations_and_needs_latex():
 
 
 @pytest.mark.parametrize("command, extra", [
-    ("grad", []), ("hessian", []), ("check", []), ("compile", []), ("steps", ["-o", "frames"]),
+    ("grad", []), ("hessian", []), ("jacobian", []), ("check", []), ("compile", []), ("steps", ["-o", "frames"]),
     ("draw", ["-o", "d.dot", "--adjoint"]),
 ])
 def test_of_names_the_output_of_a_graph_of_several(command, extra, tmp_path):
@@ -503,3 +510,53 @@ def test_of_that_would_be_ignored_is_a_usage_error():
     assert out.returncode == 2 and "--of needs --adjoint" in out.stderr
     out = run("compile", "x*z", "--no-grad", "--of", "y")
     assert out.returncode == 2 and "--of cannot go with --no-grad" in out.stderr
+
+
+def test_jacobian_of_a_softmax_prints_its_vjp_and_at_a_point_the_matrix(capsys):
+    import numpy as np
+
+    from cgraph.cli import main
+
+    assert main(["jacobian", "s = softmax(x)"]) == 0
+    assert capsys.readouterr().out == "u_s^T ds/dx = softmax(x)*(u_s - sum(u_s*softmax(x), axis=-1, keepdims=True))\n"
+    assert main(["jacobian", "s = softmax(x)", "--at", "x=[1,2,3]"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "at x=[1, 2, 3]:"
+    label, _, matrix = lines[2].partition(" = ")
+    assert label == "ds/dx (3, 3)"
+    s = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    np.testing.assert_allclose(np.array(json.loads(matrix)), np.diag(s) - np.outer(s, s), rtol=1e-9)  # one line, 10 digits
+    assert main(["jacobian", "s = softmax(x)", "--latex"]) == 0
+    assert capsys.readouterr().out.startswith(r"u_{s}^{\top} \frac{\partial s}{\partial x} = ")
+
+
+def test_jacobian_of_a_scalar_output_is_its_gradient_as_jacrev_gives_it(capsys):
+    """JAX's jacrev of a scalar function of x of shape (2,) has shape (2,): () + x.shape."""
+    from cgraph.cli import main
+
+    assert main(["jacobian", "sum(x*x)", "--at", "x=[1,2]"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["u_y^T dy/dx = 2*x*u_y", "at x=[1, 2]:", "dy/dx (2,) = [2, 4]"]
+    assert main(["jacobian", "x*z", "--wrt", "z", "x", "--at", "x=2", "z=3"]) == 0  # in --wrt's order
+    assert capsys.readouterr().out.splitlines() == [
+        "u_y^T dy/dz = x*u_y", "u_y^T dy/dx = z*u_y", "at x=2, z=3:", "dy/dz = 2.0", "dy/dx = 3.0"]
+    assert main(["jacobian", "x*W", "--wrt", "W", "--at", "x=[1,2]", "W=[[1,2],[3,4]]"]) == 0  # y.shape + W.shape
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "dy/dW (2, 2, 2, 2) = [[[[1, 0], [0, 0]], [[0, 2], [0, 0]]], [[[0, 0], [1, 0]], [[0, 0], [0, 2]]]]")
+
+
+def test_jacobian_refuses_a_bad_point_before_printing(capsys):
+    from cgraph.cli import main
+
+    assert main(["jacobian", "softmax(x)", "--at", "x=[1,2"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        "cgraph jacobian: error: --at 'x=[1,2': '[1,2' is not a number or a [list] of numbers\n")
+    assert main(["jacobian", "softmax(log(x))", "--at", "x=[1,-2]"]) == 1  # a domain error: no half answer
+    captured = capsys.readouterr()
+    assert captured.out == "" and "(log) is not finite" in captured.err and "nonfinite" not in captured.err
+    assert main(["jacobian", "x*z", "--at", "x=2"]) == 1
+    assert "missing input(s) 'z'" in capsys.readouterr().err
+    assert main(["jacobian", "3"]) == 1
+    assert "nothing to differentiate" in capsys.readouterr().err
+    assert main(["jacobian", "x*z", "--line-width", "50"]) == 2
+    assert "--line-width needs --latex" in capsys.readouterr().err

@@ -591,3 +591,23 @@ def test_not_a_graph():
 def test_a_point_outside_the_domain_is_a_domain_error():
     with pytest.raises(cg.DomainError, match="log"):
         cg.hessian(cg.parse(LECTURE), x=-1.0, z=3.0)
+
+
+@pytest.mark.parametrize("p", [2.0, 3.0, 2.5])
+def test_the_hessian_of_a_power_at_a_zero_base_is_its_limit(p):
+    # the exponent's derivative x^p*log(x) was 0*(-inf) at x = 0, and so was every second
+    # derivative through it; log(replace_zero(x)) is 0 there and its derivative 1/1 finite
+    g = cg.parse("y = x^p")
+    x, q = sp.symbols("x p", positive=True)
+    f = x**q
+    want = [[float(sp.limit(sp.diff(f, s, t).subs(q, sp.nsimplify(p)), x, 0, "+")) for t in (x, q)] for s in (x, q)]
+    np.testing.assert_array_equal(cg.hessian(g, x=0.0, p=p), want)
+    assert cg.to_text(cg.simplify(cg.hessian_graph(g))).splitlines()[-1] == "g3_p = x^p*log(x)^2"
+    np.testing.assert_allclose(cg.hessian(g, x=0.7, p=p), central_hessian(g, {"x": 0.7, "p": p}, ["x", "p"]),
+                               rtol=1e-6)
+
+
+def test_a_power_with_an_exponent_below_2_has_no_second_derivative_at_zero():
+    # d2/dx2 x^1.5 = 0.75/sqrt(x): infinite at 0, a genuine singularity, still an error
+    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite"):
+        cg.hessian(cg.parse("y = x^p"), x=0.0, p=1.5)

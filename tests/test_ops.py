@@ -9,6 +9,7 @@ import math
 import re
 import unicodedata
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -56,6 +57,10 @@ CASES = {
     "step": [((np.array([-1.0, 0.0, 2.0]),), {}, lambda x: np.array([0.0, 0.0, 1.0]))],
     "sign": [((np.array([-3.0, 0.0, 2.0]),), {}, lambda x: np.array([-1.0, 0.0, 1.0]))],
     "identity": [((normal(2, 3),), {}, lambda x: x)],
+    "replace_zero": [
+        ((normal(2, 3),), {}, lambda x: x),
+        ((np.array([0.0, -0.0, 2.0, -3.0]),), {}, lambda x: np.array([1.0, 1.0, 2.0, -3.0])),
+    ],
     "matmul": [
         ((normal(2, 3), normal(3, 4)), {}, lambda a, b: a @ b),
         ((normal(5, 2, 3), normal(3, 4)), {}, lambda a, b: np.einsum("bij,jk->bik", a, b)),
@@ -509,18 +514,56 @@ def test_sigmoid_is_accurate_to_a_few_ulps():
     assert cg.OPS["sigmoid"].eval(np.float32([-50.0, 0.0, 50.0])).dtype == np.float32
 
 
-def test_the_exponent_derivative_at_a_zero_base_is_a_domain_error_naming_the_log():
-    # d/dz 0^z = 0 for z > 0 (torch and JAX give 0), but the lecture's rule g*(out*log(a))
-    # is 0*(-inf) there; the rule is kept for its printed form (see _pow_vjp): the error
-    # names the log node, the base's derivative is unaffected, and propagate gives nan
+def test_the_exponent_derivative_at_a_zero_base_is_zero():
+    # d/dz 0^z = 0 for z > 0, as torch and JAX give it; the rule's g*(out*log(a)) was
+    # 0*(-inf) there, a DomainError naming a log node of the adjoint graph. Its log now
+    # reads replace_zero(a), which prints as a: the program line is the lecture's still
     g = cg.parse("y = x^z")
     assert cg.to_text(cg.adjoint(g), form="program").splitlines()[-1] == "g_z = g_y*(y*log(x))"
-    with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(x=0\) = -inf"):
-        cg.grad(g, x=0.0, z=2.0)
-    with pytest.raises(cg.DomainError, match=r"\(log\) is not finite"):
-        cg.compile(g, wrt=["x", "z"])(x=0.0, z=2.0)
-    assert cg.grad(g, wrt="x", x=0.0, z=2.0)["x"] == 0.0
-    assert np.isnan(cg.grad(g, x=0.0, z=2.0, nonfinite="propagate")["z"])
+    assert cg.grad(g, x=0.0, z=2.0) == {"x": 0.0, "z": 0.0}
+    assert cg.compile(g, wrt=["x", "z"])(x=0.0, z=2.0)["g_z"] == 0.0
+    assert cg.grad(g, x=0.0, z=2.0, nonfinite="propagate")["z"] == 0.0
+    np.testing.assert_array_equal(cg.grad(g, x=np.array([0.0, 1.0, 2.0]), z=2.0)["z"], 4 * np.log(2))
+
+
+def test_replace_zero_replaces_zeros_only_and_keeps_the_dtype_and_exact_numbers():
+    rz = cg.OPS["replace_zero"].eval
+    np.testing.assert_array_equal(rz(np.array([0.0, -0.0, np.nan, np.inf, -2.0])), [1.0, 1.0, np.nan, np.inf, -2.0])
+    assert rz(np.float32([0, 3])).dtype == np.float32 and rz(np.float16(0)) == 1 and type(rz(np.float16(0))) is np.float16
+    assert rz(0.0) == 1.0 and type(rz(0.0)) is float and rz(-2.5) == -2.5
+    assert rz(Fraction(0)) == 1 and type(rz(Fraction(0))) is Fraction and rz(Fraction(1, 3)) == Fraction(1, 3)
+    assert cg.to_text(cg.simplify(cg.parse("y = replace_zero(0) + replace_zero(1/2)"))) == "y = 3/2"  # exact folding
+
+
+def test_replace_zero_prints_as_its_operand_and_reads_back_by_name_or_as_it():
+    # the guard prints as what it stands for, in text, LaTeX and the program: u^v*log(u)
+    g = cg.parse("y = replace_zero(x)*log(replace_zero(x + 1))")
+    assert cg.to_text(g) == "y = x*log(x + 1)"
+    assert cg.to_text(g, form="program") == "y = x*log(x + 1)"
+    assert cg.to_latex(g) == r"y = x \ln\left(x + 1\right)"
+    assert [g.nx.nodes[n]["op"] for n in g.schedule()].count("replace_zero") == 2
+    # so the text reads back without it: the same function wherever the operand is not 0;
+    # at 0 the printed formula itself is what it says (log(0) there is a DomainError, as
+    # SymPy's value of x^p*log(x) at x = 0 is nan); save/load keeps the op itself
+    back = cg.parse(cg.to_text(g))
+    assert "replace_zero" not in {d["op"] for _, d in back.nx.nodes(data=True)}
+    for x in (0.5, -0.5, 3.0):
+        assert cg.evaluate(back, x=x)["y"] == cg.evaluate(g, x=x)["y"]
+    assert cg.evaluate(g, x=-1.0)["y"] == -1.0 * np.log(1.0)  # replace_zero(0) is 1: log(1)
+    with pytest.raises(cg.DomainError, match=r"log\(.*=0\) = -inf"):
+        cg.evaluate(back, x=-1.0)
+    loaded = cg.loads(cg.dumps(g))
+    assert cg.dumps(loaded) == cg.dumps(g) and cg.evaluate(loaded, x=-1.0)["y"] == 0.0
+    assert cg.compile(g)(x=-1.0)["y"] == 0.0 and cg.compile(g)(x=np.array([-1.0, 2.0]))["y"][0] == 0.0
+
+
+def test_the_guard_of_the_pow_rule_shows_in_the_adjoint_diagram_and_in_json():
+    ga = cg.adjoint(cg.parse("y = x^p"))
+    assert cg.OPS["replace_zero"].label == "0→1"
+    assert "0→1" in cg.to_dot(ga).to_string()
+    back = cg.loads(cg.dumps(ga))
+    for at in ({"x": 0.0, "p": 2.0}, {"x": 2.0, "p": 0.5}):
+        assert cg.evaluate(back, **at)["g_p"] == cg.evaluate(ga, **at)["g_p"]
 
 
 @pytest.mark.parametrize("formula, rule", [("x^2", "g_y*(2*x)"), ("x^3", "g_y*(3*x^2)"), ("x^1", "g_y*1"),

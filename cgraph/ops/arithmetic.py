@@ -31,23 +31,30 @@ def _mul_vjp(g, out, *xs):
 
 
 def _pow_vjp(g, out, a, b):
-    # d/db at a = 0 (b > 0) is 0 (torch and JAX give it), but out*log(a) is 0*(-inf): a
-    # DomainError naming the log node. Kept: the lecture prints g*(out*log(a)), and a guard
-    # (JAX's log(a == 0 ? 1 : a), or an xlogy op) would print in every derivative of a
-    # power and be an op the simplifier, expand and the SymPy checks would have to learn.
+    return _pow_base_vjp(g, a, b), _pow_exponent_vjp(g, out, a, b)  # (in this order: node names)
+
+
+def _pow_base_vjp(g, a, b):
     # a constant exponent 0: u^0 is 1, so its derivative is 0, not 0*u^-1 (inf*0 at u = 0)
-    zero = b.op == "const" and not np.any(b.attrs["value"])
-    if zero:
-        return None, g * (out * log(a))
+    if b.op == "const" and not np.any(b.attrs["value"]):
+        return None
     n = b.attrs["value"] if b.op == "const" else None
     if isinstance(n, (int, Fraction)) and not isinstance(n, bool):
         # a number exponent: the rule reads d/du u^2 = 2*u, not 2*u^(2 - 1), on a slide
-        return g * (b if n == 1 else b * (a if n == 2 else a ** (n - 1))), g * (out * log(a))
+        return g * (b if n == 1 else b * (a if n == 2 else a ** (n - 1)))
     if isinstance(n, np.ndarray) and (n == 0).any():
         # u^[0, 1, 2] (polynomial features): d/du u^0 is 0, but 0*u^(0 - 1) is 0*inf at u = 0
         # (torch and JAX give 0); where the exponent is 0 any power does, so it reads 0*u^0 there
-        return g * (b * a ** np.where(n == 0, 0, n - 1)), g * (out * log(a))
-    return g * (b * a ** (b - 1)), g * (out * log(a))
+        return g * (b * a ** np.where(n == 0, 0, n - 1))
+    return g * (b * a ** (b - 1))
+
+
+def _pow_exponent_vjp(g, out, a, b):
+    # d/db a^b = a^b*log(a), which is 0 at a = 0 (b > 0: a^b is 0 for all b near it), as
+    # torch and JAX give it, where out*log(a) is 0*(-inf). The log's operand is guarded by
+    # replace_zero (1 at 0, printed as a, so the rule still reads a^b*log(a)). A constant
+    # exponent needs no derivative: the adjoint pass drops it, so none is built
+    return None if b.op == "const" else g * (out * log(replace_zero(a)))
 
 
 def _joined(sep: str):
@@ -158,4 +165,4 @@ MINIMUM = register(OpDef(
 
 add, sub, mul, div, neg, pow, maximum, minimum = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW, MAXIMUM, MINIMUM))
 
-from .elementwise import log, sign  # noqa: E402  (the pow rule needs log; elementwise needs mul)
+from .elementwise import log, replace_zero, sign  # noqa: E402  (the rules need them; elementwise needs mul)

@@ -1,9 +1,11 @@
 """Elementwise functions: exp log sin cos tan tanh sigmoid softplus relu sqrt abs square,
-and the zero-derivative helpers step and sign that their rules use."""
+the zero-derivative helpers step and sign that their rules use, and replace_zero, which
+keeps the rule of ``pow`` finite at a zero base."""
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -11,7 +13,7 @@ from . import shapes
 from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
-    "abs", "cos", "exp", "log", "relu", "sigmoid", "sign", "sin", "softplus", "sqrt",
+    "abs", "cos", "exp", "log", "relu", "replace_zero", "sigmoid", "sign", "sin", "softplus", "sqrt",
     "square", "step", "tan", "tanh",
 ]
 
@@ -71,6 +73,14 @@ def _sign_float(x: float) -> float:
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
+def _replace_zero(x):
+    # exact for the Python numbers simplify folds (Fraction(0) -> Fraction(1)); a NaN stays NaN
+    if type(x) in (int, float, Fraction):
+        return x if x != 0 else type(x)(1)
+    x = np.asarray(x)
+    return np.where(x == 0, np.ones((), x.dtype), x)[()]
+
+
 def _lr(name):
     return rf"\{name}\left({{0}}\right)"
 
@@ -118,7 +128,25 @@ SIGN = _unary("sign", _sign, lambda g, out, a: (None,), latex=r"\operatorname{{s
               label="sign", doc="Sign ``-1, 0, 1``.", ufunc=np.sign,
               code_math="_sign({0})", code_names={"_sign": _sign_float}, fresh=True)
 
-(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign) = (
+# The guard of the pow rule's log: d/dv u^v = u^v*log(u) is 0 at u = 0 (u^v is 0 for all v
+# near a v > 0), but log(0)*0 is -inf*0. The rule takes log(replace_zero(u)), 0 there, as
+# JAX does (log(_replace_zero(x))*ans); torch's where(base == 0 & exp >= 0, 0, ...) agrees.
+# It prints as its operand, so the derivative reads u^v*log(u), as SymPy and the lecture
+# write it, and it is differentiated as its operand (g: d/du u is 1): the printed derivative
+# is the derivative of what is printed, and log(replace_zero(u)) stays finite at every
+# order (its derivatives 1/replace_zero(u), -1/replace_zero(u)^2... are 1, -1... at 0), so
+# the Hessian of u^v at u = 0 is finite too. Not an xlogy op (u*log(v), 0 where u = 0):
+# in reverse mode the adjoint of its u operand is log(v) = -inf at v = 0 before the 0 of
+# d(u^v)/dv multiplies it, so the Hessian of u^v at 0 would still be -inf*0.
+REPLACE_ZERO = register(OpDef(
+    "replace_zero", 1, _replace_zero, shapes.same, lambda g, out, a: (g,), text="{0}", latex="{0}",
+    label="0→1", transparent=True, elementwise=True,
+    code_math="({0} if {0} != 0.0 else 1.0)", keeps_nonfinite="all",  # nan != 0.0: nan stays nan, as the op
+    doc="The operand, with each 0 replaced by 1 (NaN stays NaN): the guard of the log in the derivative "
+    "of a power by its exponent. Printed as its operand, and differentiated as it.",
+))
+
+(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign, replace_zero) = (
     op.function for op in (EXP, LOG, SIN, COS, TAN, TANH, SIGMOID, SOFTPLUS, RELU, SQRT, ABS,
-                           SQUARE, STEP, SIGN)
+                           SQUARE, STEP, SIGN, REPLACE_ZERO)
 )

@@ -679,6 +679,36 @@ def _abs_abs(b: Any, c: Candidate) -> str | None:
     return b.make("abs", b.args(a)[0]) if b.op(a) == "neg" else None
 
 
+def _unguarded(b: Any, c: Candidate) -> str | None:
+    """``replace_zero(u) -> u`` where ``u`` is provably > 0 (``exp(v)``, ``1 + v^2``): the
+    guard of the pow rule's log (``exp(v)^p`` differentiates to ``v*exp(v)^p``)."""
+    u = c.args[0]
+    return u if fits(b, u, c) and positive(b, u) else None
+
+
+def _mul_guarded_log(b: Any, c: Candidate) -> str | None:
+    """``log(u)*log(replace_zero(u)) -> log(u)*log(u)`` (``log(u)^2`` too): where the product takes ``log(u)``
+    it is not finite at ``u = 0`` anyway, so the guard of the pow rule changes no value
+    (``x^p*log(x)`` differentiates by ``p`` to ``x^p*log(x)^2``, which _mul_terms merges)."""
+    args, logs = c.args, {}
+    for a in args:
+        base = as_power(b, a)[0] if isinstance(a, str) else a  # log(u)^2 too
+        if isinstance(base, str) and b.op(base) == "log":
+            logs[b.args(base)[0]] = base
+    if not logs:
+        return None
+    out = [logs.get(_guarded_operand(b, a), a) for a in args]
+    return b.make("mul", *out) if out != list(args) else None
+
+
+def _guarded_operand(b: Any, a: str) -> str | None:
+    """``u`` when ``a`` is ``log(replace_zero(u))``."""
+    if b.op(a) != "log":
+        return None
+    inner = b.args(a)[0]
+    return b.args(inner)[0] if b.op(inner) == "replace_zero" else None
+
+
 def _relu(r: Fraction) -> Fraction:
     return max(r, Fraction(0))
 
@@ -696,6 +726,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "mul": (
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
+        _mul_guarded_log,  # log(u)*log(replace_zero(u)) -> log(u)*log(u): not finite at u = 0 either way
         _mul_numbers,  # 2*u*3 -> 6*u, 1/3*2*u -> 2/3*u, u*1*v -> u*v: the numbers first, as one (2*u/3 would grow the graph)
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
@@ -738,6 +769,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
+    "replace_zero": (_unguarded,),  # replace_zero(u) -> u where u > 0 provably (replace_zero(0) folds to 1)
     "sum_to": (zero_spread, sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
     #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest
