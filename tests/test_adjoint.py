@@ -701,3 +701,41 @@ def test_a_zero_constant_base_differentiates_to_zero_and_a_negative_one_stays_un
 ])
 def test_the_guard_leaves_the_simplified_derivatives_as_they_were(formula, printed):
     assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula)))).splitlines()[-1] == printed
+
+
+# ------------------------------------------------------------------ errors at a point
+@pytest.mark.parametrize("formula, at, message", [
+    # the node is the pass's own (t4): the message says which derivative and whose rule
+    ("y = x^0.5", {"x": 0.0}, r"^node 't4' \(pow\) is not finite: pow\(x=0, t3=-0\.5\) = inf \(defined for base > 0, "
+     r"or an integer exponent\); it is part of dy/dx, made by the derivative rule of node 'y' \(pow\) = x\^0\.5; pass"),
+    ("y = sqrt(x)", {"x": 0.0}, r"^node 'g_x' \(div\) .*; it is part of dy/dx, made by the derivative rule of node 'y' "
+     r"\(sqrt\) = sqrt\(x\); pass nonfinite="),
+    # a temporary of the function: its formula; the derivatives through it: every one it is part of
+    ("y = sin(sqrt(x))*z", {"x": 0.0, "z": 1.0}, r"it is part of dy/dx, made by the derivative rule of node 't1' "
+     r"\(sqrt\) = sqrt\(x\);"),
+    ("y = x^p", {"x": -2.0, "p": 2.0}, r"\(log\) is not finite: log\(t6=-2\) = nan .*; it is part of dy/dp, made by the "
+     r"derivative rule of node 'y' \(pow\) = x\^p;"),
+])
+def test_an_error_at_a_node_of_a_derivative_names_the_derivative_and_the_rule(formula, at, message):
+    # it named only 't6' (log), a node of the adjoint graph the user never sees
+    g = cg.parse(formula)
+    for _ in range(2):  # the eager first call and the adjoint graph's plan
+        with pytest.raises(cg.DomainError, match=message):
+            cg.grad(g, **at)
+    with pytest.raises(cg.DomainError, match=message):
+        cg.evaluate(cg.adjoint(g), **at)
+
+
+def test_an_error_in_the_function_itself_says_nothing_of_derivatives():
+    g = cg.parse("y = log(x)*z")
+    with pytest.raises(cg.DomainError, match=r"^node 't1' \(log\) is not finite: log\(x=0\) = -inf \(defined for x > 0\);"
+                                             r" pass nonfinite='propagate' to keep numpy's nan/inf$"):
+        cg.grad(g, x=0.0, z=1.0)
+
+
+def test_the_nodes_a_rule_makes_carry_the_node_of_the_rule():
+    ga = cg.adjoint(cg.parse("y = sin(x*z)"))
+    made = {n: d.get("rule_of") for n, d in ga.nx.nodes(data=True) if d.get("adjoint") and n != "g_y"}
+    assert set(made.values()) == {"y", "t1"}
+    assert made["g_x"] == made["g_z"] == "t1" and made["g_t1"] == "y"
+    assert all("rule_of" not in d for n, d in ga.nx.nodes(data=True) if not d.get("adjoint"))

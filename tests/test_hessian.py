@@ -611,3 +611,10 @@ def test_a_power_with_an_exponent_below_2_has_no_second_derivative_at_zero():
     # d2/dx2 x^1.5 = 0.75/sqrt(x): infinite at 0, a genuine singularity, still an error
     with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite"):
         cg.hessian(cg.parse("y = x^p"), x=0.0, p=1.5)
+
+
+def test_an_error_at_a_second_derivative_names_it_and_the_rules_that_made_it():
+    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: .*; it is part of d2y/dx2, made by the derivative rule "
+                                             r"of node 't6' \(pow\), itself made by the derivative rule of node 'y' \(pow\) "
+                                             r"= x\^\(3/2\); pass"):
+        cg.hessian(cg.parse("y = x^(3/2)"), x=0.0)

@@ -8,13 +8,15 @@ consumers gets one ``add`` node summing their contributions, exactly as the lect
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Container, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 import numpy as np
 
 from ..checks import shown
-from ..errors import GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
+from ..errors import CGraphError, GraphError, InputError, NodeNotFoundError, NotDifferentiableError, ShapeError
 from ..graph import Graph, close_match, derived_copy, handle_name, inputs_and_params, require_graph
 from ..memory import gc_paused
 from ..node import Node
@@ -58,7 +60,8 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         ``derivative_of`` (``of``: ``g_n`` holds d(of)/dn) and ``partial``
         (``(f, (n, x1, ...))`` when ``of`` is itself a derivative d f/dx1...: the
         derivative's full name, for printing), and every node the pass adds has
-        ``adjoint=True``.
+        ``adjoint=True``; a node a derivative rule made has ``rule_of`` (the node whose
+        rule made it), so that an error at a point names the derivative it belongs to.
 
     Raises
     ------
@@ -372,6 +375,7 @@ class _Sweep:
         elif exact and n == self.of and data["shape"] is None and self.seed_node is None:
             gn = sum_to(gn, Node(self.g, n))  # the seed 1, spread over every element of `of`
         k = len(operands)
+        made = len(nodes)  # the nodes the rule adds come last in networkx's dict: stamped below
         if k == 1:  # (no list of handles for the usual one or two operands)
             parts = opdef.vjp(gn, Node(g, n), Node(g, operands[0]), **data["attrs"])
         elif k == 2:
@@ -401,6 +405,10 @@ class _Sweep:
             else:
                 found.append(p)
             added.append(p)
+        made = len(nodes) - made
+        if made:  # which rule made them, for an error at a point where one is not finite
+            for name in islice(reversed(nodes), made):
+                nodes[name]["rule_of"] = n
         return added
 
     def finish(self, w: str) -> str:
@@ -417,6 +425,77 @@ class _Sweep:
         data["adjoint_of"] = n
         data["derivative_of"] = self.of
         data["partial"] = (self.chain[0], (n, *self.chain[1]))
+
+
+def derivative_part(g: Graph, n: str) -> str:
+    """Where the adjoint node ``n`` belongs, for an error at it (empty for a node of the
+    function itself): the derivatives the user asked for that it is part of, and the node
+    whose derivative rule made it; ``n`` is named by the pass (``t6``), in a graph the
+    user may never see.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> ga = cg.adjoint(cg.parse("y = sqrt(x)"))
+    >>> derivative_part(ga, "g_x")
+    "; it is part of dy/dx, made by the derivative rule of node 'y' (sqrt) = sqrt(x)"
+    """
+    nodes = g.nx._node
+    data = nodes.get(n, {})
+    if not data.get("adjoint"):
+        return ""
+    outputs, succ = set(g.outputs), g.nx._succ
+    found, seen, stack = [], {n}, [n]
+    while stack:  # the outputs it reaches: the derivatives asked for (through g_t1... of temporaries)
+        m = stack.pop()
+        if m in outputs:
+            found.append(m)
+            continue
+        for s in succ[m]:
+            if s not in seen:
+                seen.add(s)
+                stack.append(s)
+    names = [_derivative_text(nodes[o]) for o in sorted(found, key=lambda o: g.outputs.index(o))]
+    text = f"; it is part of {' and '.join(dict.fromkeys(t for t in names if t))}" if any(names) else "; it is part of a derivative"
+    rule, by = data.get("rule_of"), "made"
+    for _ in range(8):  # a second derivative's rule node is part of the first: whose rule made it, too
+        if rule not in nodes:
+            break
+        text += f", {by} by the derivative rule of node {rule!r} ({nodes[rule]['op']}){_formula(g, rule)}"
+        rule, by = nodes[rule].get("rule_of"), "itself made"
+    return text
+
+
+def _derivative_text(data: Mapping[str, Any]) -> str:
+    """``dy/dx``, ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx), from an adjoint's ``partial``."""
+    partial = data.get("partial")
+    if not partial:
+        return ""
+    f, wrt = partial[0], list(partial[1])
+    if len(wrt) == 1:
+        return f"d{f}/d{wrt[0]}"
+    groups: list[list[Any]] = []
+    for w in wrt:
+        if groups and groups[-1][0] == w:
+            groups[-1][1] += 1
+        else:
+            groups.append([w, 1])
+    return f"d{len(wrt)}{f}/" + " ".join(f"d{w}{k if k > 1 else ''}" for w, k in groups)
+
+
+def _formula(g: Graph, n: str) -> str:
+    """`` = x^p``: node ``n`` of the function as a formula, when it is one short line."""
+    from ..printing.text import to_text  # (printing imports the passes)
+
+    if g.nx._node[n].get("adjoint"):
+        return ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # past the cap: the program form, not used below
+            text = to_text(Node(g, n), max_length=60)
+    except CGraphError:  # a message's decoration never replaces the error itself
+        return ""
+    return f" = {text}" if len(text) <= 60 and "\n" not in text else ""
 
 
 def _partial_chain(g: Graph, of: str) -> tuple[str, tuple[str, ...]]:

@@ -546,13 +546,16 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
     what = out[tuple(bad[0])] if len(bad) else out
     operands = ", ".join(f"{o}={_short(v)}" for o, v in zip(g.operands(node), vals))
     domain = f" (defined for {op.domain})" if op.domain else ""
+    from .adjoint import derivative_part  # (an error's path only)
+
+    part = derivative_part(g, node)  # a node of a derivative: which one, from which node's rule
     if not len(bad) and np.isfinite(out).all():  # a step inside the op overflowed, not its value
         return DomainError(
             f"node {node!r} ({op.name}): a floating-point overflow inside {op.name}({operands}) (its value is"
-            " finite); pass nonfinite='propagate' to accept it"
+            f" finite){part}; pass nonfinite='propagate' to accept it"
         )
     return DomainError(
-        f"node {node!r} ({op.name}) is not finite{where}: {op.name}({operands}) = {what}{domain};"
+        f"node {node!r} ({op.name}) is not finite{where}: {op.name}({operands}) = {what}{domain}{part};"
         " pass nonfinite='propagate' to keep numpy's nan/inf"
     )
 
