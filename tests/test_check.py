@@ -77,6 +77,10 @@ def test_a_long_report_keeps_its_nan_rows():
 
 
 SNIPPET = "y = sum(tanh(W @ x)^2)"
+SUMMARY32 = ("float32 gradient: rtol=0.0003, atol=0.0003 x max(1, largest |num"
+             "eric| of its input); float64 gradient: rtol=1e-05, atol=1e-08")
+NUMERIC32 = ("numeric: central differences in float64 on the float32 inputs, upcast exactly; "
+             "analytic (float64): the same graph's gradient there")
 
 
 def _snippet_feeds(dtype, seed=0):
@@ -98,20 +102,22 @@ def test_a_float32_gradient_passes_against_float64_differences(seed):
     report = _quiet(cg.parse(SNIPPET), **_snippet_feeds(np.float32, seed))
     assert report.ok, str(report)
     assert (report.dtype, report.numeric_dtype, report.upcast) == ("float32", "float64", ("float32",))
-    assert (report.rtol, report.atol) == (3e-4, 3e-4) and set(report.atol_scale) == {"W", "x"}
+    assert (report.rtol, report.atol, report.tolerances64) == (3e-4, 3e-4, (1e-5, 1e-8))
+    assert set(report.atol_scale) == {"W", "x"} and min(report.atol_scale.values()) >= 1.0
     assert report.max_rel_error < 1e-4 and not report.warnings
     lines = str(report).splitlines()
-    assert lines[0].split()[2:6] == ["analytic", "(float32)", "numeric", "(float64)"]
+    assert lines[0].split()[2:8] == ["analytic", "(float32)", "analytic", "(float64)", "numeric", "(float64)"]
     assert lines[-2].startswith("all gradients match (max rel error ")
-    assert lines[-2].endswith("; tolerances for float32: rtol=0.0003, atol=0.0003 x the largest |numeric| of each input)")
-    assert lines[-1] == "numeric: central differences in float64 on the float32 inputs, upcast exactly"
+    assert lines[-2].endswith(f"; {SUMMARY32})")
+    assert lines[-1] == NUMERIC32
     # float32 values with float32's digits, the reference with float64's
     row = report.rows[0]
     assert type(row.analytic) is np.float32 and type(row.numeric) is float
     shown = str(row.analytic)
     assert f"]  {shown}  " in lines[2] and np.float32(shown) == row.analytic  # float32's shortest digits
     assert repr(float(row.analytic)) not in lines[2]  # not float64's, which float32 does not have
-    assert f"  {row.numeric!r}  " in lines[2]
+    assert f"  {row.numeric!r}  " in lines[2] and f"  {row.analytic64!r}  " in lines[2]
+    assert row.analytic64 == pytest.approx(row.numeric, rel=1e-8)  # the same graph's gradient in float64
 
 
 def test_the_briefs_float32_snippet_prints_float32_digits():
@@ -157,30 +163,73 @@ def test_a_wrong_rule_still_fails_in_float32(monkeypatch, factor):
     assert not report.ok
 
 
-def test_the_float32_tolerance_scales_with_the_gradient():
-    # a fixed atol of 3e-4 would pass anything in a function this small; the default
-    # is 3e-4 of each input's largest gradient element
-    g = cg.parse("y = 1e-6*sum(tanh(W @ x)^2)")
+@pytest.mark.parametrize("factor", [1e-6, 1e4])
+def test_a_wrong_rule_fails_at_any_scale_in_float32(monkeypatch, factor):
+    # below 1 the float32 atol is absolute (3e-4 would pass anything here): the same
+    # graph's float64 gradient, at float64's tolerances, still catches the rule
+    g = cg.parse(f"y = {factor:g}*sum(tanh(W @ x)^2)")
     feeds = _snippet_feeds(np.float32)
     report = _quiet(g, **feeds)
     assert report.ok, str(report)
-    assert report.atol_scale["W"] == pytest.approx(0.7604662e-6, rel=1e-6)
-    h = cg.parse("y = 1e-6*sum(tanh(W @ x)^2)")
-    with pytest.MonkeyPatch.context() as mp:
-        _wrong_tanh(mp, 0)
-        assert not cg.check_gradients(h, **feeds).ok
+    assert report.atol_scale["W"] == pytest.approx(max(1.0, 0.7604662 * factor), rel=1e-6)
+    _wrong_tanh(monkeypatch, 0)
+    report = cg.check_gradients(cg.parse(f"y = {factor:g}*sum(tanh(W @ x)^2)"), **feeds)
+    assert not report.ok and sum(not r.ok for r in report.rows) >= 12
+
+
+def test_a_float32_net_trained_to_a_minimum_passes():
+    # its gradient is all cancellation (1e-5 of what it sums): float32 rounding is up to
+    # 1e-2 of the largest element, which failed a check scaled to that element
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    net = cg.nn.MLP([2, 4, 2], activation="tanh", loss="cross_entropy", seed=0, dtype="float32")
+    cg.nn.train(net, X, np.array([0, 1, 1, 0]), optimizer=cg.nn.Adam(lr=0.05), batch_size=4, epochs=2000, seed=0)
+    Y = np.eye(2, dtype=np.float32)[[0, 1, 1, 0]]
+    report = _quiet(net.graph, list(net.params), X=X, Y=Y)
+    assert report.ok, str(report)
+    assert max(abs(float(r.analytic)) for r in report.rows) < 1e-3  # at a minimum
+    with pytest.MonkeyPatch.context() as mp:  # and a wrong rule still fails there
+        _wrong_tanh(mp, 1.01)
+        assert not cg.check_gradients(net.build(), list(net.params), X=X, Y=Y).ok
+
+
+def test_a_saturated_softmax_in_float32_passes():
+    # s = softmax(u) near one-hot: d/du of sum(w*s) is s*(w - sum(w*s)), where float32
+    # cancels O(1) values to 1e-5
+    g = cg.parse("y = sum(w * softmax(u))")
+    u = np.array([[9.0, -3.0, 1.0], [0.5, 12.0, -2.0]], dtype=np.float32)
+    w = np.array([[0.7, -1.2, 0.4], [1.1, 0.3, -0.8]], dtype=np.float32)
+    report = _quiet(g, "u", u=u, w=w)
+    assert report.ok, str(report)
+
+
+def test_a_float32_only_error_fails(monkeypatch):
+    # a float32 gradient 1% off while the float64 one is right (as a dtype slip in an op
+    # would make it): it is held to float32's tolerances, not excused by the float64 one
+    grad = cg.passes.check.grad
+
+    def off_in_float32(*args, **kw):
+        out = grad(*args, **kw)
+        return {k: v * v.dtype.type(1.01) if v.dtype == np.float32 else v for k, v in out.items()}
+
+    monkeypatch.setattr(cg.passes.check, "grad", off_in_float32)
+    report = cg.check_gradients(cg.parse(SNIPPET), **_snippet_feeds(np.float32))
+    assert not report.ok
+    assert all(r.analytic64 == pytest.approx(r.numeric, rel=1e-7, abs=1e-9) for r in report.rows)
 
 
 def test_the_callers_tolerances_win_and_say_so():
     g, feeds = cg.parse(SNIPPET), _snippet_feeds(np.float32)
     report = _quiet(g, rtol=1e-5, atol=1e-8, **feeds)  # the float64 reference makes even these pass
     assert report.ok and (report.rtol, report.atol, report.atol_scale) == (1e-5, 1e-8, None)
-    assert str(report).splitlines()[-2].endswith("; rtol=1e-05 (given), atol=1e-08 (given))")
+    assert report.tolerances64 == (1e-5, 1e-8)
+    assert str(report).splitlines()[-2].endswith("; float32 gradient: rtol=1e-05 (given), atol=1e-08 (given); "
+                                                 "float64 gradient: rtol=1e-05 (given), atol=1e-08 (given))")
     exact = cg.check_gradients(g, rtol=0.0, atol=0.0, **feeds)  # float32 rounding is not 0
     assert not exact.ok
     one = cg.check_gradients(g, rtol=0.5, **feeds)
-    assert (one.rtol, one.atol) == (0.5, 3e-4) and one.atol_scale is not None
-    assert "tolerances for float32: rtol=0.5 (given), atol=0.0003 x the largest" in str(one)
+    assert (one.rtol, one.atol, one.tolerances64) == (0.5, 3e-4, (0.5, 1e-8)) and one.atol_scale is not None
+    assert "float32 gradient: rtol=0.5 (given), atol=0.0003 x max(1, largest" in str(one)
+    assert "float64 gradient: rtol=0.5 (given), atol=1e-08)" in str(one)
 
 
 def test_float16_is_checked_coarsely_and_says_so():
@@ -191,7 +240,7 @@ def test_float16_is_checked_coarsely_and_says_so():
     assert (report.dtype, report.rtol, report.atol) == ("float16", 0.03, 0.03)
     assert type(report.rows[0].analytic) is np.float16
     text = str(report)
-    assert "tolerances for float16: rtol=0.03, atol=0.03 x the largest |numeric| of each input" in text
+    assert "float16 gradient: rtol=0.03, atol=0.03 x max(1, largest |numeric| of its input); float64 gradient" in text
     assert "numeric: central differences in float64 on the float16 inputs, upcast exactly" in text
     assert text.splitlines()[-1].startswith("warning: 'W', 'x' are float16")
 
@@ -216,7 +265,7 @@ def test_mixed_and_integer_inputs_take_the_least_precise_dtypes_tolerances():
     assert report.ok, str(report)
     assert report.dtype == "float32" and report.upcast == ("float32",)
     assert type(report.rows[0].analytic) is np.float32 and type(report.rows[-1].analytic) is np.float64
-    assert str(report).splitlines()[0].split()[2:4] == ["analytic", "numeric"]  # no one dtype for the column
+    assert str(report).splitlines()[0].split()[2:5] == ["analytic", "analytic", "(float64)"]  # no one dtype
     with pytest.warns(UserWarning, match="'x' is float16"):
         both = cg.check_gradients(g, W=feeds["W"], x=np.ones(4, np.float16))
     assert both.dtype == "float16" and both.upcast == ("float16", "float32")

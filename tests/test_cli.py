@@ -156,8 +156,8 @@ def test_check_of_a_saved_float32_model_passes_and_says_how(tmp_path):
     out = run("check", str(tmp_path / "net.json"), "--at", "X=[[1, 2], [0.5, -1]]", "Y=[[1, 0], [0, 1]]")
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
-    assert lines[-2].startswith("all gradients match") and "tolerances for float32: rtol=0.0003" in lines[-2]
-    assert lines[-1] == "numeric: central differences in float64 on the float32 inputs, upcast exactly"
+    assert lines[-2].startswith("all gradients match") and "; float32 gradient: rtol=0.0003, atol=0.0003" in lines[-2]
+    assert lines[-1].startswith("numeric: central differences in float64 on the float32 inputs, upcast exactly;")
     assert "warning" not in out.stderr.lower()
 
 

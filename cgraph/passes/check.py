@@ -14,7 +14,7 @@ from ..checks import finite_number
 from ..errors import ArgumentError, no_nonfinite_hint
 from ..graph import Graph, require_graph
 from .evaluate import scalar_text
-from .finite_diff import finite_difference, reference_dtype
+from .finite_diff import finite_difference, reference_dtype, upcast
 from .grad import grad
 from .plan import merge_feeds
 
@@ -28,7 +28,9 @@ RTOL, ATOL = 1e-5, 1e-8
 @dataclass(frozen=True, slots=True)
 class GradientRow:
     """One gradient element: the adjoint's value (a number of the gradient's dtype, so
-    a float32 gradient prints with float32's digits) against the central difference."""
+    a float32 gradient prints with float32's digits) against the central difference;
+    for float16 and float32 values also ``analytic64``, the same graph's gradient in
+    float64 on the values upcast (``None`` otherwise). The errors are ``analytic``'s."""
 
     input: str
     index: tuple[int, ...]
@@ -37,6 +39,7 @@ class GradientRow:
     abs_error: float
     rel_error: float
     ok: bool
+    analytic64: float | None = None
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,12 @@ class GradientReport:
     the one the central differences were taken in (float64 for float16 and float32), on
     the values of the dtypes in ``upcast`` upcast; ``given``, the tolerances the caller
     passed (the others are ``dtype``'s defaults).
-    With ``atol_scale`` (``{input: largest |numeric| of its elements}``), an element of
-    input ``w`` passes when ``|analytic - numeric| <= atol * atol_scale[w] + rtol * |numeric|``;
-    without it, ``atol`` is absolute.
+    With ``atol_scale`` (``{input: max(1, largest |numeric| of its elements)}``), an
+    element of input ``w`` passes when ``|analytic - numeric| <= atol * atol_scale[w] +
+    rtol * |numeric|``; without it, ``atol`` is absolute. With ``tolerances64``
+    (``(rtol, atol)``, for float16 and float32 values), its ``analytic64`` must also pass
+    ``|analytic64 - numeric| <= atol + rtol * |numeric|`` with them: the derivative rules,
+    checked at float64's precision.
     """
 
     rows: list[GradientRow]
@@ -62,11 +68,13 @@ class GradientReport:
     upcast: tuple[str, ...] = ()
     atol_scale: dict[str, float] | None = None
     given: tuple[str, ...] = ()
+    tolerances64: tuple[float, float] | None = None
 
     @property
     def ok(self) -> bool:
         """True when every element passes ``|analytic - numeric| <= atol + rtol*|numeric|``
-        (``atol`` times ``atol_scale`` of its input, where there is one)."""
+        (``atol`` times ``atol_scale`` of its input, where there is one; and its
+        ``analytic64`` at ``tolerances64``, where there are)."""
         return all(r.ok for r in self.rows)
 
     @property
@@ -96,10 +104,12 @@ class GradientReport:
         upcast = bool(self.upcast)
         kinds = {np.asarray(r.analytic).dtype.name for r in self.rows}
         header = ("input", "index", f"analytic ({kinds.pop()})" if upcast and len(kinds) == 1 else "analytic",
+                  *([f"analytic ({self.numeric_dtype})"] if upcast else []),
                   f"numeric ({self.numeric_dtype})" if upcast else "numeric", "abs error", "rel error", "ok")
         cells = [header] + [
-            (r.input, _index(r.index), scalar_text(r.analytic), scalar_text(r.numeric), f"{r.abs_error:.2e}",
-             f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
+            (r.input, _index(r.index), scalar_text(r.analytic),
+             *([scalar_text(r.analytic64) if r.analytic64 is not None else ""] if upcast else []),
+             scalar_text(r.numeric), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
             for r in rows
         ]
         widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
@@ -109,21 +119,26 @@ class GradientReport:
             lines.append(note)
         failed = sum(not r.ok for r in self.rows)
         verdict = "all gradients match" if not failed else f"FAILED: {failed} of {len(self.rows)} elements differ"
-        lines.append(f"{verdict} (max rel error {self.max_rel_error:.2e}; {self.tolerances})")
+        lines.append(f"{verdict} (max rel error {self.max_rel_error:.2e}; {self._tolerance_text()})")
         if upcast:
             lines.append(f"numeric: central differences in {self.numeric_dtype} on the {' and '.join(self.upcast)} "
-                         "inputs, upcast exactly")
+                         f"inputs, upcast exactly; analytic ({self.numeric_dtype}): the same graph's gradient there")
         return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
 
-    @property
-    def tolerances(self) -> str:
+    def _tolerance_text(self) -> str:
         """The tolerances the elements were held to, as the summary line says them."""
         if not self.upcast:  # float64: as it always read
             return f"rtol={self.rtol:g}, atol={self.atol:g}"
-        rtol = f"rtol={self.rtol:g}" + (" (given)" if "rtol" in self.given else "")
-        atol = f"atol={self.atol:g}" + (" (given)" if "atol" in self.given else "") + (
-            " x the largest |numeric| of each input" if self.atol_scale is not None else "")
-        return f"{'' if len(self.given) == 2 else 'tolerances for ' + self.dtype + ': '}{rtol}, {atol}"
+
+        def pair(rtol: float, atol: float, scaled: bool) -> str:
+            given = {k: " (given)" if k in self.given else "" for k in ("rtol", "atol")}
+            scale = " x max(1, largest |numeric| of its input)" if scaled else ""
+            return f"rtol={rtol:g}{given['rtol']}, atol={atol:g}{given['atol']}{scale}"
+
+        text = f"{self.dtype} gradient: {pair(self.rtol, self.atol, self.atol_scale is not None)}"
+        if self.tolerances64 is not None:
+            text += f"; {self.numeric_dtype} gradient: {pair(*self.tolerances64, False)}"
+        return text
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
@@ -145,8 +160,11 @@ def check_gradients(
 
     The differences are taken in float64 on the same graph, with float16 and float32
     values upcast (exactly), so they are an accurate reference also for a float32
-    model; the default tolerances follow the precision of the analytic side: that of
-    the least precise float value fed (inputs and params, fed or stored).
+    model. There each element is checked twice: the float32 gradient at float32's
+    tolerances (those of the least precise float value fed, inputs and params, fed or
+    stored), and the same graph's gradient evaluated in float64 on the upcast values at
+    float64's, which checks the derivative rules also where a float32 gradient is all
+    rounding (near a minimum, where its elements are sums that cancel).
 
     Parameters
     ----------
@@ -159,14 +177,16 @@ def check_gradients(
         The scalar node to differentiate (default: the single output).
     rtol, atol : float, optional
         An element passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
-        Given, they are used as they are. By default, for float64 values: ``rtol=1e-5,
-        atol=1e-8``. For float32 ``rtol=3e-4`` and for float16 ``rtol=0.03`` (about
-        ``sqrt(eps)`` of the dtype), and ``atol`` the same number times the largest
-        ``|numeric|`` of the element's input: rounding in a low-precision forward and
-        backward pass leaves errors relative to the largest elements of a gradient
-        (near 1e-6 of them in float32, 1e-2 in float16, in MLPs of the test suite),
-        not to each element, which may cancel to near 0. A wrong derivative rule, an
-        error near 100%, fails at these tolerances.
+        Given, they are used as they are (for both checks of a float16 or float32
+        gradient). By default, for float64 values: ``rtol=1e-5, atol=1e-8``. For
+        float32 ``rtol=3e-4`` and for float16 ``rtol=0.03`` (about ``sqrt(eps)`` of the
+        dtype), and ``atol`` the same number times ``max(1, largest |numeric|)`` of the
+        element's input: rounding in a low-precision forward and backward pass errs by
+        a multiple of eps of the terms a gradient element sums, not of the element,
+        which may cancel to near 0 (under 1e-6 of a gradient's largest element in
+        float32 in the test suite's MLPs; in a net trained to a minimum, up to 1e-2
+        of it). The float64 gradient is held to ``rtol=1e-5, atol=1e-8``, so a wrong
+        derivative rule fails at any scale.
     eps : float, optional
         The finite-difference step (default ``cbrt(eps64) * max(1, |x|)``, about
         ``6e-6 * max(1, |x|)``).
@@ -179,7 +199,8 @@ def check_gradients(
     GradientReport
         ``.ok``, ``.max_rel_error``, ``.rows`` (one :class:`GradientRow` per input
         element); ``str(report)`` is an aligned table, its last lines say the
-        tolerances and, for float16 or float32 values, how the numeric side was computed.
+        tolerances and, for float16 or float32 values, how the numeric and the float64
+        side were computed.
 
     Warns
     -----
@@ -208,8 +229,8 @@ def check_gradients(
     True
     >>> for line in str(report).splitlines()[-2:]:
     ...     print(line)
-    all gradients match (max rel error ...; tolerances for float32: rtol=0.0003, atol=0.0003 x the largest |numeric| of each input)
-    numeric: central differences in float64 on the float32 inputs, upcast exactly
+    all gradients match (max rel error ...; float32 gradient: rtol=0.0003, atol=0.0003 x max(1, largest |numeric| of its input); float64 gradient: rtol=1e-05, atol=1e-08)
+    numeric: central differences in float64 on the float32 inputs, upcast exactly; analytic (float64): the same graph's gradient there
     """
     require_graph(g, "check_gradients")
     for key, tol in (("rtol", rtol), ("atol", atol)):
@@ -223,6 +244,7 @@ def check_gradients(
     given = tuple(key for key, tol in (("rtol", rtol), ("atol", atol)) if tol is not None)
     default = default_tolerance(dtype)
     scaled = atol is None and bool(low)  # a low-precision gradient's rounding scales with its size
+    tolerances64 = (RTOL if rtol is None else float(rtol), ATOL if atol is None else float(atol)) if low else None
     rtol = default[0] if rtol is None else float(rtol)
     atol = default[1] if atol is None else float(atol)
     notes = _precision_warnings(dtypes, rtol)
@@ -230,29 +252,37 @@ def check_gradients(
         warnings.warn(note, UserWarning, stacklevel=2)
     with no_nonfinite_hint():  # check_gradients takes no nonfinite= (it always raises)
         analytic = grad(g, wrt, feeds, of=of)
+        exact = grad(g, wrt, _upcast_values(g, feeds), of=of) if low else None
     numeric = finite_difference(g, wrt, eps, feeds, of=of)
     rows = []
     scales = {}
     for name, fd in numeric.items():
         ad = np.broadcast_to(np.asarray(analytic[name]), np.shape(fd))
         fd = np.asarray(fd, dtype=np.float64)
-        scales[name] = _largest_finite(fd)
+        scales[name] = max(1.0, _largest_finite(fd))
         bound = atol * scales[name] if scaled else atol
+        ex = None if exact is None else np.broadcast_to(np.asarray(exact[name], dtype=np.float64), np.shape(fd))
         for index in np.ndindex(fd.shape):
             a, n = float(ad[index]), float(fd[index])
             err = abs(a - n)
             scale = max(abs(a), abs(n))
+            ok = err <= bound + rtol * abs(n)
+            a64 = None
+            if ex is not None:
+                a64 = float(ex[index])
+                ok = ok and abs(a64 - n) <= tolerances64[1] + tolerances64[0] * abs(n)
             rows.append(GradientRow(name, tuple(int(i) for i in index), ad[index], n, err,
-                                    err / scale if scale else 0.0, bool(err <= bound + rtol * abs(n))))
+                                    err / scale if scale else 0.0, bool(ok), a64))
     return GradientReport(rows, rtol, atol, notes, dtype=dtype.name, numeric_dtype=reference.name,
-                          upcast=tuple(d.name for d in low), atol_scale=scales if scaled else None, given=given)
+                          upcast=tuple(d.name for d in low), atol_scale=scales if scaled else None, given=given,
+                          tolerances64=tolerances64)
 
 
 def default_tolerance(dtype: Any) -> tuple[float, float]:
     """``(rtol, atol)`` for gradients computed in ``dtype``: ``(1e-5, 1e-8)`` for float64
     and wider; for float16 and float32, ``sqrt(eps)`` of the dtype rounded to one
-    digit (3e-4 and 0.03) for both, the ``atol`` to be taken times the largest
-    ``|numeric|`` of an input.
+    digit (3e-4 and 0.03) for both, the ``atol`` to be taken times ``max(1, largest
+    |numeric|)`` of an input.
 
     ``sqrt(eps)`` leaves room for rounding errors of hundreds of eps in float32 (the
     test suite's MLPs, softmax cross-entropies and matrix products show under 10 eps of
@@ -286,10 +316,22 @@ def _low_precision(dtypes: dict[str, Any]) -> list[np.dtype]:
 
 
 def _largest_finite(values: np.ndarray) -> float:
-    """The largest ``|v|`` of the finite ``values``; 1.0 where that is 0 or there is none."""
+    """The largest ``|v|`` of the finite ``values`` (0.0 if there is none)."""
     finite = np.abs(values[np.isfinite(values)])
-    largest = float(finite.max()) if finite.size else 0.0
-    return largest if largest > 0 else 1.0
+    return float(finite.max()) if finite.size else 0.0
+
+
+def _upcast_values(g: Graph, feeds: Mapping[str, Any]) -> dict[str, Any]:
+    """``feeds`` with every float16 and float32 value of an input or param (fed or
+    stored) upcast to float64, as :func:`finite_difference` takes its differences."""
+    out = dict(feeds)
+    for n, data in g.nx.nodes(data=True):
+        if data["role"] in ("input", "param"):
+            value = feeds[n] if n in feeds else data["attrs"].get("value")
+            dtype = _dtype(value)
+            if dtype is not None and dtype.kind == "f" and reference_dtype(dtype) != dtype:
+                out[n] = upcast(value)
+    return out
 
 
 def _precision_warnings(dtypes: dict[str, Any], rtol: float) -> list[str]:
