@@ -455,7 +455,10 @@ def _deeper(depth: int, tok: Token) -> int:
 
 
 # names other libraries (NumPy, SymPy, PyTorch) give an op, for "did you mean"
-_OTHER_NAMES = {"ln": "log", "power": "pow", "dot": "matmul", "logistic": "sigmoid", "expit": "sigmoid"}
+_OTHER_NAMES = {
+    "ln": "log", "power": "pow", "dot": "matmul", "logistic": "sigmoid", "expit": "sigmoid",
+    "max": "maximum", "min": "minimum",  # NumPy's max is a reduction: the elementwise op takes its maximum name
+}
 SLICE_HINT = "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"
 _VARIABLE = re.compile(r"[A-Za-z](\d+|_\w+)?")  # a name that reads as a variable: x, x1, w_1, x_i
 
@@ -463,7 +466,7 @@ _VARIABLE = re.compile(r"[A-Za-z](\d+|_\w+)?")  # a name that reads as a variabl
 def _check_function(tok: Token) -> None:
     if tok.value not in OPS:
         known = ", ".join(sorted(OPS))
-        # a typo keeps the length (sigmiod); cosh, arctan, log10 or max are other functions, not cos, tan, log
+        # a typo keeps the length (sigmiod); cosh, arctan or log10 are other functions, not cos, tan, log
         same = [op for op in OPS if len(op) == len(tok.value)]
         near = _OTHER_NAMES.get(tok.value) or next(iter(difflib.get_close_matches(tok.value, same, 1, 0.7)), None)
         if near:

@@ -18,7 +18,7 @@ import cgraph as cg
 
 UNARY = ["neg", "sin", "cos", "tanh", "sigmoid", "exp", "square", "abs", "softplus", "identity"]
 GUARDED = ["log", "sqrt"]  # applied to 1 + u^2
-BINARY = ["add", "sub", "mul", "div", "pow"]
+BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"]
 CONSTANTS = [0, 1, 2, 3, -1, -2, Fraction(1, 2), Fraction(-3, 4), 0.5, 2.5, -1.25]
 
 
@@ -161,7 +161,14 @@ MARGINS = {
     "tan": (lambda a: np.max(np.abs(a)) < 1.2, ("bounded",)),
     # 1 at 0, a jump; the text form prints it as its operand, which reads back as the operand
     "replace_zero": (lambda a: _min_abs(a) > 0.05, ("signed",)),
+    # a tie is fine (each side's half is what central differences see), a near tie is a kink
+    "maximum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
+    "minimum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
 }
+
+
+def _apart_or_tied(a, b):
+    return bool(np.all((a == b) | (np.abs(a - b) > 0.05)))
 
 
 class _Item:

@@ -45,6 +45,8 @@ OP_CASES = {
     "div": ([(2, 3), (3,)], {}, [ANY, _away_from_zero], lambda a, b: a / b),
     "neg": ([(2, 3)], {}, [ANY], lambda a: -a),
     "pow": ([(2, 3), (2, 3)], {}, [POSITIVE, ANY], lambda a, b: a**b),
+    "maximum": ([(2, 3), (3,)], {}, [ANY, ANY], sp.Max),
+    "minimum": ([(3, 1), (1, 4)], {}, [ANY, ANY], sp.Min),
     "exp": ([(2, 3)], {}, [ANY], sp.exp),
     "log": ([(2, 3)], {}, [POSITIVE], sp.log),
     "sin": ([(2, 3)], {}, [ANY], sp.sin),
@@ -157,6 +159,27 @@ def test_second_derivatives_match_sympy(name):
         for name2, t in zip(second.outputs, symbols):
             expected = _at(sp.diff(f, s, t), symbols, point)
             assert float(values[name2]) == pytest.approx(expected, rel=1e-10, abs=1e-12), (out, name2)
+
+
+def test_maximum_and_minimum_split_a_tie_evenly_as_sympy_and_central_differences_do():
+    # SymPy's d/da Max(a, b) is Heaviside(a - b), 1/2 at a tie; torch and JAX split it too
+    a, b = sp.symbols("a b", real=True)
+    for name, fn in (("maximum", sp.Max), ("minimum", sp.Min)):
+        g = cg.parse(f"y = {name}(a, b)")
+        tie = cg.grad(g, a=1.5, b=1.5)
+        assert tie == {"a": 0.5, "b": 0.5}, name
+        assert [float(sp.diff(fn(a, b), s).subs({a: 1.5, b: 1.5})) for s in (a, b)] == [0.5, 0.5]
+        numeric = cg.finite_difference(g, a=1.5, b=1.5)
+        assert numeric["a"] == pytest.approx(0.5) and numeric["b"] == pytest.approx(0.5)
+        assert cg.grad(cg.parse(f"y = {name}(x, x)"), x=-2.0) == {"x": 1.0}, name  # it is x: slope 1
+    got = cg.grad(cg.parse("y = maximum(a, b)"), a=np.array([1.0, 3.0, 2.0]), b=2.0)
+    assert got["a"].tolist() == [0.0, 1.0, 0.5] and got["b"] == 1.5  # b, broadcast: the sum of its shares
+
+
+def test_maximum_with_a_nan_operand_has_a_nan_derivative():
+    g = cg.parse("y = maximum(a, b)")
+    got = cg.grad(g, a=np.array([np.nan, 3.0]), b=1.0, nonfinite="propagate")
+    assert np.isnan(got["a"][0]) and got["a"][1] == 1.0 and np.isnan(got["b"])
 
 
 def test_relu_and_abs_take_subgradient_zero_at_zero():

@@ -749,3 +749,20 @@ def test_a_forward_output_has_the_shape_evaluate_gives_it(text):
         assert np.shape(got["y"]) == (2,)
         np.testing.assert_array_equal(got["y"], want)
     assert cg.compile(g)(x=2.0, z=1.0)["y"] == cg.evaluate(g, x=2.0, z=1.0)["y"]
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_the_scalar_code_of_maximum_and_minimum_gives_numpys_bits(name):
+    # np.maximum(-0.0, 0.0) is 0.0 and np.maximum(0.0, -0.0) is -0.0: the second at a tie
+    g = cg.parse(f"y = {name}(a, b)")
+    f = cg.compile(g, wrt=["a", "b"])
+    assert f"if v0 {'>' if name == 'maximum' else '<'} v1 else v1" in f.source  # the scalar path
+    values = [-0.0, 0.0, 1.5, -2.0, 1e300, -1e300]
+    for a in values:
+        for b in values:
+            got, want = f.positional(a, b), cg.evaluate(g, a=a, b=b)["y"]
+            assert math.copysign(1.0, got[0]) == math.copysign(1.0, want) and got[0] == want, (a, b)
+            assert got[1:] == tuple(cg.grad(g, a=a, b=b).values()), (a, b)
+    for bad in (math.nan, math.inf):
+        with pytest.raises(cg.InputError, match="'a' is not finite"):
+            f(a=bad, b=1.0)

@@ -117,7 +117,9 @@ def test_random_expressions_match_sympy(g, point):
     got = cg.hessian(g, feeds=point)
     for i, wi in enumerate(g.inputs):
         for j, wj in enumerate(g.inputs):
-            want = complex(sp.diff(f, symbols[wi], symbols[wj]).subs(at).evalf(30))
+            want = sp.diff(f, symbols[wi], symbols[wj]).subs(at)
+            assume(not want.has(sp.DiracDelta))  # a kink at the point (maximum's tie): no second derivative
+            want = complex(want.evalf(30))
             assert want.imag == 0
             assert float(got[i, j]) == pytest.approx(want.real, rel=1e-8, abs=1e-8 * max(1.0, abs(want.real))), (wi, wj)
 

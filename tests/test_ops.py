@@ -40,6 +40,8 @@ CASES = {
     "div": [((normal(2, 3), positive(2, 1)), {}, np.divide)],
     "neg": [((normal(5),), {}, np.negative)],
     "pow": [((positive(2, 3), normal(3)), {}, np.power), ((normal(4), np.array(3.0)), {}, lambda a, b: a**3)],
+    "maximum": [((normal(2, 3), normal(3)), {}, np.maximum), ((normal(4), np.array(0.0)), {}, lambda a, b: np.where(a > 0, a, 0.0))],
+    "minimum": [((normal(3, 1), normal(4)), {}, np.minimum)],
     "exp": [((normal(2, 2),), {}, np.exp)],
     "log": [((positive(4),), {}, np.log)],
     "sin": [((normal(4),), {}, np.sin)],

@@ -256,6 +256,7 @@ ERRORS = [
     ("y = x + bar(2)", 1, 9, "unknown function 'bar'"),
     ("ln(x)", 1, 1, "unknown function 'ln'; did you mean 'log'? known functions: abs"),  # another library's name
     ("sigmiod(x)", 1, 1, "unknown function 'sigmiod'; did you mean 'sigmoid'?"),  # a typo
+    ("max(0, 1 - t*y)", 1, 1, "unknown function 'max'; did you mean 'maximum'?"),  # NumPy's reduction's name
     ("cosh(x)", 1, 1, "unknown function 'cosh'; known functions"),  # another function: no cos suggested
     ("x[1:3]", 1, 4, "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"),  # README: x[1::2] in Python
     ("x[0]", 1, 2, "subscripts ('[' after a value) are not allowed; a slice is written slice(x, start=1"),

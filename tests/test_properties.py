@@ -128,6 +128,8 @@ SYMPY = {
     "div": lambda a, b: a / b,
     "neg": lambda a: -a,
     "pow": lambda a, b: a**b,
+    "maximum": sp.Max,
+    "minimum": sp.Min,
     "exp": sp.exp,
     "log": sp.log,
     "sin": sp.sin,

@@ -1,4 +1,4 @@
-"""Arithmetic ops: add, sub, mul, div, neg, pow (and the operators on Node)."""
+"""Arithmetic ops: add, sub, mul, div, neg, pow, maximum, minimum (and the operators on Node)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from . import shapes
 from .registry import OpDef, Prec, register
 
-__all__ = ["add", "div", "mul", "neg", "pow", "sub"]
+__all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "pow", "sub"]
 
 
 def _mul_vjp(g, out, *xs):
@@ -134,6 +134,35 @@ POW = register(OpDef(
     code_math=_math_pow, code=_numpy_pow, code_names={"fpow": math.pow},  # np.power: never a complex float ** float
 ))
 
-add, sub, mul, div, neg, pow = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW))
 
-from .elementwise import log, replace_zero  # noqa: E402  (the pow rule needs them; elementwise needs mul)
+
+def _extremum_vjp(larger: int):
+    # where a and b tie, each gets half (torch, JAX and SymPy's Heaviside(0) = 1/2 agree,
+    # and so does a central difference): maximum(x, x) = x keeps its derivative 1, where
+    # step(a - b) would give both 0. A NaN operand gives a NaN derivative (sign(nan)).
+    def vjp(g, out, a, b):
+        s = sign(a - b) if larger else sign(b - a)
+        return g * ((1 + s) / 2), g * ((1 - s) / 2)
+
+    return vjp
+
+
+MAXIMUM = register(OpDef(
+    "maximum", 2, np.maximum, shapes.broadcast, _extremum_vjp(True),
+    text="maximum({0}, {1})", latex=r"\max\left({0}, {1}\right)", prec=Prec.ATOM, arg_prec=(0,),
+    label="max", elementwise=True, ufunc=np.maximum,  # not commutative: at a tie of 0.0 and -0.0 the order picks the sign
+    doc="The larger of ``x`` and ``y``, elementwise (NaN if either is); at a tie each gets half the derivative.",
+    # np.maximum's choice, b where they tie (the sign of a zero); a NaN operand is checked
+    code_math="({0} if {0} > {1} else {1})", code="np.maximum({0}, {1})",
+))
+MINIMUM = register(OpDef(
+    "minimum", 2, np.minimum, shapes.broadcast, _extremum_vjp(False),
+    text="minimum({0}, {1})", latex=r"\min\left({0}, {1}\right)", prec=Prec.ATOM, arg_prec=(0,),
+    label="min", elementwise=True, ufunc=np.minimum,
+    doc="The smaller of ``x`` and ``y``, elementwise (NaN if either is); at a tie each gets half the derivative.",
+    code_math="({0} if {0} < {1} else {1})", code="np.minimum({0}, {1})",
+))
+
+add, sub, mul, div, neg, pow, maximum, minimum = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW, MAXIMUM, MINIMUM))
+
+from .elementwise import log, replace_zero, sign  # noqa: E402  (the rules need them; elementwise needs mul)
