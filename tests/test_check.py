@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -75,13 +76,154 @@ def test_a_long_report_keeps_its_nan_rows():
     assert "20 more rows with smaller errors not shown" in text
 
 
-def test_float32_inputs_warn():
-    g = cg.Graph()
-    x = g.input("x", shape=(2,))
-    g.output(cg.sum(x * x), name="y")
-    with pytest.warns(UserWarning, match="float64"):
-        report = cg.check_gradients(g, x=np.array([1.0, 2.0], dtype=np.float32), rtol=1e-2)
-    assert report.warnings and "warning:" in str(report)
+SNIPPET = "y = sum(tanh(W @ x)^2)"
+
+
+def _snippet_feeds(dtype, seed=0):
+    W = np.random.default_rng(seed).normal(size=(3, 4)).astype(dtype)
+    return {"W": W, "x": np.ones(4, dtype)}
+
+
+def _quiet(*args, **kw):
+    """check_gradients with every warning an error: a reliable check warns of nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return cg.check_gradients(*args, **kw)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_float32_gradient_passes_against_float64_differences(seed):
+    # central differences in float32 are good to ~1e-3: 11 of these 16 elements said NO at
+    # rtol=1e-5, with a warning "check in float64", though the float32 gradient is right
+    report = _quiet(cg.parse(SNIPPET), **_snippet_feeds(np.float32, seed))
+    assert report.ok, str(report)
+    assert (report.dtype, report.numeric_dtype, report.upcast) == ("float32", "float64", ("float32",))
+    assert (report.rtol, report.atol) == (3e-4, 3e-4) and set(report.atol_scale) == {"W", "x"}
+    assert report.max_rel_error < 1e-4 and not report.warnings
+    lines = str(report).splitlines()
+    assert lines[0].split()[2:6] == ["analytic", "(float32)", "numeric", "(float64)"]
+    assert lines[-2].startswith("all gradients match (max rel error ")
+    assert lines[-2].endswith("; tolerances for float32: rtol=0.0003, atol=0.0003 x the largest |numeric| of each input)")
+    assert lines[-1] == "numeric: central differences in float64 on the float32 inputs, upcast exactly"
+    # float32 values with float32's digits, the reference with float64's
+    row = report.rows[0]
+    assert type(row.analytic) is np.float32 and type(row.numeric) is float
+    shown = str(row.analytic)
+    assert f"]  {shown}  " in lines[2] and np.float32(shown) == row.analytic  # float32's shortest digits
+    assert repr(float(row.analytic)) not in lines[2]  # not float64's, which float32 does not have
+    assert f"  {row.numeric!r}  " in lines[2]
+
+
+def test_the_briefs_float32_snippet_prints_float32_digits():
+    report = _quiet(cg.parse(SNIPPET), **_snippet_feeds(np.float32))
+    text = str(report)
+    assert "0.7604662 " in text and "0.7604662179946899" not in text
+    assert "FAILED" not in text and "check in float64" not in text
+
+
+@pytest.mark.parametrize(("act", "loss"), [("tanh", "mse"), ("sigmoid", "bce"), ("tanh", "cross_entropy"),
+                                           ("relu", "cross_entropy")])
+def test_a_float32_mlp_passes_with_its_stored_float32_params(act, loss):
+    # the params are the net's float32 arrays, stored in the graph and not fed: the old
+    # warning looked at fed values only, so this said FAILED without any warning
+    net = cg.nn.MLP([3, 5, 4, 2], activation=act, loss=loss, seed=1, dtype="float32")
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(8, 3)).astype(np.float32)
+    Y = np.eye(2, dtype=np.float32)[rng.integers(0, 2, 8)] if loss != "mse" else rng.normal(size=(8, 2)).astype(np.float32)
+    report = _quiet(net.graph, X=X, Y=Y)
+    assert report.ok, str(report)
+    assert report.dtype == "float32" and len(report.rows) == 54 + 24 + 16
+
+
+def _wrong_tanh(monkeypatch, factor):
+    """tanh's rule times ``factor`` (1 + 1e-2: off by 1%), or d tanh(a) = 1 - out for 0."""
+    tanh = cg.OPS["tanh"]
+    rule = (lambda g, out, a: (g * (1 - out),)) if factor == 0 else (lambda g, out, a: (g * (1 - out**2) * factor,))
+    monkeypatch.setitem(cg.OPS, "tanh", dataclasses.replace(tanh, vjp=rule))
+
+
+@pytest.mark.parametrize("factor", [0, 1.01])
+def test_a_wrong_rule_still_fails_in_float32(monkeypatch, factor):
+    feeds = _snippet_feeds(np.float32)
+    assert _quiet(cg.parse(SNIPPET), **feeds).ok  # the right rule passes...
+    _wrong_tanh(monkeypatch, factor)
+    report = cg.check_gradients(cg.parse(SNIPPET), **feeds)  # ...a wrong one, even off by 1%, does not
+    assert not report.ok
+    assert [r.ok for r in report.rows].count(False) >= 12 and "FAILED: " in str(report)
+    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="mse", seed=0, dtype="float32")
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(6, 3)).astype(np.float32), rng.normal(size=(6, 2)).astype(np.float32)
+    report = cg.check_gradients(net.graph, ["W1", "b1"], X=X, Y=Y)  # what reaches them passes through tanh
+    assert not report.ok
+
+
+def test_the_float32_tolerance_scales_with_the_gradient():
+    # a fixed atol of 3e-4 would pass anything in a function this small; the default
+    # is 3e-4 of each input's largest gradient element
+    g = cg.parse("y = 1e-6*sum(tanh(W @ x)^2)")
+    feeds = _snippet_feeds(np.float32)
+    report = _quiet(g, **feeds)
+    assert report.ok, str(report)
+    assert report.atol_scale["W"] == pytest.approx(0.7604662e-6, rel=1e-6)
+    h = cg.parse("y = 1e-6*sum(tanh(W @ x)^2)")
+    with pytest.MonkeyPatch.context() as mp:
+        _wrong_tanh(mp, 0)
+        assert not cg.check_gradients(h, **feeds).ok
+
+
+def test_the_callers_tolerances_win_and_say_so():
+    g, feeds = cg.parse(SNIPPET), _snippet_feeds(np.float32)
+    report = _quiet(g, rtol=1e-5, atol=1e-8, **feeds)  # the float64 reference makes even these pass
+    assert report.ok and (report.rtol, report.atol, report.atol_scale) == (1e-5, 1e-8, None)
+    assert str(report).splitlines()[-2].endswith("; rtol=1e-05 (given), atol=1e-08 (given))")
+    exact = cg.check_gradients(g, rtol=0.0, atol=0.0, **feeds)  # float32 rounding is not 0
+    assert not exact.ok
+    one = cg.check_gradients(g, rtol=0.5, **feeds)
+    assert (one.rtol, one.atol) == (0.5, 3e-4) and one.atol_scale is not None
+    assert "tolerances for float32: rtol=0.5 (given), atol=0.0003 x the largest" in str(one)
+
+
+def test_float16_is_checked_coarsely_and_says_so():
+    feeds = _snippet_feeds(np.float16)
+    with pytest.warns(UserWarning, match=r"'W', 'x' are float16: .* check in float32 or float64"):
+        report = cg.check_gradients(cg.parse(SNIPPET), **feeds)
+    assert report.ok, str(report)
+    assert (report.dtype, report.rtol, report.atol) == ("float16", 0.03, 0.03)
+    assert type(report.rows[0].analytic) is np.float16
+    text = str(report)
+    assert "tolerances for float16: rtol=0.03, atol=0.03 x the largest |numeric| of each input" in text
+    assert "numeric: central differences in float64 on the float16 inputs, upcast exactly" in text
+    assert text.splitlines()[-1].startswith("warning: 'W', 'x' are float16")
+
+
+def test_a_float16_overflow_is_grads_domain_error_after_the_warning():
+    # exp(12) is past float16's 65504: the float16 function is undefined there, as in grad
+    with pytest.warns(UserWarning, match="float16"), pytest.raises(cg.DomainError, match=r"exp\(x=12\) = inf"):
+        cg.check_gradients(cg.parse("y = exp(x)"), x=np.float16(12))
+
+
+def test_a_wrong_rule_fails_in_float16(monkeypatch):
+    _wrong_tanh(monkeypatch, 0)
+    with pytest.warns(UserWarning, match="float16"):
+        assert not cg.check_gradients(cg.parse(SNIPPET), **_snippet_feeds(np.float16)).ok
+
+
+def test_mixed_and_integer_inputs_take_the_least_precise_dtypes_tolerances():
+    # W float32 and x integer (made float64): the gradient carries float32's rounding
+    g = cg.parse(SNIPPET)
+    feeds = _snippet_feeds(np.float32)
+    report = _quiet(g, W=feeds["W"], x=np.array([1, 2, 0, -1]))
+    assert report.ok, str(report)
+    assert report.dtype == "float32" and report.upcast == ("float32",)
+    assert type(report.rows[0].analytic) is np.float32 and type(report.rows[-1].analytic) is np.float64
+    assert str(report).splitlines()[0].split()[2:4] == ["analytic", "numeric"]  # no one dtype for the column
+    with pytest.warns(UserWarning, match="'x' is float16"):
+        both = cg.check_gradients(g, W=feeds["W"], x=np.ones(4, np.float16))
+    assert both.dtype == "float16" and both.upcast == ("float16", "float32")
+    assert "on the float16 and float32 inputs, upcast exactly" in str(both)
+    ints = _quiet(g, W=np.arange(12).reshape(3, 4) % 3 - 1, x=np.array([1, 0, 0, 1]))  # exact in float64
+    assert ints.ok and (ints.dtype, ints.upcast, ints.rtol, ints.atol) == ("float64", (), 1e-5, 1e-8)
+    assert str(ints).splitlines()[-1].endswith("; rtol=1e-05, atol=1e-08)")
 
 
 def test_kinks_are_where_the_subgradient_and_the_difference_disagree():
@@ -94,11 +236,16 @@ def test_kinks_are_where_the_subgradient_and_the_difference_disagree():
 
 
 @pytest.mark.parametrize("option", [{"rtol": -1.0}, {"atol": -1e-8}, {"rtol": "a"}, {"atol": float("nan")},
-                                    {"rtol": None}, {"rtol": True}])
+                                    {"rtol": True}])
 def test_bad_tolerances_are_an_argument_error(option):
     (key, value), = option.items()
-    with pytest.raises(cg.ArgumentError, match=f"{key} must be a finite number >= 0"):
+    with pytest.raises(cg.ArgumentError, match=f"{key} must be a finite number >= 0 or None"):
         cg.check_gradients(cg.parse("y = 2*x"), x=1.0, **option)
+
+
+def test_a_tolerance_of_none_is_the_default():
+    report = cg.check_gradients(cg.parse("y = 2*x"), x=1.0, rtol=None, atol=None)
+    assert (report.rtol, report.atol) == (1e-5, 1e-8)
 
 
 def test_an_input_numpy_refuses_is_an_input_error_as_in_grad():

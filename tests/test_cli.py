@@ -146,6 +146,21 @@ def test_check_reports_and_sets_the_status():
     assert "x" in out.stdout and "z" in out.stdout
 
 
+def test_check_of_a_saved_float32_model_passes_and_says_how(tmp_path):
+    # --at values are float64, but a saved net keeps its float32 params: checked against
+    # differences in float32, it said FAILED (status 1), without a warning
+    import cgraph as cg
+
+    net = cg.nn.MLP([2, 3, 2], activation="tanh", loss="cross_entropy", seed=0, dtype="float32")
+    cg.save(net.graph, tmp_path / "net.json")
+    out = run("check", str(tmp_path / "net.json"), "--at", "X=[[1, 2], [0.5, -1]]", "Y=[[1, 0], [0, 1]]")
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[-2].startswith("all gradients match") and "tolerances for float32: rtol=0.0003" in lines[-2]
+    assert lines[-1] == "numeric: central differences in float64 on the float32 inputs, upcast exactly"
+    assert "warning" not in out.stderr.lower()
+
+
 def test_grad_program_at_a_point_lists_every_steps_value():
     # the lecture's reverse sweep with its numbers: g_b = ... = -12.36 was only on the frames of steps
     import cgraph as cg

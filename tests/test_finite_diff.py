@@ -90,10 +90,31 @@ def test_default_step_scales_with_magnitude_and_dtype():
     assert default_step(np.array([3]))[0] == pytest.approx(3 * np.cbrt(eps64))
 
 
-def test_float32_inputs_give_float32_gradients_of_float32_accuracy():
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_low_precision_inputs_give_a_float64_reference_on_their_exact_values(dtype):
+    # differences taken in float32 were good to ~1e-3 (float16: ~1e-1), too coarse to
+    # check a float32 gradient; float64 on the same values holds them exactly
     g = cg.parse("y = x^3")
-    d = cg.finite_difference(g, x=np.array([1.5], dtype=np.float32))["x"]
-    assert d.dtype == np.float32 and d[0] == pytest.approx(6.75, rel=1e-3)
+    x = np.array([1.1, -0.3], dtype=dtype)
+    d = cg.finite_difference(g, x=x)["x"]
+    assert d.dtype == np.float64 and x.dtype == dtype
+    np.testing.assert_allclose(d, 3 * x.astype(np.float64) ** 2, rtol=1e-9)
+    scalar = cg.finite_difference(g, x=dtype(1.1))["x"]
+    assert type(scalar) is np.float64 and scalar == pytest.approx(3 * float(dtype(1.1)) ** 2, rel=1e-9)
+
+
+def test_inputs_outside_wrt_are_upcast_too():
+    # the whole graph runs in float64: sin(a) for a float32 a not differentiated
+    g = cg.parse("y = sum(sin(a) * x)")
+    a = np.array([0.7, 2.9, -1.3], dtype=np.float32)
+    d = cg.finite_difference(g, "x", a=a, x=np.ones(3, np.float32))["x"]
+    np.testing.assert_allclose(d, np.sin(a.astype(np.float64)), rtol=1e-9)
+
+
+def test_float64_and_integer_inputs_keep_giving_float64():
+    g = cg.parse("y = x^3")
+    assert cg.finite_difference(g, x=np.array([2]))["x"].dtype == np.float64
+    assert cg.finite_difference(g, x=np.array([2.0]))["x"].dtype == np.float64
 
 
 def test_finite_difference_does_not_change_the_graph_or_the_inputs():

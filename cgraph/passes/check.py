@@ -13,23 +13,26 @@ import numpy as np
 from ..checks import finite_number
 from ..errors import ArgumentError, no_nonfinite_hint
 from ..graph import Graph, require_graph
-from .adjoint import _resolve_wrt
 from .evaluate import scalar_text
-from .finite_diff import finite_difference
+from .finite_diff import finite_difference, reference_dtype
 from .grad import grad
 from .plan import merge_feeds
 
 #: how many rows ``str(report)`` shows before it keeps only the worst ones
 MAX_ROWS = 40
 
+#: the default tolerances where every value fed is float64 (or wider)
+RTOL, ATOL = 1e-5, 1e-8
+
 
 @dataclass(frozen=True, slots=True)
 class GradientRow:
-    """One gradient element: the adjoint's value against the central difference."""
+    """One gradient element: the adjoint's value (a number of the gradient's dtype, so
+    a float32 gradient prints with float32's digits) against the central difference."""
 
     input: str
     index: tuple[int, ...]
-    analytic: float
+    analytic: float | np.floating
     numeric: float
     abs_error: float
     rel_error: float
@@ -38,16 +41,32 @@ class GradientRow:
 
 @dataclass(frozen=True)
 class GradientReport:
-    """The result of :func:`check_gradients`; ``str(report)`` is an aligned table."""
+    """The result of :func:`check_gradients`; ``str(report)`` is an aligned table.
+
+    ``dtype`` is the least precise float dtype among the values fed, which the analytic
+    gradients are rounded in and the default tolerances are chosen for; ``numeric_dtype``
+    the one the central differences were taken in (float64 for float16 and float32), on
+    the values of the dtypes in ``upcast`` upcast; ``given``, the tolerances the caller
+    passed (the others are ``dtype``'s defaults).
+    With ``atol_scale`` (``{input: largest |numeric| of its elements}``), an element of
+    input ``w`` passes when ``|analytic - numeric| <= atol * atol_scale[w] + rtol * |numeric|``;
+    without it, ``atol`` is absolute.
+    """
 
     rows: list[GradientRow]
     rtol: float
     atol: float
     warnings: list[str] = field(default_factory=list)
+    dtype: str = "float64"
+    numeric_dtype: str = "float64"
+    upcast: tuple[str, ...] = ()
+    atol_scale: dict[str, float] | None = None
+    given: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when every element passes ``|analytic - numeric| <= atol + rtol*|numeric|``."""
+        """True when every element passes ``|analytic - numeric| <= atol + rtol*|numeric|``
+        (``atol`` times ``atol_scale`` of its input, where there is one)."""
         return all(r.ok for r in self.rows)
 
     @property
@@ -74,7 +93,10 @@ class GradientReport:
                 rows[i].ok, rows[i].rel_error == rows[i].rel_error, -rows[i].rel_error))[:MAX_ROWS]
             note = f"({len(rows) - MAX_ROWS} more rows with smaller errors not shown)"
             rows = [rows[i] for i in sorted(worst)]
-        header = ("input", "index", "analytic", "numeric", "abs error", "rel error", "ok")
+        upcast = bool(self.upcast)
+        kinds = {np.asarray(r.analytic).dtype.name for r in self.rows}
+        header = ("input", "index", f"analytic ({kinds.pop()})" if upcast and len(kinds) == 1 else "analytic",
+                  f"numeric ({self.numeric_dtype})" if upcast else "numeric", "abs error", "rel error", "ok")
         cells = [header] + [
             (r.input, _index(r.index), scalar_text(r.analytic), scalar_text(r.numeric), f"{r.abs_error:.2e}",
              f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
@@ -87,10 +109,21 @@ class GradientReport:
             lines.append(note)
         failed = sum(not r.ok for r in self.rows)
         verdict = "all gradients match" if not failed else f"FAILED: {failed} of {len(self.rows)} elements differ"
-        lines.append(
-            f"{verdict} (max rel error {self.max_rel_error:.2e}; rtol={self.rtol:g}, atol={self.atol:g})"
-        )
+        lines.append(f"{verdict} (max rel error {self.max_rel_error:.2e}; {self.tolerances})")
+        if upcast:
+            lines.append(f"numeric: central differences in {self.numeric_dtype} on the {' and '.join(self.upcast)} "
+                         "inputs, upcast exactly")
         return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
+
+    @property
+    def tolerances(self) -> str:
+        """The tolerances the elements were held to, as the summary line says them."""
+        if not self.upcast:  # float64: as it always read
+            return f"rtol={self.rtol:g}, atol={self.atol:g}"
+        rtol = f"rtol={self.rtol:g}" + (" (given)" if "rtol" in self.given else "")
+        atol = f"atol={self.atol:g}" + (" (given)" if "atol" in self.given else "") + (
+            " x the largest |numeric| of each input" if self.atol_scale is not None else "")
+        return f"{'' if len(self.given) == 2 else 'tolerances for ' + self.dtype + ': '}{rtol}, {atol}"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
@@ -103,12 +136,17 @@ def check_gradients(
     feeds: Mapping[str, Any] | None = None,
     *,
     of: str | None = None,
-    rtol: float = 1e-5,
-    atol: float = 1e-8,
+    rtol: float | None = None,
+    atol: float | None = None,
     eps: float | None = None,
     **inputs: Any,
 ) -> GradientReport:
     """Compare the adjoint's gradients with central finite differences.
+
+    The differences are taken in float64 on the same graph, with float16 and float32
+    values upcast (exactly), so they are an accurate reference also for a float32
+    model; the default tolerances follow the precision of the analytic side: that of
+    the least precise float value fed (inputs and params, fed or stored).
 
     Parameters
     ----------
@@ -119,12 +157,19 @@ def check_gradients(
         Input values by name or node (an alternative to keywords).
     of : str or Node, optional
         The scalar node to differentiate (default: the single output).
-    rtol, atol : float
+    rtol, atol : float, optional
         An element passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
-        The defaults suit float64; central differences in float32 are too coarse to
-        check much (a warning says so).
+        Given, they are used as they are. By default, for float64 values: ``rtol=1e-5,
+        atol=1e-8``. For float32 ``rtol=3e-4`` and for float16 ``rtol=0.03`` (about
+        ``sqrt(eps)`` of the dtype), and ``atol`` the same number times the largest
+        ``|numeric|`` of the element's input: rounding in a low-precision forward and
+        backward pass leaves errors relative to the largest elements of a gradient
+        (near 1e-6 of them in float32, 1e-2 in float16, in MLPs of the test suite),
+        not to each element, which may cancel to near 0. A wrong derivative rule, an
+        error near 100%, fails at these tolerances.
     eps : float, optional
-        The finite-difference step (default ``cbrt(machine eps) * max(1, |x|)``).
+        The finite-difference step (default ``cbrt(eps64) * max(1, |x|)``, about
+        ``6e-6 * max(1, |x|)``).
     **inputs
         Input values. Avoid kinks (``relu``, ``abs`` at 0): there the adjoint takes
         the subgradient 0 and the central difference averages the two sides.
@@ -133,7 +178,14 @@ def check_gradients(
     -------
     GradientReport
         ``.ok``, ``.max_rel_error``, ``.rows`` (one :class:`GradientRow` per input
-        element); ``str(report)`` is an aligned table.
+        element); ``str(report)`` is an aligned table, its last lines say the
+        tolerances and, for float16 or float32 values, how the numeric side was computed.
+
+    Warns
+    -----
+    UserWarning
+        For float16 values: the check catches a wrong rule, but no error below a few
+        percent.
 
     Examples
     --------
@@ -146,38 +198,109 @@ def check_gradients(
     (True, True)
     >>> print(str(report).splitlines()[0])
     input  index  analytic            numeric             abs error  rel error  ok
+
+    A float32 model is checked against float64 differences, at float32's tolerances:
+
+    >>> import numpy as np
+    >>> W = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+    >>> report = cg.check_gradients(cg.parse("y = sum(tanh(W @ x)^2)"), W=W, x=np.ones(2, np.float32))
+    >>> report.ok
+    True
+    >>> for line in str(report).splitlines()[-2:]:
+    ...     print(line)
+    all gradients match (max rel error ...; tolerances for float32: rtol=0.0003, atol=0.0003 x the largest |numeric| of each input)
+    numeric: central differences in float64 on the float32 inputs, upcast exactly
     """
     require_graph(g, "check_gradients")
     for key, tol in (("rtol", rtol), ("atol", atol)):
-        if not finite_number(tol) or tol < 0:
-            raise ArgumentError(f"{key} must be a finite number >= 0, not {tol!r}")
+        if tol is not None and (not finite_number(tol) or tol < 0):
+            raise ArgumentError(f"{key} must be a finite number >= 0 or None (the default), not {tol!r}")
     feeds = merge_feeds(feeds, inputs, g)
-    notes = _precision_warnings(g, feeds, wrt)
+    dtypes = _value_dtypes(g, feeds)
+    low = _low_precision(dtypes)
+    dtype = low[0] if low else np.dtype(np.float64)
+    reference = reference_dtype(dtype)
+    given = tuple(key for key, tol in (("rtol", rtol), ("atol", atol)) if tol is not None)
+    default = default_tolerance(dtype)
+    scaled = atol is None and bool(low)  # a low-precision gradient's rounding scales with its size
+    rtol = default[0] if rtol is None else float(rtol)
+    atol = default[1] if atol is None else float(atol)
+    notes = _precision_warnings(dtypes, rtol)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
     with no_nonfinite_hint():  # check_gradients takes no nonfinite= (it always raises)
         analytic = grad(g, wrt, feeds, of=of)
     numeric = finite_difference(g, wrt, eps, feeds, of=of)
     rows = []
+    scales = {}
     for name, fd in numeric.items():
-        ad = np.broadcast_to(np.asarray(analytic[name], dtype=np.float64), np.shape(fd))
+        ad = np.broadcast_to(np.asarray(analytic[name]), np.shape(fd))
         fd = np.asarray(fd, dtype=np.float64)
+        scales[name] = _largest_finite(fd)
+        bound = atol * scales[name] if scaled else atol
         for index in np.ndindex(fd.shape):
             a, n = float(ad[index]), float(fd[index])
             err = abs(a - n)
             scale = max(abs(a), abs(n))
-            rows.append(GradientRow(name, tuple(int(i) for i in index), a, n, err, err / scale if scale else 0.0,
-                                    bool(err <= atol + rtol * abs(n))))
-    return GradientReport(rows, rtol, atol, notes)
+            rows.append(GradientRow(name, tuple(int(i) for i in index), ad[index], n, err,
+                                    err / scale if scale else 0.0, bool(err <= bound + rtol * abs(n))))
+    return GradientReport(rows, rtol, atol, notes, dtype=dtype.name, numeric_dtype=reference.name,
+                          upcast=tuple(d.name for d in low), atol_scale=scales if scaled else None, given=given)
 
 
-def _precision_warnings(g: Graph, feeds: Mapping[str, Any], wrt: Any) -> list[str]:
-    names = _resolve_wrt(g, wrt)
-    low = [n for n in names if _dtype(feeds.get(n, 0.0)) in (np.float32, np.float16)]
+def default_tolerance(dtype: Any) -> tuple[float, float]:
+    """``(rtol, atol)`` for gradients computed in ``dtype``: ``(1e-5, 1e-8)`` for float64
+    and wider; for float16 and float32, ``sqrt(eps)`` of the dtype rounded to one
+    digit (3e-4 and 0.03) for both, the ``atol`` to be taken times the largest
+    ``|numeric|`` of an input.
+
+    ``sqrt(eps)`` leaves room for rounding errors of hundreds of eps in float32 (the
+    test suite's MLPs, softmax cross-entropies and matrix products show under 10 eps of
+    a gradient's largest element) while an error of a wrong rule, near 100%, fails.
+
+    Examples
+    --------
+    >>> default_tolerance(np.float64), default_tolerance(np.float32), default_tolerance(np.float16)
+    ((1e-05, 1e-08), (0.0003, 0.0003), (0.03, 0.03))
+    """
+    dtype = np.dtype(dtype)
+    if reference_dtype(dtype) == dtype:
+        return RTOL, ATOL
+    tol = float(f"{np.sqrt(np.finfo(dtype).eps):.0e}")  # 3.5e-4 and 0.031 to one digit
+    return tol, tol
+
+
+def _value_dtypes(g: Graph, feeds: Mapping[str, Any]) -> dict[str, Any]:
+    """``{name: dtype}`` of the values ``g``'s inputs and params take (fed, or a param's
+    stored value); ``None`` for what numpy refuses, which ``grad`` then reports."""
+    return {n: _dtype(feeds[n] if n in feeds else data["attrs"].get("value"))
+            for n, data in g.nx.nodes(data=True) if data["role"] in ("input", "param")}
+
+
+def _low_precision(dtypes: dict[str, Any]) -> list[np.dtype]:
+    """The float dtypes less precise than float64 among ``dtypes``, least precise first:
+    the analytic gradients carry its rounding. Integers count as float64, as evaluate
+    makes them."""
+    found = {d for d in dtypes.values() if d is not None and d.kind == "f" and reference_dtype(d) != d}
+    return sorted(found, key=lambda d: -np.finfo(d).eps)
+
+
+def _largest_finite(values: np.ndarray) -> float:
+    """The largest ``|v|`` of the finite ``values``; 1.0 where that is 0 or there is none."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if finite.size else 0.0
+    return largest if largest > 0 else 1.0
+
+
+def _precision_warnings(dtypes: dict[str, Any], rtol: float) -> list[str]:
+    """Where a check stays coarse: float16 values, whose gradients carry rounding errors
+    of up to about 1% of their largest element."""
+    low = [n for n, d in dtypes.items() if d == np.float16]
     if not low:
         return []
-    return [f"input(s) {', '.join(map(repr, low))} are not float64: finite differences in low precision "
-            "cannot check gradients reliably; check in float64"]
+    return [f"{', '.join(map(repr, low))} {'is' if len(low) == 1 else 'are'} float16: float16 gradients carry rounding "
+            f"errors of about 1% of their largest element, so this check (rtol={rtol:g}) catches a wrong derivative "
+            "but no error smaller than that; check in float32 or float64 for a finer check"]
 
 
 def _dtype(value: Any) -> Any:
