@@ -695,6 +695,7 @@ def test_a_zero_constant_base_differentiates_to_zero_and_a_negative_one_stays_un
 @pytest.mark.parametrize("formula, printed", [
     ("y = x^p*log(x)", "g_p = x^p*log(x)^2"),  # the forward log(x) and the guarded one merge
     ("y = x^p*log(x)^2", "g_p = x^p*log(x)^3"),
+    ("y = x^p/log(x)", "g_p = x^p"),  # the guarded log cancels the forward one
     ("y = exp(x)^p", "g_p = x*exp(x)^p"),  # exp(x) > 0: no guard, so log(exp(x)) -> x
     ("y = (1 + x^2)^p", "g_p = (x^2 + 1)^p*log(x^2 + 1)"),
     ("y = 2^x", "g_x = 2^x*log(2)"),

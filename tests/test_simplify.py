@@ -880,3 +880,29 @@ def test_the_derivative_of_sin_squared_plus_cos_squared_is_zero():
     # it printed -2*sin(x)*cos(x) + 2*sin(x)*cos(x): like terms k*u*v of three factors did not collect
     ga = cg.simplify(cg.adjoint(cg.parse("sin(x)^2 + cos(x)^2")))
     assert cg.to_text(ga) == "g_x = 0"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    # replace_zero, the guard of the pow rule's log, goes where it changes no value
+    ("y = replace_zero(exp(x))", "y = exp(x)"),  # exp(x) > 0
+    ("y = replace_zero(x^2 + 1)*z", "y = z*(x^2 + 1)"),
+    ("y = replace_zero(0)*x + replace_zero(2)", "y = x + 2"),  # folded: 1 and 2
+    ("y = log(x)*log(replace_zero(x))*z", "y = z*log(x)^2"),  # not finite at x = 0 either way
+    ("y = log(x)^2*log(replace_zero(x))", "y = log(x)^3"),
+    ("y = x*log(replace_zero(x))/log(x)", "y = x"),
+    ("y = log(x)/(x*log(replace_zero(x)))", "y = 1/x"),
+])
+def test_the_guard_of_a_log_goes_where_it_changes_no_value(formula, expected):
+    g = cg.parse(formula)
+    assert cg.to_text(cg.simplify(g)) == expected
+    ops = {d["op"] for _, d in cg.simplify(g).nx.nodes(data=True)}
+    assert "replace_zero" not in ops
+
+
+@pytest.mark.parametrize("formula", ["y = replace_zero(x)", "y = log(replace_zero(x))*x", "y = replace_zero(x^2)",
+                                     "y = log(replace_zero(x))/log(x + 2)"])
+def test_the_guard_stays_where_it_changes_a_value(formula):
+    # x may be 0, x^2 too; log(x + 2) is finite and not 0 at x = 0
+    g = cg.simplify(cg.parse(formula))
+    assert "replace_zero" in {d["op"] for _, d in g.nx.nodes(data=True)}
+    np.testing.assert_allclose(cg.evaluate(g, x=0.0)["y"], cg.evaluate(cg.parse(formula), x=0.0)["y"])

@@ -687,18 +687,47 @@ def _unguarded(b: Any, c: Candidate) -> str | None:
 
 
 def _mul_guarded_log(b: Any, c: Candidate) -> str | None:
-    """``log(u)*log(replace_zero(u)) -> log(u)*log(u)`` (``log(u)^2`` too): where the product takes ``log(u)``
-    it is not finite at ``u = 0`` anyway, so the guard of the pow rule changes no value
-    (``x^p*log(x)`` differentiates by ``p`` to ``x^p*log(x)^2``, which _mul_terms merges)."""
-    args, logs = c.args, {}
-    for a in args:
-        base = as_power(b, a)[0] if isinstance(a, str) else a  # log(u)^2 too
+    """``log(u)*log(replace_zero(u)) -> log(u)*log(u)`` (``log(u)^2`` too): where the product
+    takes ``log(u)`` it is not finite at ``u = 0`` anyway (and simplify's identities assume
+    finite operands), so the guard of the pow rule changes no value (``x^p*log(x)``
+    differentiates by ``p`` to ``x^p*log(x)^2``, which _mul_terms merges)."""
+    return _unguarded_in(b, c.op, c.args, _logs_taken(b, c.args))
+
+
+def _div_guarded_log(b: Any, c: Candidate) -> str | None:
+    """The same in a quotient, either way up: ``u^p*log(replace_zero(u))/log(u) ->
+    u^p*log(u)/log(u)`` (``x^p/log(x)`` differentiates by ``p`` to ``x^p``)."""
+    top, bottom = c.args
+    logs = _logs_taken(b, [*_factors(b, top), *_factors(b, bottom)])
+    if not logs:
+        return None
+    new = [_unguarded_in(b, "mul", _factors(b, a), logs, single=True) or a for a in (top, bottom)]
+    return b.make("div", *new) if new != [top, bottom] else None
+
+
+def _factors(b: Any, n: str) -> tuple[str, ...]:
+    return b.args(n) if b.op(n) == "mul" else (n,)
+
+
+def _logs_taken(b: Any, parts: Any) -> dict[str, str]:
+    """``u -> log(u)`` for each factor ``log(u)`` or ``log(u)^k`` among ``parts``."""
+    logs = {}
+    for a in parts:
+        base = as_power(b, a)[0] if isinstance(a, str) else a
         if isinstance(base, str) and b.op(base) == "log":
             logs[b.args(base)[0]] = base
+    return logs
+
+
+def _unguarded_in(b: Any, op: str, args: Any, logs: dict[str, str], *, single: bool = False) -> str | None:
+    """The product ``op(*args)`` (one factor alone where ``single``) with each factor
+    ``log(replace_zero(u))`` for a ``u`` of ``logs`` made ``log(u)``, or None if none is."""
     if not logs:
         return None
     out = [logs.get(_guarded_operand(b, a), a) for a in args]
-    return b.make("mul", *out) if out != list(args) else None
+    if out == list(args):
+        return None
+    return out[0] if single and len(out) == 1 else b.make(op, *out)
 
 
 def _guarded_operand(b: Any, a: str) -> str | None:
@@ -736,6 +765,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
+        _div_guarded_log,  # u^p*log(replace_zero(u))/log(u) -> u^p*log(u)/log(u): not finite at u = 0 either way
         _div_simple,  # u/1 -> u, 0/u -> 0, u/u -> 1, u/(1/v) -> u*v, (-u)/(-v) -> u/v, (x - z)/(z - x) -> -1, x^z/x -> x^(z - 1),
         #               expand_to(k, u)/v -> expand_to(k/v, u) for scalars k, v
         _div_coefficient,  # (6*u)/4 -> 3*u/2, (-u)/2 -> -u/2, (6/v)/4 -> (3/2)/v, (u + v)/2 -> u/2 + v/2
