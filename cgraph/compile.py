@@ -29,7 +29,7 @@ from .errors import ArgumentError, DomainError, GraphError, no_nonfinite_hint
 from .graph import Graph, require_graph
 from .memory import gc_paused
 from .ops.registry import CODE_NAMES, OPS, OpDef
-from .passes.adjoint import derivative_key, fit_to, mixing, of_name, require_separable
+from .passes.adjoint import derivative_key, fit_to, may_mix, of_name, require_separable
 from .passes.grad import gradient_graph, spread_node
 from .passes.plan import plan, read_only
 from .passes.simplify import simplify_keeping_shapes
@@ -239,7 +239,7 @@ def _forward_guard(
 def _separable_guard(g: Graph, target: Graph, grads: dict[str, str], of: str | None, names: list[str],
                      fast: Callable[..., tuple]) -> Callable[..., tuple] | None:
     """For gradients of an output of undeclared shape that depends on ``wrt`` through an op
-    that mixes elements (softmax, matmul), ``fast`` followed by ``grad``'s check of the
+    that is not elementwise (a softmax, a matmul, a reduction), ``fast`` followed by ``grad``'s check of the
     output's value (:func:`~cgraph.passes.adjoint.require_separable`): an array there is
     the ShapeError ``grad`` raises, not the gradient of the sum of its elements. None for
     every other function (a scalar loss, an elementwise formula: the usual case)."""
@@ -247,7 +247,7 @@ def _separable_guard(g: Graph, target: Graph, grads: dict[str, str], of: str | N
         return None
     y = g.outputs[0] if of is None else of_name(g, of)
     wrt = list(grads.values())
-    if g.nx._node[y]["shape"] is not None or mixing(g, wrt, y) is None:
+    if g.nx._node[y]["shape"] is not None or may_mix(g, wrt, y) is None:
         return None
     outputs = list(target.outputs)
     at = outputs.index(y) if y in outputs else None

@@ -622,9 +622,11 @@ def test_the_default_wrt_is_every_input_and_param_in_creation_order():
 
 
 def test_the_shape_error_of_a_mixing_op_names_only_the_inputs_that_go_through_it():
-    # a batch's cross-entropies: t reaches L by a product and a sum, only z through the
-    # log_softmax, and the message said "depends on 't', 'z' through node 't1' (log_softmax)"
-    g = cg.parse("L = -sum(t*log_softmax(z), axis=-1)")
+    # t reaches L by a product and a sum, only z through the log_softmax, and the message
+    # said "depends on 't', 'z' through node 't1' (log_softmax)". (Summed over the batch
+    # axis; over the class axis, the per-example losses, each row is its own: accepted,
+    # tests/test_separable.py.)
+    g = cg.parse("L = -sum(t*log_softmax(z), axis=0)")
     feeds = {"z": np.array([[1.0, 2.0, 3.0]] * 2), "t": np.array([[0.0, 1.0, 0.0]] * 2)}
     for call in (lambda: cg.grad(g, **feeds), lambda: cg.finite_difference(g, **feeds)):
         with pytest.raises(cg.ShapeError, match=r"and depends on 'z' through node 't1' \(log_softmax\)"):

@@ -153,7 +153,7 @@ def _as_int(bound: Any) -> Any:
 SLICE = register(OpDef(
     "slice", 1, _slice, _slice_shape, lambda g, out, a, **attrs: (unslice(g, a, **attrs),),
     text="slice({0}{kw})", latex=r"\operatorname{{slice}}\left({0}{kw}\right)", label="[:]",
-    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS, separable=True,
+    prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS, reach="same_axes",
     code=lambda x, **attrs: f"{x}{index_text(**attrs)}",  # x[1::2]: a view, as the op's eval
     doc="The basic slice ``start:stop:step`` of ``axis`` (``x[1::2]`` builds one).",
 ))
@@ -162,7 +162,7 @@ UNSLICE = register(OpDef(
     text="unslice({0}, {1}{kw})", latex=r"\operatorname{{unslice}}\left({0}, {1}{kw}\right)", label="[:]ᵀ",
     prec=Prec.ATOM, arg_prec=(0,), attrs=dict(_ATTRS), attr_forms=_FORMS,
     doc="Zeros of the second operand's shape with the first placed at the slice ``start:stop:step`` of "
-    "``axis``: the adjoint of ``slice``.", shape_operands=(1,), separable=True,
+    "``axis``: the adjoint of ``slice``.", shape_operands=(1,), reach="same_axes",
     fresh=True,  # zeros with the slice written in
 ))
 

@@ -53,13 +53,13 @@ SOFTMAX = register(OpDef(
     "softmax", 1, _softmax, _same_axis,
     lambda g, out, a, axis=-1: (out * (g - sum_(g * out, axis=axis, keepdims=True)),),
     text="softmax({0}{kw})", latex=r"\operatorname{{softmax}}{sub}\left({0}\right)", label="softmax",
-    attrs={"axis": -1}, doc="``exp(x) / sum(exp(x), axis)``, computed stably.", fresh=True, **_CALL,
+    attrs={"axis": -1}, reach="along_axis", doc="``exp(x) / sum(exp(x), axis)``, computed stably.", fresh=True, **_CALL,
 ))
 LOG_SOFTMAX = register(OpDef(
     "log_softmax", 1, _log_softmax, _same_axis,
     lambda g, out, a, axis=-1: (g - exp(out) * sum_(g, axis=axis, keepdims=True),),
     text="log_softmax({0}{kw})", latex=r"\log\operatorname{{softmax}}{sub}\left({0}\right)",
-    label="log softmax", attrs={"axis": -1},
+    label="log softmax", attrs={"axis": -1}, reach="along_axis",
     doc="``x - logsumexp(x, axis)``, computed stably.", fresh=True, **_CALL,
 ))
 LOGSUMEXP = register(OpDef(
@@ -68,7 +68,7 @@ LOGSUMEXP = register(OpDef(
     # a big operator reaching to its right, ending in a superscript: parenthesized as a
     # base ((...)^{2}, not e^{X}^{2}) and as a factor (the sum is not over x in ... x)
     latex_prec=Prec.ODOT,
-    attrs={"axis": None, "keepdims": False}, separable=True, doc="``log(sum(exp(x), axis))``, computed stably.",
+    attrs={"axis": None, "keepdims": False}, reach="reduce", doc="``log(sum(exp(x), axis))``, computed stably.",
     fresh=True, **_CALL,
 ))
 

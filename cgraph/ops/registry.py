@@ -67,13 +67,19 @@ class OpDef:
         operand shapes are unknown; :func:`check_attrs` runs it whatever the shapes.
     commutative : operands may be reordered (CSE sorts them).
     elementwise : output element i depends only on operand elements i (broadcast).
-    separable : each element of an operand reaches at most one element of the result,
-        apart from broadcasting (reductions, reshapes, transposes, slices; an elementwise
-        op is, whatever this flag says), so that the gradient of the sum of an array result's
-        elements is each element's own derivative, as ``cg.grad`` gives it for an output
-        of undeclared shape. Not so for ``softmax`` or ``matmul``: ``cg.grad`` refuses an
-        array output that depends on its ``wrt`` through such an op (pointing to
-        ``cg.jacobian``), rather than return the gradient of the sum (0 for a softmax).
+    reach : how the elements of a (value) operand reach those of the result, for ``cg.grad``
+        of an array output (whose gradient is that of the sum of its elements, each
+        element's own derivative only where each input element reaches one output
+        element, or several by broadcasting the input itself); an elementwise op needs
+        none. ``"reduce"``: a result element gathers the operand's along ``axis``
+        (``keepdims``); ``"along_axis"``: every element along ``axis`` reaches every
+        other (``softmax``); ``"permute"``: the axes reordered by ``axes``;
+        ``"reshape"``: one to one, the axes not kept; ``"same_axes"``: the first operand's
+        axes are the result's (a slice); ``"broadcast_to"`` / ``"reduce_to"``: the first
+        operand broadcast to / summed down to the last operand's shape; ``"contract"``:
+        a matrix product. ``""`` (the default, and a new op's): unknown, so ``cg.grad``
+        refuses an array output reached through it (pointing to ``cg.jacobian``) rather
+        than return the gradient of the sum of its elements (0 for a softmax).
     min_arity : the least number of operands of a variadic op.
     transparent : printers show the operand itself (``identity``).
     domain : where the op is finite, in words (for error messages).
@@ -119,7 +125,7 @@ class OpDef:
     attr_forms: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     commutative: bool = False
     elementwise: bool = False
-    separable: bool = False
+    reach: str = ""
     min_arity: int = 2
     transparent: bool = False
     domain: str = ""
@@ -133,6 +139,13 @@ class OpDef:
     keeps_nonfinite: tuple[int, ...] | str = ()
     fresh: bool = False
     weak_result: bool = False
+
+    @property
+    def separable(self) -> bool:
+        """Each element of an operand reaches at most one element of the result, apart
+        from broadcasting (a reduction, reshape, transpose, slice), or it reads no values."""
+        value_free = self.arity is not None and len(self.shape_operands) == self.arity  # size, zeros_like
+        return value_free or self.reach not in ("", "along_axis", "contract")
 
     @property
     def variadic(self) -> bool:

@@ -139,7 +139,7 @@ def _operand_form(operand: Any) -> None:
 MATMUL = register(OpDef(
     "matmul", 2, np.matmul, shapes.matmul, _matmul_vjp, text="{0} @ {1}", latex=r"{0} {1}",
     prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), label="@", doc="Matrix product ``x @ y``.",
-    ufunc=np.matmul, overflows=True, code="{0} @ {1}", fresh=True,  # np.matmul allocates its result
+    ufunc=np.matmul, overflows=True, reach="contract", code="{0} @ {1}", fresh=True,  # np.matmul allocates its result
 ))
 MATMUL_GRAD = register(OpDef(
     "matmul_grad", 3, _matmul_grad, lambda sg, sa, sb, operand=0: sa if operand == 0 else sb,
@@ -154,7 +154,7 @@ SUM = register(OpDef(
     shapes.reduce, lambda g, out, a, axis=None, keepdims=False: (expand_to(g, a, axis=axis, keepdims=keepdims),),
     text="sum({0}{kw})", latex=r"\sum{sub}\left({0}\right)", label="Σ",
     latex_prec=Prec.POW,  # a big operator: (\sum(X))^{2}, as \sum(X)^{2} reads as the sum of the squares
-    attrs={"axis": None, "keepdims": False}, separable=True, doc="Sum over ``axis`` (all axes by default).",
+    attrs={"axis": None, "keepdims": False}, reach="reduce", doc="Sum over ``axis`` (all axes by default).",
     code_math="{0}", code=functools.partial(_reduce, "np.add.reduce"), keeps_nonfinite="all",  # np.sum's own kernel
     fresh=True, **_CALL,
 ))
@@ -164,19 +164,19 @@ MEAN = register(OpDef(
     lambda g, out, a, axis=None, keepdims=False: (
         expand_to(g, a, axis=axis, keepdims=keepdims) / size(a, axis=axis),),
     text="mean({0}{kw})", latex=r"\operatorname{{mean}}{sub}\left({0}\right)", label="mean",
-    attrs={"axis": None, "keepdims": False}, separable=True, doc="Mean over ``axis`` (all axes by default).",
+    attrs={"axis": None, "keepdims": False}, reach="reduce", doc="Mean over ``axis`` (all axes by default).",
     code_math="{0}", keeps_nonfinite="all", fresh=True, **_CALL,
 ))
 TRANSPOSE = register(OpDef(
     "transpose", 1, lambda x, axes=None: np.transpose(x, axes), shapes.transpose, _transpose_vjp,
     text="transpose({0}{kw})", latex="{0}^{{\\top{kw}}}", latex_prec=Prec.POW,
-    latex_arg_prec=(Prec.ATOM,), label="(·)ᵀ", attrs={"axes": None}, attr_forms={"axes": shapes.axes_perm}, separable=True,
+    latex_arg_prec=(Prec.ATOM,), label="(·)ᵀ", attrs={"axes": None}, attr_forms={"axes": shapes.axes_perm}, reach="permute",
     doc="Permute the axes (reverse them by default).", **_CALL,
 ))
 RESHAPE = register(OpDef(
     "reshape", 1, lambda x, shape=None: np.reshape(x, shape), shapes.reshape, _reshape_vjp,
     text="reshape({0}{kw})", latex=r"\operatorname{{reshape}}\left({0}{kw}\right)", label="reshape",
-    attrs={"shape": None}, attr_forms={"shape": shapes.reshape_target}, separable=True, doc="Give the operand a new ``shape`` (one entry may be -1).", **_CALL,
+    attrs={"shape": None}, attr_forms={"shape": shapes.reshape_target}, reach="reshape", doc="Give the operand a new ``shape`` (one entry may be -1).", **_CALL,
 ))
 IDENTITY = register(OpDef(
     "identity", 1, lambda x: x, shapes.same, lambda g, out, a: (g,), text="{0}", latex="{0}",
@@ -188,12 +188,12 @@ SUM_TO = register(OpDef(
     "sum_to", 2, _sum_to, lambda s, like: like, lambda g, out, x, like: (expand_to(g, x), None),
     text="sum_to({0}, {1})", latex=r"\operatorname{{sum\_to}}\left({0}, {1}\right)", label="Σ→",
     doc="Sum the first operand down to the shape of the second (undoes broadcasting).", shape_operands=(1,),
-    separable=True, code_math="{0}", keeps_nonfinite="all", **_CALL,  # scalars: nothing was broadcast
+    reach="reduce_to", code_math="{0}", keeps_nonfinite="all", **_CALL,  # scalars: nothing was broadcast
 ))
 EXPAND_TO = register(OpDef(
     "expand_to", 2, _expand_to, lambda s, like, axis=None, keepdims=True: like, _expand_vjp,
     text="expand_to({0}, {1}{kw})", latex=r"\operatorname{{expand}}{sub}\left({0}, {1}\right)",
-    label="expand", attrs={"axis": None, "keepdims": True}, separable=True,  # a broadcast
+    label="expand", attrs={"axis": None, "keepdims": True}, reach="broadcast_to",
     doc="Broadcast the first operand to the shape of the second, re-inserting reduced ``axis``.",
     shape_operands=(1,), code_math="{0}", keeps_nonfinite="all", **_CALL,
 ))
@@ -201,19 +201,19 @@ RESHAPE_LIKE = register(OpDef(
     "reshape_like", 2, lambda x, like: np.reshape(x, np.shape(like)), lambda s, like: like,
     lambda g, out, x, like: (reshape_like(g, x), None), text="reshape_like({0}, {1})",
     latex=r"\operatorname{{reshape}}\left({0}, {1}\right)", label="reshape",
-    doc="Reshape the first operand to the shape of the second.", shape_operands=(1,), separable=True,
+    doc="Reshape the first operand to the shape of the second.", shape_operands=(1,), reach="reshape",
     code_math="{0}", keeps_nonfinite="all", **_CALL,
 ))
 SIZE = register(OpDef(
     "size", 1, _size, shapes.scalar, lambda g, out, a, axis=None: (None,), text="size({0}{kw})",
     latex=r"\operatorname{{size}}{sub}\left({0}\right)", label="size", attrs={"axis": None},
-    doc="The number of elements along ``axis`` (all by default), as a float.", shape_operands=(0,), separable=True,
+    doc="The number of elements along ``axis`` (all by default), as a float.", shape_operands=(0,),
     code_math="1.0", weak_result=True, **_CALL,  # of a scalar
 ))
 ZEROS_LIKE = register(OpDef(
     "zeros_like", 1, keeps_weak(lambda x: np.zeros(np.shape(x), float_dtype(x))), shapes.same,
     lambda g, out, a: (None,), text="zeros_like({0})", latex="0", label="0",
-    doc="Zeros of the operand's shape.", shape_operands=(0,), separable=True, code_math="0.0", fresh=True, **_CALL,
+    doc="Zeros of the operand's shape.", shape_operands=(0,), code_math="0.0", fresh=True, **_CALL,
 ))
 
 (matmul, sum, mean, transpose, reshape, identity, sum_to, expand_to, reshape_like, size,

@@ -600,28 +600,64 @@ def mixing(g: Graph, wrt: Sequence[str], of: str) -> str | None:
     return g._cached(("mixing", tuple(wrt), of), first)
 
 
+def may_mix(g: Graph, wrt: Sequence[str], of: str) -> str | None:
+    """The first op node (in schedule order) on a path from ``wrt`` to ``of`` that is not
+    elementwise (a reduction, a softmax, a matmul...), or None: where every op on the way
+    is elementwise, each output element depends on the input elements of its own position
+    only, whatever the shapes; cached on ``g``.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = exp(x)/sum(exp(x)) + z")
+    >>> may_mix(g, ["x", "z"], "y"), may_mix(g, ["z"], "y")
+    ('t2', None)
+    """
+    def first() -> str | None:
+        active, nodes = _between(g, list(wrt), of), g.nx._node
+        for n in g.schedule():
+            if n in active and nodes[n]["role"] == "op" and not OPS[nodes[n]["op"]].elementwise:
+                return n
+        return None
+    return g._cached(("may_mix", tuple(wrt), of), first)
+
+
 def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: Mapping[str, Any]) -> None:
     """ShapeError when ``of`` (of undeclared shape) evaluates to an array, ``value``, and
-    depends on ``wrt`` through an op that mixes elements (:func:`mixing`): the gradient of
-    an array output is that of the sum of its elements (what the adjoint seeded with 1
-    computes), which stands for each element's own derivative only where each element of
-    an input reaches one element of the output, or several by broadcasting (summed, as for
-    a scalar shared by all); through a softmax it is 0. ``feeds``: the arrays among them
-    are named."""
+    an element of an input of ``wrt`` reaches several of its elements other than by
+    broadcasting the input (:func:`~cgraph.passes.separable.mixed_at`: through a softmax,
+    a matmul, or a reduction broadcast back): the gradient of an array output is that of
+    the sum of its elements (what the adjoint seeded with 1 computes), which stands for
+    each element's own derivative only where each input element reaches one output
+    element, or several by broadcasting (summed, as for a scalar shared by all); through
+    a softmax it is 0. ``feeds``: the inputs' values (their shapes decide)."""
+    if np.size(value) == 1 or may_mix(g, wrt, of) is None:  # a compiled function's guard asks per call
+        return
     shape = np.shape(value)
-    if int(np.prod(shape)) == 1:
+    shapes = tuple(sorted((k, np.shape(v)) for k, v in feeds.items() if isinstance(k, str)))
+    found = g._cached(("mixed_at", tuple(wrt), of, shapes), lambda: _mixed_at(g, wrt, of, feeds))
+    if found is None:
         return
-    n = mixing(g, wrt, of)
-    if n is None:
-        return
-    before = ancestors(g, [n])
-    wrt = [w for w in wrt if w in before]  # those that reach the mixing node, not all of wrt
+    n, wrt = found
+    op = g.nx._node[n]["op"]
+    how = ("where a reduction of its elements is broadcast back over them" if OPS[op].elementwise
+           else "which mixes the elements of its operand")
     raise ShapeError(
         f"cannot differentiate {of!r}: it is of shape {shape} at these inputs{arrays_fed(feeds)}"
-        + f" and depends on {', '.join(map(repr, wrt))} through node {n!r} ({g.nx._node[n]['op']}), which mixes "
-        "the elements of its operand, so its elements have no gradients of their own" + JACOBIAN_HINT
+        + f" and depends on {', '.join(map(repr, wrt))} through node {n!r} ({op}), {how}, so its elements have "
+        "no gradients of their own" + JACOBIAN_HINT
         + f"; for the gradient of the sum of its elements, differentiate cg.sum({of})"
     )
+
+
+def _mixed_at(g: Graph, wrt: Sequence[str], of: str, feeds: Mapping[str, Any]) -> tuple[str, list[str]] | None:
+    from .separable import mixed_at
+
+    try:
+        return mixed_at(g, wrt, of, _between(g, list(wrt), of), feeds)
+    except LookupError:  # a shape along the way cannot be told: the ops alone decide
+        n = mixing(g, wrt, of)
+        return None if n is None else (n, [w for w in wrt if w in ancestors(g, [n])])
 
 
 def arrays_fed(feeds: Mapping[str, Any]) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 from ..checks import finite_number
 from ..errors import ArgumentError, GraphError, InputError
 from ..graph import Graph, require_graph
-from .adjoint import _resolve_of, _resolve_wrt, mixing, require_separable
+from .adjoint import _resolve_of, _resolve_wrt, may_mix, require_separable
 from .plan import _extra_message, check_input, merge_feeds, plan
 
 
@@ -75,8 +75,8 @@ def finite_difference(
         Input values by name or node.
     of : str or Node, optional
         The scalar node to differentiate (default: the single output); an array is
-        summed, and refused where :func:`~cgraph.grad` refuses it (through an op that
-        mixes elements: a softmax, a matmul).
+        summed, and refused where :func:`~cgraph.grad` refuses it (where its elements
+        mix: through a softmax, a matmul, a reduction broadcast back).
     **inputs
         Input values.
 
@@ -137,7 +137,7 @@ def finite_difference(
             if role not in ("input", "param"):
                 raise GraphError(f"finite differences need wrt to be inputs or params; {w!r} is {'an op' if role == 'op' else f'a {role}'} node")
             raise InputError(f"graph {g.name!r} is missing input {w!r}")
-        if not out and mixing(g, names, of) is not None:  # differences of the sum: refused where grad refuses it
+        if not out and may_mix(g, names, of) is not None:  # differences of the sum: refused where grad refuses it
             require_separable(g, names, of, run(dict(base), nonfinite="propagate")[of], feeds)
         out[w] = _central(run, base, w, of, eps)
     return out

@@ -56,9 +56,10 @@ def grad(
     of : str or Node, optional
         The node to differentiate (default: the single output): a scalar, or of
         undeclared shape, differentiated pointwise (see :func:`~cgraph.adjoint`). An
-        ``of`` that evaluates to an array and depends on ``wrt`` through an op that
-        mixes elements (softmax, matmul) is a ShapeError: its gradient, that of the sum
-        of its elements, is not its elements' derivatives (0 for a softmax);
+        ``of`` that evaluates to an array whose elements an input element reaches
+        several of, other than by broadcasting the input (through a softmax, a matmul,
+        a reduction broadcast back) is a ShapeError: its gradient, that of the sum of
+        its elements, is not its elements' derivatives (0 for a softmax);
         :func:`~cgraph.jacobian` gives those, ``cg.sum`` of it the sum's gradient.
     nonfinite : {"raise", "propagate"}
         As in :func:`~cgraph.evaluate`.

@@ -1,0 +1,97 @@
+"""Which input elements reach which elements of an array output (cgraph/passes/separable.py),
+and what cg.grad, cg.finite_difference and cg.compile do with an array output by it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cgraph as cg
+from cgraph.passes.adjoint import _between
+from cgraph.passes.separable import mixed_at
+
+RNG = np.random.default_rng(7)
+X3 = np.array([0.3, -1.2, 2.0])
+Z23 = RNG.normal(size=(2, 3))
+T23 = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])  # soft labels: one-hot rows would hide mixing in zeros
+W32 = RNG.normal(size=(3, 2))
+
+# formula, feeds, the wrt inputs whose elements mix on the way to y (none: accepted); a
+# reduction of an input spread over y as a whole is a scalar shared by all, summed (SHARED)
+CASES = [
+    ("y = exp(x)/sum(exp(x))", {"x": X3}, ["x"]),  # a softmax written out
+    ("y = x - mean(x)", {"x": X3}, ["x"]),  # centering
+    ("y = z/sum(z, axis=1, keepdims=True)", {"z": Z23}, ["z"]),  # rows normalized
+    ("y = z - logsumexp(z, axis=-1, keepdims=True)", {"z": Z23}, ["z"]),  # a log-softmax written out
+    ("y = softmax(x)", {"x": X3}, ["x"]),
+    ("y = -sum(t*log_softmax(z), axis=-1)", {"t": T23, "z": Z23}, []),  # per-example losses
+    ("y = -sum(t*log_softmax(z), axis=0)", {"t": T23, "z": Z23}, ["z"]),  # summed across the batch instead
+    ("y = logsumexp(z, axis=1) + sum(z^2, axis=-1)", {"z": Z23}, []),
+    ("y = x*x + b", {"x": X3, "b": 2.0}, []),  # b broadcast: summed, as for a shared scalar
+    ("y = x*sum(w)", {"x": X3, "w": X3 + 1}, []),
+    ("y = sum(x) + z", {"x": X3, "z": X3}, []),
+    ("y = (sum(x) + z)*x", {"x": X3, "z": X3}, ["x"]),  # spread, and through the product as itself
+    ("y = W @ x", {"W": W32.T, "x": X3}, ["x"]),  # a layer: a vector function of x
+    ("y = X @ w", {"X": Z23, "w": X3}, ["w"]),  # each row its own X, one w for all rows
+    ("y = sum(X @ W, axis=-1)", {"X": Z23, "W": W32}, ["W"]),
+    ("y = tanh(transpose(z))*2", {"z": Z23}, []),
+    ("y = sin(slice(x, start=1, step=2)) + slice(x, step=2)", {"x": np.arange(4.0)}, []),
+    # a column's softmax, then one row of it: each element of z still reaches one element
+    ("y = slice(softmax(z, axis=0), stop=1)", {"z": Z23.T}, []),
+    ("y = slice(softmax(z, axis=0), stop=2)", {"z": Z23.T}, ["z"]),
+]
+
+
+SHARED = {("y = x*sum(w)", "w"), ("y = sum(x) + z", "x")}
+
+
+@pytest.mark.parametrize(("formula", "feeds", "mixing"), CASES, ids=[c[0] for c in CASES])
+def test_grad_refuses_exactly_the_inputs_whose_elements_mix(formula, feeds, mixing):
+    g = cg.parse(formula)
+    found = mixed_at(g, g.inputs, "y", _between(g, g.inputs, "y"), feeds)
+    assert (found[1] if found else []) == mixing
+    if mixing:
+        with pytest.raises(cg.ShapeError, match=r"depends on " + ", ".join(map(repr, mixing)) + r" through node") as info:
+            cg.grad(g, **feeds)
+        assert "cg.jacobian" in str(info.value) and "cg.sum(y)" in str(info.value)
+        with pytest.raises(cg.ShapeError):
+            cg.finite_difference(g, **feeds)
+        with pytest.raises(cg.ShapeError):
+            cg.compile(g, wrt=g.inputs)(**feeds)
+    else:  # the gradient of the sum of the elements, as cg.sum(y) gives it
+        summed = cg.parse(formula.replace("y = ", "s = ", 1) + "\ny = sum(s)")
+        got, want = cg.grad(g, **feeds), cg.grad(summed, **feeds)
+        for w in g.inputs:
+            np.testing.assert_allclose(got[w], want[w], rtol=1e-12, err_msg=w)
+        np.testing.assert_allclose(cg.compile(g, wrt=g.inputs)(**feeds)[f"g_{g.inputs[0]}"], want[g.inputs[0]],
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize(("formula", "feeds", "mixing"), CASES, ids=[c[0] for c in CASES])
+def test_what_is_refused_is_what_the_jacobian_shows(formula, feeds, mixing):
+    # the ground truth: an input element reaches several output elements where its column
+    # of the Jacobian has several nonzeros; broadcast inputs (b, a scalar) and reductions
+    # shared by all (sum(w)) are the exceptions
+    g = cg.parse(formula)
+    y = np.asarray(cg.evaluate(g, **feeds)["y"])
+    for w in g.inputs:
+        if (formula, w) in SHARED:
+            continue
+        J = np.asarray(cg.jacobian(g, w, **feeds)).reshape(y.size, np.size(feeds[w]))
+        several = (np.abs(J) > 1e-12).sum(axis=0) > 1
+        if np.size(feeds[w]) == 1:
+            continue  # one element shared by all: summed by design
+        assert bool(several.any()) == (w in mixing), (w, J)
+
+
+def test_the_error_names_where_the_elements_first_mix():
+    g = cg.parse("s = sum(exp(x))\ny = exp(x)/s")
+    with pytest.raises(cg.ShapeError, match=r"through node 'y' \(div\), where a reduction of its elements is broadcast"):
+        cg.grad(g, x=X3)
+    with pytest.raises(cg.ShapeError, match=r"through node 't1' \(softmax\), which mixes the elements"):
+        cg.grad(cg.parse("y = softmax(x)*2"), x=X3)
+
+
+def test_a_scalar_or_one_element_output_is_never_refused():
+    assert mixed_at(cg.parse("y = x/sum(x)"), ["x"], "y", {"x", "t1", "y"}, {"x": np.ones(1)}) is None
+    assert cg.grad(cg.parse("y = exp(x)/sum(exp(x))"), x=np.array([0.5]))["x"].shape == (1,)
