@@ -706,6 +706,25 @@ def test_the_guard_leaves_the_simplified_derivatives_as_they_were(formula, print
     assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula)))).splitlines()[-1] == printed
 
 
+@pytest.mark.parametrize("formula, at", [
+    ("y = sigmoid(x)^p", {"x": -1000.0, "p": 2.0}),  # sigmoid(-1000) is 0.0 in floats
+    ("y = softplus(x)^p", {"x": -1000.0, "p": 2.0}),
+    ("y = (exp(x)*exp(z))^p", {"x": -500.0, "z": -500.0, "p": 2.0}),
+    ("y = sum((sigmoid(x)*2)^p)", {"x": np.array([-1000.0, 1.0]), "p": 3.0}),
+])
+def test_simplify_keeps_the_guard_where_the_base_rounds_to_zero(formula, at):
+    # simplify dropped replace_zero(u) wherever u > 0 mathematically, but sigmoid(-1000)
+    # is 0.0: cg.grad gave d/dp = 0 there and cg.compile(g, wrt=...) (which simplifies)
+    # raised a DomainError at log(0)
+    g = cg.parse(formula)
+    want = cg.grad(g, **at)
+    f = cg.compile(g, wrt=list(g.inputs))
+    for got in (f(**at), dict(zip(f.outputs, f.positional(*[at[n] for n in f.inputs])))):
+        for w in g.inputs:
+            np.testing.assert_array_equal(got[f"g_{w}"], want[w], err_msg=w)
+    assert "replace_zero" in {d.get("op") for _, d in cg.simplify(cg.adjoint(g)).nx.nodes(data=True)}
+
+
 # ------------------------------------------------------------------ errors at a point
 @pytest.mark.parametrize("formula, at, message", [
     # the node is the pass's own (t4): the message says which derivative and whose rule

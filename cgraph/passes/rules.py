@@ -680,10 +680,25 @@ def _abs_abs(b: Any, c: Candidate) -> str | None:
 
 
 def _unguarded(b: Any, c: Candidate) -> str | None:
-    """``replace_zero(u) -> u`` where ``u`` is provably > 0 (``exp(v)``, ``1 + v^2``): the
-    guard of the pow rule's log (``exp(v)^p`` differentiates to ``v*exp(v)^p``)."""
+    """``replace_zero(u) -> u`` where ``u`` is never 0, not even rounded (``1 + v^2``), and
+    where ``u`` is ``exp(v)``: the guard of the pow rule's log, whose ``log(exp(v))`` then
+    folds to ``v`` (``exp(v)^p`` differentiates to ``v*exp(v)^p``), the exact value even
+    where ``exp(v)`` underflows to 0. Not for other ``u`` > 0 that round to 0
+    (``sigmoid(-1000)``, ``exp(v)*exp(w)``): ``log(0)`` is where the guarded log gives 0."""
     u = c.args[0]
-    return u if fits(b, u, c) and positive(b, u) else None
+    return u if fits(b, u, c) and (b.op(u) == "exp" or _never_zero(b, u)) else None
+
+
+def _never_zero(b: Any, u: str) -> bool:
+    """``u`` > 0 provably, with no rounding to 0: a positive number, a sum of one with
+    terms >= 0 (``1 + x^2`` >= 1), or the ``sqrt`` or ``|...|`` of such."""
+    v = b.num(u)
+    if v is not None:
+        return v > 0 and (abs(v) >= 1 or float(v) > 0)  # (10**400 has no float; 10**-400 is 0.0)
+    op, args = b.op_args(u)
+    if op in ("sqrt", "abs"):
+        return _never_zero(b, args[0])
+    return op == "add" and positive(b, u) and any(_never_zero(b, a) for a in args)
 
 
 def _mul_guarded_log(b: Any, c: Candidate) -> str | None:
