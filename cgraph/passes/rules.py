@@ -814,7 +814,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
-    "replace_zero": (_unguarded,),  # replace_zero(u) -> u where u > 0 provably (replace_zero(0) folds to 1)
+    "replace_zero": (_unguarded,),  # replace_zero(u) -> u where u never rounds to 0 (1 + v^2), and exp(v)
+    #                                 (replace_zero(0) folds to 1)
     "sum_to": (zero_spread, sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
     #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest
