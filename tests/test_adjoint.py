@@ -761,3 +761,22 @@ def test_the_nodes_a_rule_makes_carry_the_node_of_the_rule():
     assert set(made.values()) == {"y", "t1"}
     assert made["g_x"] == made["g_z"] == "t1" and made["g_t1"] == "y"
     assert all("rule_of" not in d for n, d in ga.nx.nodes(data=True) if not d.get("adjoint"))
+
+
+@pytest.mark.parametrize("graph, printed", [
+    # the guarded log of d/dp x^p and the forward log(x) printed alike but did not collect:
+    # "g_p = x^p*log(x) + p*x^p*log(x)^2 + x^p*log(x)", and "x^p*log(x) - ... - x^p*log(x)"
+    (lambda: cg.expand(cg.adjoint(cg.parse("y = x^p + p*log(x)*x^p"), wrt=["p"])),
+     "g_p = 2*x^p*log(x) + p*x^p*log(x)^2"),
+    (lambda: cg.expand(cg.adjoint(cg.parse("y = x^p - log(x)*x^p*p"), wrt=["p"])), "g_p = -p*x^p*log(x)^2"),
+    # d2/dp dx of x^p*log(x): "x^p*log(x)/x + x^p*log(x)/x + ..."
+    (lambda: cg.hessian_graph(cg.parse("y = x^p*log(x)"), wrt=["x", "p"]),
+     "g3_x = 2*x^p*log(x)/x + p*log(x)^2*x^(p - 1)"),
+])
+def test_terms_that_the_guard_kept_apart_collect_where_the_sum_takes_log(graph, printed):
+    g = graph()
+    s = cg.simplify(g)
+    assert printed in cg.to_text(s).splitlines()
+    at = {"x": 1.7, "p": 2.5}
+    for o in g.outputs:  # the same values where they are defined
+        assert cg.evaluate(s, **at)[o] == pytest.approx(cg.evaluate(g, **at)[o], rel=1e-12)

@@ -720,6 +720,53 @@ def _div_guarded_log(b: Any, c: Candidate) -> str | None:
     return b.make("div", *new) if new != [top, bottom] else None
 
 
+def _add_guarded_log(b: Any, c: Candidate) -> str | None:
+    """The same in a sum (or difference), over the factors of its terms (of a quotient's
+    top and bottom, under a minus): where a term takes ``log(u)``, the sum is not finite at
+    ``u = 0``, so ``log(replace_zero(u))`` and ``replace_zero(u)`` in the others become
+    ``log(u)`` and ``u``, and like terms that print alike collect again (d/dp of
+    ``x^p + p*x^p*log(x)`` expands to ``2*x^p*log(x) + p*x^p*log(x)^2``, not
+    ``x^p*log(x) + p*x^p*log(x)^2 + x^p*log(x)``)."""
+    shapes = [_term_shape(b, t) for t in c.args]
+    logs = _logs_taken(b, [f for _, parts in shapes for part in parts for f in _factors(b, part)])
+    if not logs:
+        return None
+    new = []
+    for t, (wrap, parts) in zip(c.args, shapes):
+        rebuilt = [_unguarded_factors(b, part, logs) or part for part in parts]
+        if rebuilt == list(parts):
+            new.append(t)
+            continue
+        inner = b.make("div", *rebuilt) if len(rebuilt) == 2 else rebuilt[0]
+        new.append(b.make("neg", inner) if wrap else inner)
+    return b.make(c.op, *new) if new != list(c.args) else None
+
+
+def _term_shape(b: Any, t: Any) -> tuple[bool, tuple[Any, ...]]:
+    """(under a minus, the quotient's top and bottom or the term alone) of a sum's term."""
+    if not isinstance(t, str):
+        return False, ()
+    wrap = b.op(t) == "neg"
+    inner = b.args(t)[0] if wrap else t
+    return wrap, tuple(b.args(inner)) if b.op(inner) == "div" else (inner,)
+
+
+def _unguarded_factors(b: Any, n: str, logs: dict[str, str]) -> str | None:
+    """``n``, a product (or one factor), with ``log(replace_zero(u))`` made ``log(u)`` and
+    ``replace_zero(u)`` made ``u`` for each ``u`` of ``logs``; None if nothing changes."""
+    parts = _factors(b, n)
+    out = []
+    for a in parts:
+        if isinstance(a, str) and b.op(a) == "replace_zero" and b.args(a)[0] in logs:
+            a = b.args(a)[0]
+        elif isinstance(a, str):
+            a = logs.get(_guarded_operand(b, a), a)
+        out.append(a)
+    if out == list(parts):
+        return None
+    return out[0] if len(out) == 1 else b.make("mul", *out)
+
+
 def _factors(b: Any, n: str) -> tuple[str, ...]:
     return b.args(n) if b.op(n) == "mul" else (n,)
 
@@ -760,11 +807,13 @@ def _relu(r: Fraction) -> Fraction:
 #: op -> its identities, tried in order; each one line: what it rewrites
 RULES: dict[str, tuple[Rule, ...]] = {
     "add": (
+        _add_guarded_log,  # x^p*log(replace_zero(x)) + x^p*log(x) -> x^p*log(x) + x^p*log(x): not finite at x = 0 either way
         _add_numbers,  # u + w + 0 -> u + w, 2 + u + 3 -> u + 5: the numbers first, as one (before collecting, which may grow the graph)
         _add_terms,  # u + 0 -> u, 2 + u + 3 -> u + 5, u + 2*u -> 3*u, u + -u -> 0
         _add_order,  # -u/v + w -> w - u/v: positive terms first (the constant last)
     ),
     "sub": (
+        _add_guarded_log,  # the same in u - v
         _sub_terms,  # u - 0 -> u, 0 - u -> -u, u - u -> 0, u - (-v) -> u + v, 3*u - u -> 2*u
     ),
     "mul": (
