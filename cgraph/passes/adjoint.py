@@ -8,6 +8,7 @@ consumers gets one ``add`` node summing their contributions, exactly as the lect
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Container, Mapping, Sequence
 from itertools import islice
@@ -474,12 +475,7 @@ def _derivative_text(data: Mapping[str, Any]) -> str:
     f, wrt = partial[0], list(partial[1])
     if len(wrt) == 1:
         return f"d{f}/d{wrt[0]}"
-    groups: list[list[Any]] = []
-    for w in wrt:
-        if groups and groups[-1][0] == w:
-            groups[-1][1] += 1
-        else:
-            groups.append([w, 1])
+    groups = [(w, len(list(run))) for w, run in itertools.groupby(wrt)]  # d2y/dx2: x twice in a row
     return f"d{len(wrt)}{f}/" + " ".join(f"d{w}{k if k > 1 else ''}" for w, k in groups)
 
 

@@ -5,6 +5,7 @@ on the left of adjoint outputs."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 import unicodedata
@@ -223,12 +224,7 @@ def lhs(g: Graph, name: str, symbol: Callable[[str], str]) -> str:
         return symbol(name)
     base, wrt = partial[0], list(partial[1])
     top = r"\partial " + symbol(base) if len(wrt) == 1 else rf"\partial^{{{len(wrt)}}} {symbol(base)}"
-    groups: list[list[Any]] = []
-    for w in wrt:
-        if groups and groups[-1][0] == w:
-            groups[-1][1] += 1
-        else:
-            groups.append([w, 1])
+    groups = [(w, len(list(run))) for w, run in itertools.groupby(wrt)]  # d2y/dx2: x twice in a row
     bottom = r" \, ".join(
         r"\partial " + _power_of(symbol(w), k) for w, k in groups
     )
