@@ -171,12 +171,16 @@ def _parses(text: str) -> bool:
 
 
 def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
-    """``["x=2", "z=[1, 2]"]`` -> ``{"x": 2.0, "z": array([1., 2.])}``.
+    """``["x=2", "z=[1, 2]"]`` -> ``{"x": 2.0, "z": array([1., 2.])}``. A value is JSON,
+    and ``nan``, ``inf``, ``-inf`` are written as in a formula (any case) or as JSON's
+    ``NaN``, ``Infinity``.
 
     Examples
     --------
     >>> parse_bindings(["x=2", "z=-0.5"])
     {'x': 2, 'z': -0.5}
+    >>> parse_bindings(["x=nan", "z=[1, -inf]"])
+    {'x': nan, 'z': array([  1., -inf])}
     >>> parse_bindings(["x=2", "x=3"])
     Traceback (most recent call last):
     cgraph.errors.InputError: --at gives 'x' twice: x=2 and x=3
@@ -200,7 +204,7 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
         bad = InputError(f"--at {shown(item)}: {shown(text)} is not a number or a [list] of numbers{hint}")
         too_large = InputError(f"--at {shown(item)}: a number in it is too large for a float")
         try:
-            value = json.loads(text)
+            value = json.loads(_NONFINITE.sub(_json_nonfinite, text))
         except json.JSONDecodeError:
             raise bad from None
         except ValueError:  # an int past Python's 4300 digits
@@ -221,6 +225,14 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
         except OverflowError:
             raise too_large from None
     return out
+
+
+#: nan, inf and -inf as a formula writes them (any case), for JSON's NaN and Infinity
+_NONFINITE = re.compile(r"(?<![\w.])(-?)(infinity|inf|nan)(?![\w.])", re.IGNORECASE)
+
+
+def _json_nonfinite(m: re.Match) -> str:
+    return "NaN" if m.group(2).lower() == "nan" else m.group(1) + "Infinity"
 
 
 def _path(text: str) -> str:

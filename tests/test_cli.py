@@ -419,6 +419,19 @@ def test_at_refuses_what_is_not_a_number(value, capsys):
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(("value", "shown"), [("nan", "nan"), ("NaN", "nan"), ("-inf", "-inf"), ("[1, INF]", "inf at index (1,)")])
+def test_at_reads_nan_and_inf_as_a_formula_writes_them(value, shown, capsys):
+    # `--at x=nan` was "'nan' is not a number", though a formula writes nan and inf so
+    # (only JSON's NaN and Infinity passed)
+    from cgraph.cli import main
+
+    assert main(["grad", "x*z", "--at", f"x={value}", "z=1"]) == 1
+    err = capsys.readouterr().err
+    assert "is not finite" in err and shown in err and "is not a number" not in err
+    assert main(["grad", "x*z", "--at", "x=information", "z=1"]) == 1  # a word that starts like one is not
+    assert "is not a number or a [list] of numbers" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value", ["9" * 5000, f"[{'9' * 400}]"], ids=["5000 digits", "list"])
 def test_at_names_a_number_too_large_for_a_float(value, capsys):
     # json's ValueError (past 4300 digits) and numpy's OverflowError escaped as tracebacks
