@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Container, Mapping, Sequence
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -408,7 +407,7 @@ class _Sweep:
             added.append(p)
         made = len(nodes) - made
         if made:  # which rule made them, for an error at a point where one is not finite
-            for name in islice(reversed(nodes), made):
+            for name in itertools.islice(reversed(nodes), made):
                 nodes[name]["rule_of"] = n
         return added
 
@@ -585,15 +584,7 @@ def mixing(g: Graph, wrt: Sequence[str], of: str) -> str | None:
     >>> mixing(g, ["x", "z"], "y"), mixing(g, ["z"], "y")
     ('t1', None)
     """
-    def first() -> str | None:
-        active, nodes = _between(g, list(wrt), of), g.nx._node
-        for n in g.schedule():
-            if n in active and nodes[n]["role"] == "op":
-                opdef = OPS[nodes[n]["op"]]
-                if not (opdef.elementwise or opdef.separable):
-                    return n
-        return None
-    return g._cached(("mixing", tuple(wrt), of), first)
+    return _first_op(g, wrt, of, "mixing", lambda op: not (op.elementwise or op.separable))
 
 
 def may_mix(g: Graph, wrt: Sequence[str], of: str) -> str | None:
@@ -609,13 +600,19 @@ def may_mix(g: Graph, wrt: Sequence[str], of: str) -> str | None:
     >>> may_mix(g, ["x", "z"], "y"), may_mix(g, ["z"], "y")
     ('t2', None)
     """
+    return _first_op(g, wrt, of, "may_mix", lambda op: not op.elementwise)
+
+
+def _first_op(g: Graph, wrt: Sequence[str], of: str, key: str, found: Any) -> str | None:
+    """The first op node (in schedule order) on a path from ``wrt`` to ``of`` whose OpDef
+    is ``found``, or None; cached on ``g`` under ``key``."""
     def first() -> str | None:
         active, nodes = _between(g, list(wrt), of), g.nx._node
         for n in g.schedule():
-            if n in active and nodes[n]["role"] == "op" and not OPS[nodes[n]["op"]].elementwise:
+            if n in active and nodes[n]["role"] == "op" and found(OPS[nodes[n]["op"]]):
                 return n
         return None
-    return g._cached(("may_mix", tuple(wrt), of), first)
+    return g._cached((key, tuple(wrt), of), first)
 
 
 def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: Mapping[str, Any]) -> None:
