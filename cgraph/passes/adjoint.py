@@ -44,11 +44,11 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         scalar was broadcast to. The gradient of the sum is each element's own
         derivative where every element of an input reaches one element of ``of``
         (elementwise ops, reductions, reshapes, slices) or several by broadcasting
-        (summed, as for a shared scalar); through an op that mixes elements (softmax,
-        matmul) it is not (that of ``softmax(x)`` is 0), and :func:`~cgraph.grad` and
+        (summed, as for a shared scalar); where elements mix, through a softmax, a matmul
+        or a reduction broadcast back over the same input (``exp(x)/sum(exp(x))``), it is
+        not (that of ``softmax(x)`` is 0), and :func:`~cgraph.grad` and
         :func:`~cgraph.compile` refuse such an ``of`` where it evaluates to an array (a
-        ShapeError pointing to :func:`~cgraph.jacobian`). A mix made of broadcasting a reduction back
-        (``exp(x)/sum(exp(x))``) is a broadcast: its gradient is the sum's.
+        ShapeError pointing to :func:`~cgraph.jacobian`; cgraph/passes/separable.py).
 
     Returns
     -------
