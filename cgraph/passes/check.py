@@ -237,7 +237,8 @@ def check_gradients(
         if tol is not None and (not finite_number(tol) or tol < 0):
             raise ArgumentError(f"{key} must be a finite number >= 0 or None (the default), not {tol!r}")
     feeds = merge_feeds(feeds, inputs, g)
-    dtypes = _value_dtypes(g, feeds)
+    values = _source_values(g, feeds)
+    dtypes = {n: _dtype(v) for n, v in values.items()}
     low = _low_precision(dtypes)
     dtype = low[0] if low else np.dtype(np.float64)
     reference = reference_dtype(dtype)
@@ -252,7 +253,9 @@ def check_gradients(
         warnings.warn(note, UserWarning, stacklevel=2)
     with no_nonfinite_hint():  # check_gradients takes no nonfinite= (it always raises)
         analytic = grad(g, wrt, feeds, of=of)
-        exact = grad(g, wrt, _upcast_values(g, feeds), of=of) if low else None
+        exact = None
+        if low:  # the same graph's gradient in float64, on the float16 and float32 values upcast
+            exact = grad(g, wrt, {**feeds, **{n: upcast(values[n]) for n, d in dtypes.items() if _low(d)}}, of=of)
     numeric = finite_difference(g, wrt, eps, feeds, of=of)
     rows = []
     scales = {}
@@ -300,38 +303,28 @@ def default_tolerance(dtype: Any) -> tuple[float, float]:
     return tol, tol
 
 
-def _value_dtypes(g: Graph, feeds: Mapping[str, Any]) -> dict[str, Any]:
-    """``{name: dtype}`` of the values ``g``'s inputs and params take (fed, or a param's
-    stored value); ``None`` for what numpy refuses, which ``grad`` then reports."""
-    return {n: _dtype(feeds[n] if n in feeds else data["attrs"].get("value"))
+def _source_values(g: Graph, feeds: Mapping[str, Any]) -> dict[str, Any]:
+    """``{name: value}`` of ``g``'s inputs and params: fed, or a param's stored value."""
+    return {n: feeds[n] if n in feeds else data["attrs"].get("value")
             for n, data in g.nx.nodes(data=True) if data["role"] in ("input", "param")}
+
+
+def _low(dtype: Any) -> bool:
+    """A float dtype less precise than float64 (``None``, what numpy refuses, is not)."""
+    return dtype is not None and dtype.kind == "f" and reference_dtype(dtype) != dtype
 
 
 def _low_precision(dtypes: dict[str, Any]) -> list[np.dtype]:
     """The float dtypes less precise than float64 among ``dtypes``, least precise first:
     the analytic gradients carry its rounding. Integers count as float64, as evaluate
     makes them."""
-    found = {d for d in dtypes.values() if d is not None and d.kind == "f" and reference_dtype(d) != d}
-    return sorted(found, key=lambda d: -np.finfo(d).eps)
+    return sorted({d for d in dtypes.values() if _low(d)}, key=lambda d: -np.finfo(d).eps)
 
 
 def _largest_finite(values: np.ndarray) -> float:
     """The largest ``|v|`` of the finite ``values`` (0.0 if there is none)."""
     finite = np.abs(values[np.isfinite(values)])
     return float(finite.max()) if finite.size else 0.0
-
-
-def _upcast_values(g: Graph, feeds: Mapping[str, Any]) -> dict[str, Any]:
-    """``feeds`` with every float16 and float32 value of an input or param (fed or
-    stored) upcast to float64, as :func:`finite_difference` takes its differences."""
-    out = dict(feeds)
-    for n, data in g.nx.nodes(data=True):
-        if data["role"] in ("input", "param"):
-            value = feeds[n] if n in feeds else data["attrs"].get("value")
-            dtype = _dtype(value)
-            if dtype is not None and dtype.kind == "f" and reference_dtype(dtype) != dtype:
-                out[n] = upcast(value)
-    return out
 
 
 def _precision_warnings(dtypes: dict[str, Any], rtol: float) -> list[str]:
