@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -145,6 +147,24 @@ def test_runtime_shape_errors_name_the_node():
     with pytest.raises(cg.ShapeError, match="node 'y' \\(matmul\\) of 'X' \\(2, 3\\), 'W' \\(2, 3\\)"):
         cg.evaluate(g, X=np.ones((2, 3)), W=np.ones((2, 3)))
 
+
+
+def test_runtime_shape_errors_say_why_as_building_with_those_shapes_does():
+    # numpy's gufunc text ("mismatch in its core dimension 0, with gufunc signature
+    # (n?,k),(k,m?)->(n?,m?)") was the reason; the op's shape rule says it plainly
+    X, W = np.ones((2, 3)), np.ones((2, 3))
+    why = re.escape("node 'y' (matmul) of 'X' (2, 3), 'W' (2, 3): inner dimensions (2, 3) @ (2, 3) do not match (3 != 2)")
+    for run in (lambda: cg.evaluate(cg.parse("y = X @ W"), X=X, W=W),
+                lambda: cg.grad(cg.parse("y = sum(X @ W)"), wrt="W", X=X, W=W),
+                lambda: cg.compile(cg.parse("y = X @ W"))(X=X, W=W)):
+        with pytest.raises(cg.ShapeError, match="^" + why.replace("'y'", "'(y|t1)'") + "$"):
+            run()
+    g = cg.Graph()
+    with pytest.raises(cg.ShapeError, match=re.escape("inner dimensions (2, 3) @ (2, 3) do not match (3 != 2)")):
+        g.input("X", shape=(2, 3)) @ g.input("W", shape=(2, 3))
+    with pytest.raises(cg.ShapeError, match=re.escape("node 'y' (mul) of 'x' (3,), 'z' (4,): shapes (3,) and (4,) "
+                                                      "do not broadcast") + "$"):
+        cg.evaluate(cg.parse("y = x*z"), x=np.ones(3), z=np.ones(4))
 
 def test_evaluate_does_not_change_the_graph():
     g = cg.parse(LECTURE)
