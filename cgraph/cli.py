@@ -527,6 +527,8 @@ def _hessian_args(p: argparse.ArgumentParser) -> None:
 def _hessian(args: argparse.Namespace) -> int:
     import cgraph as cg
 
+    from .passes.adjoint import derivative_text
+
     show = _latex_printer(args)
     g = load_graph(args.source)
     at = parse_bindings(args.at)
@@ -536,7 +538,7 @@ def _hessian(args: argparse.Namespace) -> int:
     if at:  # the values first, as grad: an error at the point (log(-1)) leaves no half answer
         _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
-    labels = [_second(h, name) for name in h.outputs]
+    labels = [derivative_text(h.nx.nodes[name]) for name in h.outputs]  # d2y/dx2, d2y/dz dx (d/dz of dy/dx)
     simplified = cg.simplify(h)
     if show:
         print(show(simplified))
@@ -564,12 +566,6 @@ def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
                 f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: cgraph hessian "
                 "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) in Python "
                 "gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a graph")
-
-
-def _second(h: Any, name: str) -> str:
-    """How the command names a second derivative: ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx)."""
-    y, (w_j, w_i) = h.nx.nodes[name]["partial"]
-    return f"d2{y}/d{w_j}2" if w_j == w_i else f"d2{y}/d{w_j} d{w_i}"
 
 
 # ---------------------------------------------------------------------------- jacobian
