@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import re
 import sys
@@ -243,6 +244,23 @@ def _path(text: str) -> str:
     if "\0" in text:
         raise argparse.ArgumentTypeError(f"{text!r}: a file name cannot hold the NUL character")
     return text
+
+
+def _number_above(bound: float, relation: str) -> Callable[[str], float]:
+    """An option's value as a float, a finite number ``> bound`` or ``>= bound``
+    (``relation``); anything else is a usage error that argparse prefixes with the option
+    (``argument --rtol: expected a finite number >= 0, got '-1'``)."""
+    def number(text: str) -> float:
+        text = text.strip()  # (main puts a space before a value that starts with a minus)
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value < bound or (relation == ">" and value == bound):
+            raise argparse.ArgumentTypeError(f"expected a finite number {relation} {bound:g}, got {text!r}")
+        return value
+
+    return number
 
 
 def _source(p: argparse.ArgumentParser) -> None:
@@ -618,9 +636,15 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _of(p)
     _at(p, required=True)
-    p.add_argument("--eps", type=float, metavar="STEP",
-                   help="the finite-difference step, e.g. --eps 1e-8 as in the lecture "
+    p.add_argument("--eps", type=_number_above(0, ">"), metavar="STEP",
+                   help="the finite-difference step, a number > 0, e.g. --eps 1e-8 as in the lecture "
                         "(default: cbrt(machine eps) * max(1, |x|) per element)")
+    p.add_argument("--rtol", type=_number_above(0, ">="), metavar="R",
+                   help="relative tolerance, a number >= 0: an element passes when |analytic - numeric| <= "
+                        "atol + rtol*|numeric| (default: 1e-5 for float64 values; 3e-4 for float32, 0.03 for float16)")
+    p.add_argument("--atol", type=_number_above(0, ">="), metavar="A",
+                   help="absolute tolerance, a number >= 0 (default: 1e-8 for float64 values; for float32 and "
+                        "float16, rtol's default times max(1, largest |numeric|) of the element's input)")
 
 
 @command("check", "compare the adjoint gradient with finite differences", _check_args)
@@ -628,7 +652,8 @@ def _check(args: argparse.Namespace) -> int:
     import cgraph as cg
 
     g = load_graph(args.source)
-    report = cg.check_gradients(g, eps=args.eps, feeds=parse_bindings(args.at), of=_output(args, g))
+    report = cg.check_gradients(g, eps=args.eps, rtol=args.rtol, atol=args.atol, feeds=parse_bindings(args.at),
+                                of=_output(args, g))
     print(report)
     return 0 if report.ok else 1
 

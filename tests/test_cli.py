@@ -184,8 +184,27 @@ def test_check_takes_the_lectures_step():
     assert out.returncode == 1 and "FAILED" in out.stdout
     out = run("check", "x*eps", "--at", "x=2", "eps=3", "--eps", "1e-6")  # an input named eps is still an input
     assert out.returncode == 0, out.stderr
-    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "-1")
-    assert out.returncode == 1 and "eps must be a finite number > 0" in out.stderr
+    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "-1")  # a usage error naming the option, as --rtol's
+    assert out.returncode == 2 and "cgraph check: error: argument --eps: expected a finite number > 0, got '-1'" in out.stderr
+
+
+def test_check_takes_the_tolerances_check_gradients_takes(capsys):
+    from cgraph.cli import main
+
+    # the lecture's step 1e-8 errs by about 6e-9 relative: within the default rtol=1e-5, not within 1e-10
+    assert main(["check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-8"]) == 0
+    capsys.readouterr()
+    assert main(["check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-8", "--rtol", "1e-10", "--atol", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and out.rstrip().endswith("rtol=1e-10, atol=0)")
+    assert main(["check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-13", "--rtol", "0.5"]) == 0  # loose enough
+    assert capsys.readouterr().out.rstrip().endswith("rtol=0.5, atol=1e-08)")
+    for option, value in [("--rtol", "-1"), ("--atol", "-1e-8"), ("--rtol", "abc"), ("--atol", "nan"), ("--rtol", "inf")]:
+        assert main(["check", "x*z", "--at", "x=2", "z=3", option, value]) == 2, (option, value)
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.splitlines()[-1] == (
+            f"cgraph check: error: argument {option}: expected a finite number >= 0, got {value!r}")
 
 
 def test_steps_writes_frames(tmp_path):
