@@ -288,15 +288,29 @@ def _wrt(p: argparse.ArgumentParser, note: str = "") -> None:
 
 def _of(p: argparse.ArgumentParser, note: str = "") -> None:
     p.add_argument("--of", metavar="NAME",
-                   help=f"the output to differentiate, for a graph of several outputs ({note}default: the only one)")
+                   help=f"the output (or intermediate) to differentiate, for a graph of several outputs; a node computed "
+                        f"from the inputs, not an input ({note}default: the only one)")
 
 
 def _output(args: argparse.Namespace, g: Any) -> str | None:
     """``--of``, or an InputError saying to give it where ``g`` has several outputs: the
-    passes' own message would ask for their ``of=`` keyword, which the command has not."""
+    passes' own message would ask for their ``of=`` keyword, which the command has not.
+
+    An ``--of`` naming an input (or param, or constant) itself is an InputError too, in
+    every command: its derivative is the identity (``cg.grad(g, of="x")`` gives it, as
+    JAX's ``jacrev`` of the identity), which no one asks a command for; ``--of x`` for
+    ``--wrt x`` is the likely mistake. ``y = x`` differentiates ``x`` itself."""
     if args.of is None and len(g.outputs) > 1:
         raise InputError(f"{args.source!r} has {len(g.outputs)} outputs {g.outputs}; say which to differentiate "
                          f"with --of NAME")
+    data = g.nx.nodes[args.of] if isinstance(args.of, str) and args.of in g.nx else None
+    if data is not None and data["role"] != "op":
+        role = {"input": "an input", "param": "a param"}.get(data["role"], "a constant")
+        example = f" (e.g. --of {g.outputs[0]} --wrt {args.of})" if len(g.outputs) > 1 else f" (--wrt {args.of})"
+        raise InputError(
+            f"--of {args.of!r} is {role} of {args.source!r}, not a node computed from its inputs: --of says what to "
+            f"differentiate, --wrt with respect to what{example}; for the derivative of {args.of} itself (the "
+            f"identity), differentiate the formula 'y = {args.of}'")
     return args.of
 
 
