@@ -76,6 +76,19 @@ def test_integers_become_float64():
     assert cg.evaluate(cg.parse("y = x*2"), x=True)["y"] == 2.0  # bools are numbers to numpy
 
 
+
+def test_a_missing_input_named_as_a_constant_says_what_to_write():
+    # e^(x*z), copied from a slide, makes e an input; the error said only that it is missing
+    with pytest.raises(cg.InputError, match=re.escape(
+            "graph 'graph' is missing input(s) 'e'; 'e' is a variable here (Euler's number is exp(1); "
+            "write e^x as exp(x))") + "$"):
+        cg.grad(cg.parse("e^(x*z)"), x=2, z=3)
+    with pytest.raises(cg.InputError, match=re.escape("missing input(s) 'pi', 'x'; 'pi' is a variable here (for π "
+                                                      "write 3.141592653589793)") + "$"):
+        cg.evaluate(cg.parse("sin(pi*x)"))
+    with pytest.raises(cg.InputError, match=r"missing input\(s\) 'z'$"):  # the lecture's e = a/b is assigned
+        cg.evaluate(cg.parse(LECTURE), x=2)
+
 def test_missing_unexpected_and_misshaped_inputs_name_themselves():
     g = cg.Graph("net")
     X = g.input("X", shape=(None, 2))

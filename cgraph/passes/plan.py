@@ -236,9 +236,20 @@ class Plan:
             env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite, role=data["role"])
         if missing:
             if any(self.graph.nx.nodes[n]["role"] != "param" for n in missing):
-                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}")
+                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}"
+                                 + _constant_hint(missing))
             raise InputError(f"param(s) {', '.join(map(repr, missing))} of graph {source.name!r} have no value: "
                              f"give one to g.param(..., value=...) or pass it like an input")
+
+
+# names a formula takes for a mathematical constant, which are inputs like any other name
+_CONSTANTS = {"e": "Euler's number is exp(1); write e^x as exp(x)", "pi": "for π write 3.141592653589793"}
+
+
+def _constant_hint(missing: list[str]) -> str:
+    """``"; 'e' is a variable here (Euler's number ...)"`` for a missing input named as a
+    constant (``e^(x*z)`` from a slide makes ``e`` an input)."""
+    return "".join(f"; {n!r} is a variable here ({_CONSTANTS[n]})" for n in missing if n in _CONSTANTS)
 
 
 def _execute(steps: list, env: list, reuse: bool) -> None:
