@@ -435,6 +435,8 @@ def _grad(args: argparse.Namespace) -> int:
 
     import cgraph as cg
 
+    from .passes.adjoint import require_separable_anywhere
+
     if args.expand and args.program and not args.at:  # the program is printed unexpanded
         args.usage_error("--expand with --program needs --at (it expands the values' exact forms only)")
     g = load_graph(args.source)
@@ -442,6 +444,9 @@ def _grad(args: argparse.Namespace) -> int:
     of = _output(args, g)
     ga = cg.adjoint(g, wrt=args.wrt, of=of)
     _something_to_differentiate(ga, args.source)
+    if not at:  # where the graph alone shows what cg.grad refuses at any point: an array whose elements mix
+        nodes = ga.nx.nodes
+        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
     show = _latex_printer(args) or cg.to_text
     # the values first: an error at the point (log(-1), an array through a softmax) leaves
     # no half answer on stdout
