@@ -452,19 +452,20 @@ def _grad(args: argparse.Namespace) -> int:
     # no half answer on stdout
     values = cg.grad(g, wrt=args.wrt, of=of, **at) if at else {}
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
+    exact = {}
+    if at and not args.latex and all(np.ndim(v) == 0 for v in at.values()):
+        # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
+        # (before printing too: simplify's shape rules may refuse what evaluate took, softmax of a number)
+        bound = cg.simplify(derivatives if args.expand else ga, **at)
+        for line in cg.to_text(bound).splitlines():
+            name, _, rhs = line.partition(" = ")
+            exact[name] = rhs
     if args.program and at and not args.latex:
         print(_valued_program(ga, cg.evaluate(ga, **at)))
     else:
         print(show(ga, form="program") if args.program else show(derivatives))
     if at:
         print(_point(at))
-        exact = {}
-        if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
-            # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
-            bound = cg.simplify(derivatives if args.expand else ga, **at)
-            for line in cg.to_text(bound).splitlines():
-                name, _, rhs = line.partition(" = ")
-                exact[name] = rhs
         for out, (name, value) in zip(ga.outputs, values.items()):
             rhs = exact.get(out, "")
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""

@@ -164,6 +164,16 @@ def test_grad_without_a_point_refuses_an_array_through_softmax_as_grad_does_at_o
     assert main(["jacobian", "softmax(x)"]) == 0  # what the error points to
 
 
+def test_grad_refuses_a_point_its_exact_form_cannot_take_before_printing(capsys):
+    # evaluate takes softmax of a number (1.0), simplify's shape rule does not: the exact form at
+    # the point failed after the derivative and 'at x=2:' were printed, a half answer
+    from cgraph.cli import main
+
+    assert main(["grad", "softmax(x)", "--at", "x=2"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "axis -1 is out of range for 0 dimension(s)" in captured.err
+
+
 def test_check_reports_and_sets_the_status():
     out = run("check", FORMULA, "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr
