@@ -422,7 +422,7 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", 
     if shape is not None:
         ok = arr.ndim == len(shape) and all(d is None or d == a for d, a in zip(shape, arr.shape))
         if not ok:
-            raise InputError(f"{role} {name!r}: expected shape {_fmt(shape)}, got {arr.shape}")
+            raise InputError(f"{role} {name!r}: expected shape {_fmt(shape)}, got {arr.shape}" + _column_hint(shape, arr))
     if nonfinite == "raise" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
         where = "" if arr.ndim == 0 else f" at index {tuple(int(i) for i in bad)}"
@@ -468,6 +468,19 @@ def _fits_float(v: Any) -> bool:
     except OverflowError:
         return False
     return True
+
+
+def _column_hint(shape: tuple, arr: np.ndarray) -> str:
+    """How to turn a vector into the column a shape such as (batch, 1) asks for (the
+    targets Y of a one-output network, given as cg.nn.train takes them), or back."""
+    def fits(want: tuple, got: tuple) -> bool:
+        return len(want) == len(got) and all(d is None or d == a for d, a in zip(want, got))
+
+    if shape and shape[-1] == 1 and fits(shape[:-1], arr.shape):
+        return " (a column: reshape it with .reshape(-1, 1))" if arr.ndim == 1 else " (add the last axis of 1)"
+    if arr.ndim and arr.shape[-1] == 1 and fits(shape, arr.shape[:-1]):
+        return " (drop the last axis of 1: .reshape(-1))" if arr.ndim == 2 else " (drop the last axis of 1)"
+    return ""
 
 
 def _fmt(shape: tuple) -> str:
