@@ -164,6 +164,7 @@ MARGINS = {
     # a tie is fine (each side's half is what central differences see), a near tie is a kink
     "maximum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
     "minimum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
+    "sign_diff": (lambda a, b: bool(np.all(np.abs(a - b) > 0.05)), (None, None)),  # a tie is its jump
 }
 
 

@@ -47,6 +47,7 @@ OP_CASES = {
     "pow": ([(2, 3), (2, 3)], {}, [POSITIVE, ANY], lambda a, b: a**b),
     "maximum": ([(2, 3), (3,)], {}, [ANY, ANY], sp.Max),
     "minimum": ([(3, 1), (1, 4)], {}, [ANY, ANY], sp.Min),
+    "sign_diff": ([(2, 3), (3,)], {}, [_away_from_zero, _uniform(-0.1, 0.1)], lambda a, b: sp.sign(a - b)),  # apart
     "exp": ([(2, 3)], {}, [ANY], sp.exp),
     "log": ([(2, 3)], {}, [POSITIVE], sp.log),
     "sin": ([(2, 3)], {}, [ANY], sp.sin),
@@ -180,6 +181,45 @@ def test_maximum_with_a_nan_operand_has_a_nan_derivative():
     g = cg.parse("y = maximum(a, b)")
     got = cg.grad(g, a=np.array([np.nan, 3.0]), b=1.0, nonfinite="propagate")
     assert np.isnan(got["a"][0]) and got["a"][1] == 1.0 and np.isnan(got["b"])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_have_finite_derivatives_wherever_they_are_finite(name):
+    # the rule took sign(a - b): at a = 1e308, b = -1e308 the sub overflowed, a DomainError
+    # naming node 't1' (sub) of the rule, where the derivative is {a: 1, b: 0}
+    g = cg.parse(f"y = {name}(a, b)")
+    larger = name == "maximum"
+    f = cg.compile(g, wrt=["a", "b"])
+    for a, b in [(1e308, -1e308), (-1e308, 1e308), (1.7976931348623157e308, -1.7976931348623157e308)]:
+        want = {"a": float((a > b) == larger), "b": float((b > a) == larger)}
+        assert cg.grad(g, a=a, b=b) == want, (a, b)
+        assert f(a=a, b=b) == {"y": cg.evaluate(g, a=a, b=b)["y"], "g_a": want["a"], "g_b": want["b"]}  # scalar path
+        np.testing.assert_array_equal(cg.hessian(g, a=a, b=b), np.zeros((2, 2)))
+    a, b = np.array([1e308, -1e308, 2.0]), np.array([-1e308, 1e308, 2.0])  # and arrays, and the array path
+    want = [1.0, 0.0, 0.5] if larger else [0.0, 1.0, 0.5]
+    assert cg.grad(g, a=a, b=b)["a"].tolist() == want and f(a=a, b=b)["g_a"].tolist() == want
+    got = cg.grad(g, a=np.float32(3e38), b=np.float32(-3e38))  # float32 overflows at 3.4e38
+    assert got == {"a": float(larger), "b": float(not larger)} and got["a"].dtype == np.float32
+    # no tie made where there is none: a/2 - b/2 would round 5e-324/2 to 0
+    tiny = 5e-324
+    for a, b in [(tiny, 0.0), (0.0, -tiny), (2 * tiny, tiny), (3 * tiny, 2 * tiny)]:
+        assert cg.grad(g, a=a, b=b) == {"a": float(larger), "b": float(not larger)}, (a, b)
+        assert f(a=a, b=b)["g_a"] == float(larger), (a, b)
+
+
+def test_the_two_sides_of_maximum_and_minimum_print_alike():
+    # one side printed sign(x - z)/2 + 1/2 and the other (1 - sign(x - z))/2
+    def printed(formula):
+        return cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula))))
+
+    assert printed("y = maximum(x, z)") == "g_x = sign(x - z)/2 + 1/2\ng_z = sign(z - x)/2 + 1/2"
+    assert printed("y = minimum(x, z)") == "g_x = sign(z - x)/2 + 1/2\ng_z = sign(x - z)/2 + 1/2"
+    assert cg.to_text(cg.adjoint(cg.parse("y = maximum(x, z)"))) == (
+        "g_x = 1*((1 + sign(x - z))/2)\ng_z = 1*((1 + sign(z - x))/2)")
+    assert printed("y = maximum(x, 0)") == "g_x = sign(x)/2 + 1/2"  # a number: sign(x - 0), simplified
+    assert printed("y = minimum(0, x)") == "g_x = sign(-x)/2 + 1/2"
+    assert cg.to_latex(cg.simplify(cg.adjoint(cg.parse("y = maximum(x, z)")), ), form="program").count(
+        r"\operatorname{sign}\left(") == 2
 
 
 def test_relu_and_abs_take_subgradient_zero_at_zero():

@@ -906,3 +906,14 @@ def test_the_guard_stays_where_it_changes_a_value(formula):
     g = cg.simplify(cg.parse(formula))
     assert "replace_zero" in {d["op"] for _, d in g.nx.nodes(data=True)}
     np.testing.assert_allclose(cg.evaluate(g, x=0.0)["y"], cg.evaluate(cg.parse(formula), x=0.0)["y"])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_the_extremum_of_a_node_and_itself_is_the_node(name):
+    # simplify left maximum(x, x) as it was
+    g = cg.parse(f"y = {name}(x, x)*z + {name}(x, x)")
+    s = cg.simplify(g)
+    assert cg.to_text(s) == "y = x*z + x"
+    assert cg.grad(s, x=2.0, z=3.0) == cg.grad(g, x=2.0, z=3.0) == {"x": 4.0, "z": 2.0}
+    assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(f"y = {name}(x, x)")))) == "g_x = 1"  # two halves
+    assert cg.to_text(cg.simplify(cg.parse(f"y = {name}(x, z)"))) == f"y = {name}(x, z)"

@@ -800,6 +800,18 @@ def _guarded_operand(b: Any, a: str) -> str | None:
     return b.args(inner)[0] if b.op(inner) == "replace_zero" else None
 
 
+def _same_operand(b: Any, c: Candidate) -> str | None:
+    """``maximum(u, u) -> u`` (and minimum's): its derivative, a half from each side, is 1."""
+    u, v = c.args
+    return u if u == v and fits(b, u, c) else None
+
+
+def _tie(b: Any, c: Candidate) -> str | None:
+    """``sign_diff(u, u) -> 0``, as ``u - u -> 0``."""
+    u, v = c.args
+    return filled(b, c, 0) if u == v else None
+
+
 def _relu(r: Fraction) -> Fraction:
     return max(r, Fraction(0))
 
@@ -840,6 +852,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _keeps_zero,  # -0 -> 0 (a zeros_like too)
         _neg_neg,  # --u -> u, -(u - v) -> v - u, -(3*u) -> -3*u, -(-2*u*v) -> 2*u*v, -(u - v)/w -> (v - u)/w
     ),
+    "maximum": (_same_operand,),  # maximum(u, u) -> u
+    "minimum": (_same_operand,),  # minimum(u, u) -> u
+    "sign_diff": (_tie,),  # sign_diff(u, u) -> 0 (exact numbers fold: sign_diff(1, 1/2) -> 1)
     "pow": (
         _pow_simple,  # u^1 -> u, u^0 -> 1, 1^u -> 1, (u^a)^n -> u^(a*n) for integer n
     ),
