@@ -167,6 +167,11 @@ def test_wrap_breaks_a_call_after_the_commas_of_its_arguments():
     # a first argument that cannot be broken and does not fit after f( starts the next line
     assert wrap(r"x + g\left(\frac{a b c d e}{d}, e\right)", 9) == [
         "x", r"+ g\left(\right.", r"\left. \frac{a b c d e}{d}, e\right)"]
+    # so does a first argument that is a product led by such a fraction: the fraction
+    # went after g( and ran 4 past the width (sum_to(2 (...)/size(...) W_2^T ⊙ ..., b_1)
+    # of an MLP's gradient at line_width=40: 48.5 letters)
+    assert wrap(r"x + g\left(\frac{a b c d e}{d} u \odot v, e\right)", 10) == [
+        "x", r"+ g\left(\right.", r"\left. \frac{a b c d e}{d} u \right.", r"\left. {}\odot v, e\right)"]
     # what follows an argument broken over lines joins its last line where it fits
     assert wrap(r"f\left(\left(a + b + c\right) d, e\right)", 9) == [
         r"f\left(\left(a + b \right. \right.", r"\left. \left. {}+ c\right) d, e\right)"]
@@ -265,6 +270,28 @@ def test_line_width_60_fits_a_page_of_a_10pt_article(tmp_path):
     pages = [r"\[" + cg.to_latex(g, line_width=60) + "\\]\\clearpage\n" for g in _slide_graphs()]
     log = _typeset(tmp_path, r"\documentclass[10pt]{article}", pages)
     assert "Output written on s.pdf" in log
+    assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("width", [30, 40])
+def test_narrow_line_widths_fit_a_text_that_wide(tmp_path, width):
+    """No line past a text ``width`` x's wide (a 10pt article's \\textwidth set so): the
+    lecture's gradient and an MLP's VJP at 30 and 40, the lecture's Hessian and an MSE
+    MLP's gradient at 40 (narrower, they hold fractions wider than the text, which are
+    never broken). At 40 the MLP's d loss/d b_1 ran 48.5 letters wide (42pt over): the
+    fraction that starts sum_to's first argument (2 (...)/size(...) W_2^T) stayed after
+    'sum_to('."""
+    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
+    graphs = [cg.simplify(cg.adjoint(lecture())), cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1"))]
+    if width >= 40:
+        mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
+        graphs += [cg.simplify(cg.hessian_graph(lecture())), cg.simplify(mse.gradient_graph())]
+    pages = [r"\[" + cg.to_latex(g, line_width=width) + "\\]\\clearpage\n" for g in graphs]
+    head = (r"\documentclass[10pt]{article}\newlength\xw\settowidth{\xw}{$x$}"
+            rf"\setlength{{\textwidth}}{{{width}\xw}}")
+    log = _typeset(tmp_path, head, pages)
+    assert f"Output written on s.pdf ({len(pages)} pages" in log
     assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
 
 

@@ -217,7 +217,8 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     level. Each line is filled: what follows a piece broken over several lines joins its
     last line where it fits. Fractions, scripts and juxtaposed factors are never broken:
     what cannot be broken further keeps a line of its own, however wide (a call's first
-    argument that is too wide to follow ``f(`` starts the next line).
+    argument, or the fraction that starts it, too wide to follow ``f(`` starts the next
+    line).
 
     Examples
     --------
@@ -269,8 +270,8 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
     r"""``row`` broken inside its widest outermost ``\left...\right`` (as it is, where it
     has none or that has nothing to break at); its last line ``reserve`` narrower. Where
     what the group holds starts with what cannot be broken (a fraction as a first
-    argument) and is too wide to follow the opening on the first line, it starts on the
-    next."""
+    argument, or as the first factor of one) and is too wide to follow the opening on
+    the first line, it starts on the next."""
     pairs, opened = [], None
     for i, lexeme in _top_level(row):
         if lexeme == r"\left":
@@ -286,7 +287,7 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
     # lines after the first start at the indent, between \left. and \right.; the last
     # carries the tail (\right) and what follows) instead of a \right.
     end, middle = latex_width(tail) + reserve - _NULL, later - 2 * _NULL
-    opening = terms(inner)[0]  # where it cannot be broken and is too wide here: from the next line on
+    opening = _leading(inner)  # where it cannot be broken and is too wide here: from the next line on
     if first < middle and latex_width(opening) > first and _unbreakable(opening):
         lines = ["", *wrap(inner, middle, 0.0, end)]
     else:
@@ -297,6 +298,17 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
             *(r"\left. " + continued(line) + r" \right." for line in lines[1:-1]),
             r"\left. " + continued(lines[-1]) + tail]
 
+
+
+def _leading(tex: str) -> str:
+    r"""What :func:`wrap` puts first on the first line of ``tex``: its first argument's,
+    term's or factor's first piece, at every level (``\frac{a}{b} c`` of
+    ``\frac{a}{b} c \odot d, e``)."""
+    while True:
+        first = terms(tex)[0]
+        if first == tex:
+            return tex
+        tex = first
 
 
 def _unbreakable(tex: str) -> bool:
