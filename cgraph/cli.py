@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import re
 import sys
@@ -245,6 +246,23 @@ def _path(text: str) -> str:
     return text
 
 
+def _number_above(bound: float, relation: str) -> Callable[[str], float]:
+    """An option's value as a float, a finite number ``> bound`` or ``>= bound``
+    (``relation``); anything else is a usage error that argparse prefixes with the option
+    (``argument --rtol: expected a finite number >= 0, got '-1'``)."""
+    def number(text: str) -> float:
+        text = text.strip()  # (main puts a space before a value that starts with a minus)
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value < bound or (relation == ">" and value == bound):
+            raise argparse.ArgumentTypeError(f"expected a finite number {relation} {bound:g}, got {text!r}")
+        return value
+
+    return number
+
+
 def _source(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="FORMULA_OR_FILE", help="a formula, a program file, or a saved JSON graph")
 
@@ -270,15 +288,29 @@ def _wrt(p: argparse.ArgumentParser, note: str = "") -> None:
 
 def _of(p: argparse.ArgumentParser, note: str = "") -> None:
     p.add_argument("--of", metavar="NAME",
-                   help=f"the output to differentiate, for a graph of several outputs ({note}default: the only one)")
+                   help=f"the output (or intermediate) to differentiate, for a graph of several outputs; a node computed "
+                        f"from the inputs, not an input ({note}default: the only one)")
 
 
 def _output(args: argparse.Namespace, g: Any) -> str | None:
     """``--of``, or an InputError saying to give it where ``g`` has several outputs: the
-    passes' own message would ask for their ``of=`` keyword, which the command has not."""
+    passes' own message would ask for their ``of=`` keyword, which the command has not.
+
+    An ``--of`` naming an input (or param, or constant) itself is an InputError too, in
+    every command: its derivative is the identity (``cg.grad(g, of="x")`` gives it, as
+    JAX's ``jacrev`` of the identity), which no one asks a command for; ``--of x`` for
+    ``--wrt x`` is the likely mistake. ``y = x`` differentiates ``x`` itself."""
     if args.of is None and len(g.outputs) > 1:
         raise InputError(f"{args.source!r} has {len(g.outputs)} outputs {g.outputs}; say which to differentiate "
                          f"with --of NAME")
+    data = g.nx.nodes[args.of] if isinstance(args.of, str) and args.of in g.nx else None
+    if data is not None and data["role"] != "op":
+        role = {"input": "an input", "param": "a param"}.get(data["role"], "a constant")
+        example = f" (e.g. --of {g.outputs[0]} --wrt {args.of})" if len(g.outputs) > 1 else f" (--wrt {args.of})"
+        raise InputError(
+            f"--of {args.of!r} is {role} of {args.source!r}, not a node computed from its inputs: --of says what to "
+            f"differentiate, --wrt with respect to what{example}; for the derivative of {args.of} itself (the "
+            f"identity), differentiate the formula 'y = {args.of}'")
     return args.of
 
 
@@ -527,6 +559,8 @@ def _hessian_args(p: argparse.ArgumentParser) -> None:
 def _hessian(args: argparse.Namespace) -> int:
     import cgraph as cg
 
+    from .passes.adjoint import derivative_text
+
     show = _latex_printer(args)
     g = load_graph(args.source)
     at = parse_bindings(args.at)
@@ -536,7 +570,7 @@ def _hessian(args: argparse.Namespace) -> int:
     if at:  # the values first, as grad: an error at the point (log(-1)) leaves no half answer
         _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
-    labels = [_second(h, name) for name in h.outputs]
+    labels = [derivative_text(h.nx.nodes[name]) for name in h.outputs]  # d2y/dx2, d2y/dz dx (d/dz of dy/dx)
     simplified = cg.simplify(h)
     if show:
         print(show(simplified))
@@ -564,12 +598,6 @@ def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
                 f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: cgraph hessian "
                 "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) in Python "
                 "gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a graph")
-
-
-def _second(h: Any, name: str) -> str:
-    """How the command names a second derivative: ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx)."""
-    y, (w_j, w_i) = h.nx.nodes[name]["partial"]
-    return f"d2{y}/d{w_j}2" if w_j == w_i else f"d2{y}/d{w_j} d{w_i}"
 
 
 # ---------------------------------------------------------------------------- jacobian
@@ -622,9 +650,15 @@ def _check_args(p: argparse.ArgumentParser) -> None:
     _source(p)
     _of(p)
     _at(p, required=True)
-    p.add_argument("--eps", type=float, metavar="STEP",
-                   help="the finite-difference step, e.g. --eps 1e-8 as in the lecture "
+    p.add_argument("--eps", type=_number_above(0, ">"), metavar="STEP",
+                   help="the finite-difference step, a number > 0, e.g. --eps 1e-8 as in the lecture "
                         "(default: cbrt(machine eps) * max(1, |x|) per element)")
+    p.add_argument("--rtol", type=_number_above(0, ">="), metavar="R",
+                   help="relative tolerance, a number >= 0: an element passes when |analytic - numeric| <= "
+                        "atol + rtol*|numeric| (default: 1e-5 for float64 values; 3e-4 for float32, 0.03 for float16)")
+    p.add_argument("--atol", type=_number_above(0, ">="), metavar="A",
+                   help="absolute tolerance, a number >= 0 (default: 1e-8 for float64 values; for float32 and "
+                        "float16, rtol's default times max(1, largest |numeric|) of the element's input)")
 
 
 @command("check", "compare the adjoint gradient with finite differences", _check_args)
@@ -632,7 +666,8 @@ def _check(args: argparse.Namespace) -> int:
     import cgraph as cg
 
     g = load_graph(args.source)
-    report = cg.check_gradients(g, eps=args.eps, feeds=parse_bindings(args.at), of=_output(args, g))
+    report = cg.check_gradients(g, eps=args.eps, rtol=args.rtol, atol=args.atol, feeds=parse_bindings(args.at),
+                                of=_output(args, g))
     print(report)
     return 0 if report.ok else 1
 

@@ -184,8 +184,27 @@ def test_check_takes_the_lectures_step():
     assert out.returncode == 1 and "FAILED" in out.stdout
     out = run("check", "x*eps", "--at", "x=2", "eps=3", "--eps", "1e-6")  # an input named eps is still an input
     assert out.returncode == 0, out.stderr
-    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "-1")
-    assert out.returncode == 1 and "eps must be a finite number > 0" in out.stderr
+    out = run("check", FORMULA, "--at", "x=2", "z=3", "--eps", "-1")  # a usage error naming the option, as --rtol's
+    assert out.returncode == 2 and "cgraph check: error: argument --eps: expected a finite number > 0, got '-1'" in out.stderr
+
+
+def test_check_takes_the_tolerances_check_gradients_takes(capsys):
+    from cgraph.cli import main
+
+    # the lecture's step 1e-8 errs by about 6e-9 relative: within the default rtol=1e-5, not within 1e-10
+    assert main(["check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-8"]) == 0
+    capsys.readouterr()
+    assert main(["check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-8", "--rtol", "1e-10", "--atol", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and out.rstrip().endswith("rtol=1e-10, atol=0)")
+    assert main(["check", FORMULA, "--at", "x=2", "z=3", "--eps", "1e-13", "--rtol", "0.5"]) == 0  # loose enough
+    assert capsys.readouterr().out.rstrip().endswith("rtol=0.5, atol=1e-08)")
+    for option, value in [("--rtol", "-1"), ("--atol", "-1e-8"), ("--rtol", "abc"), ("--atol", "nan"), ("--rtol", "inf")]:
+        assert main(["check", "x*z", "--at", "x=2", "z=3", option, value]) == 2, (option, value)
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.splitlines()[-1] == (
+            f"cgraph check: error: argument {option}: expected a finite number >= 0, got {value!r}")
 
 
 def test_steps_writes_frames(tmp_path):
@@ -531,6 +550,35 @@ def test_of_names_the_output_of_a_graph_of_several(command, extra, tmp_path):
                                                 "dg_z/dz = exp(2) = 7.38905609893065"]
     out = run(command, "two.txt", "--of", "g", "--at", "x=1", "z=2", *extra, cwd=tmp_path)
     assert out.returncode == 1 and "'g'" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command, extra", [
+    ("grad", []), ("hessian", []), ("jacobian", []), ("check", []), ("compile", []), ("steps", ["-o", "frames"]),
+    ("draw", ["-o", "d.dot", "--adjoint"]),
+])
+def test_of_naming_an_input_itself_is_refused_by_every_command(command, extra, tmp_path, capsys, monkeypatch):
+    """--of x for --wrt x: jacobian printed the identity u_x^T dx/dx = u_x (and grad
+    dx/dx = 1, hessian 0), an answer to a question no one asks a command."""
+    from cgraph.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([command, "y = x*z", "--of", "x", "--at", "x=[1, 2]", "z=3", *extra]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        f"cgraph {command}: error: --of 'x' is an input of 'y = x*z', not a node computed from its inputs: --of says "
+        "what to differentiate, --wrt with respect to what (--wrt x); for the derivative of x itself (the identity), "
+        "differentiate the formula 'y = x'\n")
+    (tmp_path / "two.txt").write_text("g_x = cos(x) + z*exp(x*z)\ng_z = x*exp(x*z)\n", encoding="utf-8")
+    assert main([command, "two.txt", "--of", "z", "--at", "x=1", "z=2", *extra]) == 1
+    assert "with respect to what (e.g. --of g_x --wrt z)" in capsys.readouterr().err
+    assert main([command, "a = x*z\ny = a + 1", "--of", "a", "--at", "x=1", "z=2", *extra]) == 0  # a node computed
+
+
+def test_the_identity_is_differentiated_as_a_formula(capsys):
+    from cgraph.cli import main
+
+    assert main(["jacobian", "y = x", "--at", "x=[1, 2]"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["u_y^T dy/dx = u_y", "at x=[1, 2]:", "dy/dx (2, 2) = [[1, 0], [0, 1]]"]
 
 
 def test_of_that_would_be_ignored_is_a_usage_error():

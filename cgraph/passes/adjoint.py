@@ -455,7 +455,7 @@ def derivative_part(g: Graph, n: str) -> str:
             if s not in seen:
                 seen.add(s)
                 stack.append(s)
-    names = [_derivative_text(nodes[o]) for o in sorted(found, key=lambda o: g.outputs.index(o))]
+    names = [derivative_text(nodes[o]) for o in sorted(found, key=lambda o: g.outputs.index(o))]
     text = f"; it is part of {' and '.join(dict.fromkeys(t for t in names if t))}" if any(names) else "; it is part of a derivative"
     rule, by = data.get("rule_of"), "made"
     for _ in range(8):  # a second derivative's rule node is part of the first: whose rule made it, too
@@ -466,8 +466,16 @@ def derivative_part(g: Graph, n: str) -> str:
     return text
 
 
-def _derivative_text(data: Mapping[str, Any]) -> str:
-    """``dy/dx``, ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx), from an adjoint's ``partial``."""
+def derivative_text(data: Mapping[str, Any]) -> str:
+    """``dy/dx``, ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx), from an adjoint's ``partial``
+    (``data``: its node attributes); "" for a node without one. How errors and the
+    ``cgraph hessian`` command name a derivative.
+
+    Examples
+    --------
+    >>> derivative_text({"partial": ("y", ("z", "x"))}), derivative_text({"partial": ("y", ("x", "x"))})
+    ('d2y/dz dx', 'd2y/dx2')
+    """
     partial = data.get("partial")
     if not partial:
         return ""
