@@ -809,9 +809,17 @@ def test_the_nodes_a_rule_makes_carry_the_node_of_the_rule():
     (lambda: cg.expand(cg.adjoint(cg.parse("y = x^p + p*log(x)*x^p"), wrt=["p"])),
      "g_p = 2*x^p*log(x) + p*x^p*log(x)^2"),
     (lambda: cg.expand(cg.adjoint(cg.parse("y = x^p - log(x)*x^p*p"), wrt=["p"])), "g_p = -p*x^p*log(x)^2"),
-    # d2/dp dx of x^p*log(x): "x^p*log(x)/x + x^p*log(x)/x + ..."
+    # d2/dp dx of x^p*log(x): "x^p*log(x)/x + x^p*log(x)/x + ..." (the forward y = x^p*log(x)
+    # is the product they share, whence the parentheses)
     (lambda: cg.hessian_graph(cg.parse("y = x^p*log(x)"), wrt=["x", "p"]),
-     "g3_x = 2*x^p*log(x)/x + p*log(x)^2*x^(p - 1)"),
+     "g3_x = 2*(x^p*log(x))/x + p*log(x)^2*x^(p - 1)"),
+    # a shared product holding the guarded log, times log(x): "x^p*log(x)*log(x) + ..."
+    (lambda: cg.hessian_graph(cg.parse("y = x^p + p*log(x)*x^p")),
+     "g3_p = x^p*log(x)^2 + x^p*log(x)*(log(x)*(p*log(x) + 1) + log(x))"),
+    # a power of the guarded log: "x^p*log(x)*log(x)^2"
+    (lambda: cg.expand(cg.hessian_graph(cg.parse("y = x^p*log(x)"))), "g3_p = x^p*log(x)^3"),
+    (lambda: cg.expand(cg.adjoint(cg.adjoint(cg.parse("y = x^p*log(x)"), wrt=["p"]), wrt=["p"])),
+     "g2_p = x^p*log(x)^3"),
 ])
 def test_terms_that_the_guard_kept_apart_collect_where_the_sum_takes_log(graph, printed):
     g = graph()

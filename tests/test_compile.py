@@ -721,6 +721,33 @@ def test_a_long_sum_of_unslices_over_an_unknown_shape_compiles():
     np.testing.assert_allclose(got, np.cos(X), rtol=1e-15)
 
 
+def test_every_name_the_generated_code_uses_is_one_no_op_may_call_its_own():
+    """register refuses an op's code_names that the generated code uses itself (np, v0,
+    _check, builtins: registry.generated_name); this holds that list to the code written:
+    every name the code reads is such a name or one an op's code calls (CODE_NAMES)."""
+    from cgraph.ops.registry import CODE_NAMES, generated_name
+
+    def names(source):
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+
+    g = cg.Graph()
+    x, W = g.input("x", shape=(None, 2)), g.param("W", value=np.ones((2, 2)))
+    g.output(cg.sum(cg.softmax(x @ W) * np.array([1.0, 2.0])) + cg.sum(cg.reshape(x, shape=(-1,))), name="y")
+    h = cg.Graph()
+    u = h.input("u", shape=(3,))
+    h.output(cg.sum(cg.sin(u[0::2])) + cg.sum(cg.cos(u[1::2])), name="y")  # a fused sum of unslices
+    used = set()
+    for graph, wrt, feeds in [(lecture(), ["x", "z"], [{"x": 2.0, "z": 3.0}, {"x": np.array([2.0, 3.0]), "z": 3.0}]),
+                              (cg.parse("y = sigmoid(x)^2.5 + abs(x) + maximum(x, z)"), None, [{"x": 0.5, "z": 1.0}]),
+                              (g, ["x", "W"], [{"x": np.ones((3, 2))}]), (h, ["u"], [{"u": np.ones(3)}])]:
+        f = cg.compile(graph, wrt=wrt)
+        for feed in feeds:
+            f(**feed)
+        used |= names(f.source)
+    assert {"np", "v0", "o0", "inputs", "_check", "_fit", "float", "_unslice_sum", "_param"} <= used  # what it covers
+    assert [n for n in sorted(used) if not generated_name(n) and n not in CODE_NAMES] == []
+
+
 @pytest.mark.parametrize("wrt", [None, ["x"]])
 def test_a_constant_output_of_a_compiled_function_cannot_be_written_through(wrt):
     # f(...)["r"] was a writeable view of the graph's constant: a write changed later calls

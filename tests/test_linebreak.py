@@ -25,12 +25,13 @@ def _sides(g, **options) -> list[str]:
 
 
 def _joined(rows: list[str]) -> str:
-    """``rows`` back on one line: wrap's ``\\right.`` / ``\\left.`` pairs (and the ``{}``
-    before a leading operator) taken out."""
+    """``rows`` back on one line: wrap's ``\\right.`` / ``\\left.`` pairs (with the
+    ``\\enspace`` that indents a nested line, and the ``{}`` before a leading operator)
+    taken out."""
     text = " ".join(rows)
     # a group that starts its content on the next line: \left(\right. \left. a, b\right)
-    text = re.sub(r"(\\left(?:\\\{|[^\s\\.]))\\right\.( \\right\.)* (\\left\. )+", r"\1", text)
-    return re.sub(r"( \\right\.)+ (\\left\. )+(\{\})?", " ", text)
+    text = re.sub(r"(\\left(?:\\\{|[^\s\\.]))\\right\.( \\right\.)* (\\left\. (\\enspace )?)+", r"\1", text)
+    return re.sub(r"( \\right\.)+ (\\left\. (\\enspace )?)+(\{\})?", " ", text)
 
 
 @pytest.mark.parametrize("tex, width", [
@@ -49,6 +50,7 @@ def _joined(rows: list[str]) -> str:
     (r"a\,b", 2.2),                                # a thin space
     (r"\left. {}+ c\right)", 4.2),                 # {}+ is binary; \left. is an empty 1.2pt
     (r"\left. \left. x \right. \right.", 1.8),      # (\nulldelimiterspace: 0.22 x's in pdflatex)
+    (r"\enspace x", 1.875),                        # half an em
 ])
 def test_latex_width(tex, width):
     assert latex_width(tex) == pytest.approx(width)
@@ -66,7 +68,8 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     assert wrap("a + b + c + d", 6) == ["a + b", "+ c + d"]
     assert wrap("a + b + c + d", 100) == ["a + b + c + d"]
     assert wrap("a + b + c + d", 6, indent=3) == ["a + b", "+ c", "+ d"]   # later lines 3 narrower
-    assert wrap(r"z \left(a + b + c\right)", 8) == [r"z \left(a + b \right.", r"\left. {}+ c\right)"]
+    # (a line inside parentheses is indented half an em: \enspace)
+    assert wrap(r"z \left(a + b + c\right)", 8) == [r"z \left(a + b \right.", r"\left. \enspace {}+ c\right)"]
     # a term of a sum that is a product of several factors breaks at their operators
     assert wrap(r"x + a b \odot c d \odot e", 6) == ["x", r"+ a b", r"\odot c d", r"\odot e"]
     # what has nothing to break at keeps its line, however wide
@@ -74,7 +77,7 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     # the group's last line leaves room for what follows the group (\right) p q r s t)
     # (it was one line 18 wide: the group alone fitted the first line)
     assert wrap(r"z \left(a + b + c + d\right) p q r s t", 14, indent=1) == [
-        r"z \left(a + b + c \right.", r"\left. {}+ d\right) p q r s t"]
+        r"z \left(a + b + c \right.", r"\left. \enspace {}+ d\right) p q r s t"]
 
 
 def test_wrap_of_deeply_nested_parentheses_takes_one_pass_per_level(monkeypatch):
@@ -147,7 +150,7 @@ def test_to_latex_line_width_of_one_equation_and_of_a_node():
 def test_to_latex_breaks_an_mlp_gradient_inside_its_parentheses():
     net = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
     text = cg.to_latex(cg.simplify(net.gradient_graph()), line_width=60)
-    assert "W_{2}^{\\top} \\right. \\\\\n&\\quad \\left. {}\\odot \\left(1 - " in text
+    assert "W_{2}^{\\top} \\right. \\\\\n&\\quad \\left. \\enspace {}\\odot \\left(1 - " in text
     check_latex(text)
 
 
@@ -159,22 +162,24 @@ def test_terms_split_a_call_s_arguments_after_their_commas():
 
 def test_wrap_breaks_a_call_after_the_commas_of_its_arguments():
     # (it broke at the sum in the first argument and ran on: 'f(a' / '+ b, c d, e)')
-    assert wrap(r"f\left(a + b, c d, e\right)", 8) == [r"f\left(a + b, \right.", r"\left. c d, e\right)"]
-    # nested calls recurse; a reopened argument needs no {} (-c stays a unary minus)
+    assert wrap(r"f\left(a + b, c d, e\right)", 8) == [r"f\left(a + b, \right.", r"\left. \enspace c d, e\right)"]
+    # nested calls recurse, each level's lines half an em further in; a reopened argument
+    # needs no {} (-c stays a unary minus)
     assert wrap(r"f\left(g\left(a, b + c\right), h\left(d, e\right)\right)", 9) == [
-        r"f\left(g\left(a, \right. \right.", r"\left. \left. b + c\right), \right.", r"\left. h\left(d, e\right)\right)"]
-    assert wrap(r"f\left(a, -c\right)", 5) == [r"f\left(a, \right.", r"\left. -c\right)"]
+        r"f\left(g\left(a, \right. \right.", r"\left. \enspace \left. \enspace b + c\right), \right.",
+        r"\left. \enspace h\left(d, e\right)\right)"]
+    assert wrap(r"f\left(a, -c\right)", 5) == [r"f\left(a, \right.", r"\left. \enspace -c\right)"]
     # a first argument that cannot be broken and does not fit after f( starts the next line
-    assert wrap(r"x + g\left(\frac{a b c d e}{d}, e\right)", 9) == [
-        "x", r"+ g\left(\right.", r"\left. \frac{a b c d e}{d}, e\right)"]
+    assert wrap(r"x + g\left(\frac{a b c d e}{d}, e\right)", 10) == [
+        "x", r"+ g\left(\right.", r"\left. \enspace \frac{a b c d e}{d}, e\right)"]
     # so does a first argument that is a product led by such a fraction: the fraction
     # went after g( and ran 4 past the width (sum_to(2 (...)/size(...) W_2^T ⊙ ..., b_1)
     # of an MLP's gradient at line_width=40: 48.5 letters)
     assert wrap(r"x + g\left(\frac{a b c d e}{d} u \odot v, e\right)", 10) == [
-        "x", r"+ g\left(\right.", r"\left. \frac{a b c d e}{d} u \right.", r"\left. {}\odot v, e\right)"]
+        "x", r"+ g\left(\right.", r"\left. \enspace \frac{a b c d e}{d} u \right.", r"\left. \enspace {}\odot v, e\right)"]
     # what follows an argument broken over lines joins its last line where it fits
-    assert wrap(r"f\left(\left(a + b + c\right) d, e\right)", 9) == [
-        r"f\left(\left(a + b \right. \right.", r"\left. \left. {}+ c\right) d, e\right)"]
+    assert wrap(r"f\left(\left(a + b + c\right) d, e\right)", 11) == [
+        r"f\left(\left(a + b \right. \right.", r"\left. \enspace \left. \enspace {}+ c\right) d, e\right)"]
 
 
 def _equations(text: str) -> list[tuple[float, list[str]]]:

@@ -4,6 +4,7 @@ until it has a reference below."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import re
@@ -136,6 +137,22 @@ def build(name, operands, attrs, shapes):
     ins = [g.input(f"u{i}", shape=s) for i, s in enumerate(shapes)]
     out = g.output(g.apply(name, *ins, **attrs), name="out")
     return g, {f"u{i}": v for i, v in enumerate(operands)}, out
+
+
+@pytest.mark.parametrize("name", ["np", "v0", "o1", "inputs", "_check", "_fallback", "_array_path", "compiled",
+                                  "_const1", "_op_cube2", "_shape3", "float", "abs", "len"])
+def test_register_refuses_a_code_name_the_generated_code_uses_itself(scratch_registry, name):
+    # the op's function replaced np, a value v0, a helper or a builtin in the compiled module:
+    # registered, a compiled graph holding it failed at call time ('float' object is not callable)
+    op = cg.OpDef("cube", 1, lambda x: x * x * x, cg.ops.registry.shapes.same, None, text="cube({0})",
+                  latex="{0}^{{3}}", elementwise=True, code_math=name + "({0})", code="np.power({0}, 3)",
+                  code_names={name: lambda v: math.pow(v, 3)}, keeps_nonfinite="all")
+    with pytest.raises(cg.GraphError, match=re.escape(
+            f"op 'cube': its code_names cannot take {name!r}: cg.compile's generated code uses that name itself")):
+        cg.register(op)
+    assert "cube" not in cg.OPS and name not in scratch_registry.CODE_NAMES
+    with pytest.raises(cg.GraphError, match="its code_names cannot take 'my-cube': not a Python identifier"):
+        cg.register(dataclasses.replace(op, code_names={"my-cube": math.exp}))
 
 
 @pytest.mark.parametrize(("name", "i", "case"), ALL, ids=[f"{n}-{i}" for n, i, _ in ALL])

@@ -891,12 +891,30 @@ def test_the_derivative_of_sin_squared_plus_cos_squared_is_zero():
     ("y = log(x)^2*log(replace_zero(x))", "y = log(x)^3"),
     ("y = x*log(replace_zero(x))/log(x)", "y = x"),
     ("y = log(x)/(x*log(replace_zero(x)))", "y = 1/x"),
+    # in a product shared by two terms: "x^p*log(x)*log(x) + x^p*log(x)*z"
+    ("a = x^p*log(replace_zero(x))\ny = a*log(x) + a*z", "y = x^p*log(x)^2 + z*x^p*log(x)"),
+    ("y = log(replace_zero(x))^2*log(x)", "y = log(x)^3"),  # a power of the guarded log
 ])
 def test_the_guard_of_a_log_goes_where_it_changes_no_value(formula, expected):
     g = cg.parse(formula)
     assert cg.to_text(cg.simplify(g)) == expected
     ops = {d["op"] for _, d in cg.simplify(g).nx.nodes(data=True)}
     assert "replace_zero" not in ops
+
+
+@pytest.mark.parametrize("formula", [
+    "y = x^2*log(replace_zero(x)) + 1/log(x)",  # 1/log(x) is -0 at x = 0: the sum is finite
+    "y = x^2*log(replace_zero(x)) + log(x)^(-1)",
+])
+def test_the_guard_stays_where_a_log_below_a_fraction_bar_is_finite_at_zero(formula):
+    # a log(x) below a fraction bar (or to a negative power) made simplify drop the guard
+    # of the other log as where the sum or product takes log(x): 0 at x = 0 became nan
+    g = cg.parse(formula)
+    s = cg.simplify(g)
+    assert "replace_zero" in {d["op"] for _, d in s.nx.nodes(data=True)}
+    want = cg.evaluate(g, x=0.0, nonfinite="propagate")["y"]
+    assert np.isfinite(want)
+    assert cg.evaluate(s, x=0.0, nonfinite="propagate")["y"] == want
 
 
 @pytest.mark.parametrize("formula", ["y = replace_zero(x)", "y = log(replace_zero(x))*x", "y = replace_zero(x^2)",

@@ -7,7 +7,10 @@ read these tables; none of them has an ``if op == ...`` chain.
 
 from __future__ import annotations
 
+import builtins
 import inspect
+import keyword
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -98,7 +101,9 @@ class OpDef:
         holding the op gets no scalar path.
     code : the same on numpy values; None: the generated code calls ``eval``.
     code_names : the functions ``code_math`` calls, by the bare names it writes
-        (``{"exp": math.exp}``); :func:`register` gathers them into :data:`CODE_NAMES`.
+        (``{"exp": math.exp}``); :func:`register` gathers them into :data:`CODE_NAMES`,
+        and refuses a name the generated code uses itself (:func:`generated_name`: ``np``,
+        ``v0``, ``_check``, a builtin...).
     keeps_nonfinite : the operand positions (``"all"``: every one but ``shape_operands``)
         through which a non-finite value always makes ``code_math``'s value non-finite or
         raise (``exp(-inf)`` is 0.0, so not ``exp``'s); ``cg.compile`` checks the others.
@@ -178,6 +183,31 @@ UFUNCS: dict[np.ufunc, OpDef] = {}
 CODE_NAMES: dict[str, Callable[..., Any]] = {}
 #: ops that are graph sources rather than computations
 SOURCE_OPS = frozenset({"input", "param", "const"})
+#: the names ``cg.compile``'s generated code defines or calls itself, besides Python's builtins
+#: (cgraph/compile.py's ``_Writer``, cgraph/codegen.py's ``HELPERS`` and ``support``): an op's
+#: ``code_names`` taking one would replace it in the module the code runs in
+GENERATED_NAMES = frozenset({
+    "np", "inputs", "compiled", "positional", "_array_path", "_fit",  # _Writer
+    "_fresh", "_unslice_sum", "_check", "_weak", "_param", "_unset",  # codegen.HELPERS
+    "_fallback", "_slow", "_other", "_extra",  # codegen.support
+})
+#: the numbered names it makes: the values v0, v1, ..., the results o0, ..., and what
+#: ``_Writer._bind`` binds (``_shape1``, ``_attrs2``, ``_op_softmax3``, ``_const4``, ``_attr5``, ``_index6``)
+_NUMBERED = re.compile(r"[vo][0-9]+|_(?:op(?:_\w*)?|shape|attrs?|const|index)[0-9]+")
+
+
+def generated_name(name: str) -> bool:
+    """Whether ``cg.compile``'s generated code uses ``name`` itself (or it is a Python
+    builtin or keyword, which that code may call), so that no op's ``code_names`` may
+    take it.
+
+    Examples
+    --------
+    >>> [generated_name(n) for n in ("np", "v0", "_check", "float", "_const3", "_cube", "fpow")]
+    [True, True, True, True, True, False, False]
+    """
+    return (name in GENERATED_NAMES or _NUMBERED.fullmatch(name) is not None or hasattr(builtins, name)
+            or keyword.iskeyword(name))
 
 
 def float_dtype(*values: Any) -> np.dtype:
@@ -219,6 +249,14 @@ def register(op: OpDef) -> OpDef:
     if op.ufunc is not None and op.ufunc in UFUNCS:
         raise GraphError(f"ufunc {op.ufunc.__name__!r} already builds op {UFUNCS[op.ufunc].name!r}")
     for name, fn in op.code_names.items():
+        if not isinstance(name, str) or not name.isidentifier() or generated_name(name):
+            raise GraphError(
+                f"op {op.name!r}: its code_names cannot take {name!r}: "
+                + ("not a Python identifier" if not isinstance(name, str) or not name.isidentifier() else
+                   "cg.compile's generated code uses that name itself (np, inputs, the values v0, v1, ..., helpers "
+                   "such as _check, Python's builtins)")
+                + f"; call the function something else, such as '_{op.name}'"
+            )
         if CODE_NAMES.get(name, fn) is not fn:
             raise GraphError(f"op {op.name!r}: the name {name!r} its code calls is another function already")
     OPS[op.name] = op

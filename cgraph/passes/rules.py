@@ -705,35 +705,42 @@ def _mul_guarded_log(b: Any, c: Candidate) -> str | None:
     """``log(u)*log(replace_zero(u)) -> log(u)*log(u)`` (``log(u)^2`` too): where the product
     takes ``log(u)`` it is not finite at ``u = 0`` anyway (and simplify's identities assume
     finite operands), so the guard of the pow rule changes no value (``x^p*log(x)``
-    differentiates by ``p`` to ``x^p*log(x)^2``, which _mul_terms merges)."""
-    return _unguarded_in(b, c.op, c.args, _logs_taken(b, c.args))
+    differentiates by ``p`` to ``x^p*log(x)^2``, which _mul_terms merges). A product among
+    the factors (a shared one, which _mul_order leaves whole) counts with its factors and
+    is read in where it holds the guard: ``(x^p*log(replace_zero(x)))*log(x) ->
+    x^p*log(x)*log(x)``."""
+    out = _unguarded_parts(b, c.args, _logs_taken(b, _read_in(b, c.args)))
+    if out is None:
+        return None
+    result = b.make("mul", *out)
+    return result if fits(b, result, c) else None
 
 
 def _div_guarded_log(b: Any, c: Candidate) -> str | None:
     """The same in a quotient, either way up: ``u^p*log(replace_zero(u))/log(u) ->
     u^p*log(u)/log(u)`` (``x^p/log(x)`` differentiates by ``p`` to ``x^p``)."""
     top, bottom = c.args
-    logs = _logs_taken(b, [*_factors(b, top), *_factors(b, bottom)])
+    logs = _logs_taken(b, _read_in(b, [*_factors(b, top), *_factors(b, bottom)]))
     if not logs:
         return None
-    new = [_unguarded_in(b, "mul", _factors(b, a), logs, single=True) or a for a in (top, bottom)]
+    new = [_product(b, _unguarded_parts(b, _factors(b, a), logs)) or a for a in (top, bottom)]
     return b.make("div", *new) if new != [top, bottom] else None
 
 
 def _add_guarded_log(b: Any, c: Candidate) -> str | None:
     """The same in a sum (or difference), over the factors of its terms (of a quotient's
-    top and bottom, under a minus): where a term takes ``log(u)``, the sum is not finite at
-    ``u = 0``, so ``log(replace_zero(u))`` and ``replace_zero(u)`` in the others become
+    top and bottom, under a minus): where a term takes ``log(u)`` (above its fraction bar:
+    ``1/log(u)`` is ``-0`` at ``u = 0``), the sum is not finite at ``u = 0``, so ``log(replace_zero(u))`` and ``replace_zero(u)`` in the others become
     ``log(u)`` and ``u``, and like terms that print alike collect again (d/dp of
     ``x^p + p*x^p*log(x)`` expands to ``2*x^p*log(x) + p*x^p*log(x)^2``, not
     ``x^p*log(x) + p*x^p*log(x)^2 + x^p*log(x)``)."""
     shapes = [_term_shape(b, t) for t in c.args]
-    logs = _logs_taken(b, [f for _, parts in shapes for part in parts for f in _factors(b, part)])
+    logs = _logs_taken(b, [f for _, parts in shapes if parts for f in _read_in(b, _factors(b, parts[0]))])
     if not logs:
         return None
     new = []
     for t, (wrap, parts) in zip(c.args, shapes):
-        rebuilt = [_unguarded_factors(b, part, logs) or part for part in parts]
+        rebuilt = [_product(b, _unguarded_parts(b, _factors(b, part), logs, zeros=True)) or part for part in parts]
         if rebuilt == list(parts):
             new.append(t)
             continue
@@ -751,45 +758,64 @@ def _term_shape(b: Any, t: Any) -> tuple[bool, tuple[Any, ...]]:
     return wrap, tuple(b.args(inner)) if b.op(inner) == "div" else (inner,)
 
 
-def _unguarded_factors(b: Any, n: str, logs: dict[str, str]) -> str | None:
-    """``n``, a product (or one factor), with ``log(replace_zero(u))`` made ``log(u)`` and
-    ``replace_zero(u)`` made ``u`` for each ``u`` of ``logs``; None if nothing changes."""
-    parts = _factors(b, n)
-    out = []
-    for a in parts:
-        if isinstance(a, str) and b.op(a) == "replace_zero" and b.args(a)[0] in logs:
-            a = b.args(a)[0]
-        elif isinstance(a, str):
-            a = logs.get(_guarded_operand(b, a), a)
-        out.append(a)
-    if out == list(parts):
+def _unguarded_parts(b: Any, parts: Any, logs: dict[str, str], *, zeros: bool = False) -> list[str] | None:
+    """The factors ``parts`` of a product with each ``log(replace_zero(u))`` for a ``u`` of
+    ``logs`` made ``log(u)`` (and, where ``zeros``, each ``replace_zero(u)`` made ``u``); a
+    product among them that holds one is read in, its other factors as they are. None if
+    nothing changes."""
+    if not logs:
         return None
-    return out[0] if len(out) == 1 else b.make("mul", *out)
+    out, changed = [], False
+    for a in parts:
+        inner = _factors(b, a) if isinstance(a, str) else (a,)
+        new = [_unguarded_factor(b, f, logs, zeros) for f in inner]
+        if new != list(inner):
+            out.extend(new)
+            changed = True
+        else:
+            out.append(a)
+    return out if changed else None
+
+
+def _unguarded_factor(b: Any, a: Any, logs: dict[str, str], zeros: bool) -> Any:
+    """``a`` with the guard taken out: ``log(replace_zero(u))`` (and its power,
+    ``log(replace_zero(u))^2``) as ``log(u)``; where ``zeros``, ``replace_zero(u)`` as ``u``."""
+    if not isinstance(a, str):
+        return a
+    op, args = b.op_args(a)
+    if zeros and op == "replace_zero" and args[0] in logs:
+        return args[0]
+    if op in ("pow", "square", "sqrt") and _guarded_operand(b, args[0]) in logs:
+        return b.make(op, logs[_guarded_operand(b, args[0])], *args[1:])
+    return logs.get(_guarded_operand(b, a), a)
+
+
+def _product(b: Any, parts: list[str] | None) -> str | None:
+    """The product of ``parts`` (one alone as it is); None for None."""
+    if parts is None:
+        return None
+    return parts[0] if len(parts) == 1 else b.make("mul", *parts)
 
 
 def _factors(b: Any, n: str) -> tuple[str, ...]:
     return b.args(n) if b.op(n) == "mul" else (n,)
 
 
+def _read_in(b: Any, parts: Any) -> list[str]:
+    """``parts`` with the factors of each product among them in its place (one level)."""
+    return [f for a in parts for f in (_factors(b, a) if isinstance(a, str) else (a,))]
+
+
 def _logs_taken(b: Any, parts: Any) -> dict[str, str]:
-    """``u -> log(u)`` for each factor ``log(u)`` or ``log(u)^k`` among ``parts``."""
+    """``u -> log(u)`` for each factor ``log(u)`` or ``log(u)^k`` (``k`` > 0) among
+    ``parts``: one that makes their product not finite at ``u = 0`` (``log(u)^-1`` is
+    ``-0`` there)."""
     logs = {}
     for a in parts:
-        base = as_power(b, a)[0] if isinstance(a, str) else a
-        if isinstance(base, str) and b.op(base) == "log":
+        base, k = as_power(b, a) if isinstance(a, str) else (a, 1)
+        if isinstance(base, str) and b.op(base) == "log" and k > 0:
             logs[b.args(base)[0]] = base
     return logs
-
-
-def _unguarded_in(b: Any, op: str, args: Any, logs: dict[str, str], *, single: bool = False) -> str | None:
-    """The product ``op(*args)`` (one factor alone where ``single``) with each factor
-    ``log(replace_zero(u))`` for a ``u`` of ``logs`` made ``log(u)``, or None if none is."""
-    if not logs:
-        return None
-    out = [logs.get(_guarded_operand(b, a), a) for a in args]
-    if out == list(args):
-        return None
-    return out[0] if single and len(out) == 1 else b.make(op, *out)
 
 
 def _guarded_operand(b: Any, a: str) -> str | None:

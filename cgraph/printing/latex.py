@@ -96,13 +96,13 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         (the left side included), continued in an ``aligned`` environment under its
         ``=`` (``&\quad {}+ ...``): before the ``+`` and ``-`` of its outermost sum, then
         at the ``\odot``, ``\cdot`` and ``\times`` of a product, then inside the widest
-        parentheses, after the commas of a call's arguments
-        (:func:`cgraph.printing.linebreak.wrap`); what has nowhere to break (a fraction)
-        keeps a line of its own, and where that is too wide to follow the ``=``, the
-        equations start at the left edge (``&y = ...``), continued a quad in. A letter
-        is the width of an x:
-        55 fills a beamer slide in ``\small``, 60 a page of a 10pt article. Default:
-        one line per equation.
+        parentheses, after the commas of a call's arguments, a line inside them half an
+        em (``\enspace``) further in per level (:func:`cgraph.printing.linebreak.wrap`);
+        what has nowhere to break (a fraction) keeps a line of its own, and where that
+        is too wide to follow the ``=``, the equations start at the left edge
+        (``&y = ...``), continued a quad in. A letter is the width of an x: 55 fills a
+        beamer slide in ``\small``, 60 a page of a 10pt article. Default: one line per
+        equation.
 
     Returns
     -------

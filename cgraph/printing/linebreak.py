@@ -1,7 +1,8 @@
 r"""Long LaTeX equations broken into lines for a slide or a page: the typeset width of
 the LaTeX the printer writes, estimated, and a right-hand side split at its top-level
 ``+`` and ``-`` (those outside every group and ``\left...\right``) where it is wider,
-then at products' operators, then inside parentheses (after a call's commas)."""
+then at products' operators, then inside parentheses (after a call's commas), the lines
+inside them indented by how deep they are nested."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ _NAMED = {"sin", "cos", "tan", "tanh", "ln", "log", "exp"}
 _ARGUMENT = {"mathrm", "mathtt", "mathit", "mathbf", "operatorname", "text", "hat", "bar", "tilde", "dot",
              "ddot", "vec", "acute", "grave", "breve", "check", "mathring", "widehat", "widetilde"}
 #: (a quad is an em, 1.75 x's wide in Computer Modern and in beamer's sans serif)
-_SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.75, "qquad": 3.5}
+_SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.75, "qquad": 3.5, "enspace": 0.875}
 #: a capital letter's width against an x's (X, W and Y, the names of data and weights: 1.6)
 _CAPITAL = 1.4
 #: the space TeX puts for an invisible delimiter (\left. and \right.: \nulldelimiterspace, 1.2pt)
@@ -29,6 +30,10 @@ _BINARY = frozenset("+-=<>")
 _OPERATORS = frozenset({"odot", "cdot", "times"})
 _SIGN = re.compile(r" [+-] ")
 _PRODUCT = re.compile(r" \\(?:odot|cdot|times) ")
+#: a line inside parentheses reopens them, indented half an em (an \enspace, 0.875 x's)
+#: more than the line the parentheses opened on: as deep as it is nested
+_NEST = 0.875
+_REOPEN = r"\left. \enspace "
 #: what a line broken before an operator starts with
 _LEADING_OPERATOR = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)) ")
 
@@ -214,7 +219,8 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     too wide, before the ``\odot``, ``\cdot`` and ``\times`` of its outermost product, else
     inside its widest ``\left(...\right)``, closing and reopening it with ``\right.`` and
     ``\left.``: after the commas between a call's arguments, else as above, at every
-    level. Each line is filled: what follows a piece broken over several lines joins its
+    level, each line inside parentheses half an em (``\enspace``) further in than the
+    line they open on, so that a line shows how deep it is nested. Each line is filled: what follows a piece broken over several lines joins its
     last line where it fits. Fractions, scripts and juxtaposed factors are never broken:
     what cannot be broken further keeps a line of its own, however wide (a call's first
     argument, or the fraction that starts it, too wide to follow ``f(`` starts the next
@@ -225,9 +231,9 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     >>> wrap("a + b + c + d", 6)
     ['a + b', '+ c + d']
     >>> wrap(r"z \left(a + b + c\right)", 8)
-    ['z \\left(a + b \\right.', '\\left. {}+ c\\right)']
+    ['z \\left(a + b \\right.', '\\left. \\enspace {}+ c\\right)']
     >>> wrap(r"f\left(a + b, c d, e\right)", 8)
-    ['f\\left(a + b, \\right.', '\\left. c d, e\\right)']
+    ['f\\left(a + b, \\right.', '\\left. \\enspace c d, e\\right)']
     """
     later = width - indent
     pieces = terms(tex)
@@ -286,7 +292,7 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
     first = room - latex_width(head) - _NULL  # (the first line ends with \right.)
     # lines after the first start at the indent, between \left. and \right.; the last
     # carries the tail (\right) and what follows) instead of a \right.
-    end, middle = latex_width(tail) + reserve - _NULL, later - 2 * _NULL
+    end, middle = latex_width(tail) + reserve - _NULL, later - 2 * _NULL - _NEST
     opening = _leading(inner)  # where it cannot be broken and is too wide here: from the next line on
     if first < middle and latex_width(opening) > first and _unbreakable(opening):
         lines = ["", *wrap(inner, middle, 0.0, end)]
@@ -295,9 +301,17 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
     if len(lines) == 1:
         return [row]
     return [head + lines[0] + (r" \right." if lines[0] else r"\right."),
-            *(r"\left. " + continued(line) + r" \right." for line in lines[1:-1]),
-            r"\left. " + continued(lines[-1]) + tail]
+            *(_reopened(line, middle) + r" \right." for line in lines[1:-1]),
+            _reopened(lines[-1], middle - end) + tail]
 
+
+def _reopened(line: str, room: float) -> str:
+    r"""``line``, inside parentheses opened on an earlier line, reopening them: half an em
+    (an ``\enspace``) in from where they opened, one more per level (which is why lines
+    inside them are ``_NEST`` narrower), where it fits ``room``; else at that level's
+    indent (a fraction that cannot be broken keeps what room there is)."""
+    line = continued(line)
+    return (_REOPEN if latex_width(line) <= room + 1e-9 else r"\left. ") + line
 
 
 def _leading(tex: str) -> str:
