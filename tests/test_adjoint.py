@@ -64,6 +64,7 @@ OP_CASES = {
     "sign": ([(2, 3)], {}, [_away_from_zero], sp.sign),
     "identity": ([(2, 3)], {}, [ANY], lambda a: a),
     "replace_zero": ([(2, 3)], {}, [_away_from_zero], lambda a: a),  # 1 at 0: a jump, differentiated as a
+    "replace_zero_if": ([(2, 3), (3,)], {}, [_away_from_zero, ANY], lambda a, b: a),  # 1 where both are 0
     "matmul": ([(2, 4, 3), (3, 5)], {}, [ANY, ANY], None),
     "matmul_grad": ([(2, 5), (2, 3), (3, 5)], {"operand": 1}, [ANY, ANY, ANY], None),
     "sum": ([(2, 3, 4)], {"axis": (0, 2), "keepdims": True}, [ANY], None),
@@ -729,9 +730,40 @@ def test_a_zero_constant_base_differentiates_to_zero_and_a_negative_one_stays_un
     for formula, at in (("y = (-2)^p", {"p": 2.0}), ("y = x^p", {"x": -2.0, "p": 2.0})):
         with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(.*=-2\) = nan"):
             cg.grad(cg.parse(formula), **at)
-    # x^p at p = 0 jumps at x = 0 (0^0 = 1, 0^p = 0 for p > 0): not differentiable there
-    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: pow\(x=0, .*=-1\) = inf"):
+    # x^p at x = 0 jumps at p = 0 (0^0 = 1, 0^p = 0 for p > 0): no d/dp there (d/dx is 0)
+    with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(x=0\) = -inf .*; it is part of dy/dp,"):
         cg.grad(cg.parse("y = x^p"), x=0.0, p=0.0)
+
+
+def test_a_power_with_a_zero_exponent_has_slope_zero_at_a_zero_base():
+    # cg.grad(cg.parse('y = x^p'), wrt='x', x=0.0, p=0.0) raised "DomainError node 't3' (pow)
+    # is not finite: pow(x=0, t2=-1) = inf" in the rule p*x^(p - 1), 0*inf; x^0 is 1 for
+    # every x, so the slope is 0 (JAX gives 0, SymPy's limit too)
+    g = cg.parse("y = x^p")
+    x, q = sp.symbols("x p", positive=True)
+    f = cg.compile(g, wrt=["x"])
+    for p in (0.0, 1.0, 2.0, 3.0):
+        want = float(sp.limit(sp.diff(x**q, x).subs(q, sp.nsimplify(p)), x, 0, "+"))
+        assert cg.grad(g, wrt="x", x=0.0, p=p) == {"x": want}, p
+        assert f(x=0.0, p=p)["g_x"] == want, p  # compile's scalar path
+    np.testing.assert_array_equal(f(x=np.zeros(4), p=np.array([0.0, 1.0, 2.0, 3.0]))["g_x"], [0.0, 1.0, 0.0, 0.0])
+    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: pow\(x=0, .*=-0.5\) = inf"):
+        cg.grad(g, wrt="x", x=0.0, p=0.5)  # an infinite slope: still an error
+    # the guard changes the rule at x = p = 0 only: elsewhere its derivatives are its own
+    # (d/dp of p*x^(p - 1) at p = 0 is 1/x, as SymPy's)
+    want = [[float(sp.diff(x**q, s, t).subs({x: 2, q: 0})) for t in (x, q)] for s in (x, q)]
+    np.testing.assert_allclose(cg.hessian(g, x=2.0, p=0.0), want, rtol=1e-12)
+    # x^x at 0 has slope -inf (its base and exponent are 0 together): still an error
+    with pytest.raises(cg.DomainError, match=r"is not finite"):
+        cg.grad(cg.parse("y = x^x"), x=0.0)
+    # the printed rule is unchanged: the guard prints as its operand, and simplify merges
+    # u*u^(p - 1) across it where p multiplies them (0 at u = p = 0 either way)
+    assert cg.to_text(cg.simplify(cg.adjoint(g))) == "g_x = p*x^(p - 1)\ng_p = x^p*log(x)"
+    for formula, printed in [("y = x^x", "g_x = x^x + x^x*log(x)"), ("y = x^p*x", "g_x = x^p + p*x^p"),
+                             ("y = sigmoid(x)^p", "g_x = p*sigmoid(x)^p*(1 - sigmoid(x))")]:
+        assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula), wrt=["x"]))) == printed
+    assert cg.to_text(cg.adjoint(g), form="program").splitlines()[-2:] == [
+        "g_x = g_y*(p*x^(p - 1))", "g_p = g_y*(y*log(x))"]
 
 
 @pytest.mark.parametrize("formula, printed", [
@@ -762,7 +794,7 @@ def test_simplify_keeps_the_guard_where_the_base_rounds_to_zero(formula, at):
     for got in (f(**at), dict(zip(f.outputs, f.positional(*[at[n] for n in f.inputs])))):
         for w in g.inputs:
             np.testing.assert_array_equal(got[f"g_{w}"], want[w], err_msg=w)
-    assert "replace_zero" in {d.get("op") for _, d in cg.simplify(cg.adjoint(g)).nx.nodes(data=True)}
+    assert "replace_zero_if" in {d.get("op") for _, d in cg.simplify(cg.adjoint(g)).nx.nodes(data=True)}
 
 
 # ------------------------------------------------------------------ errors at a point
@@ -775,7 +807,7 @@ def test_simplify_keeps_the_guard_where_the_base_rounds_to_zero(formula, at):
     # a temporary of the function: its formula; the derivatives through it: every one it is part of
     ("y = sin(sqrt(x))*z", {"x": 0.0, "z": 1.0}, r"it is part of dy/dx, made by the derivative rule of node 't1' "
      r"\(sqrt\) = sqrt\(x\);"),
-    ("y = x^p", {"x": -2.0, "p": 2.0}, r"\(log\) is not finite: log\(t6=-2\) = nan .*; it is part of dy/dp, made by the "
+    ("y = x^p", {"x": -2.0, "p": 2.0}, r"\(log\) is not finite: log\(x=-2\) = nan .*; it is part of dy/dp, made by the "
      r"derivative rule of node 'y' \(pow\) = x\^p;"),
 ])
 def test_an_error_at_a_node_of_a_derivative_names_the_derivative_and_the_rule(formula, at, message):

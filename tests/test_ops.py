@@ -64,6 +64,10 @@ CASES = {
         ((normal(2, 3),), {}, lambda x: x),
         ((np.array([0.0, -0.0, 2.0, -3.0]),), {}, lambda x: np.array([1.0, 1.0, 2.0, -3.0])),
     ],
+    "replace_zero_if": [
+        ((normal(2, 3), normal(3)), {}, lambda x, y: x + 0 * y),
+        ((np.array([0.0, 0.0, -0.0, 2.0]), np.array([0.0, 1.0, -0.0, 0.0])), {}, lambda x, y: np.array([1.0, 0.0, 1.0, 2.0])),
+    ],
     "matmul": [
         ((normal(2, 3), normal(3, 4)), {}, lambda a, b: a @ b),
         ((normal(5, 2, 3), normal(3, 4)), {}, lambda a, b: np.einsum("bij,jk->bik", a, b)),

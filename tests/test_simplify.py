@@ -894,12 +894,15 @@ def test_the_derivative_of_sin_squared_plus_cos_squared_is_zero():
     # in a product shared by two terms: "x^p*log(x)*log(x) + x^p*log(x)*z"
     ("a = x^p*log(replace_zero(x))\ny = a*log(x) + a*z", "y = x^p*log(x)^2 + z*x^p*log(x)"),
     ("y = log(replace_zero(x))^2*log(x)", "y = log(x)^3"),  # a power of the guarded log
+    ("y = replace_zero_if(x, 2) + replace_zero_if(x, z^2 + 1)", "y = 2*x"),  # the second operand is never 0
+    ("y = p*log(replace_zero_if(0, p))", "y = 0"),  # log(0) elsewhere
+    ("y = log(x)*log(replace_zero_if(x, z))*z", "y = z*log(x)^2"),  # the pow rule's guard, as replace_zero
 ])
 def test_the_guard_of_a_log_goes_where_it_changes_no_value(formula, expected):
     g = cg.parse(formula)
     assert cg.to_text(cg.simplify(g)) == expected
     ops = {d["op"] for _, d in cg.simplify(g).nx.nodes(data=True)}
-    assert "replace_zero" not in ops
+    assert "replace_zero" not in ops and "replace_zero_if" not in ops
 
 
 @pytest.mark.parametrize("formula", [

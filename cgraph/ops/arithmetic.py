@@ -47,15 +47,29 @@ def _pow_base_vjp(g, a, b):
         # u^[0, 1, 2] (polynomial features): d/du u^0 is 0, but 0*u^(0 - 1) is 0*inf at u = 0
         # (torch and JAX give 0); where the exponent is 0 any power does, so it reads 0*u^0 there
         return g * (b * a ** np.where(n == 0, 0, n - 1))
-    return g * (b * a ** (b - 1))
+    if b.op == "const" or a.name == b.name:
+        # (x^x: the guard would give d/dx 0 at 0, where the slope is -inf; the rule of
+        # the exponent says so, log(0), and d/dx x^x still prints x^x + x^x*log(x))
+        return g * (b * a ** (b - 1))
+    # d/du u^v at v = 0 is 0 (u^0 is 1 for every u; JAX, PyTorch and SymPy's limit agree),
+    # but v*u^(v - 1) is 0*inf at u = 0: the power's base reads replace_zero_if(u, v), 1
+    # where u and v are both 0 (0*1^-1 = 0 there) and u elsewhere, printed as u, so the
+    # rule still reads v*u^(v - 1). Only that point changes, so every derivative of the
+    # rule is the rule's own wherever u or v is not 0 (a guard on the exponent instead
+    # would give d/dv of it 1 at v = 0, where it is 1/u). At u = 0 and v = 1 it is 0^0 = 1,
+    # at v = 2 0, at v = 1/2 still inf (an infinite slope)
+    return g * (b * replace_zero_if(a, b) ** (b - 1))
 
 
 def _pow_exponent_vjp(g, out, a, b):
     # d/db a^b = a^b*log(a), which is 0 at a = 0 (b > 0: a^b is 0 for all b near it), as
     # torch and JAX give it, where out*log(a) is 0*(-inf). The log's operand is guarded by
-    # replace_zero (1 at 0, printed as a, so the rule still reads a^b*log(a)). A constant
-    # exponent needs no derivative: the adjoint pass drops it, so none is built
-    return None if b.op == "const" else g * (out * log(replace_zero(a)))
+    # replace_zero_if(a, out) (1 where a and a^b are 0, printed as a, so the rule still
+    # reads a^b*log(a)); at a = 0, b = 0, where a^b jumps (0^0 = 1, 0^b = 0 for b > 0), it
+    # is log(0): an error, as for x^x at 0 (whose slope is -inf), which the guard of the
+    # base alone would make 0. A constant exponent needs no derivative: the adjoint pass
+    # drops it, so none is built
+    return None if b.op == "const" else g * (out * log(replace_zero_if(a, out)))
 
 
 def _joined(sep: str):
@@ -208,4 +222,4 @@ add, sub, mul, div, neg, pow, maximum, minimum, sign_diff = (
     op.function for op in (ADD, SUB, MUL, DIV, NEG, POW, MAXIMUM, MINIMUM, SIGN_DIFF)
 )
 
-from .elementwise import log, replace_zero, sign  # noqa: E402  (the rules need them; elementwise needs mul)
+from .elementwise import log, replace_zero_if, sign  # noqa: E402  (the rules need them; elementwise needs mul)
