@@ -418,3 +418,18 @@ def test_a_vector_for_a_column_says_how_to_reshape_it():
         cg.evaluate(g, v=np.ones((3, 1)))
     with pytest.raises(cg.InputError, match=re.escape("input 'Y': expected shape (batch, 1), got (4, 2)") + "$"):
         cg.evaluate(net.graph, X=X, Y=np.ones((4, 2)))  # no reshape makes it fit: no hint
+
+
+def test_names_run_together_are_named_as_a_product_to_write():
+    # exp(xz), the lecture's e^{xz} typed as on paper, has one input 'xz': evaluating it at
+    # x=2, z=3 said only that x and z are not nodes
+    with pytest.raises(cg.InputError, match=re.escape(
+            "unexpected input(s): 'x' is not a node of graph 'graph'; 'z' is not a node of graph 'graph' "
+            "(inputs: xz); 'xz' is one name: to multiply, write x*z") + "$"):
+        cg.grad(cg.parse("exp(xz)"), x=2, z=3)
+    with pytest.raises(cg.InputError, match=re.escape("(inputs: xz, x); 'xz' is one name: to multiply, write x*z")):
+        cg.evaluate(cg.parse("exp(xz) + xz/log(x)"), x=2, z=3)
+    with pytest.raises(cg.InputError, match=re.escape("'w1x1' is one name: to multiply, write w1*x1") + "$"):
+        cg.finite_difference(cg.parse("w1x1 + b"), w1=1.0, x1=2.0, b=0.0)
+    with pytest.raises(cg.InputError, match=re.escape("(inputs: x, z)") + "$"):
+        cg.evaluate(cg.parse("x*z"), x=2, z=3, w=1)  # nothing run together: no hint

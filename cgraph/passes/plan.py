@@ -529,7 +529,27 @@ def _extra_message(g: Graph, extra: list[str]) -> str:
         else:
             parts.append(f"{k!r} is not a node of graph {g.name!r}")
     inputs = ", ".join(g.inputs + g.params) or "none"
-    return "unexpected input(s): " + "; ".join(parts) + f" (inputs: {inputs})"
+    return "unexpected input(s): " + "; ".join(parts) + f" (inputs: {inputs})" + _run_together(g, extra)
+
+
+def _run_together(g: Graph, extra: list[str]) -> str:
+    """``"; 'xz' is one name: ..."`` for an input whose name is given names run together:
+    exp(xz), the lecture's e^{xz} typed as on paper, has one input 'xz', not x and z."""
+    names = {k for k in extra if isinstance(k, str) and k} | set(g.inputs)
+    hints = []
+    for n in g.inputs:
+        if len(n) > 24:
+            continue
+        split: dict[int, list[str]] = {0: []}  # prefix length -> the names it splits into
+        for i in range(len(n)):
+            if i in split:
+                for k in names:
+                    if k != n and n.startswith(k, i) and i + len(k) not in split:
+                        split[i + len(k)] = [*split[i], k]
+        parts = split.get(len(n))
+        if parts and any(k in extra for k in parts):
+            hints.append(f"; {n!r} is one name: to multiply, write {'*'.join(parts)}")
+    return "".join(hints)
 
 
 def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands: Mapping, keep: set) -> list:
