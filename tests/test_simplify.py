@@ -938,3 +938,24 @@ def test_the_extremum_of_a_node_and_itself_is_the_node(name):
     assert cg.grad(s, x=2.0, z=3.0) == cg.grad(g, x=2.0, z=3.0) == {"x": 4.0, "z": 2.0}
     assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(f"y = {name}(x, x)")))) == "g_x = 1"  # two halves
     assert cg.to_text(cg.simplify(cg.parse(f"y = {name}(x, z)"))) == f"y = {name}(x, z)"
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # two terms 3.0*x*D and 1.5*x*D with D = 1/(2*sqrt(...)*size(x)) shared: their
+        # numbers read through D are 1.5 and 0.75, and the sum was put on x*D as 2.25
+        # (half the derivative; cg.compile's gradient was half cg.grad's)
+        ("sqrt(1 + square(x + 0.5*x))/size(x)", "4.5*x/(2*sqrt(square(1.5*x) + 1)*size(x))"),
+        ("mean(sqrt(1 + square(x + 0.5*x)))", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
+        ("sum(sqrt(1 + square(x + 0.5*x)))/size(x)", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
+    ],
+)
+def test_float_multiples_of_a_product_collect_with_the_numbers_inside_its_factors(formula, expected):
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == f"g_x = {expected}"
+    x = np.array([0.3, -1.2, 2.0])
+    want = cg.grad(g, x=x)["x"]
+    np.testing.assert_allclose(cg.evaluate(simple, x=x)["g_x"], want, rtol=1e-12)
+    np.testing.assert_allclose(cg.compile(g, wrt=["x"])(x=x)["g_x"], want, rtol=1e-12)

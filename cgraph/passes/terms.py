@@ -420,12 +420,19 @@ def _float_alike(b: Any, groups: dict, order: list, alike: list) -> bool:
     coefficient times its base's number, left to right, on the product without a number
     (``1.5*u*v + u*v -> 2.5*u*v``, not ``(1 + 1/1.5)*1.5*u*v``). The product is written
     as the first base whose number is 1, or as ``k*u*v`` without its ``k`` (``("*", k*u*v)``
-    for :func:`scaled`); other forms keep their groups apart."""
+    for :func:`scaled`; the sum is then scaled by ``k`` over the base's number, which also
+    holds numbers read inside ``u`` or ``v``); other forms keep their groups apart."""
     kept = next((base for base, k in alike if k == 1), None)
+    scale: Any = 1
     if kept is None:
-        for base, _ in alike:
-            if type(base) is str and b.op(base) == "mul" and len(b.args(base)) > 2 and b.num(b.args(base)[0]) is not None:
+        for base, k in alike:
+            lead = b.num(b.args(base)[0]) if type(base) is str and b.op(base) == "mul" and len(b.args(base)) > 2 else None
+            if lead is not None:
+                # base = k*prod = lead*rest, and the group is written on rest, so the sum
+                # on prod is scaled by lead/k: k also holds numbers read deeper than lead
+                # (3.0*x*(u/(2*v)) has k = 1.5, lead 3.0), which rest still holds
                 kept = ("*", base)
+                scale = exact(Fraction(lead) / Fraction(k)) if is_exact(lead) and is_exact(k) else lead / k
                 break
         else:
             return False
@@ -436,7 +443,7 @@ def _float_alike(b: Any, groups: dict, order: list, alike: list) -> bool:
     order[order.index(first)] = kept
     for base, _ in alike[1:]:
         order.remove(base)
-    groups[kept] = exact(total)
+    groups[kept] = exact(total if type(scale) is int and scale == 1 else total * scale)
     return True
 
 
