@@ -268,6 +268,8 @@ def _operands(draw, op, items):
         return [g, u, b], {"operand": draw(st.sampled_from([0, 1]))}
     if op == "sum_to":  # u summed down to a shape that broadcasts up to u's
         return [u, other(lambda s: _broadcasts(s, su) and np.broadcast_shapes(s, su) == su)], {}
+    if op == "replace_zero_if":  # printed as u, so a v wider than u would print a narrower shape
+        return [u, other(lambda s: _broadcasts(s, su) and np.broadcast_shapes(s, su) == su)], {}
     if op == "expand_to":  # u broadcast up to like's shape
         return [u, other(lambda s: _broadcasts(s, su) and np.broadcast_shapes(s, su) == s)], {}
     if op == "reshape_like":
