@@ -435,6 +435,8 @@ def _grad(args: argparse.Namespace) -> int:
 
     import cgraph as cg
 
+    from .passes.adjoint import require_separable_anywhere
+
     if args.expand and args.program and not args.at:  # the program is printed unexpanded
         args.usage_error("--expand with --program needs --at (it expands the values' exact forms only)")
     g = load_graph(args.source)
@@ -442,24 +444,28 @@ def _grad(args: argparse.Namespace) -> int:
     of = _output(args, g)
     ga = cg.adjoint(g, wrt=args.wrt, of=of)
     _something_to_differentiate(ga, args.source)
+    if not at:  # where the graph alone shows what cg.grad refuses at any point: an array whose elements mix
+        nodes = ga.nx.nodes
+        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
     show = _latex_printer(args) or cg.to_text
     # the values first: an error at the point (log(-1), an array through a softmax) leaves
     # no half answer on stdout
     values = cg.grad(g, wrt=args.wrt, of=of, **at) if at else {}
     derivatives = _expanded(ga) if args.expand else cg.simplify(ga)
+    exact = {}
+    if at and not args.latex and all(np.ndim(v) == 0 for v in at.values()):
+        # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
+        # (before printing too: simplify's shape rules may refuse what evaluate took, softmax of a number)
+        bound = cg.simplify(derivatives if args.expand else ga, **at)
+        for line in cg.to_text(bound).splitlines():
+            name, _, rhs = line.partition(" = ")
+            exact[name] = rhs
     if args.program and at and not args.latex:
         print(_valued_program(ga, cg.evaluate(ga, **at)))
     else:
         print(show(ga, form="program") if args.program else show(derivatives))
     if at:
         print(_point(at))
-        exact = {}
-        if not args.latex and all(np.ndim(v) == 0 for v in at.values()):
-            # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
-            bound = cg.simplify(derivatives if args.expand else ga, **at)
-            for line in cg.to_text(bound).splitlines():
-                name, _, rhs = line.partition(" = ")
-                exact[name] = rhs
         for out, (name, value) in zip(ga.outputs, values.items()):
             rhs = exact.get(out, "")
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""

@@ -140,6 +140,40 @@ def test_grad_of_an_array_through_softmax_fails_before_printing():
     assert "cg.jacobian" not in out.stderr and "cg.vjp_graph" not in out.stderr
 
 
+def test_grad_without_a_point_refuses_an_array_through_softmax_as_grad_does_at_one(capsys):
+    # it printed softmax(x)*(sum_to(1, softmax(x)) - ...), the gradient of the sum of the
+    # elements (0), where grad --at x=[1,2,3] says the elements have no gradients of their own
+    from cgraph.cli import main
+
+    for formula, where in [("softmax(x)", "node 'y' (softmax) mixes the elements of 'x' along an axis"),
+                           ("log(softmax(x))*z", "it is computed by elementwise ops only from node 't1' (softmax), "
+                                                 "which mixes the elements of 'x' along an axis")]:
+        for extra in ([], ["--program"], ["--latex"]):
+            assert main(["grad", formula, *extra]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err == (
+                f"cgraph grad: error: cannot differentiate 'y': {where}, so it is an array whose elements have no "
+                "gradients of their own (unless that axis holds one element); for its Jacobian, cgraph jacobian "
+                "prints the vector-Jacobian product and, with --at, the Jacobian at that point; for the gradient "
+                "of the sum of its elements, differentiate cg.sum(y)\n")
+    assert main(["grad", "log(softmax(x))*z", "--wrt", "z"]) == 0  # z's elements do not mix
+    assert capsys.readouterr().out == "g_z = log(softmax(x))\n"
+    assert main(["grad", "sum(softmax(x))"]) == 0  # a scalar
+    assert main(["grad", "-sum(t*log_softmax(z), axis=-1)", "--wrt", "z"]) == 0  # each row's loss its own
+    assert main(["grad", "x @ w"]) == 0  # a scalar for vectors: the point decides
+    assert main(["jacobian", "softmax(x)"]) == 0  # what the error points to
+
+
+def test_grad_refuses_a_point_its_exact_form_cannot_take_before_printing(capsys):
+    # evaluate takes softmax of a number (1.0), simplify's shape rule does not: the exact form at
+    # the point failed after the derivative and 'at x=2:' were printed, a half answer
+    from cgraph.cli import main
+
+    assert main(["grad", "softmax(x)", "--at", "x=2"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "axis -1 is out of range for 0 dimension(s)" in captured.err
+
+
 def test_check_reports_and_sets_the_status():
     out = run("check", FORMULA, "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cgraph as cg
-from cgraph.passes.adjoint import _between
+from cgraph.passes.adjoint import _between, mixed_by_structure, require_separable_anywhere
 from cgraph.passes.separable import mixed_at
 
 RNG = np.random.default_rng(7)
@@ -82,6 +82,34 @@ def test_what_is_refused_is_what_the_jacobian_shows(formula, feeds, mixing):
         if np.size(feeds[w]) == 1:
             continue  # one element shared by all: summed by design
         assert bool(several.any()) == (w in mixing), (w, J)
+
+
+@pytest.mark.parametrize(("formula", "feeds", "mixing"), CASES, ids=[c[0] for c in CASES])
+def test_what_the_graph_alone_refuses_grad_refuses_at_a_point(formula, feeds, mixing):
+    # without a point (cgraph grad 'softmax(x)'), an array whose elements mix is refused where
+    # the graph shows it (a softmax reaching y by elementwise ops only): never where grad accepts
+    g = cg.parse(formula)
+    if mixed_by_structure(g, g.inputs, "y") is not None:
+        assert mixing
+        with pytest.raises(cg.ShapeError, match="so it is an array whose elements have no gradients of their own"):
+            require_separable_anywhere(g, g.inputs, "y")
+    else:
+        require_separable_anywhere(g, g.inputs, "y")
+
+
+@pytest.mark.parametrize(("formula", "found"), [
+    ("y = softmax(x)", "y"), ("y = log(softmax(x))*z", "t1"), ("y = 2*log_softmax(x, axis=0) + z", "t2"),
+    ("y = sum(softmax(x))", None), ("y = -sum(t*log_softmax(z), axis=-1)", None), ("y = x @ w", None),
+    ("y = slice(softmax(z, axis=0), stop=1)", None),
+])
+def test_the_graph_alone_shows_a_softmax_reaching_the_output_by_elementwise_ops(formula, found):
+    g = cg.parse(formula)
+    assert mixed_by_structure(g, g.inputs, "y") == found
+    h = cg.Graph()  # a declared axis of one element: the softmax is the constant 1
+    x = h.input("x", shape=(3, 1))
+    h.output(cg.softmax(x) * h.input("z"), name="y")
+    assert mixed_by_structure(h, ["x"], "y") is None
+    assert mixed_by_structure(cg.parse("y = softmax(x)*z"), ["z"], "y") is None  # z's elements do not mix
 
 
 def test_the_error_names_where_the_elements_first_mix():

@@ -48,7 +48,9 @@ def adjoint(g: Graph, wrt: Sequence[str] | str | None = None, of: str | None = N
         or a reduction broadcast back over the same input (``exp(x)/sum(exp(x))``), it is
         not (that of ``softmax(x)`` is 0), and :func:`~cgraph.grad` and
         :func:`~cgraph.compile` refuse such an ``of`` where it evaluates to an array (a
-        ShapeError pointing to :func:`~cgraph.jacobian`; cgraph/passes/separable.py).
+        ShapeError pointing to :func:`~cgraph.jacobian`; cgraph/passes/separable.py), and
+        the ``cgraph grad`` command without ``--at`` where the graph alone shows it
+        (:func:`mixed_by_structure`).
 
     Returns
     -------
@@ -648,6 +650,68 @@ def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: 
         + f" and depends on {', '.join(map(repr, wrt))} through node {n!r} ({op}), {how}, so its elements have "
         "no gradients of their own" + JACOBIAN_HINT
         + f"; for the gradient of the sum of its elements, differentiate cg.sum({of})"
+    )
+
+
+def mixed_by_structure(g: Graph, wrt: Sequence[str], of: str) -> str | None:
+    """The first node (in schedule order) on a path from ``wrt`` to ``of``, of undeclared
+    shape, that mixes the elements along an axis (``OpDef.reach`` ``"along_axis"``: a
+    softmax) and reaches ``of`` through elementwise ops only, where its axis may hold
+    several elements; or None. Whatever the inputs' shapes, ``of`` is then an array whose
+    elements mix, unless that axis holds one element (where a softmax is the constant 1):
+    the graph alone tells what :func:`require_separable` finds at a point.
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = 2*softmax(x) + z")
+    >>> mixed_by_structure(g, ["x", "z"], "y"), mixed_by_structure(g, ["z"], "y")
+    ('t2', None)
+    >>> print(mixed_by_structure(cg.parse("y = -sum(t*log_softmax(z), axis=-1)"), ["z"], "y"))  # each row's own
+    None
+    """
+    from ..ops.shapes import normalize_axis
+
+    nodes, succ = g.nx._node, g.nx._succ
+    if nodes[of]["shape"] is not None:  # a declared shape: an array is refused by adjoint itself
+        return None
+    active = _between(g, list(wrt), of)
+    for n in g.schedule():
+        data = nodes[n]
+        if n not in active or data["role"] != "op" or OPS[data["op"]].reach != "along_axis":
+            continue
+        shape = data["shape"]
+        if shape is not None and shape:
+            dim = shape[normalize_axis(data["attrs"].get("axis", -1), len(shape))[0]]
+            if dim == 1:
+                continue  # a softmax over one element: the constant 1
+        after, stack = set(), [n]
+        while stack:  # the nodes on the way from n to of
+            for s in succ[stack.pop()]:
+                if s in active and s not in after:
+                    after.add(s)
+                    stack.append(s)
+        if all(nodes[m]["role"] != "op" or OPS[nodes[m]["op"]].elementwise for m in after):
+            return n
+    return None
+
+
+def require_separable_anywhere(g: Graph, wrt: Sequence[str], of: str) -> None:
+    """ShapeError when the graph alone shows that ``of`` is an array whose elements mix
+    (:func:`mixed_by_structure`): what :func:`require_separable` raises at any point where
+    it is an array, for a derivative given without one (``cgraph grad 'softmax(x)'``)."""
+    n = mixed_by_structure(g, wrt, of)
+    if n is None:
+        return
+    names = ", ".join(repr(w) for w in wrt if w in ancestors(g, [n]))
+    op = g.nx._node[n]["op"]
+    where = (f"node {n!r} ({op}) mixes the elements of {names} along an axis" if n == of else
+             f"it is computed by elementwise ops only from node {n!r} ({op}), which mixes the elements of {names} "
+             "along an axis")
+    raise ShapeError(
+        f"cannot differentiate {of!r}: {where}, so it is an array whose elements have no gradients of their own "
+        f"(unless that axis holds one element){JACOBIAN_HINT}; for the gradient of the sum of its elements, "
+        f"differentiate cg.sum({of})"
     )
 
 
