@@ -458,6 +458,7 @@ def _deeper(depth: int, tok: Token) -> int:
 _OTHER_NAMES = {
     "ln": "log", "power": "pow", "dot": "matmul", "logistic": "sigmoid", "expit": "sigmoid",
     "max": "maximum", "min": "minimum",  # NumPy's max is a reduction: the elementwise op takes its maximum name
+    "sine": "sin", "cosine": "cos", "tangent": "tan",  # (sine is as long as size and sign)
 }
 SLICE_HINT = "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"
 _VARIABLE = re.compile(r"[A-Za-z](\d+|_\w+)?")  # a name that reads as a variable: x, x1, w_1, x_i
@@ -468,7 +469,9 @@ def _check_function(tok: Token) -> None:
         known = ", ".join(sorted(OPS))
         # a typo keeps the length (sigmiod); cosh, arctan or log10 are other functions, not cos, tan, log
         same = [op for op in OPS if len(op) == len(tok.value)]
-        near = _OTHER_NAMES.get(tok.value) or next(iter(difflib.get_close_matches(tok.value, same, 1, 0.7)), None)
+        lower = tok.value.lower()  # Sin, EXP, Ln
+        near = (_OTHER_NAMES.get(lower) or (lower if lower in OPS else None)
+                or next(iter(difflib.get_close_matches(tok.value, same, 1, 0.7)), None))
         if near:
             hint = f"did you mean {near!r}? "
         elif _VARIABLE.fullmatch(tok.value):  # x(1+x), w_1(x+b): a product written as in print
@@ -499,7 +502,22 @@ def _expected_operator(tok: Token, last: _Expr) -> str:
         return "an expression cannot be called; write *(...) to multiply"
     if tok.value == "=":
         return "unexpected '=': only 'name = expression' at the start of a line assigns"
-    return f"expected an operator, ')' or the end of the line but found {tok.show()}"
+    found = f"expected an operator, ')' or the end of the line but found {tok.show()}"
+    if tok.kind in ("name", "qname", "num"):  # two operands in a row: a product as written on paper
+        if last.kind == "name" and last.value.lower() in _OTHER_NAMES and not last.grouped:  # ln x
+            near = _OTHER_NAMES[last.value.lower()]
+            return f"{found}; {last.value!r} is not a function: write {near}(...), as in {near}({_written(tok)})"
+        if last.kind in ("name", "num") and not last.grouped:  # x z (the lecture's xz), 2 x
+            return f"{found}; to multiply, write {_written(last.tok)}*{_written(tok)}"
+        return f"{found}; to multiply, write '*' between the two"
+    return found
+
+
+def _written(tok: Token) -> str:
+    """A name or number token as a formula writes it (a quoted name in backticks)."""
+    if tok.kind == "qname":
+        return f"`{tok.value}`"
+    return str(tok.value) if tok.kind == "name" else tok.show().strip("'")
 
 
 class _Builder:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -74,6 +76,19 @@ def test_integers_become_float64():
     assert cg.evaluate(cg.parse("y = x*2"), x=True)["y"] == 2.0  # bools are numbers to numpy
 
 
+
+def test_a_missing_input_named_as_a_constant_says_what_to_write():
+    # e^(x*z), copied from a slide, makes e an input; the error said only that it is missing
+    with pytest.raises(cg.InputError, match=re.escape(
+            "graph 'graph' is missing input(s) 'e'; 'e' is a variable here (Euler's number is exp(1); "
+            "write e^x as exp(x))") + "$"):
+        cg.grad(cg.parse("e^(x*z)"), x=2, z=3)
+    with pytest.raises(cg.InputError, match=re.escape("missing input(s) 'pi', 'x'; 'pi' is a variable here (for π "
+                                                      "write 3.141592653589793)") + "$"):
+        cg.evaluate(cg.parse("sin(pi*x)"))
+    with pytest.raises(cg.InputError, match=r"missing input\(s\) 'z'$"):  # the lecture's e = a/b is assigned
+        cg.evaluate(cg.parse(LECTURE), x=2)
+
 def test_missing_unexpected_and_misshaped_inputs_name_themselves():
     g = cg.Graph("net")
     X = g.input("X", shape=(None, 2))
@@ -145,6 +160,24 @@ def test_runtime_shape_errors_name_the_node():
     with pytest.raises(cg.ShapeError, match="node 'y' \\(matmul\\) of 'X' \\(2, 3\\), 'W' \\(2, 3\\)"):
         cg.evaluate(g, X=np.ones((2, 3)), W=np.ones((2, 3)))
 
+
+
+def test_runtime_shape_errors_say_why_as_building_with_those_shapes_does():
+    # numpy's gufunc text ("mismatch in its core dimension 0, with gufunc signature
+    # (n?,k),(k,m?)->(n?,m?)") was the reason; the op's shape rule says it plainly
+    X, W = np.ones((2, 3)), np.ones((2, 3))
+    why = re.escape("node 'y' (matmul) of 'X' (2, 3), 'W' (2, 3): inner dimensions (2, 3) @ (2, 3) do not match (3 != 2)")
+    for run in (lambda: cg.evaluate(cg.parse("y = X @ W"), X=X, W=W),
+                lambda: cg.grad(cg.parse("y = sum(X @ W)"), wrt="W", X=X, W=W),
+                lambda: cg.compile(cg.parse("y = X @ W"))(X=X, W=W)):
+        with pytest.raises(cg.ShapeError, match="^" + why.replace("'y'", "'(y|t1)'") + "$"):
+            run()
+    g = cg.Graph()
+    with pytest.raises(cg.ShapeError, match=re.escape("inner dimensions (2, 3) @ (2, 3) do not match (3 != 2)")):
+        g.input("X", shape=(2, 3)) @ g.input("W", shape=(2, 3))
+    with pytest.raises(cg.ShapeError, match=re.escape("node 'y' (mul) of 'x' (3,), 'z' (4,): shapes (3,) and (4,) "
+                                                      "do not broadcast") + "$"):
+        cg.evaluate(cg.parse("y = x*z"), x=np.ones(3), z=np.ones(4))
 
 def test_evaluate_does_not_change_the_graph():
     g = cg.parse(LECTURE)

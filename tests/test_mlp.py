@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -396,6 +397,19 @@ def test_a_huge_class_label_is_an_input_error_without_a_numpy_warning():
         with pytest.raises(cg.InputError, match=r"class labels must be integers in 0\.\.2"):
             net.targets([0, 1e30])
 
+
+
+def test_a_wrong_class_label_is_named_as_a_wrong_target_is():
+    # the message said only "class labels must be integers in 0..2", not which label of
+    # the batch was wrong, where bce names it (Y[2, 0] = 2)
+    net = MLP([2, 3], loss="cross_entropy")
+    for Y, at in (([0, 1, 2, 3], "Y[3] = 3 (1 of 4 not)"), ([0, -1, 2, -2], "Y[1] = -1 (2 of 4 not)"),
+                  ([0, 1.5, 2], "Y[1] = 1.5 (1 of 3 not)")):
+        with pytest.raises(cg.InputError, match=re.escape(
+                f"input 'Y': class labels must be integers in 0..2 (or give one-hot rows of 3), got {at}")):
+            net.targets(Y)
+    with pytest.raises(cg.InputError, match=re.escape("got Yv[0] = 7")):
+        net.targets([7], name="Yv")
 
 def test_data_beyond_float32_is_an_input_error_naming_it():
     # the cast to float32 made 1e39 an infinity: a RuntimeWarning, then an error that

@@ -252,6 +252,17 @@ def test_dropped_units_are_crossed_out_and_lose_their_edges():
     assert not any(a in crossed or b in crossed for a, b in ends)
 
 
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz is not installed")
+def test_the_dropout_figure_renders_without_graphviz_warnings(tmp_path):
+    # the cross (fontsize 34) inherited the circles' fixedsize width: `dot -Tpng` of the
+    # exported .dot printed "Warning: node 'x1_0', graph 'cgraph' size too small for label"
+    # once per dropped unit (cg.render hid them); the picture is the same without it
+    import subprocess
+
+    path = cg.render(layered([3, 4, 2]), tmp_path / "dropout.dot", style="network", dropped={0: [2], 1: [1, 3]})
+    done = subprocess.run(["dot", "-Tsvg", str(path)], capture_output=True, text=True, check=True)
+    assert done.stderr == "" and done.stdout.count(">✕<") == 3
+
 def test_a_wide_pair_with_every_edge_labelled_is_drawn():
     # max_units and max_labels raised together: the label search was cubic in the width (hours at 100)
     d = parsed(cg.to_dot(layered([30, 30, 2], values=False), style="network", max_units=30, max_labels=900))

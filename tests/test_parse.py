@@ -280,8 +280,16 @@ ERRORS = [
     ("x + 1)", 1, 6, "unbalanced ')'"),
     ("x\n)", 2, 1, "unbalanced ')'"),
     ("()", 1, 2, "empty parentheses"),
-    ("x + 1 2", 1, 7, "expected an operator"),
-    ("x y", 1, 3, "expected an operator"),
+    ("x + 1 2", 1, 7, "expected an operator, ')' or the end of the line but found 2; to multiply, write 1*2"),
+    ("x y", 1, 3, "expected an operator, ')' or the end of the line but found 'y'; to multiply, write x*y"),
+    ("exp(x z)", 1, 7, "found 'z'; to multiply, write x*z"),  # the lecture's xz, as written on a slide
+    ("2 x", 1, 3, "found 'x'; to multiply, write 2*x"),
+    ("x `a b`", 1, 3, "found `a b`; to multiply, write x*`a b`"),
+    ("sin(x) z", 1, 8, "found 'z'; to multiply, write '*' between the two"),
+    ("ln x", 1, 4, "found 'x'; 'ln' is not a function: write log(...), as in log(x)"),
+    ("Sin(x)", 1, 1, "unknown function 'Sin'; did you mean 'sin'?"),  # the case of a name in print
+    ("Ln(x)", 1, 1, "unknown function 'Ln'; did you mean 'log'?"),
+    ("sine(x)", 1, 1, "unknown function 'sine'; did you mean 'sin'?"),  # not size, as long
     ("x +", 1, 4, "incomplete"),
     ("y =", 1, 4, "incomplete"),
     ("2x", 1, 1, "invalid number '2x'"),

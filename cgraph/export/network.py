@@ -245,8 +245,9 @@ def network_dot(
                 # painted: under the cross it would read as a smudge; the position says which unit it is
                 circles[name] = D.node(name, label=label, pos=_pos(x, y), style="dashed", color=DROPPED,
                                        fontcolor="transparent")
+                # its own size (not the circles' fixed width): dot warned "size too small for label"
                 extras.append(D.node(f"x{ly.index}_{slot}", label=D.html_label("✕"), shape="plaintext",
-                                     fontsize=34, fontcolor=CROSS, pos=_pos(x, y)))
+                                     fixedsize=False, fontsize=34, fontcolor=CROSS, pos=_pos(x, y)))
                 continue
             circles[name] = D.node(name, label=label, pos=_pos(x, y))
         if captions:

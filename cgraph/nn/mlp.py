@@ -268,8 +268,13 @@ class MLP:
         n = self.sizes[-1]
         if Y.ndim == 1 and self.loss_kind.name == "cross_entropy" and n > 1:
             # range first: casting a label such as 1e30 to int64 overflows (numpy warns)
-            if Y.size and (Y.min() < 0 or Y.max() > n - 1) or not np.array_equal(np.round(Y), Y):
-                raise InputError(f"input {name!r}: class labels must be integers in 0..{n - 1}")
+            bad = (Y < 0) | (Y > n - 1) | (np.round(Y) != Y)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(
+                    f"input {name!r}: class labels must be integers in 0..{n - 1} (or give one-hot rows of {n}), "
+                    f"got {name}[{i}] = {Y[i]:g} ({int(bad.sum())} of {Y.size} not)"
+                )
             Y = np.eye(n, dtype=self.dtype)[Y.astype(np.int64)]
         elif Y.ndim == 1 and n == 1:
             Y = Y[:, None]

@@ -208,9 +208,12 @@ class Plan:
                     raise _domain_error(self.graph, node, vals, kw or {}) from None
                 except (ValueError, IndexError, TypeError) as exc:
                     node = step[5]
-                    shapes = ", ".join(f"{o!r} {np.shape(v)}" for o, v in zip(self.graph.operands(node), vals))
-                    op = self.graph.nx._node[node]["op"]
-                    raise ShapeError(f"node {node!r} ({op}) of {shapes}: {exc}") from None
+                    data = self.graph.nx._node[node]
+                    slot = {n: i for i, n in enumerate(self.graph.schedule())}
+                    operands = self.graph.operands(node)
+                    got = [np.shape(env[slot[o]]) for o in operands]
+                    shapes = ", ".join(f"{o!r} {s}" for o, s in zip(operands, got))
+                    raise ShapeError(f"node {node!r} ({data['op']}) of {shapes}: {_shape_reason(data, got, exc)}") from None
                 for f in free:
                     env[f] = None
 
@@ -233,9 +236,20 @@ class Plan:
             env[s] = check_input(name, value, data["shape"], nonfinite=nonfinite, role=data["role"])
         if missing:
             if any(self.graph.nx.nodes[n]["role"] != "param" for n in missing):
-                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}")
+                raise InputError(f"graph {source.name!r} is missing input(s) {', '.join(map(repr, missing))}"
+                                 + _constant_hint(missing))
             raise InputError(f"param(s) {', '.join(map(repr, missing))} of graph {source.name!r} have no value: "
                              f"give one to g.param(..., value=...) or pass it like an input")
+
+
+# names a formula takes for a mathematical constant, which are inputs like any other name
+_CONSTANTS = {"e": "Euler's number is exp(1); write e^x as exp(x)", "pi": "for π write 3.141592653589793"}
+
+
+def _constant_hint(missing: list[str]) -> str:
+    """``"; 'e' is a variable here (Euler's number ...)"`` for a missing input named as a
+    constant (``e^(x*z)`` from a slide makes ``e`` an input)."""
+    return "".join(f"; {n!r} is a variable here ({_CONSTANTS[n]})" for n in missing if n in _CONSTANTS)
 
 
 def _execute(steps: list, env: list, reuse: bool) -> None:
@@ -531,6 +545,17 @@ def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands:
                 f"node {n!r} (const) is not finite ({what}); pass nonfinite='propagate' to keep numpy's nan/inf"
             )
     return errors
+
+
+def _shape_reason(data: Mapping[str, Any], shapes: list, exc: Exception) -> str:
+    """Why a node's operands of these shapes failed: its op's shape rule's reason (the
+    message building the graph with these shapes gives, ``inner dimensions (2, 3) @ (2, 3)
+    do not match (3 != 2)``), or numpy's where the rule accepts them."""
+    try:
+        OPS[data["op"]].shape(*shapes, **data["attrs"])
+    except (ValueError, TypeError) as rule:
+        return str(rule)
+    return str(exc).strip()
 
 
 def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
