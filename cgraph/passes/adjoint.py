@@ -122,6 +122,9 @@ def _resolve_of(g: Graph, of: str | None, scalar: bool = True, hint: str = JACOB
     non-scalar shape (its message ending in ``hint``), unless ``scalar`` is False (a
     Jacobian's ``of``)."""
     if of is None:
+        if not g.outputs:  # built node by node, with no g.output(...) at the end
+            raise GraphError(f"graph {g.name!r} has no outputs: mark the one to differentiate with "
+                             f"g.output(node, name=...), or say which node with of=...")
         if len(g.outputs) != 1:
             raise GraphError(
                 f"graph {g.name!r} has {len(g.outputs)} outputs {g.outputs}; say which with of=..."
