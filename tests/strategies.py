@@ -161,9 +161,11 @@ MARGINS = {
     "tan": (lambda a: np.max(np.abs(a)) < 1.2, ("bounded",)),
     # 1 at 0, a jump; the text form prints it as its operand, which reads back as the operand
     "replace_zero": (lambda a: _min_abs(a) > 0.05, ("signed",)),
+    "replace_zero_if": (lambda a, b: _min_abs(a) > 0.05, ("signed", None)),  # 1 where a and b are both 0
     # a tie is fine (each side's half is what central differences see), a near tie is a kink
     "maximum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
     "minimum": (lambda a, b: _apart_or_tied(a, b), (None, None)),
+    "sign_diff": (lambda a, b: bool(np.all(np.abs(a - b) > 0.05)), (None, None)),  # a tie is its jump
 }
 
 

@@ -47,6 +47,7 @@ OP_CASES = {
     "pow": ([(2, 3), (2, 3)], {}, [POSITIVE, ANY], lambda a, b: a**b),
     "maximum": ([(2, 3), (3,)], {}, [ANY, ANY], sp.Max),
     "minimum": ([(3, 1), (1, 4)], {}, [ANY, ANY], sp.Min),
+    "sign_diff": ([(2, 3), (3,)], {}, [_away_from_zero, _uniform(-0.1, 0.1)], lambda a, b: sp.sign(a - b)),  # apart
     "exp": ([(2, 3)], {}, [ANY], sp.exp),
     "log": ([(2, 3)], {}, [POSITIVE], sp.log),
     "sin": ([(2, 3)], {}, [ANY], sp.sin),
@@ -63,6 +64,7 @@ OP_CASES = {
     "sign": ([(2, 3)], {}, [_away_from_zero], sp.sign),
     "identity": ([(2, 3)], {}, [ANY], lambda a: a),
     "replace_zero": ([(2, 3)], {}, [_away_from_zero], lambda a: a),  # 1 at 0: a jump, differentiated as a
+    "replace_zero_if": ([(2, 3), (3,)], {}, [_away_from_zero, ANY], lambda a, b: a),  # 1 where both are 0
     "matmul": ([(2, 4, 3), (3, 5)], {}, [ANY, ANY], None),
     "matmul_grad": ([(2, 5), (2, 3), (3, 5)], {"operand": 1}, [ANY, ANY, ANY], None),
     "sum": ([(2, 3, 4)], {"axis": (0, 2), "keepdims": True}, [ANY], None),
@@ -180,6 +182,45 @@ def test_maximum_with_a_nan_operand_has_a_nan_derivative():
     g = cg.parse("y = maximum(a, b)")
     got = cg.grad(g, a=np.array([np.nan, 3.0]), b=1.0, nonfinite="propagate")
     assert np.isnan(got["a"][0]) and got["a"][1] == 1.0 and np.isnan(got["b"])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_have_finite_derivatives_wherever_they_are_finite(name):
+    # the rule took sign(a - b): at a = 1e308, b = -1e308 the sub overflowed, a DomainError
+    # naming node 't1' (sub) of the rule, where the derivative is {a: 1, b: 0}
+    g = cg.parse(f"y = {name}(a, b)")
+    larger = name == "maximum"
+    f = cg.compile(g, wrt=["a", "b"])
+    for a, b in [(1e308, -1e308), (-1e308, 1e308), (1.7976931348623157e308, -1.7976931348623157e308)]:
+        want = {"a": float((a > b) == larger), "b": float((b > a) == larger)}
+        assert cg.grad(g, a=a, b=b) == want, (a, b)
+        assert f(a=a, b=b) == {"y": cg.evaluate(g, a=a, b=b)["y"], "g_a": want["a"], "g_b": want["b"]}  # scalar path
+        np.testing.assert_array_equal(cg.hessian(g, a=a, b=b), np.zeros((2, 2)))
+    a, b = np.array([1e308, -1e308, 2.0]), np.array([-1e308, 1e308, 2.0])  # and arrays, and the array path
+    want = [1.0, 0.0, 0.5] if larger else [0.0, 1.0, 0.5]
+    assert cg.grad(g, a=a, b=b)["a"].tolist() == want and f(a=a, b=b)["g_a"].tolist() == want
+    got = cg.grad(g, a=np.float32(3e38), b=np.float32(-3e38))  # float32 overflows at 3.4e38
+    assert got == {"a": float(larger), "b": float(not larger)} and got["a"].dtype == np.float32
+    # no tie made where there is none: a/2 - b/2 would round 5e-324/2 to 0
+    tiny = 5e-324
+    for a, b in [(tiny, 0.0), (0.0, -tiny), (2 * tiny, tiny), (3 * tiny, 2 * tiny)]:
+        assert cg.grad(g, a=a, b=b) == {"a": float(larger), "b": float(not larger)}, (a, b)
+        assert f(a=a, b=b)["g_a"] == float(larger), (a, b)
+
+
+def test_the_two_sides_of_maximum_and_minimum_print_alike():
+    # one side printed sign(x - z)/2 + 1/2 and the other (1 - sign(x - z))/2
+    def printed(formula):
+        return cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula))))
+
+    assert printed("y = maximum(x, z)") == "g_x = sign(x - z)/2 + 1/2\ng_z = sign(z - x)/2 + 1/2"
+    assert printed("y = minimum(x, z)") == "g_x = sign(z - x)/2 + 1/2\ng_z = sign(x - z)/2 + 1/2"
+    assert cg.to_text(cg.adjoint(cg.parse("y = maximum(x, z)"))) == (
+        "g_x = 1*((1 + sign(x - z))/2)\ng_z = 1*((1 + sign(z - x))/2)")
+    assert printed("y = maximum(x, 0)") == "g_x = sign(x)/2 + 1/2"  # a number: sign(x - 0), simplified
+    assert printed("y = minimum(0, x)") == "g_x = sign(-x)/2 + 1/2"
+    assert cg.to_latex(cg.simplify(cg.adjoint(cg.parse("y = maximum(x, z)")), ), form="program").count(
+        r"\operatorname{sign}\left(") == 2
 
 
 def test_relu_and_abs_take_subgradient_zero_at_zero():
@@ -689,9 +730,40 @@ def test_a_zero_constant_base_differentiates_to_zero_and_a_negative_one_stays_un
     for formula, at in (("y = (-2)^p", {"p": 2.0}), ("y = x^p", {"x": -2.0, "p": 2.0})):
         with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(.*=-2\) = nan"):
             cg.grad(cg.parse(formula), **at)
-    # x^p at p = 0 jumps at x = 0 (0^0 = 1, 0^p = 0 for p > 0): not differentiable there
-    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: pow\(x=0, .*=-1\) = inf"):
+    # x^p at x = 0 jumps at p = 0 (0^0 = 1, 0^p = 0 for p > 0): no d/dp there (d/dx is 0)
+    with pytest.raises(cg.DomainError, match=r"\(log\) is not finite: log\(x=0\) = -inf .*; it is part of dy/dp,"):
         cg.grad(cg.parse("y = x^p"), x=0.0, p=0.0)
+
+
+def test_a_power_with_a_zero_exponent_has_slope_zero_at_a_zero_base():
+    # cg.grad(cg.parse('y = x^p'), wrt='x', x=0.0, p=0.0) raised "DomainError node 't3' (pow)
+    # is not finite: pow(x=0, t2=-1) = inf" in the rule p*x^(p - 1), 0*inf; x^0 is 1 for
+    # every x, so the slope is 0 (JAX gives 0, SymPy's limit too)
+    g = cg.parse("y = x^p")
+    x, q = sp.symbols("x p", positive=True)
+    f = cg.compile(g, wrt=["x"])
+    for p in (0.0, 1.0, 2.0, 3.0):
+        want = float(sp.limit(sp.diff(x**q, x).subs(q, sp.nsimplify(p)), x, 0, "+"))
+        assert cg.grad(g, wrt="x", x=0.0, p=p) == {"x": want}, p
+        assert f(x=0.0, p=p)["g_x"] == want, p  # compile's scalar path
+    np.testing.assert_array_equal(f(x=np.zeros(4), p=np.array([0.0, 1.0, 2.0, 3.0]))["g_x"], [0.0, 1.0, 0.0, 0.0])
+    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: pow\(x=0, .*=-0.5\) = inf"):
+        cg.grad(g, wrt="x", x=0.0, p=0.5)  # an infinite slope: still an error
+    # the guard changes the rule at x = p = 0 only: elsewhere its derivatives are its own
+    # (d/dp of p*x^(p - 1) at p = 0 is 1/x, as SymPy's)
+    want = [[float(sp.diff(x**q, s, t).subs({x: 2, q: 0})) for t in (x, q)] for s in (x, q)]
+    np.testing.assert_allclose(cg.hessian(g, x=2.0, p=0.0), want, rtol=1e-12)
+    # x^x at 0 has slope -inf (its base and exponent are 0 together): still an error
+    with pytest.raises(cg.DomainError, match=r"is not finite"):
+        cg.grad(cg.parse("y = x^x"), x=0.0)
+    # the printed rule is unchanged: the guard prints as its operand, and simplify merges
+    # u*u^(p - 1) across it where p multiplies them (0 at u = p = 0 either way)
+    assert cg.to_text(cg.simplify(cg.adjoint(g))) == "g_x = p*x^(p - 1)\ng_p = x^p*log(x)"
+    for formula, printed in [("y = x^x", "g_x = x^x + x^x*log(x)"), ("y = x^p*x", "g_x = x^p + p*x^p"),
+                             ("y = sigmoid(x)^p", "g_x = p*sigmoid(x)^p*(1 - sigmoid(x))")]:
+        assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(formula), wrt=["x"]))) == printed
+    assert cg.to_text(cg.adjoint(g), form="program").splitlines()[-2:] == [
+        "g_x = g_y*(p*x^(p - 1))", "g_p = g_y*(y*log(x))"]
 
 
 @pytest.mark.parametrize("formula, printed", [
@@ -722,7 +794,7 @@ def test_simplify_keeps_the_guard_where_the_base_rounds_to_zero(formula, at):
     for got in (f(**at), dict(zip(f.outputs, f.positional(*[at[n] for n in f.inputs])))):
         for w in g.inputs:
             np.testing.assert_array_equal(got[f"g_{w}"], want[w], err_msg=w)
-    assert "replace_zero" in {d.get("op") for _, d in cg.simplify(cg.adjoint(g)).nx.nodes(data=True)}
+    assert "replace_zero_if" in {d.get("op") for _, d in cg.simplify(cg.adjoint(g)).nx.nodes(data=True)}
 
 
 # ------------------------------------------------------------------ errors at a point
@@ -735,7 +807,7 @@ def test_simplify_keeps_the_guard_where_the_base_rounds_to_zero(formula, at):
     # a temporary of the function: its formula; the derivatives through it: every one it is part of
     ("y = sin(sqrt(x))*z", {"x": 0.0, "z": 1.0}, r"it is part of dy/dx, made by the derivative rule of node 't1' "
      r"\(sqrt\) = sqrt\(x\);"),
-    ("y = x^p", {"x": -2.0, "p": 2.0}, r"\(log\) is not finite: log\(t6=-2\) = nan .*; it is part of dy/dp, made by the "
+    ("y = x^p", {"x": -2.0, "p": 2.0}, r"\(log\) is not finite: log\(x=-2\) = nan .*; it is part of dy/dp, made by the "
      r"derivative rule of node 'y' \(pow\) = x\^p;"),
 ])
 def test_an_error_at_a_node_of_a_derivative_names_the_derivative_and_the_rule(formula, at, message):

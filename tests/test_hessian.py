@@ -607,6 +607,25 @@ def test_the_hessian_of_a_power_at_a_zero_base_is_its_limit(p):
                                rtol=1e-6)
 
 
+@pytest.mark.parametrize("p", [0.0, 1.0, 2.0, 3.0])
+def test_the_second_derivative_of_a_power_by_its_base_at_zero_is_its_limit(p):
+    # d2/dx2 x^p at x = 0 raised at p = 0 and p = 1 (0*0^-1 in p*(p - 1)*x^(p - 2)); SymPy's
+    # limits are 0, 0, 2, 0
+    x, q = sp.symbols("x p", positive=True)
+    want = float(sp.limit(sp.diff(x**q, x, 2).subs(q, sp.nsimplify(p)), x, 0, "+"))
+    assert cg.hessian(cg.parse("y = x^p"), wrt=["x"], x=0.0, p=p).tolist() == [[want]]
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 0.5])
+def test_the_mixed_derivative_of_a_power_at_a_zero_base_stays_an_error_where_it_is_infinite(p):
+    # d2/dp dx x^p = x^(p - 1)*(1 + p*log(x)): SymPy's limit at x -> 0+ is oo at p = 0 and
+    # 1/2, -oo at p = 1; the guards of the rule keep the first derivatives finite only
+    x, q = sp.symbols("x p", positive=True)
+    assert sp.limit(sp.diff(x**q, x, q).subs(q, sp.nsimplify(p)), x, 0, "+") in (sp.oo, -sp.oo)
+    with pytest.raises(cg.DomainError, match="is not finite"):
+        cg.hessian(cg.parse("y = x^p"), x=0.0, p=p)
+
+
 def test_a_power_with_an_exponent_below_2_has_no_second_derivative_at_zero():
     # d2/dx2 x^1.5 = 0.75/sqrt(x): infinite at 0, a genuine singularity, still an error
     with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite"):
@@ -615,6 +634,6 @@ def test_a_power_with_an_exponent_below_2_has_no_second_derivative_at_zero():
 
 def test_an_error_at_a_second_derivative_names_it_and_the_rules_that_made_it():
     with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite: .*; it is part of d2y/dx2, made by the derivative rule "
-                                             r"of node 't6' \(pow\), itself made by the derivative rule of node 'y' \(pow\) "
+                                             r"of node 't7' \(pow\), itself made by the derivative rule of node 'y' \(pow\) "
                                              r"= x\^\(3/2\); pass"):
         cg.hessian(cg.parse("y = x^(3/2)"), x=0.0)

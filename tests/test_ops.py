@@ -43,6 +43,8 @@ CASES = {
     "pow": [((positive(2, 3), normal(3)), {}, np.power), ((normal(4), np.array(3.0)), {}, lambda a, b: a**3)],
     "maximum": [((normal(2, 3), normal(3)), {}, np.maximum), ((normal(4), np.array(0.0)), {}, lambda a, b: np.where(a > 0, a, 0.0))],
     "minimum": [((normal(3, 1), normal(4)), {}, np.minimum)],
+    "sign_diff": [((np.array([[-1.5, 0.5, 2.0], [1.0, -0.25, 0.75]]), np.array([0.5, -0.5, 1.0])), {},
+                   lambda a, b: np.sign(a - b))],  # apart: a central difference sees the jump at a tie
     "exp": [((normal(2, 2),), {}, np.exp)],
     "log": [((positive(4),), {}, np.log)],
     "sin": [((normal(4),), {}, np.sin)],
@@ -61,6 +63,10 @@ CASES = {
     "replace_zero": [
         ((normal(2, 3),), {}, lambda x: x),
         ((np.array([0.0, -0.0, 2.0, -3.0]),), {}, lambda x: np.array([1.0, 1.0, 2.0, -3.0])),
+    ],
+    "replace_zero_if": [
+        ((normal(2, 3), normal(3)), {}, lambda x, y: x + 0 * y),
+        ((np.array([0.0, 0.0, -0.0, 2.0]), np.array([0.0, 1.0, -0.0, 0.0])), {}, lambda x, y: np.array([1.0, 0.0, 1.0, 2.0])),
     ],
     "matmul": [
         ((normal(2, 3), normal(3, 4)), {}, lambda a, b: a @ b),
@@ -645,3 +651,25 @@ def test_the_latex_of_an_op_shows_the_attributes_that_change_its_value(name):
             latex, first = cg.to_latex(node), (value, cg.to_text(node))
             same = seen.setdefault(latex, first)
             assert np.shape(same[0]) == np.shape(value) and np.allclose(same[0], value), (latex, same[1], first[1])
+
+
+def test_sign_diff_is_the_sign_of_a_difference_without_its_overflow():
+    # the sign of maximum's and minimum's derivative: sign(a - b), finite where a - b is not
+    sd = cg.OPS["sign_diff"].eval
+    big = np.finfo(np.float64).max
+    a = np.array([big, -big, 5e-324, 0.0, -5e-324, 2.0, np.nan, 1.0])
+    b = np.array([-big, big, 0.0, 5e-324, -5e-324, 2.0, 1.0, np.nan])
+    with np.errstate(all="raise"):  # as evaluate runs it
+        got = sd(a, b)
+    np.testing.assert_array_equal(got, [1, -1, 1, -1, 0, 0, np.nan, np.nan])
+    assert sd(np.float32([3e38]), np.float32([-3e38])).dtype == np.float32
+    assert (sd(Fraction(1, 3), Fraction(1, 2)), sd(2, 2)) == (-1, 0)  # exact, for simplify's folding
+    scalar = cg.OPS["sign_diff"].code_names["_sign_diff"]
+    assert [scalar(1e308, -1e308), scalar(5e-324, 0.0), scalar(0.0, -0.0)] == [1.0, 1.0, 0.0]
+    assert math.isnan(scalar(math.nan, 1.0))
+    g = cg.parse("y = sign_diff(x, z - w)")  # by name; printed as the sign of the difference
+    assert cg.to_text(g) == "y = sign(x - (z - w))"
+    assert cg.to_latex(g["y"]) == r"\operatorname{sign}\left(x - \left(z - w\right)\right)"
+    assert cg.evaluate(g, x=1e308, z=-1e308, w=0.0)["y"] == 1.0
+    assert cg.compile(g)(x=1e308, z=-1e308, w=0.0)["y"] == 1.0
+    assert cg.to_text(cg.simplify(cg.parse("y = sign_diff(x, x) + sign_diff(1/3, 1/2)"))) == "y = -1"

@@ -894,12 +894,15 @@ def test_the_derivative_of_sin_squared_plus_cos_squared_is_zero():
     # in a product shared by two terms: "x^p*log(x)*log(x) + x^p*log(x)*z"
     ("a = x^p*log(replace_zero(x))\ny = a*log(x) + a*z", "y = x^p*log(x)^2 + z*x^p*log(x)"),
     ("y = log(replace_zero(x))^2*log(x)", "y = log(x)^3"),  # a power of the guarded log
+    ("y = replace_zero_if(x, 2) + replace_zero_if(x, z^2 + 1)", "y = 2*x"),  # the second operand is never 0
+    ("y = p*log(replace_zero_if(0, p))", "y = 0"),  # log(0) elsewhere
+    ("y = log(x)*log(replace_zero_if(x, z))*z", "y = z*log(x)^2"),  # the pow rule's guard, as replace_zero
 ])
 def test_the_guard_of_a_log_goes_where_it_changes_no_value(formula, expected):
     g = cg.parse(formula)
     assert cg.to_text(cg.simplify(g)) == expected
     ops = {d["op"] for _, d in cg.simplify(g).nx.nodes(data=True)}
-    assert "replace_zero" not in ops
+    assert "replace_zero" not in ops and "replace_zero_if" not in ops
 
 
 @pytest.mark.parametrize("formula", [
@@ -924,3 +927,14 @@ def test_the_guard_stays_where_it_changes_a_value(formula):
     g = cg.simplify(cg.parse(formula))
     assert "replace_zero" in {d["op"] for _, d in g.nx.nodes(data=True)}
     np.testing.assert_allclose(cg.evaluate(g, x=0.0)["y"], cg.evaluate(cg.parse(formula), x=0.0)["y"])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_the_extremum_of_a_node_and_itself_is_the_node(name):
+    # simplify left maximum(x, x) as it was
+    g = cg.parse(f"y = {name}(x, x)*z + {name}(x, x)")
+    s = cg.simplify(g)
+    assert cg.to_text(s) == "y = x*z + x"
+    assert cg.grad(s, x=2.0, z=3.0) == cg.grad(g, x=2.0, z=3.0) == {"x": 4.0, "z": 2.0}
+    assert cg.to_text(cg.simplify(cg.adjoint(cg.parse(f"y = {name}(x, x)")))) == "g_x = 1"  # two halves
+    assert cg.to_text(cg.simplify(cg.parse(f"y = {name}(x, z)"))) == f"y = {name}(x, z)"

@@ -1,4 +1,5 @@
-"""Arithmetic ops: add, sub, mul, div, neg, pow, maximum, minimum (and the operators on Node)."""
+"""Arithmetic ops: add, sub, mul, div, neg, pow, maximum, minimum (and the operators on Node),
+and sign_diff, the sign of a difference that the rule of maximum and minimum uses."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fractions import Fraction
 import numpy as np
 
 from . import shapes
-from .registry import OpDef, Prec, register
+from .registry import OpDef, Prec, float_dtype, register
 
-__all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "pow", "sub"]
+__all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "pow", "sign_diff", "sub"]
 
 
 def _mul_vjp(g, out, *xs):
@@ -46,15 +47,29 @@ def _pow_base_vjp(g, a, b):
         # u^[0, 1, 2] (polynomial features): d/du u^0 is 0, but 0*u^(0 - 1) is 0*inf at u = 0
         # (torch and JAX give 0); where the exponent is 0 any power does, so it reads 0*u^0 there
         return g * (b * a ** np.where(n == 0, 0, n - 1))
-    return g * (b * a ** (b - 1))
+    if b.op == "const" or a.name == b.name:
+        # (x^x: the guard would give d/dx 0 at 0, where the slope is -inf; the rule of
+        # the exponent says so, log(0), and d/dx x^x still prints x^x + x^x*log(x))
+        return g * (b * a ** (b - 1))
+    # d/du u^v at v = 0 is 0 (u^0 is 1 for every u; JAX, PyTorch and SymPy's limit agree),
+    # but v*u^(v - 1) is 0*inf at u = 0: the power's base reads replace_zero_if(u, v), 1
+    # where u and v are both 0 (0*1^-1 = 0 there) and u elsewhere, printed as u, so the
+    # rule still reads v*u^(v - 1). Only that point changes, so every derivative of the
+    # rule is the rule's own wherever u or v is not 0 (a guard on the exponent instead
+    # would give d/dv of it 1 at v = 0, where it is 1/u). At u = 0 and v = 1 it is 0^0 = 1,
+    # at v = 2 0, at v = 1/2 still inf (an infinite slope)
+    return g * (b * replace_zero_if(a, b) ** (b - 1))
 
 
 def _pow_exponent_vjp(g, out, a, b):
     # d/db a^b = a^b*log(a), which is 0 at a = 0 (b > 0: a^b is 0 for all b near it), as
     # torch and JAX give it, where out*log(a) is 0*(-inf). The log's operand is guarded by
-    # replace_zero (1 at 0, printed as a, so the rule still reads a^b*log(a)). A constant
-    # exponent needs no derivative: the adjoint pass drops it, so none is built
-    return None if b.op == "const" else g * (out * log(replace_zero(a)))
+    # replace_zero_if(a, out) (1 where a and a^b are 0, printed as a, so the rule still
+    # reads a^b*log(a)); at a = 0, b = 0, where a^b jumps (0^0 = 1, 0^b = 0 for b > 0), it
+    # is log(0): an error, as for x^x at 0 (whose slope is -inf), which the guard of the
+    # base alone would make 0. A constant exponent needs no derivative: the adjoint pass
+    # drops it, so none is built
+    return None if b.op == "const" else g * (out * log(replace_zero_if(a, out)))
 
 
 def _joined(sep: str):
@@ -140,11 +155,51 @@ def _extremum_vjp(larger: int):
     # where a and b tie, each gets half (torch, JAX and SymPy's Heaviside(0) = 1/2 agree,
     # and so does a central difference): maximum(x, x) = x keeps its derivative 1, where
     # step(a - b) would give both 0. A NaN operand gives a NaN derivative (sign(nan)).
+    # Each side reads (1 + sign(its own - the other's))/2, so the two print alike
+    # (sign(x - z)/2 + 1/2 and sign(z - x)/2 + 1/2); sign_diff is sign(a - b) without
+    # the overflow of a - b (1e308 - -1e308), where a/2 - b/2 would tie 5e-324 and 0
     def vjp(g, out, a, b):
-        s = sign(a - b) if larger else sign(b - a)
-        return g * ((1 + s) / 2), g * ((1 - s) / 2)
+        a_wins, b_wins = (_sign_of_difference(a, b), _sign_of_difference(b, a)) if larger else (
+            _sign_of_difference(b, a), _sign_of_difference(a, b))
+        return g * ((1 + a_wins) / 2), g * ((1 + b_wins) / 2)
 
     return vjp
+
+
+def _sign_of_difference(a, b):
+    # a - b with a moderate number cannot overflow (u - 1 rounds to at most the largest
+    # float), so the hinge maximum(0, u) keeps sign(u - 0), which simplify makes sign(u)
+    for n in (a, b):
+        if n.op == "const" and np.ndim(n.attrs["value"]) == 0 and abs(n.attrs["value"]) <= 2.0**900:
+            return sign(a - b)
+    return sign_diff(a, b)
+
+
+def _sign_diff(a, b):
+    # exact for the Python numbers simplify folds; otherwise the sign of the rounded a - b,
+    # which is exact in sign: an overflow is an infinity of the right sign, and a
+    # difference of subnormals is exact (5e-324 - 0 is 5e-324, not a tie)
+    if type(a) in (int, Fraction) and type(b) in (int, Fraction):
+        return (a > b) - (a < b)
+    with np.errstate(over="ignore"):
+        d = np.subtract(a, b)
+    return np.sign(d).astype(float_dtype(d), copy=False)[()]
+
+
+def _sign_diff_float(a: float, b: float) -> float:
+    return 1.0 if a > b else -1.0 if a < b else 0.0 if a == b else math.nan
+
+
+# The sign of a difference, for the rule of maximum and minimum: sign(a - b), but finite
+# wherever a and b are (sign(sub) raised a DomainError at the sub of 1e308 and -1e308).
+# Printed as sign(a - b) (its text reads back as that, which overflows there)
+SIGN_DIFF = register(OpDef(
+    "sign_diff", 2, _sign_diff, shapes.broadcast, lambda g, out, a, b: (None, None),
+    text="sign({0} - {1})", latex=r"\operatorname{{sign}}\left({0} - {1}\right)", prec=Prec.ATOM,
+    arg_prec=(Prec.ADD, Prec.MUL), latex_arg_prec=(Prec.ADD, Prec.ODOT), label="sign(−)", elementwise=True,
+    doc="The sign ``-1, 0, 1`` of ``x - y``, without its overflow (``sign_diff(1e308, -1e308)`` is 1).",
+    code_math="_sign_diff({0}, {1})", code_names={"_sign_diff": _sign_diff_float}, fresh=True,
+))
 
 
 MAXIMUM = register(OpDef(
@@ -163,6 +218,8 @@ MINIMUM = register(OpDef(
     code_math="({0} if {0} < {1} else {1})", code="np.minimum({0}, {1})",
 ))
 
-add, sub, mul, div, neg, pow, maximum, minimum = (op.function for op in (ADD, SUB, MUL, DIV, NEG, POW, MAXIMUM, MINIMUM))
+add, sub, mul, div, neg, pow, maximum, minimum, sign_diff = (
+    op.function for op in (ADD, SUB, MUL, DIV, NEG, POW, MAXIMUM, MINIMUM, SIGN_DIFF)
+)
 
-from .elementwise import log, replace_zero, sign  # noqa: E402  (the rules need them; elementwise needs mul)
+from .elementwise import log, replace_zero_if, sign  # noqa: E402  (the rules need them; elementwise needs mul)

@@ -1,6 +1,6 @@
 """Elementwise functions: exp log sin cos tan tanh sigmoid softplus relu sqrt abs square,
-the zero-derivative helpers step and sign that their rules use, and replace_zero, which
-keeps the rule of ``pow`` finite at a zero base."""
+the zero-derivative helpers step and sign that their rules use, and replace_zero_if (and
+replace_zero before it), which keeps the rule of ``pow`` finite at a zero base."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from . import shapes
 from .registry import OpDef, Prec, float_dtype, keeps_weak, register
 
 __all__ = [
-    "abs", "cos", "exp", "log", "relu", "replace_zero", "sigmoid", "sign", "sin", "softplus", "sqrt",
+    "abs", "cos", "exp", "log", "relu", "replace_zero", "replace_zero_if", "sigmoid", "sign", "sin", "softplus", "sqrt",
     "square", "step", "tan", "tanh",
 ]
 
@@ -128,7 +128,8 @@ SIGN = _unary("sign", _sign, lambda g, out, a: (None,), latex=r"\operatorname{{s
               label="sign", doc="Sign ``-1, 0, 1``.", ufunc=np.sign,
               code_math="_sign({0})", code_names={"_sign": _sign_float}, fresh=True)
 
-# The guard of the pow rule's log: d/dv u^v = u^v*log(u) is 0 at u = 0 (u^v is 0 for all v
+# The guard of the pow rule's log until replace_zero_if (below) took its place (it is kept:
+# graphs saved with it load, and simplify treats both alike): d/dv u^v = u^v*log(u) is 0 at u = 0 (u^v is 0 for all v
 # near a v > 0), but log(0)*0 is -inf*0. The rule takes log(replace_zero(u)), 0 there, as
 # JAX does (log(_replace_zero(x))*ans); torch's where(base == 0 & exp >= 0, 0, ...) agrees.
 # It prints as its operand, so the derivative reads u^v*log(u), as SymPy and the lecture
@@ -146,7 +147,32 @@ REPLACE_ZERO = register(OpDef(
     "of a power by its exponent. Printed as its operand, and differentiated as it.",
 ))
 
-(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign, replace_zero) = (
+
+
+def _replace_zero_if(u, v):
+    # exact for the Python numbers simplify folds; a NaN stays NaN
+    if type(u) in (int, float, Fraction) and type(v) in (int, float, Fraction):
+        return type(u)(1) if u == 0 and v == 0 else u
+    u = np.asarray(u)
+    return np.where((u == 0) & (np.asarray(v) == 0), np.ones((), u.dtype), u)[()]
+
+
+# The guards of the pow rule: replace_zero_if(u, v) is u, but 1 where u and v are both 0.
+# d/du u^v takes replace_zero_if(u, v)^(v - 1) (v*u^(v - 1) is 0*inf at u = 0, v = 0,
+# where it is 0), d/dv u^v takes log(replace_zero_if(u, u^v)) (u^v*log(u) is 0*(-inf) at
+# u = 0, v > 0, where it is 0). Each changes the rule at those points only, so the
+# derivatives of the rule stay its own elsewhere. Printed as u, and differentiated as u
+# (replace_zero, the guard of the log before, replaced every 0 of u).
+REPLACE_ZERO_IF = register(OpDef(
+    "replace_zero_if", 2, _replace_zero_if, shapes.broadcast, lambda g, out, a, b: (g, None),
+    text="{0}", latex="{0}", label="0,0→1", transparent=True, elementwise=True,
+    code_math="({0} if {0} != 0.0 or {1} != 0.0 else 1.0)", keeps_nonfinite=(0,),  # nan != 0.0: nan stays
+    doc="``x``, with 1 where ``x`` and ``y`` are both 0 (NaN stays NaN): the guard of the derivatives of a power. "
+    "Printed as ``x``, and differentiated as it.",
+))
+
+(exp, log, sin, cos, tan, tanh, sigmoid, softplus, relu, sqrt, abs, square, step, sign, replace_zero,
+ replace_zero_if) = (
     op.function for op in (EXP, LOG, SIN, COS, TAN, TANH, SIGMOID, SOFTPLUS, RELU, SQRT, ABS,
-                           SQUARE, STEP, SIGN, REPLACE_ZERO)
+                           SQUARE, STEP, SIGN, REPLACE_ZERO, REPLACE_ZERO_IF)
 )

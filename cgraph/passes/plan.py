@@ -569,7 +569,7 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
         where = f" at index {idx}"
         vals = [_element(a, out.shape, idx) for a in args]
     what = out[tuple(bad[0])] if len(bad) else out
-    operands = ", ".join(f"{o}={_short(v)}" for o, v in zip(g.operands(node), vals))
+    operands = ", ".join(f"{_shown_name(g, o)}={_short(v)}" for o, v in zip(g.operands(node), vals))
     domain = f" (defined for {op.domain})" if op.domain else ""
     from .adjoint import derivative_part  # (an error's path only)
 
@@ -583,6 +583,15 @@ def _domain_error(g: Graph, node: str, args: list, attrs: dict) -> DomainError:
         f"node {node!r} ({op.name}) is not finite{where}: {op.name}({operands}) = {what}{domain}{part};"
         " pass nonfinite='propagate' to keep numpy's nan/inf"
     )
+
+
+def _shown_name(g: Graph, n: str) -> str:
+    """The name an operand prints as: a guard of the pow rule (``replace_zero_if``, printed
+    as its operand) by its operand's, so the error reads ``log(x=0)`` as the rule prints."""
+    nodes = g.nx.nodes
+    while nodes[n].get("op") in OPS and OPS[nodes[n]["op"]].transparent:
+        n = g.operands(n)[0]
+    return n
 
 
 def _element(a: Any, shape: tuple, idx: tuple) -> Any:

@@ -680,13 +680,24 @@ def _abs_abs(b: Any, c: Candidate) -> str | None:
 
 
 def _unguarded(b: Any, c: Candidate) -> str | None:
-    """``replace_zero(u) -> u`` where ``u`` is never 0, not even rounded (``1 + v^2``), and
+    """``replace_zero(u) -> u`` (``replace_zero_if(u, v)`` too) where ``u`` is never 0, not even rounded (``1 + v^2``), and
     where ``u`` is ``exp(v)``: the guard of the pow rule's log, whose ``log(exp(v))`` then
     folds to ``v`` (``exp(v)^p`` differentiates to ``v*exp(v)^p``), the exact value even
     where ``exp(v)`` underflows to 0. Not for other ``u`` > 0 that round to 0
     (``sigmoid(-1000)``, ``exp(v)*exp(w)``): ``log(0)`` is where the guarded log gives 0."""
     u = c.args[0]
+    if len(c.args) == 2:  # replace_zero_if(u, v): u where u and v are never both 0, v a number too
+        k = b.num(c.args[1])
+        if fits(b, u, c) and (k is not None and k != 0 or _never_zero(b, c.args[1])):
+            return u
     return u if fits(b, u, c) and (b.op(u) == "exp" or _never_zero(b, u)) else None
+
+
+def _log_guarded_zero(b: Any, c: Candidate) -> str | None:
+    """``log(replace_zero_if(0, v)) -> 0``: 0 where v is 0, log(0) elsewhere (``0^p``
+    differentiates by p to 0, but for the jump at p = 0)."""
+    inner = c.args[0]
+    return filled(b, c, 0) if b.op(inner) == "replace_zero_if" and b.is_(b.args(inner)[0], 0) else None
 
 
 def _never_zero(b: Any, u: str) -> bool:
@@ -714,6 +725,23 @@ def _mul_guarded_log(b: Any, c: Candidate) -> str | None:
         return None
     result = b.make("mul", *out)
     return result if fits(b, result, c) else None
+
+
+def _mul_guarded_base(b: Any, c: Candidate) -> str | None:
+    """``v*u*replace_zero_if(u, v)^(v - 1) -> v*u*u^(v - 1)`` (which _mul_terms makes
+    ``v*u^v``): the pow rule's guard of the base changes the product only where u and v
+    are both 0, where it is 0 either way (``sigmoid(x)^p`` differentiates to
+    ``p*sigmoid(x)^p*(1 - sigmoid(x))``)."""
+    args = c.args
+    out = list(args)
+    for i, f in enumerate(args):
+        if b.op(f) == "pow":
+            base, e = b.args(f)
+            if b.op(base) == "replace_zero_if":
+                u, v = b.args(base)
+                if u in args and v in args and b.op(e) == "sub" and b.args(e)[0] == v and b.is_(b.args(e)[1], 1):
+                    out[i] = b.make("pow", u, e)
+    return b.make("mul", *out) if out != list(args) else None
 
 
 def _div_guarded_log(b: Any, c: Candidate) -> str | None:
@@ -783,7 +811,7 @@ def _unguarded_factor(b: Any, a: Any, logs: dict[str, str], zeros: bool) -> Any:
     if not isinstance(a, str):
         return a
     op, args = b.op_args(a)
-    if zeros and op == "replace_zero" and args[0] in logs:
+    if zeros and op in _GUARDS and args[0] in logs:
         return args[0]
     if op in ("pow", "square", "sqrt") and _guarded_operand(b, args[0]) in logs:
         return b.make(op, logs[_guarded_operand(b, args[0])], *args[1:])
@@ -823,7 +851,22 @@ def _guarded_operand(b: Any, a: str) -> str | None:
     if b.op(a) != "log":
         return None
     inner = b.args(a)[0]
-    return b.args(inner)[0] if b.op(inner) == "replace_zero" else None
+    return b.args(inner)[0] if b.op(inner) in _GUARDS else None
+
+
+_GUARDS = ("replace_zero", "replace_zero_if")  # u, with 1 where it (and v) is 0
+
+
+def _same_operand(b: Any, c: Candidate) -> str | None:
+    """``maximum(u, u) -> u`` (and minimum's): its derivative, a half from each side, is 1."""
+    u, v = c.args
+    return u if u == v and fits(b, u, c) else None
+
+
+def _tie(b: Any, c: Candidate) -> str | None:
+    """``sign_diff(u, u) -> 0``, as ``u - u -> 0``."""
+    u, v = c.args
+    return filled(b, c, 0) if u == v else None
 
 
 def _relu(r: Fraction) -> Fraction:
@@ -846,6 +889,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
         _mul_spread,  # expand_to(k, u)*w -> k*w for a scalar k when w already has the product's shape
         _mul_guarded_log,  # log(u)*log(replace_zero(u)) -> log(u)*log(u): not finite at u = 0 either way
+        _mul_guarded_base,  # p*x*replace_zero_if(x, p)^(p - 1) -> p*x*x^(p - 1): 0 at x = p = 0 either way
         _mul_numbers,  # 2*u*3 -> 6*u, 1/3*2*u -> 2/3*u, u*1*v -> u*v: the numbers first, as one (2*u/3 would grow the graph)
         _mul_terms,  # 1*u -> u, 2*u*3 -> 6*u, (-u)*v -> -(u*v), 3*(u/6) -> u/2, u*(2/v) -> 2*u/v,
         #              u*v*u -> u^2*v, x*x^z -> x^(z + 1), 3*(u + v) -> 3*u + 3*v when that does not grow the graph
@@ -866,6 +910,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _keeps_zero,  # -0 -> 0 (a zeros_like too)
         _neg_neg,  # --u -> u, -(u - v) -> v - u, -(3*u) -> -3*u, -(-2*u*v) -> 2*u*v, -(u - v)/w -> (v - u)/w
     ),
+    "maximum": (_same_operand,),  # maximum(u, u) -> u
+    "minimum": (_same_operand,),  # minimum(u, u) -> u
+    "sign_diff": (_tie,),  # sign_diff(u, u) -> 0 (exact numbers fold: sign_diff(1, 1/2) -> 1)
     "pow": (
         _pow_simple,  # u^1 -> u, u^0 -> 1, 1^u -> 1, (u^a)^n -> u^(a*n) for integer n
     ),
@@ -875,6 +922,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "log": (
         _at(1, 0),  # log(1) -> 0
+        _log_guarded_zero,  # log(replace_zero_if(0, v)) -> 0: log(0) where v is not 0
         _inverse("exp"),  # log(exp(u)) -> u
     ),
     "sin": (_at(0, 0), _keeps_zero),  # sin(0) -> 0
@@ -891,6 +939,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
     "replace_zero": (_unguarded,),  # replace_zero(u) -> u where u never rounds to 0 (1 + v^2), and exp(v)
     #                                 (replace_zero(0) folds to 1)
+    "replace_zero_if": (_unguarded,),  # the same, and replace_zero_if(u, v) -> u where v is never 0 (2, 1 + w^2)
     "sum_to": (zero_spread, sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
     #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest

@@ -46,11 +46,14 @@ def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_
     -------
     str
         Integers print as integers, fractions as ``1/2``, floats as their shortest
-        round-trip repr; ``^`` is the power operator. ``replace_zero(u)``, the guard of
-        the log in a power's derivative (``x^p*log(x)``), prints as ``u``, as SymPy and
+        round-trip repr; ``^`` is the power operator. ``replace_zero_if(u, v)``, the guard
+        in a power's derivative (``x^p*log(x)``, ``p*x^(p - 1)``), and ``replace_zero(u)``
+        print as ``u``, as SymPy and
         the lecture write that derivative, and so reads back as ``u``: the same function
         except where ``u`` is 0, where the printed ``0*log(0)`` is a DomainError and the
-        graph gives the limit 0 (``cg.save`` keeps the guard).
+        graph gives the limit 0 (``cg.save`` keeps the guard). ``sign_diff(a, b)``, the
+        sign in the derivative of ``maximum`` and ``minimum``, prints as ``sign(a - b)``
+        and reads back as that, which overflows where ``a - b`` does (1e308 - -1e308).
 
     Examples
     --------
