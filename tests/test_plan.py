@@ -400,3 +400,36 @@ def test_feeds_given_by_keyword_where_they_are_positional_says_how_to_pass_them(
     # and feeds={...} was only "unexpected input(s): 'feeds' is not a node"
     with pytest.raises(cg.InputError, match=r"'feeds' is not a node .*; a mapping of values goes positionally"):
         fn(cg.parse("y = x*z"), feeds={"x": 2.0, "z": 3.0})
+
+
+def test_a_vector_for_a_column_says_how_to_reshape_it():
+    # cg.nn.train takes a one-output network's targets as a vector, but its graph's Y is
+    # (batch, 1): check_gradients(net.graph, X=X, Y=Y), the lecture's unit test of
+    # backprop, said only "expected shape (batch, 1), got (4,)"
+    net = cg.nn.MLP([2, 3, 1], seed=0)
+    X, Y = np.ones((4, 2)), np.ones(4)
+    with pytest.raises(cg.InputError, match=re.escape(
+            "input 'Y': expected shape (batch, 1), got (4,) (a column: reshape it with .reshape(-1, 1))") + "$"):
+        cg.check_gradients(net.graph, X=X, Y=Y)
+    assert cg.check_gradients(net.graph, X=X, Y=Y.reshape(-1, 1)).ok
+    g = cg.Graph()
+    g.output(cg.sum(g.input("v", shape=(None,))), name="s")
+    with pytest.raises(cg.InputError, match=re.escape("got (3, 1) (drop the last axis of 1: .reshape(-1))") + "$"):
+        cg.evaluate(g, v=np.ones((3, 1)))
+    with pytest.raises(cg.InputError, match=re.escape("input 'Y': expected shape (batch, 1), got (4, 2)") + "$"):
+        cg.evaluate(net.graph, X=X, Y=np.ones((4, 2)))  # no reshape makes it fit: no hint
+
+
+def test_names_run_together_are_named_as_a_product_to_write():
+    # exp(xz), the lecture's e^{xz} typed as on paper, has one input 'xz': evaluating it at
+    # x=2, z=3 said only that x and z are not nodes
+    with pytest.raises(cg.InputError, match=re.escape(
+            "unexpected input(s): 'x' is not a node of graph 'graph'; 'z' is not a node of graph 'graph' "
+            "(inputs: xz); 'xz' is one name: to multiply, write x*z") + "$"):
+        cg.grad(cg.parse("exp(xz)"), x=2, z=3)
+    with pytest.raises(cg.InputError, match=re.escape("(inputs: xz, x); 'xz' is one name: to multiply, write x*z")):
+        cg.evaluate(cg.parse("exp(xz) + xz/log(x)"), x=2, z=3)
+    with pytest.raises(cg.InputError, match=re.escape("'w1x1' is one name: to multiply, write w1*x1") + "$"):
+        cg.finite_difference(cg.parse("w1x1 + b"), w1=1.0, x1=2.0, b=0.0)
+    with pytest.raises(cg.InputError, match=re.escape("(inputs: x, z)") + "$"):
+        cg.evaluate(cg.parse("x*z"), x=2, z=3, w=1)  # nothing run together: no hint

@@ -422,7 +422,7 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", 
     if shape is not None:
         ok = arr.ndim == len(shape) and all(d is None or d == a for d, a in zip(shape, arr.shape))
         if not ok:
-            raise InputError(f"{role} {name!r}: expected shape {_fmt(shape)}, got {arr.shape}")
+            raise InputError(f"{role} {name!r}: expected shape {_fmt(shape)}, got {arr.shape}" + _column_hint(shape, arr))
     if nonfinite == "raise" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
         where = "" if arr.ndim == 0 else f" at index {tuple(int(i) for i in bad)}"
@@ -468,6 +468,19 @@ def _fits_float(v: Any) -> bool:
     except OverflowError:
         return False
     return True
+
+
+def _column_hint(shape: tuple, arr: np.ndarray) -> str:
+    """How to turn a vector into the column a shape such as (batch, 1) asks for (the
+    targets Y of a one-output network, given as cg.nn.train takes them), or back."""
+    def fits(want: tuple, got: tuple) -> bool:
+        return len(want) == len(got) and all(d is None or d == a for d, a in zip(want, got))
+
+    if shape and shape[-1] == 1 and fits(shape[:-1], arr.shape):
+        return " (a column: reshape it with .reshape(-1, 1))" if arr.ndim == 1 else " (add the last axis of 1)"
+    if arr.ndim and arr.shape[-1] == 1 and fits(shape, arr.shape[:-1]):
+        return " (drop the last axis of 1: .reshape(-1))" if arr.ndim == 2 else " (drop the last axis of 1)"
+    return ""
 
 
 def _fmt(shape: tuple) -> str:
@@ -516,7 +529,27 @@ def _extra_message(g: Graph, extra: list[str]) -> str:
         else:
             parts.append(f"{k!r} is not a node of graph {g.name!r}")
     inputs = ", ".join(g.inputs + g.params) or "none"
-    return "unexpected input(s): " + "; ".join(parts) + f" (inputs: {inputs})"
+    return "unexpected input(s): " + "; ".join(parts) + f" (inputs: {inputs})" + _run_together(g, extra)
+
+
+def _run_together(g: Graph, extra: list[str]) -> str:
+    """``"; 'xz' is one name: ..."`` for an input whose name is given names run together:
+    exp(xz), the lecture's e^{xz} typed as on paper, has one input 'xz', not x and z."""
+    names = {k for k in extra if isinstance(k, str) and k} | set(g.inputs)
+    hints = []
+    for n in g.inputs:
+        if len(n) > 24:
+            continue
+        split: dict[int, list[str]] = {0: []}  # prefix length -> the names it splits into
+        for i in range(len(n)):
+            if i in split:
+                for k in names:
+                    if k != n and n.startswith(k, i) and i + len(k) not in split:
+                        split[i + len(k)] = [*split[i], k]
+        parts = split.get(len(n))
+        if parts and any(k in extra for k in parts):
+            hints.append(f"; {n!r} is one name: to multiply, write {'*'.join(parts)}")
+    return "".join(hints)
 
 
 def _nonfinite_consts(g: Graph, consts: list, order: tuple, ops: list, operands: Mapping, keep: set) -> list:
