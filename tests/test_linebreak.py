@@ -61,6 +61,10 @@ def test_terms_split_the_outermost_sum_else_the_outermost_product():
     assert terms(r"-a - \left(b + c\right)") == ["-a", r"- \left(b + c\right)"]
     assert terms(r"A \odot \left(1 - B\right) \cdot c") == ["A", r"\odot \left(1 - B\right)", r"\cdot c"]
     assert terms(r"x \left(a + b\right)") == [r"x \left(a + b\right)"]   # juxtaposed: never broken
+    # but beside a fraction, which may be too wide to share a line (not after a sign)
+    assert terms(r"\tanh\left(u\right)^{\top} \frac{a}{b} W^{\top}") == [
+        r"\tanh\left(u\right)^{\top}", r"\frac{a}{b}", r"W^{\top}"]
+    assert terms(r"- \frac{a}{b}") == [r"- \frac{a}{b}"]
     assert terms(r"\begin{bmatrix}1 + 2 & 3\end{bmatrix}") == [r"\begin{bmatrix}1 + 2 & 3\end{bmatrix}"]
 
 
@@ -72,6 +76,11 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     assert wrap(r"z \left(a + b + c\right)", 8) == [r"z \left(a + b \right.", r"\left. \enspace {}+ c\right)"]
     # a term of a sum that is a product of several factors breaks at their operators
     assert wrap(r"x + a b \odot c d \odot e", 6) == ["x", r"+ a b", r"\odot c d", r"\odot e"]
+    # a fraction juxtaposed with what precedes it starts the next line: an MLP's
+    # d loss/d W_2, tanh(X W_1 + b_1)^T 2 (...)/size(...), broke inside tanh( and the
+    # fraction ran 10% past line_width=35 ('tanh(X W_1' / '+ b_1)^T 2 (...)/size(...)')
+    assert wrap(r"\tanh\left(a + b\right)^{\top} \frac{a b c d e f g}{d}", 12, indent=1) == [
+        r"\tanh\left(a + b\right)^{\top}", r"\frac{a b c d e f g}{d}"]
     # what has nothing to break at keeps its line, however wide
     assert wrap(r"\frac{a + b + c + d}{e}", 3) == [r"\frac{a + b + c + d}{e}"]
     # the group's last line leaves room for what follows the group (\right) p q r s t)
@@ -175,8 +184,8 @@ def test_wrap_breaks_a_call_after_the_commas_of_its_arguments():
     # so does a first argument that is a product led by such a fraction: the fraction
     # went after g( and ran 4 past the width (sum_to(2 (...)/size(...) W_2^T ⊙ ..., b_1)
     # of an MLP's gradient at line_width=40: 48.5 letters)
-    assert wrap(r"x + g\left(\frac{a b c d e}{d} u \odot v, e\right)", 10) == [
-        "x", r"+ g\left(\right.", r"\left. \enspace \frac{a b c d e}{d} u \right.", r"\left. \enspace {}\odot v, e\right)"]
+    assert wrap(r"x + g\left(\frac{a b c d e f}{d} u \odot v, e\right)", 10) == [
+        "x", r"+ g\left(\right.", r"\left. \enspace \frac{a b c d e f}{d} u \right.", r"\left. \enspace {}\odot v, e\right)"]
     # what follows an argument broken over lines joins its last line where it fits
     assert wrap(r"f\left(\left(a + b + c\right) d, e\right)", 11) == [
         r"f\left(\left(a + b \right. \right.", r"\left. \enspace \left. \enspace {}+ c\right) d, e\right)"]
@@ -279,17 +288,18 @@ def test_line_width_60_fits_a_page_of_a_10pt_article(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
-@pytest.mark.parametrize("width", [30, 40])
+@pytest.mark.parametrize("width", [30, 35, 40])
 def test_narrow_line_widths_fit_a_text_that_wide(tmp_path, width):
     """No line past a text ``width`` x's wide (a 10pt article's \\textwidth set so): the
-    lecture's gradient and an MLP's VJP at 30 and 40, the lecture's Hessian and an MSE
-    MLP's gradient at 40 (narrower, they hold fractions wider than the text, which are
-    never broken). At 40 the MLP's d loss/d b_1 ran 48.5 letters wide (42pt over): the
-    fraction that starts sum_to's first argument (2 (...)/size(...) W_2^T) stayed after
-    'sum_to('."""
+    lecture's gradient and an MLP's VJP at 30, 35 and 40, the lecture's Hessian and an
+    MSE MLP's gradient at 35 and 40 (narrower, they hold fractions wider than the text,
+    which are never broken). At 40 the MLP's d loss/d b_1 ran 48.5 letters wide (42pt
+    over): the fraction that starts sum_to's first argument (2 (...)/size(...) W_2^T)
+    stayed after 'sum_to('. At 35 its d loss/d W_2 ran 20pt over: tanh(X W_1 + b_1)^T
+    juxtaposed with that fraction broke inside tanh( and kept the fraction after it."""
     net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
     graphs = [cg.simplify(cg.adjoint(lecture())), cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1"))]
-    if width >= 40:
+    if width >= 35:
         mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
         graphs += [cg.simplify(cg.hessian_graph(lecture())), cg.simplify(mse.gradient_graph())]
     pages = [r"\[" + cg.to_latex(g, line_width=width) + "\\]\\clearpage\n" for g in graphs]

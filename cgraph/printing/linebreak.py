@@ -34,6 +34,8 @@ _PRODUCT = re.compile(r" \\(?:odot|cdot|times) ")
 #: more than the line the parentheses opened on: as deep as it is nested
 _NEST = 0.875
 _REOPEN = r"\left. \enspace "
+#: a juxtaposed factor's end is no operator's (``- \frac``: the fraction is the operand)
+_AFTER_OPERATOR = re.compile(r"(?:^|[\s{])(?:[-+=<>,]|\\(?:odot|cdot|times))$")
 #: what a line broken before an operator starts with
 _LEADING_OPERATOR = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)) ")
 
@@ -177,7 +179,8 @@ def terms(tex: str) -> list[str]:
     r"""``tex`` split after each comma that separates arguments at its top level (where
     ``tex`` is what a call's parentheses hold); where it has none, before each ``+`` and
     ``-`` that joins terms at its top level; where it is no sum, before each ``\odot``,
-    ``\cdot`` and ``\times`` joining factors.
+    ``\cdot`` and ``\times`` joining factors; where it has none, before and after each
+    fraction juxtaposed with another factor.
 
     ``" ".join(terms(tex)) == tex``: the pieces after the first start with their operator
     (or, after a comma, with the next argument).
@@ -195,13 +198,29 @@ def terms(tex: str) -> list[str]:
     spaces = [i for i, lexeme in found if lexeme == " " and i > 0]
     commas = {i + 1 for i, lexeme in found if lexeme == ","}
     cuts = ([i for i in spaces if i in commas] or [i for i in spaces if _SIGN.match(tex, i)]
-            or [i for i in spaces if _PRODUCT.match(tex, i)])
+            or [i for i in spaces if _PRODUCT.match(tex, i)]
+            or _beside_fractions(tex, found))
     pieces, start = [], 0
     for cut in cuts:
         pieces.append(tex[start:cut])
         start = cut + 1
     pieces.append(tex[start:])
     return pieces
+
+
+def _beside_fractions(tex: str, found: list[tuple[int, str]]) -> list[int]:
+    r"""The spaces of ``tex`` (``found``: its top-level lexemes) that juxtapose a fraction
+    with another factor, before it or after it: where :func:`terms` splits a product that
+    has no operator (``\tanh\left(u\right)^{\top} \frac{a}{b}``, ``\frac{a}{b} W^{\top}``),
+    which a fraction too wide to share its line would otherwise keep whole. Not a space
+    after a sign or an operator (``- \frac{a}{b}``: the fraction is its operand)."""
+    cuts = []
+    for k, (i, lexeme) in enumerate(found):
+        if lexeme != " " or i == 0 or k + 1 == len(found) or _AFTER_OPERATOR.search(tex, 0, i):
+            continue
+        if found[k + 1][1] == r"\frac" or found[k - 1][1] == r"\frac" and tex[i - 1] == "}":
+            cuts.append(i)
+    return cuts
 
 
 def continued(line: str) -> str:
@@ -216,15 +235,16 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
     after the first ``indent`` less, the last ``reserve`` less: what follows ``tex`` on
     its line). It breaks before the ``+`` and ``-`` of its outermost sum; a line still
-    too wide, before the ``\odot``, ``\cdot`` and ``\times`` of its outermost product, else
-    inside its widest ``\left(...\right)``, closing and reopening it with ``\right.`` and
+    too wide, before the ``\odot``, ``\cdot`` and ``\times`` of its outermost product
+    (where it has none, beside a fraction juxtaposed with another factor), else inside
+    its widest ``\left(...\right)``, closing and reopening it with ``\right.`` and
     ``\left.``: after the commas between a call's arguments, else as above, at every
     level, each line inside parentheses half an em (``\enspace``) further in than the
-    line they open on, so that a line shows how deep it is nested. Each line is filled: what follows a piece broken over several lines joins its
-    last line where it fits. Fractions, scripts and juxtaposed factors are never broken:
-    what cannot be broken further keeps a line of its own, however wide (a call's first
-    argument, or the fraction that starts it, too wide to follow ``f(`` starts the next
-    line).
+    line they open on, so that a line shows how deep it is nested. Each line is filled:
+    what follows a piece broken over several lines joins its last line where it fits.
+    Fractions, scripts and other juxtaposed factors are never broken: what cannot be
+    broken further keeps a line of its own, however wide (a call's first argument, or
+    the fraction that starts it, too wide to follow ``f(`` starts the next line).
 
     Examples
     --------
