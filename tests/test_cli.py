@@ -93,6 +93,7 @@ def test_bad_bindings_and_network_style_on_a_plain_graph(tmp_path):
     assert out.returncode == 1 and "--at" in out.stderr and "Traceback" not in out.stderr
     out = run("draw", "x*z", "-o", str(tmp_path / "n.dot"), "--style", "network")
     assert out.returncode == 1 and "not a layered network" in out.stderr
+    assert "--style computation" in out.stderr  # the option to write, not only the Python keyword
 
 
 def test_grad_prints_derivatives_and_values():

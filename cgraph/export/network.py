@@ -85,7 +85,7 @@ def layers(g: Graph) -> list[Layer]:
         raise ExportError(
             f"graph {g.name!r} is not a layered network: no node carries 'layer' metadata, so it has no "
             "units to draw as circles. The network style draws networks built by cg.nn.MLP (or graphs "
-            "whose nodes carry layer/weights metadata, see cgraph.export.network); use style='computation'."
+            "whose nodes carry layer/weights metadata, see cgraph.export.network); draw it with style='computation' (cgraph draw: --style computation)."
         )
     depth = max(marked)
     # (distinct numbers: 0..L all there iff the least is 0 and there are L + 1; a set of
