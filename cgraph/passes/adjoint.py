@@ -675,7 +675,7 @@ def mixed_by_structure(g: Graph, wrt: Sequence[str], of: str) -> str | None:
     """
     from ..ops.shapes import normalize_axis
 
-    nodes, succ = g.nx._node, g.nx._succ
+    nodes = g.nx._node
     if nodes[of]["shape"] is not None:  # a declared shape: an array is refused by adjoint itself
         return None
     active = _between(g, list(wrt), of)
@@ -688,12 +688,7 @@ def mixed_by_structure(g: Graph, wrt: Sequence[str], of: str) -> str | None:
             dim = shape[normalize_axis(data["attrs"].get("axis", -1), len(shape))[0]]
             if dim == 1:
                 continue  # a softmax over one element: the constant 1
-        after, stack = set(), [n]
-        while stack:  # the nodes on the way from n to of
-            for s in succ[stack.pop()]:
-                if s in active and s not in after:
-                    after.add(s)
-                    stack.append(s)
+        after = _between(g, [n], of, active) - {n}  # the nodes on the way from n to of
         if all(nodes[m]["role"] != "op" or OPS[nodes[m]["op"]].elementwise for m in after):
             return n
     return None
