@@ -201,21 +201,23 @@ class Plan:
                 try:
                     env[out] = fn(*vals) if kw is None else fn(*vals, **kw)
                 except FloatingPointError:
-                    # every operand, read again: a step may leave one out (u**2 runs as np.square(u))
                     node = step[5]
-                    slot = {n: i for i, n in enumerate(self.graph.schedule())}
-                    vals = [env[slot[o]] for o in self.graph.operands(node)]
-                    raise _domain_error(self.graph, node, vals, kw or {}) from None
+                    raise _domain_error(self.graph, node, self._operand_values(env, node), kw or {}) from None
                 except (ValueError, IndexError, TypeError) as exc:
                     node = step[5]
                     data = self.graph.nx._node[node]
-                    slot = {n: i for i, n in enumerate(self.graph.schedule())}
                     operands = self.graph.operands(node)
-                    got = [np.shape(env[slot[o]]) for o in operands]
+                    got = [np.shape(v) for v in self._operand_values(env, node)]
                     shapes = ", ".join(f"{o!r} {s}" for o, s in zip(operands, got))
                     raise ShapeError(f"node {node!r} ({data['op']}) of {shapes}: {_shape_reason(data, got, exc)}") from None
                 for f in free:
                     env[f] = None
+
+    def _operand_values(self, env: list, node: str) -> list[Any]:
+        """Every operand's value of ``node`` in ``env``, read by name: a step may leave one
+        out (``u**2`` runs as ``np.square(u)``)."""
+        slot = {n: i for i, n in enumerate(self.graph.schedule())}
+        return [env[slot[o]] for o in self.graph.operands(node)]
 
     def _feed(self, env: list, feeds: Mapping[str, Any], nonfinite: str, source: Graph) -> None:
         extra = [k for k in feeds if k not in self.feedable]
@@ -420,8 +422,7 @@ def check_input(name: str, value: Any, shape: Any, *, nonfinite: str = "raise", 
     elif arr.dtype.kind != "f":
         raise InputError(f"{role} {name!r}: expected real numbers, got {_what(value, arr)}")
     if shape is not None:
-        ok = arr.ndim == len(shape) and all(d is None or d == a for d, a in zip(shape, arr.shape))
-        if not ok:
+        if not _of_shape(shape, arr.shape):
             raise InputError(f"{role} {name!r}: expected shape {_fmt(shape)}, got {arr.shape}" + _column_hint(shape, arr))
     if nonfinite == "raise" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
@@ -470,15 +471,17 @@ def _fits_float(v: Any) -> bool:
     return True
 
 
+def _of_shape(shape: tuple, got: tuple) -> bool:
+    """``got`` is of the declared ``shape`` (a ``None`` entry: any length, the batch)."""
+    return len(got) == len(shape) and all(d is None or d == a for d, a in zip(shape, got))
+
+
 def _column_hint(shape: tuple, arr: np.ndarray) -> str:
     """How to turn a vector into the column a shape such as (batch, 1) asks for (the
     targets Y of a one-output network, given as cg.nn.train takes them), or back."""
-    def fits(want: tuple, got: tuple) -> bool:
-        return len(want) == len(got) and all(d is None or d == a for d, a in zip(want, got))
-
-    if shape and shape[-1] == 1 and fits(shape[:-1], arr.shape):
+    if shape and shape[-1] == 1 and _of_shape(shape[:-1], arr.shape):
         return " (a column: reshape it with .reshape(-1, 1))" if arr.ndim == 1 else " (add the last axis of 1)"
-    if arr.ndim and arr.shape[-1] == 1 and fits(shape, arr.shape[:-1]):
+    if arr.ndim and arr.shape[-1] == 1 and _of_shape(shape, arr.shape[:-1]):
         return " (drop the last axis of 1: .reshape(-1))" if arr.ndim == 2 else " (drop the last axis of 1)"
     return ""
 
