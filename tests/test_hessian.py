@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, assume, example, given, note, settings
 from hypothesis import strategies as st
 from strategies import array_expressions, array_points, describe, examples, expressions, finite_values, points
 from test_properties import to_sympy
@@ -124,8 +124,15 @@ def test_random_expressions_match_sympy(g, point):
             assert float(got[i, j]) == pytest.approx(want.real, rel=1e-8, abs=1e-8 * max(1.0, abs(want.real))), (wi, wj)
 
 
+def _tied_maximum():
+    g = cg.Graph("random")
+    g.output(cg.maximum(g.input("x0"), g.input("x1")) * g.input("x2"), name="y")
+    return g
+
+
 @SETTINGS
 @given(expressions(max_steps=6, n_inputs=3), points(n_inputs=3, lo=0.5, hi=1.5))
+@example(_tied_maximum(), {"x0": 1.0, "x1": 1.0, "x2": 1.0})  # the differences straddle the tie (fuzz run)
 def test_random_hessians_are_symmetric_and_match_differences_of_grad(g, point):
     note(describe(g))
     assume(finite_values(cg.hessian_graph(g), point) is not None)
@@ -134,6 +141,9 @@ def test_random_hessians_are_symmetric_and_match_differences_of_grad(g, point):
     scale = max(1.0, float(np.max(np.abs(h))))
     np.testing.assert_allclose(h, h.T, rtol=1e-9, atol=1e-9 * scale)
     fd = central_hessian(g, point, g.inputs)
+    # a kink within a step (maximum's tie, abs at 0) has no second derivative: the differences
+    # then grow as 1/eps, so two step sizes disagree
+    assume(np.allclose(fd, central_hessian(g, point, g.inputs, eps=2e-5), rtol=1e-4, atol=1e-4 * scale))
     np.testing.assert_allclose(h, fd, rtol=1e-5, atol=1e-5 * scale)
 
 
