@@ -282,6 +282,23 @@ def test_steps_writes_frames(tmp_path):
     assert len(list((tmp_path / "fr").glob("step_*.dot"))) == len(out.stdout.split())
 
 
+def test_steps_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys):
+    # cgraph steps 'softmax(x)' --at x=[1,2] wrote frames ending g_x = [0, 0] (the sweep seeded
+    # with 1: the gradient of the sum of the elements) where cgraph grad refuses the same
+    from cgraph.cli import main
+
+    for formula in ("softmax(x)", "x - mean(x)"):
+        for at in (["--at", "x=[1,2]"], []):
+            assert main(["grad", formula, *at]) == 1
+            refused = capsys.readouterr().err
+            assert main(["steps", formula, "-o", str(tmp_path / "fr"), "--format", "dot", *at]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err == refused.replace("cgraph grad:", "cgraph steps:")
+            assert not (tmp_path / "fr").exists()
+    assert main(["steps", "x^2", "-o", str(tmp_path / "fr"), "--format", "dot", "--at", "x=[1,2]"]) == 0
+    assert main(["steps", "sum(softmax(x))", "-o", str(tmp_path / "fr2"), "--format", "dot"]) == 0
+
+
 def test_a_name_bound_twice_is_an_error():
     for args in (["--at", "x=2", "x=3", "z=1"], ["--at", "x=2", "z=1", "--at", "x=3"]):
         out = run("grad", "x*z", *args)
