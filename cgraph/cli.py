@@ -409,8 +409,10 @@ def _steps(args: argparse.Namespace) -> int:
     import cgraph as cg
 
     g = load_graph(args.source)
-    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format or ["svg"], wrt=args.wrt,
-                               of=_output(args, g))
+    at, of = parse_bindings(args.at), _output(args, g)
+    if not at:  # as cgraph grad: the sweep of an array whose elements mix, seeded with 1, is no derivative of it
+        _refuse_mixing_anywhere(g, cg.adjoint(g, wrt=args.wrt, of=of))
+    paths = cg.backprop_frames(g, args.output, at, formats=args.format or ["svg"], wrt=args.wrt, of=of)
     for p in paths:
         print(p)
     return 0
@@ -435,8 +437,6 @@ def _grad(args: argparse.Namespace) -> int:
 
     import cgraph as cg
 
-    from .passes.adjoint import require_separable_anywhere
-
     if args.expand and args.program and not args.at:  # the program is printed unexpanded
         args.usage_error("--expand with --program needs --at (it expands the values' exact forms only)")
     g = load_graph(args.source)
@@ -444,9 +444,8 @@ def _grad(args: argparse.Namespace) -> int:
     of = _output(args, g)
     ga = cg.adjoint(g, wrt=args.wrt, of=of)
     _something_to_differentiate(ga, args.source)
-    if not at:  # where the graph alone shows what cg.grad refuses at any point: an array whose elements mix
-        nodes = ga.nx.nodes
-        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
+    if not at:
+        _refuse_mixing_anywhere(g, ga)
     show = _latex_printer(args) or cg.to_text
     # the values first: an error at the point (log(-1), an array through a softmax) leaves
     # no half answer on stdout
@@ -471,6 +470,17 @@ def _grad(args: argparse.Namespace) -> int:
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
             print(f"d{of or g.outputs[0]}/d{name} = {shown}{_derivative(value)}")
     return 0
+
+
+def _refuse_mixing_anywhere(g: Any, ga: Any) -> None:
+    """Where the graph alone shows what cg.grad refuses at any point, an array whose elements
+    mix (``softmax(x)``, ``x - mean(x)``), the ShapeError it raises there; ``ga``: the
+    adjoint of ``g`` the command differentiates."""
+    from .passes.adjoint import require_separable_anywhere
+
+    if ga.outputs:
+        nodes = ga.nx.nodes
+        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
 
 
 def _latex(p: argparse.ArgumentParser) -> None:

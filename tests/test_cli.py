@@ -165,6 +165,39 @@ def test_grad_without_a_point_refuses_an_array_through_softmax_as_grad_does_at_o
     assert main(["jacobian", "softmax(x)"]) == 0  # what the error points to
 
 
+def test_grad_without_a_point_refuses_a_reduction_broadcast_back_over_its_input(capsys):
+    # cgraph grad 'exp(x)/sum(exp(x))' printed g_x = exp(x)*(sum_to(1, x)/sum(exp(x)) + ...), the
+    # gradient of the sum of the elements (0 for the softmax written out), with no error, where
+    # --at x=[1,2,3] refuses it and cgraph grad 'softmax(x)' refuses it without a point
+    from cgraph.cli import main
+
+    for formula, where in [
+        ("exp(x)/sum(exp(x))", "node 'y' (div) broadcasts a reduction of the elements of 'x' back over them"),
+        ("x - mean(x)", "node 'y' (sub) broadcasts a reduction of the elements of 'x' back over them"),
+        ("x*sum(x)", "node 'y' (mul) broadcasts a reduction of the elements of 'x' back over them"),
+        ("exp(x - logsumexp(x))", "it is computed by elementwise ops only from node 't2' (sub), which broadcasts "
+                                  "a reduction of the elements of 'x' back over them"),
+    ]:
+        assert main(["grad", formula, "--wrt", "x"]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == (
+            f"cgraph grad: error: cannot differentiate 'y': {where}, so it is an array whose elements have no "
+            "gradients of their own (unless the reduced axes hold one element); for its Jacobian, cgraph jacobian "
+            "prints the vector-Jacobian product and, with --at, the Jacobian at that point; for the gradient "
+            "of the sum of its elements, differentiate cg.sum(y)\n")
+        assert run("grad", formula, "--at", "x=[1,2,3]").returncode == 1  # as at a point
+    assert main(["grad", "x*sum(x)", "--at", "x=2"]) == 0  # a number: one element
+    capsys.readouterr()
+    for formula, printed in [("sum(x^2)", "g_x = 2*x\n"), ("x^2", "g_x = 2*x\n"),
+                             ("x*sum(z)", "g_x = sum(z)\n"),  # a reduction of another input: shared by all
+                             ("x/size(x)", "g_x = 1/size(x)\n")]:  # the number of elements does not mix them
+        assert main(["grad", formula, "--wrt", "x"]) == 0
+        assert capsys.readouterr().out == printed
+    for formula in ["mean((x - mean(x))^2)", "sum(x - mean(x))", "sum(exp(x)/sum(exp(x)))"]:  # scalars
+        assert main(["grad", formula]) == 0
+    capsys.readouterr()
+
+
 def test_grad_refuses_a_point_its_exact_form_cannot_take_before_printing(capsys):
     # evaluate takes softmax of a number (1.0), simplify's shape rule does not: the exact form at
     # the point failed after the derivative and 'at x=2:' were printed, a half answer
@@ -247,6 +280,23 @@ def test_steps_writes_frames(tmp_path):
               "--format", "dot", "--at", "x=2", "z=3")
     assert out.returncode == 0, out.stderr
     assert len(list((tmp_path / "fr").glob("step_*.dot"))) == len(out.stdout.split())
+
+
+def test_steps_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys):
+    # cgraph steps 'softmax(x)' --at x=[1,2] wrote frames ending g_x = [0, 0] (the sweep seeded
+    # with 1: the gradient of the sum of the elements) where cgraph grad refuses the same
+    from cgraph.cli import main
+
+    for formula in ("softmax(x)", "x - mean(x)"):
+        for at in (["--at", "x=[1,2]"], []):
+            assert main(["grad", formula, *at]) == 1
+            refused = capsys.readouterr().err
+            assert main(["steps", formula, "-o", str(tmp_path / "fr"), "--format", "dot", *at]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err == refused.replace("cgraph grad:", "cgraph steps:")
+            assert not (tmp_path / "fr").exists()
+    assert main(["steps", "x^2", "-o", str(tmp_path / "fr"), "--format", "dot", "--at", "x=[1,2]"]) == 0
+    assert main(["steps", "sum(softmax(x))", "-o", str(tmp_path / "fr2"), "--format", "dot"]) == 0
 
 
 def test_a_name_bound_twice_is_an_error():

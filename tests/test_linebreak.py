@@ -82,11 +82,36 @@ def test_wrap_breaks_between_terms_and_inside_a_too_wide_group():
     assert wrap(r"\tanh\left(a + b\right)^{\top} \frac{a b c d e f g}{d}", 12, indent=1) == [
         r"\tanh\left(a + b\right)^{\top}", r"\frac{a b c d e f g}{d}"]
     # what has nothing to break at keeps its line, however wide
-    assert wrap(r"\frac{a + b + c + d}{e}", 3) == [r"\frac{a + b + c + d}{e}"]
+    assert wrap(r"\frac{a b c d e f g}{e}", 3) == [r"\frac{a b c d e f g}{e}"]
     # the group's last line leaves room for what follows the group (\right) p q r s t)
     # (it was one line 18 wide: the group alone fitted the first line)
     assert wrap(r"z \left(a + b + c + d\right) p q r s t", 14, indent=1) == [
         r"z \left(a + b + c \right.", r"\left. \enspace {}+ d\right) p q r s t"]
+
+
+def test_wrap_breaks_a_too_wide_fraction_with_a_solidus():
+    # a fraction wider than the line kept it whole, however wide: the lecture's d2y/dx2
+    # ((2z/ln(x)^3 - ...)/x) ran 20pt past line_width=30, an MLP's 1/size(...) 134pt past
+    # 30 and 20pt past 50. Written N / D instead, as a printer sets a fraction too wide for
+    # its line, it breaks inside the parentheses of N (or of D), and at the solidus
+    assert wrap(r"\frac{a + b + c + d}{e}", 8) == [
+        r"\left(a + b \right.", r"\left. \enspace {}+ c \right.", r"\left. \enspace {}+ d\right) / e"]
+    # a numerator as narrow as 1 stays with its denominator; a sign and a comma stay put
+    assert wrap(r"x - \frac{1}{\ln\left(a + b + c + d\right)}", 10) == [
+        "x", r"- 1/\ln\left(a \right.", r"\left. \enspace {}+ b + c \right.", r"\left. \enspace {}+ d\right)"]
+    assert wrap(r"f\left(\frac{1}{g\left(a + b + c + d\right)}, x\right)", 11) == [
+        r"f\left(\right.", r"\left. \enspace 1/g\left(a + b \right. \right.",
+        r"\left. \enspace \left. \enspace {}+ c + d\right), \right.", r"\left. \enspace x\right)"]
+    # a denominator of several factors or terms is parenthesized, and so is the quotient
+    # where it is juxtaposed with other factors (u (N)/D v would not say what D divides)
+    assert wrap(r"\frac{1}{x z + a b c d e}", 8) == [r"1/\left(x z \right.", r"\left. {}+ a b c d e\right)"]
+    assert wrap(r"u \frac{a + b + c + d}{e} v", 9) == [
+        "u", r"\left(\left(a + b \right. \right.", r"\left. \enspace \left. \enspace {}+ c \right. \right.",
+        r"\left. \enspace \left. \enspace {}+ d\right) \right.", r"\left. \enspace / e\right) v"]
+    # both parts too wide: it breaks at the solidus too
+    assert wrap(r"\frac{a + b + c + d}{e + f + g + h}", 8) == [
+        r"\left(a + b \right.", r"\left. \enspace {}+ c \right.", r"\left. \enspace {}+ d\right)",
+        r"/ \left(e + f \right.", r"\left. \enspace {}+ g \right.", r"\left. \enspace {}+ h\right)"]
 
 
 def test_wrap_of_deeply_nested_parentheses_takes_one_pass_per_level(monkeypatch):
@@ -116,12 +141,19 @@ def test_wrap_keeps_the_expression_and_fills_lines_up_to_the_width(drawn, width)
     g = drawn[0]
     for side in _sides(cg.simplify(cg.adjoint(g))) + _sides(g, form="program"):
         assert " ".join(terms(side)) == side
-        rows = wrap(side, width, indent=1)
+        rows = wrap(side, width, indent=1, solidus=False)
         assert _joined(rows) == side
         for i, row in enumerate(rows):
             room = width if i == 0 else width - 1
             # a row of several terms was filled only up to the width
             assert len(terms(row)) == 1 or latex_width(row) <= room + 1e-9, (row, room)
+        # with fractions too wide written N / D: the same symbols in the same order
+        assert _symbols(" ".join(wrap(side, width, indent=1))) == _symbols(side)
+
+
+def _symbols(text: str) -> str:
+    """``text`` without fractions, parentheses, solidi, spaces and wrap's markup."""
+    return re.sub(r"\\frac|\\left[(.]|\\right[).]|\\enspace|[{}/\s]", "", text)
 
 
 def test_to_latex_breaks_the_lecture_hessian_for_a_slide():
@@ -138,6 +170,28 @@ def test_to_latex_breaks_the_lecture_hessian_for_a_slide():
     for row in rows:
         side = re.split(r" &= |&\\quad ", row.removesuffix(" \\\\"), maxsplit=1)[-1]
         assert lead + latex_width(side) <= 60 or len(terms(side.removeprefix("{}"))) == 1
+
+
+def test_to_latex_breaks_the_lecture_s_second_derivative_at_a_solidus():
+    # d2y/dx2 = (2z/ln(x)^3 - ...)/x: a fraction 35 letters wide kept its line at
+    # line_width=30 (20pt past the text); now (...) / x, broken inside the parentheses,
+    # while the fractions that fit stay fractions
+    h = cg.simplify(cg.hessian_graph(lecture()))
+    rows = cg.to_latex(h, line_width=30).splitlines()
+    assert rows[1].startswith(r"\frac{\partial^{2} y}{\partial x^{2}} &= \left(\frac{2 z}{\ln\left(x\right)^{3}} - ")
+    assert rows[3].endswith(r"\right) / x \\")
+    assert rows[7] == (r"&\quad {}- \frac{\frac{\cos\left(\ln\left(x\right)\right)}{x z} - "
+                       r"\frac{x z}{\ln\left(x\right)^{2}}}{x^{2}} \\")
+    lead = latex_width(r"\frac{\partial^{2} y}{\partial z \, \partial x}") + 2
+    for row in rows[1:-1]:
+        side = re.split(r" &= |&\\quad ", row.removesuffix(" \\\\"), maxsplit=1)[-1]
+        assert lead + latex_width(side) <= 30, row
+    check_latex(cg.to_latex(h, line_width=30))
+    # an MLP's 1/size(...) in a cross-entropy gradient, 49.5 letters, at 50 (it ran 20pt over)
+    net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
+    text = cg.to_latex(cg.simplify(cg.adjoint(net.build())), line_width=50)
+    assert r"1/\operatorname{size}\left(" in text and r"\frac{1}{\operatorname{size}" not in text
+    check_latex(text)
 
 
 def test_to_latex_line_width_of_one_equation_and_of_a_node():
@@ -288,25 +342,29 @@ def test_line_width_60_fits_a_page_of_a_10pt_article(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
-@pytest.mark.parametrize("width", [30, 35, 40])
+@pytest.mark.parametrize("width", [30, 33, 35, 40, 45, 50, 53])
 def test_narrow_line_widths_fit_a_text_that_wide(tmp_path, width):
     """No line past a text ``width`` x's wide (a 10pt article's \\textwidth set so): the
-    lecture's gradient and an MLP's VJP at 30, 35 and 40, the lecture's Hessian and an
-    MSE MLP's gradient at 35 and 40 (narrower, they hold fractions wider than the text,
-    which are never broken). At 40 the MLP's d loss/d b_1 ran 48.5 letters wide (42pt
-    over): the fraction that starts sum_to's first argument (2 (...)/size(...) W_2^T)
-    stayed after 'sum_to('. At 35 its d loss/d W_2 ran 20pt over: tanh(X W_1 + b_1)^T
-    juxtaposed with that fraction broke inside tanh( and kept the fraction after it."""
+    lecture's gradient, Hessian and HVP, an MLP's VJP, an MSE and a cross-entropy MLP's
+    gradient. At 40 the MLP's d loss/d b_1 ran 48.5 letters wide (42pt over): the
+    fraction that starts sum_to's first argument (2 (...)/size(...) W_2^T) stayed after
+    'sum_to('. At 35 its d loss/d W_2 ran 20pt over: tanh(X W_1 + b_1)^T juxtaposed with
+    that fraction broke inside tanh( and kept the fraction after it. Fractions wider
+    than the text were never broken: the lecture's d2y/dx2 ran 20pt over at 30, its
+    HVP 10pt at 40, the MSE gradient's 2 (...)/size(...) 60pt at 30, the cross-entropy
+    gradient's 1/size(...) 134pt at 30 and 20pt at 50; they are written N / D, broken
+    inside the parentheses."""
     net = cg.nn.MLP([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3)
-    graphs = [cg.simplify(cg.adjoint(lecture())), cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1"))]
-    if width >= 35:
-        mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
-        graphs += [cg.simplify(cg.hessian_graph(lecture())), cg.simplify(mse.gradient_graph())]
+    mse = cg.nn.MLP([2, 3, 1], activation="tanh", loss="mse")
+    graphs = [cg.simplify(cg.adjoint(lecture())), cg.simplify(cg.vjp_graph(net.build(with_loss=False), wrt="W1")),
+              cg.simplify(cg.hessian_graph(lecture())), cg.simplify(cg.hvp_graph(lecture())),
+              cg.simplify(mse.gradient_graph()), cg.simplify(cg.adjoint(net.build()))]
     pages = [r"\[" + cg.to_latex(g, line_width=width) + "\\]\\clearpage\n" for g in graphs]
     head = (r"\documentclass[10pt]{article}\newlength\xw\settowidth{\xw}{$x$}"
             rf"\setlength{{\textwidth}}{{{width}\xw}}")
     log = _typeset(tmp_path, head, pages)
-    assert f"Output written on s.pdf ({len(pages)} pages" in log
+    # (the cross-entropy gradient at 30 is taller than a page: it runs over several)
+    assert "Output written on s.pdf" in log and not re.findall(r"^!.*", log, re.M)
     assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
 
 

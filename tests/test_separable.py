@@ -91,6 +91,8 @@ def test_what_the_graph_alone_refuses_grad_refuses_at_a_point(formula, feeds, mi
     g = cg.parse(formula)
     if mixed_by_structure(g, g.inputs, "y") is not None:
         assert mixing
+        # the same node as at the point, where the elements first mix
+        assert mixed_by_structure(g, g.inputs, "y") == mixed_at(g, g.inputs, "y", _between(g, g.inputs, "y"), feeds)[0]
         with pytest.raises(cg.ShapeError, match="so it is an array whose elements have no gradients of their own"):
             require_separable_anywhere(g, g.inputs, "y")
     else:
@@ -101,8 +103,14 @@ def test_what_the_graph_alone_refuses_grad_refuses_at_a_point(formula, feeds, mi
     ("y = softmax(x)", "y"), ("y = log(softmax(x))*z", "t1"), ("y = 2*log_softmax(x, axis=0) + z", "t2"),
     ("y = sum(softmax(x))", None), ("y = -sum(t*log_softmax(z), axis=-1)", None), ("y = x @ w", None),
     ("y = slice(softmax(z, axis=0), stop=1)", None),
+    # a reduction of x broadcast back over x itself: the node where they meet, as grad names it at a point
+    ("y = exp(x)/sum(exp(x))", "y"), ("y = x - mean(x)", "y"), ("y = x*sum(x)", "y"), ("y = 2*(x/sum(x)) + z", "t3"),
+    ("y = exp(x - logsumexp(x))", "t2"), ("y = (sum(x) + z)*x", "y"), ("y = z/sum(z, axis=1, keepdims=True)", "y"),
+    ("y = sum(x - mean(x))", None), ("y = mean((x - mean(x))^2)", None),  # reduced after: a scalar
+    ("y = x*sum(z)", None), ("y = sum(x) + z", None),  # a reduction shared by all of another input's elements
+    ("y = x/size(x)", None), ("y = x^2", None), ("y = sum(x^2)", None),
 ])
-def test_the_graph_alone_shows_a_softmax_reaching_the_output_by_elementwise_ops(formula, found):
+def test_the_graph_alone_shows_elements_mixing_on_the_way_to_the_output_by_elementwise_ops(formula, found):
     g = cg.parse(formula)
     assert mixed_by_structure(g, g.inputs, "y") == found
     h = cg.Graph()  # a declared axis of one element: the softmax is the constant 1
@@ -110,6 +118,11 @@ def test_the_graph_alone_shows_a_softmax_reaching_the_output_by_elementwise_ops(
     h.output(cg.softmax(x) * h.input("z"), name="y")
     assert mixed_by_structure(h, ["x"], "y") is None
     assert mixed_by_structure(cg.parse("y = softmax(x)*z"), ["z"], "y") is None  # z's elements do not mix
+    assert mixed_by_structure(cg.parse("y = x - mean(x)*z"), ["z"], "y") is None
+    h = cg.Graph()  # a declared axis of one element: the sum is the element itself
+    x = h.input("x", shape=(3, 1))
+    h.output(x - cg.sum(x, axis=1, keepdims=True) * h.input("z"), name="y")
+    assert mixed_by_structure(h, ["x"], "y") is None
 
 
 def test_the_error_names_where_the_elements_first_mix():

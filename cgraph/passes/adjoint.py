@@ -658,11 +658,22 @@ def require_separable(g: Graph, wrt: Sequence[str], of: str, value: Any, feeds: 
 
 def mixed_by_structure(g: Graph, wrt: Sequence[str], of: str) -> str | None:
     """The first node (in schedule order) on a path from ``wrt`` to ``of``, of undeclared
-    shape, that mixes the elements along an axis (``OpDef.reach`` ``"along_axis"``: a
-    softmax) and reaches ``of`` through elementwise ops only, where its axis may hold
-    several elements; or None. Whatever the inputs' shapes, ``of`` is then an array whose
-    elements mix, unless that axis holds one element (where a softmax is the constant 1):
-    the graph alone tells what :func:`require_separable` finds at a point.
+    shape, where the elements of an input of ``wrt`` mix, and which reaches ``of`` through
+    elementwise ops only; or None. Elements mix at a node that mixes them along an axis
+    (``OpDef.reach`` ``"along_axis"``: a softmax) where that axis may hold several
+    elements, and at an elementwise node that broadcasts a reduction of an input's
+    elements back over those elements themselves (``exp(x)/sum(exp(x))``, ``x -
+    mean(x)``, ``x*sum(x)``: the input reaching one operand by elementwise ops and
+    broadcasts only, a sum, mean or logsumexp of it the other), where the reduced axes
+    may hold several elements. Whatever the inputs' shapes, ``of`` is then an array whose
+    elements mix, unless that axis holds one element (where a softmax is the constant 1,
+    and a reduction is the element itself): the graph alone tells what
+    :func:`require_separable` finds at a point. A reduction after the mixing node
+    (``sum(softmax(x))``, a per-example loss ``-sum(t*log_softmax(z), axis=-1)``,
+    ``mean((x - mean(x))^2)``) makes ``of`` each row's own, or a scalar: not found; nor a
+    reduction of one input broadcast over another (``x*sum(z)``: a scalar shared by all),
+    nor a matrix product, whose mixing depends on the operands' shapes (``x @ w`` is a
+    scalar for vectors).
 
     Examples
     --------
@@ -672,43 +683,105 @@ def mixed_by_structure(g: Graph, wrt: Sequence[str], of: str) -> str | None:
     ('t2', None)
     >>> print(mixed_by_structure(cg.parse("y = -sum(t*log_softmax(z), axis=-1)"), ["z"], "y"))  # each row's own
     None
+    >>> mixed_by_structure(cg.parse("y = exp(x - mean(x))"), ["x"], "y")  # centred, then elementwise
+    't2'
+    >>> print(mixed_by_structure(cg.parse("y = x*sum(z)"), ["x", "z"], "y"))
+    None
     """
+    found = _mixed_by_structure(g, wrt, of)
+    return None if found is None else found[0]
+
+
+def _mixed_by_structure(g: Graph, wrt: Sequence[str], of: str) -> tuple[str, list[str]] | None:
+    """:func:`mixed_by_structure`'s node and the inputs of ``wrt`` whose elements mix there."""
     from ..ops.shapes import normalize_axis
 
     nodes = g.nx._node
     if nodes[of]["shape"] is not None:  # a declared shape: an array is refused by adjoint itself
         return None
     active = _between(g, list(wrt), of)
-    for n in g.schedule():
-        data = nodes[n]
-        if n not in active or data["role"] != "op" or OPS[data["op"]].reach != "along_axis":
+    order = [n for n in g.schedule() if n in active]
+    kinds = {n: (None if nodes[n]["role"] != "op" else
+                 "elementwise" if OPS[nodes[n]["op"]].elementwise else OPS[nodes[n]["op"]].reach) for n in order}
+    # the nodes that reach of through elementwise ops only (of itself too): where mixing shows in of
+    tail = set()
+    for n in reversed(order):
+        if n == of or all(kinds[u] == "elementwise" and u in tail for u in g.users(n) if u in active):
+            tail.add(n)
+    reduces = any(kinds[n] in ("reduce", "reduce_to") for n in order)
+    if not reduces and not any(kinds[n] == "along_axis" for n in tail):
+        return None
+    meets = reduces and any(kinds[n] == "elementwise" for n in tail)
+    # per node (where it may meet): the inputs whose own elements reach it by elementwise
+    # ops and broadcasts only, and those a reduction of whose elements reaches it (by those
+    # and reductions); shared between nodes, never changed in place
+    own: dict[str, frozenset] = {}
+    gathered: dict[str, frozenset] = {}
+    none: frozenset = frozenset()
+    inputs = set(wrt)
+    for n in order:
+        data, kind = nodes[n], kinds[n]
+        own[n] = gathered[n] = none
+        if kind is None:
+            if n in inputs:
+                own[n] = frozenset([n])
+        elif kind == "along_axis":
+            if n in tail:
+                shape = data["shape"]
+                one = bool(shape) and shape[normalize_axis(data["attrs"].get("axis", -1), len(shape))[0]] == 1
+                if not one:  # over one element: the constant 1
+                    return n, [w for w in wrt if w in ancestors(g, [n])]
+        elif not meets:
             continue
-        shape = data["shape"]
-        if shape is not None and shape:
-            dim = shape[normalize_axis(data["attrs"].get("axis", -1), len(shape))[0]]
-            if dim == 1:
-                continue  # a softmax over one element: the constant 1
-        after = _between(g, [n], of, active) - {n}  # the nodes on the way from n to of
-        if all(nodes[m]["role"] != "op" or OPS[nodes[m]["op"]].elementwise for m in after):
-            return n
+        operands = [o for i, o in enumerate(g.operands(n)) if i not in OPS[data["op"]].shape_operands and o in active]
+        if kind in ("elementwise", "broadcast_to"):
+            own[n] = _union(own[o] for o in operands)
+            gathered[n] = _union(gathered[o] for o in operands)
+            if kind == "elementwise" and n in tail and gathered[n]:
+                # an input as itself through one operand, a reduction of it through another
+                mixed = set().union(*(gathered[b] & _union(own[a] for j, a in enumerate(operands) if j != i)
+                                      for i, b in enumerate(operands) if gathered[b] and b not in operands[:i]))
+                if mixed:
+                    return n, [w for w in wrt if w in mixed]
+        elif kind in ("reduce", "reduce_to") and operands:
+            o, one = operands[0], False
+            shape = nodes[o]["shape"]
+            if kind == "reduce" and shape is not None:  # over one element: the element itself
+                one = all(shape[a] == 1 for a in normalize_axis(data["attrs"].get("axis"), len(shape)))
+            if not one:  # sum_to may leave its operand as it is: only what was gathered before stays so
+                gathered[n] = gathered[o] | own[o] if kind == "reduce" else gathered[o]
     return None
+
+
+def _union(sets: Any) -> frozenset:
+    """The union of frozensets, the one that holds the others itself where there is one (no copy)."""
+    sets = [s for s in sets if s]
+    if not sets:
+        return frozenset()
+    big = max(sets, key=len)
+    return big if all(s <= big for s in sets) else big.union(*sets)
 
 
 def require_separable_anywhere(g: Graph, wrt: Sequence[str], of: str) -> None:
     """ShapeError when the graph alone shows that ``of`` is an array whose elements mix
     (:func:`mixed_by_structure`): what :func:`require_separable` raises at any point where
-    it is an array, for a derivative given without one (``cgraph grad 'softmax(x)'``)."""
-    n = mixed_by_structure(g, wrt, of)
-    if n is None:
+    it is an array, for a derivative given without one (``cgraph grad 'softmax(x)'``,
+    ``cgraph grad 'x - mean(x)'``)."""
+    found = _mixed_by_structure(g, wrt, of)
+    if found is None:
         return
-    names = ", ".join(repr(w) for w in wrt if w in ancestors(g, [n]))
+    n, mixed = found
+    names = ", ".join(map(repr, mixed))
     op = g.nx._node[n]["op"]
-    where = (f"node {n!r} ({op}) mixes the elements of {names} along an axis" if n == of else
-             f"it is computed by elementwise ops only from node {n!r} ({op}), which mixes the elements of {names} "
-             "along an axis")
+    if OPS[op].elementwise:
+        how, unless = f"broadcasts a reduction of the elements of {names} back over them", "the reduced axes hold"
+    else:
+        how, unless = f"mixes the elements of {names} along an axis", "that axis holds"
+    where = (f"node {n!r} ({op}) {how}" if n == of else
+             f"it is computed by elementwise ops only from node {n!r} ({op}), which {how}")
     raise ShapeError(
         f"cannot differentiate {of!r}: {where}, so it is an array whose elements have no gradients of their own "
-        f"(unless that axis holds one element){JACOBIAN_HINT}; for the gradient of the sum of its elements, "
+        f"(unless {unless} one element){JACOBIAN_HINT}; for the gradient of the sum of its elements, "
         f"differentiate cg.sum({of})"
     )
 

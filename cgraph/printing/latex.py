@@ -100,9 +100,11 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         em (``\enspace``) further in per level (:func:`cgraph.printing.linebreak.wrap`);
         what has nowhere to break (a fraction) keeps a line of its own, and where that
         is too wide to follow the ``=``, the equations start at the left edge
-        (``&y = ...``), continued a quad in. A letter is the width of an x: 55 fills a
-        beamer slide in ``\small``, 60 a page of a 10pt article. Default: one line per
-        equation.
+        (``&y = ...``), continued a quad in; where it is too wide for the line even so,
+        the fraction is written with a solidus, ``\left(N\right) / D`` (``1/D``), and
+        broken inside the parentheses of its numerator or denominator and at the ``/``.
+        A letter is the width of an x: 55 fills a beamer slide in ``\small``, 60 a page
+        of a 10pt article. Default: one line per equation.
 
     Returns
     -------
@@ -110,6 +112,7 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         ``\frac`` for quotients, ``\ln``, ``\sin``, ``e^{x z}``, products by
         juxtaposition (``\cdot`` before a digit), indexed names as subscripts
         (``x1`` -> ``x_{1}``) and Greek names as letters (``alpha`` -> ``\alpha``).
+        It needs amsmath (``aligned``, ``bmatrix``, ``\operatorname``) and no other package.
 
     Examples
     --------
@@ -150,35 +153,52 @@ def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
     ``aligned`` environment, under their ``=``, where there are several lines. Where a
     piece that cannot be broken (a wide fraction) does not fit under the ``=`` but would
     from the left edge, every equation is set from the left edge instead (``&y = ...``),
-    its lines continued a quad in from there."""
-    def rows(right: str, room: float, indent: float = _INDENT) -> list[str]:
+    its lines continued a quad in from there. A fraction is written with a solidus
+    (``\\left(N\\right) / D``, broken inside its parentheses) only where neither keeps
+    every line within ``line_width``."""
+    def rows(right: str, room: float, indent: float = _INDENT, solidus: bool = True) -> list[str]:
         if line_width == math.inf:
             return [right]
-        first, *rest = wrap(right, room, indent)
+        first, *rest = wrap(right, room, indent, solidus=solidus)
         return [first, *(r"&\quad " + continued(row) for row in rest)]
 
     if isinstance(lines, str):  # a node's expression: aligned on its left edge
-        out = rows(lines, line_width)
+        out = rows(lines, line_width, solidus=False)
+        if max(map(latex_width, out)) > line_width:
+            broken = rows(lines, line_width)
+            if max(map(latex_width, broken)) < max(map(latex_width, out)):
+                out = broken
         if len(out) == 1:
             return out[0]
         out[0] = "&" + out[0]
     else:
         lead = max((latex_width(left) for left, _ in lines), default=0.0) + 2.0  # " = "
-        out, excess = [], 0.0
-        for left, right in lines:
-            first, *rest = rows(right, line_width - lead)
-            out += [f"{left} &= {first}", *rest]
-            excess = max(excess, lead + latex_width(first) - line_width,
-                         *(lead + latex_width(row[1:]) - line_width for row in rest))
-        if excess > 0:  # from the left edge: room for what is too wide under the =
+
+        def under(solidus: bool) -> tuple[list[str], float]:  # under the =, and how far past line_width
+            out, excess = [], 0.0
+            for left, right in lines:
+                first, *rest = rows(right, line_width - lead, solidus=solidus)
+                out += [f"{left} &= {first}", *rest]
+                excess = max(excess, lead + latex_width(first) - line_width,
+                             *(lead + latex_width(row[1:]) - line_width for row in rest))
+            return out, excess
+
+        def from_edge(solidus: bool) -> tuple[list[str], float]:  # from the left edge: room for what is too wide
             edge, over = [], 0.0
             for left, right in lines:
                 own = latex_width(left) + 2.0
-                first, *rest = rows(right, line_width - own, _INDENT - own)
+                first, *rest = rows(right, line_width - own, _INDENT - own, solidus)
                 edge += [f"&{left} = {first}", *rest]
                 over = max(over, *(latex_width(row[1:]) - line_width for row in edge[-len(rest) - 1:]))
-            if over < excess and len(edge) > 1:
-                out = edge
+            return edge, over
+
+        out, excess = under(False)
+        for layout in (lambda: from_edge(False), lambda: under(True), lambda: from_edge(True)):
+            if excess <= 0:
+                break
+            other, over = layout()
+            if over < excess and (len(other) > 1 or not other[0].startswith("&")):  # (&y = ... alone: no)
+                out, excess = other, over
         if len(out) <= 1:  # nothing to print (the adjoint of a constant), or one line
             return out[0].replace(" &= ", " = ", 1) if out else ""
     return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"

@@ -29,15 +29,21 @@ _TEXT_FRACTION = 0.72
 _BINARY = frozenset("+-=<>")
 _OPERATORS = frozenset({"odot", "cdot", "times"})
 _SIGN = re.compile(r" [+-] ")
-_PRODUCT = re.compile(r" \\(?:odot|cdot|times) ")
+#: a product's operators, and the solidus of a fraction too wide for its line (written
+#: ``N / D`` by :func:`_solidus`; the printer writes no other `` / `` outside a group)
+_PRODUCT = re.compile(r" (?:\\(?:odot|cdot|times)|/) ")
 #: a line inside parentheses reopens them, indented half an em (an \enspace, 0.875 x's)
 #: more than the line the parentheses opened on: as deep as it is nested
 _NEST = 0.875
 _REOPEN = r"\left. \enspace "
 #: a juxtaposed factor's end is no operator's (``- \frac``: the fraction is the operand)
-_AFTER_OPERATOR = re.compile(r"(?:^|[\s{])(?:[-+=<>,]|\\(?:odot|cdot|times))$")
+_AFTER_OPERATOR = re.compile(r"(?:^|[\s{])(?:[-+=<>,/]|\\(?:odot|cdot|times))$")
 #: what a line broken before an operator starts with
 _LEADING_OPERATOR = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)) ")
+#: what may come before a fraction that is a piece of its own: an operator (``- \frac``), a sign
+_BEFORE_FRACTION = re.compile(r"(?:(?:[+-]|\\(?:odot|cdot|times)|/) )?-?")
+#: a piece that starts with an operator (a term or a factor after the first)
+_OPERATOR_FIRST = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)|/) ")
 
 
 class _Op:
@@ -231,7 +237,7 @@ def continued(line: str) -> str:
     return "{}" + line if _LEADING_OPERATOR.match(line) else line
 
 
-def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> list[str]:
+def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, solidus: bool = True) -> list[str]:
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
     after the first ``indent`` less, the last ``reserve`` less: what follows ``tex`` on
     its line). It breaks before the ``+`` and ``-`` of its outermost sum; a line still
@@ -242,9 +248,11 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     level, each line inside parentheses half an em (``\enspace``) further in than the
     line they open on, so that a line shows how deep it is nested. Each line is filled:
     what follows a piece broken over several lines joins its last line where it fits.
-    Fractions, scripts and other juxtaposed factors are never broken: what cannot be
-    broken further keeps a line of its own, however wide (a call's first argument, or
-    the fraction that starts it, too wide to follow ``f(`` starts the next line).
+    A fraction too wide for its line is written with a solidus, ``\left(N\right) / D``
+    (:func:`_solidus`), and broken inside its parentheses and at the ``/`` (not with
+    ``solidus=False``). Scripts and other juxtaposed factors are never broken: what
+    cannot be broken further keeps a line of its own, however wide (a call's first
+    argument, or the fraction that starts it, too wide to follow ``f(`` starts the next line).
 
     Examples
     --------
@@ -257,6 +265,9 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
     """
     later = width - indent
     pieces = terms(tex)
+    # factors juxtaposed (beside a fraction): a fraction among them written with a
+    # solidus is parenthesized, as u (N)/D w would not say which factors D divides
+    juxtaposed = len(pieces) > 1 and not (pieces[0].endswith(",") or _OPERATOR_FIRST.match(pieces[1]))
     widths = [latex_width(piece) for piece in pieces]
     rows: list[list[int]] = [[0]]  # the pieces of each row, filled greedily
     used = widths[0]
@@ -283,16 +294,21 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0) -> l
             out.append(row)
             broken = False
         else:
-            if len(ks) > 1 or len(terms(row)) > 1:  # a term of a sum that is a product of several factors
-                lines = wrap(row, room, room - later, extra)
+            quotient = _solidus(row, juxtaposed) if solidus and len(ks) == 1 else None
+            if quotient is not None:  # a fraction too wide for the line: N / D, broken inside N or D
+                lines = wrap(quotient, room, room - later, extra)
+                if max(map(latex_width, lines)) >= latex_width(row):  # no narrower: the fraction as it was
+                    lines = [row]
+            elif len(ks) > 1 or len(terms(row)) > 1:  # a term of a sum that is a product of several factors
+                lines = wrap(row, room, room - later, extra, solidus=solidus)
             else:
-                lines = _inside(row, room, later, extra)
+                lines = _inside(row, room, later, extra, solidus)
             out += lines
             broken = len(lines) > 1
     return out
 
 
-def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[str]:
+def _inside(row: str, room: float, later: float, reserve: float = 0.0, solidus: bool = True) -> list[str]:
     r"""``row`` broken inside its widest outermost ``\left...\right`` (as it is, where it
     has none or that has nothing to break at); its last line ``reserve`` narrower. Where
     what the group holds starts with what cannot be broken (a fraction as a first
@@ -315,14 +331,71 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0) -> list[s
     end, middle = latex_width(tail) + reserve - _NULL, later - 2 * _NULL - _NEST
     opening = _leading(inner)  # where it cannot be broken and is too wide here: from the next line on
     if first < middle and latex_width(opening) > first and _unbreakable(opening):
-        lines = ["", *wrap(inner, middle, 0.0, end)]
+        lines = ["", *wrap(inner, middle, 0.0, end, solidus=solidus)]
     else:
-        lines = wrap(inner, first, first - middle, end)
+        lines = wrap(inner, first, first - middle, end, solidus=solidus)
     if len(lines) == 1:
         return [row]
     return [head + lines[0] + (r" \right." if lines[0] else r"\right."),
             *(_reopened(line, middle) + r" \right." for line in lines[1:-1]),
             _reopened(lines[-1], middle - end) + tail]
+
+
+def _solidus(row: str, factor: bool = False) -> str | None:
+    r"""``row``, where it is one fraction (after an operator or a sign, before an
+    argument's comma), with a solidus: ``\frac{N}{D}`` as ``\left(N\right) / D``, a part
+    of several factors or terms in parentheses, so that :func:`wrap` can break it inside
+    them or at the ``/`` (not after a numerator as narrow as ``1``: ``1/D``), as a
+    printer sets a fraction too wide for its line; ``factor``: it is juxtaposed with
+    other factors, and the quotient is parenthesized as a whole. None where ``row`` is
+    no fraction.
+
+    Examples
+    --------
+    >>> _solidus(r"- \frac{a + b}{x}"), _solidus(r"\frac{1}{\ln\left(x\right)},")
+    ('- \\left(a + b\\right) / x', '1/\\ln\\left(x\\right),')
+    >>> _solidus(r"\frac{a}{x z}", factor=True), _solidus(r"\frac{a}{b} c") is None
+    ('\\left(a/\\left(x z\\right)\\right)', True)
+    """
+    start = _BEFORE_FRACTION.match(row).end()
+    if not row.startswith(r"\frac{", start):
+        return None
+    middle = _group_end(row, start + len(r"\frac"))
+    end = _group_end(row, middle) if row[middle:middle + 1] == "{" else -1
+    if end < 0 or row[end:] not in ("", ","):
+        return None
+    numerator = _operand(row[start + 6:middle - 1])
+    # a narrow numerator (1/D) stays with the D that follows it: no break at the solidus
+    solidus = "/" if latex_width(numerator) <= _NARROW else " / "
+    quotient = f"{numerator}{solidus}{_operand(row[middle + 1:end - 1])}"
+    return row[:start] + (rf"\left({quotient}\right)" if factor else quotient) + row[end:]
+
+
+#: the widest numerator that :func:`_solidus` keeps on the line of its denominator
+_NARROW = 4.0
+
+
+def _group_end(tex: str, i: int) -> int:
+    """The position after the brace group that opens at ``tex[i]`` (-1 where it does not close)."""
+    depth = 0
+    while i < len(tex):
+        m = _TOKEN.match(tex, i)
+        i = m.end()
+        if m.group() == "{":
+            depth += 1
+        elif m.group() == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _operand(tex: str) -> str:
+    r"""``tex`` as a part of a quotient written with a solidus: in parentheses where it has
+    several factors or terms (a space at its top level: ``x z``, ``a + b``)."""
+    if any(lexeme.isspace() for _, lexeme in _top_level(tex)):
+        return rf"\left({tex}\right)"
+    return tex
 
 
 def _reopened(line: str, room: float) -> str:
