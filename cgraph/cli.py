@@ -409,8 +409,10 @@ def _steps(args: argparse.Namespace) -> int:
     import cgraph as cg
 
     g = load_graph(args.source)
-    paths = cg.backprop_frames(g, args.output, parse_bindings(args.at), formats=args.format or ["svg"], wrt=args.wrt,
-                               of=_output(args, g))
+    at, of = parse_bindings(args.at), _output(args, g)
+    if not at:  # as cgraph grad: the sweep of an array whose elements mix, seeded with 1, is no derivative of it
+        _refuse_mixing_anywhere(g, cg.adjoint(g, wrt=args.wrt, of=of))
+    paths = cg.backprop_frames(g, args.output, at, formats=args.format or ["svg"], wrt=args.wrt, of=of)
     for p in paths:
         print(p)
     return 0
@@ -435,8 +437,6 @@ def _grad(args: argparse.Namespace) -> int:
 
     import cgraph as cg
 
-    from .passes.adjoint import require_separable_anywhere
-
     if args.expand and args.program and not args.at:  # the program is printed unexpanded
         args.usage_error("--expand with --program needs --at (it expands the values' exact forms only)")
     g = load_graph(args.source)
@@ -444,9 +444,8 @@ def _grad(args: argparse.Namespace) -> int:
     of = _output(args, g)
     ga = cg.adjoint(g, wrt=args.wrt, of=of)
     _something_to_differentiate(ga, args.source)
-    if not at:  # where the graph alone shows what cg.grad refuses at any point: an array whose elements mix
-        nodes = ga.nx.nodes
-        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
+    if not at:
+        _refuse_mixing_anywhere(g, ga)
     show = _latex_printer(args) or cg.to_text
     # the values first: an error at the point (log(-1), an array through a softmax) leaves
     # no half answer on stdout
@@ -469,8 +468,19 @@ def _grad(args: argparse.Namespace) -> int:
         for out, (name, value) in zip(ga.outputs, values.items()):
             rhs = exact.get(out, "")
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
-            print(f"d{of or g.outputs[0]}/d{name} = {shown}{_number(value)}")
+            print(f"d{of or g.outputs[0]}/d{name} = {shown}{_derivative(value)}")
     return 0
+
+
+def _refuse_mixing_anywhere(g: Any, ga: Any) -> None:
+    """Where the graph alone shows what cg.grad refuses at any point, an array whose elements
+    mix (``softmax(x)``, ``x - mean(x)``), the ShapeError it raises there; ``ga``: the
+    adjoint of ``g`` the command differentiates."""
+    from .passes.adjoint import require_separable_anywhere
+
+    if ga.outputs:
+        nodes = ga.nx.nodes
+        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
 
 
 def _latex(p: argparse.ArgumentParser) -> None:
@@ -538,6 +548,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _derivative(value: Any) -> str:
+    """A derivative's value as :func:`_number` writes it, a zero without its sign: ``-0.0``
+    (``0*(-1)``, d2/dx2 of ``x^p`` at ``x = p = 0``) tells the reader nothing a derivative
+    means, and reads as a negative number. Only the text: the values are numpy's."""
+    import numpy as np
+
+    v = np.asarray(value)
+    if v.dtype.kind in "fc":
+        v = v + v.dtype.type(0)  # -0.0 + 0.0 is 0.0 (round to nearest); every other value stays
+    return _number(v)
+
+
 def _number(value: Any) -> str:
     import numpy as np
 
@@ -589,7 +611,7 @@ def _hessian(args: argparse.Namespace) -> int:
         print(_point(at))
         width = max(map(len, labels))
         for label, value in zip(labels, matrix.flat):
-            print(f"{label:<{width}} = {_number(value)}")
+            print(f"{label:<{width}} = {_derivative(value)}")
     return 0
 
 
@@ -647,7 +669,7 @@ def _jacobian(args: argparse.Namespace) -> int:
         print(_point(at))
         for name, value in matrices.items():
             shape = f" {np.shape(value)}" if np.ndim(value) else ""
-            print(f"d{of}/d{name}{shape} = {_number(value)}")
+            print(f"d{of}/d{name}{shape} = {_derivative(value)}")
     return 0
 
 

@@ -282,6 +282,23 @@ def test_steps_writes_frames(tmp_path):
     assert len(list((tmp_path / "fr").glob("step_*.dot"))) == len(out.stdout.split())
 
 
+def test_steps_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys):
+    # cgraph steps 'softmax(x)' --at x=[1,2] wrote frames ending g_x = [0, 0] (the sweep seeded
+    # with 1: the gradient of the sum of the elements) where cgraph grad refuses the same
+    from cgraph.cli import main
+
+    for formula in ("softmax(x)", "x - mean(x)"):
+        for at in (["--at", "x=[1,2]"], []):
+            assert main(["grad", formula, *at]) == 1
+            refused = capsys.readouterr().err
+            assert main(["steps", formula, "-o", str(tmp_path / "fr"), "--format", "dot", *at]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err == refused.replace("cgraph grad:", "cgraph steps:")
+            assert not (tmp_path / "fr").exists()
+    assert main(["steps", "x^2", "-o", str(tmp_path / "fr"), "--format", "dot", "--at", "x=[1,2]"]) == 0
+    assert main(["steps", "sum(softmax(x))", "-o", str(tmp_path / "fr2"), "--format", "dot"]) == 0
+
+
 def test_a_name_bound_twice_is_an_error():
     for args in (["--at", "x=2", "x=3", "z=1"], ["--at", "x=2", "z=1", "--at", "x=3"]):
         out = run("grad", "x*z", *args)
@@ -704,3 +721,18 @@ def test_jacobian_refuses_a_bad_point_before_printing(capsys):
     assert "nothing to differentiate" in capsys.readouterr().err
     assert main(["jacobian", "x*z", "--line-width", "50"]) == 2
     assert "--line-width needs --latex" in capsys.readouterr().err
+
+
+def test_derivative_values_print_a_zero_without_its_sign(capsys):
+    # d2/dx2 of x^p at x = p = 0 is p*(p - 1)*... = 0*(-1)*... = -0.0, which printed as
+    # "d2y/dx2 = -0.0": a negative number to the reader; the values themselves are numpy's
+    import cgraph as cg
+    from cgraph.cli import main
+
+    assert cg.hessian(cg.parse("y = x^p"), wrt=["x"], x=0.0, p=0.0)[0, 0] == 0.0  # (-0.0)
+    assert main(["hessian", "x^p", "--wrt", "x", "--at", "x=0", "p=0"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "d2y/dx2 = 0.0"
+    assert main(["grad", "x*z", "--at", "x=-0.0", "z=-1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-3:] == ["at x=-0.0, z=-1:", "dy/dx = -1.0", "dy/dz = 0.0"]
+    assert main(["jacobian", "x*z", "--at", "x=[2, 3]", "z=[-1, 1]"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2] == "dy/dx (2, 2) = [[-1, 0], [0, 1]]"  # -1*0 is -0.0 too

@@ -200,3 +200,28 @@ def test_a_second_sweep_writes_its_adjoints_under_their_own_names():
     dot = step.dot.to_string()
     assert math(math_name("g2_x", size=11)) + spaced("=") + "6" in dot
     assert math(math_name("g_x", size=11)) + spaced("=") + "6" not in dot
+
+
+def test_the_sweep_of_an_array_whose_elements_mix_is_refused_as_grad_refuses_it(tmp_path):
+    # cg.backprop_steps(softmax, x=[1, 2]) drew g_y = 1 and g_x = [0, 0], the gradient of the sum
+    # of the softmax's elements, where cg.grad says its elements have no gradients of their own
+    import numpy as np
+
+    x = np.array([1.0, 2.0])
+    for formula in ("y = softmax(x)", "y = x - mean(x)"):
+        g = cg.parse(formula)
+        with pytest.raises(cg.ShapeError) as grad_error:
+            cg.grad(g, x=x)
+        with pytest.raises(cg.ShapeError) as steps_error:
+            cg.backprop_steps(g, x=x)
+        assert str(steps_error.value) == str(grad_error.value)
+        with pytest.raises(cg.ShapeError):
+            cg.backprop_frames(g, tmp_path / "frames", formats="dot", x=x)
+        assert not (tmp_path / "frames").exists()  # nothing written, not even the folder
+    # elementwise, reduced, or one element: each element's own derivative, as grad gives it
+    for formula in ("y = x^2", "y = sum(softmax(x))", "y = -sum(t*log_softmax(x), axis=-1)"):
+        g = cg.parse(formula)
+        feeds = {"x": x, "t": np.array([0.3, 0.7])} if "t" in g.inputs else {"x": x}
+        steps = cg.backprop_steps(g, **feeds)
+        np.testing.assert_allclose(next(s.value for s in steps if s.adjoint == "g_x"), cg.grad(g, **feeds)["x"])
+    assert cg.backprop_steps(cg.parse("y = x - mean(x)"), x=np.array([2.0]))[-1].value is not None

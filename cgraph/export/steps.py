@@ -19,6 +19,7 @@ import pydot
 
 from ..errors import ExportError, check_path, no_nonfinite_hint
 from ..graph import Graph
+from ..passes.adjoint import require_separable
 from ..passes.plan import merge_feeds, plan
 from . import dot as D
 from .computation import HIGHLIGHT, computation_dot
@@ -68,6 +69,15 @@ def backprop_steps(
     **inputs
         Input values.
 
+    Raises
+    ------
+    ShapeError
+        With inputs, where ``of`` evaluates to an array whose elements mix (a softmax of
+        a vector, ``x - mean(x)``), as :func:`~cgraph.grad` refuses it: the sweep seeded
+        with 1 (``g_y = 1``) would show the gradient of the sum of its elements, 0 for a
+        softmax, as if it were each element's derivative. The vector-Jacobian product
+        with a cotangent of one's choosing is :func:`~cgraph.vjp_graph`.
+
     Examples
     --------
     >>> import cgraph as cg
@@ -86,6 +96,9 @@ def backprop_steps(
     order = [n for n in ga.schedule() if n not in g.nx and ga.nx.nodes[n].get("adjoint_of") in g.nx]
     with no_nonfinite_hint():  # backprop_steps takes no nonfinite=
         values = plan(ga).run(feeds, source=g) if feeds else {}  # a missing input is one of g's, not "adjoint of g"
+    if values and ga.outputs:  # an array whose elements mix: refused as cg.grad refuses it at this point
+        of = ga.nx.nodes[ga.outputs[0]]["derivative_of"]
+        require_separable(g, [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs], of, values[of], feeds)
     formulas = _formulas(ga, order)
     forward = [ga.nx.nodes[n]["adjoint_of"] for n in order]
     final = {node: (values.get(name) if values else None) for node, name in zip(forward, order)}
@@ -159,13 +172,13 @@ def backprop_frames(
     # as render reads a suffix: "SVG" and ".svg" are svg; a format named twice is one file a frame
     formats = list(dict.fromkeys(fmt.lower().removeprefix(".") for fmt in formats))
     check_path(out_dir, "backprop_frames: out_dir", ExportError, kind="folder")
+    steps = backprop_steps(g, feeds, **options)  # a refused sweep leaves no empty folder behind
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"cannot create folder {str(folder)!r}: {exc.strerror or exc}") from exc
     written = []
-    steps = backprop_steps(g, feeds, **options)
     width = max(2, len(str(len(steps))))
     for step in steps:
         for fmt in formats:
