@@ -468,7 +468,7 @@ def _grad(args: argparse.Namespace) -> int:
         for out, (name, value) in zip(ga.outputs, values.items()):
             rhs = exact.get(out, "")
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
-            print(f"d{of or g.outputs[0]}/d{name} = {shown}{_number(value)}")
+            print(f"d{of or g.outputs[0]}/d{name} = {shown}{_derivative(value)}")
     return 0
 
 
@@ -548,6 +548,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _derivative(value: Any) -> str:
+    """A derivative's value as :func:`_number` writes it, a zero without its sign: ``-0.0``
+    (``0*(-1)``, d2/dx2 of ``x^p`` at ``x = p = 0``) tells the reader nothing a derivative
+    means, and reads as a negative number. Only the text: the values are numpy's."""
+    import numpy as np
+
+    v = np.asarray(value)
+    if v.dtype.kind in "fc":
+        v = v + v.dtype.type(0)  # -0.0 + 0.0 is 0.0 (round to nearest); every other value stays
+    return _number(v)
+
+
 def _number(value: Any) -> str:
     import numpy as np
 
@@ -599,7 +611,7 @@ def _hessian(args: argparse.Namespace) -> int:
         print(_point(at))
         width = max(map(len, labels))
         for label, value in zip(labels, matrix.flat):
-            print(f"{label:<{width}} = {_number(value)}")
+            print(f"{label:<{width}} = {_derivative(value)}")
     return 0
 
 
@@ -657,7 +669,7 @@ def _jacobian(args: argparse.Namespace) -> int:
         print(_point(at))
         for name, value in matrices.items():
             shape = f" {np.shape(value)}" if np.ndim(value) else ""
-            print(f"d{of}/d{name}{shape} = {_number(value)}")
+            print(f"d{of}/d{name}{shape} = {_derivative(value)}")
     return 0
 
 

@@ -721,3 +721,18 @@ def test_jacobian_refuses_a_bad_point_before_printing(capsys):
     assert "nothing to differentiate" in capsys.readouterr().err
     assert main(["jacobian", "x*z", "--line-width", "50"]) == 2
     assert "--line-width needs --latex" in capsys.readouterr().err
+
+
+def test_derivative_values_print_a_zero_without_its_sign(capsys):
+    # d2/dx2 of x^p at x = p = 0 is p*(p - 1)*... = 0*(-1)*... = -0.0, which printed as
+    # "d2y/dx2 = -0.0": a negative number to the reader; the values themselves are numpy's
+    import cgraph as cg
+    from cgraph.cli import main
+
+    assert cg.hessian(cg.parse("y = x^p"), wrt=["x"], x=0.0, p=0.0)[0, 0] == 0.0  # (-0.0)
+    assert main(["hessian", "x^p", "--wrt", "x", "--at", "x=0", "p=0"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "d2y/dx2 = 0.0"
+    assert main(["grad", "x*z", "--at", "x=-0.0", "z=-1"]) == 0
+    assert capsys.readouterr().out.splitlines()[-3:] == ["at x=-0.0, z=-1:", "dy/dx = -1.0", "dy/dz = 0.0"]
+    assert main(["jacobian", "x*z", "--at", "x=[2, 3]", "z=[-1, 1]"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2] == "dy/dx (2, 2) = [[-1, 0], [0, 1]]"  # -1*0 is -0.0 too

@@ -114,6 +114,23 @@ def test_wrap_breaks_a_too_wide_fraction_with_a_solidus():
         r"/ \left(e + f \right.", r"\left. \enspace {}+ g \right.", r"\left. \enspace {}+ h\right)"]
 
 
+def test_wrap_breaks_before_a_group_whose_juxtaposed_factors_are_too_wide():
+    # broken inside its widest group, a product kept the factors before that group on the
+    # group's first line however wide they were: a 3-layer MLP's d loss/d W_3,
+    # tanh(tanh(X W_1 + b_1) W_2 + b_2)^T (...), ran 14-24% past line_width 30-35.
+    # Those factors now take lines of their own, broken as they need, and the group
+    # starts the next line
+    tex = r"\tanh\left(\tanh\left(X W_{1} + b_{1}\right) W_{2} + b_{2}\right)^{\top} \left(Y \odot A + B \odot C + D \odot E + F\right)"
+    rows = wrap(tex, 24, 1.75)
+    assert rows == [
+        r"\tanh\left(\tanh\left(X W_{1} + b_{1}\right) W_{2} \right.", r"\left. \enspace {}+ b_{2}\right)^{\top}",
+        r"\left(Y \odot A + B \odot C + D \odot E \right.", r"\left. \enspace {}+ F\right)"]
+    assert latex_width(rows[0]) <= 24 and all(latex_width(row) <= 24 - 1.75 for row in rows[1:])
+    assert _joined(rows) == tex
+    # factors that fit keep the group's opening on their line
+    assert wrap(r"X^{\top} \left(a + b + c + d\right)", 8)[0] == r"X^{\top} \left(a + b \right."
+
+
 def test_wrap_of_deeply_nested_parentheses_takes_one_pass_per_level(monkeypatch):
     # (a29 + (... (a0 + x)*b0 ...)*b29: wrapping a group twice (to leave room for its
     # \right) took 2^depth passes, and to_latex(line_width=55) of it never returned

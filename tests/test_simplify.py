@@ -959,3 +959,71 @@ def test_float_multiples_of_a_product_collect_with_the_numbers_inside_its_factor
     want = cg.grad(g, x=x)["x"]
     np.testing.assert_allclose(cg.evaluate(simple, x=x)["g_x"], want, rtol=1e-12)
     np.testing.assert_allclose(cg.compile(g, wrt=["x"])(x=x)["g_x"], want, rtol=1e-12)
+
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # simplify did not look inside sign_diff: g_x = sign(x - 2*x)/2 + sign(2*x - x) + 3/2
+        ("maximum(x, 2*x)", "g_x = sign(x)/2 + 3/2"),
+        ("minimum(x, 2*x)", "g_x = 3/2 - sign(x)/2"),
+        ("maximum(3*x, x)", "g_x = sign(x) + 2"),
+        ("maximum(x + 1, x)", "g_x = 1"),  # x + 1 - x is the number 1
+        # sign_diff(z, x) is -sign_diff(x, z): min + max is x + z
+        ("minimum(x, z) + maximum(z, x)", "g_x = 1\ng_z = 1"),
+        ("maximum(x, z) - maximum(z, x)", "g_x = 0\ng_z = 0"),
+    ],
+)
+def test_the_sign_of_a_difference_that_is_a_multiple_simplifies(formula, expected):
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == expected
+    for x, z in ((-1.5, 0.3), (0.7, 2.0), (2.0, -1.0)):
+        got = cg.evaluate(simple, x=x, z=z) if "z" in formula else cg.evaluate(simple, x=x)
+        feeds = {"x": x, "z": z} if "z" in formula else {"x": x}
+        for name, want in cg.finite_difference(g, **feeds).items():
+            assert got[f"g_{name}"] == pytest.approx(float(want), abs=1e-6)
+
+
+def test_the_sign_of_a_difference_keeps_its_overflow_freedom():
+    # sign_diff(x, z) is not sign(x - z): that overflows at x = 1e308, z = -1e308
+    for formula in ("maximum(x, z)", "maximum(x, z) + maximum(x/2, x)", "minimum(x, z + 0)", "minimum(z, x) + maximum(x, z/2)"):
+        simple = cg.simplify(cg.adjoint(cg.parse(f"y = {formula}")))
+        assert "sign_diff" in {d["op"] for _, d in simple.nx.nodes(data=True)}
+        got = cg.evaluate(simple, x=1e308, z=-1e308)
+        assert np.isfinite(got["g_x"]) and np.isfinite(got["g_z"])
+    assert cg.to_text(cg.simplify(cg.parse("y = sign_diff(x, z - w)"))) == "y = sign(x - (z - w))"
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected", "want"),
+    [
+        # the factors of a shared product beside it stayed apart: 2*(p*x^(p - 1))*p*x^(p - 1)
+        ("square(x^p)", "2*p*x^p*(p - 1)*x^(p - 2) + 2*p^2*(x^(p - 1))^2", lambda x, p: sp.diff(x ** (2 * p), x, 2)),
+        ("exp(x^p)", "p*exp(x^p)*(p - 1)*x^(p - 2) + p^2*exp(x^p)*(x^(p - 1))^2", lambda x, p: sp.diff(sp.exp(x**p), x, 2)),
+        ("x*z*(x*z)", "2*z^2", lambda x, z: sp.diff((x * z) ** 2, x, 2)),
+    ],
+)
+def test_equal_factors_collect_into_a_power_of_their_node(formula, expected, want):
+    g = cg.parse(f"y = {formula}")
+    other = "z" if "z" in formula else "p"
+    h = cg.hessian_graph(g, wrt=["x"])
+    simple = cg.simplify(h)
+    assert cg.to_text(simple).partition(" = ")[2] == expected
+    x, o = sp.symbols(f"x {other}", positive=True)
+    for xv, ov in ((0.7, 1.5), (2.0, -0.5), (1.3, 3.0)):
+        got = cg.evaluate(simple, **{"x": xv, other: ov})[simple.outputs[0]]
+        assert got == pytest.approx(cg.evaluate(h, **{"x": xv, other: ov})[h.outputs[0]], rel=1e-12)
+        assert got == pytest.approx(float(want(x, o).subs({x: xv, o: ov})), rel=1e-12)
+
+
+@pytest.mark.parametrize("formula", ["y = x^p*x^p*(2/z)", "y = (2/z)*x^p*x^p", "y = x^p*(2/x)*x^p*z"])
+def test_equal_symbolic_powers_beside_a_reciprocal(formula):
+    # the rule above read the reciprocal base ('1/', z) of 2/z as a node: a KeyError
+    g = cg.parse(formula)
+    for h in (g, cg.adjoint(g)):
+        simple = cg.simplify(h)
+        got, want = cg.evaluate(simple, x=1.7, p=0.6, z=0.8), cg.evaluate(h, x=1.7, p=0.6, z=0.8)
+        for o in h.outputs:
+            assert got[o] == pytest.approx(want[o], rel=1e-12)

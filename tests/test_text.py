@@ -407,3 +407,25 @@ def test_text_of_several_outputs_reads_back_as_those_outputs(h, point):
             after = cg.evaluate(back, {k: point[k] for k in back.inputs}, nonfinite="propagate")
         for o in h.outputs:
             np.testing.assert_allclose(after[o], before[o], rtol=1e-12, atol=1e-12, err_msg=f"{o}\n{text}")
+
+
+def test_a_program_of_a_function_and_its_gradient_lists_the_forward_lines_first():
+    # the program put loss = mean(t6) among the backward lines, after g_a1, with the outputs
+    net = cg.nn.MLP([2, 3, 1], seed=0)
+    g = net.gradient_graph()
+    text = cg.to_text(g, form="program")
+    assert text.splitlines() == [
+        "a1 = X @ W1 + b1", "z1 = sigmoid(a1)", "yhat = z1 @ W2 + b2", "t5 = yhat - Y", "t6 = square(t5)",
+        "loss = mean(t6)",
+        "g_t5 = 2*t5/size(t6)", "g_z1 = g_t5 @ transpose(W2)", "g_a1 = z1*g_z1*(1 - z1)",
+        "g_W1 = transpose(X) @ g_a1", "g_b1 = sum_to(g_a1, b1)", "g_W2 = transpose(z1) @ g_t5", "g_b2 = sum_to(g_t5, b2)",
+        "return loss, g_W1, g_b1, g_W2, g_b2",
+    ]
+    back = cg.parse(text)
+    assert back.outputs == g.outputs
+    feeds = {"X": np.array([[0.5, -1.0], [2.0, 0.25]]), "Y": np.array([[1.0], [0.0]])}
+    want, got = cg.evaluate(g, **feeds), cg.evaluate(back, **feeds, **net.params)
+    for o in g.outputs:
+        np.testing.assert_allclose(got[o], want[o], rtol=1e-14)
+    # a program of derivatives alone keeps its outputs last, with no return line
+    assert cg.to_text(cg.simplify(cg.adjoint(lecture())), form="program").splitlines()[-1].startswith("g_z = ")

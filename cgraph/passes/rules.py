@@ -365,6 +365,46 @@ def _mul_order(b: Any, c: Candidate) -> str | None:
     return b.make("mul", *ranked) if ranked != list(c.args) else None
 
 
+def _mul_repeated(b: Any, c: Candidate) -> str | None:
+    """Equal factors as a power of the node they are, where one is a power with a
+    symbolic exponent, reading the products among the factors into theirs:
+    ``(p*y*x^(p - 1))*p*x^(p - 1) -> p^2*y*(x^(p - 1))^2`` and ``2*(p*x^(p - 1))*p*x^(p - 1)
+    -> 2*p^2*(x^(p - 1))^2`` (second derivatives of ``exp(x^p)`` and ``square(x^p)``), where
+    :func:`_mul_terms` merges the exponents (``x^(2*p - 2)``), for more nodes than that frees.
+    Not where ``simplify`` runs again without collecting's allowance (``Builder.collect``),
+    where the nodes _mul_terms made and the builder refused would make this one look free."""
+    if not b.collect:
+        return None
+    coef: Any = 1
+    count: dict[Any, int] = {}
+    for a in c.args:
+        k, base = term(b, a)
+        coef = coef * k
+        if base is None:
+            continue
+        if type(base) is not str:  # a reciprocal ("1/", v)
+            count[base] = count.get(base, 0) + 1
+            continue
+        for f in b.args(base) if b.op(base) == "mul" else (base,):
+            k, f = term(b, f)
+            coef = coef * k
+            if f is not None:
+                count[f] = count.get(f, 0) + 1
+    if coef == 0 or not any(k > 1 and type(f) is str and _symbolic_power(b, f) for f, k in count.items()):
+        return None  # (equal factors of other kinds _mul_terms merges as this would)
+    bases = []
+    for f, k in count.items():
+        bases += [f] if k == 1 else [b.make("pow", f, b.const(k))] if type(f) is str else [f] * k
+    result = scaled(b, exact(coef), bases)
+    return result if fits(b, result, c) else None
+
+
+def _symbolic_power(b: Any, n: str) -> bool:
+    """``n`` is ``u^v`` for a ``v`` that is not a number."""
+    op, args = b.op_args(n)
+    return op == "pow" and b.num(args[1]) is None
+
+
 def _rank(b: Any, n: str) -> tuple[int, int]:
     op = b.op(n)
     if op == "const":
@@ -869,6 +909,43 @@ def _tie(b: Any, c: Candidate) -> str | None:
     return filled(b, c, 0) if u == v else None
 
 
+def _sign_of_multiple(b: Any, c: Candidate) -> str | None:
+    """``sign_diff(u, v) -> sign(k)*sign(w)`` where ``u - v`` simplifies to ``k*w`` for a
+    number ``k`` != 0 (``sign_diff(x, 2*x) -> -sign(x)``), and to ``sign(k)`` where it is
+    the number ``k`` (``sign_diff(x + 1, x) -> 1``). Only for a ``w`` that ``u`` or ``v``
+    is computed from (or is), so ``sign(w)`` overflows nowhere they do not: the overflow
+    of ``u - v`` itself (``1e308 - -1e308``), which sign_diff exists to avoid, is never
+    taken (``sign_diff(x, z)`` stays)."""
+    u, v = c.args
+    d = b.make("sub", u, v)
+    k, base = term(b, d)
+    if isinstance(k, float) and not math.isfinite(k) or not isinstance(k, (int, float, Fraction)):
+        return None
+    sign = (k > 0) - (k < 0)
+    if base is None:
+        return filled(b, c, sign)
+    if sign == 0 or type(base) is not str or not _computed_from(b, base, (u, v)):
+        return None
+    result = b.make("sign", base)
+    if sign < 0:
+        result = b.make("neg", result)
+    return result if fits(b, result, c) else None
+
+
+def _computed_from(b: Any, w: str, roots: tuple[str, ...], budget: int = 32) -> bool:
+    """``w`` is one of ``roots`` or a node they are computed from (reading at most
+    ``budget`` nodes)."""
+    stack, seen = list(roots), set()
+    while stack and len(seen) < budget:
+        n = stack.pop()
+        if n == w:
+            return True
+        if n not in seen:
+            seen.add(n)
+            stack.extend(b.args(n))
+    return False
+
+
 def _relu(r: Fraction) -> Fraction:
     return max(r, Fraction(0))
 
@@ -896,6 +973,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _mul_quotients,  # z*(x/z) -> x, (x/z)*(z/w) -> x/w: factors cancel across a quotient
         _mul_into_sum,  # s*t*(-y/s - (y - 1)/t) -> -y*t - s*(y - 1): quotients cancel term by term
         _mul_cancel_into_sum,  # x*(u/x^2 + x*v) -> u/x + x^2*v: a factor multiplied into a sum where it cancels or merges in every term
+        _mul_repeated,  # (p*y*x^(p - 1))*p*x^(p - 1) -> p^2*y*(x^(p - 1))^2: equal factors as a power of their node
         _mul_order,  # cos(x*z)*z -> z*cos(x*z): numbers, variables, then the rest
     ),
     "div": (
@@ -912,7 +990,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "maximum": (_same_operand,),  # maximum(u, u) -> u
     "minimum": (_same_operand,),  # minimum(u, u) -> u
-    "sign_diff": (_tie,),  # sign_diff(u, u) -> 0 (exact numbers fold: sign_diff(1, 1/2) -> 1)
+    "sign_diff": (
+        _tie,  # sign_diff(u, u) -> 0 (exact numbers fold: sign_diff(1, 1/2) -> 1)
+        _sign_of_multiple,  # sign_diff(x, 2*x) -> -sign(x), sign_diff(x + 1, x) -> 1: u - v is k*w, w below u or v
+    ),
     "pow": (
         _pow_simple,  # u^1 -> u, u^0 -> 1, 1^u -> 1, (u^a)^n -> u^(a*n) for integer n
     ),

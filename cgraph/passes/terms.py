@@ -189,13 +189,23 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
     order: list[str | None] = []
     merged = False
     squares: dict[str, str] = {}  # u -> the base of the term square(u) or u^2 seen first
+    signs: dict[tuple[str, str], str] = {}  # (a, b) -> the base sign_diff(a, b) seen first
     for sign, n in signed:
         if b.num(n) is None and b.is_(n, 0):
             merged = True  # + zeros_like(u), + [0, 0]
             continue
         coef, base = term(b, n)
-        if type(base) is str and b.op(base) in ("square", "pow"):
-            base = _square(b, base, squares, groups, order)
+        if type(base) is str:
+            op = b.op(base)
+            if op == "square" or op == "pow":
+                base = _square(b, base, squares, groups, order)
+            elif op == "sign_diff":  # sign_diff(b, a) is -sign_diff(a, b): one term written two ways
+                p, q = b.args(base)
+                mirror = signs.get((q, p))
+                if mirror is None:
+                    signs.setdefault((p, q), base)
+                elif mirror != base:
+                    base, coef = mirror, -coef
         if base in groups:
             merged = True
             groups[base] = groups[base] + sign * coef
@@ -226,11 +236,16 @@ def collect(b: Any, c: Candidate, signed: list[tuple[int, str]]) -> str | None:
 
 def like(b: Any, base: Any) -> Any:
     """A term's base as :func:`collect` groups it: ``("^2", u)`` for ``square(u)`` and
-    ``u^2`` alike, else the base itself."""
-    if type(base) is str and b.op(base) in ("square", "pow"):
-        u, e = as_power(b, base)
-        if e == 2 and u != base:
-            return ("^2", u)
+    ``u^2`` alike, ``("sign_diff", {a, b})`` for ``sign_diff(a, b)`` and ``sign_diff(b, a)``
+    (one is minus the other), else the base itself."""
+    if type(base) is str:
+        op = b.op(base)
+        if op == "square" or op == "pow":
+            u, e = as_power(b, base)
+            if e == 2 and u != base:
+                return ("^2", u)
+        elif op == "sign_diff":
+            return ("sign_diff", frozenset(b.args(base)))
     return base
 
 

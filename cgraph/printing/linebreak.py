@@ -313,18 +313,25 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0, solidus: 
     has none or that has nothing to break at); its last line ``reserve`` narrower. Where
     what the group holds starts with what cannot be broken (a fraction as a first
     argument, or as the first factor of one) and is too wide to follow the opening on
-    the first line, it starts on the next."""
-    pairs, opened = [], None
+    the first line, it starts on the next; where the factors before the group are too
+    wide themselves, the group starts the next line."""
+    pairs, left, opened = [], 0, None
     for i, lexeme in _top_level(row):
         if lexeme == r"\left":
-            opened = _TOKEN.match(row, i + len(r"\left")).end()  # after the delimiter
+            left, opened = i, _TOKEN.match(row, i + len(r"\left")).end()  # (after the delimiter)
         elif lexeme == r"\right" and opened is not None:
-            pairs.append((opened, i))
+            pairs.append((left, opened, i))
             opened = None
     if not pairs:
         return [row]
-    start, stop = max(pairs, key=lambda pair: latex_width(row[pair[0]:pair[1]]))
+    left, start, stop = max(pairs, key=lambda pair: latex_width(row[pair[1]:pair[2]]))
     head, inner, tail = row[:start], row[start:stop], row[stop:]
+    if latex_width(head) + _NULL > room and row[left - 1:left] == " " and not _AFTER_OPERATOR.search(row, 0, left - 1):
+        # the factors juxtaposed before the group are too wide themselves (tanh(...)^T of
+        # tanh(...)^T (...)): they take the first lines, broken as they need, and the
+        # group starts the next
+        return [*wrap(row[:left - 1], room, room - later, solidus=solidus),
+                *wrap(row[left:], later, 0.0, reserve, solidus=solidus)]
     first = room - latex_width(head) - _NULL  # (the first line ends with \right.)
     # lines after the first start at the indent, between \left. and \right.; the last
     # carries the tail (\right) and what follows) instead of a \right.

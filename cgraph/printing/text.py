@@ -29,7 +29,9 @@ def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_
         outputs, so a program lists the output lines last, in ``g.outputs``' order, and
         where that cannot say them (an output that another line uses, an input that is
         an output, a line nothing uses that must come after them) the text ends with
-        ``return a, b``, listing them.
+        ``return a, b``, listing them. A program of a function's outputs beside
+        derivatives (``loss`` and ``g_W1``, ...) lists the lines of the function first,
+        its outputs last among them, then the derivatives', and ends with ``return``.
     form : {"expanded", "program"}
         ``"expanded"`` writes each output as one expression over the inputs, with the
         fewest parentheses precedence allows. ``"program"`` is the lecture's listing:
@@ -112,6 +114,9 @@ def _read_back(g: Graph, lines: list[tuple[str, Entry]], *, program: bool) -> tu
     rest = [line for line in lines if line[0] not in chosen]
     if any(succ[o] for o in outputs):
         return lines, outputs
+    forward = [o for o in outputs if not nodes[o].get("adjoint")]
+    if forward and len(forward) < len(outputs):
+        return _forward_first(g, lines, forward), outputs
     if rest and not succ[rest[-1][0]]:  # nothing uses the last line before the outputs: it would read as one
         last = _only_for_outputs(rest, chosen, succ)
         if last is None:
@@ -119,6 +124,27 @@ def _read_back(g: Graph, lines: list[tuple[str, Entry]], *, program: bool) -> tu
         rest.append(rest.pop(last))
     text = dict(lines)
     return rest + [(o, text[o]) for o in outputs], None
+
+
+def _forward_first(g: Graph, lines: list[tuple[str, Entry]], forward: list[str]) -> list[tuple[str, Entry]]:
+    """The lines of a program whose outputs are a function's (``loss``) and derivatives
+    (``g_W1``...): the lines the function's outputs need first, each output last among
+    them, then the others, derivatives last, each part in evaluation order (the rebuild
+    order of ``simplify`` put ``loss = mean(...)`` among the backward lines, or after
+    them with the outputs). A ``return`` line then lists the outputs."""
+    pred = g.nx._pred
+    need: set[str] = set()
+    stack = list(forward)
+    while stack:
+        n = stack.pop()
+        if n not in need:
+            need.add(n)
+            stack.extend(pred[n])
+    outputs = set(g.outputs)
+    first = [line for line in lines if line[0] in need]
+    later = [line for line in lines if line[0] not in need and line[0] not in outputs]
+    text = dict(lines)
+    return first + later + [(o, text[o]) for o in g.outputs if o not in need]
 
 
 def _only_for_outputs(rest: list[tuple[str, Entry]], outputs: set[str], succ: dict) -> int | None:
