@@ -199,8 +199,8 @@ def test_grad_without_a_point_refuses_a_reduction_broadcast_back_over_its_input(
 
 
 def test_grad_refuses_a_point_its_exact_form_cannot_take_before_printing(capsys):
-    # evaluate takes softmax of a number (1.0), simplify's shape rule does not: the exact form at
-    # the point failed after the derivative and 'at x=2:' were printed, a half answer
+    # softmax of a number: the exact form at the point (simplify's shape rule refuses it) failed
+    # after the derivative and 'at x=2:' were printed, a half answer; evaluate refuses it too now
     from cgraph.cli import main
 
     assert main(["grad", "softmax(x)", "--at", "x=2"]) == 1

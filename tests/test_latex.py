@@ -175,6 +175,49 @@ def test_names(name, expected):
 
 
 @pytest.mark.parametrize(
+    ("formula", "expected", "call"),
+    [
+        # a variable named as a function's symbol, juxtaposed before a parenthesis, read as
+        # that function applied: sigma*(x+1) printed \sigma \left(x + 1\right), which is
+        # how sigmoid(x + 1) prints; the text form writes the product sign, sigma*(x + 1)
+        ("sigma*(x + 1)", r"y = \sigma \cdot \left(x + 1\right)", ("sigmoid(x + 1)", r"y = \sigma\left(x + 1\right)")),
+        ("H*(x + 1)", r"y = H \cdot \left(x + 1\right)", ("step(x + 1)", r"y = H\left(x + 1\right)")),
+        ("ln*(x + 1)", r"y = \mathrm{ln} \cdot \left(x + 1\right)", ("log(x + 1)", r"y = \ln\left(x + 1\right)")),
+        ("`softmax`*(x + 1)", r"y = \mathrm{softmax} \cdot \left(x + 1\right)",
+         ("softmax(x + 1)", r"y = \operatorname{softmax}\left(x + 1\right)")),
+        ("2*sigma^2*(x + 1)", r"y = 2 \sigma^{2} \cdot \left(x + 1\right)", ("sigmoid(x + 1)^2", r"y = \sigma\left(x + 1\right)^{2}")),
+        # a variable named e: e^x printed e^{x}, which is how exp(x) prints; e x read as Euler's e times x
+        ("e^x", r"y = \mathtt{e}^{x}", ("exp(x)", "y = e^{x}")),
+        ("e*x + exp(e)", r"y = \mathtt{e} x + e^{\mathtt{e}}", ("exp(1)*x", r"y = e^{1} x")),
+    ],
+)
+def test_a_variable_named_as_a_function_s_symbol_prints_apart_from_the_function(formula, expected, call):
+    assert cg.to_latex(cg.parse(formula)) == expected
+    assert cg.to_latex(cg.parse(call[0])) == call[1] != expected
+    assert cg.to_text(cg.parse(formula)) != cg.to_text(cg.parse(call[0]))  # (as the text form keeps them apart)
+    check_latex(expected)
+    # other names, and other factors, stay juxtaposed
+    assert cg.to_latex(cg.parse("alpha*(x + 1) + sigma*x + (x + 1)*sigma")) == (
+        r"y = \alpha \left(x + 1\right) + \sigma x + \left(x + 1\right) \sigma")
+
+
+def test_a_matrix_named_h_times_a_parenthesis_is_no_step_function():
+    g = cg.Graph()
+    H, A, B = (g.input(n, shape=(2, 2)) for n in "HAB")
+    assert cg.to_latex(H @ (A + B)) == r"H \cdot \left(A + B\right)"
+    assert cg.to_latex(A @ (A + B)) == r"A \left(A + B\right)"
+    assert cg.to_latex(cg.step(A + B)) == r"H\left(A + B\right)"
+
+
+def test_the_lecture_s_variable_e_is_not_euler_s_number():
+    # its program printed d = e^{a} and y = d + e + f: e read as Euler's number
+    text = cg.to_latex(cg.adjoint(lecture()), form="program")
+    assert "d &= e^{a} \\\\\n\\mathtt{e} &= \\frac{a}{b} \\\\" in text and r"y &= d + \mathtt{e} + f \\" in text
+    assert r"g_{e} &= g_{y} \\" in text  # in a subscript it reads as a name
+    assert latex_name("e") == r"\mathtt{e}" and latex_name("e^t") == r"\mathtt{e}^{t}" and latex_name("e_1") == "e_{1}"
+
+
+@pytest.mark.parametrize(
     ("formula", "expected"),
     [
         ("sum(X, axis=1)", r"y = \sum_{\mathrm{axis}=1}\left(X\right)"),  # the axis is not lost

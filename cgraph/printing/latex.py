@@ -20,7 +20,7 @@ from ..checks import finite_number, int_text
 from ..errors import ArgumentError
 from ..graph import Graph
 from ..node import Node
-from ..ops.registry import Prec
+from ..ops.registry import OPS, Prec
 from .linebreak import continued, latex_width, wrap
 from .names import ADJOINT_NAME, GREEK_LETTERS, Symbols, scripted, spelled
 from .render import MAX_LENGTH, Entry, Style, layout
@@ -284,7 +284,8 @@ def latex_name(name: str) -> str:
     scripts (``w_{1,2}^{(1)}``, ``x^(n)`` -> ``x^{(n)}``, ``g_W^{(2)}`` -> ``g_{W^{(2)}}``).
     An adjoint ``g_<name>`` is g with ``<name>`` as printed here as its subscript, so the
     adjoint of an adjoint is ``g_{g_{x}}``; ``g2_<name>``, the adjoint of a second sweep,
-    is ``g_{x}^{(2)}``, as the diagrams write it.
+    is ``g_{x}^{(2)}``, as the diagrams write it. A name ``e`` is ``\\mathtt{e}`` (as a
+    name that clashes is spelled out): ``e`` is Euler's number, ``e^{x}`` the exponential.
 
     Examples
     --------
@@ -313,6 +314,8 @@ def latex_name(name: str) -> str:
             text = text[:-1] + r"\prime" * primes + "}"
         else:
             text += "'" * primes
+        if not orders and (text == "e" or text.startswith("e^{")):
+            text = r"\mathtt{e}" + text[1:]  # a variable e: e^{x} is exp(x) (in a subscript, g_{e}, it reads as a name)
         break
     for order in reversed(orders):
         text = f"g_{{{text}}}{order}"
@@ -481,4 +484,38 @@ def number_latex(value: Any) -> Entry:
     return Entry(text, Prec.UNARY if text.startswith("-") else Prec.ATOM)
 
 
-LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)", name_prec=_name_prec)
+#: the functions printed as a word (\ln, \max), which a variable of that name looks like (\mathrm{ln});
+#: not \sum, a large sign
+_WORD_MACROS = frozenset("ln log exp sin cos tan tanh max min".split())
+_CALL = re.compile(r"(?:\\operatorname\{\{([^{}]+)\}\}|\\([A-Za-z]+)|([A-Za-z]))(?:\{sub\})?\\left\(")
+
+
+def call_symbols() -> frozenset[str]:
+    r"""The symbols a variable may print as that are also a function's, as the OpDefs'
+    templates write them: ``\sigma`` (sigmoid), ``H`` (step), ``\mathrm{ln}`` (as ``\ln``),
+    ``\mathrm{softmax}`` (as ``\operatorname{softmax}``). A variable ``sigma`` times
+    ``(x + 1)`` printed ``\sigma \left(x + 1\right)``, the sigmoid of x + 1; it is
+    ``\sigma \cdot \left(x + 1\right)``, as the text form writes ``sigma*(x + 1)``.
+
+    >>> sorted(call_symbols())[:3]
+    ['H', '\\mathrm{ReLU}', '\\mathrm{cos}']
+    """
+    symbols = set()
+    for opdef in OPS.values():
+        m = _CALL.match(opdef.latex or "")
+        if not m:
+            continue
+        word, macro, letter = m.groups()
+        if word:
+            symbols.add(latex_name(word.replace("\\_", "_")))
+        elif macro in GREEK:
+            symbols.add("\\" + macro)
+        elif macro in _WORD_MACROS:
+            symbols.add(latex_name(macro))
+        elif letter:
+            symbols.add(letter)
+    return frozenset(symbols)
+
+
+LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)", name_prec=_name_prec,
+              calls=call_symbols())

@@ -45,6 +45,10 @@ class Style:
     name_prec: Callable[[str], int] = lambda symbol: Prec.ATOM  # a printed symbol's precedence
     open: str = "("
     close: str = ")"
+    #: symbols a name may print as that are also a function's (``\sigma``, ``H``,
+    #: ``\mathrm{ln}``): juxtaposed before a parenthesis they would read as a call, so a
+    #: product sign (``\cdot``) follows them there, as the text form's ``*`` does
+    calls: frozenset[str] = frozenset()
 
 
 class ExpressionTooLong(Exception):  # noqa: N818 - internal signal, never reaches users
@@ -132,7 +136,7 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
     last = len(table) - 1
     prec = opdef.printed_prec(latex=latex)
     template = opdef.latex if latex else opdef.text
-    open_, close = style.open, style.close
+    open_, close, calls = style.open, style.close, style.calls
 
     def parts_of(args: list) -> list[str]:
         return [open_ + text + close if p < table[i if i < last else last] else text
@@ -141,7 +145,7 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
     if opdef.variadic:
         if len(table) > 2:
             return lambda args, attrs: (
-                _join(template, parts_of(args), latex, negated=_unit_minus(template, args)), prec)
+                _join(template, parts_of(args), latex, negated=_unit_minus(template, args), calls=calls), prec)
         first, rest = table[0], table[last]
         plus, juxtapose = template.strip() == "+", latex and template.isspace()
 
@@ -162,7 +166,8 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
                     out += " - " + text[1:]
                 elif not (juxtapose or i < lead):
                     out += template + text
-                elif text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac"):
+                elif text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac") or (
+                        calls and text.startswith(open_) and reads_as_call(out, calls)):
                     out += r" \cdot " + text
                 else:
                     out += " " + text
@@ -194,11 +199,15 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
             return unary
         if opdef.arity == 2:
             first, second = table[0], table[min(1, last)]
+            juxtaposed = latex and calls and template == "{0} {1}"  # (a matrix product)
 
             def binary(args: list, attrs: dict) -> tuple[str, int]:
                 (a, pa), (b, pb) = args
-                return template.format(open_ + a + close if pa < first else a,
-                                       open_ + b + close if pb < second else b), prec
+                a = open_ + a + close if pa < first else a
+                b = open_ + b + close if pb < second else b
+                if juxtaposed and b.startswith(open_) and reads_as_call(a, calls):
+                    return a + r" \cdot " + b, prec
+                return template.format(a, b), prec
 
             return binary
         return lambda args, attrs: (template.format(*parts_of(args)), prec)
@@ -225,6 +234,16 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
         return "".join(out), prec
 
     return fill
+
+
+def reads_as_call(text: str, calls: frozenset[str]) -> bool:
+    r"""Whether ``text`` ends with a factor that is a function's symbol (of ``calls``),
+    squared or not (``\sigma``, ``2 \sigma``, ``-H``, ``\sigma^{2}``): a parenthesis
+    juxtaposed after it would read as that function's argument (``\sin^{2}(x)``)."""
+    last = text.rpartition(" ")[2].lstrip("-")
+    if last.endswith("}") and "^{" in last:
+        last = last[:last.index("^{")]
+    return last in calls
 
 
 def _fraction(template: str, parts_of: Callable[[list], list[str]], prec: int) -> Callable[[list, dict], tuple[str, int]]:
@@ -344,10 +363,11 @@ def _unit_minus(separator: str, args: list) -> bool:
     return separator.strip() != "+" and len(args) > 1 and tuple(args[0]) == ("-1", Prec.UNARY)
 
 
-def _join(separator: str, parts: list[str], latex: bool, *, negated: bool = False) -> str:
+def _join(separator: str, parts: list[str], latex: bool, *, negated: bool = False,
+          calls: frozenset[str] = frozenset()) -> str:
     """``parts`` joined by ``separator`` (a sum's or product's); ``negated``: the first
     part is the constant -1 of a product, written as a minus sign before a factor that
-    does not start with a digit or a sign."""
+    does not start with a digit or a sign; ``calls``: as :attr:`Style.calls`."""
     out = parts[0]
     plus = separator.strip() == "+"
     juxtapose = latex and separator.isspace()
@@ -356,8 +376,9 @@ def _join(separator: str, parts: list[str], latex: bool, *, negated: bool = Fals
     for part in parts[1:]:
         if plus and part.startswith("-"):
             out += " - " + part[1:]  # a + -b  ->  a - b
-        elif juxtapose and (part[:1] in "0123456789.-" or out[-1:].isdigit() and part.startswith("\\frac")):
-            out += r" \cdot " + part  # x 2 would read as x2, 2 \frac{1}{x} as a mixed number
+        elif juxtapose and (part[:1] in "0123456789.-" or out[-1:].isdigit() and part.startswith("\\frac") or (
+                calls and part.startswith(r"\left(") and reads_as_call(out, calls))):
+            out += r" \cdot " + part  # x 2 would read as x2, 2 \frac{1}{x} as a mixed number, \sigma (x) as a call
         else:
             out += separator + part
     return out
