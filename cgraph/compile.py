@@ -79,6 +79,18 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
         inputs give Python floats (computed with ``math``); arrays give numpy
         values. The function is cached on ``g`` until ``g`` changes.
 
+    Notes
+    -----
+    The gradients are those of the simplified adjoint (:func:`~cgraph.simplify`): equal to
+    :func:`~cgraph.grad`'s up to rounding, and a zero may have the other sign, as
+    simplifying rewrites ``g_t2 - g_t1`` (-0.0 - 0.0) into ``z - 2*x`` (0.0 - 0.0); the
+    zeros compare equal (``-0.0 == 0.0``):
+
+    >>> import cgraph as cg
+    >>> g = cg.parse("y = -x*(x - z)")
+    >>> cg.grad(g, wrt=["x"], x=0.0, z=0.0)["x"], cg.compile(g, wrt=["x"])(x=0.0, z=0.0)["g_x"]
+    (np.float64(-0.0), 0.0)
+
     Examples
     --------
     >>> import cgraph as cg

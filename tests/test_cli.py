@@ -199,8 +199,8 @@ def test_grad_without_a_point_refuses_a_reduction_broadcast_back_over_its_input(
 
 
 def test_grad_refuses_a_point_its_exact_form_cannot_take_before_printing(capsys):
-    # evaluate takes softmax of a number (1.0), simplify's shape rule does not: the exact form at
-    # the point failed after the derivative and 'at x=2:' were printed, a half answer
+    # softmax of a number: the exact form at the point (simplify's shape rule refuses it) failed
+    # after the derivative and 'at x=2:' were printed, a half answer; evaluate refuses it too now
     from cgraph.cli import main
 
     assert main(["grad", "softmax(x)", "--at", "x=2"]) == 1
@@ -297,6 +297,25 @@ def test_steps_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys
             assert not (tmp_path / "fr").exists()
     assert main(["steps", "x^2", "-o", str(tmp_path / "fr"), "--format", "dot", "--at", "x=[1,2]"]) == 0
     assert main(["steps", "sum(softmax(x))", "-o", str(tmp_path / "fr2"), "--format", "dot"]) == 0
+
+
+def test_draw_adjoint_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys):
+    # cgraph draw 'softmax(x)' --adjoint --at x=[1,2] drew g_x = [0, 0] in x's box (the gradient of
+    # the sum of the elements), where cgraph grad and cgraph steps refuse the same
+    from cgraph.cli import main
+
+    for formula in ("softmax(x)", "x - mean(x)"):
+        for at in (["--at", "x=[1,2]"], []):
+            assert main(["grad", formula, *at]) == 1
+            refused = capsys.readouterr().err
+            assert main(["draw", formula, "--adjoint", "-o", str(tmp_path / "a.dot"), *at]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err == refused.replace("cgraph grad:", "cgraph draw:")
+            assert not (tmp_path / "a.dot").exists()
+    for args in (["softmax(x)", "-o", str(tmp_path / "f.dot"), "--at", "x=[1,2]"],  # the forward graph
+                 ["x^2", "--adjoint", "-o", str(tmp_path / "b.dot"), "--at", "x=[1,2]"],
+                 ["sum(softmax(x))", "--adjoint", "-o", str(tmp_path / "c.dot")]):
+        assert main(["draw", *args]) == 0
 
 
 def test_a_name_bound_twice_is_an_error():

@@ -79,7 +79,9 @@ def test_an_array_output_through_softmax_is_refused_as_grad_refuses_it():
     with pytest.raises(cg.ShapeError, match=r"cannot differentiate 'y': it is of shape \(3,\) .* \(softmax\), which "
                                             r"mixes the elements .* cg.jacobian"):
         cg.finite_difference(g, x=np.array([1.0, 2.0, 3.0]))
-    assert float(cg.finite_difference(g, x=2.0)["x"]) == 0.0  # a scalar: softmax is 1
+    assert cg.finite_difference(g, x=np.array([2.0]))["x"].tolist() == [0.0]  # one element: softmax is 1
+    with pytest.raises(cg.ShapeError, match=r"axis -1 is out of range for 0 dimension"):  # a number: no axis
+        cg.finite_difference(g, x=2.0)
     np.testing.assert_allclose(cg.finite_difference(cg.parse("y = x*x"), x=np.ones(3))["x"], 2.0, rtol=1e-8)
 
 

@@ -289,6 +289,29 @@ def test_shape_rules_raise_shape_errors_naming_the_node(name, shapes, attrs, mes
     assert f"node 'bad' ({name})" in str(info.value) and "'u0'" in str(info.value)
 
 
+def test_softmax_of_a_number_is_refused_alike_at_a_point_and_by_its_shape_rule():
+    # cg.evaluate(softmax(x), x=2.0) gave 1.0 (numpy takes axis -1 of a 0-d array), cg.grad 0.0 and
+    # cg.compile 1.0, while the shape rule (a declared x of shape (), cg.simplify at the point)
+    # refused it: one rule now, as JAX's and TensorFlow's softmax (axis -1 of a 0-d array). A
+    # reduction of a number over its axis is the number (kept); its softmax, the constant 1, is a slip
+    # (cgraph grad 'softmax(x)' --at x=2 for x=[1,2,3])
+    import numpy as np
+
+    message = r"of 'x' \(\): axis -1 is out of range for 0 dimension\(s\): softmax and log_softmax normalize"
+    for op in ("softmax", "log_softmax"):
+        g = cg.parse(f"y = {op}(x)")
+        for call in (lambda: cg.evaluate(g, x=2.0), lambda: cg.grad(g, x=2.0), lambda: cg.compile(g)(x=2.0),
+                     lambda: cg.jacobian(g, "x", x=2.0), lambda: cg.simplify(g, x=2.0)):
+            with pytest.raises(cg.ShapeError, match=f"node 'y' \\({op}\\) " + message):
+                call()
+        h = cg.Graph()
+        with pytest.raises(cg.ShapeError, match=message):
+            h.apply(op, h.input("x", shape=()), name="y")
+        assert np.shape(cg.evaluate(g, x=np.array([2.0]))["y"]) == (1,)  # one element: an array of it
+    # a reduction of a number over axis 0 or -1 is the number (numpy's, kept: see the test below)
+    assert cg.evaluate(cg.parse("y = logsumexp(x, axis=-1)"), x=2.0)["y"] == 2.0
+
+
 def test_get_op_names_the_node_and_lists_the_known_ops():
     with pytest.raises(cg.UnknownOpError, match="node 'n': unknown op 'frob'; known ops: abs, add"):
         cg.get_op("frob", node="n")

@@ -429,3 +429,22 @@ def test_a_program_of_a_function_and_its_gradient_lists_the_forward_lines_first(
         np.testing.assert_allclose(got[o], want[o], rtol=1e-14)
     # a program of derivatives alone keeps its outputs last, with no return line
     assert cg.to_text(cg.simplify(cg.adjoint(lecture())), form="program").splitlines()[-1].startswith("g_z = ")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # replace_zero_if(u, v) prints as u: a line used only as its v is unused in the
+        # text, and read back as an output (parse gave ['t', 'y'])
+        ("t = abs(x)\ny = replace_zero_if(x, t + t)", "t = abs(x)\ny = x\nreturn y"),
+        ("t = abs(x)\nu = t + t\ny = replace_zero_if(x, u)\nreturn y", "t = abs(x)\nu = t + t\ny = x\nreturn y"),
+        ("t = abs(x)\ny = replace_zero_if(x, t) + t", "t = abs(x)\ny = x + t"),  # shown once: no return
+    ],
+)
+def test_a_line_used_only_where_the_text_does_not_show_it_does_not_read_back_as_an_output(source, expected):
+    g = cg.parse(source)
+    text = cg.to_text(g, form="program")
+    assert text == expected
+    back = cg.parse(text)
+    assert back.outputs == g.outputs == ["y"]
+    assert cg.evaluate(back, x=-1.5)["y"] == cg.evaluate(g, x=-1.5)["y"]

@@ -14,6 +14,8 @@ __all__ = ["log_softmax", "logsumexp", "softmax"]
 
 def _shifted(x, axis):
     x = np.asarray(x)
+    if x.ndim == 0:  # numpy takes axis -1 of a number; the shape rule, JAX and TensorFlow do not
+        raise ValueError(_NO_AXIS.format(axis=axis))
     m = np.max(x, axis=axis, keepdims=True)
     return x - np.where(np.isfinite(m), m, 0.0)
 
@@ -36,8 +38,15 @@ def _logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+#: why softmax and log_softmax refuse a number (0-d), by their shape rule and at a point alike
+_NO_AXIS = ("axis {axis} is out of range for 0 dimension(s): softmax and log_softmax normalize along an axis of an "
+            "array, and a number has none (its softmax would be the constant 1); give a vector or an array")
+
+
 def _same_axis(s, axis=-1):
     if s is not None:
+        if not s:
+            raise ValueError(_NO_AXIS.format(axis=axis))
         shapes.normalize_axis(axis, len(s))
     return s
 

@@ -12,7 +12,7 @@ from ..checks import int_text
 from ..graph import Graph
 from ..lexer import plain_name
 from ..node import Node
-from ..ops.registry import Prec
+from ..ops.registry import OPS, Prec
 from .render import MAX_LENGTH, Entry, Style, layout_form
 
 
@@ -117,8 +117,9 @@ def _read_back(g: Graph, lines: list[tuple[str, Entry]], *, program: bool) -> tu
     forward = [o for o in outputs if not nodes[o].get("adjoint")]
     if forward and len(forward) < len(outputs):
         return _forward_first(g, lines, forward), outputs
-    if rest and not succ[rest[-1][0]]:  # nothing uses the last line before the outputs: it would read as one
-        last = _only_for_outputs(rest, chosen, succ)
+    readers = _Readers(g, {n for n, _ in lines})
+    if rest and not readers.read(rest[-1][0]):  # nothing reads the last line before the outputs: it would read as one
+        last = _only_for_outputs(rest, chosen, readers)
         if last is None:
             return lines, outputs
         rest.append(rest.pop(last))
@@ -147,23 +148,69 @@ def _forward_first(g: Graph, lines: list[tuple[str, Entry]], forward: list[str])
     return first + later + [(o, text[o]) for o in g.outputs if o not in need]
 
 
-def _only_for_outputs(rest: list[tuple[str, Entry]], outputs: set[str], succ: dict) -> int | None:
+class _Readers:
+    """Who reads a node in the program's text: its users that print it, a temporary
+    written inline standing for its user's line. A use the text does not show is not
+    one: ``replace_zero_if(u, v)`` prints as ``u``, so a line used only as its ``v``
+    (``t = abs(x)`` of ``y = replace_zero_if(x, t + t)``, printed ``y = x``) is unused
+    where :func:`cgraph.parse` reads it back, and would read as an output."""
+
+    def __init__(self, g: Graph, lines: set[str]) -> None:
+        self.succ, self.nodes, self.lines = g.nx._succ, g.nx._node, lines
+
+    def users(self, n: str) -> list[str]:
+        """The users of ``n`` whose text shows it."""
+        nodes = self.nodes
+        return [u for u, ports in self.succ[n].items()
+                if not (_HIDDEN.get(nodes[u]["op"]) and all(k in _HIDDEN[nodes[u]["op"]] for k in ports))]
+
+    def read(self, n: str) -> bool:
+        """True when a line's text shows ``n`` (through temporaries written inline)."""
+        users, seen = self.users(n), set()
+        while users:
+            u = users.pop()
+            if u in self.lines:
+                return True
+            if u not in seen:
+                seen.add(u)
+                users.extend(self.users(u))
+        return False
+
+
+def _hidden_ports() -> dict[str, frozenset[int]]:
+    """op -> the operands its text does not show (``replace_zero_if``'s second)."""
+    out = {}
+    for name, op in OPS.items():
+        if isinstance(op.text, str) and op.arity:
+            hidden = frozenset(k for k in range(op.arity) if f"{{{k}}}" not in op.text)
+            if hidden:
+                out[name] = hidden
+    return out
+
+
+_HIDDEN = _hidden_ports()
+
+
+def _only_for_outputs(rest: list[tuple[str, Entry]], outputs: set[str], readers: _Readers) -> int | None:
     """The index of the last line in ``rest`` that is used, by output lines only: it can
     move behind the others (no line of ``rest`` uses it), and then ends the run of unused
-    lines before the outputs. A use through a temporary written inline counts as its line's."""
+    lines before the outputs. A use through a temporary written inline counts as its line's;
+    a use the text does not show (:class:`_Readers`) does not count."""
     names = {n for n, _ in rest}
     for i in range(len(rest) - 1, -1, -1):
-        users = list(succ[rest[i][0]])
-        if not users:
-            continue
+        users = readers.users(rest[i][0])
+        by_outputs = False
         while users:
             u = users.pop()
             if u in names:
                 break
-            if u not in outputs:
-                users.extend(succ[u])  # a temporary written inline: its one user's line uses it
+            if u in outputs:
+                by_outputs = True
+            else:
+                users.extend(readers.users(u))  # a temporary written inline: its one user's line uses it
         else:
-            return i
+            if by_outputs:
+                return i
     return None
 
 
