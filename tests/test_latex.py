@@ -19,7 +19,7 @@ KNOWN_MACROS = {
     "frac", "partial", "left", "right", "ln", "sin", "cos", "tan", "tanh", "sigma", "operatorname",
     "sqrt", "cdot", "begin", "end", "mathrm", "top", "sum", "log", "infty", "hat", "sim", "backslash",
     "times", "bar", "tilde", "dot", "ddot", "vec", "odot", "mathtt", "prime", "acute", "grave", "breve", "check",
-    "mathring", "imath", "jmath", "text", "c", "mu", "nabla", "ell", "quad", "enspace", "max", "min",
+    "mathring", "imath", "jmath", "text", "c", "mu", "nabla", "ell", "quad", "enspace", "max", "min", "exp",
 } | set(cg.printing.latex.GREEK)
 ENVIRONMENTS = {"aligned", "bmatrix", "array"}
 

@@ -118,6 +118,31 @@ def test_wrap_breaks_a_too_wide_fraction_with_a_solidus():
         r"/ \left(e + f \right.", r"\left. \enspace {}+ g \right.", r"\left. \enspace {}+ h\right)"]
 
 
+def test_wrap_writes_a_too_wide_power_of_e_as_exp():
+    # an exponent is never broken: a 3-layer MLP's cross-entropy gradient holds
+    # - e^{log softmax(tanh(tanh(X W_1 + b_1) W_2 + b_2) W_3 + b_3)}, 36 letters, which ran
+    # 21% past line_width=30. Too wide for its line, e^{u} is written exp(u), broken inside
+    assert wrap(r"x - e^{a + b + c + d}", 8) == [
+        "x", r"- \exp\left(a \right.", r"\left. \enspace {}+ b + c \right.", r"\left. \enspace {}+ d\right)"]
+    assert wrap(r"x - e^{a + b + c + d}", 11) == [r"x - e^{a + b + c + d}"]   # where it fits: as it was
+    assert wrap(r"e^{a b c d e f g h}", 4) == [r"e^{a b c d e f g h}"]   # nowhere to break: as it was
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("width", [30, 36])
+def test_a_deep_mlp_gradient_fits_a_narrow_text(tmp_path, width):
+    """A 3-layer cross-entropy MLP's gradient: its e^{log softmax(...)} ran 37pt past a
+    text 30 x's wide, 2.4pt past 36 (and d loss/d W_3's tanh(tanh(...) ...)^T (...), 14-24%)."""
+    net = cg.nn.MLP([3, 4, 4, 2], activation="tanh", loss="cross_entropy", seed=0)
+    text = cg.to_latex(cg.simplify(cg.adjoint(net.build())), line_width=width)
+    check_latex(text)
+    head = (r"\documentclass[10pt]{article}\newlength\xw\settowidth{\xw}{$x$}"
+            rf"\setlength{{\textwidth}}{{{width}\xw}}")
+    log = _typeset(tmp_path, head, [r"\[" + text + "\\]\n"])
+    assert "Output written on s.pdf" in log and not re.findall(r"^!.*", log, re.M)
+    assert re.findall(r"Overfull \\hbox \(([\d.]+)pt", log) == []
+
+
 def test_wrap_breaks_before_a_group_whose_juxtaposed_factors_are_too_wide():
     # broken inside its widest group, a product kept the factors before that group on the
     # group's first line however wide they were: a 3-layer MLP's d loss/d W_3,
@@ -173,7 +198,8 @@ def test_wrap_keeps_the_expression_and_fills_lines_up_to_the_width(drawn, width)
 
 
 def _symbols(text: str) -> str:
-    """``text`` without fractions, parentheses, solidi, spaces and wrap's markup."""
+    """``text`` without fractions, parentheses, solidi, spaces and wrap's markup (exp(u) as e^u)."""
+    text = text.replace("\\exp", "e^")
     return re.sub(r"\\frac|\\left[(.]|\\right[).]|\\enspace|[{}/\s]", "", text)
 
 

@@ -102,7 +102,8 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         is too wide to follow the ``=``, the equations start at the left edge
         (``&y = ...``), continued a quad in; where it is too wide for the line even so,
         the fraction is written with a solidus, ``\left(N\right) / D`` (``1/D``), and
-        broken inside the parentheses of its numerator or denominator and at the ``/``.
+        broken inside the parentheses of its numerator or denominator and at the ``/``
+        (likewise a power of e, ``e^{u}``, as ``\exp\left(u\right)``).
         A letter is the width of an x: 55 fills a beamer slide in ``\small``, 60 a page
         of a 10pt article. Default: one line per equation.
 

@@ -264,8 +264,8 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, s
     line they open on, so that a line shows how deep it is nested. Each line is filled:
     what follows a piece broken over several lines joins its last line where it fits.
     A fraction too wide for its line is written with a solidus, ``\left(N\right) / D``
-    (:func:`_solidus`), and broken inside its parentheses and at the ``/`` (not with
-    ``solidus=False``). Scripts and other juxtaposed factors are never broken: what
+    (:func:`_solidus`), and broken inside its parentheses and at the ``/``, and a power
+    of e too wide, ``e^{u}``, as ``\exp\left(u\right)`` (not with ``solidus=False``). Scripts and other juxtaposed factors are never broken: what
     cannot be broken further keeps a line of its own, however wide (a call's first
     argument, or the fraction that starts it, too wide to follow ``f(`` starts the next line).
 
@@ -309,8 +309,8 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, s
             out.append(row)
             broken = False
         else:
-            quotient = _solidus(row, juxtaposed) if solidus and len(ks) == 1 else None
-            if quotient is not None:  # a fraction too wide for the line: N / D, broken inside N or D
+            quotient = (_solidus(row, juxtaposed) or _exponential(row)) if solidus and len(ks) == 1 else None
+            if quotient is not None:  # a fraction too wide for the line: N / D, broken inside N or D (e^{u}: exp(u))
                 lines = wrap(quotient, room, room - later, extra)
                 if max(map(latex_width, lines)) >= latex_width(row):  # no narrower: the fraction as it was
                     lines = [row]
@@ -391,6 +391,24 @@ def _solidus(row: str, factor: bool = False) -> str | None:
     solidus = "/" if latex_width(numerator) <= _NARROW else " / "
     quotient = f"{numerator}{solidus}{_operand(row[middle + 1:end - 1])}"
     return row[:start] + (rf"\left({quotient}\right)" if factor else quotient) + row[end:]
+
+
+def _exponential(row: str) -> str | None:
+    r"""``row``, where it is one power of e (after an operator or a sign, before an
+    argument's comma), as ``\exp\left(u\right)``, which :func:`wrap` can break inside
+    its parentheses, as a printer sets an exponent too wide for its line (an exponent is
+    never broken). None where ``row`` is no power of e.
+
+    >>> _exponential(r"- e^{a + b}"), _exponential(r"e^{a} b") is None
+    ('- \\exp\\left(a + b\\right)', True)
+    """
+    start = _BEFORE_FRACTION.match(row).end()
+    if not row.startswith("e^{", start):
+        return None
+    end = _group_end(row, start + 2)
+    if end < 0 or row[end:] not in ("", ","):
+        return None
+    return row[:start] + r"\exp\left(" + row[start + 3:end - 1] + r"\right)" + row[end:]
 
 
 #: the widest numerator that :func:`_solidus` keeps on the line of its denominator
