@@ -363,8 +363,11 @@ def _draw(args: argparse.Namespace) -> int:
     dropped = _dropped(args)
     g = load_graph(args.source)
     at = parse_bindings(args.at)
+    forward = g
     if args.adjoint:
         g = cg.adjoint(g, wrt=args.wrt, of=_output(args, g))
+        if not at:  # as cgraph grad and steps: the adjoint of an array whose elements mix is no derivative of it
+            _refuse_mixing_anywhere(forward, g)
     if network:
         options: dict[str, Any] = {"weights": args.weights or "symbol"}
         if dropped:
@@ -373,6 +376,12 @@ def _draw(args: argparse.Namespace) -> int:
         options = {"rankdir": args.rankdir or "LR"}
         if at:
             options["values"] = cg.evaluate(g, at)
+            if args.adjoint and g.outputs:  # at this point, as cg.grad refuses it
+                from .passes.adjoint import require_separable
+
+                nodes = g.nx.nodes
+                of = nodes[g.outputs[0]]["derivative_of"]
+                require_separable(forward, [nodes[o]["adjoint_of"] for o in g.outputs], of, options["values"][of], at)
     path = cg.render(g, args.output, style=args.style, **options)
     print(path)
     return 0

@@ -299,6 +299,25 @@ def test_steps_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys
     assert main(["steps", "sum(softmax(x))", "-o", str(tmp_path / "fr2"), "--format", "dot"]) == 0
 
 
+def test_draw_adjoint_refuses_an_array_whose_elements_mix_as_grad_does(tmp_path, capsys):
+    # cgraph draw 'softmax(x)' --adjoint --at x=[1,2] drew g_x = [0, 0] in x's box (the gradient of
+    # the sum of the elements), where cgraph grad and cgraph steps refuse the same
+    from cgraph.cli import main
+
+    for formula in ("softmax(x)", "x - mean(x)"):
+        for at in (["--at", "x=[1,2]"], []):
+            assert main(["grad", formula, *at]) == 1
+            refused = capsys.readouterr().err
+            assert main(["draw", formula, "--adjoint", "-o", str(tmp_path / "a.dot"), *at]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err == refused.replace("cgraph grad:", "cgraph draw:")
+            assert not (tmp_path / "a.dot").exists()
+    for args in (["softmax(x)", "-o", str(tmp_path / "f.dot"), "--at", "x=[1,2]"],  # the forward graph
+                 ["x^2", "--adjoint", "-o", str(tmp_path / "b.dot"), "--at", "x=[1,2]"],
+                 ["sum(softmax(x))", "--adjoint", "-o", str(tmp_path / "c.dot")]):
+        assert main(["draw", *args]) == 0
+
+
 def test_a_name_bound_twice_is_an_error():
     for args in (["--at", "x=2", "x=3", "z=1"], ["--at", "x=2", "z=1", "--at", "x=3"]):
         out = run("grad", "x*z", *args)

@@ -18,8 +18,13 @@ _ARGUMENT = {"mathrm", "mathtt", "mathit", "mathbf", "operatorname", "text", "ha
              "ddot", "vec", "acute", "grave", "breve", "check", "mathring", "widehat", "widetilde"}
 #: (a quad is an em, 1.75 x's wide in Computer Modern and in beamer's sans serif)
 _SPACES = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.2, " ": 0.3, "quad": 1.75, "qquad": 3.5, "enspace": 0.875}
-#: a capital letter's width against an x's (X, W and Y, the names of data and weights: 1.6)
+#: a capital letter's width against an x's (in pdflatex's math italic: most 1.3-1.4; the
+#: wider ones below, W of the weights and X of the data among them)
 _CAPITAL = 1.4
+_WIDE_CAPITALS = {"W": 1.9, "M": 1.9, "X": 1.6, "H": 1.6, "K": 1.6, "N": 1.6, "D": 1.5}
+#: what a delimiter around a fraction set in display style adds to its width (a
+#: parenthesis is 0.7 x's, 1.05 around a/b, 1.4 around 2 (a)/(b)^2 in pdflatex)
+_TALL = 0.3
 #: the space TeX puts for an invisible delimiter (\left. and \right.: \nulldelimiterspace, 1.2pt)
 _NULL = 0.2
 #: a script's size against the text's
@@ -89,7 +94,7 @@ class _Group:
 def latex_width(tex: str) -> float:
     r"""The typeset width of LaTeX math ``tex``, in the width of a letter, estimated.
 
-    A letter (an x), digit or symbol counts 1, a capital 1.4, a binary operator 2 (its
+    A letter (an x), digit or symbol counts 1, a capital 1.4 (W and M 1.9, X 1.6), a binary operator 2 (its
     spaces included), a quad 1.75 (an em), a function name its letters, a fraction its
     wider part, a script 0.7 of its content, an array its widest row; ``\left``/``\right`` add their delimiters. Good to a few
     letters on what :func:`cgraph.to_latex` writes, which is what breaking lines needs.
@@ -100,15 +105,22 @@ def latex_width(tex: str) -> float:
     (2.0, 6.2)
     """
     stack = [_Group()]
-    delimiter = False  # the lexeme after \left or \right is a delimiter
+    delimiter = ""  # the lexeme after \left or \right is a delimiter
+    lefts: list[list] = []  # the open \left's: [depth, not null, holds a display fraction]
     i, n = 0, len(tex)
     while i < n:
         m = _TOKEN.match(tex, i)
         lexeme, i = m.group(), m.end()
         top = stack[-1]
         if delimiter:
-            delimiter = False
-            top.add(_NULL if lexeme == "." else 1.0)
+            w = _NULL if lexeme == "." else 1.0
+            if delimiter == "left":
+                lefts.append([len(stack), w > _NULL, False])
+            elif lefts:  # a fraction set in display style inside makes both delimiters taller, wider
+                _, opened, tall = lefts.pop()
+                w += _TALL * (opened + (w > _NULL)) if tall else 0.0
+            delimiter = ""
+            top.add(w)
         elif lexeme == "{":
             stack.append(_Group(text_style=top.text_style or bool(top.ops) and top.ops[-1].kind == "frac"))
         elif lexeme == "}":
@@ -133,9 +145,12 @@ def latex_width(tex: str) -> float:
         elif lexeme.startswith("\\"):  # a command, an escaped character or a space (\,)
             name = lexeme[1:]
             if name in ("left", "right"):
-                delimiter = True
+                delimiter = name
             elif name == "frac":
                 top.ops.append(_Op("frac", 2))
+                if not top.text_style:
+                    for left in lefts:
+                        left[2] = left[2] or left[0] == len(stack)
             elif name == "sqrt":
                 top.ops.append(_Op("sqrt", 1))
             elif name in _ARGUMENT:
@@ -152,7 +167,7 @@ def latex_width(tex: str) -> float:
             if lexeme in _BINARY and tex[i:i + 1] == " ":  # a binary one is spaced
                 top.add(2.0)
             else:
-                top.add(_CAPITAL if "A" <= lexeme <= "Z" else 1.0)
+                top.add(_WIDE_CAPITALS.get(lexeme, _CAPITAL) if "A" <= lexeme <= "Z" else 1.0)
     while len(stack) > 1:  # unbalanced input: measure what there is
         top = stack.pop()
         stack[-1].add(top.total())
