@@ -534,7 +534,8 @@ def _valued_program(ga: Any, values: Any) -> str:
         name = line.partition(" = ")[0].strip()
         name = name[1:-1] if name[:1] == "`" else name
         value = values[name] if name in values else None
-        out.append(line if value is None or np.ndim(value) else f"{line.ljust(width)}  # {_number(value)}")
+        shown = _derivative if name in ga.nx and ga.nx.nodes[name].get("adjoint") else _number  # (-0.0 as 0.0)
+        out.append(line if value is None or np.ndim(value) else f"{line.ljust(width)}  # {shown(value)}")
     return "\n".join(out)
 
 

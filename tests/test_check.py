@@ -349,3 +349,11 @@ def test_float32_mlps_pass_and_a_wrong_rule_fails(hidden, batch, act, loss, seed
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(cg.OPS, act, dataclasses.replace(op, vjp=lambda g, out, a: tuple(v * 1.01 for v in op.vjp(g, out, a))))
         assert not cg.check_gradients(net.build(), wrt, X=X, Y=Y).ok
+
+
+def test_the_report_writes_a_derivatives_zero_without_its_sign():
+    # dy/dz of x*z at x = -0.0 is -0.0: the table showed "-0.0" beside the numeric "0.0"
+    report = cg.check_gradients(cg.parse("y = x*z"), feeds={"x": -0.0, "z": -1.0})
+    row = [line.split() for line in str(report).splitlines() if line.startswith("z ")][0]
+    assert row[1:3] == ["0.0", "0.0"]
+    assert np.signbit(report.rows[1].analytic)  # the value itself is numpy's

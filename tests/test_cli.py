@@ -755,3 +755,13 @@ def test_derivative_values_print_a_zero_without_its_sign(capsys):
     assert capsys.readouterr().out.splitlines()[-3:] == ["at x=-0.0, z=-1:", "dy/dx = -1.0", "dy/dz = 0.0"]
     assert main(["jacobian", "x*z", "--at", "x=[2, 3]", "z=[-1, 1]"]) == 0
     assert capsys.readouterr().out.splitlines()[-2] == "dy/dx (2, 2) = [[-1, 0], [0, 1]]"  # -1*0 is -0.0 too
+
+
+def test_the_valued_program_writes_a_derivatives_zero_without_its_sign(capsys):
+    from cgraph.cli import main
+
+    assert main(["grad", "x*z", "--program", "--at", "x=-0.0", "z=-1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3] == "g_z = g_y*x  # 0.0"  # was -0.0, beside dy/dz = 0.0 below it
+    assert main(["grad", "-x", "--program", "--at", "x=0"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "y = -x      # -0.0"  # a value of the function: as numpy gives it

@@ -107,9 +107,9 @@ class GradientReport:
                   *([f"analytic ({self.numeric_dtype})"] if upcast else []),
                   f"numeric ({self.numeric_dtype})" if upcast else "numeric", "abs error", "rel error", "ok")
         cells = [header] + [
-            (r.input, _index(r.index), scalar_text(r.analytic),
-             *([scalar_text(r.analytic64) if r.analytic64 is not None else ""] if upcast else []),
-             scalar_text(r.numeric), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
+            (r.input, _index(r.index), _unsigned(r.analytic),
+             *([_unsigned(r.analytic64) if r.analytic64 is not None else ""] if upcast else []),
+             _unsigned(r.numeric), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", "yes" if r.ok else "NO")
             for r in rows
         ]
         widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
@@ -351,6 +351,13 @@ def _dtype(value: Any) -> Any:
 def _largest(errors: list[float]) -> float:
     """The largest error, NaN if any is NaN (Python's max skips a NaN that is not first)."""
     return float(np.max(errors)) if errors else 0.0
+
+
+def _unsigned(value: Any) -> str:
+    """A derivative's value as text, a zero without its sign (``-0.0`` reads as a negative
+    number and means nothing in a derivative: ``x*z`` at ``x = -0.0`` has ``dy/dz = -0.0``)."""
+    v = np.asarray(value)
+    return scalar_text(v + v.dtype.type(0) if v.dtype.kind in "fc" else v)
 
 
 def _index(index: tuple[int, ...]) -> str:
