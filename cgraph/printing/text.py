@@ -13,7 +13,7 @@ from ..graph import Graph
 from ..lexer import plain_name
 from ..node import Node
 from ..ops.registry import OPS, Prec
-from .render import MAX_LENGTH, Entry, Style, layout_form
+from .render import MAX_LENGTH, Entry, Style, layout_form, needed
 
 
 def to_text(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX_LENGTH) -> str:
@@ -133,14 +133,7 @@ def _forward_first(g: Graph, lines: list[tuple[str, Entry]], forward: list[str])
     them, then the others, derivatives last, each part in evaluation order (the rebuild
     order of ``simplify`` put ``loss = mean(...)`` among the backward lines, or after
     them with the outputs). A ``return`` line then lists the outputs."""
-    pred = g.nx._pred
-    need: set[str] = set()
-    stack = list(forward)
-    while stack:
-        n = stack.pop()
-        if n not in need:
-            need.add(n)
-            stack.extend(pred[n])
+    need = needed(g, forward)
     outputs = set(g.outputs)
     first = [line for line in lines if line[0] in need]
     later = [line for line in lines if line[0] not in need and line[0] not in outputs]
