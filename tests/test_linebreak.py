@@ -445,3 +445,15 @@ def test_typeset_rows_fit_the_width(tmp_path):
     assert len(widths) == len(rows)
     for row, w in zip(rows, widths):
         assert 0.8 <= w / x / latex_width(row) <= 1.25, row
+
+
+def test_wrap_ends_where_the_pieces_fit_by_their_sum_but_not_measured_together():
+    # 13.8 + 35.3 <= 49.1 filled one row, measured as one string 49.10000000000001 > 49.1:
+    # wrap called itself on that row forever (a RecursionError from cg.to_latex at
+    # line_width=54 of a random expression's derivative, found by the fuzz run)
+    tex = (r"x_{1} \left(x_{1} + x_{0} x_{1} + 1\right) + x_{1} \left(x_{1} \left(x_{1} + x_{0} x_{1} + 1\right) "
+           r"+ x_{1} \left(x_{0} x_{1} + x_{0} + 1\right)\right)")
+    assert wrap(tex, 49.1, 1.75, solidus=False) == [tex]
+    g = cg.parse("t39 = x0*x1\nt41 = x1 + t39 + 1\nt42 = t39 + x0 + 1\ng_t13 = x1*t41\ng_t12 = x1*t42\n"
+                 "g_t11 = g_t13 + g_t12\ng_x0 = g_t13 + x1*g_t11\ng_x1 = t41*t42 + g_t12 + x0*g_t11")
+    check_latex(cg.to_latex(g, form="expanded", line_width=54))

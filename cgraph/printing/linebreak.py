@@ -27,6 +27,9 @@ _WIDE_CAPITALS = {"W": 1.9, "M": 1.9, "X": 1.6, "H": 1.6, "K": 1.6, "N": 1.6, "D
 _TALL = 0.3
 #: the space TeX puts for an invisible delimiter (\left. and \right.: \nulldelimiterspace, 1.2pt)
 _NULL = 0.2
+#: widths summed piece by piece and measured as one string differ in the last bits
+#: (13.8 + 35.3 against 49.10000000000001): a row that wrap filled to fit, fits
+_ROUNDING = 1e-9
 #: a script's size against the text's
 _SCRIPT = 0.7
 #: a fraction's size inside another fraction's part (text style) against display style
@@ -305,7 +308,7 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, s
         if broken and latex_width(out[-1]) + latex_width(row) + extra <= later:
             out[-1] += " " + row
             broken = False
-        elif latex_width(row) + extra <= room:
+        elif latex_width(row) + extra <= room + _ROUNDING:
             out.append(row)
             broken = False
         else:
@@ -314,7 +317,7 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, s
                 lines = wrap(quotient, room, room - later, extra)
                 if max(map(latex_width, lines)) >= latex_width(row):  # no narrower: the fraction as it was
                     lines = [row]
-            elif len(ks) > 1 or len(terms(row)) > 1:  # a term of a sum that is a product of several factors
+            elif (len(ks) > 1 or len(terms(row)) > 1) and row != tex:  # a term of a sum, a product of several factors
                 lines = wrap(row, room, room - later, extra, solidus=solidus)
             else:
                 lines = _inside(row, room, later, extra, solidus)
