@@ -559,15 +559,11 @@ def _is_number(text: str) -> bool:
 
 
 def _derivative(value: Any) -> str:
-    """A derivative's value as :func:`_number` writes it, a zero without its sign: ``-0.0``
-    (``0*(-1)``, d2/dx2 of ``x^p`` at ``x = p = 0``) tells the reader nothing a derivative
-    means, and reads as a negative number. Only the text: the values are numpy's."""
-    import numpy as np
+    """A derivative's value as :func:`_number` writes it, a zero without its sign
+    (``unsigned_zero``: d2/dx2 of ``x^p`` at ``x = p = 0`` is ``-0.0`` in numpy)."""
+    from .passes.evaluate import unsigned_zero
 
-    v = np.asarray(value)
-    if v.dtype.kind in "fc":
-        v = v + v.dtype.type(0)  # -0.0 + 0.0 is 0.0 (round to nearest); every other value stays
-    return _number(v)
+    return _number(unsigned_zero(value))
 
 
 def _number(value: Any) -> str:

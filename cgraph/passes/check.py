@@ -13,7 +13,7 @@ import numpy as np
 from ..checks import finite_number
 from ..errors import ArgumentError, no_nonfinite_hint
 from ..graph import Graph, require_graph
-from .evaluate import scalar_text
+from .evaluate import scalar_text, unsigned_zero
 from .finite_diff import finite_difference, reference_dtype, upcast
 from .grad import grad
 from .plan import merge_feeds
@@ -354,10 +354,8 @@ def _largest(errors: list[float]) -> float:
 
 
 def _unsigned(value: Any) -> str:
-    """A derivative's value as text, a zero without its sign (``-0.0`` reads as a negative
-    number and means nothing in a derivative: ``x*z`` at ``x = -0.0`` has ``dy/dz = -0.0``)."""
-    v = np.asarray(value)
-    return scalar_text(v + v.dtype.type(0) if v.dtype.kind in "fc" else v)
+    """A derivative's value as text, a zero without its sign."""
+    return scalar_text(unsigned_zero(value))
 
 
 def _index(index: tuple[int, ...]) -> str:

@@ -23,6 +23,21 @@ def scalar_text(value: Any) -> str:
     return str(np.asarray(value)[()])
 
 
+def unsigned_zero(value: Any) -> np.ndarray:
+    """``value`` as an array with every ``-0.0`` made ``0.0``, for printing a derivative:
+    the sign of a zero (``0*(-1)``; ``x*z`` at ``x = -0.0`` has ``dy/dz = -0.0``) means
+    nothing there and reads as a negative number. Every other value, NaN and inf included,
+    stays.
+
+    Examples
+    --------
+    >>> scalar_text(unsigned_zero(-0.0)), scalar_text(unsigned_zero(np.float32(-2.5)))
+    ('0.0', '-2.5')
+    """
+    v = np.asarray(value)
+    return v + v.dtype.type(0) if v.dtype.kind in "fc" else v  # -0.0 + 0.0 is 0.0 (round to nearest)
+
+
 class Values(dict):
     """A mapping from every node name to its numpy value, printable as a table."""
 
