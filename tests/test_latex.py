@@ -499,6 +499,8 @@ def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
         # a space is kept (math mode drops it: a b read as ab); a line break or tab would
         # end the math (two make a paragraph break); a zero-width space is invisible
         ("a b", r"\mathrm{a\ b}"), ("a\n\nb", r"\mathrm{a\ \ b}"), ("a\u200bb", r"\mathrm{ab}"), ("a\x00b", r"\mathrm{ab}"),
+        # nor does it part the scripts around it: x_{1}_{2} is a double subscript pdflatex refuses
+        ("x₁\u200b₂", r"\mathrm{x_{12}}"), ("₁\u200b₁", r"\mathrm{{}_{11}}"), ("x²\x00₁", r"\mathrm{x^{2}_{1}}"),
     ],
 )
 def test_unicode_names_print_as_pdflatex_takes_them(name, expected):

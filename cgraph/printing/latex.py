@@ -412,6 +412,8 @@ def _escaped(text: str) -> str:
                 out.append(r"{}^{\prime}")
                 scripts = "^"
             continue
+        if unicodedata.category(ch) in ("Cc", "Cf") and not ch.isspace():  # a control character, a zero-width
+            continue  # space: dropped, and the scripts around it are one (x₁<ZWSP>₂ is x_{12}, not x_{1}_{2})
         scripts = ""
         base, *marks = unicodedata.normalize("NFD", ch)
         if ch.isspace():
@@ -419,8 +421,6 @@ def _escaped(text: str) -> str:
         elif unicodedata.combining(ch):  # a mark NFC could not compose with the letter before it
             if ch in _COMBINING and out:
                 out[-1] = f"\\{_COMBINING[ch]}{{{out[-1]}}}"
-        elif unicodedata.category(ch) in ("Cc", "Cf"):  # a control character, a zero-width space
-            continue
         elif ch.isascii():
             out.append(_SPECIAL.get(ch, ch))
         elif ch in GREEK_LETTERS:
