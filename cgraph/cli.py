@@ -376,12 +376,12 @@ def _draw(args: argparse.Namespace) -> int:
         options = {"rankdir": args.rankdir or "LR"}
         if at:
             options["values"] = cg.evaluate(g, at)
-            if args.adjoint and g.outputs:  # at this point, as cg.grad refuses it
-                from .passes.adjoint import require_separable
+            from .passes.adjoint import differentiated, require_separable
 
-                nodes = g.nx.nodes
-                of = nodes[g.outputs[0]]["derivative_of"]
-                require_separable(forward, [nodes[o]["adjoint_of"] for o in g.outputs], of, options["values"][of], at)
+            swept = differentiated(g) if args.adjoint else None
+            if swept:  # at this point, as cg.grad refuses it
+                names, of = swept
+                require_separable(forward, names, of, options["values"][of], at)
     path = cg.render(g, args.output, style=args.style, **options)
     print(path)
     return 0
@@ -485,11 +485,11 @@ def _refuse_mixing_anywhere(g: Any, ga: Any) -> None:
     """Where the graph alone shows what cg.grad refuses at any point, an array whose elements
     mix (``softmax(x)``, ``x - mean(x)``), the ShapeError it raises there; ``ga``: the
     adjoint of ``g`` the command differentiates."""
-    from .passes.adjoint import require_separable_anywhere
+    from .passes.adjoint import differentiated, require_separable_anywhere
 
-    if ga.outputs:
-        nodes = ga.nx.nodes
-        require_separable_anywhere(g, [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"])
+    swept = differentiated(ga)
+    if swept:
+        require_separable_anywhere(g, *swept)
 
 
 def _latex(p: argparse.ArgumentParser) -> None:

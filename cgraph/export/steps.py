@@ -19,7 +19,7 @@ import pydot
 
 from ..errors import ExportError, check_path, no_nonfinite_hint
 from ..graph import Graph
-from ..passes.adjoint import require_separable
+from ..passes.adjoint import differentiated, require_separable
 from ..passes.plan import merge_feeds, plan
 from . import dot as D
 from .computation import HIGHLIGHT, computation_dot
@@ -96,9 +96,10 @@ def backprop_steps(
     order = [n for n in ga.schedule() if n not in g.nx and ga.nx.nodes[n].get("adjoint_of") in g.nx]
     with no_nonfinite_hint():  # backprop_steps takes no nonfinite=
         values = plan(ga).run(feeds, source=g) if feeds else {}  # a missing input is one of g's, not "adjoint of g"
-    if values and ga.outputs:  # an array whose elements mix: refused as cg.grad refuses it at this point
-        of = ga.nx.nodes[ga.outputs[0]]["derivative_of"]
-        require_separable(g, [ga.nx.nodes[o]["adjoint_of"] for o in ga.outputs], of, values[of], feeds)
+    swept = differentiated(ga)
+    if values and swept:  # an array whose elements mix: refused as cg.grad refuses it at this point
+        names, of = swept
+        require_separable(g, names, of, values[of], feeds)
     formulas = _formulas(ga, order)
     forward = [ga.nx.nodes[n]["adjoint_of"] for n in order]
     final = {node: (values.get(name) if values else None) for node, name in zip(forward, order)}

@@ -762,6 +762,22 @@ def _union(sets: Any) -> frozenset:
     return big if all(s <= big for s in sets) else big.union(*sets)
 
 
+def differentiated(ga: Graph) -> tuple[list[str], str] | None:
+    """The inputs and the output that ``ga``, an adjoint graph, differentiates, as its
+    outputs' marks name them; None where it has no outputs (nothing to differentiate).
+
+    Examples
+    --------
+    >>> import cgraph as cg
+    >>> differentiated(cg.adjoint(cg.parse("y = x*z"), wrt=["z"]))
+    (['z'], 'y')
+    """
+    if not ga.outputs:
+        return None
+    nodes = ga.nx._node
+    return [nodes[o]["adjoint_of"] for o in ga.outputs], nodes[ga.outputs[0]]["derivative_of"]
+
+
 def require_separable_anywhere(g: Graph, wrt: Sequence[str], of: str) -> None:
     """ShapeError when the graph alone shows that ``of`` is an array whose elements mix
     (:func:`mixed_by_structure`): what :func:`require_separable` raises at any point where
