@@ -150,12 +150,13 @@ class _Readers:
 
     def __init__(self, g: Graph, lines: set[str]) -> None:
         self.succ, self.nodes, self.lines = g.nx._succ, g.nx._node, lines
+        self.hidden = _hidden_ports()  # (read per program: cg.register may add an op)
 
     def users(self, n: str) -> list[str]:
         """The users of ``n`` whose text shows it."""
-        nodes = self.nodes
+        nodes, hidden = self.nodes, self.hidden
         return [u for u, ports in self.succ[n].items()
-                if not (_HIDDEN.get(nodes[u]["op"]) and all(k in _HIDDEN[nodes[u]["op"]] for k in ports))]
+                if not (hidden.get(nodes[u]["op"]) and all(k in hidden[nodes[u]["op"]] for k in ports))]
 
     def read(self, n: str) -> bool:
         """True when a line's text shows ``n`` (through temporaries written inline)."""
@@ -179,9 +180,6 @@ def _hidden_ports() -> dict[str, frozenset[int]]:
             if hidden:
                 out[name] = hidden
     return out
-
-
-_HIDDEN = _hidden_ports()
 
 
 def _only_for_outputs(rest: list[tuple[str, Entry]], outputs: set[str], readers: _Readers) -> int | None:
