@@ -168,6 +168,32 @@ def test_frozen_entries_keep_their_weights_and_state(make):
     np.testing.assert_array_equal(w_free, w_ref)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SGD(lr=0.1), lambda: Momentum(lr=0.1), lambda: Momentum(lr=0.1, heavy_ball=True), RMSProp, Adam],
+)
+def test_gradients_that_are_the_param_arrays_themselves_are_read_before_the_step(make):
+    # cg.adjoint's gradient of sum(w*v) + 0.5*sum(u^2) is g_w = v, g_v = w, g_u = u, and
+    # evaluating it hands back the fed param arrays: updating w in place must not change
+    # the gradient v is then stepped with (nor what Momentum keeps as the last gradient)
+    g = cg.Graph()
+    w, v, u = (g.param(n, shape=(2,)) for n in "wvu")
+    g.output((cg.ops.sum(w * v) + 0.5 * cg.ops.sum(cg.ops.square(u))).named("loss"))
+    gg = cg.nn.gradient_graph(g, ["w", "v", "u"], "loss")
+    assert cg.to_text(gg, form="program").splitlines()[1:4] == ["g_w = v", "g_v = w", "g_u = u"]
+    aliased, copied = make(), make()
+    pa = {"w": np.array([1.0, 2.0]), "v": np.array([3.0, -4.0]), "u": np.array([0.5, -1.5])}
+    pc = {k: a.copy() for k, a in pa.items()}
+    for _ in range(3):
+        grads = cg.evaluate(gg, **pa)
+        assert grads["g_v"] is pa["w"]  # (what makes the aliasing)
+        aliased.step(pa, {k: grads[f"g_{k}"] for k in pa})
+        fresh = cg.evaluate(gg, **pc)
+        copied.step(pc, {k: np.array(fresh[f"g_{k}"]) for k in pc})  # copies: no aliasing
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pc[k], err_msg=k)
+
+
 def test_a_frozen_mask_of_the_wrong_shape_is_named():
     with pytest.raises(cg.ShapeError, match="'w'"):
         SGD(lr=0.1).step({"w": np.zeros(3)}, {"w": np.zeros(3)}, frozen={"w": np.zeros(2, bool)})

@@ -46,6 +46,10 @@ class Optimizer:
         ``True`` sit this step out, keeping their weight *and* their optimizer state
         (training with dropout freezes the weights into and out of the dropped units,
         as the lecture asks). The other entries move exactly as without ``frozen``.
+
+        Every update reads the gradients as given, before any param moves, even when a
+        gradient is a param array itself (``g_v = w``, as ``cg.adjoint`` gives for
+        ``sum(w*v)``).
         """
         for what, given in (("params", params), ("grads", grads), ("frozen", {} if frozen is None else frozen)):
             if not isinstance(given, Mapping):
@@ -83,6 +87,15 @@ class Optimizer:
                         f"{w.shape}: call reset() before stepping another network"
                     )
             checked[name] = g
+        # A gradient may be a param array itself: cg.adjoint's gradient of sum(w*v) is
+        # g_w = v, g_v = w (and of 0.5*sum(w^2), g_w = w), and evaluating it returns the fed
+        # arrays. Updating w in place would then change v's gradient (and what Momentum
+        # remembers as G_{t-1}) before it is used: every update must read the gradients
+        # of the weights before the step, so such gradients are copied first.
+        arrays = list(params.values())
+        for name, g in checked.items():
+            if any(np.may_share_memory(g, w) for w in arrays):
+                checked[name] = g.copy()
         masks = {}
         for name, f in (frozen or {}).items():
             if name not in params:
