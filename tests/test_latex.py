@@ -221,6 +221,40 @@ def test_a_matrix_named_h_times_a_parenthesis_is_no_step_function():
     assert cg.to_latex(cg.step(A + B)) == r"H\left(A + B\right)"
 
 
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # sigma*sigmoid(x) printed \sigma \sigma\left(x\right): the sigmoid of the sigmoid of x
+        ("sigma*sigmoid(x)", r"y = \sigma \cdot \sigma\left(x\right)"),
+        ("sigma*sigmoid(x)^2", r"y = \sigma \cdot \sigma\left(x\right)^{2}"),
+        ("H*sin(x) + sigma*sum(x)", r"y = H \cdot \sin\left(x\right) + \sigma \cdot \sum\left(x\right)"),
+        # a subscript, a prime or a power of its own keeps it a function's symbol: sigma_1*(x + 1)
+        # printed \sigma_{1} \left(x + 1\right), which reads as a function sigma_1 applied
+        ("sigma_1*(x + 1)", r"y = \sigma_{1} \cdot \left(x + 1\right)"),
+        ("2*sigma1^2*(x + 1)", r"y = 2 \sigma_{1}^{2} \cdot \left(x + 1\right)"),
+        ("`sigma'`*(x + 1)", r"y = \sigma' \cdot \left(x + 1\right)"),
+        ("sigma^(x + 1)*(x + 1)", r"y = \sigma^{x + 1} \cdot \left(x + 1\right)"),  # (a space in the power)
+        # a word reads as the function before any factor: ln x is the log of x
+        ("ln*x + ln*exp(x)", r"y = \mathrm{ln} \cdot x + \mathrm{ln} \cdot e^{x}"),
+        # and so do the functions' names as the text form writes them
+        ("`exp`*(x + 1) + `sum_to`*x", r"y = \mathrm{exp} \cdot \left(x + 1\right) + \mathrm{sum}_{\mathrm{to}} \cdot x"),
+    ],
+)
+def test_a_function_s_symbol_before_what_would_read_as_its_argument_takes_a_product_sign(formula, expected):
+    assert cg.to_latex(cg.parse(formula)) == expected
+    check_latex(expected)
+
+
+def test_a_function_s_symbol_before_a_name_and_other_factors_stay_juxtaposed():
+    assert cg.to_latex(cg.parse("alpha*sigmoid(x) + sigma*x + sigma*exp(x) + loss*x + zeros*x + x*sigmoid(x)")) == (
+        r"y = \alpha \sigma\left(x\right) + \sigma x + \sigma e^{x} + \mathrm{loss} x + \mathrm{zeros} x"
+        r" + x \sigma\left(x\right)")
+    g = cg.Graph()
+    H, A = (g.input(n, shape=(2, 2)) for n in "HA")
+    assert cg.to_latex(H @ cg.sigmoid(A)) == r"H \cdot \sigma\left(A\right)"  # (a matrix product)
+    assert cg.to_latex(A @ cg.sigmoid(A)) == r"A \sigma\left(A\right)"
+
+
 def test_the_lecture_s_variable_e_is_not_euler_s_number():
     # its program printed d = e^{a} and y = d + e + f: e read as Euler's number
     text = cg.to_latex(cg.adjoint(lecture()), form="program")

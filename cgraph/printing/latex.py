@@ -494,15 +494,19 @@ _CALL = re.compile(r"(?:\\operatorname\{\{([^{}]+)\}\}|\\([A-Za-z]+)|([A-Za-z]))
 def call_symbols() -> frozenset[str]:
     r"""The symbols a variable may print as that are also a function's, as the OpDefs'
     templates write them: ``\sigma`` (sigmoid), ``H`` (step), ``\mathrm{ln}`` (as ``\ln``),
-    ``\mathrm{softmax}`` (as ``\operatorname{softmax}``). A variable ``sigma`` times
-    ``(x + 1)`` printed ``\sigma \left(x + 1\right)``, the sigmoid of x + 1; it is
-    ``\sigma \cdot \left(x + 1\right)``, as the text form writes ``sigma*(x + 1)``.
+    ``\mathrm{softmax}`` (as ``\operatorname{softmax}``), and as the text form names them
+    (``\mathrm{sigmoid}``, ``\mathrm{exp}``). A variable ``sigma`` times ``(x + 1)``
+    printed ``\sigma \left(x + 1\right)``, the sigmoid of x + 1; it is
+    ``\sigma \cdot \left(x + 1\right)``, as the text form writes ``sigma*(x + 1)``
+    (:func:`cgraph.printing.render.reads_as_applied`).
 
     >>> sorted(call_symbols())[:3]
-    ['H', '\\mathrm{ReLU}', '\\mathrm{cos}']
+    ['H', '\\mathrm{ReLU}', '\\mathrm{abs}']
     """
     symbols = set()
     for opdef in OPS.values():
+        if (opdef.text or "").startswith(opdef.name + "("):  # sigmoid(x), sum_to(x, y)
+            symbols.add(latex_name(opdef.name))
         m = _CALL.match(opdef.latex or "")
         if not m:
             continue

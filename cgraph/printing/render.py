@@ -9,6 +9,7 @@ Rendering walks the graph's schedule, never recursing, so 10^5-node chains print
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,8 +47,9 @@ class Style:
     open: str = "("
     close: str = ")"
     #: symbols a name may print as that are also a function's (``\sigma``, ``H``,
-    #: ``\mathrm{ln}``): juxtaposed before a parenthesis they would read as a call, so a
-    #: product sign (``\cdot``) follows them there, as the text form's ``*`` does
+    #: ``\mathrm{ln}``): juxtaposed before a parenthesis or a call (a word: before any
+    #: factor) they would read as that function applied, so a product sign (``\cdot``)
+    #: follows them there, as the text form's ``*`` does (:func:`reads_as_applied`)
     calls: frozenset[str] = frozenset()
 
 
@@ -167,7 +169,7 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
                 elif not (juxtapose or i < lead):
                     out += template + text
                 elif text[:1] in "0123456789.-" or out[-1:].isdigit() and text.startswith("\\frac") or (
-                        calls and text.startswith(open_) and reads_as_call(out, calls)):
+                        calls and reads_as_applied(out, text, calls)):
                     out += r" \cdot " + text
                 else:
                     out += " " + text
@@ -205,7 +207,7 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
                 (a, pa), (b, pb) = args
                 a = open_ + a + close if pa < first else a
                 b = open_ + b + close if pb < second else b
-                if juxtaposed and b.startswith(open_) and reads_as_call(a, calls):
+                if juxtaposed and reads_as_applied(a, b, calls):
                     return a + r" \cdot " + b, prec
                 return template.format(a, b), prec
 
@@ -236,14 +238,70 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
     return fill
 
 
-def reads_as_call(text: str, calls: frozenset[str]) -> bool:
-    r"""Whether ``text`` ends with a factor that is a function's symbol (of ``calls``),
-    squared or not (``\sigma``, ``2 \sigma``, ``-H``, ``\sigma^{2}``): a parenthesis
-    juxtaposed after it would read as that function's argument (``\sin^{2}(x)``)."""
-    last = text.rpartition(" ")[2].lstrip("-")
-    if last.endswith("}") and "^{" in last:
-        last = last[:last.index("^{")]
-    return last in calls
+def reads_as_applied(text: str, part: str, calls: frozenset[str]) -> bool:
+    r"""Whether ``part`` juxtaposed after ``text`` would read as the argument of a
+    function: ``text`` ends with a function's symbol (of ``calls``), with scripts and
+    primes or not (:func:`last_symbols`: ``\sigma``, ``2 \sigma``, ``-H``,
+    ``\sigma^{2}``, ``\sigma_{1}``, ``\sigma'``), and ``part`` starts with a parenthesis
+    or a call (``\sigma \sigma\left(x\right)`` reads as the sigmoid of the sigmoid, as
+    ``\sin^{2}\left(x\right)`` and ``f_{1}\left(x\right)`` are calls), or the symbol is
+    a word (``\mathrm{ln} x`` reads as ``\ln x``). Not a letter before a name
+    (``\sigma x`` is a product)."""
+    end = text[-1:]
+    if end.isalpha():  # (quick: a symbol without scripts, x or \sigma)
+        symbols = [text[text.rfind(" ") + 1:].lstrip("-")]
+    elif end in "}'":
+        symbols = last_symbols(text)
+    else:  # a parenthesis, a digit
+        return False
+    for symbol in symbols:
+        if symbol in calls:
+            return symbol.startswith(r"\mathrm{") or _APPLIED.match(part) is not None
+    return False
+
+
+#: what starts with a function applied: a parenthesis, or a symbol (with scripts) before
+#: one, or before another function's (``\log\sum``): ``\sigma\left(``, ``\sum_{0}\left(``
+_GROUP = r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}"  # (a brace group, one level nested inside)
+_APPLIED = re.compile(rf"\\left\(|(?:\\operatorname{_GROUP}|\\[A-Za-z]+|[A-Za-z])(?:[_^](?:{_GROUP}|\w))*"
+                      r"\\(?:left\(|[A-Za-z])")
+
+
+def last_symbols(text: str) -> list[str]:
+    r"""The symbol that ``text`` ends with (after its last space, without a sign), with
+    its scripts and primes and without them, one by one: ``\sigma_{1}^{x + 1}``,
+    ``\sigma_{1}``, ``\sigma`` of ``2 \sigma_{1}^{x + 1}``; ``\mathrm{sum}_{\mathrm{to}}``,
+    ``\mathrm{sum}``; ``\right)`` alone of a parenthesis.
+
+    >>> last_symbols(r"2 \sigma_{1}^{x + 1}"), last_symbols("-H'")
+    (['\\sigma_{1}^{x + 1}', '\\sigma_{1}', '\\sigma'], ["H'", 'H'])
+    """
+    ends = [len(text)]
+    end = ends[0]
+    while end:
+        if text[end - 1] == "'":
+            end -= 1
+            ends.append(end)
+            continue
+        if text[end - 1] != "}" or end > 1 and text[end - 2] == "\\":
+            break
+        depth, i = 0, end - 1  # back to the { that opens the group that ends text
+        while i >= 0:
+            if text[i] in "{}" and i and text[i - 1] == "\\":  # (an escaped brace is a character)
+                i -= 2
+                continue
+            depth += 1 if text[i] == "}" else -1 if text[i] == "{" else 0
+            if depth == 0:
+                break
+            i -= 1
+        if i < 1 or text[i - 1] not in "_^":  # (\mathrm{...}, \hat{...}: the symbol itself)
+            break
+        end = i - 1
+        ends.append(end)
+    start = text.rfind(" ", 0, end) + 1
+    if text[start:start + 1] == "-":
+        start += 1
+    return [text[start:e] for e in ends if e > start]
 
 
 def _fraction(template: str, parts_of: Callable[[list], list[str]], prec: int) -> Callable[[list, dict], tuple[str, int]]:
@@ -377,7 +435,7 @@ def _join(separator: str, parts: list[str], latex: bool, *, negated: bool = Fals
         if plus and part.startswith("-"):
             out += " - " + part[1:]  # a + -b  ->  a - b
         elif juxtapose and (part[:1] in "0123456789.-" or out[-1:].isdigit() and part.startswith("\\frac") or (
-                calls and part.startswith(r"\left(") and reads_as_call(out, calls))):
+                calls and reads_as_applied(out, part, calls))):
             out += r" \cdot " + part  # x 2 would read as x2, 2 \frac{1}{x} as a mixed number, \sigma (x) as a call
         else:
             out += separator + part
