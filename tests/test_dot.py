@@ -273,6 +273,32 @@ def test_math_names_read_unicode_primes_and_accents_as_to_latex_does(name, expec
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
+        # an accented letter before an index: xbar_1 was drawn upright "xbar" with 1 below, ŷ_true "yhat" with
+        # true below, where to_latex sets \bar{x}_{1}, \hat{y}_{\mathrm{true}}
+        ("xbar_1", '<I>x̄</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("x̄_1", '<I>x̄</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("xhat1", '<I>x̂</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("thetabar_2", '<I>θ̄</I><SUB><FONT POINT-SIZE="10">2</FONT></SUB>'),
+        ("ŷ_true", '<I>ŷ</I><SUB><FONT POINT-SIZE="10">true</FONT></SUB>'),
+        ("g_xbar_1", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x̄</I><SUB><FONT POINT-SIZE="7">1</FONT></SUB></FONT></SUB>'),
+        # a Greek letter with two indices: beta1_2 was drawn "beta" (to_latex: \beta_{1,2})
+        ("beta1_2", '<I>β</I><SUB><FONT POINT-SIZE="10">1,2</FONT></SUB>'),
+        ("β1_2", '<I>β</I><SUB><FONT POINT-SIZE="10">1,2</FONT></SUB>'),
+        # a name shown literally is shown as written: Ω_é was drawn "Omega_é", g_α_max_value "g" with alpha_max_value
+        ("Ω_é", "Ω_é"), ("g_Ω_é", "g_Ω_é"),
+        ("g_α_max_value", '<I>g</I><SUB><FONT POINT-SIZE="10">α_max_value</FONT></SUB>'),
+        ("g_ŷ_true", '<I>g</I><SUB><FONT POINT-SIZE="10">ŷ_true</FONT></SUB>'),
+        # words stay words
+        ("robothat_1", 'robothat<SUB><FONT POINT-SIZE="10">1</FONT></SUB>'), ("bar_1", 'bar<SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+    ],
+)
+def test_math_names_set_accented_and_greek_letters_before_an_index_as_to_latex_does(name, expected):
+    assert D.math_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
         # the adjoint of an adjoint nests, as to_latex's g_{g_{x}}: it showed g with 'g_x' written below
         ("g_g_x", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7"><I>x</I></FONT></SUB></FONT></SUB>'),
         ("g2_g_x", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7"><I>x</I></FONT></SUB></FONT></SUB>'

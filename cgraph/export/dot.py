@@ -145,7 +145,8 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     """An HTML fragment showing a variable name as math: ``x1``, ``x_1`` -> x<SUB>1</SUB>.
 
     Recognised forms are a letter word with an optional index (``W1``, ``x_12``,
-    ``z_out``), Greek letter names (``alpha``), accents (``y_hat`` -> ŷ) and adjoint
+    ``z_out``), Greek letter names (``alpha``, ``beta1_2`` -> β₁,₂), accents (``y_hat`` -> ŷ,
+    ``xbar_1`` -> x̄₁) and adjoint
     names ``g_<name>`` (g with the name as subscript; ``g2_<name>`` for a second
     adjoint; ``g_g_x``, an adjoint's adjoint, nests as ``to_latex``'s g_{g_{x}}), two
     indices ``w1_2`` (w₁,₂, as ``to_latex`` writes it) and names in the
@@ -172,7 +173,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if len(text) > limit:
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
-    text = spelled(text)  # α1 -> alpha1, ŷ -> yhat, as to_latex reads them
+    written, text = text, spelled(text)  # α1 -> alpha1, ŷ -> yhat, as to_latex reads them
     bare = text.rstrip("'")
     if bare and bare != text:  # `x'`: x′, as yprime
         return math_name(bare, size=size, italic=italic, limit=limit) + "′" * (len(text) - len(bare))
@@ -188,26 +189,50 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
         inner = math_name(m.group(2), size=small(size), italic=italic)
         if inner_m.group(3) and inner_m.group(3) not in _HATS:  # Graphviz sets a SUB in a SUB on one
-            inner = html_text(m.group(2))  # level: g_learning_rate would read g_learningrate
+            inner = html_text(written.split("_", 1)[1])  # level: g_learning_rate would read g_learningrate
         return f"{_it('g', italic)}{sub(inner, size)}{order}"  # g_x^(2), as w_{j,i}^{(l)} and to_latex
     if m and _WORDS.fullmatch(m.group(2)):  # g_input_feature_vector: g with its name below, as g_bias_first
-        return f"{_it('g', italic)}{sub(html_text(m.group(2)), size)}" + (sup(f"({m.group(1)})", size) if m.group(1) else "")
+        return f"{_it('g', italic)}{sub(html_text(written.split('_', 1)[1]), size)}" + (sup(f"({m.group(1)})", size) if m.group(1) else "")
     m = _SIMPLE.fullmatch(text)
-    if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, as to_latex writes it
-        return _it(m2.group(1), italic and len(m2.group(1)) == 1) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)
+    if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, beta1_2 -> β_{1,2}, as to_latex writes them
+        base, accent = _letter(m2.group(1))
+        base = _GREEK.get(base, base)
+        if accent:
+            base = unicodedata.normalize("NFC", base + _HATS[accent])
+        return _it(base, italic and (len(base) == 1 or bool(accent))) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)
     if not m:
-        return html_text(text)
+        return html_text(written)  # as written: the spelled Ω_é would show 'Omega_é'
     base, digits, word, accent = m.groups()
+    if not accent:  # xbar_1, thetahat2, yhat_true: x̄₁, θ̂₂, ŷ_true, as to_latex sets them
+        base, accent = _letter(base)
     base = _GREEK.get(base, base)
     if word in _HATS and not accent and len(base) == 1:
         word, accent = None, word
     if accent and len(base) > 1:  # robothat is a word, as in to_latex; yhat, thetahat are ŷ, θ̂
-        return html_text(text)
+        return html_text(written)
     slanted = italic and len(base) == 1  # math style: one-letter names italic, words upright
     if accent:
         base = unicodedata.normalize("NFC", base[0] + _HATS[accent] + base[1:])
     index = digits or (_GREEK.get(word, word) if word else "")
     return _it(base, slanted) + (sub(html_text(index), size) if index else "")
+
+
+def _letter(word: str) -> tuple[str, str | None]:
+    """``(letter, accent)`` of a word that is one letter, Latin or a Greek name, followed by
+    an accent's name (``xbar``, ``thetahat``: to_latex's \\bar{x}, \\hat{\\theta}); else
+    ``(word, None)``.
+
+    Examples
+    --------
+    >>> _letter("xbar"), _letter("thetahat"), _letter("robothat"), _letter("beta")
+    (('x', 'bar'), ('θ', 'hat'), ('robothat', None), ('beta', None))
+    """
+    for accent in _HATS:
+        stem = word[: -len(accent)]
+        stem = _GREEK.get(stem, stem)
+        if word.endswith(accent) and len(stem) == 1 and stem.isalpha():
+            return stem, accent
+    return word, None
 
 
 def _adjoint_of_adjoint(m: re.Match) -> bool:
