@@ -103,3 +103,24 @@ def test_targets_inside_the_range_and_any_mse_targets_are_accepted():
     assert cg.nn.MLP([2, 1], loss="bce", seed=0).targets(soft).shape == (4, 1)
     assert cg.nn.MLP([2, 1], loss="mse", seed=0).targets([-3.0, 7.0]).shape == (2, 1)
     np.testing.assert_array_equal(cg.nn.MLP([2, 3], loss="cross_entropy").targets([2, 0]), [[0, 0, 1], [1, 0, 0]])
+
+
+@pytest.mark.parametrize("loss", [cg.nn.mse, cg.nn.bce, cg.nn.cross_entropy])
+@pytest.mark.parametrize(("sa", "sy"), [((None, 1), (None,)), ((None,), (None, 1)), ((4, 3), (4, 1)), ((2, 3), (3, 3))])
+def test_declared_target_shapes_that_differ_from_the_logits_are_a_shape_error(loss, sa, sy):
+    # a (B, 1) column of logits against (B,) targets broadcast to B x B pairs: mse of a
+    # perfect fit a = [[1], [2], [3]], y = [1, 2, 3] evaluated to 1.33, not 0 (torch warns,
+    # optax refuses); where both shapes are declared, the builder refuses it
+    g = cg.Graph()
+    a, y = g.input("a", shape=sa), g.input("t", shape=sy)
+    with pytest.raises(cg.ShapeError, match=rf"^{loss.__name__}: the targets 't' have shape .*, the logits 'a' "):
+        loss(a, y)
+
+
+@pytest.mark.parametrize("loss", [cg.nn.mse, cg.nn.bce, cg.nn.cross_entropy])
+def test_equal_unknown_or_scalar_target_shapes_are_accepted(loss):
+    for sa, sy in [((None, 3), (None, 3)), ((None, 3), None), (None, (None, 3)), ((None, 3), (None, None)), ((2, 2), ())]:
+        g = cg.Graph()
+        g.output(loss(g.input("a", shape=sa), g.input("t", shape=sy)))
+    a = np.array([[1.0, 2.0], [3.0, 1.0]])
+    assert cg.evaluate(g, a=a, t=0.5)["loss"] == cg.evaluate(_graph(loss), a=a, y=np.full((2, 2), 0.5))["loss"]

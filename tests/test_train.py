@@ -402,3 +402,26 @@ def test_dropout_mask_names_a_bad_argument(args, match):
 
     with pytest.raises(cg.ArgumentError, match=match):
         dropout_mask(*args)
+
+
+@pytest.mark.parametrize(("bad", "match"), [
+    (np.array([[np.nan, 0.0, 0.0], [0.0, 0.0, 0.0]]), r"^param 'W1' is not finite \(nan at index \(0, 0\)\)$"),
+    # an infinite weight saturates tanh: the loss stays finite, and training ran to
+    # max_epochs into a network that predict then refused
+    (np.array([[0.0, 0.0, 0.0], [0.0, -np.inf, 0.0]]), r"^param 'W1' is not finite \(-inf at index \(1, 1\)\)$"),
+    (np.zeros((3, 3)), r"^param 'W1': expected shape \(2, 3\), got \(3, 3\)$"),
+    ([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], r"^param 'W1' must be a writable float numpy array .*, not a list$"),
+    (np.zeros((2, 3), int), r"^param 'W1' must be a writable float numpy array .*, not an int64 array$"),
+    ("x", r"^param 'W1': expected real numbers, got the text 'x'$"),
+])
+def test_weights_training_cannot_step_are_named_before_any_step(bad, match):
+    # a NaN weight made the first epoch's loss NaN and train returned (reason "nan") with
+    # the NaN weights kept; a list crashed with an AttributeError: predict and loss refuse
+    # such weights with an InputError naming the param, and so does train, up front
+    net = MLP([2, 3, 1], activation="tanh", loss="bce", seed=0)
+    net.params["W1"] = bad
+    before = {k: np.array(v) for k, v in net.params.items()}  # (copies)
+    with pytest.raises(cg.InputError, match=match):
+        train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.1), epochs=3, restarts=2)
+    for k, v in before.items():
+        np.testing.assert_array_equal(np.asarray(net.params[k]), v)

@@ -5,14 +5,20 @@ targets ``Y``, never from the squashed prediction, so it stays finite where the
 prediction saturates: binary cross-entropy is ``softplus(a) - y*a`` (that is,
 ``-y log sigmoid(a) - (1-y) log(1 - sigmoid(a))`` written with log-sigmoid), and
 cross-entropy uses ``log_softmax``. Every loss is the mean over the batch.
+
+The targets ``Y`` have the shape of the logits (one-hot rows for cross-entropy). Where
+both shapes are declared, a loss refuses others with a ``ShapeError``: numpy would
+broadcast a ``(B, 1)`` column against ``(B,)`` targets into ``B x B`` pairs, a mean
+that is no loss of the batch. (``MLP.targets`` shapes the data it is given.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ShapeError
 from ..node import Node
 from ..ops import log_softmax, mean, relu, sigmoid, softmax, softplus, square, step, tanh
 from ..ops import sum as sum_
@@ -37,6 +43,7 @@ def mse(a: Node, y: Node, *, name: str | None = "loss") -> Node:
     >>> float(cg.evaluate(g, a=[[1.0], [3.0]], y=[[0.0], [1.0]])["loss"])
     2.5
     """
+    _same_shape("mse", a, y)
     return mean(square(a - y), name=name)
 
 
@@ -59,6 +66,7 @@ def bce(a: Node, y: Node, *, name: str | None = "loss") -> Node:
     >>> float(cg.evaluate(g, a=[[1000.0], [-1000.0]], y=[[0.0], [1.0]])["loss"])
     1000.0
     """
+    _same_shape("bce", a, y)
     return mean(softplus(a) - y * a, name=name)
 
 
@@ -77,7 +85,24 @@ def cross_entropy(a: Node, y: Node, *, name: str | None = "loss") -> Node:
     >>> float(cg.evaluate(g, a=[[0.0, 1000.0]], y=[[1.0, 0.0]])["loss"])
     1000.0
     """
+    _same_shape("cross_entropy", a, y)
     return mean(-sum_(y * log_softmax(a, axis=-1), axis=-1), name=name)
+
+
+def _same_shape(loss: str, a: Any, y: Any) -> None:
+    """``ShapeError`` when the declared shapes of the logits ``a`` and the targets ``y``
+    differ: numpy would broadcast them, and a ``(B, 1)`` against ``(B,)`` makes ``B x B``
+    pairs whose mean is no loss of the batch (torch's ``mse_loss`` warns of it). Unknown
+    shapes or dimensions (``None``) are not refused, nor a scalar on either side."""
+    sa = a.shape if isinstance(a, Node) else None
+    sy = y.shape if isinstance(y, Node) else None
+    if sa is None or sy is None or sa == () or sy == ():
+        return
+    if len(sa) != len(sy) or any(p is not None and q is not None and p != q for p, q in zip(sa, sy)):
+        raise ShapeError(
+            f"{loss}: the targets {y.name!r} have shape {sy}, the logits {a.name!r} {sa}; they must match"
+            " (numpy would broadcast them into pairs of rows that are no loss of the batch)"
+        )
 
 
 @dataclass(frozen=True)

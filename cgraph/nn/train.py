@@ -17,7 +17,7 @@ import numpy as np
 from ..checks import all_finite, finite_number, flag
 from ..errors import ArgumentError, InputError
 from ..ops.shapes import is_int
-from ..passes.plan import Plan, plan
+from ..passes.plan import Plan, check_input, plan
 from .mlp import MLP, seed_sequence
 from .optim import Adam, Optimizer
 
@@ -117,6 +117,8 @@ def train(
     Parameters
     ----------
     net : MLP
+        Its params (``net.params``, which may be replaced) must be writable float arrays
+        of their shapes, finite: an ``InputError`` names one that is not, before any step.
     X, Y : array_like
         Training inputs (N x d) and targets (see :meth:`MLP.targets`).
     optimizer : Optimizer, optional
@@ -201,6 +203,7 @@ def train(
         raise ArgumentError(f"optimizer must be a cg.nn optimizer (SGD, Momentum, RMSProp, Adam), not {optimizer!r}")
     data = _data(net, X, Y, "X", "Y")
     val = None if validation is None else _data(net, *validation, "validation X", "validation Y")
+    _check_params(net)
     gg = net.gradient_graph(l2=l2, l2_bias=l2_bias, dropout=cfg.dropout > 0)
     of, grads = gg.outputs[0], gg.outputs[1:]
     step = plan(gg, gg.outputs)
@@ -232,6 +235,24 @@ def _data(net: MLP, X: Any, Y: Any, xname: str, yname: str) -> tuple[np.ndarray,
     if len(Xa) == 0:
         raise InputError(f"{xname} has no rows")
     return Xa, Ya
+
+
+def _check_params(net: MLP) -> None:
+    """The live params as training will step them: each of its declared shape, finite
+    (``predict`` and ``loss`` refuse the same weights) and a writable float array
+    (updated in place); else an ``InputError`` naming it, before any step. A NaN weight
+    made the first epoch's loss NaN (reason ``"nan"``, the NaN weights kept), and an
+    infinite one could train "successfully" into a network ``predict`` refuses."""
+    for name in net.graph.params:
+        if name not in net.params:
+            raise InputError(f"param {name!r} is missing from net.params (its params: {', '.join(net.params)})")
+        w = net.params[name]
+        check_input(name, w, net.graph.nx.nodes[name]["shape"], allow=False, role="param")
+        if not isinstance(w, np.ndarray) or w.dtype.kind != "f" or not w.flags.writeable:
+            what = (f"{'' if w.flags.writeable else 'read-only '}{w.dtype} array" if isinstance(w, np.ndarray)
+                    else type(w).__name__)
+            raise InputError(f"param {name!r} must be a writable float numpy array (training updates it in place), "
+                             f"not {'an' if what[0] in 'aeiou' else 'a'} {what}")
 
 
 @dataclass(frozen=True)
