@@ -41,7 +41,10 @@ class History:
     best_epoch : int
         The epoch of the lowest validation loss (of the lowest training loss without
         validation); 0 means the initial weights: with validation they are scored too,
-        so a run that only makes the validation loss worse ends where it began.
+        so a run that only makes the validation loss worse ends where it began. With
+        ``min_delta > 0`` it is the last epoch that improved on the best so far by more
+        than ``min_delta`` (as Keras's ``EarlyStopping`` counts it): a smaller gain after
+        it neither resets the patience nor becomes the best weights.
     restart : int
         The index of the run kept (the one with the lowest training error).
     reason : str
