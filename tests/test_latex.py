@@ -507,6 +507,22 @@ def test_a_graph_with_nothing_to_print_is_empty_not_an_empty_aligned():
         check_latex(cg.to_latex(graph, form="program"))  # the listing of its one constant node
 
 
+def test_without_a_line_width_nothing_is_measured(monkeypatch):
+    # to_latex measured every line (latex_width) to find none wider than an infinite width:
+    # 40% of the CPU time of a 20000-node program's listing
+    graphs = [cg.adjoint(lecture()), cg.parse("y = x + 1"), cg.parse("2"), cg.simplify(cg.adjoint(cg.parse("2")))]
+    expected = [cg.to_latex(g, form=form) for g in graphs for form in ("expanded", "program")]
+    node = cg.to_latex(lecture().node("y"))
+
+    def measured(tex):
+        raise AssertionError(f"measured {tex}")
+
+    monkeypatch.setattr(cg.printing.latex, "latex_width", measured)
+    assert [cg.to_latex(g, form=form) for g in graphs for form in ("expanded", "program")] == expected
+    assert cg.to_latex(lecture().node("y")) == node
+    assert expected[0].startswith("\\begin{aligned}\n") and expected[2] == "y = x + 1" and expected[6] == ""
+
+
 def test_an_array_constant_of_three_axes_has_its_whole_shape_as_subscript():
     # it printed \mathrm{array}_{2}{\times}2{\times}2: only the first size in the
     # subscript, the rest on the line, read as the product array_2 x 2 x 2

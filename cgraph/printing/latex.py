@@ -157,9 +157,12 @@ def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
     its lines continued a quad in from there. A fraction is written with a solidus
     (``\\left(N\\right) / D``, broken inside its parentheses) only where neither keeps
     every line within ``line_width``."""
+    if line_width == math.inf:  # one line per equation: nothing to measure
+        if isinstance(lines, str) or len(lines) <= 1:
+            return lines if isinstance(lines, str) else "".join(f"{left} = {right}" for left, right in lines)
+        return "\\begin{aligned}\n" + " \\\\\n".join(f"{left} &= {right}" for left, right in lines) + "\n\\end{aligned}"
+
     def rows(right: str, room: float, indent: float = _INDENT, solidus: bool = True) -> list[str]:
-        if line_width == math.inf:
-            return [right]
         first, *rest = wrap(right, room, indent, solidus=solidus)
         return [first, *(r"&\quad " + continued(row) for row in rest)]
 

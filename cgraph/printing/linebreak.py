@@ -36,22 +36,26 @@ _SCRIPT = 0.7
 _TEXT_FRACTION = 0.72
 _BINARY = frozenset("+-=<>")
 _OPERATORS = frozenset({"odot", "cdot", "times"})
+#: a product's operators as the printer writes them (``\odot``, ``\cdot``, ``\times``); and
+#: every operator a line is broken before: those, a sum's signs and a solidus
+_PRODUCT_OPERATOR = r"\\(?:" + "|".join(sorted(_OPERATORS)) + ")"
+_OPERATOR = rf"(?:[+-]|{_PRODUCT_OPERATOR}|/)"
 _SIGN = re.compile(r" [+-] ")
 #: a product's operators, and the solidus of a fraction too wide for its line (written
 #: ``N / D`` by :func:`_solidus`; the printer writes no other `` / `` outside a group)
-_PRODUCT = re.compile(r" (?:\\(?:odot|cdot|times)|/) ")
+_PRODUCT = re.compile(rf" (?:{_PRODUCT_OPERATOR}|/) ")
 #: a line inside parentheses reopens them, indented half an em (an \enspace, 0.875 x's)
 #: more than the line the parentheses opened on: as deep as it is nested
 _NEST = 0.875
 _REOPEN = r"\left. \enspace "
 #: a juxtaposed factor's end is no operator's (``- \frac``: the fraction is the operand)
-_AFTER_OPERATOR = re.compile(r"(?:^|[\s{])(?:[-+=<>,/]|\\(?:odot|cdot|times))$")
+_AFTER_OPERATOR = re.compile(rf"(?:^|[\s{{])(?:[-+=<>,/]|{_PRODUCT_OPERATOR})$")
 #: what a line broken before an operator starts with
-_LEADING_OPERATOR = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)) ")
+_LEADING_OPERATOR = re.compile(rf"(?:[+-]|{_PRODUCT_OPERATOR}) ")
 #: what may come before a fraction that is a piece of its own: an operator (``- \frac``), a sign
-_BEFORE_FRACTION = re.compile(r"(?:(?:[+-]|\\(?:odot|cdot|times)|/) )?-?")
+_BEFORE_FRACTION = re.compile(rf"(?:{_OPERATOR} )?-?")
 #: a piece that starts with an operator (a term or a factor after the first)
-_OPERATOR_FIRST = re.compile(r"(?:[+-]|\\(?:odot|cdot|times)|/) ")
+_OPERATOR_FIRST = re.compile(rf"{_OPERATOR} ")
 
 
 class _Op:

@@ -285,15 +285,9 @@ def last_symbols(text: str) -> list[str]:
             continue
         if text[end - 1] != "}" or end > 1 and text[end - 2] == "\\":
             break
-        depth, i = 0, end - 1  # back to the { that opens the group that ends text
-        while i >= 0:
-            if text[i] in "{}" and i and text[i - 1] == "\\":  # (an escaped brace is a character)
-                i -= 2
-                continue
-            depth += 1 if text[i] == "}" else -1 if text[i] == "{" else 0
-            if depth == 0:
-                break
-            i -= 1
+        i = text.rfind("{", 0, end - 1)  # back to the { that opens the group that ends text
+        if i < 0 or "}" in text[i + 1:end - 1] or text[i - 1:i] == "\\":  # (not at once, as in x_{1}: nested)
+            i = _group_start(text, end)
         if i < 1 or text[i - 1] not in "_^":  # (\mathrm{...}, \hat{...}: the symbol itself)
             break
         end = i - 1
@@ -302,6 +296,20 @@ def last_symbols(text: str) -> list[str]:
     if text[start:start + 1] == "-":
         start += 1
     return [text[start:e] for e in ends if e > start]
+
+
+def _group_start(text: str, end: int) -> int:
+    """The position of the ``{`` that opens the brace group ending at ``text[end - 1]`` (-1 where none does)."""
+    depth, i = 0, end - 1
+    while i >= 0:
+        if text[i] in "{}" and i and text[i - 1] == "\\":  # (an escaped brace is a character)
+            i -= 2
+            continue
+        depth += 1 if text[i] == "}" else -1 if text[i] == "{" else 0
+        if depth == 0:
+            return i
+        i -= 1
+    return -1
 
 
 def _fraction(template: str, parts_of: Callable[[list], list[str]], prec: int) -> Callable[[list, dict], tuple[str, int]]:
