@@ -328,6 +328,21 @@ def test_math_name_puts_a_primed_names_prime_inside_its_adjoints_subscript(name,
     assert D.math_name(name) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # ℓ typed as itself is drawn as ell is: ℓ_1 was drawn "ℓ_1" (its underscore showing) and its adjoint
+        # g_ℓ as "g_ℓ", where to_latex sets \ell_{1} and g_{\ell}
+        ("ℓ", "<I>ℓ</I>"), ("ℓ_1", '<I>ℓ</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("g_ℓ", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>ℓ</I></FONT></SUB>'),
+        ("ℓ^(b)", '<I>ℓ</I><SUP><FONT POINT-SIZE="10">(<I>b</I>)</FONT></SUP>'),
+        ("ℓx", "ℓx"),  # (a word)
+    ],
+)
+def test_math_name_reads_the_letter_ell_as_ell(name, expected):
+    assert D.math_name(name) == expected
+
+
 @needs_dot
 def test_an_adjoint_of_an_adjoints_box_gives_valid_svg():
     g = cg.Graph()

@@ -73,6 +73,7 @@ _HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "
          "vec": "\u20d7", "prime": "′"}
 _SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde|ddot|dot|vec|prime))?")
 _DOUBLE_INDEX = re.compile(r"([A-Za-z]+)(\d+)_([A-Za-z0-9]+)")
+_ELL = re.compile(r"(?:^|(?<=_))ℓ(?=[0-9_^{]|$)")  # the lecture's loss, typed as itself: read as ell
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_…]*")  # a snake_case name, perhaps cut (…) to its limit
 
 
@@ -173,7 +174,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if len(text) > limit:
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
-    written, text = text, spelled(text)  # α1 -> alpha1, ŷ -> yhat, as to_latex reads them
+    written, text = text, _ELL.sub("ell", spelled(text))  # α1 -> alpha1, ŷ -> yhat, ℓ_1 -> ell_1, as to_latex reads them
     bare = text.rstrip("'")
     if bare and bare != text:  # `x'`: x′, as yprime
         m = ADJOINT_NAME.fullmatch(text)
