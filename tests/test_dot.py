@@ -312,6 +312,37 @@ def test_math_name_nests_the_adjoint_of_an_adjoint(name, expected):
     assert D.math_name(name) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # the adjoint of a primed name (`x'`) has the prime in its subscript, as to_latex's g_{x'}: it was drawn
+        # g_x′, which reads as the derivative of g_x, and g2_x' as g_x^(2)′
+        ("g_x'", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x</I>′</FONT></SUB>'),
+        ("g2_x'", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x</I>′</FONT></SUB><SUP><FONT POINT-SIZE="10">(2)</FONT></SUP>'),
+        ("g_g_x'", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>g</I><SUB><FONT POINT-SIZE="7"><I>x</I>′</FONT></SUB></FONT></SUB>'),
+        ("g_learning_rate'", '<I>g</I><SUB><FONT POINT-SIZE="10">learning_rate′</FONT></SUB>'),  # a word, as g_learning_rate
+        ("x'", "<I>x</I>′"), ("g1_2'", '<I>g</I><SUB><FONT POINT-SIZE="10">1,2</FONT></SUB>′'),  # (no adjoints)
+    ],
+)
+def test_math_name_puts_a_primed_names_prime_inside_its_adjoints_subscript(name, expected):
+    assert D.math_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # ℓ typed as itself is drawn as ell is: ℓ_1 was drawn "ℓ_1" (its underscore showing) and its adjoint
+        # g_ℓ as "g_ℓ", where to_latex sets \ell_{1} and g_{\ell}
+        ("ℓ", "<I>ℓ</I>"), ("ℓ_1", '<I>ℓ</I><SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
+        ("g_ℓ", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>ℓ</I></FONT></SUB>'),
+        ("ℓ^(b)", '<I>ℓ</I><SUP><FONT POINT-SIZE="10">(<I>b</I>)</FONT></SUP>'),
+        ("ℓx", "ℓx"),  # (a word)
+    ],
+)
+def test_math_name_reads_the_letter_ell_as_ell(name, expected):
+    assert D.math_name(name) == expected
+
+
 @needs_dot
 def test_an_adjoint_of_an_adjoints_box_gives_valid_svg():
     g = cg.Graph()

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import pytest
 from graphs import layered, lecture
@@ -130,10 +131,26 @@ def test_a_long_index_in_svg_ends_before_the_text_after_it(text):
     texts = re.findall(rb'<text [^>]*?x="([-0-9.]+)" y="([-0-9.]+)"([^>]*)>([^<]*)</text>', svg)
     checked = 0
     for (x, y, attrs, body), (x2, y2, _, _) in zip(texts, texts[1:]):
-        if body.decode() == text and b"baseline-shift" in attrs and y2 == y:
+        if body.decode() == text and b' dy="' in attrs and y2 == y:
             size = float(re.search(rb'font-size="([0-9.]+)"', attrs)[1])
             digits, commas = sum(c.isdigit() for c in text), text.count(",")
             width = size * (0.636 * digits + 0.318 * commas)  # DejaVu Serif's advances
             assert width <= float(x2) - float(x) + 0.5
             checked += 1
     assert checked
+
+
+@needs_dot
+def test_an_index_in_svg_is_moved_by_dy_which_every_viewer_applies():
+    # Graphviz writes an index as a <text> on the baseline with baseline-shift="sub"/"super", which SVG
+    # applies to a <tspan> only: cairosvg (and browsers) drew g_x as "gx" and w_{1,1}^{(1)} as "w1,1(1)"
+    g = cg.Graph()
+    g.output(cg.exp(g.input("w_{1,1}^{(1)}")), name="y")
+    svg = R.run_dot(cg.to_dot(g, adjoints={"w_{1,1}^{(1)}": 1.5}).to_string(), "svg")
+    ET.fromstring(svg)  # noqa: S314 (our own SVG)
+    assert b"baseline-shift" not in svg
+    shifts = [(body, float(dy)) for dy, body in re.findall(rb'<text [^>]*? dy="(-?[0-9.]+)"[^>]*>([^<]*)</text>', svg)]
+    assert [body for body, _ in shifts] == [b"1,1", b"(1)", b"w", b"1,1", b"(1)"]  # in the box, then g's index
+    (_, sub), (_, sup), (_, w), (_, inner_sub), (_, inner_sup) = shifts
+    assert sub > 0 > sup  # lowered, raised (SVG's y grows downwards)
+    assert inner_sub > w > inner_sup > sup  # g_{w_{1,1}^{(1)}}: w's indices around w, not around g

@@ -425,3 +425,13 @@ def test_weights_training_cannot_step_are_named_before_any_step(bad, match):
         train(net, XOR_X, XOR_Y, optimizer=Adam(lr=0.1), epochs=3, restarts=2)
     for k, v in before.items():
         np.testing.assert_array_equal(np.asarray(net.params[k]), v)
+
+
+def test_dropout_on_a_network_without_hidden_units_is_an_argument_error():
+    # input units are never dropped, so dropout=0.5 on MLP([2, 1]) trained exactly as
+    # dropout=0, without a word: the regularisation asked for silently did not happen
+    net = MLP([2, 1], loss="bce", seed=0)
+    with pytest.raises(cg.ArgumentError, match=r"^dropout=0\.5 drops hidden units and MLP\(\[2, 1\], .* has no hidden"):
+        train(net, XOR_X, XOR_Y, dropout=0.5, epochs=2)
+    assert train(net, XOR_X, XOR_Y, dropout=0.0, epochs=2).stopped_epoch == 2
+    assert train(MLP([2, 2, 1], loss="bce", seed=0), XOR_X, XOR_Y, dropout=0.5, epochs=2).stopped_epoch == 2

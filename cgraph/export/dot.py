@@ -73,6 +73,7 @@ _HATS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "
          "vec": "\u20d7", "prime": "′"}
 _SIMPLE = re.compile(r"([A-Za-z]+?)(?:_?(\d+)|_([A-Za-z0-9]+))?(?:_?(hat|bar|tilde|ddot|dot|vec|prime))?")
 _DOUBLE_INDEX = re.compile(r"([A-Za-z]+)(\d+)_([A-Za-z0-9]+)")
+_ELL = re.compile(r"(?:^|(?<=_))ℓ(?=[0-9_^{]|$)")  # the lecture's loss, typed as itself: read as ell
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_…]*")  # a snake_case name, perhaps cut (…) to its limit
 
 
@@ -173,9 +174,19 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if len(text) > limit:
         tail = min(7, max(limit - 1, 0) // 2)  # (limit - 8 and -7 made a short limit longer)
         text = text[: max(limit - 1 - tail, 0)] + "…" + text[len(text) - tail:]
-    written, text = text, spelled(text)  # α1 -> alpha1, ŷ -> yhat, as to_latex reads them
+    written, text = text, _ELL.sub("ell", spelled(text))  # α1 -> alpha1, ŷ -> yhat, ℓ_1 -> ell_1, as to_latex reads them
     bare = text.rstrip("'")
     if bare and bare != text:  # `x'`: x′, as yprime
+        m = ADJOINT_NAME.fullmatch(text)
+        inner = m.group(2).rstrip("'") if m else ""
+        if inner and not (m.group(1) and inner.isdecimal()):  # g_x': g with x′ below, as to_latex's g_{x'}
+            order = sup(f"({m.group(1)})", size) if m.group(1) else ""  # (not g_x′ nor g_x^(2)′, primes of g)
+            shown = math_name(m.group(2), size=small(size), italic=italic, limit=10**6)
+            word = _SIMPLE.fullmatch(inner)
+            if not _adjoint_of_adjoint(m) and (  # (g_g_x' is g_{g_{x′}})
+                    word and word.group(3) and word.group(3) not in _HATS or not word and _WORDS.fullmatch(inner)):
+                shown = html_text(inner) + "′" * (len(m.group(2)) - len(inner))  # g_learning_rate': as below
+            return f"{_it('g', italic)}{sub(shown, size)}{order}"
         return math_name(bare, size=size, italic=italic, limit=limit) + "′" * (len(text) - len(bare))
     m = ADJOINT_NAME.fullmatch(text)
     if m and _adjoint_of_adjoint(m):  # g_g_x: g with g_x below, as to_latex's g_{g_{x}}

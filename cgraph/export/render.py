@@ -35,7 +35,14 @@ CAIRO = ("pdf", "png")  # formats Graphviz draws with cairo, which shrinks sub/s
 _SIZED_INDEX = re.compile(r'<(SUB|SUP)><FONT POINT-SIZE="[0-9.]+">')
 _PDF_DATE = re.compile(rb"(/CreationDate \(D:)\d{14}Z\)")
 _TEXT = re.compile(rb'<text text-anchor="start" [^>]*?x="(-?[0-9.]+)" y="(-?[0-9.]+)"[^>]*>([^<]*)</text>')
-_SCRIPT = re.compile(rb'( baseline-shift="(?:sub|super)"[^>]*? font-size=")([0-9.]+)(")')
+_SCRIPT = re.compile(rb'( dy="-?[0-9.]+"[^>]*? font-size=")([0-9.]+)(")')
+_TEXT_TAG = re.compile(rb'<text [^>]*>')
+_Y_ATTR = re.compile(rb' y="(-?[0-9.]+)"')
+_SHIFT_ATTR = re.compile(rb' baseline-shift="(sub|super)"')
+_SIZE_ATTR = re.compile(rb' font-size="([0-9.]+)"')
+#: how far an index is lowered (sub) or raised (super), in ems of its own size: about what
+#: Graphviz's cairo renderer (PNG, PDF) draws, 0.25 and 0.4 of the text it follows
+SHIFT = {b"sub": 0.35, b"super": -0.55}
 _NARROW, _WIDE = set("()[]{},.;:'!|ilfjt \u00a0\u2009"), set("mwMW−@")
 TIMEOUT = 300  # seconds; a layout that takes longer is not a diagram anyone can read
 PNG_DPI = 144
@@ -127,8 +134,38 @@ def run_dot(text: str, fmt: str) -> bytes:
     if fmt == "pdf":  # cairo stamps the time; a fixed stamp of the same length keeps the byte offsets valid
         return _PDF_DATE.sub(rb"\g<1>20000101000000Z)", done.stdout, count=1)
     if fmt == "svg":
-        return _fit_scripts(done.stdout)
+        return _fit_scripts(_lower_scripts(done.stdout))
     return done.stdout
+
+
+def _lower_scripts(svg: bytes) -> bytes:
+    """Graphviz writes an index as a ``<text>`` of its own on the line's baseline with
+    ``baseline-shift="sub"`` (or ``"super"``), which SVG applies only to a ``<tspan>``:
+    cairosvg, browsers and the slide tools that follow the standard drew g_x as "gx" and
+    w_{1,1}^{(1)} as "w1,1(1)", every index on the line. It is moved by a ``dy`` instead,
+    which every viewer applies (its size and x stay as Graphviz laid them out). Graphviz
+    sets an index inside an index on one level; one set smaller than the first index of
+    its run is moved from where that one is (g_{x_1}: the 1 below the x)."""
+    pieces, done = [], 0
+    line, outer = None, None  # the y of the current run of text, and (size, dy) of its first index
+    for m in _TEXT_TAG.finditer(svg):
+        tag = m[0]
+        y = _Y_ATTR.search(tag)
+        if y is None or y[1] != line:
+            line, outer = y and y[1], None
+        kind, size = _SHIFT_ATTR.search(tag), _SIZE_ATTR.search(tag)
+        if kind is None or size is None:  # (Graphviz always writes the size)
+            outer = None
+            continue
+        points = float(size[1])
+        dy = SHIFT[kind[1]] * points
+        if outer is not None and points < outer[0]:
+            dy += outer[1]
+        else:
+            outer = (points, dy)
+        pieces += [svg[done:m.start()], _SHIFT_ATTR.sub(b' dy="%.2f"' % dy, tag, count=1)]
+        done = m.end()
+    return b"".join(pieces) + svg[done:]
 
 
 def _fit_scripts(svg: bytes) -> bytes:

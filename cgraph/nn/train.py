@@ -41,7 +41,10 @@ class History:
     best_epoch : int
         The epoch of the lowest validation loss (of the lowest training loss without
         validation); 0 means the initial weights: with validation they are scored too,
-        so a run that only makes the validation loss worse ends where it began.
+        so a run that only makes the validation loss worse ends where it began. With
+        ``min_delta > 0`` it is the last epoch that improved on the best so far by more
+        than ``min_delta`` (as Keras's ``EarlyStopping`` counts it): a smaller gain after
+        it neither resets the patience nor becomes the best weights.
     restart : int
         The index of the run kept (the one with the lowest training error).
     reason : str
@@ -133,7 +136,8 @@ def train(
     l2_bias : bool
         Include the biases in the penalty (the lecture's sum runs from ``i = 0``).
     dropout : float
-        ``p`` in [0, 1): each step drops every hidden unit with probability ``p``
+        ``p`` in [0, 1) (0 for a network without hidden layers, which has no unit to
+        drop): each step drops every hidden unit with probability ``p``
         (one mask per step, shared by the batch: the lecture's "in each iteration ...
         randomly remove some of the nodes"; input units are never dropped). As the
         lecture says, the weights on edges into and out of a dropped unit (its bias
@@ -195,6 +199,11 @@ def train(
     if not isinstance(net, MLP):
         raise ArgumentError(f"train needs a cg.nn.MLP, not {type(net).__name__}")
     cfg = _Config.check(batch_size, epochs, dropout, patience, min_delta, window, restarts, l2, validation)
+    if cfg.dropout > 0 and net.depth < 2:  # nothing to drop: the rate would be ignored
+        raise ArgumentError(
+            f"dropout={dropout!r} drops hidden units and {net!r} has no hidden layer (input units are never"
+            " dropped): give the network a hidden layer, or train with dropout=0"
+        )
     l2_bias, restore_best = flag(l2_bias, "l2_bias"), flag(restore_best, "restore_best")
     verbose = None if verbose is None else flag(verbose, "verbose")
     seeds = seed_sequence(seed)
