@@ -6,6 +6,7 @@ inside them indented by how deep they are nested."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 #: one lexeme: a command (\frac, \{), a run of spaces, or one character
@@ -98,6 +99,7 @@ class _Group:
         return max(self.widest, self.width)
 
 
+@functools.lru_cache(maxsize=1024)  # (wrap measures a row again at each level it tries)
 def latex_width(tex: str) -> float:
     r"""The typeset width of LaTeX math ``tex``, in the width of a letter, estimated.
 
@@ -259,7 +261,8 @@ def continued(line: str) -> str:
     return "{}" + line if _LEADING_OPERATOR.match(line) else line
 
 
-def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, solidus: bool = True) -> list[str]:
+def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, solidus: bool = True,
+         join: bool = True) -> list[str]:
     r"""``tex`` in lines no wider than ``width`` (as :func:`latex_width` measures; lines
     after the first ``indent`` less, the last ``reserve`` less: what follows ``tex`` on
     its line). It breaks before the ``+`` and ``-`` of its outermost sum; a line still
@@ -269,7 +272,10 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, s
     ``\left.``: after the commas between a call's arguments, else as above, at every
     level, each line inside parentheses half an em (``\enspace``) further in than the
     line they open on, so that a line shows how deep it is nested. Each line is filled:
-    what follows a piece broken over several lines joins its last line where it fits.
+    what follows a piece broken over several lines joins its last line where it fits,
+    and a factor broken inside its parentheses starts on the line before it where that
+    line is at most half full and it saves a line (not a term or a product broken at its
+    operators: ``x + a b`` over ``\odot c`` would read as (x + a b) times c).
     A fraction too wide for its line is written with a solidus, ``\left(N\right) / D``
     (:func:`_solidus`), and broken inside its parentheses and at the ``/``, and a power
     of e too wide, ``e^{u}``, as ``\exp\left(u\right)`` (not with ``solidus=False``). Scripts and other juxtaposed factors are never broken: what
@@ -318,19 +324,32 @@ def wrap(tex: str, width: float, indent: float = 0.0, reserve: float = 0.0, *, s
         else:
             quotient = (_solidus(row, juxtaposed) or _exponential(row)) if solidus and len(ks) == 1 else None
             if quotient is not None:  # a fraction too wide for the line: N / D, broken inside N or D (e^{u}: exp(u))
-                lines = wrap(quotient, room, room - later, extra)
+                lines = wrap(quotient, room, room - later, extra, join=join)
                 if max(map(latex_width, lines)) >= latex_width(row):  # no narrower: the fraction as it was
                     lines = [row]
             elif (len(ks) > 1 or len(terms(row)) > 1) and row != tex:  # a term of a sum, a product of several factors
-                lines = wrap(row, room, room - later, extra, solidus=solidus)
-            else:
-                lines = _inside(row, room, later, extra, solidus)
+                lines = wrap(row, room, room - later, extra, solidus=solidus, join=join)
+            else:  # one factor, broken inside its parentheses: where the line before is short, it may start there
+                lines = _inside(row, room, later, extra, solidus, join)
+                before = later if len(out) > 1 else width
+                rest = before - latex_width(out[-1]) if out else 0.0
+                if join and out and len(lines) > 1 and rest >= before / 2 > 0:
+                    # (where its first line fits there as it is, the same lines; else broken again)
+                    after = lines if latex_width(lines[0]) <= rest else _inside(row, rest, later, extra, solidus, False)
+                    last = extra if len(after) == 1 else 0.0
+                    if after[0] and len(after) <= len(lines) and (
+                            latex_width(out[-1]) + latex_width(after[0]) + last <= before + _ROUNDING):
+                        out[-1] += " " + after[0]
+                        out += after[1:]
+                        broken = True
+                        continue
             out += lines
             broken = len(lines) > 1
     return out
 
 
-def _inside(row: str, room: float, later: float, reserve: float = 0.0, solidus: bool = True) -> list[str]:
+def _inside(row: str, room: float, later: float, reserve: float = 0.0, solidus: bool = True,
+            join: bool = True) -> list[str]:
     r"""``row`` broken inside its widest outermost ``\left...\right`` (as it is, where it
     has none or that has nothing to break at); its last line ``reserve`` narrower. Where
     what the group holds starts with what cannot be broken (a fraction as a first
@@ -351,18 +370,29 @@ def _inside(row: str, room: float, later: float, reserve: float = 0.0, solidus: 
     if latex_width(head) + _NULL > room and row[left - 1:left] == " " and not _AFTER_OPERATOR.search(row, 0, left - 1):
         # the factors juxtaposed before the group are too wide themselves (tanh(...)^T of
         # tanh(...)^T (...)): they take the first lines, broken as they need, and the
-        # group starts the next
-        return [*wrap(row[:left - 1], room, room - later, solidus=solidus),
-                *wrap(row[left:], later, 0.0, reserve, solidus=solidus)]
+        # group starts the next, or the last of them where that is short and it saves a
+        # line (+ b_2)^T took a line of its own)
+        factors = wrap(row[:left - 1], room, room - later, solidus=solidus, join=join)
+        group = wrap(row[left:], later, 0.0, reserve, solidus=solidus, join=join)
+        before = later if len(factors) > 1 else room
+        rest = before - latex_width(factors[-1])
+        if join and len(group) > 1 and rest >= before / 2 > 0:  # a short last line of the factors: the group may follow it
+            after = group if latex_width(group[0]) <= rest else wrap(
+                row[left:], rest, rest - later, reserve, solidus=solidus, join=False)
+            last = reserve if len(after) == 1 else 0.0
+            if after[0] and len(after) <= len(group) and (
+                    latex_width(factors[-1]) + latex_width(after[0]) + last <= before + _ROUNDING):
+                return [*factors[:-1], factors[-1] + " " + after[0], *after[1:]]
+        return [*factors, *group]
     first = room - latex_width(head) - _NULL  # (the first line ends with \right.)
     # lines after the first start at the indent, between \left. and \right.; the last
     # carries the tail (\right) and what follows) instead of a \right.
     end, middle = latex_width(tail) + reserve - _NULL, later - 2 * _NULL - _NEST
     opening = _leading(inner)  # where it cannot be broken and is too wide here: from the next line on
     if first < middle and latex_width(opening) > first and _unbreakable(opening):
-        lines = ["", *wrap(inner, middle, 0.0, end, solidus=solidus)]
+        lines = ["", *wrap(inner, middle, 0.0, end, solidus=solidus, join=join)]
     else:
-        lines = wrap(inner, first, first - middle, end, solidus=solidus)
+        lines = wrap(inner, first, first - middle, end, solidus=solidus, join=join)
     if len(lines) == 1:
         return [row]
     return [head + lines[0] + (r" \right." if lines[0] else r"\right."),
