@@ -343,6 +343,25 @@ def test_math_name_reads_the_letter_ell_as_ell(name, expected):
     assert D.math_name(name) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # an index read by names.index, as to_latex reads it: S_tm1 is S_{t-1} (it was drawn S with the word
+        # tm1 below, to_latex set S_{tm_{1}}), x_i1 is x_{i1} with i italic, and the adjoint g_S_tm1 was
+        # drawn g with 'S_tm1' written below
+        ("S_tm1", '<I>S</I><SUB><FONT POINT-SIZE="10"><I>t</I>−1</FONT></SUB>'),
+        ("x_tp1", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>t</I>+1</FONT></SUB>'),
+        ("x_i1", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>i</I>1</FONT></SUB>'),
+        ("w1_tm1", '<I>w</I><SUB><FONT POINT-SIZE="10">1,<I>t</I>−1</FONT></SUB>'),
+        ("g_S_tm1", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>S</I><SUB><FONT POINT-SIZE="7"><I>t</I>−1</FONT></SUB></FONT></SUB>'),
+        ("g_S_tm1'", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>S</I><SUB><FONT POINT-SIZE="7"><I>t</I>−1</FONT></SUB>′</FONT></SUB>'),
+        ("x_out1", '<I>x</I><SUB><FONT POINT-SIZE="10">out1</FONT></SUB>'),  # (a word stays a word)
+    ],
+)
+def test_math_name_reads_an_index_as_to_latex_does(name, expected):
+    assert D.math_name(name) == expected
+
+
 @needs_dot
 def test_an_adjoint_of_an_adjoints_box_gives_valid_svg():
     g = cg.Graph()

@@ -359,7 +359,7 @@ def test_random_graphs_give_valid_latex(g):
 #: node names as users write them, and hostile ones: TeX's special characters, operators,
 #: Unicode letters with accents, Greek, super- and subscripts, spaces and invisible ones
 NAMES = st.sampled_from(["alpha", "W_1", "w_{1,2}^{(1)}", "x^(n)", "yhat", "g_x", "g_g_x", "g2_x", "loss", "z_1_2",
-                         "beta^t", "theta_bar", "x'", "x_{2}^{(1)}'", "G_{t-1}", "t", "ell"]) | st.text(
+                         "beta^t", "theta_bar", "x'", "x_{2}^{(1)}'", "G_{t-1}", "t", "ell", "S_tm1", "x_i1", "eps_hat"]) | st.text(
     "xyzWαβθéŷx̄²₁µ∂_^{}()[]'-+=,~%#&$\\ \t\n\u200b0123", min_size=1, max_size=8)
 
 
@@ -494,6 +494,10 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
         # input_{feature\_vector}, a subscript holding underscores
         ("input_feature_vector", r"\mathrm{input\_feature\_vector}"),
         ("g_input_feature_vector", r"g_{\mathrm{input\_feature\_vector}}"), ("z_1_2", r"\mathrm{z\_1\_2}"),
+        # an index that is a letter with a step or digits reads as the diagrams draw it (names.index):
+        # S_tm1 was S_{\mathrm{tm}_{1}} and x_i1 x_{i_{1}}, where the diagrams draw S with tm1 below, x with i1
+        ("S_tm1", "S_{t-1}"), ("x_tp1", "x_{t+1}"), ("x_i1", "x_{i1}"), ("g_h_tm1", "g_{h_{t-1}}"),
+        ("w1_tm1", "w_{1,t-1}"), ("eps_tm1", r"\epsilon_{t-1}"), ("g_t1", "g_{t_{1}}"),  # (g_t1: the adjoint of t1)
     ],
 )
 def test_unicode_primed_and_accented_names_print_as_the_diagrams_draw_them(name, expected):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cgraph.printing.names import scripted
+from cgraph.printing.names import index, scripted
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,15 @@ def test_scripted_names_split_into_base_and_scripts(name, parts):
 @pytest.mark.parametrize("name", ["x", "x_1", "W1", "g_x", "loss_aug", "a^b^c", "x_{1}_{2}", "^2", "x^{", "x^{a{b}}", "1x^2"])
 def test_plain_or_malformed_names_are_not_scripted(name):
     assert scripted(name) is None
+
+
+@pytest.mark.parametrize(
+    "word, reading",
+    [
+        ("tm1", "t-1"), ("tp1", "t+1"), ("km12", "k-12"),  # code's time steps: h_tm1 is h_{t-1}
+        ("i1", "i1"), ("t10", "t10"),  # one index, x_{i1}: not x_{i_{1}}
+        ("t", None), ("1", None), ("out1", None), ("tm", None), ("ij", None), ("tx1", None), ("1t", None),
+    ],
+)
+def test_index_reads_a_letter_with_a_step_or_digits(word, reading):
+    assert index(word) == reading

@@ -27,7 +27,7 @@ from ..errors import ExportError
 from ..graph import Graph
 from ..memory import gc_paused
 from ..ops.shapes import is_int
-from ..printing.names import ADJOINT_NAME, scripted, spelled
+from ..printing.names import ADJOINT_NAME, index, scripted, spelled
 from .dottext import dot_text, writer_ok
 from .recipe import NotPlain, Part, materialize, pending_text, recipe_ok
 
@@ -184,7 +184,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
             shown = math_name(m.group(2), size=small(size), italic=italic, limit=10**6)
             word = _SIMPLE.fullmatch(inner)
             if not _adjoint_of_adjoint(m) and (  # (g_g_x' is g_{g_{x′}})
-                    word and word.group(3) and word.group(3) not in _HATS or not word and _WORDS.fullmatch(inner)):
+                    word and _word_index(word.group(3)) or not word and _WORDS.fullmatch(inner)):
                 shown = html_text(inner) + "′" * (len(m.group(2)) - len(inner))  # g_learning_rate': as below
             return f"{_it('g', italic)}{sub(shown, size)}{order}"
         return math_name(bare, size=size, italic=italic, limit=limit) + "′" * (len(text) - len(bare))
@@ -199,7 +199,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     if m and (inner_m := _SIMPLE.fullmatch(m.group(2))):
         order = sup(f"({m.group(1)})", size) if m.group(1) else ""
         inner = math_name(m.group(2), size=small(size), italic=italic)
-        if inner_m.group(3) and inner_m.group(3) not in _HATS:  # Graphviz sets a SUB in a SUB on one
+        if _word_index(inner_m.group(3)):  # Graphviz sets a SUB in a SUB on one
             inner = html_text(written.split("_", 1)[1])  # level: g_learning_rate would read g_learningrate
         return f"{_it('g', italic)}{sub(inner, size)}{order}"  # g_x^(2), as w_{j,i}^{(l)} and to_latex
     if m and _WORDS.fullmatch(m.group(2)):  # g_input_feature_vector: g with its name below, as g_bias_first
@@ -210,7 +210,8 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         base = _GREEK.get(base, base)
         if accent:
             base = unicodedata.normalize("NFC", base + _HATS[accent])
-        return _it(base, italic and (len(base) == 1 or bool(accent))) + sub(html_text(f"{m2.group(2)},{m2.group(3)}"), size)
+        second = _script(reading, italic) if (reading := index(m2.group(3))) else html_text(m2.group(3))
+        return _it(base, italic and (len(base) == 1 or bool(accent))) + sub(f"{html_text(m2.group(2))},{second}", size)
     if not m:
         return html_text(written)  # as written: the spelled Ω_é would show 'Omega_é'
     base, digits, word, accent = m.groups()
@@ -224,8 +225,16 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     slanted = italic and len(base) == 1  # math style: one-letter names italic, words upright
     if accent:
         base = unicodedata.normalize("NFC", base[0] + _HATS[accent] + base[1:])
-    index = digits or (_GREEK.get(word, word) if word else "")
-    return _it(base, slanted) + (sub(html_text(index), size) if index else "")
+    if word and (reading := index(word)):  # S_tm1: S with t−1 below, x_i1 with i1, as to_latex's S_{t-1}, x_{i1}
+        return _it(base, slanted) + sub(_script(reading, italic), size)
+    shown = digits or (_GREEK.get(word, word) if word else "")
+    return _it(base, slanted) + (sub(html_text(shown), size) if shown else "")
+
+
+def _word_index(word: str | None) -> bool:
+    # an index word shown as written under an adjoint's g (g_learning_rate), not an accent
+    # (g_y_hat) nor an index read by names.index (g_S_tm1 is g with S_{t−1} below)
+    return bool(word) and word not in _HATS and index(word) is None
 
 
 def _letter(word: str) -> tuple[str, str | None]:
@@ -273,13 +282,14 @@ def _scripted_html(parts: tuple[str, str, str], size: float, italic: bool) -> st
     superscripts, letters in them italic as in math: w<sub>j,i</sub><sup>(l)</sup>."""
     base, lower, upper = parts
     base = _GREEK.get(base, base)
+    return (_it(base, italic and len(base) == 1) + (sub(_script(lower, italic), size) if lower else "")
+            + (sup(_script(upper, italic), size) if upper else ""))
 
-    def script(text: str) -> str:
-        pieces = re.split(r"([A-Za-z]+)", text)
-        return "".join(_it(p, italic) if i % 2 else html_text(p.replace("-", "−")) for i, p in enumerate(pieces) if p)
 
-    return (_it(base, italic and len(base) == 1) + (sub(script(lower), size) if lower else "")
-            + (sup(script(upper), size) if upper else ""))
+def _script(text: str, italic: bool) -> str:
+    """A TeX sub- or superscript's text (``t-1``, ``(l)``) in HTML: letters italic, as in math."""
+    pieces = re.split(r"([A-Za-z]+)", text)
+    return "".join(_it(p, italic) if i % 2 else html_text(p.replace("-", "−")) for i, p in enumerate(pieces) if p)
 
 
 _TOKEN = re.compile(r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*|`[^`]*`)|(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)|(?P<op>\S))")

@@ -22,7 +22,7 @@ from ..graph import Graph
 from ..node import Node
 from ..ops.registry import OPS, Prec
 from .linebreak import continued, latex_width, wrap
-from .names import ADJOINT_NAME, GREEK_LETTERS, Symbols, scripted, spelled
+from .names import ADJOINT_NAME, GREEK_LETTERS, Symbols, index, scripted, spelled
 from .render import MAX_LENGTH, Entry, Style, layout
 
 GREEK = frozenset(
@@ -355,6 +355,9 @@ def _sub(text: str) -> str:
         return _scripted_latex(*parts)
     if text.isascii() and text.isdigit():
         return text
+    reading = index(text)  # S_tm1 is S_{t-1}, x_i1 x_{i1}, as the diagrams draw them
+    if reading:
+        return reading
     m = _INDEXED.fullmatch(text)
     if m:
         return f"{_symbol(m.group(1))}_{{{m.group(2)}}}"

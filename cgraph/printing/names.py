@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["ADJOINT_NAME", "GREEK_LETTERS", "Symbols", "scripted", "spelled"]
+__all__ = ["ADJOINT_NAME", "GREEK_LETTERS", "Symbols", "index", "scripted", "spelled"]
 
 #: an adjoint's name as the adjoint pass writes it: g_<name>, g2_<name> (sweep, name)
 ADJOINT_NAME = re.compile(r"g(\d*)_(.+)")
@@ -27,6 +27,7 @@ GREEK_LETTERS = dict(zip(
 _MARKS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot", "\u20d7": "vec"}
 _LETTER = f"[A-Za-z{''.join(GREEK_LETTERS)}]"
 _PART = re.compile(f"({_LETTER})(?:([{''.join(_MARKS)}])|([0-9]*))")
+_INDEX = re.compile(r"([A-Za-z])(?:([mp])([0-9]+)|([0-9]+))")
 
 
 def scripted(name: str) -> tuple[str, str, str] | None:
@@ -62,6 +63,26 @@ def scripted(name: str) -> tuple[str, str, str] | None:
     if not scripts:
         return None
     return m.group(), scripts.get("_", ""), scripts.get("^", "")
+
+
+def index(word: str) -> str | None:
+    """The index a name's subscript word ``word`` stands for, written as a TeX subscript
+    (as :func:`scripted` reads them: letters italic), else None. A letter and a step is
+    code's spelling of a time step, ``tm1`` is ``t-1`` (t minus 1: ``h_tm1`` is
+    :math:`h_{t-1}`) and ``tp1`` is ``t+1``; a letter and digits is one index, ``i1`` as in
+    :math:`x_{i1}`, the lecture's first feature of example i (not :math:`x_{i_1}`).
+    The LaTeX printer and the diagrams both read a name's index with it.
+
+    Examples
+    --------
+    >>> index("tm1"), index("tp2"), index("i1"), index("out1"), index("t")
+    ('t-1', 't+2', 'i1', None, None)
+    """
+    m = _INDEX.fullmatch(word)
+    if not m:
+        return None
+    letter, step, by, digits = m.groups()
+    return f"{letter}{'-' if step == 'm' else '+'}{by}" if step else letter + digits
 
 
 def spelled(name: str) -> str:
