@@ -496,6 +496,10 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
         ("y_hat", r"\hat{y}"), ("theta_bar", r"\bar{\theta}"), ("x_dot", r"\dot{x}"), ("robot_hat", r"\mathrm{robot}_{\mathrm{hat}}"),
         # the diagrams' short Greek names
         ("eps", r"\epsilon"), ("lam", r"\lambda"),
+        # and under an accent, as y_hat: eps_hat was \epsilon_{\mathrm{hat}} and epshat \mathrm{epshat}
+        # where the diagrams draw ε̂ (the accent rule knew only the full Greek names)
+        ("eps_hat", r"\hat{\epsilon}"), ("epshat", r"\hat{\epsilon}"), ("lam_bar", r"\bar{\lambda}"),
+        ("epsbar_1", r"\bar{\epsilon}_{1}"), ("ellhat", r"\hat{\ell}"), ("g_eps_hat", r"g_{\hat{\epsilon}}"),
         # a snake_case name of several words is one word, as the diagrams write it: it was
         # input_{feature\_vector}, a subscript holding underscores
         ("input_feature_vector", r"\mathrm{input\_feature\_vector}"),

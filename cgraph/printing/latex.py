@@ -362,7 +362,8 @@ def _sub(text: str) -> str:
 
 
 def _accentable(base: str) -> bool:
-    return len(base) == 1 and base.isascii() and base.isalpha() or base in GREEK
+    # (eps, lam and ell too: eps_hat is \hat{\epsilon}, as the diagrams draw it, not \epsilon_{\mathrm{hat}})
+    return len(base) == 1 and base.isascii() and base.isalpha() or _GREEK_ALIASES.get(base, base) in GREEK | {"ell"}
 
 
 def _symbol(text: str) -> str:
