@@ -10,8 +10,22 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def scratch_registry():
+    """The registry as it was, after the test (a test may register ops of its own)."""
+    from cgraph.ops import registry
+
+    tables = (registry.OPS, registry._FUNCTIONS, registry.UFUNCS, registry.CODE_NAMES)
+    saved = [dict(t) for t in tables]
+    yield registry
+    for table, before in zip(tables, saved):
+        table.clear()
+        table.update(before)

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from graphs import lecture, sin_chain
 from hypothesis import given, settings
@@ -243,6 +244,15 @@ def test_a_matrix_named_h_times_a_parenthesis_is_no_step_function():
 def test_a_function_s_symbol_before_what_would_read_as_its_argument_takes_a_product_sign(formula, expected):
     assert cg.to_latex(cg.parse(formula)) == expected
     check_latex(expected)
+
+
+def test_an_op_registered_later_has_its_symbol_read_as_a_function_s(scratch_registry):
+    cg.register(cg.OpDef("phase", 1, np.sin, cg.ops.registry.shapes.same, None, text="phase({0})",
+                         latex=r"\phi\left({0}\right)", elementwise=True))
+    assert cg.to_latex(cg.parse("phi*phase(x) + phi*(x + 1)")) == (
+        r"y = \phi \cdot \phi\left(x\right) + \phi \cdot \left(x + 1\right)")
+    del scratch_registry.OPS["phase"]  # (as a test that ran before it leaves the registry)
+    assert cg.to_latex(cg.parse("phi*(x + 1)")) == r"y = \phi \left(x + 1\right)"
 
 
 def test_a_function_s_symbol_before_a_name_and_other_factors_stay_juxtaposed():

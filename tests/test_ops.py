@@ -319,19 +319,6 @@ def test_get_op_names_the_node_and_lists_the_known_ops():
         cg.register(cg.OPS["sin"])
 
 
-@pytest.fixture
-def scratch_registry():
-    """The registry as it was, after the test (a test may register ops of its own)."""
-    from cgraph.ops import registry
-
-    tables = (registry.OPS, registry._FUNCTIONS, registry.UFUNCS, registry.CODE_NAMES)
-    saved = [dict(t) for t in tables]
-    yield registry
-    for table, before in zip(tables, saved):
-        table.clear()
-        table.update(before)
-
-
 def test_an_op_defined_in_one_place_compiles_from_its_definition(scratch_registry):
     # evaluation, derivative, printing and the compiled code of a new op all come from its
     # OpDef: nothing about it is written anywhere else

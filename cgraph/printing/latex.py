@@ -131,13 +131,13 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
     elif not finite_number(line_width) or line_width <= 0:
         raise ArgumentError(f"line_width must be a positive number of letters, not {line_width!r}")
     symbols = Symbols(latex_name)
-    g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
+    g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols, calls=call_symbols()), max_length=max_length, caller="to_latex")
     lines = _lines(g, result, form, symbols)
     if symbols.clashes:  # x1 and x_1 both print as x_{1}: print those names as they are spelled
         symbols = Symbols(latex_name, as_written=spelled_latex, literal=symbols.clashes)
         with warnings.catch_warnings():  # (the first layout has warned of expression swell)
             warnings.simplefilter("ignore")
-            g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols), max_length=max_length, caller="to_latex")
+            g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols, calls=call_symbols()), max_length=max_length, caller="to_latex")
         lines = _lines(g, result, form, symbols)
     depth = max(map(nesting, [lines] if isinstance(lines, str) else [text for line in lines for text in line]), default=0)
     if form == "expanded" and depth > MAX_NESTING:
@@ -498,6 +498,10 @@ _WORD_MACROS = frozenset("ln log exp sin cos tan tanh max min".split())
 _CALL = re.compile(r"(?:\\operatorname\{\{([^{}]+)\}\}|\\([A-Za-z]+)|([A-Za-z]))(?:\{sub\})?\\left\(")
 
 
+#: the registry's ops and their call symbols, as last read (:func:`call_symbols`)
+_calls_read: tuple[tuple[Any, ...], frozenset[str]] = ((), frozenset())
+
+
 def call_symbols() -> frozenset[str]:
     r"""The symbols a variable may print as that are also a function's, as the OpDefs'
     templates write them: ``\sigma`` (sigmoid), ``H`` (step), ``\mathrm{ln}`` (as ``\ln``),
@@ -510,8 +514,12 @@ def call_symbols() -> frozenset[str]:
     >>> sorted(call_symbols())[:3]
     ['H', '\\mathrm{ReLU}', '\\mathrm{abs}']
     """
+    global _calls_read
+    ops = tuple(OPS.values())  # (read per call: cg.register may add an op)
+    if ops == _calls_read[0]:
+        return _calls_read[1]
     symbols = set()
-    for opdef in OPS.values():
+    for opdef in ops:
         if (opdef.text or "").startswith(opdef.name + "("):  # sigmoid(x), sum_to(x, y)
             symbols.add(latex_name(opdef.name))
         m = _CALL.match(opdef.latex or "")
@@ -526,8 +534,8 @@ def call_symbols() -> frozenset[str]:
             symbols.add(latex_name(macro))
         elif letter:
             symbols.add(letter)
-    return frozenset(symbols)
+    _calls_read = ops, frozenset(symbols)
+    return _calls_read[1]
 
 
-LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)", name_prec=_name_prec,
-              calls=call_symbols())
+LATEX = Style(latex=True, name=latex_name, number=number_latex, open=r"\left(", close=r"\right)", name_prec=_name_prec)
