@@ -288,6 +288,10 @@ def test_math_names_read_unicode_primes_and_accents_as_to_latex_does(name, expec
         ("Ω_é", "Ω_é"), ("g_Ω_é", "g_Ω_é"),
         ("g_α_max_value", '<I>g</I><SUB><FONT POINT-SIZE="10">α_max_value</FONT></SUB>'),
         ("g_ŷ_true", '<I>g</I><SUB><FONT POINT-SIZE="10">ŷ_true</FONT></SUB>'),
+        # and in the lecture's notation: xhat_{t-1} was drawn as the upright word "xhat" (to_latex: \hat{x}_{t-1})
+        ("xhat_{t-1}", '<I>x̂</I><SUB><FONT POINT-SIZE="10"><I>t</I>−1</FONT></SUB>'),
+        ("thetabar^(l)", '<I>θ̄</I><SUP><FONT POINT-SIZE="10">(<I>l</I>)</FONT></SUP>'),
+        ("robothat_{t}", 'robothat<SUB><FONT POINT-SIZE="10"><I>t</I></FONT></SUB>'),
         # words stay words
         ("robothat_1", 'robothat<SUB><FONT POINT-SIZE="10">1</FONT></SUB>'), ("bar_1", 'bar<SUB><FONT POINT-SIZE="10">1</FONT></SUB>'),
     ],

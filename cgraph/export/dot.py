@@ -281,8 +281,11 @@ def _scripted_html(parts: tuple[str, str, str], size: float, italic: bool) -> st
     """A scripted name (see :func:`cgraph.printing.names.scripted`) with real sub- and
     superscripts, letters in them italic as in math: w<sub>j,i</sub><sup>(l)</sup>."""
     base, lower, upper = parts
+    base, accent = _letter(base)  # xhat_{t-1}: x̂, as to_latex's \hat{x}_{t-1}
     base = _GREEK.get(base, base)
-    return (_it(base, italic and len(base) == 1) + (sub(_script(lower, italic), size) if lower else "")
+    if accent:
+        base = unicodedata.normalize("NFC", base + _HATS[accent])
+    return (_it(base, italic and (len(base) == 1 or bool(accent))) + (sub(_script(lower, italic), size) if lower else "")
             + (sup(_script(upper, italic), size) if upper else ""))
 
 
