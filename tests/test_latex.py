@@ -37,8 +37,14 @@ def check_latex(text: str) -> None:
     for macro in re.findall(r"\\([A-Za-z]+)", text):
         assert macro in KNOWN_MACROS, f"unknown macro \\{macro} in {text}"
     assert text.count(r"\left") == text.count(r"\right")
-    assert re.findall(r"\\begin\{(\w+)\}", text) == re.findall(r"\\end\{(\w+)\}", text)
-    assert set(re.findall(r"\\begin\{(\w+)\}", text)) <= ENVIRONMENTS
+    open_ = []  # environments nest: \begin{aligned} ... \begin{bmatrix} ... \end{bmatrix} ... \end{aligned}
+    for begin, name in re.findall(r"\\(begin|end)\{(\w+)\}", text):
+        assert name in ENVIRONMENTS, f"unknown environment {name} in {text}"
+        if begin == "begin":
+            open_.append(name)
+        else:
+            assert open_ and open_.pop() == name, f"\\end{{{name}}} closes no \\begin{{{name}}} in {text}"
+    assert not open_, f"\\begin{{{open_[-1]}}} is never closed in {text}"
     assert not re.search(r"(?<!\\)_\{[^{}]*\}_", text), f"double subscript in {text}"  # (not \_, an underscore)
     assert not re.search(r"\^\{[^{}]*\}[\^']", text), f"double superscript in {text}"
     assert "$" not in text.replace(r"\$", "")
@@ -47,6 +53,19 @@ def check_latex(text: str) -> None:
         assert ch.isascii() and (ch.isprintable() or ch == "\n") or not (
             "GREEK" in unicodedata.name(ch, "") or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "No")
             or len(unicodedata.normalize("NFKD", ch)) > 1), f"{ch!r} in {text!r}"
+
+
+def test_check_latex_takes_nested_environments_and_refuses_crossed_ones():
+    # a derivative printed as aligned equations holds an array constant as a bmatrix; the
+    # check compared the order of the \begin and \end names, which nesting reverses
+    # (a scale-25 hypothesis run drew a random graph with a constant [0.5])
+    text = cg.to_latex(cg.simplify(cg.adjoint(cg.parse("y = sum(maximum(x0, [0.5, 2]))*x1"))))
+    assert text.startswith(r"\begin{aligned}") and r"\end{bmatrix}" in text
+    check_latex(text)
+    for wrong in (r"\begin{aligned} \begin{bmatrix} 1 \end{aligned} \end{bmatrix}", r"\begin{aligned} x",
+                  r"x \end{bmatrix}"):
+        with pytest.raises(AssertionError):
+            check_latex(wrong)
 
 
 def test_check_latex_tells_an_escaped_underscore_from_a_subscript():
