@@ -130,14 +130,15 @@ def to_latex(obj: Graph | Node, form: str = "expanded", *, max_length: int = MAX
         line_width = math.inf
     elif not finite_number(line_width) or line_width <= 0:
         raise ArgumentError(f"line_width must be a positive number of letters, not {line_width!r}")
+    style = dataclasses.replace(LATEX, calls=call_symbols())
     symbols = Symbols(latex_name)
-    g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols, calls=call_symbols()), max_length=max_length, caller="to_latex")
+    g, result = layout(obj, form, dataclasses.replace(style, name=symbols), max_length=max_length, caller="to_latex")
     lines = _lines(g, result, form, symbols)
     if symbols.clashes:  # x1 and x_1 both print as x_{1}: print those names as they are spelled
         symbols = Symbols(latex_name, as_written=spelled_latex, literal=symbols.clashes)
         with warnings.catch_warnings():  # (the first layout has warned of expression swell)
             warnings.simplefilter("ignore")
-            g, result = layout(obj, form, dataclasses.replace(LATEX, name=symbols, calls=call_symbols()), max_length=max_length, caller="to_latex")
+            g, result = layout(obj, form, dataclasses.replace(style, name=symbols), max_length=max_length, caller="to_latex")
         lines = _lines(g, result, form, symbols)
     depth = max(map(nesting, [lines] if isinstance(lines, str) else [text for line in lines for text in line]), default=0)
     if form == "expanded" and depth > MAX_NESTING:
@@ -158,9 +159,7 @@ def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
     (``\\left(N\\right) / D``, broken inside its parentheses) only where neither keeps
     every line within ``line_width``."""
     if line_width == math.inf:  # one line per equation: nothing to measure
-        if isinstance(lines, str) or len(lines) <= 1:
-            return lines if isinstance(lines, str) else "".join(f"{left} = {right}" for left, right in lines)
-        return "\\begin{aligned}\n" + " \\\\\n".join(f"{left} &= {right}" for left, right in lines) + "\n\\end{aligned}"
+        return lines if isinstance(lines, str) else _environment([f"{left} &= {right}" for left, right in lines])
 
     def rows(right: str, room: float, indent: float = _INDENT, solidus: bool = True) -> list[str]:
         first, *rest = wrap(right, room, indent, solidus=solidus)
@@ -203,8 +202,14 @@ def _aligned(lines: str | list[tuple[str, str]], line_width: float) -> str:
             other, over = layout()
             if over < excess and (len(other) > 1 or not other[0].startswith("&")):  # (&y = ... alone: no)
                 out, excess = other, over
-        if len(out) <= 1:  # nothing to print (the adjoint of a constant), or one line
-            return out[0].replace(" &= ", " = ", 1) if out else ""
+    return _environment(out)
+
+
+def _environment(out: list[str]) -> str:
+    """The lines ``out`` of :func:`_aligned` in an ``aligned`` environment; one equation
+    alone as it is (``y = ...``), none as nothing (the adjoint of a constant)."""
+    if len(out) <= 1:
+        return out[0].replace(" &= ", " = ", 1) if out else ""
     return "\\begin{aligned}\n" + " \\\\\n".join(out) + "\n\\end{aligned}"
 
 
@@ -366,7 +371,7 @@ def _sub(text: str) -> str:
 
 def _accentable(base: str) -> bool:
     # (eps, lam and ell too: eps_hat is \hat{\epsilon}, as the diagrams draw it, not \epsilon_{\mathrm{hat}})
-    return len(base) == 1 and base.isascii() and base.isalpha() or _GREEK_ALIASES.get(base, base) in GREEK | {"ell"}
+    return len(base) == 1 and base.isascii() and base.isalpha() or _GREEK_ALIASES.get(base, base) in GREEK or base == "ell"
 
 
 def _symbol(text: str) -> str:
