@@ -206,12 +206,9 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         return f"{_it('g', italic)}{sub(html_text(written.split('_', 1)[1]), size)}" + (sup(f"({m.group(1)})", size) if m.group(1) else "")
     m = _SIMPLE.fullmatch(text)
     if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, beta1_2 -> β_{1,2}, as to_latex writes them
-        base, accent = _letter(m2.group(1))
-        base = _GREEK.get(base, base)
-        if accent:
-            base = unicodedata.normalize("NFC", base + _HATS[accent])
+        base, letter = _base(m2.group(1))
         second = _script(reading, italic) if (reading := index(m2.group(3))) else html_text(m2.group(3))
-        return _it(base, italic and (len(base) == 1 or bool(accent))) + sub(f"{html_text(m2.group(2))},{second}", size)
+        return _it(base, italic and letter) + sub(f"{html_text(m2.group(2))},{second}", size)
     if not m:
         return html_text(written)  # as written: the spelled Ω_é would show 'Omega_é'
     base, digits, word, accent = m.groups()
@@ -255,6 +252,16 @@ def _letter(word: str) -> tuple[str, str | None]:
     return word, None
 
 
+def _base(word: str) -> tuple[str, bool]:
+    """A name's base word as shown before its indices, and whether it is one letter (set
+    italic): ``xbar`` -> x̄, ``beta`` -> β, ``W`` -> W, ``robot`` -> robot (a word)."""
+    base, accent = _letter(word)
+    base = _GREEK.get(base, base)
+    if accent:
+        return unicodedata.normalize("NFC", base + _HATS[accent]), True
+    return base, len(base) == 1
+
+
 def _adjoint_of_adjoint(m: re.Match) -> bool:
     # (g1_2 is g_{1,2}, as w1_2 and as to_latex reads it, not the adjoint of a name '2')
     inner = ADJOINT_NAME.fullmatch(m.group(2))
@@ -281,11 +288,8 @@ def _scripted_html(parts: tuple[str, str, str], size: float, italic: bool) -> st
     """A scripted name (see :func:`cgraph.printing.names.scripted`) with real sub- and
     superscripts, letters in them italic as in math: w<sub>j,i</sub><sup>(l)</sup>."""
     base, lower, upper = parts
-    base, accent = _letter(base)  # xhat_{t-1}: x̂, as to_latex's \hat{x}_{t-1}
-    base = _GREEK.get(base, base)
-    if accent:
-        base = unicodedata.normalize("NFC", base + _HATS[accent])
-    return (_it(base, italic and (len(base) == 1 or bool(accent))) + (sub(_script(lower, italic), size) if lower else "")
+    base, letter = _base(base)  # xhat_{t-1}: x̂, as to_latex's \hat{x}_{t-1}
+    return (_it(base, italic and letter) + (sub(_script(lower, italic), size) if lower else "")
             + (sup(_script(upper, italic), size) if upper else ""))
 
 
