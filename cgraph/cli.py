@@ -28,6 +28,7 @@ from typing import Any
 
 from .checks import shown
 from .errors import CGraphError, InputError, LoadError, without_nonfinite_hint
+from .parse import MAX_ARRAY_DIMS
 
 __all__ = ["COMMANDS", "command", "load_graph", "main", "parse_bindings"]
 
@@ -204,12 +205,15 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
             hint = f"; separate the pairs with spaces: --at {' '.join(pair.strip() for pair in pairs)}"
         bad = InputError(f"--at {shown(item)}: {shown(text)} is not a number or a [list] of numbers{hint}")
         too_large = InputError(f"--at {shown(item)}: a number in it is too large for a float")
+        too_deep = InputError(f"--at {shown(item)}: its lists nest deeper than {MAX_ARRAY_DIMS} levels")
         try:
             value = json.loads(_NONFINITE.sub(_json_nonfinite, text))
         except json.JSONDecodeError:
             raise bad from None
         except ValueError:  # an int past Python's 4300 digits
             raise too_large from None
+        except RecursionError:  # [[[...]]] some thousands deep
+            raise too_deep from None
         exact = isinstance(value, (int, float)) and not isinstance(value, bool)
         if exact:  # 2 stays the integer 2: exact in simplify (and 10**400 is named there)
             out[key] = value
@@ -218,6 +222,8 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
             array = np.asarray(value, dtype=object)
         except ValueError:  # a ragged list
             raise bad from None
+        if array.ndim > MAX_ARRAY_DIMS:  # as a formula's list (numpy's iterators stop at 32 dimensions)
+            raise too_deep
         # true, "1" and null are no numbers (numpy's float64 made them 1.0, 1.0 and nan)
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in array.flat):
             raise bad

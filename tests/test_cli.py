@@ -567,6 +567,18 @@ def test_at_names_a_number_too_large_for_a_float(value, capsys):
     assert "input 'x': 999999999999... is too large for a float" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("depth", [33, 70, 100_000])
+def test_at_names_lists_nested_too_deeply(depth, capsys):
+    # --at x=[[...[1]...]] 33 deep escaped as numpy's RuntimeError ("only supports up to 32
+    # dimensions"), 100,000 deep as json's RecursionError: tracebacks, not one line
+    from cgraph.cli import main
+
+    assert main(["grad", "sum(x)", "--at", "x=" + "[" * depth + "1" + "]" * depth]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cgraph grad: error: --at 'x=[[[") and err.endswith(": its lists nest deeper than 32 levels\n")
+    assert main(["grad", "sum(x)", "--at", "x=" + "[" * 32 + "1" + "]" * 32]) == 0  # as deep as a formula's list
+
+
 @pytest.mark.parametrize("command", ["draw", "steps"])
 @pytest.mark.parametrize("name", ["", "f\0.svg"])
 def test_an_output_name_that_is_empty_or_holds_nul_is_a_usage_error(command, name, tmp_path, capsys, monkeypatch):
