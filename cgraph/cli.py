@@ -500,7 +500,7 @@ def _refuse_mixing_anywhere(g: Any, ga: Any) -> None:
 
 def _latex(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latex", action="store_true", help="print LaTeX")
-    p.add_argument("--line-width", type=float, metavar="N",
+    p.add_argument("--line-width", type=_number_above(0, ">"), metavar="N",
                    help="with --latex: break each equation into lines of about N letters (55 fills a beamer slide in \\small)")
 
 

@@ -642,8 +642,13 @@ def test_latex_line_width_breaks_equations_and_needs_latex():
     assert out.stdout.replace(" \\\\\n&\\quad {}", " ") == one
     out = run("grad", FORMULA, "--line-width", "60")
     assert out.returncode == 2 and "--line-width needs --latex" in out.stderr
-    out = run("grad", FORMULA, "--latex", "--line-width", "0")
-    assert out.returncode == 1 and "line_width must be a positive number" in out.stderr
+    # a usage error naming the option, as --eps: it was the library's "line_width must be a
+    # positive number of letters, not 0.0", with status 1
+    for value in ("0", "-5", "nan", "inf", "abc"):
+        out = run("grad", FORMULA, "--latex", "--line-width", value)
+        assert out.returncode == 2, value
+        assert out.stderr.splitlines()[-1] == (f"cgraph grad: error: argument --line-width: expected a finite number "
+                                               f"> 0, got '{value}'")
 
 
 @pytest.mark.parametrize("command, extra", [
