@@ -290,6 +290,18 @@ ERRORS = [
     ("Sin(x)", 1, 1, "unknown function 'Sin'; did you mean 'sin'?"),  # the case of a name in print
     ("Ln(x)", 1, 1, "unknown function 'Ln'; did you mean 'log'?"),
     ("sine(x)", 1, 1, "unknown function 'sine'; did you mean 'sin'?"),  # not size, as long
+    # a letter typed twice, or dropped or added in a long name, got no suggestion (sinn got 'sign');
+    # merely similar names of other functions got a wrong one (sinh: 'sign', atan: 'tanh')
+    ("sinn(x)", 1, 1, "unknown function 'sinn'; did you mean 'sin'?"),
+    ("expp(x)", 1, 1, "unknown function 'expp'; did you mean 'exp'?"),
+    ("sigmod(x)", 1, 1, "unknown function 'sigmod'; did you mean 'sigmoid'?"),
+    ("softmx(x)", 1, 1, "unknown function 'softmx'; did you mean 'softmax'?"),
+    ("transpos(x)", 1, 1, "unknown function 'transpos'; did you mean 'transpose'?"),
+    ("sgn(x)", 1, 1, "unknown function 'sgn'; did you mean 'sign'?"),
+    ("sinh(x)", 1, 1, "unknown function 'sinh'; known functions"),
+    ("atan(x)", 1, 1, "unknown function 'atan'; known functions"),
+    ("exp2(x)", 1, 1, "unknown function 'exp2'; known functions"),
+    ("cot(x)", 1, 1, "unknown function 'cot'; known functions"),
     ("x +", 1, 4, "incomplete"),
     ("y =", 1, 4, "incomplete"),
     ("2x", 1, 1, "invalid number '2x'"),
