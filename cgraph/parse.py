@@ -132,6 +132,8 @@ def parse(text: str, *, name: str = "graph") -> Graph:
     """
     with gc_paused():  # tokens, trees and nodes: many small objects, no cyclic garbage
         tokens = tokenize(text)
+        if not text.isascii():
+            _warn_lookalikes(tokens)
         parser = _Parser(tokens)
         statements = parser.statements()
         if not statements and parser.returned is None:
@@ -731,6 +733,29 @@ def _one_edit(a: str, b: str) -> bool:
         i += 1
     return (a[i + 1:] == b[i + 1:] or a[i:] == b[i + 1:] or a[i + 1:] == b[i:]
             or a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
+
+
+def _warn_lookalikes(tokens: list[Token]) -> None:
+    """A warning for two different names that read alike, as pasted from a PDF or a slide:
+    ``𝑥^2 + x`` (a mathematical italic x) has two inputs, and its derivative by ``x`` is 1.
+    Alike: equal in Unicode's compatibility form (NFKC), as Python reads identifiers. A name
+    in backticks is taken as written."""
+    import unicodedata
+    import warnings
+
+    first: dict[str, Token] = {}
+    for tok in tokens:
+        if tok.kind != "name":
+            continue
+        key = tok.value if tok.value.isascii() else unicodedata.normalize("NFKC", tok.value)
+        seen = first.setdefault(key, tok)
+        if seen.value != tok.value:
+            odd = [c for c in seen.value + tok.value if not c.isascii()]
+            codes = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in dict.fromkeys(odd))
+            warnings.warn(f"line {tok.line}, column {tok.col}: {tok.value!r} and {seen.value!r} (line {seen.line}, "
+                          f"column {seen.col}) are two different names that look alike ({codes}); Python would "
+                          f"read both as {key!r}: write them the same for one name", stacklevel=3)
+            return
 
 
 def _used_before(use: Token, target: Token) -> None:

@@ -362,6 +362,30 @@ ERRORS = [
 ]
 
 
+@pytest.mark.parametrize(("text", "names", "codes"), [
+    ("𝑥^2 + x", ("x", "𝑥"), "U+1D465 MATHEMATICAL ITALIC SMALL X"),  # pasted from a PDF
+    ("y = \u212a*T + K", ("K", "\u212a"), "U+212A KELVIN SIGN"),
+    ("a = ｘ\ny = a*x", ("x", "ｘ"), "U+FF58 FULLWIDTH LATIN SMALL LETTER X"),
+    ("e\u0301 + \u00e9", ("\u00e9", "e\u0301"), "U+0301 COMBINING ACUTE ACCENT, U+00E9"),
+])
+def test_two_names_that_look_alike_are_warned_of(text, names, codes):
+    # 𝑥^2 + x parsed silently as two inputs 𝑥 and x, so its derivative by x was 1; Python
+    # reads both as x (identifiers are compared in NFKC form)
+    with pytest.warns(UserWarning, match="are two different names that look alike") as record:
+        g = cg.parse(text)
+    assert len(g.inputs) == len(set(g.inputs))  # still parsed as written
+    message = str(record[0].message)
+    assert f"{names[0]!r} and {names[1]!r}" in message and codes in message
+    assert record[0].filename == __file__  # the caller's line
+
+
+@pytest.mark.parametrize("text", ["θ + x", "ℓ*ℓ + x", "`𝑥` + x", "x̂ + x", "µ*2"])
+def test_names_that_differ_or_are_quoted_are_not_warned_of(text):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cg.parse(text)
+
+
 @pytest.mark.parametrize(("text", "line", "col", "message"), ERRORS)
 def test_errors_name_line_column_and_culprit(text, line, col, message):
     with pytest.raises(cg.ParseError) as info:
