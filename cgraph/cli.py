@@ -15,6 +15,7 @@ cgraph ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import math
@@ -22,7 +23,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        with warnings.catch_warnings():  # (restores showwarning)
+        with warnings.catch_warnings(), _escaping_stdout():  # (restores showwarning)
             warnings.showwarning = _warning_line(args.command)
             return COMMANDS[args.command][2](args)
     except SystemExit as exc:  # args.usage_error(...)
@@ -91,6 +92,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+@contextlib.contextmanager
+def _escaping_stdout() -> Iterator[None]:
+    """stdout writes a character its encoding lacks as an escape (θ as \\u03b8), as Python's
+    stderr does: ``cgraph grad 'sin(θ)'`` to an ASCII or cp1252 stdout (a Windows console
+    redirected to a file, PYTHONIOENCODING=ascii) ended in a UnicodeEncodeError traceback."""
+    stream = sys.stdout
+    errors = getattr(stream, "errors", None)
+    if errors != "strict" or not callable(getattr(stream, "reconfigure", None)):
+        yield
+        return
+    stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError, OSError):  # (a stdout closed on the way)
+            stream.reconfigure(errors=errors)
 
 
 def _warning_line(command: str) -> Callable[..., None]:

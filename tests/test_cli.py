@@ -567,6 +567,20 @@ def test_at_names_a_number_too_large_for_a_float(value, capsys):
     assert "input 'x': 999999999999... is too large for a float" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_a_name_stdout_cannot_encode_is_escaped_not_a_traceback(encoding):
+    # `cgraph grad 'sin(θ)'` to an ASCII or cp1252 stdout (a Windows console redirected to a
+    # file) ended in a UnicodeEncodeError traceback after printing nothing
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": encoding}
+    out = subprocess.run([sys.executable, "-m", "cgraph", "grad", "sin(θ)*𝑧", "--at", "θ=0", "𝑧=2"], env=env,
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode(encoding).splitlines() == [
+        "g_\\u03b8 = \\U0001d467*cos(\\u03b8)", "g_\\U0001d467 = sin(\\u03b8)", "at \\u03b8=0, \\U0001d467=2:",
+        "dy/d\\u03b8 = 2.0", "dy/d\\U0001d467 = 0.0"]
+    assert out.stderr == b""
+
+
 @pytest.mark.parametrize("depth", [33, 70, 100_000])
 def test_at_names_lists_nested_too_deeply(depth, capsys):
     # --at x=[[...[1]...]] 33 deep escaped as numpy's RuntimeError ("only supports up to 32
