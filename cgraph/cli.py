@@ -325,6 +325,8 @@ def _output(args: argparse.Namespace, g: Any) -> str | None:
     every command: its derivative is the identity (``cg.grad(g, of="x")`` gives it, as
     JAX's ``jacrev`` of the identity), which no one asks a command for; ``--of x`` for
     ``--wrt x`` is the likely mistake. ``y = x`` differentiates ``x`` itself."""
+    if args.of is None and not g.outputs:  # a saved graph; the library's message asks for its g.output and of=
+        raise InputError(f"{args.source!r} has no outputs; say which node to differentiate with --of NAME")
     if args.of is None and len(g.outputs) > 1:
         raise InputError(f"{args.source!r} has {len(g.outputs)} outputs {g.outputs}; say which to differentiate "
                          f"with --of NAME")

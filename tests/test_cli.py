@@ -567,6 +567,24 @@ def test_at_names_a_number_too_large_for_a_float(value, capsys):
     assert "input 'x': 999999999999... is too large for a float" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["grad"], ["hessian"], ["jacobian"], ["check", "--at", "x=1"], ["compile"],
+                                     ["steps", "-o", "frames", "--at", "x=1"], ["draw", "-o", "g.dot", "--adjoint"]])
+def test_a_saved_graph_without_outputs_asks_for_of(command, tmp_path, capsys, monkeypatch):
+    # it said the library's "mark the one to differentiate with g.output(node, name=...), or
+    # say which node with of=...": a keyword the command has not
+    import cgraph as cg
+    from cgraph.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    g = cg.Graph()
+    g.apply("sin", g.input("x"), name="s")
+    cg.save(g, "g.json")
+    assert main([command[0], "g.json", *command[1:]]) == 1
+    assert capsys.readouterr().err == (f"cgraph {command[0]}: error: 'g.json' has no outputs; say which node to "
+                                       "differentiate with --of NAME\n")
+    assert main([command[0], "g.json", *command[1:], "--of", "s"]) == 0
+
+
 @pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
 def test_a_name_stdout_cannot_encode_is_escaped_not_a_traceback(encoding):
     # `cgraph grad 'sin(θ)'` to an ASCII or cp1252 stdout (a Windows console redirected to a
