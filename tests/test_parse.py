@@ -303,6 +303,10 @@ ERRORS = [
     ("atan(x)", 1, 1, "unknown function 'atan'; known functions"),
     ("exp2(x)", 1, 1, "unknown function 'exp2'; known functions"),
     ("cot(x)", 1, 1, "unknown function 'cot'; known functions"),
+    # 'x²' (pasted from a slide) said only "'x²' is not a valid name"
+    ("y = x² + 1", 1, 5, "'x²' is not a valid name; a power is written x^2"),
+    ("2²", 1, 2, "'²' is not a valid name; a power is written with ^, as in x^2"),
+    ("w₁*x", 1, 1, "'w₁' is not a valid name; write w_1 (drawn with its index below), or the name in backticks, `w₁`"),
     ("x +", 1, 4, "incomplete"),
     ("y =", 1, 4, "incomplete"),
     ("2x", 1, 1, "invalid number '2x'"),
