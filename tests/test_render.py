@@ -41,6 +41,17 @@ def test_unknown_suffix(tmp_path):
         cg.render(lecture(), tmp_path / "g.jpg")
 
 
+@pytest.mark.parametrize("name", ["frames", "g.svg"])
+def test_a_folder_is_no_file_to_render(tmp_path, name):
+    # a folder said "unknown file type ''", and a folder named g.svg was found only after
+    # Graphviz had drawn it ("Is a directory")
+    (tmp_path / name).mkdir()
+    with pytest.raises(cg.ExportError) as info:
+        cg.render(lecture(), tmp_path / name)
+    assert str(info.value) == (f"cannot render {str(tmp_path / name)!r}: it is a folder; give a file name such as "
+                               f"{str(tmp_path / name / 'graph.svg')!r}")
+
+
 def test_missing_folder_names_the_path(tmp_path):
     target = tmp_path / "nope" / "g.dot"
     with pytest.raises(cg.ExportError, match="does not exist") as info:
