@@ -102,6 +102,17 @@ def test_failed_render_leaves_old_file_untouched(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
 
 
+def test_an_interrupted_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # only an OSError removed the temporary file: Ctrl-C during the write left .g.dot.<random>.tmp
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(R.os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        cg.render(lecture(), tmp_path / "g.dot")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_a_rendered_file_has_the_permissions_open_would_give(tmp_path):
     # every diagram was made 0644 whatever the umask (0077: private files) and whatever

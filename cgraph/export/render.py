@@ -223,3 +223,6 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ExportError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    except BaseException:  # Ctrl-C while a large PNG is written: no hidden .<name>.tmp left behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
