@@ -52,6 +52,15 @@ def test_a_folder_is_no_file_to_render(tmp_path, name):
                                f"{str(tmp_path / name / 'graph.svg')!r}")
 
 
+def test_a_path_holding_nul_is_an_export_error():
+    # it was a bare ValueError("embedded null byte")
+    with pytest.raises(cg.ExportError, match=r"^cg.render: path 'g\\x00.svg' holds the NUL character"):
+        cg.render(lecture(), "g\0.svg")
+    with pytest.raises(cg.ExportError, match=r"^backprop_frames: out_dir 'f\\x00' holds the NUL character, which no "
+                                             "folder name can$"):
+        cg.backprop_frames(cg.parse("sin(x)"), "f\0", x=1.0)
+
+
 def test_missing_folder_names_the_path(tmp_path):
     target = tmp_path / "nope" / "g.dot"
     with pytest.raises(cg.ExportError, match="does not exist") as info:
