@@ -17,6 +17,7 @@ import itertools
 import linecache
 import math
 import re
+import threading
 import types
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -182,12 +183,16 @@ def _renamed(fn: Callable, name: str) -> Callable:
 
 
 def _deferred(writer: _Writer, f: Callable, filename: str) -> Callable[..., tuple]:
-    """A stand-in for ``_array_path`` that writes and compiles the real one on its first call."""
+    """A stand-in for ``_array_path`` that writes and compiles the real one on its first call
+    (one thread writes it: the others wait, then call it)."""
+    lock = threading.Lock()
 
     def array_path(*args: Any) -> tuple:
-        text = writer.array()
-        # defines _array_path in the namespace, replacing us
-        f.source += _run(text, filename, writer.namespace)  # type: ignore[attr-defined]
+        with lock:
+            if writer.namespace["_array_path"] is array_path:
+                text = writer.array()
+                # defines _array_path in the namespace, replacing us
+                f.source += _run(text, filename, writer.namespace)  # type: ignore[attr-defined]
         return writer.namespace["_array_path"](*args)
 
     return array_path

@@ -506,6 +506,42 @@ def test_every_output_is_an_array_of_its_own_where_evaluate_and_grad_give_one(wr
     assert np.shares_memory(cg.compile(h)(x=xv)["y"], xv) and np.shares_memory(cg.evaluate(h, x=xv)["y"], xv)
 
 
+def test_threads_making_the_first_call_with_arrays_at_once_write_the_numpy_path_once(monkeypatch):
+    # a function with a math path writes its numpy path on its first call with arrays: threads
+    # making that call at once each wrote it, into one namespace through one writer (whose
+    # count of bound names they shared), and f.source showed the numpy path several times
+    import importlib
+    import threading
+    import time
+
+    writer = importlib.import_module("cgraph.compile")._Writer
+    array = writer.array
+
+    def slow(self):
+        time.sleep(0.05)  # the other threads arrive while the first one writes
+        return array(self)
+
+    monkeypatch.setattr(writer, "array", slow)
+    f = cg.compile(lecture(), wrt=["x", "z"])
+    xv = np.array([2.0, 3.0])
+    barrier, results = threading.Barrier(4), []
+
+    def call():
+        barrier.wait()
+        results.append(f(x=xv, z=3.0))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert f.source.count("def _array_path") == 1
+    want = cg.grad(lecture(), x=xv, z=3.0)
+    assert len(results) == 4
+    for out in results:
+        np.testing.assert_allclose(out["g_x"], want["x"], rtol=1e-12)
+
+
 def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     # compile simplifies the adjoint graph through a view sharing its networkx graph
     # (compile._retargeted): nothing may write to it, nor to g
