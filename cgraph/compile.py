@@ -691,6 +691,7 @@ class _Writer:
         src_nodes, src_operands = src.nx._node, src._operand_table()
         taken: set[str] = set()  # the buffers (variables) earlier outputs return
         taken_src: set[str] = set()  # ... and, for forward outputs, the nodes of the graph evaluate runs
+        kept = _kept(src, self.g) if src is not self.g else set(self.g.outputs)
         out = []
         for o in self.g.outputs:
             mine = {expr[r] for r in _roots(self.nodes, self.operands, o)
@@ -703,8 +704,19 @@ class _Writer:
                 shared = bool(mine & own_sources) or bool(mine & taken) and not theirs & taken_src
                 taken_src |= theirs
             taken |= mine
-            out.append(self._fitted(o, expr, shared))
+            value = self._fitted(o, expr, shared)
+            if o not in self.grads and o not in kept:
+                value = self._promoted(value, _dtype_sources(src, o) - _dtype_sources(self.g, o))
+            out.append(value)
         return out
+
+    def _promoted(self, value: str, lost: set) -> str:
+        """``value`` in the dtype ``evaluate`` gives it, where simplify dropped what carried it:
+        ``x - x + z`` reads no ``x`` (a float64 ``x`` made a float32 ``z`` float64), ``x/x``
+        and ``sum(x)*0 + 1`` fold to a Python float (a float32 ``x`` kept them float32)."""
+        others = [self.var[n] if isinstance(n, str) else self._bind(np.zeros((), n[1]), "const")
+                  for n in sorted(lost, key=str) if not isinstance(n, str) or n in self.var]
+        return f"_promote({value}, {', '.join(others)})" if others else value
 
     def _fitted(self, out: str, expr: dict[str, str], shared: bool = False) -> str:
         w = self.grads.get(out)
@@ -764,6 +776,33 @@ def _roots(nodes: Any, operands: Any, n: str) -> set[str]:
         else:
             roots.add(m)
     return roots
+
+
+def _dtype_sources(g: Graph, n: str) -> set:
+    """What numpy's promotion carries into the dtype of ``n``'s value: the inputs and params
+    it reads (by name) and the array constants (``("const", dtype)``); not through the
+    operands an op reads for their shape alone, a guard's condition (``replace_zero_if``)
+    or an op whose value is a Python float (``size``)."""
+    nodes, operands = g.nx._node, g._operand_table()
+    found: set = set()
+    seen, stack = {n}, [n]
+    while stack:
+        m = stack.pop()
+        data = nodes[m]
+        role = data["role"]
+        if role in ("input", "param"):
+            found.add(m)
+        elif role == "const":
+            if isinstance(data["attrs"]["value"], np.ndarray):
+                found.add(("const", data["attrs"]["value"].dtype))
+        elif not OPS[data["op"]].weak_result:
+            op = OPS[data["op"]]
+            args = operands[m][:1] if op.transparent else operands[m]
+            for i, o in enumerate(args):
+                if i not in op.shape_operands and o not in seen:
+                    seen.add(o)
+                    stack.append(o)
+    return found
 
 
 def _may_view(op: str) -> bool:

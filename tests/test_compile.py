@@ -542,6 +542,26 @@ def test_threads_making_the_first_call_with_arrays_at_once_write_the_numpy_path_
         np.testing.assert_allclose(out["g_x"], want["x"], rtol=1e-12)
 
 
+@pytest.mark.parametrize(("text", "shape", "feeds"), [
+    ("sum(x - x + z)", (2,), {"x": np.ones(2), "z": np.ones(2, np.float32)}),  # a float64 x makes it float64
+    ("x/x", (), {"x": np.float32(3.0)}),  # float32, not the Python float 1.0
+    ("sum(x)*0 + 1", (2,), {"x": np.ones(2, np.float32)}),
+    ("size(x) + 0*sum(x)", (2,), {"x": np.ones(2, np.float16)}),
+])
+def test_a_forward_output_whose_simplified_form_drops_an_input_has_evaluates_dtype(text, shape, feeds):
+    # simplify drops what carried the dtype (x - x is 0, x/x is 1): the compiled function gave
+    # sum(x - x + z) in z's float32 where evaluate gives float64 (x is float64), and x/x or
+    # sum(x)*0 + 1 of a float32 x as a Python float (float64) where evaluate keeps float32
+    g = cg.Graph()
+    inputs = {n: g.input(n, shape=shape) for n in feeds}
+    g.output(eval(text, {"sum": cg.sum, "size": cg.size}, inputs), name="y")  # noqa: S307 - the test's own formulas
+    want = cg.evaluate(g, **feeds)["y"]
+    for f in (cg.compile(g), cg.compile(g, wrt=list(feeds))):
+        for got in (f(**feeds)["y"], f.positional(*(feeds[n] for n in f.inputs))[0]):
+            assert type(got) is type(want) and got.dtype == want.dtype, (type(got), want.dtype)
+            np.testing.assert_array_equal(got, want)
+
+
 def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     # compile simplifies the adjoint graph through a view sharing its networkx graph
     # (compile._retargeted): nothing may write to it, nor to g
