@@ -765,11 +765,15 @@ def _compile(args: argparse.Namespace) -> int:
     wrt = None if args.no_grad else (args.wrt or inputs_and_params(g))
     f = cg.compile(g, wrt=wrt, of=None if args.no_grad else _output(args, g))
     at = parse_bindings(args.at)
-    if args.show_source or not at:
+    if not at:
         print(f.source, end="")
-    if at:
+        return 0
+    try:
         values = f(**at)
-        width = max(len(str(n)) for n in values)
-        for name, value in values.items():
-            print(f"{name:<{width}} = {_number(value)}")
+    finally:  # after the call, which writes the numpy path for array values into f.source
+        if args.show_source:
+            print(f.source, end="")
+    width = max(len(str(n)) for n in values)
+    for name, value in values.items():
+        print(f"{name:<{width}} = {_number(value)}")
     return 0
