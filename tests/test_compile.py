@@ -562,6 +562,20 @@ def test_a_forward_output_whose_simplified_form_drops_an_input_has_evaluates_dty
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("text", ["y = size(x)", "y = sum(2*3 + 0*x)", "y = sum(x)*0 + size(x)"])
+def test_an_output_of_constants_is_a_numpy_value_from_a_call_with_arrays(text):
+    # "arrays give numpy values": an output that the code computes from constants alone
+    # (size(x), 2*3) came back as a Python float from a call with arrays; evaluate gives np.float64
+    g = cg.Graph()
+    x = g.input("x", shape=(3,))
+    g.output(eval(text[4:], {"size": cg.size, "sum": cg.sum}, {"x": x}), name="y")  # noqa: S307 - the test's own formulas
+    xv = np.array([1.0, 2.0, 3.0])
+    want = cg.evaluate(g, x=xv)["y"]
+    f = cg.compile(g)
+    for got in (f(x=xv)["y"], f.positional(xv)[0]):
+        assert type(got) is type(want) is np.float64 and got == want
+
+
 def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     # compile simplifies the adjoint graph through a view sharing its networkx graph
     # (compile._retargeted): nothing may write to it, nor to g
@@ -893,3 +907,4 @@ def test_the_scalar_code_of_maximum_and_minimum_gives_numpys_bits(name):
     for bad in (math.nan, math.inf):
         with pytest.raises(cg.InputError, match="'a' is not finite"):
             f(a=bad, b=1.0)
+
