@@ -1027,3 +1027,35 @@ def test_equal_symbolic_powers_beside_a_reciprocal(formula):
         got, want = cg.evaluate(simple, x=1.7, p=0.6, z=0.8), cg.evaluate(h, x=1.7, p=0.6, z=0.8)
         for o in h.outputs:
             assert got[o] == pytest.approx(want[o], rel=1e-12)
+
+# --- derivatives that print as a lecturer writes them (the ML-course corpus) ---------------
+
+
+def _fd_check(g, simple, feeds, abs_tol=1e-6):
+    """``simple``'s gradients equal central differences of ``g`` at ``feeds`` (scalars)."""
+    got = cg.evaluate(simple, **feeds)
+    for name, want in cg.finite_difference(g, **feeds).items():
+        assert float(got[f"g_{name}"]) == pytest.approx(float(want), rel=1e-6, abs=abs_tol)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # the hinge's sign(0 - x) was left as sign(-x): g_x = sign(-x)/2 + 1/2
+        ("minimum(0, x)", "g_x = 1/2 - sign(x)/2"),
+        ("minimum(x, 0)", "g_x = 1/2 - sign(x)/2"),
+        ("maximum(0, -x)", "g_x = sign(x)/2 - 1/2"),
+        ("minimum(0, 2*x)", "g_x = 1 - sign(x)"),  # was sign(-2*x) + 1
+        ("maximum(0, x/3)", "g_x = sign(x)/6 + 1/6"),  # was sign(x/3)/6 + 1/6
+        ("maximum(0, x)", "g_x = sign(x)/2 + 1/2"),
+    ],
+)
+def test_the_sign_of_a_multiple_is_the_signed_sign(formula, expected):
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == expected
+    x = np.array([-2.5, -1e-3, 0.0, -0.0, 1e-3, 4.0])
+    np.testing.assert_array_equal(cg.evaluate(simple, x=x)["g_x"], cg.grad(g, x=x)["x"])  # the tie's half at 0 too
+    for point in (-2.5, 0.0, 4.0):
+        _fd_check(g, simple, {"x": point})
+    assert cg.to_text(cg.simplify(cg.parse("y = sign(-x)*sign(3*x) + sign(x/z)"))) == "y = sign(x/z) - sign(x)^2"

@@ -946,6 +946,18 @@ def _computed_from(b: Any, w: str, roots: tuple[str, ...], budget: int = 32) -> 
     return False
 
 
+def _sign_multiple(b: Any, c: Candidate) -> str | None:
+    """``sign(-u) -> -sign(u)`` and ``sign(k*u) -> sign(k)*sign(u)`` for an exact number
+    ``k`` (sign is odd, NaN and 0 included), so the sign joins the term's number: d/dx
+    ``minimum(0, x)`` is ``1/2 - sign(x)/2``, not ``sign(-x)/2 + 1/2``, and of
+    ``minimum(0, 2*x)`` ``1 - sign(x)``, not ``sign(-2*x) + 1``."""
+    k, base = term(b, c.args[0])
+    if type(base) is not str or base == c.args[0] or not is_exact(k) or k == 0:
+        return None
+    inner = b.make("sign", base)
+    return inner if k > 0 else b.make("neg", inner)
+
+
 def _relu(r: Fraction) -> Fraction:
     return max(r, Fraction(0))
 
@@ -1015,7 +1027,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "relu": (_exactly(_relu), _keeps_zero),  # relu(-1/2) -> 0, relu(3) -> 3, relu(0) -> 0
     "square": (_keeps_zero,),  # 0^2 -> 0
     "step": (_exactly(lambda r: int(r > 0)),),  # step(r) -> 1 if r > 0 else 0
-    "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
+    "sign": (_exactly(lambda r: (r > 0) - (r < 0)), _sign_multiple),  # sign(r) -> -1, 0 or 1, sign(-2*u) -> -sign(u)
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
     "replace_zero": (_unguarded,),  # replace_zero(u) -> u where u never rounds to 0 (1 + v^2), and exp(v)
