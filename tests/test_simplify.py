@@ -1059,3 +1059,18 @@ def test_the_sign_of_a_multiple_is_the_signed_sign(formula, expected):
     for point in (-2.5, 0.0, 4.0):
         _fd_check(g, simple, {"x": point})
     assert cg.to_text(cg.simplify(cg.parse("y = sign(-x)*sign(3*x) + sign(x/z)"))) == "y = sign(x/z) - sign(x)^2"
+
+
+@given(st.floats(0.2, 3.0), st.floats(-3.0, 3.0))
+@settings(max_examples=examples(30), deadline=None)
+def test_a_quotient_cancels_through_products_of_shared_products(x, z):
+    # x*z*sin(x)*exp(z)*log(x): d/dx printed x*z*sin(x)*exp(z)/x, the x of the shared
+    # x*z inside the shared x*z*sin(x) left uncancelled (only one level of products was read)
+    g = cg.parse("y = x*z*sin(x)*exp(z)*log(x)")
+    simple = cg.simplify(cg.adjoint(g))
+    exprs = expressions_of(simple)
+    assert exprs["g_x"] == "exp(z)*log(x)*sin(x)*z + z*sin(x)*exp(z) + x*z*(exp(z)*log(x))*cos(x)"
+    f = X * Z * sp.sin(X) * sp.exp(Z) * sp.log(X)
+    assert sp.simplify(to_sympy(exprs["g_x"]) - sp.diff(f, X)) == 0
+    assert sp.simplify(to_sympy(exprs["g_z"]) - sp.diff(f, Z)) == 0
+    _fd_check(g, simple, {"x": x, "z": z})

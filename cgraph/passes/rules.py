@@ -491,17 +491,29 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
 
 def _products_read(b: Any, k: Any, found: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """``k * prod(base^e)`` with each base that is a product (a shared one, left whole
-    inside another product) read into its factors, for integer ``e``."""
-    out: dict[str, Any] = {}
-    for base, e in found.items():
-        kk, inner = factors(b, base) if b.op(base) == "mul" and type(e) is int else (0, {})
-        if kk == 0:  # not a product (or a zero one, never divided by): the base stays whole
-            out[base] = out.get(base, 0) + e
-            continue
-        k = k * kk**e if e >= 0 else k / (Fraction(kk) if is_exact(kk) else kk) ** -e
-        for f, ef in inner.items():
-            out[f] = out.get(f, 0) + ef * e
-    return k, out
+    inside another product) read into its factors, for integer ``e``, and the products
+    among those too (``(x*z*sin(x))*exp(z)``, a product of a shared ``x*z*sin(x)`` and of
+    a shared ``x*z``, is ``x, z, sin(x), exp(z)``), at most :data:`_PRODUCT_LEVELS` deep."""
+    for _ in range(_PRODUCT_LEVELS):
+        out: dict[str, Any] = {}
+        read = False
+        for base, e in found.items():
+            kk, inner = factors(b, base) if b.op(base) == "mul" and type(e) is int else (0, {})
+            if kk == 0:  # not a product (or a zero one, never divided by): the base stays whole
+                out[base] = out.get(base, 0) + e
+                continue
+            read = True
+            k = k * kk**e if e >= 0 else k / (Fraction(kk) if is_exact(kk) else kk) ** -e
+            for f, ef in inner.items():
+                out[f] = out.get(f, 0) + ef * e
+        found = out
+        if not read:
+            break
+    return k, found
+
+
+#: how many levels of products within products a quotient's factors are read into
+_PRODUCT_LEVELS = 4
 
 
 def _mul_quotients(b: Any, c: Candidate) -> str | None:
