@@ -946,7 +946,7 @@ def test_the_extremum_of_a_node_and_itself_is_the_node(name):
         # two terms 3.0*x*D and 1.5*x*D with D = 1/(2*sqrt(...)*size(x)) shared: their
         # numbers read through D are 1.5 and 0.75, and the sum was put on x*D as 2.25
         # (half the derivative; cg.compile's gradient was half cg.grad's)
-        ("sqrt(1 + square(x + 0.5*x))/size(x)", "4.5*x/(2*sqrt(square(1.5*x) + 1)*size(x))"),
+        ("sqrt(1 + square(x + 0.5*x))/size(x)", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
         ("mean(sqrt(1 + square(x + 0.5*x)))", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
         ("sum(sqrt(1 + square(x + 0.5*x)))/size(x)", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
     ],
@@ -1028,6 +1028,7 @@ def test_equal_symbolic_powers_beside_a_reciprocal(formula):
         for o in h.outputs:
             assert got[o] == pytest.approx(want[o], rel=1e-12)
 
+
 # --- derivatives that print as a lecturer writes them (the ML-course corpus) ---------------
 
 
@@ -1074,3 +1075,57 @@ def test_a_quotient_cancels_through_products_of_shared_products(x, z):
     assert sp.simplify(to_sympy(exprs["g_x"]) - sp.diff(f, X)) == 0
     assert sp.simplify(to_sympy(exprs["g_z"]) - sp.diff(f, Z)) == 0
     _fd_check(g, simple, {"x": x, "z": z})
+
+
+_SEEDED = {  # a number's derivative over inputs of undeclared shape: the seed sum_to(1, u) stayed in it
+    "(sum(w*x) + b - y)^2": (
+        "g_w = sum_to(x*expand_to(sum(2*(sum(w*x) + b - y)), w*x), w)\n"
+        "g_x = sum_to(w*expand_to(sum(2*(sum(w*x) + b - y)), w*x), x)\n"
+        "g_b = sum_to(2*(sum(w*x) + b - y), b)\n"
+        "g_y = sum_to(-2*(sum(w*x) + b - y), y)"),
+    # the cross-entropy of a sigmoid: g_t was log(s)*(-sum_to(1, t*log(s) + (1 - t)*log(1 - s)))
+    # - log(1 - s)*(-sum_to(1, ...)), and g_w held sum_to(t*(-sum_to(1, ...)), log(s))
+    "-(t*log(sigmoid(sum(w*x))) + (1 - t)*log(1 - sigmoid(sum(w*x))))": (
+        "g_t = log(1 - sigmoid(sum(w*x))) - log(sigmoid(sum(w*x)))\n"
+        "g_w = sum_to(x*expand_to((1 - sigmoid(sum(w*x)))*sum(-t) - sigmoid(sum(w*x))*sum(t - 1), w*x), w)\n"
+        "g_x = sum_to(w*expand_to((1 - sigmoid(sum(w*x)))*sum(-t) - sigmoid(sum(w*x))*sum(t - 1), w*x), x)"),
+}
+
+
+@pytest.mark.parametrize("formula", sorted(_SEEDED))
+@given(st.sampled_from([((), (), (), ()), ((3,), (3,), (), ()), ((3,), (), (2, 1), (3,)), ((2, 3), (3,), (2, 1), ())]),
+       st.integers(0, 1000))
+@settings(max_examples=examples(20), deadline=None)
+def test_the_seed_of_an_output_of_undeclared_shape_drops_from_its_derivative(formula, shapes, seed):
+    # sum_to(1, u) (the seed: 1 spread over the output's shape) stayed a factor,
+    # 2*(u)*sum_to(1, u), and the sums around it sum_to(sum_to(v, b), sum(w*x)) where a
+    # number's shape is () and sum_to to it is the sum
+    g = cg.parse(f"out = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == _SEEDED[formula]
+    rng = np.random.default_rng(seed)
+    feeds = {name: rng.uniform(-2, 2, shape) for name, shape in zip(g.inputs, shapes)}
+    want = cg.evaluate(cg.adjoint(g), **feeds)
+    got = cg.evaluate(simple, **feeds)
+    for name in simple.outputs:  # equal up to broadcasting where only elementwise ops use a node (see simplify)
+        np.testing.assert_allclose(np.broadcast_to(got[name], np.shape(want[name])), want[name], rtol=1e-12, atol=1e-12)
+    compiled = cg.compile(g, wrt=list(g.inputs))(**feeds)  # compile keeps the shapes
+    for name in simple.outputs:
+        np.testing.assert_allclose(compiled[name], want[name], rtol=1e-12, atol=1e-12)
+        assert np.shape(compiled[name]) == np.shape(want[name])
+    if all(s == () for s in shapes):
+        _fd_check(g, simple, {k: float(v) for k, v in feeds.items()})
+
+
+def test_a_sum_to_a_number_is_the_sum_only_where_the_inner_sum_to_sums():
+    # sum_to(sum_to(v, a), w) with w a number is sum(v) where a is within v; where a is
+    # wider (sum_to then spreads v over a's shape) it is the sum of the spread
+    g = cg.parse("y = sum_to(sum_to(x, z), sum(w))")
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == "y = sum(sum_to(x, z))"
+    feeds = {"x": 2.0, "z": np.ones((2, 3)), "w": np.ones(4)}
+    assert cg.evaluate(simple, **feeds)["y"] == cg.evaluate(g, **feeds)["y"] == 12.0
+    g = cg.parse("y = sum_to(sum_to(x*z, z), sum(w))")
+    assert cg.to_text(cg.simplify(g)) == "y = sum(x*z)"
+    feeds = {"x": np.arange(3.0), "z": np.ones((2, 1)), "w": np.ones(4)}
+    assert cg.evaluate(cg.simplify(g), **feeds)["y"] == cg.evaluate(g, **feeds)["y"] == 6.0

@@ -175,14 +175,16 @@ def _mul_zero(b: Any, c: Candidate) -> str | None:
 
 
 def _mul_spread(b: Any, c: Candidate) -> str | None:
-    """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` when the other factors already
+    """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` (``sum_to(k, u)`` too, which
+    spreads a scalar as expand_to does: the seed of an output of unknown shape) when the other factors already
     have the product's shape (fully known, or unknown and the broadcast of the same
     nodes: ``x*expand_to(1, x^2) -> x``), so broadcasting ``k`` spreads it the same. For a
     partly known shape (``(None, 3)``), where equal shapes need not be the same, when
     another factor's shape holds the spread's (:func:`_within`)."""
     args = list(c.args)
     for i, a in enumerate(args):
-        if b.op(a) == "expand_to" and b.shape(b.args(a)[0]) == ():
+        op = b.op(a)
+        if (op == "expand_to" or op == "sum_to") and b.shape(b.args(a)[0]) == ():  # (summed "to" a wider shape, a scalar spreads)
             args[i] = b.args(a)[0]
     if args == list(c.args):
         return None
@@ -1047,7 +1049,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "replace_zero_if": (_unguarded,),  # the same, and replace_zero_if(u, v) -> u where v is never 0 (2, 1 + w^2)
     "sum_to": (zero_spread, sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
-    #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest
+    #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest;
+    #                            sum_to(u, w) -> sum(u) for a w of shape (), sum_to(sum_to(v, a), w) -> sum(v) where a is in v
     "expand_to": (zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
     "reshape_like": (zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
     "reshape": (reshape_noop,),  # reshape(u) -> u when u has that shape already
