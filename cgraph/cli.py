@@ -15,6 +15,7 @@ cgraph ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import math
@@ -22,12 +23,13 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from .checks import shown
 from .errors import CGraphError, InputError, LoadError, without_nonfinite_hint
+from .parse import MAX_ARRAY_DIMS
 
 __all__ = ["COMMANDS", "command", "load_graph", "main", "parse_bindings"]
 
@@ -77,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        with warnings.catch_warnings():  # (restores showwarning)
+        with warnings.catch_warnings(), _escaping_stdout():  # (restores showwarning)
             warnings.showwarning = _warning_line(args.command)
             return COMMANDS[args.command][2](args)
     except SystemExit as exc:  # args.usage_error(...)
@@ -90,6 +92,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+@contextlib.contextmanager
+def _escaping_stdout() -> Iterator[None]:
+    """stdout writes a character its encoding lacks as an escape (θ as \\u03b8), as Python's
+    stderr does: ``cgraph grad 'sin(θ)'`` to an ASCII or cp1252 stdout (a Windows console
+    redirected to a file, PYTHONIOENCODING=ascii) ended in a UnicodeEncodeError traceback."""
+    stream = sys.stdout
+    errors = getattr(stream, "errors", None)
+    if errors != "strict" or not callable(getattr(stream, "reconfigure", None)):
+        yield
+        return
+    stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError, OSError):  # (a stdout closed on the way)
+            stream.reconfigure(errors=errors)
 
 
 def _warning_line(command: str) -> Callable[..., None]:
@@ -204,12 +224,15 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
             hint = f"; separate the pairs with spaces: --at {' '.join(pair.strip() for pair in pairs)}"
         bad = InputError(f"--at {shown(item)}: {shown(text)} is not a number or a [list] of numbers{hint}")
         too_large = InputError(f"--at {shown(item)}: a number in it is too large for a float")
+        too_deep = InputError(f"--at {shown(item)}: its lists nest deeper than {MAX_ARRAY_DIMS} levels")
         try:
             value = json.loads(_NONFINITE.sub(_json_nonfinite, text))
         except json.JSONDecodeError:
             raise bad from None
         except ValueError:  # an int past Python's 4300 digits
             raise too_large from None
+        except RecursionError:  # [[[...]]] some thousands deep
+            raise too_deep from None
         exact = isinstance(value, (int, float)) and not isinstance(value, bool)
         if exact:  # 2 stays the integer 2: exact in simplify (and 10**400 is named there)
             out[key] = value
@@ -218,6 +241,8 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
             array = np.asarray(value, dtype=object)
         except ValueError:  # a ragged list
             raise bad from None
+        if array.ndim > MAX_ARRAY_DIMS:  # as a formula's list (numpy's iterators stop at 32 dimensions)
+            raise too_deep
         # true, "1" and null are no numbers (numpy's float64 made them 1.0, 1.0 and nan)
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in array.flat):
             raise bad
@@ -300,6 +325,8 @@ def _output(args: argparse.Namespace, g: Any) -> str | None:
     every command: its derivative is the identity (``cg.grad(g, of="x")`` gives it, as
     JAX's ``jacrev`` of the identity), which no one asks a command for; ``--of x`` for
     ``--wrt x`` is the likely mistake. ``y = x`` differentiates ``x`` itself."""
+    if args.of is None and not g.outputs:  # a saved graph; the library's message asks for its g.output and of=
+        raise InputError(f"{args.source!r} has no outputs; say which node to differentiate with --of NAME")
     if args.of is None and len(g.outputs) > 1:
         raise InputError(f"{args.source!r} has {len(g.outputs)} outputs {g.outputs}; say which to differentiate "
                          f"with --of NAME")
@@ -494,7 +521,7 @@ def _refuse_mixing_anywhere(g: Any, ga: Any) -> None:
 
 def _latex(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latex", action="store_true", help="print LaTeX")
-    p.add_argument("--line-width", type=float, metavar="N",
+    p.add_argument("--line-width", type=_number_above(0, ">"), metavar="N",
                    help="with --latex: break each equation into lines of about N letters (55 fills a beamer slide in \\small)")
 
 

@@ -31,7 +31,7 @@ from .memory import gc_paused
 from .ops.registry import CODE_NAMES, OPS, OpDef
 from .passes.adjoint import derivative_key, fit_to, may_mix, of_name, require_separable
 from .passes.grad import gradient_graph, spread_node
-from .passes.plan import plan, read_only
+from .passes.plan import _kind, plan, read_only
 from .passes.simplify import simplify_keeping_shapes
 
 __all__ = ["compile"]
@@ -123,7 +123,7 @@ def compile(  # the name API.md gives it; builtins.compile stays reachable
 
 def _build(g: Graph, wrt: Sequence[str] | str | None, of: str | None) -> Callable[..., dict]:
     target, grads, spread = _target(g, wrt, of)
-    writer = _Writer(target, grads, spread)
+    writer = _Writer(target, grads, spread, source=g)
     head, namespace = writer.module()
     untouched = g if wrt is None else gradient_graph(g, wrt, of)  # before simplify
     codegen.support(namespace, target, grads, writer.inputs, writer.params, spread,
@@ -411,8 +411,9 @@ class _Writer:
     """Writes the module: ``positional`` (the scalar fast path when the graph allows one),
     ``compiled`` (the dict form around it) and ``_array_path`` (numpy)."""
 
-    def __init__(self, g: Graph, grads: dict[str, str], spread: str | None = None) -> None:
+    def __init__(self, g: Graph, grads: dict[str, str], spread: str | None = None, *, source: Graph | None = None) -> None:
         self.g = g
+        self.source = g if source is None else source  # the graph evaluate runs (before simplify)
         self.grads = grads
         self.spread = spread
         self.nodes = g.nx._node
@@ -574,7 +575,7 @@ class _Writer:
             "        except (ArithmeticError, ValueError, TypeError, IndexError):",
             f"            return _slow({args})",
         ]
-        return lines + [f"    return {_tuple([self._fitted(o, expr) for o in self.g.outputs])}"]
+        return lines + [f"    return {_tuple(self._returned(expr))}"]
 
     def _steps(self, *, math_mode: bool, indent: str) -> tuple[list[str], dict[str, str]]:
         """One assignment per op node; ``{node: the expression holding its value}``."""
@@ -673,13 +674,40 @@ class _Writer:
         )
         return [f"_unslice_sum({expr[like]}, {cover}{pieces})"]
 
-    def _fitted(self, out: str, expr: dict[str, str]) -> str:
+    def _returned(self, expr: dict[str, str]) -> list[str]:
+        """The numpy path's result, output by output (:meth:`_fitted`): a copy where the value
+        would be the buffer of an input, a param or an earlier output that ``evaluate`` (or
+        ``grad``, for a gradient) gives apart. Simplify makes ``x*1`` the input ``x`` itself,
+        ``1*(x*z)`` the node ``x*z`` another output returns, ``d exp(x)/dx`` the output
+        ``exp(x)``: a write into one result would change the caller's input, the param's
+        value in the graph or another result."""
+        sources = {self.var[n] for n in self.inputs + self.params}
+        src = self.source
+        src_nodes, src_operands = src.nx._node, src._operand_table()
+        taken: set[str] = set()  # the buffers (variables) earlier outputs return
+        taken_src: set[str] = set()  # ... and, for forward outputs, the nodes of the graph evaluate runs
+        out = []
+        for o in self.g.outputs:
+            mine = {expr[r] for r in _roots(self.nodes, self.operands, o)
+                    if r not in self.weak and self.nodes[r]["role"] != "const"}
+            if o in self.grads:  # grad gives every gradient as an array of its own
+                shared = bool(mine & (taken | sources))
+            else:  # evaluate hands out the input itself for identity(x), a view of it for transpose(x)
+                theirs = _roots(src_nodes, src_operands, o)
+                own_sources = sources - {self.var[n] for n in theirs if n in self.var}
+                shared = bool(mine & own_sources) or bool(mine & taken) and not theirs & taken_src
+                taken_src |= theirs
+            taken |= mine
+            out.append(self._fitted(o, expr, shared))
+        return out
+
+    def _fitted(self, out: str, expr: dict[str, str], shared: bool = False) -> str:
         w = self.grads.get(out)
-        if w is None:
-            return expr[out]
         value = expr[out]
-        if value in self.args:  # an input itself (g_x = z, simplified from 1*z): grad gives a new array too
+        if shared:
             value = f"{value}.copy()"
+        if w is None:
+            return value
         shape_w, shape_o = self.nodes[w]["shape"], self.nodes[out]["shape"]
         weak = out in self.weak  # a constant gradient: it takes the input's float dtype, as in grad()
         if shape_w is not None and shape_w == shape_o and None not in shape_w and not weak:
@@ -712,6 +740,31 @@ class _Writer:
         name = f"_{stem}{self.bound}"
         self.namespace[name] = value
         return name
+
+
+def _roots(nodes: Any, operands: Any, n: str) -> set[str]:
+    """The nodes whose buffer the value of ``n`` may be: ``n`` itself, or, through ops that
+    may return an operand or a view of one (identity, transpose, reshape, slice...; not
+    through the operands read for their shape), those operands' roots."""
+    roots, seen, stack = set(), {n}, [n]
+    while stack:
+        m = stack.pop()
+        data = nodes[m]
+        if data["role"] == "op" and _may_view(data["op"]):
+            skip = OPS[data["op"]].shape_operands
+            for i, o in enumerate(operands[m]):
+                if i not in skip and o not in seen:
+                    seen.add(o)
+                    stack.append(o)
+        else:
+            roots.add(m)
+    return roots
+
+
+def _may_view(op: str) -> bool:
+    """Whether ``op``'s value may be an operand or a view of one (as the plan reads it: not a
+    ufunc's, nor one its definition calls ``fresh``)."""
+    return not OPS[op].fresh and _kind(op)[1] is None
 
 
 def _ancestors(operands: dict, outputs: list[str]) -> set[str]:

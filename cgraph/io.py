@@ -95,16 +95,26 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
     if path.is_dir():  # likewise: os.replace named the temporary file
         raise IsADirectoryError(errno.EISDIR, "cannot save the graph: it is a folder; give a file name "
                                 f"such as {str(path / 'graph.json')!r}", str(path))
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a folder one may not write in: the error named the temporary file
+        raise _cannot_save(exc, path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the graph private
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk, a file one may not replace: named by both files, or neither
+            raise _cannot_save(exc, path) from None
         raise
     return path
+
+
+def _cannot_save(exc: OSError, path: Path) -> OSError:
+    """``exc`` (of the temporary file) as the error of ``path``, of the same type."""
+    return OSError(exc.errno, f"cannot save the graph: {exc.strerror or exc}", str(path))
 
 
 def _file_mode(path: Path) -> int:

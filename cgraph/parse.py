@@ -132,6 +132,8 @@ def parse(text: str, *, name: str = "graph") -> Graph:
     """
     with gc_paused():  # tokens, trees and nodes: many small objects, no cyclic garbage
         tokens = tokenize(text)
+        if not text.isascii():
+            _warn_lookalikes(tokens)
         parser = _Parser(tokens)
         statements = parser.statements()
         if not statements and parser.returned is None:
@@ -459,6 +461,7 @@ _OTHER_NAMES = {
     "ln": "log", "power": "pow", "dot": "matmul", "logistic": "sigmoid", "expit": "sigmoid",
     "max": "maximum", "min": "minimum",  # NumPy's max is a reduction: the elementwise op takes its maximum name
     "sine": "sin", "cosine": "cos", "tangent": "tan",  # (sine is as long as size and sign)
+    "sgn": "sign",
 }
 SLICE_HINT = "a slice is written slice(x, start=1, stop=3, step=2, axis=0)"
 _VARIABLE = re.compile(r"[A-Za-z](\d+|_\w+)?")  # a name that reads as a variable: x, x1, w_1, x_i
@@ -467,11 +470,8 @@ _VARIABLE = re.compile(r"[A-Za-z](\d+|_\w+)?")  # a name that reads as a variabl
 def _check_function(tok: Token) -> None:
     if tok.value not in OPS:
         known = ", ".join(sorted(OPS))
-        # a typo keeps the length (sigmiod); cosh, arctan or log10 are other functions, not cos, tan, log
-        same = [op for op in OPS if len(op) == len(tok.value)]
         lower = tok.value.lower()  # Sin, EXP, Ln
-        near = (_OTHER_NAMES.get(lower) or (lower if lower in OPS else None)
-                or next(iter(difflib.get_close_matches(tok.value, same, 1, 0.7)), None))
+        near = _OTHER_NAMES.get(lower) or (lower if lower in OPS else None) or _typo_of(lower)
         if near:
             hint = f"did you mean {near!r}? "
         elif _VARIABLE.fullmatch(tok.value):  # x(1+x), w_1(x+b): a product written as in print
@@ -479,6 +479,18 @@ def _check_function(tok: Token) -> None:
         else:
             hint = ""
         raise ParseError(f"unknown function {tok.value!r}; {hint}known functions: {known}", tok.line, tok.col)
+
+
+def _typo_of(name: str) -> str | None:
+    """The op ``name`` is a typo of: a letter typed twice (expp, sigmoidd), one changed or two
+    swapped (sigmiod), or, in a name of five letters or more, one dropped or added (sigmod,
+    softmx, transpos). Not one a letter shorter or longer in a short name: cosh, exp2 or log2
+    are other functions, not cos, exp, log; nor a merely similar one (sinh is not sign)."""
+    for i in range(1, len(name)):
+        if name[i] == name[i - 1] and name[:i] + name[i:][1:] in OPS:
+            return name[:i] + name[i + 1:]
+    same = [op for op in OPS if _one_edit(name, op) and (len(op) == len(name) or min(len(op), len(name)) >= 5)]
+    return next(iter(difflib.get_close_matches(name, same, 1, 0.7)), None)  # (cot is no cos, sgn no sin)
 
 
 def _expected_operand(tok: Token, top: Any) -> str:
@@ -721,6 +733,29 @@ def _one_edit(a: str, b: str) -> bool:
         i += 1
     return (a[i + 1:] == b[i + 1:] or a[i:] == b[i + 1:] or a[i + 1:] == b[i:]
             or a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
+
+
+def _warn_lookalikes(tokens: list[Token]) -> None:
+    """A warning for two different names that read alike, as pasted from a PDF or a slide:
+    ``𝑥^2 + x`` (a mathematical italic x) has two inputs, and its derivative by ``x`` is 1.
+    Alike: equal in Unicode's compatibility form (NFKC), as Python reads identifiers. A name
+    in backticks is taken as written."""
+    import unicodedata
+    import warnings
+
+    first: dict[str, Token] = {}
+    for tok in tokens:
+        if tok.kind != "name":
+            continue
+        key = tok.value if tok.value.isascii() else unicodedata.normalize("NFKC", tok.value)
+        seen = first.setdefault(key, tok)
+        if seen.value != tok.value:
+            odd = [c for c in seen.value + tok.value if not c.isascii()]
+            codes = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}" for c in dict.fromkeys(odd))
+            warnings.warn(f"line {tok.line}, column {tok.col}: {tok.value!r} and {seen.value!r} (line {seen.line}, "
+                          f"column {seen.col}) are two different names that look alike ({codes}); Python would "
+                          f"read both as {key!r}: write them the same for one name", stacklevel=3)
+            return
 
 
 def _used_before(use: Token, target: Token) -> None:

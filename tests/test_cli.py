@@ -567,6 +567,50 @@ def test_at_names_a_number_too_large_for_a_float(value, capsys):
     assert "input 'x': 999999999999... is too large for a float" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["grad"], ["hessian"], ["jacobian"], ["check", "--at", "x=1"], ["compile"],
+                                     ["steps", "-o", "frames", "--at", "x=1"], ["draw", "-o", "g.dot", "--adjoint"]])
+def test_a_saved_graph_without_outputs_asks_for_of(command, tmp_path, capsys, monkeypatch):
+    # it said the library's "mark the one to differentiate with g.output(node, name=...), or
+    # say which node with of=...": a keyword the command has not
+    import cgraph as cg
+    from cgraph.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    g = cg.Graph()
+    g.apply("sin", g.input("x"), name="s")
+    cg.save(g, "g.json")
+    assert main([command[0], "g.json", *command[1:]]) == 1
+    assert capsys.readouterr().err == (f"cgraph {command[0]}: error: 'g.json' has no outputs; say which node to "
+                                       "differentiate with --of NAME\n")
+    assert main([command[0], "g.json", *command[1:], "--of", "s"]) == 0
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_a_name_stdout_cannot_encode_is_escaped_not_a_traceback(encoding):
+    # `cgraph grad 'sin(θ)'` to an ASCII or cp1252 stdout (a Windows console redirected to a
+    # file) ended in a UnicodeEncodeError traceback after printing nothing
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": encoding}
+    out = subprocess.run([sys.executable, "-m", "cgraph", "grad", "sin(θ)*𝑧", "--at", "θ=0", "𝑧=2"], env=env,
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode(encoding).splitlines() == [
+        "g_\\u03b8 = \\U0001d467*cos(\\u03b8)", "g_\\U0001d467 = sin(\\u03b8)", "at \\u03b8=0, \\U0001d467=2:",
+        "dy/d\\u03b8 = 2.0", "dy/d\\U0001d467 = 0.0"]
+    assert out.stderr == b""
+
+
+@pytest.mark.parametrize("depth", [33, 70, 100_000])
+def test_at_names_lists_nested_too_deeply(depth, capsys):
+    # --at x=[[...[1]...]] 33 deep escaped as numpy's RuntimeError ("only supports up to 32
+    # dimensions"), 100,000 deep as json's RecursionError: tracebacks, not one line
+    from cgraph.cli import main
+
+    assert main(["grad", "sum(x)", "--at", "x=" + "[" * depth + "1" + "]" * depth]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cgraph grad: error: --at 'x=[[[") and err.endswith(": its lists nest deeper than 32 levels\n")
+    assert main(["grad", "sum(x)", "--at", "x=" + "[" * 32 + "1" + "]" * 32]) == 0  # as deep as a formula's list
+
+
 @pytest.mark.parametrize("command", ["draw", "steps"])
 @pytest.mark.parametrize("name", ["", "f\0.svg"])
 def test_an_output_name_that_is_empty_or_holds_nul_is_a_usage_error(command, name, tmp_path, capsys, monkeypatch):
@@ -630,8 +674,13 @@ def test_latex_line_width_breaks_equations_and_needs_latex():
     assert out.stdout.replace(" \\\\\n&\\quad {}", " ") == one
     out = run("grad", FORMULA, "--line-width", "60")
     assert out.returncode == 2 and "--line-width needs --latex" in out.stderr
-    out = run("grad", FORMULA, "--latex", "--line-width", "0")
-    assert out.returncode == 1 and "line_width must be a positive number" in out.stderr
+    # a usage error naming the option, as --eps: it was the library's "line_width must be a
+    # positive number of letters, not 0.0", with status 1
+    for value in ("0", "-5", "nan", "inf", "abc"):
+        out = run("grad", FORMULA, "--latex", "--line-width", value)
+        assert out.returncode == 2, value
+        assert out.stderr.splitlines()[-1] == (f"cgraph grad: error: argument --line-width: expected a finite number "
+                                               f"> 0, got '{value}'")
 
 
 @pytest.mark.parametrize("command, extra", [

@@ -475,6 +475,37 @@ def test_a_gradient_that_is_an_input_is_returned_as_a_copy():
             out[f"g_{w}"] *= 2.0  # writeable, as grad's arrays are
 
 
+@pytest.mark.parametrize("wrt", [None, "x"])
+def test_every_output_is_an_array_of_its_own_where_evaluate_and_grad_give_one(wrt):
+    # simplify makes y = x*1 the input x itself, w = 1*(x*z) the node x*z another output
+    # returns, y = W*1 the param's value in the graph, and d exp(x)/dx the output exp(x):
+    # the compiled function handed back the caller's x as y, and one array as two
+    # outputs, so writing into a result (out["y"] *= 2) changed the caller's input, the
+    # param (and so every later call) or another result; evaluate and grad give new arrays
+    xv, zv = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 1.5], [2.5, 3.5]])
+    g = cg.Graph()
+    x, z, w = g.input("x"), g.input("z"), g.param("W", value=np.array([[1.0, -1.0], [2.0, 0.5]]))
+    t = g.output(x * z, name="t")
+    g.output(1 * (x * z), name="u")
+    g.output(x * 1, name="a")
+    g.output(cg.transpose(x) * 1, name="b")
+    g.output(w * 1, name="c")
+    g.output(cg.exp(x), name="e")
+    g.output(cg.sum(cg.exp(x)) + cg.sum(t), name="y")
+    f = cg.compile(g, wrt=wrt, of=None if wrt is None else "y")
+    for out in (f(x=xv, z=zv), dict(zip(f.outputs, f.positional(xv, zv)))):
+        want = cg.evaluate(g, x=xv, z=zv)
+        arrays = {"x": xv, "z": zv, "W": g.nx.nodes["W"]["attrs"]["value"], **out}
+        for k, v in out.items():
+            np.testing.assert_array_equal(v, want[k] if k in want else cg.grad(g, wrt="x", of="y", x=xv, z=zv)["x"])
+            shared = [n for n, a in arrays.items() if n != k and np.shares_memory(v, a)]
+            assert not shared, (k, shared)
+    # where evaluate hands out a view itself (transpose(x)), so does the compiled function: no copy
+    h = cg.Graph()
+    h.output(cg.transpose(h.input("x")), name="y")
+    assert np.shares_memory(cg.compile(h)(x=xv)["y"], xv) and np.shares_memory(cg.evaluate(h, x=xv)["y"], xv)
+
+
 def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     # compile simplifies the adjoint graph through a view sharing its networkx graph
     # (compile._retargeted): nothing may write to it, nor to g

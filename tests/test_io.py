@@ -362,6 +362,31 @@ def test_saving_into_a_folder_names_the_folder_not_a_temporary_file(tmp_path):
     assert "give a file name such as" in str(info.value) and list(tmp_path.parent.glob("*.tmp")) == []
 
 
+def test_a_folder_one_may_not_write_in_names_the_file_not_a_temporary_one(tmp_path, monkeypatch):
+    # a read-only folder (or a full disk) gave "[Errno 13] Permission denied: '<path>.82vocd19.tmp'", a
+    # file that never existed (the folder is faked read-only: the tests may run as root)
+    path = tmp_path / "g.json"
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "g.json.82vocd19.tmp"))
+
+    monkeypatch.setattr(io.tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError) as info:
+        cg.save(cg.parse("y = x*z"), path)
+    assert info.value.filename == str(path) and ".tmp" not in str(info.value)
+    assert str(info.value) == f"[Errno 13] cannot save the graph: Permission denied: '{path}'"
+    monkeypatch.undo()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(io.os, "replace", full)
+    with pytest.raises(OSError) as info:
+        cg.save(cg.parse("y = x*z"), path)
+    assert info.value.errno == 28 and info.value.filename == str(path)
+    assert os.listdir(tmp_path) == []  # and no temporary file left
+
+
 def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
     # Windows editors save UTF-8 with a BOM; JSON readers may ignore it (RFC 8259), and
     # Python's own source files may start with one. It was "invalid JSON at line 1, column

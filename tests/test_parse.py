@@ -290,6 +290,18 @@ ERRORS = [
     ("Sin(x)", 1, 1, "unknown function 'Sin'; did you mean 'sin'?"),  # the case of a name in print
     ("Ln(x)", 1, 1, "unknown function 'Ln'; did you mean 'log'?"),
     ("sine(x)", 1, 1, "unknown function 'sine'; did you mean 'sin'?"),  # not size, as long
+    # a letter typed twice, or dropped or added in a long name, got no suggestion (sinn got 'sign');
+    # merely similar names of other functions got a wrong one (sinh: 'sign', atan: 'tanh')
+    ("sinn(x)", 1, 1, "unknown function 'sinn'; did you mean 'sin'?"),
+    ("expp(x)", 1, 1, "unknown function 'expp'; did you mean 'exp'?"),
+    ("sigmod(x)", 1, 1, "unknown function 'sigmod'; did you mean 'sigmoid'?"),
+    ("softmx(x)", 1, 1, "unknown function 'softmx'; did you mean 'softmax'?"),
+    ("transpos(x)", 1, 1, "unknown function 'transpos'; did you mean 'transpose'?"),
+    ("sgn(x)", 1, 1, "unknown function 'sgn'; did you mean 'sign'?"),
+    ("sinh(x)", 1, 1, "unknown function 'sinh'; known functions"),
+    ("atan(x)", 1, 1, "unknown function 'atan'; known functions"),
+    ("exp2(x)", 1, 1, "unknown function 'exp2'; known functions"),
+    ("cot(x)", 1, 1, "unknown function 'cot'; known functions"),
     ("x +", 1, 4, "incomplete"),
     ("y =", 1, 4, "incomplete"),
     ("2x", 1, 1, "invalid number '2x'"),
@@ -348,6 +360,30 @@ ERRORS = [
     ("y = x\n(return)", 2, 2, "keyword 'return' is not allowed"),
     ("return = x", 1, 1, "keyword 'return' is not allowed in a formula; as a variable write it in backticks"),
 ]
+
+
+@pytest.mark.parametrize(("text", "names", "codes"), [
+    ("𝑥^2 + x", ("x", "𝑥"), "U+1D465 MATHEMATICAL ITALIC SMALL X"),  # pasted from a PDF
+    ("y = \u212a*T + K", ("K", "\u212a"), "U+212A KELVIN SIGN"),
+    ("a = ｘ\ny = a*x", ("x", "ｘ"), "U+FF58 FULLWIDTH LATIN SMALL LETTER X"),
+    ("e\u0301 + \u00e9", ("\u00e9", "e\u0301"), "U+0301 COMBINING ACUTE ACCENT, U+00E9"),
+])
+def test_two_names_that_look_alike_are_warned_of(text, names, codes):
+    # 𝑥^2 + x parsed silently as two inputs 𝑥 and x, so its derivative by x was 1; Python
+    # reads both as x (identifiers are compared in NFKC form)
+    with pytest.warns(UserWarning, match="are two different names that look alike") as record:
+        g = cg.parse(text)
+    assert len(g.inputs) == len(set(g.inputs))  # still parsed as written
+    message = str(record[0].message)
+    assert f"{names[0]!r} and {names[1]!r}" in message and codes in message
+    assert record[0].filename == __file__  # the caller's line
+
+
+@pytest.mark.parametrize("text", ["θ + x", "ℓ*ℓ + x", "`𝑥` + x", "x̂ + x", "µ*2"])
+def test_names_that_differ_or_are_quoted_are_not_warned_of(text):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cg.parse(text)
 
 
 @pytest.mark.parametrize(("text", "line", "col", "message"), ERRORS)

@@ -91,6 +91,22 @@ def test_failed_render_leaves_old_file_untouched(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_rendered_file_has_the_permissions_open_would_give(tmp_path):
+    # every diagram was made 0644 whatever the umask (0077: private files) and whatever
+    # mode the file it replaced had (a group-writable 0664 one, a private 0600 one), where
+    # cg.save keeps them
+    mask = os.umask(0o077)
+    try:
+        path = cg.render(lecture(), tmp_path / "g.dot")
+        assert path.stat().st_mode & 0o777 == 0o600
+        path.chmod(0o664)
+        cg.render(lecture(), path)
+        assert path.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(mask)
+
+
 def test_render_accepts_a_finished_dot(tmp_path):
     d = cg.to_dot(lecture(), rankdir="TB")
     assert "rankdir=TB" in cg.render(d, tmp_path / "g.dot").read_text()

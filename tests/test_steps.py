@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -68,6 +69,28 @@ def test_frames_are_written(tmp_path):
     paths = cg.backprop_frames(lecture(), tmp_path / "frames", formats=["svg", "dot"], x=2.0, z=3.0)
     assert [p.name for p in paths[:4]] == ["step_01.svg", "step_01.dot", "step_02.svg", "step_02.dot"]
     assert len(paths) == 18 and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_frames_an_earlier_longer_sweep_left_in_the_folder_are_warned_of(tmp_path):
+    # rerun into the same folder, the lecture's 11 frames then sin(x)'s 2 left step_03 to
+    # step_11 beside the new ones, silently part of "the frames" of sin(x)
+    cg.backprop_frames(lecture(), tmp_path, formats=["dot"], x=2.0, z=3.0)
+    g = cg.parse("sin(x)")
+    with pytest.warns(UserWarning) as record:
+        paths = cg.backprop_frames(g, tmp_path, formats=["dot"], x=1.0)
+    assert [p.name for p in paths] == ["step_01.dot", "step_02.dot"]
+    stale = sorted(p.name for p in tmp_path.iterdir())[2:]
+    assert stale[0] == "step_03.dot" and len(record) == 1 and record[0].filename == __file__
+    assert str(record[0].message) == (f"{str(tmp_path)!r} also holds {len(stale)} frame(s) of an earlier sweep that "
+                                      f"this one did not replace (step_03.dot ... {stale[-1]}); delete them before "
+                                      "using the folder's frames")
+    (tmp_path / "notes.txt").write_text("mine")
+    for p in stale:
+        (tmp_path / p).unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a folder of this sweep's frames (and other files) alone: no warning
+        cg.backprop_frames(g, tmp_path, formats=["dot"], x=1.0)
+        cg.backprop_frames(g, tmp_path, formats=["svg"] if shutil.which("dot") else ["dot"], x=1.0)
 
 
 def test_a_format_named_twice_is_one_file_a_frame(tmp_path):

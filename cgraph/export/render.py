@@ -22,6 +22,7 @@ import pydot
 
 from ..errors import ExportError, GraphvizNotFoundError, RenderError, check_path
 from ..graph import Graph
+from ..io import _file_mode
 
 __all__ = ["FORMATS", "render", "run_dot", "write_atomic"]
 
@@ -214,7 +215,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, _file_mode(path))  # as cg.save: an existing file's own, else 0666 less the umask
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -184,7 +184,24 @@ def backprop_frames(
     for step in steps:
         for fmt in formats:
             written.append(render(step.dot, folder / f"step_{step.number:0{width}d}.{fmt}"))
+    _warn_stale(folder, formats, written)
     return written
+
+
+def _warn_stale(folder: Path, formats: list[str], written: list[Path]) -> None:
+    """A warning for frames of an earlier, longer sweep that this one left in ``folder``:
+    rerun into the same folder, step_01 to step_03 were replaced and step_04 to step_09
+    stayed, read as part of this sweep by whoever makes slides of the folder."""
+    import re
+    import warnings
+
+    frame = re.compile(rf"step_[0-9]+\.(?:{'|'.join(map(re.escape, formats))})")
+    done = {p.name for p in written}
+    stale = sorted(p.name for p in folder.iterdir() if frame.fullmatch(p.name) and p.name not in done)
+    if stale:
+        shown = stale[0] if len(stale) == 1 else f"{stale[0]} ... {stale[-1]}"
+        warnings.warn(f"{str(folder)!r} also holds {len(stale)} frame(s) of an earlier sweep that this one did not "
+                      f"replace ({shown}); delete them before using the folder's frames", stacklevel=3)
 
 
 def _title(k: int, total: int, formula: str, value: Any, precision: int) -> tuple[str, str]:
