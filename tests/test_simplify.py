@@ -1129,3 +1129,60 @@ def test_a_sum_to_a_number_is_the_sum_only_where_the_inner_sum_to_sums():
     assert cg.to_text(cg.simplify(g)) == "y = sum(x*z)"
     feeds = {"x": np.arange(3.0), "z": np.ones((2, 1)), "w": np.ones(4)}
     assert cg.evaluate(cg.simplify(g), **feeds)["y"] == cg.evaluate(g, **feeds)["y"] == 6.0
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # the power rule's exponent (p + 1) - 1 stayed unfolded where p + 1 is used elsewhere
+        ("x^(p + 1)", "g_x = (p + 1)*x^p\ng_p = x^(p + 1)*log(x)"),  # was (p + 1)*x^(p + 1 - 1)
+        ("x^(p + 1)/(p + 1)", "g_x = x^p\ng_p = x^(p + 1)*log(x)/(p + 1) - x^(p + 1)/(p + 1)^2"),  # was x^(p + 1 - 1)
+        ("x^(p + 2)", "g_x = (p + 2)*x^(p + 1)\ng_p = x^(p + 2)*log(x)"),  # was (p + 2)*x^(p + 2 - 1)
+        ("x^(p - 1)", "g_x = (p - 1)*x^(p - 2)\ng_p = x^(p - 1)*log(x)"),
+    ],
+)
+def test_the_number_of_a_shared_exponent_folds_in_the_power_rule(formula, expected):
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == expected
+    reference = cg.adjoint(g)
+    for x, p in ((0.0, 0.0), (0.0, 1.0), (0.0, 2.5), (-2.0, 1.0), (-2.0, 3.0), (1.5, 2.5), (0.7, -0.5)):
+        want = cg.evaluate(reference, x=x, p=p, nonfinite="propagate")
+        got = cg.evaluate(simple, x=x, p=p, nonfinite="propagate")
+        for name in ("g_x", "g_p"):
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-12, equal_nan=True)
+
+
+@given(st.floats(0.1, 3.0), st.floats(-2.0, 2.0))
+@settings(max_examples=examples(30), deadline=None)
+def test_the_folded_power_rule_matches_central_differences_and_sympy(x, p):
+    g = cg.parse("y = x^(p + 1)/(p + 1)")
+    assume(abs(p + 1) > 0.1)
+    simple = cg.simplify(cg.adjoint(g))
+    _fd_check(g, simple, {"x": x, "p": p}, abs_tol=1e-5)
+    P = sp.Symbol("p", real=True)
+    names = {"x": X, "p": P, "log": sp.log}
+    for line in cg.to_text(simple).splitlines():
+        name, text = line.split(" = ")
+        ours = parse_expr(text, local_dict=names, transformations=standard_transformations + (convert_xor,))
+        assert sp.simplify(ours - sp.diff(X ** (P + 1) / (P + 1), names[name[2:]])) == 0
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_the_cross_entropy_derivative_reads_softmax(axis):
+    # exp(log_softmax(z)) stayed as it was: g_z = -t - exp(log_softmax(z))*sum(-t, axis=-1, keepdims=True)
+    g = cg.Graph()
+    t, z = g.input("t", shape=(2, 3)), g.input("z", shape=(2, 3))
+    g.output(-cg.sum(t * cg.log_softmax(z, axis=axis)), name="L")
+    simple = cg.simplify(cg.adjoint(g))
+    kw = "" if axis == -1 else f", axis={axis}"
+    assert cg.to_text(simple).splitlines()[1] == (
+        f"g_z = -t - softmax(z{kw})*sum(-t, axis={axis}, keepdims=True)")
+    rng = np.random.default_rng(axis + 5)
+    feeds = {"t": rng.uniform(0, 1, (2, 3)), "z": rng.uniform(-30, 30, (2, 3))}
+    want = cg.evaluate(cg.adjoint(g), **feeds)
+    got = cg.evaluate(simple, **feeds)
+    for name in simple.outputs:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-12, atol=1e-15)
+    fd = cg.finite_difference(g, **feeds)
+    np.testing.assert_allclose(got["g_z"], fd["z"], rtol=1e-5, atol=1e-6)

@@ -145,7 +145,9 @@ def _add_order(b: Any, c: Candidate) -> str | None:
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    if b.op(u) == "add" and b.single(u):  # (z + 1) - 1 -> z, (x + w) - x -> w
+    if b.op(u) == "add" and (b.single(u) or b.num(v) is not None and any(b.num(a) is not None for a in b.args(u))):
+        # (z + 1) - 1 -> z, (x + w) - x -> w; the numbers also where z + 1 is used elsewhere
+        # (d/dx x^(p + 1) is (p + 1)*x^p, not (p + 1)*x^(p + 1 - 1))
         signed = [(1, a) for a in b.args(u)] + [(-1, v)]
         _, base = term(b, v)
         bases = [term(b, a)[1] for a in b.args(u)]
@@ -972,6 +974,12 @@ def _sign_multiple(b: Any, c: Candidate) -> str | None:
     return inner if k > 0 else b.make("neg", inner)
 
 
+def _exp_log_softmax(b: Any, c: Candidate) -> str | None:
+    """``exp(log_softmax(u)) -> softmax(u)`` (along the same axis)."""
+    op, args = b.op_args(c.args[0])
+    return b.make("softmax", args[0], **b.attrs(c.args[0])) if op == "log_softmax" else None
+
+
 def _relu(r: Fraction) -> Fraction:
     return max(r, Fraction(0))
 
@@ -1026,6 +1034,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "exp": (
         _at(0, 1),  # exp(0) -> 1
         _inverse("log", only_positive=True),  # exp(log(u)) -> u, only where u > 0 provably
+        _exp_log_softmax,  # exp(log_softmax(u)) -> softmax(u)
     ),
     "log": (
         _at(1, 0),  # log(1) -> 0
