@@ -56,6 +56,17 @@ def fresh(value: Any, like: Any) -> Any:
     return fit_to(value, np.shape(like), None, like)
 
 
+def promote(value: Any, *others: Any) -> Any:
+    """``value`` in the dtype numpy's promotion gives it together with ``others``: an output
+    whose simplified form no longer reads them (``x - x + z``) in the dtype ``evaluate``
+    gives it; a Python float becomes a numpy value."""
+    dtype = np.result_type(value, *others)
+    if type(value) is not float and np.result_type(value) == dtype:
+        return value
+    out = np.asarray(value, dtype=dtype)
+    return out[()] if out.ndim == 0 else out
+
+
 class _Unset:
     def __repr__(self) -> str:
         return "<the param's value in the graph>"
@@ -170,7 +181,7 @@ def covers(d: int, cuts: list[slice]) -> bool:
     return sum(map(len, ranges)) == d <= 4096 and len(set().union(*ranges)) == d
 
 
-HELPERS = {"_fresh": fresh, "_unslice_sum": unslice_sum, "_check": check, "_weak": weak, "_param": param_value, "_unset": UNSET}
+HELPERS = {"_promote": promote, "_fresh": fresh, "_unslice_sum": unslice_sum, "_check": check, "_weak": weak, "_param": param_value, "_unset": UNSET}
 
 
 def _float_like(value: Any) -> Any:

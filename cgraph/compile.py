@@ -17,6 +17,7 @@ import itertools
 import linecache
 import math
 import re
+import threading
 import types
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -182,12 +183,16 @@ def _renamed(fn: Callable, name: str) -> Callable:
 
 
 def _deferred(writer: _Writer, f: Callable, filename: str) -> Callable[..., tuple]:
-    """A stand-in for ``_array_path`` that writes and compiles the real one on its first call."""
+    """A stand-in for ``_array_path`` that writes and compiles the real one on its first call
+    (one thread writes it: the others wait, then call it)."""
+    lock = threading.Lock()
 
     def array_path(*args: Any) -> tuple:
-        text = writer.array()
-        # defines _array_path in the namespace, replacing us
-        f.source += _run(text, filename, writer.namespace)  # type: ignore[attr-defined]
+        with lock:
+            if writer.namespace["_array_path"] is array_path:
+                text = writer.array()
+                # defines _array_path in the namespace, replacing us
+                f.source += _run(text, filename, writer.namespace)  # type: ignore[attr-defined]
         return writer.namespace["_array_path"](*args)
 
     return array_path
@@ -686,6 +691,7 @@ class _Writer:
         src_nodes, src_operands = src.nx._node, src._operand_table()
         taken: set[str] = set()  # the buffers (variables) earlier outputs return
         taken_src: set[str] = set()  # ... and, for forward outputs, the nodes of the graph evaluate runs
+        kept = _kept(src, self.g) if src is not self.g else set(self.g.outputs)
         out = []
         for o in self.g.outputs:
             mine = {expr[r] for r in _roots(self.nodes, self.operands, o)
@@ -698,8 +704,19 @@ class _Writer:
                 shared = bool(mine & own_sources) or bool(mine & taken) and not theirs & taken_src
                 taken_src |= theirs
             taken |= mine
-            out.append(self._fitted(o, expr, shared))
+            value = self._fitted(o, expr, shared)
+            if o not in self.grads and o not in kept:
+                value = self._promoted(value, _dtype_sources(src, o) - _dtype_sources(self.g, o))
+            out.append(value)
         return out
+
+    def _promoted(self, value: str, lost: set) -> str:
+        """``value`` in the dtype ``evaluate`` gives it, where simplify dropped what carried it:
+        ``x - x + z`` reads no ``x`` (a float64 ``x`` made a float32 ``z`` float64), ``x/x``
+        and ``sum(x)*0 + 1`` fold to a Python float (a float32 ``x`` kept them float32)."""
+        others = [self.var[n] if isinstance(n, str) else self._bind(np.zeros((), n[1]), "const")
+                  for n in sorted(lost, key=str) if not isinstance(n, str) or n in self.var]
+        return f"_promote({value}, {', '.join(others)})" if others else value
 
     def _fitted(self, out: str, expr: dict[str, str], shared: bool = False) -> str:
         w = self.grads.get(out)
@@ -759,6 +776,33 @@ def _roots(nodes: Any, operands: Any, n: str) -> set[str]:
         else:
             roots.add(m)
     return roots
+
+
+def _dtype_sources(g: Graph, n: str) -> set:
+    """What numpy's promotion carries into the dtype of ``n``'s value: the inputs and params
+    it reads (by name) and the array constants (``("const", dtype)``); not through the
+    operands an op reads for their shape alone, a guard's condition (``replace_zero_if``)
+    or an op whose value is a Python float (``size``)."""
+    nodes, operands = g.nx._node, g._operand_table()
+    found: set = set()
+    seen, stack = {n}, [n]
+    while stack:
+        m = stack.pop()
+        data = nodes[m]
+        role = data["role"]
+        if role in ("input", "param"):
+            found.add(m)
+        elif role == "const":
+            if isinstance(data["attrs"]["value"], np.ndarray):
+                found.add(("const", data["attrs"]["value"].dtype))
+        elif not OPS[data["op"]].weak_result:
+            op = OPS[data["op"]]
+            args = operands[m][:1] if op.transparent else operands[m]
+            for i, o in enumerate(args):
+                if i not in op.shape_operands and o not in seen:
+                    seen.add(o)
+                    stack.append(o)
+    return found
 
 
 def _may_view(op: str) -> bool:

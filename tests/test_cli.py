@@ -437,6 +437,17 @@ def test_grad_prints_array_values_on_one_line_each():
     assert out.stdout.splitlines()[-2:] == ["y   = [0.3333333333, -6.666666667]", "g_x = [0.3333333333, 0.3333333333]"]
 
 
+def test_compile_source_with_array_values_shows_the_code_that_ran():
+    # --source printed f.source before the call, and a function with a math path writes its
+    # numpy path on its first call with arrays: the code shown was not the code that ran
+    out = run("compile", "x*z", "--source", "--at", "x=[1,2]", "z=3")
+    assert out.returncode == 0, out.stderr
+    assert "def _array_path(" in out.stdout and "np.cos" not in out.stdout
+    assert out.stdout.splitlines()[-3:-1] == ["y   = [3, 6]", "g_x = [3, 3]"]
+    out = run("compile", "log(x)", "--source", "--at", "x=[1,-2]")  # an error: the source, then the message
+    assert out.returncode == 1 and "def _array_path(" in out.stdout and "node 'y' (log)" in out.stderr
+
+
 def test_hessian_prints_second_derivatives_and_their_values(capsys):
     from cgraph.cli import main
 
@@ -555,9 +566,11 @@ def test_at_reads_nan_and_inf_as_a_formula_writes_them(value, shown, capsys):
     assert "is not a number or a [list] of numbers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["9" * 5000, f"[{'9' * 400}]"], ids=["5000 digits", "list"])
+@pytest.mark.parametrize("value", ["9" * 5000, f"[{'9' * 400}]", "1e400", "[1, -1e999]"],
+                         ids=["5000 digits", "list", "1e400", "list of 1e999"])
 def test_at_names_a_number_too_large_for_a_float(value, capsys):
-    # json's ValueError (past 4300 digits) and numpy's OverflowError escaped as tracebacks
+    # json's ValueError (past 4300 digits) and numpy's OverflowError escaped as tracebacks;
+    # 1e400 became inf: "input 'x' is not finite (inf)", a value no one typed
     from cgraph.cli import main
 
     assert main(["grad", "x*z", "--at", f"x={value}", "z=1"]) == 1

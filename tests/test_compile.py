@@ -506,6 +506,62 @@ def test_every_output_is_an_array_of_its_own_where_evaluate_and_grad_give_one(wr
     assert np.shares_memory(cg.compile(h)(x=xv)["y"], xv) and np.shares_memory(cg.evaluate(h, x=xv)["y"], xv)
 
 
+def test_threads_making_the_first_call_with_arrays_at_once_write_the_numpy_path_once(monkeypatch):
+    # a function with a math path writes its numpy path on its first call with arrays: threads
+    # making that call at once each wrote it, into one namespace through one writer (whose
+    # count of bound names they shared), and f.source showed the numpy path several times
+    import importlib
+    import threading
+    import time
+
+    writer = importlib.import_module("cgraph.compile")._Writer
+    array = writer.array
+
+    def slow(self):
+        time.sleep(0.05)  # the other threads arrive while the first one writes
+        return array(self)
+
+    monkeypatch.setattr(writer, "array", slow)
+    f = cg.compile(lecture(), wrt=["x", "z"])
+    xv = np.array([2.0, 3.0])
+    barrier, results = threading.Barrier(4), []
+
+    def call():
+        barrier.wait()
+        results.append(f(x=xv, z=3.0))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert f.source.count("def _array_path") == 1
+    want = cg.grad(lecture(), x=xv, z=3.0)
+    assert len(results) == 4
+    for out in results:
+        np.testing.assert_allclose(out["g_x"], want["x"], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("text", "shape", "feeds"), [
+    ("sum(x - x + z)", (2,), {"x": np.ones(2), "z": np.ones(2, np.float32)}),  # a float64 x makes it float64
+    ("x/x", (), {"x": np.float32(3.0)}),  # float32, not the Python float 1.0
+    ("sum(x)*0 + 1", (2,), {"x": np.ones(2, np.float32)}),
+    ("size(x) + 0*sum(x)", (2,), {"x": np.ones(2, np.float16)}),
+])
+def test_a_forward_output_whose_simplified_form_drops_an_input_has_evaluates_dtype(text, shape, feeds):
+    # simplify drops what carried the dtype (x - x is 0, x/x is 1): the compiled function gave
+    # sum(x - x + z) in z's float32 where evaluate gives float64 (x is float64), and x/x or
+    # sum(x)*0 + 1 of a float32 x as a Python float (float64) where evaluate keeps float32
+    g = cg.Graph()
+    inputs = {n: g.input(n, shape=shape) for n in feeds}
+    g.output(eval(text, {"sum": cg.sum, "size": cg.size}, inputs), name="y")  # noqa: S307 - the test's own formulas
+    want = cg.evaluate(g, **feeds)["y"]
+    for f in (cg.compile(g), cg.compile(g, wrt=list(feeds))):
+        for got in (f(**feeds)["y"], f.positional(*(feeds[n] for n in f.inputs))[0]):
+            assert type(got) is type(want) and got.dtype == want.dtype, (type(got), want.dtype)
+            np.testing.assert_array_equal(got, want)
+
+
 def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     # compile simplifies the adjoint graph through a view sharing its networkx graph
     # (compile._retargeted): nothing may write to it, nor to g

@@ -188,7 +188,7 @@ SOURCE_OPS = frozenset({"input", "param", "const"})
 #: ``code_names`` taking one would replace it in the module the code runs in
 GENERATED_NAMES = frozenset({
     "np", "inputs", "compiled", "positional", "_array_path", "_fit",  # _Writer
-    "_fresh", "_unslice_sum", "_check", "_weak", "_param", "_unset",  # codegen.HELPERS
+    "_promote", "_fresh", "_unslice_sum", "_check", "_weak", "_param", "_unset",  # codegen.HELPERS
     "_fallback", "_slow", "_other", "_extra",  # codegen.support
 })
 #: the numbered names it makes: the values v0, v1, ..., the results o0, ..., and what
