@@ -226,10 +226,10 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
         too_large = InputError(f"--at {shown(item)}: a number in it is too large for a float")
         too_deep = InputError(f"--at {shown(item)}: its lists nest deeper than {MAX_ARRAY_DIMS} levels")
         try:
-            value = json.loads(_NONFINITE.sub(_json_nonfinite, text))
+            value = json.loads(_NONFINITE.sub(_json_nonfinite, text), parse_float=_finite_float)
         except json.JSONDecodeError:
             raise bad from None
-        except ValueError:  # an int past Python's 4300 digits
+        except ValueError:  # an int past Python's 4300 digits, or 1e400 (which float() makes inf)
             raise too_large from None
         except RecursionError:  # [[[...]]] some thousands deep
             raise too_deep from None
@@ -255,6 +255,15 @@ def parse_bindings(items: Sequence[str] | None) -> dict[str, Any]:
 
 #: nan, inf and -inf as a formula writes them (any case), for JSON's NaN and Infinity
 _NONFINITE = re.compile(r"(?<![\w.])(-?)(infinity|inf|nan)(?![\w.])", re.IGNORECASE)
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float; ValueError for one past the floats (1e400), which float()
+    made inf: --at x=1e400 said "input 'x' is not finite (inf)", a value no one typed."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(text)
+    return value
 
 
 def _json_nonfinite(m: re.Match) -> str:

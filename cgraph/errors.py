@@ -169,3 +169,6 @@ def check_path(value: Any, what: str, error: type[CGraphError] = ArgumentError, 
     if not isinstance(value, (str, os.PathLike)):
         shown = "None" if value is None else type(value).__name__
         raise error(f"{what} must be a {kind} path (a str or pathlib.Path), not {shown}")
+    text = os.fspath(value)
+    if ("\0" if isinstance(text, str) else b"\0") in text:  # (os and open said "embedded null byte")
+        raise error(f"{what} {str(value)!r} holds the NUL character, which no {kind} name can")

@@ -151,7 +151,7 @@ def plain_name(name: str) -> bool:
 
 def _name_token(name: str, line: int, col: int) -> Token:
     if not name.isidentifier():
-        raise ParseError(f"{name!r} is not a valid name", line, col)
+        raise ParseError(f"{name!r} is not a valid name{_script_hint(name)}", line, col)
     if name in _LITERALS:
         return Token("lit", _LITERALS[name], line, col)
     if keyword.iskeyword(name):
@@ -159,6 +159,24 @@ def _name_token(name: str, line: int, col: int) -> Token:
     if name.startswith("__"):
         raise ParseError(f"the name {name!r} is not allowed: names starting with '__' are reserved", line, col)
     return _token(Token, ("name", name, line, col))
+
+
+def _script_hint(name: str) -> str:
+    """How to write a name ending in superscript or subscript digits, as pasted from a slide:
+    ``x²`` is the power ``x^2``, ``x₁`` the name ``x_1``."""
+    m = re.fullmatch(r"(.*?)([⁰¹²³⁴-⁹]+|[₀-₉]+)", name)
+    if m is None or m[1] and not m[1].isidentifier():
+        return ""
+    if not m[1]:  # 2²: the base is the token before
+        return "; a power is written with ^, as in x^2"
+    digits = m[2].translate(_SCRIPT_DIGITS)
+    if m[2][0] in "₀₁₂₃₄₅₆₇₈₉":
+        return f"; write {m[1]}_{digits} (drawn with its index below), or the name in backticks, `{name}`"
+    return f"; a power is written {m[1]}^{digits}"
+
+
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃"
+                               "₄₅₆₇₈₉", "01234567890123456789")
 
 
 def keyword_error(name: str, line: int, col: int) -> ParseError:

@@ -566,9 +566,11 @@ def test_at_reads_nan_and_inf_as_a_formula_writes_them(value, shown, capsys):
     assert "is not a number or a [list] of numbers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["9" * 5000, f"[{'9' * 400}]"], ids=["5000 digits", "list"])
+@pytest.mark.parametrize("value", ["9" * 5000, f"[{'9' * 400}]", "1e400", "[1, -1e999]"],
+                         ids=["5000 digits", "list", "1e400", "list of 1e999"])
 def test_at_names_a_number_too_large_for_a_float(value, capsys):
-    # json's ValueError (past 4300 digits) and numpy's OverflowError escaped as tracebacks
+    # json's ValueError (past 4300 digits) and numpy's OverflowError escaped as tracebacks;
+    # 1e400 became inf: "input 'x' is not finite (inf)", a value no one typed
     from cgraph.cli import main
 
     assert main(["grad", "x*z", "--at", f"x={value}", "z=1"]) == 1

@@ -484,6 +484,16 @@ def test_a_path_that_is_no_path_is_an_argument_error(path):
         cg.load(path)
 
 
+@pytest.mark.parametrize("path", ["g\0.json", Path("g\0.json")])
+def test_a_path_holding_nul_is_an_argument_error(path):
+    # it was a bare ValueError("embedded null byte"), naming neither the call nor the path
+    with pytest.raises(cg.ArgumentError, match=r"^cg.save: path 'g\\x00.json' holds the NUL character, which no "
+                                               "file name can$"):
+        cg.save(cg.parse("y = x"), path)
+    with pytest.raises(cg.ArgumentError, match=r"^cg.load: path 'g\\x00.json' holds the NUL character"):
+        cg.load(path)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_a_saved_file_has_the_permissions_open_would_give(tmp_path):
     # the temporary file of the atomic write kept mkstemp's 0600: every saved graph was

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib
 import re
 import sys
 import warnings
@@ -302,6 +303,10 @@ ERRORS = [
     ("atan(x)", 1, 1, "unknown function 'atan'; known functions"),
     ("exp2(x)", 1, 1, "unknown function 'exp2'; known functions"),
     ("cot(x)", 1, 1, "unknown function 'cot'; known functions"),
+    # 'x²' (pasted from a slide) said only "'x²' is not a valid name"
+    ("y = x² + 1", 1, 5, "'x²' is not a valid name; a power is written x^2"),
+    ("2²", 1, 2, "'²' is not a valid name; a power is written with ^, as in x^2"),
+    ("w₁*x", 1, 1, "'w₁' is not a valid name; write w_1 (drawn with its index below), or the name in backticks, `w₁`"),
     ("x +", 1, 4, "incomplete"),
     ("y =", 1, 4, "incomplete"),
     ("2x", 1, 1, "invalid number '2x'"),
@@ -686,6 +691,22 @@ def test_a_typeset_operator_pasted_from_slides_says_which_to_write(text, col, as
         cg.parse(text)
     assert (info.value.line, info.value.column) == (1, col)
     assert str(info.value).endswith(f"; write {ascii_op!r}")
+
+
+def test_a_long_program_is_parsed_in_time_linear_in_its_lines(monkeypatch):
+    # the typo check compared every unused assignment with every input (4000 lines: 16 s), and
+    # each output was marked by g.output, whose check of the outputs so far is a list's `in`
+    P = importlib.import_module("cgraph.parse")  # (cgraph.parse is also the function)
+
+    calls = []
+    one_edit = P._one_edit
+    monkeypatch.setattr(P, "_one_edit", lambda a, b: calls.append(1) or one_edit(a, b))
+    monkeypatch.setattr(cg.Graph, "output", lambda *a, **k: pytest.fail("one g.output per output"))
+    n = 2000
+    g = cg.parse("\n".join(f"a{i} = sin(x{i})" for i in range(n)))
+    assert len(g.outputs) == n and len(calls) < 10 * n  # (n * n before)
+    with pytest.warns(UserWarning, match="'f' is assigned but never used"):  # still found
+        cg.parse("\n".join([*(f"a{i} = sin(x{i})" for i in range(n)), "f = x0*2", "y = ff + a1"]))
 
 
 def test_an_assignment_nothing_uses_warns_naming_the_input_it_may_be_a_typo_of():

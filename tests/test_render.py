@@ -41,6 +41,26 @@ def test_unknown_suffix(tmp_path):
         cg.render(lecture(), tmp_path / "g.jpg")
 
 
+@pytest.mark.parametrize("name", ["frames", "g.svg"])
+def test_a_folder_is_no_file_to_render(tmp_path, name):
+    # a folder said "unknown file type ''", and a folder named g.svg was found only after
+    # Graphviz had drawn it ("Is a directory")
+    (tmp_path / name).mkdir()
+    with pytest.raises(cg.ExportError) as info:
+        cg.render(lecture(), tmp_path / name)
+    assert str(info.value) == (f"cannot render {str(tmp_path / name)!r}: it is a folder; give a file name such as "
+                               f"{str(tmp_path / name / 'graph.svg')!r}")
+
+
+def test_a_path_holding_nul_is_an_export_error():
+    # it was a bare ValueError("embedded null byte")
+    with pytest.raises(cg.ExportError, match=r"^cg.render: path 'g\\x00.svg' holds the NUL character"):
+        cg.render(lecture(), "g\0.svg")
+    with pytest.raises(cg.ExportError, match=r"^backprop_frames: out_dir 'f\\x00' holds the NUL character, which no "
+                                             "folder name can$"):
+        cg.backprop_frames(cg.parse("sin(x)"), "f\0", x=1.0)
+
+
 def test_missing_folder_names_the_path(tmp_path):
     target = tmp_path / "nope" / "g.dot"
     with pytest.raises(cg.ExportError, match="does not exist") as info:
@@ -89,6 +109,17 @@ def test_failed_render_leaves_old_file_untouched(tmp_path, monkeypatch):
         cg.render(lecture(), target)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+def test_an_interrupted_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # only an OSError removed the temporary file: Ctrl-C during the write left .g.dot.<random>.tmp
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(R.os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        cg.render(lecture(), tmp_path / "g.dot")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

@@ -89,6 +89,9 @@ def render(g: Graph | pydot.Dot, path: str | os.PathLike, *, style: str = "compu
     check_path(path, "cg.render: path", ExportError)
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
+    if path.is_dir():  # (its "unknown file type ''", or a folder named g.svg replaced at the end)
+        raise ExportError(f"cannot render {str(path)!r}: it is a folder; give a file name such as "
+                          f"{str(path / 'graph.svg')!r}")
     if fmt is None:
         known = ", ".join(sorted(set(FORMATS)))
         raise ExportError(f"cannot render {str(path)!r}: unknown file type {path.suffix!r}; use one of {known}")
@@ -220,3 +223,6 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ExportError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    except BaseException:  # Ctrl-C while a large PNG is written: no hidden .<name>.tmp left behind
+        Path(tmp).unlink(missing_ok=True)
+        raise
