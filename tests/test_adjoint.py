@@ -218,7 +218,7 @@ def test_the_two_sides_of_maximum_and_minimum_print_alike():
     assert cg.to_text(cg.adjoint(cg.parse("y = maximum(x, z)"))) == (
         "g_x = 1*((1 + sign(x - z))/2)\ng_z = 1*((1 + sign(z - x))/2)")
     assert printed("y = maximum(x, 0)") == "g_x = sign(x)/2 + 1/2"  # a number: sign(x - 0), simplified
-    assert printed("y = minimum(0, x)") == "g_x = sign(-x)/2 + 1/2"
+    assert printed("y = minimum(0, x)") == "g_x = 1/2 - sign(x)/2"  # sign(0 - x) is sign(-x), which is -sign(x)
     assert cg.to_latex(cg.simplify(cg.adjoint(cg.parse("y = maximum(x, z)")), ), form="program").count(
         r"\operatorname{sign}\left(") == 2
 

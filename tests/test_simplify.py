@@ -946,7 +946,7 @@ def test_the_extremum_of_a_node_and_itself_is_the_node(name):
         # two terms 3.0*x*D and 1.5*x*D with D = 1/(2*sqrt(...)*size(x)) shared: their
         # numbers read through D are 1.5 and 0.75, and the sum was put on x*D as 2.25
         # (half the derivative; cg.compile's gradient was half cg.grad's)
-        ("sqrt(1 + square(x + 0.5*x))/size(x)", "4.5*x/(2*sqrt(square(1.5*x) + 1)*size(x))"),
+        ("sqrt(1 + square(x + 0.5*x))/size(x)", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
         ("mean(sqrt(1 + square(x + 0.5*x)))", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
         ("sum(sqrt(1 + square(x + 0.5*x)))/size(x)", "2.25*x/(sqrt(square(1.5*x) + 1)*size(x))"),
     ],
@@ -1027,3 +1027,162 @@ def test_equal_symbolic_powers_beside_a_reciprocal(formula):
         got, want = cg.evaluate(simple, x=1.7, p=0.6, z=0.8), cg.evaluate(h, x=1.7, p=0.6, z=0.8)
         for o in h.outputs:
             assert got[o] == pytest.approx(want[o], rel=1e-12)
+
+
+# --- derivatives that print as a lecturer writes them (the ML-course corpus) ---------------
+
+
+def _fd_check(g, simple, feeds, abs_tol=1e-6):
+    """``simple``'s gradients equal central differences of ``g`` at ``feeds`` (scalars)."""
+    got = cg.evaluate(simple, **feeds)
+    for name, want in cg.finite_difference(g, **feeds).items():
+        assert float(got[f"g_{name}"]) == pytest.approx(float(want), rel=1e-6, abs=abs_tol)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # the hinge's sign(0 - x) was left as sign(-x): g_x = sign(-x)/2 + 1/2
+        ("minimum(0, x)", "g_x = 1/2 - sign(x)/2"),
+        ("minimum(x, 0)", "g_x = 1/2 - sign(x)/2"),
+        ("maximum(0, -x)", "g_x = sign(x)/2 - 1/2"),
+        ("minimum(0, 2*x)", "g_x = 1 - sign(x)"),  # was sign(-2*x) + 1
+        ("maximum(0, x/3)", "g_x = sign(x)/6 + 1/6"),  # was sign(x/3)/6 + 1/6
+        ("maximum(0, x)", "g_x = sign(x)/2 + 1/2"),
+    ],
+)
+def test_the_sign_of_a_multiple_is_the_signed_sign(formula, expected):
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == expected
+    x = np.array([-2.5, -1e-3, 0.0, -0.0, 1e-3, 4.0])
+    np.testing.assert_array_equal(cg.evaluate(simple, x=x)["g_x"], cg.grad(g, x=x)["x"])  # the tie's half at 0 too
+    for point in (-2.5, 0.0, 4.0):
+        _fd_check(g, simple, {"x": point})
+    assert cg.to_text(cg.simplify(cg.parse("y = sign(-x)*sign(3*x) + sign(x/z)"))) == "y = sign(x/z) - sign(x)^2"
+
+
+@given(st.floats(0.2, 3.0), st.floats(-3.0, 3.0))
+@settings(max_examples=examples(30), deadline=None)
+def test_a_quotient_cancels_through_products_of_shared_products(x, z):
+    # x*z*sin(x)*exp(z)*log(x): d/dx printed x*z*sin(x)*exp(z)/x, the x of the shared
+    # x*z inside the shared x*z*sin(x) left uncancelled (only one level of products was read)
+    g = cg.parse("y = x*z*sin(x)*exp(z)*log(x)")
+    simple = cg.simplify(cg.adjoint(g))
+    exprs = expressions_of(simple)
+    assert exprs["g_x"] == "exp(z)*log(x)*sin(x)*z + z*sin(x)*exp(z) + x*z*(exp(z)*log(x))*cos(x)"
+    f = X * Z * sp.sin(X) * sp.exp(Z) * sp.log(X)
+    assert sp.simplify(to_sympy(exprs["g_x"]) - sp.diff(f, X)) == 0
+    assert sp.simplify(to_sympy(exprs["g_z"]) - sp.diff(f, Z)) == 0
+    _fd_check(g, simple, {"x": x, "z": z})
+
+
+_SEEDED = {  # a number's derivative over inputs of undeclared shape: the seed sum_to(1, u) stayed in it
+    "(sum(w*x) + b - y)^2": (
+        "g_w = sum_to(x*expand_to(sum(2*(sum(w*x) + b - y)), w*x), w)\n"
+        "g_x = sum_to(w*expand_to(sum(2*(sum(w*x) + b - y)), w*x), x)\n"
+        "g_b = sum_to(2*(sum(w*x) + b - y), b)\n"
+        "g_y = sum_to(-2*(sum(w*x) + b - y), y)"),
+    # the cross-entropy of a sigmoid: g_t was log(s)*(-sum_to(1, t*log(s) + (1 - t)*log(1 - s)))
+    # - log(1 - s)*(-sum_to(1, ...)), and g_w held sum_to(t*(-sum_to(1, ...)), log(s))
+    "-(t*log(sigmoid(sum(w*x))) + (1 - t)*log(1 - sigmoid(sum(w*x))))": (
+        "g_t = log(1 - sigmoid(sum(w*x))) - log(sigmoid(sum(w*x)))\n"
+        "g_w = sum_to(x*expand_to((1 - sigmoid(sum(w*x)))*sum(-t) - sigmoid(sum(w*x))*sum(t - 1), w*x), w)\n"
+        "g_x = sum_to(w*expand_to((1 - sigmoid(sum(w*x)))*sum(-t) - sigmoid(sum(w*x))*sum(t - 1), w*x), x)"),
+}
+
+
+@pytest.mark.parametrize("formula", sorted(_SEEDED))
+@given(st.sampled_from([((), (), (), ()), ((3,), (3,), (), ()), ((3,), (), (2, 1), (3,)), ((2, 3), (3,), (2, 1), ())]),
+       st.integers(0, 1000))
+@settings(max_examples=examples(20), deadline=None)
+def test_the_seed_of_an_output_of_undeclared_shape_drops_from_its_derivative(formula, shapes, seed):
+    # sum_to(1, u) (the seed: 1 spread over the output's shape) stayed a factor,
+    # 2*(u)*sum_to(1, u), and the sums around it sum_to(sum_to(v, b), sum(w*x)) where a
+    # number's shape is () and sum_to to it is the sum
+    g = cg.parse(f"out = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == _SEEDED[formula]
+    rng = np.random.default_rng(seed)
+    feeds = {name: rng.uniform(-2, 2, shape) for name, shape in zip(g.inputs, shapes)}
+    want = cg.evaluate(cg.adjoint(g), **feeds)
+    got = cg.evaluate(simple, **feeds)
+    for name in simple.outputs:  # equal up to broadcasting where only elementwise ops use a node (see simplify)
+        np.testing.assert_allclose(np.broadcast_to(got[name], np.shape(want[name])), want[name], rtol=1e-12, atol=1e-12)
+    compiled = cg.compile(g, wrt=list(g.inputs))(**feeds)  # compile keeps the shapes
+    for name in simple.outputs:
+        np.testing.assert_allclose(compiled[name], want[name], rtol=1e-12, atol=1e-12)
+        assert np.shape(compiled[name]) == np.shape(want[name])
+    if all(s == () for s in shapes):
+        _fd_check(g, simple, {k: float(v) for k, v in feeds.items()})
+
+
+def test_a_sum_to_a_number_is_the_sum_only_where_the_inner_sum_to_sums():
+    # sum_to(sum_to(v, a), w) with w a number is sum(v) where a is within v; where a is
+    # wider (sum_to then spreads v over a's shape) it is the sum of the spread
+    g = cg.parse("y = sum_to(sum_to(x, z), sum(w))")
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == "y = sum(sum_to(x, z))"
+    feeds = {"x": 2.0, "z": np.ones((2, 3)), "w": np.ones(4)}
+    assert cg.evaluate(simple, **feeds)["y"] == cg.evaluate(g, **feeds)["y"] == 12.0
+    g = cg.parse("y = sum_to(sum_to(x*z, z), sum(w))")
+    assert cg.to_text(cg.simplify(g)) == "y = sum(x*z)"
+    feeds = {"x": np.arange(3.0), "z": np.ones((2, 1)), "w": np.ones(4)}
+    assert cg.evaluate(cg.simplify(g), **feeds)["y"] == cg.evaluate(g, **feeds)["y"] == 6.0
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # the power rule's exponent (p + 1) - 1 stayed unfolded where p + 1 is used elsewhere
+        ("x^(p + 1)", "g_x = (p + 1)*x^p\ng_p = x^(p + 1)*log(x)"),  # was (p + 1)*x^(p + 1 - 1)
+        ("x^(p + 1)/(p + 1)", "g_x = x^p\ng_p = x^(p + 1)*log(x)/(p + 1) - x^(p + 1)/(p + 1)^2"),  # was x^(p + 1 - 1)
+        ("x^(p + 2)", "g_x = (p + 2)*x^(p + 1)\ng_p = x^(p + 2)*log(x)"),  # was (p + 2)*x^(p + 2 - 1)
+        ("x^(p - 1)", "g_x = (p - 1)*x^(p - 2)\ng_p = x^(p - 1)*log(x)"),
+    ],
+)
+def test_the_number_of_a_shared_exponent_folds_in_the_power_rule(formula, expected):
+    g = cg.parse(f"y = {formula}")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple) == expected
+    reference = cg.adjoint(g)
+    for x, p in ((0.0, 0.0), (0.0, 1.0), (0.0, 2.5), (-2.0, 1.0), (-2.0, 3.0), (1.5, 2.5), (0.7, -0.5)):
+        want = cg.evaluate(reference, x=x, p=p, nonfinite="propagate")
+        got = cg.evaluate(simple, x=x, p=p, nonfinite="propagate")
+        for name in ("g_x", "g_p"):
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-12, equal_nan=True)
+
+
+@given(st.floats(0.1, 3.0), st.floats(-2.0, 2.0))
+@settings(max_examples=examples(30), deadline=None)
+def test_the_folded_power_rule_matches_central_differences_and_sympy(x, p):
+    g = cg.parse("y = x^(p + 1)/(p + 1)")
+    assume(abs(p + 1) > 0.1)
+    simple = cg.simplify(cg.adjoint(g))
+    _fd_check(g, simple, {"x": x, "p": p}, abs_tol=1e-5)
+    P = sp.Symbol("p", real=True)
+    names = {"x": X, "p": P, "log": sp.log}
+    for line in cg.to_text(simple).splitlines():
+        name, text = line.split(" = ")
+        ours = parse_expr(text, local_dict=names, transformations=standard_transformations + (convert_xor,))
+        assert sp.simplify(ours - sp.diff(X ** (P + 1) / (P + 1), names[name[2:]])) == 0
+
+
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_the_cross_entropy_derivative_reads_softmax(axis):
+    # exp(log_softmax(z)) stayed as it was: g_z = -t - exp(log_softmax(z))*sum(-t, axis=-1, keepdims=True)
+    g = cg.Graph()
+    t, z = g.input("t", shape=(2, 3)), g.input("z", shape=(2, 3))
+    g.output(-cg.sum(t * cg.log_softmax(z, axis=axis)), name="L")
+    simple = cg.simplify(cg.adjoint(g))
+    kw = "" if axis == -1 else f", axis={axis}"
+    assert cg.to_text(simple).splitlines()[1] == (
+        f"g_z = -t - softmax(z{kw})*sum(-t, axis={axis}, keepdims=True)")
+    rng = np.random.default_rng(axis + 5)
+    feeds = {"t": rng.uniform(0, 1, (2, 3)), "z": rng.uniform(-30, 30, (2, 3))}
+    want = cg.evaluate(cg.adjoint(g), **feeds)
+    got = cg.evaluate(simple, **feeds)
+    for name in simple.outputs:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-12, atol=1e-15)
+    fd = cg.finite_difference(g, **feeds)
+    np.testing.assert_allclose(got["g_z"], fd["z"], rtol=1e-5, atol=1e-6)

@@ -145,7 +145,9 @@ def _add_order(b: Any, c: Candidate) -> str | None:
 
 def _sub_terms(b: Any, c: Candidate) -> str | None:
     u, v = c.args
-    if b.op(u) == "add" and b.single(u):  # (z + 1) - 1 -> z, (x + w) - x -> w
+    if b.op(u) == "add" and (b.single(u) or b.num(v) is not None and any(b.num(a) is not None for a in b.args(u))):
+        # (z + 1) - 1 -> z, (x + w) - x -> w; the numbers also where z + 1 is used elsewhere
+        # (d/dx x^(p + 1) is (p + 1)*x^p, not (p + 1)*x^(p + 1 - 1))
         signed = [(1, a) for a in b.args(u)] + [(-1, v)]
         _, base = term(b, v)
         bases = [term(b, a)[1] for a in b.args(u)]
@@ -175,14 +177,16 @@ def _mul_zero(b: Any, c: Candidate) -> str | None:
 
 
 def _mul_spread(b: Any, c: Candidate) -> str | None:
-    """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` when the other factors already
+    """``expand_to(k, u) * w -> k * w`` for a scalar ``k`` (``sum_to(k, u)`` too, which
+    spreads a scalar as expand_to does: the seed of an output of unknown shape) when the other factors already
     have the product's shape (fully known, or unknown and the broadcast of the same
     nodes: ``x*expand_to(1, x^2) -> x``), so broadcasting ``k`` spreads it the same. For a
     partly known shape (``(None, 3)``), where equal shapes need not be the same, when
     another factor's shape holds the spread's (:func:`_within`)."""
     args = list(c.args)
     for i, a in enumerate(args):
-        if b.op(a) == "expand_to" and b.shape(b.args(a)[0]) == ():
+        op = b.op(a)
+        if (op == "expand_to" or op == "sum_to") and b.shape(b.args(a)[0]) == ():  # (summed "to" a wider shape, a scalar spreads)
             args[i] = b.args(a)[0]
     if args == list(c.args):
         return None
@@ -491,17 +495,29 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
 
 def _products_read(b: Any, k: Any, found: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """``k * prod(base^e)`` with each base that is a product (a shared one, left whole
-    inside another product) read into its factors, for integer ``e``."""
-    out: dict[str, Any] = {}
-    for base, e in found.items():
-        kk, inner = factors(b, base) if b.op(base) == "mul" and type(e) is int else (0, {})
-        if kk == 0:  # not a product (or a zero one, never divided by): the base stays whole
-            out[base] = out.get(base, 0) + e
-            continue
-        k = k * kk**e if e >= 0 else k / (Fraction(kk) if is_exact(kk) else kk) ** -e
-        for f, ef in inner.items():
-            out[f] = out.get(f, 0) + ef * e
-    return k, out
+    inside another product) read into its factors, for integer ``e``, and the products
+    among those too (``(x*z*sin(x))*exp(z)``, a product of a shared ``x*z*sin(x)`` and of
+    a shared ``x*z``, is ``x, z, sin(x), exp(z)``), at most :data:`_PRODUCT_LEVELS` deep."""
+    for _ in range(_PRODUCT_LEVELS):
+        out: dict[str, Any] = {}
+        read = False
+        for base, e in found.items():
+            kk, inner = factors(b, base) if b.op(base) == "mul" and type(e) is int else (0, {})
+            if kk == 0:  # not a product (or a zero one, never divided by): the base stays whole
+                out[base] = out.get(base, 0) + e
+                continue
+            read = True
+            k = k * kk**e if e >= 0 else k / (Fraction(kk) if is_exact(kk) else kk) ** -e
+            for f, ef in inner.items():
+                out[f] = out.get(f, 0) + ef * e
+        found = out
+        if not read:
+            break
+    return k, found
+
+
+#: how many levels of products within products a quotient's factors are read into
+_PRODUCT_LEVELS = 4
 
 
 def _mul_quotients(b: Any, c: Candidate) -> str | None:
@@ -946,6 +962,24 @@ def _computed_from(b: Any, w: str, roots: tuple[str, ...], budget: int = 32) -> 
     return False
 
 
+def _sign_multiple(b: Any, c: Candidate) -> str | None:
+    """``sign(-u) -> -sign(u)`` and ``sign(k*u) -> sign(k)*sign(u)`` for an exact number
+    ``k`` (sign is odd, NaN and 0 included), so the sign joins the term's number: d/dx
+    ``minimum(0, x)`` is ``1/2 - sign(x)/2``, not ``sign(-x)/2 + 1/2``, and of
+    ``minimum(0, 2*x)`` ``1 - sign(x)``, not ``sign(-2*x) + 1``."""
+    k, base = term(b, c.args[0])
+    if type(base) is not str or base == c.args[0] or not is_exact(k) or k == 0:
+        return None
+    inner = b.make("sign", base)
+    return inner if k > 0 else b.make("neg", inner)
+
+
+def _exp_log_softmax(b: Any, c: Candidate) -> str | None:
+    """``exp(log_softmax(u)) -> softmax(u)`` (along the same axis)."""
+    op, args = b.op_args(c.args[0])
+    return b.make("softmax", args[0], **b.attrs(c.args[0])) if op == "log_softmax" else None
+
+
 def _relu(r: Fraction) -> Fraction:
     return max(r, Fraction(0))
 
@@ -1000,6 +1034,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "exp": (
         _at(0, 1),  # exp(0) -> 1
         _inverse("log", only_positive=True),  # exp(log(u)) -> u, only where u > 0 provably
+        _exp_log_softmax,  # exp(log_softmax(u)) -> softmax(u)
     ),
     "log": (
         _at(1, 0),  # log(1) -> 0
@@ -1015,7 +1050,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "relu": (_exactly(_relu), _keeps_zero),  # relu(-1/2) -> 0, relu(3) -> 3, relu(0) -> 0
     "square": (_keeps_zero,),  # 0^2 -> 0
     "step": (_exactly(lambda r: int(r > 0)),),  # step(r) -> 1 if r > 0 else 0
-    "sign": (_exactly(lambda r: (r > 0) - (r < 0)),),  # sign(r) -> -1, 0 or 1
+    "sign": (_exactly(lambda r: (r > 0) - (r < 0)), _sign_multiple),  # sign(r) -> -1, 0 or 1, sign(-2*u) -> -sign(u)
     "abs": (_keeps_zero, _abs_abs),  # |0| -> 0, ||u|| -> |u|, |-u| -> |u|
     "identity": (lambda b, c: c.args[0],),  # identity(u) -> u
     "replace_zero": (_unguarded,),  # replace_zero(u) -> u where u never rounds to 0 (1 + v^2), and exp(v)
@@ -1023,7 +1058,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "replace_zero_if": (_unguarded,),  # the same, and replace_zero_if(u, v) -> u where v is never 0 (2, 1 + w^2)
     "sum_to": (zero_spread, sum_to_twice),  # sum_to(u, like) -> u when shapes are equal, sum_to(0, like) -> zeros,
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
-    #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest
+    #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest;
+    #                            sum_to(u, w) -> sum(u) for a w of shape (), sum_to(sum_to(v, a), w) -> sum(v) where a is in v
     "expand_to": (zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
     "reshape_like": (zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
     "reshape": (reshape_noop,),  # reshape(u) -> u when u has that shape already

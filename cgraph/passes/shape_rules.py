@@ -49,6 +49,8 @@ def sum_to_twice(b: Any, c: Candidate) -> str | None:
     ``v`` (their extents nest), and ``x`` into ``a`` (so it is constant along the axes
     the inner sum_to sums)."""
     u, like = c.args
+    if c.shape == ():
+        return _sum_to_scalar(b, u)
     if c.shape is not None or b.shape(u) is not None:
         return None
     op, args = b.op_args(u)
@@ -69,6 +71,23 @@ def sum_to_twice(b: Any, c: Candidate) -> str | None:
     if not (b.extent(like) <= around <= b.extent(v)) or not all(b.extent(f) <= around for f in others):
         return None
     return b.make("sum_to", b.make("mul", *others, v) if others else v, like)
+
+
+def _sum_to_scalar(b: Any, u: str) -> str | None:
+    """``sum_to(u, like) -> sum(u)`` for a ``like`` of shape ``()`` (``sum_to`` sums all
+    the axes then), and ``sum_to(sum_to(v, a), like) -> sum(v)`` where ``a`` is no wider
+    than ``v`` (its extent is in ``v``'s, so the inner ``sum_to`` only sums): a number's
+    derivative through a sum of unknown shape, ``x*sum(2*(sum(w*x) + b - y))``, not
+    ``x*sum_to(sum_to(2*(sum(w*x) + b - y), b), sum(w*x))``."""
+    s = b.shape(u)
+    if s == ():
+        return None  # (noop_when_shaped's: sum_to(u, like) -> u)
+    op, args = b.op_args(u)
+    if op == "sum_to":
+        v, a = args
+        if b.shape(a) is None and b.shape(v) is None and b.extent(a) <= b.extent(v):
+            u = v
+    return b.make("sum", u)
 
 
 def plain_like(b: Any, like: str) -> str | None:

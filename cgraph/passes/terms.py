@@ -447,8 +447,19 @@ def _float_alike(b: Any, groups: dict, order: list, alike: list) -> bool:
                 # on prod is scaled by lead/k: k also holds numbers read deeper than lead
                 # (3.0*x*(u/(2*v)) has k = 1.5, lead 3.0), which rest still holds
                 kept = ("*", base)
-                scale = exact(Fraction(lead) / Fraction(k)) if is_exact(lead) and is_exact(k) else lead / k
-                break
+            elif type(base) is str and b.op(base) == "div" and b.op(b.args(base)[0]) == "mul":
+                # a quotient lead*rest/v, the same way: the group is written on rest/v
+                # (1.5*x/v + 0.75*x/v, the first's 1.5*x shared: 2.25*x/v)
+                top, v = b.args(base)
+                inner = b.args(top)
+                lead = b.num(inner[0])
+                if lead is None:
+                    continue
+                kept = b.make("div", inner[1] if len(inner) == 2 else b.make("mul", *inner[1:]), v)
+            else:
+                continue
+            scale = exact(Fraction(lead) / Fraction(k)) if is_exact(lead) and is_exact(k) else lead / k
+            break
         else:
             return False
     total: Any = 0
