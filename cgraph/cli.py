@@ -176,9 +176,14 @@ def load_graph(source: str) -> Any:
         if text.lstrip().startswith("{"):  # a graph cg.save wrote under another suffix: no program starts so
             return cg.loads(text, source=source)
         try:
-            return cg.parse(text)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                g = cg.parse(text)
         except cg.ParseError as exc:  # "line 2, column 5" of which file: the command may read several
             raise cg.ParseError(f"{source}, {exc}") from None
+        for w in caught:  # its warnings name the file as its errors do ("line 6: 'f' is assigned ...")
+            warnings.warn(f"{source}, {w.message}", w.category, stacklevel=2)
+        return g
     try:
         return cg.parse(source)
     except cg.ParseError:

@@ -548,6 +548,18 @@ def test_a_program_file_with_a_utf8_byte_order_mark_is_read(tmp_path, capsys):
     assert "g_x = z*cos(x*z)" in capsys.readouterr().out
 
 
+def test_the_warnings_of_a_program_file_name_it_as_its_errors_do(tmp_path, capsys):
+    # an error said "f.txt, line 2, column 5: ..." but a warning only "line 2: ..."
+    from cgraph.cli import main
+
+    path = tmp_path / "f.txt"
+    path.write_text("f = sin(x)\ny = x + ff\n")
+    assert main(["grad", str(path), "--of", "y"]) == 0
+    assert capsys.readouterr().err == (f"cgraph grad: warning: {path}, line 1: 'f' is assigned but never used (so it "
+                                       "is an output), and the input 'ff' first appears after it (line 2, column 9): "
+                                       "a typo of 'f'?\n")
+
+
 def test_at_pairs_joined_by_commas_get_a_hint(capsys):
     # --at x=2,z=3 (as JAX/SymPy users write a point) said only "'2,z=3' is not a number"
     from cgraph.cli import main
@@ -691,8 +703,8 @@ def test_a_warning_is_one_line_without_cgraphs_source(tmp_path):
     out = run("grad", str(prog))
     # f, unused, is an output beside y: differentiating needs one output, so it stops there
     assert out.returncode == 1 and out.stdout == ""
-    assert out.stderr == ("cgraph grad: warning: line 6: 'f' is assigned but never used (so it is an output), and "
-                          "the input 'ff' first appears after it (line 7, column 13): a typo of 'f'?\n"
+    assert out.stderr == (f"cgraph grad: warning: {prog}, line 6: 'f' is assigned but never used (so it is an output), "
+                          "and the input 'ff' first appears after it (line 7, column 13): a typo of 'f'?\n"
                           f"cgraph grad: error: '{prog}' has 2 outputs ['f', 'y']; say which to differentiate "
                           "with --of NAME\n")
 
