@@ -64,11 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=text, description=text)
         arguments(p)
         p.set_defaults(usage_error=p.error)  # a command's own check of its options: status 2
-    # a formula that starts with a minus (-x*z) is not an option (the only short ones are -h
-    # and -o): argparse would say FORMULA_OR_FILE is missing; a leading space makes it positional
+    # a formula that starts with a minus (-x*z) is not an option: argparse would say
+    # FORMULA_OR_FILE is missing; a leading space makes it positional. Short options are the
+    # command's own, -h alone or -o with or without its value attached (-og.svg): -h*log(h)
+    # and, in a command without -o, -omega*x are formulas
     argv = list(sys.argv[1:] if argv is None else argv)
     start = next((i for i, a in enumerate(argv) if a in COMMANDS), len(argv))
-    argv[start:] = [f" {a}" if a[:1] == "-" and a[1:2] not in ("", "-", "h", "o") else a for a in argv[start:]]
+    own = sub.choices[argv[start]]._option_string_actions if start < len(argv) else {}
+
+    def option(a: str) -> bool:
+        return a[1:2] in ("", "-") or a[:2] in own and (a == a[:2] or own[a[:2]].nargs != 0)
+
+    argv[start:] = [f" {a}" if a[:1] == "-" and not option(a) else a for a in argv[start:]]
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # `cgraph grad f --foo`: the command's usage, not the top-level one

@@ -707,6 +707,8 @@ class _Writer:
             value = self._fitted(o, expr, shared)
             if o not in self.grads and o not in kept:
                 value = self._promoted(value, _dtype_sources(src, o) - _dtype_sources(self.g, o))
+            if o not in self.grads and o in self.weak and not value.startswith("_promote("):
+                value = f"np.float64({value})"  # a value of constants (size(x), 2*3): numpy's, as evaluate's
             out.append(value)
         return out
 

@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from .checks import check_node, const_value, normalize_shape
-from .errors import ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
+from .errors import ArgumentError, ArityError, CycleError, GraphError, NodeNotFoundError, ShapeError
 from .memory import PROMOTE_EVERY, gc_paused, promote_young
 from .node import Node
 from .ops import registry
@@ -147,6 +147,8 @@ class Graph:
     """
 
     def __init__(self, name: str = "graph") -> None:
+        if not isinstance(name, str):  # cg.save wrote it, and cg.load refused the file
+            raise ArgumentError(f"Graph: name must be a string, not {name!r}")
         self.name = name
         self.nx = _OpGraph()
         self._outputs: list[str] = []

@@ -67,6 +67,8 @@ def dumps(g: Graph) -> str:
     (True, 10.0)
     """
     require_graph(g, "dumps").validate()
+    if not isinstance(g.name, str):  # (g.name set after Graph(...)): load would refuse the file
+        raise GraphError(f"graph name {shown(g.name)} cannot be saved: it must be a string")
     order = sorted(g.nx, key=lambda n: g.nx.nodes[n]["order"])
     head = {"format": FORMAT, "version": VERSION, "name": g.name, "outputs": list(g.outputs)}
     lines = [_json(head)[:-1] + ","]

@@ -507,6 +507,24 @@ def test_a_formula_that_starts_with_a_minus_is_not_an_option():
     assert out.returncode == 0 and "g_x = -z" in out.stdout and "dy/dx = 3" in out.stdout, out.stderr
 
 
+def test_a_formula_that_starts_like_a_short_option_is_a_formula(tmp_path, capsys):
+    # -h*log(h) (an input h) said "argument -h/--help: ignored explicit argument '*log(h)'" and
+    # -omega*x "the following arguments are required: FORMULA_OR_FILE" (status 2): every
+    # formula starting -h or -o was taken for an option
+    from cgraph.cli import main
+
+    assert main(["grad", "-h*log(h)"]) == 0
+    assert capsys.readouterr().out == "g_h = -log(h) - 1\n"
+    assert main(["grad", "-omega*x", "--at", "omega=2", "x=3"]) == 0  # grad has no -o
+    assert "dy/domega = -3.0" in capsys.readouterr().out
+    assert main(["draw", "-h*x", "-o", str(tmp_path / "a.dot")]) == 0
+    assert main(["draw", "x", f"-o{tmp_path / 'b.dot'}"]) == 0  # -o's value attached is still -o
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.dot", "b.dot"]
+    capsys.readouterr()
+    assert main(["grad", "-h"]) == 0  # -h alone is still the help
+    assert capsys.readouterr().out.startswith("usage: cgraph grad")
+
+
 @pytest.mark.parametrize("command", ["grad", "draw"])
 def test_an_empty_formula_is_said_to_be_empty(command, tmp_path, capsys):
     # "" is Path("."), a folder: the message was "[Errno 21] is a directory, not a formula

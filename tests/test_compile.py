@@ -562,6 +562,20 @@ def test_a_forward_output_whose_simplified_form_drops_an_input_has_evaluates_dty
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("text", ["y = size(x)", "y = sum(2*3 + 0*x)", "y = sum(x)*0 + size(x)"])
+def test_an_output_of_constants_is_a_numpy_value_from_a_call_with_arrays(text):
+    # "arrays give numpy values": an output that the code computes from constants alone
+    # (size(x), 2*3) came back as a Python float from a call with arrays; evaluate gives np.float64
+    g = cg.Graph()
+    x = g.input("x", shape=(3,))
+    g.output(eval(text[4:], {"size": cg.size, "sum": cg.sum}, {"x": x}), name="y")  # noqa: S307 - the test's own formulas
+    xv = np.array([1.0, 2.0, 3.0])
+    want = cg.evaluate(g, x=xv)["y"]
+    f = cg.compile(g)
+    for got in (f(x=xv)["y"], f.positional(xv)[0]):
+        assert type(got) is type(want) is np.float64 and got == want
+
+
 def test_compile_leaves_the_graph_and_its_cached_adjoint_as_they_were():
     # compile simplifies the adjoint graph through a view sharing its networkx graph
     # (compile._retargeted): nothing may write to it, nor to g
@@ -893,3 +907,64 @@ def test_the_scalar_code_of_maximum_and_minimum_gives_numpys_bits(name):
     for bad in (math.nan, math.inf):
         with pytest.raises(cg.InputError, match="'a' is not finite"):
             f(a=bad, b=1.0)
+
+#: ops that read an operand for its shape alone, which compile does not compute (docs/errors.md)
+SHAPE_READERS = {op for op, d in cg.OPS.items() if d.shape_operands}
+
+
+def _fed(kind, value):
+    """An input's value as a caller may give it: Python scalars, float32, 0-d arrays, ints,
+    bools, or a value outside the domains (a NaN, a huge or negative value, zeros)."""
+    a = np.asarray(value, dtype=np.float64)
+    out = {"float32": a.astype(np.float32), "int": np.round(a).astype(np.int64), "bool": a > 0, "zero_d": a,
+           "nan": np.where(np.arange(a.size).reshape(a.shape) == 0, np.nan, a), "huge": a * 1e200,
+           "negative": -np.abs(a) - 1, "zero": a * 0}.get(kind, a)
+    return out.item() if out.ndim == 0 and kind not in ("float32", "zero_d", "bool") else out
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
+@given(op_graphs(max_steps=6, ops=sorted(set(cg.OPS) - SHAPE_READERS)), st.sampled_from(["float64", "float32", "int", "bool", "zero_d", "nan", "huge",
+                                                 "negative", "zero"]), st.booleans())
+def test_random_graphs_agree_with_evaluate_in_dtype_errors_and_arrays_of_their_own(case, kind, positional):
+    # beyond the values (above): whatever a caller feeds, the compiled function raises the
+    # error evaluate raises (the same class and message), or answers in evaluate's dtype
+    # and shape, without writing into the inputs or handing them back as an output
+    g, point, _ = case
+    feeds = {n: _fed(kind, v) for n, v in point.items()}
+    note(f"{describe(g)}\n{feeds!r}")
+    copies = {n: np.array(v, copy=True) for n, v in feeds.items()}
+    for wrt in (None, g.inputs):
+        f = cg.compile(g, wrt=wrt)
+        try:
+            want = plan(g, ["y"]).run(feeds)["y"]  # (evaluate of what y reads)
+        except cg.CGraphError as exc:
+            with pytest.raises(type(exc)) as got:
+                f.positional(*(feeds[n] for n in f.inputs)) if positional else f(**feeds)
+            assert str(got.value) == str(cg.errors.without_nonfinite_hint(exc))
+            continue
+        try:
+            out = dict(zip(f.outputs, f.positional(*(feeds[n] for n in f.inputs)))) if positional else f(**feeds)
+        except cg.DomainError:
+            assert wrt is not None  # only a derivative may fail where the function does not (docs/errors.md)
+            continue
+        got = out["y"]
+        if type(got) is float:  # the math path on Python floats: a float, float64
+            assert all(type(v) in (float, int) for v in feeds.values())
+        else:
+            assert np.result_type(got) == np.result_type(want) and np.shape(got) == np.shape(want)
+        rtol = 1e-5 if np.result_type(want) == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-300)
+        for n, v in feeds.items():
+            assert np.array_equal(v, copies[n]), n
+            assert not any(isinstance(r, np.ndarray) and np.shares_memory(r, v) for r in out.values()), n
+
+def test_the_float_path_is_within_a_few_ulps_of_evaluate():
+    # README: on Python floats the values are math's (the C library's), which may differ by a
+    # few ulps from numpy's own SIMD code (tanh on an AVX2 CPU: 1 or 2 ulps)
+    xs = np.random.default_rng(0).uniform(-10, 10, 300)
+    for op in ("exp", "log", "sin", "cos", "tan", "sqrt", "tanh", "sigmoid", "softplus"):
+        g = cg.parse(f"y = {op}(x)")
+        f = cg.compile(g)
+        for x in map(float, np.abs(xs) if op in ("log", "sqrt") else xs):
+            got, want = f.positional(x)[0], float(cg.evaluate(g, x=x)["y"])
+            assert abs(got - want) <= 4 * math.ulp(want), (op, x)

@@ -168,6 +168,19 @@ def test_save_refuses_what_json_cannot_hold_and_leaves_no_file(tmp_path):
         cg.save(cg.parse("x"), tmp_path / "missing" / "g.json")
 
 
+@pytest.mark.parametrize("name", [3, None, ("a",)])
+def test_a_graph_name_that_is_no_string_is_refused_before_a_file_load_cannot_read(name, tmp_path):
+    # cg.parse("x*2", name=3) and cg.Graph(None) were taken, cg.save wrote them, and cg.load
+    # refused the file: "name must be a string, not 3"
+    with pytest.raises(cg.ArgumentError, match=r"^Graph: name must be a string, not "):
+        cg.parse("y = x*2", name=name)
+    g = cg.parse("y = x*2")
+    g.name = name
+    with pytest.raises(cg.GraphError, match=r"^graph name .* cannot be saved: it must be a string$"):
+        cg.save(g, tmp_path / "g.json")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_validates_first():
     g = cg.parse("y = sin(x)")
     g.nx.add_edge("y", "x", key=0)  # a cycle, and an operand on an input
