@@ -12,6 +12,7 @@ an array op) stays one atom. The result is rebuilt term by term, then simplified
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from fractions import Fraction
 from typing import Any
 
@@ -329,7 +330,21 @@ def _times(p: Poly, q: Poly) -> Poly | None:
 
 
 def _merge(m1: tuple, m2: tuple) -> tuple:
-    exps = dict(m1)
+    """The product of two monomials: the exponents of a shared atom add, zeros drop out.
+
+    The shorter one's factors go into the longer one where bisection finds their place,
+    so a product of ``n`` factors times one more is one copy of a tuple, not a sort of
+    it (the derivative of ``sin(sin(...sin(x)))``, ``n`` cosines, is built factor by
+    factor). A monomial's exponents are all nonzero, or all zero (``u^0``, which
+    :meth:`_Expander._power` makes): such a monomial is 1 here."""
+    m1, m2 = (_ONE if m and m[0][1] == 0 else m for m in (m1, m2))
+    if len(m1) < len(m2):
+        m1, m2 = m2, m1
     for a, e in m2:
-        exps[a] = exps.get(a, 0) + e
-    return tuple(sorted((a, e) for a, e in exps.items() if e != 0))
+        i = bisect_left(m1, (a,))  # the first factor of an atom >= a ((a,) < (a, e))
+        if i < len(m1) and m1[i][0] == a:
+            e += m1[i][1]
+            m1 = m1[:i] + (((a, e),) if e != 0 else ()) + m1[i + 1 :]
+        else:
+            m1 = m1[:i] + ((a, e),) + m1[i:]
+    return m1
