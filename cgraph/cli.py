@@ -595,7 +595,9 @@ def _expanded(ga: Any) -> Any:
 
     derivatives = cg.expand(ga)
     shorter = cg.expand(cg.simplify(ga))
-    return shorter if len(cg.to_text(shorter)) < len(cg.to_text(derivatives)) else derivatives
+    with warnings.catch_warnings():  # (of expression swell: the printing of the one chosen warns)
+        warnings.simplefilter("ignore")
+        return shorter if len(cg.to_text(shorter)) < len(cg.to_text(derivatives)) else derivatives
 
 
 def _is_number(text: str) -> bool:

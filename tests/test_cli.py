@@ -857,3 +857,18 @@ def test_the_valued_program_writes_a_derivatives_zero_without_its_sign(capsys):
     assert lines[3] == "g_z = g_y*x  # 0.0"  # was -0.0, beside dy/dz = 0.0 below it
     assert main(["grad", "-x", "--program", "--at", "x=0"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "y = -x      # -0.0"  # a value of the function: as numpy gives it
+
+
+def test_grad_expand_warns_of_expression_swell_once(tmp_path, capsys):
+    # --expand printed "to_text: the expanded form of 'g_x' passes 20000 characters" twice (with
+    # --latex a to_text warning beside to_latex's): choosing the shorter of two expansions
+    # printed both, and the printing of the one chosen warned again
+    from cgraph.cli import main
+
+    path = tmp_path / "chain.txt"
+    path.write_text("sin(" * 300 + "x" + ")" * 300)
+    for latex, printer in ((), "to_text"), (("--latex",), "to_latex"):
+        assert main(["grad", "--expand", *latex, str(path)]) == 0
+        err = capsys.readouterr().err.splitlines()
+        assert err == [f"cgraph grad: warning: {printer}: the expanded form of 'g_x' passes 20000 characters "
+                       "(expression swell); writing the program form instead (raise max_length= to force it)"]
