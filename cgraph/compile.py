@@ -32,7 +32,7 @@ from .memory import gc_paused
 from .ops.registry import CODE_NAMES, OPS, OpDef
 from .passes.adjoint import derivative_key, fit_to, may_mix, of_name, require_separable
 from .passes.grad import gradient_graph, spread_node
-from .passes.plan import _kind, plan, read_only
+from .passes.plan import op_kind, plan, read_only
 from .passes.simplify import simplify_keeping_shapes
 
 __all__ = ["compile"]
@@ -810,7 +810,7 @@ def _dtype_sources(g: Graph, n: str) -> set:
 def _may_view(op: str) -> bool:
     """Whether ``op``'s value may be an operand or a view of one (as the plan reads it: not a
     ufunc's, nor one its definition calls ``fresh``)."""
-    return not OPS[op].fresh and _kind(op)[1] is None
+    return not OPS[op].fresh and op_kind(op)[1] is None
 
 
 def _ancestors(operands: dict, outputs: list[str]) -> set[str]:

@@ -32,7 +32,7 @@ NONFINITE = ("raise", "propagate")
 #: lists are as fast as the checks (and small arrays never reach mmap)
 REUSE_MIN_SIZE = 4096
 
-def _kind(op: str) -> tuple[Any, np.ufunc | None, int]:
+def op_kind(op: str) -> tuple[Any, np.ufunc | None, int]:
     """(eval, the ufunc that computes ``op`` with ``out=`` or None, how many leading
     operands may donate their buffer)."""
     opdef = OPS[op]
@@ -129,7 +129,7 @@ class Plan:
             if i >= 0 and n not in keep_set:
                 frees[i] += (s,)
         op_names = [nodes[n]["op"] for n in ops]
-        kinds = {op: _kind(op) for op in set(op_names)}
+        kinds = {op: op_kind(op) for op in set(op_names)}
         fresh_ops = {op for op, kind in kinds.items() if OPS[op].fresh or kind[1] is not None}
         seen = _seen(ops, op_names, fresh_ops, operands, keep_set) if reuse else set()
         self.reuse = reuse
