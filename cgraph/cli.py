@@ -512,10 +512,7 @@ def _grad(args: argparse.Namespace) -> int:
     if at and not args.latex and all(np.ndim(v) == 0 for v in at.values()):
         # the lecture's "3e^6 + 3/ln(2) - ...": the derivative with the point bound, kept exact
         # (before printing too: simplify's shape rules may refuse what evaluate took, softmax of a number)
-        bound = cg.simplify(derivatives if args.expand else ga, **at)
-        for line in cg.to_text(bound).splitlines():
-            name, _, rhs = line.partition(" = ")
-            exact[name] = rhs
+        exact = _exact_forms(cg.simplify(derivatives if args.expand else ga, **at))
     if args.program and at and not args.latex:
         print(_valued_program(ga, cg.evaluate(ga, **at)))
     else:
@@ -527,6 +524,23 @@ def _grad(args: argparse.Namespace) -> int:
             shown = f"{rhs} = " if rhs and not _is_number(rhs) else ""
             print(f"d{of or g.outputs[0]}/d{name} = {shown}{_derivative(value)}")
     return 0
+
+
+def _exact_forms(bound: Any) -> dict[str, str]:
+    """Each output of ``bound`` (the derivatives with the point bound) as one expression, where
+    it is one: an output whose expression swells past to_text's cap has none (its text is the
+    program form, over temporaries t1, t2, ... that the line ``dy/dx = ...`` would not define).
+    The derivatives printed above have already warned of the swell."""
+    import cgraph as cg
+
+    exact = {}
+    for out in bound.outputs:
+        with warnings.catch_warnings(record=True) as swelled:
+            warnings.simplefilter("always")
+            text = cg.to_text(bound.node(out))
+        if not swelled:
+            exact[out] = text
+    return exact
 
 
 def _refuse_mixing_anywhere(g: Any, ga: Any) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -872,3 +874,20 @@ def test_grad_expand_warns_of_expression_swell_once(tmp_path, capsys):
         err = capsys.readouterr().err.splitlines()
         assert err == [f"cgraph grad: warning: {printer}: the expanded form of 'g_x' passes 20000 characters "
                        "(expression swell); writing the program form instead (raise max_length= to force it)"]
+
+
+def test_grad_at_leaves_out_an_exact_form_that_swells(tmp_path, capsys):
+    # with --at x=2 (sin(2) is kept exact), d/dx of a 300-deep chain swells: the exact form's
+    # to_text fell back to the program form, whose last line, over the temporaries t1..t298,
+    # was printed as "dy/dx = cos(sin(t298))*cos(t298)*... = value", with a second warning
+    from cgraph.cli import main
+
+    path = tmp_path / "chain.txt"
+    path.write_text("sin(" * 300 + "x" + ")" * 300 + " + sin(z)")
+    assert main(["grad", str(path), "--at", "x=2", "z=2"]) == 0
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and "expression swell" in err
+    lines = out.splitlines()
+    dx, dz = lines[-2:]
+    assert re.fullmatch(r"dy/dx = -?\d\.\d+(e-?\d+)?", dx), dx  # the value alone
+    assert dz == f"dy/dz = cos(2) = {math.cos(2)!r}"  # an output that does not swell keeps its exact form
