@@ -152,6 +152,25 @@ def test_an_elementwise_product_of_arrays_is_odot_and_a_matrix_product_juxtapose
     assert cg.to_text(X * Y) == "X*Y" and cg.to_latex(lecture()).startswith("y = e^{x z} + ")
 
 
+def test_a_product_among_a_product_s_factors_is_juxtaposed_without_parentheses():
+    # a shared product printed x z \left(e^{z} \ln\left(x\right)\right) \cos\left(x\right) in the
+    # derivative of x*z*sin(x)*exp(z)*log(x): juxtaposed factors associate, as a lecturer writes them
+    assert [cg.to_latex(cg.parse(f).node("y")) for f in (
+        "y = a*(b*c)", "y = a*(b*(c*d))", "y = sin(a)*(b*c)", "y = a*(2*b)",  # (x \cdot 2 b: x 2 b reads as x2 b)
+        "y = a*(-(b*c))", "y = a*(-b)", "y = a*((b + c)*d)", "y = a*(b*1.5e-7)", "y = a*(b/c)")] == [
+        "a b c", "a b c d", r"\sin\left(a\right) b c", r"a \cdot 2 b",
+        r"a \left(-b c\right)", r"a \left(-b\right)", r"a \left(b + c\right) d", r"a b \left(1.5 \cdot 10^{-7}\right)",
+        r"a \frac{b}{c}"]
+    assert cg.to_text(cg.parse("y = a*(b*c)")) == "y = a*(b*c)"  # text keeps them: it reads back as computed
+    g = cg.Graph()
+    X, M, s, t = g.input("X", shape=(3, 3)), g.input("M", shape=(3, 3)), g.input("s", shape=()), g.input("t", shape=())
+    assert [cg.to_latex(n) for n in (s * (t * X), s * (t * (X @ M)), X * (X @ M), (X @ M) @ (s * X))] == [
+        "s t X", r"s t \left(X M\right)", r"X \odot \left(X M\right)", r"X M \left(s X\right)"]
+    text = cg.to_latex(cg.simplify(cg.adjoint(cg.parse("x*z*sin(x)*exp(z)*log(x)"))))
+    assert r"x z e^{z} \ln\left(x\right) \cos\left(x\right)" in text
+    check_latex(text)
+
+
 def test_a_product_of_unknown_shape_over_an_array_is_still_an_array():
     # c*A of an undeclared c has an unknown shape, but A's axes: c*A*B printed c A B, the
     # matrix product (an undeclared c multiplies elementwise like any operand of unknown shape)

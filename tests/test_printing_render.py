@@ -31,8 +31,11 @@ def reference_printer(op: str, args: list[tuple[str, int]], attrs: dict, style: 
     opdef, latex = OPS[op], style.latex
     if opdef.transparent:
         return args[0]
-    parts = [style.open + t + style.close if p < opdef.operand_prec(i, latex=latex) else t for i, (t, p) in enumerate(args)]
     template = opdef.latex if latex else opdef.text
+    juxtaposed = latex and opdef.variadic and template.isspace()  # a later factor with a sign: x \left(-y z\right)
+    parts = [style.open + t + style.close
+             if p < opdef.operand_prec(i, latex=latex) or juxtaposed and i and p < Prec.POW and t.startswith("-") else t
+             for i, (t, p) in enumerate(args)]
     if latex and template.startswith("\\frac"):  # signs of the parts go in front of the fraction
         signs = [t.startswith("-") and p >= Prec.MUL for t, p in args]
         parts = [part[1:] if sign else part for part, sign in zip(parts, signs)]

@@ -119,8 +119,10 @@ SUB = register(OpDef(
 MUL = register(OpDef(
     "mul", None, lambda *xs: functools.reduce(np.multiply, xs), shapes.broadcast, _mul_vjp,
     # a*(b/c), a*(-b): later operands need more than MUL, so the lecture's g_f*(1/a)
-    text="*", latex=" ", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW),
-    latex_arg_prec=(Prec.MUL, Prec.POW), latex_arrays=r" \odot ", label="×", commutative=True, elementwise=True,
+    # LaTeX: a product among the later factors is juxtaposed without parentheses, x z e^{z}
+    # \ln x, not x z \left(e^{z} \ln x\right) (text keeps them: a*(b*c) reads back as computed)
+    text="*", latex=" ", prec=Prec.MUL, arg_prec=(Prec.MUL, Prec.POW), latex_prec=Prec.JUXT,
+    latex_arg_prec=(Prec.MUL, Prec.JUXT), latex_arrays=r" \odot ", label="×", commutative=True, elementwise=True,
     doc="Product of two or more operands.", ufunc=np.multiply, overflows=True,  # 1e200*1e200
     code_math=_joined(" * "), code=_joined(" * "), keeps_nonfinite="all",
 ))

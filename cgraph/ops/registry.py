@@ -34,6 +34,7 @@ class Prec:
     ADD = 1  # a + b, a - b
     ODOT = 1.5  # A \odot B in LaTeX: looser than a juxtaposed product, (A \odot B) W
     MUL = 2  # a*b, a/b
+    JUXT = 2.5  # a b in LaTeX: a product written by juxtaposition, whose factors associate (x z e^{z} \ln x)
     UNARY = 3  # -a
     POW = 4  # a^b
     ATOM = 10  # names, numbers, calls f(a)

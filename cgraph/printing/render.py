@@ -157,7 +157,7 @@ def _compile(opdef: OpDef, style: Style, *, lead: int = 0) -> Callable[[list, di
             out = open_ + text + close if p < first else text
             minus = not plus and _unit_minus(template, args)
             for i, (text, p) in enumerate(args[1:]):
-                if p < rest:
+                if p < rest or juxtapose and p < Prec.POW and text[:1] == "-":  # (x \left(-y z\right), not x \cdot -y z)
                     text = open_ + text + close
                 if minus:
                     minus = False
