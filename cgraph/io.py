@@ -98,25 +98,27 @@ def save(g: Graph, path: str | os.PathLike) -> Path:
         raise IsADirectoryError(errno.EISDIR, "cannot save the graph: it is a folder; give a file name "
                                 f"such as {str(path / 'graph.json')!r}", str(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    except OSError as exc:  # a folder one may not write in: the error named the temporary file
-        raise _cannot_save(exc, path) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the graph private
-        os.replace(tmp, path)
-    except BaseException as exc:
-        os.unlink(tmp)
-        if isinstance(exc, OSError):  # a full disk, a file one may not replace: named by both files, or neither
-            raise _cannot_save(exc, path) from None
-        raise
+        write_replacing(path, text.encode("utf-8"))
+    except OSError as exc:  # a folder one may not write in, a full disk: the error named the temporary file
+        raise OSError(exc.errno, f"cannot save the graph: {exc.strerror or exc}", str(path)) from None
     return path
 
 
-def _cannot_save(exc: OSError, path: Path) -> OSError:
-    """``exc`` (of the temporary file) as the error of ``path``, of the same type."""
-    return OSError(exc.errno, f"cannot save the graph: {exc.strerror or exc}", str(path))
+def write_replacing(path: Path, data: bytes, *, hidden: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file in its folder (``.name.*.tmp``
+    where ``hidden``) and a rename, so no reader sees half a file. The file gets the
+    permissions ``open(path, "w")`` would give it (mkstemp's 0600 would make it private).
+    The temporary file is removed on any failure, Ctrl-C included; an OSError is raised
+    as it came (it may name the temporary file: the callers name ``path``)."""
+    fd, tmp = tempfile.mkstemp(prefix=("." if hidden else "") + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, _file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _file_mode(path: Path) -> int:

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess  # nosec B404: runs only the dot binary found on PATH, with fixed arguments
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pydot
 
 from ..errors import ExportError, GraphvizNotFoundError, RenderError, check_path
 from ..graph import Graph
-from ..io import _file_mode
+from ..io import write_replacing
 
 __all__ = ["FORMATS", "render", "run_dot", "write_atomic"]
 
@@ -212,17 +211,6 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     if not folder.is_dir():
         raise ExportError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        write_replacing(path, data, hidden=True)
     except OSError as exc:
         raise ExportError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _file_mode(path))  # as cg.save: an existing file's own, else 0666 less the umask
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    except BaseException:  # Ctrl-C while a large PNG is written: no hidden .<name>.tmp left behind
-        Path(tmp).unlink(missing_ok=True)
-        raise
