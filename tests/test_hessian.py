@@ -647,3 +647,15 @@ def test_an_error_at_a_second_derivative_names_it_and_the_rules_that_made_it():
                                              r"of node 't7' \(pow\), itself made by the derivative rule of node 'y' \(pow\) "
                                              r"= x\^\(3/2\); pass"):
         cg.hessian(cg.parse("y = x^(3/2)"), x=0.0)
+
+
+def test_an_error_in_an_array_hessian_names_the_block_of_h_v_not_the_hvps_own_sum():
+    # the row sweeps of cg.hessian for arrays differentiate gv_L = sum(g_w*v_w), a node the
+    # user never sees: the error said "it is part of dgv_L/dw"
+    g = cg.Graph("s")
+    w = g.input("w", shape=(2,))
+    g.output(cg.sum(cg.abs(w) ** 1.5), name="L")
+    with pytest.raises(cg.DomainError, match=r"\(pow\) is not finite at index \(0,\): .*; it is part of \(H v\)_w, H the "
+                                             r"Hessian of 'L', made by the derivative rule of node") as err:
+        cg.hessian(g, w=np.array([0.0, 1.0]))
+    assert "gv_L" not in str(err.value)
