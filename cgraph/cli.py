@@ -698,8 +698,6 @@ def _mirrored(h: Any) -> Any:
     the first derivative finite at 0). The row above differentiates a derivative by an
     input after it, the order a textbook writes. An entry another output uses keeps its
     own form (it has a name in what is printed)."""
-    import networkx as nx
-
     from .ops import identity
 
     n = math.isqrt(len(h.outputs))
@@ -717,7 +715,12 @@ def _mirrored(h: Any) -> Any:
             nodes[name].update(kept)
     out.set_outputs(names)
     # drop what only the replaced entries computed (the program form would print it)
-    needed = set(out.inputs + out.params + names).union(*(nx.ancestors(out.nx, o) for o in names))
+    needed, stack, pred = set(out.inputs + out.params), list(names), out.nx._pred
+    while stack:  # (one walk for all outputs: nx.ancestors of each would walk the shared part n*n times)
+        v = stack.pop()
+        if v not in needed:
+            needed.add(v)
+            stack.extend(pred[v])
     out.nx.remove_nodes_from([v for v in list(out.nx) if v not in needed])
     out._touch()
     return out
