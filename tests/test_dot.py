@@ -122,6 +122,8 @@ def test_quote_and_html_escape():
         ("x_theta", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>θ</I></FONT></SUB>'),
         ("w1_t", '<I>w</I><SUB><FONT POINT-SIZE="10">1,<I>t</I></FONT></SUB>'),
         ("x_out", '<I>x</I><SUB><FONT POINT-SIZE="10">out</FONT></SUB>'),
+        # index letters, as to_latex's x_{ij} (names.index): x_ij was x with the upright word ij
+        ("x_ij", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>ij</I></FONT></SUB>'),
         # and the adjoint of x_t is g with x_t below (to_latex's g_{x_{t}}), not with 'x_t' written out
         ("g_x_t", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x</I><SUB><FONT POINT-SIZE="7"><I>t</I></FONT></SUB></FONT></SUB>'),
         ("alpha", "<I>α</I>"),
