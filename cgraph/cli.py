@@ -651,6 +651,9 @@ def _hessian_args(p: argparse.ArgumentParser) -> None:
     _of(p)
     _latex(p)
     _at(p)
+    p.epilog = ("A mixed derivative below the diagonal (d2y/dx dz, d/dx of dy/dz) prints the expression of its "
+                "mirror above it (d2y/dz dx): the two are equal wherever y is twice continuously differentiable, "
+                "but their reverse sweeps simplify to different forms. The values with --at are each entry's own.")
 
 
 @command("hessian", "print symbolic second derivatives (and the Hessian's values with --at)", _hessian_args)
@@ -669,7 +672,7 @@ def _hessian(args: argparse.Namespace) -> int:
         _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
     labels = [derivative_text(h.nx.nodes[name]) for name in h.outputs]  # d2y/dx2, d2y/dz dx (d/dz of dy/dx)
-    simplified = cg.simplify(h)
+    simplified = _mirrored(cg.simplify(h))
     if show:
         print(show(simplified))
     else:
@@ -683,6 +686,44 @@ def _hessian(args: argparse.Namespace) -> int:
         for label, value in zip(labels, matrix.flat):
             print(f"{label:<{width}} = {_derivative(value)}")
     return 0
+
+
+def _mirrored(h: Any) -> Any:
+    """The simplified Hessian graph ``h`` with each entry below the diagonal (row i, column
+    j < i: d/dw_j of dy/dw_i) reading the expression of its mirror above it, so that the
+    symmetric entries print alike. The two are equal wherever y is twice continuously
+    differentiable, but each is its own reverse sweep and simplifies to its own form: for
+    ``x^p``, d2y/dp dx is ``x^(p - 1) + p*x^(p - 1)*log(x)`` and d2y/dx dp was ``x^p/x +
+    p*x^(p - 1)*log(x)`` (the ``1/x`` of the rule of ``log``, its ``x`` the guard that keeps
+    the first derivative finite at 0). The row above differentiates a derivative by an
+    input after it, the order a textbook writes. An entry another output uses keeps its
+    own form (it has a name in what is printed)."""
+    from .ops import identity
+
+    n = math.isqrt(len(h.outputs))
+    names = list(h.outputs)
+    out = h.copy()
+    nodes = out.nx.nodes
+    for i in range(n):
+        for j in range(i):
+            name, mirror = names[i * n + j], names[j * n + i]
+            if out.users(name):
+                continue
+            kept = {k: v for k, v in nodes[name].items() if k in ("partial", "adjoint", "adjoint_of", "derivative_of")}
+            out.rename(name, name + "_own")
+            identity(out.node(mirror), name=name)
+            nodes[name].update(kept)
+    out.set_outputs(names)
+    # drop what only the replaced entries computed (the program form would print it)
+    needed, stack, pred = set(out.inputs + out.params), list(names), out.nx._pred
+    while stack:  # (one walk for all outputs: nx.ancestors of each would walk the shared part n*n times)
+        v = stack.pop()
+        if v not in needed:
+            needed.add(v)
+            stack.extend(pred[v])
+    out.nx.remove_nodes_from([v for v in list(out.nx) if v not in needed])
+    out._touch()
+    return out
 
 
 def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:

@@ -485,6 +485,30 @@ def test_hessian_prints_second_derivatives_and_their_values(capsys):
     assert capsys.readouterr().out.splitlines()[-2:] == ["at x=[1, 2], z=3:", "d2y/dz2 = 0.0"]
 
 
+def test_hessian_prints_a_mixed_derivative_and_its_mirror_alike(capsys):
+    # each entry is its own reverse sweep and simplified to its own form: d2y/dx dp of x^p
+    # printed x^p/x + p*x^(p - 1)*log(x) under d2y/dp dx = x^(p - 1) + p*x^(p - 1)*log(x),
+    # and the lecture's two mixed derivatives were two different sums
+    from cgraph.cli import main
+
+    assert main(["hessian", "x^p"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "d2y/dx2 = p*(p - 1)*x^(p - 2)", "d2y/dp dx = x^(p - 1) + p*x^(p - 1)*log(x)",
+        "d2y/dx dp = x^(p - 1) + p*x^(p - 1)*log(x)", "d2y/dp2 = x^p*log(x)^2",
+    ]
+    assert main(["hessian", "x^p", "--latex"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].partition("&=")[2] == lines[3].partition("&=")[2] == r" x^{p - 1} + p x^{p - 1} \ln\left(x\right) \\"
+    assert main(["hessian", "x*y*z + exp(x*y)", "--at", "x=1", "y=2", "z=3"]) == 0  # 3 inputs, the output 'out'
+    entries = dict(line.split(" = ", 1) for line in capsys.readouterr().out.splitlines()[:9])
+    for a, b in (("y", "x"), ("z", "x"), ("z", "y")):
+        assert entries[f"d2out/d{a} d{b}"] == entries[f"d2out/d{b} d{a}"], (a, b)
+    assert main(["hessian", FORMULA, "--at", "x=2", "z=3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].partition(" = ")[2] == lines[2].partition(" = ")[2]
+    assert lines[-3:-1] == ["d2y/dz dx = 2823.359261686111", "d2y/dx dz = 2823.359261686111"]
+
+
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
     out = run("grad", "3")
     assert out.returncode == 1 and "no inputs or params" in out.stderr and "Traceback" not in out.stderr
