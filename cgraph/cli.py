@@ -668,6 +668,8 @@ def _hessian(args: argparse.Namespace) -> int:
     of = _output(args, g)
     h = cg.hessian_graph(g, wrt=args.wrt, of=of)
     _something_to_differentiate(h, args.source)
+    if not at:  # what grad refuses, the derivative of its derivative is not (d2y/dx2 of softmax(x))
+        _refuse_mixing_anywhere(g, cg.adjoint(g, wrt=args.wrt, of=of))
     if at:  # the values first, as grad: an error at the point (log(-1)) leaves no half answer
         _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)

@@ -509,6 +509,23 @@ def test_hessian_prints_a_mixed_derivative_and_its_mirror_alike(capsys):
     assert lines[-3:-1] == ["d2y/dz dx = 2823.359261686111", "d2y/dx dz = 2823.359261686111"]
 
 
+def test_hessian_refuses_what_grad_refuses_without_a_point(capsys):
+    # cgraph grad 'softmax(x)' is a ShapeError (an array whose elements mix has no gradient),
+    # but cgraph hessian 'softmax(x)' printed a d2y/dx2 of sum_to(1, ...) and expand_to(...),
+    # 600 characters of the second derivative of the sum of the elements (and 'x - mean(x)' 0)
+    from cgraph.cli import main
+
+    for formula in ("softmax(x)", "x - mean(x)", "x*sum(x)"):
+        assert main(["grad", formula]) == 1
+        grad = capsys.readouterr()
+        assert main(["hessian", formula]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == grad.err.replace("cgraph grad:", "cgraph hessian:"), formula
+    assert main(["hessian", "softmax(x)", "--at", "x=[2]"]) == 0  # one element: as grad, a point says it is one
+    assert capsys.readouterr().out.splitlines()[-1] == "d2y/dx2 = 0.0"
+    assert main(["hessian", "sum(x - mean(x))^2 + logsumexp(x)"]) == 0  # reduced after the mixing: differentiated
+
+
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
     out = run("grad", "3")
     assert out.returncode == 1 and "no inputs or params" in out.stderr and "Traceback" not in out.stderr
