@@ -526,6 +526,31 @@ def test_hessian_refuses_what_grad_refuses_without_a_point(capsys):
     assert main(["hessian", "sum(x - mean(x))^2 + logsumexp(x)"]) == 0  # reduced after the mixing: differentiated
 
 
+def test_hessian_of_a_graph_with_array_inputs_names_the_scalars_for_wrt(tmp_path, capsys):
+    # by default every input is differentiated, the data X too, and the error was
+    # cg.hessian_graph's: "wrt 'w' has shape (3,): cg.hessian_graph takes scalar inputs and
+    # params only ...", a Python call the command line never made, and not which inputs it takes
+    import cgraph as cg
+    from cgraph.cli import main
+
+    g = cg.Graph("logistic regression")
+    w, X, b = g.input("w", shape=(3,)), g.input("X", shape=(None, 3)), g.input("b", shape=())
+    g.output(cg.sum(cg.log(1 + cg.exp(-(X @ w + b)))), name="L")
+    cg.save(g, tmp_path / "lr.json")
+    assert main(["hessian", str(tmp_path / "lr.json")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        "cgraph hessian: error: input 'w' has shape (3,), input 'X' has shape (None, 3): cgraph hessian prints the "
+        "second derivatives of scalars, one line each (its scalar inputs and params, for --wrt: b); for arrays, "
+        "cg.hessian(g, ...) in Python gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a "
+        "graph\n")
+    assert main(["hessian", str(tmp_path / "lr.json"), "--wrt", "w", "b"]) == 1  # named: no list of the scalars
+    assert capsys.readouterr().err.startswith("cgraph hessian: error: input 'w' has shape (3,): cgraph hessian prints "
+                                              "the second derivatives of scalars, one line each; for arrays")
+    assert main(["hessian", str(tmp_path / "lr.json"), "--wrt", "b"]) == 0
+    assert capsys.readouterr().out.startswith("d2L/db2 = sum(")
+
+
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
     out = run("grad", "3")
     assert out.returncode == 1 and "no inputs or params" in out.stderr and "Traceback" not in out.stderr
