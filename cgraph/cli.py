@@ -713,7 +713,7 @@ def _mirrored(h: Any) -> Any:
             if out.users(name):
                 continue
             kept = {k: v for k, v in nodes[name].items() if k in ("partial", "adjoint", "adjoint_of", "derivative_of")}
-            out.rename(name, name + "_own")
+            out.nx.remove_node(name)  # (what only it used goes below)
             identity(out.node(mirror), name=name)
             nodes[name].update(kept)
     out.set_outputs(names)

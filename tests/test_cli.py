@@ -507,6 +507,10 @@ def test_hessian_prints_a_mixed_derivative_and_its_mirror_alike(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].partition(" = ")[2] == lines[2].partition(" = ")[2]
     assert lines[-3:-1] == ["d2y/dz dx = 2823.359261686111", "d2y/dx dz = 2823.359261686111"]
+    # whatever the program's names: the mirrored entry's own node took the name <entry>_own
+    assert main(["hessian", "g3_x_own = x^p\ny = g3_x_own*p"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:3] == [
+        "d2y/dp dx = 2*p*x^(p - 1) + p^2*x^(p - 1)*log(x)", "d2y/dx dp = 2*p*x^(p - 1) + p^2*x^(p - 1)*log(x)"]
 
 
 def test_hessian_refuses_what_grad_refuses_without_a_point(capsys):
