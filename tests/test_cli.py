@@ -555,6 +555,21 @@ def test_hessian_of_a_graph_with_array_inputs_names_the_scalars_for_wrt(tmp_path
     assert capsys.readouterr().out.startswith("d2L/db2 = sum(")
 
 
+def test_hessian_labels_a_square_of_a_numbered_input_unambiguously(capsys):
+    # d2/dx1^2 was labelled d2y/dx12, which is also how d2/dx12 dx... begins: with inputs x1
+    # and x12 the lines d2y/dx12 (of x1) and d2y/dx12 dx1 (of x12 and x1) were side by side
+    from cgraph.cli import main
+
+    assert main(["hessian", "x1^2*x2 + x12*x1", "--at", "x1=1", "x2=2", "x12=3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.partition(" = ")[0].rstrip() for line in lines[:9]] == [
+        "d2y/dx1^2", "d2y/dx2 dx1", "d2y/dx12 dx1", "d2y/dx1 dx2", "d2y/dx2^2", "d2y/dx12 dx2", "d2y/dx1 dx12",
+        "d2y/dx2 dx12", "d2y/dx12^2"]
+    assert lines[10] == "d2y/dx1^2    = 4.0"
+    assert main(["hessian", "x^2*z"]) == 0  # a name without a final digit keeps d2y/dx2
+    assert capsys.readouterr().out.splitlines()[0] == "d2y/dx2 = 2*z"
+
+
 def test_grad_of_a_constant_says_there_is_nothing_to_differentiate():
     out = run("grad", "3")
     assert out.returncode == 1 and "no inputs or params" in out.stderr and "Traceback" not in out.stderr
