@@ -1186,3 +1186,27 @@ def test_the_cross_entropy_derivative_reads_softmax(axis):
         np.testing.assert_allclose(got[name], want[name], rtol=1e-12, atol=1e-15)
     fd = cg.finite_difference(g, **feeds)
     np.testing.assert_allclose(got["g_z"], fd["z"], rtol=1e-5, atol=1e-6)
+
+
+def test_the_mean_cross_entropy_derivative_divides_by_the_batch():
+    # a number spread twice (mean over rows, then along the summed axis) stayed spread:
+    # g_z = -t*expand_to(expand_to(1/4, sum(...)), -t*log_softmax(z), axis=-1, keepdims=False) - ...
+    g = cg.Graph()
+    t, z = g.input("t", shape=(4, 3)), g.input("z", shape=(4, 3))
+    g.output(cg.mean(-cg.sum(t * cg.log_softmax(z), axis=-1)), name="L")
+    simple = cg.simplify(cg.adjoint(g))
+    assert cg.to_text(simple).splitlines()[1] == "g_z = -1/4*t - softmax(z)*sum(-1/4*t, axis=-1, keepdims=True)"
+    rng = np.random.default_rng(7)
+    feeds = {"t": rng.uniform(0, 1, (4, 3)), "z": rng.uniform(-30, 30, (4, 3))}
+    got = cg.evaluate(simple, **feeds)
+    want = cg.evaluate(cg.adjoint(g), **feeds)
+    for name in simple.outputs:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got["g_z"], cg.finite_difference(g, **feeds)["z"], rtol=1e-5, atol=1e-6)
+    # of an unknown shape too: the outer spread has u's shape, which u carries into the product
+    h = cg.Graph()
+    u = h.input("u")
+    h.output(cg.sum(cg.expand_to(cg.expand_to(2, cg.sum(u, axis=-1)), u, axis=-1, keepdims=False) * u), name="y")
+    assert cg.to_text(cg.simplify(h)) == "y = sum(2*u)"
+    x = rng.uniform(-1, 1, (3, 2))
+    assert cg.evaluate(cg.simplify(h), u=x)["y"] == pytest.approx(cg.evaluate(h, u=x)["y"], rel=1e-15)

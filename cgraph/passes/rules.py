@@ -23,6 +23,7 @@ from .shape_rules import (
     reduce_scalar,
     reshape_noop,
     size_known,
+    spread_twice,
     sum_to_twice,
     transpose_twice,
     zero_spread,
@@ -1060,7 +1061,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     #                            sum_to(u, x^2) -> sum_to(u, x) for an unknown shape;
     #                            sum_to(x*sum_to(v, a), w) -> sum_to(x*v, w) where the shapes nest;
     #                            sum_to(u, w) -> sum(u) for a w of shape (), sum_to(sum_to(v, a), w) -> sum(v) where a is in v
-    "expand_to": (zero_spread,),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros
+    "expand_to": (zero_spread, spread_twice),  # expand_to(u, like) -> u when shapes are equal, expand_to(0, like) -> zeros,
+    #                                          expand_to(expand_to(k, a), like) -> expand_to(k, like) for a number k
     "reshape_like": (zero_spread,),  # reshape_like(u, like) -> u when shapes are equal, of 0 -> zeros
     "reshape": (reshape_noop,),  # reshape(u) -> u when u has that shape already
     "transpose": (transpose_twice,),  # transpose(transpose(u)) -> u, transpose of a vector -> itself
