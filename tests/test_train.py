@@ -216,7 +216,11 @@ def test_nan_loss_stops_and_reports_the_epoch():
     rng = np.random.default_rng(4)
     X, Y = rng.normal(size=(20, 2)) * 10, rng.normal(size=20) * 1e3
     net = MLP([2, 8, 1], activation="relu", seed=0)
-    h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
+    # it said nothing: a run that diverged returned as quietly as one that trained
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch 1: the training loss at the end "
+                      r"of the epoch is inf; it stopped there and ends on the initial weights, its best finite ones "
+                      r"\(a smaller lr may help\)$"):
+        h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
     assert h.reason == "nan" and h.stopped_epoch < 50
     assert not np.isfinite(h.train_loss[-1]) and len(h.train_loss) == h.stopped_epoch
     assert all(np.isfinite(p).all() for p in net.params.values())  # fell back to finite weights
@@ -241,9 +245,47 @@ def test_a_gradient_that_leaves_the_finite_numbers_under_a_finite_loss_stops_as_
     monkeypatch.setattr(Plan, "run", overflowing)
     rng = np.random.default_rng(0)
     net = MLP([2, 3, 1], activation="tanh", seed=0)
-    h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
+    with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the gradient of 'W1' at step 3 is not finite; "
+                      r"it stopped there and ends on epoch 1's weights"):
+        h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
     assert h.reason == "nan" and h.stopped_epoch == 2 and h.steps == 2
     assert all(np.isfinite(p).all() for p in net.params.values())
+
+
+def test_a_loss_that_leaves_the_finite_numbers_is_named_in_a_warning(monkeypatch):
+    # a mini-batch's loss, or the validation loss at the end of an epoch; with restarts, the run
+    from cgraph.passes.plan import Plan
+
+    run, calls = Plan.run, []
+
+    def overflowing(self, feeds, **kw):
+        vals = run(self, feeds, **kw)
+        if "g_W1" in vals:  # the training step's plan: its fourth call overflows
+            calls.append(1)
+            if len(calls) == 4:
+                vals = {**vals, "loss": np.float64(np.nan)}
+        return vals
+
+    monkeypatch.setattr(Plan, "run", overflowing)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 2)), rng.normal(size=8)
+    net = MLP([2, 3, 1], activation="tanh", seed=0)
+    with pytest.warns(RuntimeWarning, match=r"^train: run 0: the training diverged in epoch 2: the loss of the "
+                      r"mini-batch of step 4 is nan; it stopped there and ends on epoch 1's weights"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), batch_size=4, epochs=5, restarts=2)
+    assert h.runs[0].reason == "nan" and h.runs[1].reason == "max_epochs"
+    monkeypatch.setattr(Plan, "run", run)
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch 1: the validation loss at the end "
+                      r"of the epoch is inf; .* ends on the initial weights"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), epochs=5, validation=(X, Y * 1e200))
+    assert h.reason == "nan" and h.stopped_epoch == 1 and h.val_loss == [np.inf]
+    # with a validation set, a training loss that leaves the finite numbers stops the run too
+    real_loss, losses = train_mod._loss, []
+    monkeypatch.setattr(train_mod, "_loss", lambda n, A, B: (losses.append(A is X) or real_loss(n, A, B))
+                        * (np.inf if A is X and sum(losses) == 2 else 1))
+    with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the training loss at the end of the epoch is inf"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), epochs=5, validation=(X.copy(), Y))
+    assert h.reason == "nan" and h.stopped_epoch == 2 and h.train_loss[-1] == np.inf
 
 
 def test_the_gradient_graph_is_built_once(monkeypatch):
