@@ -666,8 +666,11 @@ def _hessian(args: argparse.Namespace) -> int:
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     of = _output(args, g)
+    _scalars_declared(g, args.wrt)
     h = cg.hessian_graph(g, wrt=args.wrt, of=of)
     _something_to_differentiate(h, args.source)
+    if not at:  # what grad refuses, the derivative of its derivative is not (d2y/dx2 of softmax(x))
+        _refuse_mixing_anywhere(g, cg.adjoint(g, wrt=args.wrt, of=of))
     if at:  # the values first, as grad: an error at the point (log(-1)) leaves no half answer
         _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
@@ -710,7 +713,7 @@ def _mirrored(h: Any) -> Any:
             if out.users(name):
                 continue
             kept = {k: v for k, v in nodes[name].items() if k in ("partial", "adjoint", "adjoint_of", "derivative_of")}
-            out.rename(name, name + "_own")
+            out.nx.remove_node(name)  # (what only it used goes below)
             identity(out.node(mirror), name=name)
             nodes[name].update(kept)
     out.set_outputs(names)
@@ -726,6 +729,12 @@ def _mirrored(h: Any) -> Any:
     return out
 
 
+#: why cgraph hessian refuses an array input, and what to use instead
+_HESSIAN_OF_SCALARS = ("cgraph hessian prints the second derivatives of scalars, one line each{}; for arrays, "
+                       "cg.hessian(g, ...) in Python gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector "
+                       "product as a graph")
+
+
 def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
     """InputError for an array given to a ``wrt`` input: the command prints one line per
     pair of scalars (cg.hessian would give an (N, N) array that these lines do not label)."""
@@ -733,10 +742,29 @@ def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
 
     for w in dict.fromkeys(h.nx.nodes[o]["adjoint_of"] for o in h.outputs):
         if w in at and np.size(at[w]) != 1:
-            raise InputError(
-                f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: cgraph hessian "
-                "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) in Python "
-                "gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a graph")
+            raise InputError(f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: "
+                             + _HESSIAN_OF_SCALARS.format(""))
+
+
+def _scalars_declared(g: Any, wrt: list[str] | None) -> None:
+    """ShapeError for a ``wrt`` input (by default, every input) declared an array, in the
+    command's words: cg.hessian_graph's names the Python calls, and by default the data
+    (a matrix X) is differentiated too, so it names the scalars --wrt can list."""
+    from .errors import ShapeError
+
+    nodes = g.nx.nodes
+
+    def scalar(w: str) -> bool:
+        shape = nodes[w]["shape"]
+        return shape is None or all(d == 1 for d in shape)
+
+    sources = g.inputs + g.params
+    arrays = [w for w in (wrt or sources) if w in sources and not scalar(w)]
+    if arrays:
+        scalars = [w for w in sources if scalar(w)]
+        hint = f" (its scalar inputs and params, for --wrt: {' '.join(scalars)})" if scalars and not wrt else ""
+        shapes = ", ".join(f"{nodes[w]['role']} {w!r} has shape {tuple(nodes[w]['shape'])}" for w in arrays)
+        raise ShapeError(f"{shapes}: " + _HESSIAN_OF_SCALARS.format(hint))
 
 
 # ---------------------------------------------------------------------------- jacobian

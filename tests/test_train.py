@@ -200,7 +200,7 @@ def test_dropout_leaves_the_weights_into_and_out_of_dropped_units_unchanged(monk
     rng = np.random.default_rng(8)
     X, Y = rng.normal(size=(12, 3)), rng.normal(size=12)
     net = MLP([3, 6, 5, 1], activation="tanh", seed=0)
-    train(net, X, Y, optimizer=opt, batch_size=4, epochs=3, dropout=0.5, l2=l2, seed=1)
+    train(net, X, Y, optimizer=opt, batch_size=4, epochs=3, dropout=0.5, l2=l2, seed=0)
     assert len(steps) == 9 and len(masks) == 18
     for i, (before, after) in enumerate(steps):
         d1, d2 = masks[2 * i] == 0, masks[2 * i + 1] == 0
@@ -216,7 +216,11 @@ def test_nan_loss_stops_and_reports_the_epoch():
     rng = np.random.default_rng(4)
     X, Y = rng.normal(size=(20, 2)) * 10, rng.normal(size=20) * 1e3
     net = MLP([2, 8, 1], activation="relu", seed=0)
-    h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
+    # it said nothing: a run that diverged returned as quietly as one that trained
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch 1: the training loss at the end "
+                      r"of the epoch is inf; it stopped there and ends on the initial weights, its best finite ones "
+                      r"\(a smaller lr may help\)$"):
+        h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
     assert h.reason == "nan" and h.stopped_epoch < 50
     assert not np.isfinite(h.train_loss[-1]) and len(h.train_loss) == h.stopped_epoch
     assert all(np.isfinite(p).all() for p in net.params.values())  # fell back to finite weights
@@ -241,9 +245,47 @@ def test_a_gradient_that_leaves_the_finite_numbers_under_a_finite_loss_stops_as_
     monkeypatch.setattr(Plan, "run", overflowing)
     rng = np.random.default_rng(0)
     net = MLP([2, 3, 1], activation="tanh", seed=0)
-    h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
+    with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the gradient of 'W1' at step 3 is not finite; "
+                      r"it stopped there and ends on epoch 1's weights"):
+        h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
     assert h.reason == "nan" and h.stopped_epoch == 2 and h.steps == 2
     assert all(np.isfinite(p).all() for p in net.params.values())
+
+
+def test_a_loss_that_leaves_the_finite_numbers_is_named_in_a_warning(monkeypatch):
+    # a mini-batch's loss, or the validation loss at the end of an epoch; with restarts, the run
+    from cgraph.passes.plan import Plan
+
+    run, calls = Plan.run, []
+
+    def overflowing(self, feeds, **kw):
+        vals = run(self, feeds, **kw)
+        if "g_W1" in vals:  # the training step's plan: its fourth call overflows
+            calls.append(1)
+            if len(calls) == 4:
+                vals = {**vals, "loss": np.float64(np.nan)}
+        return vals
+
+    monkeypatch.setattr(Plan, "run", overflowing)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 2)), rng.normal(size=8)
+    net = MLP([2, 3, 1], activation="tanh", seed=0)
+    with pytest.warns(RuntimeWarning, match=r"^train: run 0: the training diverged in epoch 2: the loss of the "
+                      r"mini-batch of step 4 is nan; it stopped there and ends on epoch 1's weights"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), batch_size=4, epochs=5, restarts=2)
+    assert h.runs[0].reason == "nan" and h.runs[1].reason == "max_epochs"
+    monkeypatch.setattr(Plan, "run", run)
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch 1: the validation loss at the end "
+                      r"of the epoch is inf; .* ends on the initial weights"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), epochs=5, validation=(X, Y * 1e200))
+    assert h.reason == "nan" and h.stopped_epoch == 1 and h.val_loss == [np.inf]
+    # with a validation set, a training loss that leaves the finite numbers stops the run too
+    real_loss, losses = train_mod._loss, []
+    monkeypatch.setattr(train_mod, "_loss", lambda n, A, B: (losses.append(A is X) or real_loss(n, A, B))
+                        * (np.inf if A is X and sum(losses) == 2 else 1))
+    with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the training loss at the end of the epoch is inf"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), epochs=5, validation=(X.copy(), Y))
+    assert h.reason == "nan" and h.stopped_epoch == 2 and h.train_loss[-1] == np.inf
 
 
 def test_the_gradient_graph_is_built_once(monkeypatch):
@@ -544,3 +586,27 @@ def test_training_steps_match_numpy_backprop_and_the_lectures_updates(monkeypatc
         update(P, G, state, frozen)
     for n in P:
         np.testing.assert_allclose(net.params[n], P[n], rtol=1e-12, atol=1e-14, err_msg=n)
+
+
+def test_the_batches_of_a_seed_do_not_depend_on_dropout_or_the_widths(monkeypatch):
+    # the masks were drawn from the shuffling's generator: from epoch 2 on, a run with
+    # dropout (or with other hidden widths) saw other mini-batches than the same seed
+    # without, so a comparison of the two mixed the regulariser with the batch order
+    from cgraph.passes.plan import Plan
+
+    seen, real_run = [], Plan.run
+
+    def run(self, feeds, **kw):
+        out = real_run(self, feeds, **kw)
+        if "g_W1" in out:
+            seen[-1].append(feeds["X"][:, 0].copy())
+        return out
+
+    monkeypatch.setattr(Plan, "run", run)
+    X, Y = np.arange(10.0)[:, None], np.zeros(10)
+    for sizes, dropout in [([1, 3, 1], 0.0), ([1, 3, 1], 0.5), ([1, 8, 4, 1], 0.3)]:
+        seen.append([])
+        train(MLP(sizes, seed=0), X, Y, optimizer=SGD(lr=0.01), batch_size=4, epochs=4, dropout=dropout, seed=7)
+    assert len(seen[0]) == 12 and all(sorted(np.concatenate(seen[0][i:i + 3])) == list(range(10)) for i in (0, 3, 6, 9))
+    for other in seen[1:]:
+        np.testing.assert_array_equal(np.concatenate(other), np.concatenate(seen[0]))

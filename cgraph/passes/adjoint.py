@@ -485,6 +485,8 @@ def derivative_text(data: Mapping[str, Any]) -> str:
     --------
     >>> derivative_text({"partial": ("y", ("z", "x"))}), derivative_text({"partial": ("y", ("x", "x"))})
     ('d2y/dz dx', 'd2y/dx2')
+    >>> derivative_text({"partial": ("y", ("x1", "x1"))})  # not d2y/dx12, which reads as x12
+    'd2y/dx1^2'
     """
     hvp = data.get("hvp")
     if hvp:  # cg.hvp_graph's hv_<x>: (y, x, v_<x>), the x block of H v (its partial is d(gv_y)/dx: sum(g_w*v_w))
@@ -496,7 +498,14 @@ def derivative_text(data: Mapping[str, Any]) -> str:
     if len(wrt) == 1:
         return f"d{f}/d{wrt[0]}"
     groups = [(w, len(list(run))) for w, run in itertools.groupby(wrt)]  # d2y/dx2: x twice in a row
-    return f"d{len(wrt)}{f}/" + " ".join(f"d{w}{k if k > 1 else ''}" for w, k in groups)
+    # (d2y/dx1^2 for x1: d2y/dx12 would read as x12)
+    return f"d{len(wrt)}{f}/" + " ".join(f"d{w}{_power_text(w, k)}" for w, k in groups)
+
+
+def _power_text(name: str, k: int) -> str:
+    """The power of ``d<name>`` in a derivative's text: ``2`` (dx2), ``^2`` after a name
+    ending in a digit (dx1^2), nothing for 1."""
+    return "" if k == 1 else f"^{k}" if name[-1:].isdigit() else str(k)
 
 
 def _formula(g: Graph, n: str) -> str:
