@@ -874,6 +874,7 @@ def test_teaching_derivatives_read_as_a_hand_derivation_writes_them(formula, wrt
         ("s*(1 - y) + y*(s - 1)", "s - y"),
         ("(a + b)*(a - b) - a^2", "-b^2"),
         ("(x + 1)*(x - 1) + 1", "x^2"),
+        ("(x + 1)*(x - 1) + 3", "x^2 + 2"),
         ("2*x*(y + 1) - 2*x*y + z", "2*x + z"),
         ("x*(y + 1) + x", "x*(y + 1) + x"),  # nothing cancels: the factored form stays
         ("(a + b)*(c + d) - a*c", "a*d + b*c + b*d"),  # a*c cancels (five op nodes either way)
@@ -887,6 +888,24 @@ def test_a_short_sum_of_products_of_sums_multiplies_out_where_terms_cancel(formu
     names = {n: sp.Symbol(n) for n in "abcdsxyz"}
     parse = lambda t: parse_expr(t, local_dict=names, transformations=standard_transformations + (convert_xor,))  # noqa: E731
     assert sp.expand(parse(expected) - parse(formula)) == 0
+
+
+_ATOMS = st.sampled_from(["a", "b", "s", "y", "1", "2"])
+_SMALL_SUM = st.lists(st.tuples(st.sampled_from(["+", "-"]), _ATOMS), min_size=1, max_size=3).map(
+    lambda ts: "(" + " ".join(f"{sign} {t}" for sign, t in ts).lstrip("+ ") + ")")
+_PRODUCT = st.lists(st.one_of(_ATOMS, _SMALL_SUM), min_size=1, max_size=3).map("*".join)
+
+
+@settings(SETTINGS, max_examples=examples(80))
+@given(st.lists(st.tuples(st.sampled_from(["+", "-"]), _PRODUCT), min_size=2, max_size=4))
+def test_multiplying_out_short_sums_keeps_their_value_and_never_grows_them(terms):
+    formula = " ".join(f"{sign} {t}" for sign, t in terms).lstrip("+ ")
+    g = cg.parse(f"r = {formula}")
+    simple = cg.simplify(g)
+    assert op_count(simple) <= op_count(g)
+    names = {n: sp.Symbol(n) for n in "absy"}
+    parse = lambda t: parse_expr(t, local_dict=names, transformations=standard_transformations + (convert_xor,))  # noqa: E731
+    assert sp.expand(parse(cg.to_text(simple).split(" = ", 1)[1]) - parse(formula)) == 0
 
 
 def test_a_bound_array_is_copied_into_the_constant():
