@@ -179,7 +179,10 @@ def train(
         With validation, end with the best validation weights (else the last ones). A
         run whose loss turns NaN always falls back to its best finite weights.
     seed : int, optional
-        Seeds the shuffling, the dropout masks and the restarts' initialisations.
+        Seeds the shuffling, the dropout masks and the restarts' initialisations, each
+        from a stream of its own: the mini-batches of a seed are the same whatever the
+        dropout rate and the layer widths, so runs that differ in those alone see the
+        same batches.
     verbose : bool, optional
         Show one updating progress line per epoch; by default only when stderr is a
         terminal.
@@ -229,7 +232,10 @@ def train(
         if r > 0:
             net.initialize(np.random.default_rng(init_seq))
         optimizer.reset()
-        run = _Run(net, optimizer, step, of, grad_of, cfg, np.random.default_rng(data_seq), show)
+        # the masks have a stream of their own: the batches a seed gives do not depend on the
+        # dropout rate or the layer widths (and are those of dropout=0)
+        rngs = np.random.default_rng(data_seq), np.random.default_rng(data_seq.spawn(1)[0])
+        run = _Run(net, optimizer, step, of, grad_of, cfg, rngs, show)
         h = run.fit(data, val, restart=r, restore_best=restore_best)
         runs.append(h)
         if r == 0 or h.final_loss < kept_loss or (np.isnan(kept_loss) and not np.isnan(h.final_loss)):
@@ -317,11 +323,11 @@ class _Run:
         of: str,
         grad_of: dict[str, str],
         cfg: _Config,
-        rng: np.random.Generator,
+        rngs: tuple[np.random.Generator, np.random.Generator],
         show: _Progress,
     ) -> None:
         self.net, self.opt, self.step, self.of, self.grad_of = net, opt, step, of, grad_of
-        self.cfg, self.rng, self.show = cfg, rng, show
+        self.cfg, (self.rng, self.mask_rng), self.show = cfg, rngs, show
         self.hidden = [(f"M{k}", net.sizes[k]) for k in range(1, net.depth)] if cfg.dropout > 0 else []
         self.steps = 0
 
@@ -382,7 +388,7 @@ class _Run:
             idx = order[start : start + size]
             feeds = {"X": X[idx], "Y": Y[idx], **params}
             for name, width in self.hidden:
-                feeds[name] = dropout_mask(self.rng, width, self.cfg.dropout, self.net.dtype)
+                feeds[name] = dropout_mask(self.mask_rng, width, self.cfg.dropout, self.net.dtype)
             vals = self.step.run(feeds, nonfinite="propagate")
             if not np.isfinite(vals[self.of]):
                 return f"the loss of the mini-batch of step {self.steps + 1} is {float(vals[self.of])}"
