@@ -651,6 +651,9 @@ def _hessian_args(p: argparse.ArgumentParser) -> None:
     _of(p)
     _latex(p)
     _at(p)
+    p.epilog = ("A mixed derivative below the diagonal (d2y/dx dz, d/dx of dy/dz) prints the expression of its "
+                "mirror above it (d2y/dz dx): the two are equal wherever y is twice continuously differentiable, "
+                "but their reverse sweeps simplify to different forms. The values with --at are each entry's own.")
 
 
 @command("hessian", "print symbolic second derivatives (and the Hessian's values with --at)", _hessian_args)
@@ -663,13 +666,16 @@ def _hessian(args: argparse.Namespace) -> int:
     g = load_graph(args.source)
     at = parse_bindings(args.at)
     of = _output(args, g)
+    _scalars_declared(g, args.wrt)
     h = cg.hessian_graph(g, wrt=args.wrt, of=of)
     _something_to_differentiate(h, args.source)
+    if not at:  # what grad refuses, the derivative of its derivative is not (d2y/dx2 of softmax(x))
+        _refuse_mixing_anywhere(g, cg.adjoint(g, wrt=args.wrt, of=of))
     if at:  # the values first, as grad: an error at the point (log(-1)) leaves no half answer
         _scalars_at(g, h, at)
         matrix = cg.hessian(g, wrt=args.wrt, of=of, **at)
     labels = [derivative_text(h.nx.nodes[name]) for name in h.outputs]  # d2y/dx2, d2y/dz dx (d/dz of dy/dx)
-    simplified = cg.simplify(h)
+    simplified = _mirrored(cg.simplify(h))
     if show:
         print(show(simplified))
     else:
@@ -685,6 +691,50 @@ def _hessian(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mirrored(h: Any) -> Any:
+    """The simplified Hessian graph ``h`` with each entry below the diagonal (row i, column
+    j < i: d/dw_j of dy/dw_i) reading the expression of its mirror above it, so that the
+    symmetric entries print alike. The two are equal wherever y is twice continuously
+    differentiable, but each is its own reverse sweep and simplifies to its own form: for
+    ``x^p``, d2y/dp dx is ``x^(p - 1) + p*x^(p - 1)*log(x)`` and d2y/dx dp was ``x^p/x +
+    p*x^(p - 1)*log(x)`` (the ``1/x`` of the rule of ``log``, its ``x`` the guard that keeps
+    the first derivative finite at 0). The row above differentiates a derivative by an
+    input after it, the order a textbook writes. An entry another output uses keeps its
+    own form (it has a name in what is printed)."""
+    from .ops import identity
+
+    n = math.isqrt(len(h.outputs))
+    names = list(h.outputs)
+    out = h.copy()
+    nodes = out.nx.nodes
+    for i in range(n):
+        for j in range(i):
+            name, mirror = names[i * n + j], names[j * n + i]
+            if out.users(name):
+                continue
+            kept = {k: v for k, v in nodes[name].items() if k in ("partial", "adjoint", "adjoint_of", "derivative_of")}
+            out.nx.remove_node(name)  # (what only it used goes below)
+            identity(out.node(mirror), name=name)
+            nodes[name].update(kept)
+    out.set_outputs(names)
+    # drop what only the replaced entries computed (the program form would print it)
+    needed, stack, pred = set(out.inputs + out.params), list(names), out.nx._pred
+    while stack:  # (one walk for all outputs: nx.ancestors of each would walk the shared part n*n times)
+        v = stack.pop()
+        if v not in needed:
+            needed.add(v)
+            stack.extend(pred[v])
+    out.nx.remove_nodes_from([v for v in list(out.nx) if v not in needed])
+    out._touch()
+    return out
+
+
+#: why cgraph hessian refuses an array input, and what to use instead
+_HESSIAN_OF_SCALARS = ("cgraph hessian prints the second derivatives of scalars, one line each{}; for arrays, "
+                       "cg.hessian(g, ...) in Python gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector "
+                       "product as a graph")
+
+
 def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
     """InputError for an array given to a ``wrt`` input: the command prints one line per
     pair of scalars (cg.hessian would give an (N, N) array that these lines do not label)."""
@@ -692,10 +742,29 @@ def _scalars_at(g: Any, h: Any, at: dict[str, Any]) -> None:
 
     for w in dict.fromkeys(h.nx.nodes[o]["adjoint_of"] for o in h.outputs):
         if w in at and np.size(at[w]) != 1:
-            raise InputError(
-                f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: cgraph hessian "
-                "prints the second derivatives of scalars, one line each; for arrays, cg.hessian(g, ...) in Python "
-                "gives the (N, N) Hessian and cg.hvp_graph(g) the Hessian-vector product as a graph")
+            raise InputError(f"{g.nx.nodes[w]['role']} {w!r} is given an array of shape {np.shape(at[w])} by --at: "
+                             + _HESSIAN_OF_SCALARS.format(""))
+
+
+def _scalars_declared(g: Any, wrt: list[str] | None) -> None:
+    """ShapeError for a ``wrt`` input (by default, every input) declared an array, in the
+    command's words: cg.hessian_graph's names the Python calls, and by default the data
+    (a matrix X) is differentiated too, so it names the scalars --wrt can list."""
+    from .errors import ShapeError
+
+    nodes = g.nx.nodes
+
+    def scalar(w: str) -> bool:
+        shape = nodes[w]["shape"]
+        return shape is None or all(d == 1 for d in shape)
+
+    sources = g.inputs + g.params
+    arrays = [w for w in (wrt or sources) if w in sources and not scalar(w)]
+    if arrays:
+        scalars = [w for w in sources if scalar(w)]
+        hint = f" (its scalar inputs and params, for --wrt: {' '.join(scalars)})" if scalars and not wrt else ""
+        shapes = ", ".join(f"{nodes[w]['role']} {w!r} has shape {tuple(nodes[w]['shape'])}" for w in arrays)
+        raise ShapeError(f"{shapes}: " + _HESSIAN_OF_SCALARS.format(hint))
 
 
 # ---------------------------------------------------------------------------- jacobian

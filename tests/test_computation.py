@@ -570,3 +570,17 @@ def test_adjoints_keyed_by_the_adjoint_graphs_names_are_an_export_error():
     assert "404.9" in cg.to_dot(g, adjoints={"a": 404.9, "q": 1.0, "g_q": 2.0}).to_string()
     ga = cg.adjoint(g)
     assert cg.to_dot(ga, adjoints={"g_a": 1.25}).to_string().count("1.25") == 1
+
+
+def test_operand_order_of_a_three_operand_op_is_visible():
+    # matmul_grad(g, a, b) of an adjoint graph: g enters the usual way, a from below, b at the
+    # corner away from the name; all three came in from the left, a and b indistinguishable
+    g = cg.parse("y = matmul_grad(u, a, b)")
+    assert g.nx.nodes["y"]["op"] == "matmul_grad"
+    heads = {e.get_source(): e.get("headport") for e in drawn(parsed(cg.to_dot(g)))}
+    assert heads == {"n0": '"b:w"', "n1": '"b:s"', "n2": '"b:ne"'}
+    heads = {e.get_source(): e.get("headport") for e in drawn(parsed(cg.to_dot(g, rankdir="TB")))}
+    assert heads == {"n0": '"b:n"', "n1": '"b:e"', "n2": '"b:nw"'}
+    ga = cg.adjoint(cg.parse("y = sum(tanh(x @ W))"))  # in the adjoint part: ports at the adjoint's box
+    d = cg.to_dot(ga).to_string()
+    assert d.count('tailport="b:ne"') == 2 and d.count('tailport="b:s"') >= 2

@@ -116,6 +116,16 @@ def test_quote_and_html_escape():
         # "g_learningrate", so an adjoint's name with a word index keeps its underscore
         ("g_learning_rate", '<I>g</I><SUB><FONT POINT-SIZE="10">learning_rate</FONT></SUB>'),
         ("g_x1", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x</I><SUB><FONT POINT-SIZE="7">1</FONT></SUB></FONT></SUB>'),
+        # a one-letter index is italic, as to_latex's x_{t} and the lecture's W_t, G_t; a word is upright
+        ("x_t", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>t</I></FONT></SUB>'),
+        ("W_T", '<I>W</I><SUB><FONT POINT-SIZE="10"><I>T</I></FONT></SUB>'),
+        ("x_theta", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>θ</I></FONT></SUB>'),
+        ("w1_t", '<I>w</I><SUB><FONT POINT-SIZE="10">1,<I>t</I></FONT></SUB>'),
+        ("x_out", '<I>x</I><SUB><FONT POINT-SIZE="10">out</FONT></SUB>'),
+        # index letters, as to_latex's x_{ij} (names.index): x_ij was x with the upright word ij
+        ("x_ij", '<I>x</I><SUB><FONT POINT-SIZE="10"><I>ij</I></FONT></SUB>'),
+        # and the adjoint of x_t is g with x_t below (to_latex's g_{x_{t}}), not with 'x_t' written out
+        ("g_x_t", '<I>g</I><SUB><FONT POINT-SIZE="10"><I>x</I><SUB><FONT POINT-SIZE="7"><I>t</I></FONT></SUB></FONT></SUB>'),
         ("alpha", "<I>α</I>"),
         ("loss", "loss"),
         ("a<b", "a&lt;b"),

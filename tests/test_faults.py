@@ -791,7 +791,8 @@ def test_b4_49_early_stopping_and_nan_losses():
     with pytest.raises(cg.ArgumentError, match="patience must be an int >= 1, not 0"):
         cg.nn.train(cg.nn.MLP([2, 3, 1]), X, Y, validation=(X, Y), patience=0, epochs=1)
     net = cg.nn.MLP([2, 4, 1], seed=0)
-    h = cg.nn.train(net, X, Y, optimizer=cg.nn.SGD(lr=1e6), epochs=50, batch_size=4)
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch \d+: "):
+        h = cg.nn.train(net, X, Y, optimizer=cg.nn.SGD(lr=1e6), epochs=50, batch_size=4)
     assert h.reason == "nan" and h.stopped_epoch < 50 and not math.isfinite(h.train_loss[-1])
     assert all(np.isfinite(v).all() for v in net.params.values())  # the best weights are back
     assert math.isfinite(net.loss(X, Y))

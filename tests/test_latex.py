@@ -545,6 +545,7 @@ def test_an_exact_constant_past_4300_digits_prints_its_digits():
         # an index that is a letter with a step or digits reads as the diagrams draw it (names.index):
         # S_tm1 was S_{\mathrm{tm}_{1}} and x_i1 x_{i_{1}}, where the diagrams draw S with tm1 below, x with i1
         ("S_tm1", "S_{t-1}"), ("x_tp1", "x_{t+1}"), ("x_i1", "x_{i1}"), ("g_h_tm1", "g_{h_{t-1}}"),
+        ("x_ij", "x_{ij}"), ("W_jk", "W_{jk}"), ("g_x_ij", "g_{x_{ij}}"), ("x_in", r"x_{\mathrm{in}}"),  # (was x_{\mathrm{ij}})
         ("w1_tm1", "w_{1,t-1}"), ("eps_tm1", r"\epsilon_{t-1}"), ("g_t1", "g_{t_{1}}"),  # (g_t1: the adjoint of t1)
     ],
 )

@@ -33,7 +33,9 @@ def test_plain_or_malformed_names_are_not_scripted(name):
     [
         ("tm1", "t-1"), ("tp1", "t+1"), ("km12", "k-12"),  # code's time steps: h_tm1 is h_{t-1}
         ("i1", "i1"), ("t10", "t10"),  # one index, x_{i1}: not x_{i_{1}}
-        ("t", None), ("1", None), ("out1", None), ("tm", None), ("ij", None), ("tx1", None), ("1t", None),
+        ("t", None), ("1", None), ("out1", None), ("tm", None), ("tx1", None), ("1t", None),
+        # two or three index letters, each once: x_ij is x_{ij} (it was the upright word ij)
+        ("ij", "ij"), ("ji", "ji"), ("ijk", "ijk"), ("ii", None), ("in", None), ("kl", None), ("ijkk", None),
     ],
 )
 def test_index_reads_a_letter_with_a_step_or_digits(word, reading):

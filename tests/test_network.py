@@ -309,3 +309,22 @@ def test_layer_metadata_that_is_no_layer_number_is_an_export_error(node, key, va
     g.nx.nodes[node][key] = value
     with pytest.raises(cg.ExportError, match=message):
         cg.to_dot(g, style="network")
+
+
+def test_a_caption_too_wide_for_its_column_goes_onto_two_lines():
+    # a hand-made network's activation with a long name ran its caption into the next
+    # layer's: "hidden 1 (leaky_relu_with_slope_0.01)" was one line over "input" and "hidden 2 (...)"
+    g = layered([2, 3, 3, 1], values=False)
+    for data in g.nx._node.values():
+        if data.get("layer") in (1, 2):
+            data["activation"] = "leaky_relu_with_slope_0.01" if data["layer"] == 1 else "softplus"
+    for weights, fit in (("none", 16), ("symbol", 27)):  # the room between columns, in characters
+        d = parsed(cg.to_dot(g, style="network", weights=weights))
+        labels = {n.get_name(): n.get("label")[1:-1] for n in d.get_nodes() if re.fullmatch(r"c\d+", n.get_name())}
+        lines = {c: [text(line) for line in label.split("<BR/>")] for c, label in labels.items()}
+        assert lines["c1"][0] == "hidden 1" and lines["c1"][1].startswith("(leaky_relu") and lines["c1"][1].endswith("…)")
+        assert all(len(line) <= fit for shown in lines.values() for line in shown), lines
+        assert len(lines["c0"]) == 1 and len(lines["c3"]) == 1  # a caption that fits stays on one line
+    assert lines["c2"] == ["hidden 2 (softplus)"]
+    d = parsed(cg.to_dot(layered([2, 3, 3, 1]), style="network", weights="none"))  # as before: one line each
+    assert all("<BR/>" not in n.get("label") for n in d.get_nodes() if re.fullmatch(r"c\d+", n.get_name()))

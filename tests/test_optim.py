@@ -170,6 +170,32 @@ def test_frozen_entries_keep_their_weights_and_state(make):
 
 @pytest.mark.parametrize(
     "make",
+    [lambda: SGD(lr=0.1), lambda: Momentum(lr=0.1), lambda: Momentum(lr=0.1, heavy_ball=True), RMSProp,
+     lambda: Adam(lr=0.01), lambda: Adam(lr=0.01, beta1=0.5, beta2=0.8)],
+)
+def test_a_frozen_step_is_a_step_that_did_not_happen_for_the_entry(make):
+    # each entry of a param stepped with frozen masks moves as the same optimizer moves it
+    # over the steps it took part in alone. Adam's bias correction divided by 1 - beta^t
+    # of the global t: an entry that sat out step 1 moved 0.74 lr on its first step, not
+    # lr, and one kept half the time about 1.4x as far as Adam over its own steps
+    rng = np.random.default_rng(9)
+    grads = [rng.normal(size=(3, 4)) for _ in range(12)]
+    frozen = [rng.random((3, 4)) < 0.5 for _ in range(12)]
+    frozen[0][0, 0], frozen[1][0, 0] = True, False  # (0, 0) sits out the first step only
+    frozen[3][:] = False  # a step where no entry of the param is frozen
+    opt, w = make(), np.ones((3, 4))
+    for g, f in zip(grads, frozen, strict=True):
+        opt.step({"w": w}, {"w": g}, frozen={"w": f})
+    for i, j in np.ndindex(3, 4):
+        alone, v = make(), np.ones(1)
+        for g, f in zip(grads, frozen, strict=True):
+            if not f[i, j]:
+                alone.step({"w": v}, {"w": g[i, j : j + 1]})
+        np.testing.assert_array_equal(w[i, j], v[0], err_msg=f"entry {(i, j)}")
+
+
+@pytest.mark.parametrize(
+    "make",
     [lambda: SGD(lr=0.1), lambda: Momentum(lr=0.1), lambda: Momentum(lr=0.1, heavy_ball=True), RMSProp, Adam],
 )
 def test_gradients_that_are_the_param_arrays_themselves_are_read_before_the_step(make):

@@ -200,7 +200,7 @@ def test_dropout_leaves_the_weights_into_and_out_of_dropped_units_unchanged(monk
     rng = np.random.default_rng(8)
     X, Y = rng.normal(size=(12, 3)), rng.normal(size=12)
     net = MLP([3, 6, 5, 1], activation="tanh", seed=0)
-    train(net, X, Y, optimizer=opt, batch_size=4, epochs=3, dropout=0.5, l2=l2, seed=1)
+    train(net, X, Y, optimizer=opt, batch_size=4, epochs=3, dropout=0.5, l2=l2, seed=0)
     assert len(steps) == 9 and len(masks) == 18
     for i, (before, after) in enumerate(steps):
         d1, d2 = masks[2 * i] == 0, masks[2 * i + 1] == 0
@@ -216,7 +216,11 @@ def test_nan_loss_stops_and_reports_the_epoch():
     rng = np.random.default_rng(4)
     X, Y = rng.normal(size=(20, 2)) * 10, rng.normal(size=20) * 1e3
     net = MLP([2, 8, 1], activation="relu", seed=0)
-    h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
+    # it said nothing: a run that diverged returned as quietly as one that trained
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch 1: the training loss at the end "
+                      r"of the epoch is inf; it stopped there and ends on the initial weights, its best finite ones "
+                      r"\(a smaller lr may help\)$"):
+        h = train(net, X, Y, optimizer=SGD(lr=10.0), batch_size=5, epochs=50)
     assert h.reason == "nan" and h.stopped_epoch < 50
     assert not np.isfinite(h.train_loss[-1]) and len(h.train_loss) == h.stopped_epoch
     assert all(np.isfinite(p).all() for p in net.params.values())  # fell back to finite weights
@@ -241,9 +245,47 @@ def test_a_gradient_that_leaves_the_finite_numbers_under_a_finite_loss_stops_as_
     monkeypatch.setattr(Plan, "run", overflowing)
     rng = np.random.default_rng(0)
     net = MLP([2, 3, 1], activation="tanh", seed=0)
-    h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
+    with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the gradient of 'W1' at step 3 is not finite; "
+                      r"it stopped there and ends on epoch 1's weights"):
+        h = train(net, rng.normal(size=(8, 2)), rng.normal(size=8), optimizer=Adam(lr=0.01), batch_size=4, epochs=5)
     assert h.reason == "nan" and h.stopped_epoch == 2 and h.steps == 2
     assert all(np.isfinite(p).all() for p in net.params.values())
+
+
+def test_a_loss_that_leaves_the_finite_numbers_is_named_in_a_warning(monkeypatch):
+    # a mini-batch's loss, or the validation loss at the end of an epoch; with restarts, the run
+    from cgraph.passes.plan import Plan
+
+    run, calls = Plan.run, []
+
+    def overflowing(self, feeds, **kw):
+        vals = run(self, feeds, **kw)
+        if "g_W1" in vals:  # the training step's plan: its fourth call overflows
+            calls.append(1)
+            if len(calls) == 4:
+                vals = {**vals, "loss": np.float64(np.nan)}
+        return vals
+
+    monkeypatch.setattr(Plan, "run", overflowing)
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(8, 2)), rng.normal(size=8)
+    net = MLP([2, 3, 1], activation="tanh", seed=0)
+    with pytest.warns(RuntimeWarning, match=r"^train: run 0: the training diverged in epoch 2: the loss of the "
+                      r"mini-batch of step 4 is nan; it stopped there and ends on epoch 1's weights"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), batch_size=4, epochs=5, restarts=2)
+    assert h.runs[0].reason == "nan" and h.runs[1].reason == "max_epochs"
+    monkeypatch.setattr(Plan, "run", run)
+    with pytest.warns(RuntimeWarning, match=r"^train: the training diverged in epoch 1: the validation loss at the end "
+                      r"of the epoch is inf; .* ends on the initial weights"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), epochs=5, validation=(X, Y * 1e200))
+    assert h.reason == "nan" and h.stopped_epoch == 1 and h.val_loss == [np.inf]
+    # with a validation set, a training loss that leaves the finite numbers stops the run too
+    real_loss, losses = train_mod._loss, []
+    monkeypatch.setattr(train_mod, "_loss", lambda n, A, B: (losses.append(A is X) or real_loss(n, A, B))
+                        * (np.inf if A is X and sum(losses) == 2 else 1))
+    with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the training loss at the end of the epoch is inf"):
+        h = train(net, X, Y, optimizer=SGD(lr=0.01), epochs=5, validation=(X.copy(), Y))
+    assert h.reason == "nan" and h.stopped_epoch == 2 and h.train_loss[-1] == np.inf
 
 
 def test_the_gradient_graph_is_built_once(monkeypatch):
@@ -435,3 +477,136 @@ def test_dropout_on_a_network_without_hidden_units_is_an_argument_error():
         train(net, XOR_X, XOR_Y, dropout=0.5, epochs=2)
     assert train(net, XOR_X, XOR_Y, dropout=0.0, epochs=2).stopped_epoch == 2
     assert train(MLP([2, 2, 1], loss="bce", seed=0), XOR_X, XOR_Y, dropout=0.5, epochs=2).stopped_epoch == 2
+
+
+def _numpy_step_gradient(P, act, loss, X, Y, masks, l2):
+    """The batch loss's gradient by hand-written numpy backprop (the lecture's L2:
+    l2 * sum of every squared weight, biases included, so 2 * l2 * w)."""
+    f, df = {"tanh": (np.tanh, lambda a: 1 - np.tanh(a) ** 2),
+             "sigmoid": (lambda a: 1 / (1 + np.exp(-a)), lambda a: np.exp(-a) / (1 + np.exp(-a)) ** 2)}[act]
+    L = len(P) // 2
+    hs, pre = [X], []
+    for k in range(1, L + 1):
+        pre.append(hs[-1] @ P[f"W{k}"] + P[f"b{k}"])
+        if k < L:
+            hs.append(f(pre[-1]) * masks[k - 1])
+    a = pre[-1]
+    if loss == "mse":
+        g = 2 * (a - Y) / a.size
+    elif loss == "bce":
+        g = (1 / (1 + np.exp(-a)) - Y) / a.size
+    else:
+        p = np.exp(a - a.max(1, keepdims=True))
+        g = (p / p.sum(1, keepdims=True) * Y.sum(1, keepdims=True) - Y) / len(a)
+    G = {}
+    for k in range(L, 0, -1):
+        G[f"W{k}"], G[f"b{k}"] = hs[k - 1].T @ g, g.sum(0)
+        if k > 1:
+            g = (g @ P[f"W{k}"].T) * masks[k - 2] * df(pre[k - 2])
+    return {n: G[n] + 2 * l2 * P[n] for n in P}
+
+
+def _numpy_optimizer(kind):
+    """The lecture's update of one entry-wise state; frozen entries keep weight and state,
+    their step count included."""
+    lr, b, b1, b2, eps = 0.05, 0.8, 0.9, 0.999, 1e-8
+
+    def step(w, g, s):
+        s["k"] = s["k"] + 1
+        if kind == "sgd":
+            return w - lr * g
+        if kind == "momentum":  # W - lr (beta G_{t-1} + G_t)
+            w, s["G"] = w - lr * (b * s["G"] + g), g
+            return w
+        if kind == "heavy_ball":
+            s["V"] = b * s["V"] + g
+            return w - lr * s["V"]
+        if kind == "rmsprop":
+            s["S"] = b * s["S"] + (1 - b) * g * g
+            return w - lr / (np.sqrt(s["S"]) + eps) * g
+        s["M"], s["S"] = b1 * s["M"] + (1 - b1) * g, b2 * s["S"] + (1 - b2) * g * g
+        return w - lr / (np.sqrt(s["S"] / (1 - b2 ** s["k"])) + eps) * (s["M"] / (1 - b1 ** s["k"]))
+
+    def update(P, G, state, frozen):
+        for n in P:
+            s = state.setdefault(n, {k: np.zeros_like(P[n]) for k in ("k", "G", "V", "S", "M")})
+            old = {k: v.copy() for k, v in s.items()}
+            new = step(P[n], G[n], s)
+            P[n] = np.where(frozen[n], P[n], new)
+            for k in s:
+                s[k] = np.where(frozen[n], old[k], s[k])
+
+    return update
+
+
+OPTIMIZERS = {
+    "sgd": lambda: SGD(lr=0.05),
+    "momentum": lambda: Momentum(lr=0.05, beta=0.8),
+    "heavy_ball": lambda: Momentum(lr=0.05, beta=0.8, heavy_ball=True),
+    "rmsprop": lambda: cg.nn.RMSProp(lr=0.05, beta=0.8),
+    "adam": lambda: Adam(lr=0.05),
+}
+
+
+@pytest.mark.parametrize("kind", list(OPTIMIZERS))
+@pytest.mark.parametrize("loss,act,l2,dropout", [("mse", "tanh", 0.0, 0.0), ("bce", "sigmoid", 0.03, 0.0),
+                                                  ("cross_entropy", "tanh", 0.02, 0.5), ("mse", "sigmoid", 0.0, 0.4)])
+def test_training_steps_match_numpy_backprop_and_the_lectures_updates(monkeypatch, kind, loss, act, l2, dropout):
+    # every step of train: the batch gradient of the augmented loss by hand-written numpy
+    # backprop through the same batch and dropout masks, and the optimizer's update
+    # written out (dropped units' weights sitting the step out), from the same start
+    from cgraph.passes.plan import Plan
+
+    batches, real_run = [], Plan.run
+
+    def run(self, feeds, **kw):
+        out = real_run(self, feeds, **kw)
+        if "g_W1" in out:
+            batches.append({k: np.array(feeds[k]) for k in ("X", "Y", "M1", "M2") if k in feeds})
+        return out
+
+    monkeypatch.setattr(Plan, "run", run)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(10, 3))
+    Y = {"mse": rng.normal(size=(10, 2)), "bce": (rng.random((10, 2)) > 0.5) * 1.0,
+         "cross_entropy": rng.integers(0, 2, 10)}[loss]
+    net = MLP([3, 5, 4, 2], activation=act, loss=loss, seed=2)
+    P = net.snapshot()
+    h = train(net, X, Y, optimizer=OPTIMIZERS[kind](), batch_size=4, epochs=3, l2=l2, dropout=dropout, seed=5)
+    assert h.steps == len(batches) == 9 and sum(len(b["X"]) for b in batches) == 30
+    update, state = _numpy_optimizer(kind), {}
+    for b in batches:
+        masks = [b.get("M1", np.ones(5)), b.get("M2", np.ones(4))]
+        if dropout:
+            assert {v for m in masks for v in m} <= {0.0, 1 / (1 - dropout)}  # inverted dropout
+        G = _numpy_step_gradient(P, act, loss, b["X"], b["Y"], masks, l2)
+        d1, d2 = masks[0] == 0, masks[1] == 0
+        frozen = {"W1": np.broadcast_to(d1, (3, 5)), "b1": d1, "W2": d1[:, None] | d2, "b2": d2,
+                  "W3": np.broadcast_to(d2[:, None], (4, 2)), "b3": np.zeros(2, bool)}
+        update(P, G, state, frozen)
+    for n in P:
+        np.testing.assert_allclose(net.params[n], P[n], rtol=1e-12, atol=1e-14, err_msg=n)
+
+
+def test_the_batches_of_a_seed_do_not_depend_on_dropout_or_the_widths(monkeypatch):
+    # the masks were drawn from the shuffling's generator: from epoch 2 on, a run with
+    # dropout (or with other hidden widths) saw other mini-batches than the same seed
+    # without, so a comparison of the two mixed the regulariser with the batch order
+    from cgraph.passes.plan import Plan
+
+    seen, real_run = [], Plan.run
+
+    def run(self, feeds, **kw):
+        out = real_run(self, feeds, **kw)
+        if "g_W1" in out:
+            seen[-1].append(feeds["X"][:, 0].copy())
+        return out
+
+    monkeypatch.setattr(Plan, "run", run)
+    X, Y = np.arange(10.0)[:, None], np.zeros(10)
+    for sizes, dropout in [([1, 3, 1], 0.0), ([1, 3, 1], 0.5), ([1, 8, 4, 1], 0.3)]:
+        seen.append([])
+        train(MLP(sizes, seed=0), X, Y, optimizer=SGD(lr=0.01), batch_size=4, epochs=4, dropout=dropout, seed=7)
+    assert len(seen[0]) == 12 and all(sorted(np.concatenate(seen[0][i:i + 3])) == list(range(10)) for i in (0, 3, 6, 9))
+    for other in seen[1:]:
+        np.testing.assert_array_equal(np.concatenate(other), np.concatenate(seen[0]))

@@ -6,7 +6,8 @@ named constant its value), outside the box (above its left corner, or left of it
 lower corner when the flow runs down) the variable's name; directed edges without labels.
 Of a binary non-commutative op (``a/b``, ``a - b``, ``a @ b``) the first operand enters
 its box the usual way (from the left), the second from below (from the right when the
-flow runs down).
+flow runs down), and of a non-commutative op of three (``matmul_grad(g, a, b)``) the
+third at the corner away from the name (upper right; upper left when the flow runs down).
 
 The name is part of the node, not a Graphviz ``xlabel``: a named box is an HTML-like
 table, the box a cell with a border and ``PORT="b"``, the name a cell beside it (see
@@ -99,7 +100,9 @@ def computation_dot(
         Unnamed constants (``2`` in ``2*x``) written small beside each box that uses
         them (``"inline"``), drawn as one box each (``"boxes"``), or left out.
     show_generated : bool
-        Also write generated names (``t12``) outside their boxes.
+        Also write generated names (``t12``) outside their boxes. A name of that form
+        (``t`` and digits) reads as generated even where it was chosen (``t1 = x*z``):
+        such a box is drawn unnamed unless the drawing refers to it (``g_t1``).
     max_chain : int or None
         A chain of more than this many unnamed boxes (each with one operand box and one
         user, as in ``sin(sin(...(x)))``) is drawn as its first and last ``max_chain // 3``
@@ -192,6 +195,9 @@ class _Drawing:
         self.across = rankdir in ("LR", "RL")
         self.out_side, self.in_side = FLOW_SIDES[rankdir]
         self.side = "s" if self.across else "e"  # where the second operand of a/b enters
+        # and the third of a non-commutative op of three (matmul_grad(g, a, b)): the corner of the
+        # box away from its name (above its left corner, or left of its lower corner)
+        self.third = "ne" if self.across else "nw"
         self.constants = constants
         # one pass over the nodes: DOT ids n0, n1... for the boxes (D.node_ids), the
         # adjoint nodes, the sources; loose constants are written beside their users
@@ -291,7 +297,7 @@ class _Drawing:
         band = {"label": '""', "peripheries": 0}
         below, above = (top.cluster("adjoint", band), top.cluster("forward", band)) if self.mirror else (top, top)
         plain = not self.two_part and not self.hot_edges  # no edge needs attributes of its own
-        side_port = (None, self.side)
+        side_ports = {2: (None, self.side), 3: (None, self.side, self.third)}
         # a repeated operand (x*x) enters again from below, then from above: parallel edges
         # through the same ports are drawn on top of each other when they span several ranks
         again = ("s", "n", "_") if self.across else ("e", "w", "_")
@@ -311,7 +317,7 @@ class _Drawing:
             side = from_side.get(op)
             if side is None:
                 side = from_side[op] = _from_side(op)
-            ports = side_port if side and len(uses) == 2 else None
+            ports = side_ports.get(len(uses)) if side else None
             many = len(uses) > MAX_SHARED_PORT
             seen: dict[str, int] = {}
             for pos, u in enumerate(uses):

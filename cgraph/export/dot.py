@@ -207,7 +207,7 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
     m = _SIMPLE.fullmatch(text)
     if not m and (m2 := _DOUBLE_INDEX.fullmatch(text)):  # w1_2 -> w_{1,2}, beta1_2 -> β_{1,2}, as to_latex writes them
         base, letter = _base(m2.group(1))
-        second = _script(reading, italic) if (reading := index(m2.group(3))) else html_text(m2.group(3))
+        second = _script(reading, italic) if (reading := index(m2.group(3))) else _index_word(m2.group(3), italic)
         return _it(base, italic and letter) + sub(f"{html_text(m2.group(2))},{second}", size)
     if not m:
         return html_text(written)  # as written: the spelled Ω_é would show 'Omega_é'
@@ -224,14 +224,28 @@ def math_name(name: Any, *, size: float = 14, italic: bool = True, limit: int = 
         base = unicodedata.normalize("NFC", base[0] + _HATS[accent] + base[1:])
     if word and (reading := index(word)):  # S_tm1: S with t−1 below, x_i1 with i1, as to_latex's S_{t-1}, x_{i1}
         return _it(base, slanted) + sub(_script(reading, italic), size)
+    if word and _letter_index(word):  # x_t, W_t, alpha_j: one letter, italic as to_latex's x_{t}
+        return _it(base, slanted) + sub(_index_word(word, italic), size)
     shown = digits or (_GREEK.get(word, word) if word else "")
     return _it(base, slanted) + (sub(html_text(shown), size) if shown else "")
+
+
+def _letter_index(word: str) -> bool:
+    """Whether a subscript word is one letter (``t``, ``T``; ``theta``: θ), which math sets
+    italic (to_latex's x_{t}, x_{\\theta}), not a word such as ``out`` or ``max`` (upright)."""
+    letter = _GREEK.get(word, word)
+    return len(letter) == 1 and letter.isalpha() and not ("Α" <= letter <= "Ω")
+
+
+def _index_word(word: str, italic: bool) -> str:
+    """A subscript word as HTML: one letter italic (:func:`_letter_index`), a word upright."""
+    return _it(_GREEK.get(word, word), italic) if _letter_index(word) else html_text(_GREEK.get(word, word))
 
 
 def _word_index(word: str | None) -> bool:
     # an index word shown as written under an adjoint's g (g_learning_rate), not an accent
     # (g_y_hat) nor an index read by names.index (g_S_tm1 is g with S_{t−1} below)
-    return bool(word) and word not in _HATS and index(word) is None
+    return bool(word) and word not in _HATS and index(word) is None and not _letter_index(word)
 
 
 def _letter(word: str) -> tuple[str, str | None]:

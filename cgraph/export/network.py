@@ -41,6 +41,7 @@ WEIGHTS = ("symbol", "value", "none")
 UNIT = 0.62  # circle diameter, inches
 FONT_UNIT = 13
 FONT_WEIGHT = 11
+CAPTION_EM = 6.6  # points: the mean width of a character of a layer's caption (12 pt DejaVu Sans), with room
 POSITIVE, NEGATIVE, EDGE = "#b03a2e", "#1f618d", "#555555"
 DROPPED, CROSS = "#9a9a9a", "#444444"  # a dropped unit's dashed circle and its cross
 
@@ -252,7 +253,8 @@ def network_dot(
             circles[name] = D.node(name, label=label, pos=_pos(x, y))
         if captions:
             drawn = {u for u in units if u is not None}
-            text = _caption(ly, len(drawn), sum(1 for k, j in gone if k == ly.index and j not in drawn))
+            text = _caption(ly, len(drawn), sum(1 for k, j in gone if k == ly.index and j not in drawn),
+                            fit=int((gap_x * 72 - 8) / CAPTION_EM))
             extras.append(D.node(f"c{ly.index}", label=D.html_label(text), shape="plaintext", fixedsize=False,
                                  fontsize=12, fontcolor="#444444", pos=_pos(x, top + 0.45)))
     edges = _edges(stack, shown, where, weights, mats, precision, max_labels, gone)
@@ -391,13 +393,21 @@ def _unit(ly: Layer, j: int, depth: int, hidden: str) -> str:
     return D.math(body if size == FONT_UNIT else f'<FONT POINT-SIZE="{size:g}">{body}</FONT>')
 
 
-def _caption(ly: Layer, drawn: int, dropped: int = 0) -> str:
+def _caption(ly: Layer, drawn: int, dropped: int = 0, fit: int = 10**6) -> str:
+    """A layer's caption, ``hidden 1 (σ)``: on two lines, ``hidden 1`` above ``(gelu)``, where
+    it is wider than ``fit`` characters (the room between two columns), so that it does not
+    run into the next layer's caption, and an activation's name too long even for a line
+    of its own cut to it."""
     act = ly.activation
     symbol = OPS[act].label if act in OPS and act not in ("identity",) else ("linear" if act == "identity" else act)
     text = {"input": "input", "output": "output"}.get(ly.kind, f"hidden {ly.index}")
     # units dropped behind the ⋮ have no crossed circle to show it: the count says so
     more = f"<BR/>(+{ly.units - drawn}{f', {dropped} dropped' if dropped else ''})" if ly.units > drawn else ""
-    return D.html_text(f"{text} ({symbol})" if symbol and ly.index else text) + more
+    if not (symbol and ly.index):
+        return D.html_text(text) + more
+    if len(one := f"{text} ({symbol})") <= fit:
+        return D.html_text(one) + more
+    return D.html_text(text) + "<BR/>" + D.html_text(f"({D.clean(symbol, max(fit - 2, 1))})") + more
 
 
 def _pos(x: float, y: float) -> str:

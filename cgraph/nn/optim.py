@@ -2,7 +2,7 @@
 
 Each optimizer updates the parameter arrays *in place* from gradients (both
 ``{name: array}``) and keeps its own state per parameter name: the step count ``t``
-and, by kind, the previous gradient ``G`` (or the velocity ``V``), the scaling factor
+(Adam: per entry too, once entries are frozen) and, by kind, the previous gradient ``G`` (or the velocity ``V``), the scaling factor
 ``S``, the first moment ``M``. The formulas are the lecture's, evaluated in the
 lecture's order (a hand implementation of the slide's formula gives the same bits),
 with ``eps`` added where a division needs it. Where a convention differs from
@@ -28,6 +28,9 @@ class Optimizer:
     Subclasses implement ``_update(name, w, g)`` for one parameter array.
     """
 
+    #: keep a per-entry step count ``state[name]["t"]`` once entries of ``name`` are frozen
+    _counts_steps = False
+
     def __init__(self, lr: float) -> None:
         self.lr = _positive("lr", lr)
         self.t = 0
@@ -45,7 +48,10 @@ class Optimizer:
         ``frozen`` maps a param name to a boolean array of its shape: the entries marked
         ``True`` sit this step out, keeping their weight *and* their optimizer state
         (training with dropout freezes the weights into and out of the dropped units,
-        as the lecture asks). The other entries move exactly as without ``frozen``.
+        as the lecture asks): for each entry, the step did not happen. For ``Adam``
+        that includes the step count of its bias correction, which from an entry's first
+        frozen step on is counted per entry. The other entries move exactly as without
+        ``frozen``.
 
         Every update reads the gradients as given, before any param moves, even when a
         gradient is a param array itself (``g_v = w``, as ``cg.adjoint`` gives for
@@ -110,11 +116,19 @@ class Optimizer:
         self.t += 1
         for name, w in params.items():
             f = masks.get(name)
+            if f is not None and self._counts_steps and "t" not in self.state.get(name, {}):
+                # from now on the entries of this param may have taken different numbers of steps
+                self.state.setdefault(name, {})["t"] = np.full(w.shape, self.t - 1, np.int64)
+            counts = self.state.get(name, {}).get("t")
             if f is None:
+                if counts is not None:
+                    counts += 1
                 self._update(name, w, checked[name])
                 continue
             w_before = w[f]
             state_before = {k: v[f] for k, v in self.state.get(name, {}).items()}
+            if counts is not None:
+                counts += 1  # (the frozen entries get their count back below)
             self._update(name, w, checked[name])
             w[f] = w_before
             for k, v in self.state.get(name, {}).items():
@@ -259,6 +273,15 @@ class Adam(Optimizer):
     first step the corrected moments are ``G`` and ``G (.) G``, so it moves about
     ``lr * sign(G)``.
 
+    With ``step(frozen=...)`` (training with dropout) ``k`` counts the steps *of each
+    entry*: a weight that sat out some steps has ``M`` and ``S`` averaged over fewer
+    gradients, and the correction divides them by ``1 - beta^k`` for the steps it took,
+    so its updates are Adam's over its own steps. (PyTorch's ``SparseAdam`` and
+    TensorFlow's ``LazyAdam`` correct with the global count instead: with the default
+    betas a weight that sat out step 1 moves ``0.74 lr`` on its first step, and one kept
+    with probability ``1 - p`` steps up to ``1/sqrt(1 - p)`` times as far as Adam over
+    its own steps would, 1.4x at ``p = 0.5`` around step 100, 1.27x at step 1000.)
+
     Examples
     --------
     >>> import numpy as np, cgraph as cg
@@ -274,14 +297,21 @@ class Adam(Optimizer):
         self.beta2 = _decay("beta2", beta2)
         self.eps = _positive("eps", eps)
 
+    _counts_steps = True
+
     def _update(self, name: str, w: np.ndarray, g: np.ndarray) -> None:
         m, s = self._slot(name, "M", w), self._slot(name, "S", w)
         m *= self.beta1
         m += (1 - self.beta1) * g
         s *= self.beta2
         s += (1 - self.beta2) * (g * g)
-        m_hat = m / (1 - self.beta1**self.t)
-        s_hat = s / (1 - self.beta2**self.t)
+        k = self.state[name].get("t")  # each entry's count, once some sat out a step
+        if k is None:
+            m_hat = m / (1 - self.beta1**self.t)
+            s_hat = s / (1 - self.beta2**self.t)
+        else:  # (in m's dtype, as a Python float divisor is taken)
+            m_hat = m / (1 - self.beta1**k).astype(m.dtype, copy=False)
+            s_hat = s / (1 - self.beta2**k).astype(s.dtype, copy=False)
         w -= (self.lr / (np.sqrt(s_hat) + self.eps)) * m_hat
 
     def _hyper(self) -> dict[str, float]:

@@ -9,6 +9,7 @@ gradients. There is no second, hand-written backprop.
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -50,8 +51,11 @@ class History:
     reason : str
         Why the run stopped: ``"max_epochs"``, ``"converged"`` (improvement over the
         last ``window`` epochs at most ``min_delta``), ``"early_stopping"`` (no
-        validation improvement for ``patience`` epochs) or ``"nan"`` (the loss left the
-        finite numbers in epoch ``stopped_epoch``).
+        validation improvement for ``patience`` epochs) or ``"nan"`` (in epoch
+        ``stopped_epoch`` a mini-batch's loss or gradient, or the epoch's training or
+        validation loss, left the finite numbers: NaN or an infinity; ``train`` warns
+        with a ``RuntimeWarning`` saying which, and the run ends on its best finite
+        weights).
     final_loss : float
         The training loss of the weights the run ended with (the restart criterion).
     steps : int
@@ -175,7 +179,10 @@ def train(
         With validation, end with the best validation weights (else the last ones). A
         run whose loss turns NaN always falls back to its best finite weights.
     seed : int, optional
-        Seeds the shuffling, the dropout masks and the restarts' initialisations.
+        Seeds the shuffling, the dropout masks and the restarts' initialisations, each
+        from a stream of its own: the mini-batches of a seed are the same whatever the
+        dropout rate and the layer widths, so runs that differ in those alone see the
+        same batches.
     verbose : bool, optional
         Show one updating progress line per epoch; by default only when stderr is a
         terminal.
@@ -225,7 +232,10 @@ def train(
         if r > 0:
             net.initialize(np.random.default_rng(init_seq))
         optimizer.reset()
-        run = _Run(net, optimizer, step, of, grad_of, cfg, np.random.default_rng(data_seq), show)
+        # the masks have a stream of their own: the batches a seed gives do not depend on the
+        # dropout rate or the layer widths (and are those of dropout=0)
+        rngs = np.random.default_rng(data_seq), np.random.default_rng(data_seq.spawn(1)[0])
+        run = _Run(net, optimizer, step, of, grad_of, cfg, rngs, show)
         h = run.fit(data, val, restart=r, restore_best=restore_best)
         runs.append(h)
         if r == 0 or h.final_loss < kept_loss or (np.isnan(kept_loss) and not np.isnan(h.final_loss)):
@@ -313,11 +323,11 @@ class _Run:
         of: str,
         grad_of: dict[str, str],
         cfg: _Config,
-        rng: np.random.Generator,
+        rngs: tuple[np.random.Generator, np.random.Generator],
         show: _Progress,
     ) -> None:
         self.net, self.opt, self.step, self.of, self.grad_of = net, opt, step, of, grad_of
-        self.cfg, self.rng, self.show = cfg, rng, show
+        self.cfg, (self.rng, self.mask_rng), self.show = cfg, rngs, show
         self.hidden = [(f"M{k}", net.sizes[k]) for k in range(1, net.depth)] if cfg.dropout > 0 else []
         self.steps = 0
 
@@ -329,15 +339,25 @@ class _Run:
             if np.isfinite(h.initial_val_loss):
                 best_loss = h.initial_val_loss
         for epoch in range(1, cfg.epochs + 1):
-            ok = self._epoch(*data)
+            bad = self._epoch(*data)
             h.stopped_epoch = epoch
-            h.train_loss.append(_loss(self.net, *data) if ok else float("nan"))
+            h.train_loss.append(_loss(self.net, *data) if bad is None else float("nan"))
             if val is not None:
-                h.val_loss.append(_loss(self.net, *val) if ok else float("nan"))
-            monitor = h.val_loss[-1] if val is not None else h.train_loss[-1]
-            if not np.isfinite(monitor):
+                h.val_loss.append(_loss(self.net, *val) if bad is None else float("nan"))
+            if bad is None:
+                for what, losses in (("training", h.train_loss), ("validation", h.val_loss)):
+                    if losses and not np.isfinite(losses[-1]):
+                        bad = f"the {what} loss at the end of the epoch is {losses[-1]}"
+                        break
+            if bad is not None:
                 h.reason = "nan"
+                kept = f"epoch {h.best_epoch}'s" if h.best_epoch else "the initial"
+                run = f"run {restart}: " if self.show.restarts > 1 else ""
+                warnings.warn(
+                    f"train: {run}the training diverged in epoch {epoch}: {bad}; it stopped there and ends on {kept}"
+                    " weights, its best finite ones (a smaller lr may help)", RuntimeWarning, stacklevel=3)
                 break
+            monitor = h.val_loss[-1] if val is not None else h.train_loss[-1]
             if monitor < best_loss - cfg.min_delta:
                 best, best_loss, h.best_epoch, wait = self.net.snapshot(), monitor, epoch, 0
             else:
@@ -357,9 +377,9 @@ class _Run:
         h.steps = self.steps
         return h
 
-    def _epoch(self, X: np.ndarray, Y: np.ndarray) -> bool:
-        """One pass over shuffled mini-batches; False if the loss or its gradient left the
-        finite numbers."""
+    def _epoch(self, X: np.ndarray, Y: np.ndarray) -> str | None:
+        """One pass over shuffled mini-batches; what left the finite numbers if the loss or
+        its gradient did (the pass stops there), else None."""
         n = len(X)
         size = n if self.cfg.batch_size is None else self.cfg.batch_size
         order = self.rng.permutation(n)
@@ -368,16 +388,17 @@ class _Run:
             idx = order[start : start + size]
             feeds = {"X": X[idx], "Y": Y[idx], **params}
             for name, width in self.hidden:
-                feeds[name] = dropout_mask(self.rng, width, self.cfg.dropout, self.net.dtype)
+                feeds[name] = dropout_mask(self.mask_rng, width, self.cfg.dropout, self.net.dtype)
             vals = self.step.run(feeds, nonfinite="propagate")
             if not np.isfinite(vals[self.of]):
-                return False
+                return f"the loss of the mini-batch of step {self.steps + 1} is {float(vals[self.of])}"
             grads = {self.grad_of[o]: vals[o] for o in self.grad_of}
-            if not all(all_finite(np.asarray(g)) for g in grads.values()):
-                return False  # a finite loss whose gradient overflowed: diverged as well
+            for name, g in grads.items():  # a finite loss whose gradient overflowed: diverged as well
+                if not all_finite(np.asarray(g)):
+                    return f"the gradient of {name!r} at step {self.steps + 1} is not finite"
             self.opt.step(params, grads, frozen=self._frozen(feeds) if self.hidden else None)
             self.steps += 1
-        return True
+        return None
 
     def _frozen(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The entries a dropout step must leave alone: for a dropped unit ``j`` of hidden

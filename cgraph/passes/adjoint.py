@@ -460,8 +460,12 @@ def derivative_part(g: Graph, n: str) -> str:
             if s not in seen:
                 seen.add(s)
                 stack.append(s)
-    names = [derivative_text(nodes[o]) for o in sorted(found, key=lambda o: g.outputs.index(o))]
+    found.sort(key=g.outputs.index)
+    names = [derivative_text(nodes[o]) for o in found]
     text = f"; it is part of {' and '.join(dict.fromkeys(t for t in names if t))}" if any(names) else "; it is part of a derivative"
+    hvp = next((nodes[o]["hvp"] for o in found if nodes[o].get("hvp")), None)
+    if hvp:  # (H v)_x: say what H is
+        text += f", H the Hessian of {hvp[0]!r}"
     rule, by = data.get("rule_of"), "made"
     for _ in range(8):  # a second derivative's rule node is part of the first: whose rule made it, too
         if rule not in nodes:
@@ -473,14 +477,20 @@ def derivative_part(g: Graph, n: str) -> str:
 
 def derivative_text(data: Mapping[str, Any]) -> str:
     """``dy/dx``, ``d2y/dx2``, ``d2y/dz dx`` (d/dz of dy/dx), from an adjoint's ``partial``
-    (``data``: its node attributes); "" for a node without one. How errors and the
-    ``cgraph hessian`` command name a derivative.
+    (``data``: its node attributes), ``(H v)_x`` for a block of a Hessian-vector product;
+    "" for a node without one. How errors and the ``cgraph hessian`` command name a
+    derivative.
 
     Examples
     --------
     >>> derivative_text({"partial": ("y", ("z", "x"))}), derivative_text({"partial": ("y", ("x", "x"))})
     ('d2y/dz dx', 'd2y/dx2')
+    >>> derivative_text({"partial": ("y", ("x1", "x1"))})  # not d2y/dx12, which reads as x12
+    'd2y/dx1^2'
     """
+    hvp = data.get("hvp")
+    if hvp:  # cg.hvp_graph's hv_<x>: (y, x, v_<x>), the x block of H v (its partial is d(gv_y)/dx: sum(g_w*v_w))
+        return f"(H v)_{hvp[1]}"
     partial = data.get("partial")
     if not partial:
         return ""
@@ -488,7 +498,14 @@ def derivative_text(data: Mapping[str, Any]) -> str:
     if len(wrt) == 1:
         return f"d{f}/d{wrt[0]}"
     groups = [(w, len(list(run))) for w, run in itertools.groupby(wrt)]  # d2y/dx2: x twice in a row
-    return f"d{len(wrt)}{f}/" + " ".join(f"d{w}{k if k > 1 else ''}" for w, k in groups)
+    # (d2y/dx1^2 for x1: d2y/dx12 would read as x12)
+    return f"d{len(wrt)}{f}/" + " ".join(f"d{w}{_power_text(w, k)}" for w, k in groups)
+
+
+def _power_text(name: str, k: int) -> str:
+    """The power of ``d<name>`` in a derivative's text: ``2`` (dx2), ``^2`` after a name
+    ending in a digit (dx1^2), nothing for 1."""
+    return "" if k == 1 else f"^{k}" if name[-1:].isdigit() else str(k)
 
 
 def _formula(g: Graph, n: str) -> str:

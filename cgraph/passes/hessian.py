@@ -304,7 +304,11 @@ def hessian(
         ``H[i0:i1, j0:j1]``, its offsets the running sums of the sizes, and
         ``H[i0:i1, j0:j1].reshape(w_i.shape + w_j.shape)`` is indexed by an element of
         each. Symmetry is not imposed: it is what the derivatives give (to rounding, for
-        twice continuously differentiable functions). Its dtype is the float dtype of the
+        twice continuously differentiable functions). At a kink (``relu`` and ``abs`` at 0,
+        ``maximum`` and ``minimum`` at a tie) the first derivative's subgradient is
+        differentiated, its step taken as flat: d2/dx2 is 0, and d2/dz dx of
+        ``relu(x)*z`` is 0 at x = 0 (d/dx ``relu`` is 0 there, as :func:`~cgraph.grad`
+        gives), of ``maximum(x, z)*w`` at a tie 1/2. Its dtype is the float dtype of the
         ``wrt`` values (float64 for ints; the widest, when they differ), as ``cg.grad``
         gives.
 
@@ -329,6 +333,10 @@ def hessian(
     >>> cg.hessian(g, w=np.array([1.0, 2.0]))  # diag(12 w^2)
     array([[12.,  0.],
            [ 0., 48.]])
+    >>> cg.hessian(cg.parse("y = maximum(x, z)*w"), x=1.0, z=1.0, w=3.0)  # a tie: grad's 1/2 each
+    array([[0. , 0. , 0.5],
+           [0. , 0. , 0.5],
+           [0.5, 0.5, 0. ]])
     """
     of_name, names = resolved(g, wrt, of, "hessian", "a Hessian")
     feeds = merge_feeds(feeds, inputs, g)

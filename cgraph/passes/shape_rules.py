@@ -15,8 +15,8 @@ from ..ops.registry import OPS
 from .terms import Candidate, filled
 
 __all__ = [
-    "noop_when_shaped", "plain_like", "reduce_scalar", "reshape_noop", "size_known", "sum_to_twice",
-    "transpose_twice", "zero_spread", "zeros_of_less",
+    "noop_when_shaped", "plain_like", "reduce_scalar", "reshape_noop", "size_known", "spread_twice",
+    "sum_to_twice", "transpose_twice", "zero_spread", "zeros_of_less",
 ]
 
 
@@ -88,6 +88,20 @@ def _sum_to_scalar(b: Any, u: str) -> str | None:
         if b.shape(a) is None and b.shape(v) is None and b.extent(a) <= b.extent(v):
             u = v
     return b.make("sum", u)
+
+
+def spread_twice(b: Any, c: Candidate) -> str | None:
+    """``expand_to(expand_to(k, a), like) -> expand_to(k, like)`` for a number ``k``: a
+    number spread twice is spread once, whatever axes the outer spread re-inserts (the
+    derivative of a mean over a batch of per-row sums: ``-y*expand_to(1/4, ...)``, which a
+    product then drops, ``-y/4``); ``expand_to(-expand_to(k, a), like) -> expand_to(-k, like)``."""
+    u, like = c.args
+    negated = b.op(u) == "neg"
+    if negated:
+        u = b.args(u)[0]
+    if b.op(u) != "expand_to" or b.shape(k := b.args(u)[0]) != ():
+        return None
+    return b.make("expand_to", b.make("neg", k) if negated else k, like)
 
 
 def plain_like(b: Any, like: str) -> str | None:

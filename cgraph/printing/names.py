@@ -28,6 +28,7 @@ _MARKS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot", 
 _LETTER = f"[A-Za-z{''.join(GREEK_LETTERS)}]"
 _PART = re.compile(f"({_LETTER})(?:([{''.join(_MARKS)}])|([0-9]*))")
 _INDEX = re.compile(r"([A-Za-z])(?:([mp])([0-9]+)|([0-9]+))")
+_LETTERS = re.compile(r"(?!.*(.).*\1)[ijk]{2,3}")  # ij, ji, ijk: two or three of the index letters, each once
 
 
 def scripted(name: str) -> tuple[str, str, str] | None:
@@ -70,14 +71,20 @@ def index(word: str) -> str | None:
     (as :func:`scripted` reads them: letters italic), else None. A letter and a step is
     code's spelling of a time step, ``tm1`` is ``t-1`` (t minus 1: ``h_tm1`` is
     :math:`h_{t-1}`) and ``tp1`` is ``t+1``; a letter and digits is one index, ``i1`` as in
-    :math:`x_{i1}`, the lecture's first feature of example i (not :math:`x_{i_1}`).
+    :math:`x_{i1}`, the lecture's first feature of example i (not :math:`x_{i_1}`); two or
+    three of the index letters i, j, k, each once, are indices, ``x_ij`` is :math:`x_{ij}`
+    (a matrix entry, letters italic as in the lecture's :math:`w_{j,i}`), not the word ij.
     The LaTeX printer and the diagrams both read a name's index with it.
 
     Examples
     --------
     >>> index("tm1"), index("tp2"), index("i1"), index("out1"), index("t")
     ('t-1', 't+2', 'i1', None, None)
+    >>> index("ij"), index("kji"), index("ii"), index("in"), index("kl")
+    ('ij', 'kji', None, None, None)
     """
+    if _LETTERS.fullmatch(word):
+        return word
     m = _INDEX.fullmatch(word)
     if not m:
         return None
