@@ -120,9 +120,9 @@ def test_grad_prints_reductions_and_the_logistic_loss_as_a_hand_derivation_does(
     out = run("grad", "mean(x^2)")
     assert out.stdout == "g_x = 2*x/size(x)\n"
     loss = "-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))"
-    out = run("grad", loss, "--wrt", "b")
-    assert out.stdout == "g_b = sigmoid(w*x + b)*(1 - y) - y*(1 - sigmoid(w*x + b))\n"
-    out = run("grad", loss, "--wrt", "b", "--expand")  # its terms cancel once simplified
+    out = run("grad", loss, "--wrt", "b")  # s*(1 - y) - y*(1 - s), multiplied out where s*y cancels
+    assert out.stdout == "g_b = sigmoid(w*x + b) - y\n"
+    out = run("grad", loss, "--wrt", "b", "--expand")
     assert out.stdout == "g_b = sigmoid(w*x + b) - y\n"
 
 

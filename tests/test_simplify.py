@@ -852,9 +852,9 @@ _TEACHING = dict(_REAL, log=sp.log, exp=sp.exp, sin=sp.sin, cos=sp.cos, tanh=sp.
         ("x/(1 + x)", "x", "1/(x + 1) - x/(x + 1)^2"),
         ("(2*x + 1)/(3*x - 2)", "x", "2/(3*x - 2) - 3*((2*x + 1)/(3*x - 2)^2)"),  # (not -6*x - 3 on top)
         ("x*log(x) - x", "x", "log(x)"),
-        # the logistic loss: the quotients of d/ds cancel against sigmoid's s*(1 - s)
-        ("-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))", "b",
-         "sigmoid(w*x + b)*(1 - y) - y*(1 - sigmoid(w*x + b))"),
+        # the logistic loss: the quotients of d/ds cancel against sigmoid's s*(1 - s), then
+        # s*y against -y*s (was sigmoid(w*x + b)*(1 - y) - y*(1 - sigmoid(w*x + b)))
+        ("-y*log(sigmoid(w*x + b)) - (1 - y)*log(1 - sigmoid(w*x + b))", "b", "sigmoid(w*x + b) - y"),
     ],
 )
 def test_teaching_derivatives_read_as_a_hand_derivation_writes_them(formula, wrt, expected):
@@ -865,6 +865,28 @@ def test_teaching_derivatives_read_as_a_hand_derivation_writes_them(formula, wrt
     parse = lambda s: parse_expr(s, local_dict=_TEACHING, transformations=standard_transformations + (convert_xor,))  # noqa: E731
     assert sp.simplify(parse(text) - sp.diff(parse(formula), _REAL[wrt])) == 0
     assert op_count(simple) <= op_count(ga)
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("s*(1 - y) - y*(1 - s)", "s - y"),  # s*y and -y*s cancel
+        ("s*(1 - y) + y*(s - 1)", "s - y"),
+        ("(a + b)*(a - b) - a^2", "-b^2"),
+        ("(x + 1)*(x - 1) + 1", "x^2"),
+        ("2*x*(y + 1) - 2*x*y + z", "2*x + z"),
+        ("x*(y + 1) + x", "x*(y + 1) + x"),  # nothing cancels: the factored form stays
+        ("(a + b)*(c + d) - a*c", "a*d + b*c + b*d"),  # a*c cancels (five op nodes either way)
+    ],
+)
+def test_a_short_sum_of_products_of_sums_multiplies_out_where_terms_cancel(formula, expected):
+    g = cg.parse(f"r = {formula}")
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == f"r = {expected}"
+    assert op_count(simple) <= op_count(g)
+    names = {n: sp.Symbol(n) for n in "abcdsxyz"}
+    parse = lambda t: parse_expr(t, local_dict=names, transformations=standard_transformations + (convert_xor,))  # noqa: E731
+    assert sp.expand(parse(expected) - parse(formula)) == 0
 
 
 def test_a_bound_array_is_copied_into_the_constant():

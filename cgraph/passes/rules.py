@@ -46,6 +46,7 @@ from .terms import (
     positive,
     read_factors,
     scaled,
+    sum_,
     term,
 )
 
@@ -112,6 +113,136 @@ def _signed(b: Any, args: Any, signs: Any) -> list[tuple[int, str]]:
         else:
             out.append((sign, a))
     return out
+
+
+def _add_cancelling(b: Any, c: Candidate) -> str | None:
+    """A short sum of products of small sums, multiplied out where terms cancel: the
+    logistic loss's ``s*(1 - y) - y*(1 - s) -> s - y`` (``s*y`` and ``-y*s`` cancel).
+    Only where some term cancels outright, so factored forms stay factored otherwise."""
+    if len(c.args) > _CANCEL_TERMS or not _may_cancel(b, c):
+        return None  # (the common case, cheaply)
+    signed = _signed(b, c.args, (1, -1) if c.op == "sub" else (1,) * len(c.args))
+    if len(signed) > _CANCEL_TERMS:
+        return None
+    monomials: list[tuple[Any, tuple]] = []
+    spread = False
+    for sign, n in signed:
+        coef, base = term(b, n)
+        if base is None:
+            monomials.append((sign * coef, ()))
+            continue
+        found = [(sign * coef, ())]
+        for f in b.args(base) if type(base) is str and b.op(base) == "mul" else (base,):
+            parts = _small_sum(b, f)
+            spread = spread or len(parts) > 1
+            found = [(k * pk, fs + pf) for k, fs in found for pk, pf in parts]
+            if len(monomials) + len(found) > _CANCEL_MONOMIALS:
+                return None
+        monomials += found
+    if not spread:
+        return None
+    groups: dict[tuple, Any] = {}
+    seen: dict[tuple, int] = {}
+    for k, fs in monomials:
+        key = tuple(sorted(fs, key=repr))
+        groups[key] = groups.get(key, 0) + k
+        seen[key] = seen.get(key, 0) + 1
+    if not any(groups[key] == 0 and seen[key] > 1 for key in groups):
+        return None
+    constant = groups.pop((), 0)
+    terms = [scaled(b, k, list(fs)) for fs, k in groups.items() if k != 0]
+    if constant != 0:
+        terms.append(b.const(exact(constant)))
+    return sum_(b, c, terms)
+
+
+def _may_cancel(b: Any, c: Candidate) -> bool:
+    """A quick test that multiplying out the sum ``c`` may cancel a term: a term has a sum
+    among its factors, there is a sign to cancel with, and a term has two sums or shares
+    a factor (a factor of a product, a term of a sum or its factors; ``()`` for a number)
+    with another term: two monomials can only cancel where they do."""
+    negative = c.op == "sub"
+    spread = shared = False
+    seen: set = set()
+    for i, a in enumerate(c.args):
+        mine: set = set()
+        sums = 0
+        found, sign = _unsigned_factors(b, a)
+        negative = negative or sign
+        for f in found:
+            op, parts = b.op_args(f) if f != () else ("const", ())
+            if op != "add" and op != "sub":
+                mine.add(f)
+                continue
+            sums += 1
+            negative = negative or op == "sub"
+            for t in parts:
+                if b.op(t) == "sub":
+                    negative = True
+                    mine.update(b.args(t))
+                else:
+                    inner, sign = _unsigned_factors(b, t)
+                    negative = negative or sign
+                    mine.update(inner)
+        spread = spread or sums > 0
+        shared = shared or sums > 1 or i > 0 and not seen.isdisjoint(mine)
+        seen |= mine
+    return spread and shared and negative
+
+
+def _unsigned_factors(b: Any, n: str) -> tuple[tuple, bool]:
+    """The factors of ``n`` without its sign and numbers (``()`` for a number), and
+    whether a sign or a number below 0 was among them."""
+    negative = False
+    op, args = b.op_args(n)
+    for _ in range(3):
+        if op == "neg":
+            negative, n = True, args[0]
+        elif op == "div" and b.num(args[1]) is not None:
+            negative, n = negative or is_negative(b.num(args[1])), args[0]
+        elif op == "mul" and len(args) == 2 and b.num(args[0]) is not None:
+            negative, n = negative or is_negative(b.num(args[0])), args[1]
+        else:
+            break
+        op, args = b.op_args(n)
+    if op == "const":
+        return ((),), negative or is_negative(b.num(n))
+    if op != "mul":
+        return (n,), negative
+    found = []
+    for a in args:
+        k = b.num(a)
+        if k is None:
+            found.append(a)
+        else:
+            negative = negative or is_negative(k)
+            found.append(())
+    return tuple(found), negative
+
+
+def _small_sum(b: Any, f: Any) -> list[tuple[Any, tuple]]:
+    """A factor as ``[(coefficient, factors), ...]``: the terms of a sum of at most
+    :data:`_CANCEL_TERMS` terms (``1 - s`` is ``[(1, ()), (-1, (s,))]``), else itself."""
+    if type(f) is str and b.num(f) is not None:
+        return [(b.num(f), ())]
+    if type(f) is not str or b.op(f) not in ("add", "sub"):
+        return [(1, (f,))]
+    signed = _signed(b, b.args(f), (1, -1) if b.op(f) == "sub" else (1,) * len(b.args(f)))
+    if len(signed) > _CANCEL_TERMS:
+        return [(1, (f,))]
+    out = []
+    for sign, t in signed:
+        k, base = term(b, t)
+        if base is None:
+            out.append((sign * k, ()))
+        else:
+            out.append((sign * k, tuple(b.args(base)) if type(base) is str and b.op(base) == "mul" else (base,)))
+    return out
+
+
+#: the most terms a sum (and each sum among its products' factors) may have for
+#: :func:`_add_cancelling`, and the most terms multiplying out may give
+_CANCEL_TERMS, _CANCEL_MONOMIALS = 4, 16
 
 
 def _add_numbers(b: Any, c: Candidate) -> str | None:
@@ -991,11 +1122,13 @@ RULES: dict[str, tuple[Rule, ...]] = {
         _add_guarded_log,  # x^p*log(replace_zero(x)) + x^p*log(x) -> x^p*log(x) + x^p*log(x): not finite at x = 0 either way
         _add_numbers,  # u + w + 0 -> u + w, 2 + u + 3 -> u + 5: the numbers first, as one (before collecting, which may grow the graph)
         _add_terms,  # u + 0 -> u, 2 + u + 3 -> u + 5, u + 2*u -> 3*u, u + -u -> 0
+        _add_cancelling,  # s*(1 - y) + y*(s - 1) -> s - y: multiplied out where terms cancel
         _add_order,  # -u/v + w -> w - u/v: positive terms first (the constant last)
     ),
     "sub": (
         _add_guarded_log,  # the same in u - v
         _sub_terms,  # u - 0 -> u, 0 - u -> -u, u - u -> 0, u - (-v) -> u + v, 3*u - u -> 2*u
+        _add_cancelling,  # s*(1 - y) - y*(1 - s) -> s - y: multiplied out where terms cancel
     ),
     "mul": (
         _mul_zero,  # u*0 -> 0 (zeros_like(u) when u is an array)
