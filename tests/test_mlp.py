@@ -411,6 +411,17 @@ def test_a_wrong_class_label_is_named_as_a_wrong_target_is():
     with pytest.raises(cg.InputError, match=re.escape("got Yv[0] = 7")):
         net.targets([7], name="Yv")
 
+
+def test_class_labels_given_as_a_column_are_told_to_go_as_a_1d_array():
+    # Y.reshape(-1, 1), sklearn's habit, said only "expected shape (batch, 3), got (4, 1)"
+    net = MLP([2, 3], loss="cross_entropy")
+    with pytest.raises(cg.InputError, match=re.escape(
+            "input 'Yv': expected shape (batch, 3), got (4, 1) (class labels go as a 1-D array of 4: Yv.ravel())")):
+        net.targets(np.array([[0], [1], [2], [0]]), name="Yv")
+    for loss, sizes in (("cross_entropy", [2, 3]), ("mse", [2, 2])):  # rows of another width: no such hint
+        with pytest.raises(cg.InputError, match=r"got \(4, 2\)$" if loss == "cross_entropy" else r"got \(4, 1\)$"):
+            MLP(sizes, loss=loss).targets(np.zeros((4, 2 if loss == "cross_entropy" else 1)))
+
 def test_data_beyond_float32_is_an_input_error_naming_it():
     # the cast to float32 made 1e39 an infinity: a RuntimeWarning, then an error that
     # called the user's finite 1e39 "not finite (inf ...)", or a mse target turned inf

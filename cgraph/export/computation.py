@@ -100,7 +100,9 @@ def computation_dot(
         Unnamed constants (``2`` in ``2*x``) written small beside each box that uses
         them (``"inline"``), drawn as one box each (``"boxes"``), or left out.
     show_generated : bool
-        Also write generated names (``t12``) outside their boxes.
+        Also write generated names (``t12``) outside their boxes. A name of that form
+        (``t`` and digits) reads as generated even where it was chosen (``t1 = x*z``):
+        such a box is drawn unnamed unless the drawing refers to it (``g_t1``).
     max_chain : int or None
         A chain of more than this many unnamed boxes (each with one operand box and one
         user, as in ``sin(sin(...(x)))``) is drawn as its first and last ``max_chain // 3``

@@ -279,7 +279,9 @@ class MLP:
         elif Y.ndim == 1 and n == 1:
             Y = Y[:, None]
         if Y.ndim != 2 or Y.shape[1] != n:
-            raise InputError(f"input {name!r}: expected shape (batch, {n}), got {Y.shape}")
+            labels = self.loss_kind.name == "cross_entropy" and Y.ndim == 2 and Y.shape[1] == 1
+            raise InputError(f"input {name!r}: expected shape (batch, {n}), got {Y.shape}"
+                             + (f" (class labels go as a 1-D array of {len(Y)}: {name}.ravel())" if labels else ""))
         bounds = self.loss_kind.target_range
         if bounds is not None:
             outside = (Y < bounds[0]) | (Y > bounds[1])

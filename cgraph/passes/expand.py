@@ -2,17 +2,18 @@
 derivative is written by hand.
 
 Every scalar node is read as a polynomial in *atoms*: a dict ``{monomial: coefficient}``
-whose monomial is a sorted tuple of ``(atom, integer exponent)``. Atoms are inputs,
-params and calls of functions (``exp``, ``log``, ``sin``...) whose arguments are
-expanded in turn; ``+ - *`` and ``/`` by a single term multiply out, integer powers of a
-single term multiply its exponents. Anything else (a power of a sum, a fractional power,
-an array op) stays one atom. The result is rebuilt term by term, then simplified.
+whose monomial is a product of atoms to integer exponents, shared by the polynomials that
+hold it (:mod:`cgraph.passes.persistent`: a product of ``n`` factors built factor by factor
+costs ``n log n``, not ``n^2``). Atoms are inputs, params and calls of functions (``exp``,
+``log``, ``sin``...) whose arguments are expanded in turn; ``+ - *`` and ``/`` by a single
+term multiply out, integer powers of a single term multiply its exponents. Anything else
+(a power of a sum, a fractional power, an array op) stays one atom. The result is rebuilt
+term by term, then simplified.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from fractions import Fraction
 from typing import Any
 
@@ -20,6 +21,8 @@ from ..graph import Graph, derived_attrs, require_graph
 from ..memory import gc_paused
 from .builder import _PLAIN
 from .fixpoint import cse_key, freeze, pointwise
+from .persistent import ONE as _ONE
+from .persistent import Path, Shared, factors
 from .simplify import simplify
 from .terms import exact
 
@@ -30,8 +33,7 @@ MAX_TERMS = 64
 GROWTH = 4
 GROWTH_SLACK = 256
 
-Poly = dict  # {monomial: coefficient}; a monomial is a tuple of (atom name, exponent)
-_ONE: tuple = ()
+Poly = dict  # {monomial: coefficient}; a monomial is a persistent.Mono (or _ONE)
 
 
 def expand(g: Graph) -> Graph:
@@ -98,7 +100,8 @@ class _Expander:
         self.made: dict[Any, str] = {}  # frozen polynomial -> new node
         self.pointwise_memo: dict[str, bool] = {}
         # the chain-rule path of each term of an adjoint: old node -> {monomial: (path, at)}
-        self.paths: dict[str, dict[tuple, tuple]] = {}
+        self.paths: dict[str, dict[Any, tuple[Path, str]]] = {}
+        self.shared = Shared()  # equal monomials and paths are one object
 
     def run(self) -> Graph:
         old, nodes = self.old, self.old.nx._node
@@ -109,14 +112,14 @@ class _Expander:
             if role in ("input", "param"):
                 self.new._add_node(n, op, derived_attrs(data), role, data["shape"], checked=True)
                 self.built[n] = n
-                self.poly[n] = {((n, 1),): 1} if self._expandable(n, data["shape"]) else None
+                self.poly[n] = {self.shared.single(n, 1): 1} if self._expandable(n, data["shape"]) else None
             elif role == "const":
                 v = data["attrs"]["value"]
                 self.poly[n] = {_ONE: v} if isinstance(v, (int, float, Fraction)) else None
                 if self.poly[n] is None:
                     self.built[n] = self.new.const(v).name
                 elif data.get("adjoint_of") is not None and data["adjoint_of"] == data.get("derivative_of"):
-                    self.paths[n] = {_ONE: ((), data["adjoint_of"])}  # the seed, g_y = 1
+                    self.paths[n] = {_ONE: (self.shared.root, data["adjoint_of"])}  # the seed, g_y = 1
             else:
                 args = old.operands(n)
                 expanding = self._expandable(n, data["shape"]) and len(self.new.nx) < budget
@@ -167,12 +170,12 @@ class _Expander:
         if op == "mul":
             out = {_ONE: 1}
             for p in polys:
-                out = _times(out, p)
+                out = _times(self.shared, out, p)
                 if out is None:
                     return None
             return out
         if op == "div":
-            return _times(polys[0], self._power(args[1], -1))
+            return _times(self.shared, polys[0], self._power(args[1], -1))
         if op in ("pow", "square"):
             k = 2 if op == "square" else _integer(polys[1])
             if k is not None:
@@ -199,10 +202,10 @@ class _Expander:
             factor: Poly | None = {_ONE: 1}
             for i, a in enumerate(args):
                 if i != j and factor is not None:
-                    factor = _times(factor, self._operand(a) if op == "mul" else self._power(a, -1))
+                    factor = _times(self.shared, factor, self._operand(a) if op == "mul" else self._power(a, -1))
             for m1, path in traced[j].items() if factor is not None else ():
                 for m2 in factor:
-                    m = _merge(m1, m2)
+                    m = self.shared.merge(m1, m2)
                     if m in poly and (m not in found or path[0] < found[m][0]):
                         found[m] = path
         of = data.get("adjoint_of")
@@ -210,7 +213,7 @@ class _Expander:
             for m, (path, u) in found.items():
                 operands = self.old.operands(u) if u in self.old.nx else ()
                 if of in operands:
-                    found[m] = ((*path, operands.index(of)), of)
+                    found[m] = (self.shared.extend(path, operands.index(of)), of)
         if found:
             self.paths[n] = found
 
@@ -224,7 +227,7 @@ class _Expander:
         """The polynomial of operand ``a``: its own, or ``a`` as one atom (None for an array)."""
         p = self.poly[a]
         if p is None and _scalar(self.old.nx._node[a]["shape"]):
-            return {((self.built[a], 1),): 1}
+            return {self.shared.single(self.built[a], 1): 1}
         return p
 
     def _power(self, a: str, k: int) -> Poly:
@@ -234,8 +237,8 @@ class _Expander:
             ((m, c),) = p.items()
             if c != 0 or k > 0:
                 coef = Fraction(c) ** k if isinstance(c, (int, Fraction)) else c**k
-                return {tuple((u, e * k) for u, e in m): exact(coef)}
-        return {((self._node(a), k),): 1}
+                return {self.shared.power(m, k): exact(coef)}
+        return {self.shared.single(self._node(a), k): 1}
 
     # -------------------------------------------------------------- building
     def _atom(self, op: str, args: tuple[str, ...], attrs: dict) -> str:
@@ -252,7 +255,7 @@ class _Expander:
         p = self.poly[old_name]
         paths = self.paths.get(old_name)
         if paths:  # as a hand derivation lists them; untraced terms after, as they come
-            last = (len(p),)
+            last = self.shared.extend(self.shared.root, len(p))  # the path (len(p),)
             p = dict(sorted(p.items(), key=lambda mc: paths[mc[0]][0] if mc[0] in paths else last))
         key = tuple((m, freeze(c)) for m, c in p.items())  # (repr() fails past 4300 digits)
         if key not in self.made:
@@ -267,20 +270,20 @@ class _Expander:
             return g.const(0).name
         return terms[0] if len(terms) == 1 else g.apply("add", *terms).name
 
-    def _term(self, coef: Any, monomial: tuple) -> str:
+    def _term(self, coef: Any, monomial: Any) -> str:
         g = self.new
         nodes = g.nx._node
         # as written by hand: the variables first (z*exp(x*z)), then the functions, in
         # the order they were made
-        monomial = sorted(monomial, key=lambda ae: (nodes[ae[0]]["role"] == "op", nodes[ae[0]]["order"]))
+        monomial = sorted(factors(monomial), key=lambda ae: (nodes[ae[0]]["role"] == "op", nodes[ae[0]]["order"]))
         top = [self._factor(a, e) for a, e in monomial if e > 0]
         bottom = [self._factor(a, -e) for a, e in monomial if e < 0]
         if isinstance(coef, Fraction) and coef.denominator != 1:  # 2*x/3, 1/(4*x^2)
             bottom.insert(0, g.const(coef.denominator).name)
             coef = coef.numerator
         negated = coef == -1 and bool(top)  # -x*y, as simplify writes it, not -1*x*y
-        factors = ([g.const(coef).name] if coef != 1 and not negated or not top else []) + top
-        node = factors[0] if len(factors) == 1 else g.apply("mul", *factors).name
+        operands = ([g.const(coef).name] if coef != 1 and not negated or not top else []) + top
+        node = operands[0] if len(operands) == 1 else g.apply("mul", *operands).name
         if bottom:
             node = g.apply("div", node, bottom[0] if len(bottom) == 1 else g.apply("mul", *bottom)).name
         return g.apply("neg", node).name if negated else node
@@ -319,32 +322,11 @@ def _add_into(out: Poly, p: Poly, sign: int) -> None:
             out[m] = total
 
 
-def _times(p: Poly, q: Poly) -> Poly | None:
+def _times(shared: Shared, p: Poly, q: Poly) -> Poly | None:
     if len(p) * len(q) > MAX_TERMS:
         return None
     out: Poly = {}
     for m1, c1 in p.items():
         for m2, c2 in q.items():
-            _add_into(out, {_merge(m1, m2): c1 * c2}, 1)
+            _add_into(out, {shared.merge(m1, m2): c1 * c2}, 1)
     return out
-
-
-def _merge(m1: tuple, m2: tuple) -> tuple:
-    """The product of two monomials: the exponents of a shared atom add, zeros drop out.
-
-    The shorter one's factors go into the longer one where bisection finds their place,
-    so a product of ``n`` factors times one more is one copy of a tuple, not a sort of
-    it (the derivative of ``sin(sin(...sin(x)))``, ``n`` cosines, is built factor by
-    factor). A monomial's exponents are all nonzero, or all zero (``u^0``, which
-    :meth:`_Expander._power` makes): such a monomial is 1 here."""
-    m1, m2 = (_ONE if m and m[0][1] == 0 else m for m in (m1, m2))
-    if len(m1) < len(m2):
-        m1, m2 = m2, m1
-    for a, e in m2:
-        i = bisect_left(m1, (a,))  # the first factor of an atom >= a ((a,) < (a, e))
-        if i < len(m1) and m1[i][0] == a:
-            e += m1[i][1]
-            m1 = m1[:i] + (((a, e),) if e != 0 else ()) + m1[i + 1 :]
-        else:
-            m1 = m1[:i] + ((a, e),) + m1[i:]
-    return m1
