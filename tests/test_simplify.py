@@ -908,6 +908,27 @@ def test_multiplying_out_short_sums_keeps_their_value_and_never_grows_them(terms
     assert sp.expand(parse(cg.to_text(simple).split(" = ", 1)[1]) - parse(formula)) == 0
 
 
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        # a shared x*z cancelled as x^3*z^3 made four nodes for the three it freed, so it stayed
+        # (the lecture's H v printed 2*(x*z)*sin(log(x))*(x*v_z + z*v_x)/(x*z)^4)
+        ("2*(x*z)*s*(a + b)/(x*z)^4", "2*s*(a + b)/(x*z)^3"),
+        ("(x*z)*s/(x*z)^4", "s/(x*z)^3"),
+        ("(x*z)^4/(2*(x*z)*s)", "(x*z)^3/(2*s)"),
+        ("x*z*s/(x^2*z^2)", "s/(x*z)"),  # (not shared: read into x and z, as before)
+    ],
+)
+def test_a_shared_product_cancels_against_its_power_whole(formula, expected):
+    g = cg.parse(f"r = {formula}")
+    simple = cg.simplify(g)
+    assert cg.to_text(simple) == f"r = {expected}"
+    assert op_count(simple) <= op_count(g)
+    names = {n: sp.Symbol(n, positive=True) for n in "absxz"}
+    parse = lambda t: parse_expr(t, local_dict=names, transformations=standard_transformations + (convert_xor,))  # noqa: E731
+    assert sp.simplify(parse(expected) - parse(formula)) == 0
+
+
 def test_a_bound_array_is_copied_into_the_constant():
     # simplify(g, x=X) kept X itself as the constant: writing into X afterwards changed the
     # simplified graph, and not the values simplify had folded from it (sum(x) here)

@@ -604,9 +604,15 @@ def _div_factors(b: Any, c: Candidate) -> str | None:
     u, v = c.args
     (kt, up), (kb, down) = factors(b, u), factors(b, v)
     if up.keys().isdisjoint(down):  # 2*(x*z)/(x*z): a shared x*z stays a factor of 2*(x*z)
-        (kt2, up2), (kb2, down2) = _products_read(b, kt, up), _products_read(b, kb, down)
-        if not up2.keys().isdisjoint(down2):
-            (kt, up), (kb, down) = (kt2, up2), (kb2, down2)
+        (base, e), (base2, e2) = as_power(b, v), as_power(b, u)
+        if e != 1 and base in up:  # 2*(x*z)*s/(x*z)^4 -> 2*s/(x*z)^3: x*z whole, as the numerator has it
+            kb, down = 1, {base: e}
+        elif e2 != 1 and base2 in down:  # the same above the bar: (x*z)^4/(2*(x*z)*s)
+            kt, up = 1, {base2: e2}
+        else:
+            (kt2, up2), (kb2, down2) = _products_read(b, kt, up), _products_read(b, kb, down)
+            if not up2.keys().isdisjoint(down2):
+                (kt, up), (kb, down) = (kt2, up2), (kb2, down2)
     # merged: a base on both sides, one cancelled within a side (z*(x/z): z^0), or a quotient
     # within a side, written out as one fraction (1/(x/z) -> z/x, x/z/w -> x/(z*w))
     merged = not up.keys().isdisjoint(down) or any(e <= 0 for e in up.values()) or any(e <= 0 for e in down.values())
