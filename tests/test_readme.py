@@ -14,6 +14,8 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), 
 PRINTED = re.findall(r"```python\n((?:(?!```).)*)```\s*```text\n((?:(?!```).)*)```", README.read_text(encoding="utf-8"),
                      flags=re.S)
 NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+#: a value a comment may claim: a number, possibly cut short ("1208.38..."), or True/False as Python shows them
+CLAIM = NUMBER + r"(?:\.\.\.)?|\bTrue\b|\bFalse\b"
 
 
 def _claims(block: str) -> list[tuple[str, str]]:
@@ -21,7 +23,7 @@ def _claims(block: str) -> list[tuple[str, str]]:
     out = []
     for line in block.splitlines():
         code, sep, comment = line.partition("  # ")
-        if sep and re.search(NUMBER, comment) and not re.match(r"\s*[\w.]+\s*=[^=]", code):
+        if sep and re.search(CLAIM, comment) and not re.match(r"\s*[\w.]+\s*=[^=]", code):
             out.append((code.strip(), comment))
     return out
 
@@ -44,7 +46,7 @@ def test_readme_block_runs_and_matches_its_comments(block, tmp_path, monkeypatch
     exec(compile(block, str(README), "exec"), namespace)  # the README is ours, not user input
     for expr, comment in _claims(block):
         got = _numbers(eval(expr, namespace))
-        claimed = re.findall(NUMBER + r"(?:\.\.\.)?", comment)
+        claimed = [{"True": "1", "False": "0"}.get(c, c) for c in re.findall(CLAIM, comment)]
         assert len(got) == len(claimed), (expr, comment)
         for g, c in zip(got, claimed):
             if c.endswith("..."):  # the digits shown must be the leading digits
