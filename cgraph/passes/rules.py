@@ -121,18 +121,15 @@ def _add_cancelling(b: Any, c: Candidate) -> str | None:
     Only where some term cancels outright, so factored forms stay factored otherwise."""
     if len(c.args) > _CANCEL_TERMS or not _may_cancel(b, c):
         return None  # (the common case, cheaply)
-    signed = _signed(b, c.args, (1, -1) if c.op == "sub" else (1,) * len(c.args))
+    signed = _sum_terms(b, c.op, c.args)
     if len(signed) > _CANCEL_TERMS:
         return None
     monomials: list[tuple[Any, tuple]] = []
     spread = False
     for sign, n in signed:
-        coef, base = term(b, n)
-        if base is None:
-            monomials.append((sign * coef, ()))
-            continue
-        found = [(sign * coef, ())]
-        for f in b.args(base) if type(base) is str and b.op(base) == "mul" else (base,):
+        coef, product = _monomial(b, sign, n)
+        found = [(coef, ())]
+        for f in product:
             parts = _small_sum(b, f)
             spread = spread or len(parts) > 1
             found = [(k * pk, fs + pf) for k, fs in found for pk, pf in parts]
@@ -227,17 +224,23 @@ def _small_sum(b: Any, f: Any) -> list[tuple[Any, tuple]]:
         return [(b.num(f), ())]
     if type(f) is not str or b.op(f) not in ("add", "sub"):
         return [(1, (f,))]
-    signed = _signed(b, b.args(f), (1, -1) if b.op(f) == "sub" else (1,) * len(b.args(f)))
+    signed = _sum_terms(b, b.op(f), b.args(f))
     if len(signed) > _CANCEL_TERMS:
         return [(1, (f,))]
-    out = []
-    for sign, t in signed:
-        k, base = term(b, t)
-        if base is None:
-            out.append((sign * k, ()))
-        else:
-            out.append((sign * k, tuple(b.args(base)) if type(base) is str and b.op(base) == "mul" else (base,)))
-    return out
+    return [_monomial(b, sign, t) for sign, t in signed]
+
+
+def _sum_terms(b: Any, op: str, args: Any) -> list[tuple[int, str]]:
+    """The signed terms of the sum or difference ``op(*args)`` (:func:`_signed`)."""
+    return _signed(b, args, (1, -1) if op == "sub" else (1,) * len(args))
+
+
+def _monomial(b: Any, sign: int, n: str) -> tuple[Any, tuple]:
+    """``sign * n`` as ``(coefficient, factors)``: ``-2*x*y`` is ``(-2, (x, y))``, a number ``(k, ())``."""
+    k, base = term(b, n)
+    if base is None:
+        return sign * k, ()
+    return sign * k, tuple(b.args(base)) if type(base) is str and b.op(base) == "mul" else (base,)
 
 
 #: the most terms a sum (and each sum among its products' factors) may have for
