@@ -227,22 +227,29 @@ def test_nan_loss_stops_and_reports_the_epoch():
     assert "nan" in str(h) and f"epoch {h.stopped_epoch}" in str(h)
 
 
-def test_a_gradient_that_leaves_the_finite_numbers_under_a_finite_loss_stops_as_nan(monkeypatch):
-    # Optimizer.step refuses a non-finite gradient; train takes one as the divergence a
-    # non-finite loss is (reason "nan", finite weights kept), not as an error or a step
+def _poisoned_step(monkeypatch, call, name, value):
+    """Patch ``Plan.run`` so that the training step's plan (the one giving ``g_W1``) returns
+    ``value(vals)`` as ``name`` on its ``call``-th call; the real ``Plan.run`` is returned."""
     from cgraph.passes.plan import Plan
 
     run, calls = Plan.run, []
 
-    def overflowing(self, feeds, **kw):
+    def poisoned(self, feeds, **kw):
         vals = run(self, feeds, **kw)
-        if "g_W1" in vals:  # the training step's plan: its third call overflows
+        if "g_W1" in vals:
             calls.append(1)
-            if len(calls) == 3:
-                vals = {**vals, "g_W1": np.full_like(vals["g_W1"], np.inf)}
+            if len(calls) == call:
+                vals = {**vals, name: value(vals)}
         return vals
 
-    monkeypatch.setattr(Plan, "run", overflowing)
+    monkeypatch.setattr(Plan, "run", poisoned)
+    return run
+
+
+def test_a_gradient_that_leaves_the_finite_numbers_under_a_finite_loss_stops_as_nan(monkeypatch):
+    # Optimizer.step refuses a non-finite gradient; train takes one as the divergence a
+    # non-finite loss is (reason "nan", finite weights kept), not as an error or a step
+    _poisoned_step(monkeypatch, 3, "g_W1", lambda vals: np.full_like(vals["g_W1"], np.inf))
     rng = np.random.default_rng(0)
     net = MLP([2, 3, 1], activation="tanh", seed=0)
     with pytest.warns(RuntimeWarning, match=r"diverged in epoch 2: the gradient of 'W1' at step 3 is not finite; "
@@ -256,17 +263,7 @@ def test_a_loss_that_leaves_the_finite_numbers_is_named_in_a_warning(monkeypatch
     # a mini-batch's loss, or the validation loss at the end of an epoch; with restarts, the run
     from cgraph.passes.plan import Plan
 
-    run, calls = Plan.run, []
-
-    def overflowing(self, feeds, **kw):
-        vals = run(self, feeds, **kw)
-        if "g_W1" in vals:  # the training step's plan: its fourth call overflows
-            calls.append(1)
-            if len(calls) == 4:
-                vals = {**vals, "loss": np.float64(np.nan)}
-        return vals
-
-    monkeypatch.setattr(Plan, "run", overflowing)
+    run = _poisoned_step(monkeypatch, 4, "loss", lambda vals: np.float64(np.nan))
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(8, 2)), rng.normal(size=8)
     net = MLP([2, 3, 1], activation="tanh", seed=0)
